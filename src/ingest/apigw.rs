@@ -1,0 +1,425 @@
+//! AWS API Gateway access logs: the JSON templates responders find (REST and HTTP APIs,
+//! authorizer claims, `requestTime` in CLF form, `requestTimeEpoch` in s or ms) and the CLF
+//! preset. Field names are user-chosen, so JSON keys are matched from synonym tables.
+
+use super::json::{first, object, rest_into, u};
+use super::nginx::{clf_fields, ClfLine};
+use super::{line_score, present, split_target, FileCtx, Head, Parsed, Parser};
+use crate::model::{Event, Outcome, SourceKind};
+use crate::timeparse::{parse_clf, parse_epoch, parse_iso};
+use serde_json::Value;
+
+/// Synonyms for each event field in JSON access-log templates (API Gateway, nginx JSON,
+/// generic). Data, not code: add a vendor's key here.
+pub const REQUEST_ID: &[&str] = &[
+    "requestId",
+    "request_id",
+    "requestID",
+    "reqId",
+    "x_request_id",
+    "context.requestId",
+];
+/// Client address keys.
+pub const CLIENT_IP: &[&str] = &[
+    "ip",
+    "sourceIp",
+    "identity.sourceIp",
+    "clientIp",
+    "client_ip",
+    "remote_addr",
+    "remoteAddr",
+];
+/// User-Agent keys.
+pub const USER_AGENT: &[&str] = &[
+    "userAgent",
+    "identity.userAgent",
+    "user_agent",
+    "http_user_agent",
+    "ua",
+];
+/// Method keys.
+pub const METHOD: &[&str] = &["httpMethod", "method", "request_method", "http_method"];
+/// Route-template keys.
+pub const ROUTE: &[&str] = &["resourcePath", "routeKey", "route", "route_template"];
+/// Concrete path keys (may include the query string).
+pub const PATH: &[&str] = &["path", "uri", "request_uri", "url_path", "requestPath"];
+/// Status keys.
+pub const STATUS: &[&str] = &["status", "statusCode", "status_code", "response_status"];
+/// Response-size keys.
+pub const BYTES: &[&str] = &[
+    "responseLength",
+    "bytes_sent",
+    "body_bytes_sent",
+    "bytes",
+    "response_bytes",
+];
+/// Latency keys in milliseconds.
+pub const LATENCY_MS: &[&str] = &["responseLatency", "latency", "integrationLatency"];
+/// Authenticated subject keys (customer account or staff principal).
+pub const SUBJECT: &[&str] = &[
+    "principalId",
+    "authorizer.principalId",
+    "jwtSub",
+    "sub",
+    "claims.sub",
+    "authorizer.claims.sub",
+    "userId",
+    "user_id",
+    "customerId",
+    "accountId",
+    "cognitoIdentityId",
+    "remote_user",
+    "user",
+    "caller",
+];
+/// Token / API key id keys.
+pub const TOKEN: &[&str] = &["apiKeyId", "tokenId", "token_id", "jti", "authorizer.jti"];
+/// Session keys.
+pub const SESSION: &[&str] = &["sessionId", "session_id"];
+
+/// Maps a JSON access-log object onto an event (every field but the time).
+pub fn map_access_json(v: &Value, e: &mut Event) {
+    e.request_id = first(v, REQUEST_ID);
+    e.client_ip = first(v, CLIENT_IP).map(|ip| first_addr(&ip));
+    e.user_agent = first(v, USER_AGENT);
+    e.method = first(v, METHOD).map(|m| m.to_ascii_uppercase());
+    if let Some(r) = first(v, ROUTE) {
+        // HTTP API routeKey is "GET /v2/users/{id}"; `$default` is no template.
+        let r = match r.split_once(' ') {
+            Some((m, p)) if m.chars().all(|c| c.is_ascii_uppercase()) => {
+                if e.method.is_none() && m != "ANY" {
+                    e.method = Some(m.to_string());
+                }
+                p.to_string()
+            }
+            _ => r,
+        };
+        if r != "$default" {
+            e.route = Some(r);
+        }
+    }
+    if let Some(p) = first(v, PATH) {
+        let (path, q) = split_target(&p);
+        e.path = Some(path);
+        e.query = q;
+    } else if let Some(req) = first(v, &["request"]) {
+        // nginx `$request`: "GET /x?y HTTP/1.1"
+        let mut it = req.split(' ');
+        if let (Some(m), Some(t)) = (it.next(), it.next()) {
+            e.method.get_or_insert_with(|| m.to_string());
+            let (path, q) = split_target(t);
+            e.path = Some(path);
+            e.query = q;
+        }
+    }
+    if e.query.is_none() {
+        e.query = first(v, &["query", "querystring", "args", "query_string"]);
+    }
+    if let (Some(stage), Some(p)) = (first(v, &["stage"]), e.path.as_mut()) {
+        let pre = format!("/{stage}/");
+        if p.starts_with(&pre) {
+            *p = p[pre.len() - 1..].to_string();
+        }
+    }
+    e.status = STATUS.iter().find_map(|k| u(v, k)).map(|s| s as u16);
+    e.bytes = BYTES.iter().find_map(|k| u(v, k));
+    e.latency_ms = LATENCY_MS
+        .iter()
+        .find_map(|k| super::json::f(v, k))
+        .or_else(|| super::json::f(v, "request_time").map(|s| s * 1000.0));
+    e.user = first(v, SUBJECT);
+    e.token_id = first(v, TOKEN);
+    e.session_id = first(v, SESSION);
+    if let Some(s) = e.status {
+        e.outcome = Outcome::from_http(s);
+    }
+    if let Some(xff) = first(v, &["xff", "http_x_forwarded_for", "x_forwarded_for"]) {
+        e.extra.insert("x_forwarded_for".into(), xff);
+    }
+}
+
+/// The first address of an `X-Forwarded-For`-style list.
+pub fn first_addr(s: &str) -> String {
+    s.split(',').next().unwrap_or(s).trim().to_string()
+}
+
+/// Times in JSON access logs: epoch fields first (ms precision), then CLF, then ISO.
+pub fn access_time(v: &Value, ctx: &FileCtx) -> Option<(i64, bool)> {
+    if let Some(t) = first(v, &["requestTimeEpoch", "msec", "epoch", "timestamp_ms"]) {
+        if let Some(us) = parse_epoch(&t) {
+            return Some((us, false));
+        }
+    }
+    if let Some(t) = first(v, &["requestTime", "time_local", "timeLocal"]) {
+        if let Some(us) = parse_clf(&t) {
+            return Some((us, false));
+        }
+        if let Some(p) = parse_iso(&t, &ctx.opts.assume_tz) {
+            return Some((p.us, p.assumed));
+        }
+    }
+    let t = first(
+        v,
+        &[
+            "time",
+            "time_iso8601",
+            "timestamp",
+            "@timestamp",
+            "start_time",
+        ],
+    )?;
+    if let Some(p) = parse_iso(&t, &ctx.opts.assume_tz) {
+        return Some((p.us, p.assumed));
+    }
+    parse_clf(&t)
+        .map(|us| (us, false))
+        .or_else(|| parse_epoch(&t).map(|us| (us, false)))
+}
+
+const USED: &[&str] = &[
+    "requestId",
+    "ip",
+    "sourceIp",
+    "requestTime",
+    "requestTimeEpoch",
+    "httpMethod",
+    "resourcePath",
+    "routeKey",
+    "path",
+    "status",
+    "protocol",
+    "responseLength",
+    "userAgent",
+    "principalId",
+    "jwtSub",
+    "responseLatency",
+];
+
+/// AWS API Gateway JSON access logs.
+pub struct ApigwJson;
+
+impl Parser for ApigwJson {
+    fn name(&self) -> &'static str {
+        "apigw-json"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Gateway
+    }
+    fn detection(&self) -> &'static str {
+        "JSON lines with requestId/extendedRequestId and a CLF requestTime or requestTimeEpoch, httpMethod/routeKey/resourcePath"
+    }
+    fn example(&self) -> &'static str {
+        r#"{"requestId":"6f1c…","ip":"203.0.113.45","requestTime":"05/Mar/2024:14:22:01 +0000","httpMethod":"POST","resourcePath":"/orders/{orderId}/refund","status":"200"}"#
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        line_score(head, |l| {
+            let l = l.trim_start_matches(['[', ' ']);
+            l.starts_with('{')
+                && (l.contains("\"requestId\"") || l.contains("\"extendedRequestId\""))
+                && (l.contains("\"requestTime") || l.contains("\"requestTimeEpoch\""))
+                && (l.contains("\"httpMethod\"")
+                    || l.contains("\"routeKey\"")
+                    || l.contains("\"resourcePath\""))
+        })
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        parse_access_json(self.name(), rec, ctx)
+    }
+}
+
+/// Shared by the JSON access-log formats.
+pub fn parse_access_json(format: &'static str, rec: &str, ctx: &FileCtx) -> Parsed {
+    let t = rec.trim();
+    if t.is_empty() {
+        return Parsed::Skip("blank line");
+    }
+    if t == "[" || t == "]" {
+        return Parsed::Skip("array bracket");
+    }
+    let v = match object(t) {
+        Ok(v) => v,
+        Err(e) => return Parsed::Reject(e),
+    };
+    let mut e = Event::new(SourceKind::Gateway, format);
+    let Some((ts, assumed)) = access_time(&v, ctx) else {
+        return Parsed::Reject("no parseable request time".into());
+    };
+    e.ts = ts;
+    e.tz_assumed = assumed;
+    map_access_json(&v, &mut e);
+    if e.method.is_none() && e.path.is_none() && e.status.is_none() {
+        return Parsed::Reject("no method, path or status: not an access-log record".into());
+    }
+    rest_into(&v, "", USED, &mut e.extra);
+    Parsed::Event(Box::new(e))
+}
+
+/// AWS API Gateway CLF preset:
+/// `ip caller user [time] "METHOD resourcePath PROTO" status length requestId [extendedRequestId]`.
+pub struct ApigwClf;
+
+impl Parser for ApigwClf {
+    fn name(&self) -> &'static str {
+        "apigw-clf"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Gateway
+    }
+    fn detection(&self) -> &'static str {
+        "CLF-like line whose request target has {placeholders} or that ends with a request id (and an extended id `…=`)"
+    }
+    fn example(&self) -> &'static str {
+        r#"203.0.113.45 - - [05/Mar/2024:14:22:01 +0000] "POST /orders/{orderId}/refund HTTP/1.1" 200 312 6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c Tn7xKGHoIAMEb3Q="#
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        line_score(head, |l| match clf_fields(l) {
+            Some(c) => {
+                c.rest.len() <= 2
+                    && !c.rest.is_empty()
+                    && !c.rest[0].starts_with('"')
+                    && (c.rest[0].len() >= 16 || c.target.contains('{'))
+            }
+            None => false,
+        })
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        let _ = ctx;
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        let Some(c) = clf_fields(rec) else {
+            return Parsed::Reject("not a CLF line".into());
+        };
+        let mut e = match clf_event(self.name(), &c) {
+            Ok(e) => e,
+            Err(r) => return Parsed::Reject(r),
+        };
+        // The template path is logged, not the concrete one.
+        if e.path.as_deref().is_some_and(|p| p.contains('{')) {
+            e.route = e.path.take();
+        }
+        e.request_id = c.rest.first().map(|s| s.to_string());
+        if let Some(x) = c.rest.get(1) {
+            e.extra.insert("extended_request_id".into(), x.to_string());
+        }
+        if let Some(caller) = present(c.ident) {
+            e.extra.insert("caller".into(), caller);
+        }
+        Parsed::Event(Box::new(e))
+    }
+}
+
+/// Builds a gateway event from CLF fields (shared with nginx).
+pub fn clf_event(format: &'static str, c: &ClfLine) -> Result<Event, String> {
+    let mut e = Event::new(SourceKind::Gateway, format);
+    e.ts = parse_clf(c.time).ok_or_else(|| format!("bad CLF time {:?}", c.time))?;
+    e.client_ip = present(c.host);
+    e.user = present(c.user);
+    let mut parts = c.request.split(' ').filter(|p| !p.is_empty());
+    let m = parts.next();
+    let mut t = parts.next();
+    // HTTP API CLF writes "$httpMethod $routeKey": "GET GET /v2/users/{id} HTTP/1.1".
+    if let (Some(m), Some(t2)) = (m, t) {
+        if t2 == m || t2 == "ANY" {
+            t = parts.next();
+        }
+    }
+    match (m, t) {
+        (Some(m), Some(t)) if m.chars().all(|c| c.is_ascii_alphabetic()) => {
+            e.method = Some(m.to_string());
+            let (p, q) = split_target(t);
+            e.path = Some(p);
+            e.query = q;
+        }
+        _ => {
+            e.extra.insert("request_line".into(), c.request.to_string());
+        }
+    }
+    e.status = c.status.parse().ok();
+    if e.status.is_none() {
+        return Err(format!("bad status {:?}", c.status));
+    }
+    e.bytes = c.bytes.parse().ok();
+    e.outcome = Outcome::from_http(e.status.unwrap_or(0));
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::FileCtx;
+
+    fn ev(p: &dyn Parser, line: &str) -> Event {
+        match p.parse(line, &FileCtx::default()) {
+            Parsed::Event(e) => *e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rest_json_fields() {
+        let e = ev(
+            &ApigwJson,
+            r#"{"requestId":"6f1c2a3b-8d4e","extendedRequestId":"Tn7xKGHoIAMEb3Q=","ip":"203.0.113.45","caller":"-","user":"-","requestTime":"05/Mar/2024:14:22:01 +0000","requestTimeEpoch":"1709648521123","httpMethod":"POST","resourcePath":"/orders/{orderId}/refund","path":"/prod/orders/8812/refund","stage":"prod","status":"200","protocol":"HTTP/1.1","responseLength":"312","userAgent":"okhttp/4.12.0","principalId":"user-4411","responseLatency":"95"}"#,
+        );
+        assert_eq!(e.ts, 1_709_648_521_123_000);
+        assert_eq!(e.request_id.as_deref(), Some("6f1c2a3b-8d4e"));
+        assert_eq!(e.client_ip.as_deref(), Some("203.0.113.45"));
+        assert_eq!(e.route.as_deref(), Some("/orders/{orderId}/refund"));
+        assert_eq!(e.path.as_deref(), Some("/orders/8812/refund"));
+        assert_eq!(e.status, Some(200));
+        assert_eq!(e.bytes, Some(312));
+        assert_eq!(e.user.as_deref(), Some("user-4411"));
+        assert_eq!(e.latency_ms, Some(95.0));
+        assert_eq!(e.extra["extendedRequestId"], "Tn7xKGHoIAMEb3Q=");
+    }
+
+    #[test]
+    fn http_api_routekey_and_epoch_seconds() {
+        let e = ev(
+            &ApigwJson,
+            r#"{"requestId":"Tn8AbHqLoAMEVxw=","ip":"198.51.100.23","requestTime":"05/Mar/2024:14:22:03 +0000","requestTimeEpoch":"1709648523","routeKey":"GET /v2/users/{id}","path":"/v2/users/1007","status":"403","responseLength":"23","userAgent":"curl/8.4.0","jwtSub":"-"}"#,
+        );
+        assert_eq!(e.method.as_deref(), Some("GET"));
+        assert_eq!(e.route.as_deref(), Some("/v2/users/{id}"));
+        assert_eq!(e.ts, 1_709_648_523_000_000);
+        assert_eq!(e.user, None);
+        assert_eq!(e.outcome, Outcome::Failure);
+    }
+
+    #[test]
+    fn unquoted_empty_numbers_tolerated_and_garbage_rejected() {
+        let e = ev(
+            &ApigwJson,
+            r#"{"requestId":"a","requestTime":"05/Mar/2024:14:22:03 +0000","httpMethod":"GET","path":"/x","status":200,"latency":-}"#,
+        );
+        assert_eq!(e.latency_ms, None);
+        assert!(matches!(
+            ApigwJson.parse("{\"requestId\":\"a\",", &FileCtx::default()),
+            Parsed::Reject(_)
+        ));
+        assert!(matches!(
+            ApigwJson.parse(r#"{"requestId":"a","httpMethod":"GET"}"#, &FileCtx::default()),
+            Parsed::Reject(_)
+        ));
+    }
+
+    #[test]
+    fn clf_preset() {
+        let e = ev(
+            &ApigwClf,
+            r#"203.0.113.45 - - [05/Mar/2024:14:22:01 +0000] "POST /orders/{orderId}/refund HTTP/1.1" 200 312 6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c Tn7xKGHoIAMEb3Q="#,
+        );
+        assert_eq!(e.route.as_deref(), Some("/orders/{orderId}/refund"));
+        assert_eq!(
+            e.request_id.as_deref(),
+            Some("6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c")
+        );
+        let e = ev(
+            &ApigwClf,
+            r#"198.51.100.1 - - [05/Mar/2024:14:22:01 +0000] "GET GET /v2/users/{id} HTTP/1.1" 200 31 Tn8AbHqLoAMEVxw="#,
+        );
+        assert_eq!(e.method.as_deref(), Some("GET"));
+        assert_eq!(e.route.as_deref(), Some("/v2/users/{id}"));
+    }
+}

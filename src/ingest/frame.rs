@@ -1,0 +1,398 @@
+//! Record framing: splits a decompressed byte stream into records — lines, lines with TAB
+//! continuations (PostgreSQL stderr), quote-aware CSV records, or top-level JSON values —
+//! block by block, so files of any size stream through bounded memory.
+
+/// How a format's records are laid out in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// One record per line.
+    Lines,
+    /// A line starting with TAB continues the previous record.
+    Continuation,
+    /// CSV: a newline inside double quotes continues the record.
+    Csv,
+    /// Top-level JSON values (objects); an enclosing array is transparent.
+    Json,
+}
+
+/// Where a record sits in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Start byte in the block.
+    pub start: usize,
+    /// End byte (exclusive, without the line terminator).
+    pub end: usize,
+    /// 1-based line of the first byte.
+    pub line: u64,
+}
+
+/// Stateful framer: feed blocks, get spans; keeps the line counter across blocks.
+#[derive(Debug)]
+pub struct Framer {
+    framing: Framing,
+    /// Line number of the first byte of the next block.
+    pub next_line: u64,
+}
+
+impl Framer {
+    /// A framer for a framing.
+    pub fn new(framing: Framing) -> Framer {
+        Framer {
+            framing,
+            next_line: 1,
+        }
+    }
+
+    /// Splits `buf` into complete records. Returns the spans and how many bytes were
+    /// consumed; the rest must be carried into the next call. With `eof`, everything is
+    /// consumed (a final record without a newline is still a record).
+    pub fn split(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        let (spans, used) = match self.framing {
+            Framing::Lines => self.lines(buf, eof),
+            Framing::Continuation => self.continuation(buf, eof),
+            Framing::Csv => self.csv(buf, eof),
+            Framing::Json => self.json(buf, eof),
+        };
+        (spans, used)
+    }
+
+    fn lines(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        let mut spans = Vec::with_capacity(buf.len() / 200 + 1);
+        let mut pos = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            spans.push(Span {
+                start: pos,
+                end: trim_cr(buf, pos, nl),
+                line: self.next_line,
+            });
+            self.next_line += 1;
+            pos = nl + 1;
+        }
+        if eof && pos < buf.len() {
+            spans.push(Span {
+                start: pos,
+                end: trim_cr(buf, pos, buf.len()),
+                line: self.next_line,
+            });
+            self.next_line += 1;
+            pos = buf.len();
+        }
+        (spans, pos)
+    }
+
+    fn continuation(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        let mut spans: Vec<Span> = Vec::new();
+        let mut pos = 0;
+        let mut cur: Option<Span> = None;
+        let mut line = self.next_line;
+        let mut committed_pos = 0;
+        let mut committed_line = self.next_line;
+        loop {
+            let nl = memchr::memchr(b'\n', &buf[pos..]).map(|i| pos + i);
+            let end = match nl {
+                Some(e) => e,
+                None if eof && pos < buf.len() => buf.len(),
+                None => break,
+            };
+            let is_cont = buf.get(pos) == Some(&b'\t') && cur.is_some();
+            if is_cont {
+                if let Some(c) = cur.as_mut() {
+                    c.end = trim_cr(buf, pos, end);
+                }
+            } else {
+                if let Some(c) = cur.take() {
+                    spans.push(c);
+                    committed_pos = pos;
+                    committed_line = line;
+                }
+                cur = Some(Span {
+                    start: pos,
+                    end: trim_cr(buf, pos, end),
+                    line,
+                });
+            }
+            line += 1;
+            pos = (end + 1).min(buf.len());
+            if nl.is_none() {
+                break;
+            }
+        }
+        if eof {
+            if let Some(c) = cur.take() {
+                spans.push(c);
+            }
+            self.next_line = line;
+            return (spans, buf.len());
+        }
+        // The open record may still get continuation lines from the next block.
+        self.next_line = committed_line;
+        (spans, committed_pos)
+    }
+
+    fn csv(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        let mut spans = Vec::new();
+        let mut start = 0;
+        let mut start_line = self.next_line;
+        let mut line = self.next_line;
+        let mut in_q = false;
+        let mut i = 0;
+        while let Some(off) = memchr::memchr2(b'"', b'\n', &buf[i..]) {
+            let j = i + off;
+            if buf[j] == b'"' {
+                in_q = !in_q;
+            } else {
+                line += 1;
+                if !in_q {
+                    spans.push(Span {
+                        start,
+                        end: trim_cr(buf, start, j),
+                        line: start_line,
+                    });
+                    start = j + 1;
+                    start_line = line;
+                }
+            }
+            i = j + 1;
+        }
+        if eof {
+            if start < buf.len() {
+                spans.push(Span {
+                    start,
+                    end: trim_cr(buf, start, buf.len()),
+                    line: start_line,
+                });
+                line += 1;
+            }
+            self.next_line = line;
+            return (spans, buf.len());
+        }
+        self.next_line = start_line;
+        (spans, start)
+    }
+
+    fn json(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        let mut spans = Vec::new();
+        let mut line = self.next_line;
+        let mut i = 0;
+        let mut committed = 0;
+        let mut committed_line = line;
+        'outer: while i < buf.len() {
+            // Skip separators between values: whitespace, array brackets, commas.
+            match buf[i] {
+                b'\n' => {
+                    line += 1;
+                    i += 1;
+                    committed = i;
+                    committed_line = line;
+                    continue;
+                }
+                b' ' | b'\t' | b'\r' | b',' | b'[' | b']' => {
+                    i += 1;
+                    committed = i;
+                    committed_line = line;
+                    continue;
+                }
+                _ => {}
+            }
+            let start = i;
+            let start_line = line;
+            if buf[i] != b'{' {
+                // Not an object: take the rest of the line as one (bad) record.
+                let end = memchr::memchr(b'\n', &buf[i..]).map(|o| i + o);
+                match end {
+                    Some(e) => {
+                        spans.push(Span {
+                            start,
+                            end: trim_cr(buf, start, e),
+                            line: start_line,
+                        });
+                        i = e;
+                        committed = i;
+                        committed_line = line;
+                        continue;
+                    }
+                    None if eof => {
+                        spans.push(Span {
+                            start,
+                            end: buf.len(),
+                            line: start_line,
+                        });
+                        i = buf.len();
+                        committed = i;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            let mut depth = 0i32;
+            let mut in_s = false;
+            let mut esc = false;
+            let mut j = i;
+            let mut l = line;
+            while j < buf.len() {
+                let c = buf[j];
+                if c == b'\n' {
+                    l += 1;
+                    if in_s {
+                        // A raw newline in a string is invalid JSON: end the record here.
+                        spans.push(Span {
+                            start,
+                            end: trim_cr(buf, start, j),
+                            line: start_line,
+                        });
+                        i = j;
+                        committed = j;
+                        committed_line = line.max(l - 1);
+                        line = l - 1;
+                        continue 'outer;
+                    }
+                } else if in_s {
+                    if esc {
+                        esc = false;
+                    } else if c == b'\\' {
+                        esc = true;
+                    } else if c == b'"' {
+                        in_s = false;
+                    }
+                } else if c == b'"' {
+                    in_s = true;
+                } else if c == b'{' || c == b'[' {
+                    depth += 1;
+                } else if c == b'}' || c == b']' {
+                    depth -= 1;
+                    if depth == 0 {
+                        spans.push(Span {
+                            start,
+                            end: j + 1,
+                            line: start_line,
+                        });
+                        i = j + 1;
+                        line = l;
+                        committed = i;
+                        committed_line = line;
+                        continue 'outer;
+                    }
+                }
+                j += 1;
+            }
+            // Unterminated value.
+            if eof {
+                spans.push(Span {
+                    start,
+                    end: buf.len(),
+                    line: start_line,
+                });
+                line = l;
+                committed = buf.len();
+                committed_line = line;
+            }
+            break;
+        }
+        if eof {
+            // Count remaining newlines in trailing separators.
+            self.next_line = committed_line
+                + memchr::memchr_iter(b'\n', &buf[committed.min(buf.len())..]).count() as u64;
+            return (spans, buf.len());
+        }
+        self.next_line = committed_line;
+        (spans, committed)
+    }
+}
+
+fn trim_cr(buf: &[u8], start: usize, end: usize) -> usize {
+    if end > start && buf[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(f: Framing, s: &str, block: usize) -> Vec<(String, u64)> {
+        let mut fr = Framer::new(f);
+        let b = s.as_bytes();
+        let mut carry: Vec<u8> = Vec::new();
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            let end = (pos + block).min(b.len());
+            carry.extend_from_slice(&b[pos..end]);
+            pos = end;
+            let eof = pos == b.len();
+            let (spans, used) = fr.split(&carry, eof);
+            for sp in spans {
+                out.push((
+                    String::from_utf8_lossy(&carry[sp.start..sp.end]).into_owned(),
+                    sp.line,
+                ));
+            }
+            carry.drain(..used);
+            if eof {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_across_blocks() {
+        for bs in [1, 3, 100] {
+            let r = all(Framing::Lines, "a\r\nbb\n\nccc", bs);
+            assert_eq!(
+                r,
+                vec![
+                    ("a".into(), 1),
+                    ("bb".into(), 2),
+                    ("".into(), 3),
+                    ("ccc".into(), 4)
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn continuation_joins_tab_lines() {
+        for bs in [1, 5, 100] {
+            let r = all(Framing::Continuation, "x1\n\tx2\ny\n\ty2\n\ty3\nz\n", bs);
+            assert_eq!(
+                r,
+                vec![
+                    ("x1\n\tx2".into(), 1),
+                    ("y\n\ty2\n\ty3".into(), 3),
+                    ("z".into(), 6)
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn csv_quoted_newlines() {
+        for bs in [1, 4, 100] {
+            let r = all(Framing::Csv, "a,\"b\nc\"\nd,e\n", bs);
+            assert_eq!(r, vec![("a,\"b\nc\"".into(), 1), ("d,e".into(), 3)]);
+        }
+    }
+
+    #[test]
+    fn json_values_in_array_and_concatenated() {
+        for bs in [1, 7, 1000] {
+            let r = all(
+                Framing::Json,
+                "[\n{\"a\":\"}\"},\n{\"b\":\n {\"c\":1}}\n",
+                bs,
+            );
+            assert_eq!(
+                r,
+                vec![
+                    ("{\"a\":\"}\"}".into(), 2),
+                    ("{\"b\":\n {\"c\":1}}".into(), 3)
+                ]
+            );
+            let r = all(Framing::Json, "{\"x\":1}{\"y\":2}", bs);
+            assert_eq!(r.len(), 2);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Evidence inputs: expands paths (directories recursively, sorted), opens files read-only
+//! (or stdin), undoes gzip (concatenated members too) and hashes the bytes from disk with
+//! SHA-256 while they are read — one pass, no second read.
+
+use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// One evidence input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file path.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+    /// A path that could not be used, with the reason.
+    Bad(String, String),
+}
+
+impl Input {
+    /// Display name.
+    pub fn display(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+            Input::Bad(p, _) => p.clone(),
+        }
+    }
+    /// Size on disk, when known.
+    pub fn size(&self) -> u64 {
+        match self {
+            Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        }
+    }
+}
+
+/// Expands evidence arguments: files stay, directories are walked recursively in sorted
+/// order (hidden entries and our own outputs skipped), `-` is stdin.
+pub fn expand(args: &[String]) -> Vec<Input> {
+    let mut out = Vec::new();
+    for a in args {
+        if a == "-" {
+            out.push(Input::Stdin);
+            continue;
+        }
+        let p = Path::new(a);
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut out),
+            Ok(_) => out.push(Input::File(p.to_path_buf())),
+            Err(e) => out.push(Input::Bad(a.clone(), e.to_string())),
+        }
+    }
+    out
+}
+
+/// Files a directory walk leaves out: documentation and answer keys shipped beside
+/// evidence, not evidence themselves.
+fn is_not_evidence(name: &str) -> bool {
+    name.starts_with('.')
+        || name.eq_ignore_ascii_case("README.md")
+        || name == "truth.json"
+        || name == "roster.csv"
+}
+
+fn walk(dir: &Path, out: &mut Vec<Input>) {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            out.push(Input::Bad(dir.display().to_string(), e.to_string()));
+            return;
+        }
+    };
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if is_not_evidence(name) {
+            continue;
+        }
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, out),
+            Ok(m) if m.is_file() => out.push(Input::File(p)),
+            Ok(_) => {}
+            Err(e) => out.push(Input::Bad(p.display().to_string(), e.to_string())),
+        }
+    }
+}
+
+/// Running hash of the raw bytes.
+#[derive(Debug, Default)]
+pub struct HashState {
+    /// SHA-256 so far.
+    pub sha: Sha256,
+    /// Bytes so far.
+    pub bytes: u64,
+}
+
+/// A reader that hashes and counts what passes through and advances a progress bar.
+pub struct HashRead<R> {
+    inner: R,
+    state: Arc<Mutex<HashState>>,
+    pb: ProgressBar,
+}
+
+impl<R: Read> Read for HashRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.sha.update(&buf[..n]);
+            s.bytes += n as u64;
+            self.pb.inc(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+/// An opened input: the decompressed stream and the hash of the raw bytes.
+pub struct Opened {
+    /// Decompressed bytes.
+    pub reader: Box<dyn Read + Send>,
+    /// Hash of raw bytes read so far.
+    pub state: Arc<Mutex<HashState>>,
+    /// Whether the stream was gzip.
+    pub gzip: bool,
+}
+
+/// Opens an input read-only; gzip is recognized by its magic bytes, not the name.
+pub fn open(input: &Input, pb: &ProgressBar) -> io::Result<Opened> {
+    let state = Arc::new(Mutex::new(HashState::default()));
+    let raw: Box<dyn Read + Send> = match input {
+        Input::File(p) => Box::new(File::open(p)?),
+        Input::Stdin => Box::new(io::stdin()),
+        Input::Bad(_, why) => return Err(io::Error::other(why.clone())),
+    };
+    let mut br = BufReader::with_capacity(
+        1 << 20,
+        HashRead {
+            inner: raw,
+            state: state.clone(),
+            pb: pb.clone(),
+        },
+    );
+    let gzip = br.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(br),
+        ))
+    } else {
+        Box::new(br)
+    };
+    Ok(Opened {
+        reader,
+        state,
+        gzip,
+    })
+}
+
+/// Finishes the hash of a file whose decoding stopped early (truncated gzip): the rest of
+/// the raw bytes are hashed so the recorded SHA-256 is still the file's.
+pub fn finish_hash(input: &Input, state: &Arc<Mutex<HashState>>) -> String {
+    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    if let Input::File(p) = input {
+        if let Ok(mut f) = File::open(p) {
+            use std::io::{Seek, SeekFrom};
+            if f.seek(SeekFrom::Start(s.bytes)).is_ok() {
+                let mut buf = vec![0u8; 1 << 16];
+                while let Ok(n) = f.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    s.sha.update(&buf[..n]);
+                    s.bytes += n as u64;
+                }
+            }
+        }
+    }
+    let sha = std::mem::take(&mut s.sha);
+    hex(&sha.finalize())
+}
+
+/// Lower-case hex.
+pub fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}

@@ -1,0 +1,101 @@
+//! Small helpers for reading loosely-typed JSON records: producers write numbers as
+//! strings, `-` for null, and nest the same field at different paths.
+
+use serde_json::Value;
+
+/// The value at a dotted path (`delivery.destination`).
+pub fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for k in path.split('.') {
+        cur = cur.get(k)?;
+    }
+    Some(cur)
+}
+
+/// A value as a non-empty string (`-`, `""` and null are absent; numbers are stringified).
+pub fn s(v: &Value, path: &str) -> Option<String> {
+    match at(v, path)? {
+        Value::String(x) => crate::ingest::present(x),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The first present of several paths.
+pub fn first(v: &Value, paths: &[&str]) -> Option<String> {
+    paths.iter().find_map(|p| s(v, p))
+}
+
+/// A value as an unsigned integer (number or numeric string).
+pub fn u(v: &Value, path: &str) -> Option<u64> {
+    match at(v, path)? {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
+        Value::String(x) => x.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A value as a float (number or numeric string).
+pub fn f(v: &Value, path: &str) -> Option<f64> {
+    match at(v, path)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(x) => x.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Copies every scalar field not in `used` into `extra`, flattening objects with dots.
+pub fn rest_into(
+    v: &Value,
+    prefix: &str,
+    used: &[&str],
+    extra: &mut std::collections::BTreeMap<String, String>,
+) {
+    if let Value::Object(m) = v {
+        for (k, val) in m {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if used.contains(&key.as_str()) {
+                continue;
+            }
+            match val {
+                Value::Object(_) => rest_into(val, &key, used, extra),
+                Value::Null => {}
+                Value::String(x) if x.is_empty() || x == "-" => {}
+                Value::String(x) => {
+                    extra.insert(key, x.clone());
+                }
+                other => {
+                    extra.insert(key, other.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Parses a record as a JSON object, tolerating a trailing comma (array elements) and
+/// the invalid `"key":-` / `"key":,` that access-log templates produce for empty numbers.
+pub fn object(rec: &str) -> Result<Value, String> {
+    let t = rec.trim().trim_end_matches(',');
+    match serde_json::from_str::<Value>(t) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err("not a JSON object".into()),
+        Err(e) => {
+            if t.contains(":-") || t.contains(":,") || t.contains(":}") {
+                let fixed = t
+                    .replace(":-,", ":null,")
+                    .replace(":-}", ":null}")
+                    .replace(":,", ":null,")
+                    .replace(":}", ":null}");
+                if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&fixed) {
+                    return Ok(v);
+                }
+            }
+            Err(format!("invalid JSON: {e}"))
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! MariaDB `server_audit` plugin text logs (also RDS's MARIADB_AUDIT_PLUGIN and Aurora's
+//! epoch-µs variant): naive local timestamps take `--assume-tz`; quoted statements are
+//! unescaped; statements cut at `server_audit_query_log_limit` are flagged, not rejected.
+
+use super::pgaudit::apply_sql;
+use super::{present, FileCtx, Head, Parsed, Parser};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::sql::Dialect;
+use crate::timeparse::{epoch_magnitude, parse_iso};
+use regex::Regex;
+use std::sync::LazyLock;
+
+static LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}),[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
+        .expect("static regex")
+});
+
+/// Default `server_audit_query_log_limit`.
+pub const QUERY_LOG_LIMIT: usize = 1024;
+
+/// MariaDB server_audit.
+pub struct MariaDb;
+
+impl Parser for MariaDb {
+    fn name(&self) -> &'static str {
+        "mariadb-audit"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Db
+    }
+    fn detection(&self) -> &'static str {
+        "`YYYYMMDD HH:MM:SS,host,user,client,conn,query,OPERATION,db,object,retcode`"
+    }
+    fn example(&self) -> &'static str {
+        r"20240305 14:23:10,db-prod-1,svc,203.0.113.45,88,4711,QUERY,orders,'SELECT email FROM customers WHERE note LIKE \'%vip%\'',0"
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        super::line_score(head, |l| LINE.is_match(l))
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        // Eight fields by comma, retcode from the end, the object is what lies between.
+        let mut parts = rec.splitn(9, ',');
+        let mut f: Vec<&str> = Vec::with_capacity(9);
+        for _ in 0..8 {
+            match parts.next() {
+                Some(p) => f.push(p),
+                None => return Parsed::Reject("fewer than 10 fields".into()),
+            }
+        }
+        let tail = parts.next().unwrap_or("");
+        let (object, retcode) = match tail.rfind(',') {
+            Some(i) if tail[i + 1..].trim().bytes().all(|b| b.is_ascii_digit()) => {
+                (&tail[..i], &tail[i + 1..])
+            }
+            _ => (tail, ""),
+        };
+        let mut e = Event::new(SourceKind::Db, self.name());
+        let ts = f[0];
+        if ts.len() == 16 && ts.bytes().all(|b| b.is_ascii_digit()) {
+            e.ts = match ts.parse::<i64>().ok().and_then(epoch_magnitude) {
+                Some(t) => t,
+                None => return Parsed::Reject("bad epoch".into()),
+            };
+        } else {
+            match parse_iso(ts, &ctx.opts.assume_tz) {
+                Some(p) => {
+                    e.ts = p.us;
+                    e.tz_assumed = p.assumed;
+                }
+                None => return Parsed::Reject(format!("bad timestamp {ts:?}")),
+            }
+        }
+        e.extra.insert("server_host".into(), f[1].to_string());
+        e.db_user = present(f[2]);
+        e.db_host = present(f[3]).map(|h| match h.rsplit_once(':') {
+            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') => a.to_string(),
+            _ => h,
+        });
+        e.session_id = Some(format!("conn:{}", f[4]));
+        e.extra.insert("query_id".into(), f[5].to_string());
+        let op = f[6];
+        e.db_name = present(f[7]);
+        let retcode = retcode.trim();
+        e.outcome = match retcode {
+            "" => Outcome::Unknown,
+            "0" => Outcome::Success,
+            _ => Outcome::Failure,
+        };
+        if !retcode.is_empty() {
+            e.extra.insert("retcode".into(), retcode.to_string());
+        }
+        match op {
+            "QUERY" => {
+                let (stmt, cut) = unquote(object);
+                e.truncated = cut || stmt.len() >= QUERY_LOG_LIMIT;
+                e.statement = Some(stmt);
+                apply_sql(&mut e, Dialect::MySql, ctx);
+            }
+            "READ" | "WRITE" | "CREATE" | "ALTER" | "DROP" | "RENAME" => {
+                e.command = Some(format!("table {}", op.to_ascii_lowercase()));
+                e.object = present(object);
+                e.stmt_class = Some(match op {
+                    "READ" => StmtClass::Read,
+                    "WRITE" => StmtClass::Write,
+                    _ => StmtClass::Ddl,
+                });
+                e.extra.insert("table_access".into(), "true".into());
+            }
+            _ => {
+                e.command = Some(op.to_ascii_lowercase());
+                e.stmt_class = Some(StmtClass::Other);
+                if let Some(o) = present(object) {
+                    e.extra.insert("object".into(), o);
+                }
+            }
+        }
+        if e.command.is_none() {
+            e.command = Some(op.to_string());
+        }
+        Parsed::Event(Box::new(e))
+    }
+}
+
+/// Undoes server_audit's quoting: `'…'` with `\'`, `\\`, `\n`, `\t`, `\r`, `\b`, `\f`.
+/// Returns the text and whether the closing quote was missing (a cut line).
+pub fn unquote(s: &str) -> (String, bool) {
+    let Some(inner) = s.strip_prefix('\'') else {
+        return (s.to_string(), false);
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut it = inner.chars();
+    let mut closed = false;
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('b') => out.push('\u{8}'),
+                Some('f') => out.push('\u{c}'),
+                Some(o) => out.push(o),
+                None => {}
+            },
+            '\'' => {
+                closed = true;
+                if it.clone().next().is_some() {
+                    out.push('\'');
+                    closed = false;
+                    continue;
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    (out, !closed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::ParseOpts;
+    use crate::timeparse::{fmt_utc_s, AssumeTz};
+    use std::sync::Arc;
+
+    fn kyiv() -> FileCtx {
+        let o = ParseOpts {
+            assume_tz: AssumeTz::parse("Europe/Kyiv").unwrap(),
+            assume_tz_given: true,
+            ..Default::default()
+        };
+        FileCtx {
+            opts: Arc::new(o),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn query_with_escapes_and_local_time() {
+        let l = r"20251104 10:23:10,db-prod-1,svc_reporting,203.0.113.45,88,4711,QUERY,orders,'SELECT email, phone FROM customers WHERE note LIKE \'%vip%\'',0";
+        let Parsed::Event(e) = MariaDb.parse(l, &kyiv()) else {
+            panic!()
+        };
+        assert_eq!(fmt_utc_s(e.ts), "2025-11-04T08:23:10Z");
+        assert!(e.tz_assumed);
+        assert_eq!(
+            e.statement.as_deref(),
+            Some("SELECT email, phone FROM customers WHERE note LIKE '%vip%'")
+        );
+        assert!(!e.truncated);
+    }
+
+    #[test]
+    fn table_event_empty_retcode_and_failed_connect() {
+        let Parsed::Event(e) = MariaDb.parse(
+            "20240305 14:23:10,db-prod-1,svc,203.0.113.45,88,4711,READ,orders,customers,",
+            &kyiv(),
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.object.as_deref(), Some("customers"));
+        assert_eq!(e.outcome, Outcome::Unknown);
+        let Parsed::Event(e) = MariaDb.parse(
+            "20240305 14:25:00,db-prod-1,backdoor,198.51.100.23,91,0,FAILED_CONNECT,,,1045",
+            &kyiv(),
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.outcome, Outcome::Failure);
+    }
+
+    #[test]
+    fn truncated_statement_is_flagged_not_rejected() {
+        let long = format!(
+            "20240305 14:23:10,db,app,10.0.0.1,1,2,QUERY,orders,'SELECT {} FROM customers WHERE x = \\'abc",
+            "a, ".repeat(400)
+        );
+        let Parsed::Event(e) = MariaDb.parse(&long, &kyiv()) else {
+            panic!()
+        };
+        assert!(e.truncated);
+        assert!(matches!(MariaDb.parse("2024,broken", &kyiv()), Parsed::Reject(_)));
+    }
+}

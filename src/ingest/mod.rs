@@ -1,0 +1,187 @@
+//! Evidence ingestion: the `Parser` trait every format implements, the one registry of
+//! formats, detection by content, and the pipeline that turns evidence paths into events
+//! with full accounting. Formats live one per file beside this one.
+
+pub mod envelope;
+pub mod frame;
+pub mod input;
+pub mod json;
+pub mod pipeline;
+
+pub mod apigw;
+pub mod envoy;
+pub mod fcm;
+pub mod kong;
+pub mod mariadb;
+pub mod mysql;
+pub mod nginx;
+pub mod onesignal;
+pub mod pg;
+pub mod pgaudit;
+pub mod sns;
+
+use crate::model::{Event, SourceKind};
+use crate::timeparse::AssumeTz;
+pub use frame::Framing;
+use std::sync::Arc;
+
+/// Options every parser may consult.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOpts {
+    /// Zone for timestamps that carry none.
+    pub assume_tz: AssumeTz,
+    /// Whether `--assume-tz` was given (otherwise UTC is assumed and the report says so).
+    pub assume_tz_given: bool,
+    /// A PostgreSQL `log_line_prefix` given with `--pg-prefix`.
+    pub pg_prefix: Option<String>,
+    /// Which tables and columns matter to statement analysis.
+    pub vocab: crate::sql::Vocab,
+}
+
+/// Per-file state a parser prepares from the first records (CSV header, detected prefix).
+#[derive(Debug, Clone, Default)]
+pub struct FileCtx {
+    /// The file's name (last path component), for formats that keep ids in file names.
+    pub file_name: String,
+    /// CSV header fields, lower-cased, when the format has one.
+    pub header: Option<Vec<String>>,
+    /// A compiled PostgreSQL log_line_prefix.
+    pub pg_prefix: Option<Arc<pg::Prefix>>,
+    /// Options of the run.
+    pub opts: Arc<ParseOpts>,
+}
+
+/// What a parser made of one record.
+#[derive(Debug)]
+pub enum Parsed {
+    /// An event (provenance is filled in by the pipeline).
+    Event(Box<Event>),
+    /// Deliberately not evidence (blank, header, comment, server chatter), with the reason.
+    Skip(&'static str),
+    /// Malformed, with the reason.
+    Reject(String),
+}
+
+/// A sample of a file's first records, for sniffing.
+#[derive(Debug)]
+pub struct Head<'a> {
+    /// The first bytes of the (decompressed, unwrapped) stream as text.
+    pub text: &'a str,
+    /// Its first non-empty lines.
+    pub lines: Vec<&'a str>,
+}
+
+/// One evidence format.
+pub trait Parser: Sync + Send {
+    /// Format name, as `--format` takes it.
+    fn name(&self) -> &'static str;
+    /// Evidence kind.
+    fn source(&self) -> SourceKind;
+    /// How the format is recognized (for `breachline formats`).
+    fn detection(&self) -> &'static str;
+    /// A short example record.
+    fn example(&self) -> &'static str;
+    /// How records are laid out.
+    fn framing(&self) -> Framing {
+        Framing::Lines
+    }
+    /// Whether the first record is a header row.
+    fn has_header(&self) -> bool {
+        false
+    }
+    /// Confidence 0–100 that the head is this format.
+    fn sniff(&self, head: &Head) -> u8;
+    /// Prepares per-file state (the header is already parsed into `ctx`).
+    fn prepare(&self, _ctx: &mut FileCtx, _head: &Head) -> Result<(), String> {
+        Ok(())
+    }
+    /// Parses one record.
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed;
+}
+
+/// The registry: every format, in detection-priority order (more specific first).
+pub fn registry() -> &'static [&'static dyn Parser] {
+    static REG: &[&dyn Parser] = &[
+        &mysql::PerconaJson,
+        &mysql::EnterpriseJson,
+        &pg::JsonLog,
+        &pg::CsvLog,
+        &kong::Kong,
+        &sns::Sns,
+        &onesignal::OneSignalApi,
+        &onesignal::OneSignalCsv,
+        &onesignal::OneSignalAudience,
+        &fcm::FcmJson,
+        &fcm::FcmCsv,
+        &apigw::ApigwJson,
+        &nginx::NginxJson,
+        &mariadb::MariaDb,
+        &pg::Stderr,
+        &envoy::Envoy,
+        &apigw::ApigwClf,
+        &nginx::Combined,
+    ];
+    REG
+}
+
+/// Looks a format up by name.
+pub fn by_name(name: &str) -> Option<&'static dyn Parser> {
+    registry().iter().copied().find(|p| p.name() == name)
+}
+
+/// Picks the parser with the highest confidence for a head; ties go to registry order.
+pub fn detect(head: &Head) -> Option<&'static dyn Parser> {
+    let mut best: Option<(&'static dyn Parser, u8)> = None;
+    for p in registry() {
+        let s = p.sniff(head);
+        if s >= 50 && best.is_none_or(|(_, b)| s > b) {
+            best = Some((*p, s));
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+/// Builds a head from text.
+pub fn head_of(text: &str) -> Head<'_> {
+    let lines = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .take(64)
+        .collect();
+    Head { text, lines }
+}
+
+/// Fraction (0–100) of the head's lines (at most 20, excluding a possibly cut last line)
+/// that satisfy a test.
+pub fn line_score(head: &Head, test: impl Fn(&str) -> bool) -> u8 {
+    let lines: Vec<&&str> = head.lines.iter().take(20).collect();
+    if lines.is_empty() {
+        return 0;
+    }
+    let n = if lines.len() > 1 {
+        lines.len() - 1
+    } else {
+        1
+    };
+    let ok = lines.iter().take(n).filter(|l| test(l)).count();
+    (ok * 100 / n) as u8
+}
+
+/// `-` and empty mean "absent" in most access-log templates.
+pub fn present(s: &str) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() || t == "-" || t == "null" {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+/// Splits a request target into path and query.
+pub fn split_target(target: &str) -> (String, Option<String>) {
+    match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), present(q)),
+        None => (target.to_string(), None),
+    }
+}

@@ -1,0 +1,218 @@
+//! MySQL Enterprise Audit JSON (one array, element by element, the active file without its
+//! closing `]`) and the Percona Server `audit_log` plugin's JSON lines.
+
+use super::json::{first, object, s, u};
+use super::pgaudit::apply_sql;
+use super::{FileCtx, Framing, Head, Parsed, Parser};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::sql::Dialect;
+use crate::timeparse::{parse_epoch, parse_iso, AssumeTz};
+
+/// MySQL Enterprise Audit / audit log component, JSON.
+pub struct EnterpriseJson;
+
+impl Parser for EnterpriseJson {
+    fn name(&self) -> &'static str {
+        "mysql-audit-json"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Db
+    }
+    fn detection(&self) -> &'static str {
+        "JSON array (maybe unterminated) of objects with timestamp, class, event, connection_id"
+    }
+    fn example(&self) -> &'static str {
+        r#"[{"timestamp":"2024-03-05 14:23:10","id":0,"class":"general","event":"status","connection_id":88,"account":{"user":"svc","host":"%"},"login":{"ip":"203.0.113.45"},"general_data":{"query":"SELECT …","status":0}},"#
+    }
+    fn framing(&self) -> Framing {
+        Framing::Json
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        let t = head.text.trim_start();
+        if t.starts_with('[')
+            && t.contains("\"class\"")
+            && t.contains("\"event\"")
+            && t.contains("\"connection_id\"")
+            && t.contains("\"timestamp\"")
+        {
+            95
+        } else {
+            0
+        }
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        let v = match object(rec) {
+            Ok(v) => v,
+            Err(e) => return Parsed::Reject(e),
+        };
+        let mut e = Event::new(SourceKind::Db, self.name());
+        // `timestamp` is UTC by definition; `time` is epoch seconds when enabled.
+        let ts = s(&v, "timestamp")
+            .and_then(|t| parse_iso(&t, &AssumeTz::Fixed(0)).map(|p| p.us))
+            .or_else(|| s(&v, "time").and_then(|t| parse_epoch(&t)));
+        let Some(ts) = ts else {
+            return Parsed::Reject("no timestamp".into());
+        };
+        e.ts = ts;
+        let class = s(&v, "class").unwrap_or_default();
+        let event = s(&v, "event").unwrap_or_default();
+        e.db_user = first(&v, &["account.user", "login.user"]);
+        e.db_host = first(&v, &["login.ip", "account.host"]).filter(|h| h != "%");
+        e.session_id = s(&v, "connection_id").map(|c| format!("conn:{c}"));
+        if let (Some(a), Some(l)) = (s(&v, "account.user"), s(&v, "login.user")) {
+            if a != l {
+                e.extra.insert("login_user".into(), l);
+            }
+        }
+        e.extra.insert("class".into(), class.clone());
+        if let Some(id) = s(&v, "id") {
+            e.extra.insert("id".into(), id);
+        }
+        let status = |path: &str| u(&v, path).unwrap_or(0);
+        match class.as_str() {
+            "connection" => {
+                e.command = Some(event.clone());
+                e.stmt_class = Some(StmtClass::Other);
+                e.db_name = s(&v, "connection_data.db");
+                e.outcome = ok(status("connection_data.status"));
+            }
+            "general" => {
+                e.statement = s(&v, "general_data.query");
+                e.command = s(&v, "general_data.sql_command").map(|c| c.to_ascii_uppercase());
+                e.outcome = ok(status("general_data.status"));
+                apply_sql(&mut e, Dialect::MySql, ctx);
+            }
+            "table_access" => {
+                // Per-table echo of a statement already logged under `general`: keep the
+                // table, not the statement facts, so changes are not counted twice.
+                e.command = Some(format!("table {event}"));
+                e.object = s(&v, "table_access_data.table");
+                e.db_name = s(&v, "table_access_data.db");
+                e.stmt_class = Some(match event.as_str() {
+                    "read" => StmtClass::Read,
+                    _ => StmtClass::Write,
+                });
+                e.outcome = Outcome::Success;
+                e.extra.insert("table_access".into(), "true".into());
+            }
+            "audit" => {
+                e.command = Some(event.clone());
+                e.stmt_class = Some(StmtClass::Other);
+            }
+            _ => {
+                e.command = Some(format!("{class} {event}"));
+                e.stmt_class = Some(StmtClass::Other);
+            }
+        }
+        Parsed::Event(Box::new(e))
+    }
+}
+
+fn ok(status: u64) -> Outcome {
+    if status == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    }
+}
+
+/// Percona `audit_log` plugin, JSON.
+pub struct PerconaJson;
+
+impl Parser for PerconaJson {
+    fn name(&self) -> &'static str {
+        "percona-audit-json"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Db
+    }
+    fn detection(&self) -> &'static str {
+        r#"lines starting {"audit_record":"#
+    }
+    fn example(&self) -> &'static str {
+        r#"{"audit_record":{"name":"Query","record":"1407_2024-03-01T08:00:00","timestamp":"2024-03-05T14:23:10 UTC","command_class":"select","connection_id":"88","status":0,"sqltext":"SELECT …","user":"svc[svc] @  [203.0.113.45]","ip":"203.0.113.45","db":"orders"}}"#
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        super::line_score(head, |l| l.starts_with("{\"audit_record\":"))
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        let v = match object(rec) {
+            Ok(v) => v,
+            Err(e) => return Parsed::Reject(e),
+        };
+        let Some(r) = v.get("audit_record") else {
+            return Parsed::Reject("no audit_record".into());
+        };
+        let mut e = Event::new(SourceKind::Db, self.name());
+        let Some(p) = s(r, "timestamp").and_then(|t| parse_iso(&t, &AssumeTz::Fixed(0))) else {
+            return Parsed::Reject("bad or missing timestamp".into());
+        };
+        e.ts = p.us;
+        let name = s(r, "name").unwrap_or_default();
+        // `user` is `priv_user[user] @ host [ip]`.
+        let user = s(r, "user").map(|u| {
+            u.split(['[', ' '])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+        e.db_user = s(r, "priv_user").or(user);
+        e.db_host = first(r, &["ip", "host"]);
+        e.db_name = s(r, "db");
+        e.session_id = s(r, "connection_id").map(|c| format!("conn:{c}"));
+        if let Some(rec) = s(r, "record") {
+            e.extra.insert("record".into(), rec);
+        }
+        e.outcome = ok(u(r, "status").unwrap_or(0));
+        match name.as_str() {
+            "Query" | "Execute" | "Prepare" => {
+                e.statement = s(r, "sqltext");
+                e.command = s(r, "command_class").map(|c| c.to_ascii_uppercase());
+                apply_sql(&mut e, Dialect::MySql, ctx);
+            }
+            _ => {
+                e.command = Some(name.to_ascii_lowercase());
+                e.stmt_class = Some(StmtClass::Other);
+            }
+        }
+        if e.statement.is_none() && name == "Query" {
+            e.extra.insert("sqltext".into(), "<empty>".into());
+        }
+        Parsed::Event(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enterprise_elements() {
+        let l = r#"{"timestamp":"2024-03-05 14:23:10","id":0,"class":"general","event":"status","connection_id":88,"account":{"user":"svc_reporting","host":"%"},"login":{"user":"svc_reporting","os":"","ip":"203.0.113.45","proxy":""},"general_data":{"command":"Query","sql_command":"select","query":"SELECT email, phone FROM customers","status":0}},"#;
+        let Parsed::Event(e) = EnterpriseJson.parse(l, &FileCtx::default()) else {
+            panic!()
+        };
+        assert_eq!(e.db_host.as_deref(), Some("203.0.113.45"));
+        assert!(e.sql.as_ref().unwrap().whole_table_read);
+        let c = r#"{"timestamp":"2024-03-05 14:22:01","id":0,"class":"connection","event":"connect","connection_id":88,"account":{"user":"x","host":"%"},"login":{"user":"x","ip":"198.51.100.1"},"connection_data":{"status":1045,"db":"orders"}}"#;
+        let Parsed::Event(e) = EnterpriseJson.parse(c, &FileCtx::default()) else {
+            panic!()
+        };
+        assert_eq!(e.outcome, Outcome::Failure);
+        assert!(matches!(EnterpriseJson.parse("{\"timestamp\":", &FileCtx::default()), Parsed::Reject(_)));
+    }
+
+    #[test]
+    fn percona_record() {
+        let l = r#"{"audit_record":{"name":"Query","record":"1408_2024-03-01T08:00:00","timestamp":"2024-03-05T14:25:00 UTC","command_class":"grant","connection_id":"91","status":1045,"sqltext":"GRANT ALL ON *.* TO 'backdoor'@'%'","user":"app[app] @  [198.51.100.23]","host":"","os_user":"","ip":"198.51.100.23","db":""}}"#;
+        let Parsed::Event(e) = PerconaJson.parse(l, &FileCtx::default()) else {
+            panic!()
+        };
+        assert_eq!(e.db_user.as_deref(), Some("app"));
+        assert_eq!(e.stmt_class, Some(StmtClass::Role));
+        assert_eq!(e.outcome, Outcome::Failure);
+    }
+}

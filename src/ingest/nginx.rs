@@ -1,0 +1,295 @@
+//! nginx access logs: the built-in `combined` (and `common`) format, with nginx's `\xXX`
+//! escaping, and JSON `log_format`s (`escape=json`, `$request_id`, `$time_iso8601`, `$msec`).
+//! Also home of the CLF tokenizer the API Gateway CLF preset shares.
+
+use super::apigw::parse_access_json;
+use super::{line_score, present, FileCtx, Head, Parsed, Parser};
+use crate::model::SourceKind;
+
+/// The fields of a CLF / combined line.
+#[derive(Debug)]
+pub struct ClfLine<'a> {
+    /// `$remote_addr`.
+    pub host: &'a str,
+    /// `ident` (API Gateway: caller).
+    pub ident: &'a str,
+    /// `$remote_user`.
+    pub user: &'a str,
+    /// The bracketed time.
+    pub time: &'a str,
+    /// The request line (unescaped quotes removed).
+    pub request: &'a str,
+    /// Full request target convenience (second token of the request).
+    pub target: &'a str,
+    /// Status digits.
+    pub status: &'a str,
+    /// Bytes.
+    pub bytes: &'a str,
+    /// Remaining fields (quoted ones keep their quotes).
+    pub rest: Vec<&'a str>,
+}
+
+/// Splits a CLF-style line; `None` when it is not one.
+pub fn clf_fields(line: &str) -> Option<ClfLine<'_>> {
+    let mut it = Tok { s: line, i: 0 };
+    let host = it.word()?;
+    let ident = it.word()?;
+    let user = it.word()?;
+    let time = it.bracket()?;
+    let request = it.quoted()?;
+    let status = it.word()?;
+    if status.len() != 3 || !status.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let bytes = it.word().unwrap_or("-");
+    let mut rest = Vec::new();
+    while let Some(f) = it.any() {
+        rest.push(f);
+    }
+    let target = request.split(' ').nth(1).unwrap_or("");
+    Some(ClfLine {
+        host,
+        ident,
+        user,
+        time,
+        request,
+        target,
+        status,
+        bytes,
+        rest,
+    })
+}
+
+struct Tok<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Tok<'a> {
+    fn skip_ws(&mut self) {
+        while self.s.as_bytes().get(self.i) == Some(&b' ') {
+            self.i += 1;
+        }
+    }
+    fn word(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        if self.i >= b.len() || b[self.i] == b'"' || b[self.i] == b'[' {
+            return None;
+        }
+        let st = self.i;
+        while self.i < b.len() && b[self.i] != b' ' {
+            self.i += 1;
+        }
+        Some(&self.s[st..self.i])
+    }
+    fn bracket(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        if b.get(self.i) != Some(&b'[') {
+            return None;
+        }
+        let end = self.s[self.i..].find(']')? + self.i;
+        let r = &self.s[self.i + 1..end];
+        self.i = end + 1;
+        Some(r)
+    }
+    fn quoted(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        if b.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        let st = self.i + 1;
+        let mut j = st;
+        while j < b.len() {
+            if b[j] == b'\\' {
+                j += 2;
+                continue;
+            }
+            if b[j] == b'"' {
+                self.i = j + 1;
+                return Some(&self.s[st..j]);
+            }
+            j += 1;
+        }
+        None
+    }
+    fn any(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let b = self.s.as_bytes();
+        if self.i >= b.len() {
+            return None;
+        }
+        if b[self.i] == b'"' {
+            let st = self.i;
+            self.quoted()?;
+            return Some(&self.s[st..self.i]);
+        }
+        self.word()
+    }
+}
+
+/// Undoes nginx's `escape=default` (`\xXX`, `\"`, `\\`).
+pub fn unescape_nginx(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() + 0 && b[i + 1] == b'x' {
+            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 2..i + 4]).unwrap_or("zz"), 16) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        if b[i] == b'\\' && i + 1 < b.len() && (b[i + 1] == b'"' || b[i + 1] == b'\\') {
+            out.push(b[i + 1]);
+            i += 2;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// nginx `combined` / `common`.
+pub struct Combined;
+
+impl Parser for Combined {
+    fn name(&self) -> &'static str {
+        "nginx-combined"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Gateway
+    }
+    fn detection(&self) -> &'static str {
+        r#"`addr ident user [dd/Mon/yyyy:HH:MM:SS ±hhmm] "request" status bytes ["referer" "ua"]`"#
+    }
+    fn example(&self) -> &'static str {
+        r#"203.0.113.45 - - [05/Mar/2024:15:22:01 +0100] "POST /v1/orders/8812/refund?source=app HTTP/1.1" 200 312 "-" "okhttp/4.12.0""#
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        line_score(head, |l| clf_fields(l).is_some()).min(90)
+    }
+    fn parse(&self, rec: &str, _ctx: &FileCtx) -> Parsed {
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        let Some(c) = clf_fields(rec) else {
+            return Parsed::Reject("not a combined/CLF line".into());
+        };
+        let mut e = match super::apigw::clf_event(self.name(), &c) {
+            Ok(e) => e,
+            Err(r) => return Parsed::Reject(r),
+        };
+        if let Some(p) = e.path.as_mut() {
+            *p = unescape_nginx(p);
+        }
+        let q = |i: usize| {
+            c.rest
+                .get(i)
+                .map(|s| unescape_nginx(s.trim_matches('"')))
+                .and_then(|s| present(&s))
+        };
+        if let Some(r) = q(0) {
+            e.extra.insert("referer".into(), r);
+        }
+        e.user_agent = q(1);
+        // Incident-friendly configs append $request_id (32 hex) or other fields.
+        for (i, f) in c.rest.iter().enumerate().skip(2) {
+            let f = f.trim_matches('"');
+            if f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit()) {
+                e.request_id = Some(f.to_string());
+            } else if let Some(v) = present(f) {
+                e.extra.insert(format!("field{}", i + 1), v);
+            }
+        }
+        Parsed::Event(Box::new(e))
+    }
+}
+
+/// nginx (or any) JSON `log_format`.
+pub struct NginxJson;
+
+impl Parser for NginxJson {
+    fn name(&self) -> &'static str {
+        "nginx-json"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Gateway
+    }
+    fn detection(&self) -> &'static str {
+        "JSON lines with remote_addr / request_uri / time_iso8601 / msec style keys"
+    }
+    fn example(&self) -> &'static str {
+        r#"{"time":"2024-03-05T15:22:01+01:00","request_id":"9f86d08…","remote_addr":"10.0.0.5","method":"POST","uri":"/v1/orders/8812/refund","status":200}"#
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        line_score(head, |l| {
+            l.starts_with('{')
+                && (l.contains("\"remote_addr\"") || l.contains("\"http_user_agent\""))
+                && (l.contains("\"status\""))
+        })
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        parse_access_json(self.name(), rec, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Event;
+
+    fn ev(p: &dyn Parser, line: &str) -> Event {
+        match p.parse(line, &FileCtx::default()) {
+            Parsed::Event(e) => *e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn combined_fields_and_offset() {
+        let e = ev(
+            &Combined,
+            r#"198.51.100.23 - admin [05/Mar/2024:15:22:03 +0100] "GET /admin/export?q=%27%20OR%201%3D1-- HTTP/1.1" 401 23 "-" "python-requests/2.31.0""#,
+        );
+        assert_eq!(crate::timeparse::fmt_utc_s(e.ts), "2024-03-05T14:22:03Z");
+        assert_eq!(e.user.as_deref(), Some("admin"));
+        assert_eq!(e.path.as_deref(), Some("/admin/export"));
+        assert_eq!(e.query.as_deref(), Some("q=%27%20OR%201%3D1--"));
+        assert_eq!(e.user_agent.as_deref(), Some("python-requests/2.31.0"));
+        assert_eq!(e.status, Some(401));
+    }
+
+    #[test]
+    fn combined_escaped_junk_and_broken() {
+        let e = ev(
+            &Combined,
+            r#"203.0.113.9 - - [05/Mar/2024:15:22:03 +0100] "\x16\x03\x01\x00" 400 157 "-" "-""#,
+        );
+        assert!(e.method.is_none());
+        assert!(matches!(
+            Combined.parse("203.0.113.9 - - [05/Mar/2024:15:22:03 +0100] \"GET /", &FileCtx::default()),
+            Parsed::Reject(_)
+        ));
+    }
+
+    #[test]
+    fn json_format() {
+        let e = ev(
+            &NginxJson,
+            r#"{"time":"2024-03-05T15:22:01+01:00","msec":"1709648521.123","request_id":"9f86d081884c7d659a2feaa0c55ad015","remote_addr":"10.0.0.5","xff":"203.0.113.45","remote_user":"","method":"POST","uri":"/v1/orders/8812/refund?source=app","protocol":"HTTP/1.1","status":200,"bytes_sent":312,"request_time":0.092,"user_agent":"okhttp/4.12.0","host":"api.example.com"}"#,
+        );
+        assert_eq!(e.ts, 1_709_648_521_123_000);
+        assert_eq!(e.path.as_deref(), Some("/v1/orders/8812/refund"));
+        assert_eq!(e.query.as_deref(), Some("source=app"));
+        assert_eq!(e.latency_ms, Some(92.0));
+        assert_eq!(e.extra["x_forwarded_for"], "203.0.113.45");
+    }
+}

@@ -1,0 +1,532 @@
+//! PostgreSQL server logs carrying pgaudit records: stderr with a `log_line_prefix`
+//! (common prefixes detected, `--pg-prefix` for others, TAB continuation lines, zone
+//! abbreviations), csvlog (26 columns, CSV inside CSV) and jsonlog (PG 15+). Connection,
+//! authentication-failure and disconnection lines become events too.
+
+use super::json::{object, s, u};
+use super::pgaudit::{apply_audit, apply_sql, csv_split};
+use super::{line_score, present, FileCtx, Framing, Head, Parsed, Parser};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::sql::Dialect;
+use crate::timeparse::{parse_epoch, parse_iso};
+use regex::Regex;
+use std::sync::{Arc, LazyLock};
+
+/// Prefixes PostgreSQL deployments commonly use, tried in order when detecting.
+pub const KNOWN_PREFIXES: &[&str] = &[
+    "%t:%r:%u@%d:[%p]:",
+    "%m [%p] %q%u@%d ",
+    "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%m %u %d [%p]: ",
+    "%m [%p] %q[user=%u,db=%d,app=%a] ",
+    "%m [%p] ",
+    "%t [%p] ",
+];
+
+static SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)^(LOG|NOTICE|INFO|WARNING|ERROR|FATAL|PANIC|DEBUG[1-5]?|STATEMENT|DETAIL|HINT|CONTEXT|LOCATION):  (?:([0-9A-Z]{5}): )?(.*)$")
+        .expect("static regex")
+});
+
+/// A compiled `log_line_prefix`.
+#[derive(Debug)]
+pub struct Prefix {
+    /// The template.
+    pub template: String,
+    re: Regex,
+}
+
+impl Prefix {
+    /// Compiles a `log_line_prefix` template into a matcher.
+    pub fn compile(template: &str) -> Result<Prefix, String> {
+        let mut re = String::from("^");
+        let mut optional_from: Option<usize> = None;
+        let mut seen = std::collections::HashSet::new();
+        let mut chars = template.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                re.push_str(&regex::escape(&c.to_string()));
+                continue;
+            }
+            let Some(k) = chars.next() else { break };
+            let (name, pat) = match k {
+                'm' => ("ts", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?"),
+                't' => ("ts", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?"),
+                'n' => ("epoch", r"\d+\.\d+"),
+                'p' => ("pid", r"\d+"),
+                'P' => ("lpid", r"\d*"),
+                'u' => ("user", r"[^@\s,:\[\]]*"),
+                'd' => ("db", r"[^@\s,:\[\]]*"),
+                'a' => ("app", r"[^,\]]*?"),
+                'h' => ("host", r"(?:\[local\]|[^\s,:()\]]*)"),
+                'r' => ("host", r"(?:\[local\]|[^\s,:()\]]*(?:\(\d+\))?)"),
+                'c' => ("session", r"[0-9a-f]+\.[0-9a-f]+"),
+                'l' => ("line", r"\d+"),
+                's' => ("sstart", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z]+)?"),
+                'v' => ("vxid", r"[\d/-]*"),
+                'x' => ("xid", r"\d+"),
+                'e' => ("sqlstate", r"[0-9A-Z]{5}"),
+                'i' => ("tag", r"[^\]]*?"),
+                'b' => ("btype", r"[a-z ]+?"),
+                'Q' => ("qid", r"-?\d+"),
+                'q' => {
+                    optional_from = Some(re.len());
+                    continue;
+                }
+                '%' => {
+                    re.push('%');
+                    continue;
+                }
+                other => return Err(format!("unsupported log_line_prefix escape %{other}")),
+            };
+            if seen.insert(name) {
+                re.push_str(&format!("(?P<{name}>{pat})"));
+            } else {
+                re.push_str(&format!("(?:{pat})"));
+            }
+        }
+        if let Some(at) = optional_from {
+            let tail = re.split_off(at);
+            re.push_str(&format!("(?:{tail})?"));
+        }
+        re.push_str(r"(?P<rest>(?s:.*))$");
+        let re = Regex::new(&re).map_err(|e| format!("bad log_line_prefix: {e}"))?;
+        Ok(Prefix {
+            template: template.to_string(),
+            re,
+        })
+    }
+
+    fn matches_line(&self, l: &str) -> bool {
+        self.re
+            .captures(l)
+            .and_then(|c| c.name("rest"))
+            .is_some_and(|r| SEVERITY.is_match(r.as_str()))
+            && self.re.captures(l).is_some_and(|c| c.name("ts").is_some() || c.name("epoch").is_some())
+    }
+}
+
+/// The stderr format.
+pub struct Stderr;
+
+impl Parser for Stderr {
+    fn name(&self) -> &'static str {
+        "pg-stderr"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Db
+    }
+    fn detection(&self) -> &'static str {
+        "`<log_line_prefix>SEVERITY:  message` (two spaces); prefix inferred from common ones or --pg-prefix"
+    }
+    fn example(&self) -> &'static str {
+        "2024-03-05 14:22:01.123 EET [12345] svc@orders LOG:  AUDIT: SESSION,5,1,READ,SELECT,TABLE,public.customers,\"SELECT …\",<not logged>"
+    }
+    fn framing(&self) -> Framing {
+        Framing::Continuation
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        if !head.lines.iter().take(50).any(|l| SEVERITY_ANYWHERE.is_match(l)) {
+            return 0;
+        }
+        if best_prefix(head).is_some() {
+            85
+        } else {
+            0
+        }
+    }
+    fn prepare(&self, ctx: &mut FileCtx, head: &Head) -> Result<(), String> {
+        let p = match &ctx.opts.pg_prefix {
+            Some(t) => Prefix::compile(t)?,
+            None => best_prefix(head).ok_or("no known log_line_prefix fits; pass --pg-prefix")?,
+        };
+        ctx.pg_prefix = Some(Arc::new(p));
+        Ok(())
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        let Some(prefix) = ctx.pg_prefix.as_deref() else {
+            return Parsed::Reject("no log_line_prefix".into());
+        };
+        // Remove the TAB PostgreSQL put after each newline of a multi-line message.
+        let text = rec.replace("\n\t", "\n");
+        let Some(c) = prefix.re.captures(&text) else {
+            return Parsed::Reject("line does not match the log_line_prefix".into());
+        };
+        let rest = c.name("rest").map(|m| m.as_str()).unwrap_or("");
+        let Some(sc) = SEVERITY.captures(rest) else {
+            return Parsed::Reject("no SEVERITY:  after the prefix".into());
+        };
+        let mut e = Event::new(SourceKind::Db, self.name());
+        let g = |n: &str| c.name(n).map(|m| m.as_str().to_string()).and_then(|x| present(&x));
+        if let Some(ts) = g("ts") {
+            match parse_iso(&ts, &ctx.opts.assume_tz) {
+                Some(p) => {
+                    e.ts = p.us;
+                    e.tz_assumed = p.assumed;
+                }
+                None => return Parsed::Reject(format!("bad timestamp {ts:?}")),
+            }
+        } else if let Some(ep) = g("epoch").and_then(|x| parse_epoch(&x)) {
+            e.ts = ep;
+        } else {
+            return Parsed::Reject("prefix has no timestamp".into());
+        }
+        e.db_user = g("user").filter(|u| u != "[unknown]");
+        e.db_name = g("db").filter(|u| u != "[unknown]");
+        e.db_host = g("host").map(|h| strip_port(&h));
+        let pid = g("pid");
+        e.session_id = g("session").or_else(|| pid.as_ref().map(|p| format!("pid:{p}")));
+        if let Some(p) = pid {
+            e.extra.insert("pid".into(), p);
+        }
+        if let Some(a) = g("app") {
+            e.extra.insert("application_name".into(), a);
+        }
+        let sev = sc.get(1).map(|m| m.as_str()).unwrap_or("");
+        let body = sc.get(3).map(|m| m.as_str()).unwrap_or("");
+        // `AUDIT: ` looks like a verbose-mode SQLSTATE to the pattern; put it back.
+        let msg = match sc.get(2).map(|m| m.as_str()) {
+            Some("AUDIT") => format!("AUDIT: {body}"),
+            _ => body.to_string(),
+        };
+        message(e, sev, &msg, ctx)
+    }
+}
+
+static SEVERITY_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(LOG|NOTICE|INFO|WARNING|ERROR|FATAL|PANIC|STATEMENT|DETAIL):  ").expect("static regex")
+});
+
+fn best_prefix(head: &Head) -> Option<Prefix> {
+    let lines: Vec<&str> = head
+        .lines
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with('\t') && SEVERITY_ANYWHERE.is_match(l))
+        .take(40)
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let mut best: Option<(Prefix, usize)> = None;
+    for t in KNOWN_PREFIXES {
+        let Ok(p) = Prefix::compile(t) else { continue };
+        let n = lines.iter().filter(|l| p.matches_line(l)).count();
+        if n * 10 >= lines.len() * 8 && best.as_ref().is_none_or(|(_, b)| n > *b) {
+            best = Some((p, n));
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+fn strip_port(h: &str) -> String {
+    let h = h.trim();
+    match h.find('(') {
+        Some(i) => h[..i].to_string(),
+        None => h.to_string(),
+    }
+}
+
+static AUTH_FAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^password authentication failed for user "([^"]*)""#).expect("static regex")
+});
+static KV: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect("static regex"));
+
+/// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog).
+fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
+    e.extra.insert("severity".into(), sev.to_string());
+    if let Some(body) = msg.strip_prefix("AUDIT: ") {
+        e.outcome = Outcome::Success;
+        return match apply_audit(&mut e, body, ctx) {
+            Ok(()) => Parsed::Event(Box::new(e)),
+            Err(r) => Parsed::Reject(r),
+        };
+    }
+    let kv = |e: &mut Event, text: &str| {
+        for c in KV.captures_iter(text) {
+            let v = c[2].trim_end_matches(',').to_string();
+            match &c[1] {
+                "user" => {
+                    e.db_user.get_or_insert(v);
+                }
+                "database" => {
+                    e.db_name.get_or_insert(v);
+                }
+                "host" => {
+                    e.db_host.get_or_insert(v);
+                }
+                "application_name" => {
+                    e.extra.insert("application_name".into(), v);
+                }
+                k => {
+                    e.extra.insert(k.to_string(), v);
+                }
+            }
+        }
+    };
+    if let Some(rest) = msg.strip_prefix("connection authorized: ") {
+        e.command = Some("connection authorized".into());
+        e.stmt_class = Some(StmtClass::Other);
+        e.outcome = Outcome::Success;
+        kv(&mut e, rest);
+    } else if let Some(rest) = msg.strip_prefix("connection received: ") {
+        e.command = Some("connection received".into());
+        e.stmt_class = Some(StmtClass::Other);
+        kv(&mut e, rest);
+    } else if let Some(c) = AUTH_FAIL.captures(msg) {
+        e.command = Some("authentication failed".into());
+        e.stmt_class = Some(StmtClass::Other);
+        e.outcome = Outcome::Failure;
+        e.db_user = Some(c[1].to_string());
+    } else if let Some(rest) = msg.strip_prefix("disconnection: ") {
+        e.command = Some("disconnection".into());
+        e.stmt_class = Some(StmtClass::Other);
+        if let Some(t) = rest
+            .strip_prefix("session time: ")
+            .and_then(|r| r.split_whitespace().next())
+        {
+            e.extra.insert("session_time".into(), t.to_string());
+        }
+        kv(&mut e, rest);
+    } else if let Some(stmt) = msg
+        .strip_prefix("statement: ")
+        .or_else(|| if sev == "STATEMENT" { Some(msg) } else { None })
+    {
+        e.statement = Some(stmt.to_string());
+        e.outcome = if sev == "STATEMENT" {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        apply_sql(&mut e, Dialect::Postgres, ctx);
+    } else if matches!(sev, "ERROR" | "FATAL" | "PANIC") {
+        e.command = Some(format!("{} {}", sev.to_ascii_lowercase(), first_words(msg)));
+        e.stmt_class = Some(StmtClass::Other);
+        e.outcome = Outcome::Failure;
+        e.extra.insert("message".into(), msg.to_string());
+    } else if matches!(sev, "DETAIL" | "HINT" | "CONTEXT" | "LOCATION") {
+        return Parsed::Skip("error detail line");
+    } else {
+        return Parsed::Skip("server message without evidence value");
+    }
+    Parsed::Event(Box::new(e))
+}
+
+fn first_words(m: &str) -> String {
+    m.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
+}
+
+/// csvlog.
+pub struct CsvLog;
+
+impl Parser for CsvLog {
+    fn name(&self) -> &'static str {
+        "pg-csvlog"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Db
+    }
+    fn detection(&self) -> &'static str {
+        "CSV records starting with a PostgreSQL timestamp, 22–26 columns, session id `hex.hex` in column 6"
+    }
+    fn example(&self) -> &'static str {
+        "2024-03-05 14:22:01.123 UTC,\"svc\",\"orders\",12345,\"203.0.113.45:53112\",65e72a1c.3039,7,\"SELECT\",…,LOG,00000,\"AUDIT: SESSION,…\",…"
+    }
+    fn framing(&self) -> Framing {
+        Framing::Csv
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        static RE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [A-Za-z+0-9:-]+,("[^"]*"|[^,]*),("[^"]*"|[^,]*),\d*,("[^"]*"|[^,]*),[0-9a-f]+\.[0-9a-f]+,"#)
+                .expect("static regex")
+        });
+        if head.lines.first().is_some_and(|l| RE.is_match(l)) {
+            95
+        } else {
+            0
+        }
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        let Some(f) = csv_split(rec) else {
+            return Parsed::Reject("unparseable CSV record".into());
+        };
+        if f.len() < 14 {
+            return Parsed::Reject(format!("{} columns, expected 22–26", f.len()));
+        }
+        let mut e = Event::new(SourceKind::Db, self.name());
+        match parse_iso(&f[0], &ctx.opts.assume_tz) {
+            Some(p) => {
+                e.ts = p.us;
+                e.tz_assumed = p.assumed;
+            }
+            None => return Parsed::Reject(format!("bad log_time {:?}", f[0])),
+        }
+        e.db_user = present(&f[1]);
+        e.db_name = present(&f[2]);
+        e.extra.insert("pid".into(), f[3].clone());
+        e.db_host = present(&f[4]).map(|h| match h.rsplit_once(':') {
+            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => a.to_string(),
+            _ => h,
+        });
+        e.session_id = present(&f[5]);
+        if let Some(app) = f.get(22).and_then(|a| present(a)) {
+            e.extra.insert("application_name".into(), app);
+        }
+        let sev = f[11].clone();
+        let msg = f[13].clone();
+        let query = f.get(19).cloned().unwrap_or_default();
+        match message(e, &sev, &msg, ctx) {
+            Parsed::Event(mut ev) if sev == "ERROR" && !query.is_empty() => {
+                ev.statement = Some(query);
+                apply_sql(&mut ev, Dialect::Postgres, ctx);
+                Parsed::Event(ev)
+            }
+            other => other,
+        }
+    }
+}
+
+/// jsonlog (PostgreSQL 15+).
+pub struct JsonLog;
+
+impl Parser for JsonLog {
+    fn name(&self) -> &'static str {
+        "pg-jsonlog"
+    }
+    fn source(&self) -> SourceKind {
+        SourceKind::Db
+    }
+    fn detection(&self) -> &'static str {
+        "JSON lines with timestamp, error_severity, session_id / backend_type"
+    }
+    fn example(&self) -> &'static str {
+        r#"{"timestamp":"2024-03-05 14:22:01.123 UTC","user":"svc","dbname":"orders","pid":12345,"remote_host":"203.0.113.45","session_id":"65e72a1c.3039","error_severity":"LOG","message":"AUDIT: SESSION,…"}"#
+    }
+    fn sniff(&self, head: &Head) -> u8 {
+        line_score(head, |l| {
+            l.starts_with('{') && l.contains("\"error_severity\"") && l.contains("\"timestamp\"")
+        })
+    }
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+        if rec.trim().is_empty() {
+            return Parsed::Skip("blank line");
+        }
+        let v = match object(rec) {
+            Ok(v) => v,
+            Err(e) => return Parsed::Reject(e),
+        };
+        let mut e = Event::new(SourceKind::Db, self.name());
+        let Some(p) = s(&v, "timestamp").and_then(|t| parse_iso(&t, &ctx.opts.assume_tz)) else {
+            return Parsed::Reject("bad or missing timestamp".into());
+        };
+        e.ts = p.us;
+        e.tz_assumed = p.assumed;
+        e.db_user = s(&v, "user");
+        e.db_name = s(&v, "dbname");
+        e.db_host = s(&v, "remote_host");
+        e.session_id = s(&v, "session_id");
+        if let Some(pid) = u(&v, "pid") {
+            e.extra.insert("pid".into(), pid.to_string());
+        }
+        if let Some(a) = s(&v, "application_name") {
+            e.extra.insert("application_name".into(), a);
+        }
+        let sev = s(&v, "error_severity").unwrap_or_default();
+        let msg = s(&v, "message").unwrap_or_default();
+        let stmt = s(&v, "statement");
+        match message(e, &sev, &msg, ctx) {
+            Parsed::Event(mut ev) if sev == "ERROR" && stmt.is_some() => {
+                ev.statement = stmt;
+                apply_sql(&mut ev, Dialect::Postgres, ctx);
+                Parsed::Event(ev)
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeparse::fmt_utc;
+
+    fn ctx_for(lines: &str) -> FileCtx {
+        let mut ctx = FileCtx::default();
+        Stderr.prepare(&mut ctx, &super::super::head_of(lines)).unwrap();
+        ctx
+    }
+
+    fn ev(p: &dyn Parser, ctx: &FileCtx, l: &str) -> Event {
+        match p.parse(l, ctx) {
+            Parsed::Event(e) => *e,
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn stderr_default_prefix_with_zone_abbreviation_and_continuation() {
+        let l = "2025-11-04 10:23:10.004 EET [12345] svc_reporting@orders LOG:  AUDIT: SESSION,6,1,READ,COPY,TABLE,public.customers,\"COPY (SELECT id, email, phone\n\tFROM customers) TO STDOUT WITH CSV\",<not logged>";
+        let ctx = ctx_for(l);
+        assert_eq!(ctx.pg_prefix.as_ref().unwrap().template, "%m [%p] %q%u@%d ");
+        let e = ev(&Stderr, &ctx, l);
+        assert_eq!(fmt_utc(e.ts), "2025-11-04T08:23:10.004000Z");
+        assert_eq!(e.db_user.as_deref(), Some("svc_reporting"));
+        assert_eq!(e.command.as_deref(), Some("COPY"));
+        assert!(e.statement.as_deref().unwrap().contains("phone\nFROM"));
+        assert!(e.sql.unwrap().whole_table_read);
+    }
+
+    #[test]
+    fn stderr_rds_prefix_and_auth_lines() {
+        let l = "2024-03-05 14:25:00 UTC:203.0.113.45(53112):attacker@orders:[23456]:LOG:  AUDIT: SESSION,1,1,ROLE,CREATE ROLE,,,CREATE ROLE backdoor LOGIN SUPERUSER PASSWORD 'x',<not logged>";
+        let ctx = ctx_for(l);
+        let e = ev(&Stderr, &ctx, l);
+        assert_eq!(e.db_host.as_deref(), Some("203.0.113.45"));
+        assert_eq!(e.stmt_class, Some(StmtClass::Role));
+        let f = "2024-03-05 14:25:01 UTC:203.0.113.45(53113):postgres@orders:[23457]:FATAL:  password authentication failed for user \"postgres\"";
+        let e = ev(&Stderr, &ctx, f);
+        assert_eq!(e.outcome, Outcome::Failure);
+        assert_eq!(e.command.as_deref(), Some("authentication failed"));
+        let junk = "this is not a postgres line";
+        assert!(matches!(Stderr.parse(junk, &ctx), Parsed::Reject(_)));
+        let ck = "2024-03-05 14:25:01 UTC::@:[99]:LOG:  checkpoint starting: time";
+        assert!(matches!(Stderr.parse(ck, &ctx), Parsed::Skip(_)));
+    }
+
+    #[test]
+    fn user_given_prefix() {
+        let mut ctx = FileCtx::default();
+        let mut o = super::super::ParseOpts::default();
+        o.pg_prefix = Some("%n|%u|%d|%p| ".into());
+        ctx.opts = Arc::new(o);
+        Stderr.prepare(&mut ctx, &super::super::head_of("")).unwrap();
+        let e = ev(&Stderr, &ctx, "1709648521.123|app|orders|77| LOG:  statement: SELECT 1");
+        assert_eq!(e.ts, 1_709_648_521_123_000);
+    }
+
+    #[test]
+    fn csvlog_nested_csv() {
+        let l = r#"2024-03-05 14:22:01.123 UTC,"svc_reporting","orders",12345,"203.0.113.45:53112",65e72a1c.3039,7,"SELECT",2024-03-05 14:20:12 UTC,3/1042,0,LOG,00000,"AUDIT: SESSION,5,1,READ,SELECT,TABLE,public.customers,""SELECT id, email, phone FROM customers WHERE id = $1"",""100234""",,,,,,,,,"psql","client backend",,0"#;
+        let e = ev(&CsvLog, &FileCtx::default(), l);
+        assert_eq!(e.db_host.as_deref(), Some("203.0.113.45"));
+        assert_eq!(e.session_id.as_deref(), Some("65e72a1c.3039"));
+        assert_eq!(e.sql.as_ref().unwrap().account_ids, vec!["100234"]);
+        assert_eq!(e.extra["application_name"], "psql");
+        assert!(matches!(CsvLog.parse("2024-03-05,broken", &FileCtx::default()), Parsed::Reject(_)));
+    }
+
+    #[test]
+    fn jsonlog() {
+        let l = r#"{"timestamp":"2024-03-05 14:22:01.123 UTC","user":"svc_reporting","dbname":"orders","pid":12345,"remote_host":"203.0.113.45","remote_port":53112,"session_id":"65e72a1c.3039","line_num":7,"ps":"SELECT","error_severity":"LOG","state_code":"00000","message":"AUDIT: SESSION,5,1,READ,SELECT,TABLE,public.customers,\"SELECT id, email, phone FROM customers\",<not logged>","application_name":"psql","backend_type":"client backend","query_id":0}"#;
+        let e = ev(&JsonLog, &FileCtx::default(), l);
+        assert!(e.sql.unwrap().whole_table_read);
+        assert_eq!(e.db_host.as_deref(), Some("203.0.113.45"));
+    }
+}

@@ -1,0 +1,400 @@
+//! The ingestion pipeline: for each input (in parallel across files) detect envelope and
+//! format, stream blocks through the framer, parse records in parallel within a block,
+//! account for every record, then drop cross-file duplicates and apply clock-skew
+//! corrections. Output order never depends on thread timing.
+
+use super::envelope::{self, Envelope};
+use super::frame::{Framer, Span};
+use super::input::{self, Input};
+use super::{by_name, detect, head_of, FileCtx, ParseOpts, Parsed, Parser};
+use crate::error::{Error, ParseError};
+use crate::model::{Event, FileInfo, Rejection};
+use crate::sanitize;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+use std::sync::Arc;
+
+/// Size of the head used for detection.
+const HEAD: usize = 64 * 1024;
+/// Block size streamed through the framer.
+const BLOCK: usize = 8 * 1024 * 1024;
+
+/// Settings of one ingestion run.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOpts {
+    /// Force a format for every file (`--format`).
+    pub format: Option<String>,
+    /// First rejected record is fatal.
+    pub strict: bool,
+    /// Parser options.
+    pub parse: ParseOpts,
+    /// Known clock skews: (file path, file name or format name, µs to add).
+    pub clock_skew: Vec<(String, i64)>,
+}
+
+/// The result of ingesting evidence: events sorted by (time, source, file, line), the
+/// inventory, and every rejected record.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Events, sorted.
+    pub events: Vec<Event>,
+    /// One entry per input.
+    pub files: Vec<FileInfo>,
+    /// Every rejected record.
+    pub rejections: Vec<Rejection>,
+}
+
+struct Item {
+    line: u64,
+    offset: u64,
+    hash: u64,
+    parsed: Parsed,
+}
+
+struct FileOut {
+    info: FileInfo,
+    items: Vec<Item>,
+}
+
+/// Ingests evidence paths.
+pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<Ingested, Error> {
+    let inputs = input::expand(paths);
+    pb.set_length(inputs.iter().map(Input::size).sum());
+    let forced = match &opts.format {
+        Some(n) => Some(by_name(n).ok_or_else(|| Error::NoSuchFormat(n.clone()))?),
+        None => None,
+    };
+    let popts = Arc::new(opts.parse.clone());
+    let outs: Vec<FileOut> = inputs
+        .par_iter()
+        .map(|inp| read_file(inp, forced, &popts, pb))
+        .collect();
+    let mut files = Vec::with_capacity(outs.len());
+    let mut events = Vec::new();
+    let mut rejections = Vec::new();
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    for (idx, out) in outs.into_iter().enumerate() {
+        let idx = idx as u32;
+        let mut info = out.info;
+        let skew = opts
+            .clock_skew
+            .iter()
+            .filter(|(k, _)| {
+                *k == info.format
+                    || *k == info.path
+                    || info.path.ends_with(&format!("/{k}"))
+                    || info.format.ends_with(&format!("+{k}"))
+            })
+            .map(|(_, d)| *d)
+            .sum::<i64>();
+        info.skew_us = skew;
+        for it in out.items {
+            match it.parsed {
+                Parsed::Event(mut e) => {
+                    // A record equal to one in an earlier file is a duplicate (overlapping
+                    // rotation, the same file twice); repeats inside one file are distinct
+                    // occurrences and stay.
+                    let first = *seen.entry(it.hash).or_insert(idx);
+                    if first != idx {
+                        info.duplicates += 1;
+                        continue;
+                    }
+                    e.file = idx;
+                    e.line = it.line;
+                    e.offset = it.offset;
+                    e.ts += skew;
+                    info.events += 1;
+                    if e.tz_assumed {
+                        info.tz_assumed += 1;
+                    }
+                    info.first_ts = Some(info.first_ts.map_or(e.ts, |f| f.min(e.ts)));
+                    info.last_ts = Some(info.last_ts.map_or(e.ts, |l| l.max(e.ts)));
+                    events.push(*e);
+                }
+                Parsed::Skip(_) => info.skipped += 1,
+                Parsed::Reject(reason) => {
+                    info.rejected += 1;
+                    let r = Rejection {
+                        path: info.path.clone(),
+                        line: it.line,
+                        reason: sanitize::terminal(&reason),
+                    };
+                    if opts.strict {
+                        return Err(Error::Strict(ParseError {
+                            path: r.path,
+                            line: r.line,
+                            reason: r.reason,
+                        }));
+                    }
+                    rejections.push(r);
+                }
+            }
+        }
+        if opts.strict {
+            if let Some(err) = &info.error {
+                return Err(Error::Strict(ParseError {
+                    path: info.path.clone(),
+                    line: 0,
+                    reason: err.clone(),
+                }));
+            }
+        }
+        files.push(info);
+    }
+    events.par_sort_by_key(|e| e.sort_key());
+    Ok(Ingested {
+        events,
+        files,
+        rejections,
+    })
+}
+
+fn read_file(
+    inp: &Input,
+    forced: Option<&'static dyn Parser>,
+    popts: &Arc<ParseOpts>,
+    pb: &ProgressBar,
+) -> FileOut {
+    let mut info = FileInfo {
+        path: inp.display(),
+        ..Default::default()
+    };
+    let mut items = Vec::new();
+    let opened = match input::open(inp, pb) {
+        Ok(o) => o,
+        Err(e) => {
+            info.error = Some(format!("cannot read: {e}"));
+            return FileOut { info, items };
+        }
+    };
+    let state = opened.state.clone();
+    let mut reader = opened.reader;
+    let mut buf: Vec<u8> = Vec::with_capacity(HEAD);
+    let mut eof = false;
+    let mut io_error: Option<String> = None;
+    fill(&mut reader, &mut buf, HEAD, &mut eof, &mut io_error);
+    let head_text = String::from_utf8_lossy(&buf[..buf.len().min(HEAD)]).into_owned();
+    let env = envelope::detect(&head_text);
+    let inner_head = match env {
+        Some(e) => envelope::head_messages(e, &head_text),
+        None => head_text.clone(),
+    };
+    let head = head_of(&inner_head);
+    let parser = match forced.or_else(|| detect(&head)) {
+        Some(p) => p,
+        None => {
+            if buf.is_empty() {
+                info.error = Some("empty file".into());
+            } else {
+                let first = head.lines.first().copied().unwrap_or("");
+                info.error = Some(
+                    Error::UnknownFormat {
+                        path: info.path.clone(),
+                        head: sanitize::terminal(&sanitize::shorten(first, 80)),
+                    }
+                    .to_string(),
+                );
+            }
+            // Still read to the end so the hash covers the whole file.
+            let mut sink = [0u8; 1 << 16];
+            while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
+            info.sha256 = input::finish_hash(inp, &state);
+            info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
+            return FileOut { info, items };
+        }
+    };
+    info.source = Some(parser.source());
+    info.format = match env {
+        Some(e) => format!("{}+{}", e.name(), parser.name()),
+        None => parser.name().to_string(),
+    };
+    let mut ctx = FileCtx {
+        file_name: match inp {
+            Input::File(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            _ => String::new(),
+        },
+        opts: popts.clone(),
+        ..Default::default()
+    };
+    if parser.has_header() {
+        let first = head.lines.first().copied().unwrap_or("");
+        ctx.header = super::pgaudit::csv_split(first).map(|h| {
+            h.into_iter()
+                .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+                .collect()
+        });
+    }
+    if let Err(e) = parser.prepare(&mut ctx, &head) {
+        info.error = Some(e);
+    }
+    let framing = env.map(Envelope::framing).unwrap_or_else(|| parser.framing());
+    let mut framer = Framer::new(framing);
+    let mut base_offset: u64 = 0;
+    let mut first_record = true;
+    let mut lines_total: u64 = 0;
+    let mut last_byte_nl = true;
+    loop {
+        if !eof {
+            fill(&mut reader, &mut buf, BLOCK, &mut eof, &mut io_error);
+        }
+        let (spans, used) = framer.split(&buf, eof);
+        lines_total += memchr::memchr_iter(b'\n', &buf[..used]).count() as u64;
+        if used > 0 {
+            last_byte_nl = buf[used - 1] == b'\n';
+        }
+        let header_span = if first_record && parser.has_header() && env.is_none() {
+            spans.first().map(|s| s.start)
+        } else {
+            None
+        };
+        if !spans.is_empty() {
+            first_record = false;
+        }
+        let block: Vec<Item> = if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
+            spans
+                .iter()
+                .map(|sp| Item {
+                    line: sp.line,
+                    offset: base_offset + sp.start as u64,
+                    hash: 0,
+                    parsed: Parsed::Reject(info.error.clone().unwrap_or_default()),
+                })
+                .collect()
+        } else {
+            spans
+                .par_iter()
+                .flat_map_iter(|sp| {
+                    parse_span(&buf, sp, base_offset, env, parser, &ctx, header_span == Some(sp.start))
+                })
+                .collect()
+        };
+        info.records += block.len() as u64;
+        items.extend(block);
+        buf.drain(..used);
+        base_offset += used as u64;
+        if eof {
+            break;
+        }
+    }
+    if !last_byte_nl {
+        lines_total += 1;
+    }
+    info.lines = lines_total;
+    if let Some(e) = io_error {
+        let what = if opened.gzip {
+            format!("gzip stream ends early or is corrupt after {base_offset} bytes: {e}")
+        } else {
+            format!("read error after {base_offset} bytes: {e}")
+        };
+        info.error = Some(match info.error.take() {
+            Some(prev) => format!("{prev}; {what}"),
+            None => what,
+        });
+    }
+    info.sha256 = input::finish_hash(inp, &state);
+    info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
+    FileOut { info, items }
+}
+
+fn needs_prepare(p: &dyn Parser) -> bool {
+    p.name() == "pg-stderr"
+}
+
+fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eof: &mut bool, err: &mut Option<String>) {
+    let target = buf.len() + want;
+    let mut chunk = vec![0u8; 1 << 20];
+    while buf.len() < target {
+        match r.read(&mut chunk) {
+            Ok(0) => {
+                *eof = true;
+                return;
+            }
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                *err = Some(e.to_string());
+                *eof = true;
+                return;
+            }
+        }
+    }
+}
+
+fn record_hash(s: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+fn parse_span(
+    buf: &[u8],
+    sp: &Span,
+    base: u64,
+    env: Option<Envelope>,
+    parser: &dyn Parser,
+    ctx: &FileCtx,
+    is_header: bool,
+) -> Vec<Item> {
+    let bytes = &buf[sp.start..sp.end];
+    let (text, lossy) = match std::str::from_utf8(bytes) {
+        Ok(t) => (std::borrow::Cow::Borrowed(t), false),
+        Err(_) => (String::from_utf8_lossy(bytes), true),
+    };
+    let offset = base + sp.start as u64;
+    let mk = |parsed: Parsed, hash: u64| Item {
+        line: sp.line,
+        offset,
+        hash,
+        parsed,
+    };
+    if is_header {
+        return vec![mk(Parsed::Skip("header row"), 0)];
+    }
+    if text.contains('\0') && text.chars().filter(|c| c.is_control() && !c.is_whitespace()).count() > 8 {
+        return vec![mk(Parsed::Reject("binary data".into()), 0)];
+    }
+    let with_flag = |mut p: Parsed| {
+        if lossy {
+            if let Parsed::Event(e) = &mut p {
+                e.extra.insert("invalid_utf8".into(), "replaced".into());
+            }
+        }
+        p
+    };
+    match env {
+        None => {
+            let h = record_hash(&text);
+            vec![mk(with_flag(parser.parse(&text, ctx)), h)]
+        }
+        Some(env) => {
+            if text.trim().is_empty() {
+                return vec![mk(Parsed::Skip("blank line"), 0)];
+            }
+            let is_hdr = env == Envelope::InsightsCsv && sp.line == 1;
+            match envelope::unwrap(env, &text, is_hdr) {
+                Err(r) => vec![mk(Parsed::Reject(r), 0)],
+                Ok(inner) if inner.is_empty() => {
+                    vec![mk(Parsed::Skip(if is_hdr { "header row" } else { "envelope without events" }), 0)]
+                }
+                Ok(inner) => inner
+                    .into_iter()
+                    .map(|(msg, ts)| {
+                        let h = record_hash(&msg);
+                        let mut p = with_flag(parser.parse(&msg, ctx));
+                        if let (Parsed::Event(e), Some(ts)) = (&mut p, ts) {
+                            e.extra
+                                .insert("envelope_time".into(), crate::timeparse::fmt_utc(ts));
+                        }
+                        mk(p, h)
+                    })
+                    .collect(),
+            }
+        }
+    }
+}

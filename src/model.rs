@@ -1,0 +1,350 @@
+//! The one normalized event model every stage shares: ingest produces `Event`s, correlation
+//! reads them, reports render them. Not the place for parsing or analysis logic.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which kind of evidence an event came from. The order is the tie-break order of the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// API gateway / HTTP access logs.
+    Gateway,
+    /// Database audit logs.
+    Db,
+    /// Push-notification provider logs.
+    Push,
+}
+
+impl SourceKind {
+    /// The lower-case name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Gateway => "gateway",
+            SourceKind::Db => "db",
+            SourceKind::Push => "push",
+        }
+    }
+    /// Parses `gateway`, `db` or `push`.
+    pub fn parse(s: &str) -> Option<SourceKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "gateway" | "gw" | "http" => Some(SourceKind::Gateway),
+            "db" | "database" => Some(SourceKind::Db),
+            "push" => Some(SourceKind::Push),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the recorded action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The action succeeded (2xx/3xx, status 0, delivered).
+    Success,
+    /// The action failed (4xx/5xx, DB error code, delivery error).
+    Failure,
+    /// The evidence does not say.
+    #[default]
+    Unknown,
+}
+
+impl Outcome {
+    /// The lower-case name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Unknown => "unknown",
+        }
+    }
+    /// Outcome of an HTTP status code.
+    pub fn from_http(status: u16) -> Outcome {
+        match status {
+            0 => Outcome::Unknown,
+            100..=399 => Outcome::Success,
+            _ => Outcome::Failure,
+        }
+    }
+}
+
+/// Class of a database statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StmtClass {
+    /// SELECT, COPY … TO, SHOW.
+    Read,
+    /// INSERT, UPDATE, DELETE, MERGE, COPY … FROM.
+    Write,
+    /// CREATE / ALTER / DROP / TRUNCATE of schema objects.
+    Ddl,
+    /// Roles, users, grants.
+    Role,
+    /// Connections, SET, transactions, anything else.
+    Other,
+}
+
+impl StmtClass {
+    /// The lower-case name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StmtClass::Read => "read",
+            StmtClass::Write => "write",
+            StmtClass::Ddl => "ddl",
+            StmtClass::Role => "role",
+            StmtClass::Other => "other",
+        }
+    }
+}
+
+/// A change of an account's bonus balance that a statement makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BonusChange {
+    /// The account whose balance changes.
+    pub account_id: String,
+    /// Signed points; for `SET balance = N` this is N and `absolute` is true.
+    pub delta: i64,
+    /// True when the statement sets the balance rather than adding to it.
+    pub absolute: bool,
+    /// The table written (`bonus_accounts`, `bonus_ledger`, …).
+    pub table: String,
+    /// True when it comes from a ledger-style INSERT rather than a balance UPDATE.
+    pub ledger: bool,
+}
+
+/// What statement analysis learned about a database statement.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SqlFacts {
+    /// Tables touched (lower-case, schema stripped), sorted.
+    pub tables: Vec<String>,
+    /// A read that returns a whole table (no filter, a tautology, `COPY … TO`, huge `LIMIT`).
+    pub whole_table_read: bool,
+    /// Account ids named by key predicates or inserted rows (literals or bound parameters).
+    pub account_ids: Vec<String>,
+    /// Bonus balance changes the statement makes.
+    pub bonus_changes: Vec<BonusChange>,
+    /// Request id from a sqlcommenter-style comment.
+    pub request_id: Option<String>,
+    /// Application name from a sqlcommenter-style comment.
+    pub application: Option<String>,
+    /// Injection-looking constructs (`OR 1=1`, `UNION SELECT`, stacked queries).
+    pub injection: Option<String>,
+    /// The real SQL parser could not parse the text; facts come from the tolerant fallback.
+    pub fallback: bool,
+}
+
+/// One normalized evidence record.
+///
+/// Events sort by (time, source, file, line) so that output never depends on thread or
+/// hash order. Times are UTC microseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Event {
+    /// UTC time in microseconds since the epoch (after any clock-skew correction).
+    pub ts: i64,
+    /// Evidence kind.
+    pub source: Option<SourceKind>,
+    /// Format name (`apigw-json`, `pg-stderr`, …).
+    pub format: &'static str,
+    /// Index of the evidence file in the run's inventory (path and SHA-256 live there).
+    pub file: u32,
+    /// 1-based line on which the record starts.
+    pub line: u64,
+    /// Byte offset (in the decompressed stream) at which the record starts.
+    pub offset: u64,
+    /// The timestamp carried no zone and one was assumed.
+    pub tz_assumed: bool,
+
+    // ---- gateway ----
+    /// Request id (gateway) or the request id a statement was tagged with (db).
+    pub request_id: Option<String>,
+    /// Client address.
+    pub client_ip: Option<String>,
+    /// User-Agent header.
+    pub user_agent: Option<String>,
+    /// HTTP method.
+    pub method: Option<String>,
+    /// Route template (`/customers/{id}`) when the source logs one.
+    pub route: Option<String>,
+    /// Concrete path, without the query string.
+    pub path: Option<String>,
+    /// Query string (without `?`).
+    pub query: Option<String>,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Response bytes.
+    pub bytes: Option<u64>,
+    /// Latency in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Authenticated subject as logged (customer account id or staff principal).
+    pub user: Option<String>,
+    /// Customer account the event concerns (authenticated customer, path parameter, row key).
+    pub account_id: Option<String>,
+    /// Staff / API principal.
+    pub principal: Option<String>,
+    /// Token or API-key id.
+    pub token_id: Option<String>,
+    /// Session id (DB session, gateway session).
+    pub session_id: Option<String>,
+
+    // ---- db ----
+    /// Database user.
+    pub db_user: Option<String>,
+    /// Database client host.
+    pub db_host: Option<String>,
+    /// Database name.
+    pub db_name: Option<String>,
+    /// Statement class.
+    pub stmt_class: Option<StmtClass>,
+    /// Command tag / operation (`SELECT`, `CONNECT`, `password authentication failed`, …).
+    pub command: Option<String>,
+    /// Object the record names (table, role).
+    pub object: Option<String>,
+    /// Statement text.
+    pub statement: Option<String>,
+    /// Bound parameters, when logged.
+    pub params: Option<Vec<String>>,
+    /// Statement was cut by the logger.
+    pub truncated: bool,
+    /// Statement analysis.
+    pub sql: Option<Box<SqlFacts>>,
+
+    // ---- push ----
+    /// Provider message id.
+    pub message_id: Option<String>,
+    /// Campaign id / analytics label / notification id.
+    pub campaign_id: Option<String>,
+    /// Device / installation / subscription id or endpoint ARN.
+    pub device_id: Option<String>,
+    /// Push target: topic or segment.
+    pub push_target: Option<String>,
+    /// Delivery or provider event (`MESSAGE_DELIVERED`, `SUCCESS`, `summary`, …).
+    pub delivery: Option<String>,
+    /// Message title.
+    pub title: Option<String>,
+    /// Message body.
+    pub body: Option<String>,
+    /// Recipient count a summary record reports.
+    pub recipients: Option<u64>,
+    /// Delivered count a summary record reports.
+    pub delivered: Option<u64>,
+    /// Failed count a summary record reports.
+    pub failed: Option<u64>,
+
+    /// Outcome of the action.
+    pub outcome: Outcome,
+    /// Everything else the source carried.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Event {
+    /// A new event of a source and format at a provenance.
+    pub fn new(source: SourceKind, format: &'static str) -> Event {
+        Event {
+            source: Some(source),
+            format,
+            ..Event::default()
+        }
+    }
+    /// The evidence kind (events are always created with one).
+    pub fn kind(&self) -> SourceKind {
+        self.source.unwrap_or(SourceKind::Gateway)
+    }
+    /// The sort key: (time, source, file, line).
+    pub fn sort_key(&self) -> (i64, SourceKind, u32, u64) {
+        (self.ts, self.kind(), self.file, self.line)
+    }
+    /// A short human description of what happened.
+    pub fn action(&self) -> String {
+        match self.kind() {
+            SourceKind::Gateway => {
+                let m = self.method.as_deref().unwrap_or("?");
+                let p = self
+                    .path
+                    .as_deref()
+                    .or(self.route.as_deref())
+                    .unwrap_or("?");
+                format!("{m} {p}")
+            }
+            SourceKind::Db => {
+                let c = self.command.as_deref().unwrap_or("statement");
+                match &self.sql {
+                    Some(f) if !f.tables.is_empty() => format!("{c} {}", f.tables.join(",")),
+                    _ => match &self.object {
+                        Some(o) if !o.is_empty() => format!("{c} {o}"),
+                        _ => c.to_string(),
+                    },
+                }
+            }
+            SourceKind::Push => {
+                let d = self.delivery.as_deref().unwrap_or("push");
+                match &self.message_id {
+                    Some(m) => format!("{d} {m}"),
+                    None => d.to_string(),
+                }
+            }
+        }
+    }
+    /// The actor: address, principal or DB user that did it.
+    pub fn actor(&self) -> String {
+        let who = self
+            .principal
+            .as_deref()
+            .or(self.db_user.as_deref())
+            .or(self.user.as_deref());
+        let ip = self.client_ip.as_deref().or(self.db_host.as_deref());
+        match (who, ip) {
+            (Some(w), Some(i)) => format!("{w}@{i}"),
+            (Some(w), None) => w.to_string(),
+            (None, Some(i)) => i.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Per-file facts of a run: the evidence inventory.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FileInfo {
+    /// Path as given (or `-` for stdin).
+    pub path: String,
+    /// Detected or forced format name; empty when no parser accepted the file.
+    pub format: String,
+    /// Evidence kind, when known.
+    pub source: Option<SourceKind>,
+    /// SHA-256 of the bytes read from disk, hex.
+    pub sha256: String,
+    /// Bytes read from disk.
+    pub bytes: u64,
+    /// Physical lines (after decompression).
+    pub lines: u64,
+    /// Records (a line, or a multi-line statement / CSV record / JSON element).
+    pub records: u64,
+    /// Records that became events.
+    pub events: u64,
+    /// Records dropped as exact duplicates of a record in another file.
+    pub duplicates: u64,
+    /// Records rejected as malformed.
+    pub rejected: u64,
+    /// Records skipped on purpose (blank, header, comment, non-evidence server chatter).
+    pub skipped: u64,
+    /// Events whose timestamps carried no zone and had one assumed.
+    pub tz_assumed: u64,
+    /// First event time (µs UTC).
+    pub first_ts: Option<i64>,
+    /// Last event time (µs UTC).
+    pub last_ts: Option<i64>,
+    /// Clock-skew correction applied to this file's events, µs (added to the logged time).
+    pub skew_us: i64,
+    /// A file-level problem (unreadable, unknown format, truncated gzip).
+    pub error: Option<String>,
+}
+
+/// A rejected record: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Evidence file path.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// Why it was rejected.
+    pub reason: String,
+}

@@ -1,0 +1,170 @@
+//! Statement understanding for every DB format: class, tables, whole-table vs selective
+//! reads, account ids named, bonus balance changes, sqlcommenter tags and injection
+//! markers. The `sqlparser` crate parses what it can (class and tables from the AST); a
+//! token-level analysis over its tokenizer reads predicates and values, and is the
+//! tolerant fallback for truncated or dialect-specific statements.
+
+mod tokens;
+
+use crate::model::{BonusChange, SqlFacts, StmtClass};
+use sqlparser::ast::{visit_relations, Statement};
+use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect};
+use sqlparser::parser::Parser as SqlParser;
+use std::ops::ControlFlow;
+pub use tokens::Tok;
+
+/// Which SQL dialect a log speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL (`$1` placeholders, `COPY`).
+    Postgres,
+    /// MySQL / MariaDB / Percona (`?` placeholders, backticks).
+    MySql,
+}
+
+/// Vocabulary that decides which tables and columns matter. Defaults cover common words;
+/// a site profile extends them.
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    /// Words that make a table a bonus (loyalty) table.
+    pub bonus_words: Vec<String>,
+    /// Words that make a table hold customer accounts / personal data.
+    pub account_words: Vec<String>,
+    /// Columns that hold an account id in any table.
+    pub account_columns: Vec<String>,
+    /// Columns that hold a bonus balance or amount.
+    pub amount_columns: Vec<String>,
+    /// Smallest LIMIT that counts as a bulk (whole-table) read.
+    pub bulk_limit: u64,
+}
+
+impl Default for Vocab {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+        Vocab {
+            bonus_words: v(&["bonus", "loyalty", "point", "reward", "cashback", "wallet"]),
+            account_words: v(&[
+                "customer", "client", "user", "account", "profile", "member", "person",
+            ]),
+            account_columns: v(&[
+                "account_id",
+                "customer_id",
+                "user_id",
+                "client_id",
+                "member_id",
+                "to_account_id",
+                "from_account_id",
+                "target_account_id",
+            ]),
+            amount_columns: v(&[
+                "balance",
+                "points",
+                "bonus",
+                "bonus_points",
+                "points_balance",
+                "bonus_balance",
+                "amount",
+                "delta",
+                "points_delta",
+                "change",
+                "value",
+            ]),
+            bulk_limit: 1000,
+        }
+    }
+}
+
+impl Vocab {
+    /// Whether a table is part of the bonus system.
+    pub fn is_bonus_table(&self, t: &str) -> bool {
+        let t = t.to_ascii_lowercase();
+        self.bonus_words.iter().any(|w| t.contains(w.as_str()))
+    }
+    /// Whether a table holds customer accounts (personal data).
+    pub fn is_account_table(&self, t: &str) -> bool {
+        let t = t.to_ascii_lowercase();
+        self.account_words.iter().any(|w| t.contains(w.as_str()))
+    }
+}
+
+/// Analyzes one statement. `params` are bound parameters (`$1`…, or `?` in order).
+pub fn analyze(text: &str, params: &[String], dialect: Dialect, vocab: &Vocab) -> (StmtClass, SqlFacts) {
+    let mut facts = SqlFacts::default();
+    let (req, app) = tokens::sqlcommenter(text);
+    facts.request_id = req;
+    facts.application = app;
+    let toks = tokens::lex(text, dialect);
+    let mut class = tokens::class_of(&toks);
+    // The real parser, where the statement is complete and standard.
+    let parsed = match dialect {
+        Dialect::Postgres => SqlParser::parse_sql(&PostgreSqlDialect {}, text),
+        Dialect::MySql => SqlParser::parse_sql(&MySqlDialect {}, text),
+    }
+    .or_else(|_| SqlParser::parse_sql(&GenericDialect {}, text));
+    let mut tables: Vec<String> = Vec::new();
+    match parsed {
+        Ok(stmts) if !stmts.is_empty() => {
+            let _ = visit_relations(&stmts, |name| {
+                if let Some(last) = name.0.last() {
+                    tables.push(last.to_string().trim_matches(['"', '`']).to_ascii_lowercase());
+                }
+                ControlFlow::<()>::Continue(())
+            });
+            if let Some(c) = ast_class(&stmts[0]) {
+                class = c;
+            }
+            if stmts.len() > 1 {
+                facts.injection = Some("stacked statements".into());
+            }
+        }
+        _ => {
+            facts.fallback = true;
+            tables = tokens::tables(&toks);
+        }
+    }
+    tables.sort();
+    tables.dedup();
+    facts.tables = tables;
+    let an = tokens::Analysis::new(&toks, params, vocab, &facts.tables);
+    facts.account_ids = an.account_ids();
+    if class == StmtClass::Read {
+        facts.whole_table_read = an.whole_table_read();
+    }
+    if class == StmtClass::Write {
+        facts.bonus_changes = an.bonus_changes();
+    }
+    if let Some(inj) = tokens::injection(text, &toks) {
+        facts.injection = Some(inj);
+    }
+    (class, facts)
+}
+
+fn ast_class(s: &Statement) -> Option<StmtClass> {
+    Some(match s {
+        Statement::Query(_) => StmtClass::Read,
+        Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => StmtClass::Write,
+        Statement::Copy { to, .. } => {
+            if *to {
+                StmtClass::Read
+            } else {
+                StmtClass::Write
+            }
+        }
+        Statement::Grant { .. } | Statement::Revoke { .. } => StmtClass::Role,
+        _ => return None,
+    })
+}
+
+/// Keeps only bonus changes that count: a balance UPDATE per account wins over a ledger
+/// INSERT for the same operation (both are logged for one transfer in many schemas).
+pub fn effective_changes(changes: &[BonusChange]) -> Vec<BonusChange> {
+    let has_balance = changes.iter().any(|c| !c.ledger);
+    changes
+        .iter()
+        .filter(|c| !has_balance || !c.ledger)
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

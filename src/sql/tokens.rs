@@ -1,0 +1,696 @@
+//! Token-level statement analysis over sqlparser's tokenizer (with a tiny fallback lexer
+//! for statements cut mid-literal): predicates, SET lists, VALUES rows, comments.
+
+use super::{Dialect, Vocab};
+use crate::model::{BonusChange, StmtClass};
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+
+/// A simplified token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    /// Keyword or identifier: (as written without quotes, upper-cased, was quoted).
+    Word(String, String, bool),
+    /// Numeric literal.
+    Num(String),
+    /// String literal.
+    Str(String),
+    /// `$1` or `?` placeholder.
+    Param(String),
+    /// Any punctuation / operator.
+    Sym(String),
+}
+
+impl Tok {
+    fn kw(&self, k: &str) -> bool {
+        matches!(self, Tok::Word(_, u, false) if u == k)
+    }
+    fn sym(&self, s: &str) -> bool {
+        matches!(self, Tok::Sym(x) if x == s)
+    }
+    fn ident(&self) -> Option<String> {
+        match self {
+            Tok::Word(w, _, _) => Some(w.to_ascii_lowercase()),
+            _ => None,
+        }
+    }
+}
+
+/// Tokenizes a statement; comments and whitespace are dropped.
+pub fn lex(text: &str, dialect: Dialect) -> Vec<Tok> {
+    let res = match dialect {
+        Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, text).tokenize(),
+        Dialect::MySql => Tokenizer::new(&MySqlDialect {}, text).tokenize(),
+    };
+    match res {
+        Ok(toks) => toks.into_iter().filter_map(convert).collect(),
+        Err(_) => fallback_lex(text),
+    }
+}
+
+fn convert(t: Token) -> Option<Tok> {
+    Some(match t {
+        Token::Word(w) => {
+            let up = w.value.to_ascii_uppercase();
+            Tok::Word(w.value, up, w.quote_style.is_some())
+        }
+        Token::Number(n, _) => Tok::Num(n),
+        Token::SingleQuotedString(s)
+        | Token::DoubleQuotedString(s)
+        | Token::NationalStringLiteral(s)
+        | Token::EscapedStringLiteral(s) => Tok::Str(s),
+        Token::DollarQuotedString(d) => Tok::Str(d.value),
+        Token::Placeholder(p) => Tok::Param(p),
+        Token::Whitespace(_) | Token::EOF => return None,
+        other => Tok::Sym(other.to_string()),
+    })
+}
+
+/// A forgiving lexer for text the real tokenizer refuses (an unterminated literal at a cut).
+fn fallback_lex(text: &str) -> Vec<Tok> {
+    let b: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '/' && b.get(i + 1) == Some(&'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == '*' && b[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if c == '-' && b.get(i + 1) == Some(&'-') {
+            while i < b.len() && b[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '\'' {
+            let mut s = String::new();
+            i += 1;
+            while i < b.len() {
+                if b[i] == '\\' && i + 1 < b.len() {
+                    s.push(b[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                if b[i] == '\'' {
+                    if b.get(i + 1) == Some(&'\'') {
+                        s.push('\'');
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                s.push(b[i]);
+                i += 1;
+            }
+            i += 1;
+            out.push(Tok::Str(s));
+        } else if c.is_ascii_digit() {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.') {
+                i += 1;
+            }
+            out.push(Tok::Num(b[st..i].iter().collect()));
+        } else if c == '$' && b.get(i + 1).is_some_and(|d| d.is_ascii_digit()) || c == '?' {
+            let st = i;
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.push(Tok::Param(b[st..i].iter().collect()));
+        } else if c.is_alphanumeric() || c == '_' || c == '"' || c == '`' {
+            let quoted = c == '"' || c == '`';
+            let st = if quoted { i + 1 } else { i };
+            i = st;
+            while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '$') {
+                i += 1;
+            }
+            let w: String = b[st..i].iter().collect();
+            if quoted && i < b.len() {
+                i += 1;
+            }
+            let up = w.to_ascii_uppercase();
+            out.push(Tok::Word(w, up, quoted));
+        } else {
+            let two: String = b[i..(i + 2).min(b.len())].iter().collect();
+            if matches!(two.as_str(), "<>" | "!=" | ">=" | "<=" | "::" | "||") {
+                out.push(Tok::Sym(two));
+                i += 2;
+            } else {
+                out.push(Tok::Sym(c.to_string()));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Statement class from the leading keywords.
+pub fn class_of(t: &[Tok]) -> StmtClass {
+    let w = |i: usize| match t.get(i) {
+        Some(Tok::Word(_, u, false)) => u.as_str(),
+        _ => "",
+    };
+    let mut i = 0;
+    while t.get(i).is_some_and(|x| x.sym("(")) {
+        i += 1;
+    }
+    match w(i) {
+        "SELECT" | "WITH" | "SHOW" | "TABLE" | "VALUES" | "EXPLAIN" | "DESCRIBE" | "DESC" => {
+            StmtClass::Read
+        }
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "REPLACE" | "UPSERT" | "LOAD" => {
+            StmtClass::Write
+        }
+        "COPY" => {
+            if t.iter().any(|x| x.kw("TO")) {
+                StmtClass::Read
+            } else {
+                StmtClass::Write
+            }
+        }
+        "GRANT" | "REVOKE" => StmtClass::Role,
+        "CREATE" | "ALTER" | "DROP" => {
+            if matches!(w(i + 1), "ROLE" | "USER" | "GROUP") {
+                StmtClass::Role
+            } else {
+                StmtClass::Ddl
+            }
+        }
+        "TRUNCATE" | "RENAME" | "COMMENT" => StmtClass::Ddl,
+        "SET" if matches!(w(i + 1), "ROLE" | "PASSWORD") => StmtClass::Role,
+        _ => StmtClass::Other,
+    }
+}
+
+/// Tables after FROM / JOIN / INTO / UPDATE / TABLE / COPY (fallback path).
+pub fn tables(t: &[Tok]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..t.len() {
+        let is_intro = ["FROM", "JOIN", "INTO", "UPDATE", "TABLE", "COPY"]
+            .iter()
+            .any(|k| t[i].kw(k));
+        if !is_intro {
+            continue;
+        }
+        let mut j = i + 1;
+        let mut last = None;
+        while let Some(Tok::Word(w, u, q)) = t.get(j) {
+            if !*q && is_reserved(u) {
+                break;
+            }
+            last = Some(w.to_ascii_lowercase());
+            if t.get(j + 1).is_some_and(|x| x.sym(".")) {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        if let Some(l) = last {
+            out.push(l);
+        }
+    }
+    out
+}
+
+fn is_reserved(u: &str) -> bool {
+    matches!(
+        u,
+        "SELECT" | "WHERE" | "SET" | "VALUES" | "ONLY" | "LATERAL" | "ON" | "AS" | "TO" | "FROM"
+    )
+}
+
+/// Values of a comment's `key='value'` pairs (sqlcommenter): (request id, application).
+pub fn sqlcommenter(text: &str) -> (Option<String>, Option<String>) {
+    let mut req = None;
+    let mut app = None;
+    let mut rest = text;
+    while let Some(st) = rest.find("/*") {
+        let after = &rest[st + 2..];
+        let Some(en) = after.find("*/") else { break };
+        let body = &after[..en];
+        for pair in body.split(',') {
+            let Some((k, v)) = pair.split_once('=') else {
+                continue;
+            };
+            let k = k.trim().to_ascii_lowercase();
+            let v = url_decode(v.trim().trim_matches('\''));
+            if v.is_empty() {
+                continue;
+            }
+            match k.as_str() {
+                "request_id" | "requestid" | "request-id" | "x_request_id" | "req_id" => {
+                    req = Some(v)
+                }
+                "application" | "app" | "service" | "application_name" => app = Some(v),
+                _ => {}
+            }
+        }
+        rest = &after[en + 2..];
+    }
+    (req, app)
+}
+
+fn url_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Injection markers in a statement.
+pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
+    // A tautology compared inside OR: `OR 1=1`, `OR 'a'='a'`.
+    for w in t.windows(4) {
+        if w[0].kw("OR") && w[2].sym("=") {
+            let same = match (&w[1], &w[3]) {
+                (Tok::Num(a), Tok::Num(b)) | (Tok::Str(a), Tok::Str(b)) => a == b,
+                _ => false,
+            };
+            if same {
+                return Some("tautology after OR".into());
+            }
+        }
+    }
+    let up = text.to_ascii_uppercase();
+    for (needle, what) in [
+        ("UNION SELECT", "UNION SELECT"),
+        ("UNION ALL SELECT", "UNION SELECT"),
+        ("PG_SLEEP(", "time-based probe"),
+        ("SLEEP(", "time-based probe"),
+        ("BENCHMARK(", "time-based probe"),
+        ("INFORMATION_SCHEMA.", "catalog probing"),
+        ("INTO OUTFILE", "file write"),
+        ("LOAD_FILE(", "file read"),
+    ] {
+        if up.contains(needle) {
+            return Some(what.into());
+        }
+    }
+    None
+}
+
+/// Predicate / assignment analysis over a token list.
+pub struct Analysis<'a> {
+    t: &'a [Tok],
+    params: &'a [String],
+    vocab: &'a Vocab,
+    id_is_account: bool,
+    bonus_table: bool,
+    table: Option<String>,
+}
+
+impl<'a> Analysis<'a> {
+    /// Prepares the analysis; `tables` come from the parser or the fallback.
+    pub fn new(t: &'a [Tok], params: &'a [String], vocab: &'a Vocab, tables: &[String]) -> Self {
+        let target = target_table(t).or_else(|| tables.first().cloned());
+        let id_is_account = target
+            .as_deref()
+            .is_some_and(|x| vocab.is_account_table(x) || vocab.is_bonus_table(x));
+        let bonus_table = target.as_deref().is_some_and(|x| vocab.is_bonus_table(x));
+        Analysis {
+            t,
+            params,
+            vocab,
+            id_is_account,
+            bonus_table,
+            table: target,
+        }
+    }
+
+    fn is_key_col(&self, col: &str) -> bool {
+        self.vocab.account_columns.iter().any(|c| c == col) || (col == "id" && self.id_is_account)
+    }
+
+    fn value(&self, i: usize) -> Option<(String, usize)> {
+        // Optional sign, optional cast parentheses are not followed; returns (value, tokens used).
+        match self.t.get(i)? {
+            Tok::Num(n) => Some((n.clone(), 1)),
+            Tok::Str(s) => Some((s.clone(), 1)),
+            Tok::Param(p) => self.param(p).map(|v| (v, 1)),
+            Tok::Sym(s) if s == "-" => match self.t.get(i + 1)? {
+                Tok::Num(n) => Some((format!("-{n}"), 2)),
+                Tok::Param(p) => self.param(p).map(|v| (neg(&v), 2)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn param(&self, p: &str) -> Option<String> {
+        if let Some(n) = p.strip_prefix('$') {
+            let idx: usize = n.parse().ok()?;
+            return self.params.get(idx.checked_sub(1)?).cloned();
+        }
+        if p == "?" {
+            // `?` placeholders bind in order of appearance.
+            let pos = self
+                .t
+                .iter()
+                .filter(|x| matches!(x, Tok::Param(q) if q == "?"))
+                .count();
+            let _ = pos;
+            return None;
+        }
+        None
+    }
+
+    /// Account ids named by `col = v` and `col IN (…)` predicates and inserted rows.
+    pub fn account_ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let t = self.t;
+        let mut qmark = 0usize;
+        for i in 0..t.len() {
+            if matches!(&t[i], Tok::Param(q) if q == "?") {
+                qmark += 1;
+            }
+            let Some(col) = t[i].ident() else { continue };
+            if !self.is_key_col(&col) || t.get(i + 1).is_some_and(|x| x.sym(".")) {
+                continue;
+            }
+            if t.get(i + 1).is_some_and(|x| x.sym("=")) {
+                if let Some((v, _)) = self.value(i + 2) {
+                    out.push(v);
+                } else if matches!(t.get(i + 2), Some(Tok::Param(q)) if q == "?") {
+                    if let Some(v) = self.params.get(qmark) {
+                        out.push(v.clone());
+                    }
+                }
+            } else if t.get(i + 1).is_some_and(|x| x.kw("IN"))
+                && t.get(i + 2).is_some_and(|x| x.sym("("))
+            {
+                let mut j = i + 3;
+                while j < t.len() && !t[j].sym(")") {
+                    if let Some((v, used)) = self.value(j) {
+                        out.push(v);
+                        j += used;
+                    } else {
+                        j += 1;
+                    }
+                }
+            }
+        }
+        for c in self.inserted_rows() {
+            if let Some(a) = c.0 {
+                out.push(a);
+            }
+        }
+        out.retain(|v| !v.is_empty());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether a read returns a whole table.
+    pub fn whole_table_read(&self) -> bool {
+        let t = self.t;
+        let Some(from) = t.iter().position(|x| x.kw("FROM")) else {
+            // `COPY customers TO …`
+            return t.first().is_some_and(|x| x.kw("COPY"))
+                && matches!(t.get(1), Some(Tok::Word(..)));
+        };
+        let depth_at = |end: usize| {
+            let mut d = 0i32;
+            for x in &t[..end] {
+                if x.sym("(") {
+                    d += 1;
+                } else if x.sym(")") {
+                    d -= 1;
+                }
+            }
+            d
+        };
+        let base = depth_at(from);
+        let where_at = (from..t.len()).find(|&i| t[i].kw("WHERE") && depth_at(i) == base);
+        let limit = (from..t.len())
+            .find(|&i| t[i].kw("LIMIT") && depth_at(i) == base)
+            .and_then(|i| match t.get(i + 1) {
+                Some(Tok::Num(n)) => n.parse::<u64>().ok(),
+                _ => None,
+            });
+        if limit.is_some_and(|l| l < self.vocab.bulk_limit) {
+            return false;
+        }
+        let Some(w) = where_at else { return true };
+        let end = (w + 1..t.len())
+            .find(|&i| {
+                depth_at(i) == base
+                    && (t[i].kw("GROUP")
+                        || t[i].kw("ORDER")
+                        || t[i].kw("LIMIT")
+                        || t[i].sym(")")
+                        || t[i].sym(";"))
+            })
+            .unwrap_or(t.len());
+        let cond = &t[w + 1..end];
+        if tautology(cond) {
+            return true;
+        }
+        if limit.is_some() && !self.has_key_predicate(cond) {
+            return true;
+        }
+        false
+    }
+
+    fn has_key_predicate(&self, cond: &[Tok]) -> bool {
+        cond.windows(2).any(|w| {
+            w[0].ident().is_some_and(|c| self.is_key_col(&c)) && (w[1].sym("=") || w[1].kw("IN"))
+        })
+    }
+
+    /// Balance changes of an UPDATE … SET or a ledger INSERT.
+    pub fn bonus_changes(&self) -> Vec<BonusChange> {
+        let t = self.t;
+        let table = self.table.clone().unwrap_or_default();
+        let mut out = Vec::new();
+        if t.first().is_some_and(|x| x.kw("UPDATE")) {
+            let Some(set) = t.iter().position(|x| x.kw("SET")) else {
+                return out;
+            };
+            let wh = t.iter().position(|x| x.kw("WHERE")).unwrap_or(t.len());
+            let accounts = if wh < t.len() {
+                Analysis { t: &t[wh..], table: self.table.clone(), ..*self }.account_ids_where()
+            } else {
+                Vec::new()
+            };
+            let mut i = set + 1;
+            while i < wh {
+                let Some(col) = t[i].ident() else {
+                    i += 1;
+                    continue;
+                };
+                if !t.get(i + 1).is_some_and(|x| x.sym("=")) {
+                    i += 1;
+                    continue;
+                }
+                let amount_col = self.vocab.amount_columns.iter().any(|c| *c == col);
+                if amount_col && (self.bonus_table || col.contains("point") || col.contains("bonus")) {
+                    // col = col ± v | col = v ± col | col = v
+                    let rhs = &t[i + 2..wh];
+                    let parsed = if rhs.first().and_then(|x| x.ident()).as_deref() == Some(&col) {
+                        match (rhs.get(1), self.value(i + 4)) {
+                            (Some(Tok::Sym(op)), Some((v, _))) if op == "+" => Some((v, false)),
+                            (Some(Tok::Sym(op)), Some((v, _))) if op == "-" => Some((neg(&v), false)),
+                            _ => None,
+                        }
+                    } else if let Some((v, used)) = self.value(i + 2) {
+                        let next = rhs.get(used);
+                        if next.is_some_and(|x| x.sym("+"))
+                            && rhs.get(used + 1).and_then(|x| x.ident()).as_deref() == Some(&col)
+                        {
+                            Some((v, false))
+                        } else if next.is_none() || next.is_some_and(|x| x.sym(",")) {
+                            Some((v, true))
+                        } else {
+                            None
+                        }
+                    } else {
+                        None
+                    };
+                    if let Some((v, absolute)) = parsed {
+                        if let Some(d) = int_of(&v) {
+                            for a in &accounts {
+                                out.push(BonusChange {
+                                    account_id: a.clone(),
+                                    delta: d,
+                                    absolute,
+                                    table: table.clone(),
+                                    ledger: false,
+                                });
+                            }
+                        }
+                    }
+                }
+                i += 2;
+            }
+        } else if self.bonus_table {
+            for (acct, amt) in self.inserted_rows() {
+                if let (Some(a), Some(v)) = (acct, amt) {
+                    if let Some(d) = int_of(&v) {
+                        out.push(BonusChange {
+                            account_id: a,
+                            delta: d,
+                            absolute: false,
+                            table: table.clone(),
+                            ledger: true,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn account_ids_where(&self) -> Vec<String> {
+        let mut v = self.account_ids();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// (account, amount) of each row of `INSERT INTO t (cols) VALUES (…), (…)`.
+    fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
+        let t = self.t;
+        let mut out = Vec::new();
+        if !t.first().is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE")) {
+            return out;
+        }
+        let Some(open) = t.iter().position(|x| x.sym("(")) else {
+            return out;
+        };
+        let Some(values) = t.iter().position(|x| x.kw("VALUES")) else {
+            return out;
+        };
+        if open > values {
+            return out;
+        }
+        let cols: Vec<String> = t[open + 1..values]
+            .iter()
+            .filter_map(|x| x.ident())
+            .collect();
+        let acct_i = cols.iter().position(|c| self.is_key_col(c));
+        let amt_i = cols
+            .iter()
+            .position(|c| self.vocab.amount_columns.iter().any(|a| a == c));
+        let mut i = values + 1;
+        let mut qmark = t[..values]
+            .iter()
+            .filter(|x| matches!(x, Tok::Param(q) if q == "?"))
+            .count();
+        while i < t.len() {
+            if !t[i].sym("(") {
+                i += 1;
+                continue;
+            }
+            let mut row: Vec<Option<String>> = Vec::new();
+            let mut j = i + 1;
+            let mut cur: Option<String> = None;
+            let mut depth = 0;
+            while j < t.len() {
+                let x = &t[j];
+                if x.sym("(") {
+                    depth += 1;
+                } else if x.sym(")") {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                } else if x.sym(",") && depth == 0 {
+                    row.push(cur.take());
+                    j += 1;
+                    continue;
+                }
+                if cur.is_none() && depth == 0 {
+                    if matches!(x, Tok::Param(q) if q == "?") {
+                        cur = self.params.get(qmark).cloned();
+                        qmark += 1;
+                    } else if let Some((v, used)) = self.value(j) {
+                        cur = Some(v);
+                        j += used;
+                        continue;
+                    }
+                } else if matches!(x, Tok::Param(q) if q == "?") {
+                    qmark += 1;
+                }
+                j += 1;
+            }
+            row.push(cur.take());
+            out.push((
+                acct_i.and_then(|k| row.get(k).cloned().flatten()),
+                amt_i.and_then(|k| row.get(k).cloned().flatten()),
+            ));
+            i = j + 1;
+        }
+        out
+    }
+}
+
+fn target_table(t: &[Tok]) -> Option<String> {
+    let intro = t
+        .iter()
+        .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM"))?;
+    let mut j = intro + 1;
+    let mut last = None;
+    while let Some(Tok::Word(w, u, q)) = t.get(j) {
+        if !*q && is_reserved(u) {
+            break;
+        }
+        last = Some(w.to_ascii_lowercase());
+        if t.get(j + 1).is_some_and(|x| x.sym(".")) {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    last
+}
+
+fn tautology(cond: &[Tok]) -> bool {
+    if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if n != "0")) {
+        return true;
+    }
+    cond.windows(3).enumerate().any(|(k, w)| {
+        let eq = w[1].sym("=");
+        let same = match (&w[0], &w[2]) {
+            (Tok::Num(a), Tok::Num(b)) | (Tok::Str(a), Tok::Str(b)) => a == b,
+            _ => false,
+        };
+        let at_start_or_or = k == 0 || cond[k - 1].kw("OR");
+        eq && same && at_start_or_or
+    }) || cond.windows(2).any(|w| w[0].kw("OR") && w[1].kw("TRUE"))
+}
+
+fn neg(v: &str) -> String {
+    match v.strip_prefix('-') {
+        Some(r) => r.to_string(),
+        None => format!("-{v}"),
+    }
+}
+
+fn int_of(v: &str) -> Option<i64> {
+    let v = v.trim();
+    v.parse::<i64>()
+        .ok()
+        .or_else(|| v.parse::<f64>().ok().map(|f| f.round() as i64))
+}
+
+#[allow(dead_code)]
+fn is_comment(w: &Whitespace) -> bool {
+    matches!(w, Whitespace::MultiLineComment(_))
+}

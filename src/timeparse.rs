@@ -1,0 +1,493 @@
+//! Timestamp parsing for the shapes real logs write (CLF, ISO 8601, PostgreSQL with zone
+//! abbreviations, BigQuery, naive local times, epochs of any unit) into UTC microseconds,
+//! and RFC 3339 formatting for output. Hand-written fixed-position parsers: this is a hot path.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// A zone to assume for timestamps that carry none (`--assume-tz`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AssumeTz {
+    /// A fixed offset in seconds east of UTC.
+    Fixed(i32),
+    /// An IANA zone, DST-aware.
+    Iana(Tz),
+}
+
+impl Default for AssumeTz {
+    fn default() -> Self {
+        AssumeTz::Fixed(0)
+    }
+}
+
+impl AssumeTz {
+    /// Parses an IANA name (`Europe/Kyiv`), `UTC`, a zone abbreviation, or `±HH:MM`.
+    pub fn parse(s: &str) -> Option<AssumeTz> {
+        if let Some(off) = parse_offset(s) {
+            return Some(AssumeTz::Fixed(off));
+        }
+        if let Some(off) = abbreviation_offset(s) {
+            return Some(AssumeTz::Fixed(off));
+        }
+        // Kyiv was renamed from Kiev in tzdata 2022b; accept both spellings.
+        let name = if s.eq_ignore_ascii_case("Europe/Kyiv") {
+            "Europe/Kiev"
+        } else {
+            s
+        };
+        name.parse::<Tz>().ok().map(AssumeTz::Iana)
+    }
+    /// Converts a naive local time (seconds since epoch as if UTC) to UTC seconds.
+    pub fn local_to_utc(&self, naive: NaiveDateTime) -> Option<i64> {
+        match self {
+            AssumeTz::Fixed(off) => Some(naive.and_utc().timestamp() - *off as i64),
+            AssumeTz::Iana(tz) => {
+                let r = tz.from_local_datetime(&naive);
+                // In a DST fold take the earlier instant; in a gap, shift by an hour.
+                match r.earliest() {
+                    Some(dt) => Some(dt.with_timezone(&Utc).timestamp()),
+                    None => tz
+                        .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                        .earliest()
+                        .map(|dt| dt.with_timezone(&Utc).timestamp()),
+                }
+            }
+        }
+    }
+    /// The offset in effect at a UTC instant (for display).
+    pub fn offset_at(&self, utc_us: i64) -> i32 {
+        match self {
+            AssumeTz::Fixed(off) => *off,
+            AssumeTz::Iana(tz) => {
+                let dt = DateTime::from_timestamp_micros(utc_us).unwrap_or_default();
+                tz.offset_from_utc_datetime(&dt.naive_utc())
+                    .fix()
+                    .local_minus_utc()
+            }
+        }
+    }
+}
+
+/// `+02:00`, `-0500`, `+03`, `Z` → seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    if s == "Z" || s == "z" {
+        return Some(0);
+    }
+    if b.is_empty() || (b[0] != b'+' && b[0] != b'-') {
+        return None;
+    }
+    let sign = if b[0] == b'-' { -1 } else { 1 };
+    let digits: Vec<u8> = b[1..].iter().copied().filter(|c| *c != b':').collect();
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        2 => (num(&digits[0..2])?, 0),
+        4 => (num(&digits[0..2])?, num(&digits[2..4])?),
+        _ => return None,
+    };
+    if h > 18 || m > 59 {
+        return None;
+    }
+    Some(sign * (h as i32 * 3600 + m as i32 * 60))
+}
+
+/// Zone abbreviations real logs print (PostgreSQL `log_timezone`, BigQuery `UTC`).
+/// Ambiguous ones (IST, CST in China) follow their most common server meaning.
+pub fn abbreviation_offset(s: &str) -> Option<i32> {
+    let h = |x: i32| Some(x * 3600);
+    match s {
+        "UTC" | "GMT" | "Z" | "UCT" | "WET" | "Etc/UTC" => h(0),
+        "BST" | "WEST" | "CET" | "MET" => h(1),
+        "CEST" | "MEST" | "EET" | "SAST" => h(2),
+        "EEST" | "MSK" | "EAT" | "TRT" => h(3),
+        "GST" => h(4),
+        "IST" => Some(5 * 3600 + 1800),
+        "ICT" | "WIB" => h(7),
+        "HKT" | "SGT" | "AWST" | "PHT" => h(8),
+        "JST" | "KST" => h(9),
+        "AEST" => h(10),
+        "AEDT" => h(11),
+        "NZST" => h(12),
+        "NZDT" => h(13),
+        "EST" => h(-5),
+        "EDT" => h(-4),
+        "CDT" => h(-5),
+        "CST" => h(-6),
+        "MST" => h(-7),
+        "MDT" => h(-6),
+        "PST" => h(-8),
+        "PDT" => h(-7),
+        "AKST" => h(-9),
+        "HST" => h(-10),
+        _ => None,
+    }
+}
+
+#[inline]
+fn num(b: &[u8]) -> Option<u32> {
+    let mut n: u32 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (c - b'0') as u32;
+    }
+    Some(n)
+}
+
+fn month_abbr(b: &[u8]) -> Option<u32> {
+    Some(match b {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), validated.
+fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    if !(1..=12).contains(&m) || d == 0 || d > 31 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y as i32, m, d)?;
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146097 + doe - 719468)
+}
+
+fn hms(b: &[u8]) -> Option<i64> {
+    if b.len() < 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (num(&b[0..2])?, num(&b[3..5])?, num(&b[6..8])?);
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(h as i64 * 3600 + m as i64 * 60 + s as i64)
+}
+
+/// Parses `.123456` style fractions; returns (micros, bytes consumed).
+fn fraction(b: &[u8]) -> (i64, usize) {
+    if b.first() != Some(&b'.') && b.first() != Some(&b',') {
+        return (0, 0);
+    }
+    let mut us: i64 = 0;
+    let mut n = 0;
+    let mut i = 1;
+    while i < b.len() && b[i].is_ascii_digit() {
+        if n < 6 {
+            us = us * 10 + (b[i] - b'0') as i64;
+            n += 1;
+        }
+        i += 1;
+    }
+    if i == 1 {
+        return (0, 0);
+    }
+    while n < 6 {
+        us *= 10;
+        n += 1;
+    }
+    (us, i)
+}
+
+/// Result of parsing a timestamp: UTC micros and whether a zone was assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parsed {
+    /// UTC microseconds since the epoch.
+    pub us: i64,
+    /// No zone in the text; `--assume-tz` (or UTC) was applied.
+    pub assumed: bool,
+}
+
+/// CLF time `05/Mar/2024:14:22:01 +0000` (with or without the surrounding brackets).
+pub fn parse_clf(s: &str) -> Option<i64> {
+    let s = s.trim_matches(|c| c == '[' || c == ']');
+    let b = s.as_bytes();
+    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+        return None;
+    }
+    let d = num(&b[0..2])?;
+    let m = month_abbr(&b[3..6])?;
+    let y = num(&b[7..11])? as i64;
+    let secs = hms(&b[12..20])?;
+    let (frac, used) = fraction(&b[20..]);
+    let rest = s[20 + used..].trim();
+    let off = if rest.is_empty() {
+        0
+    } else {
+        parse_offset(rest)?
+    };
+    let days = days_from_civil(y, m, d)?;
+    Some((days * 86400 + secs - off as i64) * 1_000_000 + frac)
+}
+
+/// ISO-8601 / RFC 3339 / SQL-style `YYYY-MM-DD[T ]HH:MM:SS[.f][Z|±hh[:mm]| ABBR]`, also
+/// `YYYYMMDD HH:MM:SS` (MariaDB). Zone-less text takes `assume`.
+pub fn parse_iso(s: &str, assume: &AssumeTz) -> Option<Parsed> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let (days, rest_at) = if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        (
+            days_from_civil(num(&b[0..4])? as i64, num(&b[5..7])?, num(&b[8..10])?)?,
+            10,
+        )
+    } else if b.len() >= 8 && b[..8].iter().all(u8::is_ascii_digit) {
+        (
+            days_from_civil(num(&b[0..4])? as i64, num(&b[4..6])?, num(&b[6..8])?)?,
+            8,
+        )
+    } else {
+        return None;
+    };
+    let b2 = &b[rest_at..];
+    if b2.is_empty() {
+        return local(days * 86400, 0, assume);
+    }
+    if b2[0] != b'T' && b2[0] != b' ' && b2[0] != b't' {
+        return None;
+    }
+    let secs = hms(&b2[1..])?;
+    let (frac, used) = fraction(&b2[9..]);
+    let zone = s[rest_at + 9 + used..].trim();
+    let base = days * 86400 + secs;
+    if zone.is_empty() {
+        return local(base, frac, assume);
+    }
+    let off = parse_offset(zone).or_else(|| abbreviation_offset(zone))?;
+    Some(Parsed {
+        us: (base - off as i64) * 1_000_000 + frac,
+        assumed: false,
+    })
+}
+
+fn local(base: i64, frac: i64, assume: &AssumeTz) -> Option<Parsed> {
+    let naive = DateTime::from_timestamp(base, 0)?.naive_utc();
+    Some(Parsed {
+        us: assume.local_to_utc(naive)? * 1_000_000 + frac,
+        assumed: true,
+    })
+}
+
+/// An epoch number of unknown unit, decided by magnitude (s, ms, µs, ns). Accepts
+/// fractions (`1709648521.123`) and BigQuery's float seconds (`1.709648700412873E9`).
+pub fn parse_epoch(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.contains(['.', 'e', 'E']) {
+        let f: f64 = s.parse().ok()?;
+        if !f.is_finite() || f <= 0.0 {
+            return None;
+        }
+        return epoch_magnitude_f(f);
+    }
+    let n: i64 = s.parse().ok()?;
+    epoch_magnitude(n)
+}
+
+/// An integer epoch by magnitude into µs.
+pub fn epoch_magnitude(n: i64) -> Option<i64> {
+    if n <= 0 {
+        return None;
+    }
+    Some(if n > 100_000_000_000_000_000 {
+        n / 1000
+    } else if n > 100_000_000_000_000 {
+        n
+    } else if n > 100_000_000_000 {
+        n * 1000
+    } else {
+        n * 1_000_000
+    })
+}
+
+fn epoch_magnitude_f(f: f64) -> Option<i64> {
+    let us = if f > 1e17 {
+        f / 1000.0
+    } else if f > 1e14 {
+        f
+    } else if f > 1e11 {
+        f * 1000.0
+    } else {
+        f * 1e6
+    };
+    Some(us.round() as i64)
+}
+
+/// Any of the above, tried in order: ISO/SQL, CLF, epoch.
+pub fn parse_any(s: &str, assume: &AssumeTz) -> Option<Parsed> {
+    let t = s.trim();
+    if let Some(p) = parse_iso(t, assume) {
+        return Some(p);
+    }
+    if let Some(us) = parse_clf(t) {
+        return Some(Parsed { us, assumed: false });
+    }
+    parse_epoch(t).map(|us| Parsed { us, assumed: false })
+}
+
+/// RFC 3339 with `Z`, microsecond precision: `2025-11-04T06:12:33.123456Z`.
+pub fn fmt_utc(us: i64) -> String {
+    match DateTime::from_timestamp_micros(us) {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        None => String::from("invalid"),
+    }
+}
+
+/// RFC 3339 with `Z`, whole seconds (for summaries).
+pub fn fmt_utc_s(us: i64) -> String {
+    match DateTime::from_timestamp_micros(us) {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => String::from("invalid"),
+    }
+}
+
+/// RFC 3339 in a display zone; `Z` when the zone is UTC.
+pub fn fmt_in(us: i64, tz: Option<&AssumeTz>) -> String {
+    let Some(tz) = tz else {
+        return fmt_utc(us);
+    };
+    let off = tz.offset_at(us);
+    if off == 0 {
+        return fmt_utc(us);
+    }
+    let fo = FixedOffset::east_opt(off).unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
+    match DateTime::from_timestamp_micros(us) {
+        Some(dt) => dt
+            .with_timezone(&fo)
+            .format("%Y-%m-%dT%H:%M:%S%.6f%:z")
+            .to_string(),
+        None => String::from("invalid"),
+    }
+}
+
+/// RFC 3339 with an explicit `+00:00` offset and µs (Timesketch's `datetime`).
+pub fn fmt_offset_utc(us: i64) -> String {
+    match DateTime::from_timestamp_micros(us) {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+        None => String::from("invalid"),
+    }
+}
+
+/// Parses a user-given time bound (`--since`): RFC 3339, date, or SQL-style; zone-less is UTC.
+pub fn parse_bound(s: &str) -> Option<i64> {
+    parse_any(s, &AssumeTz::Fixed(0)).map(|p| p.us)
+}
+
+/// Parses a duration like `30m`, `90s`, `2h`, `-45s`, `1500ms`.
+pub fn parse_duration_us(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (n, unit) = s.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    let mult = match unit {
+        "us" | "µs" => 1.0,
+        "ms" => 1e3,
+        "s" | "sec" => 1e6,
+        "m" | "min" => 60e6,
+        "h" => 3600e6,
+        "d" => 86400e6,
+        _ => return None,
+    };
+    let v = (n * mult).round() as i64;
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UTC: AssumeTz = AssumeTz::Fixed(0);
+
+    #[test]
+    fn clf_with_offset() {
+        let us = parse_clf("05/Mar/2024:15:22:01 +0100").unwrap();
+        assert_eq!(fmt_utc_s(us), "2024-03-05T14:22:01Z");
+        assert!(parse_clf("05/Foo/2024:15:22:01 +0100").is_none());
+        assert!(parse_clf("garbage").is_none());
+    }
+
+    #[test]
+    fn pg_abbreviations() {
+        let p = parse_iso("2025-11-04 08:12:33.123 EET", &UTC).unwrap();
+        assert_eq!(fmt_utc(p.us), "2025-11-04T06:12:33.123000Z");
+        assert!(!p.assumed);
+        let p = parse_iso("2025-07-04 09:12:33 EEST", &UTC).unwrap();
+        assert_eq!(fmt_utc_s(p.us), "2025-07-04T06:12:33Z");
+        assert!(parse_iso("2025-07-04 09:12:33 XYZT", &UTC).is_none());
+    }
+
+    #[test]
+    fn bigquery_and_rfc3339() {
+        let p = parse_iso("2025-11-04 06:12:33.123456 UTC", &UTC).unwrap();
+        assert_eq!(fmt_utc(p.us), "2025-11-04T06:12:33.123456Z");
+        let p = parse_iso("2025-11-04T08:12:33+02:00", &UTC).unwrap();
+        assert_eq!(fmt_utc_s(p.us), "2025-11-04T06:12:33Z");
+        let p = parse_iso("2024-03-05T14:22:01.204Z", &UTC).unwrap();
+        assert_eq!(fmt_utc(p.us), "2024-03-05T14:22:01.204000Z");
+    }
+
+    #[test]
+    fn naive_takes_assumed_zone_with_dst() {
+        let kyiv = AssumeTz::parse("Europe/Kyiv").unwrap();
+        let p = parse_iso("20251104 08:00:00", &kyiv).unwrap();
+        assert!(p.assumed);
+        assert_eq!(fmt_utc_s(p.us), "2025-11-04T06:00:00Z");
+        let p = parse_iso("20250704 08:00:00", &kyiv).unwrap();
+        assert_eq!(fmt_utc_s(p.us), "2025-07-04T05:00:00Z");
+        let fixed = AssumeTz::parse("+03:00").unwrap();
+        let p = parse_iso("2025-07-04 08:00:00.41", &fixed).unwrap();
+        assert_eq!(fmt_utc(p.us), "2025-07-04T05:00:00.410000Z");
+    }
+
+    #[test]
+    fn epochs_by_magnitude() {
+        let s = parse_epoch("1709648521").unwrap();
+        assert_eq!(parse_epoch("1709648521000"), Some(s));
+        assert_eq!(parse_epoch("1709648521000000"), Some(s));
+        assert_eq!(parse_epoch("1709648521000000000"), Some(s));
+        assert_eq!(parse_epoch("1709648521.5"), Some(s + 500_000));
+        assert_eq!(
+            parse_epoch("1.709648700412873E9"),
+            Some(1_709_648_700_412_873)
+        );
+        assert_eq!(parse_epoch("-"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_us("30m"), Some(1_800_000_000));
+        assert_eq!(parse_duration_us("-45s"), Some(-45_000_000));
+        assert_eq!(parse_duration_us("1500ms"), Some(1_500_000));
+        assert_eq!(parse_duration_us("x"), None);
+    }
+
+    #[test]
+    fn display_zone() {
+        let us = parse_bound("2025-11-04T06:00:00Z").unwrap();
+        let kyiv = AssumeTz::parse("Europe/Kyiv").unwrap();
+        assert_eq!(fmt_in(us, Some(&kyiv)), "2025-11-04T08:00:00.000000+02:00");
+        assert_eq!(fmt_in(us, None), "2025-11-04T06:00:00.000000Z");
+    }
+}
