@@ -1,1 +1,28 @@
-fn main() {}
+//! The `breachline` binary: parse arguments, dispatch to a command, map the result to an
+//! exit code. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match <breachline::cli::Cli as clap::Parser>::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(breachline::cmd::EXIT_FATAL),
+            };
+        }
+    };
+    match breachline::cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // A closed pipe (`| head`) is not an error.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("breachline: {}", breachline::sanitize::terminal(&format!("{e:#}")));
+            ExitCode::from(breachline::cmd::EXIT_FATAL)
+        }
+    }
+}

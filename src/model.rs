@@ -138,13 +138,15 @@ pub struct SqlFacts {
 /// Events sort by (time, source, file, line) so that output never depends on thread or
 /// hash order. Times are UTC microseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(bound(deserialize = ""))]
 pub struct Event {
     /// UTC time in microseconds since the epoch (after any clock-skew correction).
     pub ts: i64,
     /// Evidence kind.
     pub source: Option<SourceKind>,
     /// Format name (`apigw-json`, `pg-stderr`, …).
-    pub format: &'static str,
+    #[serde(deserialize_with = "de_format")]
+    pub format: FormatName,
     /// Index of the evidence file in the run's inventory (path and SHA-256 live there).
     pub file: u32,
     /// 1-based line on which the record starts.
@@ -234,6 +236,18 @@ pub struct Event {
     pub outcome: Outcome,
     /// Everything else the source carried.
     pub extra: BTreeMap<String, String>,
+}
+
+/// A format name from the registry (an alias so serde does not try to borrow it).
+pub type FormatName = &'static str;
+
+fn de_format<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s: String = serde::Deserialize::deserialize(d)?;
+    Ok(crate::ingest::registry()
+        .iter()
+        .map(|p| p.name())
+        .find(|n| *n == s)
+        .unwrap_or("unknown"))
 }
 
 impl Event {

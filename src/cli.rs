@@ -1,0 +1,249 @@
+//! Command-line definition (clap derive). Doc comments are the help text. Validation into
+//! typed settings happens in `config.rs`, not here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Incident forensics for breached applications: API-gateway, push-provider and
+/// database-audit evidence on one timeline of attack waves, with affected accounts and
+/// messages.
+///
+/// Exit codes: 0 success; 1 fatal error (bad arguments, unwritable output, --strict
+/// violation); 2 finished, but some evidence was rejected, unreadable or unrecognized.
+#[derive(Debug, Parser)]
+#[command(name = "breachline", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse evidence into a case file (Parquet or JSONL) and print the inventory.
+    Ingest(IngestArgs),
+    /// List supported evidence formats and how each is detected.
+    Formats,
+    /// One merged, sorted, filtered timeline across all sources.
+    Timeline(TimelineArgs),
+    /// Attack waves: start, end, targets, techniques, attacker addresses and principals.
+    Waves(WavesArgs),
+    /// Affected customers, bonus corrections, message verdicts, indicators, evidence (CSV).
+    Affected(AffectedArgs),
+    /// Incident summary report (Markdown, HTML, JSON) plus the files of `affected`.
+    Report(ReportArgs),
+    /// Write a realistic simulated incident (evidence, roster, truth.json).
+    Simulate(SimulateArgs),
+    /// Shell completions.
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout.
+    Man,
+}
+
+/// Evidence inputs and parsing options shared by every analysis command.
+#[derive(Debug, Args, Clone)]
+pub struct EvidenceArgs {
+    /// Evidence files or directories (recursive), `.gz` ok, `-` for stdin; or one case file
+    /// written by `ingest` (.parquet / .jsonl).
+    #[arg(required = true, value_name = "EVIDENCE")]
+    pub evidence: Vec<String>,
+    /// Force an evidence format for every input (see `breachline formats`).
+    #[arg(long, value_name = "NAME")]
+    pub input_format: Option<String>,
+    /// Zone for timestamps that carry none: IANA name (Europe/Kyiv) or ±HH:MM.
+    #[arg(long, value_name = "ZONE")]
+    pub assume_tz: Option<String>,
+    /// PostgreSQL log_line_prefix of stderr logs, when it is not a common one.
+    #[arg(long, value_name = "PREFIX")]
+    pub pg_prefix: Option<String>,
+    /// Correct a known clock skew: FILE_OR_FORMAT=DURATION (e.g. pg-stderr=-37s). Repeatable.
+    #[arg(long, value_name = "KEY=DURATION")]
+    pub clock_skew: Vec<String>,
+    /// Make the first rejected record fatal.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write every rejected record (file, line, reason) to this CSV.
+    #[arg(long, value_name = "FILE")]
+    pub reject_log: Option<PathBuf>,
+    /// No progress bar and no per-file warnings on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Site profile (TOML): routes, tables, principals, known-good sources, thresholds.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Customer roster CSV (account ids, creation times, devices, contacts).
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<PathBuf>,
+    /// Largest quiet gap inside one attack wave.
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub wave_gap: String,
+}
+
+/// `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Evidence.
+    #[command(flatten)]
+    pub ev: EvidenceArgs,
+    /// Case file to write: `.parquet` (typed columns) or `.jsonl`.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Force an evidence format (same as --input-format).
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+}
+
+/// Timeline output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    /// Terminal table.
+    Table,
+    /// CSV with every field.
+    Csv,
+    /// JSON Lines with every field.
+    Jsonl,
+    /// Timesketch import (CSV or JSONL by the -o extension; JSONL on stdout).
+    Timesketch,
+    /// Elastic Common Schema NDJSON.
+    Ecs,
+}
+
+/// `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Evidence.
+    #[command(flatten)]
+    pub ev: EvidenceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TimelineFormat,
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only events at or after this time (RFC 3339; zone-less is UTC).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only events of this wave.
+    #[arg(long)]
+    pub wave: Option<u32>,
+    /// Only events from this address.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Only events concerning this account.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only events of this principal (staff, API or DB user).
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// Only events of this source (gateway, db, push).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only attacker-attributed events.
+    #[arg(long)]
+    pub attack_only: bool,
+    /// Display zone (IANA or ±HH:MM); default UTC with `Z`.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Most rows in table output (0 = all).
+    #[arg(long, default_value = "0")]
+    pub limit: usize,
+}
+
+/// Waves output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WavesFormat {
+    /// Terminal table.
+    Table,
+    /// `breachline.waves/1` JSON.
+    Json,
+}
+
+/// `waves`.
+#[derive(Debug, Args)]
+pub struct WavesArgs {
+    /// Evidence.
+    #[command(flatten)]
+    pub ev: EvidenceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: WavesFormat,
+}
+
+/// `affected`.
+#[derive(Debug, Args)]
+pub struct AffectedArgs {
+    /// Evidence.
+    #[command(flatten)]
+    pub ev: EvidenceArgs,
+    /// Directory for the CSV files.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Mask names, emails and phones (o***@example.com, +380*****12).
+    #[arg(long)]
+    pub mask_pii: bool,
+    /// Write a UTF-8 BOM so Excel opens the files correctly.
+    #[arg(long)]
+    pub excel: bool,
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Evidence.
+    #[command(flatten)]
+    pub ev: EvidenceArgs,
+    /// Directory for report.md, report.html, report.json and the affected files.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Report title.
+    #[arg(long, default_value = "Incident summary")]
+    pub title: String,
+    /// Mask names, emails and phones in the affected files.
+    #[arg(long)]
+    pub mask_pii: bool,
+    /// Write a UTF-8 BOM on CSV files.
+    #[arg(long)]
+    pub excel: bool,
+    /// Put this generation time in the reports (otherwise none, for byte-identical output).
+    #[arg(long, value_name = "RFC3339")]
+    pub generated_at: Option<String>,
+}
+
+/// `simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Seed.
+    #[arg(long, default_value = "7")]
+    pub seed: u64,
+    /// Background volume multiplier (1 ≈ 10 MB of raw evidence; grows linearly).
+    #[arg(long, default_value = "1")]
+    pub scale: f64,
+    /// Gateway format(s), comma-separated, or `all`.
+    #[arg(long, default_value = "apigw-json")]
+    pub gateway: String,
+    /// DB format(s), comma-separated, or `all`.
+    #[arg(long, default_value = "pg-stderr")]
+    pub db: String,
+    /// Push format(s), comma-separated, or `all`.
+    #[arg(long, default_value = "fcm-bigquery-json")]
+    pub push: String,
+    /// First day (UTC date).
+    #[arg(long, default_value = "2025-11-01")]
+    pub start: String,
+    /// DB server clock skew.
+    #[arg(long, default_value = "37s", allow_hyphen_values = true)]
+    pub db_skew: String,
+}

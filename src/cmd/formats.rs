@@ -1,0 +1,21 @@
+//! `breachline formats`: the supported evidence formats, how each is detected, an example.
+
+use crate::ingest::registry;
+use crate::report::table::new_table;
+use std::io::Write;
+
+/// Prints the format table.
+pub fn run(out: &mut dyn Write) -> anyhow::Result<u8> {
+    let mut t = new_table(&["format", "source", "detected by", "example"]);
+    for p in registry() {
+        t.add_row(vec![
+            p.name().to_string(),
+            p.source().as_str().to_string(),
+            p.detection().to_string(),
+            crate::sanitize::shorten(p.example(), 70),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "Envelopes unwrapped first: CloudWatch Logs JSON (events/logEvents, subscription payloads), S3 export lines, Logs Insights CSV, OneSignal notification pages. Gzip (incl. concatenated members) anywhere.")?;
+    Ok(super::EXIT_OK)
+}

@@ -1,0 +1,109 @@
+//! Subcommands, one file each, and the helpers they share: loading evidence (or a case
+//! file) with a progress bar, warnings about rejected input, and the exit code.
+
+// pub mod affected;
+pub mod formats;
+pub mod ingest;
+// pub mod report;
+pub mod simulate;
+// pub mod timeline;
+// pub mod waves;
+
+use crate::cli::{Cli, Command};
+use crate::config::Settings;
+use crate::ingest::pipeline::{ingest, Ingested};
+use crate::sanitize;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: fatal error.
+pub const EXIT_FATAL: u8 = 1;
+/// Exit code: finished, but some evidence was rejected, unreadable or unrecognized.
+pub const EXIT_EVIDENCE: u8 = 2;
+
+/// Dispatches a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Ingest(a) => ingest::run(&a, &mut out),
+        Command::Formats => formats::run(&mut out),
+        Command::Simulate(a) => simulate::run(&a, &mut out),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "breachline", &mut out);
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            Ok(EXIT_OK)
+        }
+        _ => anyhow::bail!("not built yet"),
+    }
+}
+
+/// Loads evidence: one case file, or parses evidence paths.
+pub fn load(s: &Settings) -> anyhow::Result<Ingested> {
+    if s.evidence.len() == 1 && crate::case::is_case(&s.evidence[0]) {
+        let p = std::path::Path::new(&s.evidence[0]);
+        return crate::case::load(p).with_context(|| format!("reading case file {}", p.display()));
+    }
+    let pb = if s.progress {
+        let pb = ProgressBar::new(0);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:30} {binary_bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let ing = ingest(&s.evidence, &s.ingest, &pb)?;
+    pb.finish_and_clear();
+    if let Some(p) = &s.reject_log {
+        write_reject_log(&ing, p).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if !s.quiet {
+        warn(&ing);
+    }
+    Ok(ing)
+}
+
+fn write_reject_log(ing: &Ingested, p: &std::path::Path) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(p)?;
+    w.write_record(["file", "line", "reason"])?;
+    for r in &ing.rejections {
+        w.write_record([sanitize::csv_cell(&r.path), r.line.to_string(), sanitize::csv_cell(&r.reason)])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Prints file problems and the first rejected records to stderr.
+pub fn warn(ing: &Ingested) {
+    let mut e = std::io::stderr().lock();
+    for f in &ing.files {
+        if let Some(err) = &f.error {
+            let _ = writeln!(e, "breachline: {}: {}", sanitize::terminal(&f.path), sanitize::terminal(err));
+        }
+    }
+    for r in ing.rejections.iter().take(5) {
+        let _ = writeln!(e, "breachline: rejected {}:{}: {}", sanitize::terminal(&r.path), r.line, sanitize::terminal(&r.reason));
+    }
+    if ing.rejections.len() > 5 {
+        let _ = writeln!(e, "breachline: … {} rejected records in all (--reject-log FILE lists them)", ing.rejections.len());
+    }
+}
+
+/// The exit code an ingest result deserves.
+pub fn exit_code(ing: &Ingested) -> u8 {
+    if ing.rejections.is_empty() && ing.files.iter().all(|f| f.error.is_none()) {
+        EXIT_OK
+    } else {
+        EXIT_EVIDENCE
+    }
+}

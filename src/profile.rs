@@ -1,0 +1,275 @@
+//! The site profile (`--profile site.toml`): which routes, tables and principals belong to
+//! the bonus system, customer data and push; login and staff routes; known-good sources;
+//! thresholds. Every field has a default from common words, so most apps need no profile.
+
+use crate::error::Error;
+use serde::Deserialize;
+use std::path::Path;
+
+/// What part of the application an event touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// Loyalty / bonus points.
+    Bonus,
+    /// Customer personal data.
+    CustomerData,
+    /// Push notifications.
+    Push,
+}
+
+impl Target {
+    /// Name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Bonus => "bonus",
+            Target::CustomerData => "customer_data",
+            Target::Push => "push",
+        }
+    }
+}
+
+fn words(xs: &[&str]) -> Vec<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+/// Words that classify routes and tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Categories {
+    /// Bonus system words.
+    pub bonus: Vec<String>,
+    /// Customer-data words.
+    pub customer_data: Vec<String>,
+    /// Push words.
+    pub push: Vec<String>,
+    /// Login route words.
+    pub login: Vec<String>,
+    /// Staff / admin route words (a path segment equal to or starting with one).
+    pub staff: Vec<String>,
+    /// Device-registration route words.
+    pub device: Vec<String>,
+}
+
+impl Default for Categories {
+    fn default() -> Self {
+        Categories {
+            bonus: words(&["bonus", "loyalty", "point", "reward", "cashback"]),
+            customer_data: words(&["customer", "client", "user", "account", "profile", "member"]),
+            push: words(&["push", "notification", "broadcast", "campaign", "message"]),
+            login: words(&["login", "signin", "sign-in", "auth", "token", "session"]),
+            staff: words(&["admin", "staff", "backoffice", "back-office", "internal", "manage"]),
+            device: words(&["device", "installation", "push-token", "fcm-token"]),
+        }
+    }
+}
+
+/// Known-good sources.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnownGood {
+    /// Office / VPN addresses (exact or CIDR).
+    pub office_ips: Vec<String>,
+    /// DB users of services and scheduled jobs.
+    pub service_db_users: Vec<String>,
+    /// DB client hosts of services and scheduled jobs.
+    pub service_db_hosts: Vec<String>,
+    /// Staff principals (otherwise inferred from staff routes).
+    pub staff_principals: Vec<String>,
+}
+
+/// Detector thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// Failed logins from one address before it counts as stuffing / brute force.
+    pub stuffing_failures: u64,
+    /// Share of failed logins from that address.
+    pub stuffing_failure_ratio: f64,
+    /// Distinct accounts one actor touches before it counts as enumeration.
+    pub enumeration_accounts: u64,
+    /// Smallest LIMIT that makes a read whole-table.
+    pub bulk_limit: u64,
+    /// Hours of a principal's first activity that define its usual places.
+    pub baseline_hours: u64,
+    /// Recipients that make a push a mass send.
+    pub mass_push_recipients: u64,
+    /// A bonus change larger than this many times the population's typical change is huge.
+    pub bonus_outlier_factor: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            stuffing_failures: 20,
+            stuffing_failure_ratio: 0.6,
+            enumeration_accounts: 50,
+            bulk_limit: 1000,
+            baseline_hours: 24,
+            mass_push_recipients: 100,
+            bonus_outlier_factor: 20.0,
+        }
+    }
+}
+
+/// Table words beyond the category words.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tables {
+    /// Bonus tables.
+    pub bonus: Vec<String>,
+    /// Customer / personal-data tables.
+    pub customer: Vec<String>,
+    /// Push campaign tables.
+    pub push: Vec<String>,
+}
+
+/// A site profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Profile {
+    /// Route / table words.
+    pub categories: Categories,
+    /// Extra table names.
+    pub tables: Tables,
+    /// Known-good sources.
+    pub known_good: KnownGood,
+    /// Thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl Profile {
+    /// Reads a TOML profile.
+    pub fn load(p: &Path) -> Result<Profile, Error> {
+        let text = std::fs::read_to_string(p).map_err(|e| Error::Io { path: p.to_path_buf(), source: e })?;
+        toml::from_str(&text).map_err(|e| Error::BadArg { flag: "--profile", message: format!("{}: {e}", p.display()) })
+    }
+
+    /// Adds the profile's words to statement analysis.
+    pub fn extend_vocab(&self, v: &mut crate::sql::Vocab) {
+        for w in self.categories.bonus.iter().chain(&self.tables.bonus) {
+            if !v.bonus_words.contains(w) {
+                v.bonus_words.push(w.to_ascii_lowercase());
+            }
+        }
+        for w in self.categories.customer_data.iter().chain(&self.tables.customer) {
+            if !v.account_words.contains(w) {
+                v.account_words.push(w.to_ascii_lowercase());
+            }
+        }
+        v.bulk_limit = self.thresholds.bulk_limit;
+    }
+
+    fn segs(path: &str) -> impl Iterator<Item = String> + '_ {
+        path.split('/').filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase())
+    }
+
+    fn any(words: &[String], seg: &str) -> bool {
+        words.iter().any(|w| seg.contains(w.as_str()))
+    }
+
+    /// The target a route or path belongs to; push before bonus before customer data.
+    pub fn route_target(&self, path: &str) -> Option<Target> {
+        let c = &self.categories;
+        let segs: Vec<String> = Self::segs(path).filter(|s| !s.starts_with('{')).collect();
+        if segs.iter().any(|s| Self::any(&c.push, s)) {
+            return Some(Target::Push);
+        }
+        if segs.iter().any(|s| Self::any(&c.bonus, s)) {
+            return Some(Target::Bonus);
+        }
+        if segs.iter().any(|s| Self::any(&c.login, s)) {
+            return None;
+        }
+        if segs.iter().any(|s| Self::any(&c.customer_data, s)) {
+            return Some(Target::CustomerData);
+        }
+        None
+    }
+
+    /// A login route.
+    pub fn is_login(&self, path: &str) -> bool {
+        Self::segs(path).any(|s| Self::any(&self.categories.login, &s))
+    }
+
+    /// A staff / admin route.
+    pub fn is_staff_route(&self, path: &str) -> bool {
+        Self::segs(path).any(|s| self.categories.staff.iter().any(|w| s == *w || s.starts_with(w.as_str())))
+    }
+
+    /// A device-registration route.
+    pub fn is_device_route(&self, path: &str) -> bool {
+        Self::segs(path).any(|s| Self::any(&self.categories.device, &s))
+    }
+
+    /// The target of a table.
+    pub fn table_target(&self, table: &str) -> Option<Target> {
+        let t = table.to_ascii_lowercase();
+        let c = &self.categories;
+        let hit = |ws: &[String], extra: &[String]| ws.iter().chain(extra).any(|w| t.contains(w.as_str()));
+        if hit(&c.push, &self.tables.push) {
+            Some(Target::Push)
+        } else if hit(&c.bonus, &self.tables.bonus) {
+            Some(Target::Bonus)
+        } else if hit(&c.customer_data, &self.tables.customer) {
+            Some(Target::CustomerData)
+        } else {
+            None
+        }
+    }
+
+    /// An office / VPN address.
+    pub fn is_office(&self, ip: &str) -> bool {
+        self.known_good.office_ips.iter().any(|o| ip_in(ip, o))
+    }
+
+    /// A known service DB user or host.
+    pub fn is_service_db(&self, user: Option<&str>, host: Option<&str>) -> bool {
+        user.is_some_and(|u| self.known_good.service_db_users.iter().any(|x| x == u))
+            || host.is_some_and(|h| self.known_good.service_db_hosts.iter().any(|x| ip_in(h, x)))
+    }
+}
+
+/// Whether an address is `net` (exact) or inside it (IPv4 CIDR).
+pub fn ip_in(ip: &str, net: &str) -> bool {
+    let Some((base, bits)) = net.split_once('/') else {
+        return ip == net;
+    };
+    let (Ok(a), Ok(b), Ok(bits)) = (ip.parse::<std::net::Ipv4Addr>(), base.parse::<std::net::Ipv4Addr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    if bits == 0 {
+        return true;
+    }
+    let mask = u32::MAX.checked_shl(32 - bits.min(32)).unwrap_or(0);
+    (u32::from(a) & mask) == (u32::from(b) & mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_targets_from_common_words() {
+        let p = Profile::default();
+        assert_eq!(p.route_target("/api/v1/accounts/{accountId}/bonus"), Some(Target::Bonus));
+        assert_eq!(p.route_target("/admin/customers/{customerId}"), Some(Target::CustomerData));
+        assert_eq!(p.route_target("/admin/push/campaigns/cmp-1/send"), Some(Target::Push));
+        assert_eq!(p.route_target("/api/v1/auth/login"), None);
+        assert_eq!(p.route_target("/api/v1/menu/12"), None);
+        assert!(p.is_login("/api/v1/auth/login"));
+        assert!(p.is_staff_route("/admin/customers/1"));
+        assert!(!p.is_staff_route("/api/v1/customers/1"));
+    }
+
+    #[test]
+    fn profile_toml_and_cidr() {
+        let p: Profile = toml::from_str(
+            "[known_good]\noffice_ips = [\"198.51.100.0/24\"]\n[categories]\nbonus = [\"stars\"]\n",
+        )
+        .unwrap();
+        assert!(p.is_office("198.51.100.77"));
+        assert!(!p.is_office("198.51.101.1"));
+        assert_eq!(p.route_target("/v2/stars/redeem"), Some(Target::Bonus));
+        assert!(toml::from_str::<Profile>("[nonsense]\nx=1").is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! Database writers: one simulated statement as a record of pgaudit (stderr, csvlog,
+//! jsonlog), MySQL Enterprise / Percona audit JSON, or MariaDB server_audit, in the
+//! server's own zone and clock (skewed).
+
+use super::scenario::{SKind, Stmt, S};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// DB formats the simulator writes.
+pub const FORMATS: &[&str] = &["pg-stderr", "pg-csvlog", "pg-jsonlog", "mysql-audit-json", "percona-audit-json", "mariadb-audit"];
+
+/// Server clock and zone.
+pub struct Clock {
+    /// Server zone.
+    pub tz: Tz,
+    /// Skew added to true time, µs.
+    pub skew: i64,
+}
+
+impl Clock {
+    fn local(&self, us: i64, fmt: &str) -> String {
+        let t = DateTime::from_timestamp_micros(us + self.skew).unwrap_or_default();
+        self.tz.from_utc_datetime(&t.naive_utc()).format(fmt).to_string()
+    }
+    fn utc(&self, us: i64, fmt: &str) -> String {
+        DateTime::<Utc>::from_timestamp_micros(us + self.skew)
+            .unwrap_or_default()
+            .format(fmt)
+            .to_string()
+    }
+}
+
+/// pgaudit's `append_valid_csv`: quote only when needed.
+fn pgcsv(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csvq(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Substitutes `$n` parameters with SQL literals (what MySQL-family logs show).
+pub fn inline(s: &Stmt) -> String {
+    let mut t = s.text.clone();
+    for (i, p) in s.params.iter().enumerate().rev() {
+        let lit = if p.parse::<i64>().is_ok() { p.clone() } else { format!("'{}'", p.replace('\'', "''")) };
+        t = t.replace(&format!("${}", i + 1), &lit);
+    }
+    t
+}
+
+fn audit_msg(s: &Stmt, stmt_no: u64) -> String {
+    let params = if s.params.is_empty() {
+        "<none>".to_string()
+    } else {
+        pgcsv(&s.params.iter().map(|p| pgcsv(p)).collect::<Vec<_>>().join(","))
+    };
+    format!(
+        "AUDIT: SESSION,{stmt_no},1,{},{},TABLE,{},{},{}",
+        s.class,
+        s.command,
+        s.object,
+        pgcsv(&s.text),
+        params
+    )
+}
+
+fn pg_message(s: &Stmt, n: u64) -> (&'static str, String) {
+    match s.kind {
+        SKind::Stmt => ("LOG", audit_msg(s, n)),
+        SKind::Connect => ("LOG", format!("connection authorized: user={} database=loyalty application_name=psql", s.user)),
+        SKind::AuthFail => ("FATAL", format!("password authentication failed for user \"{}\"", s.user)),
+        SKind::Disconnect => ("LOG", format!("disconnection: session time: 0:01:35.021 user={} database=loyalty host={} port=51544", s.user, s.host)),
+    }
+}
+
+/// One record for a statement. `n` is a running statement number.
+pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
+    match fmt {
+        "pg-stderr" => {
+            let (sev, msg) = pg_message(s, n);
+            let ts = c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z");
+            // Continuation lines of a multi-line message start with a TAB.
+            format!("{ts} [{}] {}@loyalty {sev}:  {}", s.pid, s.user, msg.replace('\n', "\n\t"))
+        }
+        "pg-csvlog" => {
+            let (sev, msg) = pg_message(s, n);
+            format!(
+                "{},{},\"loyalty\",{},\"{}:{}\",{:x}.{:x},{},\"{}\",{},3/{},0,{},00000,{},,,,,,,,,\"{}\",\"client backend\",,0",
+                c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z"),
+                csvq(s.user),
+                s.pid,
+                s.host,
+                40000 + s.pid % 1000,
+                (s.ts / S / 86400) * 86400,
+                s.pid,
+                n,
+                s.command,
+                c.local(s.ts - 3600 * S, "%Y-%m-%d %H:%M:%S %Z"),
+                n,
+                sev,
+                csvq(&msg),
+                if s.user == "loyalty_app" { "loyalty-api" } else { "psql" }
+            )
+        }
+        "pg-jsonlog" => {
+            let (sev, msg) = pg_message(s, n);
+            serde_json::json!({
+                "timestamp": c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z"),
+                "user": s.user, "dbname": "loyalty", "pid": s.pid, "remote_host": s.host,
+                "remote_port": 40000 + s.pid % 1000,
+                "session_id": format!("{:x}.{:x}", (s.ts / S / 86400) * 86400, s.pid),
+                "line_num": n, "ps": s.command, "error_severity": sev, "state_code": "00000",
+                "message": msg, "application_name": if s.user == "loyalty_app" { "loyalty-api" } else { "psql" },
+                "backend_type": "client backend", "query_id": 0
+            })
+            .to_string()
+        }
+        "mysql-audit-json" => {
+            let base = serde_json::json!({
+                "timestamp": c.utc(s.ts, "%Y-%m-%d %H:%M:%S"), "id": n % 7, "connection_id": s.pid,
+                "account": {"user": s.user, "host": "%"},
+                "login": {"user": s.user, "os": "", "ip": s.host, "proxy": ""}
+            });
+            let mut v = base;
+            match s.kind {
+                SKind::Stmt => {
+                    v["class"] = "general".into();
+                    v["event"] = "status".into();
+                    v["general_data"] = serde_json::json!({"command": "Query", "sql_command": s.command.to_ascii_lowercase().replace(' ', "_"), "query": inline(s), "status": 0});
+                }
+                k => {
+                    v["class"] = "connection".into();
+                    v["event"] = if k == SKind::Disconnect { "disconnect" } else { "connect" }.into();
+                    v["connection_data"] = serde_json::json!({"connection_type": "ssl", "status": if k == SKind::AuthFail { 1045 } else { 0 }, "db": "loyalty"});
+                }
+            }
+            format!("{v},")
+        }
+        "percona-audit-json" => {
+            let (name, sql) = match s.kind {
+                SKind::Stmt => ("Query", inline(s)),
+                SKind::Connect => ("Connect", String::new()),
+                SKind::AuthFail => ("Connect", String::new()),
+                SKind::Disconnect => ("Quit", String::new()),
+            };
+            serde_json::json!({"audit_record": {
+                "name": name, "record": format!("{}_2025-10-01T00:00:00", n),
+                "timestamp": c.utc(s.ts, "%Y-%m-%dT%H:%M:%S UTC"),
+                "command_class": s.command.to_ascii_lowercase(), "connection_id": s.pid.to_string(),
+                "status": if s.kind == SKind::AuthFail { 1045 } else { 0 }, "sqltext": sql,
+                "user": format!("{}[{}] @  [{}]", s.user, s.user, s.host), "host": "", "os_user": "",
+                "ip": s.host, "db": "loyalty"}})
+            .to_string()
+        }
+        _ => {
+            let ts = c.local(s.ts, "%Y%m%d %H:%M:%S");
+            match s.kind {
+                SKind::Stmt => {
+                    let mut q = inline(s);
+                    if q.len() > 1024 {
+                        let mut cut = 1024;
+                        while !q.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        q.truncate(cut);
+                    }
+                    let esc = q.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n").replace('\t', "\\t");
+                    format!("{ts},db-loyalty-1,{},{},{},{},QUERY,loyalty,'{}',0", s.user, s.host, s.pid, n, esc)
+                }
+                SKind::Connect => format!("{ts},db-loyalty-1,{},{},{},0,CONNECT,loyalty,,0", s.user, s.host, s.pid),
+                SKind::AuthFail => format!("{ts},db-loyalty-1,{},{},{},0,FAILED_CONNECT,,,1045", s.user, s.host, s.pid),
+                SKind::Disconnect => format!("{ts},db-loyalty-1,{},{},{},0,DISCONNECT,loyalty,,0", s.user, s.host, s.pid),
+            }
+        }
+    }
+}

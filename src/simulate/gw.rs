@@ -1,0 +1,122 @@
+//! Gateway writers: each turns a simulated request into one line of a real format.
+
+use super::scenario::{Req, S};
+use chrono::{DateTime, FixedOffset, Utc};
+
+/// Gateway formats the simulator writes.
+pub const FORMATS: &[&str] = &["apigw-json", "apigw-clf", "kong", "nginx-combined", "nginx-json", "envoy"];
+
+fn dt(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+fn clf(us: i64, off_s: i32) -> String {
+    let fo = FixedOffset::east_opt(off_s).unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
+    dt(us).with_timezone(&fo).format("%d/%b/%Y:%H:%M:%S %z").to_string()
+}
+
+fn esc(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+fn target(r: &Req) -> String {
+    match &r.query {
+        Some(q) => format!("{}?{q}", r.path),
+        None => r.path.clone(),
+    }
+}
+
+/// One line for a request in a format. `local_off` is the server's UTC offset in seconds
+/// (nginx writes local time).
+pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
+    let subj = r.subject.clone().unwrap_or_else(|| "-".into());
+    match fmt {
+        "apigw-json" => format!(
+            r#"{{"requestId":"{}","extendedRequestId":"{}=","ip":"{}","caller":"-","user":"-","requestTime":"{}","requestTimeEpoch":"{}","httpMethod":"{}","resourcePath":"{}","path":"/prod{}","status":"{}","protocol":"HTTP/1.1","responseLength":"{}","userAgent":{},"principalId":"{}","responseLatency":"{}"{}}}"#,
+            r.id,
+            &r.id.replace('-', "")[..15],
+            r.ip,
+            clf(r.ts, 0),
+            r.ts / 1000,
+            r.method,
+            r.route,
+            target(r),
+            r.status,
+            r.bytes,
+            esc(&r.ua),
+            subj,
+            r.latency,
+            if r.query.is_some() { "" } else { "" }
+        ),
+        "apigw-clf" => format!(
+            r#"{} - - [{}] "{} {} HTTP/1.1" {} {} {} {}="#,
+            r.ip,
+            clf(r.ts, 0),
+            r.method,
+            r.route,
+            r.status,
+            r.bytes,
+            r.id,
+            &r.id.replace('-', "")[..15]
+        ),
+        "kong" => {
+            let v = serde_json::json!({
+                "request": {"id": r.id.replace('-', ""), "uri": target(r), "method": r.method,
+                    "url": format!("https://api.loyalty.example:443{}", target(r)),
+                    "headers": {"host": "api.loyalty.example", "user-agent": r.ua, "authorization": "REDACTED"},
+                    "querystring": {}, "size": 420},
+                "upstream_uri": target(r), "upstream_status": r.status.to_string(),
+                "response": {"status": r.status, "size": r.bytes + 300, "headers": {"content-type": "application/json"}},
+                "latencies": {"kong": 2, "proxy": r.latency, "request": r.latency + 2, "receive": 0},
+                "client_ip": r.ip, "started_at": r.ts / 1000, "source": "upstream",
+                "user": r.subject,
+                "route": {"name": r.route.trim_start_matches('/').replace(['/', '{', '}'], "-")},
+                "service": {"name": "loyalty-api"}, "workspace_name": "default"
+            });
+            v.to_string().replace('/', "\\/")
+        }
+        "nginx-combined" => format!(
+            r#"{} - {} [{}] "{} {} HTTP/1.1" {} {} "-" "{}" "{}""#,
+            r.ip,
+            subj,
+            clf(r.ts, local_off),
+            r.method,
+            target(r),
+            r.status,
+            r.bytes,
+            r.ua.replace('"', "\\x22"),
+            r.id.replace('-', "")
+        ),
+        "nginx-json" => {
+            let fo = FixedOffset::east_opt(local_off).unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
+            format!(
+                r#"{{"time":"{}","msec":"{}.{:03}","request_id":"{}","remote_addr":"{}","remote_user":{},"method":"{}","uri":{},"protocol":"HTTP/1.1","status":{},"bytes_sent":{},"request_time":{:.3},"user_agent":{},"host":"api.loyalty.example"}}"#,
+                dt(r.ts).with_timezone(&fo).format("%Y-%m-%dT%H:%M:%S%:z"),
+                r.ts / S,
+                (r.ts / 1000) % 1000,
+                r.id.replace('-', ""),
+                r.ip,
+                esc(r.subject.as_deref().unwrap_or("")),
+                r.method,
+                esc(&target(r)),
+                r.status,
+                r.bytes,
+                r.latency as f64 / 1000.0,
+                esc(&r.ua)
+            )
+        }
+        _ => format!(
+            r#"[{}] "{} {} HTTP/1.1" {} - 0 {} {} {} "{}" "{}" "{}" "api.loyalty.example" "10.0.1.11:8080""#,
+            dt(r.ts).format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+            r.method,
+            target(r),
+            r.status,
+            r.bytes,
+            r.latency + 2,
+            r.latency,
+            r.ip,
+            r.ua,
+            r.id
+        ),
+    }
+}

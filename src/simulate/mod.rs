@@ -1,0 +1,377 @@
+//! `breachline simulate`: writes a realistic two-wave incident (modelled on
+//! docs/incident.md) as evidence in any supported format, a roster, and `truth.json` with
+//! the answers — for rehearsal, tests and benchmarks. Deterministic for a seed.
+
+mod db;
+mod gen;
+mod gw;
+mod out;
+mod push;
+mod rng;
+mod scenario;
+
+use out::{cut_head, cut_line, garbage, FileTruth, OutFile, Rotated};
+use scenario::{World, D, M};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use db::FORMATS as DB_FORMATS;
+pub use gw::FORMATS as GATEWAY_FORMATS;
+pub use push::FORMATS as PUSH_FORMATS;
+
+/// Simulator settings.
+#[derive(Debug, Clone)]
+pub struct SimOpts {
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Seed.
+    pub seed: u64,
+    /// Background volume multiplier.
+    pub scale: f64,
+    /// Gateway formats to write.
+    pub gateway: Vec<String>,
+    /// DB formats to write.
+    pub db: Vec<String>,
+    /// Push formats to write.
+    pub push: Vec<String>,
+    /// UTC midnight of the first day, µs.
+    pub start: i64,
+    /// DB server clock skew, µs.
+    pub db_skew: i64,
+}
+
+/// What was written.
+#[derive(Debug, Default)]
+pub struct SimSummary {
+    /// Files and their counts.
+    pub files: Vec<FileTruth>,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+fn kyiv() -> chrono_tz::Tz {
+    "Europe/Kiev".parse().unwrap_or(chrono_tz::UTC)
+}
+
+fn day_name(start: i64, day: u32) -> String {
+    chrono::DateTime::from_timestamp_micros(start + day as i64 * D)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn gateway_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
+    let root = o.out_dir.join("gateway").join(fmt);
+    let f = fmt.to_string();
+    let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |_d, age| {
+        let base = if f.starts_with("apigw") { "api-access.log" } else { "access.log" };
+        match age {
+            0 => (base.to_string(), false),
+            a => (format!("{base}.{a}.gz"), true),
+        }
+    });
+    let breaker = if fmt.contains("json") { cut_line } else if fmt == "kong" { garbage } else { cut_head };
+    Rotated::new(&root, days, o.seed ^ 0x6777, name, breaker)
+}
+
+fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
+    let root = o.out_dir.join("db").join(fmt);
+    let f = fmt.to_string();
+    let start = o.start;
+    let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |d, age| {
+        let date = day_name(start, d);
+        let (stem, ext) = match f.as_str() {
+            "pg-stderr" => (format!("postgresql-{date}"), "log"),
+            "pg-csvlog" => (format!("postgresql-{date}"), "csv"),
+            "pg-jsonlog" => (format!("postgresql-{date}"), "json"),
+            "mysql-audit-json" => (format!("audit.{date}"), "log"),
+            "percona-audit-json" => (format!("audit-{date}"), "log"),
+            _ => (format!("server_audit-{date}"), "log"),
+        };
+        (format!("{stem}.{ext}{}", if age >= 1 { ".gz" } else { "" }), age >= 1)
+    });
+    let breaker = match fmt {
+        "pg-stderr" | "mariadb-audit" => cut_head,
+        "pg-jsonlog" | "percona-audit-json" => cut_line,
+        _ => garbage,
+    };
+    let mut r = Rotated::new(&root, days, o.seed ^ 0xdb, name, breaker);
+    if fmt == "mysql-audit-json" {
+        r.preamble = Some(("[\n".into(), false));
+        r.postamble = Some("]\n".into());
+    }
+    r
+}
+
+fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
+    let root = o.out_dir.join("push").join(fmt);
+    let f = fmt.to_string();
+    let start = o.start;
+    let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |d, age| {
+        let date = day_name(start, d).replace('-', "");
+        match f.as_str() {
+            "fcm-bigquery-csv" => (format!("firebase_messaging-{date}.csv{}", if age >= 1 { ".gz" } else { "" }), age >= 1),
+            "sns-delivery" => (format!("sns-delivery-{date}.log{}", if age >= 1 { ".gz" } else { "" }), age >= 1),
+            _ => (format!("firebase_messaging-{date}.json{}", if age >= 1 { ".gz" } else { "" }), age >= 1),
+        }
+    });
+    let mut r = Rotated::new(&root, days, o.seed ^ 0x9054, name, if fmt.ends_with("csv") { garbage } else { cut_line });
+    if fmt == "fcm-bigquery-csv" {
+        r.preamble = Some((push::FCM_COLUMNS.join(","), true));
+    }
+    r
+}
+
+/// Runs the simulator.
+pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
+    std::fs::create_dir_all(&o.out_dir)?;
+    let mut world = World::new(o.seed, o.start, o.scale);
+    let days = world.days;
+    let clock = db::Clock { tz: kyiv(), skew: o.db_skew };
+    let mut gws: Vec<(String, Rotated)> = o.gateway.iter().map(|f| (f.clone(), gateway_out(o, f, days))).collect();
+    let mut dbs: Vec<(String, Rotated)> = o.db.iter().map(|f| (f.clone(), db_out(o, f, days))).collect();
+    let mut pushes: Vec<(String, Rotated)> = o
+        .push
+        .iter()
+        .filter(|f| *f != "onesignal")
+        .map(|f| (f.clone(), push_out(o, f, days)))
+        .collect();
+    let mut all_msgs = Vec::new();
+    let mut bonus: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut enumerated: BTreeSet<usize> = BTreeSet::new();
+    let mut exports = Vec::new();
+    let mut waves: BTreeMap<u8, (i64, i64)> = BTreeMap::new();
+    let mut dup_pairs: Vec<(String, String, u64)> = Vec::new();
+    let mut stmt_no: u64 = 0;
+    let mut wave_span = |w: u8, t: i64| {
+        let e = waves.entry(w).or_insert((t, t));
+        e.0 = e.0.min(t);
+        e.1 = e.1.max(t);
+    };
+    for d in 0..days {
+        let mut g = gen::Gen::new(&mut world, o.seed, d);
+        g.run(d);
+        let day = std::mem::take(&mut g.day);
+        for (c, delta, _) in g.bonus_truth.drain(..) {
+            *bonus.entry(c).or_default() += delta;
+        }
+        enumerated.extend(g.enumerated.iter().map(|(c, _)| *c));
+        exports.extend(g.exports.drain(..));
+        for r in &day.reqs {
+            if r.wave > 0 {
+                wave_span(r.wave, r.ts);
+            }
+        }
+        for s in &day.stmts {
+            if s.wave > 0 {
+                wave_span(s.wave, s.ts);
+            }
+        }
+        let local_off = 2 * 3600;
+        for (fmt, rot) in gws.iter_mut() {
+            for (i, r) in day.reqs.iter().enumerate() {
+                let line = gw::line(fmt, r, local_off);
+                // Overlapping rotation: the first records of a day also end the previous file.
+                if d > 0 && i < 25 {
+                    rot.write_dup(d - 1, &line)?;
+                    dup_pairs.push((rot.rel(d - 1), rot.rel(d), 1));
+                }
+                rot.write(d, &line)?;
+            }
+        }
+        for (fmt, rot) in dbs.iter_mut() {
+            for s in &day.stmts {
+                stmt_no += 1;
+                rot.write(d, &db::record(fmt, s, &clock, stmt_no))?;
+            }
+        }
+        for m in &day.msgs {
+            for (fmt, rot) in pushes.iter_mut() {
+                match fmt.as_str() {
+                    "sns-delivery" => {
+                        for (_, l) in push::sns_rows(m, &world.customers) {
+                            rot.write(d, &l)?;
+                        }
+                    }
+                    f => {
+                        for (_, row) in push::fcm_rows(m, &world.customers) {
+                            let l = if f == "fcm-bigquery-csv" { push::fcm_csv(&row) } else { push::fcm_json(&row) };
+                            rot.write(d, &l)?;
+                        }
+                    }
+                }
+            }
+            if m.wave > 0 {
+                let first = o.push.iter().any(|p| p != "sns-delivery");
+                let last = if first { m.deliveries.iter().map(|x| x.ts).max().unwrap_or(m.ts) } else { m.ts };
+                wave_span(m.wave, m.ts);
+                wave_span(m.wave, last);
+            }
+        }
+        all_msgs.extend(day.msgs);
+    }
+    let mut files: Vec<FileTruth> = Vec::new();
+    for (fmt, rot) in gws.into_iter().chain(dbs).chain(pushes) {
+        let kind = if GATEWAY_FORMATS.contains(&fmt.as_str()) {
+            "gateway"
+        } else if DB_FORMATS.contains(&fmt.as_str()) {
+            "db"
+        } else {
+            "push"
+        };
+        for mut t in rot.finish()? {
+            t.path = format!("{kind}/{fmt}/{}", t.path);
+            files.push(t);
+        }
+    }
+    // Duplicates are counted in whichever file of a pair sorts later.
+    for (a, b, n) in dup_pairs {
+        let later = a.clone().max(b.clone());
+        for f in files.iter_mut() {
+            if f.path.ends_with(&format!("/{later}")) && (f.path.contains(&a) || f.path.contains(&b)) {
+                f.duplicates += n;
+            }
+        }
+    }
+    if o.push.iter().any(|p| p == "onesignal") {
+        files.extend(write_onesignal(o, &all_msgs, &world)?);
+    }
+    files.push(write_roster(o, &world)?);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    write_truth(o, &world, &files, &all_msgs, &bonus, &enumerated, &exports, &waves)?;
+    let bytes = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(o.out_dir.join(&f.path)).ok())
+        .map(|m| m.len())
+        .sum();
+    Ok(SimSummary { files, bytes })
+}
+
+fn write_onesignal(o: &SimOpts, msgs: &[scenario::Msg], w: &World) -> std::io::Result<Vec<FileTruth>> {
+    let mut out = Vec::new();
+    let page = json!({
+        "total_count": msgs.len(), "offset": 0, "limit": 50,
+        "notifications": msgs.iter().rev().map(push::onesignal).collect::<Vec<_>>()
+    });
+    let mut f = OutFile::create(&o.out_dir, "push/onesignal/notifications.json", false)?;
+    f.raw(&serde_json::to_string_pretty(&page).unwrap_or_default())?;
+    f.raw("\n")?;
+    let mut t = f.finish()?;
+    t.records = msgs.len() as u64;
+    out.push(t);
+    for m in msgs.iter().filter(|m| m.topic == "all") {
+        let rel = format!(
+            "push/onesignal/events_audience-activity-{}-push-{}.csv.gz",
+            m.onesignal_id,
+            m.ts / 1_000_000 + 3600
+        );
+        let mut f = OutFile::create(&o.out_dir, &rel, true)?;
+        f.header(push::AUDIENCE_HEADER)?;
+        for r in push::audience_rows(m, &w.customers) {
+            f.record(&r)?;
+        }
+        out.push(f.finish()?);
+    }
+    Ok(out)
+}
+
+fn write_roster(o: &SimOpts, w: &World) -> std::io::Result<FileTruth> {
+    let mut f = OutFile::create(&o.out_dir, "roster.csv", false)?;
+    f.header("account_id,created_at,name,email,phone,external_id,device_ids")?;
+    for c in &w.customers {
+        let devs: Vec<String> = c
+            .devices
+            .iter()
+            .flat_map(|d| [d.fcm.clone(), d.sns.clone(), d.onesignal.clone()])
+            .collect();
+        f.record(&format!(
+            "{},{},{},{},{},{},{}",
+            c.id,
+            crate::timeparse::fmt_utc_s(c.created),
+            c.name,
+            c.email,
+            c.phone,
+            c.id,
+            devs.join(";")
+        ))?;
+    }
+    f.finish()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_truth(
+    o: &SimOpts,
+    w: &World,
+    files: &[FileTruth],
+    msgs: &[scenario::Msg],
+    bonus: &BTreeMap<usize, i64>,
+    enumerated: &BTreeSet<usize>,
+    exports: &[(i64, u8)],
+    waves: &BTreeMap<u8, (i64, i64)>,
+) -> std::io::Result<()> {
+    let id = |i: &usize| w.customers[*i].id.clone();
+    let mut exposed: BTreeSet<String> = enumerated.iter().map(id).collect();
+    for (t, _) in exports {
+        exposed.extend(w.customers.iter().filter(|c| c.created < *t).map(|c| c.id.clone()));
+    }
+    let mut pushed: BTreeSet<String> = BTreeSet::new();
+    for m in msgs.iter().filter(|m| m.wave > 0) {
+        pushed.extend(m.deliveries.iter().filter(|d| d.ok).map(|d| w.customers[d.cust].id.clone()));
+    }
+    let ids = |m: &scenario::Msg| {
+        let mut v = Vec::new();
+        for p in &o.push {
+            match p.as_str() {
+                "onesignal" => v.push(m.onesignal_id.clone()),
+                "sns-delivery" => v.push(m.sns_id.clone()),
+                _ => v.push(m.fcm_id.clone()),
+            }
+        }
+        v.sort();
+        v.dedup();
+        v
+    };
+    let fmt = crate::timeparse::fmt_utc_s;
+    let wave_json = |n: u8, (s, e): (i64, i64)| {
+        if n == 1 {
+            json!({"id": 1, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["bonus"],
+                "techniques": ["bonus_fraud", "credential_stuffing"],
+                "attacker_ips": w.stuffing_ips, "principals": Vec::<String>::new()})
+        } else {
+            json!({"id": 2, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["customer_data", "push"],
+                "techniques": ["bulk_export", "enumeration", "injection", "malicious_push", "new_place_access"],
+                "attacker_ips": [w.wave2_ip], "principals": [w.stolen]})
+        }
+    };
+    let truth = json!({
+        "schema": "breachline.truth/1",
+        "seed": o.seed,
+        "scale": o.scale,
+        "evidence_start_utc": fmt(o.start),
+        "evidence_end_utc": fmt(w.end),
+        "db_clock_skew_seconds": o.db_skew as f64 / 1e6,
+        "db_zone": "Europe/Kyiv",
+        "waves": waves.iter().map(|(n, s)| wave_json(*n, *s)).collect::<Vec<_>>(),
+        "affected": {
+            "bonus_tampered": bonus.iter().map(|(c, d)| (id(c), json!(d))).collect::<serde_json::Map<_, _>>(),
+            "data_exposed": exposed,
+            "malicious_push": pushed,
+        },
+        "messages": {
+            "malicious": msgs.iter().filter(|m| m.wave > 0).flat_map(ids).collect::<Vec<_>>(),
+            "legitimate": msgs.iter().filter(|m| m.wave == 0).flat_map(ids).collect::<Vec<_>>(),
+            "legitimate_broadcasts": msgs.iter().filter(|m| m.wave == 0 && m.topic == "all").flat_map(ids).collect::<Vec<_>>(),
+        },
+        "indicators": {
+            "ips": w.stuffing_ips.iter().copied().chain([w.wave2_ip]).collect::<Vec<_>>(),
+            "user_agents": ["python-requests/2.31.0", "okhttp/4.9.2", w.wave2_ua],
+            "principals": [w.stolen],
+        },
+        "files": files,
+    });
+    let p: &Path = &o.out_dir.join("truth.json");
+    std::fs::write(p, serde_json::to_string_pretty(&truth).unwrap_or_default() + "\n")?;
+    let _ = M;
+    Ok(())
+}
