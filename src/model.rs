@@ -131,6 +131,10 @@ pub struct SqlFacts {
     pub injection: Option<String>,
     /// The real SQL parser could not parse the text; facts come from the tolerant fallback.
     pub fallback: bool,
+    /// Column → value of the first row an INSERT into a push / campaign table writes
+    /// (campaign id, title, body).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub row: BTreeMap<String, String>,
 }
 
 /// One normalized evidence record.

@@ -7,7 +7,7 @@ pub mod ingest;
 // pub mod report;
 pub mod simulate;
 // pub mod timeline;
-// pub mod waves;
+pub mod waves;
 
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_mangen::Man::new(cmd).render(&mut out)?;
             Ok(EXIT_OK)
         }
+        Command::Waves(a) => waves::run(&a, &mut out),
         _ => anyhow::bail!("not built yet"),
     }
 }
@@ -105,5 +106,34 @@ pub fn exit_code(ing: &Ingested) -> u8 {
         EXIT_OK
     } else {
         EXIT_EVIDENCE
+    }
+}
+
+/// Loads evidence, the roster, and correlates.
+pub fn analyze(s: &Settings) -> anyhow::Result<crate::correlate::Analysis> {
+    let ing = load(s)?;
+    let roster = match &s.roster {
+        Some(p) => {
+            let r = crate::roster::Roster::load(p).with_context(|| format!("reading roster {}", p.display()))?;
+            if !s.quiet {
+                for rj in r.rejected.iter().take(5) {
+                    eprintln!("breachline: roster {}:{}: {}", sanitize::terminal(&rj.path), rj.line, sanitize::terminal(&rj.reason));
+                }
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    let opts = crate::correlate::Options { profile: s.profile.clone(), wave_gap: s.wave_gap };
+    Ok(crate::correlate::analyze(ing, roster, &opts))
+}
+
+/// The exit code of an analysis (evidence problems include roster rows).
+pub fn analysis_exit(a: &crate::correlate::Analysis) -> u8 {
+    let roster_bad = a.roster.as_ref().is_some_and(|r| !r.rejected.is_empty());
+    if roster_bad {
+        EXIT_EVIDENCE
+    } else {
+        exit_code(&a.ing)
     }
 }

@@ -2,3 +2,4 @@
 //! HTML, JSON). They read correlation results and never decide anything themselves.
 
 pub mod table;
+pub mod json;

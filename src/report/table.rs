@@ -43,3 +43,22 @@ pub fn inventory_table(files: &[FileInfo]) -> Table {
     }
     t
 }
+
+/// The waves table.
+pub fn waves_table(a: &crate::correlate::Analysis) -> Table {
+    let mut t = new_table(&["wave", "start UTC", "end UTC", "targets", "techniques", "attacker addresses", "principals", "events", "accounts"]);
+    for w in &a.waves {
+        t.add_row(vec![
+            w.id.to_string(),
+            fmt_utc_s(w.start),
+            fmt_utc_s(w.end),
+            w.targets.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+            w.techniques.iter().copied().collect::<Vec<_>>().join(", "),
+            w.attacker_ips.iter().map(|x| terminal(x)).collect::<Vec<_>>().join(", "),
+            w.principals.iter().map(|x| terminal(x)).collect::<Vec<_>>().join(", "),
+            w.events.to_string(),
+            w.accounts_affected.to_string(),
+        ]);
+    }
+    t
+}

@@ -36,6 +36,8 @@ pub struct Vocab {
     pub amount_columns: Vec<String>,
     /// Smallest LIMIT that counts as a bulk (whole-table) read.
     pub bulk_limit: u64,
+    /// Words that make a table a push / campaign table (its inserted rows are kept).
+    pub push_words: Vec<String>,
 }
 
 impl Default for Vocab {
@@ -70,6 +72,7 @@ impl Default for Vocab {
                 "value",
             ]),
             bulk_limit: 1000,
+            push_words: v(&["push", "notification", "campaign", "broadcast", "message"]),
         }
     }
 }
@@ -132,6 +135,13 @@ pub fn analyze(text: &str, params: &[String], dialect: Dialect, vocab: &Vocab) -
     }
     if class == StmtClass::Write {
         facts.bonus_changes = an.bonus_changes();
+        if facts
+            .tables
+            .iter()
+            .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())))
+        {
+            facts.row = an.first_row();
+        }
     }
     if let Some(inj) = tokens::injection(text, &toks) {
         facts.injection = Some(inj);

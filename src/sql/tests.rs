@@ -105,3 +105,11 @@ fn classes() {
     assert_eq!(pg("ALTER TABLE customers ADD COLUMN x int").0, StmtClass::Ddl);
     assert_eq!(pg("BEGIN").0, StmtClass::Other);
 }
+
+#[test]
+fn campaign_row_values() {
+    let (_, f) = pg("INSERT INTO push_campaigns (id, title, body, audience) VALUES ('cmp-1', 'Hi, there', 'It''s =1+1', 'all')");
+    assert_eq!(f.row["id"], "cmp-1");
+    assert_eq!(f.row["title"], "Hi, there");
+    assert_eq!(f.row["body"], "It's =1+1");
+}

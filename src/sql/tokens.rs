@@ -564,6 +564,58 @@ impl<'a> Analysis<'a> {
         v
     }
 
+    /// Column → value of the first row of `INSERT INTO t (cols) VALUES (…)`.
+    pub fn first_row(&self) -> std::collections::BTreeMap<String, String> {
+        let t = self.t;
+        let mut out = std::collections::BTreeMap::new();
+        let (Some(open), Some(values)) = (
+            t.iter().position(|x| x.sym("(")),
+            t.iter().position(|x| x.kw("VALUES")),
+        ) else {
+            return out;
+        };
+        if open > values || !t.first().is_some_and(|x| x.kw("INSERT")) {
+            return out;
+        }
+        let cols: Vec<String> = t[open + 1..values].iter().filter_map(|x| x.ident()).collect();
+        let Some(row_open) = (values..t.len()).find(|&i| t[i].sym("(")) else {
+            return out;
+        };
+        let mut k = 0;
+        let mut j = row_open + 1;
+        while j < t.len() && k < cols.len() && !t[j].sym(")") {
+            if let Some((v, used)) = self.value(j) {
+                out.insert(cols[k].clone(), v.chars().take(4096).collect());
+                j += used;
+            } else {
+                j += 1;
+            }
+            if t.get(j).is_some_and(|x| x.sym(",")) {
+                k += 1;
+                j += 1;
+            } else {
+                // Skip an expression (function call) up to the next top-level comma.
+                let mut depth = 0;
+                while j < t.len() {
+                    if t[j].sym("(") {
+                        depth += 1;
+                    } else if t[j].sym(")") {
+                        if depth == 0 {
+                            break;
+                        }
+                        depth -= 1;
+                    } else if t[j].sym(",") && depth == 0 {
+                        k += 1;
+                        j += 1;
+                        break;
+                    }
+                    j += 1;
+                }
+            }
+        }
+        out
+    }
+
     /// (account, amount) of each row of `INSERT INTO t (cols) VALUES (…), (…)`.
     fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
         let t = self.t;

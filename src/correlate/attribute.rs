@@ -1,0 +1,200 @@
+//! Attribution and waves: attacker entities from the detectors spread along the links
+//! (address → its requests → their statements by request id; direct DB sessions; tokens);
+//! attacker events are grouped into waves by time gap; indicators and principals' places
+//! are summarized.
+
+use super::enrich::Links;
+use super::{Analysis, Attribution, Ioc, PrincipalPlaces, Wave};
+use crate::model::SourceKind;
+use crate::profile::Profile;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// Marks attacker events with their reasons.
+pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
+    let n = a.ing.events.len();
+    let mut attr: Vec<Option<Attribution>> = vec![None; n];
+    let mut ip_why: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+    let mut sessions: HashSet<String> = HashSet::new();
+    for f in &a.findings {
+        for ip in &f.seed_ips {
+            ip_why.entry(ip.clone()).or_default().insert(f.technique);
+        }
+        sessions.extend(f.seed_sessions.iter().cloned());
+    }
+    let ev = &a.ing.events;
+    let reason_ip = |ip: &str| {
+        format!("address {ip} flagged for {}", ip_why.get(ip).map(|s| s.iter().copied().collect::<Vec<_>>().join(", ")).unwrap_or_default())
+    };
+    // Gateway: attacker addresses; their tokens.
+    let mut tokens: HashSet<String> = HashSet::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() == SourceKind::Gateway {
+            if let Some(ip) = e.client_ip.as_deref().filter(|ip| ip_why.contains_key(*ip)) {
+                attr[i] = Some(Attribution { reason: reason_ip(ip), wave: 0 });
+                if let Some(t) = &e.token_id {
+                    tokens.insert(t.clone());
+                }
+            }
+        }
+    }
+    for (i, e) in ev.iter().enumerate() {
+        if attr[i].is_none() && e.kind() == SourceKind::Gateway {
+            if let Some(t) = e.token_id.as_ref().filter(|t| tokens.contains(*t)) {
+                attr[i] = Some(Attribution { reason: format!("token {t} used from an attacker address"), wave: 0 });
+            }
+        }
+    }
+    // DB: statements of attacker requests; direct sessions from attacker hosts.
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Db {
+            continue;
+        }
+        if let Some(g) = l.origin_of(e) {
+            if attr[g].is_some() {
+                attr[i] = Some(Attribution {
+                    reason: format!("statement of attacker request {} (from {})", e.request_id.as_deref().unwrap_or(""), ev[g].client_ip.as_deref().unwrap_or("?")),
+                    wave: 0,
+                });
+            }
+            continue;
+        }
+        // A session is the attacker's own only when it is not the application's pool.
+        let direct = !e.db_host.as_deref().is_some_and(|h| l.app_hosts.contains(h));
+        if let Some(h) = e.db_host.as_deref().filter(|h| ip_why.contains_key(*h)) {
+            attr[i] = Some(Attribution { reason: format!("direct DB session from {}", reason_ip(h)), wave: 0 });
+            if let Some(s) = &e.session_id {
+                sessions.insert(s.clone());
+            }
+        } else if direct && e.session_id.as_ref().is_some_and(|s| sessions.contains(s)) {
+            attr[i] = Some(Attribution { reason: format!("DB session {} flagged", e.session_id.as_deref().unwrap_or("")), wave: 0 });
+        }
+    }
+    a.attr = attr;
+}
+
+/// Groups attacker events into waves by time gap and numbers them.
+pub fn waves(a: &mut Analysis, gap: i64) {
+    let idx: Vec<usize> = (0..a.ing.events.len()).filter(|&i| a.attr[i].is_some()).collect();
+    let mut waves: Vec<Wave> = Vec::new();
+    let mut last = i64::MIN;
+    for i in idx {
+        let e = &a.ing.events[i];
+        if waves.is_empty() || e.ts - last > gap {
+            waves.push(Wave { id: waves.len() as u32 + 1, start: e.ts, end: e.ts, ..Default::default() });
+        }
+        let w = waves.last_mut().expect("pushed above");
+        w.end = e.ts;
+        w.events += 1;
+        *w.per_source.entry(e.kind().as_str()).or_default() += 1;
+        if let Some(t) = a.targets[i] {
+            w.targets.insert(t);
+            *w.per_target.entry(t.as_str()).or_default() += 1;
+        }
+        match e.kind() {
+            SourceKind::Gateway => {
+                if let Some(ip) = &e.client_ip {
+                    w.attacker_ips.insert(ip.clone());
+                }
+                if let Some(p) = &e.principal {
+                    w.principals.insert(p.clone());
+                }
+            }
+            SourceKind::Db if e.request_id.is_none() => {
+                if let Some(h) = &e.db_host {
+                    w.attacker_ips.insert(h.clone());
+                }
+                if let Some(u) = &e.db_user {
+                    w.principals.insert(format!("db:{u}"));
+                }
+            }
+            _ => {}
+        }
+        last = e.ts;
+        if let Some(x) = a.attr[i].as_mut() {
+            x.wave = w.id;
+        }
+    }
+    for f in &a.findings {
+        for &i in &f.events {
+            if let Some(x) = &a.attr[i] {
+                if let Some(w) = waves.get_mut(x.wave as usize - 1) {
+                    w.techniques.insert(f.technique);
+                }
+            }
+        }
+    }
+    a.waves = waves;
+}
+
+/// Fills what needs impacts and messages: affected counts, malicious messages.
+pub fn finish_waves(a: &mut Analysis) {
+    for m in a.messages.iter_mut().filter(|m| m.malicious) {
+        m.wave = m.origin.or(m.events.first().copied()).and_then(|i| a.attr[i].as_ref()).map(|x| x.wave);
+    }
+    for w in a.waves.iter_mut() {
+        w.accounts_affected = a.affected.values().filter(|x| x.waves.contains(&w.id)).count();
+        w.messages = a.messages.iter().filter(|m| m.malicious && m.wave == Some(w.id)).map(|m| m.id.clone()).collect();
+        if !w.messages.is_empty() {
+            w.techniques.insert(super::technique::MALICIOUS_PUSH);
+        }
+    }
+}
+
+/// Indicators of compromise from attacker events.
+pub fn iocs(a: &Analysis) -> Vec<Ioc> {
+    let mut m: BTreeMap<(&'static str, String), Ioc> = BTreeMap::new();
+    let mut add = |kind: &'static str, v: &str, ts: i64, wave: u32| {
+        let x = m.entry((kind, v.to_string())).or_insert_with(|| Ioc { kind, value: v.to_string(), first: ts, last: ts, waves: BTreeSet::new(), events: 0 });
+        x.first = x.first.min(ts);
+        x.last = x.last.max(ts);
+        x.waves.insert(wave);
+        x.events += 1;
+    };
+    for (i, e) in a.ing.events.iter().enumerate() {
+        let Some(at) = &a.attr[i] else { continue };
+        match e.kind() {
+            SourceKind::Gateway => {
+                if let Some(v) = &e.client_ip {
+                    add("ip", v, e.ts, at.wave);
+                }
+                if let Some(v) = &e.user_agent {
+                    add("user_agent", v, e.ts, at.wave);
+                }
+                if let Some(v) = &e.principal {
+                    add("principal", v, e.ts, at.wave);
+                }
+                if let Some(v) = &e.token_id {
+                    add("token", v, e.ts, at.wave);
+                }
+            }
+            SourceKind::Db if e.request_id.is_none() => {
+                if let Some(v) = &e.db_host {
+                    add("ip", v, e.ts, at.wave);
+                }
+                if let Some(v) = &e.db_user {
+                    add("db_user", v, e.ts, at.wave);
+                }
+            }
+            _ => {}
+        }
+    }
+    m.into_values().collect()
+}
+
+/// Principals and the places they acted from.
+pub fn principal_places(a: &Analysis, l: &Links, p: &Profile) -> Vec<PrincipalPlaces> {
+    let mut att: HashMap<&str, usize> = HashMap::new();
+    for (i, e) in a.ing.events.iter().enumerate() {
+        if let (Some(pr), Some(_)) = (&e.principal, &a.attr[i]) {
+            *att.entry(pr.as_str()).or_default() += 1;
+        }
+    }
+    l.places
+        .iter()
+        .map(|(pr, m)| PrincipalPlaces {
+            principal: pr.clone(),
+            places: m.iter().map(|(ip, (f, la, n, _))| (ip.clone(), *f, *la, *n, l.usual_place(pr, ip, p))).collect(),
+            attacker_events: att.get(pr.as_str()).copied().unwrap_or(0),
+        })
+        .collect()
+}

@@ -1,0 +1,465 @@
+//! Detectors. Each returns findings that explain themselves (rule, numbers, evidence
+//! events) and name the entities they make attacker entities. Legitimate look-alikes
+//! (a user who mistypes a password, office staff at work, the nightly job, a marketing
+//! broadcast) are kept out by rates, baselines and known-good sources, not by names.
+
+use super::enrich::Links;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::profile::{Profile, Target};
+use polars::prelude::*;
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::LazyLock;
+
+/// Runs every detector.
+pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let mut f = Vec::new();
+    f.extend(stuffing(a, l, p));
+    f.extend(enumeration(a, p));
+    f.extend(injection(a, l));
+    f.extend(bonus(a, l, p));
+    f.extend(bulk_export(a, l, p));
+    f.extend(new_place(a, l, p));
+    f
+}
+
+fn path_of(e: &Event) -> &str {
+    e.route.as_deref().or(e.path.as_deref()).unwrap_or("")
+}
+
+fn failed_login(e: &Event) -> bool {
+    matches!(e.status, Some(401 | 403 | 429)) || (e.status.is_none() && e.outcome == Outcome::Failure)
+}
+
+/// Login names tried, from the login lookup statements linked to a request.
+fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(u) = &e.user {
+        v.push(u.clone());
+    }
+    if let Some(ids) = e.request_id.as_ref().and_then(|r| l.db_by_req.get(r)) {
+        for &i in ids {
+            if let Some(ps) = &a.ing.events[i].params {
+                v.extend(ps.iter().cloned());
+            }
+        }
+    }
+    v
+}
+
+/// Credential stuffing / brute force: failed logins per address (and distinct login names
+/// tried, when DB lookups reveal them), then the successes after the failures.
+pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let logins: Vec<usize> = (0..ev.len())
+        .filter(|&i| ev[i].kind() == SourceKind::Gateway && ev[i].client_ip.is_some() && p.is_login(path_of(&ev[i])))
+        .collect();
+    if logins.is_empty() {
+        return Vec::new();
+    }
+    let ips: Vec<&str> = logins.iter().map(|&i| ev[i].client_ip.as_deref().unwrap_or("")).collect();
+    let failed: Vec<u32> = logins.iter().map(|&i| failed_login(&ev[i]) as u32).collect();
+    let names: Vec<String> = logins.iter().map(|&i| login_names(&ev[i], a, l).join("|")).collect();
+    // Columnar per-address aggregation.
+    let stats = (|| -> PolarsResult<DataFrame> {
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("ip".into(), ips.clone()),
+            Column::new("failed".into(), failed.clone()),
+            Column::new("name".into(), names.clone()),
+        ])?;
+        #[allow(deprecated)]
+        // The eager group-by keeps polars' lazy engine out of the build.
+        let s = df.group_by(["ip"])?.select(["failed"]).sum()?;
+        #[allow(deprecated)]
+        let n = df.group_by(["ip"])?.select(["name"]).n_unique()?;
+        s.inner_join(&n, ["ip"], ["ip"])
+    })();
+    let mut per_ip: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    if let Ok(df) = stats {
+        if let (Ok(ipc), Ok(fc), Ok(nc)) = (df.column("ip"), df.column("failed_sum"), df.column("name_n_unique")) {
+            if let (Ok(ipc), Ok(fc), Ok(nc)) = (ipc.str(), fc.cast(&DataType::UInt64), nc.cast(&DataType::UInt64)) {
+                if let (Ok(fc), Ok(nc)) = (fc.u64(), nc.u64()) {
+                    for k in 0..df.height() {
+                        if let Some(ip) = ipc.get(k) {
+                            per_ip.insert(ip.to_string(), (fc.get(k).unwrap_or(0), nc.get(k).unwrap_or(0)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut total: HashMap<&str, u64> = HashMap::new();
+    for ip in &ips {
+        *total.entry(ip).or_default() += 1;
+    }
+    let th = &p.thresholds;
+    let mut out = Vec::new();
+    for (ip, (fails, distinct)) in per_ip {
+        let n = total.get(ip.as_str()).copied().unwrap_or(0);
+        if fails < th.stuffing_failures || (fails as f64) < th.stuffing_failure_ratio * n as f64 {
+            continue;
+        }
+        let evs: Vec<usize> = logins.iter().copied().filter(|&i| ev[i].client_ip.as_deref() == Some(ip.as_str())).collect();
+        let ok: BTreeSet<String> = evs.iter().filter(|&&i| ev[i].outcome == Outcome::Success).filter_map(|&i| ev[i].account_id.clone().or(ev[i].user.clone())).collect();
+        let what = if distinct > 3 { "credential stuffing" } else { "brute force" };
+        out.push(Finding {
+            technique: t::CREDENTIAL_STUFFING,
+            subject: ip.clone(),
+            explanation: format!(
+                "{what}: {fails} of {n} logins from {ip} failed ({} distinct login names); {} succeeded afterwards{}",
+                distinct.max(1),
+                ok.len(),
+                if ok.is_empty() { String::new() } else { format!(" (accounts {})", ok.iter().cloned().collect::<Vec<_>>().join(", ")) }
+            ),
+            events: evs,
+            seed_ips: vec![ip],
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+        });
+    }
+    out
+}
+
+/// Enumeration: one actor reading many distinct accounts on customer or bonus routes
+/// within an hour (staff looking customers up during a day stay below the rate).
+pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let mut by_actor: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway || !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus)) {
+            continue;
+        }
+        if e.account_id.is_none() || e.account_id == e.user {
+            continue;
+        }
+        let Some(ip) = &e.client_ip else { continue };
+        by_actor.entry(ip.clone()).or_default().push(i);
+    }
+    let need = p.thresholds.enumeration_accounts as usize;
+    let hour = 3_600_000_000;
+    let mut out = Vec::new();
+    for (ip, idx) in by_actor {
+        let mut best = (0usize, 0usize, 0usize);
+        let mut lo = 0;
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for hi in 0..idx.len() {
+            *counts.entry(ev[idx[hi]].account_id.as_deref().unwrap_or("")).or_default() += 1;
+            while ev[idx[hi]].ts - ev[idx[lo]].ts > hour {
+                let k = ev[idx[lo]].account_id.as_deref().unwrap_or("");
+                if let Some(c) = counts.get_mut(k) {
+                    *c -= 1;
+                    if *c == 0 {
+                        counts.remove(k);
+                    }
+                }
+                lo += 1;
+            }
+            if counts.len() > best.0 {
+                best = (counts.len(), lo, hi);
+            }
+        }
+        if best.0 < need {
+            continue;
+        }
+        let evs: Vec<usize> = idx[best.1..=best.2].to_vec();
+        let who: BTreeSet<String> = evs.iter().filter_map(|&i| ev[i].principal.clone()).collect();
+        out.push(Finding {
+            technique: t::ENUMERATION,
+            subject: ip.clone(),
+            explanation: format!(
+                "enumeration: {} distinct accounts read from {ip} within one hour{} (threshold {need})",
+                best.0,
+                if who.is_empty() { String::new() } else { format!(" as {}", who.into_iter().collect::<Vec<_>>().join(", ")) }
+            ),
+            events: evs,
+            seed_ips: vec![ip],
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+        });
+    }
+    out
+}
+
+static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)('|%27)\s*(or|and)\s+[\w'%]+\s*=|union(\s|\+|%20)+(all(\s|\+|%20)+)?select|(\.\./|\.\.%2f|%2e%2e)|/etc/passwd|sleep\(|benchmark\(|information_schema|<script|%3cscript|\bor(\s|\+|%20)+1(\s|\+|%20)*(=|%3d)(\s|\+|%20)*1")
+        .expect("static regex")
+});
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Injection payloads in URLs and statements.
+pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let mut by: BTreeMap<String, (Vec<usize>, BTreeSet<String>)> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        match e.kind() {
+            SourceKind::Gateway => {
+                let url = format!("{}?{}", e.path.as_deref().unwrap_or(""), e.query.as_deref().unwrap_or(""));
+                let dec = decode(&url);
+                if let Some(m) = URL_INJECTION.find(&dec) {
+                    if let Some(ip) = &e.client_ip {
+                        let x = by.entry(ip.clone()).or_default();
+                        x.0.push(i);
+                        x.1.insert(format!("URL payload {:?}", crate::sanitize::shorten(m.as_str(), 30)));
+                    }
+                }
+            }
+            SourceKind::Db => {
+                if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
+                    let actor = match l.origin_of(e).and_then(|g| ev[g].client_ip.clone()) {
+                        Some(ip) => ip,
+                        None => match &e.db_host {
+                            Some(h) if !l.app_hosts.contains(h) => h.clone(),
+                            _ => continue,
+                        },
+                    };
+                    let x = by.entry(actor).or_default();
+                    x.0.push(i);
+                    x.1.insert(format!("statement with {inj}"));
+                }
+            }
+            SourceKind::Push => {}
+        }
+    }
+    by.into_iter()
+        .map(|(ip, (evs, what))| Finding {
+            technique: t::INJECTION,
+            subject: ip.clone(),
+            explanation: format!("injection attempts from {ip}: {} ({} events)", what.into_iter().collect::<Vec<_>>().join("; "), evs.len()),
+            events: evs,
+            seed_ips: vec![ip],
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+        })
+        .collect()
+}
+
+/// The effective bonus changes of DB events: per request (or statement when untagged),
+/// balance UPDATEs win over ledger INSERTs of the same operation.
+pub fn bonus_ops(a: &Analysis) -> Vec<(usize, String, i64, bool)> {
+    let ev = &a.ing.events;
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.sql.as_ref().is_some_and(|f| !f.bonus_changes.is_empty()) {
+            let key = e.request_id.clone().unwrap_or_else(|| format!("#{i}"));
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for (_, idx) in groups {
+        let any_balance = idx.iter().any(|&i| ev[i].sql.as_ref().is_some_and(|f| f.bonus_changes.iter().any(|c| !c.ledger)));
+        for i in idx {
+            for c in &ev[i].sql.as_ref().expect("filtered").bonus_changes {
+                if any_balance && c.ledger {
+                    continue;
+                }
+                out.push((i, c.account_id.clone(), c.delta, c.absolute));
+            }
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+/// Bonus anomalies: changes far above the population's typical size, and transfers fanning
+/// into one account from several others within an hour.
+pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let ops = bonus_ops(a);
+    if ops.len() < 10 {
+        return Vec::new();
+    }
+    let mut mags: Vec<i64> = ops.iter().filter(|o| !o.3).map(|o| o.2.abs()).collect();
+    mags.sort_unstable();
+    let median = mags[mags.len() / 2].max(1);
+    let limit = (median as f64 * p.thresholds.bonus_outlier_factor) as i64;
+    let mut flagged: BTreeMap<usize, String> = BTreeMap::new();
+    for (i, acc, d, abs) in &ops {
+        if d.abs() > limit || *abs {
+            flagged.insert(*i, format!("{} {d:+} points on account {acc} (typical change {median}, limit {limit})", if *abs { "balance set to" } else { "change" }));
+        }
+    }
+    // Fan-in: credits into one account from ≥ 3 distinct other accounts within an hour.
+    let mut credits: BTreeMap<&str, Vec<(i64, usize, Option<String>)>> = BTreeMap::new();
+    for (i, acc, d, _) in &ops {
+        if *d > 0 {
+            let src = ev[*i].request_id.as_ref().and_then(|r| {
+                ops.iter().find(|o| o.2 < 0 && ev[o.0].request_id.as_ref() == Some(r)).map(|o| o.1.clone())
+            });
+            credits.entry(acc.as_str()).or_default().push((ev[*i].ts, *i, src));
+        }
+    }
+    for (acc, list) in credits {
+        for (k, (ts, _, _)) in list.iter().enumerate() {
+            let window: Vec<&(i64, usize, Option<String>)> = list[k..].iter().take_while(|x| x.0 - ts <= 3_600_000_000).collect();
+            let srcs: BTreeSet<&String> = window.iter().filter_map(|x| x.2.as_ref()).collect();
+            if srcs.len() >= 3 {
+                for x in &window {
+                    flagged.entry(x.1).or_insert_with(|| format!("transfer fan-in: account {acc} received points from {} accounts within an hour", srcs.len()));
+                    // The debit side of the same request.
+                    if let Some(r) = &ev[x.1].request_id {
+                        for o in ops.iter().filter(|o| ev[o.0].request_id.as_ref() == Some(r) && o.2 < 0) {
+                            flagged.entry(o.0).or_insert_with(|| format!("debit feeding the fan-in into account {acc}"));
+                        }
+                    }
+                }
+                break;
+            }
+        }
+    }
+    // Group by the actor behind each change (gateway address, or direct DB identity).
+    let mut by: BTreeMap<String, (Vec<usize>, Vec<String>, bool)> = BTreeMap::new();
+    for (i, why) in flagged {
+        let e = &ev[i];
+        let (actor, is_ip) = match l.origin_of(e).and_then(|g| ev[g].client_ip.clone()) {
+            Some(ip) => (ip, true),
+            None => match (&e.db_host, &e.session_id) {
+                (Some(h), _) if !l.app_hosts.contains(h) => (h.clone(), true),
+                (_, Some(s)) => (format!("session {s}"), false),
+                _ => continue,
+            },
+        };
+        // Staff adjustments from a usual place are not fraud by size alone.
+        if let Some(g) = l.origin_of(e) {
+            if let (Some(pr), Some(ip)) = (&ev[g].principal, &ev[g].client_ip) {
+                if l.usual_place(pr, ip, p) {
+                    continue;
+                }
+            }
+        }
+        let x = by.entry(actor).or_insert((Vec::new(), Vec::new(), is_ip));
+        x.0.push(i);
+        if x.1.len() < 3 {
+            x.1.push(why);
+        }
+    }
+    by.into_iter()
+        .map(|(actor, (evs, whys, is_ip))| Finding {
+            technique: t::BONUS_FRAUD,
+            subject: actor.clone(),
+            explanation: format!("bonus anomalies by {actor}: {} changes, e.g. {}", evs.len(), whys.join("; ")),
+            seed_sessions: if is_ip { vec![] } else { evs.iter().filter_map(|&i| ev[i].session_id.clone()).collect() },
+            seed_ips: if is_ip { vec![actor] } else { vec![] },
+            seed_contexts: vec![],
+            events: evs,
+        })
+        .collect()
+}
+
+/// Whole-table reads or exports of customer data outside routine DB identities.
+pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let mut by: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        let whole = match e.kind() {
+            SourceKind::Db => {
+                e.stmt_class == Some(StmtClass::Read)
+                    && e.sql.as_ref().is_some_and(|f| f.whole_table_read && f.tables.iter().any(|t| p.table_target(t) == Some(Target::CustomerData)))
+            }
+            SourceKind::Gateway => {
+                a.targets[i] == Some(Target::CustomerData)
+                    && e.outcome == Outcome::Success
+                    && e.path.as_deref().is_some_and(|x| {
+                        let x = x.to_ascii_lowercase();
+                        ["export", "download", "dump", "backup"].iter().any(|w| x.contains(w))
+                    })
+            }
+            SourceKind::Push => false,
+        };
+        if !whole {
+            continue;
+        }
+        let origin = if e.kind() == SourceKind::Gateway { Some(i) } else { l.origin_of(e) };
+        let (actor, is_ip) = match origin {
+            Some(g) => {
+                let g = &ev[g];
+                if let (Some(pr), Some(ip)) = (&g.principal, &g.client_ip) {
+                    if l.usual_place(pr, ip, p) {
+                        continue;
+                    }
+                }
+                match &g.client_ip {
+                    Some(ip) => (ip.clone(), true),
+                    None => continue,
+                }
+            }
+            None => {
+                if l.routine_db(e.db_user.as_deref(), e.db_host.as_deref(), p) {
+                    continue;
+                }
+                match (&e.db_host, &e.session_id) {
+                    (Some(h), _) if !l.app_hosts.contains(h) => (h.clone(), true),
+                    (_, Some(s)) => (format!("session {s}"), false),
+                    _ => continue,
+                }
+            }
+        };
+        let x = by.entry(actor).or_insert((Vec::new(), is_ip));
+        x.0.push(i);
+    }
+    by.into_iter()
+        .map(|(actor, (evs, is_ip))| Finding {
+            technique: t::BULK_EXPORT,
+            subject: actor.clone(),
+            explanation: format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len()),
+            seed_sessions: if is_ip { vec![] } else { evs.iter().filter_map(|&i| ev[i].session_id.clone()).collect() },
+            seed_ips: if is_ip { vec![actor] } else { vec![] },
+            seed_contexts: vec![],
+            events: evs,
+        })
+        .collect()
+}
+
+/// Privileged (staff-route) actions by a principal from a place it never used before.
+pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let mut by: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway || !p.is_staff_route(path_of(e)) {
+            continue;
+        }
+        if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
+            if !l.usual_place(pr, ip, p) {
+                by.entry((pr.clone(), ip.clone())).or_default().push(i);
+            }
+        }
+    }
+    by.into_iter()
+        .map(|((pr, ip), evs)| {
+            let usual: Vec<String> = l.places.get(&pr).map(|m| m.keys().filter(|x| l.usual_place(&pr, x, p)).cloned().collect()).unwrap_or_default();
+            let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
+            Finding {
+                technique: t::NEW_PLACE_ACCESS,
+                subject: format!("{pr}@{ip}"),
+                explanation: format!(
+                    "{pr} made {} privileged requests from {ip} ({}), a place it had not used; usual places: {}",
+                    evs.len(),
+                    crate::sanitize::shorten(&ua, 60),
+                    if usual.is_empty() { "none seen".into() } else { usual.join(", ") }
+                ),
+                seed_contexts: vec![(pr, ip.clone())],
+                seed_ips: vec![ip],
+                seed_sessions: vec![],
+                events: evs,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,258 @@
+//! Enrichment and links: what each event touches (bonus, customer data, push), which
+//! account it concerns, whether its subject is a staff principal or a customer, and the
+//! indexes that join sources — request ids, campaign ids, devices, DB identities, places.
+
+use super::Analysis;
+use crate::model::{Event, SourceKind, StmtClass};
+use crate::profile::{Profile, Target};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+fn looks_like_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '@')
+        && s.chars().any(|c| c.is_ascii_digit())
+}
+
+fn is_account_word(p: &Profile, seg: &str) -> bool {
+    let s = seg.to_ascii_lowercase();
+    p.categories.customer_data.iter().any(|w| s.contains(w.as_str())) && !s.starts_with('{')
+}
+
+/// The account a request path names: a route placeholder about accounts, or the segment
+/// after an account-word segment.
+pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<String> {
+    let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(r) = route.filter(|r| r.contains('{')) {
+        let rs: Vec<&str> = r.split('/').filter(|s| !s.is_empty()).collect();
+        if ps.len() >= rs.len() {
+            let off = ps.len() - rs.len();
+            for (i, seg) in rs.iter().enumerate() {
+                if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+                    let n = name.to_ascii_lowercase();
+                    let by_name = ["account", "customer", "user", "client", "member"].iter().any(|w| n.contains(w));
+                    let by_prev = n == "id" && i > 0 && is_account_word(p, rs[i - 1]);
+                    if by_name || by_prev {
+                        return Some(ps[off + i].to_string());
+                    }
+                }
+            }
+            return None;
+        }
+    }
+    for w in ps.windows(2) {
+        if is_account_word(p, w[0]) && looks_like_id(w[1]) {
+            return Some(w[1].to_string());
+        }
+    }
+    None
+}
+
+/// The device a device-registration path names.
+pub fn path_device(path: &str, p: &Profile) -> Option<String> {
+    let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    ps.windows(2)
+        .find(|w| p.categories.device.iter().any(|d| w[0].to_ascii_lowercase().contains(d.as_str())))
+        .map(|w| w[1].to_string())
+        .filter(|d| d.len() >= 8)
+}
+
+/// The target of a DB event: its table's system, when the statement writes, exposes rows
+/// (whole table or named accounts) or changes schema or roles.
+pub fn db_target(e: &Event, p: &Profile) -> Option<Target> {
+    let f = e.sql.as_deref();
+    let tables: Vec<&str> = match f {
+        Some(f) if !f.tables.is_empty() => f.tables.iter().map(String::as_str).collect(),
+        _ => e.object.as_deref().map(|o| o.rsplit('.').next().unwrap_or(o)).into_iter().collect(),
+    };
+    let relevant = match e.stmt_class {
+        Some(StmtClass::Write) | Some(StmtClass::Ddl) => true,
+        Some(StmtClass::Read) => f.is_some_and(|f| f.whole_table_read || !f.account_ids.is_empty()),
+        _ => false,
+    };
+    if !relevant || e.extra.contains_key("table_access") {
+        return None;
+    }
+    let mut best: Option<Target> = None;
+    for t in tables {
+        if let Some(x) = p.table_target(t) {
+            best = Some(match (best, x) {
+                (Some(Target::Push), _) | (_, Target::Push) => Target::Push,
+                (Some(Target::Bonus), _) | (_, Target::Bonus) => Target::Bonus,
+                _ => x,
+            });
+        }
+    }
+    best
+}
+
+/// Fills targets, accounts and principals.
+pub fn enrich(a: &mut Analysis, p: &Profile) {
+    // Staff principals: subjects seen on staff routes, plus those the profile names.
+    let mut staff: HashSet<String> = p.known_good.staff_principals.iter().cloned().collect();
+    for e in &a.ing.events {
+        if let (Some(u), SourceKind::Gateway) = (&e.user, e.kind()) {
+            let path = e.route.as_deref().or(e.path.as_deref()).unwrap_or("");
+            if p.is_staff_route(path) {
+                staff.insert(u.clone());
+            }
+        }
+    }
+    // Devices registered through the API: device → account.
+    let mut reg: HashMap<String, String> = HashMap::new();
+    for e in &a.ing.events {
+        if e.kind() == SourceKind::Gateway {
+            let path = e.path.as_deref().unwrap_or("");
+            if p.is_device_route(path) {
+                if let (Some(d), Some(acc)) = (path_device(path, p), path_account(e.route.as_deref(), path, p).or(e.user.clone())) {
+                    reg.entry(d).or_insert(acc);
+                }
+            }
+        }
+    }
+    let roster = a.roster.as_ref();
+    a.targets = a
+        .ing
+        .events
+        .par_iter_mut()
+        .map(|e| match e.kind() {
+            SourceKind::Gateway => {
+                let path = e.path.clone().unwrap_or_default();
+                if let Some(u) = &e.user {
+                    if staff.contains(u) {
+                        e.principal = Some(u.clone());
+                    }
+                }
+                e.account_id = path_account(e.route.as_deref(), &path, p).or_else(|| {
+                    e.user.clone().filter(|u| !staff.contains(u))
+                });
+                p.route_target(e.route.as_deref().unwrap_or(&path))
+            }
+            SourceKind::Db => {
+                if let Some(f) = &e.sql {
+                    if f.account_ids.len() == 1 {
+                        e.account_id = Some(f.account_ids[0].clone());
+                    }
+                }
+                db_target(e, p)
+            }
+            SourceKind::Push => {
+                let acc = e
+                    .device_id
+                    .as_deref()
+                    .and_then(|d| roster.and_then(|r| r.account_of(d)).map(str::to_string).or_else(|| reg.get(d).cloned()))
+                    .or_else(|| e.user.as_deref().and_then(|u| roster.and_then(|r| r.account_of(u)).map(str::to_string)).or(e.user.clone()));
+                e.account_id = acc;
+                Some(Target::Push)
+            }
+        })
+        .collect();
+}
+
+/// Join indexes over the (sorted, skew-corrected) events.
+#[derive(Debug, Default)]
+pub struct Links {
+    /// Request id → gateway events.
+    pub gw_by_req: HashMap<String, Vec<usize>>,
+    /// Request id → DB events.
+    pub db_by_req: HashMap<String, Vec<usize>>,
+    /// DB client hosts that tag statements with request ids (application servers).
+    pub app_hosts: HashSet<String>,
+    /// Principal → address → (first, last, count, distinct days).
+    pub places: BTreeMap<String, BTreeMap<String, (i64, i64, usize, HashSet<i64>)>>,
+    /// Principal → first activity.
+    pub principal_first: HashMap<String, i64>,
+    /// (db user, host) → days seen.
+    pub db_identities: HashMap<(String, String), HashSet<i64>>,
+    /// First event time.
+    pub t0: i64,
+}
+
+impl Links {
+    /// Builds the indexes.
+    pub fn build(a: &Analysis, p: &Profile) -> Links {
+        let mut l = Links { t0: a.ing.events.first().map(|e| e.ts).unwrap_or(0), ..Default::default() };
+        for (i, e) in a.ing.events.iter().enumerate() {
+            let day = e.ts.div_euclid(86_400_000_000);
+            match e.kind() {
+                SourceKind::Gateway => {
+                    if let Some(r) = &e.request_id {
+                        l.gw_by_req.entry(r.clone()).or_default().push(i);
+                    }
+                    if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
+                        let m = l.places.entry(pr.clone()).or_default();
+                        let x = m.entry(ip.clone()).or_insert((e.ts, e.ts, 0, HashSet::new()));
+                        x.1 = e.ts;
+                        x.2 += 1;
+                        x.3.insert(day);
+                        l.principal_first.entry(pr.clone()).or_insert(e.ts);
+                    }
+                }
+                SourceKind::Db => {
+                    if let Some(r) = &e.request_id {
+                        l.db_by_req.entry(r.clone()).or_default().push(i);
+                        if let Some(h) = &e.db_host {
+                            l.app_hosts.insert(h.clone());
+                        }
+                    }
+                    if let Some(u) = &e.db_user {
+                        let h = e.db_host.clone().unwrap_or_default();
+                        l.db_identities.entry((u.clone(), h)).or_default().insert(day);
+                    }
+                }
+                SourceKind::Push => {}
+            }
+        }
+        let _ = p;
+        l
+    }
+
+    /// Whether `ip` is a usual place of `principal`: an office address, used in the
+    /// principal's first `baseline_hours` of activity, or used on two or more days.
+    pub fn usual_place(&self, principal: &str, ip: &str, p: &Profile) -> bool {
+        if p.is_office(ip) {
+            return true;
+        }
+        let Some(m) = self.places.get(principal) else { return false };
+        let Some((first, _, _, days)) = m.get(ip) else { return false };
+        let start = self.principal_first.get(principal).copied().unwrap_or(*first);
+        // With a single place there is nothing to compare against.
+        m.len() == 1 || *first <= start + p.thresholds.baseline_hours as i64 * 3_600_000_000 || days.len() >= 2
+    }
+
+    /// Whether a DB identity (user, host) is routine: known-good, or seen on two days.
+    pub fn routine_db(&self, user: Option<&str>, host: Option<&str>, p: &Profile) -> bool {
+        if p.is_service_db(user, host) {
+            return true;
+        }
+        match user {
+            Some(u) => self
+                .db_identities
+                .get(&(u.to_string(), host.unwrap_or_default().to_string()))
+                .is_some_and(|d| d.len() >= 2),
+            None => false,
+        }
+    }
+
+    /// The gateway event a DB event came from (by request id).
+    pub fn origin_of(&self, e: &Event) -> Option<usize> {
+        e.request_id.as_ref().and_then(|r| self.gw_by_req.get(r)).and_then(|v| v.first().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_from_templates_and_plain_paths() {
+        let p = Profile::default();
+        assert_eq!(path_account(Some("/api/v1/accounts/{accountId}/bonus"), "/api/v1/accounts/100042/bonus", &p).as_deref(), Some("100042"));
+        assert_eq!(path_account(Some("/v2/users/{id}"), "/prod/v2/users/1007", &p).as_deref(), Some("1007"));
+        assert_eq!(path_account(None, "/admin/customers/100042", &p).as_deref(), Some("100042"));
+        assert_eq!(path_account(None, "/admin/customers/export", &p), None);
+        assert_eq!(path_account(Some("/api/v1/menu/{itemId}"), "/api/v1/menu/12", &p), None);
+        assert_eq!(path_device("/api/v1/customers/7/devices/eJ9kQ2vXR0mZb1a8C4dQyT", &p).as_deref(), Some("eJ9kQ2vXR0mZb1a8C4dQyT"));
+    }
+}

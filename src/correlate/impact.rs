@@ -1,0 +1,140 @@
+//! Blast radius: which accounts the attacker's activity affected, how, and by which
+//! evidence — bonus balances changed (signed deltas for recomputation), personal data
+//! exposed (selective reads, responses naming accounts, whole-table reads at their time),
+//! malicious pushes received.
+
+use super::enrich::Links;
+use super::impact_kind as k;
+use super::{Affected, Analysis};
+use crate::model::{Outcome, SourceKind, StmtClass};
+use crate::profile::{Profile, Target};
+use std::collections::BTreeMap;
+
+fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a mut Affected {
+    let x = m.entry(acc.to_string()).or_insert_with(|| Affected { account: acc.to_string(), first: ts, last: ts, ..Default::default() });
+    x.first = x.first.min(ts);
+    x.last = x.last.max(ts);
+    x
+}
+
+/// Computes affected accounts.
+pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
+    let ev = &a.ing.events;
+    let wave = |i: usize| a.attr[i].as_ref().map(|x| x.wave).unwrap_or(0);
+    let mut m: BTreeMap<String, Affected> = BTreeMap::new();
+    // Bonus.
+    for (i, acc, d, abs) in super::detect::bonus_ops(a) {
+        if a.attr[i].is_none() {
+            continue;
+        }
+        let x = entry(&mut m, &acc, ev[i].ts);
+        x.impacts.insert(k::BONUS);
+        x.waves.insert(wave(i));
+        x.bonus_ops += 1;
+        let why = if abs { format!("balance set to {d}") } else { format!("balance changed by {d:+}") };
+        if !abs {
+            *x.bonus_delta.get_or_insert(0) += d;
+        } else {
+            x.bonus_delta.get_or_insert(0);
+        }
+        let span = x.bonus_span.get_or_insert((ev[i].ts, ev[i].ts));
+        span.0 = span.0.min(ev[i].ts);
+        span.1 = span.1.max(ev[i].ts);
+        x.evidence.push((i, k::BONUS, why));
+    }
+    // Accounts that existed at a time: the roster's, or those seen in the evidence.
+    let mut seen_first: BTreeMap<&str, i64> = BTreeMap::new();
+    if a.roster.is_none() {
+        for e in ev {
+            if let Some(acc) = &e.account_id {
+                seen_first.entry(acc.as_str()).or_insert(e.ts);
+            }
+        }
+    }
+    let existing = |t: i64| -> Vec<String> {
+        match &a.roster {
+            Some(r) => r.customers.values().filter(|c| c.created.is_none_or(|c| c <= t)).map(|c| c.account_id.clone()).collect(),
+            None => seen_first.iter().filter(|(_, f)| **f <= t).map(|(acc, _)| acc.to_string()).collect(),
+        }
+    };
+    // Exposure.
+    let mut whole: Vec<(usize, String)> = Vec::new();
+    for (i, e) in ev.iter().enumerate() {
+        if a.attr[i].is_none() {
+            continue;
+        }
+        match e.kind() {
+            SourceKind::Gateway => {
+                if a.targets[i] != Some(Target::CustomerData) || e.outcome != Outcome::Success {
+                    continue;
+                }
+                let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
+                if ["export", "download", "dump", "backup"].iter().any(|w| path.contains(w)) {
+                    whole.push((i, format!("export request {} returned the customer list", e.path.as_deref().unwrap_or(""))));
+                } else if let Some(acc) = &e.account_id {
+                    if p.is_device_route(&path) {
+                        continue;
+                    }
+                    let x = entry(&mut m, acc, e.ts);
+                    x.impacts.insert(k::DATA);
+                    x.waves.insert(wave(i));
+                    x.evidence.push((i, k::DATA, format!("attacker request {} {} returned the account's data", e.method.as_deref().unwrap_or(""), e.path.as_deref().unwrap_or(""))));
+                }
+            }
+            SourceKind::Db => {
+                if e.stmt_class != Some(StmtClass::Read) || e.outcome == Outcome::Failure {
+                    continue;
+                }
+                // A statement whose request failed returned nothing to the attacker.
+                if l.origin_of(e).is_some_and(|g| ev[g].outcome == Outcome::Failure) {
+                    continue;
+                }
+                let Some(f) = &e.sql else { continue };
+                if !f.tables.iter().any(|t| p.table_target(t) == Some(Target::CustomerData)) {
+                    continue;
+                }
+                if f.whole_table_read {
+                    whole.push((i, format!("whole-table read of {} by the attacker", f.tables.join(", "))));
+                } else {
+                    for acc in &f.account_ids {
+                        let x = entry(&mut m, acc, e.ts);
+                        x.impacts.insert(k::DATA);
+                        x.waves.insert(wave(i));
+                        x.evidence.push((i, k::DATA, "attacker statement selected the account's row".into()));
+                    }
+                }
+            }
+            SourceKind::Push => {}
+        }
+    }
+    for (i, why) in whole {
+        let ts = ev[i].ts;
+        for acc in existing(ts) {
+            let x = entry(&mut m, &acc, ts);
+            x.impacts.insert(k::DATA);
+            x.waves.insert(wave(i));
+            x.evidence.push((i, k::DATA, format!("{why}; the account existed at that time")));
+        }
+    }
+    // Malicious pushes.
+    for msg in a.messages.iter().filter(|x| x.malicious) {
+        let w = msg.origin.map(wave).unwrap_or(0);
+        for r in msg.recipients.iter().filter(|r| r.ok) {
+            let Some(acc) = &r.account else { continue };
+            let ev_i = msg.events.iter().copied().find(|&i| ev[i].device_id.as_deref() == Some(r.device.as_str()));
+            let ts = ev_i.map(|i| ev[i].ts).unwrap_or(msg.sent);
+            let x = entry(&mut m, acc, ts);
+            x.impacts.insert(k::PUSH);
+            x.waves.insert(w);
+            x.messages.insert(msg.id.clone());
+            if let Some(i) = ev_i {
+                x.evidence.push((i, k::PUSH, format!("received malicious message {} on device {}", msg.id, r.device)));
+            }
+        }
+    }
+    for x in m.values_mut() {
+        x.waves.remove(&0);
+        x.evidence.sort_by_key(|e| (ev[e.0].ts, e.0));
+    }
+    a.affected = m;
+}

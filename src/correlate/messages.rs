@@ -1,0 +1,185 @@
+//! The push message model and verdicts: one record per provider message built from
+//! whatever records exist (summary, per-device rows, or both), title and body from the
+//! provider or the campaign row written through the DB, the originating request found by
+//! campaign id or timing, and the verdict traced to attacker activity — or not.
+
+use super::enrich::Links;
+use super::{Analysis, Attribution, Message, Recipient};
+use crate::model::{Outcome, SourceKind};
+use crate::profile::{Profile, Target};
+use std::collections::{BTreeMap, HashMap};
+
+/// Provider family of a push format.
+pub fn provider(format: &str) -> &'static str {
+    if format.starts_with("fcm") {
+        "fcm"
+    } else if format.starts_with("onesignal") {
+        "onesignal"
+    } else if format.starts_with("sns") {
+        "sns"
+    } else {
+        "push"
+    }
+}
+
+const TITLE_COLS: &[&str] = &["title", "heading", "headings", "subject", "headline"];
+const BODY_COLS: &[&str] = &["body", "text", "message", "content", "contents", "msg"];
+
+/// Builds messages and their verdicts.
+pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
+    let ev = &a.ing.events;
+    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() == SourceKind::Push {
+            if let Some(m) = &e.message_id {
+                groups.entry((provider(e.format), m.clone())).or_default().push(i);
+            }
+        }
+    }
+    // Gateway push-route requests by path segment (campaign ids travel in paths).
+    let mut by_seg: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut push_reqs: Vec<usize> = Vec::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() == SourceKind::Gateway && a.targets[i] == Some(Target::Push) {
+            push_reqs.push(i);
+            for s in e.path.as_deref().unwrap_or("").split('/').filter(|s| s.len() >= 6) {
+                by_seg.entry(s).or_default().push(i);
+            }
+        }
+    }
+    let mut rows: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if let Some(f) = &e.sql {
+            for v in f.row.values().filter(|v| v.len() >= 6) {
+                rows.entry(v.as_str()).or_default().push(i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((prov, id), idx) in groups {
+        let mut m = Message { id: id.clone(), provider: prov.to_string(), sent: ev[idx[0]].ts, events: idx.clone(), ..Default::default() };
+        let mut devices: BTreeMap<String, (bool, Option<String>)> = BTreeMap::new();
+        let mut summary: Option<(u64, u64, u64)> = None;
+        for &i in &idx {
+            let e = &ev[i];
+            m.sent = m.sent.min(e.ts);
+            if m.campaign.is_none() {
+                m.campaign = e.campaign_id.clone();
+            }
+            if m.title.is_none() {
+                m.title = e.title.clone();
+            }
+            if m.body.is_none() {
+                m.body = e.body.clone();
+            }
+            if m.target.is_none() {
+                m.target = e.push_target.clone();
+            }
+            if e.delivery.as_deref() == Some("summary") {
+                summary = Some((e.recipients.unwrap_or(0), e.delivered.unwrap_or(0), e.failed.unwrap_or(0)));
+            } else if let Some(d) = &e.device_id {
+                let x = devices.entry(d.clone()).or_insert((false, e.account_id.clone()));
+                x.0 |= e.outcome == Outcome::Success;
+                if x.1.is_none() {
+                    x.1 = e.account_id.clone();
+                }
+            }
+        }
+        m.recipients = devices.into_iter().map(|(d, (ok, acc))| Recipient { device: d, account: acc, ok }).collect();
+        if m.recipients.is_empty() {
+            if let Some((r, d, f)) = summary {
+                m.recipient_count = r;
+                m.delivered = d;
+                m.failed = f;
+            }
+        } else {
+            m.recipient_count = m.recipients.len() as u64;
+            m.delivered = m.recipients.iter().filter(|r| r.ok).count() as u64;
+            m.failed = m.recipient_count - m.delivered;
+        }
+        // Related evidence: requests naming the campaign, DB rows carrying it.
+        let mut related: Vec<usize> = Vec::new();
+        for key in [m.campaign.as_deref(), Some(id.as_str())].into_iter().flatten() {
+            if let Some(v) = by_seg.get(key) {
+                related.extend(v.iter().copied());
+            }
+            if let Some(v) = rows.get(key) {
+                for &d in v {
+                    related.push(d);
+                    if let Some(g) = l.origin_of(&ev[d]) {
+                        related.push(g);
+                    }
+                    if let Some(f) = &ev[d].sql {
+                        if m.title.is_none() {
+                            m.title = TITLE_COLS.iter().find_map(|c| f.row.get(*c).cloned());
+                        }
+                        if m.body.is_none() {
+                            m.body = BODY_COLS.iter().find_map(|c| f.row.get(*c).cloned());
+                        }
+                    }
+                }
+            }
+        }
+        related.retain(|&i| ev[i].ts <= m.sent + 60_000_000);
+        if related.is_empty() {
+            // Timing: the last push-route request in the 15 minutes before the send.
+            if let Some(&g) = push_reqs.iter().rev().find(|&&g| ev[g].ts <= m.sent && m.sent - ev[g].ts <= 900_000_000) {
+                related.push(g);
+            }
+        }
+        related.sort_unstable();
+        related.dedup();
+        let gw: Vec<usize> = related.iter().copied().filter(|&i| ev[i].kind() == SourceKind::Gateway).collect();
+        m.origin = gw.last().copied().or(related.last().copied());
+        if let Some(o) = m.origin {
+            m.sender = ev[o].principal.clone().or(ev[o].user.clone()).or(ev[o].db_user.clone());
+            m.source_ip = ev[o].client_ip.clone().or(ev[o].db_host.clone());
+        }
+        let bad: Option<&Attribution> = related.iter().find_map(|&i| a.attr[i].as_ref());
+        let mass = m.recipient_count >= p.thresholds.mass_push_recipients;
+        let scope = if mass { "mass send" } else { "send" };
+        match (bad, m.origin) {
+            (Some(at), _) => {
+                m.malicious = true;
+                m.reason = format!(
+                    "{scope} traced to attacker activity: created/sent by {} from {} ({})",
+                    m.sender.as_deref().unwrap_or("?"),
+                    m.source_ip.as_deref().unwrap_or("?"),
+                    at.reason
+                );
+            }
+            (None, Some(o)) => {
+                let e = &ev[o];
+                let usual = match (&e.principal, &e.client_ip) {
+                    (Some(pr), Some(ip)) => l.usual_place(pr, ip, p),
+                    _ => false,
+                };
+                m.reason = if usual {
+                    format!("{scope} through the normal staff path by {} from its usual place {}; no link to attacker activity", m.sender.as_deref().unwrap_or("?"), m.source_ip.as_deref().unwrap_or("?"))
+                } else {
+                    format!("{scope} originating from {} at {}; no link to attacker activity", m.sender.as_deref().unwrap_or("?"), m.source_ip.as_deref().unwrap_or("?"))
+                };
+            }
+            (None, None) => {
+                m.reason = format!("{scope} with no originating request in the evidence and no link to attacker activity");
+            }
+        }
+        out.push(m);
+    }
+    out.sort_by(|x, y| x.sent.cmp(&y.sent).then(x.id.cmp(&y.id)));
+    out
+}
+
+/// Marks every record of a malicious message as attacker activity.
+pub fn attribute_push(a: &mut Analysis, _l: &Links) {
+    for m in &a.messages {
+        if !m.malicious {
+            continue;
+        }
+        for &i in &m.events {
+            if a.attr[i].is_none() {
+                a.attr[i] = Some(Attribution { reason: format!("record of malicious message {}", m.id), wave: 0 });
+            }
+        }
+    }
+}

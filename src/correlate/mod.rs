@@ -1,0 +1,311 @@
+//! Correlation: turns normalized events from all sources into findings — links across
+//! sources, clock-skew estimates, detector findings, attacker attribution spread along the
+//! links, attack waves, push-message verdicts, and the affected accounts. Everything it
+//! decides carries its reason and the evidence events.
+
+pub mod attribute;
+pub mod detect;
+pub mod enrich;
+pub mod impact;
+pub mod messages;
+pub mod skew;
+
+use crate::ingest::pipeline::Ingested;
+use crate::profile::{Profile, Target};
+use crate::roster::Roster;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A technique a detector recognizes (the vocabulary of waves' `techniques`).
+pub mod technique {
+    /// Many failed logins from one address, some successes.
+    pub const CREDENTIAL_STUFFING: &str = "credential_stuffing";
+    /// Many distinct accounts read by one actor.
+    pub const ENUMERATION: &str = "enumeration";
+    /// SQL injection / traversal payloads.
+    pub const INJECTION: &str = "injection";
+    /// Anomalous bonus changes (huge, negative, fan-in).
+    pub const BONUS_FRAUD: &str = "bonus_fraud";
+    /// Whole-table read or export of customer data outside known-good jobs.
+    pub const BULK_EXPORT: &str = "bulk_export";
+    /// Privileged action by a principal from a place it never used.
+    pub const NEW_PLACE_ACCESS: &str = "new_place_access";
+    /// A mass push traced to attacker activity.
+    pub const MALICIOUS_PUSH: &str = "malicious_push";
+}
+
+/// Settings of a correlation run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Site profile.
+    pub profile: Profile,
+    /// Wave gap, µs.
+    pub wave_gap: i64,
+}
+
+/// What one detector found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Technique.
+    pub technique: &'static str,
+    /// What it is about (an address, `principal@address`, a DB identity).
+    pub subject: String,
+    /// The rule and the numbers, in words.
+    pub explanation: String,
+    /// Evidence events (indices into `events`).
+    pub events: Vec<usize>,
+    /// Addresses it makes attacker entities.
+    pub seed_ips: Vec<String>,
+    /// (principal, address) contexts it makes attacker entities.
+    pub seed_contexts: Vec<(String, String)>,
+    /// Direct DB sessions it makes attacker entities.
+    pub seed_sessions: Vec<String>,
+}
+
+/// Why an event is attacker activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribution {
+    /// In words.
+    pub reason: String,
+    /// Wave number (1-based), filled when waves are built.
+    pub wave: u32,
+}
+
+/// An attack wave.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Wave {
+    /// 1-based, in time order.
+    pub id: u32,
+    /// First attacker event, µs.
+    pub start: i64,
+    /// Last attacker event, µs.
+    pub end: i64,
+    /// Systems hit.
+    pub targets: BTreeSet<Target>,
+    /// Techniques seen.
+    pub techniques: BTreeSet<&'static str>,
+    /// Attacker addresses.
+    pub attacker_ips: BTreeSet<String>,
+    /// Principals used.
+    pub principals: BTreeSet<String>,
+    /// Attacker events.
+    pub events: usize,
+    /// Events per source.
+    pub per_source: BTreeMap<&'static str, usize>,
+    /// Events per target.
+    pub per_target: BTreeMap<&'static str, usize>,
+    /// Accounts affected in this wave.
+    pub accounts_affected: usize,
+    /// Malicious message ids.
+    pub messages: Vec<String>,
+}
+
+/// Estimated clock skew of a source against the gateway.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skew {
+    /// Source label (`db:pg-stderr`).
+    pub source: String,
+    /// Reference (`gateway`).
+    pub against: String,
+    /// Median offset (source − reference), µs.
+    pub median_us: i64,
+    /// Linked pairs used.
+    pub pairs: usize,
+    /// Whether the correction was applied.
+    pub applied: bool,
+}
+
+/// A per-device push recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    /// Device / subscription / endpoint.
+    pub device: String,
+    /// Account, when known.
+    pub account: Option<String>,
+    /// Delivered (not failed).
+    pub ok: bool,
+}
+
+/// One push message and its verdict.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Message {
+    /// Provider message id.
+    pub id: String,
+    /// Provider (format name).
+    pub provider: String,
+    /// Campaign id / label.
+    pub campaign: Option<String>,
+    /// Send time.
+    pub sent: i64,
+    /// Title.
+    pub title: Option<String>,
+    /// Body.
+    pub body: Option<String>,
+    /// Topic / segment.
+    pub target: Option<String>,
+    /// Sender principal.
+    pub sender: Option<String>,
+    /// Address that triggered the send.
+    pub source_ip: Option<String>,
+    /// Per-device recipients.
+    pub recipients: Vec<Recipient>,
+    /// Recipient count (per-device rows, or the summary's count).
+    pub recipient_count: u64,
+    /// Delivered count.
+    pub delivered: u64,
+    /// Failed count.
+    pub failed: u64,
+    /// Malicious?
+    pub malicious: bool,
+    /// Why.
+    pub reason: String,
+    /// Wave, when malicious.
+    pub wave: Option<u32>,
+    /// Events of this message.
+    pub events: Vec<usize>,
+    /// The event that originated the send.
+    pub origin: Option<usize>,
+}
+
+/// Impact kinds.
+pub mod impact_kind {
+    /// Bonus balance changed by the attacker.
+    pub const BONUS: &str = "bonus_tampered";
+    /// Personal data reached the attacker.
+    pub const DATA: &str = "data_exposed";
+    /// Received a malicious push.
+    pub const PUSH: &str = "malicious_push";
+}
+
+/// One affected account.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Affected {
+    /// Account id.
+    pub account: String,
+    /// Impacts.
+    pub impacts: BTreeSet<&'static str>,
+    /// Waves.
+    pub waves: BTreeSet<u32>,
+    /// Signed bonus delta (None without bonus impact).
+    pub bonus_delta: Option<i64>,
+    /// Bonus operations counted.
+    pub bonus_ops: u64,
+    /// First / last bonus change.
+    pub bonus_span: Option<(i64, i64)>,
+    /// Malicious messages received.
+    pub messages: BTreeSet<String>,
+    /// First evidence time.
+    pub first: i64,
+    /// Last evidence time.
+    pub last: i64,
+    /// Evidence: (event index, kind, reason).
+    pub evidence: Vec<(usize, &'static str, String)>,
+}
+
+/// An indicator of compromise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ioc {
+    /// `ip`, `user_agent`, `principal`, `token`, `db_user`.
+    pub kind: &'static str,
+    /// Value.
+    pub value: String,
+    /// First seen.
+    pub first: i64,
+    /// Last seen.
+    pub last: i64,
+    /// Waves.
+    pub waves: BTreeSet<u32>,
+    /// Attacker events with it.
+    pub events: usize,
+}
+
+/// Where a principal acted from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalPlaces {
+    /// Principal.
+    pub principal: String,
+    /// (address, first, last, events, usual?).
+    pub places: Vec<(String, i64, i64, usize, bool)>,
+    /// Attacker-attributed events of this principal.
+    pub attacker_events: usize,
+}
+
+/// Everything correlation produced.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// Events, inventory and rejections (times skew-corrected, re-sorted).
+    pub ing: Ingested,
+    /// Per event: its target system.
+    pub targets: Vec<Option<Target>>,
+    /// Per event: attacker attribution.
+    pub attr: Vec<Option<Attribution>>,
+    /// Detector findings.
+    pub findings: Vec<Finding>,
+    /// Waves in time order.
+    pub waves: Vec<Wave>,
+    /// Push messages.
+    pub messages: Vec<Message>,
+    /// Affected accounts, by id.
+    pub affected: BTreeMap<String, Affected>,
+    /// Indicators.
+    pub iocs: Vec<Ioc>,
+    /// Clock-skew estimates.
+    pub skews: Vec<Skew>,
+    /// Principals and their places.
+    pub principals: Vec<PrincipalPlaces>,
+    /// The roster, when given.
+    pub roster: Option<Roster>,
+    /// Things that could not be determined, in words.
+    pub notes: Vec<String>,
+}
+
+/// Runs correlation.
+pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysis {
+    let mut a = Analysis { ing, roster, ..Default::default() };
+    let p = &opts.profile;
+    enrich::enrich(&mut a, p);
+    a.skews = skew::estimate_and_apply(&mut a);
+    // Times changed: restore the (time, source, file, line) order, keeping per-event data aligned.
+    let mut order: Vec<usize> = (0..a.ing.events.len()).collect();
+    order.sort_by_key(|&i| a.ing.events[i].sort_key());
+    if order.windows(2).any(|w| w[0] > w[1]) {
+        let ev = std::mem::take(&mut a.ing.events);
+        let tg = std::mem::take(&mut a.targets);
+        let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
+        a.ing.events = order.iter().map(|&i| ev[i].take().expect("each index once")).collect();
+        a.targets = order.iter().map(|&i| tg[i]).collect();
+    }
+    let ctx = enrich::Links::build(&a, p);
+    a.findings = detect::run(&a, &ctx, p);
+    attribute::spread(&mut a, &ctx, p);
+    a.messages = messages::build(&a, &ctx, p);
+    messages::attribute_push(&mut a, &ctx);
+    attribute::waves(&mut a, opts.wave_gap);
+    impact::compute(&mut a, &ctx, p);
+    attribute::finish_waves(&mut a);
+    a.iocs = attribute::iocs(&a);
+    a.principals = attribute::principal_places(&a, &ctx, p);
+    notes(&mut a);
+    a
+}
+
+fn notes(a: &mut Analysis) {
+    let kinds: BTreeSet<_> = a.ing.events.iter().map(|e| e.kind()).collect();
+    for k in [crate::model::SourceKind::Gateway, crate::model::SourceKind::Db, crate::model::SourceKind::Push] {
+        if !kinds.contains(&k) {
+            a.notes.push(format!("No {} evidence was given: findings that need it could not be made.", k.as_str()));
+        }
+    }
+    if a.roster.is_none() {
+        a.notes.push("No roster was given: whole-table reads expose the accounts seen anywhere in the evidence (a lower bound), and devices map to accounts only through device-registration requests.".into());
+    }
+    let assumed: u64 = a.ing.files.iter().map(|f| f.tz_assumed).sum();
+    if assumed > 0 {
+        a.notes.push(format!("{assumed} events carried no time zone; the zone given with --assume-tz (or UTC) was applied."));
+    }
+    if a.ing.events.iter().any(|e| e.truncated) {
+        a.notes.push("Some statements were cut by the database's audit logging limit; their analysis is partial.".into());
+    }
+    if a.messages.iter().any(|m| m.recipients.is_empty() && m.recipient_count > 0) {
+        a.notes.push("Some messages have only provider summaries, no per-device records: their recipients cannot be listed by account.".into());
+    }
+}

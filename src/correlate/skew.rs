@@ -1,0 +1,49 @@
+//! Clock-skew estimation between sources from linked pairs (a DB statement tagged with the
+//! request id of a gateway request happened milliseconds after it), reported always and
+//! corrected when it exceeds a second.
+
+use super::{Analysis, Skew};
+use crate::model::SourceKind;
+use std::collections::{BTreeMap, HashMap};
+
+/// Smallest median offset that is corrected (application latency is milliseconds).
+const APPLY_US: i64 = 1_000_000;
+
+/// Estimates per DB format against the gateway, applies corrections, updates the inventory.
+pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
+    let mut gw: HashMap<&str, i64> = HashMap::new();
+    for e in &a.ing.events {
+        if e.kind() == SourceKind::Gateway {
+            if let Some(r) = &e.request_id {
+                gw.entry(r.as_str()).or_insert(e.ts);
+            }
+        }
+    }
+    let mut diffs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for e in &a.ing.events {
+        if e.kind() != SourceKind::Db {
+            continue;
+        }
+        if let Some(t) = e.request_id.as_deref().and_then(|r| gw.get(r)) {
+            diffs.entry(e.format.to_string()).or_default().push(e.ts - t);
+        }
+    }
+    let mut out = Vec::new();
+    for (fmt, mut d) in diffs {
+        d.sort_unstable();
+        let median = d[d.len() / 2];
+        let applied = median.abs() >= APPLY_US && d.len() >= 3;
+        if applied {
+            for e in a.ing.events.iter_mut().filter(|e| e.format == fmt) {
+                e.ts -= median;
+            }
+            for f in a.ing.files.iter_mut().filter(|f| f.format == fmt || f.format.ends_with(&format!("+{fmt}"))) {
+                f.skew_us -= median;
+                f.first_ts = f.first_ts.map(|t| t - median);
+                f.last_ts = f.last_ts.map(|t| t - median);
+            }
+        }
+        out.push(Skew { source: format!("db:{fmt}"), against: "gateway".into(), median_us: median, pairs: d.len(), applied });
+    }
+    out
+}

@@ -1,0 +1,219 @@
+//! The customer roster (`--roster FILE.csv`): the export a company holds. Headers matched
+//! case-insensitively with common synonyms, delimiter sniffed, BOM tolerated, devices in a
+//! `;`-separated column or one row per device. Maps push recipients to accounts and
+//! supplies contact details; malformed rows are counted like evidence lines.
+
+use crate::model::Rejection;
+use crate::timeparse::{parse_any, AssumeTz};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One customer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Customer {
+    /// Account id.
+    pub account_id: String,
+    /// Creation time, µs UTC.
+    pub created: Option<i64>,
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// External user id (push providers).
+    pub external_id: Option<String>,
+    /// Device / installation / subscription ids, endpoint ARNs.
+    pub devices: Vec<String>,
+}
+
+/// A loaded roster.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    /// Customers by account id.
+    pub customers: BTreeMap<String, Customer>,
+    /// Device id → account id.
+    pub by_device: BTreeMap<String, String>,
+    /// External id → account id.
+    pub by_external: BTreeMap<String, String>,
+    /// Data rows read.
+    pub rows: u64,
+    /// Malformed rows.
+    pub rejected: Vec<Rejection>,
+    /// The file.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Col {
+    Account,
+    Created,
+    Name,
+    First,
+    Last,
+    Email,
+    Phone,
+    External,
+    Device,
+}
+
+/// Header synonyms (lower-case, `_`/`-`/space-insensitive).
+const SYNONYMS: &[(Col, &[&str])] = &[
+    (Col::Account, &["accountid", "account", "customerid", "userid", "clientid", "memberid", "id", "customer"]),
+    (Col::Created, &["createdat", "created", "registeredat", "registrationdate", "signupdate", "createdutc"]),
+    (Col::Name, &["name", "fullname", "customername"]),
+    (Col::First, &["firstname", "givenname"]),
+    (Col::Last, &["lastname", "surname", "familyname"]),
+    (Col::Email, &["email", "emailaddress", "mail"]),
+    (Col::Phone, &["phone", "phonenumber", "mobile", "msisdn", "tel"]),
+    (Col::External, &["externalid", "externaluserid"]),
+    (Col::Device, &["deviceids", "devices", "deviceid", "installationid", "installationids", "fcmtoken", "pushtoken", "endpointarn", "subscriptionid", "playerid", "instanceid"]),
+];
+
+fn norm(h: &str) -> String {
+    h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+}
+
+fn sniff_delimiter(first_line: &str) -> u8 {
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',')
+}
+
+impl Roster {
+    /// Loads a roster file.
+    pub fn load(path: &Path) -> std::io::Result<Roster> {
+        let text = std::fs::read(path)?;
+        let text = String::from_utf8_lossy(&text);
+        Ok(Roster::parse(&text, &path.display().to_string()))
+    }
+
+    /// Parses roster text.
+    pub fn parse(text: &str, name: &str) -> Roster {
+        let text = text.trim_start_matches('\u{feff}');
+        let delim = sniff_delimiter(text.lines().next().unwrap_or(""));
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(text.as_bytes());
+        let mut r = Roster { path: name.to_string(), ..Default::default() };
+        let headers: Vec<String> = match rdr.headers() {
+            Ok(h) => h.iter().map(norm).collect(),
+            Err(_) => return r,
+        };
+        let mut cols: Vec<Option<Col>> = headers
+            .iter()
+            .map(|h| SYNONYMS.iter().find(|(_, ws)| ws.contains(&h.as_str())).map(|(c, _)| *c))
+            .collect();
+        // `id` only means the account when nothing better names it.
+        if cols.iter().filter(|c| **c == Some(Col::Account)).count() > 1 {
+            for (i, h) in headers.iter().enumerate() {
+                if h == "id" || h == "customer" {
+                    cols[i] = None;
+                }
+            }
+        }
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i as u64 + 2;
+            r.rows += 1;
+            let rec = match rec {
+                Ok(x) => x,
+                Err(e) => {
+                    r.reject(line, format!("unreadable row: {e}"));
+                    continue;
+                }
+            };
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                r.rows -= 1;
+                continue;
+            }
+            let mut c = Customer::default();
+            let (mut first, mut last) = (None, None);
+            for (k, f) in rec.iter().enumerate() {
+                let f = f.trim();
+                if f.is_empty() {
+                    continue;
+                }
+                match cols.get(k).copied().flatten() {
+                    Some(Col::Account) => c.account_id = f.to_string(),
+                    Some(Col::Created) => c.created = parse_any(f, &AssumeTz::Fixed(0)).map(|p| p.us),
+                    Some(Col::Name) => c.name = Some(f.to_string()),
+                    Some(Col::First) => first = Some(f.to_string()),
+                    Some(Col::Last) => last = Some(f.to_string()),
+                    Some(Col::Email) => c.email = Some(f.to_string()),
+                    Some(Col::Phone) => c.phone = Some(f.to_string()),
+                    Some(Col::External) => c.external_id = Some(f.to_string()),
+                    Some(Col::Device) => c.devices.extend(f.split([';', ' ']).filter(|d| !d.is_empty()).map(str::to_string)),
+                    None => {}
+                }
+            }
+            if c.name.is_none() && (first.is_some() || last.is_some()) {
+                c.name = Some([first, last].into_iter().flatten().collect::<Vec<_>>().join(" "));
+            }
+            if c.account_id.is_empty() {
+                r.reject(line, "no account id".into());
+                continue;
+            }
+            if rec.len() != headers.len() {
+                r.reject(line, format!("{} fields, header has {}", rec.len(), headers.len()));
+                continue;
+            }
+            let entry = r.customers.entry(c.account_id.clone()).or_insert_with(|| Customer { account_id: c.account_id.clone(), ..Default::default() });
+            entry.created = entry.created.or(c.created);
+            entry.name = entry.name.take().or(c.name);
+            entry.email = entry.email.take().or(c.email);
+            entry.phone = entry.phone.take().or(c.phone);
+            entry.external_id = entry.external_id.take().or(c.external_id);
+            entry.devices.extend(c.devices);
+        }
+        for c in r.customers.values() {
+            for d in &c.devices {
+                r.by_device.insert(d.clone(), c.account_id.clone());
+            }
+            if let Some(x) = &c.external_id {
+                r.by_external.insert(x.clone(), c.account_id.clone());
+            }
+        }
+        r
+    }
+
+    fn reject(&mut self, line: u64, reason: String) {
+        self.rejected.push(Rejection { path: self.path.clone(), line, reason });
+    }
+
+    /// The account of a push recipient (device id, endpoint ARN, external id).
+    pub fn account_of(&self, device_or_user: &str) -> Option<&str> {
+        self.by_device
+            .get(device_or_user)
+            .or_else(|| self.by_external.get(device_or_user))
+            .map(String::as_str)
+            .or_else(|| self.customers.get(device_or_user).map(|c| c.account_id.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonyms_bom_semicolons_and_devices() {
+        let t = "\u{feff}Customer_ID;Phone_Number;E-mail;First Name;Last Name;Installation_Id;Created_At\n\
+                 7;+380671234512;a@x.example;Olena;K;dev1;2025-01-01T00:00:00Z\n\
+                 7;;;;;dev2;\n\
+                 ;+1;;;;;\n";
+        let r = Roster::parse(t, "r.csv");
+        let c = &r.customers["7"];
+        assert_eq!(c.phone.as_deref(), Some("+380671234512"));
+        assert_eq!(c.name.as_deref(), Some("Olena K"));
+        assert_eq!(c.devices, vec!["dev1", "dev2"]);
+        assert_eq!(r.account_of("dev2"), Some("7"));
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!(r.rows, 3);
+    }
+
+    #[test]
+    fn multi_device_column() {
+        let r = Roster::parse("account_id,device_ids,external_id\n1,a;b,ext-1\n2,c,\n", "r");
+        assert_eq!(r.account_of("b"), Some("1"));
+        assert_eq!(r.account_of("ext-1"), Some("1"));
+        assert_eq!(r.account_of("zzz"), None);
+    }
+}
