@@ -197,7 +197,8 @@ fn fraction(b: &[u8]) -> (i64, usize) {
         i += 1;
     }
     if i == 1 {
-        return (0, 0);
+        // A bare trailing separator (`12:00:00.`): consume it, no fraction.
+        return (0, 1);
     }
     while n < 6 {
         us *= 10;

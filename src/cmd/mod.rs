@@ -1,7 +1,7 @@
 //! Subcommands, one file each, and the helpers they share: loading evidence (or a case
 //! file) with a progress bar, warnings about rejected input, and the exit code.
 
-// pub mod affected;
+pub mod affected;
 pub mod formats;
 pub mod ingest;
 // pub mod report;
@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Waves(a) => waves::run(&a, &mut out),
+        Command::Affected(a) => affected::run(&a, &mut out),
         _ => anyhow::bail!("not built yet"),
     }
 }

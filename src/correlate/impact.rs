@@ -31,6 +31,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         x.impacts.insert(k::BONUS);
         x.waves.insert(wave(i));
         x.bonus_ops += 1;
+        x.bonus_waves.insert(wave(i));
         let why = if abs { format!("balance set to {d}") } else { format!("balance changed by {d:+}") };
         if !abs {
             *x.bonus_delta.get_or_insert(0) += d;

@@ -189,6 +189,8 @@ pub struct Affected {
     pub bonus_delta: Option<i64>,
     /// Bonus operations counted.
     pub bonus_ops: u64,
+    /// Waves of the bonus operations.
+    pub bonus_waves: BTreeSet<u32>,
     /// First / last bonus change.
     pub bonus_span: Option<(i64, i64)>,
     /// Malicious messages received.

@@ -61,7 +61,7 @@ pub fn detect(head: &str) -> Option<Envelope> {
         {
             return Some(Envelope::CloudWatchJson);
         }
-        if first_key.starts_with("\"total_count\"") || first_key.starts_with("\"notifications\"") {
+        if t.contains("\"notifications\"") && (t.contains("\"total_count\"") || t.contains("\"offset\"")) {
             return Some(Envelope::NotificationsPage);
         }
     }

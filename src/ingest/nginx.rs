@@ -203,7 +203,9 @@ impl Parser for Combined {
         // Incident-friendly configs append $request_id (32 hex) or other fields.
         for (i, f) in c.rest.iter().enumerate().skip(2) {
             let f = f.trim_matches('"');
-            if f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let hex32 = f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit());
+            let uuid = f.len() == 36 && f.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+            if hex32 || uuid {
                 e.request_id = Some(f.to_string());
             } else if let Some(v) = present(f) {
                 e.extra.insert(format!("field{}", i + 1), v);

@@ -3,3 +3,4 @@
 
 pub mod table;
 pub mod json;
+pub mod csv;

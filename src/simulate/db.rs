@@ -47,7 +47,7 @@ fn csvq(s: &str) -> String {
 pub fn inline(s: &Stmt) -> String {
     let mut t = s.text.clone();
     for (i, p) in s.params.iter().enumerate().rev() {
-        let lit = if p.parse::<i64>().is_ok() { p.clone() } else { format!("'{}'", p.replace('\'', "''")) };
+        let lit = if p.parse::<i64>().is_ok() && !p.starts_with('+') { p.clone() } else { format!("'{}'", p.replace('\'', "''")) };
         t = t.replace(&format!("${}", i + 1), &lit);
     }
     t

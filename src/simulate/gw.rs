@@ -61,7 +61,7 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
         ),
         "kong" => {
             let v = serde_json::json!({
-                "request": {"id": r.id.replace('-', ""), "uri": target(r), "method": r.method,
+                "request": {"id": r.id, "uri": target(r), "method": r.method,
                     "url": format!("https://api.loyalty.example:443{}", target(r)),
                     "headers": {"host": "api.loyalty.example", "user-agent": r.ua, "authorization": "REDACTED"},
                     "querystring": {}, "size": 420},
@@ -85,7 +85,7 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
             r.status,
             r.bytes,
             r.ua.replace('"', "\\x22"),
-            r.id.replace('-', "")
+            r.id
         ),
         "nginx-json" => {
             let fo = FixedOffset::east_opt(local_off).unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
@@ -94,7 +94,7 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
                 dt(r.ts).with_timezone(&fo).format("%Y-%m-%dT%H:%M:%S%:z"),
                 r.ts / S,
                 (r.ts / 1000) % 1000,
-                r.id.replace('-', ""),
+                r.id,
                 r.ip,
                 esc(r.subject.as_deref().unwrap_or("")),
                 r.method,

@@ -118,7 +118,8 @@ pub fn audience_rows(m: &Msg, customers: &[Customer]) -> Vec<String> {
 /// SNS delivery-status records of a message.
 pub fn sns_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
     let pub_ts = DateTime::from_timestamp_micros(m.ts).unwrap_or_default().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
-    let pub_ts = pub_ts.trim_end_matches('0').to_string();
+    // SNS prints 1–3 fractional digits.
+    let pub_ts = pub_ts.trim_end_matches('0').trim_end_matches('.').to_string();
     m.deliveries
         .iter()
         .map(|d| {
