@@ -18,7 +18,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // A closed pipe (`| head`) is not an error.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            let broken = e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe));
+            // serde_json and csv wrap the I/O error in their own types.
+            if broken || format!("{e:#}").contains("Broken pipe") {
                 return ExitCode::SUCCESS;
             }
             eprintln!("breachline: {}", breachline::sanitize::terminal(&format!("{e:#}")));

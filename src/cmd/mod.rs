@@ -4,9 +4,9 @@
 pub mod affected;
 pub mod formats;
 pub mod ingest;
-// pub mod report;
+pub mod report;
 pub mod simulate;
-// pub mod timeline;
+pub mod timeline;
 pub mod waves;
 
 use crate::cli::{Cli, Command};
@@ -44,7 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Waves(a) => waves::run(&a, &mut out),
         Command::Affected(a) => affected::run(&a, &mut out),
-        _ => anyhow::bail!("not built yet"),
+        Command::Timeline(a) => timeline::run(&a, &mut out),
+        Command::Report(a) => report::run(&a, &mut out),
     }
 }
 

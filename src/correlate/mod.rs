@@ -108,6 +108,8 @@ pub struct Skew {
     pub against: String,
     /// Median offset (source − reference), µs.
     pub median_us: i64,
+    /// Correction subtracted from the source's times, µs (0 when not applied).
+    pub correction_us: i64,
     /// Linked pairs used.
     pub pairs: usize,
     /// Whether the correction was applied.

@@ -33,17 +33,20 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
         d.sort_unstable();
         let median = d[d.len() / 2];
         let applied = median.abs() >= APPLY_US && d.len() >= 3;
+        // The correction is the 1st percentile: skew plus the smallest application latency,
+        // so statements stay after the requests that issued them.
+        let corr = if applied { d[d.len() / 100] } else { 0 };
         if applied {
             for e in a.ing.events.iter_mut().filter(|e| e.format == fmt) {
-                e.ts -= median;
+                e.ts -= corr;
             }
             for f in a.ing.files.iter_mut().filter(|f| f.format == fmt || f.format.ends_with(&format!("+{fmt}"))) {
-                f.skew_us -= median;
-                f.first_ts = f.first_ts.map(|t| t - median);
-                f.last_ts = f.last_ts.map(|t| t - median);
+                f.skew_us -= corr;
+                f.first_ts = f.first_ts.map(|t| t - corr);
+                f.last_ts = f.last_ts.map(|t| t - corr);
             }
         }
-        out.push(Skew { source: format!("db:{fmt}"), against: "gateway".into(), median_us: median, pairs: d.len(), applied });
+        out.push(Skew { source: format!("db:{fmt}"), against: "gateway".into(), median_us: median, correction_us: corr, pairs: d.len(), applied });
     }
     out
 }

@@ -4,3 +4,8 @@
 pub mod table;
 pub mod json;
 pub mod csv;
+pub mod timeline;
+pub mod charts;
+pub mod doc;
+pub mod html;
+pub mod md;

@@ -1,0 +1,241 @@
+//! Timeline renderers: terminal table, CSV and JSONL with every field, Timesketch import
+//! (CSV/JSONL with `message`, `datetime`, `timestamp`, `timestamp_desc`) and Elastic
+//! Common Schema NDJSON. Times are RFC 3339 UTC with `Z` unless a display zone is given.
+
+use crate::correlate::Analysis;
+use crate::model::{Event, SourceKind};
+use crate::sanitize::{csv_cell, shorten, terminal};
+use crate::timeparse::{fmt_in, fmt_offset_utc, fmt_utc, AssumeTz};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+
+/// Evidence location `file:line`.
+pub fn evidence(a: &Analysis, e: &Event) -> String {
+    format!("{}:{}", a.ing.files.get(e.file as usize).map(|f| f.path.as_str()).unwrap_or("?"), e.line)
+}
+
+/// A short detail for an event.
+pub fn detail(e: &Event) -> String {
+    match e.kind() {
+        SourceKind::Gateway => {
+            let mut s = e.status.map(|s| s.to_string()).unwrap_or_default();
+            if let Some(q) = &e.query {
+                s.push_str(&format!(" ?{q}"));
+            }
+            if let Some(ua) = &e.user_agent {
+                s.push_str(&format!(" {ua}"));
+            }
+            s
+        }
+        SourceKind::Db => e.statement.clone().or_else(|| e.extra.get("message").cloned()).unwrap_or_default(),
+        SourceKind::Push => [e.push_target.clone(), e.device_id.clone(), e.title.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+    }
+}
+
+fn desc(e: &Event) -> &'static str {
+    match e.kind() {
+        SourceKind::Gateway => "Request received",
+        SourceKind::Db => "Statement logged",
+        SourceKind::Push => "Push event",
+    }
+}
+
+/// Every field of an event as a flat JSON object (the CSV/JSONL columns).
+pub fn fields(a: &Analysis, i: usize, tz: Option<&AssumeTz>) -> Map<String, Value> {
+    let e = &a.ing.events[i];
+    let at = a.attr[i].as_ref();
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    put("time", json!(fmt_in(e.ts, tz)));
+    put("source", json!(e.kind().as_str()));
+    put("format", json!(e.format));
+    put("actor", json!(e.actor()));
+    put("account", json!(e.account_id));
+    put("action", json!(e.action()));
+    put("outcome", json!(e.outcome.as_str()));
+    put("target", json!(a.targets[i].map(|t| t.as_str())));
+    put("wave", json!(at.map(|x| x.wave)));
+    put("attacker", json!(at.is_some()));
+    put("reason", json!(at.map(|x| x.reason.clone())));
+    put("evidence", json!(evidence(a, e)));
+    put("offset", json!(e.offset));
+    for (k, v) in [
+        ("request_id", &e.request_id), ("client_ip", &e.client_ip), ("user_agent", &e.user_agent), ("method", &e.method),
+        ("route", &e.route), ("path", &e.path), ("query", &e.query), ("user", &e.user), ("principal", &e.principal),
+        ("token_id", &e.token_id), ("session_id", &e.session_id), ("db_user", &e.db_user), ("db_host", &e.db_host),
+        ("db_name", &e.db_name), ("command", &e.command), ("object", &e.object), ("statement", &e.statement),
+        ("message_id", &e.message_id), ("campaign_id", &e.campaign_id), ("device_id", &e.device_id),
+        ("push_target", &e.push_target), ("delivery", &e.delivery), ("title", &e.title), ("body", &e.body),
+    ] {
+        put(k, json!(v));
+    }
+    put("status", json!(e.status));
+    put("bytes", json!(e.bytes));
+    put("latency_ms", json!(e.latency_ms));
+    put("stmt_class", json!(e.stmt_class.map(|c| c.as_str())));
+    put("params", json!(e.params));
+    put("tz_assumed", json!(e.tz_assumed));
+    put("truncated", json!(e.truncated));
+    put("extra", json!(e.extra));
+    m
+}
+
+/// CSV column order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "time", "source", "format", "actor", "account", "action", "outcome", "target", "wave", "attacker", "reason", "evidence",
+    "offset", "request_id", "client_ip", "user_agent", "method", "route", "path", "query", "status", "bytes", "latency_ms",
+    "user", "principal", "token_id", "session_id", "db_user", "db_host", "db_name", "stmt_class", "command", "object",
+    "statement", "params", "message_id", "campaign_id", "device_id", "push_target", "delivery", "title", "body",
+    "tz_assumed", "truncated", "extra",
+];
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Object(o) if o.is_empty() => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes CSV.
+pub fn write_csv(a: &Analysis, idx: &[usize], tz: Option<&AssumeTz>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_COLUMNS)?;
+    for &i in idx {
+        let f = fields(a, i, tz);
+        w.write_record(CSV_COLUMNS.iter().map(|c| csv_cell(&f.get(*c).map(cell).unwrap_or_default())))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes JSON Lines.
+pub fn write_jsonl(a: &Analysis, idx: &[usize], tz: Option<&AssumeTz>, out: &mut dyn Write) -> anyhow::Result<()> {
+    for &i in idx {
+        serde_json::to_writer(&mut *out, &Value::Object(fields(a, i, tz)))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn ts_message(a: &Analysis, i: usize) -> String {
+    let e = &a.ing.events[i];
+    let mut m = format!("{} {} {}", e.kind().as_str(), e.actor(), e.action());
+    if let Some(s) = e.status {
+        m.push_str(&format!(" -> {s}"));
+    }
+    if let Some(x) = &a.attr[i] {
+        m.push_str(&format!(" [wave {}: {}]", x.wave, x.reason));
+    }
+    m
+}
+
+/// Writes the Timesketch import (JSONL, or CSV when `csv_out`).
+pub fn write_timesketch(a: &Analysis, idx: &[usize], csv_out: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let rows = idx.iter().map(|&i| {
+        let e = &a.ing.events[i];
+        let mut m = Map::new();
+        m.insert("message".into(), json!(ts_message(a, i)));
+        m.insert("datetime".into(), json!(fmt_offset_utc(e.ts)));
+        m.insert("timestamp".into(), json!(e.ts));
+        m.insert("timestamp_desc".into(), json!(desc(e)));
+        m.insert("data_type".into(), json!(format!("{}:{}", e.kind().as_str(), e.format)));
+        let f = fields(a, i, None);
+        for c in CSV_COLUMNS.iter().filter(|c| !matches!(**c, "time" | "extra")) {
+            if let Some(v) = f.get(*c).filter(|v| !v.is_null()) {
+                m.insert((*c).to_string(), v.clone());
+            }
+        }
+        if a.attr[i].is_some() {
+            m.insert("tag".into(), json!(["breachline-attacker"]));
+        }
+        m
+    });
+    if csv_out {
+        let mut w = csv::Writer::from_writer(out);
+        let cols: Vec<&str> = ["message", "datetime", "timestamp", "timestamp_desc", "data_type"].into_iter().chain(CSV_COLUMNS.iter().copied().filter(|c| !matches!(*c, "time" | "extra"))).collect();
+        w.write_record(&cols)?;
+        for m in rows {
+            w.write_record(cols.iter().map(|c| csv_cell(&m.get(*c).map(cell).unwrap_or_default())))?;
+        }
+        w.flush()?;
+    } else {
+        for m in rows {
+            serde_json::to_writer(&mut *out, &Value::Object(m))?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes ECS NDJSON.
+pub fn write_ecs(a: &Analysis, idx: &[usize], out: &mut dyn Write) -> anyhow::Result<()> {
+    for &i in idx {
+        let e = &a.ing.events[i];
+        let at = a.attr[i].as_ref();
+        let (category, typ, action) = match e.kind() {
+            SourceKind::Gateway => (json!(["web"]), json!(["access"]), "http-request".to_string()),
+            SourceKind::Db => (json!(["database"]), json!([if e.stmt_class == Some(crate::model::StmtClass::Write) { "change" } else { "access" }]), format!("db-{}", e.command.as_deref().unwrap_or("statement").to_ascii_lowercase().replace(' ', "-"))),
+            SourceKind::Push => (json!(["network"]), json!(["info"]), "push-delivery".to_string()),
+        };
+        let mut doc = json!({
+            "@timestamp": fmt_utc(e.ts),
+            "ecs": {"version": "8.11.0"},
+            "message": ts_message(a, i),
+            "event": {"kind": if at.is_some() { "alert" } else { "event" }, "category": category, "type": typ, "action": action,
+                "outcome": e.outcome.as_str(), "dataset": format!("breachline.{}", e.format)},
+            "log": {"file": {"path": a.ing.files.get(e.file as usize).map(|f| f.path.clone())}, "offset": e.offset},
+            "breachline": {"format": e.format, "line": e.line, "wave": at.map(|x| x.wave), "attacker": at.is_some(),
+                "reason": at.map(|x| x.reason.clone()), "target": a.targets[i].map(|t| t.as_str()), "account": e.account_id}
+        });
+        let o = doc.as_object_mut().expect("object literal");
+        if let Some(ip) = e.client_ip.as_ref().or(e.db_host.as_ref()) {
+            o.insert("source".into(), json!({"ip": ip}));
+        }
+        let user = e.principal.as_ref().or(e.user.as_ref()).or(e.db_user.as_ref());
+        if let Some(u) = user {
+            o.insert("user".into(), json!({"name": u}));
+        }
+        if e.kind() == SourceKind::Gateway {
+            o.insert("http".into(), json!({"request": {"method": e.method, "id": e.request_id}, "response": {"status_code": e.status, "body": {"bytes": e.bytes}}}));
+            o.insert("url".into(), json!({"path": e.path, "query": e.query}));
+            if let Some(ua) = &e.user_agent {
+                o.insert("user_agent".into(), json!({"original": ua}));
+            }
+        }
+        if e.kind() == SourceKind::Db {
+            o["breachline"]["db"] = json!({"user": e.db_user, "name": e.db_name, "statement": e.statement, "class": e.stmt_class.map(|c| c.as_str()), "session": e.session_id, "request_id": e.request_id});
+        }
+        if e.kind() == SourceKind::Push {
+            o["breachline"]["push"] = json!({"message_id": e.message_id, "campaign_id": e.campaign_id, "device_id": e.device_id, "target": e.push_target, "delivery": e.delivery});
+        }
+        serde_json::to_writer(&mut *out, &doc)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// The terminal table.
+pub fn write_table(a: &Analysis, idx: &[usize], tz: Option<&AssumeTz>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut t = super::table::new_table(&["time", "source", "actor", "account", "action", "outcome", "detail", "wave", "why"]);
+    for &i in idx {
+        let e = &a.ing.events[i];
+        let at = a.attr[i].as_ref();
+        t.add_row(vec![
+            fmt_in(e.ts, tz),
+            e.kind().as_str().to_string(),
+            terminal(&shorten(&e.actor(), 40)),
+            terminal(e.account_id.as_deref().unwrap_or("")),
+            terminal(&shorten(&e.action(), 60)),
+            e.outcome.as_str().to_string(),
+            terminal(&shorten(&detail(e), 60)),
+            at.map(|x| x.wave.to_string()).unwrap_or_default(),
+            terminal(&shorten(at.map(|x| x.reason.as_str()).unwrap_or(""), 60)),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
