@@ -38,12 +38,19 @@ pub fn is_case(path: &str) -> bool {
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Case { path: path.display().to_string(), message: e.to_string() }
+    Error::Case {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes a case file by extension.
 pub fn save(ing: &Ingested, path: &Path) -> Result<(), Error> {
-    let inv = Inventory { schema: SCHEMA.into(), files: ing.files.clone(), rejections: ing.rejections.clone() };
+    let inv = Inventory {
+        schema: SCHEMA.into(),
+        files: ing.files.clone(),
+        rejections: ing.rejections.clone(),
+    };
     if path.extension().is_some_and(|e| e == "jsonl") {
         let f = File::create(path).map_err(|e| err(path, e))?;
         let mut w = BufWriter::new(f);
@@ -57,9 +64,12 @@ pub fn save(ing: &Ingested, path: &Path) -> Result<(), Error> {
     }
     let mut df = to_frame(&ing.events).map_err(|e| err(path, e))?;
     let f = File::create(path).map_err(|e| err(path, e))?;
-    ParquetWriter::new(f).finish(&mut df).map_err(|e| err(path, e))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(|e| err(path, e))?;
     let side = sidecar(path);
-    std::fs::write(&side, serde_json::to_vec(&inv).map_err(|e| err(path, e))?).map_err(|e| err(&side, e))?;
+    std::fs::write(&side, serde_json::to_vec(&inv).map_err(|e| err(path, e))?)
+        .map_err(|e| err(&side, e))?;
     Ok(())
 }
 
@@ -74,23 +84,41 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
     if path.extension().is_some_and(|e| e == "jsonl") {
         let f = File::open(path).map_err(|e| err(path, e))?;
         let mut lines = BufReader::new(f).lines();
-        let head = lines.next().ok_or_else(|| err(path, "empty"))?.map_err(|e| err(path, e))?;
-        let inv: Inventory = serde_json::from_str(&head).map_err(|e| Error::BadCase { path: path.display().to_string(), message: e.to_string() })?;
+        let head = lines
+            .next()
+            .ok_or_else(|| err(path, "empty"))?
+            .map_err(|e| err(path, e))?;
+        let inv: Inventory = serde_json::from_str(&head).map_err(|e| Error::BadCase {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         let mut events = Vec::new();
         for (i, l) in lines.enumerate() {
             let l = l.map_err(|e| err(path, e))?;
-            let e: Event = serde_json::from_str(&l).map_err(|e| err(path, format!("line {}: {e}", i + 2)))?;
+            let e: Event =
+                serde_json::from_str(&l).map_err(|e| err(path, format!("line {}: {e}", i + 2)))?;
             events.push(e);
         }
-        return Ok(Ingested { events, files: inv.files, rejections: inv.rejections });
+        return Ok(Ingested {
+            events,
+            files: inv.files,
+            rejections: inv.rejections,
+        });
     }
     let side = sidecar(path);
     let inv: Inventory = serde_json::from_slice(&std::fs::read(&side).map_err(|e| err(&side, e))?)
-        .map_err(|e| Error::BadCase { path: side.display().to_string(), message: e.to_string() })?;
+        .map_err(|e| Error::BadCase {
+            path: side.display().to_string(),
+            message: e.to_string(),
+        })?;
     let f = File::open(path).map_err(|e| err(path, e))?;
     let df = ParquetReader::new(f).finish().map_err(|e| err(path, e))?;
     let events = from_frame(&df).map_err(|e| err(path, e))?;
-    Ok(Ingested { events, files: inv.files, rejections: inv.rejections })
+    Ok(Ingested {
+        events,
+        files: inv.files,
+        rejections: inv.rejections,
+    })
 }
 
 macro_rules! str_cols {
@@ -99,9 +127,31 @@ macro_rules! str_cols {
 
 /// String columns, in order.
 const STR_COLS: &[&str] = str_cols!(
-    request_id, client_ip, user_agent, method, route, path, query, user, account_id, principal,
-    token_id, session_id, db_user, db_host, db_name, command, object, statement, message_id,
-    campaign_id, device_id, push_target, delivery, title, body
+    request_id,
+    client_ip,
+    user_agent,
+    method,
+    route,
+    path,
+    query,
+    user,
+    account_id,
+    principal,
+    token_id,
+    session_id,
+    db_user,
+    db_host,
+    db_name,
+    command,
+    object,
+    statement,
+    message_id,
+    campaign_id,
+    device_id,
+    push_target,
+    delivery,
+    title,
+    body
 );
 
 fn get_str<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
@@ -171,35 +221,153 @@ fn set_str(e: &mut Event, name: &str, v: Option<String>) {
 fn to_frame(ev: &[Event]) -> PolarsResult<DataFrame> {
     let mut cols: Vec<Column> = Vec::new();
     let ts: Vec<i64> = ev.iter().map(|e| e.ts).collect();
-    cols.push(Series::new("time".into(), ts).cast(&DataType::Datetime(TimeUnit::Microseconds, None))?.into());
-    cols.push(Series::new("source".into(), ev.iter().map(|e| e.kind().as_str()).collect::<Vec<_>>()).into());
-    cols.push(Series::new("format".into(), ev.iter().map(|e| e.format).collect::<Vec<_>>()).into());
+    cols.push(
+        Series::new("time".into(), ts)
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
+            .into(),
+    );
+    cols.push(
+        Series::new(
+            "source".into(),
+            ev.iter().map(|e| e.kind().as_str()).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "format".into(),
+            ev.iter().map(|e| e.format).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
     cols.push(Series::new("file".into(), ev.iter().map(|e| e.file).collect::<Vec<_>>()).into());
     cols.push(Series::new("line".into(), ev.iter().map(|e| e.line).collect::<Vec<_>>()).into());
-    cols.push(Series::new("offset".into(), ev.iter().map(|e| e.offset).collect::<Vec<_>>()).into());
-    cols.push(Series::new("tz_assumed".into(), ev.iter().map(|e| e.tz_assumed).collect::<Vec<_>>()).into());
+    cols.push(
+        Series::new(
+            "offset".into(),
+            ev.iter().map(|e| e.offset).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "tz_assumed".into(),
+            ev.iter().map(|e| e.tz_assumed).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
     for name in STR_COLS {
         let v: Vec<Option<&str>> = ev.iter().map(|e| get_str(e, name)).collect();
         cols.push(Series::new((*name).into(), v).into());
     }
-    cols.push(Series::new("status".into(), ev.iter().map(|e| e.status.map(|s| s as u32)).collect::<Vec<_>>()).into());
-    cols.push(Series::new("bytes".into(), ev.iter().map(|e| e.bytes).collect::<Vec<_>>()).into());
-    cols.push(Series::new("latency_ms".into(), ev.iter().map(|e| e.latency_ms).collect::<Vec<_>>()).into());
-    cols.push(Series::new("recipients".into(), ev.iter().map(|e| e.recipients).collect::<Vec<_>>()).into());
-    cols.push(Series::new("delivered".into(), ev.iter().map(|e| e.delivered).collect::<Vec<_>>()).into());
-    cols.push(Series::new("failed".into(), ev.iter().map(|e| e.failed).collect::<Vec<_>>()).into());
-    cols.push(Series::new("stmt_class".into(), ev.iter().map(|e| e.stmt_class.map(|c| c.as_str())).collect::<Vec<_>>()).into());
-    cols.push(Series::new("outcome".into(), ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>()).into());
-    cols.push(Series::new("truncated".into(), ev.iter().map(|e| e.truncated).collect::<Vec<_>>()).into());
+    cols.push(
+        Series::new(
+            "status".into(),
+            ev.iter()
+                .map(|e| e.status.map(|s| s as u32))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "bytes".into(),
+            ev.iter().map(|e| e.bytes).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "latency_ms".into(),
+            ev.iter().map(|e| e.latency_ms).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "recipients".into(),
+            ev.iter().map(|e| e.recipients).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "delivered".into(),
+            ev.iter().map(|e| e.delivered).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "failed".into(),
+            ev.iter().map(|e| e.failed).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "stmt_class".into(),
+            ev.iter()
+                .map(|e| e.stmt_class.map(|c| c.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "outcome".into(),
+            ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "truncated".into(),
+            ev.iter().map(|e| e.truncated).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
     let js = |f: &dyn Fn(&Event) -> Option<String>| ev.iter().map(f).collect::<Vec<_>>();
-    cols.push(Series::new("params".into(), js(&|e| e.params.as_ref().and_then(|p| serde_json::to_string(p).ok()))).into());
-    cols.push(Series::new("sql".into(), js(&|e| e.sql.as_ref().and_then(|p| serde_json::to_string(p).ok()))).into());
-    cols.push(Series::new("extra".into(), js(&|e| if e.extra.is_empty() { None } else { serde_json::to_string(&e.extra).ok() })).into());
+    cols.push(
+        Series::new(
+            "params".into(),
+            js(&|e| {
+                e.params
+                    .as_ref()
+                    .and_then(|p| serde_json::to_string(p).ok())
+            }),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "sql".into(),
+            js(&|e| e.sql.as_ref().and_then(|p| serde_json::to_string(p).ok())),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "extra".into(),
+            js(&|e| {
+                if e.extra.is_empty() {
+                    None
+                } else {
+                    serde_json::to_string(&e.extra).ok()
+                }
+            }),
+        )
+        .into(),
+    );
     DataFrame::new(ev.len(), cols)
 }
 
 fn static_format(name: &str) -> &'static str {
-    crate::ingest::registry().iter().map(|p| p.name()).find(|n| *n == name).unwrap_or("unknown")
+    crate::ingest::registry()
+        .iter()
+        .map(|p| p.name())
+        .find(|n| *n == name)
+        .unwrap_or("unknown")
 }
 
 fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
@@ -215,7 +383,10 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
     let mut events: Vec<Event> = (0..n)
         .map(|i| {
             let mut e = Event::new(
-                source.get(i).and_then(SourceKind::parse).unwrap_or(SourceKind::Gateway),
+                source
+                    .get(i)
+                    .and_then(SourceKind::parse)
+                    .unwrap_or(SourceKind::Gateway),
                 static_format(format.get(i).unwrap_or("")),
             );
             e.ts = time.get(i).unwrap_or(0);
@@ -251,12 +422,23 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
         e.recipients = rec.get(i);
         e.delivered = del.get(i);
         e.failed = fail.get(i);
-        e.stmt_class = class.get(i).and_then(|c| serde_json::from_str(&format!("\"{c}\"")).ok());
-        e.outcome = outcome.get(i).and_then(|c| serde_json::from_str(&format!("\"{c}\"")).ok()).unwrap_or_default();
+        e.stmt_class = class
+            .get(i)
+            .and_then(|c| serde_json::from_str(&format!("\"{c}\"")).ok());
+        e.outcome = outcome
+            .get(i)
+            .and_then(|c| serde_json::from_str(&format!("\"{c}\"")).ok())
+            .unwrap_or_default();
         e.truncated = trunc.get(i).unwrap_or(false);
         e.params = params.get(i).and_then(|p| serde_json::from_str(p).ok());
-        e.sql = sql.get(i).and_then(|p| serde_json::from_str::<SqlFacts>(p).ok()).map(Box::new);
-        e.extra = extra.get(i).and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+        e.sql = sql
+            .get(i)
+            .and_then(|p| serde_json::from_str::<SqlFacts>(p).ok())
+            .map(Box::new);
+        e.extra = extra
+            .get(i)
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default();
     }
     Ok(events)
 }

@@ -11,7 +11,12 @@ use std::path::PathBuf;
 /// Exit codes: 0 success; 1 fatal error (bad arguments, unwritable output, --strict
 /// violation); 2 finished, but some evidence was rejected, unreadable or unrecognized.
 #[derive(Debug, Parser)]
-#[command(name = "breachline", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "breachline",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

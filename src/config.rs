@@ -36,15 +36,20 @@ impl Settings {
     pub fn from_args(a: &EvidenceArgs) -> Result<Settings, Error> {
         let bad = |flag: &'static str, message: String| Error::BadArg { flag, message };
         let assume_tz = match &a.assume_tz {
-            Some(z) => AssumeTz::parse(z).ok_or_else(|| bad("--assume-tz", format!("unknown zone {z:?}")))?,
+            Some(z) => AssumeTz::parse(z)
+                .ok_or_else(|| bad("--assume-tz", format!("unknown zone {z:?}")))?,
             None => AssumeTz::default(),
         };
         let mut clock_skew = Vec::new();
         for s in &a.clock_skew {
-            let (k, d) = s
-                .rsplit_once('=')
-                .ok_or_else(|| bad("--clock-skew", format!("{s:?} is not FILE_OR_FORMAT=DURATION")))?;
-            let us = parse_duration_us(d).ok_or_else(|| bad("--clock-skew", format!("bad duration {d:?}")))?;
+            let (k, d) = s.rsplit_once('=').ok_or_else(|| {
+                bad(
+                    "--clock-skew",
+                    format!("{s:?} is not FILE_OR_FORMAT=DURATION"),
+                )
+            })?;
+            let us = parse_duration_us(d)
+                .ok_or_else(|| bad("--clock-skew", format!("bad duration {d:?}")))?;
             clock_skew.push((k.to_string(), us));
         }
         let wave_gap = parse_duration_us(&a.wave_gap)

@@ -9,7 +9,9 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
                 _ => ExitCode::from(breachline::cmd::EXIT_FATAL),
             };
         }
@@ -18,12 +20,18 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // A closed pipe (`| head`) is not an error.
-            let broken = e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe));
+            let broken = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
             // serde_json and csv wrap the I/O error in their own types.
             if broken || format!("{e:#}").contains("Broken pipe") {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("breachline: {}", breachline::sanitize::terminal(&format!("{e:#}")));
+            eprintln!(
+                "breachline: {}",
+                breachline::sanitize::terminal(&format!("{e:#}"))
+            );
             ExitCode::from(breachline::cmd::EXIT_FATAL)
         }
     }

@@ -354,6 +354,9 @@ pub struct FileInfo {
     pub skew_us: i64,
     /// A file-level problem (unreadable, unknown format, truncated gzip).
     pub error: Option<String>,
+    /// Why a listed file was not parsed (roster, documentation).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A rejected record: where and why.

@@ -57,7 +57,14 @@ impl Default for Categories {
             customer_data: words(&["customer", "client", "user", "account", "profile", "member"]),
             push: words(&["push", "notification", "broadcast", "campaign", "message"]),
             login: words(&["login", "signin", "sign-in", "auth", "token", "session"]),
-            staff: words(&["admin", "staff", "backoffice", "back-office", "internal", "manage"]),
+            staff: words(&[
+                "admin",
+                "staff",
+                "backoffice",
+                "back-office",
+                "internal",
+                "manage",
+            ]),
             device: words(&["device", "installation", "push-token", "fcm-token"]),
         }
     }
@@ -140,8 +147,14 @@ pub struct Profile {
 impl Profile {
     /// Reads a TOML profile.
     pub fn load(p: &Path) -> Result<Profile, Error> {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::Io { path: p.to_path_buf(), source: e })?;
-        toml::from_str(&text).map_err(|e| Error::BadArg { flag: "--profile", message: format!("{}: {e}", p.display()) })
+        let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
+            path: p.to_path_buf(),
+            source: e,
+        })?;
+        toml::from_str(&text).map_err(|e| Error::BadArg {
+            flag: "--profile",
+            message: format!("{}: {e}", p.display()),
+        })
     }
 
     /// Adds the profile's words to statement analysis.
@@ -151,7 +164,12 @@ impl Profile {
                 v.bonus_words.push(w.to_ascii_lowercase());
             }
         }
-        for w in self.categories.customer_data.iter().chain(&self.tables.customer) {
+        for w in self
+            .categories
+            .customer_data
+            .iter()
+            .chain(&self.tables.customer)
+        {
             if !v.account_words.contains(w) {
                 v.account_words.push(w.to_ascii_lowercase());
             }
@@ -160,7 +178,9 @@ impl Profile {
     }
 
     fn segs(path: &str) -> impl Iterator<Item = String> + '_ {
-        path.split('/').filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase())
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_ascii_lowercase())
     }
 
     fn any(words: &[String], seg: &str) -> bool {
@@ -193,7 +213,12 @@ impl Profile {
 
     /// A staff / admin route.
     pub fn is_staff_route(&self, path: &str) -> bool {
-        Self::segs(path).any(|s| self.categories.staff.iter().any(|w| s == *w || s.starts_with(w.as_str())))
+        Self::segs(path).any(|s| {
+            self.categories
+                .staff
+                .iter()
+                .any(|w| s == *w || s.starts_with(w.as_str()))
+        })
     }
 
     /// A device-registration route.
@@ -205,7 +230,9 @@ impl Profile {
     pub fn table_target(&self, table: &str) -> Option<Target> {
         let t = table.to_ascii_lowercase();
         let c = &self.categories;
-        let hit = |ws: &[String], extra: &[String]| ws.iter().chain(extra).any(|w| t.contains(w.as_str()));
+        let hit = |ws: &[String], extra: &[String]| {
+            ws.iter().chain(extra).any(|w| t.contains(w.as_str()))
+        };
         if hit(&c.push, &self.tables.push) {
             Some(Target::Push)
         } else if hit(&c.bonus, &self.tables.bonus) {
@@ -234,7 +261,11 @@ pub fn ip_in(ip: &str, net: &str) -> bool {
     let Some((base, bits)) = net.split_once('/') else {
         return ip == net;
     };
-    let (Ok(a), Ok(b), Ok(bits)) = (ip.parse::<std::net::Ipv4Addr>(), base.parse::<std::net::Ipv4Addr>(), bits.parse::<u32>()) else {
+    let (Ok(a), Ok(b), Ok(bits)) = (
+        ip.parse::<std::net::Ipv4Addr>(),
+        base.parse::<std::net::Ipv4Addr>(),
+        bits.parse::<u32>(),
+    ) else {
         return false;
     };
     if bits == 0 {
@@ -251,9 +282,18 @@ mod tests {
     #[test]
     fn route_targets_from_common_words() {
         let p = Profile::default();
-        assert_eq!(p.route_target("/api/v1/accounts/{accountId}/bonus"), Some(Target::Bonus));
-        assert_eq!(p.route_target("/admin/customers/{customerId}"), Some(Target::CustomerData));
-        assert_eq!(p.route_target("/admin/push/campaigns/cmp-1/send"), Some(Target::Push));
+        assert_eq!(
+            p.route_target("/api/v1/accounts/{accountId}/bonus"),
+            Some(Target::Bonus)
+        );
+        assert_eq!(
+            p.route_target("/admin/customers/{customerId}"),
+            Some(Target::CustomerData)
+        );
+        assert_eq!(
+            p.route_target("/admin/push/campaigns/cmp-1/send"),
+            Some(Target::Push)
+        );
         assert_eq!(p.route_target("/api/v1/auth/login"), None);
         assert_eq!(p.route_target("/api/v1/menu/12"), None);
         assert!(p.is_login("/api/v1/auth/login"));

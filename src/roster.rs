@@ -59,19 +59,64 @@ enum Col {
 
 /// Header synonyms (lower-case, `_`/`-`/space-insensitive).
 const SYNONYMS: &[(Col, &[&str])] = &[
-    (Col::Account, &["accountid", "account", "customerid", "userid", "clientid", "memberid", "id", "customer"]),
-    (Col::Created, &["createdat", "created", "registeredat", "registrationdate", "signupdate", "createdutc"]),
+    (
+        Col::Account,
+        &[
+            "accountid",
+            "account",
+            "customerid",
+            "userid",
+            "clientid",
+            "memberid",
+            "id",
+            "customer",
+        ],
+    ),
+    (
+        Col::Created,
+        &[
+            "createdat",
+            "created",
+            "registeredat",
+            "registrationdate",
+            "signupdate",
+            "createdutc",
+        ],
+    ),
     (Col::Name, &["name", "fullname", "customername"]),
     (Col::First, &["firstname", "givenname"]),
     (Col::Last, &["lastname", "surname", "familyname"]),
     (Col::Email, &["email", "emailaddress", "mail"]),
-    (Col::Phone, &["phone", "phonenumber", "mobile", "msisdn", "tel"]),
+    (
+        Col::Phone,
+        &["phone", "phonenumber", "mobile", "msisdn", "tel"],
+    ),
     (Col::External, &["externalid", "externaluserid"]),
-    (Col::Device, &["deviceids", "devices", "deviceid", "installationid", "installationids", "fcmtoken", "pushtoken", "endpointarn", "subscriptionid", "playerid", "instanceid"]),
+    (
+        Col::Device,
+        &[
+            "deviceids",
+            "devices",
+            "deviceid",
+            "installationid",
+            "installationids",
+            "fcmtoken",
+            "pushtoken",
+            "endpointarn",
+            "subscriptionid",
+            "playerid",
+            "instanceid",
+        ],
+    ),
 ];
 
 fn norm(h: &str) -> String {
-    h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
 }
 
 fn sniff_delimiter(first_line: &str) -> u8 {
@@ -93,15 +138,26 @@ impl Roster {
     pub fn parse(text: &str, name: &str) -> Roster {
         let text = text.trim_start_matches('\u{feff}');
         let delim = sniff_delimiter(text.lines().next().unwrap_or(""));
-        let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(text.as_bytes());
-        let mut r = Roster { path: name.to_string(), ..Default::default() };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut r = Roster {
+            path: name.to_string(),
+            ..Default::default()
+        };
         let headers: Vec<String> = match rdr.headers() {
             Ok(h) => h.iter().map(norm).collect(),
             Err(_) => return r,
         };
         let mut cols: Vec<Option<Col>> = headers
             .iter()
-            .map(|h| SYNONYMS.iter().find(|(_, ws)| ws.contains(&h.as_str())).map(|(c, _)| *c))
+            .map(|h| {
+                SYNONYMS
+                    .iter()
+                    .find(|(_, ws)| ws.contains(&h.as_str()))
+                    .map(|(c, _)| *c)
+            })
             .collect();
         // `id` only means the account when nothing better names it.
         if cols.iter().filter(|c| **c == Some(Col::Account)).count() > 1 {
@@ -134,29 +190,50 @@ impl Roster {
                 }
                 match cols.get(k).copied().flatten() {
                     Some(Col::Account) => c.account_id = f.to_string(),
-                    Some(Col::Created) => c.created = parse_any(f, &AssumeTz::Fixed(0)).map(|p| p.us),
+                    Some(Col::Created) => {
+                        c.created = parse_any(f, &AssumeTz::Fixed(0)).map(|p| p.us)
+                    }
                     Some(Col::Name) => c.name = Some(f.to_string()),
                     Some(Col::First) => first = Some(f.to_string()),
                     Some(Col::Last) => last = Some(f.to_string()),
                     Some(Col::Email) => c.email = Some(f.to_string()),
                     Some(Col::Phone) => c.phone = Some(f.to_string()),
                     Some(Col::External) => c.external_id = Some(f.to_string()),
-                    Some(Col::Device) => c.devices.extend(f.split([';', ' ']).filter(|d| !d.is_empty()).map(str::to_string)),
+                    Some(Col::Device) => c.devices.extend(
+                        f.split([';', ' '])
+                            .filter(|d| !d.is_empty())
+                            .map(str::to_string),
+                    ),
                     None => {}
                 }
             }
             if c.name.is_none() && (first.is_some() || last.is_some()) {
-                c.name = Some([first, last].into_iter().flatten().collect::<Vec<_>>().join(" "));
+                c.name = Some(
+                    [first, last]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
             }
             if c.account_id.is_empty() {
                 r.reject(line, "no account id".into());
                 continue;
             }
             if rec.len() != headers.len() {
-                r.reject(line, format!("{} fields, header has {}", rec.len(), headers.len()));
+                r.reject(
+                    line,
+                    format!("{} fields, header has {}", rec.len(), headers.len()),
+                );
                 continue;
             }
-            let entry = r.customers.entry(c.account_id.clone()).or_insert_with(|| Customer { account_id: c.account_id.clone(), ..Default::default() });
+            let entry = r
+                .customers
+                .entry(c.account_id.clone())
+                .or_insert_with(|| Customer {
+                    account_id: c.account_id.clone(),
+                    ..Default::default()
+                });
             entry.created = entry.created.or(c.created);
             entry.name = entry.name.take().or(c.name);
             entry.email = entry.email.take().or(c.email);
@@ -176,7 +253,11 @@ impl Roster {
     }
 
     fn reject(&mut self, line: u64, reason: String) {
-        self.rejected.push(Rejection { path: self.path.clone(), line, reason });
+        self.rejected.push(Rejection {
+            path: self.path.clone(),
+            line,
+            reason,
+        });
     }
 
     /// The account of a push recipient (device id, endpoint ARN, external id).
@@ -185,7 +266,11 @@ impl Roster {
             .get(device_or_user)
             .or_else(|| self.by_external.get(device_or_user))
             .map(String::as_str)
-            .or_else(|| self.customers.get(device_or_user).map(|c| c.account_id.as_str()))
+            .or_else(|| {
+                self.customers
+                    .get(device_or_user)
+                    .map(|c| c.account_id.as_str())
+            })
     }
 }
 
@@ -211,7 +296,10 @@ mod tests {
 
     #[test]
     fn multi_device_column() {
-        let r = Roster::parse("account_id,device_ids,external_id\n1,a;b,ext-1\n2,c,\n", "r");
+        let r = Roster::parse(
+            "account_id,device_ids,external_id\n1,a;b,ext-1\n2,c,\n",
+            "r",
+        );
         assert_eq!(r.account_of("b"), Some("1"));
         assert_eq!(r.account_of("ext-1"), Some("1"));
         assert_eq!(r.account_of("zzz"), None);

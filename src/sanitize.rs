@@ -83,7 +83,10 @@ pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(t.len() + 8);
     for c in t.chars() {
         match c {
-            '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '\\' | '!' => {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' | '`' | '*' | '_' | '[' | ']' | '#' | '\\' | '!' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -138,5 +141,6 @@ mod tests {
     #[test]
     fn markdown_neutralizes_tables_and_links() {
         assert_eq!(markdown("a|b [x](y)"), "a\\|b \\[x\\](y)");
+        assert_eq!(markdown("<script>"), "&lt;script&gt;");
     }
 }

@@ -11,8 +11,15 @@ use std::io::Write;
 pub fn run(a: &AffectedArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let s = Settings::from_args(&a.ev)?;
     let an = super::analyze(&s)?;
-    let files = write_all(&an, &a.out_dir, CsvOpts { mask_pii: a.mask_pii, excel: a.excel })
-        .with_context(|| format!("writing {}", a.out_dir.display()))?;
+    let files = write_all(
+        &an,
+        &a.out_dir,
+        CsvOpts {
+            mask_pii: a.mask_pii,
+            excel: a.excel,
+        },
+    )
+    .with_context(|| format!("writing {}", a.out_dir.display()))?;
     summary(&an, out)?;
     for f in files {
         writeln!(out, "wrote {}", f.display())?;
@@ -23,8 +30,18 @@ pub fn run(a: &AffectedArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
 /// A short summary of the blast radius on stdout.
 pub fn summary(an: &crate::correlate::Analysis, out: &mut dyn Write) -> std::io::Result<()> {
     use crate::correlate::impact_kind as k;
-    let count = |kind: &str| an.affected.values().filter(|x| x.impacts.contains(kind)).count();
-    let moved: i64 = an.affected.values().filter_map(|x| x.bonus_delta).map(i64::abs).sum();
+    let count = |kind: &str| {
+        an.affected
+            .values()
+            .filter(|x| x.impacts.contains(kind))
+            .count()
+    };
+    let moved: i64 = an
+        .affected
+        .values()
+        .filter_map(|x| x.bonus_delta)
+        .map(i64::abs)
+        .sum();
     let mal = an.messages.iter().filter(|m| m.malicious).count();
     let events: u64 = an.ing.files.iter().map(|f| f.events).sum();
     let rejected: u64 = an.ing.files.iter().map(|f| f.rejected).sum();

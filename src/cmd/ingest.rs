@@ -22,6 +22,10 @@ pub fn run(a: &IngestArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let rej: u64 = ing.files.iter().map(|f| f.rejected).sum();
     let dup: u64 = ing.files.iter().map(|f| f.duplicates).sum();
     let skip: u64 = ing.files.iter().map(|f| f.skipped).sum();
-    writeln!(out, "{} files, {total} events, {dup} duplicates, {rej} rejected, {skip} skipped", ing.files.len())?;
+    writeln!(
+        out,
+        "{} files, {total} events, {dup} duplicates, {rej} rejected, {skip} skipped",
+        ing.files.len()
+    )?;
     Ok(super::exit_code(&ing))
 }

@@ -58,8 +58,10 @@ pub fn load(s: &Settings) -> anyhow::Result<Ingested> {
     let pb = if s.progress {
         let pb = ProgressBar::new(0);
         pb.set_style(
-            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:30} {binary_bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} {bar:30} {binary_bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb
     } else {
@@ -80,7 +82,11 @@ fn write_reject_log(ing: &Ingested, p: &std::path::Path) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(p)?;
     w.write_record(["file", "line", "reason"])?;
     for r in &ing.rejections {
-        w.write_record([sanitize::csv_cell(&r.path), r.line.to_string(), sanitize::csv_cell(&r.reason)])?;
+        w.write_record([
+            sanitize::csv_cell(&r.path),
+            r.line.to_string(),
+            sanitize::csv_cell(&r.reason),
+        ])?;
     }
     w.flush()?;
     Ok(())
@@ -91,14 +97,29 @@ pub fn warn(ing: &Ingested) {
     let mut e = std::io::stderr().lock();
     for f in &ing.files {
         if let Some(err) = &f.error {
-            let _ = writeln!(e, "breachline: {}: {}", sanitize::terminal(&f.path), sanitize::terminal(err));
+            let _ = writeln!(
+                e,
+                "breachline: {}: {}",
+                sanitize::terminal(&f.path),
+                sanitize::terminal(err)
+            );
         }
     }
     for r in ing.rejections.iter().take(5) {
-        let _ = writeln!(e, "breachline: rejected {}:{}: {}", sanitize::terminal(&r.path), r.line, sanitize::terminal(&r.reason));
+        let _ = writeln!(
+            e,
+            "breachline: rejected {}:{}: {}",
+            sanitize::terminal(&r.path),
+            r.line,
+            sanitize::terminal(&r.reason)
+        );
     }
     if ing.rejections.len() > 5 {
-        let _ = writeln!(e, "breachline: … {} rejected records in all (--reject-log FILE lists them)", ing.rejections.len());
+        let _ = writeln!(
+            e,
+            "breachline: … {} rejected records in all (--reject-log FILE lists them)",
+            ing.rejections.len()
+        );
     }
 }
 
@@ -116,17 +137,26 @@ pub fn analyze(s: &Settings) -> anyhow::Result<crate::correlate::Analysis> {
     let ing = load(s)?;
     let roster = match &s.roster {
         Some(p) => {
-            let r = crate::roster::Roster::load(p).with_context(|| format!("reading roster {}", p.display()))?;
+            let r = crate::roster::Roster::load(p)
+                .with_context(|| format!("reading roster {}", p.display()))?;
             if !s.quiet {
                 for rj in r.rejected.iter().take(5) {
-                    eprintln!("breachline: roster {}:{}: {}", sanitize::terminal(&rj.path), rj.line, sanitize::terminal(&rj.reason));
+                    eprintln!(
+                        "breachline: roster {}:{}: {}",
+                        sanitize::terminal(&rj.path),
+                        rj.line,
+                        sanitize::terminal(&rj.reason)
+                    );
                 }
             }
             Some(r)
         }
         None => None,
     };
-    let opts = crate::correlate::Options { profile: s.profile.clone(), wave_gap: s.wave_gap };
+    let opts = crate::correlate::Options {
+        profile: s.profile.clone(),
+        wave_gap: s.wave_gap,
+    };
     Ok(crate::correlate::analyze(ing, roster, &opts))
 }
 

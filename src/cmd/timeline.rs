@@ -12,11 +12,29 @@ use std::io::Write;
 /// Runs `timeline`.
 pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let s = Settings::from_args(&a.ev)?;
-    let bad = |flag: &'static str, v: &str| Error::BadArg { flag, message: format!("cannot parse {v:?}") };
-    let since = a.since.as_deref().map(|v| parse_bound(v).ok_or_else(|| bad("--since", v))).transpose()?;
-    let until = a.until.as_deref().map(|v| parse_bound(v).ok_or_else(|| bad("--until", v))).transpose()?;
-    let tz = a.tz.as_deref().map(|v| AssumeTz::parse(v).ok_or_else(|| bad("--tz", v))).transpose()?;
-    let source = a.source.as_deref().map(|v| SourceKind::parse(v).ok_or_else(|| bad("--source", v))).transpose()?;
+    let bad = |flag: &'static str, v: &str| Error::BadArg {
+        flag,
+        message: format!("cannot parse {v:?}"),
+    };
+    let since = a
+        .since
+        .as_deref()
+        .map(|v| parse_bound(v).ok_or_else(|| bad("--since", v)))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|v| parse_bound(v).ok_or_else(|| bad("--until", v)))
+        .transpose()?;
+    let tz =
+        a.tz.as_deref()
+            .map(|v| AssumeTz::parse(v).ok_or_else(|| bad("--tz", v)))
+            .transpose()?;
+    let source = a
+        .source
+        .as_deref()
+        .map(|v| SourceKind::parse(v).ok_or_else(|| bad("--source", v)))
+        .transpose()?;
     let an = super::analyze(&s)?;
     let idx: Vec<usize> = (0..an.ing.events.len())
         .filter(|&i| {
@@ -26,22 +44,40 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                 && until.is_none_or(|t| e.ts < t)
                 && (!a.attack_only || at.is_some())
                 && a.wave.is_none_or(|w| at.is_some_and(|x| x.wave == w))
-                && a.ip.as_ref().is_none_or(|ip| e.client_ip.as_ref() == Some(ip) || e.db_host.as_ref() == Some(ip))
-                && a.account.as_ref().is_none_or(|acc| e.account_id.as_ref() == Some(acc) || e.sql.as_ref().is_some_and(|f| f.account_ids.contains(acc)))
-                && a.principal.as_ref().is_none_or(|p| e.principal.as_ref() == Some(p) || e.db_user.as_ref() == Some(p) || e.user.as_ref() == Some(p))
+                && a.ip.as_ref().is_none_or(|ip| {
+                    e.client_ip.as_ref() == Some(ip) || e.db_host.as_ref() == Some(ip)
+                })
+                && a.account.as_ref().is_none_or(|acc| {
+                    e.account_id.as_ref() == Some(acc)
+                        || e.sql.as_ref().is_some_and(|f| f.account_ids.contains(acc))
+                })
+                && a.principal.as_ref().is_none_or(|p| {
+                    e.principal.as_ref() == Some(p)
+                        || e.db_user.as_ref() == Some(p)
+                        || e.user.as_ref() == Some(p)
+                })
                 && source.is_none_or(|k| e.kind() == k)
         })
         .collect();
-    let idx: Vec<usize> = if a.limit > 0 && a.format == TimelineFormat::Table { idx.into_iter().take(a.limit).collect() } else { idx };
+    let idx: Vec<usize> = if a.limit > 0 && a.format == TimelineFormat::Table {
+        idx.into_iter().take(a.limit).collect()
+    } else {
+        idx
+    };
     let mut file;
     let w: &mut dyn Write = match &a.output {
         Some(p) => {
-            file = std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?);
+            file = std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            );
             &mut file
         }
         None => out,
     };
-    let csv_ext = a.output.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "csv"));
+    let csv_ext = a
+        .output
+        .as_ref()
+        .is_some_and(|p| p.extension().is_some_and(|e| e == "csv"));
     match a.format {
         TimelineFormat::Table => tl::write_table(&an, &idx, tz.as_ref(), w)?,
         TimelineFormat::Csv => tl::write_csv(&an, &idx, tz.as_ref(), w)?,

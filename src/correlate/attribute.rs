@@ -23,14 +23,23 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
     }
     let ev = &a.ing.events;
     let reason_ip = |ip: &str| {
-        format!("address {ip} flagged for {}", ip_why.get(ip).map(|s| s.iter().copied().collect::<Vec<_>>().join(", ")).unwrap_or_default())
+        format!(
+            "address {ip} flagged for {}",
+            ip_why
+                .get(ip)
+                .map(|s| s.iter().copied().collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        )
     };
     // Gateway: attacker addresses; their tokens.
     let mut tokens: HashSet<String> = HashSet::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway {
             if let Some(ip) = e.client_ip.as_deref().filter(|ip| ip_why.contains_key(*ip)) {
-                attr[i] = Some(Attribution { reason: reason_ip(ip), wave: 0 });
+                attr[i] = Some(Attribution {
+                    reason: reason_ip(ip),
+                    wave: 0,
+                });
                 if let Some(t) = &e.token_id {
                     tokens.insert(t.clone());
                 }
@@ -40,7 +49,10 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
     for (i, e) in ev.iter().enumerate() {
         if attr[i].is_none() && e.kind() == SourceKind::Gateway {
             if let Some(t) = e.token_id.as_ref().filter(|t| tokens.contains(*t)) {
-                attr[i] = Some(Attribution { reason: format!("token {t} used from an attacker address"), wave: 0 });
+                attr[i] = Some(Attribution {
+                    reason: format!("token {t} used from an attacker address"),
+                    wave: 0,
+                });
             }
         }
     }
@@ -52,21 +64,37 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
         if let Some(g) = l.origin_of(e) {
             if attr[g].is_some() {
                 attr[i] = Some(Attribution {
-                    reason: format!("statement of attacker request {} (from {})", e.request_id.as_deref().unwrap_or(""), ev[g].client_ip.as_deref().unwrap_or("?")),
+                    reason: format!(
+                        "statement of attacker request {} (from {})",
+                        e.request_id.as_deref().unwrap_or(""),
+                        ev[g].client_ip.as_deref().unwrap_or("?")
+                    ),
                     wave: 0,
                 });
             }
             continue;
         }
         // A session is the attacker's own only when it is not the application's pool.
-        let direct = !e.db_host.as_deref().is_some_and(|h| l.app_hosts.contains(h));
+        let direct = !e
+            .db_host
+            .as_deref()
+            .is_some_and(|h| l.app_hosts.contains(h));
         if let Some(h) = e.db_host.as_deref().filter(|h| ip_why.contains_key(*h)) {
-            attr[i] = Some(Attribution { reason: format!("direct DB session from {}", reason_ip(h)), wave: 0 });
+            attr[i] = Some(Attribution {
+                reason: format!("direct DB session from {}", reason_ip(h)),
+                wave: 0,
+            });
             if let Some(s) = &e.session_id {
                 sessions.insert(s.clone());
             }
         } else if direct && e.session_id.as_ref().is_some_and(|s| sessions.contains(s)) {
-            attr[i] = Some(Attribution { reason: format!("DB session {} flagged", e.session_id.as_deref().unwrap_or("")), wave: 0 });
+            attr[i] = Some(Attribution {
+                reason: format!(
+                    "DB session {} flagged",
+                    e.session_id.as_deref().unwrap_or("")
+                ),
+                wave: 0,
+            });
         }
     }
     a.attr = attr;
@@ -74,13 +102,20 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
 
 /// Groups attacker events into waves by time gap and numbers them.
 pub fn waves(a: &mut Analysis, gap: i64) {
-    let idx: Vec<usize> = (0..a.ing.events.len()).filter(|&i| a.attr[i].is_some()).collect();
+    let idx: Vec<usize> = (0..a.ing.events.len())
+        .filter(|&i| a.attr[i].is_some())
+        .collect();
     let mut waves: Vec<Wave> = Vec::new();
     let mut last = i64::MIN;
     for i in idx {
         let e = &a.ing.events[i];
         if waves.is_empty() || e.ts - last > gap {
-            waves.push(Wave { id: waves.len() as u32 + 1, start: e.ts, end: e.ts, ..Default::default() });
+            waves.push(Wave {
+                id: waves.len() as u32 + 1,
+                start: e.ts,
+                end: e.ts,
+                ..Default::default()
+            });
         }
         let w = waves.last_mut().expect("pushed above");
         w.end = e.ts;
@@ -129,11 +164,24 @@ pub fn waves(a: &mut Analysis, gap: i64) {
 /// Fills what needs impacts and messages: affected counts, malicious messages.
 pub fn finish_waves(a: &mut Analysis) {
     for m in a.messages.iter_mut().filter(|m| m.malicious) {
-        m.wave = m.origin.or(m.events.first().copied()).and_then(|i| a.attr[i].as_ref()).map(|x| x.wave);
+        m.wave = m
+            .origin
+            .or(m.events.first().copied())
+            .and_then(|i| a.attr[i].as_ref())
+            .map(|x| x.wave);
     }
     for w in a.waves.iter_mut() {
-        w.accounts_affected = a.affected.values().filter(|x| x.waves.contains(&w.id)).count();
-        w.messages = a.messages.iter().filter(|m| m.malicious && m.wave == Some(w.id)).map(|m| m.id.clone()).collect();
+        w.accounts_affected = a
+            .affected
+            .values()
+            .filter(|x| x.waves.contains(&w.id))
+            .count();
+        w.messages = a
+            .messages
+            .iter()
+            .filter(|m| m.malicious && m.wave == Some(w.id))
+            .map(|m| m.id.clone())
+            .collect();
         if !w.messages.is_empty() {
             w.techniques.insert(super::technique::MALICIOUS_PUSH);
         }
@@ -144,7 +192,14 @@ pub fn finish_waves(a: &mut Analysis) {
 pub fn iocs(a: &Analysis) -> Vec<Ioc> {
     let mut m: BTreeMap<(&'static str, String), Ioc> = BTreeMap::new();
     let mut add = |kind: &'static str, v: &str, ts: i64, wave: u32| {
-        let x = m.entry((kind, v.to_string())).or_insert_with(|| Ioc { kind, value: v.to_string(), first: ts, last: ts, waves: BTreeSet::new(), events: 0 });
+        let x = m.entry((kind, v.to_string())).or_insert_with(|| Ioc {
+            kind,
+            value: v.to_string(),
+            first: ts,
+            last: ts,
+            waves: BTreeSet::new(),
+            events: 0,
+        });
         x.first = x.first.min(ts);
         x.last = x.last.max(ts);
         x.waves.insert(wave);
@@ -193,7 +248,10 @@ pub fn principal_places(a: &Analysis, l: &Links, p: &Profile) -> Vec<PrincipalPl
         .iter()
         .map(|(pr, m)| PrincipalPlaces {
             principal: pr.clone(),
-            places: m.iter().map(|(ip, (f, la, n, _))| (ip.clone(), *f, *la, *n, l.usual_place(pr, ip, p))).collect(),
+            places: m
+                .iter()
+                .map(|(ip, (f, la, n, _))| (ip.clone(), *f, *la, *n, l.usual_place(pr, ip, p)))
+                .collect(),
             attacker_events: att.get(pr.as_str()).copied().unwrap_or(0),
         })
         .collect()

@@ -30,7 +30,8 @@ fn path_of(e: &Event) -> &str {
 }
 
 fn failed_login(e: &Event) -> bool {
-    matches!(e.status, Some(401 | 403 | 429)) || (e.status.is_none() && e.outcome == Outcome::Failure)
+    matches!(e.status, Some(401 | 403 | 429))
+        || (e.status.is_none() && e.outcome == Outcome::Failure)
 }
 
 /// Login names tried, from the login lookup statements linked to a request.
@@ -54,14 +55,27 @@ fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
 pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     let logins: Vec<usize> = (0..ev.len())
-        .filter(|&i| ev[i].kind() == SourceKind::Gateway && ev[i].client_ip.is_some() && p.is_login(path_of(&ev[i])))
+        .filter(|&i| {
+            ev[i].kind() == SourceKind::Gateway
+                && ev[i].client_ip.is_some()
+                && p.is_login(path_of(&ev[i]))
+        })
         .collect();
     if logins.is_empty() {
         return Vec::new();
     }
-    let ips: Vec<&str> = logins.iter().map(|&i| ev[i].client_ip.as_deref().unwrap_or("")).collect();
-    let failed: Vec<u32> = logins.iter().map(|&i| failed_login(&ev[i]) as u32).collect();
-    let names: Vec<String> = logins.iter().map(|&i| login_names(&ev[i], a, l).join("|")).collect();
+    let ips: Vec<&str> = logins
+        .iter()
+        .map(|&i| ev[i].client_ip.as_deref().unwrap_or(""))
+        .collect();
+    let failed: Vec<u32> = logins
+        .iter()
+        .map(|&i| failed_login(&ev[i]) as u32)
+        .collect();
+    let names: Vec<String> = logins
+        .iter()
+        .map(|&i| login_names(&ev[i], a, l).join("|"))
+        .collect();
     // Columnar per-address aggregation.
     let stats = (|| -> PolarsResult<DataFrame> {
         let df = DataFrame::new_infer_height(vec![
@@ -78,12 +92,23 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     })();
     let mut per_ip: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     if let Ok(df) = stats {
-        if let (Ok(ipc), Ok(fc), Ok(nc)) = (df.column("ip"), df.column("failed_sum"), df.column("name_n_unique")) {
-            if let (Ok(ipc), Ok(fc), Ok(nc)) = (ipc.str(), fc.cast(&DataType::UInt64), nc.cast(&DataType::UInt64)) {
+        if let (Ok(ipc), Ok(fc), Ok(nc)) = (
+            df.column("ip"),
+            df.column("failed_sum"),
+            df.column("name_n_unique"),
+        ) {
+            if let (Ok(ipc), Ok(fc), Ok(nc)) = (
+                ipc.str(),
+                fc.cast(&DataType::UInt64),
+                nc.cast(&DataType::UInt64),
+            ) {
                 if let (Ok(fc), Ok(nc)) = (fc.u64(), nc.u64()) {
                     for k in 0..df.height() {
                         if let Some(ip) = ipc.get(k) {
-                            per_ip.insert(ip.to_string(), (fc.get(k).unwrap_or(0), nc.get(k).unwrap_or(0)));
+                            per_ip.insert(
+                                ip.to_string(),
+                                (fc.get(k).unwrap_or(0), nc.get(k).unwrap_or(0)),
+                            );
                         }
                     }
                 }
@@ -101,9 +126,21 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         if fails < th.stuffing_failures || (fails as f64) < th.stuffing_failure_ratio * n as f64 {
             continue;
         }
-        let evs: Vec<usize> = logins.iter().copied().filter(|&i| ev[i].client_ip.as_deref() == Some(ip.as_str())).collect();
-        let ok: BTreeSet<String> = evs.iter().filter(|&&i| ev[i].outcome == Outcome::Success).filter_map(|&i| ev[i].account_id.clone().or(ev[i].user.clone())).collect();
-        let what = if distinct > 3 { "credential stuffing" } else { "brute force" };
+        let evs: Vec<usize> = logins
+            .iter()
+            .copied()
+            .filter(|&i| ev[i].client_ip.as_deref() == Some(ip.as_str()))
+            .collect();
+        let ok: BTreeSet<String> = evs
+            .iter()
+            .filter(|&&i| ev[i].outcome == Outcome::Success)
+            .filter_map(|&i| ev[i].account_id.clone().or(ev[i].user.clone()))
+            .collect();
+        let what = if distinct > 3 {
+            "credential stuffing"
+        } else {
+            "brute force"
+        };
         out.push(Finding {
             technique: t::CREDENTIAL_STUFFING,
             subject: ip.clone(),
@@ -128,7 +165,9 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     let mut by_actor: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
-        if e.kind() != SourceKind::Gateway || !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus)) {
+        if e.kind() != SourceKind::Gateway
+            || !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
+        {
             continue;
         }
         if e.account_id.is_none() || e.account_id == e.user {
@@ -145,7 +184,9 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
         let mut lo = 0;
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for hi in 0..idx.len() {
-            *counts.entry(ev[idx[hi]].account_id.as_deref().unwrap_or("")).or_default() += 1;
+            *counts
+                .entry(ev[idx[hi]].account_id.as_deref().unwrap_or(""))
+                .or_default() += 1;
             while ev[idx[hi]].ts - ev[idx[lo]].ts > hour {
                 let k = ev[idx[lo]].account_id.as_deref().unwrap_or("");
                 if let Some(c) = counts.get_mut(k) {
@@ -164,7 +205,10 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             continue;
         }
         let evs: Vec<usize> = idx[best.1..=best.2].to_vec();
-        let who: BTreeSet<String> = evs.iter().filter_map(|&i| ev[i].principal.clone()).collect();
+        let who: BTreeSet<String> = evs
+            .iter()
+            .filter_map(|&i| ev[i].principal.clone())
+            .collect();
         out.push(Finding {
             technique: t::ENUMERATION,
             subject: ip.clone(),
@@ -212,13 +256,20 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
     for (i, e) in ev.iter().enumerate() {
         match e.kind() {
             SourceKind::Gateway => {
-                let url = format!("{}?{}", e.path.as_deref().unwrap_or(""), e.query.as_deref().unwrap_or(""));
+                let url = format!(
+                    "{}?{}",
+                    e.path.as_deref().unwrap_or(""),
+                    e.query.as_deref().unwrap_or("")
+                );
                 let dec = decode(&url);
                 if let Some(m) = URL_INJECTION.find(&dec) {
                     if let Some(ip) = &e.client_ip {
                         let x = by.entry(ip.clone()).or_default();
                         x.0.push(i);
-                        x.1.insert(format!("URL payload {:?}", crate::sanitize::shorten(m.as_str(), 30)));
+                        x.1.insert(format!(
+                            "URL payload {:?}",
+                            crate::sanitize::shorten(m.as_str(), 30)
+                        ));
                     }
                 }
             }
@@ -243,7 +294,11 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
         .map(|(ip, (evs, what))| Finding {
             technique: t::INJECTION,
             subject: ip.clone(),
-            explanation: format!("injection attempts from {ip}: {} ({} events)", what.into_iter().collect::<Vec<_>>().join("; "), evs.len()),
+            explanation: format!(
+                "injection attempts from {ip}: {} ({} events)",
+                what.into_iter().collect::<Vec<_>>().join("; "),
+                evs.len()
+            ),
             events: evs,
             seed_ips: vec![ip],
             seed_contexts: vec![],
@@ -265,7 +320,12 @@ pub fn bonus_ops(a: &Analysis) -> Vec<(usize, String, i64, bool)> {
     }
     let mut out = Vec::new();
     for (_, idx) in groups {
-        let any_balance = idx.iter().any(|&i| ev[i].sql.as_ref().is_some_and(|f| f.bonus_changes.iter().any(|c| !c.ledger)));
+        let any_balance = idx.iter().any(|&i| {
+            ev[i]
+                .sql
+                .as_ref()
+                .is_some_and(|f| f.bonus_changes.iter().any(|c| !c.ledger))
+        });
         for i in idx {
             for c in &ev[i].sql.as_ref().expect("filtered").bonus_changes {
                 if any_balance && c.ledger {
@@ -278,6 +338,9 @@ pub fn bonus_ops(a: &Analysis) -> Vec<(usize, String, i64, bool)> {
     out.sort_by_key(|x| x.0);
     out
 }
+
+/// A credit: (time, event, debited account of the same request).
+type Credit = (i64, usize, Option<String>);
 
 /// Bonus anomalies: changes far above the population's typical size, and transfers fanning
 /// into one account from several others within an hour.
@@ -294,30 +357,49 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let mut flagged: BTreeMap<usize, String> = BTreeMap::new();
     for (i, acc, d, abs) in &ops {
         if d.abs() > limit || *abs {
-            flagged.insert(*i, format!("{} {d:+} points on account {acc} (typical change {median}, limit {limit})", if *abs { "balance set to" } else { "change" }));
+            flagged.insert(
+                *i,
+                format!(
+                    "{} {d:+} points on account {acc} (typical change {median}, limit {limit})",
+                    if *abs { "balance set to" } else { "change" }
+                ),
+            );
         }
     }
     // Fan-in: credits into one account from ≥ 3 distinct other accounts within an hour.
-    let mut credits: BTreeMap<&str, Vec<(i64, usize, Option<String>)>> = BTreeMap::new();
+    let mut credits: BTreeMap<&str, Vec<Credit>> = BTreeMap::new();
     for (i, acc, d, _) in &ops {
         if *d > 0 {
             let src = ev[*i].request_id.as_ref().and_then(|r| {
-                ops.iter().find(|o| o.2 < 0 && ev[o.0].request_id.as_ref() == Some(r)).map(|o| o.1.clone())
+                ops.iter()
+                    .find(|o| o.2 < 0 && ev[o.0].request_id.as_ref() == Some(r))
+                    .map(|o| o.1.clone())
             });
-            credits.entry(acc.as_str()).or_default().push((ev[*i].ts, *i, src));
+            credits
+                .entry(acc.as_str())
+                .or_default()
+                .push((ev[*i].ts, *i, src));
         }
     }
     for (acc, list) in credits {
         for (k, (ts, _, _)) in list.iter().enumerate() {
-            let window: Vec<&(i64, usize, Option<String>)> = list[k..].iter().take_while(|x| x.0 - ts <= 3_600_000_000).collect();
+            let window: Vec<&Credit> = list[k..]
+                .iter()
+                .take_while(|x| x.0 - ts <= 3_600_000_000)
+                .collect();
             let srcs: BTreeSet<&String> = window.iter().filter_map(|x| x.2.as_ref()).collect();
             if srcs.len() >= 3 {
                 for x in &window {
                     flagged.entry(x.1).or_insert_with(|| format!("transfer fan-in: account {acc} received points from {} accounts within an hour", srcs.len()));
                     // The debit side of the same request.
                     if let Some(r) = &ev[x.1].request_id {
-                        for o in ops.iter().filter(|o| ev[o.0].request_id.as_ref() == Some(r) && o.2 < 0) {
-                            flagged.entry(o.0).or_insert_with(|| format!("debit feeding the fan-in into account {acc}"));
+                        for o in ops
+                            .iter()
+                            .filter(|o| ev[o.0].request_id.as_ref() == Some(r) && o.2 < 0)
+                        {
+                            flagged.entry(o.0).or_insert_with(|| {
+                                format!("debit feeding the fan-in into account {acc}")
+                            });
                         }
                     }
                 }
@@ -355,8 +437,18 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         .map(|(actor, (evs, whys, is_ip))| Finding {
             technique: t::BONUS_FRAUD,
             subject: actor.clone(),
-            explanation: format!("bonus anomalies by {actor}: {} changes, e.g. {}", evs.len(), whys.join("; ")),
-            seed_sessions: if is_ip { vec![] } else { evs.iter().filter_map(|&i| ev[i].session_id.clone()).collect() },
+            explanation: format!(
+                "bonus anomalies by {actor}: {} changes, e.g. {}",
+                evs.len(),
+                whys.join("; ")
+            ),
+            seed_sessions: if is_ip {
+                vec![]
+            } else {
+                evs.iter()
+                    .filter_map(|&i| ev[i].session_id.clone())
+                    .collect()
+            },
             seed_ips: if is_ip { vec![actor] } else { vec![] },
             seed_contexts: vec![],
             events: evs,
@@ -372,14 +464,21 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         let whole = match e.kind() {
             SourceKind::Db => {
                 e.stmt_class == Some(StmtClass::Read)
-                    && e.sql.as_ref().is_some_and(|f| f.whole_table_read && f.tables.iter().any(|t| p.table_target(t) == Some(Target::CustomerData)))
+                    && e.sql.as_ref().is_some_and(|f| {
+                        f.whole_table_read
+                            && f.tables
+                                .iter()
+                                .any(|t| p.table_target(t) == Some(Target::CustomerData))
+                    })
             }
             SourceKind::Gateway => {
                 a.targets[i] == Some(Target::CustomerData)
                     && e.outcome == Outcome::Success
                     && e.path.as_deref().is_some_and(|x| {
                         let x = x.to_ascii_lowercase();
-                        ["export", "download", "dump", "backup"].iter().any(|w| x.contains(w))
+                        ["export", "download", "dump", "backup"]
+                            .iter()
+                            .any(|w| x.contains(w))
                     })
             }
             SourceKind::Push => false,
@@ -387,7 +486,11 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         if !whole {
             continue;
         }
-        let origin = if e.kind() == SourceKind::Gateway { Some(i) } else { l.origin_of(e) };
+        let origin = if e.kind() == SourceKind::Gateway {
+            Some(i)
+        } else {
+            l.origin_of(e)
+        };
         let (actor, is_ip) = match origin {
             Some(g) => {
                 let g = &ev[g];

@@ -11,13 +11,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 fn looks_like_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '@')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '@')
         && s.chars().any(|c| c.is_ascii_digit())
 }
 
 fn is_account_word(p: &Profile, seg: &str) -> bool {
     let s = seg.to_ascii_lowercase();
-    p.categories.customer_data.iter().any(|w| s.contains(w.as_str())) && !s.starts_with('{')
+    p.categories
+        .customer_data
+        .iter()
+        .any(|w| s.contains(w.as_str()))
+        && !s.starts_with('{')
 }
 
 /// The account a request path names: a route placeholder about accounts, or the segment
@@ -31,7 +36,9 @@ pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<Stri
             for (i, seg) in rs.iter().enumerate() {
                 if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
                     let n = name.to_ascii_lowercase();
-                    let by_name = ["account", "customer", "user", "client", "member"].iter().any(|w| n.contains(w));
+                    let by_name = ["account", "customer", "user", "client", "member"]
+                        .iter()
+                        .any(|w| n.contains(w));
                     let by_prev = n == "id" && i > 0 && is_account_word(p, rs[i - 1]);
                     if by_name || by_prev {
                         return Some(ps[off + i].to_string());
@@ -53,7 +60,12 @@ pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<Stri
 pub fn path_device(path: &str, p: &Profile) -> Option<String> {
     let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     ps.windows(2)
-        .find(|w| p.categories.device.iter().any(|d| w[0].to_ascii_lowercase().contains(d.as_str())))
+        .find(|w| {
+            p.categories
+                .device
+                .iter()
+                .any(|d| w[0].to_ascii_lowercase().contains(d.as_str()))
+        })
         .map(|w| w[1].to_string())
         .filter(|d| d.len() >= 8)
 }
@@ -64,7 +76,12 @@ pub fn db_target(e: &Event, p: &Profile) -> Option<Target> {
     let f = e.sql.as_deref();
     let tables: Vec<&str> = match f {
         Some(f) if !f.tables.is_empty() => f.tables.iter().map(String::as_str).collect(),
-        _ => e.object.as_deref().map(|o| o.rsplit('.').next().unwrap_or(o)).into_iter().collect(),
+        _ => e
+            .object
+            .as_deref()
+            .map(|o| o.rsplit('.').next().unwrap_or(o))
+            .into_iter()
+            .collect(),
     };
     let relevant = match e.stmt_class {
         Some(StmtClass::Write) | Some(StmtClass::Ddl) => true,
@@ -105,7 +122,10 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         if e.kind() == SourceKind::Gateway {
             let path = e.path.as_deref().unwrap_or("");
             if p.is_device_route(path) {
-                if let (Some(d), Some(acc)) = (path_device(path, p), path_account(e.route.as_deref(), path, p).or(e.user.clone())) {
+                if let (Some(d), Some(acc)) = (
+                    path_device(path, p),
+                    path_account(e.route.as_deref(), path, p).or(e.user.clone()),
+                ) {
                     reg.entry(d).or_insert(acc);
                 }
             }
@@ -124,9 +144,8 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                         e.principal = Some(u.clone());
                     }
                 }
-                e.account_id = path_account(e.route.as_deref(), &path, p).or_else(|| {
-                    e.user.clone().filter(|u| !staff.contains(u))
-                });
+                e.account_id = path_account(e.route.as_deref(), &path, p)
+                    .or_else(|| e.user.clone().filter(|u| !staff.contains(u)));
                 p.route_target(e.route.as_deref().unwrap_or(&path))
             }
             SourceKind::Db => {
@@ -141,14 +160,27 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                 let acc = e
                     .device_id
                     .as_deref()
-                    .and_then(|d| roster.and_then(|r| r.account_of(d)).map(str::to_string).or_else(|| reg.get(d).cloned()))
-                    .or_else(|| e.user.as_deref().and_then(|u| roster.and_then(|r| r.account_of(u)).map(str::to_string)).or(e.user.clone()));
+                    .and_then(|d| {
+                        roster
+                            .and_then(|r| r.account_of(d))
+                            .map(str::to_string)
+                            .or_else(|| reg.get(d).cloned())
+                    })
+                    .or_else(|| {
+                        e.user
+                            .as_deref()
+                            .and_then(|u| roster.and_then(|r| r.account_of(u)).map(str::to_string))
+                            .or(e.user.clone())
+                    });
                 e.account_id = acc;
                 Some(Target::Push)
             }
         })
         .collect();
 }
+
+/// (first, last, events, distinct days) of a principal at an address.
+pub type PlaceStats = (i64, i64, usize, HashSet<i64>);
 
 /// Join indexes over the (sorted, skew-corrected) events.
 #[derive(Debug, Default)]
@@ -160,7 +192,7 @@ pub struct Links {
     /// DB client hosts that tag statements with request ids (application servers).
     pub app_hosts: HashSet<String>,
     /// Principal → address → (first, last, count, distinct days).
-    pub places: BTreeMap<String, BTreeMap<String, (i64, i64, usize, HashSet<i64>)>>,
+    pub places: BTreeMap<String, BTreeMap<String, PlaceStats>>,
     /// Principal → first activity.
     pub principal_first: HashMap<String, i64>,
     /// (db user, host) → days seen.
@@ -172,7 +204,10 @@ pub struct Links {
 impl Links {
     /// Builds the indexes.
     pub fn build(a: &Analysis, p: &Profile) -> Links {
-        let mut l = Links { t0: a.ing.events.first().map(|e| e.ts).unwrap_or(0), ..Default::default() };
+        let mut l = Links {
+            t0: a.ing.events.first().map(|e| e.ts).unwrap_or(0),
+            ..Default::default()
+        };
         for (i, e) in a.ing.events.iter().enumerate() {
             let day = e.ts.div_euclid(86_400_000_000);
             match e.kind() {
@@ -182,7 +217,9 @@ impl Links {
                     }
                     if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
                         let m = l.places.entry(pr.clone()).or_default();
-                        let x = m.entry(ip.clone()).or_insert((e.ts, e.ts, 0, HashSet::new()));
+                        let x = m
+                            .entry(ip.clone())
+                            .or_insert((e.ts, e.ts, 0, HashSet::new()));
                         x.1 = e.ts;
                         x.2 += 1;
                         x.3.insert(day);
@@ -198,7 +235,10 @@ impl Links {
                     }
                     if let Some(u) = &e.db_user {
                         let h = e.db_host.clone().unwrap_or_default();
-                        l.db_identities.entry((u.clone(), h)).or_default().insert(day);
+                        l.db_identities
+                            .entry((u.clone(), h))
+                            .or_default()
+                            .insert(day);
                     }
                 }
                 SourceKind::Push => {}
@@ -214,11 +254,21 @@ impl Links {
         if p.is_office(ip) {
             return true;
         }
-        let Some(m) = self.places.get(principal) else { return false };
-        let Some((first, _, _, days)) = m.get(ip) else { return false };
-        let start = self.principal_first.get(principal).copied().unwrap_or(*first);
+        let Some(m) = self.places.get(principal) else {
+            return false;
+        };
+        let Some((first, _, _, days)) = m.get(ip) else {
+            return false;
+        };
+        let start = self
+            .principal_first
+            .get(principal)
+            .copied()
+            .unwrap_or(*first);
         // With a single place there is nothing to compare against.
-        m.len() == 1 || *first <= start + p.thresholds.baseline_hours as i64 * 3_600_000_000 || days.len() >= 2
+        m.len() == 1
+            || *first <= start + p.thresholds.baseline_hours as i64 * 3_600_000_000
+            || days.len() >= 2
     }
 
     /// Whether a DB identity (user, host) is routine: known-good, or seen on two days.
@@ -237,7 +287,10 @@ impl Links {
 
     /// The gateway event a DB event came from (by request id).
     pub fn origin_of(&self, e: &Event) -> Option<usize> {
-        e.request_id.as_ref().and_then(|r| self.gw_by_req.get(r)).and_then(|v| v.first().copied())
+        e.request_id
+            .as_ref()
+            .and_then(|r| self.gw_by_req.get(r))
+            .and_then(|v| v.first().copied())
     }
 }
 
@@ -248,11 +301,31 @@ mod tests {
     #[test]
     fn accounts_from_templates_and_plain_paths() {
         let p = Profile::default();
-        assert_eq!(path_account(Some("/api/v1/accounts/{accountId}/bonus"), "/api/v1/accounts/100042/bonus", &p).as_deref(), Some("100042"));
-        assert_eq!(path_account(Some("/v2/users/{id}"), "/prod/v2/users/1007", &p).as_deref(), Some("1007"));
-        assert_eq!(path_account(None, "/admin/customers/100042", &p).as_deref(), Some("100042"));
+        assert_eq!(
+            path_account(
+                Some("/api/v1/accounts/{accountId}/bonus"),
+                "/api/v1/accounts/100042/bonus",
+                &p
+            )
+            .as_deref(),
+            Some("100042")
+        );
+        assert_eq!(
+            path_account(Some("/v2/users/{id}"), "/prod/v2/users/1007", &p).as_deref(),
+            Some("1007")
+        );
+        assert_eq!(
+            path_account(None, "/admin/customers/100042", &p).as_deref(),
+            Some("100042")
+        );
         assert_eq!(path_account(None, "/admin/customers/export", &p), None);
-        assert_eq!(path_account(Some("/api/v1/menu/{itemId}"), "/api/v1/menu/12", &p), None);
-        assert_eq!(path_device("/api/v1/customers/7/devices/eJ9kQ2vXR0mZb1a8C4dQyT", &p).as_deref(), Some("eJ9kQ2vXR0mZb1a8C4dQyT"));
+        assert_eq!(
+            path_account(Some("/api/v1/menu/{itemId}"), "/api/v1/menu/12", &p),
+            None
+        );
+        assert_eq!(
+            path_device("/api/v1/customers/7/devices/eJ9kQ2vXR0mZb1a8C4dQyT", &p).as_deref(),
+            Some("eJ9kQ2vXR0mZb1a8C4dQyT")
+        );
     }
 }

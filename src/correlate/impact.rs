@@ -11,7 +11,12 @@ use crate::profile::{Profile, Target};
 use std::collections::BTreeMap;
 
 fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a mut Affected {
-    let x = m.entry(acc.to_string()).or_insert_with(|| Affected { account: acc.to_string(), first: ts, last: ts, ..Default::default() });
+    let x = m.entry(acc.to_string()).or_insert_with(|| Affected {
+        account: acc.to_string(),
+        first: ts,
+        last: ts,
+        ..Default::default()
+    });
     x.first = x.first.min(ts);
     x.last = x.last.max(ts);
     x
@@ -32,7 +37,11 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         x.waves.insert(wave(i));
         x.bonus_ops += 1;
         x.bonus_waves.insert(wave(i));
-        let why = if abs { format!("balance set to {d}") } else { format!("balance changed by {d:+}") };
+        let why = if abs {
+            format!("balance set to {d}")
+        } else {
+            format!("balance changed by {d:+}")
+        };
         if !abs {
             *x.bonus_delta.get_or_insert(0) += d;
         } else {
@@ -54,8 +63,17 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     }
     let existing = |t: i64| -> Vec<String> {
         match &a.roster {
-            Some(r) => r.customers.values().filter(|c| c.created.is_none_or(|c| c <= t)).map(|c| c.account_id.clone()).collect(),
-            None => seen_first.iter().filter(|(_, f)| **f <= t).map(|(acc, _)| acc.to_string()).collect(),
+            Some(r) => r
+                .customers
+                .values()
+                .filter(|c| c.created.is_none_or(|c| c <= t))
+                .map(|c| c.account_id.clone())
+                .collect(),
+            None => seen_first
+                .iter()
+                .filter(|(_, f)| **f <= t)
+                .map(|(acc, _)| acc.to_string())
+                .collect(),
         }
     };
     // Exposure.
@@ -70,8 +88,17 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                     continue;
                 }
                 let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
-                if ["export", "download", "dump", "backup"].iter().any(|w| path.contains(w)) {
-                    whole.push((i, format!("export request {} returned the customer list", e.path.as_deref().unwrap_or(""))));
+                if ["export", "download", "dump", "backup"]
+                    .iter()
+                    .any(|w| path.contains(w))
+                {
+                    whole.push((
+                        i,
+                        format!(
+                            "export request {} returned the customer list",
+                            e.path.as_deref().unwrap_or("")
+                        ),
+                    ));
                 } else if let Some(acc) = &e.account_id {
                     if p.is_device_route(&path) {
                         continue;
@@ -79,7 +106,15 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                     let x = entry(&mut m, acc, e.ts);
                     x.impacts.insert(k::DATA);
                     x.waves.insert(wave(i));
-                    x.evidence.push((i, k::DATA, format!("attacker request {} {} returned the account's data", e.method.as_deref().unwrap_or(""), e.path.as_deref().unwrap_or(""))));
+                    x.evidence.push((
+                        i,
+                        k::DATA,
+                        format!(
+                            "attacker request {} {} returned the account's data",
+                            e.method.as_deref().unwrap_or(""),
+                            e.path.as_deref().unwrap_or("")
+                        ),
+                    ));
                 }
             }
             SourceKind::Db => {
@@ -87,21 +122,37 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                     continue;
                 }
                 // A statement whose request failed returned nothing to the attacker.
-                if l.origin_of(e).is_some_and(|g| ev[g].outcome == Outcome::Failure) {
+                if l.origin_of(e)
+                    .is_some_and(|g| ev[g].outcome == Outcome::Failure)
+                {
                     continue;
                 }
                 let Some(f) = &e.sql else { continue };
-                if !f.tables.iter().any(|t| p.table_target(t) == Some(Target::CustomerData)) {
+                if !f
+                    .tables
+                    .iter()
+                    .any(|t| p.table_target(t) == Some(Target::CustomerData))
+                {
                     continue;
                 }
                 if f.whole_table_read {
-                    whole.push((i, format!("whole-table read of {} by the attacker", f.tables.join(", "))));
+                    whole.push((
+                        i,
+                        format!(
+                            "whole-table read of {} by the attacker",
+                            f.tables.join(", ")
+                        ),
+                    ));
                 } else {
                     for acc in &f.account_ids {
                         let x = entry(&mut m, acc, e.ts);
                         x.impacts.insert(k::DATA);
                         x.waves.insert(wave(i));
-                        x.evidence.push((i, k::DATA, "attacker statement selected the account's row".into()));
+                        x.evidence.push((
+                            i,
+                            k::DATA,
+                            "attacker statement selected the account's row".into(),
+                        ));
                     }
                 }
             }
@@ -114,7 +165,11 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
             let x = entry(&mut m, &acc, ts);
             x.impacts.insert(k::DATA);
             x.waves.insert(wave(i));
-            x.evidence.push((i, k::DATA, format!("{why}; the account existed at that time")));
+            x.evidence.push((
+                i,
+                k::DATA,
+                format!("{why}; the account existed at that time"),
+            ));
         }
     }
     // Malicious pushes.
@@ -122,14 +177,25 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         let w = msg.origin.map(wave).unwrap_or(0);
         for r in msg.recipients.iter().filter(|r| r.ok) {
             let Some(acc) = &r.account else { continue };
-            let ev_i = msg.events.iter().copied().find(|&i| ev[i].device_id.as_deref() == Some(r.device.as_str()));
+            let ev_i = msg
+                .events
+                .iter()
+                .copied()
+                .find(|&i| ev[i].device_id.as_deref() == Some(r.device.as_str()));
             let ts = ev_i.map(|i| ev[i].ts).unwrap_or(msg.sent);
             let x = entry(&mut m, acc, ts);
             x.impacts.insert(k::PUSH);
             x.waves.insert(w);
             x.messages.insert(msg.id.clone());
             if let Some(i) = ev_i {
-                x.evidence.push((i, k::PUSH, format!("received malicious message {} on device {}", msg.id, r.device)));
+                x.evidence.push((
+                    i,
+                    k::PUSH,
+                    format!(
+                        "received malicious message {} on device {}",
+                        msg.id, r.device
+                    ),
+                ));
             }
         }
     }

@@ -32,7 +32,10 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Push {
             if let Some(m) = &e.message_id {
-                groups.entry((provider(e.format), m.clone())).or_default().push(i);
+                groups
+                    .entry((provider(e.format), m.clone()))
+                    .or_default()
+                    .push(i);
             }
         }
     }
@@ -42,7 +45,13 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway && a.targets[i] == Some(Target::Push) {
             push_reqs.push(i);
-            for s in e.path.as_deref().unwrap_or("").split('/').filter(|s| s.len() >= 6) {
+            for s in e
+                .path
+                .as_deref()
+                .unwrap_or("")
+                .split('/')
+                .filter(|s| s.len() >= 6)
+            {
                 by_seg.entry(s).or_default().push(i);
             }
         }
@@ -57,7 +66,13 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     }
     let mut out = Vec::new();
     for ((prov, id), idx) in groups {
-        let mut m = Message { id: id.clone(), provider: prov.to_string(), sent: ev[idx[0]].ts, events: idx.clone(), ..Default::default() };
+        let mut m = Message {
+            id: id.clone(),
+            provider: prov.to_string(),
+            sent: ev[idx[0]].ts,
+            events: idx.clone(),
+            ..Default::default()
+        };
         let mut devices: BTreeMap<String, (bool, Option<String>)> = BTreeMap::new();
         let mut summary: Option<(u64, u64, u64)> = None;
         for &i in &idx {
@@ -76,16 +91,29 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                 m.target = e.push_target.clone();
             }
             if e.delivery.as_deref() == Some("summary") {
-                summary = Some((e.recipients.unwrap_or(0), e.delivered.unwrap_or(0), e.failed.unwrap_or(0)));
+                summary = Some((
+                    e.recipients.unwrap_or(0),
+                    e.delivered.unwrap_or(0),
+                    e.failed.unwrap_or(0),
+                ));
             } else if let Some(d) = &e.device_id {
-                let x = devices.entry(d.clone()).or_insert((false, e.account_id.clone()));
+                let x = devices
+                    .entry(d.clone())
+                    .or_insert((false, e.account_id.clone()));
                 x.0 |= e.outcome == Outcome::Success;
                 if x.1.is_none() {
                     x.1 = e.account_id.clone();
                 }
             }
         }
-        m.recipients = devices.into_iter().map(|(d, (ok, acc))| Recipient { device: d, account: acc, ok }).collect();
+        m.recipients = devices
+            .into_iter()
+            .map(|(d, (ok, acc))| Recipient {
+                device: d,
+                account: acc,
+                ok,
+            })
+            .collect();
         if m.recipients.is_empty() {
             if let Some((r, d, f)) = summary {
                 m.recipient_count = r;
@@ -99,7 +127,10 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         }
         // Related evidence: requests naming the campaign, DB rows carrying it.
         let mut related: Vec<usize> = Vec::new();
-        for key in [m.campaign.as_deref(), Some(id.as_str())].into_iter().flatten() {
+        for key in [m.campaign.as_deref(), Some(id.as_str())]
+            .into_iter()
+            .flatten()
+        {
             if let Some(v) = by_seg.get(key) {
                 related.extend(v.iter().copied());
             }
@@ -123,16 +154,28 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         related.retain(|&i| ev[i].ts <= m.sent + 60_000_000);
         if related.is_empty() {
             // Timing: the last push-route request in the 15 minutes before the send.
-            if let Some(&g) = push_reqs.iter().rev().find(|&&g| ev[g].ts <= m.sent && m.sent - ev[g].ts <= 900_000_000) {
+            if let Some(&g) = push_reqs
+                .iter()
+                .rev()
+                .find(|&&g| ev[g].ts <= m.sent && m.sent - ev[g].ts <= 900_000_000)
+            {
                 related.push(g);
             }
         }
         related.sort_unstable();
         related.dedup();
-        let gw: Vec<usize> = related.iter().copied().filter(|&i| ev[i].kind() == SourceKind::Gateway).collect();
+        let gw: Vec<usize> = related
+            .iter()
+            .copied()
+            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
+            .collect();
         m.origin = gw.last().copied().or(related.last().copied());
         if let Some(o) = m.origin {
-            m.sender = ev[o].principal.clone().or(ev[o].user.clone()).or(ev[o].db_user.clone());
+            m.sender = ev[o]
+                .principal
+                .clone()
+                .or(ev[o].user.clone())
+                .or(ev[o].db_user.clone());
             m.source_ip = ev[o].client_ip.clone().or(ev[o].db_host.clone());
         }
         let bad: Option<&Attribution> = related.iter().find_map(|&i| a.attr[i].as_ref());
@@ -157,7 +200,11 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                 m.reason = if usual {
                     format!("{scope} through the normal staff path by {} from its usual place {}; no link to attacker activity", m.sender.as_deref().unwrap_or("?"), m.source_ip.as_deref().unwrap_or("?"))
                 } else {
-                    format!("{scope} originating from {} at {}; no link to attacker activity", m.sender.as_deref().unwrap_or("?"), m.source_ip.as_deref().unwrap_or("?"))
+                    format!(
+                        "{scope} originating from {} at {}; no link to attacker activity",
+                        m.sender.as_deref().unwrap_or("?"),
+                        m.source_ip.as_deref().unwrap_or("?")
+                    )
                 };
             }
             (None, None) => {
@@ -178,7 +225,10 @@ pub fn attribute_push(a: &mut Analysis, _l: &Links) {
         }
         for &i in &m.events {
             if a.attr[i].is_none() {
-                a.attr[i] = Some(Attribution { reason: format!("record of malicious message {}", m.id), wave: 0 });
+                a.attr[i] = Some(Attribution {
+                    reason: format!("record of malicious message {}", m.id),
+                    wave: 0,
+                });
             }
         }
     }

@@ -264,7 +264,11 @@ pub struct Analysis {
 
 /// Runs correlation.
 pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysis {
-    let mut a = Analysis { ing, roster, ..Default::default() };
+    let mut a = Analysis {
+        ing,
+        roster,
+        ..Default::default()
+    };
     let p = &opts.profile;
     enrich::enrich(&mut a, p);
     a.skews = skew::estimate_and_apply(&mut a);
@@ -275,7 +279,10 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         let ev = std::mem::take(&mut a.ing.events);
         let tg = std::mem::take(&mut a.targets);
         let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
-        a.ing.events = order.iter().map(|&i| ev[i].take().expect("each index once")).collect();
+        a.ing.events = order
+            .iter()
+            .map(|&i| ev[i].take().expect("each index once"))
+            .collect();
         a.targets = order.iter().map(|&i| tg[i]).collect();
     }
     let ctx = enrich::Links::build(&a, p);
@@ -294,9 +301,16 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
 
 fn notes(a: &mut Analysis) {
     let kinds: BTreeSet<_> = a.ing.events.iter().map(|e| e.kind()).collect();
-    for k in [crate::model::SourceKind::Gateway, crate::model::SourceKind::Db, crate::model::SourceKind::Push] {
+    for k in [
+        crate::model::SourceKind::Gateway,
+        crate::model::SourceKind::Db,
+        crate::model::SourceKind::Push,
+    ] {
         if !kinds.contains(&k) {
-            a.notes.push(format!("No {} evidence was given: findings that need it could not be made.", k.as_str()));
+            a.notes.push(format!(
+                "No {} evidence was given: findings that need it could not be made.",
+                k.as_str()
+            ));
         }
     }
     if a.roster.is_none() {
@@ -309,7 +323,10 @@ fn notes(a: &mut Analysis) {
     if a.ing.events.iter().any(|e| e.truncated) {
         a.notes.push("Some statements were cut by the database's audit logging limit; their analysis is partial.".into());
     }
-    if a.messages.iter().any(|m| m.recipients.is_empty() && m.recipient_count > 0) {
+    if a.messages
+        .iter()
+        .any(|m| m.recipients.is_empty() && m.recipient_count > 0)
+    {
         a.notes.push("Some messages have only provider summaries, no per-device records: their recipients cannot be listed by account.".into());
     }
 }

@@ -25,7 +25,10 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
             continue;
         }
         if let Some(t) = e.request_id.as_deref().and_then(|r| gw.get(r)) {
-            diffs.entry(e.format.to_string()).or_default().push(e.ts - t);
+            diffs
+                .entry(e.format.to_string())
+                .or_default()
+                .push(e.ts - t);
         }
     }
     let mut out = Vec::new();
@@ -40,13 +43,25 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
             for e in a.ing.events.iter_mut().filter(|e| e.format == fmt) {
                 e.ts -= corr;
             }
-            for f in a.ing.files.iter_mut().filter(|f| f.format == fmt || f.format.ends_with(&format!("+{fmt}"))) {
+            for f in a
+                .ing
+                .files
+                .iter_mut()
+                .filter(|f| f.format == fmt || f.format.ends_with(&format!("+{fmt}")))
+            {
                 f.skew_us -= corr;
                 f.first_ts = f.first_ts.map(|t| t - corr);
                 f.last_ts = f.last_ts.map(|t| t - corr);
             }
         }
-        out.push(Skew { source: format!("db:{fmt}"), against: "gateway".into(), median_us: median, correction_us: corr, pairs: d.len(), applied });
+        out.push(Skew {
+            source: format!("db:{fmt}"),
+            against: "gateway".into(),
+            median_us: median,
+            correction_us: corr,
+            pairs: d.len(),
+            applied,
+        });
     }
     out
 }

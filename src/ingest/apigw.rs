@@ -399,7 +399,10 @@ mod tests {
             Parsed::Reject(_)
         ));
         assert!(matches!(
-            ApigwJson.parse(r#"{"requestId":"a","httpMethod":"GET"}"#, &FileCtx::default()),
+            ApigwJson.parse(
+                r#"{"requestId":"a","httpMethod":"GET"}"#,
+                &FileCtx::default()
+            ),
             Parsed::Reject(_)
         ));
     }

@@ -46,31 +46,39 @@ impl Envelope {
 static S3_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ").expect("static regex")
 });
-static MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#""message"\s*:\s*("(?:[^"\\]|\\.)*")"#).expect("static regex")
-});
+static MESSAGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""message"\s*:\s*("(?:[^"\\]|\\.)*")"#).expect("static regex"));
 
 /// Detects an envelope from the head of a stream.
 pub fn detect(head: &str) -> Option<Envelope> {
     let t = head.trim_start();
     if t.starts_with('{') {
-        let first_key = t[1..].trim_start();
+        let first_key = t.strip_prefix('{').unwrap_or(t).trim_start();
         if (first_key.starts_with("\"events\"") || t.contains("\"logEvents\""))
             && t.contains("\"message\"")
             || t.starts_with("{\"messageType\"")
         {
             return Some(Envelope::CloudWatchJson);
         }
-        if t.contains("\"notifications\"") && (t.contains("\"total_count\"") || t.contains("\"offset\"")) {
+        if t.contains("\"notifications\"")
+            && (t.contains("\"total_count\"") || t.contains("\"offset\""))
+        {
             return Some(Envelope::NotificationsPage);
         }
     }
     let first_line = t.lines().next().unwrap_or("");
-    if first_line.starts_with("@timestamp,@message") || first_line.starts_with("\"@timestamp\",\"@message\"") {
+    if first_line.starts_with("@timestamp,@message")
+        || first_line.starts_with("\"@timestamp\",\"@message\"")
+    {
         return Some(Envelope::InsightsCsv);
     }
     let lines: Vec<&str> = t.lines().take(10).collect();
-    if !lines.is_empty() && lines.iter().take(lines.len().max(2) - 1).all(|l| S3_PREFIX.is_match(l)) {
+    if !lines.is_empty()
+        && lines
+            .iter()
+            .take(lines.len().max(2) - 1)
+            .all(|l| S3_PREFIX.is_match(l))
+    {
         return Some(Envelope::S3Export);
     }
     None
@@ -120,7 +128,9 @@ pub type Inner = (String, Option<i64>);
 pub fn unwrap(env: Envelope, rec: &str, header: bool) -> Result<Vec<Inner>, String> {
     match env {
         Envelope::S3Export => {
-            let m = S3_PREFIX.find(rec).ok_or("line lacks the export time prefix")?;
+            let m = S3_PREFIX
+                .find(rec)
+                .ok_or("line lacks the export time prefix")?;
             let ts = crate::timeparse::parse_iso(
                 rec[..m.end()].trim(),
                 &crate::timeparse::AssumeTz::Fixed(0),
@@ -153,7 +163,11 @@ pub fn unwrap(env: Envelope, rec: &str, header: bool) -> Result<Vec<Inner>, Stri
             Ok(list
                 .iter()
                 .filter_map(|ev| {
-                    let msg = ev.get("message")?.as_str()?.trim_end_matches('\n').to_string();
+                    let msg = ev
+                        .get("message")?
+                        .as_str()?
+                        .trim_end_matches('\n')
+                        .to_string();
                     let ts = ev
                         .get("timestamp")
                         .and_then(|t| t.as_i64())
@@ -165,7 +179,10 @@ pub fn unwrap(env: Envelope, rec: &str, header: bool) -> Result<Vec<Inner>, Stri
         Envelope::NotificationsPage => {
             let v: Value = serde_json::from_str(rec.trim())
                 .map_err(|e| format!("invalid notifications page: {e}"))?;
-            Ok(items(&v, "notifications").into_iter().map(|s| (s, None)).collect())
+            Ok(items(&v, "notifications")
+                .into_iter()
+                .map(|s| (s, None))
+                .collect())
         }
     }
 }
@@ -189,9 +206,14 @@ mod tests {
         let inner = unwrap(Envelope::CloudWatchJson, r, false).unwrap();
         assert_eq!(inner.len(), 2);
         assert_eq!(inner[1].1, Some(1_709_648_521_205_000));
-        assert_eq!(head_messages(Envelope::CloudWatchJson, r), "{\"a\":1}\n{\"a\":2}");
+        assert_eq!(
+            head_messages(Envelope::CloudWatchJson, r),
+            "{\"a\":1}\n{\"a\":2}"
+        );
         let c = r#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#;
-        assert!(unwrap(Envelope::CloudWatchJson, c, false).unwrap().is_empty());
+        assert!(unwrap(Envelope::CloudWatchJson, c, false)
+            .unwrap()
+            .is_empty());
         assert!(unwrap(Envelope::CloudWatchJson, "{\"events\":", false).is_err());
     }
 }

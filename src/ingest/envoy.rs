@@ -100,7 +100,8 @@ impl Parser for Envoy {
         e.latency_ms = f[5].parse().ok();
         if let Some(xff) = present(f[7]) {
             e.client_ip = Some(first_addr(&xff));
-            e.extra.insert("client_ip_from".into(), "x-forwarded-for".into());
+            e.extra
+                .insert("client_ip_from".into(), "x-forwarded-for".into());
         }
         e.user_agent = present(f[8]);
         e.request_id = present(f[9]);

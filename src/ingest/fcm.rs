@@ -113,7 +113,12 @@ impl Parser for FcmCsv {
         true
     }
     fn sniff(&self, head: &Head) -> u8 {
-        let h = head.lines.first().copied().unwrap_or("").to_ascii_lowercase();
+        let h = head
+            .lines
+            .first()
+            .copied()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if h.contains("event_timestamp") && h.contains("message_id") && h.contains(",event") {
             95
         } else {
@@ -175,10 +180,16 @@ mod tests {
     fn csv_rows() {
         let ctx = FileCtx {
             header: Some(
-                ["event_timestamp", "message_id", "instance_id", "event", "topic"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
+                [
+                    "event_timestamp",
+                    "message_id",
+                    "instance_id",
+                    "event",
+                    "topic",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             ),
             ..Default::default()
         };

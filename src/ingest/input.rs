@@ -18,6 +18,8 @@ pub enum Input {
     Stdin,
     /// A path that could not be used, with the reason.
     Bad(String, String),
+    /// A file a directory walk found that is not evidence (roster, answer key, README).
+    NotEvidence(PathBuf, &'static str),
 }
 
 impl Input {
@@ -27,6 +29,7 @@ impl Input {
             Input::File(p) => p.display().to_string(),
             Input::Stdin => "-".to_string(),
             Input::Bad(p, _) => p.clone(),
+            Input::NotEvidence(p, _) => p.display().to_string(),
         }
     }
     /// Size on disk, when known.
@@ -57,13 +60,20 @@ pub fn expand(args: &[String]) -> Vec<Input> {
     out
 }
 
-/// Files a directory walk leaves out: documentation and answer keys shipped beside
-/// evidence, not evidence themselves.
-fn is_not_evidence(name: &str) -> bool {
-    name.starts_with('.')
-        || name.eq_ignore_ascii_case("README.md")
-        || name == "truth.json"
-        || name == "roster.csv"
+/// Files a directory walk lists but does not parse: documentation, rosters and answer
+/// keys shipped beside evidence. They appear in the inventory with the reason.
+fn not_evidence(name: &str) -> Option<&'static str> {
+    if name.eq_ignore_ascii_case("README.md") || name.ends_with(".md") {
+        Some("documentation, not evidence")
+    } else if name == "truth.json" {
+        Some("simulator answer key, not evidence")
+    } else if name.contains("roster") {
+        Some("customer roster: pass it with --roster")
+    } else if name.ends_with(".inventory.json") {
+        Some("case-file inventory")
+    } else {
+        None
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<Input>) {
@@ -76,13 +86,20 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
     };
     entries.sort();
     for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if is_not_evidence(name) {
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        if name.starts_with('.') {
             continue;
         }
         match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => walk(&p, out),
-            Ok(m) if m.is_file() => out.push(Input::File(p)),
+            Ok(m) if m.is_file() => match not_evidence(&name) {
+                Some(why) => out.push(Input::NotEvidence(p, why)),
+                None => out.push(Input::File(p)),
+            },
             Ok(_) => {}
             Err(e) => out.push(Input::Bad(p.display().to_string(), e.to_string())),
         }
@@ -135,6 +152,7 @@ pub fn open(input: &Input, pb: &ProgressBar) -> io::Result<Opened> {
         Input::File(p) => Box::new(File::open(p)?),
         Input::Stdin => Box::new(io::stdin()),
         Input::Bad(_, why) => return Err(io::Error::other(why.clone())),
+        Input::NotEvidence(..) => return Err(io::Error::other("not evidence")),
     };
     let mut br = BufReader::with_capacity(
         1 << 20,

@@ -76,7 +76,9 @@ impl Parser for MariaDb {
         e.extra.insert("server_host".into(), f[1].to_string());
         e.db_user = present(f[2]);
         e.db_host = present(f[3]).map(|h| match h.rsplit_once(':') {
-            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') => a.to_string(),
+            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') => {
+                a.to_string()
+            }
             _ => h,
         });
         e.session_id = Some(format!("conn:{}", f[4]));
@@ -221,6 +223,9 @@ mod tests {
             panic!()
         };
         assert!(e.truncated);
-        assert!(matches!(MariaDb.parse("2024,broken", &kyiv()), Parsed::Reject(_)));
+        assert!(matches!(
+            MariaDb.parse("2024,broken", &kyiv()),
+            Parsed::Reject(_)
+        ));
     }
 }

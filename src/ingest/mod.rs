@@ -159,11 +159,7 @@ pub fn line_score(head: &Head, test: impl Fn(&str) -> bool) -> u8 {
     if lines.is_empty() {
         return 0;
     }
-    let n = if lines.len() > 1 {
-        lines.len() - 1
-    } else {
-        1
-    };
+    let n = if lines.len() > 1 { lines.len() - 1 } else { 1 };
     let ok = lines.iter().take(n).filter(|l| test(l)).count();
     (ok * 100 / n) as u8
 }

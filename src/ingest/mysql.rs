@@ -153,12 +153,7 @@ impl Parser for PerconaJson {
         e.ts = p.us;
         let name = s(r, "name").unwrap_or_default();
         // `user` is `priv_user[user] @ host [ip]`.
-        let user = s(r, "user").map(|u| {
-            u.split(['[', ' '])
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        });
+        let user = s(r, "user").map(|u| u.split(['[', ' ']).next().unwrap_or_default().to_string());
         e.db_user = s(r, "priv_user").or(user);
         e.db_host = first(r, &["ip", "host"]);
         e.db_name = s(r, "db");
@@ -202,7 +197,10 @@ mod tests {
             panic!()
         };
         assert_eq!(e.outcome, Outcome::Failure);
-        assert!(matches!(EnterpriseJson.parse("{\"timestamp\":", &FileCtx::default()), Parsed::Reject(_)));
+        assert!(matches!(
+            EnterpriseJson.parse("{\"timestamp\":", &FileCtx::default()),
+            Parsed::Reject(_)
+        ));
     }
 
     #[test]

@@ -139,8 +139,10 @@ pub fn unescape_nginx(s: &str) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() + 0 && b[i + 1] == b'x' {
-            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 2..i + 4]).unwrap_or("zz"), 16) {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
+            if let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 2..i + 4]).unwrap_or("zz"), 16)
+            {
                 out.push(v);
                 i += 4;
                 continue;
@@ -277,7 +279,10 @@ mod tests {
         );
         assert!(e.method.is_none());
         assert!(matches!(
-            Combined.parse("203.0.113.9 - - [05/Mar/2024:15:22:03 +0100] \"GET /", &FileCtx::default()),
+            Combined.parse(
+                "203.0.113.9 - - [05/Mar/2024:15:22:03 +0100] \"GET /",
+                &FileCtx::default()
+            ),
             Parsed::Reject(_)
         ));
     }

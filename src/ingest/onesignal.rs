@@ -56,7 +56,9 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
     let mut e = Event::new(SourceKind::Push, format);
     e.ts = t.us;
     e.message_id = Some(id.clone());
-    e.campaign_id = s(v, "data.campaign_id").or_else(|| s(v, "name")).or(Some(id));
+    e.campaign_id = s(v, "data.campaign_id")
+        .or_else(|| s(v, "name"))
+        .or(Some(id));
     e.title = lang_text(v, "headings");
     e.body = lang_text(v, "contents");
     let segs = list(v, "included_segments");
@@ -93,7 +95,15 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
     } else {
         Outcome::Unknown
     };
-    for k in ["url", "app_url", "web_url", "name", "template_id", "converted", "received"] {
+    for k in [
+        "url",
+        "app_url",
+        "web_url",
+        "name",
+        "template_id",
+        "converted",
+        "received",
+    ] {
         if let Some(x) = s(v, k) {
             e.extra.insert(k.into(), x);
         }
@@ -125,7 +135,9 @@ impl Parser for OneSignalApi {
     }
     fn sniff(&self, head: &Head) -> u8 {
         let t = head.text;
-        if t.contains("\"queued_at\"") && (t.contains("\"successful\"") || t.contains("\"errored\"")) {
+        if t.contains("\"queued_at\"")
+            && (t.contains("\"successful\"") || t.contains("\"errored\""))
+        {
             90
         } else {
             0
@@ -162,7 +174,12 @@ impl Parser for OneSignalCsv {
         true
     }
     fn sniff(&self, head: &Head) -> u8 {
-        let h = head.lines.first().copied().unwrap_or("").to_ascii_lowercase();
+        let h = head
+            .lines
+            .first()
+            .copied()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let cols: Vec<&str> = h.split(',').map(|c| c.trim_matches('"')).collect();
         if cols.contains(&"id") && cols.contains(&"queued_at") && cols.contains(&"successful") {
             95
@@ -221,7 +238,12 @@ impl Parser for OneSignalAudience {
         true
     }
     fn sniff(&self, head: &Head) -> u8 {
-        let h = head.lines.first().copied().unwrap_or("").to_ascii_lowercase();
+        let h = head
+            .lines
+            .first()
+            .copied()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if (h.contains("subscription_id") && h.contains("sent") && h.contains("delivered"))
             || h.starts_with("player_id,onesignal_id,external_id")
         {
@@ -272,7 +294,13 @@ impl Parser for OneSignalAudience {
         } else {
             Outcome::Success
         };
-        for k in ["device_type", "failure_message", "onesignal_id", "clicked", "unsubscribed"] {
+        for k in [
+            "device_type",
+            "failure_message",
+            "onesignal_id",
+            "clicked",
+            "unsubscribed",
+        ] {
             if let Some(x) = s(&v, k) {
                 e.extra.insert(k.into(), x);
             }
@@ -310,16 +338,24 @@ mod tests {
             ),
             ..Default::default()
         };
-        OneSignalAudience.prepare(&mut ctx.clone(), &super::super::head_of("")).unwrap();
+        OneSignalAudience
+            .prepare(&mut ctx.clone(), &super::super::head_of(""))
+            .unwrap();
         let Parsed::Event(e) = OneSignalAudience.parse(
             "100123,7e6d5c4b,android,2024-03-05 14:31:45,2024-03-05 14:31:47,,3c2b,,,",
             &ctx,
         ) else {
             panic!()
         };
-        assert_eq!(e.message_id.as_deref(), Some("c0d1e2f3-a4b5-4c6d-8e7f-90a1b2c3d4e5"));
+        assert_eq!(
+            e.message_id.as_deref(),
+            Some("c0d1e2f3-a4b5-4c6d-8e7f-90a1b2c3d4e5")
+        );
         assert_eq!(e.delivery.as_deref(), Some("delivered"));
         assert_eq!(e.user.as_deref(), Some("100123"));
-        assert!(matches!(OneSignalAudience.parse("a,b", &ctx), Parsed::Reject(_)));
+        assert!(matches!(
+            OneSignalAudience.parse("a,b", &ctx),
+            Parsed::Reject(_)
+        ));
     }
 }

@@ -50,8 +50,14 @@ impl Prefix {
             }
             let Some(k) = chars.next() else { break };
             let (name, pat) = match k {
-                'm' => ("ts", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?"),
-                't' => ("ts", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?"),
+                'm' => (
+                    "ts",
+                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?",
+                ),
+                't' => (
+                    "ts",
+                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?",
+                ),
                 'n' => ("epoch", r"\d+\.\d+"),
                 'p' => ("pid", r"\d+"),
                 'P' => ("lpid", r"\d*"),
@@ -102,7 +108,10 @@ impl Prefix {
             .captures(l)
             .and_then(|c| c.name("rest"))
             .is_some_and(|r| SEVERITY.is_match(r.as_str()))
-            && self.re.captures(l).is_some_and(|c| c.name("ts").is_some() || c.name("epoch").is_some())
+            && self
+                .re
+                .captures(l)
+                .is_some_and(|c| c.name("ts").is_some() || c.name("epoch").is_some())
     }
 }
 
@@ -126,7 +135,12 @@ impl Parser for Stderr {
         Framing::Continuation
     }
     fn sniff(&self, head: &Head) -> u8 {
-        if !head.lines.iter().take(50).any(|l| SEVERITY_ANYWHERE.is_match(l)) {
+        if !head
+            .lines
+            .iter()
+            .take(50)
+            .any(|l| SEVERITY_ANYWHERE.is_match(l))
+        {
             return 0;
         }
         if best_prefix(head).is_some() {
@@ -160,7 +174,11 @@ impl Parser for Stderr {
             return Parsed::Reject("no SEVERITY:  after the prefix".into());
         };
         let mut e = Event::new(SourceKind::Db, self.name());
-        let g = |n: &str| c.name(n).map(|m| m.as_str().to_string()).and_then(|x| present(&x));
+        let g = |n: &str| {
+            c.name(n)
+                .map(|m| m.as_str().to_string())
+                .and_then(|x| present(&x))
+        };
         if let Some(ts) = g("ts") {
             match parse_iso(&ts, &ctx.opts.assume_tz) {
                 Some(p) => {
@@ -197,7 +215,8 @@ impl Parser for Stderr {
 }
 
 static SEVERITY_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(LOG|NOTICE|INFO|WARNING|ERROR|FATAL|PANIC|STATEMENT|DETAIL):  ").expect("static regex")
+    Regex::new(r"(LOG|NOTICE|INFO|WARNING|ERROR|FATAL|PANIC|STATEMENT|DETAIL):  ")
+        .expect("static regex")
 });
 
 fn best_prefix(head: &Head) -> Option<Prefix> {
@@ -233,8 +252,7 @@ fn strip_port(h: &str) -> String {
 static AUTH_FAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^password authentication failed for user "([^"]*)""#).expect("static regex")
 });
-static KV: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect("static regex"));
+static KV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect("static regex"));
 
 /// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog).
 fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
@@ -292,9 +310,9 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
             e.extra.insert("session_time".into(), t.to_string());
         }
         kv(&mut e, rest);
-    } else if let Some(stmt) = msg
-        .strip_prefix("statement: ")
-        .or_else(|| if sev == "STATEMENT" { Some(msg) } else { None })
+    } else if let Some(stmt) =
+        msg.strip_prefix("statement: ")
+            .or_else(|| if sev == "STATEMENT" { Some(msg) } else { None })
     {
         e.statement = Some(stmt.to_string());
         e.outcome = if sev == "STATEMENT" {
@@ -459,7 +477,9 @@ mod tests {
 
     fn ctx_for(lines: &str) -> FileCtx {
         let mut ctx = FileCtx::default();
-        Stderr.prepare(&mut ctx, &super::super::head_of(lines)).unwrap();
+        Stderr
+            .prepare(&mut ctx, &super::super::head_of(lines))
+            .unwrap();
         ctx
     }
 
@@ -503,11 +523,19 @@ mod tests {
     #[test]
     fn user_given_prefix() {
         let mut ctx = FileCtx::default();
-        let mut o = super::super::ParseOpts::default();
-        o.pg_prefix = Some("%n|%u|%d|%p| ".into());
+        let o = super::super::ParseOpts {
+            pg_prefix: Some("%n|%u|%d|%p| ".into()),
+            ..Default::default()
+        };
         ctx.opts = Arc::new(o);
-        Stderr.prepare(&mut ctx, &super::super::head_of("")).unwrap();
-        let e = ev(&Stderr, &ctx, "1709648521.123|app|orders|77| LOG:  statement: SELECT 1");
+        Stderr
+            .prepare(&mut ctx, &super::super::head_of(""))
+            .unwrap();
+        let e = ev(
+            &Stderr,
+            &ctx,
+            "1709648521.123|app|orders|77| LOG:  statement: SELECT 1",
+        );
         assert_eq!(e.ts, 1_709_648_521_123_000);
     }
 
@@ -519,7 +547,10 @@ mod tests {
         assert_eq!(e.session_id.as_deref(), Some("65e72a1c.3039"));
         assert_eq!(e.sql.as_ref().unwrap().account_ids, vec!["100234"]);
         assert_eq!(e.extra["application_name"], "psql");
-        assert!(matches!(CsvLog.parse("2024-03-05,broken", &FileCtx::default()), Parsed::Reject(_)));
+        assert!(matches!(
+            CsvLog.parse("2024-03-05,broken", &FileCtx::default()),
+            Parsed::Reject(_)
+        ));
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub fn csv_split(s: &str) -> Option<Vec<String>> {
 pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), String> {
     let f = csv_split(body).ok_or("unparseable AUDIT CSV")?;
     if f.len() < 9 {
-        return Err(format!("AUDIT record has {} fields, expected 9 or 10", f.len()));
+        return Err(format!(
+            "AUDIT record has {} fields, expected 9 or 10",
+            f.len()
+        ));
     }
     e.extra.insert("audit_type".into(), f[0].clone());
     e.extra.insert("statement_id".into(), f[1].clone());

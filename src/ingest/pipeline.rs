@@ -163,6 +163,10 @@ fn read_file(
         ..Default::default()
     };
     let mut items = Vec::new();
+    if let Input::NotEvidence(_, why) = inp {
+        info.note = Some(why.to_string());
+        return FileOut { info, items };
+    }
     let opened = match input::open(inp, pb) {
         Ok(o) => o,
         Err(e) => {
@@ -233,7 +237,9 @@ fn read_file(
     if let Err(e) = parser.prepare(&mut ctx, &head) {
         info.error = Some(e);
     }
-    let framing = env.map(Envelope::framing).unwrap_or_else(|| parser.framing());
+    let framing = env
+        .map(Envelope::framing)
+        .unwrap_or_else(|| parser.framing());
     let mut framer = Framer::new(framing);
     let mut base_offset: u64 = 0;
     let mut first_record = true;
@@ -256,24 +262,33 @@ fn read_file(
         if !spans.is_empty() {
             first_record = false;
         }
-        let block: Vec<Item> = if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
-            spans
-                .iter()
-                .map(|sp| Item {
-                    line: sp.line,
-                    offset: base_offset + sp.start as u64,
-                    hash: 0,
-                    parsed: Parsed::Reject(info.error.clone().unwrap_or_default()),
-                })
-                .collect()
-        } else {
-            spans
-                .par_iter()
-                .flat_map_iter(|sp| {
-                    parse_span(&buf, sp, base_offset, env, parser, &ctx, header_span == Some(sp.start))
-                })
-                .collect()
-        };
+        let block: Vec<Item> =
+            if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
+                spans
+                    .iter()
+                    .map(|sp| Item {
+                        line: sp.line,
+                        offset: base_offset + sp.start as u64,
+                        hash: 0,
+                        parsed: Parsed::Reject(info.error.clone().unwrap_or_default()),
+                    })
+                    .collect()
+            } else {
+                spans
+                    .par_iter()
+                    .flat_map_iter(|sp| {
+                        parse_span(
+                            &buf,
+                            sp,
+                            base_offset,
+                            env,
+                            parser,
+                            &ctx,
+                            header_span == Some(sp.start),
+                        )
+                    })
+                    .collect()
+            };
         info.records += block.len() as u64;
         items.extend(block);
         buf.drain(..used);
@@ -306,7 +321,13 @@ fn needs_prepare(p: &dyn Parser) -> bool {
     p.name() == "pg-stderr"
 }
 
-fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize, eof: &mut bool, err: &mut Option<String>) {
+fn fill(
+    r: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    want: usize,
+    eof: &mut bool,
+    err: &mut Option<String>,
+) {
     let target = buf.len() + want;
     let mut chunk = vec![0u8; 1 << 20];
     while buf.len() < target {
@@ -356,7 +377,13 @@ fn parse_span(
     if is_header {
         return vec![mk(Parsed::Skip("header row"), 0)];
     }
-    if text.contains('\0') && text.chars().filter(|c| c.is_control() && !c.is_whitespace()).count() > 8 {
+    if text.contains('\0')
+        && text
+            .chars()
+            .filter(|c| c.is_control() && !c.is_whitespace())
+            .count()
+            > 8
+    {
         return vec![mk(Parsed::Reject("binary data".into()), 0)];
     }
     let with_flag = |mut p: Parsed| {
@@ -380,7 +407,14 @@ fn parse_span(
             match envelope::unwrap(env, &text, is_hdr) {
                 Err(r) => vec![mk(Parsed::Reject(r), 0)],
                 Ok(inner) if inner.is_empty() => {
-                    vec![mk(Parsed::Skip(if is_hdr { "header row" } else { "envelope without events" }), 0)]
+                    vec![mk(
+                        Parsed::Skip(if is_hdr {
+                            "header row"
+                        } else {
+                            "envelope without events"
+                        }),
+                        0,
+                    )]
                 }
                 Ok(inner) => inner
                     .into_iter()

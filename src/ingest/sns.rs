@@ -36,7 +36,9 @@ impl Parser for Sns {
             Err(e) => return Parsed::Reject(e),
         };
         // notification.timestamp is UTC without a zone by definition (not an assumption).
-        let Some(p) = s(&v, "notification.timestamp").and_then(|t| parse_iso(&t, &AssumeTz::Fixed(0))) else {
+        let Some(p) =
+            s(&v, "notification.timestamp").and_then(|t| parse_iso(&t, &AssumeTz::Fixed(0)))
+        else {
             return Parsed::Reject("bad or missing notification.timestamp".into());
         };
         let mut e = Event::new(SourceKind::Push, self.name());
@@ -86,6 +88,9 @@ mod tests {
         assert_eq!(e.ts, 1_709_649_104_900_000);
         assert_eq!(e.outcome, Outcome::Failure);
         assert!(e.device_id.as_deref().unwrap().ends_with("4d3c"));
-        assert!(matches!(Sns.parse("{\"status\":\"SUCCESS\"}", &FileCtx::default()), Parsed::Reject(_)));
+        assert!(matches!(
+            Sns.parse("{\"status\":\"SUCCESS\"}", &FileCtx::default()),
+            Parsed::Reject(_)
+        ));
     }
 }

@@ -19,7 +19,13 @@ pub struct CsvOpts {
 }
 
 /// File names, in the order written.
-pub const FILES: &[&str] = &["affected-customers.csv", "bonus-adjustments.csv", "messages.csv", "iocs.csv", "evidence.csv"];
+pub const FILES: &[&str] = &[
+    "affected-customers.csv",
+    "bonus-adjustments.csv",
+    "messages.csv",
+    "iocs.csv",
+    "evidence.csv",
+];
 
 fn create(dir: &Path, name: &str, private: bool, o: CsvOpts) -> std::io::Result<csv::Writer<File>> {
     let p: PathBuf = dir.join(name);
@@ -62,32 +68,57 @@ pub fn mask_phone(s: &str) -> String {
     }
     let keep_head = if s.starts_with('+') { 4 } else { 3 };
     let n = chars.len();
-    chars.iter().enumerate().map(|(i, c)| if i < keep_head || i >= n - 2 { *c } else { '*' }).collect()
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < keep_head || i >= n - 2 { *c } else { '*' })
+        .collect()
 }
 
 /// Masks a name: initials kept (`O*** K***`).
 pub fn mask_name(s: &str) -> String {
-    s.split_whitespace().map(|w| format!("{}***", w.chars().next().unwrap_or('*'))).collect::<Vec<_>>().join(" ")
+    s.split_whitespace()
+        .map(|w| format!("{}***", w.chars().next().unwrap_or('*')))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Writes the five files.
 pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let ev = &a.ing.events;
-    let path_of = |i: usize| a.ing.files.get(ev[i].file as usize).map(|f| f.path.clone()).unwrap_or_default();
+    let path_of = |i: usize| {
+        a.ing
+            .files
+            .get(ev[i].file as usize)
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
+    };
     // affected-customers.csv
     let mut w = create(dir, FILES[0], true, o)?;
     let mut header: Vec<String> = "account_id,impacts,waves,bonus_points_delta,messages_received,first_seen_utc,last_seen_utc,evidence_count".split(',').map(String::from).collect();
     if a.roster.is_some() {
-        header.extend(["name", "email", "phone", "created_utc", "devices"].iter().map(|s| s.to_string()));
+        header.extend(
+            ["name", "email", "phone", "created_utc", "devices"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
     }
     row(&mut w, &header)?;
     for x in a.affected.values() {
         let mut r = vec![
             x.account.clone(),
             x.impacts.iter().copied().collect::<Vec<_>>().join(";"),
-            x.waves.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(";"),
-            if x.impacts.contains(impact_kind::BONUS) { x.bonus_delta.map(|d| d.to_string()).unwrap_or_default() } else { String::new() },
+            x.waves
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(";"),
+            if x.impacts.contains(impact_kind::BONUS) {
+                x.bonus_delta.map(|d| d.to_string()).unwrap_or_default()
+            } else {
+                String::new()
+            },
             x.messages.iter().cloned().collect::<Vec<_>>().join(";"),
             fmt_utc(x.first),
             fmt_utc(x.last),
@@ -95,7 +126,10 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
         ];
         if let Some(ro) = &a.roster {
             let c = ro.customers.get(&x.account);
-            let m = |v: Option<&String>, f: fn(&str) -> String| v.map(|s| if o.mask_pii { f(s) } else { s.clone() }).unwrap_or_default();
+            let m = |v: Option<&String>, f: fn(&str) -> String| {
+                v.map(|s| if o.mask_pii { f(s) } else { s.clone() })
+                    .unwrap_or_default()
+            };
             r.push(m(c.and_then(|c| c.name.as_ref()), mask_name));
             r.push(m(c.and_then(|c| c.email.as_ref()), mask_email));
             r.push(m(c.and_then(|c| c.phone.as_ref()), mask_phone));
@@ -107,55 +141,140 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     w.flush()?;
     // bonus-adjustments.csv
     let mut w = create(dir, FILES[1], false, o)?;
-    row(&mut w, &"account_id,fraudulent_delta,correction,operations,first_utc,last_utc,waves".split(',').map(String::from).collect::<Vec<_>>())?;
-    for x in a.affected.values().filter(|x| x.impacts.contains(impact_kind::BONUS)) {
+    row(
+        &mut w,
+        &"account_id,fraudulent_delta,correction,operations,first_utc,last_utc,waves"
+            .split(',')
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    )?;
+    for x in a
+        .affected
+        .values()
+        .filter(|x| x.impacts.contains(impact_kind::BONUS))
+    {
         let d = x.bonus_delta.unwrap_or(0);
         let (f, l) = x.bonus_span.unwrap_or((x.first, x.last));
-        row(&mut w, &[x.account.clone(), d.to_string(), (-d).to_string(), x.bonus_ops.to_string(), fmt_utc(f), fmt_utc(l), x.bonus_waves.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(";")])?;
+        row(
+            &mut w,
+            &[
+                x.account.clone(),
+                d.to_string(),
+                (-d).to_string(),
+                x.bonus_ops.to_string(),
+                fmt_utc(f),
+                fmt_utc(l),
+                x.bonus_waves
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ],
+        )?;
     }
     w.flush()?;
     // messages.csv
     let mut w = create(dir, FILES[2], false, o)?;
     row(&mut w, &"message_id,provider,sent_utc,title,body,sender,source_ip,wave,verdict,reason,recipients,delivered,failed".split(',').map(String::from).collect::<Vec<_>>())?;
     for m in &a.messages {
-        row(&mut w, &[
-            m.id.clone(),
-            m.provider.clone(),
-            fmt_utc(m.sent),
-            m.title.clone().unwrap_or_default(),
-            m.body.clone().unwrap_or_default(),
-            m.sender.clone().unwrap_or_default(),
-            m.source_ip.clone().unwrap_or_default(),
-            m.wave.map(|w| w.to_string()).unwrap_or_default(),
-            if m.malicious { "malicious" } else { "legitimate" }.to_string(),
-            m.reason.clone(),
-            m.recipient_count.to_string(),
-            m.delivered.to_string(),
-            m.failed.to_string(),
-        ])?;
+        row(
+            &mut w,
+            &[
+                m.id.clone(),
+                m.provider.clone(),
+                fmt_utc(m.sent),
+                m.title.clone().unwrap_or_default(),
+                m.body.clone().unwrap_or_default(),
+                m.sender.clone().unwrap_or_default(),
+                m.source_ip.clone().unwrap_or_default(),
+                m.wave.map(|w| w.to_string()).unwrap_or_default(),
+                if m.malicious {
+                    "malicious"
+                } else {
+                    "legitimate"
+                }
+                .to_string(),
+                m.reason.clone(),
+                m.recipient_count.to_string(),
+                m.delivered.to_string(),
+                m.failed.to_string(),
+            ],
+        )?;
     }
     w.flush()?;
     // iocs.csv
     let mut w = create(dir, FILES[3], false, o)?;
-    row(&mut w, &"type,value,first_seen_utc,last_seen_utc,waves,events".split(',').map(String::from).collect::<Vec<_>>())?;
+    row(
+        &mut w,
+        &"type,value,first_seen_utc,last_seen_utc,waves,events"
+            .split(',')
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    )?;
     for i in &a.iocs {
-        row(&mut w, &[i.kind.to_string(), i.value.clone(), fmt_utc(i.first), fmt_utc(i.last), i.waves.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(";"), i.events.to_string()])?;
+        row(
+            &mut w,
+            &[
+                i.kind.to_string(),
+                i.value.clone(),
+                fmt_utc(i.first),
+                fmt_utc(i.last),
+                i.waves
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                i.events.to_string(),
+            ],
+        )?;
     }
     w.flush()?;
     // evidence.csv
     let mut w = create(dir, FILES[4], true, o)?;
-    row(&mut w, &"subject,kind,time_utc,source,file,line,reason".split(',').map(String::from).collect::<Vec<_>>())?;
+    row(
+        &mut w,
+        &"subject,kind,time_utc,source,file,line,reason"
+            .split(',')
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    )?;
     for x in a.affected.values() {
         for (i, kind, why) in &x.evidence {
-            row(&mut w, &[x.account.clone(), kind.to_string(), fmt_utc(ev[*i].ts), ev[*i].kind().as_str().into(), path_of(*i), ev[*i].line.to_string(), why.clone()])?;
+            row(
+                &mut w,
+                &[
+                    x.account.clone(),
+                    kind.to_string(),
+                    fmt_utc(ev[*i].ts),
+                    ev[*i].kind().as_str().into(),
+                    path_of(*i),
+                    ev[*i].line.to_string(),
+                    why.clone(),
+                ],
+            )?;
         }
     }
     for m in a.messages.iter().filter(|m| m.malicious) {
         let mut idx: Vec<usize> = m.origin.into_iter().collect();
         idx.extend(m.events.iter().copied().take(50));
         for i in idx {
-            let why = if Some(i) == m.origin { m.reason.clone() } else { format!("record of malicious message {}", m.id) };
-            row(&mut w, &[m.id.clone(), "malicious_message".into(), fmt_utc(ev[i].ts), ev[i].kind().as_str().into(), path_of(i), ev[i].line.to_string(), why])?;
+            let why = if Some(i) == m.origin {
+                m.reason.clone()
+            } else {
+                format!("record of malicious message {}", m.id)
+            };
+            row(
+                &mut w,
+                &[
+                    m.id.clone(),
+                    "malicious_message".into(),
+                    fmt_utc(ev[i].ts),
+                    ev[i].kind().as_str().into(),
+                    path_of(i),
+                    ev[i].line.to_string(),
+                    why,
+                ],
+            )?;
         }
     }
     w.flush()?;

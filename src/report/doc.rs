@@ -297,10 +297,16 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
             first_utc: f.first_ts.map(fmt_utc),
             last_utc: f.last_ts.map(fmt_utc),
             skew_correction_s: f.skew_us as f64 / 1e6,
-            error: f.error.clone(),
+            error: f
+                .error
+                .clone()
+                .or(f.note.as_ref().map(|n| format!("not parsed: {n}"))),
         })
         .collect();
-    let mut counts = Counts { files: files.len(), ..Default::default() };
+    let mut counts = Counts {
+        files: files.len(),
+        ..Default::default()
+    };
     for f in &files {
         counts.lines += f.lines;
         counts.records += f.records;
@@ -308,13 +314,20 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
         counts.duplicates += f.duplicates;
         counts.rejected += f.rejected;
         counts.skipped += f.skipped;
-        counts.files_with_errors += f.error.is_some() as usize;
+        counts.files_with_errors += (f.error.is_some()
+            && !f.error.as_deref().unwrap_or("").starts_with("not parsed"))
+            as usize;
     }
     if let Some(r) = &a.roster {
         counts.roster_rows = r.rows;
         counts.roster_rejected = r.rejected.len() as u64;
     }
-    let n = |kind: &str| a.affected.values().filter(|x| x.impacts.contains(kind)).count();
+    let n = |kind: &str| {
+        a.affected
+            .values()
+            .filter(|x| x.impacts.contains(kind))
+            .count()
+    };
     let mut impact = Impact {
         customers_total: a.affected.len(),
         bonus_tampered: n(k::BONUS),
@@ -357,10 +370,33 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
                     w.id,
                     fmt_utc_s(w.start),
                     fmt_utc_s(w.end),
-                    if w.targets.is_empty() { "no identified system".to_string() } else { w.targets.iter().map(|t| t.as_str().replace('_', " ")).collect::<Vec<_>>().join(" and ") },
-                    w.techniques.iter().map(|t| t.replace('_', " ")).collect::<Vec<_>>().join(", "),
-                    w.attacker_ips.iter().cloned().collect::<Vec<_>>().join(", "),
-                    if w.principals.is_empty() { String::new() } else { format!(" as {}", w.principals.iter().cloned().collect::<Vec<_>>().join(", ")) }
+                    if w.targets.is_empty() {
+                        "no identified system".to_string()
+                    } else {
+                        w.targets
+                            .iter()
+                            .map(|t| t.as_str().replace('_', " "))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    },
+                    w.techniques
+                        .iter()
+                        .map(|t| t.replace('_', " "))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    w.attacker_ips
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if w.principals.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " as {}",
+                            w.principals.iter().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }
                 ));
             }
             summary.push(format!(
@@ -409,7 +445,11 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
             subject: f.subject.clone(),
             explanation: f.explanation.clone(),
             events: f.events.len(),
-            example: f.events.first().map(|&i| super::timeline::evidence(a, &ev[i])).unwrap_or_default(),
+            example: f
+                .events
+                .first()
+                .map(|&i| super::timeline::evidence(a, &ev[i]))
+                .unwrap_or_default(),
         })
         .collect();
     ReportDoc {
@@ -432,7 +472,11 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
                 sent_utc: fmt_utc(m.sent),
                 title: m.title.clone(),
                 body: m.body.clone(),
-                verdict: if m.malicious { "malicious" } else { "legitimate" },
+                verdict: if m.malicious {
+                    "malicious"
+                } else {
+                    "legitimate"
+                },
                 reason: m.reason.clone(),
                 sender: m.sender.clone(),
                 source_ip: m.source_ip.clone(),
@@ -442,12 +486,34 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
                 failed: m.failed,
             })
             .collect(),
-        iocs: a.iocs.iter().map(|i| IocRow { kind: i.kind, value: i.value.clone(), first_utc: fmt_utc(i.first), last_utc: fmt_utc(i.last), waves: i.waves.iter().copied().collect(), events: i.events }).collect(),
+        iocs: a
+            .iocs
+            .iter()
+            .map(|i| IocRow {
+                kind: i.kind,
+                value: i.value.clone(),
+                first_utc: fmt_utc(i.first),
+                last_utc: fmt_utc(i.last),
+                waves: i.waves.iter().copied().collect(),
+                events: i.events,
+            })
+            .collect(),
         principals,
         findings,
         files,
         gaps: gaps(a),
-        skews: a.skews.iter().map(|s| SkewRow { source: s.source.clone(), against: s.against.clone(), median_s: s.median_us as f64 / 1e6, correction_s: s.correction_us as f64 / 1e6, pairs: s.pairs, applied: s.applied }).collect(),
+        skews: a
+            .skews
+            .iter()
+            .map(|s| SkewRow {
+                source: s.source.clone(),
+                against: s.against.clone(),
+                median_s: s.median_us as f64 / 1e6,
+                correction_s: s.correction_us as f64 / 1e6,
+                pairs: s.pairs,
+                applied: s.applied,
+            })
+            .collect(),
         undetermined: a.notes.clone(),
         method: method(),
         activity: activity(a),
@@ -458,24 +524,59 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
     let mut out = Vec::new();
     let mut by_tech: BTreeMap<&str, Vec<&crate::correlate::Finding>> = BTreeMap::new();
     for f in &a.findings {
-        if f.events.iter().any(|&i| a.attr[i].as_ref().is_some_and(|x| x.wave == w.id)) {
+        if f.events
+            .iter()
+            .any(|&i| a.attr[i].as_ref().is_some_and(|x| x.wave == w.id))
+        {
             by_tech.entry(f.technique).or_default().push(f);
         }
     }
     for (_, fs) in by_tech {
         for f in fs {
-            out.push(format!("{} ({} evidence events).", f.explanation, f.events.len()));
+            out.push(format!(
+                "{} ({} evidence events).",
+                f.explanation,
+                f.events.len()
+            ));
         }
     }
-    let affected: Vec<_> = a.affected.values().filter(|x| x.waves.contains(&w.id)).collect();
-    let bonus: i64 = affected.iter().filter(|x| x.bonus_waves.contains(&w.id)).filter_map(|x| x.bonus_delta).map(i64::abs).sum();
+    let affected: Vec<_> = a
+        .affected
+        .values()
+        .filter(|x| x.waves.contains(&w.id))
+        .collect();
+    let bonus: i64 = affected
+        .iter()
+        .filter(|x| x.bonus_waves.contains(&w.id))
+        .filter_map(|x| x.bonus_delta)
+        .map(i64::abs)
+        .sum();
     if bonus > 0 {
-        out.push(format!("{} points were moved on {} accounts.", bonus, affected.iter().filter(|x| x.bonus_waves.contains(&w.id)).count()));
+        out.push(format!(
+            "{} points were moved on {} accounts.",
+            bonus,
+            affected
+                .iter()
+                .filter(|x| x.bonus_waves.contains(&w.id))
+                .count()
+        ));
     }
-    for m in a.messages.iter().filter(|m| m.malicious && m.wave == Some(w.id)) {
+    for m in a
+        .messages
+        .iter()
+        .filter(|m| m.malicious && m.wave == Some(w.id))
+    {
         out.push(format!("Malicious message {} went to {} devices ({} delivered, {} failed) ({} evidence events).", m.id, m.recipient_count, m.delivered, m.failed, m.events.len()));
     }
-    out.push(format!("{} attacker events in all: {}.", w.events, w.per_source.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")));
+    out.push(format!(
+        "{} attacker events in all: {}.",
+        w.events,
+        w.per_source
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     out
 }
 
@@ -485,7 +586,9 @@ fn gaps(a: &Analysis) -> Vec<Gap> {
     let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for e in &a.ing.events {
         if e.kind() != SourceKind::Push {
-            by.entry(format!("{}:{}", e.kind().as_str(), e.format)).or_default().push(e.ts);
+            by.entry(format!("{}:{}", e.kind().as_str(), e.format))
+                .or_default()
+                .push(e.ts);
         }
     }
     let mut out = Vec::new();
@@ -498,7 +601,12 @@ fn gaps(a: &Analysis) -> Vec<Gap> {
         let limit = (d[d.len() / 2] * 20).max(3_600_000_000);
         for w in ts.windows(2) {
             if w[1] - w[0] > limit {
-                out.push(Gap { source: src.clone(), from_utc: fmt_utc(w[0]), to_utc: fmt_utc(w[1]), hours: ((w[1] - w[0]) as f64 / 3.6e9 * 10.0).round() / 10.0 });
+                out.push(Gap {
+                    source: src.clone(),
+                    from_utc: fmt_utc(w[0]),
+                    to_utc: fmt_utc(w[1]),
+                    hours: ((w[1] - w[0]) as f64 / 3.6e9 * 10.0).round() / 10.0,
+                });
             }
         }
     }
@@ -507,18 +615,32 @@ fn gaps(a: &Analysis) -> Vec<Gap> {
 
 fn activity(a: &Analysis) -> Vec<Bucket> {
     let ev = &a.ing.events;
-    let (Some(f), Some(l)) = (ev.first(), ev.last()) else { return Vec::new() };
+    let (Some(f), Some(l)) = (ev.first(), ev.last()) else {
+        return Vec::new();
+    };
     let span = (l.ts - f.ts).max(1);
-    let step = [900_000_000i64, 1_800_000_000, 3_600_000_000, 7_200_000_000, 21_600_000_000, 86_400_000_000]
-        .into_iter()
-        .find(|s| span / s <= 200)
-        .unwrap_or(86_400_000_000);
+    let step = [
+        900_000_000i64,
+        1_800_000_000,
+        3_600_000_000,
+        7_200_000_000,
+        21_600_000_000,
+        86_400_000_000,
+    ]
+    .into_iter()
+    .find(|s| span / s <= 200)
+    .unwrap_or(86_400_000_000);
     let start = f.ts - f.ts.rem_euclid(step);
     let n = ((l.ts - start) / step + 1) as usize;
     let mut b: Vec<Bucket> = (0..n)
         .map(|k| {
             let s = start + k as i64 * step;
-            Bucket { start_utc: fmt_utc_s(s), start_us: s, events: BTreeMap::new(), attacker: BTreeMap::new() }
+            Bucket {
+                start_utc: fmt_utc_s(s),
+                start_us: s,
+                events: BTreeMap::new(),
+                attacker: BTreeMap::new(),
+            }
         })
         .collect();
     for (i, e) in ev.iter().enumerate() {

@@ -25,14 +25,23 @@ impl Page {
     fn open(&mut self, markup: &'static str) {
         self.0.push_str(markup);
     }
-    fn table(&mut self, head: &[&str], rows: Vec<Vec<String>>, highlight: impl Fn(&[String]) -> bool) {
+    fn table(
+        &mut self,
+        head: &[&str],
+        rows: Vec<Vec<String>>,
+        highlight: impl Fn(&[String]) -> bool,
+    ) {
         self.open("<table><thead><tr>");
         for h in head {
             self.el("th", "", h);
         }
         self.open("</tr></thead><tbody>");
         for r in rows {
-            self.open(if highlight(&r) { "<tr class=\"bad\">" } else { "<tr>" });
+            self.open(if highlight(&r) {
+                "<tr class=\"bad\">"
+            } else {
+                "<tr>"
+            });
             for c in &r {
                 self.el("td", "", c);
             }
@@ -88,10 +97,34 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     p.open("</div>");
     p.el("h2", "", "2. Waves");
     p.table(
-        &["wave", "start (UTC)", "end (UTC)", "duration", "targets", "techniques", "attacker addresses", "principals", "events", "accounts"],
+        &[
+            "wave",
+            "start (UTC)",
+            "end (UTC)",
+            "duration",
+            "targets",
+            "techniques",
+            "attacker addresses",
+            "principals",
+            "events",
+            "accounts",
+        ],
         d.waves
             .iter()
-            .map(|w| vec![w.id.to_string(), w.start_utc.clone(), w.end_utc.clone(), format!("{} min", w.duration_s / 60), w.targets.join(", "), w.techniques.join(", "), w.attacker_ips.join(", "), w.principals.join(", "), w.events.to_string(), w.accounts_affected.to_string()])
+            .map(|w| {
+                vec![
+                    w.id.to_string(),
+                    w.start_utc.clone(),
+                    w.end_utc.clone(),
+                    format!("{} min", w.duration_s / 60),
+                    w.targets.join(", "),
+                    w.techniques.join(", "),
+                    w.attacker_ips.join(", "),
+                    w.principals.join(", "),
+                    w.events.to_string(),
+                    w.accounts_affected.to_string(),
+                ]
+            })
             .collect(),
         |_| false,
     );
@@ -110,15 +143,33 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     p.svg(waves_svg);
     p.el("h2", "", "4. Impact");
     let mut rows = vec![
-        vec!["customers affected (total)".to_string(), i.customers_total.to_string()],
+        vec![
+            "customers affected (total)".to_string(),
+            i.customers_total.to_string(),
+        ],
         vec!["bonus_tampered".into(), i.bonus_tampered.to_string()],
         vec!["data_exposed".into(), i.data_exposed.to_string()],
         vec!["malicious_push".into(), i.malicious_push.to_string()],
-        vec!["bonus points moved (total)".into(), i.points_moved_total.to_string()],
-        vec!["points credited to accounts".into(), i.points_credited.to_string()],
-        vec!["points debited from accounts".into(), i.points_debited.to_string()],
-        vec!["messages malicious".into(), i.messages_malicious.to_string()],
-        vec!["messages legitimate".into(), i.messages_legitimate.to_string()],
+        vec![
+            "bonus points moved (total)".into(),
+            i.points_moved_total.to_string(),
+        ],
+        vec![
+            "points credited to accounts".into(),
+            i.points_credited.to_string(),
+        ],
+        vec![
+            "points debited from accounts".into(),
+            i.points_debited.to_string(),
+        ],
+        vec![
+            "messages malicious".into(),
+            i.messages_malicious.to_string(),
+        ],
+        vec![
+            "messages legitimate".into(),
+            i.messages_legitimate.to_string(),
+        ],
     ];
     for (w, v) in &i.points_moved_by_wave {
         rows.push(vec![format!("points moved in wave {w}"), v.to_string()]);
@@ -126,38 +177,162 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     p.table(&["measure", "value"], rows, |_| false);
     p.el("h3", "", "Messages");
     p.table(
-        &["message", "provider", "sent (UTC)", "verdict", "title", "body", "sender", "address", "recipients", "delivered", "failed", "reason"],
+        &[
+            "message",
+            "provider",
+            "sent (UTC)",
+            "verdict",
+            "title",
+            "body",
+            "sender",
+            "address",
+            "recipients",
+            "delivered",
+            "failed",
+            "reason",
+        ],
         d.messages
             .iter()
-            .map(|m| vec![m.id.clone(), m.provider.clone(), m.sent_utc.clone(), m.verdict.into(), m.title.clone().unwrap_or_default(), m.body.clone().unwrap_or_default(), m.sender.clone().unwrap_or_default(), m.source_ip.clone().unwrap_or_default(), m.recipients.to_string(), m.delivered.to_string(), m.failed.to_string(), m.reason.clone()])
+            .map(|m| {
+                vec![
+                    m.id.clone(),
+                    m.provider.clone(),
+                    m.sent_utc.clone(),
+                    m.verdict.into(),
+                    m.title.clone().unwrap_or_default(),
+                    m.body.clone().unwrap_or_default(),
+                    m.sender.clone().unwrap_or_default(),
+                    m.source_ip.clone().unwrap_or_default(),
+                    m.recipients.to_string(),
+                    m.delivered.to_string(),
+                    m.failed.to_string(),
+                    m.reason.clone(),
+                ]
+            })
             .collect(),
         |r| r[3] == "malicious",
     );
     p.el("h2", "", "5. Actors");
     p.table(
-        &["type", "value", "first (UTC)", "last (UTC)", "waves", "events"],
-        d.iocs.iter().map(|x| vec![x.kind.into(), x.value.clone(), x.first_utc.clone(), x.last_utc.clone(), x.waves.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(";"), x.events.to_string()]).collect(),
+        &[
+            "type",
+            "value",
+            "first (UTC)",
+            "last (UTC)",
+            "waves",
+            "events",
+        ],
+        d.iocs
+            .iter()
+            .map(|x| {
+                vec![
+                    x.kind.into(),
+                    x.value.clone(),
+                    x.first_utc.clone(),
+                    x.last_utc.clone(),
+                    x.waves
+                        .iter()
+                        .map(|w| w.to_string())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    x.events.to_string(),
+                ]
+            })
+            .collect(),
         |_| false,
     );
     p.el("h3", "", "Principals and their places");
     p.table(
-        &["principal", "assessment", "address", "first (UTC)", "last (UTC)", "events", "place"],
+        &[
+            "principal",
+            "assessment",
+            "address",
+            "first (UTC)",
+            "last (UTC)",
+            "events",
+            "place",
+        ],
         d.principals
             .iter()
-            .flat_map(|pr| pr.places.iter().map(move |pl| vec![pr.principal.clone(), pr.assessment.into(), pl.address.clone(), pl.first_utc.clone(), pl.last_utc.clone(), pl.events.to_string(), if pl.usual { "usual".into() } else { "new".into() }]))
+            .flat_map(|pr| {
+                pr.places.iter().map(move |pl| {
+                    vec![
+                        pr.principal.clone(),
+                        pr.assessment.into(),
+                        pl.address.clone(),
+                        pl.first_utc.clone(),
+                        pl.last_utc.clone(),
+                        pl.events.to_string(),
+                        if pl.usual {
+                            "usual".into()
+                        } else {
+                            "new".into()
+                        },
+                    ]
+                })
+            })
             .collect(),
         |r| r[6] == "new",
     );
     p.el("h3", "", "Findings");
-    p.table(&["technique", "subject", "explanation", "events", "example evidence"], d.findings.iter().map(|f| vec![f.technique.into(), f.subject.clone(), f.explanation.clone(), f.events.to_string(), f.example.clone()]).collect(), |_| false);
+    p.table(
+        &[
+            "technique",
+            "subject",
+            "explanation",
+            "events",
+            "example evidence",
+        ],
+        d.findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.technique.into(),
+                    f.subject.clone(),
+                    f.explanation.clone(),
+                    f.events.to_string(),
+                    f.example.clone(),
+                ]
+            })
+            .collect(),
+        |_| false,
+    );
     p.el("h2", "", "6. Evidence inventory and completeness");
     let c = &d.counts;
     p.el("p", "", &format!("{} files, {} lines, {} records, {} events, {} duplicates, {} rejected, {} skipped; {} files with problems; roster rows {} ({} rejected).", c.files, c.lines, c.records, c.events, c.duplicates, c.rejected, c.skipped, c.files_with_errors, c.roster_rows, c.roster_rejected));
     p.table(
-        &["file", "format", "sha256", "lines", "events", "dup", "rejected", "skipped", "first (UTC)", "last (UTC)", "clock corr. (s)", "problem"],
+        &[
+            "file",
+            "format",
+            "sha256",
+            "lines",
+            "events",
+            "dup",
+            "rejected",
+            "skipped",
+            "first (UTC)",
+            "last (UTC)",
+            "clock corr. (s)",
+            "problem",
+        ],
         d.files
             .iter()
-            .map(|f| vec![f.path.clone(), f.format.clone(), f.sha256.clone(), f.lines.to_string(), f.events.to_string(), f.duplicates.to_string(), f.rejected.to_string(), f.skipped.to_string(), f.first_utc.clone().unwrap_or_default(), f.last_utc.clone().unwrap_or_default(), f.skew_correction_s.to_string(), f.error.clone().unwrap_or_default()])
+            .map(|f| {
+                vec![
+                    f.path.clone(),
+                    f.format.clone(),
+                    f.sha256.clone(),
+                    f.lines.to_string(),
+                    f.events.to_string(),
+                    f.duplicates.to_string(),
+                    f.rejected.to_string(),
+                    f.skipped.to_string(),
+                    f.first_utc.clone().unwrap_or_default(),
+                    f.last_utc.clone().unwrap_or_default(),
+                    f.skew_correction_s.to_string(),
+                    f.error.clone().unwrap_or_default(),
+                ]
+            })
             .collect(),
         |r| !r[11].is_empty(),
     );
@@ -165,9 +340,48 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     if d.gaps.is_empty() {
         p.el("p", "", "None found.");
     }
-    p.table(&["source", "from (UTC)", "to (UTC)", "hours"], d.gaps.iter().map(|g| vec![g.source.clone(), g.from_utc.clone(), g.to_utc.clone(), g.hours.to_string()]).collect(), |_| false);
+    p.table(
+        &["source", "from (UTC)", "to (UTC)", "hours"],
+        d.gaps
+            .iter()
+            .map(|g| {
+                vec![
+                    g.source.clone(),
+                    g.from_utc.clone(),
+                    g.to_utc.clone(),
+                    g.hours.to_string(),
+                ]
+            })
+            .collect(),
+        |_| false,
+    );
     p.el("h3", "", "Clock skew");
-    p.table(&["source", "against", "median offset (s)", "pairs", "correction (s)"], d.skews.iter().map(|k| vec![k.source.clone(), k.against.clone(), format!("{:+.3}", k.median_s), k.pairs.to_string(), if k.applied { format!("{:+.3}", -k.correction_s) } else { "not corrected".into() }]).collect(), |_| false);
+    p.table(
+        &[
+            "source",
+            "against",
+            "median offset (s)",
+            "pairs",
+            "correction (s)",
+        ],
+        d.skews
+            .iter()
+            .map(|k| {
+                vec![
+                    k.source.clone(),
+                    k.against.clone(),
+                    format!("{:+.3}", k.median_s),
+                    k.pairs.to_string(),
+                    if k.applied {
+                        format!("{:+.3}", -k.correction_s)
+                    } else {
+                        "not corrected".into()
+                    },
+                ]
+            })
+            .collect(),
+        |_| false,
+    );
     p.el("h3", "", "What could not be determined");
     p.open("<ul>");
     for x in &d.undetermined {

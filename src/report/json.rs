@@ -64,5 +64,8 @@ pub struct WavesDoc {
 
 /// Builds the waves document.
 pub fn waves_doc(a: &Analysis) -> WavesDoc {
-    WavesDoc { schema: "breachline.waves/1", waves: a.waves.iter().map(WaveJson::from).collect() }
+    WavesDoc {
+        schema: "breachline.waves/1",
+        waves: a.waves.iter().map(WaveJson::from).collect(),
+    }
 }

@@ -53,7 +53,10 @@ pub fn render(d: &ReportDoc) -> String {
         ("bonus_tampered", i.bonus_tampered.to_string()),
         ("data_exposed", i.data_exposed.to_string()),
         ("malicious_push", i.malicious_push.to_string()),
-        ("bonus points moved (total)", i.points_moved_total.to_string()),
+        (
+            "bonus points moved (total)",
+            i.points_moved_total.to_string(),
+        ),
         ("points credited to accounts", i.points_credited.to_string()),
         ("points debited from accounts", i.points_debited.to_string()),
         ("messages malicious", i.messages_malicious.to_string()),
@@ -71,24 +74,72 @@ pub fn render(d: &ReportDoc) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |",
-            m(&x.id), x.provider, x.sent_utc, x.verdict, o(&x.title), o(&x.body), o(&x.sender), o(&x.source_ip), x.recipients, x.delivered, x.failed, m(&x.reason)
+            m(&x.id),
+            x.provider,
+            x.sent_utc,
+            x.verdict,
+            o(&x.title),
+            o(&x.body),
+            o(&x.sender),
+            o(&x.source_ip),
+            x.recipients,
+            x.delivered,
+            x.failed,
+            m(&x.reason)
         );
     }
     let _ = writeln!(s, "\n## 5. Actors\n\n### Indicators\n");
-    let _ = writeln!(s, "| type | value | first (UTC) | last (UTC) | waves | events |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| type | value | first (UTC) | last (UTC) | waves | events |\n|---|---|---|---|---|---|"
+    );
     for x in &d.iocs {
-        let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} |", x.kind, m(&x.value), x.first_utc, x.last_utc, x.waves.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(";"), x.events);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            x.kind,
+            m(&x.value),
+            x.first_utc,
+            x.last_utc,
+            x.waves
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(";"),
+            x.events
+        );
     }
     let _ = writeln!(s, "\n### Principals\n");
     for p in &d.principals {
-        let _ = writeln!(s, "- **{}** — {} ({} attacker events)", m(&p.principal), p.assessment, p.attacker_events);
+        let _ = writeln!(
+            s,
+            "- **{}** — {} ({} attacker events)",
+            m(&p.principal),
+            p.assessment,
+            p.attacker_events
+        );
         for pl in &p.places {
-            let _ = writeln!(s, "  - {} {} – {}, {} events, {}", m(&pl.address), pl.first_utc, pl.last_utc, pl.events, if pl.usual { "usual place" } else { "new place" });
+            let _ = writeln!(
+                s,
+                "  - {} {} – {}, {} events, {}",
+                m(&pl.address),
+                pl.first_utc,
+                pl.last_utc,
+                pl.events,
+                if pl.usual { "usual place" } else { "new place" }
+            );
         }
     }
     let _ = writeln!(s, "\n### Findings\n");
     for f in &d.findings {
-        let _ = writeln!(s, "- `{}` {}: {} (e.g. {})", f.technique, m(&f.subject), m(&f.explanation), m(&f.example));
+        let _ = writeln!(
+            s,
+            "- `{}` {}: {} (e.g. {})",
+            f.technique,
+            m(&f.subject),
+            m(&f.explanation),
+            m(&f.example)
+        );
     }
     let c = &d.counts;
     let _ = writeln!(s, "\n## 6. Evidence inventory and completeness\n");
@@ -98,7 +149,18 @@ pub fn render(d: &ReportDoc) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            m(&f.path), f.format, f.sha256, f.lines, f.events, f.duplicates, f.rejected, f.skipped, f.first_utc.clone().unwrap_or_default(), f.last_utc.clone().unwrap_or_default(), f.skew_correction_s, o(&f.error)
+            m(&f.path),
+            f.format,
+            f.sha256,
+            f.lines,
+            f.events,
+            f.duplicates,
+            f.rejected,
+            f.skipped,
+            f.first_utc.clone().unwrap_or_default(),
+            f.last_utc.clone().unwrap_or_default(),
+            f.skew_correction_s,
+            o(&f.error)
         );
     }
     let _ = writeln!(s, "\n### Gaps longer than expected\n");
@@ -106,14 +168,33 @@ pub fn render(d: &ReportDoc) -> String {
         let _ = writeln!(s, "None found.");
     }
     for g in &d.gaps {
-        let _ = writeln!(s, "- {}: {} – {} ({} h)", g.source, g.from_utc, g.to_utc, g.hours);
+        let _ = writeln!(
+            s,
+            "- {}: {} – {} ({} h)",
+            g.source, g.from_utc, g.to_utc, g.hours
+        );
     }
     let _ = writeln!(s, "\n### Clock skew\n");
     if d.skews.is_empty() {
-        let _ = writeln!(s, "No linked pairs between sources; skew could not be estimated.");
+        let _ = writeln!(
+            s,
+            "No linked pairs between sources; skew could not be estimated."
+        );
     }
     for k in &d.skews {
-        let _ = writeln!(s, "- {} vs {}: median offset {:+.3} s over {} linked pairs; {}", k.source, k.against, k.median_s, k.pairs, if k.applied { format!("corrected by {:+.3} s", -k.correction_s) } else { "not corrected".into() });
+        let _ = writeln!(
+            s,
+            "- {} vs {}: median offset {:+.3} s over {} linked pairs; {}",
+            k.source,
+            k.against,
+            k.median_s,
+            k.pairs,
+            if k.applied {
+                format!("corrected by {:+.3} s", -k.correction_s)
+            } else {
+                "not corrected".into()
+            }
+        );
     }
     let _ = writeln!(s, "\n### What could not be determined\n");
     if d.undetermined.is_empty() {

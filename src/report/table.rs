@@ -26,11 +26,26 @@ fn terminal_width() -> Option<(u16, u16)> {
 
 /// The evidence inventory.
 pub fn inventory_table(files: &[FileInfo]) -> Table {
-    let mut t = new_table(&["file", "format", "lines", "events", "dup", "rejected", "skipped", "first UTC", "last UTC", "sha256"]);
+    let mut t = new_table(&[
+        "file",
+        "format",
+        "lines",
+        "events",
+        "dup",
+        "rejected",
+        "skipped",
+        "first UTC",
+        "last UTC",
+        "sha256",
+    ]);
     for f in files {
         t.add_row(vec![
             terminal(&f.path),
-            if f.format.is_empty() { format!("? {}", terminal(f.error.as_deref().unwrap_or(""))) } else { f.format.clone() },
+            match (&f.note, f.format.is_empty()) {
+                (Some(n), _) => format!("(skipped: {n})"),
+                (None, true) => format!("? {}", terminal(f.error.as_deref().unwrap_or(""))),
+                (None, false) => f.format.clone(),
+            },
             f.lines.to_string(),
             f.events.to_string(),
             f.duplicates.to_string(),
@@ -46,16 +61,38 @@ pub fn inventory_table(files: &[FileInfo]) -> Table {
 
 /// The waves table.
 pub fn waves_table(a: &crate::correlate::Analysis) -> Table {
-    let mut t = new_table(&["wave", "start UTC", "end UTC", "targets", "techniques", "attacker addresses", "principals", "events", "accounts"]);
+    let mut t = new_table(&[
+        "wave",
+        "start UTC",
+        "end UTC",
+        "targets",
+        "techniques",
+        "attacker addresses",
+        "principals",
+        "events",
+        "accounts",
+    ]);
     for w in &a.waves {
         t.add_row(vec![
             w.id.to_string(),
             fmt_utc_s(w.start),
             fmt_utc_s(w.end),
-            w.targets.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+            w.targets
+                .iter()
+                .map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             w.techniques.iter().copied().collect::<Vec<_>>().join(", "),
-            w.attacker_ips.iter().map(|x| terminal(x)).collect::<Vec<_>>().join(", "),
-            w.principals.iter().map(|x| terminal(x)).collect::<Vec<_>>().join(", "),
+            w.attacker_ips
+                .iter()
+                .map(|x| terminal(x))
+                .collect::<Vec<_>>()
+                .join(", "),
+            w.principals
+                .iter()
+                .map(|x| terminal(x))
+                .collect::<Vec<_>>()
+                .join(", "),
             w.events.to_string(),
             w.accounts_affected.to_string(),
         ]);

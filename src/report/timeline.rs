@@ -11,7 +11,15 @@ use std::io::Write;
 
 /// Evidence location `file:line`.
 pub fn evidence(a: &Analysis, e: &Event) -> String {
-    format!("{}:{}", a.ing.files.get(e.file as usize).map(|f| f.path.as_str()).unwrap_or("?"), e.line)
+    format!(
+        "{}:{}",
+        a.ing
+            .files
+            .get(e.file as usize)
+            .map(|f| f.path.as_str())
+            .unwrap_or("?"),
+        e.line
+    )
 }
 
 /// A short detail for an event.
@@ -27,8 +35,16 @@ pub fn detail(e: &Event) -> String {
             }
             s
         }
-        SourceKind::Db => e.statement.clone().or_else(|| e.extra.get("message").cloned()).unwrap_or_default(),
-        SourceKind::Push => [e.push_target.clone(), e.device_id.clone(), e.title.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+        SourceKind::Db => e
+            .statement
+            .clone()
+            .or_else(|| e.extra.get("message").cloned())
+            .unwrap_or_default(),
+        SourceKind::Push => [e.push_target.clone(), e.device_id.clone(), e.title.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -62,12 +78,30 @@ pub fn fields(a: &Analysis, i: usize, tz: Option<&AssumeTz>) -> Map<String, Valu
     put("evidence", json!(evidence(a, e)));
     put("offset", json!(e.offset));
     for (k, v) in [
-        ("request_id", &e.request_id), ("client_ip", &e.client_ip), ("user_agent", &e.user_agent), ("method", &e.method),
-        ("route", &e.route), ("path", &e.path), ("query", &e.query), ("user", &e.user), ("principal", &e.principal),
-        ("token_id", &e.token_id), ("session_id", &e.session_id), ("db_user", &e.db_user), ("db_host", &e.db_host),
-        ("db_name", &e.db_name), ("command", &e.command), ("object", &e.object), ("statement", &e.statement),
-        ("message_id", &e.message_id), ("campaign_id", &e.campaign_id), ("device_id", &e.device_id),
-        ("push_target", &e.push_target), ("delivery", &e.delivery), ("title", &e.title), ("body", &e.body),
+        ("request_id", &e.request_id),
+        ("client_ip", &e.client_ip),
+        ("user_agent", &e.user_agent),
+        ("method", &e.method),
+        ("route", &e.route),
+        ("path", &e.path),
+        ("query", &e.query),
+        ("user", &e.user),
+        ("principal", &e.principal),
+        ("token_id", &e.token_id),
+        ("session_id", &e.session_id),
+        ("db_user", &e.db_user),
+        ("db_host", &e.db_host),
+        ("db_name", &e.db_name),
+        ("command", &e.command),
+        ("object", &e.object),
+        ("statement", &e.statement),
+        ("message_id", &e.message_id),
+        ("campaign_id", &e.campaign_id),
+        ("device_id", &e.device_id),
+        ("push_target", &e.push_target),
+        ("delivery", &e.delivery),
+        ("title", &e.title),
+        ("body", &e.body),
     ] {
         put(k, json!(v));
     }
@@ -84,11 +118,51 @@ pub fn fields(a: &Analysis, i: usize, tz: Option<&AssumeTz>) -> Map<String, Valu
 
 /// CSV column order.
 pub const CSV_COLUMNS: &[&str] = &[
-    "time", "source", "format", "actor", "account", "action", "outcome", "target", "wave", "attacker", "reason", "evidence",
-    "offset", "request_id", "client_ip", "user_agent", "method", "route", "path", "query", "status", "bytes", "latency_ms",
-    "user", "principal", "token_id", "session_id", "db_user", "db_host", "db_name", "stmt_class", "command", "object",
-    "statement", "params", "message_id", "campaign_id", "device_id", "push_target", "delivery", "title", "body",
-    "tz_assumed", "truncated", "extra",
+    "time",
+    "source",
+    "format",
+    "actor",
+    "account",
+    "action",
+    "outcome",
+    "target",
+    "wave",
+    "attacker",
+    "reason",
+    "evidence",
+    "offset",
+    "request_id",
+    "client_ip",
+    "user_agent",
+    "method",
+    "route",
+    "path",
+    "query",
+    "status",
+    "bytes",
+    "latency_ms",
+    "user",
+    "principal",
+    "token_id",
+    "session_id",
+    "db_user",
+    "db_host",
+    "db_name",
+    "stmt_class",
+    "command",
+    "object",
+    "statement",
+    "params",
+    "message_id",
+    "campaign_id",
+    "device_id",
+    "push_target",
+    "delivery",
+    "title",
+    "body",
+    "tz_assumed",
+    "truncated",
+    "extra",
 ];
 
 fn cell(v: &Value) -> String {
@@ -101,19 +175,33 @@ fn cell(v: &Value) -> String {
 }
 
 /// Writes CSV.
-pub fn write_csv(a: &Analysis, idx: &[usize], tz: Option<&AssumeTz>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_csv(
+    a: &Analysis,
+    idx: &[usize],
+    tz: Option<&AssumeTz>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_COLUMNS)?;
     for &i in idx {
         let f = fields(a, i, tz);
-        w.write_record(CSV_COLUMNS.iter().map(|c| csv_cell(&f.get(*c).map(cell).unwrap_or_default())))?;
+        w.write_record(
+            CSV_COLUMNS
+                .iter()
+                .map(|c| csv_cell(&f.get(*c).map(cell).unwrap_or_default())),
+        )?;
     }
     w.flush()?;
     Ok(())
 }
 
 /// Writes JSON Lines.
-pub fn write_jsonl(a: &Analysis, idx: &[usize], tz: Option<&AssumeTz>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_jsonl(
+    a: &Analysis,
+    idx: &[usize],
+    tz: Option<&AssumeTz>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     for &i in idx {
         serde_json::to_writer(&mut *out, &Value::Object(fields(a, i, tz)))?;
         out.write_all(b"\n")?;
@@ -134,7 +222,12 @@ fn ts_message(a: &Analysis, i: usize) -> String {
 }
 
 /// Writes the Timesketch import (JSONL, or CSV when `csv_out`).
-pub fn write_timesketch(a: &Analysis, idx: &[usize], csv_out: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_timesketch(
+    a: &Analysis,
+    idx: &[usize],
+    csv_out: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let rows = idx.iter().map(|&i| {
         let e = &a.ing.events[i];
         let mut m = Map::new();
@@ -142,9 +235,15 @@ pub fn write_timesketch(a: &Analysis, idx: &[usize], csv_out: bool, out: &mut dy
         m.insert("datetime".into(), json!(fmt_offset_utc(e.ts)));
         m.insert("timestamp".into(), json!(e.ts));
         m.insert("timestamp_desc".into(), json!(desc(e)));
-        m.insert("data_type".into(), json!(format!("{}:{}", e.kind().as_str(), e.format)));
+        m.insert(
+            "data_type".into(),
+            json!(format!("{}:{}", e.kind().as_str(), e.format)),
+        );
         let f = fields(a, i, None);
-        for c in CSV_COLUMNS.iter().filter(|c| !matches!(**c, "time" | "extra")) {
+        for c in CSV_COLUMNS
+            .iter()
+            .filter(|c| !matches!(**c, "time" | "extra"))
+        {
             if let Some(v) = f.get(*c).filter(|v| !v.is_null()) {
                 m.insert((*c).to_string(), v.clone());
             }
@@ -156,10 +255,27 @@ pub fn write_timesketch(a: &Analysis, idx: &[usize], csv_out: bool, out: &mut dy
     });
     if csv_out {
         let mut w = csv::Writer::from_writer(out);
-        let cols: Vec<&str> = ["message", "datetime", "timestamp", "timestamp_desc", "data_type"].into_iter().chain(CSV_COLUMNS.iter().copied().filter(|c| !matches!(*c, "time" | "extra"))).collect();
+        let cols: Vec<&str> = [
+            "message",
+            "datetime",
+            "timestamp",
+            "timestamp_desc",
+            "data_type",
+        ]
+        .into_iter()
+        .chain(
+            CSV_COLUMNS
+                .iter()
+                .copied()
+                .filter(|c| !matches!(*c, "time" | "extra")),
+        )
+        .collect();
         w.write_record(&cols)?;
         for m in rows {
-            w.write_record(cols.iter().map(|c| csv_cell(&m.get(*c).map(cell).unwrap_or_default())))?;
+            w.write_record(
+                cols.iter()
+                    .map(|c| csv_cell(&m.get(*c).map(cell).unwrap_or_default())),
+            )?;
         }
         w.flush()?;
     } else {
@@ -177,9 +293,32 @@ pub fn write_ecs(a: &Analysis, idx: &[usize], out: &mut dyn Write) -> anyhow::Re
         let e = &a.ing.events[i];
         let at = a.attr[i].as_ref();
         let (category, typ, action) = match e.kind() {
-            SourceKind::Gateway => (json!(["web"]), json!(["access"]), "http-request".to_string()),
-            SourceKind::Db => (json!(["database"]), json!([if e.stmt_class == Some(crate::model::StmtClass::Write) { "change" } else { "access" }]), format!("db-{}", e.command.as_deref().unwrap_or("statement").to_ascii_lowercase().replace(' ', "-"))),
-            SourceKind::Push => (json!(["network"]), json!(["info"]), "push-delivery".to_string()),
+            SourceKind::Gateway => (
+                json!(["web"]),
+                json!(["access"]),
+                "http-request".to_string(),
+            ),
+            SourceKind::Db => (
+                json!(["database"]),
+                json!([if e.stmt_class == Some(crate::model::StmtClass::Write) {
+                    "change"
+                } else {
+                    "access"
+                }]),
+                format!(
+                    "db-{}",
+                    e.command
+                        .as_deref()
+                        .unwrap_or("statement")
+                        .to_ascii_lowercase()
+                        .replace(' ', "-")
+                ),
+            ),
+            SourceKind::Push => (
+                json!(["network"]),
+                json!(["info"]),
+                "push-delivery".to_string(),
+            ),
         };
         let mut doc = json!({
             "@timestamp": fmt_utc(e.ts),
@@ -195,7 +334,11 @@ pub fn write_ecs(a: &Analysis, idx: &[usize], out: &mut dyn Write) -> anyhow::Re
         if let Some(ip) = e.client_ip.as_ref().or(e.db_host.as_ref()) {
             o.insert("source".into(), json!({"ip": ip}));
         }
-        let user = e.principal.as_ref().or(e.user.as_ref()).or(e.db_user.as_ref());
+        let user = e
+            .principal
+            .as_ref()
+            .or(e.user.as_ref())
+            .or(e.db_user.as_ref());
         if let Some(u) = user {
             o.insert("user".into(), json!({"name": u}));
         }
@@ -219,8 +362,15 @@ pub fn write_ecs(a: &Analysis, idx: &[usize], out: &mut dyn Write) -> anyhow::Re
 }
 
 /// The terminal table.
-pub fn write_table(a: &Analysis, idx: &[usize], tz: Option<&AssumeTz>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut t = super::table::new_table(&["time", "source", "actor", "account", "action", "outcome", "detail", "wave", "why"]);
+pub fn write_table(
+    a: &Analysis,
+    idx: &[usize],
+    tz: Option<&AssumeTz>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut t = super::table::new_table(&[
+        "time", "source", "actor", "account", "action", "outcome", "detail", "wave", "why",
+    ]);
     for &i in idx {
         let e = &a.ing.events[i];
         let at = a.attr[i].as_ref();

@@ -7,7 +7,14 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// DB formats the simulator writes.
-pub const FORMATS: &[&str] = &["pg-stderr", "pg-csvlog", "pg-jsonlog", "mysql-audit-json", "percona-audit-json", "mariadb-audit"];
+pub const FORMATS: &[&str] = &[
+    "pg-stderr",
+    "pg-csvlog",
+    "pg-jsonlog",
+    "mysql-audit-json",
+    "percona-audit-json",
+    "mariadb-audit",
+];
 
 /// Server clock and zone.
 pub struct Clock {
@@ -20,7 +27,10 @@ pub struct Clock {
 impl Clock {
     fn local(&self, us: i64, fmt: &str) -> String {
         let t = DateTime::from_timestamp_micros(us + self.skew).unwrap_or_default();
-        self.tz.from_utc_datetime(&t.naive_utc()).format(fmt).to_string()
+        self.tz
+            .from_utc_datetime(&t.naive_utc())
+            .format(fmt)
+            .to_string()
     }
     fn utc(&self, us: i64, fmt: &str) -> String {
         DateTime::<Utc>::from_timestamp_micros(us + self.skew)
@@ -47,7 +57,11 @@ fn csvq(s: &str) -> String {
 pub fn inline(s: &Stmt) -> String {
     let mut t = s.text.clone();
     for (i, p) in s.params.iter().enumerate().rev() {
-        let lit = if p.parse::<i64>().is_ok() && !p.starts_with('+') { p.clone() } else { format!("'{}'", p.replace('\'', "''")) };
+        let lit = if p.parse::<i64>().is_ok() && !p.starts_with('+') {
+            p.clone()
+        } else {
+            format!("'{}'", p.replace('\'', "''"))
+        };
         t = t.replace(&format!("${}", i + 1), &lit);
     }
     t
@@ -57,7 +71,13 @@ fn audit_msg(s: &Stmt, stmt_no: u64) -> String {
     let params = if s.params.is_empty() {
         "<none>".to_string()
     } else {
-        pgcsv(&s.params.iter().map(|p| pgcsv(p)).collect::<Vec<_>>().join(","))
+        pgcsv(
+            &s.params
+                .iter()
+                .map(|p| pgcsv(p))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     };
     format!(
         "AUDIT: SESSION,{stmt_no},1,{},{},TABLE,{},{},{}",
@@ -85,7 +105,12 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
             let (sev, msg) = pg_message(s, n);
             let ts = c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z");
             // Continuation lines of a multi-line message start with a TAB.
-            format!("{ts} [{}] {}@loyalty {sev}:  {}", s.pid, s.user, msg.replace('\n', "\n\t"))
+            format!(
+                "{ts} [{}] {}@loyalty {sev}:  {}",
+                s.pid,
+                s.user,
+                msg.replace('\n', "\n\t")
+            )
         }
         "pg-csvlog" => {
             let (sev, msg) = pg_message(s, n);
@@ -135,7 +160,12 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
                 }
                 k => {
                     v["class"] = "connection".into();
-                    v["event"] = if k == SKind::Disconnect { "disconnect" } else { "connect" }.into();
+                    v["event"] = if k == SKind::Disconnect {
+                        "disconnect"
+                    } else {
+                        "connect"
+                    }
+                    .into();
                     v["connection_data"] = serde_json::json!({"connection_type": "ssl", "status": if k == SKind::AuthFail { 1045 } else { 0 }, "db": "loyalty"});
                 }
             }
@@ -169,12 +199,28 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
                         }
                         q.truncate(cut);
                     }
-                    let esc = q.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n").replace('\t', "\\t");
-                    format!("{ts},db-loyalty-1,{},{},{},{},QUERY,loyalty,'{}',0", s.user, s.host, s.pid, n, esc)
+                    let esc = q
+                        .replace('\\', "\\\\")
+                        .replace('\'', "\\'")
+                        .replace('\n', "\\n")
+                        .replace('\t', "\\t");
+                    format!(
+                        "{ts},db-loyalty-1,{},{},{},{},QUERY,loyalty,'{}',0",
+                        s.user, s.host, s.pid, n, esc
+                    )
                 }
-                SKind::Connect => format!("{ts},db-loyalty-1,{},{},{},0,CONNECT,loyalty,,0", s.user, s.host, s.pid),
-                SKind::AuthFail => format!("{ts},db-loyalty-1,{},{},{},0,FAILED_CONNECT,,,1045", s.user, s.host, s.pid),
-                SKind::Disconnect => format!("{ts},db-loyalty-1,{},{},{},0,DISCONNECT,loyalty,,0", s.user, s.host, s.pid),
+                SKind::Connect => format!(
+                    "{ts},db-loyalty-1,{},{},{},0,CONNECT,loyalty,,0",
+                    s.user, s.host, s.pid
+                ),
+                SKind::AuthFail => format!(
+                    "{ts},db-loyalty-1,{},{},{},0,FAILED_CONNECT,,,1045",
+                    s.user, s.host, s.pid
+                ),
+                SKind::Disconnect => format!(
+                    "{ts},db-loyalty-1,{},{},{},0,DISCONNECT,loyalty,,0",
+                    s.user, s.host, s.pid
+                ),
             }
         }
     }

@@ -39,7 +39,20 @@ impl<'w> Gen<'w> {
         }
     }
 
-    fn req(&mut self, ts: Us, ip: &str, ua: &str, method: &'static str, route: &'static str, path: String, status: u16, subject: Option<String>, wave: u8) -> String {
+    // Record constructors take the record's fields; a builder would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    fn req(
+        &mut self,
+        ts: Us,
+        ip: &str,
+        ua: &str,
+        method: &'static str,
+        route: &'static str,
+        path: String,
+        status: u16,
+        subject: Option<String>,
+        wave: u8,
+    ) -> String {
         let id = self.r.uuid();
         let bytes = match status {
             200 | 201 => self.r.range(200, 4000) as u64,
@@ -68,7 +81,19 @@ impl<'w> Gen<'w> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn stmt(&mut self, ts: Us, user: &'static str, host: &str, pid: u32, class: &'static str, command: &'static str, object: &str, text: String, params: Vec<String>, wave: u8) {
+    fn stmt(
+        &mut self,
+        ts: Us,
+        user: &'static str,
+        host: &str,
+        pid: u32,
+        class: &'static str,
+        command: &'static str,
+        object: &str,
+        text: String,
+        params: Vec<String>,
+        wave: u8,
+    ) {
         self.day.stmts.push(Stmt {
             ts,
             user,
@@ -86,11 +111,32 @@ impl<'w> Gen<'w> {
 
     /// An app statement tagged with its request id (sqlcommenter).
     #[allow(clippy::too_many_arguments)]
-    fn app(&mut self, ts: Us, rid: &str, class: &'static str, command: &'static str, object: &str, sql: &str, params: Vec<String>, wave: u8) {
+    fn app(
+        &mut self,
+        ts: Us,
+        rid: &str,
+        class: &'static str,
+        command: &'static str,
+        object: &str,
+        sql: &str,
+        params: Vec<String>,
+        wave: u8,
+    ) {
         let host = APP_HOSTS[(ts / S % 2) as usize];
         let pid = 20_000 + (self.r.below(8) as u32) + if host.ends_with("12") { 100 } else { 0 };
         let text = format!("{sql} /*request_id='{rid}',application='loyalty-api'*/");
-        self.stmt(ts, "loyalty_app", host, pid, class, command, object, text, params, wave);
+        self.stmt(
+            ts,
+            "loyalty_app",
+            host,
+            pid,
+            class,
+            command,
+            object,
+            text,
+            params,
+            wave,
+        );
     }
 
     fn bonus_change(&mut self, ts: Us, rid: &str, cust: usize, delta: i64, reason: &str, wave: u8) {
@@ -137,7 +183,11 @@ impl<'w> Gen<'w> {
         let sessions = (2000.0 * self.w.scale) as usize;
         for _ in 0..sessions {
             // Diurnal: most activity 05:00–20:00 UTC (Kyiv daytime).
-            let hour = if self.r.chance(0.9) { self.r.range(5, 19) } else { self.r.range(0, 23) };
+            let hour = if self.r.chance(0.9) {
+                self.r.range(5, 19)
+            } else {
+                self.r.range(0, 23)
+            };
             let ts = day0 + hour * H + self.r.range(0, H / S - 1) * S + self.r.range(0, 999) * 1000;
             self.session(ts);
         }
@@ -153,8 +203,12 @@ impl<'w> Gen<'w> {
         self.day.reqs.retain(|r| r.ts < end);
         self.day.stmts.retain(|s| s.ts < end);
         self.day.msgs.retain(|m| m.ts < end);
-        self.day.reqs.sort_by(|a, b| a.ts.cmp(&b.ts).then(a.id.cmp(&b.id)));
-        self.day.stmts.sort_by(|a, b| a.ts.cmp(&b.ts).then(a.pid.cmp(&b.pid)));
+        self.day
+            .reqs
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.id.cmp(&b.id)));
+        self.day
+            .stmts
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.pid.cmp(&b.pid)));
         self.day.msgs.sort_by_key(|m| m.ts);
     }
 
@@ -168,13 +222,51 @@ impl<'w> Gen<'w> {
         // Ordinary failures: a mistyped password once or twice.
         if self.r.chance(0.04) {
             for _ in 0..self.r.range(1, 2) {
-                let rid = self.req(ts, &ip, ua, "POST", "/api/v1/auth/login", "/api/v1/auth/login".into(), 401, None, 0);
-                self.app(ts + 3_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, password_hash FROM customers WHERE phone = $1", vec![phone.clone()], 0);
+                let rid = self.req(
+                    ts,
+                    &ip,
+                    ua,
+                    "POST",
+                    "/api/v1/auth/login",
+                    "/api/v1/auth/login".into(),
+                    401,
+                    None,
+                    0,
+                );
+                self.app(
+                    ts + 3_000,
+                    &rid,
+                    "READ",
+                    "SELECT",
+                    "public.customers",
+                    "SELECT id, password_hash FROM customers WHERE phone = $1",
+                    vec![phone.clone()],
+                    0,
+                );
                 ts += self.r.range(4, 20) * S;
             }
         }
-        let rid = self.req(ts, &ip, ua, "POST", "/api/v1/auth/login", "/api/v1/auth/login".into(), 200, Some(id.clone()), 0);
-        self.app(ts + 3_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, password_hash FROM customers WHERE phone = $1", vec![phone], 0);
+        let rid = self.req(
+            ts,
+            &ip,
+            ua,
+            "POST",
+            "/api/v1/auth/login",
+            "/api/v1/auth/login".into(),
+            200,
+            Some(id.clone()),
+            0,
+        );
+        self.app(
+            ts + 3_000,
+            &rid,
+            "READ",
+            "SELECT",
+            "public.customers",
+            "SELECT id, password_hash FROM customers WHERE phone = $1",
+            vec![phone],
+            0,
+        );
         ts += self.r.range(2, 30) * S;
         for _ in 0..self.r.range(1, 4) {
             let item = self.r.range(1, 180);
@@ -189,25 +281,93 @@ impl<'w> Gen<'w> {
         let roll = self.r.below(100);
         if roll < 40 {
             let amount = self.r.range(90, 1400);
-            let rid = self.req(ts, &ip, ua, "POST", "/api/v1/orders", "/api/v1/orders".into(), 201, Some(id.clone()), 0);
+            let rid = self.req(
+                ts,
+                &ip,
+                ua,
+                "POST",
+                "/api/v1/orders",
+                "/api/v1/orders".into(),
+                201,
+                Some(id.clone()),
+                0,
+            );
             let rest = self.r.range(1, 40);
             self.app(ts + 4_000, &rid, "WRITE", "INSERT", "public.orders", &format!("INSERT INTO orders (account_id, amount, restaurant_id, created_at) VALUES ({id}, {amount}, {rest}, now())"), vec![], 0);
             self.bonus_change(ts + 9_000, &rid, c, amount / 20, "accrual", 0);
         } else if roll < 60 {
-            let rid = self.req(ts, &ip, ua, "GET", "/api/v1/accounts/{accountId}/bonus", format!("/api/v1/accounts/{id}/bonus"), 200, Some(id.clone()), 0);
-            self.app(ts + 3_000, &rid, "READ", "SELECT", "public.bonus_accounts", "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1", vec![id.clone()], 0);
+            let rid = self.req(
+                ts,
+                &ip,
+                ua,
+                "GET",
+                "/api/v1/accounts/{accountId}/bonus",
+                format!("/api/v1/accounts/{id}/bonus"),
+                200,
+                Some(id.clone()),
+                0,
+            );
+            self.app(
+                ts + 3_000,
+                &rid,
+                "READ",
+                "SELECT",
+                "public.bonus_accounts",
+                "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
+                vec![id.clone()],
+                0,
+            );
         } else if roll < 66 && self.w.customers[c].balance > 200 {
             let pts = self.r.range(50, 200);
-            let rid = self.req(ts, &ip, ua, "POST", "/api/v1/accounts/{accountId}/bonus/redeem", format!("/api/v1/accounts/{id}/bonus/redeem"), 200, Some(id.clone()), 0);
+            let rid = self.req(
+                ts,
+                &ip,
+                ua,
+                "POST",
+                "/api/v1/accounts/{accountId}/bonus/redeem",
+                format!("/api/v1/accounts/{id}/bonus/redeem"),
+                200,
+                Some(id.clone()),
+                0,
+            );
             self.bonus_change(ts + 5_000, &rid, c, -pts, "redeem", 0);
         } else if roll < 70 {
-            let rid = self.req(ts, &ip, ua, "GET", "/api/v1/customers/{customerId}/profile", format!("/api/v1/customers/{id}/profile"), 200, Some(id.clone()), 0);
-            self.app(ts + 3_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, name, email, phone FROM customers WHERE id = $1", vec![id.clone()], 0);
+            let rid = self.req(
+                ts,
+                &ip,
+                ua,
+                "GET",
+                "/api/v1/customers/{customerId}/profile",
+                format!("/api/v1/customers/{id}/profile"),
+                200,
+                Some(id.clone()),
+                0,
+            );
+            self.app(
+                ts + 3_000,
+                &rid,
+                "READ",
+                "SELECT",
+                "public.customers",
+                "SELECT id, name, email, phone FROM customers WHERE id = $1",
+                vec![id.clone()],
+                0,
+            );
         } else if roll < 71 && self.w.customers[c].balance > 100 {
             // Family sharing: a small legitimate transfer.
             let to = self.existing(ts);
             let pts = self.r.range(20, 100);
-            let rid = self.req(ts, &ip, ua, "POST", "/api/v1/bonus/transfer", "/api/v1/bonus/transfer".into(), 200, Some(id.clone()), 0);
+            let rid = self.req(
+                ts,
+                &ip,
+                ua,
+                "POST",
+                "/api/v1/bonus/transfer",
+                "/api/v1/bonus/transfer".into(),
+                200,
+                Some(id.clone()),
+                0,
+            );
             self.bonus_change(ts + 5_000, &rid, c, -pts, "transfer_out", 0);
             self.bonus_change(ts + 7_000, &rid, to, pts, "transfer_in", 0);
         }
@@ -223,9 +383,25 @@ impl<'w> Gen<'w> {
         for i in idxs {
             let (ip, ua, id, created, devs) = {
                 let c = &self.w.customers[i];
-                (c.ip.clone(), c.ua, c.id.clone(), c.created, c.devices.clone())
+                (
+                    c.ip.clone(),
+                    c.ua,
+                    c.id.clone(),
+                    c.created,
+                    c.devices.clone(),
+                )
             };
-            let rid = self.req(created, &ip, ua, "POST", "/api/v1/customers", "/api/v1/customers".into(), 201, None, 0);
+            let rid = self.req(
+                created,
+                &ip,
+                ua,
+                "POST",
+                "/api/v1/customers",
+                "/api/v1/customers".into(),
+                201,
+                None,
+                0,
+            );
             let (name, email, phone) = {
                 let c = &self.w.customers[i];
                 (c.name.replace('\'', "''"), c.email.clone(), c.phone.clone())
@@ -233,14 +409,34 @@ impl<'w> Gen<'w> {
             self.app(created + 5_000, &rid, "WRITE", "INSERT", "public.customers", &format!("INSERT INTO customers (id, name, email, phone, created_at) VALUES ({id}, '{name}', '{email}', '{phone}', now())"), vec![], 0);
             for (k, d) in devs.iter().enumerate() {
                 let t = created + (20 + k as i64 * 7) * S;
-                let rid = self.req(t, &ip, ua, "PUT", "/api/v1/customers/{customerId}/devices/{deviceId}", format!("/api/v1/customers/{id}/devices/{}", d.fcm), 204, Some(id.clone()), 0);
+                let rid = self.req(
+                    t,
+                    &ip,
+                    ua,
+                    "PUT",
+                    "/api/v1/customers/{customerId}/devices/{deviceId}",
+                    format!("/api/v1/customers/{id}/devices/{}", d.fcm),
+                    204,
+                    Some(id.clone()),
+                    0,
+                );
                 self.app(t + 3_000, &rid, "WRITE", "INSERT", "public.customer_devices", &format!("INSERT INTO customer_devices (account_id, installation_id, platform) VALUES ({id}, '{}', '{}')", d.fcm, d.platform), vec![], 0);
             }
         }
     }
 
     fn staff_login(&mut self, ts: Us, who: &'static str, ip: &str, ua: &str, wave: u8) {
-        self.req(ts, ip, ua, "POST", "/admin/auth/login", "/admin/auth/login".into(), 200, Some(who.to_string()), wave);
+        self.req(
+            ts,
+            ip,
+            ua,
+            "POST",
+            "/admin/auth/login",
+            "/admin/auth/login".into(),
+            200,
+            Some(who.to_string()),
+            wave,
+        );
     }
 
     fn staff_day(&mut self, d: u32, day0: Us) {
@@ -254,11 +450,40 @@ impl<'w> Gen<'w> {
                 ts += self.r.range(2, 20) * M;
                 let c = self.existing(ts);
                 let id = self.w.customers[c].id.clone();
-                let rid = self.req(ts, ip, STAFF_UA, "GET", "/admin/customers/{customerId}", format!("/admin/customers/{id}"), 200, Some(who.to_string()), 0);
-                self.app(ts + 4_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, name, email, phone, created_at FROM customers WHERE id = $1", vec![id.clone()], 0);
+                let rid = self.req(
+                    ts,
+                    ip,
+                    STAFF_UA,
+                    "GET",
+                    "/admin/customers/{customerId}",
+                    format!("/admin/customers/{id}"),
+                    200,
+                    Some(who.to_string()),
+                    0,
+                );
+                self.app(
+                    ts + 4_000,
+                    &rid,
+                    "READ",
+                    "SELECT",
+                    "public.customers",
+                    "SELECT id, name, email, phone, created_at FROM customers WHERE id = $1",
+                    vec![id.clone()],
+                    0,
+                );
                 if self.r.chance(0.12) {
                     let pts = self.r.range(50, 300);
-                    let rid = self.req(ts + 40 * S, ip, STAFF_UA, "POST", "/admin/bonus/adjustments", format!("/admin/bonus/adjustments?account={id}"), 200, Some(who.to_string()), 0);
+                    let rid = self.req(
+                        ts + 40 * S,
+                        ip,
+                        STAFF_UA,
+                        "POST",
+                        "/admin/bonus/adjustments",
+                        format!("/admin/bonus/adjustments?account={id}"),
+                        200,
+                        Some(who.to_string()),
+                        0,
+                    );
                     self.bonus_change(ts + 41 * S, &rid, c, pts, "goodwill", 0);
                 }
             }
@@ -266,7 +491,17 @@ impl<'w> Gen<'w> {
             if d == 2 && k == 2 {
                 for page in 1..=40 {
                     ts += self.r.range(5, 30) * S;
-                    let rid = self.req(ts, ip, STAFF_UA, "GET", "/admin/customers", format!("/admin/customers?page={page}"), 200, Some(who.to_string()), 0);
+                    let rid = self.req(
+                        ts,
+                        ip,
+                        STAFF_UA,
+                        "GET",
+                        "/admin/customers",
+                        format!("/admin/customers?page={page}"),
+                        200,
+                        Some(who.to_string()),
+                        0,
+                    );
                     self.app(ts + 3_000, &rid, "READ", "SELECT", "public.customers", &format!("SELECT id, name, email, phone FROM customers ORDER BY id LIMIT 50 OFFSET {}", (page - 1) * 50), vec![], 0);
                 }
             }
@@ -297,9 +532,30 @@ impl<'w> Gen<'w> {
         push(SKind::Disconnect, ts + 95 * S, "");
     }
 
-    fn campaign(&mut self, ts: Us, who: &str, ip: &str, ua: &str, title: &str, body: &str, topic: &'static str, wave: u8) {
+    #[allow(clippy::too_many_arguments)]
+    fn campaign(
+        &mut self,
+        ts: Us,
+        who: &str,
+        ip: &str,
+        ua: &str,
+        title: &str,
+        body: &str,
+        topic: &'static str,
+        wave: u8,
+    ) {
         let cid = format!("cmp-{}", self.r.hex(10));
-        let rid = self.req(ts, ip, ua, "POST", "/admin/push/campaigns", "/admin/push/campaigns".into(), 201, Some(who.to_string()), wave);
+        let rid = self.req(
+            ts,
+            ip,
+            ua,
+            "POST",
+            "/admin/push/campaigns",
+            "/admin/push/campaigns".into(),
+            201,
+            Some(who.to_string()),
+            wave,
+        );
         self.app(
             ts + 6_000,
             &rid,
@@ -316,8 +572,29 @@ impl<'w> Gen<'w> {
             wave,
         );
         let send = ts + self.r.range(60, 240) * S;
-        let rid = self.req(send, ip, ua, "POST", "/admin/push/campaigns/{campaignId}/send", format!("/admin/push/campaigns/{cid}/send"), 202, Some(who.to_string()), wave);
-        self.app(send + 5_000, &rid, "WRITE", "UPDATE", "public.push_campaigns", &format!("UPDATE push_campaigns SET status = 'sent', sent_at = now() WHERE id = '{cid}'"), vec![], wave);
+        let rid = self.req(
+            send,
+            ip,
+            ua,
+            "POST",
+            "/admin/push/campaigns/{campaignId}/send",
+            format!("/admin/push/campaigns/{cid}/send"),
+            202,
+            Some(who.to_string()),
+            wave,
+        );
+        self.app(
+            send + 5_000,
+            &rid,
+            "WRITE",
+            "UPDATE",
+            "public.push_campaigns",
+            &format!(
+                "UPDATE push_campaigns SET status = 'sent', sent_at = now() WHERE id = '{cid}'"
+            ),
+            vec![],
+            wave,
+        );
         let at = send + 2 * S;
         let mut deliveries = Vec::new();
         for (ci, c) in self.w.customers.iter().enumerate() {
@@ -330,7 +607,12 @@ impl<'w> Gen<'w> {
                     continue;
                 }
                 let ok = !self.r.chance(0.05);
-                deliveries.push(Delivery { ts: at + self.r.range(1, 90_000) * 1000, cust: ci, dev: di, ok });
+                deliveries.push(Delivery {
+                    ts: at + self.r.range(1, 90_000) * 1000,
+                    cust: ci,
+                    dev: di,
+                    ok,
+                });
             }
         }
         deliveries.sort_by_key(|x| (x.ts, x.cust, x.dev));
@@ -355,7 +637,16 @@ impl<'w> Gen<'w> {
         let o = self.w.office[0];
         if d == 0 || d == 2 {
             let who = self.w.staff[0].principal;
-            self.campaign(day0 + 10 * H + 30 * M, who, o, STAFF_UA, "Lunch deal", "Any pizza + drink for 199 UAH until 15:00", "promo-lunch", 0);
+            self.campaign(
+                day0 + 10 * H + 30 * M,
+                who,
+                o,
+                STAFF_UA,
+                "Lunch deal",
+                "Any pizza + drink for 199 UAH until 15:00",
+                "promo-lunch",
+                0,
+            );
         }
         if d == 1 {
             let who = self.w.staff[0].principal;
@@ -365,7 +656,11 @@ impl<'w> Gen<'w> {
 
     fn wave1(&mut self, t0: Us) {
         let ips = self.w.stuffing_ips.clone();
-        let uas = ["python-requests/2.31.0", "python-requests/2.31.0", "okhttp/4.9.2"];
+        let uas = [
+            "python-requests/2.31.0",
+            "python-requests/2.31.0",
+            "okhttp/4.9.2",
+        ];
         // Victims: existing customers with points.
         let mut victims = Vec::new();
         while victims.len() < 8 {
@@ -392,8 +687,27 @@ impl<'w> Gen<'w> {
             } else {
                 (401, None)
             };
-            let rid = self.req(ts, ips[k], uas[k], "POST", "/api/v1/auth/login", "/api/v1/auth/login".into(), status, subj, 1);
-            self.app(ts + 3_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, password_hash FROM customers WHERE phone = $1", vec![phone], 1);
+            let rid = self.req(
+                ts,
+                ips[k],
+                uas[k],
+                "POST",
+                "/api/v1/auth/login",
+                "/api/v1/auth/login".into(),
+                status,
+                subj,
+                1,
+            );
+            self.app(
+                ts + 3_000,
+                &rid,
+                "READ",
+                "SELECT",
+                "public.customers",
+                "SELECT id, password_hash FROM customers WHERE phone = $1",
+                vec![phone],
+                1,
+            );
         }
         // Drain the compromised accounts into the attacker-owned ones.
         let owned = self.w.attacker_owned.clone();
@@ -401,12 +715,41 @@ impl<'w> Gen<'w> {
         for (n, (v, k, _)) in compromised.iter().enumerate() {
             let vid = self.w.customers[*v].id.clone();
             t += self.r.range(20, 70) * S;
-            let rid = self.req(t, ips[*k], uas[*k], "GET", "/api/v1/accounts/{accountId}/bonus", format!("/api/v1/accounts/{vid}/bonus"), 200, Some(vid.clone()), 1);
-            self.app(t + 3_000, &rid, "READ", "SELECT", "public.bonus_accounts", "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1", vec![vid.clone()], 1);
+            let rid = self.req(
+                t,
+                ips[*k],
+                uas[*k],
+                "GET",
+                "/api/v1/accounts/{accountId}/bonus",
+                format!("/api/v1/accounts/{vid}/bonus"),
+                200,
+                Some(vid.clone()),
+                1,
+            );
+            self.app(
+                t + 3_000,
+                &rid,
+                "READ",
+                "SELECT",
+                "public.bonus_accounts",
+                "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
+                vec![vid.clone()],
+                1,
+            );
             t += self.r.range(5, 15) * S;
             let amount = self.w.customers[*v].balance;
             let to = owned[n % owned.len()];
-            let rid = self.req(t, ips[*k], uas[*k], "POST", "/api/v1/bonus/transfer", "/api/v1/bonus/transfer".into(), 200, Some(vid.clone()), 1);
+            let rid = self.req(
+                t,
+                ips[*k],
+                uas[*k],
+                "POST",
+                "/api/v1/bonus/transfer",
+                "/api/v1/bonus/transfer".into(),
+                200,
+                Some(vid.clone()),
+                1,
+            );
             self.bonus_change(t + 5_000, &rid, *v, -amount, "transfer_out", 1);
             self.bonus_change(t + 8_000, &rid, to, amount, "transfer_in", 1);
         }
@@ -414,12 +757,41 @@ impl<'w> Gen<'w> {
         for &o in &owned {
             let oid = self.w.customers[o].id.clone();
             t += self.r.range(30, 90) * S;
-            let rid = self.req(t, ips[0], uas[0], "POST", "/api/v1/auth/login", "/api/v1/auth/login".into(), 200, Some(oid.clone()), 1);
+            let rid = self.req(
+                t,
+                ips[0],
+                uas[0],
+                "POST",
+                "/api/v1/auth/login",
+                "/api/v1/auth/login".into(),
+                200,
+                Some(oid.clone()),
+                1,
+            );
             let ph = self.w.customers[o].phone.clone();
-            self.app(t + 3_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, password_hash FROM customers WHERE phone = $1", vec![ph], 1);
+            self.app(
+                t + 3_000,
+                &rid,
+                "READ",
+                "SELECT",
+                "public.customers",
+                "SELECT id, password_hash FROM customers WHERE phone = $1",
+                vec![ph],
+                1,
+            );
             for _ in 0..6 {
                 t += self.r.range(10, 40) * S;
-                let rid = self.req(t, ips[0], uas[0], "POST", "/api/v1/accounts/{accountId}/bonus/promo", format!("/api/v1/accounts/{oid}/bonus/promo"), 200, Some(oid.clone()), 1);
+                let rid = self.req(
+                    t,
+                    ips[0],
+                    uas[0],
+                    "POST",
+                    "/api/v1/accounts/{accountId}/bonus/promo",
+                    format!("/api/v1/accounts/{oid}/bonus/promo"),
+                    200,
+                    Some(oid.clone()),
+                    1,
+                );
                 self.bonus_change(t + 6_000, &rid, o, 5000, "promo", 1);
             }
         }
@@ -432,8 +804,27 @@ impl<'w> Gen<'w> {
         // The real owner worked from the office earlier that day (generated by staff_day).
         self.staff_login(t0, who, ip, ua, 2);
         let mut t = t0 + 90 * S;
-        let probe = self.req(t, ip, ua, "GET", "/admin/customers", "/admin/customers?search=%27%20OR%201%3D1--".into(), 500, Some(who.to_string()), 2);
-        self.app(t + 4_000, &probe, "READ", "SELECT", "public.customers", "SELECT id, name FROM customers WHERE name LIKE '%' OR 1=1--%'", vec![], 2);
+        let probe = self.req(
+            t,
+            ip,
+            ua,
+            "GET",
+            "/admin/customers",
+            "/admin/customers?search=%27%20OR%201%3D1--".into(),
+            500,
+            Some(who.to_string()),
+            2,
+        );
+        self.app(
+            t + 4_000,
+            &probe,
+            "READ",
+            "SELECT",
+            "public.customers",
+            "SELECT id, name FROM customers WHERE name LIKE '%' OR 1=1--%'",
+            vec![],
+            2,
+        );
         let mut ids: Vec<usize> = (0..self.w.customers.len())
             .filter(|&i| self.w.customers[i].created < t0 && !self.w.attacker_owned.contains(&i))
             .collect();
@@ -441,13 +832,51 @@ impl<'w> Gen<'w> {
         for i in ids {
             t += self.r.range(3, 9) * S;
             let id = self.w.customers[i].id.clone();
-            let rid = self.req(t, ip, ua, "GET", "/admin/customers/{customerId}", format!("/admin/customers/{id}"), 200, Some(who.to_string()), 2);
-            self.app(t + 4_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, name, email, phone, created_at FROM customers WHERE id = $1", vec![id.clone()], 2);
+            let rid = self.req(
+                t,
+                ip,
+                ua,
+                "GET",
+                "/admin/customers/{customerId}",
+                format!("/admin/customers/{id}"),
+                200,
+                Some(who.to_string()),
+                2,
+            );
+            self.app(
+                t + 4_000,
+                &rid,
+                "READ",
+                "SELECT",
+                "public.customers",
+                "SELECT id, name, email, phone, created_at FROM customers WHERE id = $1",
+                vec![id.clone()],
+                2,
+            );
             self.enumerated.push((i, 2));
         }
         t += 3 * M;
-        let rid = self.req(t, ip, ua, "GET", "/admin/customers/export", "/admin/customers/export?format=csv".into(), 200, Some(who.to_string()), 2);
-        self.app(t + 6_000, &rid, "READ", "SELECT", "public.customers", "SELECT id, name, email, phone, created_at\n  FROM customers", vec![], 2);
+        let rid = self.req(
+            t,
+            ip,
+            ua,
+            "GET",
+            "/admin/customers/export",
+            "/admin/customers/export?format=csv".into(),
+            200,
+            Some(who.to_string()),
+            2,
+        );
+        self.app(
+            t + 6_000,
+            &rid,
+            "READ",
+            "SELECT",
+            "public.customers",
+            "SELECT id, name, email, phone, created_at\n  FROM customers",
+            vec![],
+            2,
+        );
         self.exports.push((t + 6_000, 2));
         t += 8 * M;
         let (title, body) = self.w.evil.clone();

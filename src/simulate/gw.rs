@@ -4,7 +4,14 @@ use super::scenario::{Req, S};
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Gateway formats the simulator writes.
-pub const FORMATS: &[&str] = &["apigw-json", "apigw-clf", "kong", "nginx-combined", "nginx-json", "envoy"];
+pub const FORMATS: &[&str] = &[
+    "apigw-json",
+    "apigw-clf",
+    "kong",
+    "nginx-combined",
+    "nginx-json",
+    "envoy",
+];
 
 fn dt(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
@@ -12,7 +19,10 @@ fn dt(us: i64) -> DateTime<Utc> {
 
 fn clf(us: i64, off_s: i32) -> String {
     let fo = FixedOffset::east_opt(off_s).unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
-    dt(us).with_timezone(&fo).format("%d/%b/%Y:%H:%M:%S %z").to_string()
+    dt(us)
+        .with_timezone(&fo)
+        .format("%d/%b/%Y:%H:%M:%S %z")
+        .to_string()
 }
 
 fn esc(s: &str) -> String {
@@ -32,7 +42,7 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
     let subj = r.subject.clone().unwrap_or_else(|| "-".into());
     match fmt {
         "apigw-json" => format!(
-            r#"{{"requestId":"{}","extendedRequestId":"{}=","ip":"{}","caller":"-","user":"-","requestTime":"{}","requestTimeEpoch":"{}","httpMethod":"{}","resourcePath":"{}","path":"/prod{}","status":"{}","protocol":"HTTP/1.1","responseLength":"{}","userAgent":{},"principalId":"{}","responseLatency":"{}"{}}}"#,
+            r#"{{"requestId":"{}","extendedRequestId":"{}=","ip":"{}","caller":"-","user":"-","requestTime":"{}","requestTimeEpoch":"{}","httpMethod":"{}","resourcePath":"{}","path":"/prod{}","status":"{}","protocol":"HTTP/1.1","responseLength":"{}","userAgent":{},"principalId":"{}","responseLatency":"{}"}}"#,
             r.id,
             &r.id.replace('-', "")[..15],
             r.ip,
@@ -46,7 +56,6 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
             esc(&r.ua),
             subj,
             r.latency,
-            if r.query.is_some() { "" } else { "" }
         ),
         "apigw-clf" => format!(
             r#"{} - - [{}] "{} {} HTTP/1.1" {} {} {} {}="#,
@@ -88,7 +97,8 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
             r.id
         ),
         "nginx-json" => {
-            let fo = FixedOffset::east_opt(local_off).unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
+            let fo = FixedOffset::east_opt(local_off)
+                .unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
             format!(
                 r#"{{"time":"{}","msec":"{}.{:03}","request_id":"{}","remote_addr":"{}","remote_user":{},"method":"{}","uri":{},"protocol":"HTTP/1.1","status":{},"bytes_sent":{},"request_time":{:.3},"user_agent":{},"host":"api.loyalty.example"}}"#,
                 dt(r.ts).with_timezone(&fo).format("%Y-%m-%dT%H:%M:%S%:z"),

@@ -65,13 +65,23 @@ fn gateway_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let root = o.out_dir.join("gateway").join(fmt);
     let f = fmt.to_string();
     let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |_d, age| {
-        let base = if f.starts_with("apigw") { "api-access.log" } else { "access.log" };
+        let base = if f.starts_with("apigw") {
+            "api-access.log"
+        } else {
+            "access.log"
+        };
         match age {
             0 => (base.to_string(), false),
             a => (format!("{base}.{a}.gz"), true),
         }
     });
-    let breaker = if fmt.contains("json") { cut_line } else if fmt == "kong" { garbage } else { cut_head };
+    let breaker = if fmt.contains("json") {
+        cut_line
+    } else if fmt == "kong" {
+        garbage
+    } else {
+        cut_head
+    };
     Rotated::new(&root, days, o.seed ^ 0x6777, name, breaker)
 }
 
@@ -89,7 +99,10 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
             "percona-audit-json" => (format!("audit-{date}"), "log"),
             _ => (format!("server_audit-{date}"), "log"),
         };
-        (format!("{stem}.{ext}{}", if age >= 1 { ".gz" } else { "" }), age >= 1)
+        (
+            format!("{stem}.{ext}{}", if age >= 1 { ".gz" } else { "" }),
+            age >= 1,
+        )
     });
     let breaker = match fmt {
         "pg-stderr" | "mariadb-audit" => cut_head,
@@ -111,12 +124,40 @@ fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |d, age| {
         let date = day_name(start, d).replace('-', "");
         match f.as_str() {
-            "fcm-bigquery-csv" => (format!("firebase_messaging-{date}.csv{}", if age >= 1 { ".gz" } else { "" }), age >= 1),
-            "sns-delivery" => (format!("sns-delivery-{date}.log{}", if age >= 1 { ".gz" } else { "" }), age >= 1),
-            _ => (format!("firebase_messaging-{date}.json{}", if age >= 1 { ".gz" } else { "" }), age >= 1),
+            "fcm-bigquery-csv" => (
+                format!(
+                    "firebase_messaging-{date}.csv{}",
+                    if age >= 1 { ".gz" } else { "" }
+                ),
+                age >= 1,
+            ),
+            "sns-delivery" => (
+                format!(
+                    "sns-delivery-{date}.log{}",
+                    if age >= 1 { ".gz" } else { "" }
+                ),
+                age >= 1,
+            ),
+            _ => (
+                format!(
+                    "firebase_messaging-{date}.json{}",
+                    if age >= 1 { ".gz" } else { "" }
+                ),
+                age >= 1,
+            ),
         }
     });
-    let mut r = Rotated::new(&root, days, o.seed ^ 0x9054, name, if fmt.ends_with("csv") { garbage } else { cut_line });
+    let mut r = Rotated::new(
+        &root,
+        days,
+        o.seed ^ 0x9054,
+        name,
+        if fmt.ends_with("csv") {
+            garbage
+        } else {
+            cut_line
+        },
+    );
     if fmt == "fcm-bigquery-csv" {
         r.preamble = Some((push::FCM_COLUMNS.join(","), true));
     }
@@ -128,9 +169,19 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     std::fs::create_dir_all(&o.out_dir)?;
     let mut world = World::new(o.seed, o.start, o.scale);
     let days = world.days;
-    let clock = db::Clock { tz: kyiv(), skew: o.db_skew };
-    let mut gws: Vec<(String, Rotated)> = o.gateway.iter().map(|f| (f.clone(), gateway_out(o, f, days))).collect();
-    let mut dbs: Vec<(String, Rotated)> = o.db.iter().map(|f| (f.clone(), db_out(o, f, days))).collect();
+    let clock = db::Clock {
+        tz: kyiv(),
+        skew: o.db_skew,
+    };
+    let mut gws: Vec<(String, Rotated)> = o
+        .gateway
+        .iter()
+        .map(|f| (f.clone(), gateway_out(o, f, days)))
+        .collect();
+    let mut dbs: Vec<(String, Rotated)> =
+        o.db.iter()
+            .map(|f| (f.clone(), db_out(o, f, days)))
+            .collect();
     let mut pushes: Vec<(String, Rotated)> = o
         .push
         .iter()
@@ -157,7 +208,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
             *bonus.entry(c).or_default() += delta;
         }
         enumerated.extend(g.enumerated.iter().map(|(c, _)| *c));
-        exports.extend(g.exports.drain(..));
+        exports.append(&mut g.exports);
         for r in &day.reqs {
             if r.wave > 0 {
                 wave_span(r.wave, r.ts);
@@ -196,7 +247,11 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                     }
                     f => {
                         for (_, row) in push::fcm_rows(m, &world.customers) {
-                            let l = if f == "fcm-bigquery-csv" { push::fcm_csv(&row) } else { push::fcm_json(&row) };
+                            let l = if f == "fcm-bigquery-csv" {
+                                push::fcm_csv(&row)
+                            } else {
+                                push::fcm_json(&row)
+                            };
                             rot.write(d, &l)?;
                         }
                     }
@@ -204,7 +259,11 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
             }
             if m.wave > 0 {
                 let first = o.push.iter().any(|p| p != "sns-delivery");
-                let last = if first { m.deliveries.iter().map(|x| x.ts).max().unwrap_or(m.ts) } else { m.ts };
+                let last = if first {
+                    m.deliveries.iter().map(|x| x.ts).max().unwrap_or(m.ts)
+                } else {
+                    m.ts
+                };
                 wave_span(m.wave, m.ts);
                 wave_span(m.wave, last);
             }
@@ -229,7 +288,9 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     for (a, b, n) in dup_pairs {
         let later = a.clone().max(b.clone());
         for f in files.iter_mut() {
-            if f.path.ends_with(&format!("/{later}")) && (f.path.contains(&a) || f.path.contains(&b)) {
+            if f.path.ends_with(&format!("/{later}"))
+                && (f.path.contains(&a) || f.path.contains(&b))
+            {
                 f.duplicates += n;
             }
         }
@@ -239,7 +300,16 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     }
     files.push(write_roster(o, &world)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    write_truth(o, &world, &files, &all_msgs, &bonus, &enumerated, &exports, &waves)?;
+    write_truth(
+        o,
+        &world,
+        &files,
+        &all_msgs,
+        &bonus,
+        &enumerated,
+        &exports,
+        &waves,
+    )?;
     let bytes = files
         .iter()
         .filter_map(|f| std::fs::metadata(o.out_dir.join(&f.path)).ok())
@@ -248,7 +318,11 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     Ok(SimSummary { files, bytes })
 }
 
-fn write_onesignal(o: &SimOpts, msgs: &[scenario::Msg], w: &World) -> std::io::Result<Vec<FileTruth>> {
+fn write_onesignal(
+    o: &SimOpts,
+    msgs: &[scenario::Msg],
+    w: &World,
+) -> std::io::Result<Vec<FileTruth>> {
     let mut out = Vec::new();
     let page = json!({
         "total_count": msgs.len(), "offset": 0, "limit": 50,
@@ -313,11 +387,21 @@ fn write_truth(
     let id = |i: &usize| w.customers[*i].id.clone();
     let mut exposed: BTreeSet<String> = enumerated.iter().map(id).collect();
     for (t, _) in exports {
-        exposed.extend(w.customers.iter().filter(|c| c.created < *t).map(|c| c.id.clone()));
+        exposed.extend(
+            w.customers
+                .iter()
+                .filter(|c| c.created < *t)
+                .map(|c| c.id.clone()),
+        );
     }
     let mut pushed: BTreeSet<String> = BTreeSet::new();
     for m in msgs.iter().filter(|m| m.wave > 0) {
-        pushed.extend(m.deliveries.iter().filter(|d| d.ok).map(|d| w.customers[d.cust].id.clone()));
+        pushed.extend(
+            m.deliveries
+                .iter()
+                .filter(|d| d.ok)
+                .map(|d| w.customers[d.cust].id.clone()),
+        );
     }
     let ids = |m: &scenario::Msg| {
         let mut v = Vec::new();
@@ -371,7 +455,10 @@ fn write_truth(
         "files": files,
     });
     let p: &Path = &o.out_dir.join("truth.json");
-    std::fs::write(p, serde_json::to_string_pretty(&truth).unwrap_or_default() + "\n")?;
+    std::fs::write(
+        p,
+        serde_json::to_string_pretty(&truth).unwrap_or_default() + "\n",
+    )?;
     let _ = M;
     Ok(())
 }

@@ -107,7 +107,13 @@ pub struct Rotated {
 
 impl Rotated {
     /// Rotated output; `name(day, age)` gives (relative path, gzip).
-    pub fn new(root: &Path, days: u32, seed: u64, name: Box<dyn Fn(u32, u32) -> (String, bool)>, breaker: fn(&str, &mut Rng) -> String) -> Rotated {
+    pub fn new(
+        root: &Path,
+        days: u32,
+        seed: u64,
+        name: Box<dyn Fn(u32, u32) -> (String, bool)>,
+        breaker: fn(&str, &mut Rng) -> String,
+    ) -> Rotated {
         Rotated {
             root: root.to_path_buf(),
             name,
@@ -147,7 +153,11 @@ impl Rotated {
     /// Writes a record to a day's file, sometimes preceded by a malformed one.
     pub fn write(&mut self, day: u32, rec: &str) -> std::io::Result<()> {
         let bad = self.rng.below(4000) == 0;
-        let broken = if bad { Some((self.breaker)(rec, &mut self.rng)) } else { None };
+        let broken = if bad {
+            Some((self.breaker)(rec, &mut self.rng))
+        } else {
+            None
+        };
         let f = self.file(day)?;
         if let Some(b) = broken {
             f.malformed(&b)?;

@@ -5,12 +5,29 @@ use super::scenario::{Customer, Msg, S};
 use chrono::DateTime;
 
 /// Push formats the simulator writes.
-pub const FORMATS: &[&str] = &["fcm-bigquery-json", "fcm-bigquery-csv", "onesignal", "sns-delivery"];
+pub const FORMATS: &[&str] = &[
+    "fcm-bigquery-json",
+    "fcm-bigquery-csv",
+    "onesignal",
+    "sns-delivery",
+];
 
 /// FCM export columns, in order.
 pub const FCM_COLUMNS: &[&str] = &[
-    "event_timestamp", "project_number", "message_id", "instance_id", "message_type", "sdk_platform",
-    "app_name", "collapse_key", "priority", "ttl", "topic", "bulk_id", "event", "analytics_label",
+    "event_timestamp",
+    "project_number",
+    "message_id",
+    "instance_id",
+    "message_type",
+    "sdk_platform",
+    "app_name",
+    "collapse_key",
+    "priority",
+    "ttl",
+    "topic",
+    "bulk_id",
+    "event",
+    "analytics_label",
 ];
 
 fn bq_time(us: i64) -> String {
@@ -24,7 +41,12 @@ fn bq_time(us: i64) -> String {
 /// Android) or an error event. Each row is a list of column values (None = null).
 pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>>)> {
     let mut rows = Vec::new();
-    let base = |ts: i64, inst: Option<String>, typ: &str, plat: Option<&str>, topic: Option<&str>, ev: &str| {
+    let base = |ts: i64,
+                inst: Option<String>,
+                typ: &str,
+                plat: Option<&str>,
+                topic: Option<&str>,
+                ev: &str| {
         vec![
             Some(bq_time(ts)),
             Some("412345678901".into()),
@@ -42,16 +64,49 @@ pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>
             Some(m.campaign.clone()),
         ]
     };
-    rows.push((m.ts, base(m.ts, None, "TOPIC", None, Some(m.topic), "MESSAGE_ACCEPTED")));
+    rows.push((
+        m.ts,
+        base(m.ts, None, "TOPIC", None, Some(m.topic), "MESSAGE_ACCEPTED"),
+    ));
     for d in &m.deliveries {
         let dev = &customers[d.cust].devices[d.dev];
         if d.ok {
-            rows.push((d.ts - 400_000, base(d.ts - 400_000, Some(dev.fcm.clone()), "DISPLAY_NOTIFICATION", Some(dev.platform), None, "MESSAGE_ACCEPTED")));
+            rows.push((
+                d.ts - 400_000,
+                base(
+                    d.ts - 400_000,
+                    Some(dev.fcm.clone()),
+                    "DISPLAY_NOTIFICATION",
+                    Some(dev.platform),
+                    None,
+                    "MESSAGE_ACCEPTED",
+                ),
+            ));
             if dev.platform == "android" {
-                rows.push((d.ts, base(d.ts, Some(dev.fcm.clone()), "DISPLAY_NOTIFICATION", Some(dev.platform), None, "MESSAGE_DELIVERED")));
+                rows.push((
+                    d.ts,
+                    base(
+                        d.ts,
+                        Some(dev.fcm.clone()),
+                        "DISPLAY_NOTIFICATION",
+                        Some(dev.platform),
+                        None,
+                        "MESSAGE_DELIVERED",
+                    ),
+                ));
             }
         } else {
-            rows.push((d.ts, base(d.ts, Some(dev.fcm.clone()), "DISPLAY_NOTIFICATION", Some(dev.platform), None, "INVALID_REGISTRATION")));
+            rows.push((
+                d.ts,
+                base(
+                    d.ts,
+                    Some(dev.fcm.clone()),
+                    "DISPLAY_NOTIFICATION",
+                    Some(dev.platform),
+                    None,
+                    "INVALID_REGISTRATION",
+                ),
+            ));
         }
     }
     rows.sort_by_key(|r| r.0);
@@ -62,7 +117,12 @@ pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>
 pub fn fcm_json(row: &[Option<String>]) -> String {
     let mut m = serde_json::Map::new();
     for (k, v) in FCM_COLUMNS.iter().zip(row) {
-        m.insert(k.to_string(), v.clone().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null));
+        m.insert(
+            k.to_string(),
+            v.clone()
+                .map(serde_json::Value::String)
+                .unwrap_or(serde_json::Value::Null),
+        );
     }
     serde_json::Value::Object(m).to_string()
 }
@@ -105,11 +165,32 @@ pub fn audience_rows(m: &Msg, customers: &[Customer]) -> Vec<String> {
         .map(|d| {
             let c = &customers[d.cust];
             let dev = &c.devices[d.dev];
-            let t = |us: i64| DateTime::from_timestamp_micros(us).unwrap_or_default().format("%Y-%m-%d %H:%M:%S").to_string();
+            let t = |us: i64| {
+                DateTime::from_timestamp_micros(us)
+                    .unwrap_or_default()
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            };
             if d.ok {
-                format!("{},{},{},{},{},,{},,,", c.id, dev.onesignal, dev.platform, t(m.ts), t(d.ts), dev.onesignal)
+                format!(
+                    "{},{},{},{},{},,{},,,",
+                    c.id,
+                    dev.onesignal,
+                    dev.platform,
+                    t(m.ts),
+                    t(d.ts),
+                    dev.onesignal
+                )
             } else {
-                format!("{},{},{},{},,,{},{},,\"Unregistered, token expired\"", c.id, dev.onesignal, dev.platform, t(m.ts), dev.onesignal, t(d.ts))
+                format!(
+                    "{},{},{},{},,,{},{},,\"Unregistered, token expired\"",
+                    c.id,
+                    dev.onesignal,
+                    dev.platform,
+                    t(m.ts),
+                    dev.onesignal,
+                    t(d.ts)
+                )
             }
         })
         .collect()
@@ -117,9 +198,15 @@ pub fn audience_rows(m: &Msg, customers: &[Customer]) -> Vec<String> {
 
 /// SNS delivery-status records of a message.
 pub fn sns_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
-    let pub_ts = DateTime::from_timestamp_micros(m.ts).unwrap_or_default().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+    let pub_ts = DateTime::from_timestamp_micros(m.ts)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string();
     // SNS prints 1–3 fractional digits.
-    let pub_ts = pub_ts.trim_end_matches('0').trim_end_matches('.').to_string();
+    let pub_ts = pub_ts
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string();
     m.deliveries
         .iter()
         .map(|d| {

@@ -224,8 +224,20 @@ const FIRST: &[&str] = &[
     "Yurii", "Sofiia", "Bohdan", "Mariia", "Vasyl", "Anna", "Maksym",
 ];
 const LAST: &[&str] = &[
-    "Kovalenko", "Bondarenko", "Tkachenko", "Shevchenko", "Kravchenko", "Melnyk", "Boiko",
-    "Oliinyk", "Lysenko", "Moroz", "Marchenko", "Savchenko", "Rudenko", "Polishchuk",
+    "Kovalenko",
+    "Bondarenko",
+    "Tkachenko",
+    "Shevchenko",
+    "Kravchenko",
+    "Melnyk",
+    "Boiko",
+    "Oliinyk",
+    "Lysenko",
+    "Moroz",
+    "Marchenko",
+    "Savchenko",
+    "Rudenko",
+    "Polishchuk",
 ];
 
 impl World {
@@ -253,7 +265,11 @@ impl World {
             let devices = (0..nd)
                 .map(|_| {
                     let platform = if r.chance(0.6) { "android" } else { "ios" };
-                    let plat = if platform == "android" { "GCM/loyalty-android" } else { "APNS/loyalty-ios" };
+                    let plat = if platform == "android" {
+                        "GCM/loyalty-android"
+                    } else {
+                        "APNS/loyalty-ios"
+                    };
                     Device {
                         fcm: format!("{}{}", r.token(11), r.token(11)),
                         sns: format!(
@@ -277,8 +293,13 @@ impl World {
                 name: format!("{first} {last}"),
                 phone: format!("+38067{:07}", r.below(10_000_000)),
                 devices,
-                ip: format!("100.{}.{}.{}", 64 + r.below(60), r.below(256), 1 + r.below(254)),
-                ua: *r.pick(APP_UAS),
+                ip: format!(
+                    "100.{}.{}.{}",
+                    64 + r.below(60),
+                    r.below(256),
+                    1 + r.below(254)
+                ),
+                ua: APP_UAS[r.below(APP_UAS.len() as u64) as usize],
                 balance: r.range(0, 3000),
             });
         }

@@ -91,7 +91,12 @@ impl Vocab {
 }
 
 /// Analyzes one statement. `params` are bound parameters (`$1`…, or `?` in order).
-pub fn analyze(text: &str, params: &[String], dialect: Dialect, vocab: &Vocab) -> (StmtClass, SqlFacts) {
+pub fn analyze(
+    text: &str,
+    params: &[String],
+    dialect: Dialect,
+    vocab: &Vocab,
+) -> (StmtClass, SqlFacts) {
     let mut facts = SqlFacts::default();
     let (req, app) = tokens::sqlcommenter(text);
     facts.request_id = req;
@@ -109,7 +114,11 @@ pub fn analyze(text: &str, params: &[String], dialect: Dialect, vocab: &Vocab) -
         Ok(stmts) if !stmts.is_empty() => {
             let _ = visit_relations(&stmts, |name| {
                 if let Some(last) = name.0.last() {
-                    tables.push(last.to_string().trim_matches(['"', '`']).to_ascii_lowercase());
+                    tables.push(
+                        last.to_string()
+                            .trim_matches(['"', '`'])
+                            .to_ascii_lowercase(),
+                    );
                 }
                 ControlFlow::<()>::Continue(())
             });

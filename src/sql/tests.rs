@@ -12,8 +12,16 @@ fn whole_table_reads() {
     assert_eq!(c, StmtClass::Read);
     assert!(f.whole_table_read);
     assert_eq!(f.tables, vec!["customers"]);
-    assert!(pg("SELECT * FROM public.customers WHERE 1=1").1.whole_table_read);
-    assert!(pg("SELECT * FROM customers LIMIT 100000").1.whole_table_read);
+    assert!(
+        pg("SELECT * FROM public.customers WHERE 1=1")
+            .1
+            .whole_table_read
+    );
+    assert!(
+        pg("SELECT * FROM customers LIMIT 100000")
+            .1
+            .whole_table_read
+    );
     assert!(pg("COPY customers TO STDOUT WITH CSV").1.whole_table_read);
     assert!(
         pg("COPY (SELECT id, email FROM customers) TO STDOUT WITH CSV")
@@ -35,7 +43,11 @@ fn selective_reads_are_not_whole_table() {
     );
     assert!(!f.whole_table_read);
     assert_eq!(f.account_ids, vec!["100777"]);
-    assert!(!pg("SELECT * FROM customers WHERE id IN (1,2) LIMIT 5000").1.whole_table_read);
+    assert!(
+        !pg("SELECT * FROM customers WHERE id IN (1,2) LIMIT 5000")
+            .1
+            .whole_table_read
+    );
     assert!(!pg("SELECT * FROM customers LIMIT 20").1.whole_table_read);
 }
 
@@ -82,7 +94,10 @@ fn sqlcommenter_and_injection() {
         .1
         .injection
         .is_some());
-    assert!(pg("SELECT * FROM customers WHERE id = 5").1.injection.is_none());
+    assert!(pg("SELECT * FROM customers WHERE id = 5")
+        .1
+        .injection
+        .is_none());
 }
 
 #[test]
@@ -100,9 +115,15 @@ fn truncated_statement_falls_back() {
 
 #[test]
 fn classes() {
-    assert_eq!(pg("CREATE ROLE backdoor LOGIN SUPERUSER").0, StmtClass::Role);
+    assert_eq!(
+        pg("CREATE ROLE backdoor LOGIN SUPERUSER").0,
+        StmtClass::Role
+    );
     assert_eq!(pg("GRANT ALL ON customers TO x").0, StmtClass::Role);
-    assert_eq!(pg("ALTER TABLE customers ADD COLUMN x int").0, StmtClass::Ddl);
+    assert_eq!(
+        pg("ALTER TABLE customers ADD COLUMN x int").0,
+        StmtClass::Ddl
+    );
     assert_eq!(pg("BEGIN").0, StmtClass::Other);
 }
 

@@ -261,7 +261,7 @@ fn url_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 {
+        if b[i] == b'%' && i + 2 < b.len() {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
@@ -485,7 +485,12 @@ impl<'a> Analysis<'a> {
             };
             let wh = t.iter().position(|x| x.kw("WHERE")).unwrap_or(t.len());
             let accounts = if wh < t.len() {
-                Analysis { t: &t[wh..], table: self.table.clone(), ..*self }.account_ids_where()
+                Analysis {
+                    t: &t[wh..],
+                    table: self.table.clone(),
+                    ..*self
+                }
+                .account_ids_where()
             } else {
                 Vec::new()
             };
@@ -499,14 +504,18 @@ impl<'a> Analysis<'a> {
                     i += 1;
                     continue;
                 }
-                let amount_col = self.vocab.amount_columns.iter().any(|c| *c == col);
-                if amount_col && (self.bonus_table || col.contains("point") || col.contains("bonus")) {
+                let amount_col = self.vocab.amount_columns.contains(&col);
+                if amount_col
+                    && (self.bonus_table || col.contains("point") || col.contains("bonus"))
+                {
                     // col = col ± v | col = v ± col | col = v
                     let rhs = &t[i + 2..wh];
                     let parsed = if rhs.first().and_then(|x| x.ident()).as_deref() == Some(&col) {
                         match (rhs.get(1), self.value(i + 4)) {
                             (Some(Tok::Sym(op)), Some((v, _))) if op == "+" => Some((v, false)),
-                            (Some(Tok::Sym(op)), Some((v, _))) if op == "-" => Some((neg(&v), false)),
+                            (Some(Tok::Sym(op)), Some((v, _))) if op == "-" => {
+                                Some((neg(&v), false))
+                            }
                             _ => None,
                         }
                     } else if let Some((v, used)) = self.value(i + 2) {
@@ -577,7 +586,10 @@ impl<'a> Analysis<'a> {
         if open > values || !t.first().is_some_and(|x| x.kw("INSERT")) {
             return out;
         }
-        let cols: Vec<String> = t[open + 1..values].iter().filter_map(|x| x.ident()).collect();
+        let cols: Vec<String> = t[open + 1..values]
+            .iter()
+            .filter_map(|x| x.ident())
+            .collect();
         let Some(row_open) = (values..t.len()).find(|&i| t[i].sym("(")) else {
             return out;
         };

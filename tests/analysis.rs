@@ -1,0 +1,217 @@
+use crate::util::{bl, csv_rows, ran, root, simulate, truth};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn secs(s: &str) -> i64 {
+    breachline::timeparse::parse_bound(s).unwrap() / 1_000_000
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Waves, affected files and messages equal what truth.json implies.
+fn check(dir: &Path, extra: &[&str], identity_known: bool) {
+    let t = truth(dir);
+    let roster = dir.join("roster.csv");
+    let w: Value = serde_json::from_slice(
+        &bl()
+            .args(["waves", "--format", "json", "-q", "--roster"])
+            .arg(&roster)
+            .arg(dir)
+            .args(extra)
+            .assert()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(w["schema"], "breachline.waves/1");
+    let (tw, ww) = (
+        t["waves"].as_array().unwrap(),
+        w["waves"].as_array().unwrap(),
+    );
+    assert_eq!(ww.len(), tw.len(), "wave count");
+    for (a, b) in ww.iter().zip(tw) {
+        assert!(
+            (secs(a["start_utc"].as_str().unwrap()) - secs(b["start_utc"].as_str().unwrap())).abs()
+                <= 2,
+            "start {a} vs {b}"
+        );
+        assert!(
+            (secs(a["end_utc"].as_str().unwrap()) - secs(b["end_utc"].as_str().unwrap())).abs()
+                <= 2,
+            "end {a} vs {b}"
+        );
+        assert_eq!(strs(&a["targets"]), strs(&b["targets"]));
+        assert_eq!(strs(&a["attacker_ips"]), strs(&b["attacker_ips"]));
+        if identity_known {
+            assert_eq!(strs(&a["techniques"]), strs(&b["techniques"]));
+            assert_eq!(strs(&a["principals"]), strs(&b["principals"]));
+        }
+    }
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args(["affected", "-q", "--roster"])
+        .arg(&roster)
+        .arg(dir)
+        .args(extra)
+        .arg("--out-dir")
+        .arg(out.path()));
+    let rows = csv_rows(&out.path().join("affected-customers.csv"));
+    let with = |imp: &str| {
+        rows.iter()
+            .filter(|r| r["impacts"].split(';').any(|x| x == imp))
+            .map(|r| r["account_id"].clone())
+            .collect::<BTreeSet<_>>()
+    };
+    let truth_set = |k: &str| strs(&t["affected"][k]).into_iter().collect::<BTreeSet<_>>();
+    assert_eq!(with("data_exposed"), truth_set("data_exposed"));
+    assert_eq!(with("malicious_push"), truth_set("malicious_push"));
+    let deltas: BTreeMap<String, i64> = rows
+        .iter()
+        .filter(|r| r["impacts"].contains("bonus_tampered"))
+        .map(|r| {
+            (
+                r["account_id"].clone(),
+                r["bonus_points_delta"].parse().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, i64> = t["affected"]["bonus_tampered"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+        .collect();
+    assert_eq!(deltas, want);
+    let adj = csv_rows(&out.path().join("bonus-adjustments.csv"));
+    for r in &adj {
+        assert_eq!(
+            r["correction"].parse::<i64>().unwrap(),
+            -want[&r["account_id"]]
+        );
+    }
+    for r in &rows {
+        // Every affected row names messages exactly when it has the push impact, and has evidence.
+        assert_eq!(
+            r["impacts"].contains("malicious_push"),
+            !r["messages_received"].is_empty()
+        );
+        assert!(r["evidence_count"].parse::<u64>().unwrap() > 0);
+    }
+    let msgs = csv_rows(&out.path().join("messages.csv"));
+    let verdict = |v: &str| {
+        msgs.iter()
+            .filter(|m| m["verdict"] == v)
+            .map(|m| m["message_id"].clone())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        verdict("malicious"),
+        strs(&t["messages"]["malicious"]).into_iter().collect()
+    );
+    assert_eq!(
+        verdict("legitimate"),
+        strs(&t["messages"]["legitimate"]).into_iter().collect()
+    );
+    for m in msgs.iter().filter(|m| m["verdict"] == "legitimate") {
+        assert!(
+            m["reason"].contains("no link to attacker activity"),
+            "{}",
+            m["reason"]
+        );
+    }
+    let ev = csv_rows(&out.path().join("evidence.csv"));
+    assert!(ev
+        .iter()
+        .all(|r| r["line"].parse::<u64>().unwrap() > 0 && !r["file"].is_empty()));
+    let iocs = csv_rows(&out.path().join("iocs.csv"));
+    let ips: BTreeSet<String> = iocs
+        .iter()
+        .filter(|r| r["type"] == "ip")
+        .map(|r| r["value"].clone())
+        .collect();
+    assert_eq!(ips, strs(&t["indicators"]["ips"]).into_iter().collect());
+}
+
+#[test]
+fn sample_logs_equal_truth() {
+    check(&root().join("sample-logs"), &[], true);
+}
+
+#[test]
+fn kong_pgcsv_onesignal_equal_truth() {
+    let d = tempfile::tempdir().unwrap();
+    simulate(d.path(), "kong", "pg-csvlog", "onesignal");
+    check(d.path(), &[], true);
+}
+
+#[test]
+fn nginx_mysql_sns_equal_truth() {
+    let d = tempfile::tempdir().unwrap();
+    simulate(d.path(), "nginx-json", "mysql-audit-json", "sns-delivery");
+    check(d.path(), &[], true);
+}
+
+#[test]
+fn combined_percona_fcmcsv_equal_truth() {
+    let d = tempfile::tempdir().unwrap();
+    simulate(
+        d.path(),
+        "nginx-combined",
+        "percona-audit-json",
+        "fcm-bigquery-csv",
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
+fn mariadb_naive_local_time_with_assume_tz() {
+    let d = tempfile::tempdir().unwrap();
+    simulate(d.path(), "apigw-json", "mariadb-audit", "fcm-bigquery-json");
+    check(d.path(), &["--assume-tz", "Europe/Kyiv"], true);
+}
+
+#[test]
+fn envoy_jsonlog_without_identities_still_finds_the_waves() {
+    // Envoy's default format logs no authenticated subject: principals cannot be known.
+    let d = tempfile::tempdir().unwrap();
+    simulate(d.path(), "envoy", "pg-jsonlog", "onesignal");
+    check(d.path(), &[], false);
+}
+
+#[test]
+fn without_roster_exposure_is_bounded_and_said() {
+    let out = tempfile::tempdir().unwrap();
+    bl().args(["report", "-q", "sample-logs", "--out-dir"])
+        .arg(out.path())
+        .assert()
+        .code(2);
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("No roster was given"));
+}
+
+#[test]
+fn clock_skew_is_estimated_and_corrected() {
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args([
+            "report",
+            "-q",
+            "sample-logs",
+            "--roster",
+            "sample-logs/roster.csv",
+            "--out-dir",
+        ])
+        .arg(out.path()));
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let s = &j["skews"][0];
+    assert_eq!(s["applied"], true);
+    assert!((s["median_s"].as_f64().unwrap() - 37.0).abs() < 0.1, "{s}");
+}

@@ -1,0 +1,184 @@
+use crate::util::{bl, ran, root, truth};
+use predicates::str::contains;
+use std::io::Write;
+
+fn inventory(args: &[&str]) -> Vec<breachline::model::FileInfo> {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case.jsonl");
+    ran(bl().arg("ingest").args(args).arg("-o").arg(&case).arg("-q"));
+    let first = std::fs::read_to_string(&case)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    serde_json::from_value(v["files"].clone()).unwrap()
+}
+
+#[test]
+fn sample_accounting_matches_truth_per_file() {
+    let t = truth(&root().join("sample-logs"));
+    let files = inventory(&["sample-logs"]);
+    for tf in t["files"].as_array().unwrap() {
+        let path = tf["path"].as_str().unwrap();
+        if path == "roster.csv" {
+            continue;
+        }
+        let f = files
+            .iter()
+            .find(|f| f.path.ends_with(path))
+            .unwrap_or_else(|| panic!("{path} not in inventory"));
+        assert_eq!(f.lines, tf["lines"].as_u64().unwrap(), "{path} lines");
+        assert_eq!(
+            f.rejected,
+            tf["malformed"].as_u64().unwrap(),
+            "{path} rejected"
+        );
+        assert_eq!(
+            f.duplicates,
+            tf["duplicates"].as_u64().unwrap(),
+            "{path} duplicates"
+        );
+        assert_eq!(
+            f.records,
+            f.events + f.duplicates + f.rejected + f.skipped,
+            "{path} accounting"
+        );
+        assert_eq!(f.sha256.len(), 64);
+        assert!(f.error.is_none(), "{path}: {:?}", f.error);
+    }
+}
+
+#[test]
+fn rejected_records_give_exit_2_and_a_reject_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("rejects.csv");
+    bl().args(["ingest", "sample-logs", "-q", "--reject-log"])
+        .arg(&log)
+        .assert()
+        .code(2);
+    let rows = crate::util::csv_rows(&log);
+    assert_eq!(rows.len(), 9);
+    assert!(rows
+        .iter()
+        .all(|r| r["line"].parse::<u64>().unwrap() > 0 && !r["reason"].is_empty()));
+    bl().args(["ingest", "sample-logs", "-q", "--strict"])
+        .assert()
+        .code(1)
+        .stderr(contains("--strict"));
+}
+
+#[test]
+fn bad_files_are_reported_and_do_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Unknown format, binary garbage, a truncated gzip, a 10 MB line, non-UTF-8 bytes.
+    std::fs::write(d.join("a-unknown.txt"), "hello world\nnot a log\n").unwrap();
+    std::fs::write(
+        d.join("b-binary.bin"),
+        (0..4096u32)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 0..2000 {
+        writeln!(gz, r#"{{"requestId":"r{i}","ip":"203.0.113.9","requestTime":"05/Mar/2024:14:22:01 +0000","httpMethod":"GET","resourcePath":"/x","status":"200"}}"#).unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    std::fs::write(d.join("c-truncated.log.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    let mut big = String::from(
+        r#"{"requestId":"a","ip":"1.2.3.4","requestTime":"05/Mar/2024:14:22:01 +0000","httpMethod":"GET","resourcePath":"/x","status":"200"}"#,
+    );
+    big.push('\n');
+    big.push_str(&"x".repeat(10 << 20));
+    big.push('\n');
+    big.push_str("{\"requestId\":\"b\",\"ip\":\"1.2.3.4\",\"requestTime\":\"05/Mar/2024:14:22:02 +0000\",\"httpMethod\":\"GET\",\"resourcePath\":\"/\u{fffd}\",\"status\":\"200\"}\n");
+    let mut raw = big.into_bytes();
+    raw.extend_from_slice(b"{\"requestId\":\"c\",\"ip\":\"1.2.3.4\",\"requestTime\":\"05/Mar/2024:14:22:03 +0000\",\"httpMethod\":\"GET\",\"resourcePath\":\"/\xff\xfe\",\"status\":\"200\"}\n");
+    std::fs::write(d.join("d-big.log"), raw).unwrap();
+    let out = bl()
+        .arg("ingest")
+        .arg(d)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a-unknown.txt") && err.contains("no parser recognizes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("c-truncated.log.gz") && err.contains("gzip"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    let files = inventory(&[d.to_str().unwrap()]);
+    let big = files
+        .iter()
+        .find(|f| f.path.ends_with("d-big.log"))
+        .unwrap();
+    assert_eq!((big.events, big.rejected), (3, 1));
+    let tr = files
+        .iter()
+        .find(|f| f.path.ends_with("c-truncated.log.gz"))
+        .unwrap();
+    assert!(tr.events > 0 && tr.error.is_some());
+    assert_eq!(tr.bytes, bytes.len() as u64 / 2);
+}
+
+#[test]
+fn stdin_and_case_files_round_trip() {
+    let log = std::fs::read(root().join("sample-logs/gateway/apigw-json/api-access.log")).unwrap();
+    bl().args(["ingest", "-", "-q"])
+        .write_stdin(log)
+        .assert()
+        .success()
+        .stdout(contains("apigw-json"));
+    let dir = tempfile::tempdir().unwrap();
+    let pq = dir.path().join("case.parquet");
+    bl().args([
+        "ingest",
+        "sample-logs/gateway",
+        "sample-logs/push",
+        "-q",
+        "-o",
+    ])
+    .arg(&pq)
+    .assert()
+    .code(2);
+    let from_case = bl()
+        .args(["waves", "--format", "json", "-q"])
+        .arg(&pq)
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let from_logs = bl()
+        .args([
+            "waves",
+            "--format",
+            "json",
+            "-q",
+            "sample-logs/gateway",
+            "sample-logs/push",
+        ])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8_lossy(&from_case),
+        String::from_utf8_lossy(&from_logs)
+    );
+}
+
+#[test]
+fn same_file_twice_is_all_duplicates() {
+    let p = "sample-logs/gateway/apigw-json/api-access.log";
+    let files = inventory(&[p, p]);
+    assert_eq!(files[1].duplicates, files[0].events);
+    assert_eq!(files[1].events, 0);
+}

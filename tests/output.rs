@@ -1,0 +1,211 @@
+use crate::util::{bl, csv_rows, ran};
+use serde_json::Value;
+use std::path::Path;
+
+fn report(args: &[&str], dir: &Path) {
+    ran(bl()
+        .args(["report", "-q"])
+        .args(args)
+        .arg("--out-dir")
+        .arg(dir));
+}
+
+#[test]
+fn report_snapshots_and_agreement() {
+    let out = tempfile::tempdir().unwrap();
+    report(
+        &["sample-logs", "--roster", "sample-logs/roster.csv"],
+        out.path(),
+    );
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    insta::assert_snapshot!("report_md", md);
+    insta::assert_snapshot!("report_json", json);
+    let j: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(j["schema"], "breachline.report/1");
+    for f in j["files"].as_array().unwrap() {
+        for k in [
+            "path",
+            "format",
+            "sha256",
+            "lines",
+            "events",
+            "duplicates",
+            "rejected",
+            "skipped",
+            "first_utc",
+            "last_utc",
+        ] {
+            assert!(f.get(k).is_some(), "files[].{k}");
+        }
+    }
+    // The three formats carry the same numbers.
+    let i = &j["impact"];
+    for k in [
+        "customers_total",
+        "bonus_tampered",
+        "data_exposed",
+        "malicious_push",
+        "points_moved_total",
+    ] {
+        let v = i[k].to_string();
+        assert!(md.contains(&format!("| {v} |")), "md lacks {k}={v}");
+        assert!(
+            html.contains(&format!("<td>{v}</td>")) || html.contains(&format!("<b>{v}</b>")),
+            "html lacks {k}={v}"
+        );
+    }
+    let rows = csv_rows(&out.path().join("affected-customers.csv"));
+    assert_eq!(rows.len() as u64, i["customers_total"].as_u64().unwrap());
+    assert!(!html.contains("<script"));
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("</svg>").count(), 2);
+}
+
+#[test]
+fn outputs_are_byte_identical_across_runs() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    report(
+        &["sample-logs", "--roster", "sample-logs/roster.csv"],
+        a.path(),
+    );
+    report(
+        &["sample-logs", "--roster", "sample-logs/roster.csv"],
+        b.path(),
+    );
+    for f in [
+        "report.md",
+        "report.html",
+        "report.json",
+        "affected-customers.csv",
+        "evidence.csv",
+        "messages.csv",
+        "iocs.csv",
+        "bonus-adjustments.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn timeline_formats_golden() {
+    let run = |fmt: &str| {
+        let o = bl()
+            .args([
+                "timeline",
+                "-q",
+                "sample-logs",
+                "--wave",
+                "1",
+                "--format",
+                fmt,
+            ])
+            .assert()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(o).unwrap()
+    };
+    let head = |s: &str, n: usize| s.lines().take(n).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("timeline_csv", head(&run("csv"), 8));
+    insta::assert_snapshot!("timeline_jsonl", head(&run("jsonl"), 3));
+    let ts = run("timesketch");
+    insta::assert_snapshot!("timeline_timesketch", head(&ts, 3));
+    for l in ts.lines() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let dt = breachline::timeparse::parse_bound(v["datetime"].as_str().unwrap()).unwrap();
+        assert_eq!(v["timestamp"].as_i64().unwrap(), dt);
+        assert!(v["datetime"].as_str().unwrap().ends_with("+00:00"));
+        assert!(v["message"].is_string() && v["timestamp_desc"].is_string());
+    }
+    let ecs = run("ecs");
+    insta::assert_snapshot!("timeline_ecs", head(&ecs, 3));
+    for l in ecs.lines().take(50) {
+        let v: Value = serde_json::from_str(l).unwrap();
+        assert!(v["@timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(v["event"]["kind"].is_string() && v["log"]["file"]["path"].is_string());
+    }
+    let table = run("table");
+    assert!(table.contains("wave") && table.contains("203.0.113.14"));
+    let kyiv = bl()
+        .args([
+            "timeline",
+            "-q",
+            "sample-logs",
+            "--wave",
+            "1",
+            "--format",
+            "csv",
+            "--tz",
+            "Europe/Kyiv",
+        ])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8_lossy(&kyiv)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains("+02:00"));
+}
+
+#[test]
+fn hostile_content_is_neutralized_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let evil_ua = "<img src=x onerror=alert(1)>\u{1b}[31m";
+    let mut gw = String::new();
+    for i in 0..40 {
+        gw.push_str(&format!(
+            "{{\"requestId\":\"r{i}\",\"ip\":\"203.0.113.5\",\"requestTime\":\"05/Mar/2024:14:{:02}:01 +0000\",\"httpMethod\":\"POST\",\"resourcePath\":\"/api/login\",\"path\":\"/api/login/</svg><script>alert(1)</script>\",\"status\":\"401\",\"userAgent\":{}}}\n",
+            i % 60,
+            serde_json::to_string(evil_ua).unwrap()
+        ));
+    }
+    std::fs::write(d.join("x<img src=x onerror=alert(9)>.log"), gw).unwrap();
+    let note = serde_json::json!({"total_count": 1, "offset": 0, "limit": 50, "notifications": [{
+        "id": "c0d1e2f3-a4b5-4c6d-8e7f-90a1b2c3d4e5",
+        "headings": {"en": "=HYPERLINK(\"http://evil.example\",\"click\")"},
+        "contents": {"en": "line1\nline2 \"quoted\", \u{202E}txet\u{1b}[2J </svg><script>alert(2)</script>"},
+        "included_segments": ["Subscribed Users"], "successful": 10, "failed": 0, "errored": 1, "remaining": 0,
+        "queued_at": 1709649104, "send_after": 1709649104}]});
+    std::fs::write(d.join("notifications.json"), note.to_string()).unwrap();
+    let out = d.join("out");
+    ran(bl()
+        .args(["report", "-q"])
+        .arg(d.join("x<img src=x onerror=alert(9)>.log"))
+        .arg(d.join("notifications.json"))
+        .arg("--out-dir")
+        .arg(&out));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("<script"), "raw script in HTML");
+    assert!(!html.contains("<img"), "raw img in HTML");
+    assert!(!html.contains('\u{1b}') && !html.contains('\u{202E}'));
+    assert_eq!(html.matches("</svg>").count(), html.matches("<svg").count());
+    assert!(html.contains("&lt;/svg&gt;&lt;script&gt;"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!md.contains("<script") && !md.contains('\u{1b}'));
+    let msgs = csv_rows(&out.join("messages.csv"));
+    assert_eq!(msgs.len(), 1);
+    assert!(msgs[0]["title"].starts_with("'="), "{}", msgs[0]["title"]);
+    assert!(!msgs[0]["body"].contains('\u{1b}') && !msgs[0]["body"].contains('\u{202E}'));
+    assert!(msgs[0]["body"].contains("\"quoted\""));
+    let iocs = csv_rows(&out.join("iocs.csv"));
+    assert!(iocs
+        .iter()
+        .any(|r| r["type"] == "user_agent" && !r["value"].contains('\u{1b}')));
+    let tl = bl()
+        .args(["timeline", "-q"])
+        .arg(d.join("x<img src=x onerror=alert(9)>.log"))
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(!tl.contains(&0x1b), "raw ESC on the terminal");
+}

@@ -1,0 +1,16 @@
+//! The one integration-test binary: runs the real `breachline` binary on `sample-logs/`
+//! and on evidence made in temporary directories.
+
+// Helpers: a command rooted at the repo, truth.json, CSV readers.
+mod util;
+
+// Command line: help, formats, exit codes, bad input never panics.
+mod cli;
+// Ingestion: accounting against truth.json, gzip, stdin, case files, broken input.
+mod ingest;
+// Waves, affected files and messages against truth.json, across format combinations.
+mod analysis;
+// Reports and timelines: snapshots, hostile content, determinism, agreement of formats.
+mod output;
+// Property tests: parsers never panic; accounting always adds up.
+mod props;
