@@ -5,17 +5,43 @@ use super::FileCtx;
 use crate::model::{Event, StmtClass};
 use crate::sql::{analyze, Dialect};
 
-/// Splits one CSV line (RFC 4180 quoting) into fields.
+/// Splits one CSV record (RFC 4180 quoting: `"` quotes, `""` escapes, newlines inside
+/// quotes) into fields. Hand-written because building a `csv::Reader` per record costs
+/// more than parsing it. `None` when a quote is left open.
 pub fn csv_split(s: &str) -> Option<Vec<String>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(s.as_bytes());
-    let mut rec = csv::StringRecord::new();
-    match rdr.read_record(&mut rec) {
-        Ok(true) => Some(rec.iter().map(str::to_string).collect()),
-        _ => None,
+    let mut out = Vec::with_capacity(16);
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    let mut in_q = false;
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        if in_q {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    cur.push('"');
+                    chars.next();
+                } else {
+                    in_q = false;
+                }
+            } else {
+                cur.push(c);
+            }
+        } else if c == '"' && at_start {
+            in_q = true;
+            at_start = false;
+        } else if c == ',' {
+            out.push(std::mem::take(&mut cur));
+            at_start = true;
+        } else {
+            cur.push(c);
+            at_start = false;
+        }
     }
+    if in_q {
+        return None;
+    }
+    out.push(cur);
+    Some(out)
 }
 
 /// Fills statement fields from a pgaudit message body (after `AUDIT: `).
@@ -90,6 +116,20 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
 mod tests {
     use super::*;
     use crate::model::SourceKind;
+
+    #[test]
+    fn csv_split_quotes() {
+        assert_eq!(
+            csv_split(
+                r#"a,"b,c","d""e",,"x
+y""#
+            )
+            .unwrap(),
+            vec!["a", "b,c", "d\"e", "", "x\ny"]
+        );
+        assert!(csv_split(r#"a,"open"#).is_none());
+        assert_eq!(csv_split("").unwrap(), vec![""]);
+    }
 
     #[test]
     fn audit_with_quoted_statement_and_params() {

@@ -153,7 +153,7 @@ pub fn per_wave(d: &ReportDoc, per_target: &[Vec<(&'static str, usize)>]) -> Str
                 .enumerate()
                 .map(|(w, v)| {
                     let val = v.iter().find(|x| x.0 == *t).map(|x| x.1).unwrap_or(0) as f64;
-                    let x0 = w as f64 + 0.15 + k as f64 * 0.23;
+                    let x0 = w as f64 - 0.35 + k as f64 * 0.23;
                     Rectangle::new([(x0, 0.0), (x0 + 0.2, val)], c.filled())
                 })
                 .collect();
