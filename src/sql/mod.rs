@@ -8,8 +8,9 @@ mod tokens;
 
 use crate::model::{BonusChange, SqlFacts, StmtClass};
 use sqlparser::ast::{visit_relations, Statement};
-use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect};
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
+use sqlparser::tokenizer::Tokenizer;
 use std::ops::ControlFlow;
 pub use tokens::Tok;
 
@@ -90,28 +91,74 @@ impl Vocab {
     }
 }
 
-/// Analyzes one statement. `params` are bound parameters (`$1`…, or `?` in order).
-pub fn analyze(
-    text: &str,
-    params: &[String],
-    dialect: Dialect,
-    vocab: &Vocab,
-) -> (StmtClass, SqlFacts) {
-    let mut facts = SqlFacts::default();
-    let (req, app) = tokens::sqlcommenter(text);
-    facts.request_id = req;
-    facts.application = app;
-    let toks = tokens::lex(text, dialect);
-    let mut class = tokens::class_of(&toks);
-    // The real parser, where the statement is complete and standard.
-    let parsed = match dialect {
-        Dialect::Postgres => SqlParser::parse_sql(&PostgreSqlDialect {}, text),
-        Dialect::MySql => SqlParser::parse_sql(&MySqlDialect {}, text),
+/// What the parser learned about a statement text, independent of bound parameters;
+/// cached per thread because applications repeat the same statements endlessly.
+#[derive(Debug)]
+struct Shape {
+    class: StmtClass,
+    tables: Vec<String>,
+    toks: Vec<Tok>,
+    fallback: bool,
+    injection: Option<String>,
+}
+
+thread_local! {
+    static SHAPES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Shape>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Most shapes a thread keeps (the cache is dropped when full; statements with inline
+/// literals rarely repeat and would otherwise grow it without bound).
+const SHAPE_CACHE: usize = 20_000;
+
+/// The text without sqlcommenter-style comments (the cache key: request ids differ per call).
+fn without_tag_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("/*") {
+        return std::borrow::Cow::Borrowed(text);
     }
-    .or_else(|_| SqlParser::parse_sql(&GenericDialect {}, text));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(st) = rest.find("/*") {
+        let Some(en) = rest[st..].find("*/") else {
+            break;
+        };
+        let body = &rest[st + 2..st + en];
+        out.push_str(&rest[..st]);
+        if !body.contains('=') {
+            out.push_str(&rest[st..st + en + 2]);
+        }
+        rest = &rest[st + en + 2..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+fn shape(text: &str, dialect: Dialect) -> Shape {
+    let toks_raw = match dialect {
+        Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, text).tokenize(),
+        Dialect::MySql => Tokenizer::new(&MySqlDialect {}, text).tokenize(),
+    };
+    let (toks, parsed) = match toks_raw {
+        Ok(raw) => {
+            let toks: Vec<Tok> = raw.iter().cloned().filter_map(tokens::convert).collect();
+            // The real parser, over the same tokens (no second tokenization).
+            let parsed = match dialect {
+                Dialect::Postgres => SqlParser::new(&PostgreSqlDialect {})
+                    .with_tokens(raw)
+                    .parse_statements(),
+                Dialect::MySql => SqlParser::new(&MySqlDialect {})
+                    .with_tokens(raw)
+                    .parse_statements(),
+            };
+            (toks, parsed.ok())
+        }
+        Err(_) => (tokens::fallback_lex(text), None),
+    };
+    let mut class = tokens::class_of(&toks);
     let mut tables: Vec<String> = Vec::new();
-    match parsed {
-        Ok(stmts) if !stmts.is_empty() => {
+    let mut injection = None;
+    let fallback = match parsed {
+        Some(stmts) if !stmts.is_empty() => {
             let _ = visit_relations(&stmts, |name| {
                 if let Some(last) = name.0.last() {
                     tables.push(
@@ -126,18 +173,61 @@ pub fn analyze(
                 class = c;
             }
             if stmts.len() > 1 {
-                facts.injection = Some("stacked statements".into());
+                injection = Some("stacked statements".into());
             }
+            false
         }
         _ => {
-            facts.fallback = true;
             tables = tokens::tables(&toks);
+            true
         }
-    }
+    };
     tables.sort();
     tables.dedup();
-    facts.tables = tables;
-    let an = tokens::Analysis::new(&toks, params, vocab, &facts.tables);
+    if let Some(inj) = tokens::injection(text, &toks) {
+        injection = Some(inj);
+    }
+    Shape {
+        class,
+        tables,
+        toks,
+        fallback,
+        injection,
+    }
+}
+
+/// Analyzes one statement. `params` are bound parameters (`$1`…, or `?` in order).
+pub fn analyze(
+    text: &str,
+    params: &[String],
+    dialect: Dialect,
+    vocab: &Vocab,
+) -> (StmtClass, SqlFacts) {
+    let mut facts = SqlFacts::default();
+    let (req, app) = tokens::sqlcommenter(text);
+    facts.request_id = req;
+    facts.application = app;
+    let key = without_tag_comments(text);
+    let sh = SHAPES.with(|c| c.borrow().get(key.as_ref()).cloned());
+    let sh = match sh {
+        Some(s) => s,
+        None => {
+            let s = std::rc::Rc::new(shape(&key, dialect));
+            SHAPES.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() >= SHAPE_CACHE {
+                    c.clear();
+                }
+                c.insert(key.into_owned(), s.clone());
+            });
+            s
+        }
+    };
+    let class = sh.class;
+    facts.tables = sh.tables.clone();
+    facts.fallback = sh.fallback;
+    facts.injection = sh.injection.clone();
+    let an = tokens::Analysis::new(&sh.toks, params, vocab, &facts.tables);
     facts.account_ids = an.account_ids();
     if class == StmtClass::Read {
         facts.whole_table_read = an.whole_table_read();
@@ -151,9 +241,6 @@ pub fn analyze(
         {
             facts.row = an.first_row();
         }
-    }
-    if let Some(inj) = tokens::injection(text, &toks) {
-        facts.injection = Some(inj);
     }
     (class, facts)
 }

@@ -1,10 +1,9 @@
 //! Token-level statement analysis over sqlparser's tokenizer (with a tiny fallback lexer
 //! for statements cut mid-literal): predicates, SET lists, VALUES rows, comments.
 
-use super::{Dialect, Vocab};
+use super::Vocab;
 use crate::model::{BonusChange, StmtClass};
-use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
-use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, Whitespace};
 
 /// A simplified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,19 +35,8 @@ impl Tok {
     }
 }
 
-/// Tokenizes a statement; comments and whitespace are dropped.
-pub fn lex(text: &str, dialect: Dialect) -> Vec<Tok> {
-    let res = match dialect {
-        Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, text).tokenize(),
-        Dialect::MySql => Tokenizer::new(&MySqlDialect {}, text).tokenize(),
-    };
-    match res {
-        Ok(toks) => toks.into_iter().filter_map(convert).collect(),
-        Err(_) => fallback_lex(text),
-    }
-}
-
-fn convert(t: Token) -> Option<Tok> {
+/// Converts a sqlparser token (whitespace and comments dropped).
+pub fn convert(t: Token) -> Option<Tok> {
     Some(match t {
         Token::Word(w) => {
             let up = w.value.to_ascii_uppercase();
@@ -67,7 +55,8 @@ fn convert(t: Token) -> Option<Tok> {
 }
 
 /// A forgiving lexer for text the real tokenizer refuses (an unterminated literal at a cut).
-fn fallback_lex(text: &str) -> Vec<Tok> {
+/// Also the for text the real tokenizer refuses.
+pub fn fallback_lex(text: &str) -> Vec<Tok> {
     let b: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
