@@ -251,4 +251,7 @@ pub struct SimulateArgs {
     /// DB server clock skew.
     #[arg(long, default_value = "37s", allow_hyphen_values = true)]
     pub db_skew: String,
+    /// The application does not tag SQL with sqlcommenter request ids.
+    #[arg(long)]
+    pub untagged_sql: bool,
 }

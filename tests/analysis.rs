@@ -215,3 +215,16 @@ fn clock_skew_is_estimated_and_corrected() {
     assert_eq!(s["applied"], true);
     assert!((s["median_s"].as_f64().unwrap() - 37.0).abs() < 0.1, "{s}");
 }
+
+#[test]
+fn untagged_sql_links_statements_by_account_time_and_session() {
+    // An application that does not tag SQL with request ids: statements are joined to
+    // requests by the account they name, the time, and the pooled session, and the DB
+    // clock skew is estimated from account pairs.
+    let d = tempfile::tempdir().unwrap();
+    bl().args(["simulate", "--untagged-sql", "--out-dir"])
+        .arg(d.path())
+        .assert()
+        .success();
+    check(d.path(), &[], true);
+}

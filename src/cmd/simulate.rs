@@ -39,6 +39,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         push: pick("--push", &a.push, PUSH_FORMATS)?,
         start,
         db_skew: parse_duration_us(&a.db_skew).context("--db-skew: not a duration")?,
+        untagged_sql: a.untagged_sql,
     };
     let t0 = std::time::Instant::now();
     let s = sim(&o).with_context(|| format!("writing {}", a.out_dir.display()))?;

@@ -39,6 +39,7 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
                 attr[i] = Some(Attribution {
                     reason: reason_ip(ip),
                     wave: 0,
+                    direct_db: false,
                 });
                 if let Some(t) = &e.token_id {
                     tokens.insert(t.clone());
@@ -52,6 +53,7 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
                 attr[i] = Some(Attribution {
                     reason: format!("token {t} used from an attacker address"),
                     wave: 0,
+                    direct_db: false,
                 });
             }
         }
@@ -61,28 +63,30 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
         if e.kind() != SourceKind::Db {
             continue;
         }
-        if let Some(g) = l.origin_of(e) {
+        if let Some(g) = l.origin(i) {
             if attr[g].is_some() {
+                let how = match &e.request_id {
+                    Some(r) => format!("request id {r}"),
+                    None => format!("same account, {} ms after", (e.ts - ev[g].ts) / 1000),
+                };
                 attr[i] = Some(Attribution {
                     reason: format!(
-                        "statement of attacker request {} (from {})",
-                        e.request_id.as_deref().unwrap_or(""),
+                        "statement of attacker request ({how}) from {}",
                         ev[g].client_ip.as_deref().unwrap_or("?")
                     ),
                     wave: 0,
+                    direct_db: false,
                 });
             }
             continue;
         }
         // A session is the attacker's own only when it is not the application's pool.
-        let direct = !e
-            .db_host
-            .as_deref()
-            .is_some_and(|h| l.app_hosts.contains(h));
+        let direct = !l.is_app_db(e);
         if let Some(h) = e.db_host.as_deref().filter(|h| ip_why.contains_key(*h)) {
             attr[i] = Some(Attribution {
                 reason: format!("direct DB session from {}", reason_ip(h)),
                 wave: 0,
+                direct_db: true,
             });
             if let Some(s) = &e.session_id {
                 sessions.insert(s.clone());
@@ -94,6 +98,7 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
                     e.session_id.as_deref().unwrap_or("")
                 ),
                 wave: 0,
+                direct_db: true,
             });
         }
     }
@@ -134,7 +139,7 @@ pub fn waves(a: &mut Analysis, gap: i64) {
                     w.principals.insert(p.clone());
                 }
             }
-            SourceKind::Db if e.request_id.is_none() => {
+            SourceKind::Db if a.attr[i].as_ref().is_some_and(|x| x.direct_db) => {
                 if let Some(h) = &e.db_host {
                     w.attacker_ips.insert(h.clone());
                 }
@@ -222,7 +227,7 @@ pub fn iocs(a: &Analysis) -> Vec<Ioc> {
                     add("token", v, e.ts, at.wave);
                 }
             }
-            SourceKind::Db if e.request_id.is_none() => {
+            SourceKind::Db if at.direct_db => {
                 if let Some(v) = &e.db_host {
                     add("ip", v, e.ts, at.wave);
                 }

@@ -275,10 +275,10 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
             }
             SourceKind::Db => {
                 if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
-                    let actor = match l.origin_of(e).and_then(|g| ev[g].client_ip.clone()) {
+                    let actor = match l.origin(i).and_then(|g| ev[g].client_ip.clone()) {
                         Some(ip) => ip,
                         None => match &e.db_host {
-                            Some(h) if !l.app_hosts.contains(h) => h.clone(),
+                            Some(h) if !l.is_app_db(e) => h.clone(),
                             _ => continue,
                         },
                     };
@@ -307,14 +307,19 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
         .collect()
 }
 
-/// The effective bonus changes of DB events: per request (or statement when untagged),
-/// balance UPDATEs win over ledger INSERTs of the same operation.
-pub fn bonus_ops(a: &Analysis) -> Vec<(usize, String, i64, bool)> {
+/// The effective bonus changes of DB events: per originating request (request id, or the
+/// request linked by account and time), balance UPDATEs win over ledger INSERTs of the
+/// same operation; statements with no origin stand alone.
+pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
     let ev = &a.ing.events;
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.sql.as_ref().is_some_and(|f| !f.bonus_changes.is_empty()) {
-            let key = e.request_id.clone().unwrap_or_else(|| format!("#{i}"));
+            let key = match (&e.request_id, l.origin(i)) {
+                (Some(r), _) => r.clone(),
+                (None, Some(g)) => format!("@{g}"),
+                (None, None) => format!("#{i}"),
+            };
             groups.entry(key).or_default().push(i);
         }
     }
@@ -346,7 +351,7 @@ type Credit = (i64, usize, Option<String>);
 /// into one account from several others within an hour.
 pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let ops = bonus_ops(a);
+    let ops = &a.bonus_ops;
     if ops.len() < 10 {
         return Vec::new();
     }
@@ -355,7 +360,7 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let median = mags[mags.len() / 2].max(1);
     let limit = (median as f64 * p.thresholds.bonus_outlier_factor) as i64;
     let mut flagged: BTreeMap<usize, String> = BTreeMap::new();
-    for (i, acc, d, abs) in &ops {
+    for (i, acc, d, abs) in ops {
         if d.abs() > limit || *abs {
             flagged.insert(
                 *i,
@@ -368,7 +373,7 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     }
     // Fan-in: credits into one account from ≥ 3 distinct other accounts within an hour.
     let mut credits: BTreeMap<&str, Vec<Credit>> = BTreeMap::new();
-    for (i, acc, d, _) in &ops {
+    for (i, acc, d, _) in ops {
         if *d > 0 {
             let src = ev[*i].request_id.as_ref().and_then(|r| {
                 ops.iter()
@@ -411,16 +416,16 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let mut by: BTreeMap<String, (Vec<usize>, Vec<String>, bool)> = BTreeMap::new();
     for (i, why) in flagged {
         let e = &ev[i];
-        let (actor, is_ip) = match l.origin_of(e).and_then(|g| ev[g].client_ip.clone()) {
+        let (actor, is_ip) = match l.origin(i).and_then(|g| ev[g].client_ip.clone()) {
             Some(ip) => (ip, true),
             None => match (&e.db_host, &e.session_id) {
-                (Some(h), _) if !l.app_hosts.contains(h) => (h.clone(), true),
+                (Some(h), _) if !l.is_app_db(e) => (h.clone(), true),
                 (_, Some(s)) => (format!("session {s}"), false),
                 _ => continue,
             },
         };
         // Staff adjustments from a usual place are not fraud by size alone.
-        if let Some(g) = l.origin_of(e) {
+        if let Some(g) = l.origin(i) {
             if let (Some(pr), Some(ip)) = (&ev[g].principal, &ev[g].client_ip) {
                 if l.usual_place(pr, ip, p) {
                     continue;
@@ -489,7 +494,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         let origin = if e.kind() == SourceKind::Gateway {
             Some(i)
         } else {
-            l.origin_of(e)
+            l.origin(i)
         };
         let (actor, is_ip) = match origin {
             Some(g) => {
@@ -509,7 +514,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                     continue;
                 }
                 match (&e.db_host, &e.session_id) {
-                    (Some(h), _) if !l.app_hosts.contains(h) => (h.clone(), true),
+                    (Some(h), _) if !l.is_app_db(e) => (h.clone(), true),
                     (_, Some(s)) => (format!("session {s}"), false),
                     _ => continue,
                 }

@@ -189,8 +189,16 @@ pub struct Links {
     pub gw_by_req: HashMap<String, Vec<usize>>,
     /// Request id → DB events.
     pub db_by_req: HashMap<String, Vec<usize>>,
-    /// DB client hosts that tag statements with request ids (application servers).
+    /// DB client hosts of the application: those that tag statements with request ids,
+    /// and those issuing a large share of all statements (a busy service pool).
     pub app_hosts: HashSet<String>,
+    /// DB users of the application (same rule), for logs that carry no client host.
+    pub app_users: HashSet<String>,
+    /// Gateway events by the account they concern, in time order (for links by account
+    /// and time when statements carry no request id).
+    pub gw_by_account: HashMap<String, Vec<usize>>,
+    /// Per event: the gateway request a DB statement came from, if any.
+    pub db_origin: Vec<Option<usize>>,
     /// Principal → address → (first, last, count, distinct days).
     pub places: BTreeMap<String, BTreeMap<String, PlaceStats>>,
     /// Principal → first activity.
@@ -244,8 +252,85 @@ impl Links {
                 SourceKind::Push => {}
             }
         }
+        // Busy hosts and users are the application's pool even without request ids.
+        let mut per_host: HashMap<&str, usize> = HashMap::new();
+        let mut per_user: HashMap<&str, usize> = HashMap::new();
+        let mut db_total = 0usize;
+        for e in &a.ing.events {
+            if e.kind() == SourceKind::Db {
+                db_total += 1;
+                if let Some(h) = &e.db_host {
+                    *per_host.entry(h).or_default() += 1;
+                }
+                if let Some(u) = &e.db_user {
+                    *per_user.entry(u).or_default() += 1;
+                }
+                if e.request_id.is_some() {
+                    if let Some(u) = &e.db_user {
+                        l.app_users.insert(u.clone());
+                    }
+                }
+            }
+        }
+        for (h, n) in per_host {
+            if n * 10 >= db_total && db_total >= 100 {
+                l.app_hosts.insert(h.to_string());
+            }
+        }
+        for (u, n) in per_user {
+            if n * 10 >= db_total && db_total >= 100 {
+                l.app_users.insert(u.to_string());
+            }
+        }
+        for (i, e) in a.ing.events.iter().enumerate() {
+            if e.kind() == SourceKind::Gateway {
+                if let Some(acc) = &e.account_id {
+                    l.gw_by_account.entry(acc.clone()).or_default().push(i);
+                }
+            }
+        }
+        // Origins: request id; else same account and time; else the request the previous
+        // statement of the same application session (within 2 s) belonged to.
+        let mut origin = vec![None; a.ing.events.len()];
+        let mut last: HashMap<&str, (i64, usize)> = HashMap::new();
+        for (i, e) in a.ing.events.iter().enumerate() {
+            if e.kind() != SourceKind::Db {
+                continue;
+            }
+            let mut o = l.origin_of_ev(&a.ing.events, e);
+            if o.is_none() && e.request_id.is_none() && l.is_app_db(e) {
+                o = e
+                    .session_id
+                    .as_deref()
+                    .and_then(|s| last.get(s))
+                    .filter(|(t, _)| e.ts - t <= 2_000_000)
+                    .map(|x| x.1);
+            }
+            if let (Some(g), Some(s)) = (o, e.session_id.as_deref()) {
+                last.insert(s, (e.ts, g));
+            }
+            origin[i] = o;
+        }
+        l.db_origin = origin;
         let _ = p;
         l
+    }
+
+    /// The gateway request DB event `i` came from.
+    pub fn origin(&self, i: usize) -> Option<usize> {
+        self.db_origin.get(i).copied().flatten()
+    }
+
+    /// Whether a DB event comes from the application's pool rather than a direct session.
+    pub fn is_app_db(&self, e: &Event) -> bool {
+        e.request_id.is_some()
+            || e.db_host
+                .as_ref()
+                .is_some_and(|h| self.app_hosts.contains(h))
+            || (e.db_host.is_none()
+                && e.db_user
+                    .as_ref()
+                    .is_some_and(|u| self.app_users.contains(u)))
     }
 
     /// Whether `ip` is a usual place of `principal`: an office address, used in the
@@ -291,6 +376,39 @@ impl Links {
             .as_ref()
             .and_then(|r| self.gw_by_req.get(r))
             .and_then(|v| v.first().copied())
+    }
+
+    /// The gateway request a DB event most likely came from: by request id, or — for
+    /// application statements without one — the closest request concerning the same
+    /// account in the 5 s before (to 1 s after) the statement.
+    pub fn origin_of_ev(&self, events: &[Event], e: &Event) -> Option<usize> {
+        if let Some(g) = self.origin_of(e) {
+            return Some(g);
+        }
+        if e.request_id.is_some() || !self.is_app_db(e) {
+            return None;
+        }
+        let accounts: Vec<&String> = match &e.sql {
+            Some(f) if !f.account_ids.is_empty() => f.account_ids.iter().collect(),
+            _ => e.account_id.iter().collect(),
+        };
+        let mut best: Option<(i64, usize)> = None;
+        for acc in accounts {
+            let Some(list) = self.gw_by_account.get(acc) else {
+                continue;
+            };
+            let lo = list.partition_point(|&g| events[g].ts < e.ts - 5_000_000);
+            for &g in &list[lo..] {
+                let d = e.ts - events[g].ts;
+                if d < -1_000_000 {
+                    break;
+                }
+                if best.is_none_or(|(bd, _)| d.abs() < bd) {
+                    best = Some((d.abs(), g));
+                }
+            }
+        }
+        best.map(|(_, g)| g)
     }
 }
 

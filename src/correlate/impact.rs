@@ -28,11 +28,11 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     let wave = |i: usize| a.attr[i].as_ref().map(|x| x.wave).unwrap_or(0);
     let mut m: BTreeMap<String, Affected> = BTreeMap::new();
     // Bonus.
-    for (i, acc, d, abs) in super::detect::bonus_ops(a) {
+    for &(i, ref acc, d, abs) in &a.bonus_ops {
         if a.attr[i].is_none() {
             continue;
         }
-        let x = entry(&mut m, &acc, ev[i].ts);
+        let x = entry(&mut m, acc, ev[i].ts);
         x.impacts.insert(k::BONUS);
         x.waves.insert(wave(i));
         x.bonus_ops += 1;
@@ -122,7 +122,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                     continue;
                 }
                 // A statement whose request failed returned nothing to the attacker.
-                if l.origin_of(e)
+                if l.origin(i)
                     .is_some_and(|g| ev[g].outcome == Outcome::Failure)
                 {
                     continue;

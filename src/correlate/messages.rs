@@ -228,6 +228,7 @@ pub fn attribute_push(a: &mut Analysis, _l: &Links) {
                 a.attr[i] = Some(Attribution {
                     reason: format!("record of malicious message {}", m.id),
                     wave: 0,
+                    direct_db: false,
                 });
             }
         }

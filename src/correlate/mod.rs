@@ -68,6 +68,8 @@ pub struct Attribution {
     pub reason: String,
     /// Wave number (1-based), filled when waves are built.
     pub wave: u32,
+    /// Attributed as a direct database session (its host and user are the attacker's).
+    pub direct_db: bool,
 }
 
 /// An attack wave.
@@ -242,6 +244,8 @@ pub struct Analysis {
     pub targets: Vec<Option<Target>>,
     /// Per event: attacker attribution.
     pub attr: Vec<Option<Attribution>>,
+    /// Effective bonus changes: (event, account, delta, absolute).
+    pub bonus_ops: Vec<(usize, String, i64, bool)>,
     /// Detector findings.
     pub findings: Vec<Finding>,
     /// Waves in time order.
@@ -286,6 +290,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         a.targets = order.iter().map(|&i| tg[i]).collect();
     }
     let ctx = enrich::Links::build(&a, p);
+    a.bonus_ops = detect::bonus_ops(&a, &ctx);
     a.findings = detect::run(&a, &ctx, p);
     attribute::spread(&mut a, &ctx, p);
     a.messages = messages::build(&a, &ctx, p);

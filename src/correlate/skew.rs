@@ -31,14 +31,64 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
                 .push(e.ts - t);
         }
     }
+    // Formats without request-id pairs: pair statements with gateway requests about the same
+    // account, nearest within two minutes (noisier; needs more pairs).
+    let mut by_acc: HashMap<&str, Vec<i64>> = HashMap::new();
+    for e in &a.ing.events {
+        if e.kind() == SourceKind::Gateway {
+            if let Some(acc) = &e.account_id {
+                by_acc.entry(acc.as_str()).or_default().push(e.ts);
+            }
+        }
+    }
+    let mut by_acc_diffs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for e in &a.ing.events {
+        if e.kind() != SourceKind::Db || diffs.contains_key(e.format) {
+            continue;
+        }
+        let Some(acc) = e
+            .sql
+            .as_ref()
+            .filter(|f| f.account_ids.len() == 1)
+            .map(|f| f.account_ids[0].as_str())
+        else {
+            continue;
+        };
+        let Some(ts) = by_acc.get(acc) else { continue };
+        let k = ts.partition_point(|&t| t < e.ts - 120_000_000);
+        let best = ts[k..]
+            .iter()
+            .take_while(|&&t| t <= e.ts + 120_000_000)
+            .map(|&t| e.ts - t)
+            .min_by_key(|d| d.abs());
+        if let Some(d) = best {
+            by_acc_diffs
+                .entry(e.format.to_string())
+                .or_default()
+                .push(d);
+        }
+    }
     let mut out = Vec::new();
+    let mut by_account: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (fmt, d) in by_acc_diffs {
+        if d.len() >= 20 {
+            by_account.insert(fmt.clone());
+            diffs.insert(fmt, d);
+        }
+    }
     for (fmt, mut d) in diffs {
         d.sort_unstable();
         let median = d[d.len() / 2];
         let applied = median.abs() >= APPLY_US && d.len() >= 3;
         // The correction is the 1st percentile: skew plus the smallest application latency,
         // so statements stay after the requests that issued them.
-        let corr = if applied { d[d.len() / 100] } else { 0 };
+        // Request-id pairs are exact up to latency: the 1st percentile keeps statements
+        // after their requests. Account pairs are noisy: the median.
+        let corr = match (applied, by_account.contains(&fmt)) {
+            (false, _) => 0,
+            (true, true) => median,
+            (true, false) => d[d.len() / 100],
+        };
         if applied {
             for e in a.ing.events.iter_mut().filter(|e| e.format == fmt) {
                 e.ts -= corr;
@@ -56,7 +106,11 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
         }
         out.push(Skew {
             source: format!("db:{fmt}"),
-            against: "gateway".into(),
+            against: if by_account.contains(&fmt) {
+                "gateway (by account and time)".into()
+            } else {
+                "gateway".into()
+            },
             median_us: median,
             correction_us: corr,
             pairs: d.len(),

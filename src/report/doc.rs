@@ -347,7 +347,7 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
             }
         }
     }
-    for (i, acc, d, _) in crate::correlate::detect::bonus_ops(a) {
+    for &(i, ref acc, d, _) in &a.bonus_ops {
         if let Some(at) = &a.attr[i] {
             let _ = acc;
             *impact.points_moved_by_wave.entry(at.wave).or_default() += d.abs();

@@ -122,9 +122,18 @@ impl<'w> Gen<'w> {
         params: Vec<String>,
         wave: u8,
     ) {
-        let host = APP_HOSTS[(ts / S % 2) as usize];
-        let pid = 20_000 + (self.r.below(8) as u32) + if host.ends_with("12") { 100 } else { 0 };
-        let text = format!("{sql} /*request_id='{rid}',application='loyalty-api'*/");
+        // One pooled connection serves one request: its statements share a backend.
+        let slot = rid
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+            % 16;
+        let host = APP_HOSTS[(slot % 2) as usize];
+        let pid = 20_000 + slot / 2 + if host.ends_with("12") { 100 } else { 0 };
+        let text = if self.w.tagged {
+            format!("{sql} /*request_id='{rid}',application='loyalty-api'*/")
+        } else {
+            sql.to_string()
+        };
         self.stmt(
             ts,
             "loyalty_app",

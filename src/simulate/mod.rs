@@ -39,6 +39,8 @@ pub struct SimOpts {
     pub start: i64,
     /// DB server clock skew, µs.
     pub db_skew: i64,
+    /// The application does not tag statements with request ids.
+    pub untagged_sql: bool,
 }
 
 /// What was written.
@@ -168,6 +170,7 @@ fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
 pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     std::fs::create_dir_all(&o.out_dir)?;
     let mut world = World::new(o.seed, o.start, o.scale);
+    world.tagged = !o.untagged_sql;
     let days = world.days;
     let clock = db::Clock {
         tz: kyiv(),

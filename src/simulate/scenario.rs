@@ -208,6 +208,8 @@ pub struct World {
     pub end: Us,
     /// Offensive text of the malicious push.
     pub evil: (String, String),
+    /// Whether the application tags statements with sqlcommenter request ids.
+    pub tagged: bool,
 }
 
 /// App UAs.
@@ -334,6 +336,7 @@ impl World {
                 "Увага! / Attention!".to_string(),
                 "Your data is ours. This brand is a joke — =HYPERLINK(\"http://evil.example\") <script>alert(1)</script>".to_string(),
             ),
+            tagged: true,
         }
     }
 }
