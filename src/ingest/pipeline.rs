@@ -73,7 +73,17 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
         .map(|inp| read_file(inp, forced, &popts, pb))
         .collect();
     let mut files = Vec::with_capacity(outs.len());
-    let mut events = Vec::new();
+    // One allocation for all events: growing by doubling would copy them repeatedly.
+    let total = outs
+        .iter()
+        .map(|o| {
+            o.items
+                .iter()
+                .filter(|i| matches!(i.parsed, Parsed::Event(_)))
+                .count()
+        })
+        .sum();
+    let mut events = Vec::with_capacity(total);
     let mut rejections = Vec::new();
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for (idx, out) in outs.into_iter().enumerate() {

@@ -66,7 +66,7 @@ fn day_name(start: i64, day: u32) -> String {
 fn gateway_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let root = o.out_dir.join("gateway").join(fmt);
     let f = fmt.to_string();
-    let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |_d, age| {
+    let name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync> = Box::new(move |_d, age| {
         let base = if f.starts_with("apigw") {
             "api-access.log"
         } else {
@@ -84,14 +84,16 @@ fn gateway_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     } else {
         cut_head
     };
-    Rotated::new(&root, days, o.seed ^ 0x6777, name, breaker)
+    let mut r = Rotated::new(&root, days, o.seed ^ 0x6777, name, breaker);
+    r.fast = o.scale > 1.0;
+    r
 }
 
 fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let root = o.out_dir.join("db").join(fmt);
     let f = fmt.to_string();
     let start = o.start;
-    let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |d, age| {
+    let name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync> = Box::new(move |d, age| {
         let date = day_name(start, d);
         let (stem, ext) = match f.as_str() {
             "pg-stderr" => (format!("postgresql-{date}"), "log"),
@@ -112,6 +114,7 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
         _ => garbage,
     };
     let mut r = Rotated::new(&root, days, o.seed ^ 0xdb, name, breaker);
+    r.fast = o.scale > 1.0;
     if fmt == "mysql-audit-json" {
         r.preamble = Some(("[\n".into(), false));
         r.postamble = Some("]\n".into());
@@ -123,7 +126,7 @@ fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let root = o.out_dir.join("push").join(fmt);
     let f = fmt.to_string();
     let start = o.start;
-    let name: Box<dyn Fn(u32, u32) -> (String, bool)> = Box::new(move |d, age| {
+    let name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync> = Box::new(move |d, age| {
         let date = day_name(start, d).replace('-', "");
         match f.as_str() {
             "fcm-bigquery-csv" => (
@@ -160,6 +163,7 @@ fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
             cut_line
         },
     );
+    r.fast = o.scale > 1.0;
     if fmt == "fcm-bigquery-csv" {
         r.preamble = Some((push::FCM_COLUMNS.join(","), true));
     }
@@ -223,43 +227,71 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
             }
         }
         let local_off = 2 * 3600;
-        for (fmt, rot) in gws.iter_mut() {
-            for (i, r) in day.reqs.iter().enumerate() {
-                let line = gw::line(fmt, r, local_off);
-                // Overlapping rotation: the first records of a day also end the previous file.
-                if d > 0 && i < 25 {
-                    rot.write_dup(d - 1, &line)?;
-                    dup_pairs.push((rot.rel(d - 1), rot.rel(d), 1));
+        // The three sources are written in parallel; each writer owns its files and RNG,
+        // so the output does not depend on thread timing.
+        let stmt_base = stmt_no;
+        let customers = &world.customers;
+        let clock_ref = &clock;
+        let (r_gw, (r_db, r_push)) = rayon::join(
+            || -> std::io::Result<Vec<(String, String, u64)>> {
+                let mut pairs = Vec::new();
+                for (fmt, rot) in gws.iter_mut() {
+                    for (i, r) in day.reqs.iter().enumerate() {
+                        let line = gw::line(fmt, r, local_off);
+                        // Overlapping rotation: the first records of a day also end the previous file.
+                        if d > 0 && i < 25 {
+                            rot.write_dup(d - 1, &line)?;
+                            pairs.push((rot.rel(d - 1), rot.rel(d), 1));
+                        }
+                        rot.write(d, &line)?;
+                    }
                 }
-                rot.write(d, &line)?;
-            }
-        }
-        for (fmt, rot) in dbs.iter_mut() {
-            for s in &day.stmts {
-                stmt_no += 1;
-                rot.write(d, &db::record(fmt, s, &clock, stmt_no))?;
-            }
-        }
+                Ok(pairs)
+            },
+            || {
+                rayon::join(
+                    || -> std::io::Result<()> {
+                        for (fmt, rot) in dbs.iter_mut() {
+                            let mut n = stmt_base;
+                            for s in &day.stmts {
+                                n += 1;
+                                rot.write(d, &db::record(fmt, s, clock_ref, n))?;
+                            }
+                        }
+                        Ok(())
+                    },
+                    || -> std::io::Result<()> {
+                        for m in &day.msgs {
+                            for (fmt, rot) in pushes.iter_mut() {
+                                match fmt.as_str() {
+                                    "sns-delivery" => {
+                                        for (_, l) in push::sns_rows(m, customers) {
+                                            rot.write(d, &l)?;
+                                        }
+                                    }
+                                    f => {
+                                        for (_, row) in push::fcm_rows(m, customers) {
+                                            let l = if f == "fcm-bigquery-csv" {
+                                                push::fcm_csv(&row)
+                                            } else {
+                                                push::fcm_json(&row)
+                                            };
+                                            rot.write(d, &l)?;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        Ok(())
+                    },
+                )
+            },
+        );
+        dup_pairs.extend(r_gw?);
+        r_db?;
+        r_push?;
+        stmt_no += day.stmts.len() as u64;
         for m in &day.msgs {
-            for (fmt, rot) in pushes.iter_mut() {
-                match fmt.as_str() {
-                    "sns-delivery" => {
-                        for (_, l) in push::sns_rows(m, &world.customers) {
-                            rot.write(d, &l)?;
-                        }
-                    }
-                    f => {
-                        for (_, row) in push::fcm_rows(m, &world.customers) {
-                            let l = if f == "fcm-bigquery-csv" {
-                                push::fcm_csv(&row)
-                            } else {
-                                push::fcm_json(&row)
-                            };
-                            rot.write(d, &l)?;
-                        }
-                    }
-                }
-            }
             if m.wave > 0 {
                 let first = o.push.iter().any(|p| p != "sns-delivery");
                 let last = if first {
@@ -331,7 +363,12 @@ fn write_onesignal(
         "total_count": msgs.len(), "offset": 0, "limit": 50,
         "notifications": msgs.iter().rev().map(push::onesignal).collect::<Vec<_>>()
     });
-    let mut f = OutFile::create(&o.out_dir, "push/onesignal/notifications.json", false)?;
+    let mut f = OutFile::create(
+        &o.out_dir,
+        "push/onesignal/notifications.json",
+        false,
+        false,
+    )?;
     f.raw(&serde_json::to_string_pretty(&page).unwrap_or_default())?;
     f.raw("\n")?;
     let mut t = f.finish()?;
@@ -343,7 +380,7 @@ fn write_onesignal(
             m.onesignal_id,
             m.ts / 1_000_000 + 3600
         );
-        let mut f = OutFile::create(&o.out_dir, &rel, true)?;
+        let mut f = OutFile::create(&o.out_dir, &rel, true, o.scale > 1.0)?;
         f.header(push::AUDIENCE_HEADER)?;
         for r in push::audience_rows(m, &w.customers) {
             f.record(&r)?;
@@ -354,7 +391,7 @@ fn write_onesignal(
 }
 
 fn write_roster(o: &SimOpts, w: &World) -> std::io::Result<FileTruth> {
-    let mut f = OutFile::create(&o.out_dir, "roster.csv", false)?;
+    let mut f = OutFile::create(&o.out_dir, "roster.csv", false, false)?;
     f.header("account_id,created_at,name,email,phone,external_id,device_ids")?;
     for c in &w.customers {
         let devs: Vec<String> = c

@@ -28,21 +28,28 @@ pub struct FileTruth {
 
 /// One output file.
 pub struct OutFile {
-    w: Box<dyn Write>,
+    w: Box<dyn Write + Send>,
     /// Counts.
     pub truth: FileTruth,
 }
 
 impl OutFile {
-    /// Creates a file (gzip when `gz`).
-    pub fn create(root: &Path, rel: &str, gz: bool) -> std::io::Result<OutFile> {
+    /// Creates a file (gzip when `gz`; level 1 when `fast`, for benchmark-size output).
+    pub fn create(root: &Path, rel: &str, gz: bool, fast: bool) -> std::io::Result<OutFile> {
         let p: PathBuf = root.join(rel);
         if let Some(d) = p.parent() {
             std::fs::create_dir_all(d)?;
         }
         let f = BufWriter::with_capacity(1 << 20, File::create(&p)?);
-        let w: Box<dyn Write> = if gz {
-            Box::new(GzEncoder::new(f, Compression::new(6)))
+        let w: Box<dyn Write + Send> = if gz {
+            Box::new(GzEncoder::new(
+                f,
+                if fast {
+                    Compression::fast()
+                } else {
+                    Compression::new(6)
+                },
+            ))
         } else {
             Box::new(f)
         };
@@ -92,7 +99,7 @@ impl OutFile {
 pub struct Rotated {
     root: PathBuf,
     /// Name for day index and age (0 = current).
-    name: Box<dyn Fn(u32, u32) -> (String, bool)>,
+    name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync>,
     files: BTreeMap<u32, OutFile>,
     days: u32,
     rng: Rng,
@@ -103,6 +110,8 @@ pub struct Rotated {
     pub preamble: Option<(String, bool)>,
     /// Written last in rotated (closed) files only, uncounted (`]`).
     pub postamble: Option<String>,
+    /// Fast gzip (benchmark-size output).
+    pub fast: bool,
 }
 
 impl Rotated {
@@ -111,7 +120,7 @@ impl Rotated {
         root: &Path,
         days: u32,
         seed: u64,
-        name: Box<dyn Fn(u32, u32) -> (String, bool)>,
+        name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync>,
         breaker: fn(&str, &mut Rng) -> String,
     ) -> Rotated {
         Rotated {
@@ -124,6 +133,7 @@ impl Rotated {
             done: Vec::new(),
             preamble: None,
             postamble: None,
+            fast: false,
         }
     }
     /// The file of a day, created on first use.
@@ -131,7 +141,7 @@ impl Rotated {
         if !self.files.contains_key(&day) {
             let age = self.days - 1 - day.min(self.days - 1);
             let (rel, gz) = (self.name)(day, age);
-            let mut f = OutFile::create(&self.root, &rel, gz)?;
+            let mut f = OutFile::create(&self.root, &rel, gz, self.fast)?;
             match &self.preamble {
                 Some((p, true)) => f.header(p)?,
                 Some((p, false)) => f.raw(p)?,
