@@ -22,7 +22,7 @@ run() {
   local ts=() rss=0
   "$@" >/dev/null 2>&1 || true   # warm the page cache
   for _ in $(seq "$REPS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>&1 || true
+    /usr/bin/time -q -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>&1 || true
     read -r s m < "$WORK/time.txt"
     ts+=("$s"); [ "$m" -gt "$rss" ] && rss=$m
   done
@@ -54,7 +54,7 @@ for scale in "${SCALES[@]}"; do
   fi
   bytes=$(du -sb "$plain" | cut -f1)
   mb=$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b/1e6}')
-  events=$("$BIN" ingest "$plain" -q 2>/dev/null | tail -1 | awk '{print $3}')
+  events=$( ("$BIN" ingest "$plain" -q 2>/dev/null || true) | tail -1 | awk "{print \$3}")
   echo >> "$out"
   echo "## Scale $scale: $mb MB uncompressed, $events events" >> "$out"
   echo >> "$out"

@@ -12,5 +12,7 @@ mod ingest;
 mod analysis;
 // Reports and timelines: snapshots, hostile content, determinism, agreement of formats.
 mod output;
+// Detectors on hand-made evidence: a positive case and a legitimate look-alike each.
+mod detectors;
 // Property tests: parsers never panic; accounting always adds up.
 mod props;

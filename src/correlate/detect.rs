@@ -372,14 +372,24 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         }
     }
     // Fan-in: credits into one account from ≥ 3 distinct other accounts within an hour.
+    // Debits by request: the other side of a transfer.
+    let mut debits: HashMap<&str, Vec<(usize, &String)>> = HashMap::new();
+    for (i, acc, d, _) in ops {
+        if *d < 0 {
+            if let Some(r) = &ev[*i].request_id {
+                debits.entry(r.as_str()).or_default().push((*i, acc));
+            }
+        }
+    }
     let mut credits: BTreeMap<&str, Vec<Credit>> = BTreeMap::new();
     for (i, acc, d, _) in ops {
         if *d > 0 {
-            let src = ev[*i].request_id.as_ref().and_then(|r| {
-                ops.iter()
-                    .find(|o| o.2 < 0 && ev[o.0].request_id.as_ref() == Some(r))
-                    .map(|o| o.1.clone())
-            });
+            let src = ev[*i]
+                .request_id
+                .as_deref()
+                .and_then(|r| debits.get(r))
+                .and_then(|v| v.first())
+                .map(|x| x.1.clone());
             credits
                 .entry(acc.as_str())
                 .or_default()
@@ -397,12 +407,9 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 for x in &window {
                     flagged.entry(x.1).or_insert_with(|| format!("transfer fan-in: account {acc} received points from {} accounts within an hour", srcs.len()));
                     // The debit side of the same request.
-                    if let Some(r) = &ev[x.1].request_id {
-                        for o in ops
-                            .iter()
-                            .filter(|o| ev[o.0].request_id.as_ref() == Some(r) && o.2 < 0)
-                        {
-                            flagged.entry(o.0).or_insert_with(|| {
+                    if let Some(v) = ev[x.1].request_id.as_deref().and_then(|r| debits.get(r)) {
+                        for (o, _) in v {
+                            flagged.entry(*o).or_insert_with(|| {
                                 format!("debit feeding the fan-in into account {acc}")
                             });
                         }

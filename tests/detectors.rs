@@ -1,0 +1,431 @@
+//! Each detector on small, hand-made evidence: a positive case and a legitimate look-alike.
+
+use breachline::correlate::{analyze, technique as t, Analysis, Options};
+use breachline::ingest::pipeline::Ingested;
+use breachline::model::{Event, FileInfo, Outcome, SourceKind, SqlFacts, StmtClass};
+use breachline::profile::Profile;
+use breachline::sql::{analyze as sql, Dialect, Vocab};
+
+const MIN: i64 = 60_000_000;
+const DAY: i64 = 86_400_000_000;
+const T0: i64 = 1_762_000_000_000_000;
+
+fn gw(ts: i64, ip: &str, method: &str, path: &str, status: u16, user: Option<&str>) -> Event {
+    let mut e = Event::new(SourceKind::Gateway, "apigw-json");
+    e.ts = ts;
+    e.client_ip = Some(ip.into());
+    e.method = Some(method.into());
+    e.path = Some(path.into());
+    e.status = Some(status);
+    e.outcome = Outcome::from_http(status);
+    e.user = user.map(str::to_string);
+    e.request_id = Some(format!("r-{ts}-{ip}"));
+    e
+}
+
+fn db(ts: i64, user: &str, host: &str, text: &str, req: Option<&str>) -> Event {
+    let mut e = Event::new(SourceKind::Db, "pg-stderr");
+    e.ts = ts;
+    e.db_user = Some(user.into());
+    e.db_host = Some(host.into());
+    e.session_id = Some(format!("s-{host}-{}", ts / DAY));
+    let (class, mut f): (StmtClass, SqlFacts) =
+        sql(text, &[], Dialect::Postgres, &Vocab::default());
+    if let Some(r) = req {
+        f.request_id = Some(r.into());
+        e.request_id = Some(r.into());
+    }
+    e.stmt_class = Some(class);
+    e.statement = Some(text.into());
+    e.outcome = Outcome::Success;
+    e.sql = Some(Box::new(f));
+    e
+}
+
+fn run(mut events: Vec<Event>) -> Analysis {
+    events.sort_by_key(|e| e.sort_key());
+    let files = vec![FileInfo {
+        path: "t".into(),
+        format: "apigw-json".into(),
+        ..Default::default()
+    }];
+    analyze(
+        Ingested {
+            events,
+            files,
+            rejections: vec![],
+        },
+        None,
+        &Options {
+            profile: Profile::default(),
+            wave_gap: 30 * MIN,
+        },
+    )
+}
+
+fn has(a: &Analysis, tech: &str, subject: &str) -> bool {
+    a.findings
+        .iter()
+        .any(|f| f.technique == tech && f.subject.contains(subject))
+}
+
+/// Background: ordinary customers logging in, some mistyping their password twice.
+fn background() -> Vec<Event> {
+    let mut v = Vec::new();
+    for k in 0..200 {
+        let ip = format!("100.64.0.{}", k % 250);
+        let ts = T0 + k * 3 * MIN;
+        if k % 10 == 0 {
+            v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
+            v.push(gw(
+                ts + 5_000_000,
+                &ip,
+                "POST",
+                "/api/auth/login",
+                401,
+                None,
+            ));
+        }
+        v.push(gw(
+            ts + 10_000_000,
+            &ip,
+            "POST",
+            "/api/auth/login",
+            200,
+            Some(&format!("{}", 5000 + k)),
+        ));
+    }
+    v
+}
+
+#[test]
+fn credential_stuffing_vs_typos() {
+    let mut v = background();
+    for k in 0..40 {
+        v.push(gw(
+            T0 + DAY + k * 2_000_000,
+            "203.0.113.9",
+            "POST",
+            "/api/auth/login",
+            if k == 39 { 200 } else { 401 },
+            if k == 39 { Some("5001") } else { None },
+        ));
+    }
+    let a = run(v);
+    assert!(has(&a, t::CREDENTIAL_STUFFING, "203.0.113.9"));
+    assert!(
+        !a.findings
+            .iter()
+            .any(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.starts_with("100.64")),
+        "a user who mistypes twice is not stuffing"
+    );
+}
+
+#[test]
+fn enumeration_vs_office_staff_lookups() {
+    let mut v = background();
+    // Office staff look up 20 customers a day for five days.
+    for d in 0..5 {
+        v.push(gw(
+            T0 + d * DAY,
+            "198.51.100.10",
+            "POST",
+            "/admin/login",
+            200,
+            Some("anna@staff"),
+        ));
+        for k in 0..20 {
+            v.push(gw(
+                T0 + d * DAY + (k + 1) * 15 * MIN,
+                "198.51.100.10",
+                "GET",
+                &format!("/admin/customers/{}", 6000 + d * 20 + k),
+                200,
+                Some("anna@staff"),
+            ));
+        }
+    }
+    for k in 0..80 {
+        v.push(gw(
+            T0 + 6 * DAY + k * 10_000_000,
+            "192.0.2.66",
+            "GET",
+            &format!("/api/customers/{}/profile", 7000 + k),
+            200,
+            None,
+        ));
+    }
+    let a = run(v);
+    assert!(has(&a, t::ENUMERATION, "192.0.2.66"));
+    assert!(!has(&a, t::ENUMERATION, "198.51.100.10"));
+}
+
+#[test]
+fn injection_vs_apostrophes() {
+    let mut v = background();
+    let mut e = gw(T0 + DAY, "192.0.2.8", "GET", "/api/search", 500, None);
+    e.query = Some("q=%27%20OR%201%3D1--".into());
+    v.push(e);
+    let mut o = gw(
+        T0 + DAY,
+        "100.64.9.9",
+        "GET",
+        "/api/search",
+        200,
+        Some("5002"),
+    );
+    o.query = Some("q=O%27Brien%20cafe".into());
+    v.push(o);
+    let a = run(v);
+    assert!(has(&a, t::INJECTION, "192.0.2.8"));
+    assert!(!has(&a, t::INJECTION, "100.64.9.9"));
+}
+
+#[test]
+fn bonus_outliers_and_fan_in_vs_accruals() {
+    let mut v = background();
+    for k in 0..100 {
+        let rid = format!("acc{k}");
+        let mut g = gw(
+            T0 + k * MIN,
+            "100.64.1.1",
+            "POST",
+            "/api/orders",
+            201,
+            Some(&format!("{}", 5000 + k)),
+        );
+        g.request_id = Some(rid.clone());
+        v.push(g);
+        v.push(db(
+            T0 + k * MIN + 5000,
+            "app",
+            "10.0.0.5",
+            &format!(
+                "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
+                10 + k % 30,
+                5000 + k
+            ),
+            Some(&rid),
+        ));
+    }
+    let mut g = gw(
+        T0 + DAY,
+        "192.0.2.99",
+        "POST",
+        "/api/bonus/promo",
+        200,
+        Some("9001"),
+    );
+    g.request_id = Some("promo".into());
+    v.push(g);
+    v.push(db(
+        T0 + DAY + 5000,
+        "app",
+        "10.0.0.5",
+        "UPDATE bonus_accounts SET balance = balance + 50000 WHERE account_id = 9001",
+        Some("promo"),
+    ));
+    let a = run(v);
+    assert!(has(&a, t::BONUS_FRAUD, "192.0.2.99"));
+    assert!(
+        !has(&a, t::BONUS_FRAUD, "100.64.1.1"),
+        "ordinary accruals are not fraud"
+    );
+    let acc = &a.affected["9001"];
+    assert_eq!(acc.bonus_delta, Some(50000));
+}
+
+#[test]
+fn whole_table_reads_vs_the_nightly_job() {
+    let mut v = background();
+    for d in 0..4 {
+        v.push(db(
+            T0 + d * DAY,
+            "analytics",
+            "10.0.5.20",
+            "COPY (SELECT id, email FROM customers) TO STDOUT",
+            None,
+        ));
+    }
+    v.push(db(
+        T0 + 3 * DAY + 3 * 3_600_000_000,
+        "postgres",
+        "192.0.2.45",
+        "SELECT * FROM customers",
+        None,
+    ));
+    let a = run(v);
+    assert!(has(&a, t::BULK_EXPORT, "192.0.2.45"));
+    assert!(
+        !has(&a, t::BULK_EXPORT, "10.0.5.20"),
+        "the nightly job is routine"
+    );
+}
+
+#[test]
+fn new_place_vs_usual_place() {
+    let mut v = background();
+    for d in 0..4 {
+        for k in 0..5 {
+            v.push(gw(
+                T0 + d * DAY + k * MIN,
+                "198.51.100.10",
+                "GET",
+                "/admin/reports",
+                200,
+                Some("olga@staff"),
+            ));
+        }
+    }
+    v.push(gw(
+        T0 + 4 * DAY,
+        "192.0.2.77",
+        "GET",
+        "/admin/reports",
+        200,
+        Some("olga@staff"),
+    ));
+    v.push(gw(
+        T0 + 4 * DAY + MIN,
+        "198.51.100.10",
+        "GET",
+        "/admin/reports",
+        200,
+        Some("olga@staff"),
+    ));
+    let a = run(v);
+    assert!(has(&a, t::NEW_PLACE_ACCESS, "olga@staff@192.0.2.77"));
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
+    // The same principal from its usual place stays legitimate.
+    let usual = a
+        .ing
+        .events
+        .iter()
+        .position(|e| e.ts == T0 + 4 * DAY + MIN)
+        .unwrap();
+    assert!(a.attr[usual].is_none());
+}
+
+fn push_rows(ts: i64, msg: &str, label: &str, n: usize) -> Vec<Event> {
+    (0..n)
+        .map(|k| {
+            let mut e = Event::new(SourceKind::Push, "fcm-bigquery-json");
+            e.ts = ts + k as i64 * 1000;
+            e.message_id = Some(msg.into());
+            e.campaign_id = Some(label.into());
+            e.device_id = Some(format!("dev{k}"));
+            e.delivery = Some("MESSAGE_DELIVERED".into());
+            e.outcome = Outcome::Success;
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn mass_push_by_attacker_vs_staff_broadcast() {
+    let mut v = background();
+    for d in 0..3 {
+        v.push(gw(
+            T0 + d * DAY,
+            "198.51.100.10",
+            "GET",
+            "/admin/dashboard",
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    // Staff broadcast from the office (legitimate), attacker broadcast after enumeration.
+    v.push(gw(
+        T0 + DAY + MIN,
+        "198.51.100.10",
+        "POST",
+        "/admin/push/campaigns/cmp-legit01/send",
+        202,
+        Some("olga@staff"),
+    ));
+    v.extend(push_rows(T0 + DAY + 2 * MIN, "m-legit", "cmp-legit01", 300));
+    for k in 0..60 {
+        v.push(gw(
+            T0 + 3 * DAY + k * 5_000_000,
+            "192.0.2.66",
+            "GET",
+            &format!("/admin/customers/{}", 8000 + k),
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    v.push(gw(
+        T0 + 3 * DAY + 10 * MIN,
+        "192.0.2.66",
+        "POST",
+        "/admin/push/campaigns/cmp-evil001/send",
+        202,
+        Some("olga@staff"),
+    ));
+    v.extend(push_rows(
+        T0 + 3 * DAY + 11 * MIN,
+        "m-evil",
+        "cmp-evil001",
+        300,
+    ));
+    let a = run(v);
+    let m = |id: &str| a.messages.iter().find(|m| m.id == id).unwrap();
+    assert!(m("m-evil").malicious, "{}", m("m-evil").reason);
+    assert!(!m("m-legit").malicious, "{}", m("m-legit").reason);
+    assert!(m("m-legit").reason.contains("usual place"));
+    assert!(a
+        .waves
+        .iter()
+        .any(|w| w.techniques.contains(t::MALICIOUS_PUSH)));
+}
+
+fn onesignal_summary(ts: i64, id: &str) -> Event {
+    let mut e = Event::new(SourceKind::Push, "onesignal-json");
+    e.ts = ts;
+    e.message_id = Some(id.into());
+    e.campaign_id = Some(id.into());
+    e.title = Some("Lunch deal".into());
+    e.body = Some("Pizza".into());
+    e.delivery = Some("summary".into());
+    e.recipients = Some(100);
+    e.delivered = Some(90);
+    e.failed = Some(10);
+    e.push_target = Some("segment:Subscribed Users".into());
+    e
+}
+
+#[test]
+fn message_model_from_summary_deliveries_or_both() {
+    let mut v = background();
+    v.push(onesignal_summary(T0 + DAY, "os-summary-only"));
+    v.extend(push_rows(T0 + DAY, "fcm-rows-only", "cmp-rows", 40));
+    v.push(onesignal_summary(T0 + 2 * DAY, "os-both"));
+    for k in 0..7 {
+        let mut e = Event::new(SourceKind::Push, "onesignal-audience-csv");
+        e.ts = T0 + 2 * DAY + k;
+        e.message_id = Some("os-both".into());
+        e.device_id = Some(format!("sub{k}"));
+        e.delivery = Some(if k == 0 { "failed" } else { "delivered" }.into());
+        e.outcome = if k == 0 {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        v.push(e);
+    }
+    let a = run(v);
+    let m = |id: &str| a.messages.iter().find(|m| m.id == id).unwrap().clone();
+    let s = m("os-summary-only");
+    assert_eq!(
+        (s.recipient_count, s.delivered, s.failed, s.recipients.len()),
+        (100, 90, 10, 0)
+    );
+    assert_eq!(s.title.as_deref(), Some("Lunch deal"));
+    let r = m("fcm-rows-only");
+    assert_eq!((r.recipient_count, r.delivered, r.failed), (40, 40, 0));
+    assert_eq!(r.provider, "fcm");
+    let b = m("os-both");
+    assert_eq!((b.recipient_count, b.delivered, b.failed), (7, 6, 1));
+    assert_eq!(b.title.as_deref(), Some("Lunch deal"));
+    assert_eq!(b.provider, "onesignal");
+}
