@@ -2,6 +2,7 @@
 //! docs/incident.md) as evidence in any supported format, a roster, and `truth.json` with
 //! the answers — for rehearsal, tests and benchmarks. Deterministic for a seed.
 
+mod attack;
 mod db;
 mod gen;
 mod gw;

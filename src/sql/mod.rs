@@ -12,7 +12,7 @@ use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
 use sqlparser::tokenizer::Tokenizer;
 use std::ops::ControlFlow;
-pub use tokens::Tok;
+pub use tokens::{url_decode, Tok};
 
 /// Which SQL dialect a log speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -242,7 +242,8 @@ pub fn sqlcommenter(text: &str) -> (Option<String>, Option<String>) {
     (req, app)
 }
 
-fn url_decode(s: &str) -> String {
+/// Percent-decoding (`%2D` → `-`), as sqlcommenter and URLs use it.
+pub fn url_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }
