@@ -39,27 +39,7 @@ impl Gen<'_> {
             } else {
                 (401, None)
             };
-            let rid = self.req(
-                ts,
-                ips[k],
-                uas[k],
-                "POST",
-                "/api/v1/auth/login",
-                "/api/v1/auth/login".into(),
-                status,
-                subj,
-                1,
-            );
-            self.app(
-                ts + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.customers",
-                "SELECT id, password_hash FROM customers WHERE phone = $1",
-                vec![phone],
-                1,
-            );
+            self.login(ts, ips[k], uas[k], status, subj, phone, 1);
         }
         // Drain the compromised accounts into the attacker-owned ones.
         let owned = self.w.attacker_owned.clone();
@@ -109,28 +89,8 @@ impl Gen<'_> {
         for &o in &owned {
             let oid = self.w.customers[o].id.clone();
             t += self.r.range(30, 90) * S;
-            let rid = self.req(
-                t,
-                ips[0],
-                uas[0],
-                "POST",
-                "/api/v1/auth/login",
-                "/api/v1/auth/login".into(),
-                200,
-                Some(oid.clone()),
-                1,
-            );
             let ph = self.w.customers[o].phone.clone();
-            self.app(
-                t + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.customers",
-                "SELECT id, password_hash FROM customers WHERE phone = $1",
-                vec![ph],
-                1,
-            );
+            self.login(t, ips[0], uas[0], 200, Some(oid.clone()), ph, 1);
             for _ in 0..6 {
                 t += self.r.range(10, 40) * S;
                 let rid = self.req(

@@ -148,6 +148,41 @@ impl<'w> Gen<'w> {
         );
     }
 
+    /// A login request and the application's lookup of the login name it carries.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn login(
+        &mut self,
+        ts: Us,
+        ip: &str,
+        ua: &str,
+        status: u16,
+        subject: Option<String>,
+        phone: String,
+        wave: u8,
+    ) {
+        let rid = self.req(
+            ts,
+            ip,
+            ua,
+            "POST",
+            "/api/v1/auth/login",
+            "/api/v1/auth/login".into(),
+            status,
+            subject,
+            wave,
+        );
+        self.app(
+            ts + 3_000,
+            &rid,
+            "READ",
+            "SELECT",
+            "public.customers",
+            "SELECT id, password_hash FROM customers WHERE phone = $1",
+            vec![phone],
+            wave,
+        );
+    }
+
     pub(super) fn bonus_change(
         &mut self,
         ts: Us,
@@ -239,51 +274,11 @@ impl<'w> Gen<'w> {
         // Ordinary failures: a mistyped password once or twice.
         if self.r.chance(0.04) {
             for _ in 0..self.r.range(1, 2) {
-                let rid = self.req(
-                    ts,
-                    &ip,
-                    ua,
-                    "POST",
-                    "/api/v1/auth/login",
-                    "/api/v1/auth/login".into(),
-                    401,
-                    None,
-                    0,
-                );
-                self.app(
-                    ts + 3_000,
-                    &rid,
-                    "READ",
-                    "SELECT",
-                    "public.customers",
-                    "SELECT id, password_hash FROM customers WHERE phone = $1",
-                    vec![phone.clone()],
-                    0,
-                );
+                self.login(ts, &ip, ua, 401, None, phone.clone(), 0);
                 ts += self.r.range(4, 20) * S;
             }
         }
-        let rid = self.req(
-            ts,
-            &ip,
-            ua,
-            "POST",
-            "/api/v1/auth/login",
-            "/api/v1/auth/login".into(),
-            200,
-            Some(id.clone()),
-            0,
-        );
-        self.app(
-            ts + 3_000,
-            &rid,
-            "READ",
-            "SELECT",
-            "public.customers",
-            "SELECT id, password_hash FROM customers WHERE phone = $1",
-            vec![phone],
-            0,
-        );
+        self.login(ts, &ip, ua, 200, Some(id.clone()), phone, 0);
         ts += self.r.range(2, 30) * S;
         for _ in 0..self.r.range(1, 4) {
             let item = self.r.range(1, 180);
