@@ -5,7 +5,7 @@
 
 use crate::error::Error;
 use crate::ingest::pipeline::Ingested;
-use crate::model::{Event, FileInfo, Rejection, SourceKind, SqlFacts};
+use crate::model::{Event, FileInfo, Outcome, Rejection, SourceKind, SqlFacts, StmtClass, Text};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -62,11 +62,8 @@ pub fn save(ing: &Ingested, path: &Path) -> Result<(), Error> {
         }
         return w.flush().map_err(|e| err(path, e));
     }
-    let mut df = to_frame(&ing.events).map_err(|e| err(path, e))?;
     let f = File::create(path).map_err(|e| err(path, e))?;
-    ParquetWriter::new(f)
-        .finish(&mut df)
-        .map_err(|e| err(path, e))?;
+    write_parquet(&ing.events, f).map_err(|e| err(path, e))?;
     let side = sidecar(path);
     std::fs::write(&side, serde_json::to_vec(&inv).map_err(|e| err(path, e))?)
         .map_err(|e| err(&side, e))?;
@@ -121,12 +118,21 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
     })
 }
 
-macro_rules! str_cols {
-    ($($f:ident),*) => { &[$(stringify!($f)),*] };
+/// Accessor of one string field of an event.
+type StrField = (
+    &'static str,
+    fn(&Event) -> &Option<Text>,
+    fn(&mut Event) -> &mut Option<Text>,
+);
+
+macro_rules! str_fields {
+    ($($f:ident),*) => {
+        &[$((stringify!($f), |e: &Event| &e.$f, |e: &mut Event| &mut e.$f)),*]
+    };
 }
 
 /// String columns, in order.
-const STR_COLS: &[&str] = str_cols!(
+const STR_FIELDS: &[StrField] = str_fields!(
     request_id,
     client_ip,
     user_agent,
@@ -154,211 +160,186 @@ const STR_COLS: &[&str] = str_cols!(
     body
 );
 
-fn get_str<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
-    let v = match name {
-        "request_id" => &e.request_id,
-        "client_ip" => &e.client_ip,
-        "user_agent" => &e.user_agent,
-        "method" => &e.method,
-        "route" => &e.route,
-        "path" => &e.path,
-        "query" => &e.query,
-        "user" => &e.user,
-        "account_id" => &e.account_id,
-        "principal" => &e.principal,
-        "token_id" => &e.token_id,
-        "session_id" => &e.session_id,
-        "db_user" => &e.db_user,
-        "db_host" => &e.db_host,
-        "db_name" => &e.db_name,
-        "command" => &e.command,
-        "object" => &e.object,
-        "statement" => &e.statement,
-        "message_id" => &e.message_id,
-        "campaign_id" => &e.campaign_id,
-        "device_id" => &e.device_id,
-        "push_target" => &e.push_target,
-        "delivery" => &e.delivery,
-        "title" => &e.title,
-        "body" => &e.body,
-        _ => return None,
-    };
-    v.as_deref()
+/// Rows per Parquet row group: columns are built for one group at a time, so writing a
+/// case file needs memory for one group, not for a copy of every event.
+const ROW_GROUP: usize = 1 << 17;
+
+/// Writes events as Parquet, one row group at a time.
+fn write_parquet(ev: &[Event], f: File) -> PolarsResult<()> {
+    let schema = to_frame(&[])?.schema().as_ref().clone();
+    let mut w = ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .batched(&schema)?;
+    for chunk in ev.chunks(ROW_GROUP) {
+        w.write_batch(&to_frame(chunk)?)?;
+    }
+    w.finish()?;
+    Ok(())
 }
 
-fn set_str(e: &mut Event, name: &str, v: Option<String>) {
-    let slot = match name {
-        "request_id" => &mut e.request_id,
-        "client_ip" => &mut e.client_ip,
-        "user_agent" => &mut e.user_agent,
-        "method" => &mut e.method,
-        "route" => &mut e.route,
-        "path" => &mut e.path,
-        "query" => &mut e.query,
-        "user" => &mut e.user,
-        "account_id" => &mut e.account_id,
-        "principal" => &mut e.principal,
-        "token_id" => &mut e.token_id,
-        "session_id" => &mut e.session_id,
-        "db_user" => &mut e.db_user,
-        "db_host" => &mut e.db_host,
-        "db_name" => &mut e.db_name,
-        "command" => &mut e.command,
-        "object" => &mut e.object,
-        "statement" => &mut e.statement,
-        "message_id" => &mut e.message_id,
-        "campaign_id" => &mut e.campaign_id,
-        "device_id" => &mut e.device_id,
-        "push_target" => &mut e.push_target,
-        "delivery" => &mut e.delivery,
-        "title" => &mut e.title,
-        "body" => &mut e.body,
-        _ => return,
-    };
-    *slot = v;
+/// One column builder.
+type ColFn = fn(&[Event]) -> PolarsResult<Column>;
+
+/// A nullable string column of JSON-serialized values (serialized into one reused buffer).
+fn json_col<T: Serialize + ?Sized>(
+    name: &str,
+    ev: &[Event],
+    get: impl Fn(&Event) -> Option<&T>,
+) -> Column {
+    let mut b = StringChunkedBuilder::new(name.into(), ev.len());
+    let mut buf = Vec::new();
+    for e in ev {
+        match get(e) {
+            Some(v) => {
+                buf.clear();
+                match serde_json::to_writer(&mut buf, v) {
+                    Ok(()) => b.append_value(std::str::from_utf8(&buf).unwrap_or("")),
+                    Err(_) => b.append_null(),
+                }
+            }
+            None => b.append_null(),
+        }
+    }
+    b.finish().into_series().into()
 }
 
 fn to_frame(ev: &[Event]) -> PolarsResult<DataFrame> {
-    let mut cols: Vec<Column> = Vec::new();
-    let ts: Vec<i64> = ev.iter().map(|e| e.ts).collect();
-    cols.push(
-        Series::new("time".into(), ts)
-            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
-            .into(),
-    );
-    cols.push(
-        Series::new(
-            "source".into(),
-            ev.iter().map(|e| e.kind().as_str()).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "format".into(),
-            ev.iter().map(|e| e.format).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(Series::new("file".into(), ev.iter().map(|e| e.file).collect::<Vec<_>>()).into());
-    cols.push(Series::new("line".into(), ev.iter().map(|e| e.line).collect::<Vec<_>>()).into());
-    cols.push(
-        Series::new(
-            "offset".into(),
-            ev.iter().map(|e| e.offset).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "tz_assumed".into(),
-            ev.iter().map(|e| e.tz_assumed).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    for name in STR_COLS {
-        let v: Vec<Option<&str>> = ev.iter().map(|e| get_str(e, name)).collect();
-        cols.push(Series::new((*name).into(), v).into());
-    }
-    cols.push(
-        Series::new(
-            "status".into(),
-            ev.iter()
-                .map(|e| e.status.map(|s| s as u32))
-                .collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "bytes".into(),
-            ev.iter().map(|e| e.bytes).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "latency_ms".into(),
-            ev.iter().map(|e| e.latency_ms).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "recipients".into(),
-            ev.iter().map(|e| e.recipients).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "delivered".into(),
-            ev.iter().map(|e| e.delivered).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "failed".into(),
-            ev.iter().map(|e| e.failed).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "stmt_class".into(),
-            ev.iter()
-                .map(|e| e.stmt_class.map(|c| c.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "outcome".into(),
-            ev.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "truncated".into(),
-            ev.iter().map(|e| e.truncated).collect::<Vec<_>>(),
-        )
-        .into(),
-    );
-    let js = |f: &dyn Fn(&Event) -> Option<String>| ev.iter().map(f).collect::<Vec<_>>();
-    cols.push(
-        Series::new(
-            "params".into(),
-            js(&|e| {
-                e.params
-                    .as_ref()
-                    .and_then(|p| serde_json::to_string(p).ok())
-            }),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "sql".into(),
-            js(&|e| e.sql.as_ref().and_then(|p| serde_json::to_string(p).ok())),
-        )
-        .into(),
-    );
-    cols.push(
-        Series::new(
-            "extra".into(),
-            js(&|e| {
-                if e.extra.is_empty() {
-                    None
-                } else {
-                    serde_json::to_string(&e.extra).ok()
-                }
-            }),
-        )
-        .into(),
-    );
+    use rayon::prelude::*;
+    const OTHER: &[ColFn] = &[
+        |ev| {
+            let ts: Vec<i64> = ev.iter().map(|e| e.ts).collect();
+            Ok(Series::new("time".into(), ts)
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
+                .into())
+        },
+        |ev| {
+            Ok(StringChunked::from_iter_values(
+                "source".into(),
+                ev.iter().map(|e| e.kind().as_str()),
+            )
+            .into_series()
+            .into())
+        },
+        |ev| {
+            Ok(
+                StringChunked::from_iter_values("format".into(), ev.iter().map(|e| e.format))
+                    .into_series()
+                    .into(),
+            )
+        },
+        |ev| Ok(Series::new("file".into(), ev.iter().map(|e| e.file).collect::<Vec<_>>()).into()),
+        |ev| Ok(Series::new("line".into(), ev.iter().map(|e| e.line).collect::<Vec<_>>()).into()),
+        |ev| {
+            Ok(Series::new(
+                "offset".into(),
+                ev.iter().map(|e| e.offset).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "tz_assumed".into(),
+                ev.iter().map(|e| e.tz_assumed).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+    ];
+    const TAIL: &[ColFn] = &[
+        |ev| {
+            Ok(Series::new(
+                "status".into(),
+                ev.iter()
+                    .map(|e| e.status.map(|s| s as u32))
+                    .collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "bytes".into(),
+                ev.iter().map(|e| e.bytes).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "latency_ms".into(),
+                ev.iter().map(|e| e.latency_ms).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "recipients".into(),
+                ev.iter().map(|e| e.recipients).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "delivered".into(),
+                ev.iter().map(|e| e.delivered).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "failed".into(),
+                ev.iter().map(|e| e.failed).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| {
+            Ok(StringChunked::from_iter_options(
+                "stmt_class".into(),
+                ev.iter().map(|e| e.stmt_class.map(|c| c.as_str())),
+            )
+            .into_series()
+            .into())
+        },
+        |ev| {
+            Ok(StringChunked::from_iter_values(
+                "outcome".into(),
+                ev.iter().map(|e| e.outcome.as_str()),
+            )
+            .into_series()
+            .into())
+        },
+        |ev| {
+            Ok(Series::new(
+                "truncated".into(),
+                ev.iter().map(|e| e.truncated).collect::<Vec<_>>(),
+            )
+            .into())
+        },
+        |ev| Ok(json_col("params", ev, |e| e.params.as_deref())),
+        |ev| Ok(json_col("sql", ev, |e| e.sql.as_deref())),
+        |ev| {
+            Ok(json_col("extra", ev, |e| {
+                (!e.extra.is_empty()).then_some(&e.extra)
+            }))
+        },
+    ];
+    // Every column is independent: build them in parallel.
+    let n_str = STR_FIELDS.len();
+    let cols = (0..OTHER.len() + n_str + TAIL.len())
+        .into_par_iter()
+        .map(|i| {
+            if i < OTHER.len() {
+                OTHER[i](ev)
+            } else if i < OTHER.len() + n_str {
+                let (name, get, _) = STR_FIELDS[i - OTHER.len()];
+                Ok(StringChunked::from_iter_options(
+                    name.into(),
+                    ev.iter().map(|e| get(e).as_deref()),
+                )
+                .into_series()
+                .into())
+            } else {
+                TAIL[i - OTHER.len() - n_str](ev)
+            }
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(ev.len(), cols)
 }
 
@@ -397,10 +378,10 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
             e
         })
         .collect();
-    for name in STR_COLS {
+    for (name, _, slot) in STR_FIELDS {
         let c = df.column(name)?.str()?.clone();
-        for (i, e) in events.iter_mut().enumerate() {
-            set_str(e, name, c.get(i).map(str::to_string));
+        for (e, v) in events.iter_mut().zip(c.iter()) {
+            *slot(e) = v.map(Text::from);
         }
     }
     let status = df.column("status")?.u32()?.clone();
@@ -422,13 +403,8 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
         e.recipients = rec.get(i);
         e.delivered = del.get(i);
         e.failed = fail.get(i);
-        e.stmt_class = class
-            .get(i)
-            .and_then(|c| serde_json::from_str(&format!("\"{c}\"")).ok());
-        e.outcome = outcome
-            .get(i)
-            .and_then(|c| serde_json::from_str(&format!("\"{c}\"")).ok())
-            .unwrap_or_default();
+        e.stmt_class = class.get(i).and_then(StmtClass::parse);
+        e.outcome = outcome.get(i).and_then(Outcome::parse).unwrap_or_default();
         e.truncated = trunc.get(i).unwrap_or(false);
         e.params = params.get(i).and_then(|p| serde_json::from_str(p).ok());
         e.sql = sql

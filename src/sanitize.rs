@@ -34,6 +34,22 @@ pub fn terminal(s: &str) -> String {
 /// carriage return gets a leading `'` so no formula runs. Negative numbers are left alone
 /// (`-42` is data, not a formula). Bidi/zero-width characters are made visible.
 pub fn csv_cell(s: &str) -> String {
+    csv_cell_cow(s).into_owned()
+}
+
+/// `csv_cell` without a copy when the cell needs no change (printable ASCII that does
+/// not start a formula — nearly every cell).
+pub fn csv_cell_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    let b = s.as_bytes();
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c))
+        && !matches!(b.first(), Some(b'=' | b'+' | b'@' | b'-'))
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(csv_cell_slow(s))
+}
+
+fn csv_cell_slow(s: &str) -> String {
     let visible = if s
         .chars()
         .any(|c| is_dangerous(c) && !matches!(c, '\n' | '\t' | '\r'))

@@ -18,8 +18,8 @@ fn gw(ts: i64, ip: &str, method: &str, path: &str, status: u16, user: Option<&st
     e.path = Some(path.into());
     e.status = Some(status);
     e.outcome = Outcome::from_http(status);
-    e.user = user.map(str::to_string);
-    e.request_id = Some(format!("r-{ts}-{ip}"));
+    e.user = user.map(Into::into);
+    e.request_id = Some(format!("r-{ts}-{ip}").into());
     e
 }
 
@@ -28,7 +28,7 @@ fn db(ts: i64, user: &str, host: &str, text: &str, req: Option<&str>) -> Event {
     e.ts = ts;
     e.db_user = Some(user.into());
     e.db_host = Some(host.into());
-    e.session_id = Some(format!("s-{host}-{}", ts / DAY));
+    e.session_id = Some(format!("s-{host}-{}", ts / DAY).into());
     let (class, mut f): (StmtClass, SqlFacts) =
         sql(text, &[], Dialect::Postgres, &Vocab::default());
     if let Some(r) = req {
@@ -194,7 +194,7 @@ fn bonus_outliers_and_fan_in_vs_accruals() {
             201,
             Some(&format!("{}", 5000 + k)),
         );
-        g.request_id = Some(rid.clone());
+        g.request_id = Some(rid.as_str().into());
         v.push(g);
         v.push(db(
             T0 + k * MIN + 5000,
@@ -313,7 +313,7 @@ fn push_rows(ts: i64, msg: &str, label: &str, n: usize) -> Vec<Event> {
             e.ts = ts + k as i64 * 1000;
             e.message_id = Some(msg.into());
             e.campaign_id = Some(label.into());
-            e.device_id = Some(format!("dev{k}"));
+            e.device_id = Some(format!("dev{k}").into());
             e.delivery = Some("MESSAGE_DELIVERED".into());
             e.outcome = Outcome::Success;
             e
@@ -404,7 +404,7 @@ fn message_model_from_summary_deliveries_or_both() {
         let mut e = Event::new(SourceKind::Push, "onesignal-audience-csv");
         e.ts = T0 + 2 * DAY + k;
         e.message_id = Some("os-both".into());
-        e.device_id = Some(format!("sub{k}"));
+        e.device_id = Some(format!("sub{k}").into());
         e.delivery = Some(if k == 0 { "failed" } else { "delivered" }.into());
         e.outcome = if k == 0 {
             Outcome::Failure

@@ -45,16 +45,17 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                 && (!a.attack_only || at.is_some())
                 && a.wave.is_none_or(|w| at.is_some_and(|x| x.wave == w))
                 && a.ip.as_ref().is_none_or(|ip| {
-                    e.client_ip.as_ref() == Some(ip) || e.db_host.as_ref() == Some(ip)
+                    e.client_ip.as_deref() == Some(ip.as_str())
+                        || e.db_host.as_deref() == Some(ip.as_str())
                 })
                 && a.account.as_ref().is_none_or(|acc| {
-                    e.account_id.as_ref() == Some(acc)
+                    e.account_id.as_deref() == Some(acc.as_str())
                         || e.sql.as_ref().is_some_and(|f| f.account_ids.contains(acc))
                 })
                 && a.principal.as_ref().is_none_or(|p| {
-                    e.principal.as_ref() == Some(p)
-                        || e.db_user.as_ref() == Some(p)
-                        || e.user.as_ref() == Some(p)
+                    e.principal.as_deref() == Some(p.as_str())
+                        || e.db_user.as_deref() == Some(p.as_str())
+                        || e.user.as_deref() == Some(p.as_str())
                 })
                 && source.is_none_or(|k| e.kind() == k)
         })

@@ -42,14 +42,14 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
                     direct_db: false,
                 });
                 if let Some(t) = &e.token_id {
-                    tokens.insert(t.clone());
+                    tokens.insert(t.to_string());
                 }
             }
         }
     }
     for (i, e) in ev.iter().enumerate() {
         if attr[i].is_none() && e.kind() == SourceKind::Gateway {
-            if let Some(t) = e.token_id.as_ref().filter(|t| tokens.contains(*t)) {
+            if let Some(t) = e.token_id.as_ref().filter(|t| tokens.contains(t.as_str())) {
                 attr[i] = Some(Attribution {
                     reason: format!("token {t} used from an attacker address"),
                     wave: 0,
@@ -89,9 +89,13 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
                 direct_db: true,
             });
             if let Some(s) = &e.session_id {
-                sessions.insert(s.clone());
+                sessions.insert(s.to_string());
             }
-        } else if direct && e.session_id.as_ref().is_some_and(|s| sessions.contains(s)) {
+        } else if direct
+            && e.session_id
+                .as_ref()
+                .is_some_and(|s| sessions.contains(s.as_str()))
+        {
             attr[i] = Some(Attribution {
                 reason: format!(
                     "DB session {} flagged",
@@ -133,15 +137,15 @@ pub fn waves(a: &mut Analysis, gap: i64) {
         match e.kind() {
             SourceKind::Gateway => {
                 if let Some(ip) = &e.client_ip {
-                    w.attacker_ips.insert(ip.clone());
+                    w.attacker_ips.insert(ip.to_string());
                 }
                 if let Some(p) = &e.principal {
-                    w.principals.insert(p.clone());
+                    w.principals.insert(p.to_string());
                 }
             }
             SourceKind::Db if a.attr[i].as_ref().is_some_and(|x| x.direct_db) => {
                 if let Some(h) = &e.db_host {
-                    w.attacker_ips.insert(h.clone());
+                    w.attacker_ips.insert(h.to_string());
                 }
                 if let Some(u) = &e.db_user {
                     w.principals.insert(format!("db:{u}"));
@@ -252,10 +256,10 @@ pub fn principal_places(a: &Analysis, l: &Links, p: &Profile) -> Vec<PrincipalPl
     l.places
         .iter()
         .map(|(pr, m)| PrincipalPlaces {
-            principal: pr.clone(),
+            principal: pr.to_string(),
             places: m
                 .iter()
-                .map(|(ip, (f, la, n, _))| (ip.clone(), *f, *la, *n, l.usual_place(pr, ip, p)))
+                .map(|(ip, (f, la, n, _))| (ip.to_string(), *f, *la, *n, l.usual_place(pr, ip, p)))
                 .collect(),
             attacker_events: att.get(pr.as_str()).copied().unwrap_or(0),
         })

@@ -6,7 +6,7 @@
 use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
-use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::model::{owned, Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
 use polars::prelude::*;
 use regex::Regex;
@@ -38,7 +38,7 @@ fn failed_login(e: &Event) -> bool {
 fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(u) = &e.user {
-        v.push(u.clone());
+        v.push(u.to_string());
     }
     if let Some(ids) = e.request_id.as_ref().and_then(|r| l.db_by_req.get(r)) {
         for &i in ids {
@@ -134,7 +134,13 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         let ok: BTreeSet<String> = evs
             .iter()
             .filter(|&&i| ev[i].outcome == Outcome::Success)
-            .filter_map(|&i| ev[i].account_id.clone().or(ev[i].user.clone()))
+            .filter_map(|&i| {
+                ev[i]
+                    .account_id
+                    .as_deref()
+                    .or(ev[i].user.as_deref())
+                    .map(str::to_string)
+            })
             .collect();
         let what = if distinct > 3 {
             "credential stuffing"
@@ -174,7 +180,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             continue;
         }
         let Some(ip) = &e.client_ip else { continue };
-        by_actor.entry(ip.clone()).or_default().push(i);
+        by_actor.entry(ip.to_string()).or_default().push(i);
     }
     let need = p.thresholds.enumeration_accounts as usize;
     let hour = 3_600_000_000;
@@ -207,7 +213,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
         let evs: Vec<usize> = idx[best.1..=best.2].to_vec();
         let who: BTreeSet<String> = evs
             .iter()
-            .filter_map(|&i| ev[i].principal.clone())
+            .filter_map(|&i| ev[i].principal.as_deref().map(str::to_string))
             .collect();
         out.push(Finding {
             technique: t::ENUMERATION,
@@ -250,7 +256,7 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
                 let dec = decode(&url);
                 if let Some(m) = URL_INJECTION.find(&dec) {
                     if let Some(ip) = &e.client_ip {
-                        let x = by.entry(ip.clone()).or_default();
+                        let x = by.entry(ip.to_string()).or_default();
                         x.0.push(i);
                         x.1.insert(format!(
                             "URL payload {:?}",
@@ -261,10 +267,10 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
             }
             SourceKind::Db => {
                 if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
-                    let actor = match l.origin(i).and_then(|g| ev[g].client_ip.clone()) {
+                    let actor = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
                         Some(ip) => ip,
                         None => match &e.db_host {
-                            Some(h) if !l.is_app_db(e) => h.clone(),
+                            Some(h) if !l.is_app_db(e) => h.to_string(),
                             _ => continue,
                         },
                     };
@@ -302,7 +308,7 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
     for (i, e) in ev.iter().enumerate() {
         if e.sql.as_ref().is_some_and(|f| !f.bonus_changes.is_empty()) {
             let key = match (&e.request_id, l.origin(i)) {
-                (Some(r), _) => r.clone(),
+                (Some(r), _) => r.to_string(),
                 (None, Some(g)) => format!("@{g}"),
                 (None, None) => format!("#{i}"),
             };
@@ -409,10 +415,10 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let mut by: BTreeMap<String, (Vec<usize>, Vec<String>, bool)> = BTreeMap::new();
     for (i, why) in flagged {
         let e = &ev[i];
-        let (actor, is_ip) = match l.origin(i).and_then(|g| ev[g].client_ip.clone()) {
+        let (actor, is_ip) = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
             Some(ip) => (ip, true),
             None => match (&e.db_host, &e.session_id) {
-                (Some(h), _) if !l.is_app_db(e) => (h.clone(), true),
+                (Some(h), _) if !l.is_app_db(e) => (h.to_string(), true),
                 (_, Some(s)) => (format!("session {s}"), false),
                 _ => continue,
             },
@@ -444,7 +450,7 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 vec![]
             } else {
                 evs.iter()
-                    .filter_map(|&i| ev[i].session_id.clone())
+                    .filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string))
                     .collect()
             },
             seed_ips: if is_ip { vec![actor] } else { vec![] },
@@ -498,7 +504,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                     }
                 }
                 match &g.client_ip {
-                    Some(ip) => (ip.clone(), true),
+                    Some(ip) => (ip.to_string(), true),
                     None => continue,
                 }
             }
@@ -507,7 +513,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                     continue;
                 }
                 match (&e.db_host, &e.session_id) {
-                    (Some(h), _) if !l.is_app_db(e) => (h.clone(), true),
+                    (Some(h), _) if !l.is_app_db(e) => (h.to_string(), true),
                     (_, Some(s)) => (format!("session {s}"), false),
                     _ => continue,
                 }
@@ -521,7 +527,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             technique: t::BULK_EXPORT,
             subject: actor.clone(),
             explanation: format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len()),
-            seed_sessions: if is_ip { vec![] } else { evs.iter().filter_map(|&i| ev[i].session_id.clone()).collect() },
+            seed_sessions: if is_ip { vec![] } else { evs.iter().filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string)).collect() },
             seed_ips: if is_ip { vec![actor] } else { vec![] },
             seed_contexts: vec![],
             events: evs,
@@ -539,13 +545,15 @@ pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         }
         if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
             if !l.usual_place(pr, ip, p) {
-                by.entry((pr.clone(), ip.clone())).or_default().push(i);
+                by.entry((pr.to_string(), ip.to_string()))
+                    .or_default()
+                    .push(i);
             }
         }
     }
     by.into_iter()
         .map(|((pr, ip), evs)| {
-            let usual: Vec<String> = l.places.get(&pr).map(|m| m.keys().filter(|x| l.usual_place(&pr, x, p)).cloned().collect()).unwrap_or_default();
+            let usual: Vec<String> = l.places.get(pr.as_str()).map(|m| m.keys().filter(|x| l.usual_place(&pr, x, p)).map(|x| x.to_string()).collect()).unwrap_or_default();
             let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
             Finding {
                 technique: t::NEW_PLACE_ACCESS,

@@ -3,7 +3,7 @@
 //! indexes that join sources — request ids, campaign ids, devices, DB identities, places.
 
 use super::Analysis;
-use crate::model::{Event, SourceKind, StmtClass};
+use crate::model::{Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -27,7 +27,7 @@ fn is_account_word(p: &Profile, seg: &str) -> bool {
 
 /// The account a request path names: a route placeholder about accounts, or the segment
 /// after an account-word segment.
-pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<String> {
+pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<Text> {
     let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if let Some(r) = route.filter(|r| r.contains('{')) {
         let rs: Vec<&str> = r.split('/').filter(|s| !s.is_empty()).collect();
@@ -41,7 +41,7 @@ pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<Stri
                         .any(|w| n.contains(w));
                     let by_prev = n == "id" && i > 0 && is_account_word(p, rs[i - 1]);
                     if by_name || by_prev {
-                        return Some(ps[off + i].to_string());
+                        return Some(Text::from(ps[off + i]));
                     }
                 }
             }
@@ -50,7 +50,7 @@ pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<Stri
     }
     for w in ps.windows(2) {
         if is_account_word(p, w[0]) && looks_like_id(w[1]) {
-            return Some(w[1].to_string());
+            return Some(Text::from(w[1]));
         }
     }
     None
@@ -107,7 +107,12 @@ pub fn db_target(e: &Event, p: &Profile) -> Option<Target> {
 /// Fills targets, accounts and principals.
 pub fn enrich(a: &mut Analysis, p: &Profile) {
     // Staff principals: subjects seen on staff routes, plus those the profile names.
-    let mut staff: HashSet<String> = p.known_good.staff_principals.iter().cloned().collect();
+    let mut staff: HashSet<Text> = p
+        .known_good
+        .staff_principals
+        .iter()
+        .map(|s| Text::from(s.as_str()))
+        .collect();
     for e in &a.ing.events {
         if let (Some(u), SourceKind::Gateway) = (&e.user, e.kind()) {
             let path = e.route.as_deref().or(e.path.as_deref()).unwrap_or("");
@@ -117,7 +122,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         }
     }
     // Devices registered through the API: device → account.
-    let mut reg: HashMap<String, String> = HashMap::new();
+    let mut reg: HashMap<String, Text> = HashMap::new();
     for e in &a.ing.events {
         if e.kind() == SourceKind::Gateway {
             let path = e.path.as_deref().unwrap_or("");
@@ -151,7 +156,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
             SourceKind::Db => {
                 if let Some(f) = &e.sql {
                     if f.account_ids.len() == 1 {
-                        e.account_id = Some(f.account_ids[0].clone());
+                        e.account_id = Some(f.account_ids[0].as_str().into());
                     }
                 }
                 db_target(e, p)
@@ -163,13 +168,13 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                     .and_then(|d| {
                         roster
                             .and_then(|r| r.account_of(d))
-                            .map(str::to_string)
+                            .map(Text::from)
                             .or_else(|| reg.get(d).cloned())
                     })
                     .or_else(|| {
                         e.user
                             .as_deref()
-                            .and_then(|u| roster.and_then(|r| r.account_of(u)).map(str::to_string))
+                            .and_then(|u| roster.and_then(|r| r.account_of(u)).map(Text::from))
                             .or(e.user.clone())
                     });
                 e.account_id = acc;
@@ -186,25 +191,25 @@ pub type PlaceStats = (i64, i64, usize, HashSet<i64>);
 #[derive(Debug, Default)]
 pub struct Links {
     /// Request id → gateway events.
-    pub gw_by_req: HashMap<String, Vec<usize>>,
+    pub gw_by_req: HashMap<Text, Vec<usize>>,
     /// Request id → DB events.
-    pub db_by_req: HashMap<String, Vec<usize>>,
+    pub db_by_req: HashMap<Text, Vec<usize>>,
     /// DB client hosts of the application: those that tag statements with request ids,
     /// and those issuing a large share of all statements (a busy service pool).
-    pub app_hosts: HashSet<String>,
+    pub app_hosts: HashSet<Text>,
     /// DB users of the application (same rule), for logs that carry no client host.
-    pub app_users: HashSet<String>,
+    pub app_users: HashSet<Text>,
     /// Gateway events by the account they concern, in time order (for links by account
     /// and time when statements carry no request id).
-    pub gw_by_account: HashMap<String, Vec<usize>>,
+    pub gw_by_account: HashMap<Text, Vec<usize>>,
     /// Per event: the gateway request a DB statement came from, if any.
     pub db_origin: Vec<Option<usize>>,
     /// Principal → address → (first, last, count, distinct days).
-    pub places: BTreeMap<String, BTreeMap<String, PlaceStats>>,
+    pub places: BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
     /// Principal → first activity.
-    pub principal_first: HashMap<String, i64>,
+    pub principal_first: HashMap<Text, i64>,
     /// (db user, host) → days seen.
-    pub db_identities: HashMap<(String, String), HashSet<i64>>,
+    pub db_identities: HashMap<(Text, Text), HashSet<i64>>,
     /// First event time.
     pub t0: i64,
 }
@@ -274,12 +279,12 @@ impl Links {
         }
         for (h, n) in per_host {
             if n * 10 >= db_total && db_total >= 100 {
-                l.app_hosts.insert(h.to_string());
+                l.app_hosts.insert(Text::from(h));
             }
         }
         for (u, n) in per_user {
             if n * 10 >= db_total && db_total >= 100 {
-                l.app_users.insert(u.to_string());
+                l.app_users.insert(Text::from(u));
             }
         }
         for (i, e) in a.ing.events.iter().enumerate() {
@@ -364,7 +369,7 @@ impl Links {
         match user {
             Some(u) => self
                 .db_identities
-                .get(&(u.to_string(), host.unwrap_or_default().to_string()))
+                .get(&(Text::from(u), Text::from(host.unwrap_or_default())))
                 .is_some_and(|d| d.len() >= 2),
             None => false,
         }
@@ -388,9 +393,11 @@ impl Links {
         if e.request_id.is_some() || !self.is_app_db(e) {
             return None;
         }
-        let accounts: Vec<&String> = match &e.sql {
-            Some(f) if !f.account_ids.is_empty() => f.account_ids.iter().collect(),
-            _ => e.account_id.iter().collect(),
+        let accounts: Vec<&str> = match &e.sql {
+            Some(f) if !f.account_ids.is_empty() => {
+                f.account_ids.iter().map(String::as_str).collect()
+            }
+            _ => e.account_id.as_deref().into_iter().collect(),
         };
         let mut best: Option<(i64, usize)> = None;
         for acc in accounts {

@@ -5,7 +5,7 @@
 
 use super::enrich::Links;
 use super::{Analysis, Attribution, Message, Recipient};
-use crate::model::{Outcome, SourceKind};
+use crate::model::{owned, Outcome, SourceKind};
 use crate::profile::{Profile, Target};
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,7 +33,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         if e.kind() == SourceKind::Push {
             if let Some(m) = &e.message_id {
                 groups
-                    .entry((provider(e.format), m.clone()))
+                    .entry((provider(e.format), m.to_string()))
                     .or_default()
                     .push(i);
             }
@@ -79,16 +79,16 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             let e = &ev[i];
             m.sent = m.sent.min(e.ts);
             if m.campaign.is_none() {
-                m.campaign = e.campaign_id.clone();
+                m.campaign = owned(&e.campaign_id);
             }
             if m.title.is_none() {
-                m.title = e.title.clone();
+                m.title = owned(&e.title);
             }
             if m.body.is_none() {
-                m.body = e.body.clone();
+                m.body = owned(&e.body);
             }
             if m.target.is_none() {
-                m.target = e.push_target.clone();
+                m.target = owned(&e.push_target);
             }
             if e.delivery.as_deref() == Some("summary") {
                 summary = Some((
@@ -98,11 +98,11 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                 ));
             } else if let Some(d) = &e.device_id {
                 let x = devices
-                    .entry(d.clone())
-                    .or_insert((false, e.account_id.clone()));
+                    .entry(d.to_string())
+                    .or_insert((false, owned(&e.account_id)));
                 x.0 |= e.outcome == Outcome::Success;
                 if x.1.is_none() {
-                    x.1 = e.account_id.clone();
+                    x.1 = owned(&e.account_id);
                 }
             }
         }
@@ -171,12 +171,10 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             .collect();
         m.origin = gw.last().copied().or(related.last().copied());
         if let Some(o) = m.origin {
-            m.sender = ev[o]
-                .principal
-                .clone()
-                .or(ev[o].user.clone())
-                .or(ev[o].db_user.clone());
-            m.source_ip = ev[o].client_ip.clone().or(ev[o].db_host.clone());
+            m.sender = owned(&ev[o].principal)
+                .or(owned(&ev[o].user))
+                .or(owned(&ev[o].db_user));
+            m.source_ip = owned(&ev[o].client_ip).or(owned(&ev[o].db_host));
         }
         let bad: Option<&Attribution> = related.iter().find_map(|&i| a.attr[i].as_ref());
         let mass = m.recipient_count >= p.thresholds.mass_push_recipients;

@@ -5,7 +5,7 @@
 use super::json::{first, object, rest_into, u};
 use super::nginx::{clf_fields, ClfLine};
 use super::{line_score, present, split_target, FileCtx, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind};
+use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::{parse_clf, parse_epoch, parse_iso};
 use serde_json::Value;
 
@@ -80,17 +80,17 @@ pub const SESSION: &[&str] = &["sessionId", "session_id"];
 /// Maps a JSON access-log object onto an event (every field but the time).
 pub fn map_access_json(v: &Value, e: &mut Event) {
     e.request_id = first(v, REQUEST_ID);
-    e.client_ip = first(v, CLIENT_IP).map(|ip| first_addr(&ip));
+    e.client_ip = first(v, CLIENT_IP).map(|ip| first_addr(&ip).into());
     e.user_agent = first(v, USER_AGENT);
-    e.method = first(v, METHOD).map(|m| m.to_ascii_uppercase());
+    e.method = first(v, METHOD).map(|m| m.to_ascii_uppercase().into());
     if let Some(r) = first(v, ROUTE) {
         // HTTP API routeKey is "GET /v2/users/{id}"; `$default` is no template.
         let r = match r.split_once(' ') {
             Some((m, p)) if m.chars().all(|c| c.is_ascii_uppercase()) => {
                 if e.method.is_none() && m != "ANY" {
-                    e.method = Some(m.to_string());
+                    e.method = Some(m.into());
                 }
-                p.to_string()
+                Text::from(p)
             }
             _ => r,
         };
@@ -106,7 +106,7 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
         // nginx `$request`: "GET /x?y HTTP/1.1"
         let mut it = req.split(' ');
         if let (Some(m), Some(t)) = (it.next(), it.next()) {
-            e.method.get_or_insert_with(|| m.to_string());
+            e.method.get_or_insert_with(|| m.into());
             let (path, q) = split_target(t);
             e.path = Some(path);
             e.query = q;
@@ -118,7 +118,7 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
     if let (Some(stage), Some(p)) = (first(v, &["stage"]), e.path.as_mut()) {
         let pre = format!("/{stage}/");
         if p.starts_with(&pre) {
-            *p = p[pre.len() - 1..].to_string();
+            *p = p[pre.len() - 1..].into();
         }
     }
     e.status = STATUS.iter().find_map(|k| u(v, k)).map(|s| s as u16);
@@ -298,7 +298,7 @@ impl Parser for ApigwClf {
         if e.path.as_deref().is_some_and(|p| p.contains('{')) {
             e.route = e.path.take();
         }
-        e.request_id = c.rest.first().map(|s| s.to_string());
+        e.request_id = c.rest.first().map(|s| Text::from(*s));
         if let Some(x) = c.rest.get(1) {
             e.extra.insert("extended_request_id".into(), x.to_string());
         }
@@ -326,7 +326,7 @@ pub fn clf_event(format: &'static str, c: &ClfLine) -> Result<Event, String> {
     }
     match (m, t) {
         (Some(m), Some(t)) if m.chars().all(|c| c.is_ascii_alphabetic()) => {
-            e.method = Some(m.to_string());
+            e.method = Some(m.into());
             let (p, q) = split_target(t);
             e.path = Some(p);
             e.query = q;

@@ -82,7 +82,7 @@ impl Parser for Envoy {
         e.tz_assumed = p.assumed;
         let mut req = f[0].split(' ');
         if let (Some(m), Some(t)) = (req.next(), req.next()) {
-            e.method = Some(m.to_string());
+            e.method = Some(m.into());
             let (path, q) = split_target(&unescape_nginx(t));
             e.path = Some(path);
             e.query = q;
@@ -99,9 +99,8 @@ impl Parser for Envoy {
         e.bytes = f[4].parse().ok();
         e.latency_ms = f[5].parse().ok();
         if let Some(xff) = present(f[7]) {
-            e.client_ip = Some(first_addr(&xff));
-            e.extra
-                .insert("client_ip_from".into(), "x-forwarded-for".into());
+            e.client_ip = Some(first_addr(&xff).into());
+            e.extra.insert("client_ip_from".into(), "x-forwarded-for");
         }
         e.user_agent = present(f[8]);
         e.request_id = present(f[9]);

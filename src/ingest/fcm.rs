@@ -5,7 +5,7 @@
 use super::json::{object, s};
 use super::pgaudit::csv_split;
 use super::{present, FileCtx, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind};
+use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::parse_any;
 use serde_json::Value;
 
@@ -25,11 +25,11 @@ pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
     e.tz_assumed = p.assumed && !t.contains("UTC");
     e.message_id = s(v, "message_id").map(|m| {
         // HTTP v1 names are `projects/<p>/messages/<id>`.
-        m.rsplit("/messages/").next().unwrap_or(&m).to_string()
+        Text::from(m.rsplit("/messages/").next().unwrap_or(&m))
     });
     e.device_id = s(v, "instance_id");
     e.campaign_id = s(v, "analytics_label");
-    e.push_target = s(v, "topic").map(|t| format!("topic:{t}"));
+    e.push_target = s(v, "topic").map(|t| format!("topic:{t}").into());
     e.outcome = match event.as_str() {
         "MESSAGE_ACCEPTED" | "MESSAGE_DELIVERED" => Outcome::Success,
         _ => Outcome::Failure,
@@ -148,7 +148,7 @@ pub fn csv_row_object(rec: &str, ctx: &FileCtx) -> Result<Value, String> {
     let mut m = serde_json::Map::new();
     for (k, v) in h.iter().zip(f) {
         if let Some(v) = present(&v) {
-            m.insert(k.clone(), Value::String(v));
+            m.insert(k.clone(), Value::String(v.to_string()));
         }
     }
     Ok(Value::Object(m))

@@ -1,6 +1,7 @@
 //! Small helpers for reading loosely-typed JSON records: producers write numbers as
 //! strings, `-` for null, and nest the same field at different paths.
 
+use crate::model::Text;
 use serde_json::Value;
 
 /// The value at a dotted path (`delivery.destination`).
@@ -13,17 +14,17 @@ pub fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// A value as a non-empty string (`-`, `""` and null are absent; numbers are stringified).
-pub fn s(v: &Value, path: &str) -> Option<String> {
+pub fn s(v: &Value, path: &str) -> Option<Text> {
     match at(v, path)? {
         Value::String(x) => crate::ingest::present(x),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(Text::from(n.to_string())),
+        Value::Bool(b) => Some(Text::from(b.to_string())),
         _ => None,
     }
 }
 
 /// The first present of several paths.
-pub fn first(v: &Value, paths: &[&str]) -> Option<String> {
+pub fn first(v: &Value, paths: &[&str]) -> Option<Text> {
     paths.iter().find_map(|p| s(v, p))
 }
 
@@ -46,12 +47,7 @@ pub fn f(v: &Value, path: &str) -> Option<f64> {
 }
 
 /// Copies every scalar field not in `used` into `extra`, flattening objects with dots.
-pub fn rest_into(
-    v: &Value,
-    prefix: &str,
-    used: &[&str],
-    extra: &mut std::collections::BTreeMap<String, String>,
-) {
+pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::model::Extra) {
     if let Value::Object(m) = v {
         for (k, val) in m {
             let key = if prefix.is_empty() {

@@ -4,7 +4,7 @@
 
 use super::pgaudit::apply_sql;
 use super::{present, FileCtx, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
 use crate::timeparse::{epoch_magnitude, parse_iso};
 use regex::Regex;
@@ -77,11 +77,11 @@ impl Parser for MariaDb {
         e.db_user = present(f[2]);
         e.db_host = present(f[3]).map(|h| match h.rsplit_once(':') {
             Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') => {
-                a.to_string()
+                Text::from(a)
             }
             _ => h,
         });
-        e.session_id = Some(format!("conn:{}", f[4]));
+        e.session_id = Some(format!("conn:{}", f[4]).into());
         e.extra.insert("query_id".into(), f[5].to_string());
         let op = f[6];
         e.db_name = present(f[7]);
@@ -98,21 +98,21 @@ impl Parser for MariaDb {
             "QUERY" => {
                 let (stmt, cut) = unquote(object);
                 e.truncated = cut || stmt.len() >= QUERY_LOG_LIMIT;
-                e.statement = Some(stmt);
+                e.statement = Some(stmt.into());
                 apply_sql(&mut e, Dialect::MySql, ctx);
             }
             "READ" | "WRITE" | "CREATE" | "ALTER" | "DROP" | "RENAME" => {
-                e.command = Some(format!("table {}", op.to_ascii_lowercase()));
+                e.command = Some(format!("table {}", op.to_ascii_lowercase()).into());
                 e.object = present(object);
                 e.stmt_class = Some(match op {
                     "READ" => StmtClass::Read,
                     "WRITE" => StmtClass::Write,
                     _ => StmtClass::Ddl,
                 });
-                e.extra.insert("table_access".into(), "true".into());
+                e.extra.insert("table_access".into(), "true");
             }
             _ => {
-                e.command = Some(op.to_ascii_lowercase());
+                e.command = Some(op.to_ascii_lowercase().into());
                 e.stmt_class = Some(StmtClass::Other);
                 if let Some(o) = present(object) {
                     e.extra.insert("object".into(), o);
@@ -120,7 +120,7 @@ impl Parser for MariaDb {
             }
         }
         if e.command.is_none() {
-            e.command = Some(op.to_string());
+            e.command = Some(op.into());
         }
         Parsed::Event(Box::new(e))
     }

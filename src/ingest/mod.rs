@@ -20,7 +20,7 @@ pub mod pg;
 pub mod pgaudit;
 pub mod sns;
 
-use crate::model::{Event, SourceKind};
+use crate::model::{Event, SourceKind, Text};
 use crate::timeparse::AssumeTz;
 pub use frame::Framing;
 use std::sync::Arc;
@@ -165,19 +165,19 @@ pub fn line_score(head: &Head, test: impl Fn(&str) -> bool) -> u8 {
 }
 
 /// `-` and empty mean "absent" in most access-log templates.
-pub fn present(s: &str) -> Option<String> {
+pub fn present(s: &str) -> Option<Text> {
     let t = s.trim();
     if t.is_empty() || t == "-" || t == "null" {
         None
     } else {
-        Some(t.to_string())
+        Some(Text::from(t))
     }
 }
 
 /// Splits a request target into path and query.
-pub fn split_target(target: &str) -> (String, Option<String>) {
+pub fn split_target(target: &str) -> (Text, Option<Text>) {
     match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), present(q)),
-        None => (target.to_string(), None),
+        Some((p, q)) => (Text::from(p), present(q)),
+        None => (Text::from(target), None),
     }
 }

@@ -4,7 +4,7 @@
 use super::json::{first, object, s, u};
 use super::pgaudit::apply_sql;
 use super::{FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_epoch, parse_iso, AssumeTz};
 
@@ -58,7 +58,7 @@ impl Parser for EnterpriseJson {
         let event = s(&v, "event").unwrap_or_default();
         e.db_user = first(&v, &["account.user", "login.user"]);
         e.db_host = first(&v, &["login.ip", "account.host"]).filter(|h| h != "%");
-        e.session_id = s(&v, "connection_id").map(|c| format!("conn:{c}"));
+        e.session_id = s(&v, "connection_id").map(|c| format!("conn:{c}").into());
         if let (Some(a), Some(l)) = (s(&v, "account.user"), s(&v, "login.user")) {
             if a != l {
                 e.extra.insert("login_user".into(), l);
@@ -78,14 +78,15 @@ impl Parser for EnterpriseJson {
             }
             "general" => {
                 e.statement = s(&v, "general_data.query");
-                e.command = s(&v, "general_data.sql_command").map(|c| c.to_ascii_uppercase());
+                e.command =
+                    s(&v, "general_data.sql_command").map(|c| c.to_ascii_uppercase().into());
                 e.outcome = ok(status("general_data.status"));
                 apply_sql(&mut e, Dialect::MySql, ctx);
             }
             "table_access" => {
                 // Per-table echo of a statement already logged under `general`: keep the
                 // table, not the statement facts, so changes are not counted twice.
-                e.command = Some(format!("table {event}"));
+                e.command = Some(format!("table {event}").into());
                 e.object = s(&v, "table_access_data.table");
                 e.db_name = s(&v, "table_access_data.db");
                 e.stmt_class = Some(match event.as_str() {
@@ -93,14 +94,14 @@ impl Parser for EnterpriseJson {
                     _ => StmtClass::Write,
                 });
                 e.outcome = Outcome::Success;
-                e.extra.insert("table_access".into(), "true".into());
+                e.extra.insert("table_access".into(), "true");
             }
             "audit" => {
                 e.command = Some(event.clone());
                 e.stmt_class = Some(StmtClass::Other);
             }
             _ => {
-                e.command = Some(format!("{class} {event}"));
+                e.command = Some(format!("{class} {event}").into());
                 e.stmt_class = Some(StmtClass::Other);
             }
         }
@@ -153,11 +154,11 @@ impl Parser for PerconaJson {
         e.ts = p.us;
         let name = s(r, "name").unwrap_or_default();
         // `user` is `priv_user[user] @ host [ip]`.
-        let user = s(r, "user").map(|u| u.split(['[', ' ']).next().unwrap_or_default().to_string());
+        let user = s(r, "user").map(|u| Text::from(u.split(['[', ' ']).next().unwrap_or_default()));
         e.db_user = s(r, "priv_user").or(user);
         e.db_host = first(r, &["ip", "host"]);
         e.db_name = s(r, "db");
-        e.session_id = s(r, "connection_id").map(|c| format!("conn:{c}"));
+        e.session_id = s(r, "connection_id").map(|c| format!("conn:{c}").into());
         if let Some(rec) = s(r, "record") {
             e.extra.insert("record".into(), rec);
         }
@@ -165,16 +166,16 @@ impl Parser for PerconaJson {
         match name.as_str() {
             "Query" | "Execute" | "Prepare" => {
                 e.statement = s(r, "sqltext");
-                e.command = s(r, "command_class").map(|c| c.to_ascii_uppercase());
+                e.command = s(r, "command_class").map(|c| c.to_ascii_uppercase().into());
                 apply_sql(&mut e, Dialect::MySql, ctx);
             }
             _ => {
-                e.command = Some(name.to_ascii_lowercase());
+                e.command = Some(name.to_ascii_lowercase().into());
                 e.stmt_class = Some(StmtClass::Other);
             }
         }
         if e.statement.is_none() && name == "Query" {
-            e.extra.insert("sqltext".into(), "<empty>".into());
+            e.extra.insert("sqltext".into(), "<empty>");
         }
         Parsed::Event(Box::new(e))
     }

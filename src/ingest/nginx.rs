@@ -190,7 +190,7 @@ impl Parser for Combined {
             Err(r) => return Parsed::Reject(r),
         };
         if let Some(p) = e.path.as_mut() {
-            *p = unescape_nginx(p);
+            *p = unescape_nginx(p).into();
         }
         let q = |i: usize| {
             c.rest
@@ -208,7 +208,7 @@ impl Parser for Combined {
             let hex32 = f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit());
             let uuid = f.len() == 36 && f.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
             if hex32 || uuid {
-                e.request_id = Some(f.to_string());
+                e.request_id = Some(f.into());
             } else if let Some(v) = present(f) {
                 e.extra.insert(format!("field{}", i + 1), v);
             }

@@ -6,18 +6,18 @@
 use super::fcm::csv_row_object;
 use super::json::{object, s, u};
 use super::{FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind};
+use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::parse_any;
 use serde_json::Value;
 
-fn lang_text(v: &Value, key: &str) -> Option<String> {
+fn lang_text(v: &Value, key: &str) -> Option<Text> {
     match v.get(key)? {
         Value::String(s) => super::present(s),
         Value::Object(m) => m
             .get("en")
             .or_else(|| m.values().next())
             .and_then(|x| x.as_str())
-            .map(str::to_string),
+            .map(Text::from),
         _ => None,
     }
 }
@@ -71,11 +71,11 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
         .chain(list(v, "include_subscription_ids"))
         .collect::<Vec<_>>();
     e.push_target = if !segs.is_empty() {
-        Some(format!("segment:{}", segs.join(";")))
+        Some(format!("segment:{}", segs.join(";")).into())
     } else if !ext.is_empty() {
-        Some(format!("external_ids:{}", ext.len()))
+        Some(format!("external_ids:{}", ext.len()).into())
     } else if !players.is_empty() {
-        Some(format!("devices:{}", players.len()))
+        Some(format!("devices:{}", players.len()).into())
     } else {
         None
     };
@@ -284,11 +284,11 @@ impl Parser for OneSignalAudience {
         };
         let mut e = Event::new(SourceKind::Push, self.name());
         e.ts = ts.us;
-        e.message_id = message_id_from_name(&ctx.file_name);
+        e.message_id = message_id_from_name(&ctx.file_name).map(Text::from);
         e.campaign_id = e.message_id.clone();
         e.device_id = s(&v, "subscription_id").or_else(|| s(&v, "player_id"));
         e.user = s(&v, "external_user_id").or_else(|| s(&v, "external_id"));
-        e.delivery = Some(what.to_string());
+        e.delivery = Some(what.into());
         e.outcome = if what == "failed" {
             Outcome::Failure
         } else {

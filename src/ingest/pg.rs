@@ -6,7 +6,7 @@
 use super::json::{object, s, u};
 use super::pgaudit::{apply_audit, apply_sql, csv_split};
 use super::{line_score, present, FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_epoch, parse_iso};
 use regex::Regex;
@@ -194,9 +194,9 @@ impl Parser for Stderr {
         }
         e.db_user = g("user").filter(|u| u != "[unknown]");
         e.db_name = g("db").filter(|u| u != "[unknown]");
-        e.db_host = g("host").map(|h| strip_port(&h));
+        e.db_host = g("host").map(|h| strip_port(&h).into());
         let pid = g("pid");
-        e.session_id = g("session").or_else(|| pid.as_ref().map(|p| format!("pid:{p}")));
+        e.session_id = g("session").or_else(|| pid.as_ref().map(|p| format!("pid:{p}").into()));
         if let Some(p) = pid {
             e.extra.insert("pid".into(), p);
         }
@@ -269,13 +269,13 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
             let v = c[2].trim_end_matches(',').to_string();
             match &c[1] {
                 "user" => {
-                    e.db_user.get_or_insert(v);
+                    e.db_user.get_or_insert(v.into());
                 }
                 "database" => {
-                    e.db_name.get_or_insert(v);
+                    e.db_name.get_or_insert(v.into());
                 }
                 "host" => {
-                    e.db_host.get_or_insert(v);
+                    e.db_host.get_or_insert(v.into());
                 }
                 "application_name" => {
                     e.extra.insert("application_name".into(), v);
@@ -299,7 +299,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
         e.command = Some("authentication failed".into());
         e.stmt_class = Some(StmtClass::Other);
         e.outcome = Outcome::Failure;
-        e.db_user = Some(c[1].to_string());
+        e.db_user = Some(c[1].into());
     } else if let Some(rest) = msg.strip_prefix("disconnection: ") {
         e.command = Some("disconnection".into());
         e.stmt_class = Some(StmtClass::Other);
@@ -314,7 +314,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
         msg.strip_prefix("statement: ")
             .or_else(|| if sev == "STATEMENT" { Some(msg) } else { None })
     {
-        e.statement = Some(stmt.to_string());
+        e.statement = Some(stmt.into());
         e.outcome = if sev == "STATEMENT" {
             Outcome::Failure
         } else {
@@ -322,7 +322,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
         };
         apply_sql(&mut e, Dialect::Postgres, ctx);
     } else if matches!(sev, "ERROR" | "FATAL" | "PANIC") {
-        e.command = Some(format!("{} {}", sev.to_ascii_lowercase(), first_words(msg)));
+        e.command = Some(format!("{} {}", sev.to_ascii_lowercase(), first_words(msg)).into());
         e.stmt_class = Some(StmtClass::Other);
         e.outcome = Outcome::Failure;
         e.extra.insert("message".into(), msg.to_string());
@@ -390,7 +390,7 @@ impl Parser for CsvLog {
         e.db_name = present(&f[2]);
         e.extra.insert("pid".into(), f[3].clone());
         e.db_host = present(&f[4]).map(|h| match h.rsplit_once(':') {
-            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => a.to_string(),
+            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => Text::from(a),
             _ => h,
         });
         e.session_id = present(&f[5]);
@@ -402,7 +402,7 @@ impl Parser for CsvLog {
         let query = f.get(19).cloned().unwrap_or_default();
         match message(e, &sev, &msg, ctx) {
             Parsed::Event(mut ev) if sev == "ERROR" && !query.is_empty() => {
-                ev.statement = Some(query);
+                ev.statement = Some(query.into());
                 apply_sql(&mut ev, Dialect::Postgres, ctx);
                 Parsed::Event(ev)
             }

@@ -64,9 +64,9 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
         _ => StmtClass::Other,
     });
     e.extra.insert("audit_class".into(), f[3].clone());
-    e.command = Some(f[4].clone());
+    e.command = Some(f[4].as_str().into());
     if !f[6].is_empty() {
-        e.object = Some(f[6].clone());
+        e.object = Some(f[6].as_str().into());
     }
     let stmt = f[7].clone();
     let params = match f[8].as_str() {
@@ -80,7 +80,7 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
     if stmt == "<not logged>" || stmt == "<previously logged>" {
         e.extra.insert("statement_marker".into(), stmt);
     } else {
-        e.statement = Some(stmt);
+        e.statement = Some(stmt.into());
     }
     apply_sql(e, Dialect::Postgres, ctx);
     // pgaudit's own class is authoritative over ours.
@@ -101,10 +101,10 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
         e.command = stmt
             .split_whitespace()
             .find(|w| !w.starts_with("/*"))
-            .map(|w| w.to_ascii_uppercase());
+            .map(|w| w.to_ascii_uppercase().into());
     }
     if let Some(r) = &facts.request_id {
-        e.request_id = Some(r.clone());
+        e.request_id = Some(r.as_str().into());
     }
     if let Some(a) = &facts.application {
         e.extra.insert("application".into(), a.clone());

@@ -51,12 +51,53 @@ struct Item {
     line: u64,
     offset: u64,
     hash: u64,
-    parsed: Parsed,
+    parsed: Rec,
+}
+
+/// What one framed record yields: almost always one item; an envelope (a CloudWatch
+/// export line) may carry several. Blocks are collected straight into an exactly-sized
+/// vector of these, without the per-thread vectors and concatenation a flattening
+/// collect needs — that copying was most of ingest's page faults.
+#[allow(clippy::large_enum_variant)] // inline on purpose: one allocation per block, not per record
+enum Out {
+    One(Item),
+    Many(Vec<Item>),
+}
+
+impl IntoIterator for Out {
+    type Item = Item;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Item>, std::vec::IntoIter<Item>>;
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Out::One(i) => Some(i).into_iter().chain(Vec::new()),
+            Out::Many(v) => None.into_iter().chain(v),
+        }
+    }
+}
+
+/// A parsed record as a block keeps it: the event inline, so that the parser's box is
+/// freed on the worker that made it and events are copied once, into the final vector.
+#[allow(clippy::large_enum_variant)] // inline on purpose: see above
+enum Rec {
+    Event(Event),
+    Skip,
+    Reject(String),
+}
+
+impl From<Parsed> for Rec {
+    fn from(p: Parsed) -> Rec {
+        match p {
+            Parsed::Event(e) => Rec::Event(*e),
+            Parsed::Skip(_) => Rec::Skip,
+            Parsed::Reject(r) => Rec::Reject(r),
+        }
+    }
 }
 
 struct FileOut {
     info: FileInfo,
-    items: Vec<Item>,
+    /// Parsed records, one vector per block (appending blocks would copy them all again).
+    blocks: Vec<Vec<Out>>,
 }
 
 /// Ingests evidence paths.
@@ -77,10 +118,17 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     let total = outs
         .iter()
         .map(|o| {
-            o.items
+            o.blocks
                 .iter()
-                .filter(|i| matches!(i.parsed, Parsed::Event(_)))
-                .count()
+                .flatten()
+                .map(|o| match o {
+                    Out::One(i) => matches!(i.parsed, Rec::Event(_)) as usize,
+                    Out::Many(v) => v
+                        .iter()
+                        .filter(|i| matches!(i.parsed, Rec::Event(_)))
+                        .count(),
+                })
+                .sum::<usize>()
         })
         .sum();
     let mut events = Vec::with_capacity(total);
@@ -101,9 +149,9 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
             .map(|(_, d)| *d)
             .sum::<i64>();
         info.skew_us = skew;
-        for it in out.items {
+        for it in out.blocks.into_iter().flatten().flatten() {
             match it.parsed {
-                Parsed::Event(mut e) => {
+                Rec::Event(mut e) => {
                     // A record equal to one in an earlier file is a duplicate (overlapping
                     // rotation, the same file twice); repeats inside one file are distinct
                     // occurrences and stay.
@@ -122,10 +170,10 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
                     }
                     info.first_ts = Some(info.first_ts.map_or(e.ts, |f| f.min(e.ts)));
                     info.last_ts = Some(info.last_ts.map_or(e.ts, |l| l.max(e.ts)));
-                    events.push(*e);
+                    events.push(e);
                 }
-                Parsed::Skip(_) => info.skipped += 1,
-                Parsed::Reject(reason) => {
+                Rec::Skip => info.skipped += 1,
+                Rec::Reject(reason) => {
                     info.rejected += 1;
                     let r = Rejection {
                         path: info.path.clone(),
@@ -154,12 +202,44 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
         }
         files.push(info);
     }
-    events.par_sort_by_key(|e| e.sort_key());
+    sort_events(&mut events);
     Ok(Ingested {
         events,
         files,
         rejections,
     })
+}
+
+/// Sorts events by (time, source, file, line), ties in input order, without the scratch
+/// copy a merge sort of the events themselves would need: sort small keys, then move
+/// each event to its place by following the permutation's cycles.
+fn sort_events(events: &mut [Event]) {
+    if events.is_sorted_by_key(|e| e.sort_key()) {
+        return;
+    }
+    let mut keys: Vec<((i64, crate::model::SourceKind, u32, u64), u32)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.sort_key(), i as u32))
+        .collect();
+    keys.par_sort_unstable();
+    // Position i must receive the event now at keys[i].1.
+    let mut src: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
+    for start in 0..src.len() {
+        if src[start] as usize == start {
+            continue;
+        }
+        let mut hole = start;
+        loop {
+            let from = src[hole] as usize;
+            src[hole] = hole as u32;
+            if from == start {
+                break;
+            }
+            events.swap(hole, from);
+            hole = from;
+        }
+    }
 }
 
 fn read_file(
@@ -172,16 +252,16 @@ fn read_file(
         path: inp.display(),
         ..Default::default()
     };
-    let mut items = Vec::new();
+    let mut blocks = Vec::new();
     if let Input::NotEvidence(_, why) = inp {
         info.note = Some(why.to_string());
-        return FileOut { info, items };
+        return FileOut { info, blocks };
     }
     let opened = match input::open(inp, pb) {
         Ok(o) => o,
         Err(e) => {
             info.error = Some(format!("cannot read: {e}"));
-            return FileOut { info, items };
+            return FileOut { info, blocks };
         }
     };
     let state = opened.state.clone();
@@ -217,7 +297,7 @@ fn read_file(
             while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
             info.sha256 = input::finish_hash(inp, &state);
             info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
-            return FileOut { info, items };
+            return FileOut { info, blocks };
         }
     };
     info.source = Some(parser.source());
@@ -272,35 +352,40 @@ fn read_file(
         if !spans.is_empty() {
             first_record = false;
         }
-        let block: Vec<Item> =
-            if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
-                spans
-                    .iter()
-                    .map(|sp| Item {
-                        line: sp.line,
-                        offset: base_offset + sp.start as u64,
-                        hash: 0,
-                        parsed: Parsed::Reject(info.error.clone().unwrap_or_default()),
-                    })
-                    .collect()
-            } else {
-                spans
-                    .par_iter()
-                    .flat_map_iter(|sp| {
-                        parse_span(
-                            &buf,
-                            sp,
-                            base_offset,
-                            env,
-                            parser,
-                            &ctx,
-                            header_span == Some(sp.start),
-                        )
-                    })
-                    .collect()
-            };
-        info.records += block.len() as u64;
-        items.extend(block);
+        let mut block: Vec<Out> = Vec::new();
+        if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
+            block.extend(spans.iter().map(|sp| {
+                Out::One(Item {
+                    line: sp.line,
+                    offset: base_offset + sp.start as u64,
+                    hash: 0,
+                    parsed: Rec::Reject(info.error.clone().unwrap_or_default()),
+                })
+            }));
+        } else {
+            spans
+                .par_iter()
+                .map(|sp| {
+                    parse_span(
+                        &buf,
+                        sp,
+                        base_offset,
+                        env,
+                        parser,
+                        &ctx,
+                        header_span == Some(sp.start),
+                    )
+                })
+                .collect_into_vec(&mut block);
+        }
+        info.records += block
+            .iter()
+            .map(|o| match o {
+                Out::One(_) => 1,
+                Out::Many(v) => v.len() as u64,
+            })
+            .sum::<u64>();
+        blocks.push(block);
         buf.drain(..used);
         base_offset += used as u64;
         if eof {
@@ -324,7 +409,7 @@ fn read_file(
     }
     info.sha256 = input::finish_hash(inp, &state);
     info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
-    FileOut { info, items }
+    FileOut { info, blocks }
 }
 
 fn needs_prepare(p: &dyn Parser) -> bool {
@@ -338,21 +423,14 @@ fn fill(
     eof: &mut bool,
     err: &mut Option<String>,
 ) {
-    let target = buf.len() + want;
-    let mut chunk = vec![0u8; 1 << 20];
-    while buf.len() < target {
-        match r.read(&mut chunk) {
-            Ok(0) => {
-                *eof = true;
-                return;
-            }
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                *err = Some(e.to_string());
-                *eof = true;
-                return;
-            }
+    // Reads straight into the block buffer (no bounce buffer); a short read means EOF.
+    buf.reserve(want);
+    match r.take(want as u64).read_to_end(buf) {
+        Ok(n) if n < want => *eof = true,
+        Ok(_) => {}
+        Err(e) => {
+            *err = Some(e.to_string());
+            *eof = true;
         }
     }
 }
@@ -371,7 +449,7 @@ fn parse_span(
     parser: &dyn Parser,
     ctx: &FileCtx,
     is_header: bool,
-) -> Vec<Item> {
+) -> Out {
     let bytes = &buf[sp.start..sp.end];
     let (text, lossy) = match std::str::from_utf8(bytes) {
         Ok(t) => (std::borrow::Cow::Borrowed(t), false),
@@ -382,10 +460,10 @@ fn parse_span(
         line: sp.line,
         offset,
         hash,
-        parsed,
+        parsed: parsed.into(),
     };
     if is_header {
-        return vec![mk(Parsed::Skip("header row"), 0)];
+        return Out::One(mk(Parsed::Skip("header row"), 0));
     }
     if text.contains('\0')
         && text
@@ -394,12 +472,12 @@ fn parse_span(
             .count()
             > 8
     {
-        return vec![mk(Parsed::Reject("binary data".into()), 0)];
+        return Out::One(mk(Parsed::Reject("binary data".into()), 0));
     }
     let with_flag = |mut p: Parsed| {
         if lossy {
             if let Parsed::Event(e) = &mut p {
-                e.extra.insert("invalid_utf8".into(), "replaced".into());
+                e.extra.insert("invalid_utf8".into(), "replaced");
             }
         }
         p
@@ -407,37 +485,37 @@ fn parse_span(
     match env {
         None => {
             let h = record_hash(&text);
-            vec![mk(with_flag(parser.parse(&text, ctx)), h)]
+            Out::One(mk(with_flag(parser.parse(&text, ctx)), h))
         }
         Some(env) => {
             if text.trim().is_empty() {
-                return vec![mk(Parsed::Skip("blank line"), 0)];
+                return Out::One(mk(Parsed::Skip("blank line"), 0));
             }
             let is_hdr = env == Envelope::InsightsCsv && sp.line == 1;
             match envelope::unwrap(env, &text, is_hdr) {
-                Err(r) => vec![mk(Parsed::Reject(r), 0)],
-                Ok(inner) if inner.is_empty() => {
-                    vec![mk(
-                        Parsed::Skip(if is_hdr {
-                            "header row"
-                        } else {
-                            "envelope without events"
-                        }),
-                        0,
-                    )]
-                }
-                Ok(inner) => inner
-                    .into_iter()
-                    .map(|(msg, ts)| {
-                        let h = record_hash(&msg);
-                        let mut p = with_flag(parser.parse(&msg, ctx));
-                        if let (Parsed::Event(e), Some(ts)) = (&mut p, ts) {
-                            e.extra
-                                .insert("envelope_time".into(), crate::timeparse::fmt_utc(ts));
-                        }
-                        mk(p, h)
-                    })
-                    .collect(),
+                Err(r) => Out::One(mk(Parsed::Reject(r), 0)),
+                Ok(inner) if inner.is_empty() => Out::One(mk(
+                    Parsed::Skip(if is_hdr {
+                        "header row"
+                    } else {
+                        "envelope without events"
+                    }),
+                    0,
+                )),
+                Ok(inner) => Out::Many(
+                    inner
+                        .into_iter()
+                        .map(|(msg, ts)| {
+                            let h = record_hash(&msg);
+                            let mut p = with_flag(parser.parse(&msg, ctx));
+                            if let (Parsed::Event(e), Some(ts)) = (&mut p, ts) {
+                                e.extra
+                                    .insert("envelope_time".into(), crate::timeparse::fmt_utc(ts));
+                            }
+                            mk(p, h)
+                        })
+                        .collect(),
+                ),
             }
         }
     }

@@ -56,7 +56,7 @@ impl Parser for Sns {
         };
         e.delivery = Some(status);
         if let Some(t) = s(&v, "notification.topicArn") {
-            e.push_target = Some(format!("topic:{t}"));
+            e.push_target = Some(format!("topic:{t}").into());
         }
         if let Some(c) = u(&v, "delivery.statusCode") {
             e.status = Some(c as u16);
