@@ -262,26 +262,27 @@ pub struct Event {
 
 /// Everything else a source carried, as key → value sorted by key.
 ///
-/// A sorted vector rather than a `BTreeMap`: events carry a handful of extra fields, and a
-/// B-tree's first node alone costs ~500 bytes per event — at millions of events that was
-/// the largest single share of memory.
+/// A sorted vector of shared strings rather than a `BTreeMap<String, String>`: events
+/// carry a handful of extra fields whose keys (and often values) repeat in every record;
+/// keys and short values are interned, so an entry costs 16 bytes, where a B-tree's first
+/// node alone cost ~500 bytes per event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Extra(Vec<(String, String)>);
+pub struct Extra(Vec<(Text, Text)>);
 
 impl Extra {
     /// Sets a key, returning the previous value.
-    pub fn insert(&mut self, key: String, value: impl ExtraValue) -> Option<String> {
+    pub fn insert(&mut self, key: String, value: impl ExtraValue) -> Option<Text> {
         let value = value.into_value();
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
             Err(i) => {
-                self.0.insert(i, (key, value));
+                self.0.insert(i, (intern(&key), value));
                 None
             }
         }
     }
     /// The value of a key.
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&Text> {
         self.0
             .binary_search_by(|(k, _)| k.as_str().cmp(key))
             .ok()
@@ -300,38 +301,71 @@ impl Extra {
         self.0.len()
     }
     /// Entries in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Text, &Text)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 }
 
-/// What an extra value can be made from (owned strings move, others are copied).
+/// What an extra value can be made from.
 pub trait ExtraValue {
-    /// The value as an owned string.
-    fn into_value(self) -> String;
+    /// The value as a shared string (short values interned).
+    fn into_value(self) -> Text;
 }
 
 impl ExtraValue for String {
-    fn into_value(self) -> String {
-        self
+    fn into_value(self) -> Text {
+        short(&self).unwrap_or_else(|| Text::from(self))
     }
 }
 
 impl ExtraValue for &str {
-    fn into_value(self) -> String {
-        self.to_string()
+    fn into_value(self) -> Text {
+        short(self).unwrap_or_else(|| Text::from(self))
     }
 }
 
 impl ExtraValue for Text {
-    fn into_value(self) -> String {
-        self.as_str().to_string()
+    fn into_value(self) -> Text {
+        self
     }
 }
 
+/// Longest string `present` and extra values intern: addresses, methods, names, codes
+/// and ids repeat across records; longer text (statements, agents, request ids) rarely does.
+pub const INTERN_MAX: usize = 24;
+
+fn short(s: &str) -> Option<Text> {
+    (s.len() <= INTERN_MAX).then(|| intern(s))
+}
+
+/// A shared copy of a string from this thread's intern table: repeated values (keys,
+/// addresses, users, commands) are stored once and cloned by reference count. The table
+/// is bounded: it starts over when it holds 65,536 strings.
+pub fn intern(s: &str) -> Text {
+    use std::cell::RefCell;
+    thread_local! {
+        static TABLE: RefCell<rustc_hash::FxHashMap<Text, ()>> = RefCell::default();
+    }
+    if s.is_empty() {
+        return Text::new();
+    }
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some((k, _)) = t.get_key_value(s) {
+            return k.clone();
+        }
+        if t.len() >= 1 << 16 {
+            t.clear();
+        }
+        let k = Text::from(s);
+        t.insert(k.clone(), ());
+        k
+    })
+}
+
 impl std::ops::Index<&str> for Extra {
-    type Output = String;
-    fn index(&self, key: &str) -> &String {
+    type Output = Text;
+    fn index(&self, key: &str) -> &Text {
         self.get(key).expect("no such extra key")
     }
 }
@@ -345,7 +379,11 @@ impl Serialize for Extra {
 impl<'de> Deserialize<'de> for Extra {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Extra, D::Error> {
         let m: BTreeMap<String, String> = BTreeMap::deserialize(d)?;
-        Ok(Extra(m.into_iter().collect()))
+        Ok(Extra(
+            m.into_iter()
+                .map(|(k, v)| (intern(&k), v.into_value()))
+                .collect(),
+        ))
     }
 }
 
@@ -484,4 +522,34 @@ pub struct Rejection {
     pub line: u64,
     /// Why it was rejected.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_stays_sorted_and_replaces() {
+        let mut x = Extra::default();
+        assert!(x.insert("b".into(), "2").is_none());
+        assert!(x.insert("a".into(), String::from("1")).is_none());
+        assert_eq!(x.insert("b".into(), "3").as_deref(), Some("2"));
+        let keys: Vec<&str> = x.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(serde_json::to_string(&x).unwrap(), r#"{"a":"1","b":"3"}"#);
+        let back: Extra = serde_json::from_str(r#"{"b":"3","a":"1"}"#).unwrap();
+        assert_eq!(back, x);
+        assert!(!x.contains_key("c"));
+    }
+
+    #[test]
+    fn intern_shares_short_strings_only_by_value() {
+        let a = intern("10.0.1.12");
+        let b = intern(&String::from("10.0.1.12"));
+        assert!(Text::ptr_eq(&a, &b));
+        assert_eq!(intern("x"), "x");
+        assert_eq!(intern(""), "");
+        let long = "SELECT * FROM customers WHERE id = 1".to_string();
+        assert_eq!(long.as_str().into_value(), long.as_str());
+    }
 }

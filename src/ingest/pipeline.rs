@@ -520,3 +520,31 @@ fn parse_span(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceKind;
+
+    #[test]
+    fn sort_keeps_input_order_for_equal_keys() {
+        let mk = |ts: i64, line: u64, tag: &str| {
+            let mut e = Event::new(SourceKind::Db, "pg-stderr");
+            e.ts = ts;
+            e.line = line;
+            e.command = Some(tag.into());
+            e
+        };
+        // Two events of one envelope line share (time, source, file, line).
+        let mut ev = vec![
+            mk(30, 3, "c"),
+            mk(10, 1, "a1"),
+            mk(20, 2, "b"),
+            mk(10, 1, "a2"),
+            mk(5, 9, "z"),
+        ];
+        sort_events(&mut ev);
+        let order: Vec<&str> = ev.iter().map(|e| e.command.as_deref().unwrap()).collect();
+        assert_eq!(order, ["z", "a1", "a2", "b", "c"]);
+    }
+}

@@ -3,7 +3,7 @@
 //! Common Schema NDJSON. Times are RFC 3339 UTC with `Z` unless a display zone is given.
 
 use crate::correlate::Analysis;
-use crate::model::{Event, SourceKind};
+use crate::model::{Event, SourceKind, Text};
 use crate::sanitize::{csv_cell, csv_cell_cow, shorten, terminal};
 use crate::timeparse::{fmt_in, fmt_offset_utc, fmt_utc, AssumeTz};
 use serde_json::{json, Map, Value};
@@ -39,7 +39,7 @@ pub fn detail(e: &Event) -> String {
         SourceKind::Db => e
             .statement
             .as_deref()
-            .or(e.extra.get("message").map(String::as_str))
+            .or(e.extra.get("message").map(Text::as_str))
             .unwrap_or_default()
             .to_string(),
         SourceKind::Push => [
