@@ -203,141 +203,91 @@ fn json_col<T: Serialize + ?Sized>(
     b.finish().into_series().into()
 }
 
+/// A column of plain (possibly optional) values.
+fn col<T>(name: &str, ev: &[Event], f: impl Fn(&Event) -> T) -> Column
+where
+    Series: NamedFrom<Vec<T>, [T]>,
+{
+    Series::new(name.into(), ev.iter().map(f).collect::<Vec<T>>()).into()
+}
+
+/// A string column without nulls.
+fn str_col<'a>(name: &str, ev: &'a [Event], f: impl Fn(&'a Event) -> &'a str) -> Column {
+    StringChunked::from_iter_values(name.into(), ev.iter().map(f))
+        .into_series()
+        .into()
+}
+
+/// A nullable string column.
+fn opt_str_col<'a>(
+    name: &str,
+    ev: &'a [Event],
+    f: impl Fn(&'a Event) -> Option<&'a str>,
+) -> Column {
+    StringChunked::from_iter_options(name.into(), ev.iter().map(f))
+        .into_series()
+        .into()
+}
+
+/// Columns before the event's string fields.
+const HEAD_COLS: &[ColFn] = &[
+    |ev| {
+        Ok(
+            Series::new("time".into(), ev.iter().map(|e| e.ts).collect::<Vec<_>>())
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
+                .into(),
+        )
+    },
+    |ev| Ok(str_col("source", ev, |e| e.kind().as_str())),
+    |ev| Ok(str_col("format", ev, |e| e.format)),
+    |ev| Ok(col("file", ev, |e| e.file)),
+    |ev| Ok(col("line", ev, |e| e.line)),
+    |ev| Ok(col("offset", ev, |e| e.offset)),
+    |ev| Ok(col("tz_assumed", ev, |e| e.tz_assumed)),
+];
+
+/// Columns after the event's string fields.
+const TAIL_COLS: &[ColFn] = &[
+    |ev| Ok(col("status", ev, |e| e.status.map(u32::from))),
+    |ev| Ok(col("bytes", ev, |e| e.bytes)),
+    |ev| Ok(col("latency_ms", ev, |e| e.latency_ms)),
+    |ev| Ok(col("recipients", ev, |e| e.recipients)),
+    |ev| Ok(col("delivered", ev, |e| e.delivered)),
+    |ev| Ok(col("failed", ev, |e| e.failed)),
+    |ev| {
+        Ok(opt_str_col("stmt_class", ev, |e| {
+            e.stmt_class.map(|c| c.as_str())
+        }))
+    },
+    |ev| Ok(str_col("outcome", ev, |e| e.outcome.as_str())),
+    |ev| Ok(col("truncated", ev, |e| e.truncated)),
+    |ev| Ok(json_col("params", ev, |e| e.params.as_deref())),
+    |ev| Ok(json_col("sql", ev, |e| e.sql.as_deref())),
+    |ev| {
+        Ok(json_col("extra", ev, |e| {
+            (!e.extra.is_empty()).then_some(&e.extra)
+        }))
+    },
+];
+
 fn to_frame(ev: &[Event]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
-    const OTHER: &[ColFn] = &[
-        |ev| {
-            let ts: Vec<i64> = ev.iter().map(|e| e.ts).collect();
-            Ok(Series::new("time".into(), ts)
-                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
-                .into())
-        },
-        |ev| {
-            Ok(StringChunked::from_iter_values(
-                "source".into(),
-                ev.iter().map(|e| e.kind().as_str()),
-            )
-            .into_series()
-            .into())
-        },
-        |ev| {
-            Ok(
-                StringChunked::from_iter_values("format".into(), ev.iter().map(|e| e.format))
-                    .into_series()
-                    .into(),
-            )
-        },
-        |ev| Ok(Series::new("file".into(), ev.iter().map(|e| e.file).collect::<Vec<_>>()).into()),
-        |ev| Ok(Series::new("line".into(), ev.iter().map(|e| e.line).collect::<Vec<_>>()).into()),
-        |ev| {
-            Ok(Series::new(
-                "offset".into(),
-                ev.iter().map(|e| e.offset).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "tz_assumed".into(),
-                ev.iter().map(|e| e.tz_assumed).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-    ];
-    const TAIL: &[ColFn] = &[
-        |ev| {
-            Ok(Series::new(
-                "status".into(),
-                ev.iter()
-                    .map(|e| e.status.map(|s| s as u32))
-                    .collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "bytes".into(),
-                ev.iter().map(|e| e.bytes).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "latency_ms".into(),
-                ev.iter().map(|e| e.latency_ms).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "recipients".into(),
-                ev.iter().map(|e| e.recipients).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "delivered".into(),
-                ev.iter().map(|e| e.delivered).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "failed".into(),
-                ev.iter().map(|e| e.failed).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| {
-            Ok(StringChunked::from_iter_options(
-                "stmt_class".into(),
-                ev.iter().map(|e| e.stmt_class.map(|c| c.as_str())),
-            )
-            .into_series()
-            .into())
-        },
-        |ev| {
-            Ok(StringChunked::from_iter_values(
-                "outcome".into(),
-                ev.iter().map(|e| e.outcome.as_str()),
-            )
-            .into_series()
-            .into())
-        },
-        |ev| {
-            Ok(Series::new(
-                "truncated".into(),
-                ev.iter().map(|e| e.truncated).collect::<Vec<_>>(),
-            )
-            .into())
-        },
-        |ev| Ok(json_col("params", ev, |e| e.params.as_deref())),
-        |ev| Ok(json_col("sql", ev, |e| e.sql.as_deref())),
-        |ev| {
-            Ok(json_col("extra", ev, |e| {
-                (!e.extra.is_empty()).then_some(&e.extra)
-            }))
-        },
-    ];
+    enum Col {
+        Fixed(ColFn),
+        Str(&'static StrField),
+    }
+    let cols: Vec<Col> = HEAD_COLS
+        .iter()
+        .map(|f| Col::Fixed(*f))
+        .chain(STR_FIELDS.iter().map(Col::Str))
+        .chain(TAIL_COLS.iter().map(|f| Col::Fixed(*f)))
+        .collect();
     // Every column is independent: build them in parallel.
-    let n_str = STR_FIELDS.len();
-    let cols = (0..OTHER.len() + n_str + TAIL.len())
-        .into_par_iter()
-        .map(|i| {
-            if i < OTHER.len() {
-                OTHER[i](ev)
-            } else if i < OTHER.len() + n_str {
-                let (name, get, _) = STR_FIELDS[i - OTHER.len()];
-                Ok(StringChunked::from_iter_options(
-                    name.into(),
-                    ev.iter().map(|e| get(e).as_deref()),
-                )
-                .into_series()
-                .into())
-            } else {
-                TAIL[i - OTHER.len() - n_str](ev)
-            }
+    let cols = cols
+        .par_iter()
+        .map(|c| match c {
+            Col::Fixed(f) => f(ev),
+            Col::Str((name, get, _)) => Ok(opt_str_col(name, ev, |e| get(e).as_deref())),
         })
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(ev.len(), cols)

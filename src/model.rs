@@ -314,13 +314,19 @@ pub trait ExtraValue {
 
 impl ExtraValue for String {
     fn into_value(self) -> Text {
-        short(&self).unwrap_or_else(|| Text::from(self))
+        text(&self)
     }
 }
 
 impl ExtraValue for &str {
     fn into_value(self) -> Text {
-        short(self).unwrap_or_else(|| Text::from(self))
+        text(self)
+    }
+}
+
+impl ExtraValue for &String {
+    fn into_value(self) -> Text {
+        self.as_str().into_value()
     }
 }
 
@@ -330,12 +336,17 @@ impl ExtraValue for Text {
     }
 }
 
-/// Longest string `present` and extra values intern: addresses, methods, names, codes
-/// and ids repeat across records; longer text (statements, agents, request ids) rarely does.
-pub const INTERN_MAX: usize = 24;
+/// Longest string `text` interns: addresses, methods, names, codes and ids repeat across
+/// records; longer text (statements, agents, request ids) rarely does.
+const INTERN_MAX: usize = 24;
 
-fn short(s: &str) -> Option<Text> {
-    (s.len() <= INTERN_MAX).then(|| intern(s))
+/// A field value as a shared string, interned when short.
+pub fn text(s: &str) -> Text {
+    if s.len() <= INTERN_MAX {
+        intern(s)
+    } else {
+        Text::from(s)
+    }
 }
 
 /// A shared copy of a string from this thread's intern table: repeated values (keys,

@@ -300,7 +300,7 @@ impl Parser for ApigwClf {
         }
         e.request_id = c.rest.first().map(|s| Text::from(*s));
         if let Some(x) = c.rest.get(1) {
-            e.extra.insert("extended_request_id".into(), x.to_string());
+            e.extra.insert("extended_request_id".into(), *x);
         }
         if let Some(caller) = present(c.ident) {
             e.extra.insert("caller".into(), caller);
@@ -332,7 +332,7 @@ pub fn clf_event(format: &'static str, c: &ClfLine) -> Result<Event, String> {
             e.query = q;
         }
         _ => {
-            e.extra.insert("request_line".into(), c.request.to_string());
+            e.extra.insert("request_line".into(), c.request);
         }
     }
     e.status = c.status.parse().ok();

@@ -63,7 +63,7 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
                 Value::Null => {}
                 Value::String(x) if x.is_empty() || x == "-" => {}
                 Value::String(x) => {
-                    extra.insert(key, x.clone());
+                    extra.insert(key, x);
                 }
                 other => {
                     extra.insert(key, other.to_string());

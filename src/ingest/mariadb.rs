@@ -73,7 +73,7 @@ impl Parser for MariaDb {
                 None => return Parsed::Reject(format!("bad timestamp {ts:?}")),
             }
         }
-        e.extra.insert("server_host".into(), f[1].to_string());
+        e.extra.insert("server_host".into(), f[1]);
         e.db_user = present(f[2]);
         e.db_host = present(f[3]).map(|h| match h.rsplit_once(':') {
             Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') => {
@@ -82,7 +82,7 @@ impl Parser for MariaDb {
             _ => h,
         });
         e.session_id = Some(format!("conn:{}", f[4]).into());
-        e.extra.insert("query_id".into(), f[5].to_string());
+        e.extra.insert("query_id".into(), f[5]);
         let op = f[6];
         e.db_name = present(f[7]);
         let retcode = retcode.trim();
@@ -92,7 +92,7 @@ impl Parser for MariaDb {
             _ => Outcome::Failure,
         };
         if !retcode.is_empty() {
-            e.extra.insert("retcode".into(), retcode.to_string());
+            e.extra.insert("retcode".into(), retcode);
         }
         match op {
             "QUERY" => {

@@ -169,10 +169,8 @@ pub fn present(s: &str) -> Option<Text> {
     let t = s.trim();
     if t.is_empty() || t == "-" || t == "null" {
         None
-    } else if t.len() <= crate::model::INTERN_MAX {
-        Some(crate::model::intern(t))
     } else {
-        Some(Text::from(t))
+        Some(crate::model::text(t))
     }
 }
 

@@ -256,7 +256,7 @@ static KV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect(
 
 /// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog).
 fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
-    e.extra.insert("severity".into(), sev.to_string());
+    e.extra.insert("severity".into(), sev);
     if let Some(body) = msg.strip_prefix("AUDIT: ") {
         e.outcome = Outcome::Success;
         return match apply_audit(&mut e, body, ctx) {
@@ -307,7 +307,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
             .strip_prefix("session time: ")
             .and_then(|r| r.split_whitespace().next())
         {
-            e.extra.insert("session_time".into(), t.to_string());
+            e.extra.insert("session_time".into(), t);
         }
         kv(&mut e, rest);
     } else if let Some(stmt) =
@@ -325,7 +325,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
         e.command = Some(format!("{} {}", sev.to_ascii_lowercase(), first_words(msg)).into());
         e.stmt_class = Some(StmtClass::Other);
         e.outcome = Outcome::Failure;
-        e.extra.insert("message".into(), msg.to_string());
+        e.extra.insert("message".into(), msg);
     } else if matches!(sev, "DETAIL" | "HINT" | "CONTEXT" | "LOCATION") {
         return Parsed::Skip("error detail line");
     } else {
@@ -388,7 +388,7 @@ impl Parser for CsvLog {
         }
         e.db_user = present(&f[1]);
         e.db_name = present(&f[2]);
-        e.extra.insert("pid".into(), f[3].clone());
+        e.extra.insert("pid".into(), &f[3]);
         e.db_host = present(&f[4]).map(|h| match h.rsplit_once(':') {
             Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => Text::from(a),
             _ => h,

@@ -53,9 +53,9 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
             f.len()
         ));
     }
-    e.extra.insert("audit_type".into(), f[0].clone());
-    e.extra.insert("statement_id".into(), f[1].clone());
-    e.extra.insert("substatement_id".into(), f[2].clone());
+    e.extra.insert("audit_type".into(), &f[0]);
+    e.extra.insert("statement_id".into(), &f[1]);
+    e.extra.insert("substatement_id".into(), &f[2]);
     e.stmt_class = Some(match f[3].as_str() {
         "READ" => StmtClass::Read,
         "WRITE" => StmtClass::Write,
@@ -63,7 +63,7 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
         "ROLE" => StmtClass::Role,
         _ => StmtClass::Other,
     });
-    e.extra.insert("audit_class".into(), f[3].clone());
+    e.extra.insert("audit_class".into(), &f[3]);
     e.command = Some(f[4].as_str().into());
     if !f[6].is_empty() {
         e.object = Some(f[6].as_str().into());
@@ -74,7 +74,7 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
         p => Some(csv_split(p).unwrap_or_else(|| vec![p.to_string()])),
     };
     if let Some(rows) = f.get(9) {
-        e.extra.insert("rows".into(), rows.clone());
+        e.extra.insert("rows".into(), rows);
     }
     e.params = params;
     if stmt == "<not logged>" || stmt == "<previously logged>" {
@@ -107,7 +107,7 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
         e.request_id = Some(r.as_str().into());
     }
     if let Some(a) = &facts.application {
-        e.extra.insert("application".into(), a.clone());
+        e.extra.insert("application".into(), a);
     }
     e.sql = Some(Box::new(facts));
 }

@@ -64,6 +64,15 @@ enum Out {
     Many(Vec<Item>),
 }
 
+impl Out {
+    fn items(&self) -> &[Item] {
+        match self {
+            Out::One(i) => std::slice::from_ref(i),
+            Out::Many(v) => v,
+        }
+    }
+}
+
 impl IntoIterator for Out {
     type Item = Item;
     type IntoIter = std::iter::Chain<std::option::IntoIter<Item>, std::vec::IntoIter<Item>>;
@@ -117,20 +126,10 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     // One allocation for all events: growing by doubling would copy them repeatedly.
     let total = outs
         .iter()
-        .map(|o| {
-            o.blocks
-                .iter()
-                .flatten()
-                .map(|o| match o {
-                    Out::One(i) => matches!(i.parsed, Rec::Event(_)) as usize,
-                    Out::Many(v) => v
-                        .iter()
-                        .filter(|i| matches!(i.parsed, Rec::Event(_)))
-                        .count(),
-                })
-                .sum::<usize>()
-        })
-        .sum();
+        .flat_map(|o| o.blocks.iter().flatten())
+        .flat_map(Out::items)
+        .filter(|i| matches!(i.parsed, Rec::Event(_)))
+        .count();
     let mut events = Vec::with_capacity(total);
     let mut rejections = Vec::new();
     let mut seen: HashMap<u64, u32> = HashMap::new();
@@ -217,7 +216,7 @@ fn sort_events(events: &mut [Event]) {
     if events.is_sorted_by_key(|e| e.sort_key()) {
         return;
     }
-    let mut keys: Vec<((i64, crate::model::SourceKind, u32, u64), u32)> = events
+    let mut keys: Vec<(_, u32)> = events
         .iter()
         .enumerate()
         .map(|(i, e)| (e.sort_key(), i as u32))
@@ -378,13 +377,7 @@ fn read_file(
                 })
                 .collect_into_vec(&mut block);
         }
-        info.records += block
-            .iter()
-            .map(|o| match o {
-                Out::One(_) => 1,
-                Out::Many(v) => v.len() as u64,
-            })
-            .sum::<u64>();
+        info.records += block.iter().map(|o| o.items().len() as u64).sum::<u64>();
         blocks.push(block);
         buf.drain(..used);
         base_offset += used as u64;

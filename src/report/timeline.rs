@@ -260,30 +260,26 @@ pub fn write_csv(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     use rayon::prelude::*;
-    let row = |cells: &mut dyn Iterator<Item = &[u8]>| -> Vec<u8> {
-        let mut rw = csv::Writer::from_writer(Vec::with_capacity(512));
-        let _ = rw.write_record(cells);
-        rw.into_inner().unwrap_or_default()
+    // Rows are rendered in parallel, a run of rows per task, and written in order.
+    let render = |rows: &[usize]| -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 512));
+        for &i in rows {
+            let cells = csv_cells(a, i, tz);
+            debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
+            for c in &cells {
+                let _ = w.write_field(csv_cell_cow(c).as_bytes());
+            }
+            let _ = w.write_record(std::iter::empty::<&[u8]>());
+        }
+        w.into_inner().unwrap_or_default()
     };
-    out.write_all(&row(&mut CSV_COLUMNS.iter().map(|c| c.as_bytes())))?;
-    // Rows are rendered in parallel, a chunk at a time, and written in order.
-    for chunk in idx.chunks(1 << 14) {
-        let rows: Vec<Vec<u8>> = chunk
-            .par_iter()
-            .map(|&i| {
-                let cells: Vec<Cow<str>> = csv_cells(a, i, tz)
-                    .iter()
-                    .map(|c| match csv_cell_cow(c) {
-                        Cow::Borrowed(_) => c.clone(),
-                        Cow::Owned(o) => Cow::Owned(o),
-                    })
-                    .collect();
-                debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
-                row(&mut cells.iter().map(|c| c.as_bytes()))
-            })
-            .collect();
-        for r in rows {
-            out.write_all(&r)?;
+    let mut head = csv::Writer::from_writer(Vec::new());
+    head.write_record(CSV_COLUMNS)?;
+    out.write_all(&head.into_inner()?)?;
+    for chunk in idx.chunks(1 << 16) {
+        let parts: Vec<Vec<u8>> = chunk.par_chunks(2048).map(render).collect();
+        for p in parts {
+            out.write_all(&p)?;
         }
     }
     out.flush()?;
