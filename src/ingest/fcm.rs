@@ -113,12 +113,7 @@ impl Parser for FcmCsv {
         true
     }
     fn sniff(&self, head: &Head) -> u8 {
-        let h = head
-            .lines
-            .first()
-            .copied()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let h = head.first_line().to_ascii_lowercase();
         if h.contains("event_timestamp") && h.contains("message_id") && h.contains(",event") {
             95
         } else {

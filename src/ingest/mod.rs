@@ -141,6 +141,13 @@ pub fn detect(head: &Head) -> Option<&'static dyn Parser> {
     best.map(|(p, _)| p)
 }
 
+impl Head<'_> {
+    /// The first non-empty line (a CSV header, for formats that have one).
+    pub fn first_line(&self) -> &str {
+        self.lines.first().copied().unwrap_or("")
+    }
+}
+
 /// Builds a head from text.
 pub fn head_of(text: &str) -> Head<'_> {
     let lines = text

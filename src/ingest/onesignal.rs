@@ -174,12 +174,7 @@ impl Parser for OneSignalCsv {
         true
     }
     fn sniff(&self, head: &Head) -> u8 {
-        let h = head
-            .lines
-            .first()
-            .copied()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let h = head.first_line().to_ascii_lowercase();
         let cols: Vec<&str> = h.split(',').map(|c| c.trim_matches('"')).collect();
         if cols.contains(&"id") && cols.contains(&"queued_at") && cols.contains(&"successful") {
             95
@@ -238,12 +233,7 @@ impl Parser for OneSignalAudience {
         true
     }
     fn sniff(&self, head: &Head) -> u8 {
-        let h = head
-            .lines
-            .first()
-            .copied()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let h = head.first_line().to_ascii_lowercase();
         if (h.contains("subscription_id") && h.contains("sent") && h.contains("delivered"))
             || h.starts_with("player_id,onesignal_id,external_id")
         {

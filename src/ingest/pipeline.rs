@@ -282,7 +282,7 @@ fn read_file(
             if buf.is_empty() {
                 info.error = Some("empty file".into());
             } else {
-                let first = head.lines.first().copied().unwrap_or("");
+                let first = head.first_line();
                 info.error = Some(
                     Error::UnknownFormat {
                         path: info.path.clone(),
@@ -316,7 +316,7 @@ fn read_file(
         ..Default::default()
     };
     if parser.has_header() {
-        let first = head.lines.first().copied().unwrap_or("");
+        let first = head.first_line();
         ctx.header = super::pgaudit::csv_split(first).map(|h| {
             h.into_iter()
                 .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())

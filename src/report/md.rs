@@ -8,6 +8,15 @@ fn o(s: &Option<String>) -> String {
     s.as_deref().map(m).unwrap_or_default()
 }
 
+/// Writes a Markdown table: the header, its separator and one line per row.
+fn table(s: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let _ = writeln!(s, "| {} |", head.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
+    for r in rows {
+        let _ = writeln!(s, "| {} |", r.join(" | "));
+    }
+}
+
 /// Renders report.md.
 pub fn render(d: &ReportDoc) -> String {
     let mut s = String::new();
@@ -20,24 +29,35 @@ pub fn render(d: &ReportDoc) -> String {
         let _ = writeln!(s, "{}\n", m(x));
     }
     let _ = writeln!(s, "## 2. Waves\n");
-    let _ = writeln!(s, "| wave | start (UTC) | end (UTC) | duration | targets | techniques | attacker addresses | principals | events | accounts |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
-    for w in &d.waves {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} min | {} | {} | {} | {} | {} | {} |",
-            w.id,
-            w.start_utc,
-            w.end_utc,
-            w.duration_s / 60,
-            w.targets.join(", "),
-            w.techniques.join(", "),
-            m(&w.attacker_ips.join(", ")),
-            m(&w.principals.join(", ")),
-            w.events,
-            w.accounts_affected
-        );
-    }
+    table(
+        &mut s,
+        &[
+            "wave",
+            "start (UTC)",
+            "end (UTC)",
+            "duration",
+            "targets",
+            "techniques",
+            "attacker addresses",
+            "principals",
+            "events",
+            "accounts",
+        ],
+        d.waves.iter().map(|w| {
+            vec![
+                w.id.to_string(),
+                w.start_utc.clone(),
+                w.end_utc.clone(),
+                format!("{} min", w.duration_s / 60),
+                w.targets.join(", "),
+                w.techniques.join(", "),
+                m(&w.attacker_ips.join(", ")),
+                m(&w.principals.join(", ")),
+                w.events.to_string(),
+                w.accounts_affected.to_string(),
+            ]
+        }),
+    );
     for (w, n) in d.waves.iter().zip(&d.narratives) {
         let _ = writeln!(s, "\n### Wave {}\n", w.id);
         for x in n {
@@ -47,8 +67,7 @@ pub fn render(d: &ReportDoc) -> String {
     let _ = writeln!(s, "\n## 3. Charts\n\nThe HTML report draws activity over time per source (attacker activity highlighted, waves shaded) and each wave's events by target.\n");
     let i = &d.impact;
     let _ = writeln!(s, "## 4. Impact\n");
-    let _ = writeln!(s, "| measure | value |\n|---|---|");
-    for (k, v) in [
+    let mut rows: Vec<Vec<String>> = [
         ("customers affected (total)", i.customers_total.to_string()),
         ("bonus_tampered", i.bonus_tampered.to_string()),
         ("data_exposed", i.data_exposed.to_string()),
@@ -61,54 +80,76 @@ pub fn render(d: &ReportDoc) -> String {
         ("points debited from accounts", i.points_debited.to_string()),
         ("messages malicious", i.messages_malicious.to_string()),
         ("messages legitimate", i.messages_legitimate.to_string()),
-    ] {
-        let _ = writeln!(s, "| {k} | {v} |");
-    }
-    for (w, p) in &i.points_moved_by_wave {
-        let _ = writeln!(s, "| points moved in wave {w} | {p} |");
-    }
-    let _ = writeln!(s, "\n### Messages\n");
-    let _ = writeln!(s, "| message | provider | sent (UTC) | verdict | title | body | sender | address | recipients | delivered | failed | reason |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for x in &d.messages {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |",
-            m(&x.id),
-            x.provider,
-            x.sent_utc,
-            x.verdict,
-            o(&x.title),
-            o(&x.body),
-            o(&x.sender),
-            o(&x.source_ip),
-            x.recipients,
-            x.delivered,
-            x.failed,
-            m(&x.reason)
-        );
-    }
-    let _ = writeln!(s, "\n## 5. Actors\n\n### Indicators\n");
-    let _ = writeln!(
-        s,
-        "| type | value | first (UTC) | last (UTC) | waves | events |\n|---|---|---|---|---|---|"
+    ]
+    .into_iter()
+    .map(|(k, v)| vec![k.to_string(), v])
+    .collect();
+    rows.extend(
+        i.points_moved_by_wave
+            .iter()
+            .map(|(w, p)| vec![format!("points moved in wave {w}"), p.to_string()]),
     );
-    for x in &d.iocs {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} |",
-            x.kind,
-            m(&x.value),
-            x.first_utc,
-            x.last_utc,
-            x.waves
-                .iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(";"),
-            x.events
-        );
-    }
+    table(&mut s, &["measure", "value"], rows);
+    let _ = writeln!(s, "\n### Messages\n");
+    table(
+        &mut s,
+        &[
+            "message",
+            "provider",
+            "sent (UTC)",
+            "verdict",
+            "title",
+            "body",
+            "sender",
+            "address",
+            "recipients",
+            "delivered",
+            "failed",
+            "reason",
+        ],
+        d.messages.iter().map(|x| {
+            vec![
+                m(&x.id),
+                x.provider.to_string(),
+                x.sent_utc.clone(),
+                format!("**{}**", x.verdict),
+                o(&x.title),
+                o(&x.body),
+                o(&x.sender),
+                o(&x.source_ip),
+                x.recipients.to_string(),
+                x.delivered.to_string(),
+                x.failed.to_string(),
+                m(&x.reason),
+            ]
+        }),
+    );
+    let _ = writeln!(s, "\n## 5. Actors\n\n### Indicators\n");
+    table(
+        &mut s,
+        &[
+            "type",
+            "value",
+            "first (UTC)",
+            "last (UTC)",
+            "waves",
+            "events",
+        ],
+        d.iocs.iter().map(|x| {
+            vec![
+                x.kind.to_string(),
+                m(&x.value),
+                x.first_utc.clone(),
+                x.last_utc.clone(),
+                x.waves
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                x.events.to_string(),
+            ]
+        }),
+    );
     let _ = writeln!(s, "\n### Principals\n");
     for p in &d.principals {
         let _ = writeln!(
@@ -144,25 +185,39 @@ pub fn render(d: &ReportDoc) -> String {
     let c = &d.counts;
     let _ = writeln!(s, "\n## 6. Evidence inventory and completeness\n");
     let _ = writeln!(s, "{} files, {} lines, {} records, {} events, {} duplicates, {} rejected, {} skipped; {} files with problems; roster rows {} ({} rejected).\n", c.files, c.lines, c.records, c.events, c.duplicates, c.rejected, c.skipped, c.files_with_errors, c.roster_rows, c.roster_rejected);
-    let _ = writeln!(s, "| file | format | sha256 | lines | events | duplicates | rejected | skipped | first (UTC) | last (UTC) | clock correction (s) | problem |\n|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for f in &d.files {
-        let _ = writeln!(
-            s,
-            "| {} | {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            m(&f.path),
-            f.format,
-            f.sha256,
-            f.lines,
-            f.events,
-            f.duplicates,
-            f.rejected,
-            f.skipped,
-            f.first_utc.clone().unwrap_or_default(),
-            f.last_utc.clone().unwrap_or_default(),
-            f.skew_correction_s,
-            o(&f.error)
-        );
-    }
+    table(
+        &mut s,
+        &[
+            "file",
+            "format",
+            "sha256",
+            "lines",
+            "events",
+            "duplicates",
+            "rejected",
+            "skipped",
+            "first (UTC)",
+            "last (UTC)",
+            "clock correction (s)",
+            "problem",
+        ],
+        d.files.iter().map(|f| {
+            vec![
+                m(&f.path),
+                f.format.clone(),
+                format!("`{}`", f.sha256),
+                f.lines.to_string(),
+                f.events.to_string(),
+                f.duplicates.to_string(),
+                f.rejected.to_string(),
+                f.skipped.to_string(),
+                f.first_utc.clone().unwrap_or_default(),
+                f.last_utc.clone().unwrap_or_default(),
+                f.skew_correction_s.to_string(),
+                o(&f.error),
+            ]
+        }),
+    );
     let _ = writeln!(s, "\n### Gaps longer than expected\n");
     if d.gaps.is_empty() {
         let _ = writeln!(s, "None found.");
