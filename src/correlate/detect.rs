@@ -169,7 +169,7 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
 /// within an hour (staff looking customers up during a day stay below the rate).
 pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let mut by_actor: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_actor: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway
             || !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
@@ -180,7 +180,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             continue;
         }
         let Some(ip) = &e.client_ip else { continue };
-        by_actor.entry(ip.to_string()).or_default().push(i);
+        by_actor.entry(ip).or_default().push(i);
     }
     let need = p.thresholds.enumeration_accounts as usize;
     let hour = 3_600_000_000;
@@ -217,14 +217,14 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             .collect();
         out.push(Finding {
             technique: t::ENUMERATION,
-            subject: ip.clone(),
+            subject: ip.to_string(),
             explanation: format!(
                 "enumeration: {} distinct accounts read from {ip} within one hour{} (threshold {need})",
                 best.0,
                 if who.is_empty() { String::new() } else { format!(" as {}", who.into_iter().collect::<Vec<_>>().join(", ")) }
             ),
             events: evs,
-            seed_ips: vec![ip],
+            seed_ips: vec![ip.to_string()],
             seed_contexts: vec![],
             seed_sessions: vec![],
         });
@@ -538,22 +538,20 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
 /// Privileged (staff-route) actions by a principal from a place it never used before.
 pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let mut by: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut by: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway || !p.is_staff_route(path_of(e)) {
             continue;
         }
         if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
             if !l.usual_place(pr, ip, p) {
-                by.entry((pr.to_string(), ip.to_string()))
-                    .or_default()
-                    .push(i);
+                by.entry((pr, ip)).or_default().push(i);
             }
         }
     }
     by.into_iter()
         .map(|((pr, ip), evs)| {
-            let usual: Vec<String> = l.places.get(pr.as_str()).map(|m| m.keys().filter(|x| l.usual_place(&pr, x, p)).map(|x| x.to_string()).collect()).unwrap_or_default();
+            let usual: Vec<String> = l.places.get(pr).map(|m| m.keys().filter(|x| l.usual_place(pr, x, p)).map(|x| x.to_string()).collect()).unwrap_or_default();
             let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
             Finding {
                 technique: t::NEW_PLACE_ACCESS,
@@ -564,8 +562,8 @@ pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                     crate::sanitize::shorten(&ua, 60),
                     if usual.is_empty() { "none seen".into() } else { usual.join(", ") }
                 ),
-                seed_contexts: vec![(pr, ip.clone())],
-                seed_ips: vec![ip],
+                seed_contexts: vec![(pr.to_string(), ip.to_string())],
+                seed_ips: vec![ip.to_string()],
                 seed_sessions: vec![],
                 events: evs,
             }

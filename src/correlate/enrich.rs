@@ -3,7 +3,7 @@
 //! indexes that join sources — request ids, campaign ids, devices, DB identities, places.
 
 use super::Analysis;
-use crate::model::{Event, SourceKind, StmtClass, Text};
+use crate::model::{text, Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -369,7 +369,7 @@ impl Links {
         match user {
             Some(u) => self
                 .db_identities
-                .get(&(Text::from(u), Text::from(host.unwrap_or_default())))
+                .get(&(text(u), text(host.unwrap_or_default())))
                 .is_some_and(|d| d.len() >= 2),
             None => false,
         }
