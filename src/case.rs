@@ -94,7 +94,7 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
             let l = l.map_err(|e| err(path, e))?;
             let e: Event =
                 serde_json::from_str(&l).map_err(|e| err(path, format!("line {}: {e}", i + 2)))?;
-            events.push(e);
+            events.push(Box::new(e));
         }
         return Ok(Ingested {
             events,
@@ -165,7 +165,7 @@ const STR_FIELDS: &[StrField] = str_fields!(
 const ROW_GROUP: usize = 1 << 17;
 
 /// Writes events as Parquet, one row group at a time.
-fn write_parquet(ev: &[Event], f: File) -> PolarsResult<()> {
+fn write_parquet(ev: &[Box<Event>], f: File) -> PolarsResult<()> {
     let schema = to_frame(&[])?.schema().as_ref().clone();
     let mut w = ParquetWriter::new(f)
         .with_compression(ParquetCompression::Lz4Raw)
@@ -178,12 +178,12 @@ fn write_parquet(ev: &[Event], f: File) -> PolarsResult<()> {
 }
 
 /// One column builder.
-type ColFn = fn(&[Event]) -> PolarsResult<Column>;
+type ColFn = fn(&[Box<Event>]) -> PolarsResult<Column>;
 
 /// A nullable string column of JSON-serialized values (serialized into one reused buffer).
 fn json_col<T: Serialize + ?Sized>(
     name: &str,
-    ev: &[Event],
+    ev: &[Box<Event>],
     get: impl Fn(&Event) -> Option<&T>,
 ) -> Column {
     let mut b = StringChunkedBuilder::new(name.into(), ev.len());
@@ -204,16 +204,16 @@ fn json_col<T: Serialize + ?Sized>(
 }
 
 /// A column of plain (possibly optional) values.
-fn col<T>(name: &str, ev: &[Event], f: impl Fn(&Event) -> T) -> Column
+fn col<T>(name: &str, ev: &[Box<Event>], f: impl Fn(&Event) -> T) -> Column
 where
     Series: NamedFrom<Vec<T>, [T]>,
 {
-    Series::new(name.into(), ev.iter().map(f).collect::<Vec<T>>()).into()
+    Series::new(name.into(), ev.iter().map(|e| f(e)).collect::<Vec<T>>()).into()
 }
 
 /// A string column without nulls.
-fn str_col<'a>(name: &str, ev: &'a [Event], f: impl Fn(&'a Event) -> &'a str) -> Column {
-    StringChunked::from_iter_values(name.into(), ev.iter().map(f))
+fn str_col<'a>(name: &str, ev: &'a [Box<Event>], f: impl Fn(&'a Event) -> &'a str) -> Column {
+    StringChunked::from_iter_values(name.into(), ev.iter().map(|e| f(e)))
         .into_series()
         .into()
 }
@@ -221,10 +221,10 @@ fn str_col<'a>(name: &str, ev: &'a [Event], f: impl Fn(&'a Event) -> &'a str) ->
 /// A nullable string column.
 fn opt_str_col<'a>(
     name: &str,
-    ev: &'a [Event],
+    ev: &'a [Box<Event>],
     f: impl Fn(&'a Event) -> Option<&'a str>,
 ) -> Column {
-    StringChunked::from_iter_options(name.into(), ev.iter().map(f))
+    StringChunked::from_iter_options(name.into(), ev.iter().map(|e| f(e)))
         .into_series()
         .into()
 }
@@ -270,7 +270,7 @@ const TAIL_COLS: &[ColFn] = &[
     },
 ];
 
-fn to_frame(ev: &[Event]) -> PolarsResult<DataFrame> {
+fn to_frame(ev: &[Box<Event>]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
     enum Col {
         Fixed(ColFn),
@@ -301,7 +301,8 @@ fn static_format(name: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
-fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
+#[allow(clippy::vec_box)] // the events' one shape everywhere (see `Ingested::events`)
+fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
     let n = df.height();
     let time = df.column("time")?.cast(&DataType::Int64)?;
     let time = time.i64()?;
@@ -311,7 +312,7 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
     let line = df.column("line")?.u64()?.clone();
     let offset = df.column("offset")?.u64()?.clone();
     let tz = df.column("tz_assumed")?.bool()?.clone();
-    let mut events: Vec<Event> = (0..n)
+    let mut events: Vec<Box<Event>> = (0..n)
         .map(|i| {
             let mut e = Event::new(
                 source
@@ -325,7 +326,7 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Event>> {
             e.line = line.get(i).unwrap_or(0);
             e.offset = offset.get(i).unwrap_or(0);
             e.tz_assumed = tz.get(i).unwrap_or(false);
-            e
+            Box::new(e)
         })
         .collect();
     for (name, _, slot) in STR_FIELDS {

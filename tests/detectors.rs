@@ -51,7 +51,7 @@ fn run(mut events: Vec<Event>) -> Analysis {
     }];
     analyze(
         Ingested {
-            events,
+            events: events.into_iter().map(Box::new).collect(),
             files,
             rejections: vec![],
         },

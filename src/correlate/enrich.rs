@@ -386,7 +386,7 @@ impl Links {
     /// The gateway request a DB event most likely came from: by request id, or — for
     /// application statements without one — the closest request concerning the same
     /// account in the 5 s before (to 1 s after) the statement.
-    pub fn origin_of_ev(&self, events: &[Event], e: &Event) -> Option<usize> {
+    pub fn origin_of_ev(&self, events: &[Box<Event>], e: &Event) -> Option<usize> {
         if let Some(g) = self.origin_of(e) {
             return Some(g);
         }
