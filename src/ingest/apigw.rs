@@ -2,12 +2,12 @@
 //! authorizer claims, `requestTime` in CLF form, `requestTimeEpoch` in s or ms) and the CLF
 //! preset. Field names are user-chosen, so JSON keys are matched from synonym tables.
 
+use super::json::Value;
 use super::json::{first, object, rest_into, u};
 use super::nginx::{clf_fields, ClfLine};
 use super::{line_score, present, split_target, FileCtx, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::{parse_clf, parse_epoch, parse_iso};
-use serde_json::Value;
 
 /// Synonyms for each event field in JSON access-log templates (API Gateway, nginx JSON,
 /// generic). Data, not code: add a vendor's key here.

@@ -2,12 +2,12 @@
 //! as NDJSON or CSV: one row per message event per app instance; `TOPIC` rows are the
 //! fan-out send itself. Liberal in timestamps (BigQuery text, RFC 3339, float s, epoch µs).
 
+use super::json::Value;
 use super::json::{object, s};
 use super::pgaudit::csv_split;
 use super::{present, FileCtx, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::parse_any;
-use serde_json::Value;
 
 /// Maps one FCM export row (as a JSON object) onto an event.
 pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
@@ -132,7 +132,7 @@ impl Parser for FcmCsv {
 }
 
 /// Turns a CSV row into a JSON object keyed by the file's header.
-pub fn csv_row_object(rec: &str, ctx: &FileCtx) -> Result<Value, String> {
+pub fn csv_row_object(rec: &str, ctx: &FileCtx) -> Result<Value<'static>, String> {
     let Some(h) = &ctx.header else {
         return Err("no header".into());
     };
@@ -140,10 +140,10 @@ pub fn csv_row_object(rec: &str, ctx: &FileCtx) -> Result<Value, String> {
     if f.len() != h.len() {
         return Err(format!("{} fields, header has {}", f.len(), h.len()));
     }
-    let mut m = serde_json::Map::new();
+    let mut m = super::json::doc::Map::default();
     for (k, v) in h.iter().zip(f) {
         if let Some(v) = present(&v) {
-            m.insert(k.clone(), Value::String(v.to_string()));
+            m.insert(k.clone(), Value::String(v.to_string().into()));
         }
     }
     Ok(Value::Object(m))

@@ -2,10 +2,12 @@
 //! strings, `-` for null, and nest the same field at different paths.
 
 use crate::model::Text;
-use serde_json::Value;
+pub use doc::Json as Value;
+
+pub mod doc;
 
 /// The value at a dotted path (`delivery.destination`).
-pub fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+pub fn at<'v, 'a>(v: &'v Value<'a>, path: &str) -> Option<&'v Value<'a>> {
     let mut cur = v;
     for k in path.split('.') {
         cur = cur.get(k)?;
@@ -49,9 +51,9 @@ pub fn f(v: &Value, path: &str) -> Option<f64> {
 /// Copies every scalar field not in `used` into `extra`, flattening objects with dots.
 pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::model::Extra) {
     if let Value::Object(m) = v {
-        for (k, val) in m {
+        for (k, val) in doc::by_key(m) {
             let key = if prefix.is_empty() {
-                k.clone()
+                k.to_string()
             } else {
                 format!("{prefix}.{k}")
             };
@@ -63,7 +65,7 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
                 Value::Null => {}
                 Value::String(x) if x.is_empty() || x == "-" => {}
                 Value::String(x) => {
-                    extra.insert(key, x);
+                    extra.insert(key, x.as_ref());
                 }
                 other => {
                     extra.insert(key, other.to_string());
@@ -75,7 +77,7 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
 
 /// Parses a record as a JSON object, tolerating a trailing comma (array elements) and
 /// the invalid `"key":-` / `"key":,` that access-log templates produce for empty numbers.
-pub fn object(rec: &str) -> Result<Value, String> {
+pub fn object(rec: &str) -> Result<Value<'_>, String> {
     let t = rec.trim().trim_end_matches(',');
     match serde_json::from_str::<Value>(t) {
         Ok(v @ Value::Object(_)) => Ok(v),
@@ -88,7 +90,7 @@ pub fn object(rec: &str) -> Result<Value, String> {
                     .replace(":,", ":null,")
                     .replace(":}", ":null}");
                 if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&fixed) {
-                    return Ok(v);
+                    return Ok(v.into_owned());
                 }
             }
             Err(format!("invalid JSON: {e}"))

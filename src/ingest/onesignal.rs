@@ -4,18 +4,18 @@
 //! recipient; the message id lives in the export's file name).
 
 use super::fcm::csv_row_object;
+use super::json::Value;
 use super::json::{object, s, u};
 use super::{FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::parse_any;
-use serde_json::Value;
 
 fn lang_text(v: &Value, key: &str) -> Option<Text> {
     match v.get(key)? {
         Value::String(s) => super::present(s),
         Value::Object(m) => m
             .get("en")
-            .or_else(|| m.values().next())
+            .or_else(|| super::json::doc::by_key(m).first().map(|(_, v)| *v))
             .and_then(|x| x.as_str())
             .map(Text::from),
         _ => None,
