@@ -147,7 +147,7 @@ pub fn unwrap(env: Envelope, rec: &str, header: bool) -> Result<Vec<Inner>, Stri
             let ts = f.first().and_then(|t| {
                 crate::timeparse::parse_iso(t, &crate::timeparse::AssumeTz::Fixed(0)).map(|p| p.us)
             });
-            Ok(vec![(msg.clone(), ts)])
+            Ok(vec![(msg.to_string(), ts)])
         }
         Envelope::CloudWatchJson => {
             let v: Value = serde_json::from_str(rec.trim().trim_end_matches(','))

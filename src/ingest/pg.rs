@@ -388,7 +388,7 @@ impl Parser for CsvLog {
         }
         e.db_user = present(&f[1]);
         e.db_name = present(&f[2]);
-        e.extra.insert("pid".into(), &f[3]);
+        e.extra.insert("pid".into(), &*f[3]);
         e.db_host = present(&f[4]).map(|h| match h.rsplit_once(':') {
             Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => Text::from(a),
             _ => h,

@@ -4,44 +4,52 @@
 use super::FileCtx;
 use crate::model::{Event, StmtClass};
 use crate::sql::{analyze, Dialect};
+use std::borrow::Cow;
 
 /// Splits one CSV record (RFC 4180 quoting: `"` quotes, `""` escapes, newlines inside
 /// quotes) into fields. Hand-written because building a `csv::Reader` per record costs
-/// more than parsing it. `None` when a quote is left open.
-pub fn csv_split(s: &str) -> Option<Vec<String>> {
-    let mut out = Vec::with_capacity(16);
-    let mut cur = String::new();
-    let mut chars = s.chars().peekable();
-    let mut in_q = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        if in_q {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    cur.push('"');
-                    chars.next();
+/// more than parsing it; fields borrow from the record unless they hold a `""` escape.
+/// A quote opens a quoted part only at the start of a field; text after the closing
+/// quote is kept as written. `None` when a quote is left open.
+pub fn csv_split(s: &str) -> Option<Vec<Cow<'_, str>>> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(32);
+    let mut i = 0;
+    loop {
+        let (field, end) = if b.get(i) == Some(&b'"') {
+            let mut owned: Option<String> = None;
+            let mut seg = i + 1;
+            let close = loop {
+                let q = seg + memchr::memchr(b'"', &b[seg..])?;
+                if b.get(q + 1) == Some(&b'"') {
+                    owned.get_or_insert_with(String::new).push_str(&s[seg..=q]);
+                    seg = q + 2;
                 } else {
-                    in_q = false;
+                    break q;
                 }
-            } else {
-                cur.push(c);
-            }
-        } else if c == '"' && at_start {
-            in_q = true;
-            at_start = false;
-        } else if c == ',' {
-            out.push(std::mem::take(&mut cur));
-            at_start = true;
+            };
+            let end = memchr::memchr(b',', &b[close + 1..]).map_or(b.len(), |c| close + 1 + c);
+            let tail = &s[close + 1..end];
+            let field = match owned {
+                None if tail.is_empty() => Cow::Borrowed(&s[i + 1..close]),
+                o => {
+                    let mut o = o.unwrap_or_default();
+                    o.push_str(&s[seg..close]);
+                    o.push_str(tail);
+                    Cow::Owned(o)
+                }
+            };
+            (field, end)
         } else {
-            cur.push(c);
-            at_start = false;
+            let end = memchr::memchr(b',', &b[i..]).map_or(b.len(), |c| i + c);
+            (Cow::Borrowed(&s[i..end]), end)
+        };
+        out.push(field);
+        if end >= b.len() {
+            return Some(out);
         }
+        i = end + 1;
     }
-    if in_q {
-        return None;
-    }
-    out.push(cur);
-    Some(out)
 }
 
 /// Fills statement fields from a pgaudit message body (after `AUDIT: `).
@@ -53,28 +61,37 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
             f.len()
         ));
     }
-    e.extra.insert("audit_type".into(), &f[0]);
-    e.extra.insert("statement_id".into(), &f[1]);
-    e.extra.insert("substatement_id".into(), &f[2]);
-    e.stmt_class = Some(match f[3].as_str() {
+    e.extra.insert("audit_type".into(), &*f[0]);
+    e.extra.insert("statement_id".into(), &*f[1]);
+    e.extra.insert("substatement_id".into(), &*f[2]);
+    e.stmt_class = Some(match &*f[3] {
         "READ" => StmtClass::Read,
         "WRITE" => StmtClass::Write,
         "DDL" => StmtClass::Ddl,
         "ROLE" => StmtClass::Role,
         _ => StmtClass::Other,
     });
-    e.extra.insert("audit_class".into(), &f[3]);
-    e.command = Some(f[4].as_str().into());
+    e.extra.insert("audit_class".into(), &*f[3]);
+    e.command = Some(crate::model::text(&f[4]));
     if !f[6].is_empty() {
-        e.object = Some(f[6].as_str().into());
+        e.object = Some(crate::model::text(&f[6]));
     }
-    let stmt = f[7].clone();
-    let params = match f[8].as_str() {
+    let stmt = &*f[7];
+    // Exactly sized: a record keeps its parameters for the whole run.
+    let params = match &*f[8] {
         "<not logged>" | "<none>" | "" => None,
-        p => Some(csv_split(p).unwrap_or_else(|| vec![p.to_string()])),
+        p => Some(match csv_split(p) {
+            // Not `collect()`: that would reuse the splitter's 32-slot buffer in place.
+            Some(ps) => {
+                let mut v = Vec::with_capacity(ps.len());
+                v.extend(ps.into_iter().map(Cow::into_owned));
+                v
+            }
+            None => vec![p.to_string()],
+        }),
     };
     if let Some(rows) = f.get(9) {
-        e.extra.insert("rows".into(), rows);
+        e.extra.insert("rows".into(), &**rows);
     }
     e.params = params;
     if stmt == "<not logged>" || stmt == "<previously logged>" {
@@ -129,6 +146,57 @@ y""#
         );
         assert!(csv_split(r#"a,"open"#).is_none());
         assert_eq!(csv_split("").unwrap(), vec![""]);
+        assert_eq!(
+            csv_split(r#""ab"cd,e"f,"#).unwrap(),
+            vec!["abcd", "e\"f", ""]
+        );
+        assert!(matches!(
+            csv_split(r#""plain""#).unwrap()[0],
+            Cow::Borrowed("plain")
+        ));
+    }
+
+    /// The character-at-a-time splitter the byte scanner replaced, as the oracle.
+    fn reference(s: &str) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut chars = s.chars().peekable();
+        let (mut in_q, mut at_start) = (false, true);
+        while let Some(c) = chars.next() {
+            if in_q {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        cur.push('"');
+                        chars.next();
+                    } else {
+                        in_q = false;
+                    }
+                } else {
+                    cur.push(c);
+                }
+            } else if c == '"' && at_start {
+                in_q = true;
+                at_start = false;
+            } else if c == ',' {
+                out.push(std::mem::take(&mut cur));
+                at_start = true;
+            } else {
+                cur.push(c);
+                at_start = false;
+            }
+        }
+        (!in_q).then(|| {
+            out.push(cur);
+            out
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn csv_split_matches_reference(s in r#"[a",\n é]{0,40}"#) {
+            let got = csv_split(&s).map(|v| v.into_iter().map(Cow::into_owned).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(got, reference(&s));
+        }
     }
 
     #[test]
