@@ -119,13 +119,13 @@ impl StmtClass {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BonusChange {
     /// The account whose balance changes.
-    pub account_id: String,
+    pub account_id: Text,
     /// Signed points; for `SET balance = N` this is N and `absolute` is true.
     pub delta: i64,
     /// True when the statement sets the balance rather than adding to it.
     pub absolute: bool,
     /// The table written (`bonus_accounts`, `bonus_ledger`, …).
-    pub table: String,
+    pub table: Text,
     /// True when it comes from a ledger-style INSERT rather than a balance UPDATE.
     pub ledger: bool,
 }
@@ -134,19 +134,19 @@ pub struct BonusChange {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SqlFacts {
     /// Tables touched (lower-case, schema stripped), sorted.
-    pub tables: Vec<String>,
+    pub tables: Vec<Text>,
     /// A read that returns a whole table (no filter, a tautology, `COPY … TO`, huge `LIMIT`).
     pub whole_table_read: bool,
     /// Account ids named by key predicates or inserted rows (literals or bound parameters).
-    pub account_ids: Vec<String>,
+    pub account_ids: Vec<Text>,
     /// Bonus balance changes the statement makes.
     pub bonus_changes: Vec<BonusChange>,
     /// Request id from a sqlcommenter-style comment.
-    pub request_id: Option<String>,
+    pub request_id: Option<Text>,
     /// Application name from a sqlcommenter-style comment.
-    pub application: Option<String>,
+    pub application: Option<Text>,
     /// Injection-looking constructs (`OR 1=1`, `UNION SELECT`, stacked queries).
-    pub injection: Option<String>,
+    pub injection: Option<Text>,
     /// The real SQL parser could not parse the text; facts come from the tolerant fallback.
     pub fallback: bool,
     /// Column → value of the first row an INSERT into a push / campaign table writes

@@ -50,7 +50,9 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                 })
                 && a.account.as_ref().is_none_or(|acc| {
                     e.account_id.as_deref() == Some(acc.as_str())
-                        || e.sql.as_ref().is_some_and(|f| f.account_ids.contains(acc))
+                        || e.sql
+                            .as_ref()
+                            .is_some_and(|f| f.account_ids.iter().any(|x| x == acc.as_str()))
                 })
                 && a.principal.as_ref().is_none_or(|p| {
                     e.principal.as_deref() == Some(p.as_str())

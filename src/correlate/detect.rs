@@ -328,7 +328,7 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
                 if any_balance && c.ledger {
                     continue;
                 }
-                out.push((i, c.account_id.clone(), c.delta, c.absolute));
+                out.push((i, c.account_id.to_string(), c.delta, c.absolute));
             }
         }
     }

@@ -75,7 +75,7 @@ pub fn path_device(path: &str, p: &Profile) -> Option<String> {
 pub fn db_target(e: &Event, p: &Profile) -> Option<Target> {
     let f = e.sql.as_deref();
     let tables: Vec<&str> = match f {
-        Some(f) if !f.tables.is_empty() => f.tables.iter().map(String::as_str).collect(),
+        Some(f) if !f.tables.is_empty() => f.tables.iter().map(Text::as_str).collect(),
         _ => e
             .object
             .as_deref()
@@ -395,7 +395,7 @@ impl Links {
         }
         let accounts: Vec<&str> = match &e.sql {
             Some(f) if !f.account_ids.is_empty() => {
-                f.account_ids.iter().map(String::as_str).collect()
+                f.account_ids.iter().map(Text::as_str).collect()
             }
             _ => e.account_id.as_deref().into_iter().collect(),
         };

@@ -124,7 +124,7 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
         e.request_id = Some(r.as_str().into());
     }
     if let Some(a) = &facts.application {
-        e.extra.insert("application".into(), a);
+        e.extra.insert("application".into(), a.clone());
     }
     e.sql = Some(Box::new(facts));
 }

@@ -6,7 +6,7 @@
 
 mod tokens;
 
-use crate::model::{BonusChange, SqlFacts, StmtClass};
+use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
@@ -96,10 +96,10 @@ impl Vocab {
 #[derive(Debug)]
 struct Shape {
     class: StmtClass,
-    tables: Vec<String>,
+    tables: Vec<Text>,
     toks: Vec<Tok>,
     fallback: bool,
-    injection: Option<String>,
+    injection: Option<Text>,
 }
 
 thread_local! {
@@ -189,10 +189,10 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     }
     Shape {
         class,
-        tables,
+        tables: tables.iter().map(|t| model::text(t)).collect(),
         toks,
         fallback,
-        injection,
+        injection: injection.map(|i| model::text(&i)),
     }
 }
 
@@ -205,8 +205,8 @@ pub fn analyze(
 ) -> (StmtClass, SqlFacts) {
     let mut facts = SqlFacts::default();
     let (req, app) = tokens::sqlcommenter(text);
-    facts.request_id = req;
-    facts.application = app;
+    facts.request_id = req.map(Text::from);
+    facts.application = app.map(|a| model::text(&a));
     let key = without_tag_comments(text);
     let sh = SHAPES.with(|c| c.borrow().get(key.as_ref()).cloned());
     let sh = match sh {
@@ -228,7 +228,7 @@ pub fn analyze(
     facts.fallback = sh.fallback;
     facts.injection = sh.injection.clone();
     let an = tokens::Analysis::new(&sh.toks, params, vocab, &facts.tables);
-    facts.account_ids = an.account_ids();
+    facts.account_ids = an.account_ids().iter().map(|a| model::text(a)).collect();
     if class == StmtClass::Read {
         facts.whole_table_read = an.whole_table_read();
     }

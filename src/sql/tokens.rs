@@ -2,7 +2,7 @@
 //! for statements cut mid-literal): predicates, SET lists, VALUES rows, comments.
 
 use super::Vocab;
-use crate::model::{BonusChange, StmtClass};
+use crate::model::{text, BonusChange, StmtClass, Text};
 use sqlparser::tokenizer::{Token, Whitespace};
 
 /// A simplified token.
@@ -308,8 +308,8 @@ pub struct Analysis<'a> {
 
 impl<'a> Analysis<'a> {
     /// Prepares the analysis; `tables` come from the parser or the fallback.
-    pub fn new(t: &'a [Tok], params: &'a [String], vocab: &'a Vocab, tables: &[String]) -> Self {
-        let target = target_table(t).or_else(|| tables.first().cloned());
+    pub fn new(t: &'a [Tok], params: &'a [String], vocab: &'a Vocab, tables: &[Text]) -> Self {
+        let target = target_table(t).or_else(|| tables.first().map(|t| t.to_string()));
         let id_is_account = target
             .as_deref()
             .is_some_and(|x| vocab.is_account_table(x) || vocab.is_bonus_table(x));
@@ -526,10 +526,10 @@ impl<'a> Analysis<'a> {
                         if let Some(d) = int_of(&v) {
                             for a in &accounts {
                                 out.push(BonusChange {
-                                    account_id: a.clone(),
+                                    account_id: text(a),
                                     delta: d,
                                     absolute,
-                                    table: table.clone(),
+                                    table: text(&table),
                                     ledger: false,
                                 });
                             }
@@ -543,10 +543,10 @@ impl<'a> Analysis<'a> {
                 if let (Some(a), Some(v)) = (acct, amt) {
                     if let Some(d) = int_of(&v) {
                         out.push(BonusChange {
-                            account_id: a,
+                            account_id: text(&a),
                             delta: d,
                             absolute: false,
-                            table: table.clone(),
+                            table: text(&table),
                             ledger: true,
                         });
                     }
