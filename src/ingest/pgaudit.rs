@@ -81,13 +81,8 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
     let params = match &*f[8] {
         "<not logged>" | "<none>" | "" => None,
         p => Some(match csv_split(p) {
-            // Not `collect()`: that would reuse the splitter's 32-slot buffer in place.
-            Some(ps) => {
-                let mut v = Vec::with_capacity(ps.len());
-                v.extend(ps.into_iter().map(Cow::into_owned));
-                v
-            }
-            None => vec![p.to_string()],
+            Some(ps) => ps.into_iter().map(Cow::into_owned).collect(),
+            None => Box::new([p.to_string()]) as Box<[String]>,
         }),
     };
     if let Some(rows) = f.get(9) {
@@ -109,8 +104,8 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
     let Some(stmt) = e.statement.as_deref() else {
         return;
     };
-    let params = e.params.clone().unwrap_or_default();
-    let (class, facts) = analyze(stmt, &params, dialect, &ctx.opts.vocab);
+    let params = e.params.as_deref().unwrap_or_default();
+    let (class, facts) = analyze(stmt, params, dialect, &ctx.opts.vocab);
     if e.stmt_class.is_none() {
         e.stmt_class = Some(class);
     }
@@ -210,7 +205,7 @@ y""#
         .unwrap();
         assert_eq!(e.stmt_class, Some(StmtClass::Read));
         assert_eq!(e.object.as_deref(), Some("public.customers"));
-        assert_eq!(e.params, Some(vec!["100234".to_string()]));
+        assert_eq!(e.params.as_deref(), Some(&["100234".to_string()][..]));
         assert_eq!(e.sql.unwrap().account_ids, vec!["100234"]);
     }
 
