@@ -12,6 +12,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
+mod columns;
+use columns::to_frame;
+
 /// Schema tag of case files.
 pub const SCHEMA: &str = "breachline.case/1";
 
@@ -164,133 +167,34 @@ const STR_FIELDS: &[StrField] = str_fields!(
 /// case file needs memory for one group, not for a copy of every event.
 const ROW_GROUP: usize = 1 << 17;
 
-/// Writes events as Parquet, one row group at a time.
+/// Writes events as Parquet, one row group at a time: a second thread encodes and
+/// writes each group while the next one's columns are built (a bounded hand-off keeps
+/// at most two groups in memory).
 fn write_parquet(ev: &[Box<Event>], f: File) -> PolarsResult<()> {
     let schema = to_frame(&[])?.schema().as_ref().clone();
     let mut w = ParquetWriter::new(f)
         .with_compression(ParquetCompression::Lz4Raw)
         .batched(&schema)?;
-    for chunk in ev.chunks(ROW_GROUP) {
-        w.write_batch(&to_frame(chunk)?)?;
-    }
-    w.finish()?;
-    Ok(())
-}
-
-/// One column builder.
-type ColFn = fn(&[Box<Event>]) -> PolarsResult<Column>;
-
-/// A nullable string column of JSON-serialized values (serialized into one reused buffer).
-fn json_col<T: Serialize + ?Sized>(
-    name: &str,
-    ev: &[Box<Event>],
-    get: impl Fn(&Event) -> Option<&T>,
-) -> Column {
-    let mut b = StringChunkedBuilder::new(name.into(), ev.len());
-    let mut buf = Vec::new();
-    for e in ev {
-        match get(e) {
-            Some(v) => {
-                buf.clear();
-                match serde_json::to_writer(&mut buf, v) {
-                    Ok(()) => b.append_value(std::str::from_utf8(&buf).unwrap_or("")),
-                    Err(_) => b.append_null(),
-                }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(0);
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || -> PolarsResult<()> {
+            for df in rx {
+                w.write_batch(&df)?;
             }
-            None => b.append_null(),
+            w.finish()?;
+            Ok(())
+        });
+        for chunk in ev.chunks(ROW_GROUP) {
+            let df = to_frame(chunk)?;
+            if tx.send(df).is_err() {
+                break; // the writer failed; its error is returned below
+            }
         }
-    }
-    b.finish().into_series().into()
-}
-
-/// A column of plain (possibly optional) values.
-fn col<T>(name: &str, ev: &[Box<Event>], f: impl Fn(&Event) -> T) -> Column
-where
-    Series: NamedFrom<Vec<T>, [T]>,
-{
-    Series::new(name.into(), ev.iter().map(|e| f(e)).collect::<Vec<T>>()).into()
-}
-
-/// A string column without nulls.
-fn str_col<'a>(name: &str, ev: &'a [Box<Event>], f: impl Fn(&'a Event) -> &'a str) -> Column {
-    StringChunked::from_iter_values(name.into(), ev.iter().map(|e| f(e)))
-        .into_series()
-        .into()
-}
-
-/// A nullable string column.
-fn opt_str_col<'a>(
-    name: &str,
-    ev: &'a [Box<Event>],
-    f: impl Fn(&'a Event) -> Option<&'a str>,
-) -> Column {
-    StringChunked::from_iter_options(name.into(), ev.iter().map(|e| f(e)))
-        .into_series()
-        .into()
-}
-
-/// Columns before the event's string fields.
-const HEAD_COLS: &[ColFn] = &[
-    |ev| {
-        Ok(
-            Series::new("time".into(), ev.iter().map(|e| e.ts).collect::<Vec<_>>())
-                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
-                .into(),
-        )
-    },
-    |ev| Ok(str_col("source", ev, |e| e.kind().as_str())),
-    |ev| Ok(str_col("format", ev, |e| e.format)),
-    |ev| Ok(col("file", ev, |e| e.file)),
-    |ev| Ok(col("line", ev, |e| e.line)),
-    |ev| Ok(col("offset", ev, |e| e.offset)),
-    |ev| Ok(col("tz_assumed", ev, |e| e.tz_assumed)),
-];
-
-/// Columns after the event's string fields.
-const TAIL_COLS: &[ColFn] = &[
-    |ev| Ok(col("status", ev, |e| e.status.map(u32::from))),
-    |ev| Ok(col("bytes", ev, |e| e.bytes)),
-    |ev| Ok(col("latency_ms", ev, |e| e.latency_ms)),
-    |ev| Ok(col("recipients", ev, |e| e.recipients)),
-    |ev| Ok(col("delivered", ev, |e| e.delivered)),
-    |ev| Ok(col("failed", ev, |e| e.failed)),
-    |ev| {
-        Ok(opt_str_col("stmt_class", ev, |e| {
-            e.stmt_class.map(|c| c.as_str())
-        }))
-    },
-    |ev| Ok(str_col("outcome", ev, |e| e.outcome.as_str())),
-    |ev| Ok(col("truncated", ev, |e| e.truncated)),
-    |ev| Ok(json_col("params", ev, |e| e.params.as_deref())),
-    |ev| Ok(json_col("sql", ev, |e| e.sql.as_deref())),
-    |ev| {
-        Ok(json_col("extra", ev, |e| {
-            (!e.extra.is_empty()).then_some(&e.extra)
-        }))
-    },
-];
-
-fn to_frame(ev: &[Box<Event>]) -> PolarsResult<DataFrame> {
-    use rayon::prelude::*;
-    enum Col {
-        Fixed(ColFn),
-        Str(&'static StrField),
-    }
-    let cols: Vec<Col> = HEAD_COLS
-        .iter()
-        .map(|f| Col::Fixed(*f))
-        .chain(STR_FIELDS.iter().map(Col::Str))
-        .chain(TAIL_COLS.iter().map(|f| Col::Fixed(*f)))
-        .collect();
-    // Every column is independent: build them in parallel.
-    let cols = cols
-        .par_iter()
-        .map(|c| match c {
-            Col::Fixed(f) => f(ev),
-            Col::Str((name, get, _)) => Ok(opt_str_col(name, ev, |e| get(e).as_deref())),
-        })
-        .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(ev.len(), cols)
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(PolarsError::ComputeError("parquet writer panicked".into())))
+    })
 }
 
 fn static_format(name: &str) -> &'static str {
