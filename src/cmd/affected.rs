@@ -24,7 +24,8 @@ pub fn run(a: &AffectedArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     for f in files {
         writeln!(out, "wrote {}", f.display())?;
     }
-    Ok(super::analysis_exit(&an))
+    let code = super::analysis_exit(&an);
+    Ok(super::leave(an, code))
 }
 
 /// A short summary of the blast radius on stdout.

@@ -27,5 +27,6 @@ pub fn run(a: &IngestArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         "{} files, {total} events, {dup} duplicates, {rej} rejected, {skip} skipped",
         ing.files.len()
     )?;
-    Ok(super::exit_code(&ing))
+    let code = super::exit_code(&ing);
+    Ok(super::leave(ing, code))
 }

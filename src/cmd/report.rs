@@ -57,5 +57,6 @@ pub fn run(a: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         "wrote {}/report.md, report.html, report.json and the affected CSV files",
         dir.display()
     )?;
-    Ok(super::analysis_exit(&an))
+    let code = super::analysis_exit(&an);
+    Ok(super::leave(an, code))
 }

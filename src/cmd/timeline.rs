@@ -89,5 +89,6 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         TimelineFormat::Ecs => tl::write_ecs(&an, &idx, w)?,
     }
     w.flush()?;
-    Ok(super::analysis_exit(&an))
+    let code = super::analysis_exit(&an);
+    Ok(super::leave(an, code))
 }

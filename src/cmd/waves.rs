@@ -16,5 +16,6 @@ pub fn run(a: &WavesArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         WavesFormat::Table => writeln!(out, "{}", table::waves_table(&an))?,
     }
-    Ok(super::analysis_exit(&an))
+    let code = super::analysis_exit(&an);
+    Ok(super::leave(an, code))
 }
