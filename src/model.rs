@@ -557,7 +557,11 @@ mod tests {
     #[test]
     fn event_fits_a_384_byte_allocation() {
         // Millions of events are boxed; mimalloc's next size class is 448 bytes.
-        assert!(std::mem::size_of::<Event>() <= 384, "{}", std::mem::size_of::<Event>());
+        assert!(
+            std::mem::size_of::<Event>() <= 384,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
     }
 
     #[test]
