@@ -126,9 +126,9 @@ pub struct TimelineArgs {
     /// Evidence.
     #[command(flatten)]
     pub ev: EvidenceArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: TimelineFormat,
+    /// Output format [default: by the -o extension (.csv, .jsonl/.ndjson), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<TimelineFormat>,
     /// Write here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

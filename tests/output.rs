@@ -132,6 +132,16 @@ fn timeline_formats_golden() {
     }
     let table = run("table");
     assert!(table.contains("wave") && table.contains("203.0.113.14"));
+    // Without --format, the -o extension chooses: CSV into .csv, JSON Lines into .jsonl.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, fmt) in [("t.csv", "csv"), ("t.jsonl", "jsonl"), ("t.txt", "table")] {
+        let p = dir.path().join(name);
+        bl().args(["timeline", "-q", "sample-logs", "--wave", "1", "-o"])
+            .arg(&p)
+            .assert()
+            .code(2); // sample-logs holds rejected lines
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), run(fmt), "{name}");
+    }
     let kyiv = bl()
         .args([
             "timeline",

@@ -62,7 +62,8 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                 && source.is_none_or(|k| e.kind() == k)
         })
         .collect();
-    let idx: Vec<usize> = if a.limit > 0 && a.format == TimelineFormat::Table {
+    let format = a.format.unwrap_or_else(|| format_of(a.output.as_deref()));
+    let idx: Vec<usize> = if a.limit > 0 && format == TimelineFormat::Table {
         idx.into_iter().take(a.limit).collect()
     } else {
         idx
@@ -81,7 +82,7 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         .output
         .as_ref()
         .is_some_and(|p| p.extension().is_some_and(|e| e == "csv"));
-    match a.format {
+    match format {
         TimelineFormat::Table => tl::write_table(&an, &idx, tz.as_ref(), w)?,
         TimelineFormat::Csv => tl::write_csv(&an, &idx, tz.as_ref(), w)?,
         TimelineFormat::Jsonl => tl::write_jsonl(&an, &idx, tz.as_ref(), w)?,
@@ -91,4 +92,17 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     w.flush()?;
     let code = super::analysis_exit(&an);
     Ok(super::leave(an, code))
+}
+
+/// The format an output file's extension asks for when `--format` is not given: a
+/// terminal table written into `timeline.csv` would surprise anyone who opens it.
+fn format_of(output: Option<&std::path::Path>) -> TimelineFormat {
+    let ext = output
+        .and_then(|p| p.extension())
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("csv") => TimelineFormat::Csv,
+        Some("jsonl" | "ndjson") => TimelineFormat::Jsonl,
+        _ => TimelineFormat::Table,
+    }
 }
