@@ -124,13 +124,13 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
 /// Accessor of one string field of an event.
 type StrField = (
     &'static str,
-    fn(&Event) -> &Option<Text>,
+    for<'a> fn(&'a Event) -> Option<&'a str>,
     fn(&mut Event) -> &mut Option<Text>,
 );
 
 macro_rules! str_fields {
     ($($f:ident),*) => {
-        &[$((stringify!($f), |e: &Event| &e.$f, |e: &mut Event| &mut e.$f)),*]
+        &[$((stringify!($f), |e: &Event| e.$f.as_deref(), |e: &mut Event| &mut e.$f)),*]
     };
 }
 

@@ -2,13 +2,13 @@
 //! a single pass over the events by each worker.
 
 use super::STR_FIELDS;
-use crate::model::{Event, Text};
+use crate::model::Event;
 use polars::prelude::*;
 use serde::Serialize;
 
 /// One column of a row group, filled event by event.
 trait Build: Send {
-    fn push(&mut self, e: &Event, scratch: &mut Vec<u8>);
+    fn push(&mut self, e: &Event);
     fn finish(self: Box<Self>) -> PolarsResult<Column>;
 }
 
@@ -19,7 +19,7 @@ struct Strs {
 }
 
 impl Build for Strs {
-    fn push(&mut self, e: &Event, _: &mut Vec<u8>) {
+    fn push(&mut self, e: &Event) {
         self.b.append_option((self.get)(e));
     }
     fn finish(self: Box<Self>) -> PolarsResult<Column> {
@@ -39,7 +39,7 @@ impl<T: Send> Build for Vals<T>
 where
     Series: NamedFrom<Vec<T>, [T]>,
 {
-    fn push(&mut self, e: &Event, _: &mut Vec<u8>) {
+    fn push(&mut self, e: &Event) {
         self.v.push((self.get)(e));
     }
     fn finish(self: Box<Self>) -> PolarsResult<Column> {
@@ -56,13 +56,16 @@ where
 struct Jsons {
     put: fn(&Event, &mut Vec<u8>) -> Option<serde_json::Result<()>>,
     b: StringChunkedBuilder,
+    buf: Vec<u8>,
 }
 
 impl Build for Jsons {
-    fn push(&mut self, e: &Event, buf: &mut Vec<u8>) {
-        buf.clear();
-        match (self.put)(e, buf) {
-            Some(Ok(())) => self.b.append_value(std::str::from_utf8(buf).unwrap_or("")),
+    fn push(&mut self, e: &Event) {
+        self.buf.clear();
+        match (self.put)(e, &mut self.buf) {
+            Some(Ok(())) => self
+                .b
+                .append_value(std::str::from_utf8(&self.buf).unwrap_or("")),
             _ => self.b.append_null(),
         }
     }
@@ -100,6 +103,7 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
         Box::new(Jsons {
             put,
             b: StringChunkedBuilder::new(name.into(), n),
+            buf: Vec::new(),
         })
     };
     let mut b: Vec<Box<dyn Build>> = vec![
@@ -116,13 +120,7 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
         vals("offset", n, |e| e.offset),
         vals("tz_assumed", n, |e| e.tz_assumed),
     ];
-    for (name, get, _) in STR_FIELDS {
-        let g = *get;
-        b.push(Box::new(TextField {
-            get: g,
-            b: StringChunkedBuilder::new((*name).into(), n),
-        }));
-    }
+    b.extend(STR_FIELDS.iter().map(|(name, get, _)| strs(name, *get)));
     b.extend([
         vals("status", n, |e| e.status.map(u32::from)),
         vals("bytes", n, |e| e.bytes),
@@ -142,21 +140,6 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
     b
 }
 
-/// A string field of the event (`STR_FIELDS`).
-struct TextField {
-    get: fn(&Event) -> &Option<Text>,
-    b: StringChunkedBuilder,
-}
-
-impl Build for TextField {
-    fn push(&mut self, e: &Event, _: &mut Vec<u8>) {
-        self.b.append_option((self.get)(e).as_deref());
-    }
-    fn finish(self: Box<Self>) -> PolarsResult<Column> {
-        Ok(self.b.finish().into_series().into())
-    }
-}
-
 /// The columns of a row group. Events are boxed and scattered in memory: each worker
 /// reads every event once and fills its share of the columns, where a pass per column
 /// would fetch every event from memory once per column (45 times).
@@ -173,10 +156,9 @@ pub(super) fn to_frame(ev: &[Box<Event>]) -> PolarsResult<DataFrame> {
     let built = groups
         .into_par_iter()
         .map(|mut g| {
-            let mut scratch = Vec::new();
             for e in ev {
                 for (_, b) in g.iter_mut() {
-                    b.push(e, &mut scratch);
+                    b.push(e);
                 }
             }
             g.into_iter()
