@@ -35,14 +35,6 @@ impl<'a> Map<'a> {
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
-    /// Members in document order (repeated keys included).
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v))
-    }
-    /// Whether the object has no members.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
     /// Adds a member.
     pub fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: Json<'a>) {
         self.0.push((key.into(), value));
@@ -75,20 +67,6 @@ impl<'a> Json<'a> {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(s) => Some(s),
-            _ => None,
-        }
-    }
-    /// An array's elements.
-    pub fn as_array(&self) -> Option<&[Json<'a>]> {
-        match self {
-            Json::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-    /// A number as i64.
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Json::Number(n) => n.as_i64(),
             _ => None,
         }
     }
