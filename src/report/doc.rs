@@ -8,6 +8,46 @@ use crate::timeparse::{fmt_utc, fmt_utc_s};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Column heads of the tables report.md and report.html both show (one list, so the
+/// two renderings cannot drift apart).
+/// Waves.
+pub const WAVE_COLUMNS: &[&str] = &[
+    "wave",
+    "start (UTC)",
+    "end (UTC)",
+    "duration",
+    "targets",
+    "techniques",
+    "attacker addresses",
+    "principals",
+    "events",
+    "accounts",
+];
+/// Push messages.
+pub const MESSAGE_COLUMNS: &[&str] = &[
+    "message",
+    "provider",
+    "sent (UTC)",
+    "verdict",
+    "title",
+    "body",
+    "sender",
+    "address",
+    "recipients",
+    "delivered",
+    "failed",
+    "reason",
+];
+/// Indicators.
+pub const IOC_COLUMNS: &[&str] = &[
+    "type",
+    "value",
+    "first (UTC)",
+    "last (UTC)",
+    "waves",
+    "events",
+];
+
 /// Evidence inventory entry.
 #[derive(Debug, Serialize)]
 pub struct FileRow {

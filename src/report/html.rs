@@ -2,7 +2,7 @@
 //! All text passes through one choke point, `Page::text`, which escapes it; the only raw
 //! markup inserted is the SVG our own chart code drew.
 
-use super::doc::ReportDoc;
+use super::doc::{self, ReportDoc};
 use crate::sanitize::html;
 
 struct Page(String);
@@ -97,18 +97,7 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     p.open("</div>");
     p.el("h2", "", "2. Waves");
     p.table(
-        &[
-            "wave",
-            "start (UTC)",
-            "end (UTC)",
-            "duration",
-            "targets",
-            "techniques",
-            "attacker addresses",
-            "principals",
-            "events",
-            "accounts",
-        ],
+        doc::WAVE_COLUMNS,
         d.waves
             .iter()
             .map(|w| {
@@ -177,20 +166,7 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     p.table(&["measure", "value"], rows, |_| false);
     p.el("h3", "", "Messages");
     p.table(
-        &[
-            "message",
-            "provider",
-            "sent (UTC)",
-            "verdict",
-            "title",
-            "body",
-            "sender",
-            "address",
-            "recipients",
-            "delivered",
-            "failed",
-            "reason",
-        ],
+        doc::MESSAGE_COLUMNS,
         d.messages
             .iter()
             .map(|m| {
@@ -214,14 +190,7 @@ pub fn render(d: &ReportDoc, activity_svg: &str, waves_svg: &str) -> String {
     );
     p.el("h2", "", "5. Actors");
     p.table(
-        &[
-            "type",
-            "value",
-            "first (UTC)",
-            "last (UTC)",
-            "waves",
-            "events",
-        ],
+        doc::IOC_COLUMNS,
         d.iocs
             .iter()
             .map(|x| {

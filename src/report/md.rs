@@ -1,6 +1,6 @@
 //! The Markdown report. Every string from evidence goes through `sanitize::markdown`.
 
-use super::doc::ReportDoc;
+use super::doc::{self, ReportDoc};
 use crate::sanitize::markdown as m;
 use std::fmt::Write;
 
@@ -31,18 +31,7 @@ pub fn render(d: &ReportDoc) -> String {
     let _ = writeln!(s, "## 2. Waves\n");
     table(
         &mut s,
-        &[
-            "wave",
-            "start (UTC)",
-            "end (UTC)",
-            "duration",
-            "targets",
-            "techniques",
-            "attacker addresses",
-            "principals",
-            "events",
-            "accounts",
-        ],
+        doc::WAVE_COLUMNS,
         d.waves.iter().map(|w| {
             vec![
                 w.id.to_string(),
@@ -93,20 +82,7 @@ pub fn render(d: &ReportDoc) -> String {
     let _ = writeln!(s, "\n### Messages\n");
     table(
         &mut s,
-        &[
-            "message",
-            "provider",
-            "sent (UTC)",
-            "verdict",
-            "title",
-            "body",
-            "sender",
-            "address",
-            "recipients",
-            "delivered",
-            "failed",
-            "reason",
-        ],
+        doc::MESSAGE_COLUMNS,
         d.messages.iter().map(|x| {
             vec![
                 m(&x.id),
@@ -127,14 +103,7 @@ pub fn render(d: &ReportDoc) -> String {
     let _ = writeln!(s, "\n## 5. Actors\n\n### Indicators\n");
     table(
         &mut s,
-        &[
-            "type",
-            "value",
-            "first (UTC)",
-            "last (UTC)",
-            "waves",
-            "events",
-        ],
+        doc::IOC_COLUMNS,
         d.iocs.iter().map(|x| {
             vec![
                 x.kind.to_string(),
