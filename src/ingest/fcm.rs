@@ -2,8 +2,7 @@
 //! as NDJSON or CSV: one row per message event per app instance; `TOPIC` rows are the
 //! fan-out send itself. Liberal in timestamps (BigQuery text, RFC 3339, float s, epoch µs).
 
-use super::json::Value;
-use super::json::{object, s};
+use super::json::{object, s, Value};
 use super::pgaudit::csv_split;
 use super::{present, FileCtx, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};

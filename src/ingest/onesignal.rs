@@ -4,8 +4,7 @@
 //! recipient; the message id lives in the export's file name).
 
 use super::fcm::csv_row_object;
-use super::json::Value;
-use super::json::{object, s, u};
+use super::json::{object, s, u, Value};
 use super::{FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};
 use crate::timeparse::parse_any;
