@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// What part of the application an event touches.
@@ -177,10 +178,10 @@ impl Profile {
         v.bulk_limit = self.thresholds.bulk_limit;
     }
 
-    fn segs(path: &str) -> impl Iterator<Item = String> + '_ {
-        path.split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.to_ascii_lowercase())
+    /// A path's non-empty segments, lower-cased (borrowed when already lower case: these
+    /// run for every request of the evidence).
+    fn segs(path: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+        path.split('/').filter(|s| !s.is_empty()).map(lower)
     }
 
     fn any(words: &[String], seg: &str) -> bool {
@@ -190,7 +191,7 @@ impl Profile {
     /// The target a route or path belongs to; push before bonus before customer data.
     pub fn route_target(&self, path: &str) -> Option<Target> {
         let c = &self.categories;
-        let segs: Vec<String> = Self::segs(path).filter(|s| !s.starts_with('{')).collect();
+        let segs: Vec<Cow<str>> = Self::segs(path).filter(|s| !s.starts_with('{')).collect();
         if segs.iter().any(|s| Self::any(&c.push, s)) {
             return Some(Target::Push);
         }
@@ -228,7 +229,7 @@ impl Profile {
 
     /// The target of a table.
     pub fn table_target(&self, table: &str) -> Option<Target> {
-        let t = table.to_ascii_lowercase();
+        let t = lower(table);
         let c = &self.categories;
         let hit = |ws: &[String], extra: &[String]| {
             ws.iter().chain(extra).any(|w| t.contains(w.as_str()))
@@ -273,6 +274,15 @@ pub fn ip_in(ip: &str, net: &str) -> bool {
     }
     let mask = u32::MAX.checked_shl(32 - bits.min(32)).unwrap_or(0);
     (u32::from(a) & mask) == (u32::from(b) & mask)
+}
+
+/// `s` in ASCII lower case, borrowed when it has no upper-case letter.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 #[cfg(test)]
