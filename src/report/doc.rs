@@ -623,19 +623,22 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
 /// Gaps in each gateway/DB log longer than expected: more than 20 times the median interval
 /// between events and more than an hour.
 fn gaps(a: &Analysis) -> Vec<Gap> {
-    let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    // Keyed by (kind, format): the same order as the "kind:format" labels, without a
+    // label per event.
+    let mut by: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
     for e in &a.ing.events {
         if e.kind() != SourceKind::Push {
-            by.entry(format!("{}:{}", e.kind().as_str(), e.format))
+            by.entry((e.kind().as_str(), e.format))
                 .or_default()
                 .push(e.ts);
         }
     }
     let mut out = Vec::new();
-    for (src, ts) in by {
+    for ((kind, format), ts) in by {
         if ts.len() < 10 {
             continue;
         }
+        let src = format!("{kind}:{format}");
         let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
         d.sort_unstable();
         let limit = (d[d.len() / 2] * 20).max(3_600_000_000);
