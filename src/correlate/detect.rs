@@ -9,20 +9,26 @@ use super::{Analysis, Finding};
 use crate::model::{owned, Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
 use polars::prelude::*;
+use rayon::prelude::*;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 /// Runs every detector.
+///
+/// The detectors only read the analysis, so they run side by side; their findings are
+/// concatenated in this fixed order, whatever order the threads finish in.
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
-    let mut f = Vec::new();
-    f.extend(stuffing(a, l, p));
-    f.extend(enumeration(a, p));
-    f.extend(injection(a, l));
-    f.extend(bonus(a, l, p));
-    f.extend(bulk_export(a, l, p));
-    f.extend(new_place(a, l, p));
-    f
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 6] = [
+        &|| stuffing(a, l, p),
+        &|| enumeration(a, p),
+        &|| injection(a, l),
+        &|| bonus(a, l, p),
+        &|| bulk_export(a, l, p),
+        &|| new_place(a, l, p),
+    ];
+    let found: Vec<Vec<Finding>> = detectors.par_iter().map(|d| d()).collect();
+    found.concat()
 }
 
 fn path_of(e: &Event) -> &str {
@@ -304,16 +310,32 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
 /// same operation; statements with no origin stand alone.
 pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
     let ev = &a.ing.events;
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, e) in ev.iter().enumerate() {
-        if e.sql.as_ref().is_some_and(|f| !f.bonus_changes.is_empty()) {
-            let key = match (&e.request_id, l.origin(i)) {
-                (Some(r), _) => r.to_string(),
-                (None, Some(g)) => format!("@{g}"),
-                (None, None) => format!("#{i}"),
-            };
-            groups.entry(key).or_default().push(i);
-        }
+    /// What groups statements into one operation.
+    #[derive(PartialEq, Eq, Hash)]
+    enum Op<'a> {
+        Request(&'a str),
+        Origin(usize),
+        Alone(usize),
+    }
+    // The group order does not matter: every event lies in one group and the result is
+    // ordered by event at the end (stably, keeping each statement's changes in order).
+    let mut groups: HashMap<Op, Vec<usize>> = HashMap::new();
+    let changing: Vec<usize> = (0..ev.len())
+        .into_par_iter()
+        .filter(|&i| {
+            ev[i]
+                .sql
+                .as_ref()
+                .is_some_and(|f| !f.bonus_changes.is_empty())
+        })
+        .collect();
+    for i in changing {
+        let key = match (&ev[i].request_id, l.origin(i)) {
+            (Some(r), _) => Op::Request(r),
+            (None, Some(g)) => Op::Origin(g),
+            (None, None) => Op::Alone(i),
+        };
+        groups.entry(key).or_default().push(i);
     }
     let mut out = Vec::new();
     for (_, idx) in groups {

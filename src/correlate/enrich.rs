@@ -113,28 +113,39 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         .iter()
         .map(|s| Text::from(s.as_str()))
         .collect();
-    for e in &a.ing.events {
-        if let (Some(u), SourceKind::Gateway) = (&e.user, e.kind()) {
-            let path = e.route.as_deref().or(e.path.as_deref()).unwrap_or("");
-            if p.is_staff_route(path) {
-                staff.insert(u.clone());
-            }
-        }
-    }
-    // Devices registered through the API: device → account.
+    // The route tests run on every request: in parallel, keeping event order.
+    let ev = &a.ing.events;
+    let (staff_users, registrations): (Vec<Text>, Vec<(String, Text)>) = rayon::join(
+        || {
+            ev.par_iter()
+                .filter(|e| e.kind() == SourceKind::Gateway)
+                .filter_map(|e| {
+                    let path = e.route.as_deref().or(e.path.as_deref()).unwrap_or("");
+                    e.user.clone().filter(|_| p.is_staff_route(path))
+                })
+                .collect()
+        },
+        || {
+            // Devices registered through the API: device → account.
+            ev.par_iter()
+                .filter(|e| e.kind() == SourceKind::Gateway)
+                .filter_map(|e| {
+                    let path = e.path.as_deref().unwrap_or("");
+                    if !p.is_device_route(path) {
+                        return None;
+                    }
+                    Some((
+                        path_device(path, p)?,
+                        path_account(e.route.as_deref(), path, p).or(e.user.clone())?,
+                    ))
+                })
+                .collect()
+        },
+    );
+    staff.extend(staff_users);
     let mut reg: HashMap<String, Text> = HashMap::new();
-    for e in &a.ing.events {
-        if e.kind() == SourceKind::Gateway {
-            let path = e.path.as_deref().unwrap_or("");
-            if p.is_device_route(path) {
-                if let (Some(d), Some(acc)) = (
-                    path_device(path, p),
-                    path_account(e.route.as_deref(), path, p).or(e.user.clone()),
-                ) {
-                    reg.entry(d).or_insert(acc);
-                }
-            }
-        }
+    for (d, acc) in registrations {
+        reg.entry(d).or_insert(acc);
     }
     let roster = a.roster.as_ref();
     a.targets = a
@@ -190,8 +201,8 @@ pub type PlaceStats = (i64, i64, usize, HashSet<i64>);
 /// Join indexes over the (sorted, skew-corrected) events.
 #[derive(Debug, Default)]
 pub struct Links {
-    /// Request id → gateway events.
-    pub gw_by_req: HashMap<Text, Vec<usize>>,
+    /// Request id → its (first) gateway event.
+    pub gw_by_req: HashMap<Text, usize>,
     /// Request id → DB events.
     pub db_by_req: HashMap<Text, Vec<usize>>,
     /// DB client hosts of the application: those that tag statements with request ids,
@@ -215,95 +226,44 @@ pub struct Links {
 }
 
 impl Links {
-    /// Builds the indexes.
+    /// Builds the indexes. The gateway indexes, the DB indexes and the places are
+    /// independent passes and run side by side; each is built in event order, so the
+    /// result does not depend on thread timing.
     pub fn build(a: &Analysis, p: &Profile) -> Links {
+        let ev = &a.ing.events;
+        let ((gw_by_req, gw_by_account), (db, (places, principal_first))) = rayon::join(
+            || gateway_indexes(ev),
+            || rayon::join(|| DbIndexes::build(ev), || places(ev)),
+        );
         let mut l = Links {
-            t0: a.ing.events.first().map(|e| e.ts).unwrap_or(0),
-            ..Default::default()
+            t0: ev.first().map(|e| e.ts).unwrap_or(0),
+            gw_by_req,
+            gw_by_account,
+            db_by_req: db.by_req,
+            app_hosts: db.app_hosts,
+            app_users: db.app_users,
+            places,
+            principal_first,
+            db_identities: db.identities,
+            db_origin: Vec::new(),
         };
-        for (i, e) in a.ing.events.iter().enumerate() {
-            let day = e.ts.div_euclid(86_400_000_000);
-            match e.kind() {
-                SourceKind::Gateway => {
-                    if let Some(r) = &e.request_id {
-                        l.gw_by_req.entry(r.clone()).or_default().push(i);
-                    }
-                    if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
-                        let m = l.places.entry(pr.clone()).or_default();
-                        let x = m
-                            .entry(ip.clone())
-                            .or_insert((e.ts, e.ts, 0, HashSet::new()));
-                        x.1 = e.ts;
-                        x.2 += 1;
-                        x.3.insert(day);
-                        l.principal_first.entry(pr.clone()).or_insert(e.ts);
-                    }
-                }
-                SourceKind::Db => {
-                    if let Some(r) = &e.request_id {
-                        l.db_by_req.entry(r.clone()).or_default().push(i);
-                        if let Some(h) = &e.db_host {
-                            l.app_hosts.insert(h.clone());
-                        }
-                    }
-                    if let Some(u) = &e.db_user {
-                        let h = e.db_host.clone().unwrap_or_default();
-                        l.db_identities
-                            .entry((u.clone(), h))
-                            .or_default()
-                            .insert(day);
-                    }
-                }
-                SourceKind::Push => {}
-            }
-        }
-        // Busy hosts and users are the application's pool even without request ids.
-        let mut per_host: HashMap<&str, usize> = HashMap::new();
-        let mut per_user: HashMap<&str, usize> = HashMap::new();
-        let mut db_total = 0usize;
-        for e in &a.ing.events {
-            if e.kind() == SourceKind::Db {
-                db_total += 1;
-                if let Some(h) = &e.db_host {
-                    *per_host.entry(h).or_default() += 1;
-                }
-                if let Some(u) = &e.db_user {
-                    *per_user.entry(u).or_default() += 1;
-                }
-                if e.request_id.is_some() {
-                    if let Some(u) = &e.db_user {
-                        l.app_users.insert(u.clone());
-                    }
-                }
-            }
-        }
-        for (h, n) in per_host {
-            if n * 10 >= db_total && db_total >= 100 {
-                l.app_hosts.insert(Text::from(h));
-            }
-        }
-        for (u, n) in per_user {
-            if n * 10 >= db_total && db_total >= 100 {
-                l.app_users.insert(Text::from(u));
-            }
-        }
-        for (i, e) in a.ing.events.iter().enumerate() {
-            if e.kind() == SourceKind::Gateway {
-                if let Some(acc) = &e.account_id {
-                    l.gw_by_account.entry(acc.clone()).or_default().push(i);
-                }
-            }
-        }
         // Origins: request id; else same account and time; else the request the previous
-        // statement of the same application session (within 2 s) belonged to.
-        let mut origin = vec![None; a.ing.events.len()];
+        // statement of the same application session (within 2 s) belonged to. The first two
+        // are lookups, made in parallel; the session rule follows the statements in order.
+        let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
+            .into_par_iter()
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .map(|i| {
+                let e = &ev[i];
+                let fallback = e.request_id.is_none() && e.session_id.is_some() && l.is_app_db(e);
+                (i, l.origin_of_ev(ev, e), fallback)
+            })
+            .collect();
+        let mut origin = vec![None; ev.len()];
         let mut last: HashMap<&str, (i64, usize)> = HashMap::new();
-        for (i, e) in a.ing.events.iter().enumerate() {
-            if e.kind() != SourceKind::Db {
-                continue;
-            }
-            let mut o = l.origin_of_ev(&a.ing.events, e);
-            if o.is_none() && e.request_id.is_none() && l.is_app_db(e) {
+        for (i, mut o, fallback) in direct {
+            let e = &ev[i];
+            if o.is_none() && fallback {
                 o = e
                     .session_id
                     .as_deref()
@@ -380,7 +340,7 @@ impl Links {
         e.request_id
             .as_ref()
             .and_then(|r| self.gw_by_req.get(r))
-            .and_then(|v| v.first().copied())
+            .copied()
     }
 
     /// The gateway request a DB event most likely came from: by request id, or — for
@@ -416,6 +376,106 @@ impl Links {
             }
         }
         best.map(|(_, g)| g)
+    }
+}
+
+/// Request id → first gateway event, and account → gateway events in time order.
+fn gateway_indexes(ev: &[Box<Event>]) -> (HashMap<Text, usize>, HashMap<Text, Vec<usize>>) {
+    let mut by_req = HashMap::new();
+    let mut by_account: HashMap<Text, Vec<usize>> = HashMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway {
+            continue;
+        }
+        if let Some(r) = &e.request_id {
+            by_req.entry(r.clone()).or_insert(i);
+        }
+        if let Some(acc) = &e.account_id {
+            by_account.entry(acc.clone()).or_default().push(i);
+        }
+    }
+    (by_req, by_account)
+}
+
+/// Principal → address → stats, and each principal's first activity.
+fn places(
+    ev: &[Box<Event>],
+) -> (
+    BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
+    HashMap<Text, i64>,
+) {
+    let mut places: BTreeMap<Text, BTreeMap<Text, PlaceStats>> = BTreeMap::new();
+    let mut first = HashMap::new();
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
+            let x = places
+                .entry(pr.clone())
+                .or_default()
+                .entry(ip.clone())
+                .or_insert((e.ts, e.ts, 0, HashSet::new()));
+            x.1 = e.ts;
+            x.2 += 1;
+            x.3.insert(e.ts.div_euclid(86_400_000_000));
+            first.entry(pr.clone()).or_insert(e.ts);
+        }
+    }
+    (places, first)
+}
+
+/// The indexes over DB events.
+#[derive(Default)]
+struct DbIndexes {
+    by_req: HashMap<Text, Vec<usize>>,
+    app_hosts: HashSet<Text>,
+    app_users: HashSet<Text>,
+    identities: HashMap<(Text, Text), HashSet<i64>>,
+}
+
+impl DbIndexes {
+    fn build(ev: &[Box<Event>]) -> DbIndexes {
+        let mut x = DbIndexes::default();
+        // Busy hosts and users are the application's pool even without request ids.
+        let mut per_host: HashMap<&str, usize> = HashMap::new();
+        let mut per_user: HashMap<&str, usize> = HashMap::new();
+        let mut total = 0usize;
+        for (i, e) in ev.iter().enumerate() {
+            if e.kind() != SourceKind::Db {
+                continue;
+            }
+            total += 1;
+            if let Some(r) = &e.request_id {
+                x.by_req.entry(r.clone()).or_default().push(i);
+                if let Some(h) = &e.db_host {
+                    x.app_hosts.insert(h.clone());
+                }
+                if let Some(u) = &e.db_user {
+                    x.app_users.insert(u.clone());
+                }
+            }
+            if let Some(h) = &e.db_host {
+                *per_host.entry(h).or_default() += 1;
+            }
+            if let Some(u) = &e.db_user {
+                *per_user.entry(u).or_default() += 1;
+                let h = e.db_host.clone().unwrap_or_default();
+                x.identities
+                    .entry((u.clone(), h))
+                    .or_default()
+                    .insert(e.ts.div_euclid(86_400_000_000));
+            }
+        }
+        let busy = |n: usize| n * 10 >= total && total >= 100;
+        for (h, n) in per_host {
+            if busy(n) {
+                x.app_hosts.insert(Text::from(h));
+            }
+        }
+        for (u, n) in per_user {
+            if busy(n) {
+                x.app_users.insert(Text::from(u));
+            }
+        }
+        x
     }
 }
 

@@ -8,7 +8,8 @@ use super::impact_kind as k;
 use super::{Affected, Analysis};
 use crate::model::{Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
-use std::collections::BTreeMap;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 
 fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a mut Affected {
     let x = m.entry(acc.to_string()).or_insert_with(|| Affected {
@@ -53,13 +54,19 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         x.evidence.push((i, k::BONUS, why));
     }
     // Accounts that existed at a time: the roster's, or those seen in the evidence.
+    // Events are in time order: an account's first event is its first sighting. Gathered
+    // in parallel, hashed, then ordered once per account rather than once per event.
     let mut seen_first: BTreeMap<&str, i64> = BTreeMap::new();
     if a.roster.is_none() {
-        for e in ev {
-            if let Some(acc) = &e.account_id {
-                seen_first.entry(acc.as_str()).or_insert(e.ts);
-            }
+        let sightings: Vec<(&str, i64)> = ev
+            .par_iter()
+            .filter_map(|e| Some((e.account_id.as_deref()?, e.ts)))
+            .collect();
+        let mut first: HashMap<&str, i64> = HashMap::new();
+        for (acc, ts) in sightings {
+            first.entry(acc).or_insert(ts);
         }
+        seen_first.extend(first);
     }
     let existing = |t: i64| -> Vec<String> {
         match &a.roster {

@@ -13,6 +13,7 @@ pub mod skew;
 use crate::ingest::pipeline::Ingested;
 use crate::profile::{Profile, Target};
 use crate::roster::Roster;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A technique a detector recognizes (the vocabulary of waves' `techniques`).
@@ -277,8 +278,17 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     enrich::enrich(&mut a, p);
     a.skews = skew::estimate_and_apply(&mut a);
     // Times changed: restore the (time, source, file, line) order, keeping per-event data aligned.
-    let mut order: Vec<usize> = (0..a.ing.events.len()).collect();
-    order.sort_by_key(|&i| a.ing.events[i].sort_key());
+    // Only a corrected skew can disorder them; a stable parallel sort keeps ties in order.
+    let ev = &a.ing.events;
+    let sorted = (1..ev.len())
+        .into_par_iter()
+        .all(|i| ev[i - 1].sort_key() <= ev[i].sort_key());
+    let mut order: Vec<usize> = if sorted {
+        Vec::new()
+    } else {
+        (0..ev.len()).collect()
+    };
+    order.par_sort_by_key(|&i| ev[i].sort_key());
     if order.windows(2).any(|w| w[0] > w[1]) {
         let ev = std::mem::take(&mut a.ing.events);
         let tg = std::mem::take(&mut a.targets);

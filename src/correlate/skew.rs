@@ -3,47 +3,52 @@
 //! corrected when it exceeds a second.
 
 use super::{Analysis, Skew};
-use crate::model::SourceKind;
-use std::collections::{BTreeMap, HashMap};
+use crate::model::{Event, SourceKind};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Smallest median offset that is corrected (application latency is milliseconds).
 const APPLY_US: i64 = 1_000_000;
 
 /// Estimates per DB format against the gateway, applies corrections, updates the inventory.
 pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
-    let mut gw: HashMap<&str, i64> = HashMap::new();
-    for e in &a.ing.events {
-        if e.kind() == SourceKind::Gateway {
-            if let Some(r) = &e.request_id {
-                gw.entry(r.as_str()).or_insert(e.ts);
-            }
-        }
+    let ev = &a.ing.events;
+    // One parallel pass gathers what the estimate needs from the scattered events.
+    let gw_reqs: Vec<(&str, i64)> = ev
+        .par_iter()
+        .filter(|e| e.kind() == SourceKind::Gateway)
+        .filter_map(|e| Some((e.request_id.as_deref()?, e.ts)))
+        .collect();
+    let gw_accs: Vec<(&str, i64)> = ev
+        .par_iter()
+        .filter(|e| e.kind() == SourceKind::Gateway)
+        .filter_map(|e| Some((e.account_id.as_deref()?, e.ts)))
+        .collect();
+    let db: Vec<&Event> = ev
+        .par_iter()
+        .filter(|e| e.kind() == SourceKind::Db)
+        .map(|e| &**e)
+        .collect();
+    // Events are in time order: the first time of a request id is its request's.
+    let mut gw: HashMap<&str, i64> = HashMap::with_capacity(gw_reqs.len());
+    for (r, ts) in gw_reqs {
+        gw.entry(r).or_insert(ts);
     }
-    let mut diffs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for e in &a.ing.events {
-        if e.kind() != SourceKind::Db {
-            continue;
-        }
+    let mut diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    for e in &db {
         if let Some(t) = e.request_id.as_deref().and_then(|r| gw.get(r)) {
-            diffs
-                .entry(e.format.to_string())
-                .or_default()
-                .push(e.ts - t);
+            diffs.entry(e.format).or_default().push(e.ts - t);
         }
     }
     // Formats without request-id pairs: pair statements with gateway requests about the same
     // account, nearest within two minutes (noisier; needs more pairs).
     let mut by_acc: HashMap<&str, Vec<i64>> = HashMap::new();
-    for e in &a.ing.events {
-        if e.kind() == SourceKind::Gateway {
-            if let Some(acc) = &e.account_id {
-                by_acc.entry(acc.as_str()).or_default().push(e.ts);
-            }
-        }
+    for (acc, ts) in gw_accs {
+        by_acc.entry(acc).or_default().push(ts);
     }
-    let mut by_acc_diffs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for e in &a.ing.events {
-        if e.kind() != SourceKind::Db || diffs.contains_key(e.format) {
+    let mut by_acc_diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    for e in &db {
+        if diffs.contains_key(e.format) {
             continue;
         }
         let Some(acc) = e
@@ -62,17 +67,15 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
             .map(|&t| e.ts - t)
             .min_by_key(|d| d.abs());
         if let Some(d) = best {
-            by_acc_diffs
-                .entry(e.format.to_string())
-                .or_default()
-                .push(d);
+            by_acc_diffs.entry(e.format).or_default().push(d);
         }
     }
+    drop(db);
     let mut out = Vec::new();
-    let mut by_account: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut by_account: BTreeSet<&str> = BTreeSet::new();
     for (fmt, d) in by_acc_diffs {
         if d.len() >= 20 {
-            by_account.insert(fmt.clone());
+            by_account.insert(fmt);
             diffs.insert(fmt, d);
         }
     }
@@ -90,9 +93,11 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
             (true, false) => d[d.len() / 100],
         };
         if applied {
-            for e in a.ing.events.iter_mut().filter(|e| e.format == fmt) {
-                e.ts -= corr;
-            }
+            a.ing
+                .events
+                .par_iter_mut()
+                .filter(|e| e.format == fmt)
+                .for_each(|e| e.ts -= corr);
             for f in a
                 .ing
                 .files
