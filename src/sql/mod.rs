@@ -4,6 +4,7 @@
 //! token-level analysis over its tokenizer reads predicates and values, and is the
 //! tolerant fallback for truncated or dialect-specific statements.
 
+mod skeleton;
 mod tokens;
 
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
@@ -100,11 +101,23 @@ struct Shape {
     toks: Vec<Tok>,
     fallback: bool,
     injection: Option<Text>,
+    /// Several statements in one (an injection marker that literals cannot change).
+    stacked: bool,
+    /// Whether the tokens' literals are exactly the skeleton's masked literals, in order,
+    /// so another statement of the same skeleton may put its own values in their place.
+    literals_match: bool,
 }
 
 thread_local! {
-    static SHAPES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Shape>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static SHAPES: std::cell::RefCell<Shapes> = std::cell::RefCell::new(Shapes::default());
+}
+
+/// The shape cache: by skeleton, or by whole text for statements that have none (or
+/// whose literals the tokenizer reads differently from the skeleton scanner).
+#[derive(Default)]
+struct Shapes {
+    by_skeleton: std::collections::HashMap<String, std::rc::Rc<Shape>>,
+    by_text: std::collections::HashMap<String, std::rc::Rc<Shape>>,
 }
 
 /// Most shapes a thread keeps (the cache is dropped when full; statements with inline
@@ -157,6 +170,7 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     let mut class = tokens::class_of(&toks);
     let mut tables: Vec<String> = Vec::new();
     let mut injection = None;
+    let mut stacked = false;
     let fallback = match parsed {
         Some(stmts) if !stmts.is_empty() => {
             let _ = visit_relations(&stmts, |name| {
@@ -173,7 +187,8 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
                 class = c;
             }
             if stmts.len() > 1 {
-                injection = Some("stacked statements".into());
+                stacked = true;
+                injection = Some(STACKED.into());
             }
             false
         }
@@ -193,7 +208,41 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
         toks,
         fallback,
         injection: injection.map(|i| model::text(&i)),
+        stacked,
+        literals_match: false,
     }
+}
+
+const STACKED: &str = "stacked statements";
+
+/// The literal tokens of a token list, in order.
+fn literal_toks(toks: &[Tok]) -> impl Iterator<Item = &Tok> {
+    toks.iter()
+        .filter(|t| matches!(t, Tok::Num(_) | Tok::Str(_)))
+}
+
+/// Whether the tokenizer read exactly the skeleton's literals.
+fn literals_match(toks: &[Tok], lits: &[skeleton::Lit]) -> bool {
+    literal_toks(toks).count() == lits.len()
+        && literal_toks(toks).zip(lits).all(|(t, l)| match (t, l) {
+            (Tok::Num(a), skeleton::Lit::Num(b)) | (Tok::Str(a), skeleton::Lit::Str(b)) => a == b,
+            _ => false,
+        })
+}
+
+/// A cached shape's tokens with this statement's literals in place of the first one's.
+fn with_literals(toks: &[Tok], lits: &[skeleton::Lit]) -> Vec<Tok> {
+    let mut next = lits.iter();
+    toks.iter()
+        .map(|t| match t {
+            Tok::Num(_) | Tok::Str(_) => match next.next() {
+                Some(skeleton::Lit::Num(v)) => Tok::Num(v.to_string()),
+                Some(skeleton::Lit::Str(v)) => Tok::Str(v.to_string()),
+                None => t.clone(),
+            },
+            _ => t.clone(),
+        })
+        .collect()
 }
 
 /// Analyzes one statement. `params` are bound parameters (`$1`…, or `?` in order).
@@ -207,27 +256,61 @@ pub fn analyze(
     let (req, app) = tokens::sqlcommenter(text);
     facts.request_id = req.map(Text::from);
     facts.application = app.map(|a| model::text(&a));
-    let key = without_tag_comments(text);
-    let sh = SHAPES.with(|c| c.borrow().get(key.as_ref()).cloned());
-    let sh = match sh {
-        Some(s) => s,
-        None => {
-            let s = std::rc::Rc::new(shape(&key, dialect));
+    let text = without_tag_comments(text);
+    let skel = skeleton::skeleton(&text);
+    // A hit by skeleton shares the shape of other values; a hit by text is this very
+    // statement (or one written identically) seen before.
+    let (by_skeleton, by_text) = SHAPES.with(|c| {
+        let c = c.borrow();
+        match skel.as_ref().and_then(|(k, _)| c.by_skeleton.get(k)) {
+            Some(sh) => (Some(sh.clone()), None),
+            None => (None, c.by_text.get(text.as_ref()).cloned()),
+        }
+    });
+    // (shape, this statement's own tokens when they differ from the shape's, injection)
+    let (sh, own, injection) = match (by_skeleton, by_text, &skel) {
+        // Same skeleton, literals read exactly: this statement's values in the cached
+        // tokens; the injection test sees them (and the text) as a fresh parse would.
+        (Some(sh), _, Some((_, lits))) => {
+            let toks = with_literals(&sh.toks, lits);
+            let inj = tokens::injection(&text, &toks)
+                .or_else(|| sh.stacked.then(|| STACKED.to_string()))
+                .map(|i| model::text(&i));
+            (sh, Some(toks), inj)
+        }
+        (_, Some(sh), _) => {
+            let inj = sh.injection.clone();
+            (sh, None, inj)
+        }
+        _ => {
+            let mut s = shape(&text, dialect);
+            if let Some((_, lits)) = &skel {
+                s.literals_match = literals_match(&s.toks, lits);
+            }
+            let s = std::rc::Rc::new(s);
+            // A skeleton whose literals the tokenizer read differently is not shared:
+            // its statements keep their own parse (under their own text).
             SHAPES.with(|c| {
                 let mut c = c.borrow_mut();
-                if c.len() >= SHAPE_CACHE {
-                    c.clear();
+                if c.by_skeleton.len() + c.by_text.len() >= SHAPE_CACHE {
+                    c.by_skeleton.clear();
+                    c.by_text.clear();
                 }
-                c.insert(key.into_owned(), s.clone());
+                match skel {
+                    Some((k, _)) if s.literals_match => c.by_skeleton.insert(k, s.clone()),
+                    _ => c.by_text.insert(text.to_string(), s.clone()),
+                };
             });
-            s
+            let inj = s.injection.clone();
+            (s, None, inj)
         }
     };
+    let toks = own.as_deref().unwrap_or(&sh.toks);
     let class = sh.class;
     facts.tables = sh.tables.clone();
     facts.fallback = sh.fallback;
-    facts.injection = sh.injection.clone();
-    let an = tokens::Analysis::new(&sh.toks, params, vocab, &facts.tables);
+    facts.injection = injection;
+    let an = tokens::Analysis::new(toks, params, vocab, &facts.tables);
     facts.account_ids = an.account_ids().iter().map(|a| model::text(a)).collect();
     if class == StmtClass::Read {
         facts.whole_table_read = an.whole_table_read();

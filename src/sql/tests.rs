@@ -134,3 +134,88 @@ fn campaign_row_values() {
     assert_eq!(f.row["title"], "Hi, there");
     assert_eq!(f.row["body"], "It's =1+1");
 }
+
+/// Analyzes in a new thread, whose shape cache is empty: a fresh parse.
+fn fresh(s: &str, d: Dialect) -> (StmtClass, SqlFacts) {
+    let s = s.to_string();
+    std::thread::spawn(move || analyze(&s, &[], d, &Vocab::default()))
+        .join()
+        .expect("no panic")
+}
+
+/// Analyzes `s` after `warm`, which shares its skeleton: the cached shape with `s`'s
+/// literals put in.
+fn after(warm: &str, s: &str, d: Dialect) -> (StmtClass, SqlFacts) {
+    let (warm, s) = (warm.to_string(), s.to_string());
+    std::thread::spawn(move || {
+        analyze(&warm, &[], d, &Vocab::default());
+        analyze(&s, &[], d, &Vocab::default())
+    })
+    .join()
+    .expect("no panic")
+}
+
+#[test]
+fn statements_sharing_a_skeleton_read_as_if_parsed_alone() {
+    let pairs = [
+        (
+            "SELECT id FROM customers WHERE phone = '+380671111111'",
+            "SELECT id FROM customers WHERE phone = '+380672222222'",
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = balance + 50 WHERE account_id = 100001",
+            "UPDATE bonus_accounts SET balance = balance + 99999 WHERE account_id = 100777",
+        ),
+        (
+            "SELECT * FROM customers WHERE email = 'a' OR 'a'='b'",
+            "SELECT * FROM customers WHERE email = 'a' OR 'x'='x'",
+        ),
+        (
+            "SELECT * FROM customers WHERE name = 'bob'",
+            "SELECT * FROM customers WHERE name = 'x UNION SELECT password FROM staff'",
+        ),
+        (
+            "SELECT * FROM customers LIMIT 10",
+            "SELECT * FROM customers LIMIT 100000",
+        ),
+        (
+            "INSERT INTO bonus_ledger (account_id, delta) VALUES (11, 500), (12, -500)",
+            "INSERT INTO bonus_ledger (account_id, delta) VALUES (13, 7), (14, -7.5)",
+        ),
+        (
+            "SELECT id FROM customers WHERE id IN (1, 2) ; DROP TABLE x",
+            "SELECT id FROM customers WHERE id IN (3, 4) ; DROP TABLE x",
+        ),
+        (
+            "SELECT * FROM customers WHERE note = 'abc",
+            "SELECT * FROM customers WHERE note = 'abd",
+        ),
+    ];
+    for d in [Dialect::MySql, Dialect::Postgres] {
+        for (warm, s) in pairs {
+            assert_eq!(after(warm, s, d), fresh(s, d), "{s}");
+        }
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn cached_shapes_never_change_the_answer(
+        a in "[0-9]{1,7}",
+        b in "-?[0-9]{1,6}(\\.[0-9]{1,2})?",
+        c in "[ -&(-~]{0,24}",
+        tpl in 0usize..4,
+    ) {
+        let make = |a: &str, b: &str, c: &str| match tpl {
+            0 => format!("UPDATE bonus_accounts SET balance = balance + {b} WHERE account_id = {a}"),
+            1 => format!("SELECT * FROM customers WHERE email = '{c}' OR '{a}'='{c}'"),
+            2 => format!("INSERT INTO bonus_ledger (account_id, delta, note) VALUES ({a}, {b}, '{c}')"),
+            _ => format!("SELECT id FROM customers WHERE id = {a} AND note = '{c}' LIMIT {a}"),
+        };
+        let warm = make("1", "2", "w");
+        let s = make(&a, &b, &c);
+        for d in [Dialect::MySql, Dialect::Postgres] {
+            proptest::prop_assert_eq!(after(&warm, &s, d), fresh(&s, d));
+        }
+    }
+}
