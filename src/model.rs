@@ -272,12 +272,12 @@ pub struct Extra(Vec<(Text, Text)>);
 
 impl Extra {
     /// Sets a key, returning the previous value.
-    pub fn insert(&mut self, key: String, value: impl ExtraValue) -> Option<Text> {
+    pub fn insert(&mut self, key: &str, value: impl ExtraValue) -> Option<Text> {
         let value = value.into_value();
-        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
             Err(i) => {
-                self.0.insert(i, (intern(&key), value));
+                self.0.insert(i, (intern(key), value));
                 None
             }
         }
@@ -543,9 +543,9 @@ mod tests {
     #[test]
     fn extra_stays_sorted_and_replaces() {
         let mut x = Extra::default();
-        assert!(x.insert("b".into(), "2").is_none());
-        assert!(x.insert("a".into(), String::from("1")).is_none());
-        assert_eq!(x.insert("b".into(), "3").as_deref(), Some("2"));
+        assert!(x.insert("b", "2").is_none());
+        assert!(x.insert("a", String::from("1")).is_none());
+        assert_eq!(x.insert("b", "3").as_deref(), Some("2"));
         let keys: Vec<&str> = x.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(serde_json::to_string(&x).unwrap(), r#"{"a":"1","b":"3"}"#);

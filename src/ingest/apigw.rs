@@ -134,7 +134,7 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
         e.outcome = Outcome::from_http(s);
     }
     if let Some(xff) = first(v, &["xff", "http_x_forwarded_for", "x_forwarded_for"]) {
-        e.extra.insert("x_forwarded_for".into(), xff);
+        e.extra.insert("x_forwarded_for", xff);
     }
 }
 
@@ -300,10 +300,10 @@ impl Parser for ApigwClf {
         }
         e.request_id = c.rest.first().map(|s| Text::from(*s));
         if let Some(x) = c.rest.get(1) {
-            e.extra.insert("extended_request_id".into(), *x);
+            e.extra.insert("extended_request_id", *x);
         }
         if let Some(caller) = present(c.ident) {
-            e.extra.insert("caller".into(), caller);
+            e.extra.insert("caller", caller);
         }
         Parsed::Event(Box::new(e))
     }
@@ -332,7 +332,7 @@ pub fn clf_event(format: &'static str, c: &ClfLine) -> Result<Event, String> {
             e.query = q;
         }
         _ => {
-            e.extra.insert("request_line".into(), c.request);
+            e.extra.insert("request_line", c.request);
         }
     }
     e.status = c.status.parse().ok();

@@ -94,21 +94,21 @@ impl Parser for Envoy {
         e.status = Some(code);
         e.outcome = Outcome::from_http(code);
         if let Some(flags) = present(f[2]) {
-            e.extra.insert("response_flags".into(), flags);
+            e.extra.insert("response_flags", flags);
         }
         e.bytes = f[4].parse().ok();
         e.latency_ms = f[5].parse().ok();
         if let Some(xff) = present(f[7]) {
             e.client_ip = Some(first_addr(&xff).into());
-            e.extra.insert("client_ip_from".into(), "x-forwarded-for");
+            e.extra.insert("client_ip_from", "x-forwarded-for");
         }
         e.user_agent = present(f[8]);
         e.request_id = present(f[9]);
         if let Some(a) = present(f[10]) {
-            e.extra.insert("authority".into(), a);
+            e.extra.insert("authority", a);
         }
         if let Some(u) = present(f[11]) {
-            e.extra.insert("upstream_host".into(), u);
+            e.extra.insert("upstream_host", u);
         }
         Parsed::Event(Box::new(e))
     }

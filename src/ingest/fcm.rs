@@ -45,7 +45,7 @@ pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
         "bulk_id",
     ] {
         if let Some(x) = s(v, k) {
-            e.extra.insert(k.into(), x);
+            e.extra.insert(k, x);
         }
     }
     if e.message_id.is_none() {

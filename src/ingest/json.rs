@@ -52,12 +52,12 @@ pub fn f(v: &Value, path: &str) -> Option<f64> {
 pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::model::Extra) {
     if let Value::Object(m) = v {
         for (k, val) in doc::by_key(m) {
-            let key = if prefix.is_empty() {
-                k.to_string()
+            let key: std::borrow::Cow<str> = if prefix.is_empty() {
+                std::borrow::Cow::Borrowed(k)
             } else {
-                format!("{prefix}.{k}")
+                std::borrow::Cow::Owned(format!("{prefix}.{k}"))
             };
-            if used.contains(&key.as_str()) {
+            if used.contains(&key.as_ref()) {
                 continue;
             }
             match val {
@@ -65,10 +65,10 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
                 Value::Null => {}
                 Value::String(x) if x.is_empty() || x == "-" => {}
                 Value::String(x) => {
-                    extra.insert(key, x.as_ref());
+                    extra.insert(&key, x.as_ref());
                 }
                 other => {
-                    extra.insert(key, other.to_string());
+                    extra.insert(&key, other.to_string());
                 }
             }
         }

@@ -83,15 +83,15 @@ impl Parser for Kong {
             ("correlation_id", "correlation_id"),
         ] {
             if let Some(x) = s(&v, path) {
-                e.extra.insert(k.into(), x);
+                e.extra.insert(k, x);
             }
         }
         if let Some(xff) = s(&v, "request.headers.x-forwarded-for") {
             e.extra
-                .insert("x_forwarded_for".into(), first_addr(&xff).to_string());
+                .insert("x_forwarded_for", first_addr(&xff).to_string());
         }
         if let Some(r) = s(&v, "request.headers.x-request-id") {
-            e.extra.insert("x_request_id".into(), r);
+            e.extra.insert("x_request_id", r);
         }
         Parsed::Event(Box::new(e))
     }

@@ -73,7 +73,7 @@ impl Parser for MariaDb {
                 None => return Parsed::Reject(format!("bad timestamp {ts:?}")),
             }
         }
-        e.extra.insert("server_host".into(), f[1]);
+        e.extra.insert("server_host", f[1]);
         e.db_user = present(f[2]);
         e.db_host = present(f[3]).map(|h| match h.rsplit_once(':') {
             Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') => {
@@ -82,7 +82,7 @@ impl Parser for MariaDb {
             _ => h,
         });
         e.session_id = Some(format!("conn:{}", f[4]).into());
-        e.extra.insert("query_id".into(), f[5]);
+        e.extra.insert("query_id", f[5]);
         let op = f[6];
         e.db_name = present(f[7]);
         let retcode = retcode.trim();
@@ -92,7 +92,7 @@ impl Parser for MariaDb {
             _ => Outcome::Failure,
         };
         if !retcode.is_empty() {
-            e.extra.insert("retcode".into(), retcode);
+            e.extra.insert("retcode", retcode);
         }
         match op {
             "QUERY" => {
@@ -109,13 +109,13 @@ impl Parser for MariaDb {
                     "WRITE" => StmtClass::Write,
                     _ => StmtClass::Ddl,
                 });
-                e.extra.insert("table_access".into(), "true");
+                e.extra.insert("table_access", "true");
             }
             _ => {
                 e.command = Some(op.to_ascii_lowercase().into());
                 e.stmt_class = Some(StmtClass::Other);
                 if let Some(o) = present(object) {
-                    e.extra.insert("object".into(), o);
+                    e.extra.insert("object", o);
                 }
             }
         }

@@ -61,12 +61,12 @@ impl Parser for EnterpriseJson {
         e.session_id = s(&v, "connection_id").map(|c| format!("conn:{c}").into());
         if let (Some(a), Some(l)) = (s(&v, "account.user"), s(&v, "login.user")) {
             if a != l {
-                e.extra.insert("login_user".into(), l);
+                e.extra.insert("login_user", l);
             }
         }
-        e.extra.insert("class".into(), class.clone());
+        e.extra.insert("class", class.clone());
         if let Some(id) = s(&v, "id") {
-            e.extra.insert("id".into(), id);
+            e.extra.insert("id", id);
         }
         let status = |path: &str| u(&v, path).unwrap_or(0);
         match class.as_str() {
@@ -94,7 +94,7 @@ impl Parser for EnterpriseJson {
                     _ => StmtClass::Write,
                 });
                 e.outcome = Outcome::Success;
-                e.extra.insert("table_access".into(), "true");
+                e.extra.insert("table_access", "true");
             }
             "audit" => {
                 e.command = Some(event.clone());
@@ -160,7 +160,7 @@ impl Parser for PerconaJson {
         e.db_name = s(r, "db");
         e.session_id = s(r, "connection_id").map(|c| format!("conn:{c}").into());
         if let Some(rec) = s(r, "record") {
-            e.extra.insert("record".into(), rec);
+            e.extra.insert("record", rec);
         }
         e.outcome = ok(u(r, "status").unwrap_or(0));
         match name.as_str() {
@@ -175,7 +175,7 @@ impl Parser for PerconaJson {
             }
         }
         if e.statement.is_none() && name == "Query" {
-            e.extra.insert("sqltext".into(), "<empty>");
+            e.extra.insert("sqltext", "<empty>");
         }
         Parsed::Event(Box::new(e))
     }

@@ -199,7 +199,7 @@ impl Parser for Combined {
                 .and_then(|s| present(&s))
         };
         if let Some(r) = q(0) {
-            e.extra.insert("referer".into(), r);
+            e.extra.insert("referer", r);
         }
         e.user_agent = q(1);
         // Incident-friendly configs append $request_id (32 hex) or other fields.
@@ -210,7 +210,7 @@ impl Parser for Combined {
             if hex32 || uuid {
                 e.request_id = Some(f.into());
             } else if let Some(v) = present(f) {
-                e.extra.insert(format!("field{}", i + 1), v);
+                e.extra.insert(&format!("field{}", i + 1), v);
             }
         }
         Parsed::Event(Box::new(e))

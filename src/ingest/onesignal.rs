@@ -79,10 +79,10 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
         None
     };
     if !ext.is_empty() {
-        e.extra.insert("external_ids".into(), ext.join(";"));
+        e.extra.insert("external_ids", ext.join(";"));
     }
     if !players.is_empty() {
-        e.extra.insert("device_ids".into(), players.join(";"));
+        e.extra.insert("device_ids", players.join(";"));
     }
     let n = |k: &str| u(v, k).unwrap_or(0);
     e.delivered = Some(n("successful"));
@@ -104,11 +104,11 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
         "received",
     ] {
         if let Some(x) = s(v, k) {
-            e.extra.insert(k.into(), x);
+            e.extra.insert(k, x);
         }
     }
     if let Some(c) = s(v, "canceled") {
-        e.extra.insert("canceled".into(), c);
+        e.extra.insert("canceled", c);
     }
     Parsed::Event(Box::new(e))
 }
@@ -291,7 +291,7 @@ impl Parser for OneSignalAudience {
             "unsubscribed",
         ] {
             if let Some(x) = s(&v, k) {
-                e.extra.insert(k.into(), x);
+                e.extra.insert(k, x);
             }
         }
         Parsed::Event(Box::new(e))

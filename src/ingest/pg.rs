@@ -198,10 +198,10 @@ impl Parser for Stderr {
         let pid = g("pid");
         e.session_id = g("session").or_else(|| pid.as_ref().map(|p| format!("pid:{p}").into()));
         if let Some(p) = pid {
-            e.extra.insert("pid".into(), p);
+            e.extra.insert("pid", p);
         }
         if let Some(a) = g("app") {
-            e.extra.insert("application_name".into(), a);
+            e.extra.insert("application_name", a);
         }
         let sev = sc.get(1).map(|m| m.as_str()).unwrap_or("");
         let body = sc.get(3).map(|m| m.as_str()).unwrap_or("");
@@ -256,7 +256,7 @@ static KV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect(
 
 /// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog).
 fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
-    e.extra.insert("severity".into(), sev);
+    e.extra.insert("severity", sev);
     if let Some(body) = msg.strip_prefix("AUDIT: ") {
         e.outcome = Outcome::Success;
         return match apply_audit(&mut e, body, ctx) {
@@ -278,10 +278,10 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
                     e.db_host.get_or_insert(v.into());
                 }
                 "application_name" => {
-                    e.extra.insert("application_name".into(), v);
+                    e.extra.insert("application_name", v);
                 }
                 k => {
-                    e.extra.insert(k.to_string(), v);
+                    e.extra.insert(k, v);
                 }
             }
         }
@@ -307,7 +307,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
             .strip_prefix("session time: ")
             .and_then(|r| r.split_whitespace().next())
         {
-            e.extra.insert("session_time".into(), t);
+            e.extra.insert("session_time", t);
         }
         kv(&mut e, rest);
     } else if let Some(stmt) =
@@ -325,7 +325,7 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
         e.command = Some(format!("{} {}", sev.to_ascii_lowercase(), first_words(msg)).into());
         e.stmt_class = Some(StmtClass::Other);
         e.outcome = Outcome::Failure;
-        e.extra.insert("message".into(), msg);
+        e.extra.insert("message", msg);
     } else if matches!(sev, "DETAIL" | "HINT" | "CONTEXT" | "LOCATION") {
         return Parsed::Skip("error detail line");
     } else {
@@ -388,14 +388,14 @@ impl Parser for CsvLog {
         }
         e.db_user = present(&f[1]);
         e.db_name = present(&f[2]);
-        e.extra.insert("pid".into(), &*f[3]);
+        e.extra.insert("pid", &*f[3]);
         e.db_host = present(&f[4]).map(|h| match h.rsplit_once(':') {
             Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => Text::from(a),
             _ => h,
         });
         e.session_id = present(&f[5]);
         if let Some(app) = f.get(22).and_then(|a| present(a)) {
-            e.extra.insert("application_name".into(), app);
+            e.extra.insert("application_name", app);
         }
         let sev = f[11].clone();
         let msg = f[13].clone();
@@ -451,10 +451,10 @@ impl Parser for JsonLog {
         e.db_host = s(&v, "remote_host");
         e.session_id = s(&v, "session_id");
         if let Some(pid) = u(&v, "pid") {
-            e.extra.insert("pid".into(), pid.to_string());
+            e.extra.insert("pid", pid.to_string());
         }
         if let Some(a) = s(&v, "application_name") {
-            e.extra.insert("application_name".into(), a);
+            e.extra.insert("application_name", a);
         }
         let sev = s(&v, "error_severity").unwrap_or_default();
         let msg = s(&v, "message").unwrap_or_default();

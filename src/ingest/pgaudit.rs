@@ -61,9 +61,9 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
             f.len()
         ));
     }
-    e.extra.insert("audit_type".into(), &*f[0]);
-    e.extra.insert("statement_id".into(), &*f[1]);
-    e.extra.insert("substatement_id".into(), &*f[2]);
+    e.extra.insert("audit_type", &*f[0]);
+    e.extra.insert("statement_id", &*f[1]);
+    e.extra.insert("substatement_id", &*f[2]);
     e.stmt_class = Some(match &*f[3] {
         "READ" => StmtClass::Read,
         "WRITE" => StmtClass::Write,
@@ -71,7 +71,7 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
         "ROLE" => StmtClass::Role,
         _ => StmtClass::Other,
     });
-    e.extra.insert("audit_class".into(), &*f[3]);
+    e.extra.insert("audit_class", &*f[3]);
     e.command = Some(crate::model::text(&f[4]));
     if !f[6].is_empty() {
         e.object = Some(crate::model::text(&f[6]));
@@ -86,11 +86,11 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
         }),
     };
     if let Some(rows) = f.get(9) {
-        e.extra.insert("rows".into(), &**rows);
+        e.extra.insert("rows", &**rows);
     }
     e.params = params;
     if stmt == "<not logged>" || stmt == "<previously logged>" {
-        e.extra.insert("statement_marker".into(), stmt);
+        e.extra.insert("statement_marker", stmt);
     } else {
         e.statement = Some(stmt.into());
     }
@@ -119,7 +119,7 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
         e.request_id = Some(r.as_str().into());
     }
     if let Some(a) = &facts.application {
-        e.extra.insert("application".into(), a.clone());
+        e.extra.insert("application", a.clone());
     }
     e.sql = Some(Box::new(facts));
 }

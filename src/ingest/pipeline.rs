@@ -446,7 +446,7 @@ fn parse_span(
     let with_flag = |mut p: Parsed| {
         if lossy {
             if let Parsed::Event(e) = &mut p {
-                e.extra.insert("invalid_utf8".into(), "replaced");
+                e.extra.insert("invalid_utf8", "replaced");
             }
         }
         p
@@ -479,7 +479,7 @@ fn parse_span(
                             let mut p = with_flag(parser.parse(&msg, ctx));
                             if let (Parsed::Event(e), Some(ts)) = (&mut p, ts) {
                                 e.extra
-                                    .insert("envelope_time".into(), crate::timeparse::fmt_utc(ts));
+                                    .insert("envelope_time", crate::timeparse::fmt_utc(ts));
                             }
                             mk(p, h)
                         })

@@ -68,7 +68,7 @@ impl Parser for Sns {
             ("token", "delivery.token"),
         ] {
             if let Some(x) = s(&v, p) {
-                e.extra.insert(k.into(), x);
+                e.extra.insert(k, x);
             }
         }
         Parsed::Event(Box::new(e))
