@@ -3,10 +3,10 @@
 //! preset. Field names are user-chosen, so JSON keys are matched from synonym tables.
 
 use super::json::Value;
-use super::json::{first, object, rest_into, u};
+use super::json::{first, first_str, object, rest_into, u};
 use super::nginx::{clf_fields, ClfLine};
 use super::{line_score, present, split_target, FileCtx, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, Text};
+use crate::model::{intern, text, Event, Outcome, SourceKind, Text};
 use crate::timeparse::{parse_clf, parse_epoch, parse_iso};
 
 /// Synonyms for each event field in JSON access-log templates (API Gateway, nginx JSON,
@@ -80,9 +80,10 @@ pub const SESSION: &[&str] = &["sessionId", "session_id"];
 /// Maps a JSON access-log object onto an event (every field but the time).
 pub fn map_access_json(v: &Value, e: &mut Event) {
     e.request_id = first(v, REQUEST_ID);
-    e.client_ip = first(v, CLIENT_IP).map(|ip| first_addr(&ip).into());
-    e.user_agent = first(v, USER_AGENT);
-    e.method = first(v, METHOD).map(|m| m.to_ascii_uppercase().into());
+    e.client_ip = first_str(v, CLIENT_IP).map(|ip| text(first_addr_str(&ip)));
+    // Agents repeat across requests: one shared copy each, whatever their length.
+    e.user_agent = first_str(v, USER_AGENT).map(|a| intern(&a));
+    e.method = first_str(v, METHOD).map(|m| text(&m.to_ascii_uppercase()));
     if let Some(r) = first(v, ROUTE) {
         // HTTP API routeKey is "GET /v2/users/{id}"; `$default` is no template.
         let r = match r.split_once(' ') {
@@ -98,9 +99,22 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
             e.route = Some(r);
         }
     }
-    if let Some(p) = first(v, PATH) {
-        let (path, q) = split_target(&p);
-        e.path = Some(path);
+    let stage = first_str(v, &["stage"]);
+    if let Some(p) = first_str(v, PATH) {
+        let (path, q) = match p.split_once('?') {
+            Some((path, q)) => (path, present(q)),
+            None => (p.as_ref(), None),
+        };
+        // REST API paths carry the stage (`/prod/…`); the route template does not.
+        let path = match &stage {
+            Some(st) => path
+                .strip_prefix('/')
+                .and_then(|r| r.strip_prefix(st.as_ref()))
+                .filter(|r| r.starts_with('/'))
+                .unwrap_or(path),
+            None => path,
+        };
+        e.path = Some(text(path));
         e.query = q;
     } else if let Some(req) = first(v, &["request"]) {
         // nginx `$request`: "GET /x?y HTTP/1.1"
@@ -115,7 +129,7 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
     if e.query.is_none() {
         e.query = first(v, &["query", "querystring", "args", "query_string"]);
     }
-    if let (Some(stage), Some(p)) = (first(v, &["stage"]), e.path.as_mut()) {
+    if let (Some(stage), Some(p), None) = (&stage, e.path.as_mut(), first_str(v, PATH)) {
         let pre = format!("/{stage}/");
         if p.starts_with(&pre) {
             *p = p[pre.len() - 1..].into();
@@ -140,17 +154,22 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
 
 /// The first address of an `X-Forwarded-For`-style list.
 pub fn first_addr(s: &str) -> String {
-    s.split(',').next().unwrap_or(s).trim().to_string()
+    first_addr_str(s).to_string()
+}
+
+/// The first address of an `X-Forwarded-For`-style list, borrowed.
+pub fn first_addr_str(s: &str) -> &str {
+    s.split(',').next().unwrap_or(s).trim()
 }
 
 /// Times in JSON access logs: epoch fields first (ms precision), then CLF, then ISO.
 pub fn access_time(v: &Value, ctx: &FileCtx) -> Option<(i64, bool)> {
-    if let Some(t) = first(v, &["requestTimeEpoch", "msec", "epoch", "timestamp_ms"]) {
+    if let Some(t) = first_str(v, &["requestTimeEpoch", "msec", "epoch", "timestamp_ms"]) {
         if let Some(us) = parse_epoch(&t) {
             return Some((us, false));
         }
     }
-    if let Some(t) = first(v, &["requestTime", "time_local", "timeLocal"]) {
+    if let Some(t) = first_str(v, &["requestTime", "time_local", "timeLocal"]) {
         if let Some(us) = parse_clf(&t) {
             return Some((us, false));
         }
@@ -158,7 +177,7 @@ pub fn access_time(v: &Value, ctx: &FileCtx) -> Option<(i64, bool)> {
             return Some((p.us, p.assumed));
         }
     }
-    let t = first(
+    let t = first_str(
         v,
         &[
             "time",

@@ -30,6 +30,22 @@ pub fn first(v: &Value, paths: &[&str]) -> Option<Text> {
     paths.iter().find_map(|p| s(v, p))
 }
 
+/// What `first` finds, borrowed from the record: for values that are parsed or
+/// rewritten before they are kept (times, addresses, paths), a shared string would be
+/// made only to be thrown away.
+pub fn first_str<'v>(v: &'v Value, paths: &[&str]) -> Option<std::borrow::Cow<'v, str>> {
+    use std::borrow::Cow;
+    paths.iter().find_map(|p| match at(v, p)? {
+        Value::String(x) => {
+            let t = x.trim();
+            (!(t.is_empty() || t == "-" || t == "null")).then_some(Cow::Borrowed(t))
+        }
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+        _ => None,
+    })
+}
+
 /// A value as an unsigned integer (number or numeric string).
 pub fn u(v: &Value, path: &str) -> Option<u64> {
     match at(v, path)? {

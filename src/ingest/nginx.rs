@@ -201,7 +201,8 @@ impl Parser for Combined {
         if let Some(r) = q(0) {
             e.extra.insert("referer", r);
         }
-        e.user_agent = q(1);
+        // Agents repeat across requests: one shared copy each, whatever their length.
+        e.user_agent = q(1).map(|a| crate::model::intern(&a));
         // Incident-friendly configs append $request_id (32 hex) or other fields.
         for (i, f) in c.rest.iter().enumerate().skip(2) {
             let f = f.trim_matches('"');
