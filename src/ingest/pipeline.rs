@@ -12,7 +12,6 @@ use crate::model::{Event, FileInfo, Rejection};
 use crate::sanitize;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::sync::Arc;
@@ -49,10 +48,14 @@ pub struct Ingested {
     pub rejections: Vec<Rejection>,
 }
 
+/// One framed record's outcome. An event already carries its provenance and its
+/// skew-corrected time (set in the parallel parse); the item repeats the time and the
+/// zone flag so that the merge's accounting never has to visit the scattered events.
 struct Item {
     line: u64,
-    offset: u64,
     hash: u64,
+    ts: i64,
+    tz_assumed: bool,
     parsed: Rec,
 }
 
@@ -119,7 +122,8 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     let popts = Arc::new(opts.parse.clone());
     let outs: Vec<FileOut> = inputs
         .par_iter()
-        .map(|inp| read_file(inp, forced, &popts, pb))
+        .enumerate()
+        .map(|(idx, inp)| read_file(idx as u32, inp, forced, &popts, &opts.clock_skew, pb))
         .collect();
     let mut files = Vec::with_capacity(outs.len());
     // One allocation for all events: growing by doubling would copy them repeatedly.
@@ -131,43 +135,27 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
         .count();
     let mut events = Vec::with_capacity(total);
     let mut rejections = Vec::new();
-    let mut seen: HashMap<u64, u32> = HashMap::new();
-    for (idx, out) in outs.into_iter().enumerate() {
-        let idx = idx as u32;
+    let dup = duplicates(&outs, total);
+    let mut seq = 0usize;
+    for out in outs {
         let mut info = out.info;
-        let skew = opts
-            .clock_skew
-            .iter()
-            .filter(|(k, _)| {
-                *k == info.format
-                    || *k == info.path
-                    || info.path.ends_with(&format!("/{k}"))
-                    || info.format.ends_with(&format!("+{k}"))
-            })
-            .map(|(_, d)| *d)
-            .sum::<i64>();
-        info.skew_us = skew;
         for it in out.blocks.into_iter().flatten().flatten() {
             match it.parsed {
-                Rec::Event(mut e) => {
+                Rec::Event(e) => {
                     // A record equal to one in an earlier file is a duplicate (overlapping
                     // rotation, the same file twice); repeats inside one file are distinct
                     // occurrences and stay.
-                    let first = *seen.entry(it.hash).or_insert(idx);
-                    if first != idx {
+                    seq += 1;
+                    if dup.get(seq - 1).is_some_and(|&d| d) {
                         info.duplicates += 1;
                         continue;
                     }
-                    e.file = idx;
-                    e.line = it.line;
-                    e.offset = it.offset;
-                    e.ts += skew;
                     info.events += 1;
-                    if e.tz_assumed {
+                    if it.tz_assumed {
                         info.tz_assumed += 1;
                     }
-                    info.first_ts = Some(info.first_ts.map_or(e.ts, |f| f.min(e.ts)));
-                    info.last_ts = Some(info.last_ts.map_or(e.ts, |l| l.max(e.ts)));
+                    info.first_ts = Some(info.first_ts.map_or(it.ts, |f| f.min(it.ts)));
+                    info.last_ts = Some(info.last_ts.map_or(it.ts, |l| l.max(it.ts)));
                     events.push(e);
                 }
                 Rec::Skip => info.skipped += 1,
@@ -208,6 +196,32 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     })
 }
 
+/// Which parsed events (numbered in file, then record order) repeat a record of an
+/// earlier file — overlapping rotations, the same file given twice. Repeats inside one
+/// file are distinct occurrences and stay. A parallel sort of (record hash, file) finds
+/// them; a hash table of every record cost a cache miss per record.
+fn duplicates(outs: &[FileOut], total: usize) -> Vec<bool> {
+    if outs.len() < 2 {
+        return Vec::new();
+    }
+    let mut keys: Vec<(u64, u32, u32)> = Vec::with_capacity(total);
+    for (file, out) in outs.iter().enumerate() {
+        let items = out.blocks.iter().flatten().flat_map(Out::items);
+        for it in items.filter(|i| matches!(i.parsed, Rec::Event(_))) {
+            keys.push((it.hash, file as u32, keys.len() as u32));
+        }
+    }
+    keys.par_sort_unstable_by_key(|k| (k.0, k.1));
+    let mut dup = vec![false; keys.len()];
+    for run in keys.chunk_by(|a, b| a.0 == b.0) {
+        let first = run[0].1;
+        for k in run.iter().filter(|k| k.1 != first) {
+            dup[k.2 as usize] = true;
+        }
+    }
+    dup
+}
+
 /// Sorts events by (time, source, file, line), ties in input order (a stable sort of
 /// pointers).
 fn sort_events(events: &mut [Box<Event>]) {
@@ -217,10 +231,27 @@ fn sort_events(events: &mut [Box<Event>]) {
     events.par_sort_by_key(|e| e.sort_key());
 }
 
+/// Known skew of a file (`--clock-skew`): by format, path, file name or the format
+/// inside an envelope.
+fn skew_of(info: &FileInfo, clock_skew: &[(String, i64)]) -> i64 {
+    clock_skew
+        .iter()
+        .filter(|(k, _)| {
+            *k == info.format
+                || *k == info.path
+                || info.path.ends_with(&format!("/{k}"))
+                || info.format.ends_with(&format!("+{k}"))
+        })
+        .map(|(_, d)| *d)
+        .sum()
+}
+
 fn read_file(
+    file: u32,
     inp: &Input,
     forced: Option<&'static dyn Parser>,
     popts: &Arc<ParseOpts>,
+    clock_skew: &[(String, i64)],
     pb: &ProgressBar,
 ) -> FileOut {
     let mut info = FileInfo {
@@ -280,6 +311,12 @@ fn read_file(
         Some(e) => format!("{}+{}", e.name(), parser.name()),
         None => parser.name().to_string(),
     };
+    info.skew_us = skew_of(&info, clock_skew);
+    let prov = Prov {
+        base: 0,
+        file,
+        skew: info.skew_us,
+    };
     let mut ctx = FileCtx {
         file_name: match inp {
             Input::File(p) => p
@@ -332,8 +369,9 @@ fn read_file(
             block.extend(spans.iter().map(|sp| {
                 Out::One(Item {
                     line: sp.line,
-                    offset: base_offset + sp.start as u64,
                     hash: 0,
+                    ts: 0,
+                    tz_assumed: false,
                     parsed: Rec::Reject(info.error.clone().unwrap_or_default()),
                 })
             }));
@@ -344,7 +382,10 @@ fn read_file(
                     parse_span(
                         &buf,
                         sp,
-                        base_offset,
+                        Prov {
+                            base: base_offset,
+                            ..prov
+                        },
                         env,
                         parser,
                         &ctx,
@@ -410,10 +451,19 @@ fn record_hash(s: &str) -> u64 {
     h.finish()
 }
 
+/// Where a block's events come from and the known skew of their file's clock.
+#[derive(Clone, Copy)]
+struct Prov {
+    file: u32,
+    skew: i64,
+    /// Offset of the block in the (decompressed) stream.
+    base: u64,
+}
+
 fn parse_span(
     buf: &[u8],
     sp: &Span,
-    base: u64,
+    prov: Prov,
     env: Option<Envelope>,
     parser: &dyn Parser,
     ctx: &FileCtx,
@@ -424,12 +474,24 @@ fn parse_span(
         Ok(t) => (std::borrow::Cow::Borrowed(t), false),
         Err(_) => (String::from_utf8_lossy(bytes), true),
     };
-    let offset = base + sp.start as u64;
-    let mk = |parsed: Parsed, hash: u64| Item {
-        line: sp.line,
-        offset,
-        hash,
-        parsed: parsed.into(),
+    let offset = prov.base + sp.start as u64;
+    let mk = |parsed: Parsed, hash: u64| {
+        let mut it = Item {
+            line: sp.line,
+            hash,
+            ts: 0,
+            tz_assumed: false,
+            parsed: parsed.into(),
+        };
+        if let Rec::Event(e) = &mut it.parsed {
+            e.file = prov.file;
+            e.line = sp.line;
+            e.offset = offset;
+            e.ts += prov.skew;
+            it.ts = e.ts;
+            it.tz_assumed = e.tz_assumed;
+        }
+        it
     };
     if is_header {
         return Out::One(mk(Parsed::Skip("header row"), 0));
