@@ -2,6 +2,7 @@
 //! account it concerns, whether its subject is a staff principal or a customer, and the
 //! indexes that join sources — request ids, campaign ids, devices, DB identities, places.
 
+use super::join::RequestJoin;
 use super::Analysis;
 use crate::model::{text, Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
@@ -201,8 +202,8 @@ pub type PlaceStats = (i64, i64, usize, HashSet<i64>);
 /// Join indexes over the (sorted, skew-corrected) events.
 #[derive(Debug, Default)]
 pub struct Links {
-    /// Request id → its (first) gateway event.
-    pub gw_by_req: HashMap<Text, usize>,
+    /// DB statement → the gateway request carrying its request id.
+    pub by_request: RequestJoin,
     /// Request id → DB events.
     pub db_by_req: HashMap<Text, Vec<usize>>,
     /// DB client hosts of the application: those that tag statements with request ids,
@@ -229,15 +230,15 @@ impl Links {
     /// Builds the indexes. The gateway indexes, the DB indexes and the places are
     /// independent passes and run side by side; each is built in event order, so the
     /// result does not depend on thread timing.
-    pub fn build(a: &Analysis, p: &Profile) -> Links {
+    pub fn build(a: &Analysis, p: &Profile, by_request: RequestJoin) -> Links {
         let ev = &a.ing.events;
-        let ((gw_by_req, gw_by_account), (db, (places, principal_first))) = rayon::join(
-            || gateway_indexes(ev),
+        let (gw_by_account, (db, (places, principal_first))) = rayon::join(
+            || gateway_by_account(ev),
             || rayon::join(|| DbIndexes::build(ev), || places(ev)),
         );
         let mut l = Links {
             t0: ev.first().map(|e| e.ts).unwrap_or(0),
-            gw_by_req,
+            by_request,
             gw_by_account,
             db_by_req: db.by_req,
             app_hosts: db.app_hosts,
@@ -256,7 +257,7 @@ impl Links {
             .map(|i| {
                 let e = &ev[i];
                 let fallback = e.request_id.is_none() && e.session_id.is_some() && l.is_app_db(e);
-                (i, l.origin_of_ev(ev, e), fallback)
+                (i, l.origin_of_ev(ev, i), fallback)
             })
             .collect();
         let mut origin = vec![None; ev.len()];
@@ -335,21 +336,19 @@ impl Links {
         }
     }
 
-    /// The gateway event a DB event came from (by request id).
-    pub fn origin_of(&self, e: &Event) -> Option<usize> {
-        e.request_id
-            .as_ref()
-            .and_then(|r| self.gw_by_req.get(r))
-            .copied()
+    /// The gateway event DB event `i` came from (by request id).
+    pub fn origin_of(&self, i: usize) -> Option<usize> {
+        self.by_request.request_of(i)
     }
 
     /// The gateway request a DB event most likely came from: by request id, or — for
     /// application statements without one — the closest request concerning the same
     /// account in the 5 s before (to 1 s after) the statement.
-    pub fn origin_of_ev(&self, events: &[Box<Event>], e: &Event) -> Option<usize> {
-        if let Some(g) = self.origin_of(e) {
+    pub fn origin_of_ev(&self, events: &[Box<Event>], i: usize) -> Option<usize> {
+        if let Some(g) = self.origin_of(i) {
             return Some(g);
         }
+        let e = &events[i];
         if e.request_id.is_some() || !self.is_app_db(e) {
             return None;
         }
@@ -379,22 +378,17 @@ impl Links {
     }
 }
 
-/// Request id → first gateway event, and account → gateway events in time order.
-fn gateway_indexes(ev: &[Box<Event>]) -> (HashMap<Text, usize>, HashMap<Text, Vec<usize>>) {
-    let mut by_req = HashMap::new();
+/// Account → gateway events in time order.
+fn gateway_by_account(ev: &[Box<Event>]) -> HashMap<Text, Vec<usize>> {
     let mut by_account: HashMap<Text, Vec<usize>> = HashMap::new();
     for (i, e) in ev.iter().enumerate() {
-        if e.kind() != SourceKind::Gateway {
-            continue;
-        }
-        if let Some(r) = &e.request_id {
-            by_req.entry(r.clone()).or_insert(i);
-        }
-        if let Some(acc) = &e.account_id {
-            by_account.entry(acc.clone()).or_default().push(i);
+        if e.kind() == SourceKind::Gateway {
+            if let Some(acc) = &e.account_id {
+                by_account.entry(acc.clone()).or_default().push(i);
+            }
         }
     }
-    (by_req, by_account)
+    by_account
 }
 
 /// Principal → address → stats, and each principal's first activity.

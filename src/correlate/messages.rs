@@ -137,7 +137,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             if let Some(v) = rows.get(key) {
                 for &d in v {
                     related.push(d);
-                    if let Some(g) = l.origin_of(&ev[d]) {
+                    if let Some(g) = l.origin_of(d) {
                         related.push(g);
                     }
                     if let Some(f) = &ev[d].sql {

@@ -7,6 +7,7 @@ pub mod attribute;
 pub mod detect;
 pub mod enrich;
 pub mod impact;
+pub mod join;
 pub mod messages;
 pub mod skew;
 
@@ -276,7 +277,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     };
     let p = &opts.profile;
     enrich::enrich(&mut a, p);
-    a.skews = skew::estimate_and_apply(&mut a);
+    let join = join::RequestJoin::build(&a.ing.events);
+    a.skews = skew::estimate_and_apply(&mut a, &join);
     // Times changed: restore the (time, source, file, line) order, keeping per-event data aligned.
     // Only a corrected skew can disorder them; a stable parallel sort keeps ties in order.
     let ev = &a.ing.events;
@@ -289,7 +291,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         (0..ev.len()).collect()
     };
     order.par_sort_by_key(|&i| ev[i].sort_key());
-    if order.windows(2).any(|w| w[0] > w[1]) {
+    let join = if order.windows(2).any(|w| w[0] > w[1]) {
         let ev = std::mem::take(&mut a.ing.events);
         let tg = std::mem::take(&mut a.targets);
         let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
@@ -298,8 +300,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             .map(|&i| ev[i].take().expect("each index once"))
             .collect();
         a.targets = order.iter().map(|&i| tg[i]).collect();
-    }
-    let ctx = enrich::Links::build(&a, p);
+        join.reordered(&order)
+    } else {
+        join
+    };
+    let ctx = enrich::Links::build(&a, p, join);
     a.bonus_ops = detect::bonus_ops(&a, &ctx);
     a.findings = detect::run(&a, &ctx, p);
     attribute::spread(&mut a, &ctx, p);

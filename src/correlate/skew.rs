@@ -2,8 +2,9 @@
 //! request id of a gateway request happened milliseconds after it), reported always and
 //! corrected when it exceeds a second.
 
+use super::join::RequestJoin;
 use super::{Analysis, Skew};
-use crate::model::{Event, SourceKind};
+use crate::model::SourceKind;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,33 +12,25 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 const APPLY_US: i64 = 1_000_000;
 
 /// Estimates per DB format against the gateway, applies corrections, updates the inventory.
-pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
+pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     let ev = &a.ing.events;
     // One parallel pass gathers what the estimate needs from the scattered events.
-    let gw_reqs: Vec<(&str, i64)> = ev
-        .par_iter()
-        .filter(|e| e.kind() == SourceKind::Gateway)
-        .filter_map(|e| Some((e.request_id.as_deref()?, e.ts)))
-        .collect();
     let gw_accs: Vec<(&str, i64)> = ev
         .par_iter()
         .filter(|e| e.kind() == SourceKind::Gateway)
         .filter_map(|e| Some((e.account_id.as_deref()?, e.ts)))
         .collect();
-    let db: Vec<&Event> = ev
-        .par_iter()
-        .filter(|e| e.kind() == SourceKind::Db)
-        .map(|e| &**e)
+    let db: Vec<usize> = (0..ev.len())
+        .into_par_iter()
+        .filter(|&i| ev[i].kind() == SourceKind::Db)
         .collect();
-    // Events are in time order: the first time of a request id is its request's.
-    let mut gw: HashMap<&str, i64> = HashMap::with_capacity(gw_reqs.len());
-    for (r, ts) in gw_reqs {
-        gw.entry(r).or_insert(ts);
-    }
     let mut diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    for e in &db {
-        if let Some(t) = e.request_id.as_deref().and_then(|r| gw.get(r)) {
-            diffs.entry(e.format).or_default().push(e.ts - t);
+    for &i in &db {
+        if let Some(g) = join.request_of(i) {
+            diffs
+                .entry(ev[i].format)
+                .or_default()
+                .push(ev[i].ts - ev[g].ts);
         }
     }
     // Formats without request-id pairs: pair statements with gateway requests about the same
@@ -47,7 +40,7 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
         by_acc.entry(acc).or_default().push(ts);
     }
     let mut by_acc_diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    for e in &db {
+    for e in db.iter().map(|&i| &ev[i]) {
         if diffs.contains_key(e.format) {
             continue;
         }
