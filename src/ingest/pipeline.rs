@@ -12,7 +12,7 @@ use crate::model::{Event, FileInfo, Rejection};
 use crate::sanitize;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, RandomState};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -445,10 +445,13 @@ fn fill(
     }
 }
 
+/// The key of the record hash, drawn once per run. Evidence text is attacker-controlled:
+/// with a fixed key a record could be crafted offline to collide with a record of
+/// another file and be dropped as its duplicate.
+static RECORD_KEY: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
+
 fn record_hash(s: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+    RECORD_KEY.hash_one(s)
 }
 
 /// Where a block's events come from and the known skew of their file's clock.
