@@ -5,7 +5,7 @@
 use super::json::Value;
 use super::json::{first, first_str, object, rest_into, u};
 use super::nginx::{clf_fields, ClfLine};
-use super::{line_score, present, split_target, FileCtx, Head, Parsed, Parser};
+use super::{line_score, present, split_query, split_target, FileCtx, Head, Parsed, Parser};
 use crate::model::{intern, text, Event, Outcome, SourceKind, Text};
 use crate::timeparse::{parse_clf, parse_epoch, parse_iso};
 
@@ -80,7 +80,7 @@ pub const SESSION: &[&str] = &["sessionId", "session_id"];
 /// Maps a JSON access-log object onto an event (every field but the time).
 pub fn map_access_json(v: &Value, e: &mut Event) {
     e.request_id = first(v, REQUEST_ID);
-    e.client_ip = first_str(v, CLIENT_IP).map(|ip| text(first_addr_str(&ip)));
+    e.client_ip = first_str(v, CLIENT_IP).map(|ip| text(first_addr(&ip)));
     // Agents repeat across requests: one shared copy each, whatever their length.
     e.user_agent = first_str(v, USER_AGENT).map(|a| intern(&a));
     e.method = first_str(v, METHOD).map(|m| text(&m.to_ascii_uppercase()));
@@ -99,41 +99,30 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
             e.route = Some(r);
         }
     }
+    // REST API paths carry the stage (`/prod/…`); the route template does not.
     let stage = first_str(v, &["stage"]);
-    if let Some(p) = first_str(v, PATH) {
-        let (path, q) = match p.split_once('?') {
-            Some((path, q)) => (path, present(q)),
-            None => (p.as_ref(), None),
-        };
-        // REST API paths carry the stage (`/prod/…`); the route template does not.
-        let path = match &stage {
-            Some(st) => path
-                .strip_prefix('/')
-                .and_then(|r| r.strip_prefix(st.as_ref()))
-                .filter(|r| r.starts_with('/'))
-                .unwrap_or(path),
-            None => path,
-        };
+    let mut set_target = |target: &str| {
+        let (path, q) = split_query(target);
+        let path = stage
+            .as_deref()
+            .and_then(|st| path.strip_prefix('/')?.strip_prefix(st))
+            .filter(|r| r.starts_with('/'))
+            .unwrap_or(path);
         e.path = Some(text(path));
         e.query = q;
-    } else if let Some(req) = first(v, &["request"]) {
+    };
+    if let Some(p) = first_str(v, PATH) {
+        set_target(&p);
+    } else if let Some(req) = first_str(v, &["request"]) {
         // nginx `$request`: "GET /x?y HTTP/1.1"
         let mut it = req.split(' ');
         if let (Some(m), Some(t)) = (it.next(), it.next()) {
+            set_target(t);
             e.method.get_or_insert_with(|| m.into());
-            let (path, q) = split_target(t);
-            e.path = Some(path);
-            e.query = q;
         }
     }
     if e.query.is_none() {
         e.query = first(v, &["query", "querystring", "args", "query_string"]);
-    }
-    if let (Some(stage), Some(p), None) = (&stage, e.path.as_mut(), first_str(v, PATH)) {
-        let pre = format!("/{stage}/");
-        if p.starts_with(&pre) {
-            *p = p[pre.len() - 1..].into();
-        }
     }
     e.status = STATUS.iter().find_map(|k| u(v, k)).map(|s| s as u16);
     e.bytes = BYTES.iter().find_map(|k| u(v, k));
@@ -153,12 +142,7 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
 }
 
 /// The first address of an `X-Forwarded-For`-style list.
-pub fn first_addr(s: &str) -> String {
-    first_addr_str(s).to_string()
-}
-
-/// The first address of an `X-Forwarded-For`-style list, borrowed.
-pub fn first_addr_str(s: &str) -> &str {
+pub fn first_addr(s: &str) -> &str {
     s.split(',').next().unwrap_or(s).trim()
 }
 

@@ -102,7 +102,7 @@ impl Parser for Envoy {
             e.client_ip = Some(first_addr(&xff).into());
             e.extra.insert("client_ip_from", "x-forwarded-for");
         }
-        e.user_agent = present(f[8]).map(|a| crate::model::intern(&a));
+        e.user_agent = super::present_str(f[8]).map(crate::model::intern);
         e.request_id = present(f[9]);
         if let Some(a) = present(f[10]) {
             e.extra.insert("authority", a);

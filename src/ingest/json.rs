@@ -3,6 +3,7 @@
 
 use crate::model::Text;
 pub use doc::Json as Value;
+use std::borrow::Cow;
 
 pub mod doc;
 
@@ -17,10 +18,15 @@ pub fn at<'v, 'a>(v: &'v Value<'a>, path: &str) -> Option<&'v Value<'a>> {
 
 /// A value as a non-empty string (`-`, `""` and null are absent; numbers are stringified).
 pub fn s(v: &Value, path: &str) -> Option<Text> {
+    str_at(v, path).map(|x| crate::model::text(&x))
+}
+
+/// What `s` finds, borrowed from the record when it is a string.
+fn str_at<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, str>> {
     match at(v, path)? {
-        Value::String(x) => crate::ingest::present(x),
-        Value::Number(n) => Some(Text::from(n.to_string())),
-        Value::Bool(b) => Some(Text::from(b.to_string())),
+        Value::String(x) => crate::ingest::present_str(x).map(Cow::Borrowed),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -33,17 +39,8 @@ pub fn first(v: &Value, paths: &[&str]) -> Option<Text> {
 /// What `first` finds, borrowed from the record: for values that are parsed or
 /// rewritten before they are kept (times, addresses, paths), a shared string would be
 /// made only to be thrown away.
-pub fn first_str<'v>(v: &'v Value, paths: &[&str]) -> Option<std::borrow::Cow<'v, str>> {
-    use std::borrow::Cow;
-    paths.iter().find_map(|p| match at(v, p)? {
-        Value::String(x) => {
-            let t = x.trim();
-            (!(t.is_empty() || t == "-" || t == "null")).then_some(Cow::Borrowed(t))
-        }
-        Value::Number(n) => Some(Cow::Owned(n.to_string())),
-        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
-        _ => None,
-    })
+pub fn first_str<'v>(v: &'v Value, paths: &[&str]) -> Option<Cow<'v, str>> {
+    paths.iter().find_map(|p| str_at(v, p))
 }
 
 /// A value as an unsigned integer (number or numeric string).
@@ -68,10 +65,10 @@ pub fn f(v: &Value, path: &str) -> Option<f64> {
 pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::model::Extra) {
     if let Value::Object(m) = v {
         for (k, val) in doc::by_key(m) {
-            let key: std::borrow::Cow<str> = if prefix.is_empty() {
-                std::borrow::Cow::Borrowed(k)
+            let key: Cow<str> = if prefix.is_empty() {
+                Cow::Borrowed(k)
             } else {
-                std::borrow::Cow::Owned(format!("{prefix}.{k}"))
+                Cow::Owned(format!("{prefix}.{k}"))
             };
             if used.contains(&key.as_ref()) {
                 continue;

@@ -56,7 +56,8 @@ impl Parser for Kong {
             e.path = Some(p);
             e.query = q;
         }
-        e.user_agent = s(&v, "request.headers.user-agent").map(|a| crate::model::intern(&a));
+        e.user_agent = super::json::first_str(&v, &["request.headers.user-agent"])
+            .map(|a| crate::model::intern(&a));
         e.status = u(&v, "response.status").map(|x| x as u16);
         e.bytes = u(&v, "response.size");
         e.latency_ms = super::json::f(&v, "latencies.request");

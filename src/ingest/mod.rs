@@ -173,18 +173,25 @@ pub fn line_score(head: &Head, test: impl Fn(&str) -> bool) -> u8 {
 
 /// `-` and empty mean "absent" in most access-log templates.
 pub fn present(s: &str) -> Option<Text> {
+    present_str(s).map(crate::model::text)
+}
+
+/// What `present` keeps, borrowed (for values parsed or rewritten before they are kept).
+pub fn present_str(s: &str) -> Option<&str> {
     let t = s.trim();
-    if t.is_empty() || t == "-" || t == "null" {
-        None
-    } else {
-        Some(crate::model::text(t))
-    }
+    (!(t.is_empty() || t == "-" || t == "null")).then_some(t)
 }
 
 /// Splits a request target into path and query.
 pub fn split_target(target: &str) -> (Text, Option<Text>) {
+    let (p, q) = split_query(target);
+    (Text::from(p), q)
+}
+
+/// Splits a request target into its path (borrowed) and query.
+pub fn split_query(target: &str) -> (&str, Option<Text>) {
     match target.split_once('?') {
-        Some((p, q)) => (Text::from(p), present(q)),
-        None => (Text::from(target), None),
+        Some((p, q)) => (p, present(q)),
+        None => (target, None),
     }
 }
