@@ -285,13 +285,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let sorted = (1..ev.len())
         .into_par_iter()
         .all(|i| ev[i - 1].sort_key() <= ev[i].sort_key());
-    let mut order: Vec<usize> = if sorted {
-        Vec::new()
+    let join = if sorted {
+        join
     } else {
-        (0..ev.len()).collect()
-    };
-    order.par_sort_by_key(|&i| ev[i].sort_key());
-    let join = if order.windows(2).any(|w| w[0] > w[1]) {
+        let mut order: Vec<usize> = (0..ev.len()).collect();
+        order.par_sort_by_key(|&i| ev[i].sort_key());
         let ev = std::mem::take(&mut a.ing.events);
         let tg = std::mem::take(&mut a.targets);
         let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
@@ -301,8 +299,6 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             .collect();
         a.targets = order.iter().map(|&i| tg[i]).collect();
         join.reordered(&order)
-    } else {
-        join
     };
     let ctx = enrich::Links::build(&a, p, join);
     a.bonus_ops = detect::bonus_ops(&a, &ctx);

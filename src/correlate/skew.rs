@@ -14,7 +14,7 @@ const APPLY_US: i64 = 1_000_000;
 /// Estimates per DB format against the gateway, applies corrections, updates the inventory.
 pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     let ev = &a.ing.events;
-    // One parallel pass gathers what the estimate needs from the scattered events.
+    // Parallel gathers of what the estimate needs from the scattered events.
     let gw_accs: Vec<(&str, i64)> = ev
         .par_iter()
         .filter(|e| e.kind() == SourceKind::Gateway)
@@ -63,7 +63,6 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             by_acc_diffs.entry(e.format).or_default().push(d);
         }
     }
-    drop(db);
     let mut out = Vec::new();
     let mut by_account: BTreeSet<&str> = BTreeSet::new();
     for (fmt, d) in by_acc_diffs {

@@ -169,7 +169,6 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     };
     let mut class = tokens::class_of(&toks);
     let mut tables: Vec<String> = Vec::new();
-    let mut injection = None;
     let mut stacked = false;
     let fallback = match parsed {
         Some(stmts) if !stmts.is_empty() => {
@@ -186,10 +185,7 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
             if let Some(c) = ast_class(&stmts[0]) {
                 class = c;
             }
-            if stmts.len() > 1 {
-                stacked = true;
-                injection = Some(STACKED.into());
-            }
+            stacked = stmts.len() > 1;
             false
         }
         _ => {
@@ -199,21 +195,25 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     };
     tables.sort();
     tables.dedup();
-    if let Some(inj) = tokens::injection(text, &toks) {
-        injection = Some(inj);
-    }
+    let injection = injection(text, &toks, stacked);
     Shape {
         class,
         tables: tables.iter().map(|t| model::text(t)).collect(),
         toks,
         fallback,
-        injection: injection.map(|i| model::text(&i)),
+        injection,
         stacked,
         literals_match: false,
     }
 }
 
-const STACKED: &str = "stacked statements";
+/// The injection marker of a statement: a payload in its text or tokens, else stacked
+/// statements.
+fn injection(text: &str, toks: &[Tok], stacked: bool) -> Option<Text> {
+    tokens::injection(text, toks)
+        .or_else(|| stacked.then(|| "stacked statements".to_string()))
+        .map(|i| model::text(&i))
+}
 
 /// The literal tokens of a token list, in order.
 fn literal_toks(toks: &[Tok]) -> impl Iterator<Item = &Tok> {
@@ -273,9 +273,7 @@ pub fn analyze(
         // tokens; the injection test sees them (and the text) as a fresh parse would.
         (Some(sh), _, Some((_, lits))) => {
             let toks = with_literals(&sh.toks, lits);
-            let inj = tokens::injection(&text, &toks)
-                .or_else(|| sh.stacked.then(|| STACKED.to_string()))
-                .map(|i| model::text(&i));
+            let inj = injection(&text, &toks, sh.stacked);
             (sh, Some(toks), inj)
         }
         (_, Some(sh), _) => {
