@@ -1,7 +1,8 @@
 //! Case files: the normalized events of an ingest run, written once and reread by every
 //! analysis command so large evidence is parsed once. Parquet (typed columns through
 //! polars, inventory in a `<case>.inventory.json` sidecar) or JSON Lines (inventory on the
-//! first line).
+//! first line). Events are written as the ingest streams them, in evidence order (file,
+//! then line); reading a case file puts them in time order.
 
 use crate::error::Error;
 use crate::ingest::pipeline::Ingested;
@@ -10,7 +11,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod columns;
 use columns::to_frame;
@@ -47,41 +48,198 @@ fn err(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Writes a case file by extension.
-pub fn save(ing: &Ingested, path: &Path) -> Result<(), Error> {
-    let inv = Inventory {
-        schema: SCHEMA.into(),
-        files: ing.files.clone(),
-        rejections: ing.rejections.clone(),
-    };
-    if path.extension().is_some_and(|e| e == "jsonl") {
-        let f = File::create(path).map_err(|e| err(path, e))?;
-        let mut w = BufWriter::new(f);
-        serde_json::to_writer(&mut w, &inv).map_err(|e| err(path, e))?;
-        w.write_all(b"\n").map_err(|e| err(path, e))?;
-        for e in &ing.events {
-            serde_json::to_writer(&mut w, e).map_err(|e| err(path, e))?;
-            w.write_all(b"\n").map_err(|e| err(path, e))?;
-        }
-        return w.flush().map_err(|e| err(path, e));
-    }
-    let f = File::create(path).map_err(|e| err(path, e))?;
-    write_parquet(&ing.events, f).map_err(|e| err(path, e))?;
-    let side = sidecar(path);
-    std::fs::write(&side, serde_json::to_vec(&inv).map_err(|e| err(path, e))?)
-        .map_err(|e| err(&side, e))?;
-    Ok(())
+/// A case file being written as events arrive, in the order given (the ingest streams
+/// them in file, then record order; [`load`] puts them in time order). Written under a
+/// `.part` name and renamed when finished, so an interrupted or failed run never leaves
+/// a case file that looks whole.
+pub struct Writer {
+    path: PathBuf,
+    /// What is renamed to `path` when finished.
+    part: PathBuf,
+    /// Taken by `finish`; a writer dropped with it still here removes its part files.
+    sink: Option<Sink>,
 }
 
-fn sidecar(path: &Path) -> std::path::PathBuf {
+enum Sink {
+    /// Events as JSON Lines into a file of their own: the inventory goes first, and is
+    /// known only at the end.
+    Jsonl { w: BufWriter<File>, events: PathBuf },
+    /// Row groups handed to a thread that encodes and writes them while the next
+    /// block is parsed (a bounded hand-off keeps at most two groups in memory).
+    Parquet {
+        tx: std::sync::mpsc::SyncSender<DataFrame>,
+        writer: std::thread::JoinHandle<PolarsResult<()>>,
+        /// Events waiting to fill a row group.
+        #[allow(clippy::vec_box)] // the events' one shape everywhere
+        pending: Vec<Box<Event>>,
+    },
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
-    s.push(".inventory.json");
+    s.push(suffix);
     s.into()
 }
 
-/// Reads a case file.
+impl Writer {
+    /// Starts a case file at `path` (`.jsonl` for JSON Lines, Parquet otherwise).
+    pub fn create(path: &Path) -> Result<Writer, Error> {
+        let part = with_suffix(path, ".part");
+        let sink = if is_jsonl(path) {
+            let events = with_suffix(path, ".events.part");
+            let f = File::create(&events).map_err(|e| err(&events, e))?;
+            Sink::Jsonl {
+                w: BufWriter::new(f),
+                events,
+            }
+        } else {
+            let f = File::create(&part).map_err(|e| err(&part, e))?;
+            let schema = to_frame(&[])
+                .map_err(|e| err(path, e))?
+                .schema()
+                .as_ref()
+                .clone();
+            let mut w = ParquetWriter::new(f)
+                .with_compression(ParquetCompression::Lz4Raw)
+                .batched(&schema)
+                .map_err(|e| err(path, e))?;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(0);
+            let writer = std::thread::spawn(move || -> PolarsResult<()> {
+                for df in rx {
+                    w.write_batch(&df)?;
+                }
+                w.finish()?;
+                Ok(())
+            });
+            Sink::Parquet {
+                tx,
+                writer,
+                pending: Vec::with_capacity(ROW_GROUP + BLOCK_EVENTS),
+            }
+        };
+        Ok(Writer {
+            path: path.to_path_buf(),
+            part,
+            sink: Some(sink),
+        })
+    }
+
+    /// Appends events.
+    #[allow(clippy::vec_box)] // the events' one shape everywhere (see `Ingested::events`)
+    pub fn push(&mut self, events: Vec<Box<Event>>) -> Result<(), Error> {
+        match &mut self.sink {
+            None => Ok(()),
+            Some(Sink::Jsonl { w, events: at }) => {
+                for e in &events {
+                    serde_json::to_writer(&mut *w, e).map_err(|e| err(at, e))?;
+                    w.write_all(b"\n").map_err(|e| err(at, e))?;
+                }
+                Ok(())
+            }
+            Some(Sink::Parquet { tx, pending, .. }) => {
+                pending.extend(events);
+                if pending.len() >= ROW_GROUP {
+                    let df = to_frame(pending).map_err(|e| err(&self.path, e))?;
+                    // Freeing a group's events visits every string they hold: in
+                    // parallel, as they were made.
+                    use rayon::prelude::*;
+                    std::mem::take(pending).into_par_iter().for_each(drop);
+                    // A closed channel means the writer failed; `finish` returns its error.
+                    let _ = tx.send(df);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes the inventory and puts the file in place.
+    pub fn finish(mut self, files: &[FileInfo], rejections: &[Rejection]) -> Result<(), Error> {
+        let inv = Inventory {
+            schema: SCHEMA.into(),
+            files: files.to_vec(),
+            rejections: rejections.to_vec(),
+        };
+        let Some(sink) = self.sink.take() else {
+            return Ok(());
+        };
+        let done = self.complete(sink, &inv);
+        if done.is_err() {
+            let _ = std::fs::remove_file(&self.part);
+        }
+        done
+    }
+
+    fn complete(&self, sink: Sink, inv: &Inventory) -> Result<(), Error> {
+        let (path, part) = (&self.path, &self.part);
+        match sink {
+            Sink::Jsonl { mut w, events } => {
+                w.flush().map_err(|e| err(&events, e))?;
+                drop(w);
+                let copied = (|| {
+                    let mut out = BufWriter::new(File::create(part)?);
+                    serde_json::to_writer(&mut out, inv)?;
+                    out.write_all(b"\n")?;
+                    std::io::copy(&mut File::open(&events)?, &mut out)?;
+                    out.flush()
+                })();
+                let _ = std::fs::remove_file(&events);
+                copied.map_err(|e| err(path, e))?;
+            }
+            Sink::Parquet {
+                tx,
+                writer,
+                pending,
+            } => {
+                if !pending.is_empty() {
+                    let _ = tx.send(to_frame(&pending).map_err(|e| err(path, e))?);
+                }
+                drop(tx);
+                writer
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(PolarsError::ComputeError("parquet writer panicked".into()))
+                    })
+                    .map_err(|e| err(path, e))?;
+                // The sidecar first: a case file in place always has its inventory.
+                let side = sidecar(path);
+                std::fs::write(&side, serde_json::to_vec(inv).map_err(|e| err(path, e))?)
+                    .map_err(|e| err(&side, e))?;
+            }
+        }
+        std::fs::rename(part, path).map_err(|e| err(path, e))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Some(sink) = self.sink.take() {
+            match sink {
+                Sink::Parquet { tx, writer, .. } => {
+                    drop(tx);
+                    let _ = writer.join();
+                }
+                Sink::Jsonl { w, events } => {
+                    drop(w);
+                    let _ = std::fs::remove_file(events);
+                }
+            }
+            let _ = std::fs::remove_file(&self.part);
+        }
+    }
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+fn sidecar(path: &Path) -> PathBuf {
+    with_suffix(path, ".inventory.json")
+}
+
+/// Reads a case file; events come back in their one order (time, source, file, line)
+/// whatever order the file holds them in.
 pub fn load(path: &Path) -> Result<Ingested, Error> {
-    if path.extension().is_some_and(|e| e == "jsonl") {
+    if is_jsonl(path) {
         let f = File::open(path).map_err(|e| err(path, e))?;
         let mut lines = BufReader::new(f).lines();
         let head = lines
@@ -99,6 +257,7 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
                 serde_json::from_str(&l).map_err(|e| err(path, format!("line {}: {e}", i + 2)))?;
             events.push(Box::new(e));
         }
+        crate::ingest::sort_events(&mut events);
         return Ok(Ingested {
             events,
             files: inv.files,
@@ -113,7 +272,8 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
         })?;
     let f = File::open(path).map_err(|e| err(path, e))?;
     let df = ParquetReader::new(f).finish().map_err(|e| err(path, e))?;
-    let events = from_frame(&df).map_err(|e| err(path, e))?;
+    let mut events = from_frame(&df).map_err(|e| err(path, e))?;
+    crate::ingest::sort_events(&mut events);
     Ok(Ingested {
         events,
         files: inv.files,
@@ -163,39 +323,11 @@ const STR_FIELDS: &[StrField] = str_fields!(
     body
 );
 
-/// Rows per Parquet row group: columns are built for one group at a time, so writing a
-/// case file needs memory for one group, not for a copy of every event.
+/// Rows per Parquet row group: events wait until a group is full, so a case file
+/// written block by block holds a block's events and one group's at most.
 const ROW_GROUP: usize = 1 << 17;
-
-/// Writes events as Parquet, one row group at a time: a second thread encodes and
-/// writes each group while the next one's columns are built (a bounded hand-off keeps
-/// at most two groups in memory).
-fn write_parquet(ev: &[Box<Event>], f: File) -> PolarsResult<()> {
-    let schema = to_frame(&[])?.schema().as_ref().clone();
-    let mut w = ParquetWriter::new(f)
-        .with_compression(ParquetCompression::Lz4Raw)
-        .batched(&schema)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<DataFrame>(0);
-    std::thread::scope(|s| {
-        let writer = s.spawn(move || -> PolarsResult<()> {
-            for df in rx {
-                w.write_batch(&df)?;
-            }
-            w.finish()?;
-            Ok(())
-        });
-        for chunk in ev.chunks(ROW_GROUP) {
-            let df = to_frame(chunk)?;
-            if tx.send(df).is_err() {
-                break; // the writer failed; its error is returned below
-            }
-        }
-        drop(tx);
-        writer
-            .join()
-            .unwrap_or_else(|_| Err(PolarsError::ComputeError("parquet writer panicked".into())))
-    })
-}
+/// Room for one more block's events beyond a full group.
+const BLOCK_EVENTS: usize = 1 << 16;
 
 fn static_format(name: &str) -> &'static str {
     crate::ingest::registry()

@@ -67,6 +67,18 @@ fn rejected_records_give_exit_2_and_a_reject_log() {
         .assert()
         .code(1)
         .stderr(contains("--strict"));
+    // A run that fails part-way leaves no case file, whole or partial.
+    let case = dir.path().join("strict.parquet");
+    bl().args(["ingest", "sample-logs", "-q", "--strict", "-o"])
+        .arg(&case)
+        .assert()
+        .code(1);
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("strict"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -140,14 +140,15 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
     b
 }
 
-/// The columns of a row group. Events are boxed and scattered in memory: each worker
-/// reads every event once and fills its share of the columns, where a pass per column
-/// would fetch every event from memory once per column (45 times).
+/// The columns of a row group. Each task reads every event once and fills its share of
+/// the columns, where a pass per column would fetch every event once per column (45
+/// times). Four tasks per thread: the string and JSON columns cost far more than the
+/// numbers, and one group per thread left one thread waiting on the other.
 pub(super) fn to_frame(ev: &[Box<Event>]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
     let all = builders(ev.len());
     let ncol = all.len();
-    let workers = rayon::current_num_threads().clamp(1, ncol);
+    let workers = (rayon::current_num_threads() * 4).clamp(1, ncol);
     // Deal columns round-robin so the heavy string and JSON columns spread out.
     let mut groups: Vec<Vec<(usize, Box<dyn Build>)>> = (0..workers).map(|_| Vec::new()).collect();
     for (i, b) in all.into_iter().enumerate() {

@@ -13,10 +13,18 @@ pub fn run(a: &IngestArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         ev.input_format = a.format.clone();
     }
     let s = Settings::from_args(&ev)?;
-    let ing = super::load(&s)?;
-    if let Some(p) = &a.output {
-        crate::case::save(&ing, p).with_context(|| format!("writing {}", p.display()))?;
-    }
+    // Events go to the case file block by block as they are parsed, and are not kept.
+    let ing = match &a.output {
+        Some(p) => {
+            let mut w = crate::case::Writer::create(p)
+                .with_context(|| format!("writing {}", p.display()))?;
+            let ing = super::stream(&s, &mut |ev| w.push(ev))?;
+            w.finish(&ing.files, &ing.rejections)
+                .with_context(|| format!("writing {}", p.display()))?;
+            ing
+        }
+        None => super::stream(&s, &mut |_| Ok(()))?,
+    };
     writeln!(out, "{}", inventory_table(&ing.files))?;
     let total: u64 = ing.files.iter().map(|f| f.events).sum();
     let rej: u64 = ing.files.iter().map(|f| f.rejected).sum();

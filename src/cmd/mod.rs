@@ -51,10 +51,40 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// Loads evidence: one case file, or parses evidence paths.
 pub fn load(s: &Settings) -> anyhow::Result<Ingested> {
-    if s.evidence.len() == 1 && crate::case::is_case(&s.evidence[0]) {
-        let p = std::path::Path::new(&s.evidence[0]);
+    if let Some(p) = case_input(s) {
         return crate::case::load(p).with_context(|| format!("reading case file {}", p.display()));
     }
+    parse(s, |pb| ingest(&s.evidence, &s.ingest, pb))
+}
+
+/// Loads evidence a block at a time: each block's events go to `sink` and are dropped
+/// (a case file given as evidence is read whole and handed over at once). The result
+/// has the inventory and rejections, no events.
+pub fn stream(
+    s: &Settings,
+    sink: &mut dyn FnMut(Vec<Box<crate::model::Event>>) -> Result<(), crate::error::Error>,
+) -> anyhow::Result<Ingested> {
+    if let Some(p) = case_input(s) {
+        let mut ing =
+            crate::case::load(p).with_context(|| format!("reading case file {}", p.display()))?;
+        sink(std::mem::take(&mut ing.events))?;
+        return Ok(ing);
+    }
+    parse(s, |pb| {
+        crate::ingest::pipeline::stream(&s.evidence, &s.ingest, pb, sink)
+    })
+}
+
+fn case_input(s: &Settings) -> Option<&std::path::Path> {
+    (s.evidence.len() == 1 && crate::case::is_case(&s.evidence[0]))
+        .then(|| std::path::Path::new(&s.evidence[0]))
+}
+
+/// Runs a parse with the progress bar, then writes the reject log and the warnings.
+fn parse(
+    s: &Settings,
+    run: impl FnOnce(&ProgressBar) -> Result<Ingested, crate::error::Error>,
+) -> anyhow::Result<Ingested> {
     let pb = if s.progress {
         let pb = ProgressBar::new(0);
         pb.set_style(
@@ -67,7 +97,7 @@ pub fn load(s: &Settings) -> anyhow::Result<Ingested> {
     } else {
         ProgressBar::hidden()
     };
-    let ing = ingest(&s.evidence, &s.ingest, &pb)?;
+    let ing = run(&pb)?;
     pb.finish_and_clear();
     if let Some(p) = &s.reject_log {
         write_reject_log(&ing, p).with_context(|| format!("writing {}", p.display()))?;

@@ -172,7 +172,7 @@ pub fn open(input: &Input, pb: &ProgressBar) -> io::Result<Opened> {
         Box::new(br)
     };
     Ok(Opened {
-        reader,
+        reader: Box::new(ReadAhead::new(reader)),
         state,
         gzip,
     })
@@ -208,4 +208,78 @@ pub fn hex(b: &[u8]) -> String {
         s.push_str(&format!("{x:02x}"));
     }
     s
+}
+
+/// Size of the chunks a [`ReadAhead`] thread reads.
+const AHEAD: usize = 4 << 20;
+
+/// Reads (and hashes, and decompresses) the next chunks of a stream on a thread of its
+/// own while the caller parses the previous ones: the ingest reads a file's blocks in
+/// turn, and its reading would otherwise leave the parsing threads idle. At most two
+/// chunks wait. The thread ends at the end of the stream, on an error (handed on in
+/// order), or when the reader is dropped.
+struct ReadAhead {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl ReadAhead {
+    fn new(mut inner: Box<dyn Read + Send>) -> ReadAhead {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || loop {
+            let mut chunk = Vec::with_capacity(AHEAD);
+            match (&mut inner).take(AHEAD as u64).read_to_end(&mut chunk) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if tx.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // What was read before the error is evidence too.
+                    if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+            }
+        });
+        ReadAhead {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.cur.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.cur = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }

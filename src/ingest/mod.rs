@@ -6,6 +6,8 @@ pub mod envelope;
 pub mod frame;
 pub mod input;
 pub mod json;
+mod merge;
+pub use merge::sort_events;
 pub mod pipeline;
 
 pub mod apigw;

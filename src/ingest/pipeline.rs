@@ -1,13 +1,16 @@
-//! The ingestion pipeline: for each input (in parallel across files) detect envelope and
-//! format, stream blocks through the framer, parse records in parallel within a block,
-//! account for every record, then drop cross-file duplicates and apply clock-skew
-//! corrections. Output order never depends on thread timing.
+//! The ingestion pipeline: detect each input's envelope and format, stream blocks
+//! through the framer, parse records in parallel within a block, and account for every
+//! record. Two ways through it: [`ingest`] keeps every event (files in parallel, then
+//! one sort) for the analyses; [`stream`] hands each block's events to a sink as they
+//! are parsed (files in order) so that a case file is written without holding the
+//! evidence in memory. Output order never depends on thread timing.
 
 use super::envelope::{self, Envelope};
 use super::frame::{Framer, Span};
 use super::input::{self, Input};
+use super::merge::{duplicates, sort_events, Tally};
 use super::{by_name, detect, head_of, FileCtx, ParseOpts, Parsed, Parser};
-use crate::error::{Error, ParseError};
+use crate::error::Error;
 use crate::model::{Event, FileInfo, Rejection};
 use crate::sanitize;
 use indicatif::ProgressBar;
@@ -51,25 +54,25 @@ pub struct Ingested {
 /// One framed record's outcome. An event already carries its provenance and its
 /// skew-corrected time (set in the parallel parse); the item repeats the time and the
 /// zone flag so that the merge's accounting never has to visit the scattered events.
-struct Item {
-    line: u64,
-    hash: u64,
-    ts: i64,
-    tz_assumed: bool,
-    parsed: Rec,
+pub(super) struct Item {
+    pub(super) line: u64,
+    pub(super) hash: u64,
+    pub(super) ts: i64,
+    pub(super) tz_assumed: bool,
+    pub(super) parsed: Rec,
 }
 
 /// What one framed record yields: almost always one item; an envelope (a CloudWatch
 /// export line) may carry several. Blocks are collected straight into an exactly-sized
 /// vector of these, without the per-thread vectors and concatenation a flattening
 /// collect needs.
-enum Out {
+pub(super) enum Out {
     One(Item),
     Many(Vec<Item>),
 }
 
 impl Out {
-    fn items(&self) -> &[Item] {
+    pub(super) fn items(&self) -> &[Item] {
         match self {
             Out::One(i) => std::slice::from_ref(i),
             Out::Many(v) => v,
@@ -89,7 +92,7 @@ impl IntoIterator for Out {
 }
 
 /// A parsed record as a block keeps it: the event stays in the parser's box.
-enum Rec {
+pub(super) enum Rec {
     Event(Box<Event>),
     Skip,
     Reject(String),
@@ -105,27 +108,60 @@ impl From<Parsed> for Rec {
     }
 }
 
-struct FileOut {
-    info: FileInfo,
-    /// Parsed records, one vector per block (appending blocks would copy them all again).
-    blocks: Vec<Vec<Out>>,
+/// One input's inventory entry and parsed records, one vector per block (appending
+/// blocks would copy them all again).
+pub(super) struct FileOut {
+    pub(super) info: FileInfo,
+    pub(super) blocks: Vec<Vec<Out>>,
 }
 
-/// Ingests evidence paths.
-pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<Ingested, Error> {
+/// What every run needs first: the inputs, with the progress bar's length set, and the
+/// forced parser.
+struct Setup {
+    inputs: Vec<Input>,
+    forced: Option<&'static dyn Parser>,
+    popts: Arc<ParseOpts>,
+}
+
+fn setup(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<Setup, Error> {
     let inputs = input::expand(paths);
     pb.set_length(inputs.iter().map(Input::size).sum());
     let forced = match &opts.format {
         Some(n) => Some(by_name(n).ok_or_else(|| Error::NoSuchFormat(n.clone()))?),
         None => None,
     };
-    let popts = Arc::new(opts.parse.clone());
-    let outs: Vec<FileOut> = inputs
+    Ok(Setup {
+        inputs,
+        forced,
+        popts: Arc::new(opts.parse.clone()),
+    })
+}
+
+/// Ingests evidence paths, keeping every event.
+pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<Ingested, Error> {
+    let run = setup(paths, opts, pb)?;
+    let outs: Vec<FileOut> = run
+        .inputs
         .par_iter()
         .enumerate()
-        .map(|(idx, inp)| read_file(idx as u32, inp, forced, &popts, &opts.clock_skew, pb))
-        .collect();
-    let mut files = Vec::with_capacity(outs.len());
+        .map(|(idx, inp)| {
+            let mut blocks = Vec::new();
+            let keep = &mut |b| {
+                blocks.push(b);
+                Ok(())
+            };
+            let info = read_file(
+                idx as u32,
+                inp,
+                run.forced,
+                &run.popts,
+                &opts.clock_skew,
+                pb,
+                keep,
+            )?;
+            Ok(FileOut { info, blocks })
+        })
+        .collect::<Result<_, Error>>()?;
     // One allocation for all events: growing by doubling would copy them repeatedly.
     let total = outs
         .iter()
@@ -136,56 +172,19 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     let mut events = Vec::with_capacity(total);
     let mut rejections = Vec::new();
     let dup = duplicates(&outs, total);
+    let mut files = Vec::with_capacity(outs.len());
     let mut seq = 0usize;
     for out in outs {
         let mut info = out.info;
+        let mut tally = Tally::new(info.path.clone(), opts.strict);
         for it in out.blocks.into_iter().flatten().flatten() {
-            match it.parsed {
-                Rec::Event(e) => {
-                    // A record equal to one in an earlier file is a duplicate (overlapping
-                    // rotation, the same file twice); repeats inside one file are distinct
-                    // occurrences and stay.
-                    seq += 1;
-                    if dup.get(seq - 1).is_some_and(|&d| d) {
-                        info.duplicates += 1;
-                        continue;
-                    }
-                    info.events += 1;
-                    if it.tz_assumed {
-                        info.tz_assumed += 1;
-                    }
-                    info.first_ts = Some(info.first_ts.map_or(it.ts, |f| f.min(it.ts)));
-                    info.last_ts = Some(info.last_ts.map_or(it.ts, |l| l.max(it.ts)));
-                    events.push(e);
-                }
-                Rec::Skip => info.skipped += 1,
-                Rec::Reject(reason) => {
-                    info.rejected += 1;
-                    let r = Rejection {
-                        path: info.path.clone(),
-                        line: it.line,
-                        reason: sanitize::terminal(&reason),
-                    };
-                    if opts.strict {
-                        return Err(Error::Strict(ParseError {
-                            path: r.path,
-                            line: r.line,
-                            reason: r.reason,
-                        }));
-                    }
-                    rejections.push(r);
-                }
-            }
+            let d = matches!(it.parsed, Rec::Event(_)) && {
+                seq += 1;
+                dup.get(seq - 1).is_some_and(|&d| d)
+            };
+            events.extend(tally.take(it, d, &mut rejections)?);
         }
-        if opts.strict {
-            if let Some(err) = &info.error {
-                return Err(Error::Strict(ParseError {
-                    path: info.path.clone(),
-                    line: 0,
-                    reason: err.clone(),
-                }));
-            }
-        }
+        tally.close(&mut info)?;
         files.push(info);
     }
     sort_events(&mut events);
@@ -196,39 +195,57 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     })
 }
 
-/// Which parsed events (numbered in file, then record order) repeat a record of an
-/// earlier file — overlapping rotations, the same file given twice. Repeats inside one
-/// file are distinct occurrences and stay. A parallel sort of (record hash, file) finds
-/// them; a hash table of every record cost a cache miss per record.
-fn duplicates(outs: &[FileOut], total: usize) -> Vec<bool> {
-    if outs.len() < 2 {
-        return Vec::new();
+/// Ingests evidence paths block by block: each block's kept events go to `sink` (in
+/// file, then record order) and are not kept here, so memory holds a block or two of
+/// events, never the evidence. Files are read in order, records of a block in parallel;
+/// a record is a duplicate when an earlier file holds the same record (the rule of
+/// [`ingest`], checked against a set of the earlier files' record hashes). The returned
+/// `Ingested` has the inventory and rejections and no events.
+pub fn stream(
+    paths: &[String],
+    opts: &IngestOpts,
+    pb: &ProgressBar,
+    sink: &mut dyn FnMut(Vec<Box<Event>>) -> Result<(), Error>,
+) -> Result<Ingested, Error> {
+    let run = setup(paths, opts, pb)?;
+    let mut seen = rustc_hash::FxHashSet::<u64>::default();
+    let mut files = Vec::with_capacity(run.inputs.len());
+    let mut rejections = Vec::new();
+    for (idx, inp) in run.inputs.iter().enumerate() {
+        let later = idx + 1 < run.inputs.len();
+        let mut tally = Tally::new(inp.display(), opts.strict);
+        let mut mine = Vec::new();
+        let each = &mut |block: Vec<Out>| {
+            let mut kept = Vec::with_capacity(block.len());
+            for it in block.into_iter().flatten() {
+                let d = matches!(it.parsed, Rec::Event(_)) && {
+                    if later {
+                        mine.push(it.hash);
+                    }
+                    seen.contains(&it.hash)
+                };
+                kept.extend(tally.take(it, d, &mut rejections)?);
+            }
+            sink(kept)
+        };
+        let mut info = read_file(
+            idx as u32,
+            inp,
+            run.forced,
+            &run.popts,
+            &opts.clock_skew,
+            pb,
+            each,
+        )?;
+        seen.extend(mine);
+        tally.close(&mut info)?;
+        files.push(info);
     }
-    let mut keys: Vec<(u64, u32, u32)> = Vec::with_capacity(total);
-    for (file, out) in outs.iter().enumerate() {
-        let items = out.blocks.iter().flatten().flat_map(Out::items);
-        for it in items.filter(|i| matches!(i.parsed, Rec::Event(_))) {
-            keys.push((it.hash, file as u32, keys.len() as u32));
-        }
-    }
-    keys.par_sort_unstable_by_key(|k| (k.0, k.1));
-    let mut dup = vec![false; keys.len()];
-    for run in keys.chunk_by(|a, b| a.0 == b.0) {
-        let first = run[0].1;
-        for k in run.iter().filter(|k| k.1 != first) {
-            dup[k.2 as usize] = true;
-        }
-    }
-    dup
-}
-
-/// Sorts events by (time, source, file, line), ties in input order (a stable sort of
-/// pointers).
-fn sort_events(events: &mut [Box<Event>]) {
-    if events.is_sorted_by_key(|e| e.sort_key()) {
-        return;
-    }
-    events.par_sort_by_key(|e| e.sort_key());
+    Ok(Ingested {
+        events: Vec::new(),
+        files,
+        rejections,
+    })
 }
 
 /// Known skew of a file (`--clock-skew`): by format, path, file name or the format
@@ -253,21 +270,21 @@ fn read_file(
     popts: &Arc<ParseOpts>,
     clock_skew: &[(String, i64)],
     pb: &ProgressBar,
-) -> FileOut {
+    sink: &mut dyn FnMut(Vec<Out>) -> Result<(), Error>,
+) -> Result<FileInfo, Error> {
     let mut info = FileInfo {
         path: inp.display(),
         ..Default::default()
     };
-    let mut blocks = Vec::new();
     if let Input::NotEvidence(_, why) = inp {
         info.note = Some(why.to_string());
-        return FileOut { info, blocks };
+        return Ok(info);
     }
     let opened = match input::open(inp, pb) {
         Ok(o) => o,
         Err(e) => {
             info.error = Some(format!("cannot read: {e}"));
-            return FileOut { info, blocks };
+            return Ok(info);
         }
     };
     let state = opened.state.clone();
@@ -303,7 +320,7 @@ fn read_file(
             while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
             info.sha256 = input::finish_hash(inp, &state);
             info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
-            return FileOut { info, blocks };
+            return Ok(info);
         }
     };
     info.source = Some(parser.source());
@@ -395,7 +412,7 @@ fn read_file(
                 .collect_into_vec(&mut block);
         }
         info.records += block.iter().map(|o| o.items().len() as u64).sum::<u64>();
-        blocks.push(block);
+        sink(block)?;
         buf.drain(..used);
         base_offset += used as u64;
         if eof {
@@ -419,7 +436,7 @@ fn read_file(
     }
     info.sha256 = input::finish_hash(inp, &state);
     info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
-    FileOut { info, blocks }
+    Ok(info)
 }
 
 fn needs_prepare(p: &dyn Parser) -> bool {
@@ -552,33 +569,5 @@ fn parse_span(
                 ),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::SourceKind;
-
-    #[test]
-    fn sort_keeps_input_order_for_equal_keys() {
-        let mk = |ts: i64, line: u64, tag: &str| {
-            let mut e = Event::new(SourceKind::Db, "pg-stderr");
-            e.ts = ts;
-            e.line = line;
-            e.command = Some(tag.into());
-            Box::new(e)
-        };
-        // Two events of one envelope line share (time, source, file, line).
-        let mut ev: Vec<Box<Event>> = vec![
-            mk(30, 3, "c"),
-            mk(10, 1, "a1"),
-            mk(20, 2, "b"),
-            mk(10, 1, "a2"),
-            mk(5, 9, "z"),
-        ];
-        sort_events(&mut ev);
-        let order: Vec<&str> = ev.iter().map(|e| e.command.as_deref().unwrap()).collect();
-        assert_eq!(order, ["z", "a1", "a2", "b", "c"]);
     }
 }

@@ -1,0 +1,166 @@
+//! What the pipeline does with parsed records once a block is back: account for each
+//! (event, duplicate, skipped, rejected) into the file's inventory entry, find
+//! duplicates across files, and put events in their one order.
+
+use super::pipeline::{FileOut, Item, Out, Rec};
+use crate::error::{Error, ParseError};
+use crate::model::{Event, FileInfo, Rejection};
+use crate::sanitize;
+use rayon::prelude::*;
+
+/// The counts of one file's records, filled record by record.
+pub(super) struct Tally {
+    path: String,
+    strict: bool,
+    events: u64,
+    duplicates: u64,
+    skipped: u64,
+    rejected: u64,
+    tz_assumed: u64,
+    first_ts: Option<i64>,
+    last_ts: Option<i64>,
+}
+
+impl Tally {
+    /// Counts for the file at `path`; with `strict` the first rejected record is fatal.
+    pub(super) fn new(path: String, strict: bool) -> Tally {
+        Tally {
+            path,
+            strict,
+            events: 0,
+            duplicates: 0,
+            skipped: 0,
+            rejected: 0,
+            tz_assumed: 0,
+            first_ts: None,
+            last_ts: None,
+        }
+    }
+
+    /// Accounts for one record (`dup`: it repeats a record of an earlier file); returns
+    /// the event to keep. A rejected record is added to `rejections`.
+    pub(super) fn take(
+        &mut self,
+        it: Item,
+        dup: bool,
+        rejections: &mut Vec<Rejection>,
+    ) -> Result<Option<Box<Event>>, Error> {
+        match it.parsed {
+            Rec::Event(_) if dup => {
+                self.duplicates += 1;
+                Ok(None)
+            }
+            Rec::Event(e) => {
+                self.events += 1;
+                self.tz_assumed += u64::from(it.tz_assumed);
+                self.first_ts = Some(self.first_ts.map_or(it.ts, |f| f.min(it.ts)));
+                self.last_ts = Some(self.last_ts.map_or(it.ts, |l| l.max(it.ts)));
+                Ok(Some(e))
+            }
+            Rec::Skip => {
+                self.skipped += 1;
+                Ok(None)
+            }
+            Rec::Reject(reason) => {
+                self.rejected += 1;
+                let r = Rejection {
+                    path: self.path.clone(),
+                    line: it.line,
+                    reason: sanitize::terminal(&reason),
+                };
+                if self.strict {
+                    return Err(Error::Strict(ParseError {
+                        path: r.path,
+                        line: r.line,
+                        reason: r.reason,
+                    }));
+                }
+                rejections.push(r);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes the counts into the file's inventory entry; with `strict` a file-level
+    /// problem is fatal.
+    pub(super) fn close(self, info: &mut FileInfo) -> Result<(), Error> {
+        info.events += self.events;
+        info.duplicates += self.duplicates;
+        info.skipped += self.skipped;
+        info.rejected += self.rejected;
+        info.tz_assumed += self.tz_assumed;
+        info.first_ts = self.first_ts;
+        info.last_ts = self.last_ts;
+        match &info.error {
+            Some(err) if self.strict => Err(Error::Strict(ParseError {
+                path: info.path.clone(),
+                line: 0,
+                reason: err.clone(),
+            })),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Which parsed events (numbered in file, then record order) repeat a record of an
+/// earlier file — overlapping rotations, the same file given twice. Repeats inside one
+/// file are distinct occurrences and stay. A parallel sort of (record hash, file) finds
+/// them; a hash table of every record cost a cache miss per record.
+pub(super) fn duplicates(outs: &[FileOut], total: usize) -> Vec<bool> {
+    if outs.len() < 2 {
+        return Vec::new();
+    }
+    let mut keys: Vec<(u64, u32, u32)> = Vec::with_capacity(total);
+    for (file, out) in outs.iter().enumerate() {
+        let items = out.blocks.iter().flatten().flat_map(Out::items);
+        for it in items.filter(|i| matches!(i.parsed, Rec::Event(_))) {
+            keys.push((it.hash, file as u32, keys.len() as u32));
+        }
+    }
+    keys.par_sort_unstable_by_key(|k| (k.0, k.1));
+    let mut dup = vec![false; keys.len()];
+    for run in keys.chunk_by(|a, b| a.0 == b.0) {
+        let first = run[0].1;
+        for k in run.iter().filter(|k| k.1 != first) {
+            dup[k.2 as usize] = true;
+        }
+    }
+    dup
+}
+
+/// Sorts events by (time, source, file, line), ties in input order (a stable sort of
+/// pointers).
+pub fn sort_events(events: &mut [Box<Event>]) {
+    if events.is_sorted_by_key(|e| e.sort_key()) {
+        return;
+    }
+    events.par_sort_by_key(|e| e.sort_key());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceKind;
+
+    #[test]
+    fn sort_keeps_input_order_for_equal_keys() {
+        let mk = |ts: i64, line: u64, tag: &str| {
+            let mut e = Event::new(SourceKind::Db, "pg-stderr");
+            e.ts = ts;
+            e.line = line;
+            e.command = Some(tag.into());
+            Box::new(e)
+        };
+        // Two events of one envelope line share (time, source, file, line).
+        let mut ev: Vec<Box<Event>> = vec![
+            mk(30, 3, "c"),
+            mk(10, 1, "a1"),
+            mk(20, 2, "b"),
+            mk(10, 1, "a2"),
+            mk(5, 9, "z"),
+        ];
+        sort_events(&mut ev);
+        let order: Vec<&str> = ev.iter().map(|e| e.command.as_deref().unwrap()).collect();
+        assert_eq!(order, ["z", "a1", "a2", "b", "c"]);
+    }
+}
