@@ -270,9 +270,7 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
             path: side.display().to_string(),
             message: e.to_string(),
         })?;
-    let f = File::open(path).map_err(|e| err(path, e))?;
-    let df = ParquetReader::new(f).finish().map_err(|e| err(path, e))?;
-    let mut events = from_frame(&df).map_err(|e| err(path, e))?;
+    let mut events = read_parquet(path).map_err(|e| err(path, e))?;
     crate::ingest::sort_events(&mut events);
     Ok(Ingested {
         events,
@@ -337,8 +335,42 @@ fn static_format(name: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
+/// Reads the events of a Parquet case file a row group at a time, so that memory holds
+/// the events and one group's columns, never every column of the file beside them.
+#[allow(clippy::vec_box)] // the events' one shape everywhere (see `Ingested::events`)
+fn read_parquet(path: &Path) -> PolarsResult<Vec<Box<Event>>> {
+    let meta = ParquetReader::new(File::open(path)?)
+        .get_metadata()?
+        .clone();
+    let mut events = Vec::with_capacity(meta.num_rows);
+    let mut at = 0;
+    for rg in &meta.row_groups {
+        let mut r = ParquetReader::new(File::open(path)?);
+        r.set_metadata(meta.clone());
+        let df = r.with_slice(Some((at, rg.num_rows()))).finish()?;
+        at += rg.num_rows();
+        events.extend(from_frame(&df)?);
+    }
+    Ok(events)
+}
+
+/// Rows per task when a row group's events are built in parallel.
+const SLICE: usize = 8192;
+
+/// The events of a frame, built by slices of rows in parallel, in row order.
 #[allow(clippy::vec_box)] // the events' one shape everywhere (see `Ingested::events`)
 fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
+    use rayon::prelude::*;
+    let starts: Vec<usize> = (0..df.height()).step_by(SLICE).collect();
+    let parts = starts
+        .into_par_iter()
+        .map(|at| from_rows(&df.slice(at as i64, SLICE)))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+#[allow(clippy::vec_box)] // the events' one shape everywhere (see `Ingested::events`)
+fn from_rows(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
     let n = df.height();
     let time = df.column("time")?.cast(&DataType::Int64)?;
     let time = time.i64()?;
@@ -368,7 +400,7 @@ fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
     for (name, _, slot) in STR_FIELDS {
         let c = df.column(name)?.str()?.clone();
         for (e, v) in events.iter_mut().zip(c.iter()) {
-            *slot(e) = v.map(Text::from);
+            *slot(e) = v.map(crate::model::text);
         }
     }
     let status = df.column("status")?.u32()?.clone();

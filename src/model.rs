@@ -389,13 +389,33 @@ impl Serialize for Extra {
 }
 
 impl<'de> Deserialize<'de> for Extra {
+    /// Reads the object `Serialize` writes (keys in order, each once) without a map or
+    /// a `String` per key and value; keys out of order or repeated are put in place, the
+    /// last value winning, as a map would.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Extra, D::Error> {
-        let m: BTreeMap<String, String> = BTreeMap::deserialize(d)?;
-        Ok(Extra(
-            m.into_iter()
-                .map(|(k, v)| (intern(&k), v.into_value()))
-                .collect(),
-        ))
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Extra;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Extra, A::Error> {
+                use crate::ingest::json::doc::Str;
+                let mut x = Extra(Vec::with_capacity(16));
+                while let Some((Str(k), Str(v))) = m.next_entry::<Str, Str>()? {
+                    match x.0.last() {
+                        Some((last, _)) if last.as_str() >= k.as_ref() => {
+                            x.insert(&k, v.as_ref());
+                        }
+                        _ => x.0.push((intern(&k), v.as_ref().into_value())),
+                    }
+                }
+                // Millions of events hold one: exactly sized, as the map's collect was.
+                x.0.shrink_to_fit();
+                Ok(x)
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -551,6 +571,12 @@ mod tests {
         assert_eq!(serde_json::to_string(&x).unwrap(), r#"{"a":"1","b":"3"}"#);
         let back: Extra = serde_json::from_str(r#"{"b":"3","a":"1"}"#).unwrap();
         assert_eq!(back, x);
+        // As a map reads it: a repeated key keeps its last value; escapes are undone.
+        let back: Extra = serde_json::from_str(r#"{"a":"0","b":"3","a":"1"}"#).unwrap();
+        assert_eq!(back, x);
+        let esc: Extra = serde_json::from_str(r#"{"q\"":"\u00e9"}"#).unwrap();
+        assert_eq!(esc.get("q\"").map(|t| t.as_str()), Some("é"));
+        assert!(serde_json::from_str::<Extra>(r#"{"a":1}"#).is_err());
         assert!(!x.contains_key("c"));
     }
 

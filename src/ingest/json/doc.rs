@@ -115,7 +115,7 @@ impl fmt::Display for Json<'_> {
 }
 
 /// A string that borrows from the input when it can (serde's `Cow<str>` always copies).
-struct Str<'a>(Cow<'a, str>);
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Str<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
