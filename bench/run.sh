@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark harness: makes mixed evidence with `breachline simulate --scale`, then times
-# ingest / timeline / report end to end (median of REPS runs, page cache warm), per-format
-# ingest throughput, `cat > /dev/null` as the floor and, when the PyPI package `duckdb` is
-# importable, DuckDB's bare load of the same files as the baseline. Writes bench/RESULTS.md.
+# ingest / timeline / report end to end (median of REPS runs, page cache warm), report
+# from the case file the ingest wrote, per-format ingest throughput, `cat > /dev/null` as
+# the floor and, when the PyPI package `duckdb` is importable, DuckDB's bare load of the
+# same files as the baseline. Writes bench/RESULTS.md.
 #
 # Usage: bench/run.sh [SCALE ...]     (default: 30, about 1 GB of uncompressed evidence)
 # Env:   REPS=3  WORK=/tmp/breachline-bench  BIN=target/release/breachline
@@ -65,6 +66,8 @@ for scale in "${SCALES[@]}"; do
   read -r s m < <(run ingest "$BIN" ingest "$plain" -q -o "$WORK/case.parquet"); row "breachline ingest -o case.parquet" "$s" "$m"
   read -r s m < <(run timeline "$BIN" timeline "$plain" -q --format csv -o "$WORK/out.csv"); row "breachline timeline -o out.csv" "$s" "$m"
   read -r s m < <(run report "$BIN" report "$plain" -q --roster "$ev/roster.csv" --out-dir "$WORK/report"); row "breachline report" "$s" "$m"
+  # The case file the ingest rows wrote: how fast an analysis rereads parsed evidence.
+  read -r s m < <(run report-case "$BIN" report "$WORK/case.parquet" -q --roster "$ev/roster.csv" --out-dir "$WORK/report-case"); row "breachline report case.parquet (rereads the ingest's case file)" "$s" "$m"
   if python3 -c 'import duckdb' 2>/dev/null; then
     cat > "$WORK/duck.py" <<PY
 import duckdb, glob
