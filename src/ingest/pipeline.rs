@@ -115,15 +115,21 @@ pub(super) struct FileOut {
     pub(super) blocks: Vec<Vec<Out>>,
 }
 
-/// What every run needs first: the inputs, with the progress bar's length set, and the
-/// forced parser.
-struct Setup {
+/// What every file of a run is read with: the inputs (the progress bar's length set to
+/// their size), the forced parser, the parser options and the known clock skews.
+struct Setup<'a> {
     inputs: Vec<Input>,
     forced: Option<&'static dyn Parser>,
     popts: Arc<ParseOpts>,
+    clock_skew: &'a [(String, i64)],
+    pb: &'a ProgressBar,
 }
 
-fn setup(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<Setup, Error> {
+fn setup<'a>(
+    paths: &[String],
+    opts: &'a IngestOpts,
+    pb: &'a ProgressBar,
+) -> Result<Setup<'a>, Error> {
     let inputs = input::expand(paths);
     pb.set_length(inputs.iter().map(Input::size).sum());
     let forced = match &opts.format {
@@ -134,6 +140,8 @@ fn setup(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<Setup,
         inputs,
         forced,
         popts: Arc::new(opts.parse.clone()),
+        clock_skew: &opts.clock_skew,
+        pb,
     })
 }
 
@@ -150,15 +158,7 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
                 blocks.push(b);
                 Ok(())
             };
-            let info = read_file(
-                idx as u32,
-                inp,
-                run.forced,
-                &run.popts,
-                &opts.clock_skew,
-                pb,
-                keep,
-            )?;
+            let info = read_file(&run, idx as u32, inp, keep)?;
             Ok(FileOut { info, blocks })
         })
         .collect::<Result<_, Error>>()?;
@@ -228,15 +228,7 @@ pub fn stream(
             }
             sink(kept)
         };
-        let mut info = read_file(
-            idx as u32,
-            inp,
-            run.forced,
-            &run.popts,
-            &opts.clock_skew,
-            pb,
-            each,
-        )?;
+        let mut info = read_file(&run, idx as u32, inp, each)?;
         seen.extend(mine);
         tally.close(&mut info)?;
         files.push(info);
@@ -264,12 +256,9 @@ fn skew_of(info: &FileInfo, clock_skew: &[(String, i64)]) -> i64 {
 }
 
 fn read_file(
+    run: &Setup,
     file: u32,
     inp: &Input,
-    forced: Option<&'static dyn Parser>,
-    popts: &Arc<ParseOpts>,
-    clock_skew: &[(String, i64)],
-    pb: &ProgressBar,
     sink: &mut dyn FnMut(Vec<Out>) -> Result<(), Error>,
 ) -> Result<FileInfo, Error> {
     let mut info = FileInfo {
@@ -280,7 +269,7 @@ fn read_file(
         info.note = Some(why.to_string());
         return Ok(info);
     }
-    let opened = match input::open(inp, pb) {
+    let opened = match input::open(inp, run.pb) {
         Ok(o) => o,
         Err(e) => {
             info.error = Some(format!("cannot read: {e}"));
@@ -300,7 +289,7 @@ fn read_file(
         None => head_text.clone(),
     };
     let head = head_of(&inner_head);
-    let parser = match forced.or_else(|| detect(&head)) {
+    let parser = match run.forced.or_else(|| detect(&head)) {
         Some(p) => p,
         None => {
             if buf.is_empty() {
@@ -328,7 +317,7 @@ fn read_file(
         Some(e) => format!("{}+{}", e.name(), parser.name()),
         None => parser.name().to_string(),
     };
-    info.skew_us = skew_of(&info, clock_skew);
+    info.skew_us = skew_of(&info, run.clock_skew);
     let prov = Prov {
         base: 0,
         file,
@@ -342,7 +331,7 @@ fn read_file(
                 .unwrap_or_default(),
             _ => String::new(),
         },
-        opts: popts.clone(),
+        opts: run.popts.clone(),
         ..Default::default()
     };
     if parser.has_header() {
