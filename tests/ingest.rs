@@ -194,3 +194,60 @@ fn same_file_twice_is_all_duplicates() {
     assert_eq!(files[1].duplicates, files[0].events);
     assert_eq!(files[1].events, 0);
 }
+
+#[test]
+fn a_case_file_inside_the_evidence_directory_is_not_read_as_evidence() {
+    // `-o` into the directory being ingested: the file being written (and, on the
+    // second run, the finished one) is listed as not evidence, never parsed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(
+        root().join("sample-logs/gateway/apigw-json/api-access.log"),
+        d.join("api-access.log"),
+    )
+    .unwrap();
+    let events = |case: &str| {
+        let out = bl()
+            .arg("ingest")
+            .arg(d)
+            .arg("-q")
+            .arg("-o")
+            .arg(d.join(case))
+            .assert()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8_lossy(&out)
+            .lines()
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    let first = events("case.parquet");
+    let second = events("again.parquet");
+    let n = |s: &str| s.split(", ").nth(1).unwrap().to_string();
+    assert_ne!(n(&first), "0 events", "{first}");
+    assert_eq!(n(&first), n(&second));
+    let inv: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("again.parquet.inventory.json")).unwrap())
+            .unwrap();
+    let notes: Vec<&str> = inv["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["note"].as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("case file")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("unfinished")),
+        "{notes:?}"
+    );
+    assert!(inv["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["error"].is_null()));
+}

@@ -71,6 +71,12 @@ fn not_evidence(name: &str) -> Option<&'static str> {
         Some("customer roster: pass it with --roster")
     } else if name.ends_with(".inventory.json") {
         Some("case-file inventory")
+    } else if name.ends_with(".parquet") {
+        Some("case file: give it on its own to analyse it")
+    } else if name.ends_with(".part") {
+        // A case file being written, possibly by this very run (`-o` inside the
+        // evidence directory).
+        Some("unfinished breachline output")
     } else {
         None
     }
