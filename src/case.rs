@@ -114,7 +114,7 @@ impl Writer {
             Sink::Parquet {
                 tx,
                 writer,
-                pending: Vec::with_capacity(ROW_GROUP + BLOCK_EVENTS),
+                pending: Vec::new(),
             }
         };
         Ok(Writer {
@@ -138,12 +138,14 @@ impl Writer {
             }
             Some(Sink::Parquet { tx, pending, .. }) => {
                 pending.extend(events);
-                if pending.len() >= ROW_GROUP {
-                    let df = to_frame(pending).map_err(|e| err(&self.path, e))?;
+                while pending.len() >= ROW_GROUP {
+                    let rest = pending.split_off(ROW_GROUP);
+                    let group = std::mem::replace(pending, rest);
+                    let df = to_frame(&group).map_err(|e| err(&self.path, e))?;
                     // Freeing a group's events visits every string they hold: in
                     // parallel, as they were made.
                     use rayon::prelude::*;
-                    std::mem::take(pending).into_par_iter().for_each(drop);
+                    group.into_par_iter().for_each(drop);
                     // A closed channel means the writer failed; `finish` returns its error.
                     let _ = tx.send(df);
                 }
@@ -324,8 +326,6 @@ const STR_FIELDS: &[StrField] = str_fields!(
 /// Rows per Parquet row group: events wait until a group is full, so a case file
 /// written block by block holds a block's events and one group's at most.
 const ROW_GROUP: usize = 1 << 17;
-/// Room for one more block's events beyond a full group.
-const BLOCK_EVENTS: usize = 1 << 16;
 
 fn static_format(name: &str) -> &'static str {
     crate::ingest::registry()
