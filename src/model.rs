@@ -134,18 +134,22 @@ pub struct BonusChange {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SqlFacts {
     /// Tables touched (lower-case, schema stripped), sorted.
+    #[serde(deserialize_with = "de_texts")]
     pub tables: Vec<Text>,
     /// A read that returns a whole table (no filter, a tautology, `COPY … TO`, huge `LIMIT`).
     pub whole_table_read: bool,
     /// Account ids named by key predicates or inserted rows (literals or bound parameters).
+    #[serde(deserialize_with = "de_texts")]
     pub account_ids: Vec<Text>,
     /// Bonus balance changes the statement makes.
     pub bonus_changes: Vec<BonusChange>,
     /// Request id from a sqlcommenter-style comment.
     pub request_id: Option<Text>,
     /// Application name from a sqlcommenter-style comment.
+    #[serde(default, deserialize_with = "de_opt_text")]
     pub application: Option<Text>,
     /// Injection-looking constructs (`OR 1=1`, `UNION SELECT`, stacked queries).
+    #[serde(default, deserialize_with = "de_opt_text")]
     pub injection: Option<Text>,
     /// The real SQL parser could not parse the text; facts come from the tolerant fallback.
     pub fallback: bool,
@@ -431,6 +435,18 @@ pub fn owned(t: &Option<Text>) -> Option<String> {
 /// A format name from the registry (an alias so serde does not try to borrow it).
 pub type FormatName = &'static str;
 
+/// Strings of a case file read back as the parsers make them: short ones shared through
+/// the intern table (table names and account ids repeat across millions of statements).
+fn de_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Text>, D::Error> {
+    let v: Vec<crate::ingest::json::doc::Str> = serde::Deserialize::deserialize(d)?;
+    Ok(v.iter().map(|s| text(&s.0)).collect())
+}
+
+fn de_opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
+    let v: Option<crate::ingest::json::doc::Str> = serde::Deserialize::deserialize(d)?;
+    Ok(v.map(|s| text(&s.0)))
+}
+
 fn de_format<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     let s: String = serde::Deserialize::deserialize(d)?;
     Ok(crate::ingest::registry()
@@ -578,6 +594,31 @@ mod tests {
         assert_eq!(esc.get("q\"").map(|t| t.as_str()), Some("é"));
         assert!(serde_json::from_str::<Extra>(r#"{"a":1}"#).is_err());
         assert!(!x.contains_key("c"));
+    }
+
+    #[test]
+    fn statement_facts_read_back_share_their_short_strings() {
+        let f = SqlFacts {
+            tables: vec![text("customers")],
+            account_ids: vec![text("100042")],
+            application: Some(text("loyalty-api")),
+            ..SqlFacts::default()
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        let a: SqlFacts = serde_json::from_str(&json).unwrap();
+        let b: SqlFacts = serde_json::from_str(&json).unwrap();
+        assert_eq!(a, f);
+        assert!(Text::ptr_eq(&a.tables[0], &b.tables[0]));
+        assert!(Text::ptr_eq(
+            a.application.as_ref().unwrap(),
+            b.application.as_ref().unwrap()
+        ));
+        let old: SqlFacts = serde_json::from_str(
+            r#"{"tables":["t\u00e9"],"whole_table_read":false,"account_ids":[],"bonus_changes":[],"request_id":null,"fallback":false}"#,
+        )
+        .unwrap();
+        assert_eq!(old.tables[0].as_str(), "té");
+        assert_eq!(old.application, None);
     }
 
     #[test]
