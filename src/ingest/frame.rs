@@ -253,6 +253,14 @@ impl Framer {
                         esc = true;
                     } else if c == b'"' {
                         in_s = false;
+                    } else {
+                        // Most of a record is string content: jump to the next byte that
+                        // can end or escape the string (or end the line).
+                        match memchr::memchr3(b'"', b'\\', b'\n', &buf[j..]) {
+                            Some(o) => j += o,
+                            None => j = buf.len(),
+                        }
+                        continue;
                     }
                 } else if c == b'"' {
                     in_s = true;
