@@ -9,6 +9,10 @@ pub mod doc;
 
 /// The value at a dotted path (`delivery.destination`).
 pub fn at<'v, 'a>(v: &'v Value<'a>, path: &str) -> Option<&'v Value<'a>> {
+    // Most paths are one key: no splitting (parsers look up dozens of synonyms a record).
+    if !path.as_bytes().contains(&b'.') {
+        return v.get(path);
+    }
     let mut cur = v;
     for k in path.split('.') {
         cur = cur.get(k)?;
