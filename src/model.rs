@@ -355,28 +355,67 @@ pub fn text(s: &str) -> Text {
 }
 
 /// A shared copy of a string from this thread's intern table: repeated values (keys,
-/// addresses, users, commands) are stored once and cloned by reference count. The table
-/// is bounded: it starts over when it holds 65,536 strings.
+/// addresses, users, commands) are stored once and cloned by reference count.
+///
+/// A value enters the table the second time it is seen: ids that occur once (request
+/// and transaction ids, record numbers) would otherwise fill it, push out the values
+/// that repeat and make every lookup a miss in a cold, growing table. A direct-mapped
+/// array of hash fingerprints remembers what was seen once. The table is bounded: it
+/// starts over when it holds 65,536 strings.
 pub fn intern(s: &str) -> Text {
     use std::cell::RefCell;
     thread_local! {
-        static TABLE: RefCell<rustc_hash::FxHashMap<Text, ()>> = RefCell::default();
+        static TABLE: RefCell<Interner> = RefCell::new(Interner::default());
     }
     if s.is_empty() {
         return Text::new();
     }
-    TABLE.with(|t| {
-        let mut t = t.borrow_mut();
-        if let Some((k, _)) = t.get_key_value(s) {
+    TABLE.with(|t| t.borrow_mut().get(s))
+}
+
+/// The intern table of one thread.
+struct Interner {
+    hasher: foldhash::fast::RandomState,
+    table: hashbrown::HashTable<Text>,
+    /// Fingerprints (high hash bits) of values seen once, by low hash bits.
+    seen: Box<[u32]>,
+}
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner {
+            hasher: Default::default(),
+            table: hashbrown::HashTable::new(),
+            seen: vec![0; SEEN_SLOTS].into_boxed_slice(),
+        }
+    }
+}
+
+const SEEN_SLOTS: usize = 1 << 16;
+const INTERN_CAP: usize = 1 << 16;
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Text {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(s);
+        if let Some(k) = self.table.find(h, |k| k.as_str() == s) {
             return k.clone();
         }
-        if t.len() >= 1 << 16 {
-            t.clear();
+        let slot = &mut self.seen[h as usize & (SEEN_SLOTS - 1)];
+        let print = (h >> 32) as u32 | 1;
+        if *slot != print {
+            *slot = print;
+            return Text::from(s);
+        }
+        if self.table.len() >= INTERN_CAP {
+            self.table.clear();
         }
         let k = Text::from(s);
-        t.insert(k.clone(), ());
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(h, k.clone(), |k| hasher.hash_one(k.as_str()));
         k
-    })
+    }
 }
 
 impl std::ops::Index<&str> for Extra {
@@ -601,6 +640,8 @@ mod tests {
             ..SqlFacts::default()
         };
         let json = serde_json::to_string(&f).unwrap();
+        // Values are shared from the second time they are seen.
+        let _: SqlFacts = serde_json::from_str(&json).unwrap();
         let a: SqlFacts = serde_json::from_str(&json).unwrap();
         let b: SqlFacts = serde_json::from_str(&json).unwrap();
         assert_eq!(a, f);
@@ -629,9 +670,13 @@ mod tests {
 
     #[test]
     fn intern_shares_short_strings_only_by_value() {
+        // Shared from the second time a value is seen.
+        let first = intern("10.0.1.12");
         let a = intern("10.0.1.12");
         let b = intern(&String::from("10.0.1.12"));
         assert!(Text::ptr_eq(&a, &b));
+        assert!(!Text::ptr_eq(&first, &a));
+        assert_eq!(first, a);
         assert_eq!(intern("x"), "x");
         assert_eq!(intern(""), "");
         let long = "SELECT * FROM customers WHERE id = 1".to_string();

@@ -116,8 +116,8 @@ thread_local! {
 /// whose literals the tokenizer reads differently from the skeleton scanner).
 #[derive(Default)]
 struct Shapes {
-    by_skeleton: std::collections::HashMap<String, std::rc::Rc<Shape>>,
-    by_text: std::collections::HashMap<String, std::rc::Rc<Shape>>,
+    by_skeleton: foldhash::HashMap<String, std::rc::Rc<Shape>>,
+    by_text: foldhash::HashMap<String, std::rc::Rc<Shape>>,
 }
 
 /// Most shapes a thread keeps (the cache is dropped when full; statements with inline
