@@ -255,8 +255,9 @@ pub fn load(path: &Path) -> Result<Ingested, Error> {
         let mut events = Vec::new();
         for (i, l) in lines.enumerate() {
             let l = l.map_err(|e| err(path, e))?;
-            let e: Event =
+            let mut e: Event =
                 serde_json::from_str(&l).map_err(|e| err(path, format!("line {}: {e}", i + 2)))?;
+            e.share_strings();
             events.push(Box::new(e));
         }
         crate::ingest::sort_events(&mut events);
@@ -399,8 +400,13 @@ fn from_rows(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
         .collect();
     for (name, _, slot) in STR_FIELDS {
         let c = df.column(name)?.str()?.clone();
+        // Agents repeat whatever their length: shared as the gateway parsers share them.
+        let make = match *name {
+            "user_agent" => crate::model::intern,
+            _ => crate::model::text,
+        };
         for (e, v) in events.iter_mut().zip(c.iter()) {
-            *slot(e) = v.map(crate::model::text);
+            *slot(e) = v.map(make);
         }
     }
     let status = df.column("status")?.u32()?.clone();
@@ -430,6 +436,7 @@ fn from_rows(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
             .get(i)
             .and_then(|p| serde_json::from_str::<SqlFacts>(p).ok())
             .map(Box::new);
+        e.share_strings();
         e.extra = extra
             .get(i)
             .and_then(|p| serde_json::from_str(p).ok())

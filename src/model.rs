@@ -492,6 +492,17 @@ fn de_format<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::
 }
 
 impl Event {
+    /// Makes strings the parsers share between fields one copy again after a case file
+    /// was read (each field is read on its own): a statement's request id, held by the
+    /// event and by its facts.
+    pub fn share_strings(&mut self) {
+        if let (Some(f), Some(r)) = (self.sql.as_deref_mut(), &self.request_id) {
+            if let Some(fr) = f.request_id.as_mut().filter(|fr| *fr == r) {
+                *fr = r.clone();
+            }
+        }
+    }
+
     /// A new event of a source and format at a provenance.
     pub fn new(source: SourceKind, format: &'static str) -> Event {
         Event {

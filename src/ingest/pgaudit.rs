@@ -116,7 +116,7 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
             .map(|w| w.to_ascii_uppercase().into());
     }
     if let Some(r) = &facts.request_id {
-        e.request_id = Some(r.as_str().into());
+        e.request_id = Some(r.clone());
     }
     if let Some(a) = &facts.application {
         e.extra.insert("application", a.clone());
