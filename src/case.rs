@@ -290,8 +290,11 @@ type StrField = (
 );
 
 macro_rules! str_fields {
-    ($($f:ident),*) => {
-        &[$((stringify!($f), |e: &Event| e.$f.as_deref(), |e: &mut Event| &mut e.$f)),*]
+    ($($f:ident),* ; push: $($p:ident),*) => {
+        &[
+            $((stringify!($f), |e: &Event| e.$f.as_deref(), |e: &mut Event| &mut e.$f),)*
+            $((stringify!($p), |e: &Event| e.push().$p.as_deref(), |e: &mut Event| &mut e.push_mut().$p)),*
+        ]
     };
 }
 
@@ -314,8 +317,8 @@ const STR_FIELDS: &[StrField] = str_fields!(
     db_name,
     command,
     object,
-    statement,
-    message_id,
+    statement;
+    push: message_id,
     campaign_id,
     device_id,
     push_target,
@@ -405,8 +408,11 @@ fn from_rows(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
             "user_agent" => crate::model::intern,
             _ => crate::model::text,
         };
+        // Only present values are set: a push field's slot creates the event's push part.
         for (e, v) in events.iter_mut().zip(c.iter()) {
-            *slot(e) = v.map(make);
+            if let Some(v) = v {
+                *slot(e) = Some(make(v));
+            }
         }
     }
     let status = df.column("status")?.u32()?.clone();
@@ -425,9 +431,11 @@ fn from_rows(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
         e.status = status.get(i).map(|s| s as u16);
         e.bytes = bytes.get(i);
         e.latency_ms = lat.get(i);
-        e.recipients = rec.get(i);
-        e.delivered = del.get(i);
-        e.failed = fail.get(i);
+        let counts = (rec.get(i), del.get(i), fail.get(i));
+        if counts != (None, None, None) {
+            let p = e.push_mut();
+            (p.recipients, p.delivered, p.failed) = counts;
+        }
         e.stmt_class = class.get(i).and_then(StmtClass::parse);
         e.outcome = outcome.get(i).and_then(Outcome::parse).unwrap_or_default();
         e.truncated = trunc.get(i).unwrap_or(false);

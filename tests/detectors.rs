@@ -311,10 +311,10 @@ fn push_rows(ts: i64, msg: &str, label: &str, n: usize) -> Vec<Event> {
         .map(|k| {
             let mut e = Event::new(SourceKind::Push, "fcm-bigquery-json");
             e.ts = ts + k as i64 * 1000;
-            e.message_id = Some(msg.into());
-            e.campaign_id = Some(label.into());
-            e.device_id = Some(format!("dev{k}").into());
-            e.delivery = Some("MESSAGE_DELIVERED".into());
+            e.push_mut().message_id = Some(msg.into());
+            e.push_mut().campaign_id = Some(label.into());
+            e.push_mut().device_id = Some(format!("dev{k}").into());
+            e.push_mut().delivery = Some("MESSAGE_DELIVERED".into());
             e.outcome = Outcome::Success;
             e
         })
@@ -382,15 +382,15 @@ fn mass_push_by_attacker_vs_staff_broadcast() {
 fn onesignal_summary(ts: i64, id: &str) -> Event {
     let mut e = Event::new(SourceKind::Push, "onesignal-json");
     e.ts = ts;
-    e.message_id = Some(id.into());
-    e.campaign_id = Some(id.into());
-    e.title = Some("Lunch deal".into());
-    e.body = Some("Pizza".into());
-    e.delivery = Some("summary".into());
-    e.recipients = Some(100);
-    e.delivered = Some(90);
-    e.failed = Some(10);
-    e.push_target = Some("segment:Subscribed Users".into());
+    e.push_mut().message_id = Some(id.into());
+    e.push_mut().campaign_id = Some(id.into());
+    e.push_mut().title = Some("Lunch deal".into());
+    e.push_mut().body = Some("Pizza".into());
+    e.push_mut().delivery = Some("summary".into());
+    e.push_mut().recipients = Some(100);
+    e.push_mut().delivered = Some(90);
+    e.push_mut().failed = Some(10);
+    e.push_mut().push_target = Some("segment:Subscribed Users".into());
     e
 }
 
@@ -403,9 +403,9 @@ fn message_model_from_summary_deliveries_or_both() {
     for k in 0..7 {
         let mut e = Event::new(SourceKind::Push, "onesignal-audience-csv");
         e.ts = T0 + 2 * DAY + k;
-        e.message_id = Some("os-both".into());
-        e.device_id = Some(format!("sub{k}").into());
-        e.delivery = Some(if k == 0 { "failed" } else { "delivered" }.into());
+        e.push_mut().message_id = Some("os-both".into());
+        e.push_mut().device_id = Some(format!("sub{k}").into());
+        e.push_mut().delivery = Some(if k == 0 { "failed" } else { "delivered" }.into());
         e.outcome = if k == 0 {
             Outcome::Failure
         } else {

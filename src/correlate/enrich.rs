@@ -175,6 +175,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
             }
             SourceKind::Push => {
                 let acc = e
+                    .push()
                     .device_id
                     .as_deref()
                     .and_then(|d| {

@@ -188,7 +188,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                 .events
                 .iter()
                 .copied()
-                .find(|&i| ev[i].device_id.as_deref() == Some(r.device.as_str()));
+                .find(|&i| ev[i].push().device_id.as_deref() == Some(r.device.as_str()));
             let ts = ev_i.map(|i| ev[i].ts).unwrap_or(msg.sent);
             let x = entry(&mut m, acc, ts);
             x.impacts.insert(k::PUSH);

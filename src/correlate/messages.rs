@@ -31,7 +31,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Push {
-            if let Some(m) = &e.message_id {
+            if let Some(m) = &e.push().message_id {
                 groups
                     .entry((provider(e.format), m.to_string()))
                     .or_default()
@@ -79,24 +79,24 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             let e = &ev[i];
             m.sent = m.sent.min(e.ts);
             if m.campaign.is_none() {
-                m.campaign = owned(&e.campaign_id);
+                m.campaign = owned(&e.push().campaign_id);
             }
             if m.title.is_none() {
-                m.title = owned(&e.title);
+                m.title = owned(&e.push().title);
             }
             if m.body.is_none() {
-                m.body = owned(&e.body);
+                m.body = owned(&e.push().body);
             }
             if m.target.is_none() {
-                m.target = owned(&e.push_target);
+                m.target = owned(&e.push().push_target);
             }
-            if e.delivery.as_deref() == Some("summary") {
+            if e.push().delivery.as_deref() == Some("summary") {
                 summary = Some((
-                    e.recipients.unwrap_or(0),
-                    e.delivered.unwrap_or(0),
-                    e.failed.unwrap_or(0),
+                    e.push().recipients.unwrap_or(0),
+                    e.push().delivered.unwrap_or(0),
+                    e.push().failed.unwrap_or(0),
                 ));
-            } else if let Some(d) = &e.device_id {
+            } else if let Some(d) = &e.push().device_id {
                 let x = devices
                     .entry(d.to_string())
                     .or_insert((false, owned(&e.account_id)));

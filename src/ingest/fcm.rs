@@ -22,18 +22,18 @@ pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
     let mut e = Event::new(SourceKind::Push, format);
     e.ts = p.us;
     e.tz_assumed = p.assumed && !t.contains("UTC");
-    e.message_id = s(v, "message_id").map(|m| {
+    e.push_mut().message_id = s(v, "message_id").map(|m| {
         // HTTP v1 names are `projects/<p>/messages/<id>`.
         Text::from(m.rsplit("/messages/").next().unwrap_or(&m))
     });
-    e.device_id = s(v, "instance_id");
-    e.campaign_id = s(v, "analytics_label");
-    e.push_target = s(v, "topic").map(|t| format!("topic:{t}").into());
+    e.push_mut().device_id = s(v, "instance_id");
+    e.push_mut().campaign_id = s(v, "analytics_label");
+    e.push_mut().push_target = s(v, "topic").map(|t| format!("topic:{t}").into());
     e.outcome = match event.as_str() {
         "MESSAGE_ACCEPTED" | "MESSAGE_DELIVERED" => Outcome::Success,
         _ => Outcome::Failure,
     };
-    e.delivery = Some(event);
+    e.push_mut().delivery = Some(event);
     for k in [
         "project_number",
         "message_type",
@@ -48,7 +48,7 @@ pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
             e.extra.insert(k, x);
         }
     }
-    if e.message_id.is_none() {
+    if e.push().message_id.is_none() {
         return Parsed::Reject("no message_id".into());
     }
     Parsed::Event(Box::new(e))
@@ -159,8 +159,11 @@ mod tests {
             panic!()
         };
         assert_eq!(e.ts, 1_709_648_701_090_114);
-        assert_eq!(e.device_id.as_deref(), Some("eJ9kQ2vXR0mZb1a8C4dQyT"));
-        assert_eq!(e.campaign_id.as_deref(), Some("refund_notice"));
+        assert_eq!(
+            e.push().device_id.as_deref(),
+            Some("eJ9kQ2vXR0mZb1a8C4dQyT")
+        );
+        assert_eq!(e.push().campaign_id.as_deref(), Some("refund_notice"));
         assert_eq!(e.outcome, Outcome::Success);
         let err = r#"{"event_timestamp":"1709648701090114","message_id":"m","instance_id":"d","event":"INVALID_REGISTRATION"}"#;
         let Parsed::Event(e) = FcmJson.parse(err, &FileCtx::default()) else {
@@ -193,7 +196,7 @@ mod tests {
         ) else {
             panic!()
         };
-        assert_eq!(e.push_target.as_deref(), Some("topic:promo-all"));
+        assert_eq!(e.push().push_target.as_deref(), Some("topic:promo-all"));
         assert!(matches!(FcmCsv.parse("x,y", &ctx), Parsed::Reject(_)));
     }
 }

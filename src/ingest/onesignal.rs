@@ -54,12 +54,12 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
     };
     let mut e = Event::new(SourceKind::Push, format);
     e.ts = t.us;
-    e.message_id = Some(id.clone());
-    e.campaign_id = s(v, "data.campaign_id")
+    e.push_mut().message_id = Some(id.clone());
+    e.push_mut().campaign_id = s(v, "data.campaign_id")
         .or_else(|| s(v, "name"))
         .or(Some(id));
-    e.title = lang_text(v, "headings");
-    e.body = lang_text(v, "contents");
+    e.push_mut().title = lang_text(v, "headings");
+    e.push_mut().body = lang_text(v, "contents");
     let segs = list(v, "included_segments");
     let ext: Vec<String> = ["include_external_user_ids", "include_aliases.external_id"]
         .iter()
@@ -69,7 +69,7 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
         .into_iter()
         .chain(list(v, "include_subscription_ids"))
         .collect::<Vec<_>>();
-    e.push_target = if !segs.is_empty() {
+    e.push_mut().push_target = if !segs.is_empty() {
         Some(format!("segment:{}", segs.join(";")).into())
     } else if !ext.is_empty() {
         Some(format!("external_ids:{}", ext.len()).into())
@@ -85,10 +85,10 @@ pub fn notification_event(format: &'static str, v: &Value) -> Parsed {
         e.extra.insert("device_ids", players.join(";"));
     }
     let n = |k: &str| u(v, k).unwrap_or(0);
-    e.delivered = Some(n("successful"));
-    e.failed = Some(n("failed") + n("errored"));
-    e.recipients = Some(n("successful") + n("failed") + n("errored") + n("remaining"));
-    e.delivery = Some("summary".into());
+    e.push_mut().delivered = Some(n("successful"));
+    e.push_mut().failed = Some(n("failed") + n("errored"));
+    e.push_mut().recipients = Some(n("successful") + n("failed") + n("errored") + n("remaining"));
+    e.push_mut().delivery = Some("summary".into());
     e.outcome = if n("successful") > 0 {
         Outcome::Success
     } else {
@@ -273,11 +273,11 @@ impl Parser for OneSignalAudience {
         };
         let mut e = Event::new(SourceKind::Push, self.name());
         e.ts = ts.us;
-        e.message_id = message_id_from_name(&ctx.file_name).map(Text::from);
-        e.campaign_id = e.message_id.clone();
-        e.device_id = s(&v, "subscription_id").or_else(|| s(&v, "player_id"));
+        e.push_mut().message_id = message_id_from_name(&ctx.file_name).map(Text::from);
+        e.push_mut().campaign_id = e.push().message_id.clone();
+        e.push_mut().device_id = s(&v, "subscription_id").or_else(|| s(&v, "player_id"));
         e.user = s(&v, "external_user_id").or_else(|| s(&v, "external_id"));
-        e.delivery = Some(what.into());
+        e.push_mut().delivery = Some(what.into());
         e.outcome = if what == "failed" {
             Outcome::Failure
         } else {
@@ -309,10 +309,13 @@ mod tests {
             panic!()
         };
         assert_eq!(e.ts, 1_709_649_104_000_000);
-        assert_eq!(e.title.as_deref(), Some("Today only"));
-        assert_eq!(e.push_target.as_deref(), Some("segment:Subscribed Users"));
-        assert_eq!(e.recipients, Some(51348));
-        assert_eq!(e.failed, Some(3137));
+        assert_eq!(e.push().title.as_deref(), Some("Today only"));
+        assert_eq!(
+            e.push().push_target.as_deref(),
+            Some("segment:Subscribed Users")
+        );
+        assert_eq!(e.push().recipients, Some(51348));
+        assert_eq!(e.push().failed, Some(3137));
     }
 
     #[test]
@@ -337,10 +340,10 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            e.message_id.as_deref(),
+            e.push().message_id.as_deref(),
             Some("c0d1e2f3-a4b5-4c6d-8e7f-90a1b2c3d4e5")
         );
-        assert_eq!(e.delivery.as_deref(), Some("delivered"));
+        assert_eq!(e.push().delivery.as_deref(), Some("delivered"));
         assert_eq!(e.user.as_deref(), Some("100123"));
         assert!(matches!(
             OneSignalAudience.parse("a,b", &ctx),

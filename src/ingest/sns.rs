@@ -43,20 +43,20 @@ impl Parser for Sns {
         };
         let mut e = Event::new(SourceKind::Push, self.name());
         e.ts = p.us;
-        e.message_id = s(&v, "notification.messageId");
-        if e.message_id.is_none() {
+        e.push_mut().message_id = s(&v, "notification.messageId");
+        if e.push().message_id.is_none() {
             return Parsed::Reject("no notification.messageId".into());
         }
-        e.device_id = s(&v, "delivery.destination");
+        e.push_mut().device_id = s(&v, "delivery.destination");
         let status = s(&v, "status").unwrap_or_default();
         e.outcome = match status.as_str() {
             "SUCCESS" => Outcome::Success,
             "FAILURE" => Outcome::Failure,
             _ => Outcome::Unknown,
         };
-        e.delivery = Some(status);
+        e.push_mut().delivery = Some(status);
         if let Some(t) = s(&v, "notification.topicArn") {
-            e.push_target = Some(format!("topic:{t}").into());
+            e.push_mut().push_target = Some(format!("topic:{t}").into());
         }
         if let Some(c) = u(&v, "delivery.statusCode") {
             e.status = Some(c as u16);
@@ -87,7 +87,7 @@ mod tests {
         };
         assert_eq!(e.ts, 1_709_649_104_900_000);
         assert_eq!(e.outcome, Outcome::Failure);
-        assert!(e.device_id.as_deref().unwrap().ends_with("4d3c"));
+        assert!(e.push().device_id.as_deref().unwrap().ends_with("4d3c"));
         assert!(matches!(
             Sns.parse("{\"status\":\"SUCCESS\"}", &FileCtx::default()),
             Parsed::Reject(_)

@@ -43,9 +43,9 @@ pub fn detail(e: &Event) -> String {
             .unwrap_or_default()
             .to_string(),
         SourceKind::Push => [
-            e.push_target.as_deref(),
-            e.device_id.as_deref(),
-            e.title.as_deref(),
+            e.push().push_target.as_deref(),
+            e.push().device_id.as_deref(),
+            e.push().title.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -101,13 +101,13 @@ pub fn fields(a: &Analysis, i: usize, tz: Option<&AssumeTz>) -> Map<String, Valu
         ("command", &e.command),
         ("object", &e.object),
         ("statement", &e.statement),
-        ("message_id", &e.message_id),
-        ("campaign_id", &e.campaign_id),
-        ("device_id", &e.device_id),
-        ("push_target", &e.push_target),
-        ("delivery", &e.delivery),
-        ("title", &e.title),
-        ("body", &e.body),
+        ("message_id", &e.push().message_id),
+        ("campaign_id", &e.push().campaign_id),
+        ("device_id", &e.push().device_id),
+        ("push_target", &e.push().push_target),
+        ("delivery", &e.push().delivery),
+        ("title", &e.push().title),
+        ("body", &e.push().body),
     ] {
         put(k, json!(v));
     }
@@ -235,13 +235,13 @@ fn csv_cells<'a>(a: &'a Analysis, i: usize, tz: Option<&AssumeTz>) -> Vec<Cow<'a
             .as_ref()
             .map(|p| json(json!(p)))
             .unwrap_or(Cow::Borrowed("")),
-        opt(&e.message_id),
-        opt(&e.campaign_id),
-        opt(&e.device_id),
-        opt(&e.push_target),
-        opt(&e.delivery),
-        opt(&e.title),
-        opt(&e.body),
+        opt(&e.push().message_id),
+        opt(&e.push().campaign_id),
+        opt(&e.push().device_id),
+        opt(&e.push().push_target),
+        opt(&e.push().delivery),
+        opt(&e.push().title),
+        opt(&e.push().body),
         Cow::Borrowed(if e.tz_assumed { "true" } else { "false" }),
         Cow::Borrowed(if e.truncated { "true" } else { "false" }),
         if e.extra.is_empty() {
@@ -444,7 +444,7 @@ pub fn write_ecs(a: &Analysis, idx: &[usize], out: &mut dyn Write) -> anyhow::Re
             o["breachline"]["db"] = json!({"user": e.db_user, "name": e.db_name, "statement": e.statement, "class": e.stmt_class.map(|c| c.as_str()), "session": e.session_id, "request_id": e.request_id});
         }
         if e.kind() == SourceKind::Push {
-            o["breachline"]["push"] = json!({"message_id": e.message_id, "campaign_id": e.campaign_id, "device_id": e.device_id, "target": e.push_target, "delivery": e.delivery});
+            o["breachline"]["push"] = json!({"message_id": e.push().message_id, "campaign_id": e.push().campaign_id, "device_id": e.push().device_id, "target": e.push().push_target, "delivery": e.push().delivery});
         }
         serde_json::to_writer(&mut *out, &doc)?;
         out.write_all(b"\n")?;
