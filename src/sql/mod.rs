@@ -225,7 +225,9 @@ fn literal_toks(toks: &[Tok]) -> impl Iterator<Item = &Tok> {
 fn literals_match(toks: &[Tok], lits: &[skeleton::Lit]) -> bool {
     literal_toks(toks).count() == lits.len()
         && literal_toks(toks).zip(lits).all(|(t, l)| match (t, l) {
-            (Tok::Num(a), skeleton::Lit::Num(b)) | (Tok::Str(a), skeleton::Lit::Str(b)) => a == b,
+            (Tok::Num(a), skeleton::Lit::Num(b)) | (Tok::Str(a), skeleton::Lit::Str(b)) => {
+                &**a == *b
+            }
             _ => false,
         })
 }
@@ -236,8 +238,8 @@ fn with_literals(toks: &[Tok], lits: &[skeleton::Lit]) -> Vec<Tok> {
     toks.iter()
         .map(|t| match t {
             Tok::Num(_) | Tok::Str(_) => match next.next() {
-                Some(skeleton::Lit::Num(v)) => Tok::Num(v.to_string()),
-                Some(skeleton::Lit::Str(v)) => Tok::Str(v.to_string()),
+                Some(skeleton::Lit::Num(v)) => Tok::Num((*v).into()),
+                Some(skeleton::Lit::Str(v)) => Tok::Str((*v).into()),
                 None => t.clone(),
             },
             _ => t.clone(),

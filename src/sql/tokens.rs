@@ -4,28 +4,29 @@
 use super::Vocab;
 use crate::model::{text, BonusChange, StmtClass, Text};
 use sqlparser::tokenizer::{Token, Whitespace};
+use std::rc::Rc;
 
 /// A simplified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tok {
     /// Keyword or identifier: (as written without quotes, upper-cased, was quoted).
-    Word(String, String, bool),
+    Word(Rc<str>, Rc<str>, bool),
     /// Numeric literal.
-    Num(String),
+    Num(Rc<str>),
     /// String literal.
-    Str(String),
+    Str(Rc<str>),
     /// `$1` or `?` placeholder.
-    Param(String),
+    Param(Rc<str>),
     /// Any punctuation / operator.
-    Sym(String),
+    Sym(Rc<str>),
 }
 
 impl Tok {
     fn kw(&self, k: &str) -> bool {
-        matches!(self, Tok::Word(_, u, false) if u == k)
+        matches!(self, Tok::Word(_, u, false) if **u == *k)
     }
     fn sym(&self, s: &str) -> bool {
-        matches!(self, Tok::Sym(x) if x == s)
+        matches!(self, Tok::Sym(x) if **x == *s)
     }
     fn ident(&self) -> Option<String> {
         match self {
@@ -40,17 +41,17 @@ pub fn convert(t: Token) -> Option<Tok> {
     Some(match t {
         Token::Word(w) => {
             let up = w.value.to_ascii_uppercase();
-            Tok::Word(w.value, up, w.quote_style.is_some())
+            Tok::Word(w.value.into(), up.into(), w.quote_style.is_some())
         }
-        Token::Number(n, _) => Tok::Num(n),
+        Token::Number(n, _) => Tok::Num(n.into()),
         Token::SingleQuotedString(s)
         | Token::DoubleQuotedString(s)
         | Token::NationalStringLiteral(s)
-        | Token::EscapedStringLiteral(s) => Tok::Str(s),
-        Token::DollarQuotedString(d) => Tok::Str(d.value),
-        Token::Placeholder(p) => Tok::Param(p),
+        | Token::EscapedStringLiteral(s) => Tok::Str(s.into()),
+        Token::DollarQuotedString(d) => Tok::Str(d.value.into()),
+        Token::Placeholder(p) => Tok::Param(p.into()),
         Token::Whitespace(_) | Token::EOF => return None,
-        other => Tok::Sym(other.to_string()),
+        other => Tok::Sym(other.to_string().into()),
     })
 }
 
@@ -95,20 +96,20 @@ pub fn fallback_lex(text: &str) -> Vec<Tok> {
                 i += 1;
             }
             i += 1;
-            out.push(Tok::Str(s));
+            out.push(Tok::Str(s.into()));
         } else if c.is_ascii_digit() {
             let st = i;
             while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.') {
                 i += 1;
             }
-            out.push(Tok::Num(b[st..i].iter().collect()));
+            out.push(Tok::Num(b[st..i].iter().collect::<String>().into()));
         } else if c == '$' && b.get(i + 1).is_some_and(|d| d.is_ascii_digit()) || c == '?' {
             let st = i;
             i += 1;
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            out.push(Tok::Param(b[st..i].iter().collect()));
+            out.push(Tok::Param(b[st..i].iter().collect::<String>().into()));
         } else if c.is_alphanumeric() || c == '_' || c == '"' || c == '`' {
             let quoted = c == '"' || c == '`';
             let st = if quoted { i + 1 } else { i };
@@ -121,14 +122,14 @@ pub fn fallback_lex(text: &str) -> Vec<Tok> {
                 i += 1;
             }
             let up = w.to_ascii_uppercase();
-            out.push(Tok::Word(w, up, quoted));
+            out.push(Tok::Word(w.into(), up.into(), quoted));
         } else {
             let two: String = b[i..(i + 2).min(b.len())].iter().collect();
             if matches!(two.as_str(), "<>" | "!=" | ">=" | "<=" | "::" | "||") {
-                out.push(Tok::Sym(two));
+                out.push(Tok::Sym(two.into()));
                 i += 2;
             } else {
-                out.push(Tok::Sym(c.to_string()));
+                out.push(Tok::Sym(c.to_string().into()));
                 i += 1;
             }
         }
@@ -139,7 +140,7 @@ pub fn fallback_lex(text: &str) -> Vec<Tok> {
 /// Statement class from the leading keywords.
 pub fn class_of(t: &[Tok]) -> StmtClass {
     let w = |i: usize| match t.get(i) {
-        Some(Tok::Word(_, u, false)) => u.as_str(),
+        Some(Tok::Word(_, u, false)) => u,
         _ => "",
     };
     let mut i = 0;
@@ -224,17 +225,26 @@ pub fn sqlcommenter(text: &str) -> (Option<String>, Option<String>) {
             let Some((k, v)) = pair.split_once('=') else {
                 continue;
             };
-            let k = k.trim().to_ascii_lowercase();
-            let v = url_decode(v.trim().trim_matches('\''));
-            if v.is_empty() {
+            // Keys compared without case and values decoded only for the keys we keep
+            // (traceparent and the like are skipped without a copy).
+            let k = k.trim();
+            let is = |names: &[&str]| names.iter().any(|n| k.eq_ignore_ascii_case(n));
+            let slot = if is(&[
+                "request_id",
+                "requestid",
+                "request-id",
+                "x_request_id",
+                "req_id",
+            ]) {
+                &mut req
+            } else if is(&["application", "app", "service", "application_name"]) {
+                &mut app
+            } else {
                 continue;
-            }
-            match k.as_str() {
-                "request_id" | "requestid" | "request-id" | "x_request_id" | "req_id" => {
-                    req = Some(v)
-                }
-                "application" | "app" | "service" | "application_name" => app = Some(v),
-                _ => {}
+            };
+            let v = url_decode(v.trim().trim_matches('\''));
+            if !v.is_empty() {
+                *slot = Some(v);
             }
         }
         rest = &after[en + 2..];
@@ -331,10 +341,10 @@ impl<'a> Analysis<'a> {
     fn value(&self, i: usize) -> Option<(String, usize)> {
         // Optional sign, optional cast parentheses are not followed; returns (value, tokens used).
         match self.t.get(i)? {
-            Tok::Num(n) => Some((n.clone(), 1)),
-            Tok::Str(s) => Some((s.clone(), 1)),
+            Tok::Num(n) => Some((n.to_string(), 1)),
+            Tok::Str(s) => Some((s.to_string(), 1)),
             Tok::Param(p) => self.param(p).map(|v| (v, 1)),
-            Tok::Sym(s) if s == "-" => match self.t.get(i + 1)? {
+            Tok::Sym(s) if &**s == "-" => match self.t.get(i + 1)? {
                 Tok::Num(n) => Some((format!("-{n}"), 2)),
                 Tok::Param(p) => self.param(p).map(|v| (neg(&v), 2)),
                 _ => None,
@@ -353,7 +363,7 @@ impl<'a> Analysis<'a> {
             let pos = self
                 .t
                 .iter()
-                .filter(|x| matches!(x, Tok::Param(q) if q == "?"))
+                .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
                 .count();
             let _ = pos;
             return None;
@@ -367,7 +377,7 @@ impl<'a> Analysis<'a> {
         let t = self.t;
         let mut qmark = 0usize;
         for i in 0..t.len() {
-            if matches!(&t[i], Tok::Param(q) if q == "?") {
+            if matches!(&t[i], Tok::Param(q) if &**q == "?") {
                 qmark += 1;
             }
             let Some(col) = t[i].ident() else { continue };
@@ -377,7 +387,7 @@ impl<'a> Analysis<'a> {
             if t.get(i + 1).is_some_and(|x| x.sym("=")) {
                 if let Some((v, _)) = self.value(i + 2) {
                     out.push(v);
-                } else if matches!(t.get(i + 2), Some(Tok::Param(q)) if q == "?") {
+                } else if matches!(t.get(i + 2), Some(Tok::Param(q)) if &**q == "?") {
                     if let Some(v) = self.params.get(qmark) {
                         out.push(v.clone());
                     }
@@ -502,8 +512,8 @@ impl<'a> Analysis<'a> {
                     let rhs = &t[i + 2..wh];
                     let parsed = if rhs.first().and_then(|x| x.ident()).as_deref() == Some(&col) {
                         match (rhs.get(1), self.value(i + 4)) {
-                            (Some(Tok::Sym(op)), Some((v, _))) if op == "+" => Some((v, false)),
-                            (Some(Tok::Sym(op)), Some((v, _))) if op == "-" => {
+                            (Some(Tok::Sym(op)), Some((v, _))) if &**op == "+" => Some((v, false)),
+                            (Some(Tok::Sym(op)), Some((v, _))) if &**op == "-" => {
                                 Some((neg(&v), false))
                             }
                             _ => None,
@@ -645,7 +655,7 @@ impl<'a> Analysis<'a> {
         let mut i = values + 1;
         let mut qmark = t[..values]
             .iter()
-            .filter(|x| matches!(x, Tok::Param(q) if q == "?"))
+            .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
             .count();
         while i < t.len() {
             if !t[i].sym("(") {
@@ -671,7 +681,7 @@ impl<'a> Analysis<'a> {
                     continue;
                 }
                 if cur.is_none() && depth == 0 {
-                    if matches!(x, Tok::Param(q) if q == "?") {
+                    if matches!(x, Tok::Param(q) if &**q == "?") {
                         cur = self.params.get(qmark).cloned();
                         qmark += 1;
                     } else if let Some((v, used)) = self.value(j) {
@@ -679,7 +689,7 @@ impl<'a> Analysis<'a> {
                         j += used;
                         continue;
                     }
-                } else if matches!(x, Tok::Param(q) if q == "?") {
+                } else if matches!(x, Tok::Param(q) if &**q == "?") {
                     qmark += 1;
                 }
                 j += 1;
@@ -716,7 +726,7 @@ fn target_table(t: &[Tok]) -> Option<String> {
 }
 
 fn tautology(cond: &[Tok]) -> bool {
-    if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if n != "0")) {
+    if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if &**n != "0")) {
         return true;
     }
     cond.windows(3).enumerate().any(|(k, w)| {
