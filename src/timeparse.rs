@@ -347,7 +347,9 @@ pub fn parse_any(s: &str, assume: &AssumeTz) -> Option<Parsed> {
 /// RFC 3339 with `Z`, microsecond precision: `2025-11-04T06:12:33.123456Z`.
 pub fn fmt_utc(us: i64) -> String {
     match DateTime::from_timestamp_micros(us) {
-        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        Some(dt) => {
+            rfc3339_z(&dt, true).unwrap_or_else(|| dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        }
         None => String::from("invalid"),
     }
 }
@@ -355,9 +357,40 @@ pub fn fmt_utc(us: i64) -> String {
 /// RFC 3339 with `Z`, whole seconds (for summaries).
 pub fn fmt_utc_s(us: i64) -> String {
     match DateTime::from_timestamp_micros(us) {
-        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(dt) => {
+            rfc3339_z(&dt, false).unwrap_or_else(|| dt.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        }
         None => String::from("invalid"),
     }
+}
+
+/// What `format("%Y-%m-%dT%H:%M:%S[%.6f]Z")` writes, written digit by digit: timelines
+/// format a time per event, and chrono parses the format string at every call. `None`
+/// for years outside 0–9999, which chrono writes with a sign.
+fn rfc3339_z(dt: &DateTime<chrono::Utc>, micros: bool) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, dt.month());
+    put(8, 2, dt.day());
+    put(11, 2, dt.hour());
+    put(14, 2, dt.minute());
+    put(17, 2, dt.second());
+    let end = if micros {
+        put(20, 6, dt.nanosecond() / 1000);
+        27
+    } else {
+        b[19] = b'Z';
+        20
+    };
+    Some(String::from_utf8_lossy(&b[..end]).into_owned())
 }
 
 /// RFC 3339 in a display zone; `Z` when the zone is UTC.
@@ -417,6 +450,39 @@ pub fn parse_duration_us(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fast_utc_format_matches_chrono() {
+        let chrono_fmt = |us: i64, f: &str| {
+            DateTime::from_timestamp_micros(us)
+                .unwrap()
+                .format(f)
+                .to_string()
+        };
+        let mut us: i64 = -62_167_219_200_000_000; // 0000-01-01
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            assert_eq!(
+                fmt_utc(us),
+                chrono_fmt(us, "%Y-%m-%dT%H:%M:%S%.6fZ"),
+                "{us}"
+            );
+            assert_eq!(fmt_utc_s(us), chrono_fmt(us, "%Y-%m-%dT%H:%M:%SZ"), "{us}");
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            us += (x % 40_000_000_000_000) as i64;
+        }
+        // Outside 0–9999 chrono's own text is kept.
+        for us in [
+            -62_167_219_200_000_001,
+            253_402_300_800_000_000,
+            1_000_000_000_000_000_000,
+        ] {
+            assert_eq!(fmt_utc(us), chrono_fmt(us, "%Y-%m-%dT%H:%M:%S%.6fZ"));
+        }
+    }
+
     use super::*;
 
     const UTC: AssumeTz = AssumeTz::Fixed(0);
