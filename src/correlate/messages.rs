@@ -59,7 +59,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     let mut rows: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in ev.iter().enumerate() {
         if let Some(f) = &e.sql {
-            for v in f.row.values().filter(|v| v.len() >= 6) {
+            for v in f.row_values().filter(|v| v.len() >= 6) {
                 rows.entry(v.as_str()).or_default().push(i);
             }
         }
@@ -142,10 +142,10 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                     }
                     if let Some(f) = &ev[d].sql {
                         if m.title.is_none() {
-                            m.title = TITLE_COLS.iter().find_map(|c| f.row.get(*c).cloned());
+                            m.title = TITLE_COLS.iter().find_map(|c| f.row_value(c).cloned());
                         }
                         if m.body.is_none() {
-                            m.body = BODY_COLS.iter().find_map(|c| f.row.get(*c).cloned());
+                            m.body = BODY_COLS.iter().find_map(|c| f.row_value(c).cloned());
                         }
                     }
                 }

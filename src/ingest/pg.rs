@@ -545,7 +545,7 @@ mod tests {
         let e = ev(&CsvLog, &FileCtx::default(), l);
         assert_eq!(e.db_host.as_deref(), Some("203.0.113.45"));
         assert_eq!(e.session_id.as_deref(), Some("65e72a1c.3039"));
-        assert_eq!(e.sql.as_ref().unwrap().account_ids, vec!["100234"]);
+        assert_eq!(*e.sql.as_ref().unwrap().account_ids, ["100234"]);
         assert_eq!(e.extra["application_name"], "psql");
         assert!(matches!(
             CsvLog.parse("2024-03-05,broken", &FileCtx::default()),

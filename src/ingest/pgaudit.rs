@@ -206,7 +206,7 @@ y""#
         assert_eq!(e.stmt_class, Some(StmtClass::Read));
         assert_eq!(e.object.as_deref(), Some("public.customers"));
         assert_eq!(e.params.as_deref(), Some(&["100234".to_string()][..]));
-        assert_eq!(e.sql.unwrap().account_ids, vec!["100234"]);
+        assert_eq!(*e.sql.as_ref().unwrap().account_ids, ["100234"]);
     }
 
     #[test]

@@ -307,7 +307,7 @@ pub fn analyze(
     };
     let toks = own.as_deref().unwrap_or(&sh.toks);
     let class = sh.class;
-    facts.tables = sh.tables.clone();
+    facts.tables = sh.tables.as_slice().into();
     facts.fallback = sh.fallback;
     facts.injection = injection;
     let an = tokens::Analysis::new(toks, params, vocab, &facts.tables);
@@ -316,13 +316,14 @@ pub fn analyze(
         facts.whole_table_read = an.whole_table_read();
     }
     if class == StmtClass::Write {
-        facts.bonus_changes = an.bonus_changes();
+        facts.bonus_changes = an.bonus_changes().into();
         if facts
             .tables
             .iter()
             .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())))
         {
-            facts.row = an.first_row();
+            let row = an.first_row();
+            facts.row = (!row.is_empty()).then(|| Box::new(row));
         }
     }
     (class, facts)

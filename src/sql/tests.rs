@@ -11,7 +11,7 @@ fn whole_table_reads() {
     let (c, f) = pg("SELECT id, name, email, phone FROM customers");
     assert_eq!(c, StmtClass::Read);
     assert!(f.whole_table_read);
-    assert_eq!(f.tables, vec!["customers"]);
+    assert_eq!(*f.tables, ["customers"]);
     assert!(
         pg("SELECT * FROM public.customers WHERE 1=1")
             .1
@@ -34,7 +34,7 @@ fn whole_table_reads() {
 fn selective_reads_are_not_whole_table() {
     let (_, f) = pg("SELECT id, email FROM customers WHERE id = 100234");
     assert!(!f.whole_table_read);
-    assert_eq!(f.account_ids, vec!["100234"]);
+    assert_eq!(*f.account_ids, ["100234"]);
     let (_, f) = analyze(
         "SELECT * FROM customers WHERE id = $1",
         &["100777".into()],
@@ -42,7 +42,7 @@ fn selective_reads_are_not_whole_table() {
         &Vocab::default(),
     );
     assert!(!f.whole_table_read);
-    assert_eq!(f.account_ids, vec!["100777"]);
+    assert_eq!(*f.account_ids, ["100777"]);
     assert!(
         !pg("SELECT * FROM customers WHERE id IN (1,2) LIMIT 5000")
             .1
@@ -82,7 +82,7 @@ fn bonus_updates_and_ledger_inserts() {
 fn ordinary_order_changes_no_bonus() {
     let (_, f) = pg("INSERT INTO orders (account_id, amount, item) VALUES (5, 120, 'pizza')");
     assert!(f.bonus_changes.is_empty());
-    assert_eq!(f.account_ids, vec!["5"]);
+    assert_eq!(*f.account_ids, ["5"]);
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn truncated_statement_falls_back() {
     );
     assert_eq!(c, StmtClass::Read);
     assert!(f.fallback);
-    assert_eq!(f.tables, vec!["customers"]);
+    assert_eq!(*f.tables, ["customers"]);
 }
 
 #[test]
@@ -130,9 +130,9 @@ fn classes() {
 #[test]
 fn campaign_row_values() {
     let (_, f) = pg("INSERT INTO push_campaigns (id, title, body, audience) VALUES ('cmp-1', 'Hi, there', 'It''s =1+1', 'all')");
-    assert_eq!(f.row["id"], "cmp-1");
-    assert_eq!(f.row["title"], "Hi, there");
-    assert_eq!(f.row["body"], "It's =1+1");
+    assert_eq!(f.row_value("id").unwrap(), "cmp-1");
+    assert_eq!(f.row_value("title").unwrap(), "Hi, there");
+    assert_eq!(f.row_value("body").unwrap(), "It's =1+1");
 }
 
 /// Analyzes in a new thread, whose shape cache is empty: a fresh parse.
