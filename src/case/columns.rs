@@ -114,7 +114,7 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
             cast: Some(DataType::Datetime(TimeUnit::Microseconds, None)),
         }),
         strs("source", |e| Some(e.kind().as_str())),
-        strs("format", |e| Some(e.format)),
+        strs("format", |e| Some(e.format.as_str())),
         vals("file", n, |e| e.file),
         vals("line", n, |e| e.line),
         vals("offset", n, |e| e.offset),

@@ -33,7 +33,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         if e.kind() == SourceKind::Push {
             if let Some(m) = &e.push().message_id {
                 groups
-                    .entry((provider(e.format), m.to_string()))
+                    .entry((provider(e.format.as_str()), m.to_string()))
                     .or_default()
                     .push(i);
             }

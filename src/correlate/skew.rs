@@ -28,7 +28,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     for &i in &db {
         if let Some(g) = join.request_of(i) {
             diffs
-                .entry(ev[i].format)
+                .entry(ev[i].format.as_str())
                 .or_default()
                 .push(ev[i].ts - ev[g].ts);
         }
@@ -41,7 +41,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     }
     let mut by_acc_diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
     for e in db.iter().map(|&i| &ev[i]) {
-        if diffs.contains_key(e.format) {
+        if diffs.contains_key(e.format.as_str()) {
             continue;
         }
         let Some(acc) = e
@@ -60,7 +60,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             .map(|&t| e.ts - t)
             .min_by_key(|d| d.abs());
         if let Some(d) = best {
-            by_acc_diffs.entry(e.format).or_default().push(d);
+            by_acc_diffs.entry(e.format.as_str()).or_default().push(d);
         }
     }
     let mut out = Vec::new();

@@ -82,7 +82,7 @@ pub fn apply_audit(e: &mut Event, body: &str, ctx: &FileCtx) -> Result<(), Strin
         "<not logged>" | "<none>" | "" => None,
         p => Some(match csv_split(p) {
             Some(ps) => ps.into_iter().map(Cow::into_owned).collect(),
-            None => Box::new([p.to_string()]) as Box<[String]>,
+            None => thin_vec::thin_vec![p.to_string()],
         }),
     };
     if let Some(rows) = f.get(9) {

@@ -628,7 +628,7 @@ fn gaps(a: &Analysis) -> Vec<Gap> {
     let mut by: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
     for e in &a.ing.events {
         if e.kind() != SourceKind::Push {
-            by.entry((e.kind().as_str(), e.format))
+            by.entry((e.kind().as_str(), e.format.as_str()))
                 .or_default()
                 .push(e.ts);
         }

@@ -196,7 +196,7 @@ fn csv_cells<'a>(a: &'a Analysis, i: usize, tz: Option<&AssumeTz>) -> Vec<Cow<'a
     vec![
         Cow::Owned(fmt_in(e.ts, tz)),
         Cow::Borrowed(e.kind().as_str()),
-        Cow::Borrowed(e.format),
+        Cow::Borrowed(e.format.as_str()),
         Cow::Owned(e.actor()),
         opt(&e.account_id),
         Cow::Owned(e.action()),
