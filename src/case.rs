@@ -6,7 +6,9 @@
 
 use crate::error::Error;
 use crate::ingest::pipeline::Ingested;
-use crate::model::{Event, FileInfo, Outcome, Rejection, SourceKind, SqlFacts, StmtClass, Text};
+use crate::model::{
+    Event, FileInfo, FormatName, Outcome, Rejection, SourceKind, SqlFacts, StmtClass, Text,
+};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -331,14 +333,6 @@ const STR_FIELDS: &[StrField] = str_fields!(
 /// written block by block holds a block's events and one group's at most.
 const ROW_GROUP: usize = 1 << 17;
 
-fn static_format(name: &str) -> &'static str {
-    crate::ingest::registry()
-        .iter()
-        .map(|p| p.name())
-        .find(|n| *n == name)
-        .unwrap_or("unknown")
-}
-
 /// Reads the events of a Parquet case file a row group at a time, so that memory holds
 /// the events and one group's columns, never every column of the file beside them.
 #[allow(clippy::vec_box)] // the events' one shape everywhere (see `Ingested::events`)
@@ -391,7 +385,7 @@ fn from_rows(df: &DataFrame) -> PolarsResult<Vec<Box<Event>>> {
                     .get(i)
                     .and_then(SourceKind::parse)
                     .unwrap_or(SourceKind::Gateway),
-                static_format(format.get(i).unwrap_or("")),
+                FormatName::registered(format.get(i).unwrap_or("")),
             );
             e.ts = time.get(i).unwrap_or(0);
             e.file = file.get(i).unwrap_or(0);
