@@ -62,7 +62,7 @@ pub fn load(s: &Settings) -> anyhow::Result<Ingested> {
 /// has the inventory and rejections, no events.
 pub fn stream(
     s: &Settings,
-    sink: &mut dyn FnMut(Vec<Box<crate::model::Event>>) -> Result<(), crate::error::Error>,
+    sink: &mut (dyn FnMut(Vec<Box<crate::model::Event>>) -> Result<(), crate::error::Error> + Send),
 ) -> anyhow::Result<Ingested> {
     if let Some(p) = case_input(s) {
         let mut ing =
