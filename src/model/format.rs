@@ -36,7 +36,11 @@ impl From<&'static str> for FormatName {
             static LAST: std::cell::Cell<Option<FormatName>> = const { std::cell::Cell::new(None) };
         }
         static SLOTS: Mutex<Vec<&'static &'static str>> = Mutex::new(Vec::new());
-        if let Some(f) = LAST.get().filter(|f| *f.0 == name) {
+        // The same literal is the same pointer: compared first, the text only if not.
+        if let Some(f) = LAST
+            .get()
+            .filter(|f| std::ptr::eq(*f.0, name) || *f.0 == name)
+        {
             return f;
         }
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
@@ -56,8 +60,12 @@ impl From<&'static str> for FormatName {
 }
 
 impl Default for FormatName {
+    /// The empty name, without the registry: every event starts from a default one
+    /// before its parser names it, and a registry lookup here would also displace the
+    /// thread's last slot.
     fn default() -> FormatName {
-        FormatName::from("")
+        static EMPTY: &str = "";
+        FormatName(&EMPTY)
     }
 }
 
