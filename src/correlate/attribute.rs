@@ -7,7 +7,8 @@ use super::enrich::Links;
 use super::{Analysis, Attribution, Ioc, PrincipalPlaces, Wave};
 use crate::model::SourceKind;
 use crate::profile::Profile;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Marks attacker events with their reasons.
 pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {

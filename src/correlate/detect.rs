@@ -8,10 +8,11 @@ use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{owned, Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
+use foldhash::{HashMap, HashMapExt};
 use polars::prelude::*;
 use rayon::prelude::*;
 use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 /// Runs every detector.

@@ -6,8 +6,9 @@ use super::join::RequestJoin;
 use super::Analysis;
 use crate::model::{text, Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 fn looks_like_id(s: &str) -> bool {
     !s.is_empty()

@@ -8,8 +8,9 @@ use super::impact_kind as k;
 use super::{Affected, Analysis};
 use crate::model::{Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a mut Affected {
     let x = m.entry(acc.to_string()).or_insert_with(|| Affected {

@@ -3,8 +3,8 @@
 //! needs it, and carried through the re-sort to the link indexes that need it again.
 
 use crate::model::{Event, SourceKind};
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// Per event: for a DB statement, the first gateway event with its request id.
 #[derive(Debug, Default, Clone, PartialEq)]

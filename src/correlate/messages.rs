@@ -7,7 +7,8 @@ use super::enrich::Links;
 use super::{Analysis, Attribution, Message, Recipient};
 use crate::model::{owned, Outcome, SourceKind};
 use crate::profile::{Profile, Target};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 /// Provider family of a push format.
 pub fn provider(format: &str) -> &'static str {

@@ -5,8 +5,9 @@
 use super::join::RequestJoin;
 use super::{Analysis, Skew};
 use crate::model::SourceKind;
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Smallest median offset that is corrected (application latency is milliseconds).
 const APPLY_US: i64 = 1_000_000;
