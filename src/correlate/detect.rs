@@ -312,16 +312,16 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
 pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
     let ev = &a.ing.events;
     /// What groups statements into one operation.
-    #[derive(PartialEq, Eq, Hash)]
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
     enum Op<'a> {
         Request(&'a str),
         Origin(usize),
         Alone(usize),
     }
-    // The group order does not matter: every event lies in one group and the result is
-    // ordered by event at the end (stably, keeping each statement's changes in order).
-    let mut groups: HashMap<Op, Vec<usize>> = HashMap::new();
-    let changing: Vec<usize> = (0..ev.len())
+    // Statements grouped by sorting (operation, event) in parallel: every event lies in
+    // one group, and the result is ordered by event at the end (stably, keeping each
+    // statement's changes in order), so the order of the groups does not matter.
+    let mut keyed: Vec<(Op, usize)> = (0..ev.len())
         .into_par_iter()
         .filter(|&i| {
             ev[i]
@@ -329,33 +329,37 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
                 .as_ref()
                 .is_some_and(|f| !f.bonus_changes.is_empty())
         })
+        .map(|i| {
+            let key = match (&ev[i].request_id, l.origin(i)) {
+                (Some(r), _) => Op::Request(r),
+                (None, Some(g)) => Op::Origin(g),
+                (None, None) => Op::Alone(i),
+            };
+            (key, i)
+        })
         .collect();
-    for i in changing {
-        let key = match (&ev[i].request_id, l.origin(i)) {
-            (Some(r), _) => Op::Request(r),
-            (None, Some(g)) => Op::Origin(g),
-            (None, None) => Op::Alone(i),
-        };
-        groups.entry(key).or_default().push(i);
-    }
-    let mut out = Vec::new();
-    for (_, idx) in groups {
-        let any_balance = idx.iter().any(|&i| {
-            ev[i]
-                .sql
-                .as_ref()
-                .is_some_and(|f| f.bonus_changes.iter().any(|c| !c.ledger))
-        });
-        for i in idx {
-            for c in &ev[i].sql.as_ref().expect("filtered").bonus_changes {
-                if any_balance && c.ledger {
-                    continue;
-                }
-                out.push((i, c.account_id.to_string(), c.delta, c.absolute));
-            }
-        }
-    }
-    out.sort_by_key(|x| x.0);
+    keyed.par_sort_unstable();
+    let mut out: Vec<(usize, String, i64, bool)> = keyed
+        .par_chunk_by(|a, b| a.0 == b.0)
+        .flat_map_iter(|group| {
+            let changes = |&(_, i): &(Op, usize)| {
+                ev[i]
+                    .sql
+                    .as_ref()
+                    .expect("filtered")
+                    .bonus_changes
+                    .iter()
+                    .map(move |c| (i, c))
+            };
+            let any_balance = group.iter().flat_map(changes).any(|(_, c)| !c.ledger);
+            group
+                .iter()
+                .flat_map(changes)
+                .filter(move |(_, c)| !(any_balance && c.ledger))
+                .map(|(i, c)| (i, c.account_id.to_string(), c.delta, c.absolute))
+        })
+        .collect();
+    out.par_sort_by_key(|x| x.0);
     out
 }
 
