@@ -82,13 +82,23 @@ impl Default for Vocab {
 impl Vocab {
     /// Whether a table is part of the bonus system.
     pub fn is_bonus_table(&self, t: &str) -> bool {
-        let t = t.to_ascii_lowercase();
+        let t = lower(t);
         self.bonus_words.iter().any(|w| t.contains(w.as_str()))
     }
     /// Whether a table holds customer accounts (personal data).
     pub fn is_account_table(&self, t: &str) -> bool {
-        let t = t.to_ascii_lowercase();
+        let t = lower(t);
         self.account_words.iter().any(|w| t.contains(w.as_str()))
+    }
+}
+
+/// A name in lower case, borrowed when it already is (the usual case: these run for
+/// every statement).
+fn lower(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(t.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(t)
     }
 }
 
@@ -126,21 +136,22 @@ const SHAPE_CACHE: usize = 20_000;
 
 /// The text without sqlcommenter-style comments (the cache key: request ids differ per call).
 fn without_tag_comments(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("/*") {
+    if tokens::find_pair(text, b'/', b'*').is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(st) = rest.find("/*") {
-        let Some(en) = rest[st..].find("*/") else {
+    while let Some(st) = tokens::find_pair(rest, b'/', b'*') {
+        // The comment's end is searched after its opening: in `/*/` the `*` opens it.
+        let Some(en) = tokens::find_pair(&rest[st + 2..], b'*', b'/') else {
             break;
         };
-        let body = &rest[st + 2..st + en];
+        let body = &rest[st + 2..st + 2 + en];
         out.push_str(&rest[..st]);
         if !body.contains('=') {
-            out.push_str(&rest[st..st + en + 2]);
+            out.push_str(&rest[st..st + 2 + en + 2]);
         }
-        rest = &rest[st + en + 2..];
+        rest = &rest[st + 2 + en + 2..];
     }
     out.push_str(rest);
     std::borrow::Cow::Owned(out)

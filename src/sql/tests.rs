@@ -101,6 +101,49 @@ fn sqlcommenter_and_injection() {
 }
 
 #[test]
+fn comment_delimiters_that_overlap_or_never_close() {
+    // `/*/` opens a comment whose `*` must not also close it (this sliced out of
+    // bounds and panicked); tag comments go, other comments stay.
+    for s in [
+        "SELECT id FROM customers WHERE phone = $1 /*/ x */",
+        "SELECT 1 /*/",
+        "SELECT 1 /**/ /*/*/ /* a=1 */*/",
+        "SELECT 1 /* request_id='r1' /* nested=2 */ */",
+        "/*",
+        "*/ /*",
+    ] {
+        let (_, f) = pg(s);
+        assert!(f.injection.is_none(), "{s}");
+    }
+    assert_eq!(
+        without_tag_comments("SELECT 1 /*/ x */ FROM t /*a=1*/ WHERE 2"),
+        "SELECT 1 /*/ x */ FROM t  WHERE 2"
+    );
+    assert_eq!(
+        pg("SELECT 1 /*request_id='r/*1'*/").1.request_id.as_deref(),
+        Some("r/*1")
+    );
+}
+
+#[test]
+fn injection_markers_in_any_case() {
+    let marker = |s: &str| pg(s).1.injection.map(|t| t.to_string());
+    assert_eq!(
+        marker("SELECT pg_sleep(5) FROM customers").as_deref(),
+        Some("time-based probe")
+    );
+    assert_eq!(
+        marker("SELECT a FROM t WHERE b = 1 union  all select 1 UnIoN SeLeCt 2").as_deref(),
+        Some("UNION SELECT")
+    );
+    assert_eq!(
+        marker("SELECT * FROM Information_Schema.tables").as_deref(),
+        Some("catalog probing")
+    );
+    assert_eq!(marker("SELECT sleeper FROM unions WHERE id = 1"), None);
+}
+
+#[test]
 fn truncated_statement_falls_back() {
     let (c, f) = analyze(
         "SELECT id, name, email FROM customers WHERE note = 'abc",
@@ -199,6 +242,18 @@ fn statements_sharing_a_skeleton_read_as_if_parsed_alone() {
 }
 
 proptest::proptest! {
+    /// Statement text is attacker-controlled: comment delimiters, quotes and
+    /// placeholders in any arrangement never panic the analysis.
+    #[test]
+    fn any_statement_text_is_analyzed_without_panic(
+        s in "(SELECT|UPDATE|INSERT INTO|FROM|WHERE|SET|VALUES|id|=|\\*|/|'|\"|\\$1|\\?|,|\\(|\\)|;|-|%2D|request_id|[ a-z0-9]){0,40}",
+    ) {
+        let params = ["7".to_string()];
+        for d in [Dialect::MySql, Dialect::Postgres] {
+            let _ = analyze(&s, &params, d, &Vocab::default());
+        }
+    }
+
     #[test]
     fn cached_shapes_never_change_the_answer(
         a in "[0-9]{1,7}",

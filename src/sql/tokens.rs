@@ -29,8 +29,12 @@ impl Tok {
         matches!(self, Tok::Sym(x) if **x == *s)
     }
     fn ident(&self) -> Option<String> {
+        self.word().map(str::to_ascii_lowercase)
+    }
+    /// A keyword or identifier as written.
+    fn word(&self) -> Option<&str> {
         match self {
-            Tok::Word(w, _, _) => Some(w.to_ascii_lowercase()),
+            Tok::Word(w, _, _) => Some(w),
             _ => None,
         }
     }
@@ -217,9 +221,11 @@ pub fn sqlcommenter(text: &str) -> (Option<String>, Option<String>) {
     let mut req = None;
     let mut app = None;
     let mut rest = text;
-    while let Some(st) = rest.find("/*") {
+    while let Some(st) = find_pair(rest, b'/', b'*') {
         let after = &rest[st + 2..];
-        let Some(en) = after.find("*/") else { break };
+        let Some(en) = find_pair(after, b'*', b'/') else {
+            break;
+        };
         let body = &after[..en];
         for pair in body.split(',') {
             let Some((k, v)) = pair.split_once('=') else {
@@ -288,8 +294,9 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
             }
         }
     }
-    let up = text.to_ascii_uppercase();
-    for (needle, what) in [
+    // One pass over the text for every marker, without case; the first marker of the
+    // list that occurs wins (`PG_SLEEP(` before the `SLEEP(` inside it).
+    static MARKERS: [(&str, &str); 8] = [
         ("UNION SELECT", "UNION SELECT"),
         ("UNION ALL SELECT", "UNION SELECT"),
         ("PG_SLEEP(", "time-based probe"),
@@ -298,12 +305,23 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
         ("INFORMATION_SCHEMA.", "catalog probing"),
         ("INTO OUTFILE", "file write"),
         ("LOAD_FILE(", "file read"),
-    ] {
-        if up.contains(needle) {
-            return Some(what.into());
-        }
-    }
-    None
+    ];
+    static FIND: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(MARKERS.iter().map(|m| m.0))
+            .expect("fixed patterns")
+    });
+    FIND.find_overlapping_iter(text)
+        .map(|m| m.pattern().as_usize())
+        .min()
+        .map(|k| MARKERS[k].1.to_string())
+}
+
+/// Byte offset of the first `a` directly followed by `b` (comment delimiters).
+pub fn find_pair(hay: &str, a: u8, b: u8) -> Option<usize> {
+    let h = hay.as_bytes();
+    memchr::memchr_iter(a, h).find(|&i| h.get(i + 1) == Some(&b))
 }
 
 /// Predicate / assignment analysis over a token list.
@@ -320,10 +338,9 @@ impl<'a> Analysis<'a> {
     /// Prepares the analysis; `tables` come from the parser or the fallback.
     pub fn new(t: &'a [Tok], params: &'a [String], vocab: &'a Vocab, tables: &[Text]) -> Self {
         let target = target_table(t).or_else(|| tables.first().map(|t| t.to_string()));
-        let id_is_account = target
-            .as_deref()
-            .is_some_and(|x| vocab.is_account_table(x) || vocab.is_bonus_table(x));
         let bonus_table = target.as_deref().is_some_and(|x| vocab.is_bonus_table(x));
+        let id_is_account =
+            bonus_table || target.as_deref().is_some_and(|x| vocab.is_account_table(x));
         Analysis {
             t,
             params,
@@ -334,8 +351,14 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// Whether a column (in any case; the vocabulary's names are lower case) names an
+    /// account.
     fn is_key_col(&self, col: &str) -> bool {
-        self.vocab.account_columns.iter().any(|c| c == col) || (col == "id" && self.id_is_account)
+        self.vocab
+            .account_columns
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(col))
+            || (col.eq_ignore_ascii_case("id") && self.id_is_account)
     }
 
     fn value(&self, i: usize) -> Option<(String, usize)> {
@@ -380,8 +403,8 @@ impl<'a> Analysis<'a> {
             if matches!(&t[i], Tok::Param(q) if &**q == "?") {
                 qmark += 1;
             }
-            let Some(col) = t[i].ident() else { continue };
-            if !self.is_key_col(&col) || t.get(i + 1).is_some_and(|x| x.sym(".")) {
+            let Some(col) = t[i].word() else { continue };
+            if !self.is_key_col(col) || t.get(i + 1).is_some_and(|x| x.sym(".")) {
                 continue;
             }
             if t.get(i + 1).is_some_and(|x| x.sym("=")) {
@@ -470,7 +493,7 @@ impl<'a> Analysis<'a> {
 
     fn has_key_predicate(&self, cond: &[Tok]) -> bool {
         cond.windows(2).any(|w| {
-            w[0].ident().is_some_and(|c| self.is_key_col(&c)) && (w[1].sym("=") || w[1].kw("IN"))
+            w[0].word().is_some_and(|c| self.is_key_col(c)) && (w[1].sym("=") || w[1].kw("IN"))
         })
     }
 
