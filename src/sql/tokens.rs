@@ -294,8 +294,8 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
             }
         }
     }
-    // One pass over the text for every marker, without case; the first marker of the
-    // list that occurs wins (`PG_SLEEP(` before the `SLEEP(` inside it).
+    // Markers are searched in an upper-case copy with finders built once (a searcher
+    // built per call cost as much as the search); the first marker of the list wins.
     static MARKERS: [(&str, &str); 8] = [
         ("UNION SELECT", "UNION SELECT"),
         ("UNION ALL SELECT", "UNION SELECT"),
@@ -306,16 +306,19 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
         ("INTO OUTFILE", "file write"),
         ("LOAD_FILE(", "file read"),
     ];
-    static FIND: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(MARKERS.iter().map(|m| m.0))
-            .expect("fixed patterns")
-    });
-    FIND.find_overlapping_iter(text)
-        .map(|m| m.pattern().as_usize())
-        .min()
-        .map(|k| MARKERS[k].1.to_string())
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            MARKERS
+                .iter()
+                .map(|m| memchr::memmem::Finder::new(m.0))
+                .collect()
+        });
+    let up = text.to_ascii_uppercase();
+    FINDERS
+        .iter()
+        .zip(MARKERS)
+        .find(|(f, _)| f.find(up.as_bytes()).is_some())
+        .map(|(_, m)| m.1.to_string())
 }
 
 /// Byte offset of the first `a` directly followed by `b` (comment delimiters).
