@@ -2,7 +2,7 @@
 //! a single pass over the events by each worker.
 
 use super::STR_FIELDS;
-use crate::model::Event;
+use crate::model::{Event, Extra};
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -78,6 +78,42 @@ fn json<T: Serialize + ?Sized>(v: Option<&T>, buf: &mut Vec<u8>) -> Option<serde
     v.map(|v| serde_json::to_writer(buf, v))
 }
 
+/// The extra fields as the JSON object serde_json writes for them (`None` when there
+/// are none), without its serializer: every event has a few, and keys and values that
+/// need no escape — nearly all — are copied as they are.
+fn extra_json(x: &Extra, buf: &mut Vec<u8>) -> Option<serde_json::Result<()>> {
+    if x.is_empty() {
+        return None;
+    }
+    buf.push(b'{');
+    for (i, (k, v)) in x.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        if let Err(e) = json_str(k, buf).and_then(|()| {
+            buf.push(b':');
+            json_str(v, buf)
+        }) {
+            return Some(Err(e));
+        }
+    }
+    buf.push(b'}');
+    Some(Ok(()))
+}
+
+/// A JSON string as serde_json writes it: escaped only for quotes, backslashes and
+/// control characters.
+fn json_str(s: &str, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(buf, s)
+    }
+}
+
 /// The builders of a row group of `n` events, in column order.
 fn builders(n: usize) -> Vec<Box<dyn Build>> {
     fn vals<T: Send + 'static>(name: &'static str, n: usize, get: fn(&Event) -> T) -> Box<dyn Build>
@@ -133,9 +169,7 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
         vals("truncated", n, |e| e.truncated),
         jsons("params", |e, buf| json(e.params.as_deref(), buf)),
         jsons("sql", |e, buf| json(e.sql.as_deref(), buf)),
-        jsons("extra", |e, buf| {
-            json((!e.extra.is_empty()).then_some(&e.extra), buf)
-        }),
+        jsons("extra", |e, buf| extra_json(&e.extra, buf)),
     ]);
     b
 }
@@ -170,4 +204,26 @@ pub(super) fn to_frame(ev: &[Box<Event>]) -> PolarsResult<DataFrame> {
     let mut cols: Vec<(usize, Column)> = built.into_iter().flatten().collect();
     cols.sort_by_key(|(i, _)| *i);
     DataFrame::new(ev.len(), cols.into_iter().map(|(_, c)| c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The extra column holds exactly what serde_json writes for the map.
+        #[test]
+        fn extra_json_is_serde_json(
+            kv in proptest::collection::vec(("[a-z_\"\\\\]{1,8}", "\\PC{0,12}|[\\x00-\\x7f]{0,12}"), 0..6),
+        ) {
+            let mut x = Extra::default();
+            for (k, v) in &kv {
+                x.insert(k, v.as_str());
+            }
+            let mut buf = Vec::new();
+            let got = extra_json(&x, &mut buf).map(|r| r.map(|()| String::from_utf8(buf).unwrap()).unwrap());
+            let want = (!x.is_empty()).then(|| serde_json::to_string(&x).unwrap());
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 }
