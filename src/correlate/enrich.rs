@@ -234,15 +234,15 @@ impl Links {
     /// result does not depend on thread timing.
     pub fn build(a: &Analysis, p: &Profile, by_request: RequestJoin) -> Links {
         let ev = &a.ing.events;
-        let (gw_by_account, (db, (places, principal_first))) = rayon::join(
-            || gateway_by_account(ev),
+        let ((gw_by_account, db_by_req), (db, (places, principal_first))) = rayon::join(
+            || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
             || rayon::join(|| DbIndexes::build(ev), || places(ev)),
         );
         let mut l = Links {
             t0: ev.first().map(|e| e.ts).unwrap_or(0),
             by_request,
             gw_by_account,
-            db_by_req: db.by_req,
+            db_by_req,
             app_hosts: db.app_hosts,
             app_users: db.app_users,
             places,
@@ -418,58 +418,86 @@ fn places(
     (places, first)
 }
 
+/// Request id → DB events, in event order: a pass of its own, beside the other link
+/// indexes (in the pass of the DB indexes it made that the longest of them).
+fn db_by_request(ev: &[Box<Event>]) -> HashMap<Text, Vec<usize>> {
+    let mut by_req: HashMap<Text, Vec<usize>> = HashMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Db {
+            continue;
+        }
+        if let Some(r) = &e.request_id {
+            // Cloned (an atomic increment) only for a new key.
+            match by_req.get_mut(r.as_str()) {
+                Some(v) => v.push(i),
+                None => {
+                    by_req.insert(r.clone(), vec![i]);
+                }
+            }
+        }
+    }
+    by_req
+}
+
 /// The indexes over DB events.
 #[derive(Default)]
 struct DbIndexes {
-    by_req: HashMap<Text, Vec<usize>>,
     app_hosts: HashSet<Text>,
     app_users: HashSet<Text>,
     identities: HashMap<(Text, Text), HashSet<i64>>,
 }
 
 impl DbIndexes {
+    /// One pass over the statements with borrowed keys (a shared string is cloned once
+    /// per key at the end, not once per statement: each clone is an atomic increment on
+    /// a count the parallel passes touch too).
     fn build(ev: &[Box<Event>]) -> DbIndexes {
-        let mut x = DbIndexes::default();
         // Busy hosts and users are the application's pool even without request ids.
-        let mut per_host: HashMap<&str, usize> = HashMap::new();
-        let mut per_user: HashMap<&str, usize> = HashMap::new();
+        let mut tagged_hosts: HashSet<&Text> = HashSet::new();
+        let mut tagged_users: HashSet<&Text> = HashSet::new();
+        let mut per_host: HashMap<&Text, usize> = HashMap::new();
+        let mut per_user: HashMap<&Text, usize> = HashMap::new();
+        let mut identities: HashMap<(&Text, Option<&Text>), HashSet<i64>> = HashMap::new();
         let mut total = 0usize;
-        for (i, e) in ev.iter().enumerate() {
-            if e.kind() != SourceKind::Db {
-                continue;
-            }
+        for e in ev.iter().filter(|e| e.kind() == SourceKind::Db) {
             total += 1;
-            if let Some(r) = &e.request_id {
-                x.by_req.entry(r.clone()).or_default().push(i);
-                if let Some(h) = &e.db_host {
-                    x.app_hosts.insert(h.clone());
-                }
-                if let Some(u) = &e.db_user {
-                    x.app_users.insert(u.clone());
-                }
+            if e.request_id.is_some() {
+                tagged_hosts.extend(&e.db_host);
+                tagged_users.extend(&e.db_user);
             }
             if let Some(h) = &e.db_host {
                 *per_host.entry(h).or_default() += 1;
             }
             if let Some(u) = &e.db_user {
                 *per_user.entry(u).or_default() += 1;
-                let h = e.db_host.clone().unwrap_or_default();
-                x.identities
-                    .entry((u.clone(), h))
+                identities
+                    .entry((u, e.db_host.as_ref()))
                     .or_default()
                     .insert(e.ts.div_euclid(86_400_000_000));
             }
         }
         let busy = |n: usize| n * 10 >= total && total >= 100;
-        for (h, n) in per_host {
-            if busy(n) {
-                x.app_hosts.insert(Text::from(h));
-            }
-        }
-        for (u, n) in per_user {
-            if busy(n) {
-                x.app_users.insert(Text::from(u));
-            }
+        let mut x = DbIndexes::default();
+        x.app_hosts.extend(tagged_hosts.into_iter().cloned());
+        x.app_hosts.extend(
+            per_host
+                .into_iter()
+                .filter(|h| busy(h.1))
+                .map(|h| h.0.clone()),
+        );
+        x.app_users.extend(tagged_users.into_iter().cloned());
+        x.app_users.extend(
+            per_user
+                .into_iter()
+                .filter(|u| busy(u.1))
+                .map(|u| u.0.clone()),
+        );
+        // A statement without a host and one with an empty host are one identity.
+        for ((u, h), days) in identities {
+            x.identities
+                .entry((u.clone(), h.cloned().unwrap_or_default()))
+                .or_default()
+                .extend(days);
         }
         x
     }
