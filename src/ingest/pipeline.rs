@@ -5,6 +5,7 @@
 //! are parsed (files in order) so that a case file is written without holding the
 //! evidence in memory. Output order never depends on thread timing.
 
+use super::blocks::{fill, Framed, Reading};
 use super::envelope::{self, Envelope};
 use super::frame::{Framer, Span};
 use super::input::{self, Input};
@@ -21,8 +22,6 @@ use std::sync::Arc;
 
 /// Size of the head used for detection.
 const HEAD: usize = 64 * 1024;
-/// Block size streamed through the framer.
-const BLOCK: usize = 8 * 1024 * 1024;
 
 /// Settings of one ingestion run.
 #[derive(Debug, Clone, Default)]
@@ -446,89 +445,8 @@ fn read_file(
     Ok(info)
 }
 
-/// A framed block: its bytes, the records in them, and where it sits in the stream.
-struct Framed {
-    buf: Vec<u8>,
-    spans: Vec<Span>,
-    /// Bytes the block's records take; the rest starts the next block.
-    used: usize,
-    /// Offset of the block in the (decompressed) stream.
-    base: u64,
-    /// Start of the file's header row when this block holds it.
-    header_span: Option<usize>,
-    /// Whether this is the last block.
-    eof: bool,
-}
-
-/// Reading and framing one file's stream, block by block, counting its lines.
-struct Reading {
-    reader: Box<dyn Read + Send>,
-    framer: Framer,
-    eof: bool,
-    io_error: Option<String>,
-    lines: u64,
-    last_byte_nl: bool,
-    /// A header row is still to come (CSV formats read without an envelope).
-    header: bool,
-}
-
-impl Reading {
-    /// Fills `buf` (which starts with the previous block's unframed rest) up to a block
-    /// and frames it.
-    fn next(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
-        if !self.eof {
-            fill(
-                &mut self.reader,
-                &mut buf,
-                BLOCK,
-                &mut self.eof,
-                &mut self.io_error,
-            );
-        }
-        let (spans, used) = self.framer.split(&buf, self.eof);
-        self.lines += memchr::memchr_iter(b'\n', &buf[..used]).count() as u64;
-        if used > 0 {
-            self.last_byte_nl = buf[used - 1] == b'\n';
-        }
-        let header_span = match spans.first() {
-            Some(sp) if self.header => {
-                self.header = false;
-                Some(sp.start)
-            }
-            _ => None,
-        };
-        Framed {
-            buf,
-            spans,
-            used,
-            base,
-            header_span,
-            eof: self.eof,
-        }
-    }
-}
-
 fn needs_prepare(p: &dyn Parser) -> bool {
     p.name() == "pg-stderr"
-}
-
-fn fill(
-    r: &mut dyn Read,
-    buf: &mut Vec<u8>,
-    want: usize,
-    eof: &mut bool,
-    err: &mut Option<String>,
-) {
-    // Reads straight into the block buffer (no bounce buffer); a short read means EOF.
-    buf.reserve(want);
-    match r.take(want as u64).read_to_end(buf) {
-        Ok(n) if n < want => *eof = true,
-        Ok(_) => {}
-        Err(e) => {
-            *err = Some(e.to_string());
-            *eof = true;
-        }
-    }
 }
 
 /// The key of the record hash, drawn once per run. Evidence text is attacker-controlled:

@@ -1,0 +1,92 @@
+//! A file's decompressed stream read block by block: each block filled to a fixed size,
+//! framed into whole records (the unframed rest starts the next block), its lines
+//! counted.
+
+use super::frame::{Framer, Span};
+use std::io::Read;
+
+/// Block size streamed through the framer.
+const BLOCK: usize = 8 * 1024 * 1024;
+
+/// A framed block: its bytes, the records in them, and where it sits in the stream.
+pub(super) struct Framed {
+    pub(super) buf: Vec<u8>,
+    pub(super) spans: Vec<Span>,
+    /// Bytes the block's records take; the rest starts the next block.
+    pub(super) used: usize,
+    /// Offset of the block in the (decompressed) stream.
+    pub(super) base: u64,
+    /// Start of the file's header row when this block holds it.
+    pub(super) header_span: Option<usize>,
+    /// Whether this is the last block.
+    pub(super) eof: bool,
+}
+
+/// Reading and framing one file's stream, block by block, counting its lines.
+pub(super) struct Reading {
+    pub(super) reader: Box<dyn Read + Send>,
+    pub(super) framer: Framer,
+    pub(super) eof: bool,
+    pub(super) io_error: Option<String>,
+    pub(super) lines: u64,
+    pub(super) last_byte_nl: bool,
+    /// A header row is still to come (CSV formats read without an envelope).
+    pub(super) header: bool,
+}
+
+impl Reading {
+    /// Fills `buf` (which starts with the previous block's unframed rest) up to a block
+    /// and frames it.
+    pub(super) fn next(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
+        if !self.eof {
+            fill(
+                &mut self.reader,
+                &mut buf,
+                BLOCK,
+                &mut self.eof,
+                &mut self.io_error,
+            );
+        }
+        let (spans, used) = self.framer.split(&buf, self.eof);
+        self.lines += memchr::memchr_iter(b'\n', &buf[..used]).count() as u64;
+        if used > 0 {
+            self.last_byte_nl = buf[used - 1] == b'\n';
+        }
+        let header_span = match spans.first() {
+            Some(sp) if self.header => {
+                self.header = false;
+                Some(sp.start)
+            }
+            _ => None,
+        };
+        Framed {
+            buf,
+            spans,
+            used,
+            base,
+            header_span,
+            eof: self.eof,
+        }
+    }
+}
+
+/// Reads up to `want` more bytes into `buf`; a short read sets `eof`, an error sets
+/// `err` and `eof`.
+pub(super) fn fill(
+    r: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    want: usize,
+    eof: &mut bool,
+    err: &mut Option<String>,
+) {
+    // Reads straight into the block buffer (no bounce buffer); a short read means EOF.
+    buf.reserve(want);
+    match r.take(want as u64).read_to_end(buf) {
+        Ok(n) if n < want => *eof = true,
+        Ok(_) => {}
+        Err(e) => {
+            *err = Some(e.to_string());
+            *eof = true;
+        }
+    }
+}
