@@ -150,51 +150,64 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         reg.entry(d).or_insert(acc);
     }
     let roster = a.roster.as_ref();
+    // A route template's target is computed once per worker task (templates repeat on
+    // every request; concrete paths are tested as they come).
     a.targets = a
         .ing
         .events
         .par_iter_mut()
-        .map(|e| match e.kind() {
-            SourceKind::Gateway => {
-                let path = e.path.clone().unwrap_or_default();
-                if let Some(u) = &e.user {
-                    if staff.contains(u) {
-                        e.principal = Some(u.clone());
+        .map_init(
+            HashMap::<Text, Option<Target>>::new,
+            |by_route, e| match e.kind() {
+                SourceKind::Gateway => {
+                    let path = e.path.as_deref().unwrap_or("");
+                    let is_staff = e.user.as_ref().is_some_and(|u| staff.contains(u));
+                    let account = path_account(e.route.as_deref(), path, p)
+                        .or_else(|| e.user.clone().filter(|_| !is_staff));
+                    let target = match &e.route {
+                        Some(r) => match by_route.get(r.as_str()) {
+                            Some(t) => *t,
+                            None => *by_route.entry(r.clone()).or_insert(p.route_target(r)),
+                        },
+                        None => p.route_target(path),
+                    };
+                    if is_staff {
+                        e.principal = e.user.clone();
                     }
+                    e.account_id = account;
+                    target
                 }
-                e.account_id = path_account(e.route.as_deref(), &path, p)
-                    .or_else(|| e.user.clone().filter(|u| !staff.contains(u)));
-                p.route_target(e.route.as_deref().unwrap_or(&path))
-            }
-            SourceKind::Db => {
-                if let Some(f) = &e.sql {
-                    if f.account_ids.len() == 1 {
-                        e.account_id = Some(f.account_ids[0].as_str().into());
+                SourceKind::Db => {
+                    if let Some(f) = &e.sql {
+                        if f.account_ids.len() == 1 {
+                            // The statement's own shared string, not a copy of it.
+                            e.account_id = Some(f.account_ids[0].clone());
+                        }
                     }
+                    db_target(e, p)
                 }
-                db_target(e, p)
-            }
-            SourceKind::Push => {
-                let acc = e
-                    .push()
-                    .device_id
-                    .as_deref()
-                    .and_then(|d| {
-                        roster
-                            .and_then(|r| r.account_of(d))
-                            .map(Text::from)
-                            .or_else(|| reg.get(d).cloned())
-                    })
-                    .or_else(|| {
-                        e.user
-                            .as_deref()
-                            .and_then(|u| roster.and_then(|r| r.account_of(u)).map(Text::from))
-                            .or(e.user.clone())
-                    });
-                e.account_id = acc;
-                Some(Target::Push)
-            }
-        })
+                SourceKind::Push => {
+                    let acc = e
+                        .push()
+                        .device_id
+                        .as_deref()
+                        .and_then(|d| {
+                            roster
+                                .and_then(|r| r.account_of(d))
+                                .map(Text::from)
+                                .or_else(|| reg.get(d).cloned())
+                        })
+                        .or_else(|| {
+                            e.user
+                                .as_deref()
+                                .and_then(|u| roster.and_then(|r| r.account_of(u)).map(Text::from))
+                                .or(e.user.clone())
+                        });
+                    e.account_id = acc;
+                    Some(Target::Push)
+                }
+            },
+        )
         .collect();
 }
 
