@@ -8,7 +8,7 @@ mod format;
 mod strings;
 
 pub use format::FormatName;
-pub use strings::{intern, owned, text, Extra, ExtraValue, Text};
+pub use strings::{intern, lower, owned, text, Extra, ExtraValue, Text};
 
 /// Which kind of evidence an event came from. The order is the tie-break order of the timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

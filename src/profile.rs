@@ -3,6 +3,7 @@
 //! thresholds. Every field has a default from common words, so most apps need no profile.
 
 use crate::error::Error;
+use crate::model::lower;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::path::Path;
@@ -274,15 +275,6 @@ pub fn ip_in(ip: &str, net: &str) -> bool {
     }
     let mask = u32::MAX.checked_shl(32 - bits.min(32)).unwrap_or(0);
     (u32::from(a) & mask) == (u32::from(b) & mask)
-}
-
-/// `s` in ASCII lower case, borrowed when it has no upper-case letter.
-fn lower(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(s)
-    }
 }
 
 #[cfg(test)]

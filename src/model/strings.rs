@@ -197,6 +197,16 @@ impl<'de> Deserialize<'de> for Extra {
     }
 }
 
+/// `s` in ASCII lower case, borrowed when it has no upper-case letter (names and path
+/// segments are tested for every event and rarely need a copy).
+pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// A string field of an event: a thin, shared, immutable string (8 bytes where `String`
 /// takes 24; an event carries 30 of them, and correlation clones them freely).
 pub type Text = arcstr::ArcStr;

@@ -82,23 +82,13 @@ impl Default for Vocab {
 impl Vocab {
     /// Whether a table is part of the bonus system.
     pub fn is_bonus_table(&self, t: &str) -> bool {
-        let t = lower(t);
+        let t = model::lower(t);
         self.bonus_words.iter().any(|w| t.contains(w.as_str()))
     }
     /// Whether a table holds customer accounts (personal data).
     pub fn is_account_table(&self, t: &str) -> bool {
-        let t = lower(t);
+        let t = model::lower(t);
         self.account_words.iter().any(|w| t.contains(w.as_str()))
-    }
-}
-
-/// A name in lower case, borrowed when it already is (the usual case: these run for
-/// every statement).
-fn lower(t: &str) -> std::borrow::Cow<'_, str> {
-    if t.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(t.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(t)
     }
 }
 
