@@ -489,22 +489,20 @@ impl DbIndexes {
                     .insert(e.ts.div_euclid(86_400_000_000));
             }
         }
-        let busy = |n: usize| n * 10 >= total && total >= 100;
-        let mut x = DbIndexes::default();
-        x.app_hosts.extend(tagged_hosts.into_iter().cloned());
-        x.app_hosts.extend(
-            per_host
+        // The application's pool: names on tagged statements, and the busy ones.
+        let pool = |tagged: HashSet<&Text>, per: HashMap<&Text, usize>| -> HashSet<Text> {
+            let busy = |n: usize| n * 10 >= total && total >= 100;
+            tagged
                 .into_iter()
-                .filter(|h| busy(h.1))
-                .map(|h| h.0.clone()),
-        );
-        x.app_users.extend(tagged_users.into_iter().cloned());
-        x.app_users.extend(
-            per_user
-                .into_iter()
-                .filter(|u| busy(u.1))
-                .map(|u| u.0.clone()),
-        );
+                .chain(per.into_iter().filter(|x| busy(x.1)).map(|x| x.0))
+                .cloned()
+                .collect()
+        };
+        let mut x = DbIndexes {
+            app_hosts: pool(tagged_hosts, per_host),
+            app_users: pool(tagged_users, per_user),
+            ..Default::default()
+        };
         // A statement without a host and one with an empty host are one identity.
         for ((u, h), days) in identities {
             x.identities
