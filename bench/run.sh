@@ -17,18 +17,27 @@ SCALES=("${@:-30}")
 mkdir -p "$WORK"
 out=bench/RESULTS.md
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# run LABEL CMD... -> "seconds maxrss_kb" (median seconds, max RSS over runs)
+# run LABEL OK CMD... -> "seconds maxrss_kb" (median seconds, max RSS over runs), or
+# "fail fail" when a run exits with a code not in OK (a space-separated list): a failed
+# run is not a figure (its stderr is kept in $WORK/LABEL.err).
 run() {
-  local label=$1; shift
-  local ts=() rss=0
+  local label=${1//\//-}; local ok=" $2 "; shift 2
+  local ts=() rss=0 rc
   "$@" >/dev/null 2>&1 || true   # warm the page cache
   for _ in $(seq "$REPS"); do
-    /usr/bin/time -q -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>&1 || true
+    rc=0
+    /usr/bin/time -q -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/$label.err" || rc=$?
+    if [[ "$ok" != *" $rc "* ]]; then
+      echo "bench: $label failed (exit $rc), see $WORK/$label.err" >&2
+      echo "fail fail"; return
+    fi
     read -r s m < "$WORK/time.txt"
     ts+=("$s"); [ "$m" -gt "$rss" ] && rss=$m
   done
   printf '%s %s\n' "$(printf '%s\n' "${ts[@]}" | median)" "$rss"
 }
+# breachline exits 2 when evidence was rejected: simulate writes corrupt lines on purpose.
+BL_OK="0 2"
 {
   echo "# breachline benchmark results"
   echo
@@ -61,30 +70,47 @@ for scale in "${SCALES[@]}"; do
   echo >> "$out"
   echo "| command | median s | MB/s | events/s | peak RSS MB | RSS / input |" >> "$out"
   echo "|---|---|---|---|---|---|" >> "$out"
-  row() { awk -v l="$1" -v s="$2" -v m="$3" -v b="$bytes" -v e="$events" 'BEGIN {printf "| %s | %.2f | %.0f | %.0f | %.0f | %.2f |\n", l, s, b/1e6/s, e/s, m/1024, m*1024/b}' >> "$out"; }
-  read -r s m < <(run cat sh -c "cat $(find "$plain" -type f | tr '\n' ' ') > /dev/null"); row "cat > /dev/null (floor)" "$s" "$m"
-  read -r s m < <(run ingest "$BIN" ingest "$plain" -q -o "$WORK/case.parquet"); row "breachline ingest -o case.parquet" "$s" "$m"
-  read -r s m < <(run timeline "$BIN" timeline "$plain" -q --format csv -o "$WORK/out.csv"); row "breachline timeline -o out.csv" "$s" "$m"
-  read -r s m < <(run report "$BIN" report "$plain" -q --roster "$ev/roster.csv" --out-dir "$WORK/report"); row "breachline report" "$s" "$m"
+  row() {
+    if [ "$2" = fail ]; then echo "| $1 | failed (see $WORK) | | | | |" >> "$out"; return; fi
+    awk -v l="$1" -v s="$2" -v m="$3" -v b="$bytes" -v e="$events" 'BEGIN {printf "| %s | %.2f | %.0f | %.0f | %.0f | %.2f |\n", l, s, b/1e6/s, e/s, m/1024, m*1024/b}' >> "$out"
+  }
+  read -r s m < <(run cat 0 sh -c "cat $(find "$plain" -type f | tr '\n' ' ') > /dev/null"); row "cat > /dev/null (floor)" "$s" "$m"
+  read -r s m < <(run ingest "$BL_OK" "$BIN" ingest "$plain" -q -o "$WORK/case.parquet"); row "breachline ingest -o case.parquet" "$s" "$m"
+  read -r s m < <(run timeline "$BL_OK" "$BIN" timeline "$plain" -q --format csv -o "$WORK/out.csv"); row "breachline timeline -o out.csv" "$s" "$m"
+  read -r s m < <(run report "$BL_OK" "$BIN" report "$plain" -q --roster "$ev/roster.csv" --out-dir "$WORK/report"); row "breachline report" "$s" "$m"
   # The case file the ingest rows wrote: how fast an analysis rereads parsed evidence.
-  read -r s m < <(run report-case "$BIN" report "$WORK/case.parquet" -q --roster "$ev/roster.csv" --out-dir "$WORK/report-case"); row "breachline report case.parquet (rereads the ingest's case file)" "$s" "$m"
+  read -r s m < <(run report-case "$BL_OK" "$BIN" report "$WORK/case.parquet" -q --roster "$ev/roster.csv" --out-dir "$WORK/report-case"); row "breachline report case.parquet (rereads the ingest's case file)" "$s" "$m"
   if python3 -c 'import duckdb' 2>/dev/null; then
+    # DuckDB refuses a JSON array with a corrupt record (MySQL's audit file as written,
+    # with simulate's corrupt lines) even with ignore_errors: it gets a newline-delimited
+    # copy (brackets and trailing commas stripped), made here and not timed.
+    nd="$WORK/ndjson-$scale"
+    if [ ! -d "$nd" ]; then
+      mkdir -p "$nd"
+      for f in "$plain"/db/mysql-audit-json/*; do
+        sed -e '/^\[$/d' -e '/^\]$/d' -e 's/},$/}/' "$f" > "$nd/$(basename "$f")"
+      done
+    fi
     cat > "$WORK/duck.py" <<PY
-import duckdb, glob
+import duckdb
 c = duckdb.connect()
 c.execute("CREATE TABLE gw AS SELECT * FROM read_json_auto('$plain/gateway/apigw-json/*', format='newline_delimited', ignore_errors=true)")
 c.execute("CREATE TABLE pg AS SELECT * FROM read_csv_auto('$plain/db/pg-csvlog/*', header=false, ignore_errors=true)")
-c.execute("CREATE TABLE my AS SELECT * FROM read_json_auto('$plain/db/mysql-audit-json/*', ignore_errors=true)")
+c.execute("CREATE TABLE my AS SELECT * FROM read_json_auto('$nd/*', format='newline_delimited', ignore_errors=true)")
 c.execute("CREATE TABLE fcm AS SELECT * FROM read_json_auto('$plain/push/fcm-bigquery-json/*', format='newline_delimited', ignore_errors=true)")
+# A load that parsed nothing is no baseline: every table must have typed columns and rows.
+for t in ("gw", "pg", "my", "fcm"):
+    n, cols = c.execute(f"SELECT count(*), (SELECT count(*) FROM (DESCRIBE {t})) FROM {t}").fetchone()
+    assert n > 0 and cols > 1, f"{t}: {n} rows, {cols} columns"
 PY
-    read -r s m < <(run duckdb python3 "$WORK/duck.py"); row "DuckDB bare load (baseline)" "$s" "$m"
+    read -r s m < <(run duckdb 0 python3 "$WORK/duck.py"); row "DuckDB bare load (baseline)" "$s" "$m"
   fi
   echo >> "$out"
   echo "Per-format ingest (into a case file):" >> "$out"
   echo >> "$out"
   for d in gateway/apigw-json db/pg-csvlog db/mysql-audit-json; do
     fb=$(du -sb "$plain/$d" | cut -f1)
-    read -r s m < <(run "$d" "$BIN" ingest "$plain/$d" -q -o "$WORK/f.parquet")
+    read -r s m < <(run "$d" "$BL_OK" "$BIN" ingest "$plain/$d" -q -o "$WORK/f.parquet")
     awk -v l="$d" -v s="$s" -v m="$m" -v b="$fb" 'BEGIN {printf "- %s: %.0f MB in %.2f s = %.0f MB/s, peak RSS %.0f MB (%.2f × input)\n", l, b/1e6, s, b/1e6/s, m/1024, m*1024/b}' >> "$out"
   done
 done
