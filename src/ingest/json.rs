@@ -66,30 +66,45 @@ pub fn f(v: &Value, path: &str) -> Option<f64> {
 }
 
 /// Copies every scalar field not in `used` into `extra`, flattening objects with dots.
+/// A repeated key reads as its last value, and members are taken in key order (so a
+/// literal `a.b` member overrides the `b` of an `a` object), as if the object were
+/// serde_json's sorted map — without sorting members that add nothing.
 pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::model::Extra) {
-    if let Value::Object(m) = v {
-        for (k, val) in doc::by_key(m) {
-            let key: Cow<str> = if prefix.is_empty() {
-                Cow::Borrowed(k)
-            } else {
-                Cow::Owned(format!("{prefix}.{k}"))
-            };
-            if used.contains(&key.as_ref()) {
-                continue;
+    let Value::Object(m) = v else { return };
+    let members = m.members();
+    let mut keep: Vec<(Cow<str>, &Value)> = Vec::new();
+    for (i, (k, val)) in members.iter().enumerate() {
+        if matches!(val, Value::Null) || matches!(val, Value::String(x) if x.is_empty() || x == "-")
+        {
+            continue;
+        }
+        let key: Cow<str> = if prefix.is_empty() {
+            Cow::Borrowed(k)
+        } else {
+            Cow::Owned(format!("{prefix}.{k}"))
+        };
+        if used.iter().any(|u| same(u, &key)) || members[i + 1..].iter().any(|(l, _)| same(l, k)) {
+            continue;
+        }
+        keep.push((key, val));
+    }
+    keep.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (key, val) in keep {
+        match val {
+            Value::Object(_) => rest_into(val, &key, used, extra),
+            Value::String(x) => {
+                extra.insert(&key, x.as_ref());
             }
-            match val {
-                Value::Object(_) => rest_into(val, &key, used, extra),
-                Value::Null => {}
-                Value::String(x) if x.is_empty() || x == "-" => {}
-                Value::String(x) => {
-                    extra.insert(&key, x.as_ref());
-                }
-                other => {
-                    extra.insert(&key, other.to_string());
-                }
+            other => {
+                extra.insert(&key, other.to_string());
             }
         }
     }
+}
+
+/// String equality that rejects on length and first byte before comparing the rest.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// Parses a record as a JSON object, tolerating a trailing comma (array elements) and
@@ -111,6 +126,86 @@ pub fn object(rec: &str) -> Result<Value<'_>, String> {
                 }
             }
             Err(format!("invalid JSON: {e}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Extra;
+
+    /// The reference: members of serde_json's sorted map (each key once, its last value).
+    fn sorted_map_rest(v: &serde_json::Value, prefix: &str, used: &[&str], extra: &mut Extra) {
+        let Some(m) = v.as_object() else { return };
+        for (k, val) in m {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if used.contains(&key.as_str()) {
+                continue;
+            }
+            match val {
+                serde_json::Value::Object(_) => sorted_map_rest(val, &key, used, extra),
+                serde_json::Value::Null => {}
+                serde_json::Value::String(x) if x.is_empty() || x == "-" => {}
+                serde_json::Value::String(x) => {
+                    extra.insert(&key, x.as_str());
+                }
+                other => {
+                    extra.insert(&key, other.to_string());
+                }
+            }
+        }
+    }
+
+    /// A JSON value over few keys (so keys repeat, nest and collide with `a.b`).
+    fn value(depth: u32) -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("\"\"".to_string()),
+            Just("\"-\"".to_string()),
+            "[a-c]{1,2}".prop_map(|s| format!("\"{s}\"")),
+            (0u32..100).prop_map(|n| n.to_string()),
+            Just("[1,\"x\"]".to_string()),
+        ];
+        leaf.prop_recursive(depth, 24, 5, |inner| {
+            proptest::collection::vec(
+                (
+                    prop_oneof![Just("a"), Just("b"), Just("a.b"), Just("ip"), Just("c")],
+                    inner,
+                ),
+                0..5,
+            )
+            .prop_map(|members| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            })
+        })
+    }
+
+    proptest::proptest! {
+        /// Extra fields are those serde_json's sorted map gives, repeated keys and a
+        /// literal dotted key against a flattened one included.
+        #[test]
+        fn rest_is_what_the_sorted_map_gives(text in value(3)) {
+            let text = format!("{{\"z\":{text},\"a\":{text}}}");
+            let used = ["ip", "a.ip"];
+            let mine = object(&text).unwrap();
+            let mut got = Extra::default();
+            rest_into(&mine, "", &used, &mut got);
+            let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let mut want = Extra::default();
+            sorted_map_rest(&reference, "", &used, &mut want);
+            let got: Vec<_> = got.iter().collect();
+            let want: Vec<_> = want.iter().collect();
+            proptest::prop_assert_eq!(got, want);
         }
     }
 }

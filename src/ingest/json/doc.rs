@@ -35,6 +35,10 @@ impl<'a> Map<'a> {
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
+    /// The members in document order, repeated keys included.
+    pub fn members(&self) -> &[(Cow<'a, str>, Json<'a>)] {
+        &self.0
+    }
     /// Adds a member.
     pub fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: Json<'a>) {
         self.0.push((key.into(), value));
