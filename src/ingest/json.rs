@@ -71,19 +71,20 @@ pub fn f(v: &Value, path: &str) -> Option<f64> {
 /// serde_json's sorted map — without sorting members that add nothing.
 pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::model::Extra) {
     let Value::Object(m) = v else { return };
-    let members = m.members();
     let mut keep: Vec<(Cow<str>, &Value)> = Vec::new();
-    for (i, (k, val)) in members.iter().enumerate() {
-        if matches!(val, Value::Null) || matches!(val, Value::String(x) if x.is_empty() || x == "-")
-        {
-            continue;
+    for (k, val) in m.members() {
+        match val {
+            Value::Null => continue,
+            Value::String(x) if x.is_empty() || x == "-" => continue,
+            _ => {}
         }
         let key: Cow<str> = if prefix.is_empty() {
             Cow::Borrowed(k)
         } else {
             Cow::Owned(format!("{prefix}.{k}"))
         };
-        if used.iter().any(|u| same(u, &key)) || members[i + 1..].iter().any(|(l, _)| same(l, k)) {
+        // A member a later one of the same key overrides is not the map's value.
+        if used.contains(&key.as_ref()) || !m.get(k).is_some_and(|last| std::ptr::eq(last, val)) {
             continue;
         }
         keep.push((key, val));
@@ -100,11 +101,6 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
             }
         }
     }
-}
-
-/// String equality that rejects on length and first byte before comparing the rest.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// Parses a record as a JSON object, tolerating a trailing comma (array elements) and
