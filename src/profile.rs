@@ -34,6 +34,36 @@ fn words(xs: &[&str]) -> Vec<String> {
     xs.iter().map(|s| s.to_string()).collect()
 }
 
+/// Whether a path segment carries a value rather than naming a resource: digits only,
+/// a UUID, or a long run of letters and digits mixed (tokens, hashes, base64 ids).
+fn is_value_segment(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let alnum = b.iter().all(u8::is_ascii_alphanumeric);
+    let uuid = b.len() == 36 && b.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-');
+    digits == b.len() || uuid || (alnum && b.len() >= 16 && digits > 0 && digits < b.len())
+}
+
+/// The lower-cased words of a path segment: split at punctuation and at camelCase humps.
+fn segment_words(seg: &str) -> impl Iterator<Item = String> + '_ {
+    seg.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| {
+            let mut out = Vec::new();
+            let mut cur = String::new();
+            let mut prev_lower = false;
+            for c in w.chars() {
+                if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+                cur.push(c.to_ascii_lowercase());
+            }
+            out.push(cur);
+            out
+        })
+}
+
 /// Words that classify routes and tables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,6 +80,8 @@ pub struct Categories {
     pub staff: Vec<String>,
     /// Device-registration route words.
     pub device: Vec<String>,
+    /// Bulk-export route words (a word of a path segment is one, or its inflection).
+    pub export: Vec<String>,
 }
 
 impl Default for Categories {
@@ -68,6 +100,7 @@ impl Default for Categories {
                 "manage",
             ]),
             device: words(&["device", "installation", "push-token", "fcm-token"]),
+            export: words(&["export", "download", "dump", "backup"]),
         }
     }
 }
@@ -190,9 +223,12 @@ impl Profile {
     }
 
     /// The target a route or path belongs to; push before bonus before customer data.
+    /// Placeholders and segments that carry values (ids, tokens) name no resource.
     pub fn route_target(&self, path: &str) -> Option<Target> {
         let c = &self.categories;
-        let segs: Vec<Cow<str>> = Self::segs(path).filter(|s| !s.starts_with('{')).collect();
+        let segs: Vec<Cow<str>> = Self::segs(path)
+            .filter(|s| !s.starts_with('{') && !is_value_segment(s))
+            .collect();
         if segs.iter().any(|s| Self::any(&c.push, s)) {
             return Some(Target::Push);
         }
@@ -221,6 +257,22 @@ impl Profile {
                 .iter()
                 .any(|w| s == *w || s.starts_with(w.as_str()))
         })
+    }
+
+    /// A bulk-export route: a word of a segment is an export word or its inflection
+    /// (`/customers/export.csv`, `/exportCustomers`, `/db-dump`, `/downloads`). Words, not
+    /// substrings, and no value segments: a device token `fdumpMuEAo…9VHV` is no dump, and
+    /// `/menu/dumplings` no export.
+    pub fn is_export_route(&self, path: &str) -> bool {
+        path.split('/')
+            .filter(|s| !s.is_empty() && !s.starts_with('{') && !is_value_segment(s))
+            .flat_map(segment_words)
+            .any(|w| {
+                self.categories.export.iter().any(|x| {
+                    w.strip_prefix(x.as_str())
+                        .is_some_and(|rest| ["", "s", "ed", "ing"].contains(&rest))
+                })
+            })
     }
 
     /// A device-registration route.
@@ -280,6 +332,32 @@ pub fn ip_in(ip: &str, net: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn export_routes_by_word_not_by_substring() {
+        let p = Profile::default();
+        for yes in [
+            "/admin/customers/export",
+            "/api/v1/customers/export.csv",
+            "/api/exportCustomers",
+            "/internal/db-dump",
+            "/reports/{id}/download",
+            "/backups/latest",
+        ] {
+            assert!(p.is_export_route(yes), "{yes}");
+        }
+        for no in [
+            "/api/v1/customers/100376/devices/fdumpMuEAoWOmh9VHVwYNK",
+            "/api/v1/customers/{customerId}/devices/{installationId}",
+            "/api/v1/menu/dumplings",
+            "/api/v1/customers/3f2b8c1e-9a7d-4c5e-8f00-123456789abc",
+            "/api/v1/reexport",
+        ] {
+            assert!(!p.is_export_route(no), "{no}");
+        }
+        // A token's letters name no target either.
+        assert_eq!(p.route_target("/api/v1/menu/aPushX7kQ2mZ9wL4bT1c"), None);
+    }
 
     #[test]
     fn route_targets_from_common_words() {

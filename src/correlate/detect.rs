@@ -505,12 +505,10 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             SourceKind::Gateway => {
                 a.targets[i] == Some(Target::CustomerData)
                     && e.outcome == Outcome::Success
-                    && e.path.as_deref().is_some_and(|x| {
-                        let x = x.to_ascii_lowercase();
-                        ["export", "download", "dump", "backup"]
-                            .iter()
-                            .any(|w| x.contains(w))
-                    })
+                    && [&e.route, &e.path]
+                        .into_iter()
+                        .flatten()
+                        .any(|x| p.is_export_route(x))
             }
             SourceKind::Push => false,
         };

@@ -95,10 +95,10 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                 if a.targets[i] != Some(Target::CustomerData) || e.outcome != Outcome::Success {
                     continue;
                 }
-                let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
-                if ["export", "download", "dump", "backup"]
-                    .iter()
-                    .any(|w| path.contains(w))
+                if [&e.route, &e.path]
+                    .into_iter()
+                    .flatten()
+                    .any(|x| p.is_export_route(x))
                 {
                     whole.push((
                         i,
@@ -108,6 +108,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                         ),
                     ));
                 } else if let Some(acc) = &e.account_id {
+                    let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
                     if p.is_device_route(&path) {
                         continue;
                     }
