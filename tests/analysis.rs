@@ -152,6 +152,33 @@ fn kong_pgcsv_onesignal_equal_truth() {
 }
 
 #[test]
+fn kong_rds_activity_stream_onesignal_equal_truth() {
+    let d = tempfile::tempdir().unwrap();
+    simulate(d.path(), "kong", "rds-activity-stream", "onesignal");
+    check(d.path(), &[], true);
+    // Decrypted batches unwrapped; heartbeats skipped, corrupt lines rejected, per file.
+    let t = truth(d.path());
+    let db = d.path().join("db");
+    let files = crate::ingest::inventory(&[db.to_str().unwrap()]);
+    let mut seen = 0;
+    for tf in t["files"].as_array().unwrap() {
+        let path = tf["path"].as_str().unwrap();
+        if !path.starts_with("db/") {
+            continue;
+        }
+        seen += 1;
+        let f = files.iter().find(|f| f.path.ends_with(path)).unwrap();
+        assert_eq!(f.format, "rds-activity-batch+rds-activity-stream");
+        assert_eq!(f.lines, tf["lines"].as_u64().unwrap(), "{path} lines");
+        assert_eq!(f.rejected, tf["malformed"].as_u64().unwrap(), "{path}");
+        assert_eq!(f.skipped, tf["skipped"].as_u64().unwrap(), "{path}");
+        assert!(f.skipped > 0, "{path}: no heartbeat");
+        assert_eq!(f.records, f.events + f.duplicates + f.rejected + f.skipped);
+    }
+    assert!(seen >= 3);
+}
+
+#[test]
 fn nginx_mysql_sns_equal_truth() {
     let d = tempfile::tempdir().unwrap();
     simulate(d.path(), "nginx-json", "mysql-audit-json", "sns-delivery");

@@ -2,7 +2,7 @@ use crate::util::{bl, ran, root, truth};
 use predicates::str::contains;
 use std::io::Write;
 
-fn inventory(args: &[&str]) -> Vec<breachline::model::FileInfo> {
+pub fn inventory(args: &[&str]) -> Vec<breachline::model::FileInfo> {
     let dir = tempfile::tempdir().unwrap();
     let case = dir.path().join("case.jsonl");
     ran(bl().arg("ingest").args(args).arg("-o").arg(&case).arg("-q"));

@@ -1,7 +1,8 @@
 //! AWS CloudWatch Logs envelopes around any evidence format: `filter-log-events` /
 //! `get-log-events` JSON, subscription-filter payloads (also concatenated `}{` as Firehose
-//! writes them), S3 export lines with an ISO time prefix, Logs Insights CSV, and
-//! OneSignal's paged `{"notifications":[…]}`. Unwrapped before the inner format is detected.
+//! writes them), S3 export lines with an ISO time prefix, Logs Insights CSV, OneSignal's
+//! paged `{"notifications":[…]}`, and decrypted RDS activity-stream batches. Unwrapped
+//! before the inner format is detected.
 
 use super::frame::Framing;
 use super::pgaudit::csv_split;
@@ -21,6 +22,9 @@ pub enum Envelope {
     InsightsCsv,
     /// `{"notifications":[…]}` pages.
     NotificationsPage,
+    /// Decrypted Database Activity Streams batches:
+    /// `{"type":"DatabaseActivityMonitoringRecord","databaseActivityEventList":[…]}`.
+    ActivityBatch,
 }
 
 impl Envelope {
@@ -31,12 +35,15 @@ impl Envelope {
             Envelope::S3Export => "cloudwatch-s3",
             Envelope::InsightsCsv => "cloudwatch-insights-csv",
             Envelope::NotificationsPage => "onesignal-page",
+            Envelope::ActivityBatch => "rds-activity-batch",
         }
     }
     /// How envelope records are framed.
     pub fn framing(self) -> Framing {
         match self {
-            Envelope::CloudWatchJson | Envelope::NotificationsPage => Framing::Json,
+            Envelope::CloudWatchJson | Envelope::NotificationsPage | Envelope::ActivityBatch => {
+                Framing::Json
+            }
             Envelope::S3Export => Framing::Lines,
             Envelope::InsightsCsv => Framing::Csv,
         }
@@ -52,6 +59,9 @@ static MESSAGE: LazyLock<Regex> =
 /// Detects an envelope from the head of a stream.
 pub fn detect(head: &str) -> Option<Envelope> {
     let t = head.trim_start();
+    if t.starts_with(['{', '[']) && t.contains("\"databaseActivityEventList\"") {
+        return Some(Envelope::ActivityBatch);
+    }
     if t.starts_with('{') {
         let first_key = t.strip_prefix('{').unwrap_or(t).trim_start();
         if (first_key.starts_with("\"events\"") || t.contains("\"logEvents\""))
@@ -110,7 +120,46 @@ pub fn head_messages(env: Envelope, head: &str) -> String {
                 Err(_) => head.to_string(),
             }
         }
+        Envelope::ActivityBatch => {
+            // The batches the head holds whole (it may end inside one), one per line or
+            // as elements of an array.
+            let mut out = Vec::new();
+            let mut rest = head.trim_start().trim_start_matches('[');
+            loop {
+                let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+                let Some(Ok(v)) = values.next() else { break };
+                out.extend(activity_events(&v));
+                rest = rest[values.byte_offset()..]
+                    .trim_start()
+                    .trim_start_matches(',');
+            }
+            out.join("\n")
+        }
     }
+}
+
+/// The events of a decrypted activity-stream batch, each with the batch's cluster and
+/// instance ids (the events do not repeat them).
+fn activity_events(batch: &Value) -> Vec<String> {
+    let Some(list) = batch
+        .get("databaseActivityEventList")
+        .and_then(|a| a.as_array())
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|ev| {
+            let mut ev = ev.clone();
+            if let Some(o) = ev.as_object_mut() {
+                for k in ["clusterId", "instanceId"] {
+                    if let (Some(x), false) = (batch.get(k), o.contains_key(k)) {
+                        o.insert(k.to_string(), x.clone());
+                    }
+                }
+            }
+            ev.to_string()
+        })
+        .collect()
 }
 
 fn items(v: &Value, key: &str) -> Vec<String> {
@@ -184,6 +233,16 @@ pub fn unwrap(env: Envelope, rec: &str, header: bool) -> Result<Vec<Inner>, Stri
                 .map(|s| (s, None))
                 .collect())
         }
+        Envelope::ActivityBatch => {
+            let v: Value = serde_json::from_str(rec.trim().trim_end_matches(','))
+                .map_err(|e| format!("invalid activity-stream batch: {e}"))?;
+            if v.get("databaseActivityEventList")
+                .is_none_or(|l| !l.is_array())
+            {
+                return Err("activity-stream batch has no databaseActivityEventList".into());
+            }
+            Ok(activity_events(&v).into_iter().map(|s| (s, None)).collect())
+        }
     }
 }
 
@@ -197,6 +256,26 @@ mod tests {
         assert_eq!(detect(h), Some(Envelope::S3Export));
         let inner = unwrap(Envelope::S3Export, h.lines().next().unwrap(), false).unwrap();
         assert_eq!(inner[0].0, "{\"requestId\":\"x\"}");
+    }
+
+    #[test]
+    fn activity_batches_one_per_line_or_in_an_array() {
+        let b = r#"{"type":"DatabaseActivityMonitoringRecord","clusterId":"cluster-4HNY","instanceId":"db-FZJT","databaseActivityEventList":[{"type":"heartbeat"},{"type":"record","logTime":"2024-03-05 14:25:00.004512+00","dbUserName":"svc","commandText":"SELECT 1"}]}"#;
+        for head in [format!("{b}\n{b}\n{{\"type\":"), format!("[{b},\n{b},\n{{")] {
+            assert_eq!(detect(&head), Some(Envelope::ActivityBatch));
+            let inner = head_messages(Envelope::ActivityBatch, &head);
+            assert_eq!(inner.lines().count(), 4, "{inner}");
+            assert!(inner
+                .lines()
+                .nth(1)
+                .unwrap()
+                .contains("\"instanceId\":\"db-FZJT\""));
+        }
+        let inner = unwrap(Envelope::ActivityBatch, &format!("{b},"), false).unwrap();
+        assert_eq!(inner.len(), 2);
+        assert!(inner[1].0.contains("\"clusterId\":\"cluster-4HNY\""));
+        assert!(unwrap(Envelope::ActivityBatch, r#"{"type":"x"}"#, false).is_err());
+        assert!(unwrap(Envelope::ActivityBatch, "{\"type\":", false).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod nginx;
 pub mod onesignal;
 pub mod pg;
 pub mod pgaudit;
+pub mod rds;
 pub mod sns;
 
 use crate::model::{Event, SourceKind, Text};
@@ -109,6 +110,7 @@ pub fn registry() -> &'static [&'static dyn Parser] {
         &mysql::EnterpriseJson,
         &pg::JsonLog,
         &pg::CsvLog,
+        &rds::ActivityStream,
         &kong::Kong,
         &sns::Sns,
         &onesignal::OneSignalApi,

@@ -1,6 +1,6 @@
 //! Database writers: one simulated statement as a record of pgaudit (stderr, csvlog,
-//! jsonlog), MySQL Enterprise / Percona audit JSON, or MariaDB server_audit, in the
-//! server's own zone and clock (skewed).
+//! jsonlog), MySQL Enterprise / Percona audit JSON, MariaDB server_audit, or a decrypted
+//! Aurora PostgreSQL activity-stream batch, in the server's own zone and clock (skewed).
 
 use super::scenario::{SKind, Stmt, S};
 use chrono::{DateTime, TimeZone, Utc};
@@ -14,6 +14,7 @@ pub const FORMATS: &[&str] = &[
     "mysql-audit-json",
     "percona-audit-json",
     "mariadb-audit",
+    "rds-activity-stream",
 ];
 
 /// Server clock and zone.
@@ -98,9 +99,65 @@ fn pg_message(s: &Stmt, n: u64) -> (&'static str, String) {
     }
 }
 
+/// The cluster and instance of the simulated Aurora database.
+const CLUSTER: (&str, &str) = ("cluster-LOYALTY7Q2D5NBX", "db-LOYALTY1AKW3R");
+
+/// A decrypted activity-stream batch of one event (what the AWS decryption sample prints
+/// per Kinesis record).
+fn activity_batch(ev: serde_json::Value) -> String {
+    serde_json::json!({"type": "DatabaseActivityMonitoringRecord", "clusterId": CLUSTER.0,
+        "instanceId": CLUSTER.1, "databaseActivityEventList": [ev]})
+    .to_string()
+}
+
+/// A batch that holds only a heartbeat (the stream sends them when the database is idle).
+pub fn activity_heartbeat() -> String {
+    activity_batch(serde_json::json!({"type": "heartbeat"}))
+}
+
+/// One Aurora PostgreSQL activity record for a statement or a session event.
+fn activity_event(s: &Stmt, c: &Clock, n: u64) -> serde_json::Value {
+    let (command, text, params, class, error) = match s.kind {
+        SKind::Stmt => (
+            s.command,
+            Some(s.text.as_str()),
+            Some(&s.params),
+            s.class,
+            None,
+        ),
+        SKind::Connect => ("CONNECT", None, None, "MISC", None),
+        SKind::Disconnect => ("DISCONNECT", None, None, "MISC", None),
+        SKind::AuthFail => (
+            "AUTH FAILURE",
+            None,
+            None,
+            "MISC",
+            Some(format!(
+                "password authentication failed for user \"{}\"",
+                s.user
+            )),
+        ),
+    };
+    serde_json::json!({
+        "type": "record", "clientApplication": if s.user == "loyalty_app" { "loyalty-api" } else { "psql" },
+        "pid": s.pid, "dbUserName": s.user, "databaseName": "loyalty", "remoteHost": s.host,
+        "remotePort": (40000 + s.pid % 1000).to_string(), "command": command, "commandText": text,
+        "paramList": params, "logTime": c.utc(s.ts, "%Y-%m-%d %H:%M:%S%.6f+00"),
+        "statementId": n, "substatementId": 1,
+        "objectType": if s.object.is_empty() { None } else { Some("TABLE") },
+        "objectName": if s.object.is_empty() { None } else { Some(s.object.as_str()) },
+        "class": class, "serverType": "PostgreSQL", "serverVersion": "16.4.aurora",
+        "serviceName": "Amazon Aurora PostgreSQL-Compatible edition", "serverHost": "10.0.1.12",
+        "netProtocol": "TCP", "dbProtocol": "Postgres 3.0", "startTime": null, "rowCount": null,
+        "sessionId": format!("{:x}.{:x}", (s.ts / S / 86400) * 86400, s.pid),
+        "exitCode": if error.is_some() { Some("28P01") } else { None }, "errorMessage": error
+    })
+}
+
 /// One record for a statement. `n` is a running statement number.
 pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
     match fmt {
+        "rds-activity-stream" => activity_batch(activity_event(s, c, n)),
         "pg-stderr" => {
             let (sev, msg) = pg_message(s, n);
             let ts = c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z");

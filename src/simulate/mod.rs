@@ -102,6 +102,7 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
             "pg-jsonlog" => (format!("postgresql-{date}"), "json"),
             "mysql-audit-json" => (format!("audit.{date}"), "log"),
             "percona-audit-json" => (format!("audit-{date}"), "log"),
+            "rds-activity-stream" => (format!("activity-{date}"), "json"),
             _ => (format!("server_audit-{date}"), "log"),
         };
         (
@@ -256,6 +257,9 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                             let mut n = stmt_base;
                             for s in &day.stmts {
                                 n += 1;
+                                if fmt == "rds-activity-stream" && n % 97 == 0 {
+                                    rot.file(d)?.header(&db::activity_heartbeat())?;
+                                }
                                 rot.write(d, &db::record(fmt, s, clock_ref, n))?;
                             }
                         }
