@@ -178,6 +178,38 @@ fn kong_rds_activity_stream_onesignal_equal_truth() {
     assert!(seen >= 3);
 }
 
+/// Simulates with extra `simulate` options.
+fn simulate_with(dir: &Path, formats: [&str; 3], extra: &[&str]) {
+    bl().args(["simulate", "--out-dir"])
+        .arg(dir)
+        .args([
+            "--gateway",
+            formats[0],
+            "--db",
+            formats[1],
+            "--push",
+            formats[2],
+        ])
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn untagged_sql_with_a_large_skew_and_accounts_only_in_paths() {
+    // No request ids in the SQL, a DB clock four minutes ahead, and a gateway that names
+    // accounts only in some concrete paths: the skew is found from same-account pairs
+    // (the nearest request alone pulled it toward zero) and the bonus changes are tied
+    // to the requests that named their accounts seconds before.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["nginx-combined", "mysql-audit-json", "sns-delivery"],
+        &["--untagged-sql", "--db-skew", "4m"],
+    );
+    check(d.path(), &[], true);
+}
+
 #[test]
 fn nginx_mysql_sns_equal_truth() {
     let d = tempfile::tempdir().unwrap();

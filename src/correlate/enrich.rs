@@ -358,7 +358,10 @@ impl Links {
 
     /// The gateway request a DB event most likely came from: by request id, or — for
     /// application statements without one — the closest request concerning the same
-    /// account in the 5 s before (to 1 s after) the statement.
+    /// account in the minute before (to 1 s after) the statement. A minute, not the
+    /// application's latency: where the gateway names accounts only in some paths (a
+    /// balance page, then a transfer whose body names the account), the request that
+    /// names the account comes seconds before the one that made the statement.
     pub fn origin_of_ev(&self, events: &[Box<Event>], i: usize) -> Option<usize> {
         if let Some(g) = self.origin_of(i) {
             return Some(g);
@@ -378,7 +381,7 @@ impl Links {
             let Some(list) = self.gw_by_account.get(acc) else {
                 continue;
             };
-            let lo = list.partition_point(|&g| events[g].ts < e.ts - 5_000_000);
+            let lo = list.partition_point(|&g| events[g].ts < e.ts - 60_000_000);
             for &g in &list[lo..] {
                 let d = e.ts - events[g].ts;
                 if d < -1_000_000 {

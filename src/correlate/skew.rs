@@ -12,6 +12,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Smallest median offset that is corrected (application latency is milliseconds).
 const APPLY_US: i64 = 1_000_000;
 
+/// Widest clock offset looked for between statements and requests about the same account.
+const WINDOW_US: i64 = 15 * 60 * 1_000_000;
+
+/// How far from the median offset a pair shows that the clock moved.
+const SHIFT_US: i64 = 30 * 60 * 1_000_000;
+
+/// Histogram bin of offsets between statements and same-account requests.
+const BIN_US: i64 = 250_000;
+
 /// Estimates per DB format against the gateway, applies corrections, updates the inventory.
 pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     let ev = &a.ing.events;
@@ -34,34 +43,54 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
                 .push(ev[i].ts - ev[g].ts);
         }
     }
-    // Formats without request-id pairs: pair statements with gateway requests about the same
-    // account, nearest within two minutes (noisier; needs more pairs).
+    // Formats without request-id pairs: every offset between a statement and a gateway
+    // request about the same account (within the widest skew looked for) votes in a
+    // histogram. A statement meets its own request at the skew plus the application's
+    // latency — a sharp peak — and the customer's other requests spread thinly around it;
+    // the nearest request alone is biased toward zero by those others, and misses skews
+    // larger than its window.
     let mut by_acc: HashMap<&str, Vec<i64>> = HashMap::new();
     for (acc, ts) in gw_accs {
         by_acc.entry(acc).or_default().push(ts);
     }
-    let mut by_acc_diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    for e in db.iter().map(|&i| &ev[i]) {
-        if diffs.contains_key(e.format.as_str()) {
-            continue;
-        }
-        let Some(acc) = e
-            .sql
-            .as_ref()
-            .filter(|f| f.account_ids.len() == 1)
-            .map(|f| f.account_ids[0].as_str())
-        else {
-            continue;
+    let account_pairs = |fmt: &str| -> Vec<i64> {
+        let around = |e: &crate::model::Event| -> Option<&[i64]> {
+            let f = e.sql.as_ref().filter(|f| f.account_ids.len() == 1)?;
+            let ts = by_acc.get(f.account_ids[0].as_str())?;
+            let lo = ts.partition_point(|&t| t < e.ts - WINDOW_US);
+            let hi = ts.partition_point(|&t| t <= e.ts + WINDOW_US);
+            Some(&ts[lo..hi])
         };
-        let Some(ts) = by_acc.get(acc) else { continue };
-        let k = ts.partition_point(|&t| t < e.ts - 120_000_000);
-        let best = ts[k..]
-            .iter()
-            .take_while(|&&t| t <= e.ts + 120_000_000)
-            .map(|&t| e.ts - t)
-            .min_by_key(|d| d.abs());
-        if let Some(d) = best {
-            by_acc_diffs.entry(e.format.as_str()).or_default().push(d);
+        let stmts = db.iter().map(|&i| &ev[i]).filter(|e| e.format == fmt);
+        let mut hist = vec![0u32; (2 * WINDOW_US / BIN_US + 2) as usize];
+        for e in stmts.clone() {
+            for &t in around(e).unwrap_or_default() {
+                hist[((e.ts - t + WINDOW_US) / BIN_US) as usize] += 1;
+            }
+        }
+        // The densest two adjacent bins (latency may straddle a bin edge).
+        let Some(peak) =
+            (0..hist.len() - 1).max_by_key(|&b| (hist[b] + hist[b + 1], usize::MAX - b))
+        else {
+            return Vec::new();
+        };
+        let lo = peak as i64 * BIN_US - WINDOW_US;
+        let hi = lo + 2 * BIN_US;
+        // Each statement's offset to its request: the one inside the peak.
+        stmts
+            .filter_map(|e| {
+                around(e)?
+                    .iter()
+                    .map(|&t| e.ts - t)
+                    .find(|d| (lo..hi).contains(d))
+            })
+            .collect()
+    };
+    let formats: BTreeSet<&'static str> = db.iter().map(|&i| ev[i].format.as_str()).collect();
+    let mut by_acc_diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    for fmt in formats {
+        if !diffs.contains_key(fmt) && !by_acc.is_empty() {
+            by_acc_diffs.insert(fmt, account_pairs(fmt));
         }
     }
     let mut out = Vec::new();
@@ -85,6 +114,18 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             (true, true) => median,
             (true, false) => d[d.len() / 100],
         };
+        // One offset for the whole file cannot fit a clock that moved: typically a local
+        // time read without its zone across a daylight-saving change.
+        let off = d.iter().filter(|&&x| (x - median).abs() > SHIFT_US).count();
+        if off * 20 > d.len() {
+            a.notes.push(format!(
+                "The clock of the {fmt} evidence moves against the gateway's within the \
+                 evidence ({off} of {} pairs are more than 30 minutes off the median offset): \
+                 one correction cannot fit it. If its times carry no zone, give --assume-tz \
+                 with the server's zone (daylight saving changes the offset).",
+                d.len()
+            ));
+        }
         if applied {
             a.ing
                 .events
