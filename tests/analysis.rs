@@ -195,6 +195,21 @@ fn simulate_with(dir: &Path, formats: [&str; 3], extra: &[&str]) {
         .success();
 }
 
+/// The `undetermined` notes of a report on a directory.
+fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args(["report", "-q", "--roster"])
+        .arg(dir.join("roster.csv"))
+        .arg(dir)
+        .args(extra)
+        .arg("--out-dir")
+        .arg(out.path()));
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    strs(&j["undetermined"])
+}
+
 #[test]
 fn untagged_sql_with_a_large_skew_and_accounts_only_in_paths() {
     // No request ids in the SQL, a DB clock four minutes ahead, and a gateway that names
@@ -208,6 +223,50 @@ fn untagged_sql_with_a_large_skew_and_accounts_only_in_paths() {
         &["--untagged-sql", "--db-skew", "4m"],
     );
     check(d.path(), &[], true);
+}
+
+#[test]
+fn what_the_links_cannot_show_is_said() {
+    // A CLF gateway log names no accounts and the SQL no request ids: nothing ties the
+    // database to the requests, and the report says so instead of staying silent.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "pg-csvlog", "fcm-bigquery-json"],
+        &["--untagged-sql"],
+    );
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("No statement of the application could be tied")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("pg-csvlog evidence could not be compared")),
+        "{notes:?}"
+    );
+    // Local times read as UTC across a daylight-saving change: no single offset fits.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mariadb-audit", "fcm-bigquery-json"],
+        &["--start", "2025-03-28"],
+    );
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("mariadb-audit evidence moves against")),
+        "{notes:?}"
+    );
+    let notes = notes_of(d.path(), &["--assume-tz", "Europe/Kyiv"]);
+    assert!(
+        !notes.iter().any(|n| n.contains("moves against")),
+        "{notes:?}"
+    );
 }
 
 #[test]

@@ -312,7 +312,61 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     a.iocs = attribute::iocs(&a);
     a.principals = attribute::principal_places(&a, &ctx, p);
     notes(&mut a);
+    link_notes(&mut a, &ctx);
     a
+}
+
+/// What the links between the gateway and the database could not show: statements of the
+/// application tied to no request (no request ids in the SQL, no accounts in the gateway
+/// records) leave what the attacker changed through the application unattributed, and a
+/// database clock never compared with the gateway's stays as logged.
+fn link_notes(a: &mut Analysis, l: &enrich::Links) {
+    use crate::model::SourceKind;
+    let ev = &a.ing.events;
+    if !ev.iter().any(|e| e.kind() == SourceKind::Gateway) {
+        return;
+    }
+    let app: Vec<usize> = (0..ev.len())
+        .into_par_iter()
+        .filter(|&i| ev[i].kind() == SourceKind::Db && l.is_app_db(&ev[i]))
+        .collect();
+    let linked = app.par_iter().any(|&i| l.origin_of_ev(ev, i).is_some());
+    if !app.is_empty() && !linked {
+        let in_wave = |i: usize| {
+            a.waves
+                .iter()
+                .any(|w| (w.start..=w.end).contains(&ev[i].ts))
+        };
+        let open: Vec<&(usize, String, i64, bool)> = a
+            .bonus_ops
+            .iter()
+            .filter(|(i, ..)| a.attr[*i].is_none() && in_wave(*i))
+            .collect();
+        let accounts: BTreeSet<&str> = open.iter().map(|(_, acc, ..)| acc.as_str()).collect();
+        a.notes.push(format!(
+            "No statement of the application could be tied to a gateway request (the SQL \
+             carries no request ids, and the gateway records name no accounts near it): what \
+             the attacker did through the application in the database is not attributed. \
+             {} bonus changes on {} accounts fall inside the attack waves; review them with \
+             `timeline --source db --since START --until END` over each wave's times.",
+            open.len(),
+            accounts.len()
+        ));
+    }
+    let formats: BTreeSet<&str> = ev
+        .iter()
+        .filter(|e| e.kind() == SourceKind::Db)
+        .map(|e| e.format.as_str())
+        .collect();
+    for f in formats {
+        if !a.skews.iter().any(|s| s.source == format!("db:{f}")) {
+            a.notes.push(format!(
+                "The clock of the {f} evidence could not be compared with the gateway's (no \
+                 request-id or account pairs): its times are as logged; give --clock-skew \
+                 {f}=DURATION if its offset is known."
+            ));
+        }
+    }
 }
 
 fn notes(a: &mut Analysis) {
