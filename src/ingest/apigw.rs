@@ -3,7 +3,7 @@
 //! preset. Field names are user-chosen, so JSON keys are matched from synonym tables.
 
 use super::json::Value;
-use super::json::{first, first_str, object, rest_into, u};
+use super::json::{first, first_str, record, rest_into, u};
 use super::nginx::{clf_fields, ClfLine};
 use super::{line_score, present, split_query, split_target, FileCtx, Head, Parsed, Parser};
 use crate::model::{intern, text, Event, Outcome, SourceKind, Text};
@@ -232,16 +232,9 @@ impl Parser for ApigwJson {
 
 /// Shared by the JSON access-log formats.
 pub fn parse_access_json(format: &'static str, rec: &str, ctx: &FileCtx) -> Parsed {
-    let t = rec.trim();
-    if t.is_empty() {
-        return Parsed::Skip("blank line");
-    }
-    if t == "[" || t == "]" {
-        return Parsed::Skip("array bracket");
-    }
-    let v = match object(t) {
+    let v = match record(rec) {
         Ok(v) => v,
-        Err(e) => return Parsed::Reject(e),
+        Err(skip_or_reject) => return skip_or_reject,
     };
     let mut e = Event::new(SourceKind::Gateway, format);
     let Some((ts, assumed)) = access_time(&v, ctx) else {

@@ -103,6 +103,21 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
     }
 }
 
+/// A JSON-lines record as an object, or what it is instead: a blank line or the bracket
+/// line of an array written one element per line is skipped, anything else that is no
+/// object is rejected.
+pub fn record(rec: &str) -> Result<Value<'_>, super::Parsed> {
+    use super::Parsed;
+    let t = rec.trim();
+    if t.is_empty() {
+        return Err(Parsed::Skip("blank line"));
+    }
+    if t == "[" || t == "]" {
+        return Err(Parsed::Skip("array bracket"));
+    }
+    object(t).map_err(Parsed::Reject)
+}
+
 /// Parses a record as a JSON object, tolerating a trailing comma (array elements) and
 /// the invalid `"key":-` / `"key":,` that access-log templates produce for empty numbers.
 pub fn object(rec: &str) -> Result<Value<'_>, String> {

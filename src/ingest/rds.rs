@@ -3,7 +3,7 @@
 //! first). Heartbeats are skipped; records still encrypted with KMS are rejected with
 //! what to do about them.
 
-use super::json::{first, object, s, Value};
+use super::json::{first, record, s, Value};
 use super::pgaudit::apply_sql;
 use super::{FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
@@ -65,16 +65,9 @@ impl Parser for ActivityStream {
         }
     }
     fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
-        let t = rec.trim();
-        if t.is_empty() {
-            return Parsed::Skip("blank line");
-        }
-        if t == "[" || t == "]" {
-            return Parsed::Skip("array bracket");
-        }
-        let v = match object(t) {
+        let v = match record(rec) {
             Ok(v) => v,
-            Err(e) => return Parsed::Reject(e),
+            Err(skip_or_reject) => return skip_or_reject,
         };
         match s(&v, "type").as_deref() {
             Some("heartbeat") => return Parsed::Skip("activity-stream heartbeat"),
