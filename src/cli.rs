@@ -59,7 +59,9 @@ pub struct EvidenceArgs {
     /// Force an evidence format for every input (see `breachline formats`).
     #[arg(long, value_name = "NAME")]
     pub input_format: Option<String>,
-    /// Zone for timestamps that carry none: IANA name (Europe/Kyiv) or ±HH:MM.
+    /// Zone of servers that log local time without a zone (MariaDB, nginx or PostgreSQL
+    /// formats without an offset): IANA name (Europe/Kyiv) or ±HH:MM. Times that are UTC by
+    /// definition (MySQL Enterprise, SNS, FCM, OneSignal, RDS activity streams) stay UTC.
     #[arg(long, value_name = "ZONE")]
     pub assume_tz: Option<String>,
     /// PostgreSQL log_line_prefix of stderr logs, when it is not a common one.

@@ -6,14 +6,16 @@ use super::json::{object, s, Value};
 use super::pgaudit::csv_split;
 use super::{present, FileCtx, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};
-use crate::timeparse::parse_any;
+use crate::timeparse::{parse_any, AssumeTz};
 
 /// Maps one FCM export row (as a JSON object) onto an event.
-pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
+pub fn fcm_event(format: &'static str, v: &Value) -> Parsed {
     let Some(t) = s(v, "event_timestamp") else {
         return Parsed::Reject("no event_timestamp".into());
     };
-    let Some(p) = parse_any(&t, &ctx.opts.assume_tz) else {
+    // A BigQuery TIMESTAMP is UTC by definition, whether or not an export prints ` UTC`:
+    // `--assume-tz` (meant for servers that log local time) does not apply.
+    let Some(p) = parse_any(&t, &AssumeTz::Fixed(0)) else {
         return Parsed::Reject(format!("bad event_timestamp {t:?}"));
     };
     let Some(event) = s(v, "event") else {
@@ -21,7 +23,6 @@ pub fn fcm_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
     };
     let mut e = Event::new(SourceKind::Push, format);
     e.ts = p.us;
-    e.tz_assumed = p.assumed && !t.contains("UTC");
     e.push_mut().message_id = s(v, "message_id").map(|m| {
         // HTTP v1 names are `projects/<p>/messages/<id>`.
         Text::from(m.rsplit("/messages/").next().unwrap_or(&m))
@@ -78,12 +79,12 @@ impl Parser for FcmJson {
                 && l.contains("\"event\"")
         })
     }
-    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
+    fn parse(&self, rec: &str, _ctx: &FileCtx) -> Parsed {
         if rec.trim().is_empty() {
             return Parsed::Skip("blank line");
         }
         match object(rec) {
-            Ok(v) => fcm_event(self.name(), &v, ctx),
+            Ok(v) => fcm_event(self.name(), &v),
             Err(e) => Parsed::Reject(e),
         }
     }
@@ -124,7 +125,7 @@ impl Parser for FcmCsv {
             return Parsed::Skip("blank line");
         }
         match csv_row_object(rec, ctx) {
-            Ok(v) => fcm_event(self.name(), &v, ctx),
+            Ok(v) => fcm_event(self.name(), &v),
             Err(r) => Parsed::Reject(r),
         }
     }

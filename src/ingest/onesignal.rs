@@ -7,7 +7,7 @@ use super::fcm::csv_row_object;
 use super::json::{object, s, u, Value};
 use super::{FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, Text};
-use crate::timeparse::parse_any;
+use crate::timeparse::{parse_any, AssumeTz};
 
 fn lang_text(v: &Value, key: &str) -> Option<Text> {
     match v.get(key)? {
@@ -258,8 +258,10 @@ impl Parser for OneSignalAudience {
             Ok(v) => v,
             Err(r) => return Parsed::Reject(r),
         };
-        let tz = &ctx.opts.assume_tz;
-        let when = |k: &str| s(&v, k).and_then(|t| parse_any(&t, tz));
+        // OneSignal's times are UTC (its API gives epoch seconds; the export's text,
+        // undocumented, is read as UTC when zone-less): `--assume-tz`, meant for servers
+        // that log local time, does not apply.
+        let when = |k: &str| s(&v, k).and_then(|t| parse_any(&t, &AssumeTz::Fixed(0)));
         let (ts, what) = if let Some(t) = when("failed") {
             (t, "failed")
         } else if let Some(t) = when("delivered") {
@@ -328,6 +330,12 @@ mod tests {
                     .map(str::to_string)
                     .collect(),
             ),
+            // Meant for a DB server's local times: OneSignal's stay UTC.
+            opts: std::sync::Arc::new(crate::ingest::ParseOpts {
+                assume_tz: AssumeTz::parse("Europe/Kyiv").unwrap(),
+                assume_tz_given: true,
+                ..Default::default()
+            }),
             ..Default::default()
         };
         OneSignalAudience
@@ -344,6 +352,8 @@ mod tests {
             Some("c0d1e2f3-a4b5-4c6d-8e7f-90a1b2c3d4e5")
         );
         assert_eq!(e.push().delivery.as_deref(), Some("delivered"));
+        assert_eq!(e.ts, 1_709_649_107_000_000);
+        assert!(!e.tz_assumed);
         assert_eq!(e.user.as_deref(), Some("100123"));
         assert!(matches!(
             OneSignalAudience.parse("a,b", &ctx),

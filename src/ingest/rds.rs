@@ -8,7 +8,7 @@ use super::pgaudit::apply_sql;
 use super::{FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
-use crate::timeparse::parse_iso;
+use crate::timeparse::{parse_iso, AssumeTz};
 
 /// Decrypted Database Activity Streams records (Aurora PostgreSQL / MySQL, RDS).
 pub struct ActivityStream;
@@ -77,16 +77,16 @@ impl Parser for ActivityStream {
             }
             _ => {}
         }
-        // `logTime` is UTC (`+00`) on PostgreSQL and MySQL, zone-less on Oracle.
+        // `logTime` is UTC: with `+00` on PostgreSQL and MySQL, zone-less on Oracle (UTC
+        // all the same, so `--assume-tz` does not apply).
         let Some(p) = ["logTime", "endTime", "startTime"]
             .iter()
-            .find_map(|k| s(&v, k).and_then(|t| parse_iso(&t, &ctx.opts.assume_tz)))
+            .find_map(|k| s(&v, k).and_then(|t| parse_iso(&t, &AssumeTz::Fixed(0))))
         else {
             return Parsed::Reject("no parseable logTime".into());
         };
         let mut e = Event::new(SourceKind::Db, self.name());
         e.ts = p.us;
-        e.tz_assumed = p.assumed;
         e.db_user = s(&v, "dbUserName");
         e.db_name = s(&v, "databaseName");
         e.db_host = s(&v, "remoteHost");
@@ -251,10 +251,21 @@ mod tests {
     }
 
     #[test]
-    fn zone_less_oracle_times_take_the_assumed_zone() {
+    fn zone_less_oracle_times_are_utc_whatever_zone_is_assumed() {
         let l = r#"{"type":"record","dbUserName":"SYS","logTime":"2024-03-05 14:25:00.004512","command":"SELECT","commandText":"select 1 from dual","class":"Standard"}"#;
-        let Parsed::Event(e) = parse(l) else { panic!() };
-        assert!(e.tz_assumed);
+        let ctx = FileCtx {
+            opts: std::sync::Arc::new(crate::ingest::ParseOpts {
+                assume_tz: AssumeTz::parse("Europe/Kyiv").unwrap(),
+                assume_tz_given: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let Parsed::Event(e) = ActivityStream.parse(l, &ctx) else {
+            panic!()
+        };
+        assert!(!e.tz_assumed);
+        assert_eq!(e.ts, 1_709_648_700_004_512);
         assert_eq!(e.stmt_class, Some(StmtClass::Read));
     }
 }
