@@ -297,6 +297,25 @@ fn mariadb_naive_local_time_with_assume_tz() {
 }
 
 #[test]
+fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
+    // Local times read as UTC are two hours and the skew off, and no request ids tie
+    // statements to requests: the account pairs find the offset among all a zone can have.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["nginx-json", "mariadb-audit", "onesignal"],
+        &["--untagged-sql"],
+    );
+    check(d.path(), &[], true);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n
+            .starts_with("The mariadb-audit times carry no zone and, as read, run 2 h 00 min 3")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn envoy_jsonlog_without_identities_still_finds_the_waves() {
     // Envoy's default format logs no authenticated subject: principals cannot be known.
     let d = tempfile::tempdir().unwrap();

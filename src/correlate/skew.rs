@@ -15,6 +15,14 @@ const APPLY_US: i64 = 1_000_000;
 /// Widest clock offset looked for between statements and requests about the same account.
 const WINDOW_US: i64 = 15 * 60 * 1_000_000;
 
+/// The same for local times read without a zone: any zone offset (UTC−12 to UTC+14) plus
+/// the skew.
+const ZONELESS_WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
+
+/// A statement whose account has more requests than this within the window does not
+/// vote (a busy account's offsets say nothing and would cost quadratic time).
+const MAX_VOTES: usize = 512;
+
 /// How far from the median offset a pair shows that the clock moved.
 const SHIFT_US: i64 = 30 * 60 * 1_000_000;
 
@@ -53,41 +61,66 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     for (acc, ts) in gw_accs {
         by_acc.entry(acc).or_default().push(ts);
     }
-    let account_pairs = |fmt: &str| -> Vec<i64> {
+    // Local times read without a zone may be off by any zone offset: those formats are
+    // searched over every offset a zone can have.
+    let mut zoneless: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+    for &i in &db {
+        let n = zoneless.entry(ev[i].format.as_str()).or_default();
+        n.0 += ev[i].tz_assumed as usize;
+        n.1 += 1;
+    }
+    let account_pairs = |fmt: &str| -> AccountPairs {
+        let window = match zoneless.get(fmt) {
+            Some(&(assumed, all)) if assumed * 2 > all => ZONELESS_WINDOW_US,
+            _ => WINDOW_US,
+        };
         let around = |e: &crate::model::Event| -> Option<&[i64]> {
             let f = e.sql.as_ref().filter(|f| f.account_ids.len() == 1)?;
             let ts = by_acc.get(f.account_ids[0].as_str())?;
-            let lo = ts.partition_point(|&t| t < e.ts - WINDOW_US);
-            let hi = ts.partition_point(|&t| t <= e.ts + WINDOW_US);
-            Some(&ts[lo..hi])
+            let lo = ts.partition_point(|&t| t < e.ts - window);
+            let hi = ts.partition_point(|&t| t <= e.ts + window);
+            Some(&ts[lo..hi]).filter(|s| s.len() <= MAX_VOTES)
         };
         let stmts = db.iter().map(|&i| &ev[i]).filter(|e| e.format == fmt);
-        let mut hist = vec![0u32; (2 * WINDOW_US / BIN_US + 2) as usize];
+        let mut hist = vec![0u32; (2 * window / BIN_US + 2) as usize];
         for e in stmts.clone() {
             for &t in around(e).unwrap_or_default() {
-                hist[((e.ts - t + WINDOW_US) / BIN_US) as usize] += 1;
+                hist[((e.ts - t + window) / BIN_US) as usize] += 1;
             }
         }
         // The densest two adjacent bins (latency may straddle a bin edge).
-        let Some(peak) =
-            (0..hist.len() - 1).max_by_key(|&b| (hist[b] + hist[b + 1], usize::MAX - b))
-        else {
-            return Vec::new();
+        let pair = |b: usize| hist[b] + hist[b + 1];
+        let Some(peak) = (0..hist.len() - 1).max_by_key(|&b| (pair(b), usize::MAX - b)) else {
+            return AccountPairs::default();
         };
-        let lo = peak as i64 * BIN_US - WINDOW_US;
+        let lo = peak as i64 * BIN_US - window;
         let hi = lo + 2 * BIN_US;
+        // A second sharp peak far from the first: the clock moved within the evidence
+        // (a local time read without its zone across a daylight-saving change).
+        let far = (SHIFT_US / BIN_US) as usize;
+        let second = (0..hist.len() - 1)
+            .filter(|&b| b.abs_diff(peak) >= far)
+            .map(pair)
+            .max()
+            .unwrap_or(0);
+        let moved = second >= 20 && second * 5 >= pair(peak);
         // Each statement's offset to its request: the one inside the peak.
-        stmts
+        let diffs = stmts
             .filter_map(|e| {
                 around(e)?
                     .iter()
                     .map(|&t| e.ts - t)
                     .find(|d| (lo..hi).contains(d))
             })
-            .collect()
+            .collect();
+        AccountPairs {
+            diffs,
+            moved: moved.then_some(second as usize),
+            zoneless: window == ZONELESS_WINDOW_US,
+        }
     };
     let formats: BTreeSet<&'static str> = db.iter().map(|&i| ev[i].format.as_str()).collect();
-    let mut by_acc_diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    let mut by_acc_diffs: BTreeMap<&'static str, AccountPairs> = BTreeMap::new();
     for fmt in formats {
         if !diffs.contains_key(fmt) && !by_acc.is_empty() {
             by_acc_diffs.insert(fmt, account_pairs(fmt));
@@ -95,11 +128,25 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     }
     let mut out = Vec::new();
     let mut by_account: BTreeSet<&str> = BTreeSet::new();
-    for (fmt, d) in by_acc_diffs {
-        if d.len() >= 20 {
-            by_account.insert(fmt);
-            diffs.insert(fmt, d);
+    let mut zoneless_fmts: BTreeSet<&str> = BTreeSet::new();
+    for (fmt, p) in by_acc_diffs {
+        if p.diffs.len() < 20 {
+            continue;
         }
+        if let Some(second) = p.moved {
+            a.notes.push(format!(
+                "The clock of the {fmt} evidence moves against the gateway's within the \
+                 evidence (statements meet their accounts' requests at two offsets, the \
+                 second {second} times): one correction cannot fit it. If its times carry \
+                 no zone, give --assume-tz with the server's zone (daylight saving changes \
+                 the offset)."
+            ));
+        }
+        if p.zoneless {
+            zoneless_fmts.insert(fmt);
+        }
+        by_account.insert(fmt);
+        diffs.insert(fmt, p.diffs);
     }
     for (fmt, mut d) in diffs {
         d.sort_unstable();
@@ -124,6 +171,16 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
                  one correction cannot fit it. If its times carry no zone, give --assume-tz \
                  with the server's zone (daylight saving changes the offset).",
                 d.len()
+            ));
+        }
+        if applied && zoneless_fmts.contains(fmt) && corr.abs() >= WINDOW_US {
+            a.notes.push(format!(
+                "The {fmt} times carry no zone and, as read, run {} {} the gateway's \
+                 (statements against their accounts' requests): they were corrected by that \
+                 offset. A server's zone explains whole quarter hours of it; give \
+                 --assume-tz with that zone to read them exactly.",
+                hms(corr.abs()),
+                if corr > 0 { "ahead of" } else { "behind" },
             ));
         }
         if applied {
@@ -157,4 +214,23 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         });
     }
     out
+}
+
+/// `2 h 00 min 37.0 s` for an offset in µs.
+fn hms(us: i64) -> String {
+    let s = us as f64 / 1e6;
+    let h = (s / 3600.0).floor();
+    let m = ((s - h * 3600.0) / 60.0).floor();
+    format!("{h} h {m:02} min {:.1} s", s - h * 3600.0 - m * 60.0)
+}
+
+/// What statements and same-account requests showed about one format's clock.
+#[derive(Default)]
+struct AccountPairs {
+    /// Each statement's offset to its own request (the peak's).
+    diffs: Vec<i64>,
+    /// Votes of a second peak far from the first, when it is sharp.
+    moved: Option<usize>,
+    /// Searched over every zone offset (zone-less local times).
+    zoneless: bool,
 }
