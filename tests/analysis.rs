@@ -316,6 +316,29 @@ fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
 }
 
 #[test]
+fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
+    // During the enumeration, a customer's own order reuses the pooled DB connection 1.6 s
+    // after the attacker's read of another record: without request ids, the order's
+    // balance change is the customer's, not the attacker's (an extra tampered account
+    // before the writes were checked against the request's method).
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy", "pg-jsonlog", "fcm-bigquery-json"],
+        &[
+            "--untagged-sql",
+            "--seed",
+            "743",
+            "--start",
+            "2026-06-01",
+            "--db-skew",
+            "0s",
+        ],
+    );
+    check(d.path(), &[], false);
+}
+
+#[test]
 fn envoy_jsonlog_without_identities_still_finds_the_waves() {
     // Envoy's default format logs no authenticated subject: principals cannot be known.
     let d = tempfile::tempdir().unwrap();

@@ -229,6 +229,9 @@ pub struct Links {
     /// Gateway events by the account they concern, in time order (for links by account
     /// and time when statements carry no request id).
     pub gw_by_account: HashMap<Text, Vec<usize>>,
+    /// Times of gateway requests with a method that changes state (POST, PUT, …), by client
+    /// address, in time order.
+    pub gw_writes_by_ip: HashMap<Text, Vec<i64>>,
     /// Per event: the gateway request a DB statement came from, if any.
     pub db_origin: Vec<Option<usize>>,
     /// Principal → address → (first, last, count, distinct days).
@@ -247,14 +250,16 @@ impl Links {
     /// result does not depend on thread timing.
     pub fn build(a: &Analysis, p: &Profile, by_request: RequestJoin) -> Links {
         let ev = &a.ing.events;
-        let ((gw_by_account, db_by_req), (db, (places, principal_first))) = rayon::join(
-            || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
-            || rayon::join(|| DbIndexes::build(ev), || places(ev)),
-        );
+        let (((gw_by_account, gw_writes_by_ip), db_by_req), (db, (places, principal_first))) =
+            rayon::join(
+                || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
+                || rayon::join(|| DbIndexes::build(ev), || places(ev)),
+            );
         let mut l = Links {
             t0: ev.first().map(|e| e.ts).unwrap_or(0),
             by_request,
             gw_by_account,
+            gw_writes_by_ip,
             db_by_req,
             app_hosts: db.app_hosts,
             app_users: db.app_users,
@@ -264,7 +269,9 @@ impl Links {
             db_origin: Vec::new(),
         };
         // Origins: request id; else same account and time; else the request the previous
-        // statement of the same application session (within 2 s) belonged to. The first two
+        // statement of the same application session (within 2 s) belonged to, if that
+        // request could have made this statement (a pooled connection serves the next
+        // request seconds later; see `could_write`). The first two
         // are lookups, made in parallel; the session rule follows the statements in order.
         let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
             .into_par_iter()
@@ -284,7 +291,7 @@ impl Links {
                     .session_id
                     .as_deref()
                     .and_then(|s| last.get(s))
-                    .filter(|(t, _)| e.ts - t <= 2_000_000)
+                    .filter(|(t, g)| e.ts - t <= 2_000_000 && l.could_write(e, &ev[*g]))
                     .map(|x| x.1);
             }
             if let (Some(g), Some(s)) = (o, e.session_id.as_deref()) {
@@ -387,7 +394,7 @@ impl Links {
                 if d < -1_000_000 {
                     break;
                 }
-                if best.is_none_or(|(bd, _)| d.abs() < bd) {
+                if best.is_none_or(|(bd, _)| d.abs() < bd) && self.could_write(e, &events[g]) {
                     best = Some((d.abs(), g));
                 }
             }
@@ -396,17 +403,58 @@ impl Links {
     }
 }
 
-/// Account → gateway events in time order.
-fn gateway_by_account(ev: &[Box<Event>]) -> HashMap<Text, Vec<usize>> {
+impl Links {
+    /// Whether a request about the statement's account can stand for the request that
+    /// made it. A request that changes nothing (GET, HEAD, OPTIONS) does not make a write,
+    /// unless its client sent a changing request just before the statement: the balance
+    /// page that names the account, then the transfer that does not. Otherwise the write
+    /// is someone else's — the customer's own order, seconds after an enumeration read of
+    /// their record.
+    fn could_write(&self, stmt: &Event, req: &Event) -> bool {
+        if stmt.stmt_class != Some(StmtClass::Write) || !req.method.as_deref().is_some_and(is_safe)
+        {
+            return true;
+        }
+        let Some(ip) = &req.client_ip else {
+            return true;
+        };
+        self.gw_writes_by_ip.get(ip).is_some_and(|ts| {
+            let lo = ts.partition_point(|&t| t < stmt.ts - WRITE_BEFORE_US);
+            ts.get(lo).is_some_and(|&t| t <= stmt.ts + 1_000_000)
+        })
+    }
+}
+
+/// How long before its statement a changing request may have been sent (the
+/// application's latency, with room).
+const WRITE_BEFORE_US: i64 = 5_000_000;
+
+/// Methods that change nothing (RFC 9110 safe methods).
+fn is_safe(m: &str) -> bool {
+    ["GET", "HEAD", "OPTIONS"]
+        .iter()
+        .any(|s| m.eq_ignore_ascii_case(s))
+}
+
+/// Account → gateway events in time order, and client address → times of its requests
+/// that change state.
+#[allow(clippy::type_complexity)]
+fn gateway_by_account(ev: &[Box<Event>]) -> (HashMap<Text, Vec<usize>>, HashMap<Text, Vec<i64>>) {
     let mut by_account: HashMap<Text, Vec<usize>> = HashMap::new();
+    let mut writes: HashMap<Text, Vec<i64>> = HashMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway {
             if let Some(acc) = &e.account_id {
                 by_account.entry(acc.clone()).or_default().push(i);
             }
+            if let (Some(m), Some(ip)) = (&e.method, &e.client_ip) {
+                if !is_safe(m) {
+                    writes.entry(ip.clone()).or_default().push(e.ts);
+                }
+            }
         }
     }
-    by_account
+    (by_account, writes)
 }
 
 /// Principal → address → stats, and each principal's first activity.
