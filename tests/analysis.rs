@@ -1,4 +1,4 @@
-use crate::util::{bl, csv_rows, ran, root, simulate, truth};
+use crate::util::{bl, csv_rows, ran, root, simulate, simulate_with, truth};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -176,23 +176,6 @@ fn kong_rds_activity_stream_onesignal_equal_truth() {
         assert_eq!(f.records, f.events + f.duplicates + f.rejected + f.skipped);
     }
     assert!(seen >= 3);
-}
-
-/// Simulates with extra `simulate` options.
-fn simulate_with(dir: &Path, formats: [&str; 3], extra: &[&str]) {
-    bl().args(["simulate", "--out-dir"])
-        .arg(dir)
-        .args([
-            "--gateway",
-            formats[0],
-            "--db",
-            formats[1],
-            "--push",
-            formats[2],
-        ])
-        .args(extra)
-        .assert()
-        .success();
 }
 
 /// The `undetermined` notes of a report on a directory.

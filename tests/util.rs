@@ -41,9 +41,15 @@ pub fn csv_rows(p: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
 }
 
 pub fn simulate(dir: &Path, gateway: &str, db: &str, push: &str) {
+    simulate_with(dir, [gateway, db, push], &[]);
+}
+
+/// Simulates with gateway, DB and push formats and extra `simulate` options.
+pub fn simulate_with(dir: &Path, [gateway, db, push]: [&str; 3], extra: &[&str]) {
     bl().args(["simulate", "--out-dir"])
         .arg(dir)
         .args(["--gateway", gateway, "--db", db, "--push", push])
+        .args(extra)
         .assert()
         .success();
 }

@@ -401,9 +401,7 @@ impl Links {
         }
         best.map(|(_, g)| g)
     }
-}
 
-impl Links {
     /// Whether a request about the statement's account can stand for the request that
     /// made it. A request that changes nothing (GET, HEAD, OPTIONS) does not make a write,
     /// unless its client sent a changing request just before the statement: the balance

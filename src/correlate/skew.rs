@@ -61,18 +61,18 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     for (acc, ts) in gw_accs {
         by_acc.entry(acc).or_default().push(ts);
     }
-    // Local times read without a zone may be off by any zone offset: those formats are
-    // searched over every offset a zone can have.
-    let mut zoneless: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
-    for &i in &db {
-        let n = zoneless.entry(ev[i].format.as_str()).or_default();
-        n.0 += ev[i].tz_assumed as usize;
-        n.1 += 1;
-    }
     let account_pairs = |fmt: &str| -> AccountPairs {
-        let window = match zoneless.get(fmt) {
-            Some(&(assumed, all)) if assumed * 2 > all => ZONELESS_WINDOW_US,
-            _ => WINDOW_US,
+        let stmts = db.iter().map(|&i| &ev[i]).filter(|e| e.format == fmt);
+        // Local times read without a zone may be off by any zone offset: such formats are
+        // searched over every offset a zone can have.
+        let (assumed, all) = stmts
+            .clone()
+            .fold((0, 0), |(a, n), e| (a + e.tz_assumed as usize, n + 1));
+        let zoneless = assumed * 2 > all;
+        let window = if zoneless {
+            ZONELESS_WINDOW_US
+        } else {
+            WINDOW_US
         };
         let around = |e: &crate::model::Event| -> Option<&[i64]> {
             let f = e.sql.as_ref().filter(|f| f.account_ids.len() == 1)?;
@@ -81,7 +81,6 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             let hi = ts.partition_point(|&t| t <= e.ts + window);
             Some(&ts[lo..hi]).filter(|s| s.len() <= MAX_VOTES)
         };
-        let stmts = db.iter().map(|&i| &ev[i]).filter(|e| e.format == fmt);
         let mut hist = vec![0u32; (2 * window / BIN_US + 2) as usize];
         for e in stmts.clone() {
             for &t in around(e).unwrap_or_default() {
@@ -116,7 +115,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         AccountPairs {
             diffs,
             moved: moved.then_some(second as usize),
-            zoneless: window == ZONELESS_WINDOW_US,
+            zoneless,
         }
     };
     let formats: BTreeSet<&'static str> = db.iter().map(|&i| ev[i].format.as_str()).collect();
@@ -127,8 +126,8 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         }
     }
     let mut out = Vec::new();
-    let mut by_account: BTreeSet<&str> = BTreeSet::new();
-    let mut zoneless_fmts: BTreeSet<&str> = BTreeSet::new();
+    // Formats estimated from account pairs → whether their times carried no zone.
+    let mut by_account: BTreeMap<&str, bool> = BTreeMap::new();
     for (fmt, p) in by_acc_diffs {
         if p.diffs.len() < 20 {
             continue;
@@ -142,10 +141,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
                  the offset)."
             ));
         }
-        if p.zoneless {
-            zoneless_fmts.insert(fmt);
-        }
-        by_account.insert(fmt);
+        by_account.insert(fmt, p.zoneless);
         diffs.insert(fmt, p.diffs);
     }
     for (fmt, mut d) in diffs {
@@ -156,7 +152,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         // so statements stay after the requests that issued them.
         // Request-id pairs are exact up to latency: the 1st percentile keeps statements
         // after their requests. Account pairs are noisy: the median.
-        let corr = match (applied, by_account.contains(&fmt)) {
+        let corr = match (applied, by_account.contains_key(fmt)) {
             (false, _) => 0,
             (true, true) => median,
             (true, false) => d[d.len() / 100],
@@ -173,7 +169,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
                 d.len()
             ));
         }
-        if applied && zoneless_fmts.contains(fmt) && corr.abs() >= WINDOW_US {
+        if applied && by_account.get(fmt) == Some(&true) && corr.abs() >= WINDOW_US {
             a.notes.push(format!(
                 "The {fmt} times carry no zone and, as read, run {} {} the gateway's \
                  (statements against their accounts' requests): they were corrected by that \
@@ -202,7 +198,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         }
         out.push(Skew {
             source: format!("db:{fmt}"),
-            against: if by_account.contains(&fmt) {
+            against: if by_account.contains_key(fmt) {
                 "gateway (by account and time)".into()
             } else {
                 "gateway".into()
