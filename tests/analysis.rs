@@ -272,6 +272,30 @@ fn combined_percona_fcmcsv_equal_truth() {
 }
 
 #[test]
+fn kong_percona_xml_sns_equal_truth() {
+    // Seed 9 writes Percona's default `OLD` XML (one attribute per line), with records
+    // cut short among them and the active file still open (no `</AUDIT>`).
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["kong", "mysql-audit-xml", "sns-delivery"],
+        &["--seed", "9"],
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
+fn untagged_percona_csv_equal_truth() {
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "percona-audit-csv", "fcm-bigquery-json"],
+        &["--untagged-sql"],
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn mariadb_naive_local_time_with_assume_tz() {
     // The zone is MariaDB's; OneSignal's zone-less export times stay UTC.
     let d = tempfile::tempdir().unwrap();

@@ -13,6 +13,9 @@ pub enum Framing {
     Csv,
     /// Top-level JSON values (objects); an enclosing array is transparent.
     Json,
+    /// XML audit records (`<AUDIT_RECORD …/>` or `<AUDIT_RECORD>…</AUDIT_RECORD>`), one
+    /// element per line or on one line; any other line is a record of its own.
+    Xml,
 }
 
 /// Where a record sits in the stream.
@@ -52,6 +55,7 @@ impl Framer {
             Framing::Continuation => self.continuation(buf, eof),
             Framing::Csv => self.csv(buf, eof),
             Framing::Json => self.json(buf, eof),
+            Framing::Xml => self.xml(buf, eof),
         };
         (spans, used)
     }
@@ -127,6 +131,69 @@ impl Framer {
         // The open record may still get continuation lines from the next block.
         self.next_line = committed_line;
         (spans, committed_pos)
+    }
+
+    fn xml(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        let mut spans = Vec::new();
+        let mut pos = 0;
+        let mut line = self.next_line;
+        // The open record and the marker that closes it.
+        let mut open: Option<(Span, &'static [u8])> = None;
+        let mut committed = (0, self.next_line);
+        loop {
+            let nl = memchr::memchr(b'\n', &buf[pos..]).map(|i| pos + i);
+            let end = match nl {
+                Some(e) => e,
+                None if eof && pos < buf.len() => buf.len(),
+                None => break,
+            };
+            let t = buf[pos..end].trim_ascii();
+            let starts = xml_record_end(t);
+            // A record cut short (no closing marker) ends where the next one starts, or
+            // at a line of the root element.
+            if open.is_some() && (starts.is_some() || t.starts_with(b"</AUDIT>")) {
+                if let Some((sp, _)) = open.take() {
+                    spans.push(sp);
+                }
+                committed = (pos, line);
+            }
+            let this = Span {
+                start: pos,
+                end: trim_cr(buf, pos, end),
+                line,
+            };
+            match (open.as_mut(), starts) {
+                (Some((sp, close)), _) => {
+                    sp.end = this.end;
+                    if t.ends_with(close) {
+                        if let Some((sp, _)) = open.take() {
+                            spans.push(sp);
+                        }
+                        committed = ((end + 1).min(buf.len()), line + 1);
+                    }
+                }
+                (None, Some(close)) if !t.ends_with(close) => open = Some((this, close)),
+                (None, _) => {
+                    spans.push(this);
+                    committed = ((end + 1).min(buf.len()), line + 1);
+                }
+            }
+            line += 1;
+            pos = (end + 1).min(buf.len());
+            if nl.is_none() {
+                break;
+            }
+        }
+        if eof {
+            if let Some((sp, _)) = open.take() {
+                spans.push(sp);
+            }
+            self.next_line = line;
+            return (spans, buf.len());
+        }
+        // An open record may end in the next block.
+        self.next_line = committed.1;
+        (spans, committed.0)
     }
 
     fn csv(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
@@ -307,6 +374,17 @@ impl Framer {
     }
 }
 
+/// Where an XML audit record that starts on this (trimmed) line ends: `/>` for the
+/// attribute form, `</AUDIT_RECORD>` for the element form; `None` if no record starts.
+fn xml_record_end(t: &[u8]) -> Option<&'static [u8]> {
+    let rest = t.strip_prefix(b"<AUDIT_RECORD")?;
+    match rest.first() {
+        Some(b'>') => Some(b"</AUDIT_RECORD>"),
+        None | Some(b' ' | b'\t' | b'\r' | b'/') => Some(b"/>"),
+        _ => None,
+    }
+}
+
 fn trim_cr(buf: &[u8], start: usize, end: usize) -> usize {
     if end > start && buf[end - 1] == b'\r' {
         end - 1
@@ -372,6 +450,32 @@ mod tests {
                     ("y\n\ty2\n\ty3".into(), 3),
                     ("z".into(), 6)
                 ]
+            );
+        }
+    }
+
+    #[test]
+    fn xml_records_both_forms_and_cut_ones() {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AUDIT>\n<AUDIT_RECORD\n  NAME=\"Query\"\n/>\n<AUDIT_RECORD>\n  <OS_LOGIN/>\n  <NAME>Quit</NAME>\n</AUDIT_RECORD>\n<AUDIT_RECORD NAME=\"x\"/>\n<AUDIT_RECORD\n  NAME=\"cut\"\n<AUDIT_RECORD>\n  <NAME>open</NAME>\n</AUDIT>\n";
+        for bs in [1, 7, 1000] {
+            let r = all(Framing::Xml, text, bs);
+            let got: Vec<(&str, u64)> = r.iter().map(|(s, l)| (s.as_str(), *l)).collect();
+            assert_eq!(
+                got,
+                vec![
+                    ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 1),
+                    ("<AUDIT>", 2),
+                    ("<AUDIT_RECORD\n  NAME=\"Query\"\n/>", 3),
+                    (
+                        "<AUDIT_RECORD>\n  <OS_LOGIN/>\n  <NAME>Quit</NAME>\n</AUDIT_RECORD>",
+                        6
+                    ),
+                    ("<AUDIT_RECORD NAME=\"x\"/>", 10),
+                    ("<AUDIT_RECORD\n  NAME=\"cut\"", 11),
+                    ("<AUDIT_RECORD>\n  <NAME>open</NAME>", 13),
+                    ("</AUDIT>", 15),
+                ],
+                "block size {bs}"
             );
         }
     }

@@ -12,6 +12,7 @@ pub use merge::sort_events;
 pub mod pipeline;
 
 pub mod apigw;
+pub mod audit_xml;
 pub mod envoy;
 pub mod fcm;
 pub mod kong;
@@ -19,6 +20,7 @@ pub mod mariadb;
 pub mod mysql;
 pub mod nginx;
 pub mod onesignal;
+pub mod percona;
 pub mod pg;
 pub mod pgaudit;
 pub mod rds;
@@ -106,8 +108,10 @@ pub trait Parser: Sync + Send {
 /// The registry: every format, in detection-priority order (more specific first).
 pub fn registry() -> &'static [&'static dyn Parser] {
     static REG: &[&dyn Parser] = &[
-        &mysql::PerconaJson,
+        &percona::PerconaJson,
         &mysql::EnterpriseJson,
+        &audit_xml::AuditXml,
+        &percona::PerconaCsv,
         &pg::JsonLog,
         &pg::CsvLog,
         &rds::ActivityStream,

@@ -1,10 +1,10 @@
-//! MySQL Enterprise Audit JSON (one array, element by element, the active file without its
-//! closing `]`) and the Percona Server `audit_log` plugin's JSON lines.
+//! MySQL Enterprise Audit JSON: one array, element by element, the active file without its
+//! closing `]`. (Percona's plugin and both vendors' XML are in `percona` and `audit_xml`.)
 
 use super::json::{first, object, s, u};
 use super::pgaudit::apply_sql;
 use super::{FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_epoch, parse_iso, AssumeTz};
 
@@ -117,70 +117,6 @@ fn ok(status: u64) -> Outcome {
     }
 }
 
-/// Percona `audit_log` plugin, JSON.
-pub struct PerconaJson;
-
-impl Parser for PerconaJson {
-    fn name(&self) -> &'static str {
-        "percona-audit-json"
-    }
-    fn source(&self) -> SourceKind {
-        SourceKind::Db
-    }
-    fn detection(&self) -> &'static str {
-        r#"lines starting {"audit_record":"#
-    }
-    fn example(&self) -> &'static str {
-        r#"{"audit_record":{"name":"Query","record":"1407_2024-03-01T08:00:00","timestamp":"2024-03-05T14:23:10 UTC","command_class":"select","connection_id":"88","status":0,"sqltext":"SELECT …","user":"svc[svc] @  [203.0.113.45]","ip":"203.0.113.45","db":"orders"}}"#
-    }
-    fn sniff(&self, head: &Head) -> u8 {
-        super::line_score(head, |l| l.starts_with("{\"audit_record\":"))
-    }
-    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
-        if rec.trim().is_empty() {
-            return Parsed::Skip("blank line");
-        }
-        let v = match object(rec) {
-            Ok(v) => v,
-            Err(e) => return Parsed::Reject(e),
-        };
-        let Some(r) = v.get("audit_record") else {
-            return Parsed::Reject("no audit_record".into());
-        };
-        let mut e = Event::new(SourceKind::Db, self.name());
-        let Some(p) = s(r, "timestamp").and_then(|t| parse_iso(&t, &AssumeTz::Fixed(0))) else {
-            return Parsed::Reject("bad or missing timestamp".into());
-        };
-        e.ts = p.us;
-        let name = s(r, "name").unwrap_or_default();
-        // `user` is `priv_user[user] @ host [ip]`.
-        let user = s(r, "user").map(|u| Text::from(u.split(['[', ' ']).next().unwrap_or_default()));
-        e.db_user = s(r, "priv_user").or(user);
-        e.db_host = first(r, &["ip", "host"]);
-        e.db_name = s(r, "db");
-        e.session_id = s(r, "connection_id").map(|c| format!("conn:{c}").into());
-        if let Some(rec) = s(r, "record") {
-            e.extra.insert("record", rec);
-        }
-        e.outcome = ok(u(r, "status").unwrap_or(0));
-        match name.as_str() {
-            "Query" | "Execute" | "Prepare" => {
-                e.statement = s(r, "sqltext");
-                e.command = s(r, "command_class").map(|c| c.to_ascii_uppercase().into());
-                apply_sql(&mut e, Dialect::MySql, ctx);
-            }
-            _ => {
-                e.command = Some(name.to_ascii_lowercase().into());
-                e.stmt_class = Some(StmtClass::Other);
-            }
-        }
-        if e.statement.is_none() && name == "Query" {
-            e.extra.insert("sqltext", "<empty>");
-        }
-        Parsed::Event(Box::new(e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,16 +138,5 @@ mod tests {
             EnterpriseJson.parse("{\"timestamp\":", &FileCtx::default()),
             Parsed::Reject(_)
         ));
-    }
-
-    #[test]
-    fn percona_record() {
-        let l = r#"{"audit_record":{"name":"Query","record":"1408_2024-03-01T08:00:00","timestamp":"2024-03-05T14:25:00 UTC","command_class":"grant","connection_id":"91","status":1045,"sqltext":"GRANT ALL ON *.* TO 'backdoor'@'%'","user":"app[app] @  [198.51.100.23]","host":"","os_user":"","ip":"198.51.100.23","db":""}}"#;
-        let Parsed::Event(e) = PerconaJson.parse(l, &FileCtx::default()) else {
-            panic!()
-        };
-        assert_eq!(e.db_user.as_deref(), Some("app"));
-        assert_eq!(e.stmt_class, Some(StmtClass::Role));
-        assert_eq!(e.outcome, Outcome::Failure);
     }
 }

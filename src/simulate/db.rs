@@ -13,6 +13,8 @@ pub const FORMATS: &[&str] = &[
     "pg-jsonlog",
     "mysql-audit-json",
     "percona-audit-json",
+    "percona-audit-csv",
+    "mysql-audit-xml",
     "mariadb-audit",
     "rds-activity-stream",
 ];
@@ -23,6 +25,8 @@ pub struct Clock {
     pub tz: Tz,
     /// Skew added to true time, µs.
     pub skew: i64,
+    /// Which XML shape an XML audit log takes (see `percona::xml`).
+    pub xml_style: u8,
 }
 
 impl Clock {
@@ -33,7 +37,7 @@ impl Clock {
             .format(fmt)
             .to_string()
     }
-    fn utc(&self, us: i64, fmt: &str) -> String {
+    pub(super) fn utc(&self, us: i64, fmt: &str) -> String {
         DateTime::<Utc>::from_timestamp_micros(us + self.skew)
             .unwrap_or_default()
             .format(fmt)
@@ -228,6 +232,8 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
             }
             format!("{v},")
         }
+        "percona-audit-csv" => super::percona::csv(s, c, n),
+        "mysql-audit-xml" => super::percona::xml(s, c, n, c.xml_style),
         "percona-audit-json" => {
             let (name, sql) = match s.kind {
                 SKind::Stmt => ("Query", inline(s)),

@@ -7,6 +7,7 @@ mod db;
 mod gen;
 mod gw;
 mod out;
+mod percona;
 mod push;
 mod rng;
 mod scenario;
@@ -101,7 +102,9 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
             "pg-csvlog" => (format!("postgresql-{date}"), "csv"),
             "pg-jsonlog" => (format!("postgresql-{date}"), "json"),
             "mysql-audit-json" => (format!("audit.{date}"), "log"),
-            "percona-audit-json" => (format!("audit-{date}"), "log"),
+            "percona-audit-json" | "percona-audit-csv" | "mysql-audit-xml" => {
+                (format!("audit-{date}"), "log")
+            }
             "rds-activity-stream" => (format!("activity-{date}"), "json"),
             _ => (format!("server_audit-{date}"), "log"),
         };
@@ -112,7 +115,7 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     });
     let breaker = match fmt {
         "pg-stderr" | "mariadb-audit" => cut_head,
-        "pg-jsonlog" | "percona-audit-json" => cut_line,
+        "pg-jsonlog" | "percona-audit-json" | "mysql-audit-xml" => cut_line,
         _ => garbage,
     };
     let mut r = Rotated::new(&root, days, o.seed ^ 0xdb, name, breaker);
@@ -120,6 +123,13 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     if fmt == "mysql-audit-json" {
         r.preamble = Some(("[\n".into(), false));
         r.postamble = Some("]\n".into());
+    }
+    if fmt == "mysql-audit-xml" {
+        r.preamble = Some((
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AUDIT>\n".into(),
+            false,
+        ));
+        r.postamble = Some("</AUDIT>\n".into());
     }
     r
 }
@@ -181,6 +191,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     let clock = db::Clock {
         tz: kyiv(),
         skew: o.db_skew,
+        xml_style: (o.seed % 3) as u8,
     };
     let mut gws: Vec<(String, Rotated)> = o
         .gateway
