@@ -61,7 +61,7 @@ pub struct EvidenceArgs {
     pub input_format: Option<String>,
     /// Zone of servers that log local time without a zone (MariaDB, nginx or PostgreSQL
     /// formats without an offset): IANA name (Europe/Kyiv) or ±HH:MM. Times that are UTC by
-    /// definition (MySQL Enterprise, SNS, FCM, OneSignal, RDS activity streams) stay UTC.
+    /// definition (MySQL Enterprise, Percona, SNS, FCM, OneSignal, RDS activity streams) stay UTC.
     #[arg(long, value_name = "ZONE")]
     pub assume_tz: Option<String>,
     /// PostgreSQL log_line_prefix of stderr logs, when it is not a common one.
@@ -120,6 +120,10 @@ pub enum TimelineFormat {
     Timesketch,
     /// Elastic Common Schema NDJSON.
     Ecs,
+    /// Plaso's legacy l2tcsv (17 columns; date and time in the --tz zone, UTC by default).
+    L2tcsv,
+    /// Plaso's dynamic CSV, psort's default columns.
+    PlasoDynamic,
 }
 
 /// `timeline`.
