@@ -130,6 +130,25 @@ fn timeline_formats_golden() {
         assert!(v["@timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(v["event"]["kind"].is_string() && v["log"]["file"]["path"].is_string());
     }
+    // Plaso: the exact headers, 17 / 8 unquoted columns on every row, times that agree.
+    let l2t = run("l2tcsv");
+    insta::assert_snapshot!("timeline_l2tcsv", head(&l2t, 3));
+    let dynamic = run("plaso-dynamic");
+    assert_eq!(l2t.lines().count(), dynamic.lines().count());
+    for (a, b) in l2t.lines().zip(dynamic.lines()).skip(1) {
+        let a: Vec<&str> = a.split(',').collect();
+        let b: Vec<&str> = b.split(',').collect();
+        assert_eq!((a.len(), b.len()), (17, 8), "{a:?}");
+        let (m, d, y) = (&a[0][..2], &a[0][3..5], &a[0][6..]);
+        assert!(
+            b[0].starts_with(&format!("{y}-{m}-{d}T{}.", a[1])),
+            "{a:?} {b:?}"
+        );
+        assert!(b[0].ends_with("+00:00") && a[2] == "UTC" && a[11] == "2");
+    }
+    assert!(dynamic.starts_with(
+        "datetime,timestamp_desc,source,source_long,message,parser,display_name,tag\n"
+    ));
     let table = run("table");
     assert!(table.contains("wave") && table.contains("203.0.113.14"));
     // Without --format, the -o extension chooses: CSV into .csv, JSON Lines into .jsonl.
@@ -163,6 +182,31 @@ fn timeline_formats_golden() {
         .nth(1)
         .unwrap()
         .contains("+02:00"));
+    // l2tcsv writes the display zone's local date and time and names the zone.
+    let kyiv = bl()
+        .args([
+            "timeline",
+            "-q",
+            "sample-logs",
+            "--wave",
+            "1",
+            "--format",
+            "l2tcsv",
+        ])
+        .args(["--tz", "Europe/Kyiv"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let first = String::from_utf8_lossy(&kyiv)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        first.starts_with("11/04/2025,05:05:19,Europe/Kyiv,"),
+        "{first}"
+    );
 }
 
 #[test]
@@ -218,4 +262,25 @@ fn hostile_content_is_neutralized_everywhere() {
         .stdout
         .clone();
     assert!(!tl.contains(&0x1b), "raw ESC on the terminal");
+    // Plaso's CSVs quote nothing: delimiters and line breaks in the text become spaces.
+    for fmt in ["l2tcsv", "plaso-dynamic"] {
+        let o = bl()
+            .args(["timeline", "-q", "--format", fmt])
+            .arg(d.join("notifications.json"))
+            .assert()
+            .get_output()
+            .stdout
+            .clone();
+        let o = String::from_utf8(o).unwrap();
+        let cols = o.lines().next().unwrap().split(',').count();
+        assert!(o.lines().count() > 1);
+        for l in o.lines() {
+            assert_eq!(l.split(',').count(), cols, "{fmt}: {l}");
+            assert!(!l.contains(['\u{1b}', '\u{202E}']), "{fmt}: {l}");
+            assert!(
+                l.split(',').all(|c| !c.starts_with(['=', '+', '@'])),
+                "{fmt}: {l}"
+            );
+        }
+    }
 }

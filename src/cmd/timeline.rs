@@ -88,6 +88,10 @@ pub fn run(a: &TimelineArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         TimelineFormat::Jsonl => tl::write_jsonl(&an, &idx, tz.as_ref(), w)?,
         TimelineFormat::Timesketch => tl::write_timesketch(&an, &idx, csv_ext, w)?,
         TimelineFormat::Ecs => tl::write_ecs(&an, &idx, w)?,
+        TimelineFormat::L2tcsv => {
+            crate::report::plaso::write_l2tcsv(&an, &idx, a.tz.as_deref().zip(tz.as_ref()), w)?
+        }
+        TimelineFormat::PlasoDynamic => crate::report::plaso::write_dynamic(&an, &idx, w)?,
     }
     w.flush()?;
     let code = super::analysis_exit(&an);

@@ -7,5 +7,6 @@ pub mod doc;
 pub mod html;
 pub mod json;
 pub mod md;
+pub mod plaso;
 pub mod table;
 pub mod timeline;

@@ -1,6 +1,7 @@
 //! Timeline renderers: terminal table, CSV and JSONL with every field, Timesketch import
 //! (CSV/JSONL with `message`, `datetime`, `timestamp`, `timestamp_desc`) and Elastic
-//! Common Schema NDJSON. Times are RFC 3339 UTC with `Z` unless a display zone is given.
+//! Common Schema NDJSON (Plaso's CSVs are in `plaso`). Times are RFC 3339 UTC with `Z`
+//! unless a display zone is given.
 
 use crate::correlate::Analysis;
 use crate::model::{Event, SourceKind, Text};
@@ -54,7 +55,8 @@ pub fn detail(e: &Event) -> String {
     }
 }
 
-fn desc(e: &Event) -> &'static str {
+/// What an event's time means (Timesketch's and Plaso's `timestamp_desc`).
+pub fn desc(e: &Event) -> &'static str {
     match e.kind() {
         SourceKind::Gateway => "Request received",
         SourceKind::Db => "Statement logged",
@@ -333,7 +335,8 @@ pub fn write_jsonl(
     Ok(())
 }
 
-fn ts_message(a: &Analysis, i: usize) -> String {
+/// One line saying what happened (kind, actor, action, status, wave).
+pub fn ts_message(a: &Analysis, i: usize) -> String {
     let e = &a.ing.events[i];
     let mut m = format!("{} {} {}", e.kind().as_str(), e.actor(), e.action());
     if let Some(s) = e.status {
