@@ -231,7 +231,8 @@ fn what_the_links_cannot_show_is_said() {
             .any(|n| n.contains("pg-csvlog evidence could not be compared")),
         "{notes:?}"
     );
-    // Local times read as UTC across a daylight-saving change: no single offset fits.
+    // Local times read as UTC across a daylight-saving change: no single offset fits, and
+    // each record takes the offset of the request-id pairs around it in its file.
     let d = tempfile::tempdir().unwrap();
     simulate_with(
         d.path(),
@@ -242,9 +243,13 @@ fn what_the_links_cannot_show_is_said() {
     assert!(
         notes
             .iter()
-            .any(|n| n.contains("mariadb-audit evidence moves against")),
+            .any(|n| n.contains("mariadb-audit evidence moves against")
+                && n.contains("2 offsets: 2 h 00 min 3")
+                && n.contains("3 h 00 min 3")
+                && n.contains("each record was corrected")),
         "{notes:?}"
     );
+    check(d.path(), &[], true);
     let notes = notes_of(d.path(), &["--assume-tz", "Europe/Kyiv"]);
     assert!(
         !notes.iter().any(|n| n.contains("moves against")),

@@ -5,6 +5,7 @@
 
 pub mod attribute;
 pub mod detect;
+pub mod drift;
 pub mod enrich;
 pub mod impact;
 pub mod join;

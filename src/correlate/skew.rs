@@ -43,12 +43,13 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         .filter(|&i| ev[i].kind() == SourceKind::Db)
         .collect();
     let mut diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    // The same pairs with their statements, for a clock that moves.
+    let mut pairs: BTreeMap<&'static str, Vec<(usize, i64)>> = BTreeMap::new();
     for &i in &db {
         if let Some(g) = join.request_of(i) {
-            diffs
-                .entry(ev[i].format.as_str())
-                .or_default()
-                .push(ev[i].ts - ev[g].ts);
+            let fmt = ev[i].format.as_str();
+            diffs.entry(fmt).or_default().push(ev[i].ts - ev[g].ts);
+            pairs.entry(fmt).or_default().push((i, ev[i].ts - ev[g].ts));
         }
     }
     // Formats without request-id pairs: every offset between a statement and a gateway
@@ -158,9 +159,19 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             (true, false) => d[d.len() / 100],
         };
         // One offset for the whole file cannot fit a clock that moved: typically a local
-        // time read without its zone across a daylight-saving change.
+        // time read without its zone across a daylight-saving change. With request-id
+        // pairs, each record takes the offset of the pairs nearest to it in its file.
         let off = d.iter().filter(|&&x| (x - median).abs() > SHIFT_US).count();
-        if off * 20 > d.len() {
+        let moved = off * 20 > d.len();
+        let steps = pairs
+            .get(fmt)
+            .filter(|_| moved)
+            .and_then(|p| super::drift::piecewise(&a.ing.events, fmt, p));
+        if let Some(pw) = steps {
+            out.push(apply_piecewise(a, fmt, pw, median, d.len()));
+            continue;
+        }
+        if moved {
             a.notes.push(format!(
                 "The clock of the {fmt} evidence moves against the gateway's within the \
                  evidence ({off} of {} pairs are more than 30 minutes off the median offset): \
@@ -210,6 +221,64 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         });
     }
     out
+}
+
+/// Applies per-record corrections, says so, and updates the inventory: each file's skew
+/// and first/last times become those of its corrected records.
+fn apply_piecewise(
+    a: &mut Analysis,
+    fmt: &str,
+    pw: super::drift::Piecewise,
+    median: i64,
+    pairs: usize,
+) -> Skew {
+    let levels: Vec<String> = pw
+        .levels
+        .iter()
+        .map(|(o, n)| {
+            let dir = if *o >= 0 { "ahead" } else { "behind" };
+            format!("{} {dir} ({n} pairs)", hms(o.abs()))
+        })
+        .collect();
+    a.notes.push(format!(
+        "The clock of the {fmt} evidence moves against the gateway's within the evidence \
+         (its request-id pairs show {} offsets: {}): each record was corrected by the offset \
+         of the pairs nearest to it in its file. If its times carry no zone, --assume-tz with \
+         the server's zone reads them exactly.",
+        levels.len(),
+        levels.join(", ")
+    ));
+    // Per file: the corrections applied, to report its typical one and its new span.
+    let mut per_file: BTreeMap<u32, (Vec<i64>, i64, i64)> = BTreeMap::new();
+    let mut all = Vec::with_capacity(pw.corr.len());
+    for &(i, c) in &pw.corr {
+        let e = &mut a.ing.events[i];
+        e.ts -= c;
+        let f = per_file
+            .entry(e.file)
+            .or_insert((Vec::new(), i64::MAX, i64::MIN));
+        f.0.push(c);
+        f.1 = f.1.min(e.ts);
+        f.2 = f.2.max(e.ts);
+        all.push(c);
+    }
+    for (file, (mut cs, first, last)) in per_file {
+        if let Some(f) = a.ing.files.get_mut(file as usize) {
+            cs.sort_unstable();
+            f.skew_us -= cs[cs.len() / 2];
+            f.first_ts = Some(first);
+            f.last_ts = Some(last);
+        }
+    }
+    all.sort_unstable();
+    Skew {
+        source: format!("db:{fmt}"),
+        against: "gateway (piecewise: the clock moves)".into(),
+        median_us: median,
+        correction_us: all.get(all.len() / 2).copied().unwrap_or(0),
+        pairs,
+        applied: true,
+    }
 }
 
 /// `2 h 00 min 37.0 s` for an offset in µs.
