@@ -328,6 +328,57 @@ fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
 }
 
 #[test]
+fn untagged_mariadb_across_a_dst_change_is_corrected_record_by_record() {
+    // Local times read as UTC across the autumn change, no request ids: statements meet
+    // their accounts' requests at two offsets, and each record takes its neighbours'.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mariadb-audit", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "44",
+            "--start",
+            "2025-10-24",
+            "--untagged-sql",
+            "--db-skew",
+            "4m",
+        ],
+    );
+    check(d.path(), &[], true);
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args(["report", "-q"])
+        .arg(d.path())
+        .arg("--out-dir")
+        .arg(out.path()));
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    assert!(
+        strs(&j["undetermined"]).iter().any(|n| n
+            .contains("its statements and their accounts' requests show 2 offsets: 2 h 03 min 5")
+            && n.contains("3 h 03 min 5")),
+        "{:?}",
+        j["undetermined"]
+    );
+    // The simulated server writes one file per UTC day from its first minutes: every
+    // file, on either side of the change, starts in its own day's first hour.
+    let files: Vec<&Value> = j["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().contains("server_audit-"))
+        .collect();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let path = f["path"].as_str().unwrap();
+        let day = &path[path.find("server_audit-").unwrap() + 13..][..10];
+        let first = f["first_utc"].as_str().unwrap();
+        assert!(first.starts_with(&format!("{day}T00:")), "{path}: {first}");
+    }
+}
+
+#[test]
 fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
     // During the enumeration, a customer's own order reuses the pooled DB connection 1.6 s
     // after the attacker's read of another record: without request ids, the order's

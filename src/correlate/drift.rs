@@ -27,11 +27,58 @@ fn nearest(v: &[(i64, i64)], k: i64) -> Option<i64> {
     }
 }
 
-/// Corrections for the events of `fmt` from its request-id pairs (event index, offset
-/// to its request), or `None` when the offsets form fewer than two levels of at least
-/// 5 % of the pairs each. A level's correction is its 1st percentile, as for a steady
-/// clock: statements stay after the requests that issued them.
-pub fn piecewise(ev: &[Box<Event>], fmt: &str, pairs: &[(usize, i64)]) -> Option<Piecewise> {
+/// Corrections of one file's records (in line order) from its pairs (line, level):
+/// between two pairs at different levels the step is put between the two records whose
+/// times as read jump most nearly by the difference of the levels (the hour a
+/// daylight-saving change skips or repeats), or, with no such jump, halfway.
+fn steps_in_file(ev: &[Box<Event>], recs: &[usize], lv: &[(i64, i64)]) -> Vec<(usize, i64)> {
+    let line = |k: usize| ev[recs[k]].line as i64;
+    let mut level = lv[0].1;
+    // Record positions after which the level changes, and to what.
+    let mut steps: Vec<(usize, i64)> = Vec::new();
+    for w in lv.windows(2) {
+        let ((l1, v1), (l2, v2)) = (w[0], w[1]);
+        if v1 == v2 {
+            continue;
+        }
+        let a = recs.partition_point(|&i| (ev[i].line as i64) < l1);
+        let b = recs.partition_point(|&i| (ev[i].line as i64) < l2);
+        let jump = v2 - v1;
+        let mid = |k: usize| (2 * line(k) + 1 - l1 - l2).abs();
+        let cand = || (a..b).filter(|&k| k + 1 < recs.len());
+        let off_jump = |k: usize| ((ev[recs[k + 1]].ts - ev[recs[k]].ts) - jump).abs();
+        let at = match cand().min_by_key(|&k| (off_jump(k), mid(k))) {
+            Some(k) if off_jump(k) <= jump.abs() / 2 => k,
+            _ => cand().min_by_key(|&k| mid(k)).unwrap_or(a),
+        };
+        steps.push((at, v2));
+    }
+    let mut next = steps.iter().peekable();
+    let mut out = Vec::with_capacity(recs.len());
+    for (k, &i) in recs.iter().enumerate() {
+        out.push((i, level));
+        while let Some(&&(at, v)) = next.peek() {
+            if at > k {
+                break;
+            }
+            level = v;
+            next.next();
+        }
+    }
+    out
+}
+
+/// Corrections for the events of `fmt` from its pairs (event index, offset to its
+/// request), or `None` when the offsets form fewer than two levels of at least 5 % of
+/// the pairs each. As for a steady clock, a level's correction is its 1st percentile
+/// when the pairs are `exact` (request ids: statements stay after the requests that
+/// issued them), else its median (statements against their accounts' requests).
+pub fn piecewise(
+    ev: &[Box<Event>],
+    fmt: &str,
+    pairs: &[(usize, i64)],
+    exact: bool,
+) -> Option<Piecewise> {
     let mut d: Vec<i64> = pairs.iter().map(|p| p.1).collect();
     d.sort_unstable();
     let min = (d.len() / 20).max(3);
@@ -41,7 +88,12 @@ pub fn piecewise(ev: &[Box<Event>], fmt: &str, pairs: &[(usize, i64)]) -> Option
         if i == d.len() || d[i] - d[i - 1] > LEVEL_GAP_US {
             let run = &d[start..i];
             if run.len() >= min {
-                levels.push((run[0], run[run.len() - 1], run[run.len() / 100], run.len()));
+                let at = if exact {
+                    run.len() / 100
+                } else {
+                    run.len() / 2
+                };
+                levels.push((run[0], run[run.len() - 1], run[at], run.len()));
             }
             start = i;
         }
@@ -90,18 +142,34 @@ pub fn piecewise(ev: &[Box<Event>], fmt: &str, pairs: &[(usize, i64)]) -> Option
         }
     }
     by_time.sort_unstable();
-    let corr = ev
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.format == fmt)
-        .filter_map(|(i, e)| {
-            let c = match by_file.get(&e.file).filter(|v| !v.is_empty()) {
-                Some(v) => nearest(v, e.line as i64),
-                None => nearest(&by_time, e.ts),
-            };
-            Some((i, c?))
-        })
-        .collect();
+    // This format's records per file, in line order.
+    let mut files: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate().filter(|(_, e)| e.format == fmt) {
+        files.entry(e.file).or_default().push(i);
+    }
+    let mut corr = Vec::new();
+    for (file, mut recs) in files {
+        recs.sort_by_key(|&i| ev[i].line);
+        let Some(lv) = by_file.get(&file).filter(|v| !v.is_empty()) else {
+            corr.extend(
+                recs.iter()
+                    .filter_map(|&i| Some((i, nearest(&by_time, ev[i].ts)?))),
+            );
+            continue;
+        };
+        // The level the clock had when the file began: that of the last pair before its
+        // first record, from the files before it.
+        let first = ev[recs[0]].ts;
+        let enter = by_time[..by_time.partition_point(|x| x.0 < first)]
+            .last()
+            .map(|x| x.1)
+            .filter(|&v| v != lv[0].1);
+        let mut lv = lv.clone();
+        if let Some(v) = enter {
+            lv.insert(0, (ev[recs[0]].line as i64 - 1, v));
+        }
+        corr.extend(steps_in_file(ev, &recs, &lv));
+    }
     Some(Piecewise {
         corr,
         levels: levels.iter().map(|l| (l.2, l.3)).collect(),
@@ -135,7 +203,7 @@ mod tests {
             .collect();
         pairs[10].1 = H;
         pairs[5].1 = 3 * H + 40;
-        let pw = piecewise(&ev, "mariadb-audit", &pairs).unwrap();
+        let pw = piecewise(&ev, "mariadb-audit", &pairs, true).unwrap();
         assert_eq!(pw.levels, vec![(2 * H + 37, 23), (3 * H + 40, 26)]);
         let corr: BTreeMap<usize, i64> = pw.corr.into_iter().collect();
         assert_eq!(corr[&20], 2 * H + 37, "a pair at no level is ignored");
@@ -144,12 +212,29 @@ mod tests {
             2 * H + 37,
             "a pair at a level neither neighbour has too"
         );
-        assert_eq!(corr[&49], 2 * H + 37);
+        assert_eq!(corr[&47], 2 * H + 37);
         assert_eq!(corr[&51], 3 * H + 40);
         assert_eq!(corr[&100], 2 * H + 37);
         assert_eq!(corr[&101], 3 * H + 40);
+        // The records' own times place the step: they jump by the hour between lines 44
+        // and 45, between pairs at lines 40 and 50.
+        let mut ev: Vec<Box<Event>> = (0..100)
+            .map(|l| db(0, l, l as i64 * 1000 + if l >= 45 { H } else { 0 }))
+            .collect();
+        ev.push(db(1, 1, 10));
+        let pairs: Vec<(usize, i64)> = (0..100)
+            .step_by(10)
+            .map(|l| (l, if l < 45 { 2 * H } else { 3 * H }))
+            .chain([(1, 2 * H), (2, 2 * H), (3, 2 * H), (91, 3 * H), (92, 3 * H)])
+            .collect();
+        let corr: BTreeMap<usize, i64> = piecewise(&ev, "mariadb-audit", &pairs, true)
+            .unwrap()
+            .corr
+            .into_iter()
+            .collect();
+        assert_eq!((corr[&44], corr[&45]), (2 * H, 3 * H));
         // One level: nothing to do piecewise.
         let steady: Vec<(usize, i64)> = (0..100).map(|l| (l, 2 * H + l as i64)).collect();
-        assert!(piecewise(&ev, "mariadb-audit", &steady).is_none());
+        assert!(piecewise(&ev, "mariadb-audit", &steady, true).is_none());
     }
 }

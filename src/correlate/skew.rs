@@ -94,29 +94,38 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             return AccountPairs::default();
         };
         let lo = peak as i64 * BIN_US - window;
-        let hi = lo + 2 * BIN_US;
         // A second sharp peak far from the first: the clock moved within the evidence
         // (a local time read without its zone across a daylight-saving change).
         let far = (SHIFT_US / BIN_US) as usize;
-        let second = (0..hist.len() - 1)
+        let second_peak = (0..hist.len() - 1)
             .filter(|&b| b.abs_diff(peak) >= far)
-            .map(pair)
-            .max()
-            .unwrap_or(0);
+            .max_by_key(|&b| (pair(b), usize::MAX - b));
+        let second = second_peak.map_or(0, pair);
         let moved = second >= 20 && second * 5 >= pair(peak);
         // Each statement's offset to its request: the one inside the peak.
-        let diffs = stmts
-            .filter_map(|e| {
-                around(e)?
-                    .iter()
-                    .map(|&t| e.ts - t)
-                    .find(|d| (lo..hi).contains(d))
-            })
-            .collect();
+        let in_peak = |e: &crate::model::Event, lo: i64| {
+            around(e)?
+                .iter()
+                .map(|&t| e.ts - t)
+                .find(|d| (lo..lo + 2 * BIN_US).contains(d))
+        };
+        let diffs = stmts.clone().filter_map(|e| in_peak(e, lo)).collect();
+        // A clock that moved: each statement at either peak, for per-record corrections.
+        let steps = match second_peak.filter(|_| moved) {
+            Some(b2) => {
+                let lo2 = b2 as i64 * BIN_US - window;
+                db.iter()
+                    .filter(|&&i| ev[i].format == fmt)
+                    .filter_map(|&i| Some((i, in_peak(&ev[i], lo).or(in_peak(&ev[i], lo2))?)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         AccountPairs {
             diffs,
             moved: moved.then_some(second as usize),
             zoneless,
+            steps,
         }
     };
     let formats: BTreeSet<&'static str> = db.iter().map(|&i| ev[i].format.as_str()).collect();
@@ -133,7 +142,9 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         if p.diffs.len() < 20 {
             continue;
         }
-        if let Some(second) = p.moved {
+        if p.moved.is_some() && !p.steps.is_empty() {
+            pairs.insert(fmt, p.steps);
+        } else if let Some(second) = p.moved {
             a.notes.push(format!(
                 "The clock of the {fmt} evidence moves against the gateway's within the \
                  evidence (statements meet their accounts' requests at two offsets, the \
@@ -162,13 +173,15 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         // time read without its zone across a daylight-saving change. With request-id
         // pairs, each record takes the offset of the pairs nearest to it in its file.
         let off = d.iter().filter(|&&x| (x - median).abs() > SHIFT_US).count();
-        let moved = off * 20 > d.len();
+        let by_acc = by_account.contains_key(fmt);
+        // Account pairs hold only the main peak's offsets; their steps were kept aside.
+        let moved = off * 20 > d.len() || (by_acc && pairs.contains_key(fmt));
         let steps = pairs
             .get(fmt)
             .filter(|_| moved)
-            .and_then(|p| super::drift::piecewise(&a.ing.events, fmt, p));
+            .and_then(|p| super::drift::piecewise(&a.ing.events, fmt, p, !by_acc));
         if let Some(pw) = steps {
-            out.push(apply_piecewise(a, fmt, pw, median, d.len()));
+            out.push(apply_piecewise(a, fmt, pw, median, d.len(), by_acc));
             continue;
         }
         if moved {
@@ -231,6 +244,7 @@ fn apply_piecewise(
     pw: super::drift::Piecewise,
     median: i64,
     pairs: usize,
+    by_account: bool,
 ) -> Skew {
     let levels: Vec<String> = pw
         .levels
@@ -242,9 +256,14 @@ fn apply_piecewise(
         .collect();
     a.notes.push(format!(
         "The clock of the {fmt} evidence moves against the gateway's within the evidence \
-         (its request-id pairs show {} offsets: {}): each record was corrected by the offset \
-         of the pairs nearest to it in its file. If its times carry no zone, --assume-tz with \
-         the server's zone reads them exactly.",
+         ({} show {} offsets: {}): each record was corrected by the offset of the pairs \
+         nearest to it in its file. If its times carry no zone, --assume-tz with the \
+         server's zone reads them exactly.",
+        if by_account {
+            "its statements and their accounts' requests"
+        } else {
+            "its request-id pairs"
+        },
         levels.len(),
         levels.join(", ")
     ));
@@ -273,7 +292,11 @@ fn apply_piecewise(
     all.sort_unstable();
     Skew {
         source: format!("db:{fmt}"),
-        against: "gateway (piecewise: the clock moves)".into(),
+        against: if by_account {
+            "gateway (by account and time; piecewise: the clock moves)".into()
+        } else {
+            "gateway (piecewise: the clock moves)".into()
+        },
         median_us: median,
         correction_us: all.get(all.len() / 2).copied().unwrap_or(0),
         pairs,
@@ -298,4 +321,6 @@ struct AccountPairs {
     moved: Option<usize>,
     /// Searched over every zone offset (zone-less local times).
     zoneless: bool,
+    /// When the clock moved: (statement, offset) at either peak.
+    steps: Vec<(usize, i64)>,
 }
