@@ -379,6 +379,28 @@ fn untagged_mariadb_across_a_dst_change_is_corrected_record_by_record() {
 }
 
 #[test]
+fn an_export_on_a_pooled_connection_is_not_the_previous_customers() {
+    // Untagged SQL: the attacker's whole-table read ran on the pooled connection a
+    // customer's request had used a second before; the session rule gave it that
+    // customer's address, flagged for bulk export along with all its traffic.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["nginx-combined", "mariadb-audit", "fcm-bigquery-csv"],
+        &[
+            "--seed",
+            "957",
+            "--untagged-sql",
+            "--start",
+            "2025-03-27",
+            "--db-skew",
+            "-90s",
+        ],
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
     // During the enumeration, a customer's own order reuses the pooled DB connection 1.6 s
     // after the attacker's read of another record: without request ids, the order's

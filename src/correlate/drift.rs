@@ -10,6 +10,22 @@ use std::collections::BTreeMap;
 /// to an hour).
 const LEVEL_GAP_US: i64 = 10 * 60 * 1_000_000;
 
+/// Fewer pairs than this at one level between two pairs of another are noise.
+const MIN_RUN: usize = 3;
+
+/// The runs of equal levels in (line, level) pairs, as index ranges.
+fn runs_of(v: &[(i64, i64)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut a = 0;
+    for b in 1..=v.len() {
+        if b == v.len() || v[b].1 != v[a].1 {
+            out.push((a, b));
+            a = b;
+        }
+    }
+    out
+}
+
 /// Per-record corrections of one format.
 pub struct Piecewise {
     /// (event index, correction in µs) for every event of the format.
@@ -121,15 +137,19 @@ pub fn piecewise(
     let mut by_time: Vec<(i64, i64)> = Vec::new();
     for v in by_file.values_mut() {
         v.sort_unstable();
-        // A pair whose level neither neighbour shares is noise (a mislinked statement),
-        // not a step of the clock.
-        let keep: Vec<(i64, i64)> = (0..v.len())
-            .filter(|&j| {
-                let prev = j.checked_sub(1).map(|p| v[p].1);
-                let next = v.get(j + 1).map(|n| n.1);
-                prev.is_none_or(|p| p == v[j].1) || next.is_none_or(|n| n == v[j].1)
+        // A short excursion — fewer than MIN_RUN pairs at a level, with the same other
+        // level before and after it — is noise (statements matched to a request by
+        // chance, a mislinked one), not two steps of the clock.
+        let runs: Vec<(usize, usize)> = runs_of(v);
+        let keep: Vec<(i64, i64)> = runs
+            .iter()
+            .enumerate()
+            .filter(|&(r, &(a, b))| {
+                let around = |q: Option<usize>| q.and_then(|q| runs.get(q)).map(|x| v[x.0].1);
+                let (before, after) = (around(r.checked_sub(1)), around(Some(r + 1)));
+                b - a >= MIN_RUN || before.is_none() || after.is_none() || before != after
             })
-            .map(|j| v[j])
+            .flat_map(|(_, &(a, b))| v[a..b].iter().copied())
             .collect();
         *v = keep;
     }
@@ -203,14 +223,15 @@ mod tests {
             .collect();
         pairs[10].1 = H;
         pairs[5].1 = 3 * H + 40;
+        pairs[6].1 = 3 * H + 40;
         let pw = piecewise(&ev, "mariadb-audit", &pairs, true).unwrap();
-        assert_eq!(pw.levels, vec![(2 * H + 37, 23), (3 * H + 40, 26)]);
+        assert_eq!(pw.levels, vec![(2 * H + 37, 22), (3 * H + 40, 27)]);
         let corr: BTreeMap<usize, i64> = pw.corr.into_iter().collect();
         assert_eq!(corr[&20], 2 * H + 37, "a pair at no level is ignored");
         assert_eq!(
             corr[&10],
             2 * H + 37,
-            "a pair at a level neither neighbour has too"
+            "pairs at a level neither side has too"
         );
         assert_eq!(corr[&47], 2 * H + 37);
         assert_eq!(corr[&51], 3 * H + 40);

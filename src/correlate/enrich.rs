@@ -271,7 +271,7 @@ impl Links {
         // Origins: request id; else same account and time; else the request the previous
         // statement of the same application session (within 2 s) belonged to, if that
         // request could have made this statement (a pooled connection serves the next
-        // request seconds later; see `could_write`). The first two
+        // request seconds later; see `could_follow`). The first two
         // are lookups, made in parallel; the session rule follows the statements in order.
         let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
             .into_par_iter()
@@ -291,7 +291,7 @@ impl Links {
                     .session_id
                     .as_deref()
                     .and_then(|s| last.get(s))
-                    .filter(|(t, g)| e.ts - t <= 2_000_000 && l.could_write(e, &ev[*g]))
+                    .filter(|(t, g)| e.ts - t <= 2_000_000 && l.could_follow(e, &ev[*g]))
                     .map(|x| x.1);
             }
             if let (Some(g), Some(s)) = (o, e.session_id.as_deref()) {
@@ -400,6 +400,16 @@ impl Links {
             }
         }
         best.map(|(_, g)| g)
+    }
+
+    /// Whether a statement on a pooled session can belong to the request of the
+    /// statement before it: one that could write it (`could_write`), and, for a read of
+    /// a whole table, not a request made as one customer's account — a customer's
+    /// request reads that customer's rows; the export on the connection it just used is
+    /// the next request's.
+    fn could_follow(&self, stmt: &Event, req: &Event) -> bool {
+        let whole = stmt.sql.as_ref().is_some_and(|f| f.whole_table_read);
+        self.could_write(stmt, req) && !(whole && req.account_id.is_some())
     }
 
     /// Whether a request about the statement's account can stand for the request that
