@@ -42,16 +42,18 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         .into_par_iter()
         .filter(|&i| ev[i].kind() == SourceKind::Db)
         .collect();
-    let mut diffs: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    // The same pairs with their statements, for a clock that moves.
+    // Request-id pairs per format: (statement, its offset to its request).
     let mut pairs: BTreeMap<&'static str, Vec<(usize, i64)>> = BTreeMap::new();
     for &i in &db {
         if let Some(g) = join.request_of(i) {
             let fmt = ev[i].format.as_str();
-            diffs.entry(fmt).or_default().push(ev[i].ts - ev[g].ts);
             pairs.entry(fmt).or_default().push((i, ev[i].ts - ev[g].ts));
         }
     }
+    let mut diffs: BTreeMap<&'static str, Vec<i64>> = pairs
+        .iter()
+        .map(|(f, p)| (*f, p.iter().map(|x| x.1).collect()))
+        .collect();
     // Formats without request-id pairs: every offset between a statement and a gateway
     // request about the same account (within the widest skew looked for) votes in a
     // histogram. A statement meets its own request at the skew plus the application's
@@ -138,20 +140,17 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     let mut out = Vec::new();
     // Formats estimated from account pairs → whether their times carried no zone.
     let mut by_account: BTreeMap<&str, bool> = BTreeMap::new();
+    // Those whose histogram had a second sharp peak → its votes.
+    let mut acc_moved: BTreeMap<&str, usize> = BTreeMap::new();
     for (fmt, p) in by_acc_diffs {
         if p.diffs.len() < 20 {
             continue;
         }
-        if p.moved.is_some() && !p.steps.is_empty() {
+        if let Some(second) = p.moved {
+            // Both peaks' statements go to the per-record correction below; the note is
+            // for when they do not make two levels.
             pairs.insert(fmt, p.steps);
-        } else if let Some(second) = p.moved {
-            a.notes.push(format!(
-                "The clock of the {fmt} evidence moves against the gateway's within the \
-                 evidence (statements meet their accounts' requests at two offsets, the \
-                 second {second} times): one correction cannot fit it. If its times carry \
-                 no zone, give --assume-tz with the server's zone (daylight saving changes \
-                 the offset)."
-            ));
+            acc_moved.insert(fmt, second);
         }
         by_account.insert(fmt, p.zoneless);
         diffs.insert(fmt, p.diffs);
@@ -170,12 +169,13 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             (true, false) => d[d.len() / 100],
         };
         // One offset for the whole file cannot fit a clock that moved: typically a local
-        // time read without its zone across a daylight-saving change. With request-id
-        // pairs, each record takes the offset of the pairs nearest to it in its file.
+        // time read without its zone across a daylight-saving change. Each record then
+        // takes the offset of the pairs nearest to it in its file (`drift`).
         let off = d.iter().filter(|&&x| (x - median).abs() > SHIFT_US).count();
         let by_acc = by_account.contains_key(fmt);
-        // Account pairs hold only the main peak's offsets; their steps were kept aside.
-        let moved = off * 20 > d.len() || (by_acc && pairs.contains_key(fmt));
+        // Account pairs hold only the main peak's offsets; both peaks' are in `pairs`.
+        let second = acc_moved.get(fmt).copied();
+        let moved = off * 20 > d.len() || second.is_some();
         let steps = pairs
             .get(fmt)
             .filter(|_| moved)
@@ -184,7 +184,15 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             out.push(apply_piecewise(a, fmt, pw, median, d.len(), by_acc));
             continue;
         }
-        if moved {
+        if let Some(second) = second {
+            a.notes.push(format!(
+                "The clock of the {fmt} evidence moves against the gateway's within the \
+                 evidence (statements meet their accounts' requests at two offsets, the \
+                 second {second} times): one correction cannot fit it. If its times carry \
+                 no zone, give --assume-tz with the server's zone (daylight saving changes \
+                 the offset)."
+            ));
+        } else if moved {
             a.notes.push(format!(
                 "The clock of the {fmt} evidence moves against the gateway's within the \
                  evidence ({off} of {} pairs are more than 30 minutes off the median offset): \
