@@ -85,60 +85,46 @@ impl Framer {
     }
 
     fn continuation(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
-        let mut spans: Vec<Span> = Vec::new();
-        let mut pos = 0;
-        let mut cur: Option<Span> = None;
-        let mut line = self.next_line;
-        let mut committed_pos = 0;
-        let mut committed_line = self.next_line;
-        loop {
-            let nl = memchr::memchr(b'\n', &buf[pos..]).map(|i| pos + i);
-            let end = match nl {
-                Some(e) => e,
-                None if eof && pos < buf.len() => buf.len(),
-                None => break,
-            };
-            let is_cont = buf.get(pos) == Some(&b'\t') && cur.is_some();
-            if is_cont {
-                if let Some(c) = cur.as_mut() {
-                    c.end = trim_cr(buf, pos, end);
-                }
-            } else {
-                if let Some(c) = cur.take() {
-                    spans.push(c);
-                    committed_pos = pos;
-                    committed_line = line;
-                }
-                cur = Some(Span {
-                    start: pos,
-                    end: trim_cr(buf, pos, end),
-                    line,
-                });
-            }
-            line += 1;
-            pos = (end + 1).min(buf.len());
-            if nl.is_none() {
-                break;
-            }
-        }
-        if eof {
-            if let Some(c) = cur.take() {
-                spans.push(c);
-            }
-            self.next_line = line;
-            return (spans, buf.len());
-        }
-        // The open record may still get continuation lines from the next block.
-        self.next_line = committed_line;
-        (spans, committed_pos)
+        self.grouped(buf, eof, |l, open| {
+            (!(open && l.first() == Some(&b'\t')), false)
+        })
     }
 
     fn xml(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        // The marker that closes the open record.
+        let mut close: &[u8] = b"";
+        self.grouped(buf, eof, |l, open| {
+            let t = l.trim_ascii();
+            let starts = xml_record_end(t);
+            // A record cut short (no closing marker) ends where the next one starts, or at
+            // a line of the root element.
+            if open && starts.is_none() && !t.starts_with(b"</AUDIT>") {
+                return (false, t.ends_with(close));
+            }
+            match starts {
+                Some(c) => {
+                    close = c;
+                    (true, t.ends_with(c))
+                }
+                None => (true, true),
+            }
+        })
+    }
+
+    /// Groups lines into records. `step(line, open)` says whether the line starts a
+    /// record (ending the open one) and whether the record is complete after it; a
+    /// record still open at the end of a block waits for the next block.
+    fn grouped(
+        &mut self,
+        buf: &[u8],
+        eof: bool,
+        mut step: impl FnMut(&[u8], bool) -> (bool, bool),
+    ) -> (Vec<Span>, usize) {
         let mut spans = Vec::new();
         let mut pos = 0;
         let mut line = self.next_line;
-        // The open record and the marker that closes it.
-        let mut open: Option<(Span, &'static [u8])> = None;
+        let mut open: Option<Span> = None;
+        // Where the records not yet complete begin.
         let mut committed = (0, self.next_line);
         loop {
             let nl = memchr::memchr(b'\n', &buf[pos..]).map(|i| pos + i);
@@ -147,51 +133,41 @@ impl Framer {
                 None if eof && pos < buf.len() => buf.len(),
                 None => break,
             };
-            let t = buf[pos..end].trim_ascii();
-            let starts = xml_record_end(t);
-            // A record cut short (no closing marker) ends where the next one starts, or
-            // at a line of the root element.
-            if open.is_some() && (starts.is_some() || t.starts_with(b"</AUDIT>")) {
-                if let Some((sp, _)) = open.take() {
-                    spans.push(sp);
-                }
-                committed = (pos, line);
-            }
-            let this = Span {
-                start: pos,
-                end: trim_cr(buf, pos, end),
-                line,
-            };
-            match (open.as_mut(), starts) {
-                (Some((sp, close)), _) => {
-                    sp.end = this.end;
-                    if t.ends_with(close) {
-                        if let Some((sp, _)) = open.take() {
-                            spans.push(sp);
-                        }
-                        committed = ((end + 1).min(buf.len()), line + 1);
+            let (starts, done) = step(&buf[pos..end], open.is_some());
+            let this_end = trim_cr(buf, pos, end);
+            match open.as_mut() {
+                Some(sp) if !starts => sp.end = this_end,
+                _ => {
+                    if let Some(sp) = open.take() {
+                        spans.push(sp);
+                        committed = (pos, line);
                     }
-                }
-                (None, Some(close)) if !t.ends_with(close) => open = Some((this, close)),
-                (None, _) => {
-                    spans.push(this);
-                    committed = ((end + 1).min(buf.len()), line + 1);
+                    open = Some(Span {
+                        start: pos,
+                        end: this_end,
+                        line,
+                    });
                 }
             }
             line += 1;
             pos = (end + 1).min(buf.len());
+            if done {
+                if let Some(sp) = open.take() {
+                    spans.push(sp);
+                }
+                committed = (pos, line);
+            }
             if nl.is_none() {
                 break;
             }
         }
         if eof {
-            if let Some((sp, _)) = open.take() {
+            if let Some(sp) = open.take() {
                 spans.push(sp);
             }
             self.next_line = line;
             return (spans, buf.len());
         }
-        // An open record may end in the next block.
         self.next_line = committed.1;
         (spans, committed.0)
     }
