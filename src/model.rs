@@ -417,15 +417,20 @@ impl Event {
             }
         }
     }
-    /// The actor: address, principal or DB user that did it.
-    pub fn actor(&self) -> String {
-        let who = self
-            .principal
+    /// Who did it: the principal, DB user or access-log user.
+    pub fn who(&self) -> Option<&str> {
+        self.principal
             .as_deref()
             .or(self.db_user.as_deref())
-            .or(self.user.as_deref());
-        let ip = self.client_ip.as_deref().or(self.db_host.as_deref());
-        match (who, ip) {
+            .or(self.user.as_deref())
+    }
+    /// From where: the client or DB client address.
+    pub fn address(&self) -> Option<&str> {
+        self.client_ip.as_deref().or(self.db_host.as_deref())
+    }
+    /// The actor: address, principal or DB user that did it.
+    pub fn actor(&self) -> String {
+        match (self.who(), self.address()) {
             (Some(w), Some(i)) => format!("{w}@{i}"),
             (Some(w), None) => w.to_string(),
             (None, Some(i)) => i.to_string(),

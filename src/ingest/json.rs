@@ -29,6 +29,14 @@ pub fn s(v: &Value, path: &str) -> Option<Text> {
 fn str_at<'v>(v: &'v Value, path: &str) -> Option<Cow<'v, str>> {
     match at(v, path)? {
         Value::String(x) => crate::ingest::present_str(x).map(Cow::Borrowed),
+        other => scalar(other),
+    }
+}
+
+/// A string, number or boolean as text (strings borrowed, as written); else `None`.
+pub fn scalar<'v>(v: &'v Value) -> Option<Cow<'v, str>> {
+    match v {
+        Value::String(x) => Some(Cow::Borrowed(x)),
         Value::Number(n) => Some(Cow::Owned(n.to_string())),
         Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,

@@ -1,7 +1,7 @@
 //! The Percona Server `audit_log` plugin's records (JSON and CSV here, XML in
 //! `audit_xml`): one set of fields whatever the format, mapped onto an event once.
 
-use super::json::{object, Value};
+use super::json::{object, scalar, Value};
 use super::pgaudit::{apply_sql, csv_split};
 use super::{FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
@@ -113,15 +113,7 @@ impl Parser for PerconaJson {
         let fields = m
             .members()
             .iter()
-            .filter_map(|(k, v)| {
-                let v = match v {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => Cow::Owned(n.to_string()),
-                    Value::Bool(b) => Cow::Owned(b.to_string()),
-                    _ => return None,
-                };
-                Some((k.clone(), v))
-            })
+            .filter_map(|(k, v)| Some((Cow::Borrowed(k.as_ref()), scalar(v)?)))
             .collect();
         audit_event(self.name(), &AuditFields(fields), ctx)
     }

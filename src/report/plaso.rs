@@ -3,7 +3,7 @@
 //! Plaso's writer does not quote: a comma or line break inside a value becomes a space,
 //! and cells that a spreadsheet would run as a formula are neutralized.
 
-use super::timeline::{desc, detail, ts_message};
+use super::timeline::{desc, detail, file_path, ts_message};
 use crate::correlate::Analysis;
 use crate::model::{Event, SourceKind};
 use crate::sanitize::csv_cell_cow;
@@ -42,14 +42,6 @@ fn sourcetype(e: &Event) -> String {
         SourceKind::Push => "Push provider log",
     };
     format!("{what} ({})", e.format)
-}
-
-fn filename<'a>(a: &'a Analysis, e: &Event) -> &'a str {
-    a.ing
-        .files
-        .get(e.file as usize)
-        .map(|f| f.path.as_str())
-        .unwrap_or("-")
 }
 
 fn tags(a: &Analysis, i: usize) -> String {
@@ -92,17 +84,6 @@ pub fn write_l2tcsv(
             ),
             None => ("00/00/0000".into(), "00:00:00".into()),
         };
-        let who = e
-            .principal
-            .as_deref()
-            .or(e.db_user.as_deref())
-            .or(e.user.as_deref())
-            .unwrap_or_default();
-        let host = e
-            .client_ip
-            .as_deref()
-            .or(e.db_host.as_deref())
-            .unwrap_or_default();
         // Every field the other columns do not hold, the record's own extras included.
         let fields = super::timeline::fields(a, i, None);
         let own = e.extra.iter().map(|(k, v)| (k.as_str(), v.as_str().into()));
@@ -130,12 +111,12 @@ pub fn write_l2tcsv(
             "LOG".into(),
             sourcetype(e),
             desc(e).into(),
-            who.to_string(),
-            host.to_string(),
+            e.who().unwrap_or_default().to_string(),
+            e.address().unwrap_or_default().to_string(),
             crate::sanitize::shorten(&format!("{} {}", e.actor(), e.action()), 80),
             message(a, i),
             "2".into(),
-            filename(a, e).to_string(),
+            file_path(a, e).to_string(),
             "-".into(),
             tags(a, i),
             format!("breachline/{}", e.format),
@@ -159,7 +140,7 @@ pub fn write_dynamic(a: &Analysis, idx: &[usize], out: &mut dyn Write) -> anyhow
             sourcetype(e),
             message(a, i),
             format!("breachline/{}", e.format),
-            filename(a, e).to_string(),
+            file_path(a, e).to_string(),
             tags(a, i),
         ];
         let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();

@@ -13,15 +13,16 @@ use std::io::Write;
 
 /// Evidence location `file:line`.
 pub fn evidence(a: &Analysis, e: &Event) -> String {
-    format!(
-        "{}:{}",
-        a.ing
-            .files
-            .get(e.file as usize)
-            .map(|f| f.path.as_str())
-            .unwrap_or("?"),
-        e.line
-    )
+    format!("{}:{}", file_path(a, e), e.line)
+}
+
+/// The path of an event's evidence file (`?` if unknown).
+pub fn file_path<'a>(a: &'a Analysis, e: &Event) -> &'a str {
+    a.ing
+        .files
+        .get(e.file as usize)
+        .map(|f| f.path.as_str())
+        .unwrap_or("?")
 }
 
 /// A short detail for an event.
