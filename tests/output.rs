@@ -94,23 +94,17 @@ fn outputs_are_byte_identical_across_runs() {
 
 #[test]
 fn timeline_formats_golden() {
-    let run = |fmt: &str| {
+    let run_with = |args: &[&str]| {
         let o = bl()
-            .args([
-                "timeline",
-                "-q",
-                "sample-logs",
-                "--wave",
-                "1",
-                "--format",
-                fmt,
-            ])
+            .args(["timeline", "-q", "sample-logs", "--wave", "1"])
+            .args(args)
             .assert()
             .get_output()
             .stdout
             .clone();
         String::from_utf8(o).unwrap()
     };
+    let run = |fmt: &str| run_with(&["--format", fmt]);
     let head = |s: &str, n: usize| s.lines().take(n).collect::<Vec<_>>().join("\n");
     insta::assert_snapshot!("timeline_csv", head(&run("csv"), 8));
     insta::assert_snapshot!("timeline_jsonl", head(&run("jsonl"), 3));
@@ -161,48 +155,11 @@ fn timeline_formats_golden() {
             .code(2); // sample-logs holds rejected lines
         assert_eq!(std::fs::read_to_string(&p).unwrap(), run(fmt), "{name}");
     }
-    let kyiv = bl()
-        .args([
-            "timeline",
-            "-q",
-            "sample-logs",
-            "--wave",
-            "1",
-            "--format",
-            "csv",
-            "--tz",
-            "Europe/Kyiv",
-        ])
-        .assert()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(String::from_utf8_lossy(&kyiv)
-        .lines()
-        .nth(1)
-        .unwrap()
-        .contains("+02:00"));
+    let kyiv = run_with(&["--format", "csv", "--tz", "Europe/Kyiv"]);
+    assert!(kyiv.lines().nth(1).unwrap().contains("+02:00"));
     // l2tcsv writes the display zone's local date and time and names the zone.
-    let kyiv = bl()
-        .args([
-            "timeline",
-            "-q",
-            "sample-logs",
-            "--wave",
-            "1",
-            "--format",
-            "l2tcsv",
-        ])
-        .args(["--tz", "Europe/Kyiv"])
-        .assert()
-        .get_output()
-        .stdout
-        .clone();
-    let first = String::from_utf8_lossy(&kyiv)
-        .lines()
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let kyiv = run_with(&["--format", "l2tcsv", "--tz", "Europe/Kyiv"]);
+    let first = kyiv.lines().nth(1).unwrap();
     assert!(
         first.starts_with("11/04/2025,05:05:19,Europe/Kyiv,"),
         "{first}"

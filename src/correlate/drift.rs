@@ -13,17 +13,25 @@ const LEVEL_GAP_US: i64 = 10 * 60 * 1_000_000;
 /// Fewer pairs than this at one level between two pairs of another are noise.
 const MIN_RUN: usize = 3;
 
-/// The runs of equal levels in (line, level) pairs, as index ranges.
-fn runs_of(v: &[(i64, i64)]) -> Vec<(usize, usize)> {
+/// The runs of `0..n` that `breaks(i)` (between `i - 1` and `i`) separates, as ranges.
+fn runs(n: usize, breaks: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut a = 0;
-    for b in 1..=v.len() {
-        if b == v.len() || v[b].1 != v[a].1 {
-            out.push((a, b));
+    for b in 1..=n {
+        if b == n || breaks(b) {
+            out.push(a..b);
             a = b;
         }
     }
     out
+}
+
+/// A pair as the correction reads it: where its statement is and the level it shows.
+#[derive(Clone, Copy)]
+struct Mark {
+    line: i64,
+    ts: i64,
+    level: i64,
 }
 
 /// Per-record corrections of one format.
@@ -47,13 +55,13 @@ fn nearest(v: &[(i64, i64)], k: i64) -> Option<i64> {
 /// between two pairs at different levels the step is put between the two records whose
 /// times as read jump most nearly by the difference of the levels (the hour a
 /// daylight-saving change skips or repeats), or, with no such jump, halfway.
-fn steps_in_file(ev: &[Box<Event>], recs: &[usize], lv: &[(i64, i64)]) -> Vec<(usize, i64)> {
+fn steps_in_file(ev: &[Box<Event>], recs: &[usize], lv: &[Mark]) -> Vec<(usize, i64)> {
     let line = |k: usize| ev[recs[k]].line as i64;
-    let mut level = lv[0].1;
+    let mut level = lv[0].level;
     // Record positions after which the level changes, and to what.
     let mut steps: Vec<(usize, i64)> = Vec::new();
     for w in lv.windows(2) {
-        let ((l1, v1), (l2, v2)) = (w[0], w[1]);
+        let (l1, v1, l2, v2) = (w[0].line, w[0].level, w[1].line, w[1].level);
         if v1 == v2 {
             continue;
         }
@@ -98,22 +106,19 @@ pub fn piecewise(
     let mut d: Vec<i64> = pairs.iter().map(|p| p.1).collect();
     d.sort_unstable();
     let min = (d.len() / 20).max(3);
-    let mut levels: Vec<(i64, i64, i64, usize)> = Vec::new();
-    let mut start = 0;
-    for i in 1..=d.len() {
-        if i == d.len() || d[i] - d[i - 1] > LEVEL_GAP_US {
-            let run = &d[start..i];
-            if run.len() >= min {
-                let at = if exact {
-                    run.len() / 100
-                } else {
-                    run.len() / 2
-                };
-                levels.push((run[0], run[run.len() - 1], run[at], run.len()));
-            }
-            start = i;
-        }
-    }
+    let levels: Vec<(i64, i64, i64, usize)> = runs(d.len(), |i| d[i] - d[i - 1] > LEVEL_GAP_US)
+        .into_iter()
+        .map(|r| &d[r])
+        .filter(|run| run.len() >= min)
+        .map(|run| {
+            let at = if exact {
+                run.len() / 100
+            } else {
+                run.len() / 2
+            };
+            (run[0], run[run.len() - 1], run[at], run.len())
+        })
+        .collect();
     if levels.len() < 2 {
         return None;
     }
@@ -123,44 +128,42 @@ pub fn piecewise(
             .find(|l| (l.0..=l.1).contains(&x))
             .map(|l| l.2)
     };
-    // Pairs by file as (line, level), and all of them as (time, level) for files
-    // without pairs of their own.
-    let mut by_file: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
+    // Pairs by file, in line order.
+    let mut by_file: BTreeMap<u32, Vec<Mark>> = BTreeMap::new();
     for &(i, x) in pairs {
-        if let Some(v) = level_of(x) {
-            by_file
-                .entry(ev[i].file)
-                .or_default()
-                .push((ev[i].line as i64, v));
+        if let Some(level) = level_of(x) {
+            let e = &ev[i];
+            by_file.entry(e.file).or_default().push(Mark {
+                line: e.line as i64,
+                ts: e.ts,
+                level,
+            });
         }
     }
-    let mut by_time: Vec<(i64, i64)> = Vec::new();
     for v in by_file.values_mut() {
-        v.sort_unstable();
+        v.sort_unstable_by_key(|m| (m.line, m.level));
         // A short excursion — fewer than MIN_RUN pairs at a level, with the same other
         // level before and after it — is noise (statements matched to a request by
         // chance, a mislinked one), not two steps of the clock.
-        let runs: Vec<(usize, usize)> = runs_of(v);
-        let keep: Vec<(i64, i64)> = runs
+        let rs = runs(v.len(), |i| v[i].level != v[i - 1].level);
+        let level_at = |r: Option<usize>| r.and_then(|r| rs.get(r)).map(|x| v[x.start].level);
+        let keep: Vec<Mark> = rs
             .iter()
             .enumerate()
-            .filter(|&(r, &(a, b))| {
-                let around = |q: Option<usize>| q.and_then(|q| runs.get(q)).map(|x| v[x.0].1);
-                let (before, after) = (around(r.checked_sub(1)), around(Some(r + 1)));
-                b - a >= MIN_RUN || before.is_none() || after.is_none() || before != after
+            .filter(|&(r, run)| {
+                let (before, after) = (level_at(r.checked_sub(1)), level_at(Some(r + 1)));
+                run.len() >= MIN_RUN || before.is_none() || after.is_none() || before != after
             })
-            .flat_map(|(_, &(a, b))| v[a..b].iter().copied())
+            .flat_map(|(_, run)| v[run.clone()].iter().copied())
             .collect();
         *v = keep;
     }
-    for &(i, _) in pairs {
-        let e = &ev[i];
-        if let Some(lv) = by_file.get(&e.file) {
-            if let Ok(p) = lv.binary_search_by_key(&(e.line as i64), |x| x.0) {
-                by_time.push((e.ts, lv[p].1));
-            }
-        }
-    }
+    // All of them as (time, level), for files without pairs of their own.
+    let mut by_time: Vec<(i64, i64)> = by_file
+        .values()
+        .flatten()
+        .map(|m| (m.ts, m.level))
+        .collect();
     by_time.sort_unstable();
     // This format's records per file, in line order.
     let mut files: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
@@ -183,10 +186,18 @@ pub fn piecewise(
         let enter = by_time[..by_time.partition_point(|x| x.0 < first)]
             .last()
             .map(|x| x.1)
-            .filter(|&v| v != lv[0].1);
+            .filter(|&v| v != lv[0].level);
         let mut lv = lv.clone();
-        if let Some(v) = enter {
-            lv.insert(0, (ev[recs[0]].line as i64 - 1, v));
+        if let Some(level) = enter {
+            let line = ev[recs[0]].line as i64 - 1;
+            lv.insert(
+                0,
+                Mark {
+                    line,
+                    ts: first,
+                    level,
+                },
+            );
         }
         corr.extend(steps_in_file(ev, &recs, &lv));
     }
