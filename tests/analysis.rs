@@ -474,3 +474,27 @@ fn untagged_sql_links_statements_by_account_time_and_session() {
         .success();
     check(d.path(), &[], true);
 }
+
+#[test]
+fn expo_push_log_equal_truth() {
+    // Expo gives every recipient a ticket id of its own; the batches of one send are one
+    // message, and its receipts (15 minutes later) are not attack activity.
+    let d = tempfile::tempdir().unwrap();
+    simulate(d.path(), "kong", "pg-csvlog", "expo-push-log");
+    check(d.path(), &[], true);
+}
+
+#[test]
+fn fcm_send_log_beside_bigquery_equal_truth() {
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        [
+            "apigw-json",
+            "mysql-audit-json",
+            "fcm-v1-log,fcm-bigquery-csv",
+        ],
+        &["--seed", "12"],
+    );
+    check(d.path(), &[], true);
+}

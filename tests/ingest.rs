@@ -251,3 +251,61 @@ fn a_case_file_inside_the_evidence_directory_is_not_read_as_evidence() {
         .iter()
         .all(|f| f["error"].is_null()));
 }
+
+/// A push worker's own log, as it is handed over: pino JSON lines and plain text lines
+/// mixed, service chatter, an Expo batch whose body was logged as a string, receipts
+/// fetched later, a line cut mid-record and a line without a time.
+#[test]
+fn push_worker_logs_of_expo_and_fcm_are_read_send_by_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let expo = dir.path().join("expo-worker.log");
+    std::fs::write(
+        &expo,
+        concat!(
+            r#"{"level":"info","timestamp":"2025-11-04T09:58:00.000Z","message":"worker started"}"#, "\n",
+            r#"{"level":"info","timestamp":"2025-11-04T09:58:01.120Z","message":"expo push batch","request":"[{\"to\":\"ExponentPushToken[aaaa]\",\"title\":\"Hi\",\"body\":\"=1+1\"},{\"to\":[\"ExponentPushToken[bbbb]\",\"ExponentPushToken[cccc]\"],\"title\":\"Hi\",\"body\":\"=1+1\"}]","response":{"data":[{"status":"ok","id":"t-a"},{"status":"error","message":"not registered","details":{"error":"DeviceNotRegistered","expoPushToken":"ExponentPushToken[bbbb]"}},{"status":"ok","id":"t-c"}]}}"#, "\n",
+            r#"{"level":"info","timestamp":"2025-11-04T09:58:01.500Z","message":"expo push batch","request":"[{\"to\":\"ExponentPushToken[dddd]\",\"title\":\"Hi\",\"body\":\"=1"#, "\n",
+            "2025-11-04 10:13:01,002 INFO receipts {\"data\":{\"t-a\":{\"status\":\"ok\"},\"t-c\":{\"status\":\"error\",\"details\":{\"error\":\"MessageRateExceeded\"}}}}\n",
+            "INFO receipts without a time {\"data\":{\"t-x\":{\"status\":\"ok\"}}}\n",
+        ),
+    )
+    .unwrap();
+    let fcm = dir.path().join("fcm-worker.log");
+    std::fs::write(
+        &fcm,
+        concat!(
+            r#"{"level":30,"time":1762250281120,"msg":"fcm send","request":{"message":{"topic":"all","notification":{"title":"Hi","body":"there"},"fcm_options":{"analytics_label":"cmp-1"}}},"response":{"name":"projects/shop/messages/0:1762250281120000%aa"}}"#, "\n",
+            r#"{"level":30,"time":1762250282000,"msg":"healthcheck ok"}"#, "\n",
+            "2025-11-04T09:58:03Z WARN fcm send {\"message\":{\"token\":\"tok-1\",\"notification\":{\"title\":\"Hi\"}}} -> {\"error\":{\"code\":404,\"status\":\"NOT_FOUND\",\"details\":[{\"errorCode\":\"UNREGISTERED\"}]}}\n",
+            r#"{"level":30,"time":1762250284000,"msg":"fcm send","request":{"message":{"token":"tok-2","notif"#, "\n",
+        ),
+    )
+    .unwrap();
+    let files = inventory(&[dir.path().to_str().unwrap()]);
+    let by = |name: &str| files.iter().find(|f| f.path.ends_with(name)).unwrap();
+    let e = by("expo-worker.log");
+    assert_eq!(e.format, "expo-push-log");
+    // Three tickets of the first batch (one message went to two tokens) and two receipts.
+    assert_eq!((e.lines, e.records), (5, 8));
+    assert_eq!((e.events, e.skipped, e.rejected), (5, 1, 2));
+    let f = by("fcm-worker.log");
+    assert_eq!(f.format, "fcm-v1-log");
+    assert_eq!((f.events, f.skipped, f.rejected), (2, 1, 1));
+
+    // Through the analysis: the batch and its receipts are one message; the receipt's
+    // failure marks the device, and the hostile body is neutralized in the CSV.
+    let out = dir.path().join("out");
+    ran(bl()
+        .args(["affected", "-q"])
+        .arg(&expo)
+        .arg("--out-dir")
+        .arg(&out));
+    let csv = std::fs::read_to_string(out.join("messages.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(
+        rows[0].starts_with("t-a,expo,2025-11-04T09:58:01.120000Z,Hi,'=1+1,"),
+        "{csv}"
+    );
+    assert!(rows[0].ends_with(",3,1,2"), "{csv}");
+}

@@ -18,6 +18,8 @@ pub fn provider(format: &str) -> &'static str {
         "onesignal"
     } else if format.starts_with("sns") {
         "sns"
+    } else if format.starts_with("expo") {
+        "expo"
     } else {
         "push"
     }
@@ -29,17 +31,7 @@ const BODY_COLS: &[&str] = &["body", "text", "message", "content", "contents", "
 /// Builds messages and their verdicts.
 pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     let ev = &a.ing.events;
-    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
-    for (i, e) in ev.iter().enumerate() {
-        if e.kind() == SourceKind::Push {
-            if let Some(m) = &e.push().message_id {
-                groups
-                    .entry((provider(e.format.as_str()), m.to_string()))
-                    .or_default()
-                    .push(i);
-            }
-        }
-    }
+    let groups = group(ev);
     // Gateway push-route requests by path segment (campaign ids travel in paths).
     let mut by_seg: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut push_reqs: Vec<usize> = Vec::new();
@@ -74,8 +66,16 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             events: idx.clone(),
             ..Default::default()
         };
-        let mut devices: BTreeMap<String, (bool, Option<String>)> = BTreeMap::new();
+        // (delivered, account, a receipt's final word) per device.
+        let mut devices: BTreeMap<String, (bool, Option<String>, Option<bool>)> = BTreeMap::new();
         let mut summary: Option<(u64, u64, u64)> = None;
+        // A receipt names only its ticket: the device is the ticket's.
+        let mut device_of: HashMap<&str, &str> = HashMap::new();
+        for &i in &idx {
+            if let (Some(m), Some(d)) = (&ev[i].push().message_id, &ev[i].push().device_id) {
+                device_of.insert(m, d);
+            }
+        }
         for &i in &idx {
             let e = &ev[i];
             m.sent = m.sent.min(e.ts);
@@ -100,19 +100,33 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             } else if let Some(d) = &e.push().device_id {
                 let x = devices
                     .entry(d.to_string())
-                    .or_insert((false, owned(&e.account_id)));
+                    .or_insert((false, owned(&e.account_id), None));
                 x.0 |= e.outcome == Outcome::Success;
                 if x.1.is_none() {
                     x.1 = owned(&e.account_id);
+                }
+            } else if e
+                .push()
+                .delivery
+                .as_deref()
+                .is_some_and(|d| d.starts_with("receipt"))
+            {
+                let dev = e
+                    .push()
+                    .message_id
+                    .as_deref()
+                    .and_then(|m| device_of.get(m));
+                if let Some(x) = dev.and_then(|d| devices.get_mut(*d)) {
+                    x.2 = Some(e.outcome == Outcome::Success);
                 }
             }
         }
         m.recipients = devices
             .into_iter()
-            .map(|(d, (ok, acc))| Recipient {
+            .map(|(d, (ok, acc, receipt))| Recipient {
                 device: d,
                 account: acc,
-                ok,
+                ok: receipt.unwrap_or(ok),
             })
             .collect();
         if m.recipients.is_empty() {
@@ -216,6 +230,89 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     out
 }
 
+/// Push records grouped into messages by provider message id. A provider that gives every
+/// recipient an id of its own (Expo tickets, FCM sends per token) logs one send per
+/// device: such send records with the same title, body and campaign, each within 30
+/// minutes of the previous, are one message, and every id among them names it (the
+/// earliest one, by time and then evidence order). Receipts and delivery rows join
+/// through those ids.
+fn group(ev: &[Box<crate::model::Event>]) -> BTreeMap<(&'static str, String), Vec<usize>> {
+    type Key = (&'static str, String);
+    let mut sends: Vec<usize> = ev
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.kind() == SourceKind::Push
+                && e.push().device_id.is_some()
+                && (e.push().title.is_some() || e.push().body.is_some())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let content = |i: usize| {
+        let p = ev[i].push();
+        (
+            provider(ev[i].format.as_str()),
+            p.title.clone(),
+            p.body.clone(),
+            p.campaign_id.clone(),
+        )
+    };
+    sends.sort_by(|&x, &y| {
+        content(x)
+            .cmp(&content(y))
+            .then(ev[x].ts.cmp(&ev[y].ts))
+            .then(x.cmp(&y))
+    });
+    let mut alias: HashMap<Key, Key> = HashMap::new();
+    let mut orphans: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    let mut start = 0;
+    while start < sends.len() {
+        let mut end = start + 1;
+        while end < sends.len()
+            && content(sends[end]) == content(sends[start])
+            && ev[sends[end]].ts - ev[sends[end - 1]].ts <= 1_800_000_000
+        {
+            end += 1;
+        }
+        let run = &sends[start..end];
+        let prov = provider(ev[run[0]].format.as_str());
+        let first_id = run
+            .iter()
+            .filter_map(|&i| ev[i].push().message_id.as_deref().map(|m| (ev[i].ts, i, m)))
+            .min();
+        let key: Key = match first_id {
+            Some((_, _, m)) => (prov, m.to_string()),
+            None => (
+                prov,
+                format!("{prov}-send-{}", crate::timeparse::fmt_utc_s(ev[run[0]].ts)),
+            ),
+        };
+        for &i in run {
+            match &ev[i].push().message_id {
+                Some(m) => {
+                    alias.insert((prov, m.to_string()), key.clone());
+                }
+                None => orphans.entry(key.clone()).or_default().push(i),
+            }
+        }
+        start = end;
+    }
+    let mut groups: BTreeMap<Key, Vec<usize>> = orphans;
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() == SourceKind::Push {
+            if let Some(m) = &e.push().message_id {
+                let k: Key = (provider(e.format.as_str()), m.to_string());
+                let k = alias.get(&k).cloned().unwrap_or(k);
+                groups.entry(k).or_default().push(i);
+            }
+        }
+    }
+    for v in groups.values_mut() {
+        v.sort_unstable();
+    }
+    groups
+}
+
 /// Marks every record of a malicious message as attacker activity.
 pub fn attribute_push(a: &mut Analysis, _l: &Links) {
     for m in &a.messages {
@@ -223,6 +320,15 @@ pub fn attribute_push(a: &mut Analysis, _l: &Links) {
             continue;
         }
         for &i in &m.events {
+            // A receipt is the backend's later poll for the outcome, not the attack.
+            let e = &a.ing.events[i];
+            if e.push()
+                .delivery
+                .as_deref()
+                .is_some_and(|d| d.starts_with("receipt"))
+            {
+                continue;
+            }
             if a.attr[i].is_none() {
                 a.attr[i] = Some(Attribution {
                     reason: format!("record of malicious message {}", m.id),

@@ -12,9 +12,12 @@ pub use merge::sort_events;
 pub mod pipeline;
 
 pub mod apigw;
+pub mod applog;
 pub mod audit_xml;
 pub mod envoy;
+pub mod expo;
 pub mod fcm;
+pub mod fcm_v1;
 pub mod kong;
 pub mod mariadb;
 pub mod mysql;
@@ -66,6 +69,9 @@ pub enum Parsed {
     Skip(&'static str),
     /// Malformed, with the reason.
     Reject(String),
+    /// Several records in one (an application log line holding a batch of push
+    /// messages and their tickets): each is accounted for as a record of its own.
+    Many(Vec<Parsed>),
 }
 
 /// A sample of a file's first records, for sniffing.
@@ -122,6 +128,8 @@ pub fn registry() -> &'static [&'static dyn Parser] {
         &onesignal::OneSignalAudience,
         &fcm::FcmJson,
         &fcm::FcmCsv,
+        &fcm_v1::FcmV1Log,
+        &expo::ExpoLog,
         &apigw::ApigwJson,
         &nginx::NginxJson,
         &mariadb::MariaDb,

@@ -103,6 +103,8 @@ impl From<Parsed> for Rec {
             Parsed::Event(e) => Rec::Event(e),
             Parsed::Skip(_) => Rec::Skip,
             Parsed::Reject(r) => Rec::Reject(r),
+            // Split by `parse_span` before it gets here; nested batches are not made.
+            Parsed::Many(_) => Rec::Reject("nested batch of records".into()),
         }
     }
 }
@@ -520,10 +522,29 @@ fn parse_span(
         }
         p
     };
+    // A batch: one item per record, each with a hash of its own (the records of one line
+    // are not duplicates of each other).
+    let split = |p: Parsed, h: u64| match p {
+        Parsed::Many(v) if v.is_empty() => vec![mk(Parsed::Skip("empty batch"), h)],
+        Parsed::Many(v) => v
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                mk(
+                    with_flag(p),
+                    h ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                )
+            })
+            .collect(),
+        p => vec![mk(with_flag(p), h)],
+    };
     match env {
         None => {
             let h = record_hash(&text);
-            Out::One(mk(with_flag(parser.parse(&text, ctx)), h))
+            match parser.parse(&text, ctx) {
+                p @ Parsed::Many(_) => Out::Many(split(p, h)),
+                p => Out::One(mk(with_flag(p), h)),
+            }
         }
         Some(env) => {
             if text.trim().is_empty() {
@@ -543,14 +564,18 @@ fn parse_span(
                 Ok(inner) => Out::Many(
                     inner
                         .into_iter()
-                        .map(|(msg, ts)| {
+                        .flat_map(|(msg, ts)| {
                             let h = record_hash(&msg);
-                            let mut p = with_flag(parser.parse(&msg, ctx));
-                            if let (Parsed::Event(e), Some(ts)) = (&mut p, ts) {
-                                e.extra
-                                    .insert("envelope_time", crate::timeparse::fmt_utc(ts));
+                            let mut items = split(parser.parse(&msg, ctx), h);
+                            if let Some(ts) = ts {
+                                for it in &mut items {
+                                    if let Rec::Event(e) = &mut it.parsed {
+                                        e.extra
+                                            .insert("envelope_time", crate::timeparse::fmt_utc(ts));
+                                    }
+                                }
                             }
-                            mk(p, h)
+                            items
                         })
                         .collect(),
                 ),

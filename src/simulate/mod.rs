@@ -2,6 +2,7 @@
 //! docs/incident.md) as evidence in any supported format, a roster, and `truth.json` with
 //! the answers — for rehearsal, tests and benchmarks. Deterministic for a seed.
 
+mod applog;
 mod attack;
 mod db;
 mod gen;
@@ -155,6 +156,17 @@ fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
                 ),
                 age >= 1,
             ),
+            "fcm-v1-log" | "expo-push-log" => (
+                format!(
+                    "push-worker.log{}",
+                    if age >= 1 {
+                        format!(".{age}.gz")
+                    } else {
+                        String::new()
+                    }
+                ),
+                age >= 1,
+            ),
             _ => (
                 format!(
                     "firebase_messaging-{date}.json{}",
@@ -285,6 +297,16 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                             rot.write(d, &l)?;
                                         }
                                     }
+                                    "fcm-v1-log" => {
+                                        for (_, l) in applog::fcm_lines(m, customers) {
+                                            rot.write(d, &l)?;
+                                        }
+                                    }
+                                    "expo-push-log" => {
+                                        for (_, l) in applog::expo_lines(m, customers) {
+                                            rot.write(d, &l)?;
+                                        }
+                                    }
                                     f => {
                                         for (_, row) in push::fcm_rows(m, customers) {
                                             let l = if f == "fcm-bigquery-csv" {
@@ -309,12 +331,24 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         stmt_no += day.stmts.len() as u64;
         for m in &day.msgs {
             if m.wave > 0 {
-                let first = o.push.iter().any(|p| p != "sns-delivery");
-                let last = if first {
-                    m.deliveries.iter().map(|x| x.ts).max().unwrap_or(m.ts)
-                } else {
-                    m.ts
-                };
+                // The last record each format writes of the message (a send log ends
+                // with its last batch; Expo's receipts are the backend's later poll).
+                let last = o
+                    .push
+                    .iter()
+                    .map(|p| match p.as_str() {
+                        "sns-delivery" => m.ts,
+                        "fcm-v1-log" => applog::fcm_lines(m, &world.customers)
+                            .last()
+                            .map_or(m.ts, |x| x.0),
+                        "expo-push-log" => {
+                            let batches = m.deliveries.len().div_ceil(100).max(1);
+                            m.ts + (batches - 1) as i64 * 35_000
+                        }
+                        _ => m.deliveries.iter().map(|x| x.ts).max().unwrap_or(m.ts),
+                    })
+                    .max()
+                    .unwrap_or(m.ts);
                 wave_span(m.wave, m.ts);
                 wave_span(m.wave, last);
             }
@@ -409,11 +443,18 @@ fn write_onesignal(
 fn write_roster(o: &SimOpts, w: &World) -> std::io::Result<FileTruth> {
     let mut f = OutFile::create(&o.out_dir, "roster.csv", false, false)?;
     f.header("account_id,created_at,name,email,phone,external_id,device_ids")?;
+    let expo = o.push.iter().any(|p| p == "expo-push-log");
     for c in &w.customers {
         let devs: Vec<String> = c
             .devices
             .iter()
-            .flat_map(|d| [d.fcm.clone(), d.sns.clone(), d.onesignal.clone()])
+            .flat_map(|d| {
+                let mut v = vec![d.fcm.clone(), d.sns.clone(), d.onesignal.clone()];
+                if expo {
+                    v.push(applog::expo_token(d));
+                }
+                v
+            })
             .collect();
         f.record(&format!(
             "{},{},{},{},{},{},{}",
@@ -465,6 +506,7 @@ fn write_truth(
             match p.as_str() {
                 "onesignal" => v.push(m.onesignal_id.clone()),
                 "sns-delivery" => v.push(m.sns_id.clone()),
+                "fcm-v1-log" | "expo-push-log" => v.extend(applog::first_id(p, m)),
                 _ => v.push(m.fcm_id.clone()),
             }
         }

@@ -10,6 +10,8 @@ pub const FORMATS: &[&str] = &[
     "fcm-bigquery-csv",
     "onesignal",
     "sns-delivery",
+    "fcm-v1-log",
+    "expo-push-log",
 ];
 
 /// FCM export columns, in order.
