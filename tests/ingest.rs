@@ -309,3 +309,43 @@ fn push_worker_logs_of_expo_and_fcm_are_read_send_by_send() {
     );
     assert!(rows[0].ends_with(",3,1,2"), "{csv}");
 }
+
+/// A stage's access-log format edited mid-file (JSON, then the CLF preset): the later
+/// lines are re-detected one by one instead of rejected; a broken line still is.
+#[test]
+fn a_format_changed_mid_file_is_read_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let json: Vec<String> =
+        std::fs::read_to_string(root().join("sample-logs/gateway/apigw-json/api-access.log"))
+            .unwrap()
+            .lines()
+            .take(40)
+            .map(str::to_string)
+            .collect();
+    let mut text = json.join("\n") + "\n";
+    text += r#"203.0.113.45 - - [05/Nov/2025:10:00:27 +0000] "POST /api/v1/auth/login HTTP/1.1" 200 1179 7fdac7de-5b84-45f3-a04d-65b0083705e6 7fdac7de5b8445f="#;
+    text += "\n";
+    text += r#"203.0.113.45 - - [05/Nov/2025:10:00:46 +0000] "GET /api/v1/menu/{itemId} HTTP/1.1" 200 2026 3142f8d4-00b6-4bd5-abaf-db1c7cc2b4c6 3142f8d400b64bd="#;
+    text += "\n{\"requestId\":\"cut\",\"ip\":\"203.0.1\n";
+    let p = dir.path().join("api-access.log");
+    std::fs::write(&p, text).unwrap();
+    let case = dir.path().join("case.jsonl");
+    ran(bl().arg("ingest").arg(&p).arg("-q").arg("-o").arg(&case));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&case)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let f = &lines[0]["files"][0];
+    assert_eq!(f["format"], "apigw-json");
+    assert_eq!(
+        (f["events"].as_u64(), f["rejected"].as_u64()),
+        (Some(42), Some(1))
+    );
+    let clf: Vec<&serde_json::Value> = lines[1..]
+        .iter()
+        .filter(|e| e["format"] == "apigw-clf")
+        .collect();
+    assert_eq!(clf.len(), 2);
+    assert_eq!(clf[1]["route"], "/api/v1/menu/{itemId}");
+}

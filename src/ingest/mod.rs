@@ -10,6 +10,7 @@ pub mod json;
 mod merge;
 pub use merge::sort_events;
 pub mod pipeline;
+mod redetect;
 
 pub mod apigw;
 pub mod applog;

@@ -10,6 +10,7 @@ use super::envelope::{self, Envelope};
 use super::frame::{Framer, Span};
 use super::input::{self, Input};
 use super::merge::{duplicates, sort_events, Tally};
+use super::redetect::Alternates;
 use super::{by_name, detect, head_of, FileCtx, ParseOpts, Parsed, Parser};
 use crate::error::Error;
 use crate::model::{Event, FileInfo, Rejection};
@@ -346,6 +347,11 @@ fn read_file(
     if let Err(e) = parser.prepare(&mut ctx, &head) {
         info.error = Some(e);
     }
+    let alts = if run.forced.is_none() && env.is_none() {
+        Alternates::for_file(parser, &head, &ctx)
+    } else {
+        Alternates::none()
+    };
     let framing = env
         .map(Envelope::framing)
         .unwrap_or_else(|| parser.framing());
@@ -383,7 +389,7 @@ fn read_file(
                 .par_iter()
                 .map(|sp| {
                     let is_header = b.header_span == Some(sp.start);
-                    parse_span(&b.buf, sp, prov, env, parser, &ctx, is_header)
+                    parse_span(&b.buf, sp, prov, env, (parser, &alts), &ctx, is_header)
                 })
                 .collect_into_vec(&mut block);
         }
@@ -474,7 +480,7 @@ fn parse_span(
     sp: &Span,
     prov: Prov,
     env: Option<Envelope>,
-    parser: &dyn Parser,
+    (parser, alts): (&dyn Parser, &Alternates),
     ctx: &FileCtx,
     is_header: bool,
 ) -> Out {
@@ -541,7 +547,11 @@ fn parse_span(
     match env {
         None => {
             let h = record_hash(&text);
-            match parser.parse(&text, ctx) {
+            let parsed = match parser.parse(&text, ctx) {
+                r @ Parsed::Reject(_) => alts.reparse(&text).unwrap_or(r),
+                p => p,
+            };
+            match parsed {
                 p @ Parsed::Many(_) => Out::Many(split(p, h)),
                 p => Out::One(mk(with_flag(p), h)),
             }
