@@ -260,4 +260,8 @@ pub struct SimulateArgs {
     /// The application does not tag SQL with sqlcommenter request ids.
     #[arg(long)]
     pub untagged_sql: bool,
+    /// Name routes, tables and columns as another application would (members and
+    /// rewards, `/mobile/v3/…`, `/backoffice/…`, an `app` schema).
+    #[arg(long)]
+    pub other_names: bool,
 }

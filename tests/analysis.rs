@@ -498,3 +498,17 @@ fn fcm_send_log_beside_bigquery_equal_truth() {
     );
     check(d.path(), &[], true);
 }
+
+#[test]
+fn another_applications_names_equal_truth() {
+    // Routes, tables and columns as another team names them (members and rewards,
+    // `/mobile/v3/…`, `/backoffice/…`, an `app` schema): nothing may hang on the
+    // sample's names.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["nginx-json", "pg-csvlog", "onesignal"],
+        &["--other-names", "--seed", "21"],
+    );
+    check(d.path(), &[], true);
+}

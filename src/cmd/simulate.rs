@@ -40,6 +40,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         start,
         db_skew: parse_duration_us(&a.db_skew).context("--db-skew: not a duration")?,
         untagged_sql: a.untagged_sql,
+        dialect: a.other_names,
     };
     let t0 = std::time::Instant::now();
     let s = sim(&o).with_context(|| format!("writing {}", a.out_dir.display()))?;

@@ -5,6 +5,7 @@
 mod applog;
 mod attack;
 mod db;
+mod dialect;
 mod gen;
 mod gw;
 mod out;
@@ -44,6 +45,8 @@ pub struct SimOpts {
     pub db_skew: i64,
     /// The application does not tag statements with request ids.
     pub untagged_sql: bool,
+    /// Routes, tables and columns in another application's vocabulary.
+    pub dialect: bool,
 }
 
 /// What was written.
@@ -199,6 +202,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     std::fs::create_dir_all(&o.out_dir)?;
     let mut world = World::new(o.seed, o.start, o.scale);
     world.tagged = !o.untagged_sql;
+    world.dialect = o.dialect;
     let days = world.days;
     let clock = db::Clock {
         tz: kyiv(),

@@ -210,6 +210,8 @@ pub struct World {
     pub evil: (String, String),
     /// Whether the application tags statements with sqlcommenter request ids.
     pub tagged: bool,
+    /// Routes, tables and columns in another application's vocabulary.
+    pub dialect: bool,
 }
 
 /// App UAs.
@@ -337,6 +339,7 @@ impl World {
                 "Your data is ours. This brand is a joke — =HYPERLINK(\"http://evil.example\") <script>alert(1)</script>".to_string(),
             ),
             tagged: true,
+            dialect: false,
         }
     }
 }
