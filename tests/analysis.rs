@@ -512,3 +512,43 @@ fn another_applications_names_equal_truth() {
     );
     check(d.path(), &[], true);
 }
+
+#[test]
+fn per_token_fcm_sends_are_one_message_each() {
+    // The backend sent to every token: the BigQuery export holds one message id per
+    // device. With its send log the incident matches truth; without it (the export
+    // alone) each send is still one message, by campaign and time, with its recipients.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-v1-log,fcm-bigquery-json"],
+        &["--seed", "8"],
+    );
+    check(d.path(), &[], true);
+    std::fs::remove_dir_all(d.path().join("push/fcm-v1-log")).unwrap();
+    let t = truth(d.path());
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args(["affected", "-q", "--roster"])
+        .arg(d.path().join("roster.csv"))
+        .arg(d.path())
+        .arg("--out-dir")
+        .arg(out.path()));
+    let msgs = csv_rows(&out.path().join("messages.csv"));
+    let n = |v: &str| msgs.iter().filter(|m| m["verdict"] == v).count();
+    assert_eq!(n("malicious"), strs(&t["messages"]["malicious"]).len());
+    assert_eq!(n("legitimate"), strs(&t["messages"]["legitimate"]).len());
+    assert!(msgs
+        .iter()
+        .all(|m| m["recipients"].parse::<u64>().unwrap() > 100));
+    let rows = csv_rows(&out.path().join("affected-customers.csv"));
+    let pushed: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert_eq!(
+        pushed,
+        strs(&t["affected"]["malicious_push"]).into_iter().collect()
+    );
+}

@@ -230,31 +230,63 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     out
 }
 
-/// Push records grouped into messages by provider message id. A provider that gives every
-/// recipient an id of its own (Expo tickets, FCM sends per token) logs one send per
-/// device: such send records with the same title, body and campaign, each within 30
-/// minutes of the previous, are one message, and every id among them names it (the
-/// earliest one, by time and then evidence order). Receipts and delivery rows join
-/// through those ids.
+/// Push records grouped into messages by provider message id. A provider id that names
+/// one device only is a per-device send (Expo tickets, FCM sends per token): a backend
+/// sending one message to everyone logs thousands of them. Per-device sends with the same
+/// title, body and campaign, each within 30 minutes of the previous, are one message, and
+/// every id among them names it; ids shared with another such run (a send log and the
+/// delivery export of the same sends) join the two. A message is reported under its
+/// earliest id (by time, then evidence order).
 fn group(ev: &[Box<crate::model::Event>]) -> BTreeMap<(&'static str, String), Vec<usize>> {
-    type Key = (&'static str, String);
-    let mut sends: Vec<usize> = ev
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| {
-            e.kind() == SourceKind::Push
-                && e.push().device_id.is_some()
-                && (e.push().title.is_some() || e.push().body.is_some())
-        })
-        .map(|(i, _)| i)
-        .collect();
+    type Key<'e> = (&'static str, &'e str);
+    // Every provider id, its first record and its devices (up to two).
+    let mut keys: HashMap<Key, usize> = HashMap::new();
+    let mut info: Vec<(Key, usize, Vec<&str>)> = Vec::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Push {
+            continue;
+        }
+        let Some(m) = e.push().message_id.as_deref() else {
+            continue;
+        };
+        let k = (provider(e.format.as_str()), m);
+        let n = *keys.entry(k).or_insert_with(|| {
+            info.push((k, i, Vec::new()));
+            info.len() - 1
+        });
+        if let Some(d) = e.push().device_id.as_deref() {
+            let devs = &mut info[n].2;
+            if devs.len() < 2 && !devs.contains(&d) {
+                devs.push(d);
+            }
+        }
+    }
+    let mut parent: Vec<usize> = (0..info.len()).collect();
+    fn root(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let per_device = |e: &crate::model::Event| {
+        let p = e.push();
+        e.kind() == SourceKind::Push
+            && p.device_id.is_some()
+            && (p.title.is_some() || p.body.is_some() || p.campaign_id.is_some())
+            && p.message_id.as_deref().is_none_or(|m| {
+                keys.get(&(provider(e.format.as_str()), m))
+                    .is_some_and(|&n| info[n].2.len() <= 1)
+            })
+    };
+    let mut sends: Vec<usize> = (0..ev.len()).filter(|&i| per_device(&ev[i])).collect();
     let content = |i: usize| {
         let p = ev[i].push();
         (
             provider(ev[i].format.as_str()),
-            p.title.clone(),
-            p.body.clone(),
-            p.campaign_id.clone(),
+            p.title.as_deref(),
+            p.body.as_deref(),
+            p.campaign_id.as_deref(),
         )
     };
     sends.sort_by(|&x, &y| {
@@ -263,8 +295,8 @@ fn group(ev: &[Box<crate::model::Event>]) -> BTreeMap<(&'static str, String), Ve
             .then(ev[x].ts.cmp(&ev[y].ts))
             .then(x.cmp(&y))
     });
-    let mut alias: HashMap<Key, Key> = HashMap::new();
-    let mut orphans: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
+    // Runs of sends; records without an id wait for their run's id (or stand alone).
+    let mut orphans: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
     let mut start = 0;
     while start < sends.len() {
         let mut end = start + 1;
@@ -275,37 +307,67 @@ fn group(ev: &[Box<crate::model::Event>]) -> BTreeMap<(&'static str, String), Ve
             end += 1;
         }
         let run = &sends[start..end];
-        let prov = provider(ev[run[0]].format.as_str());
-        let first_id = run
-            .iter()
-            .filter_map(|&i| ev[i].push().message_id.as_deref().map(|m| (ev[i].ts, i, m)))
-            .min();
-        let key: Key = match first_id {
-            Some((_, _, m)) => (prov, m.to_string()),
-            None => (
-                prov,
-                format!("{prov}-send-{}", crate::timeparse::fmt_utc_s(ev[run[0]].ts)),
-            ),
-        };
+        let mut anchor: Option<usize> = None;
+        let mut lone = Vec::new();
         for &i in run {
-            match &ev[i].push().message_id {
+            let e = &ev[i];
+            match e.push().message_id.as_deref() {
                 Some(m) => {
-                    alias.insert((prov, m.to_string()), key.clone());
+                    let n = keys[&(provider(e.format.as_str()), m)];
+                    match anchor {
+                        Some(a) => {
+                            let (ra, rn) = (root(&mut parent, a), root(&mut parent, n));
+                            parent[rn] = ra;
+                        }
+                        None => anchor = Some(n),
+                    }
                 }
-                None => orphans.entry(key.clone()).or_default().push(i),
+                None => lone.push(i),
             }
+        }
+        if !lone.is_empty() {
+            orphans.push((anchor, lone));
         }
         start = end;
     }
-    let mut groups: BTreeMap<Key, Vec<usize>> = orphans;
+    // The name of each set: its earliest id.
+    let mut name: HashMap<usize, usize> = HashMap::new();
+    for n in 0..info.len() {
+        let r = root(&mut parent, n);
+        let best = name.entry(r).or_insert(n);
+        let at = |k: usize| (ev[info[k].1].ts, info[k].1);
+        if at(n) < at(*best) {
+            *best = n;
+        }
+    }
+    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+    let key_of = |n: usize, parent: &mut [usize]| {
+        let k = info[name[&root(parent, n)]].0;
+        (k.0, k.1.to_string())
+    };
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Push {
-            if let Some(m) = &e.push().message_id {
-                let k: Key = (provider(e.format.as_str()), m.to_string());
-                let k = alias.get(&k).cloned().unwrap_or(k);
+            if let Some(m) = e.push().message_id.as_deref() {
+                let k = key_of(keys[&(provider(e.format.as_str()), m)], &mut parent);
                 groups.entry(k).or_default().push(i);
             }
         }
+    }
+    for (anchor, lone) in orphans {
+        let k = match anchor {
+            Some(n) => key_of(n, &mut parent),
+            None => {
+                let prov = provider(ev[lone[0]].format.as_str());
+                (
+                    prov,
+                    format!(
+                        "{prov}-send-{}",
+                        crate::timeparse::fmt_utc_s(ev[lone[0]].ts)
+                    ),
+                )
+            }
+        };
+        groups.entry(k).or_default().extend(lone);
     }
     for v in groups.values_mut() {
         v.sort_unstable();

@@ -261,6 +261,8 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         let stmt_base = stmt_no;
         let customers = &world.customers;
         let clock_ref = &clock;
+        // A backend that logs per-token FCM sends sent to tokens, not to a topic.
+        let per_token = o.push.iter().any(|p| p == "fcm-v1-log");
         let (r_gw, (r_db, r_push)) = rayon::join(
             || -> std::io::Result<Vec<(String, String, u64)>> {
                 let mut pairs = Vec::new();
@@ -312,7 +314,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                         }
                                     }
                                     f => {
-                                        for (_, row) in push::fcm_rows(m, customers) {
+                                        for (_, row) in push::fcm_rows(m, customers, per_token) {
                                             let l = if f == "fcm-bigquery-csv" {
                                                 push::fcm_csv(&row)
                                             } else {
@@ -511,6 +513,9 @@ fn write_truth(
                 "onesignal" => v.push(m.onesignal_id.clone()),
                 "sns-delivery" => v.push(m.sns_id.clone()),
                 "fcm-v1-log" | "expo-push-log" => v.extend(applog::first_id(p, m)),
+                f if f.starts_with("fcm") && o.push.iter().any(|p| p == "fcm-v1-log") => {
+                    v.extend(applog::first_id("fcm-v1-log", m))
+                }
                 _ => v.push(m.fcm_id.clone()),
             }
         }

@@ -40,10 +40,19 @@ fn bq_time(us: i64) -> String {
 }
 
 /// FCM rows of a message: the topic fan-out row, then per device ACCEPTED (+ DELIVERED on
-/// Android) or an error event. Each row is a list of column values (None = null).
-pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>>)> {
+/// Android) or an error event. Each row is a list of column values (None = null). With
+/// `per_token` the backend sent to each token (the ids its send log holds): no topic row,
+/// and every device's rows carry that send's own message id.
+pub fn fcm_rows(
+    m: &Msg,
+    customers: &[Customer],
+    per_token: bool,
+) -> Vec<(i64, Vec<Option<String>>)> {
     let mut rows = Vec::new();
-    let base = |ts: i64,
+    let mut k = 0;
+    let mut id = m.fcm_id.clone();
+    let base = |mid: &str,
+                ts: i64,
                 inst: Option<String>,
                 typ: &str,
                 plat: Option<&str>,
@@ -52,7 +61,7 @@ pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>
         vec![
             Some(bq_time(ts)),
             Some("412345678901".into()),
-            Some(m.fcm_id.clone()),
+            Some(mid.to_string()),
             inst,
             Some(typ.to_string()),
             plat.map(|p| p.to_ascii_uppercase()),
@@ -66,16 +75,31 @@ pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>
             Some(m.campaign.clone()),
         ]
     };
-    rows.push((
-        m.ts,
-        base(m.ts, None, "TOPIC", None, Some(m.topic), "MESSAGE_ACCEPTED"),
-    ));
+    if !per_token {
+        rows.push((
+            m.ts,
+            base(
+                &id,
+                m.ts,
+                None,
+                "TOPIC",
+                None,
+                Some(m.topic),
+                "MESSAGE_ACCEPTED",
+            ),
+        ));
+    }
     for d in &m.deliveries {
+        if per_token {
+            id = super::applog::fcm_id(m, k);
+            k += 1;
+        }
         let dev = &customers[d.cust].devices[d.dev];
         if d.ok {
             rows.push((
                 d.ts - 400_000,
                 base(
+                    &id,
                     d.ts - 400_000,
                     Some(dev.fcm.clone()),
                     "DISPLAY_NOTIFICATION",
@@ -88,6 +112,7 @@ pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>
                 rows.push((
                     d.ts,
                     base(
+                        &id,
                         d.ts,
                         Some(dev.fcm.clone()),
                         "DISPLAY_NOTIFICATION",
@@ -101,6 +126,7 @@ pub fn fcm_rows(m: &Msg, customers: &[Customer]) -> Vec<(i64, Vec<Option<String>
             rows.push((
                 d.ts,
                 base(
+                    &id,
                     d.ts,
                     Some(dev.fcm.clone()),
                     "DISPLAY_NOTIFICATION",
