@@ -264,4 +264,8 @@ pub struct SimulateArgs {
     /// rewards, `/mobile/v3/…`, `/backoffice/…`, an `app` schema).
     #[arg(long)]
     pub other_names: bool,
+    /// Write PostgreSQL stderr and MariaDB audit records through syslog (rsyslog file
+    /// lines; PostgreSQL's chunks, MariaDB's records without their own time).
+    #[arg(long)]
+    pub db_via_syslog: bool,
 }

@@ -552,3 +552,22 @@ fn per_token_fcm_sends_are_one_message_each() {
         strs(&t["affected"]["malicious_push"]).into_iter().collect()
     );
 }
+
+#[test]
+fn db_audit_through_syslog_equal_truth() {
+    // Seed 4 writes rsyslog's traditional lines (local time, no year, no zone): MariaDB's
+    // records without a time of their own, among another program's lines. Seed 5 writes
+    // high-precision lines: PostgreSQL's statements cut into `[line-chunk]` messages.
+    for (db, seed) in [("mariadb-audit", "4"), ("pg-stderr", "5")] {
+        let d = tempfile::tempdir().unwrap();
+        simulate_with(
+            d.path(),
+            ["apigw-json", db, "fcm-bigquery-json"],
+            &["--db-via-syslog", "--seed", seed],
+        );
+        let files = crate::ingest::inventory(&[d.path().join("db").to_str().unwrap()]);
+        assert!(files.iter().all(|f| f.format == format!("syslog+{db}")));
+        assert!(files.iter().map(|f| f.skipped).sum::<u64>() > 0);
+        check(d.path(), &[], true);
+    }
+}

@@ -41,6 +41,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         db_skew: parse_duration_us(&a.db_skew).context("--db-skew: not a duration")?,
         untagged_sql: a.untagged_sql,
         dialect: a.other_names,
+        db_syslog: a.db_via_syslog,
     };
     let t0 = std::time::Instant::now();
     let s = sim(&o).with_context(|| format!("writing {}", a.out_dir.display()))?;

@@ -1,8 +1,8 @@
 //! AWS CloudWatch Logs envelopes around any evidence format: `filter-log-events` /
 //! `get-log-events` JSON, subscription-filter payloads (also concatenated `}{` as Firehose
 //! writes them), S3 export lines with an ISO time prefix, Logs Insights CSV, OneSignal's
-//! paged `{"notifications":[…]}`, and decrypted RDS activity-stream batches. Unwrapped
-//! before the inner format is detected.
+//! paged `{"notifications":[…]}`, decrypted RDS activity-stream batches, and syslog lines.
+//! Unwrapped before the inner format is detected.
 
 use super::frame::Framing;
 use super::pgaudit::csv_split;
@@ -25,6 +25,8 @@ pub enum Envelope {
     /// Decrypted Database Activity Streams batches:
     /// `{"type":"DatabaseActivityMonitoringRecord","databaseActivityEventList":[…]}`.
     ActivityBatch,
+    /// Syslog lines (traditional, high-precision or RFC 5424 headers).
+    Syslog,
 }
 
 impl Envelope {
@@ -36,6 +38,7 @@ impl Envelope {
             Envelope::InsightsCsv => "cloudwatch-insights-csv",
             Envelope::NotificationsPage => "onesignal-page",
             Envelope::ActivityBatch => "rds-activity-batch",
+            Envelope::Syslog => "syslog",
         }
     }
     /// How envelope records are framed.
@@ -46,6 +49,7 @@ impl Envelope {
             }
             Envelope::S3Export => Framing::Lines,
             Envelope::InsightsCsv => Framing::Csv,
+            Envelope::Syslog => Framing::Syslog,
         }
     }
 }
@@ -91,6 +95,9 @@ pub fn detect(head: &str) -> Option<Envelope> {
     {
         return Some(Envelope::S3Export);
     }
+    if super::syslog::detect(t) {
+        return Some(Envelope::Syslog);
+    }
     None
 }
 
@@ -120,6 +127,11 @@ pub fn head_messages(env: Envelope, head: &str) -> String {
                 Err(_) => head.to_string(),
             }
         }
+        Envelope::Syslog => super::syslog::head_messages(head)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect::<Vec<_>>()
+            .join("\n"),
         Envelope::ActivityBatch => {
             // The batches the head holds whole (it may end inside one), one per line or
             // as elements of an array.
@@ -174,8 +186,18 @@ pub type Inner = (String, Option<i64>);
 
 /// Unwraps one envelope record. `Err` is a malformed envelope record; an empty list is a
 /// record with nothing inside (a CONTROL_MESSAGE).
-pub fn unwrap(env: Envelope, rec: &str, header: bool) -> Result<Vec<Inner>, String> {
+pub fn unwrap(
+    env: Envelope,
+    rec: &str,
+    header: bool,
+    syslog: Option<&super::syslog::Ctx>,
+) -> Result<Vec<Inner>, String> {
     match env {
+        Envelope::Syslog => Ok(
+            super::syslog::unwrap(rec, syslog.unwrap_or(&Default::default()))?
+                .into_iter()
+                .collect(),
+        ),
         Envelope::S3Export => {
             let m = S3_PREFIX
                 .find(rec)
@@ -254,7 +276,7 @@ mod tests {
     fn s3_export() {
         let h = "2024-03-05T14:22:03.522Z {\"requestId\":\"x\"}\n2024-03-05T14:22:04.522Z {\"requestId\":\"y\"}\n";
         assert_eq!(detect(h), Some(Envelope::S3Export));
-        let inner = unwrap(Envelope::S3Export, h.lines().next().unwrap(), false).unwrap();
+        let inner = unwrap(Envelope::S3Export, h.lines().next().unwrap(), false, None).unwrap();
         assert_eq!(inner[0].0, "{\"requestId\":\"x\"}");
     }
 
@@ -271,18 +293,18 @@ mod tests {
                 .unwrap()
                 .contains("\"instanceId\":\"db-FZJT\""));
         }
-        let inner = unwrap(Envelope::ActivityBatch, &format!("{b},"), false).unwrap();
+        let inner = unwrap(Envelope::ActivityBatch, &format!("{b},"), false, None).unwrap();
         assert_eq!(inner.len(), 2);
         assert!(inner[1].0.contains("\"clusterId\":\"cluster-4HNY\""));
-        assert!(unwrap(Envelope::ActivityBatch, r#"{"type":"x"}"#, false).is_err());
-        assert!(unwrap(Envelope::ActivityBatch, "{\"type\":", false).is_err());
+        assert!(unwrap(Envelope::ActivityBatch, r#"{"type":"x"}"#, false, None).is_err());
+        assert!(unwrap(Envelope::ActivityBatch, "{\"type\":", false, None).is_err());
     }
 
     #[test]
     fn cloudwatch_json_and_control() {
         let r = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1709648521204,"message":"{\"a\":1}"},{"id":"2","timestamp":1709648521205,"message":"{\"a\":2}"}]}"#;
         assert_eq!(detect(r), Some(Envelope::CloudWatchJson));
-        let inner = unwrap(Envelope::CloudWatchJson, r, false).unwrap();
+        let inner = unwrap(Envelope::CloudWatchJson, r, false, None).unwrap();
         assert_eq!(inner.len(), 2);
         assert_eq!(inner[1].1, Some(1_709_648_521_205_000));
         assert_eq!(
@@ -290,9 +312,9 @@ mod tests {
             "{\"a\":1}\n{\"a\":2}"
         );
         let c = r#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#;
-        assert!(unwrap(Envelope::CloudWatchJson, c, false)
+        assert!(unwrap(Envelope::CloudWatchJson, c, false, None)
             .unwrap()
             .is_empty());
-        assert!(unwrap(Envelope::CloudWatchJson, "{\"events\":", false).is_err());
+        assert!(unwrap(Envelope::CloudWatchJson, "{\"events\":", false, None).is_err());
     }
 }

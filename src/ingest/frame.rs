@@ -13,6 +13,9 @@ pub enum Framing {
     Csv,
     /// Top-level JSON values (objects); an enclosing array is transparent.
     Json,
+    /// Syslog lines; a PostgreSQL chunk after the first (`[line-2]`, …) continues the
+    /// previous record.
+    Syslog,
     /// XML audit records (`<AUDIT_RECORD …/>` or `<AUDIT_RECORD>…</AUDIT_RECORD>`), one
     /// element per line or on one line; any other line is a record of its own.
     Xml,
@@ -56,6 +59,10 @@ impl Framer {
             Framing::Csv => self.csv(buf, eof),
             Framing::Json => self.json(buf, eof),
             Framing::Xml => self.xml(buf, eof),
+            Framing::Syslog => self.grouped(buf, eof, |l, open| {
+                let cont = open && std::str::from_utf8(l).is_ok_and(super::syslog::continues);
+                (!cont, false)
+            }),
         };
         (spans, used)
     }

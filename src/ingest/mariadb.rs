@@ -15,6 +15,17 @@ static LINE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+static TIMELESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
+        .expect("static regex")
+});
+
+/// Whether a message is a server_audit record without its time, as the plugin writes
+/// it to syslog (`server_audit_output_type=SYSLOG`).
+pub fn timeless(msg: &str) -> bool {
+    TIMELESS.is_match(msg) && !LINE.is_match(msg)
+}
+
 /// Default `server_audit_query_log_limit`.
 pub const QUERY_LOG_LIMIT: usize = 1024;
 

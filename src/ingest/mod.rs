@@ -29,6 +29,7 @@ pub mod pg;
 pub mod pgaudit;
 pub mod rds;
 pub mod sns;
+pub mod syslog;
 
 use crate::model::{Event, SourceKind, Text};
 use crate::timeparse::AssumeTz;
@@ -57,6 +58,9 @@ pub struct FileCtx {
     pub header: Option<Vec<String>>,
     /// A compiled PostgreSQL log_line_prefix.
     pub pg_prefix: Option<Arc<pg::Prefix>>,
+    /// For evidence that went through syslog: which programs' lines are read, and the
+    /// file's date for times without a year.
+    pub syslog: Option<Arc<syslog::Ctx>>,
     /// Options of the run.
     pub opts: Arc<ParseOpts>,
 }

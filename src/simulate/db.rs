@@ -30,7 +30,7 @@ pub struct Clock {
 }
 
 impl Clock {
-    fn local(&self, us: i64, fmt: &str) -> String {
+    pub(super) fn local(&self, us: i64, fmt: &str) -> String {
         let t = DateTime::from_timestamp_micros(us + self.skew).unwrap_or_default();
         self.tz
             .from_utc_datetime(&t.naive_utc())

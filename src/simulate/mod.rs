@@ -13,6 +13,7 @@ mod percona;
 mod push;
 mod rng;
 mod scenario;
+mod syslog;
 
 use out::{cut_head, cut_line, garbage, FileTruth, OutFile, Rotated};
 use scenario::{World, D, M};
@@ -47,6 +48,8 @@ pub struct SimOpts {
     pub untagged_sql: bool,
     /// Routes, tables and columns in another application's vocabulary.
     pub dialect: bool,
+    /// PostgreSQL stderr and MariaDB audit records written through syslog.
+    pub db_syslog: bool,
 }
 
 /// What was written.
@@ -289,7 +292,16 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                 if fmt == "rds-activity-stream" && n % 97 == 0 {
                                     rot.file(d)?.header(&db::activity_heartbeat())?;
                                 }
-                                rot.write(d, &db::record(fmt, s, clock_ref, n))?;
+                                let rec = db::record(fmt, s, clock_ref, n);
+                                if o.db_syslog && syslog::applies(fmt) {
+                                    let iso = o.seed % 2 == 1;
+                                    if n % 401 == 0 {
+                                        rot.file(d)?.header(&syslog::chatter(s, clock_ref, iso))?;
+                                    }
+                                    rot.write(d, &syslog::wrap(fmt, &rec, s, clock_ref, n, iso))?;
+                                } else {
+                                    rot.write(d, &rec)?;
+                                }
                             }
                         }
                         Ok(())

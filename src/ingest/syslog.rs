@@ -1,0 +1,267 @@
+//! Evidence that went through syslog: rsyslog's traditional file lines (`Mar  5 14:22:01
+//! host tag[pid]: msg`, no year, local time), its high-precision lines (RFC 3339 time) and
+//! RFC 5424 lines (`<pri>1 time host app procid msgid sd msg`). The message is the inner
+//! record; PostgreSQL's chunks (`[line-chunk]`, formats.md C1.2) are put back together,
+//! and MariaDB's `server_audit_output_type=SYSLOG` records, which carry no time of their
+//! own, take the header's.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+static BSD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:<\d{1,3}>)?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d (?P<hms>\d\d:\d\d:\d\d) (?P<host>\S+) (?P<tag>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?",
+    )
+    .expect("static regex")
+});
+static ISO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:<\d{1,3}>)?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (?P<host>\S+) (?P<tag>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?",
+    )
+    .expect("static regex")
+});
+static RFC5424: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^<\d{1,3}>1 (?P<ts>\S+) (?P<host>\S+) (?P<tag>\S+) (?P<pid>\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) ?",
+    )
+    .expect("static regex")
+});
+/// PostgreSQL's `[line]`, `[line-chunk]` or (without sequence numbers) `[chunk]` tag.
+static CHUNK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[(\d+)(?:-(\d+))?\] ").expect("static regex"));
+
+/// A line's syslog header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header<'a> {
+    /// The time as written: RFC 3339, or `Mon dd hh:mm:ss` without a year.
+    pub time: &'a str,
+    /// Whether `time` is the traditional form (no year, no zone).
+    pub bsd: bool,
+    /// The program (tag / app name).
+    pub tag: &'a str,
+    /// The process id, when given.
+    pub pid: Option<&'a str>,
+    /// The message.
+    pub msg: &'a str,
+}
+
+/// Parses a syslog line's header.
+pub fn header(line: &str) -> Option<Header<'_>> {
+    if let Some(c) = BSD.captures(line) {
+        let all = c.get(0)?;
+        let (mon, hms) = (c.name("mon")?, c.name("hms")?);
+        return Some(Header {
+            time: &line[mon.start()..hms.end()],
+            bsd: true,
+            tag: c.name("tag")?.as_str(),
+            pid: c.name("pid").map(|m| m.as_str()),
+            msg: &line[all.end()..],
+        });
+    }
+    let c = RFC5424.captures(line).or_else(|| ISO.captures(line))?;
+    let all = c.get(0)?;
+    Some(Header {
+        time: c.name("ts")?.as_str(),
+        bsd: false,
+        tag: c.name("tag")?.as_str(),
+        pid: c.name("pid").map(|m| m.as_str()).filter(|p| *p != "-"),
+        msg: &line[all.end()..],
+    })
+}
+
+/// What the records of one syslog file are read with: the programs whose messages are
+/// the evidence, and the year and month of the file's last change (for times without a
+/// year).
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    /// Tags whose messages the file's format reads; other programs' lines are skipped.
+    pub tags: Vec<String>,
+    /// (year, month) of the file's modification time; none for standard input.
+    pub changed: Option<(i32, u32)>,
+}
+
+/// The inner record of one syslog record and the header's time (µs, RFC 3339 headers
+/// only), or `Ok(None)` for another program's line.
+pub fn unwrap(rec: &str, ctx: &Ctx) -> Result<Option<(String, Option<i64>)>, String> {
+    let (h, msg) = message(rec)?;
+    if !ctx.tags.is_empty() && !ctx.tags.iter().any(|t| t == h.tag) {
+        return Ok(None);
+    }
+    let ts = (!h.bsd)
+        .then(|| crate::timeparse::parse_iso(h.time, &crate::timeparse::AssumeTz::Fixed(0)))
+        .flatten()
+        .filter(|p| !p.assumed)
+        .map(|p| p.us);
+    inner(&h, msg, ctx.changed).map(|m| Some((m, ts)))
+}
+
+/// The inner record of a message: MariaDB's syslog records, which start at the server
+/// host, take the header's time in front, as the plugin writes it to a file.
+fn inner(h: &Header, msg: String, changed: Option<(i32, u32)>) -> Result<String, String> {
+    if !super::mariadb::timeless(&msg) {
+        return Ok(msg);
+    }
+    let time = if h.bsd {
+        let (y, m) = changed.ok_or("syslog time without a year, and no date to take it from")?;
+        dated(h.time, y, m).ok_or("bad syslog time")?
+    } else {
+        h.time.to_string()
+    };
+    Ok(format!("{time},{}", msg.trim_start()))
+}
+
+/// The messages of a head's first records (chunk tags removed), and their tags.
+pub fn head_messages(head: &str) -> Vec<(&str, String)> {
+    head.lines()
+        .filter(|l| !continues(l))
+        .filter_map(|l| {
+            let h = header(l)?;
+            let m = chunk(h.msg).map_or(h.msg, |(_, r)| r);
+            // Any year serves to recognize the format.
+            let m = inner(&h, unescape(m).into_owned(), Some((2000, 12))).ok()?;
+            Some((h.tag, m))
+        })
+        .collect()
+}
+
+/// Whether most of a head's lines are syslog lines.
+pub fn detect(head: &str) -> bool {
+    let lines: Vec<&str> = head
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
+    // The last line may be cut by the head's end.
+    let n = if lines.len() > 1 {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
+    n > 0 && lines[..n].iter().filter(|l| header(l).is_some()).count() * 10 >= n * 8
+}
+
+/// A PostgreSQL chunk tag: (chunk number, the message after the tag).
+fn chunk(msg: &str) -> Option<(u32, &str)> {
+    let c = CHUNK.captures(msg)?;
+    let n = c.get(2).or(c.get(1))?.as_str().parse().ok()?;
+    // `[line]` alone is a whole message with its sequence number.
+    let n = if c.get(2).is_some() { n } else { 1 };
+    Some((n, &msg[c.get(0)?.end()..]))
+}
+
+/// Whether a line continues the previous record: a PostgreSQL chunk after the first.
+pub fn continues(line: &str) -> bool {
+    header(line)
+        .and_then(|h| chunk(h.msg))
+        .is_some_and(|(n, _)| n > 1)
+}
+
+/// rsyslog's escapes of control characters (`#011` TAB, `#012` newline, `#015` CR).
+fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('#') {
+        return s.into();
+    }
+    s.replace("#011", "\t")
+        .replace("#012", "\n")
+        .replace("#015", "\r")
+        .into()
+}
+
+/// The message of a record (one line, or a PostgreSQL message and its chunks) and its
+/// header. PostgreSQL cut a message at newlines (the next line starts with the TAB it
+/// added) and at a word boundary of long lines (the next chunk starts with the space):
+/// chunks starting with a TAB continue on a new line, the others run on.
+pub fn message(rec: &str) -> Result<(Header<'_>, String), String> {
+    let mut lines = rec.lines();
+    let first = lines.next().unwrap_or("");
+    let h = header(first).ok_or("no syslog header")?;
+    let mut msg = match chunk(h.msg) {
+        Some((_, rest)) => unescape(rest).into_owned(),
+        None => unescape(h.msg).into_owned(),
+    };
+    for l in lines {
+        let Some(part) = header(l).and_then(|x| chunk(x.msg)).map(|(_, r)| r) else {
+            return Err("syslog continuation without a chunk tag".into());
+        };
+        let part = unescape(part);
+        if part.starts_with('\t') {
+            msg.push('\n');
+        }
+        msg.push_str(&part);
+    }
+    Ok((h, msg))
+}
+
+/// A traditional time with the year it most likely has (the year of the file's last
+/// change, or the one before for a month later than that change), as `YYYYMMDD HH:MM:SS`.
+pub fn dated(time: &str, year: i32, month_of_change: u32) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mon = MONTHS.iter().position(|m| time.starts_with(m))? as u32 + 1;
+    let day: u32 = time.get(4..6)?.trim().parse().ok()?;
+    let hms = time.get(7..15)?;
+    let y = if mon > month_of_change {
+        year - 1
+    } else {
+        year
+    };
+    Some(format!("{y:04}{mon:02}{day:02} {hms}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_header_forms() {
+        let h = header("Nov  4 09:41:03 db1 postgres[4242]: [12-1] 2025-11-04 LOG:  x").unwrap();
+        assert_eq!(
+            (h.time, h.bsd, h.tag, h.pid),
+            ("Nov  4 09:41:03", true, "postgres", Some("4242"))
+        );
+        assert_eq!(h.msg, "[12-1] 2025-11-04 LOG:  x");
+        let h = header("2025-11-04T09:41:03.123456+02:00 web1 nginx: 1.2.3.4 - -").unwrap();
+        assert_eq!(
+            (h.time, h.bsd, h.tag, h.msg),
+            (
+                "2025-11-04T09:41:03.123456+02:00",
+                false,
+                "nginx",
+                "1.2.3.4 - -"
+            )
+        );
+        let h =
+            header(r#"<134>1 2025-11-04T07:41:03Z gw1 kong 1 - [meta x="a\]b"] {"a":1}"#).unwrap();
+        assert_eq!((h.tag, h.pid, h.msg), ("kong", Some("1"), r#"{"a":1}"#));
+        assert!(header("20251104 09:41:03,db1,svc").is_none());
+    }
+
+    #[test]
+    fn postgres_chunks_are_put_back_together() {
+        let rec = "Nov  4 09:41:03 db1 postgres[42]: [7-1] 2025-11-04 09:41:03.1 EET [42] a@b LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"SELECT id, name\n\
+                   Nov  4 09:41:03 db1 postgres[42]: [7-2] #011FROM customers WHERE note = 'a\n\
+                   Nov  4 09:41:03 db1 postgres[42]: [7-3]  b'\",<none>";
+        assert!(continues(rec.lines().nth(1).unwrap()));
+        assert!(!continues(rec.lines().next().unwrap()));
+        let (h, m) = message(rec).unwrap();
+        assert_eq!(h.tag, "postgres");
+        assert!(
+            m.ends_with("\"SELECT id, name\n\tFROM customers WHERE note = 'a b'\",<none>"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_traditional_time_gets_a_year() {
+        assert_eq!(
+            dated("Nov  4 09:41:03", 2025, 11).as_deref(),
+            Some("20251104 09:41:03")
+        );
+        // A December line in a file last changed in January is from the year before.
+        assert_eq!(
+            dated("Dec 31 23:59:59", 2026, 1).as_deref(),
+            Some("20251231 23:59:59")
+        );
+    }
+}
