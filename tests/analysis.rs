@@ -555,10 +555,15 @@ fn per_token_fcm_sends_are_one_message_each() {
 
 #[test]
 fn db_audit_through_syslog_equal_truth() {
-    // Seed 4 writes rsyslog's traditional lines (local time, no year, no zone): MariaDB's
-    // records without a time of their own, among another program's lines. Seed 5 writes
-    // high-precision lines: PostgreSQL's statements cut into `[line-chunk]` messages.
-    for (db, seed) in [("mariadb-audit", "4"), ("pg-stderr", "5")] {
+    // Seed 4 writes rsyslog's traditional lines (local time, no year, no zone), seed 5
+    // high-precision ones (RFC 3339): MariaDB's records without a time of their own, among
+    // another program's lines, and PostgreSQL's statements cut into `[line-chunk]`
+    // messages.
+    for (db, seed) in [
+        ("mariadb-audit", "4"),
+        ("mariadb-audit", "5"),
+        ("pg-stderr", "5"),
+    ] {
         let d = tempfile::tempdir().unwrap();
         simulate_with(
             d.path(),

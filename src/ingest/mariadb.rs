@@ -1,5 +1,6 @@
 //! MariaDB `server_audit` plugin text logs (also RDS's MARIADB_AUDIT_PLUGIN and Aurora's
-//! epoch-µs variant): naive local timestamps take `--assume-tz`; quoted statements are
+//! epoch-µs variant, and records whose time a syslog header gave, RFC 3339 with its
+//! offset): naive local timestamps take `--assume-tz`; quoted statements are
 //! unescaped; statements cut at `server_audit_query_log_limit` are flagged, not rejected.
 
 use super::pgaudit::apply_sql;
@@ -11,7 +12,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}),[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
+    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?),[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
         .expect("static regex")
 });
 
