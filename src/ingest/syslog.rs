@@ -5,7 +5,11 @@
 //! and MariaDB's `server_audit_output_type=SYSLOG` records, which carry no time of their
 //! own, take the header's.
 
+use super::input::{self, Input};
+use super::{head_of, Parser};
+use indicatif::ProgressBar;
 use regex::Regex;
+use std::io::Read;
 use std::sync::LazyLock;
 
 static BSD: LazyLock<Regex> = LazyLock::new(|| {
@@ -207,6 +211,111 @@ pub fn dated(time: &str, year: i32, month_of_change: u32) -> Option<String> {
         year
     };
     Some(format!("{y:04}{mon:02}{day:02} {hms}"))
+}
+
+/// The format of a syslog file's evidence, the programs that write it and their head
+/// messages: each program's messages are detected on their own, and the format detected
+/// for the most lines wins (with `--format`, the programs whose lines it reads).
+pub fn programs(
+    head: &str,
+    forced: Option<&'static dyn Parser>,
+) -> (Option<&'static dyn Parser>, Vec<String>, Option<String>) {
+    let msgs = head_messages(head);
+    let mut by_tag: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (t, m) in &msgs {
+        by_tag.entry(t).or_default().push(m);
+    }
+    let mut score: Vec<(&'static dyn Parser, usize, Vec<&str>)> = Vec::new();
+    for (tag, ms) in &by_tag {
+        let text = ms.join("\n");
+        let h = head_of(&text);
+        let p = match forced {
+            Some(f) => (f.sniff(&h) >= 50).then_some(f),
+            None => super::detect(&h),
+        };
+        if let Some(p) = p {
+            match score.iter_mut().find(|(q, _, _)| q.name() == p.name()) {
+                Some(x) => {
+                    x.1 += ms.len();
+                    x.2.push(tag);
+                }
+                None => score.push((p, ms.len(), vec![tag])),
+            }
+        }
+    }
+    let Some((p, _, tags)) = score.into_iter().max_by_key(|(_, n, _)| *n) else {
+        return (None, Vec::new(), None);
+    };
+    let text = msgs
+        .iter()
+        .filter(|(t, _)| tags.contains(t))
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (
+        Some(p),
+        tags.into_iter().map(str::to_string).collect(),
+        Some(text),
+    )
+}
+
+/// The year most dates in the first 64 KB of the evidence files carry (RFC 3339 / SQL
+/// and CLF dates), with the latest month seen in it: the year that
+/// syslog's traditional times lack is the incident's, which the other evidence dates. The
+/// most common year, so that a stray date in log text does not decide it.
+pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
+    static DATES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"\b(20\d\d)-(0[1-9]|1[0-2])-[0-3]\d[T ]\d\d:\d\d|\b[0-3]\d/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/(20\d\d):",
+        )
+        .expect("static regex")
+    });
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let hidden = ProgressBar::hidden();
+    let mut seen: std::collections::BTreeMap<i32, (usize, u32)> = Default::default();
+    for inp in inputs.iter().filter(|i| matches!(i, Input::File(_))) {
+        let Ok(o) = input::open(inp, &hidden) else {
+            continue;
+        };
+        let mut buf = Vec::with_capacity(head);
+        let _ = o.reader.take(head as u64).read_to_end(&mut buf);
+        // Syslog files count too: their traditional headers do not match, their
+        // messages' own dates (PostgreSQL's prefix) do.
+        let text = String::from_utf8_lossy(&buf);
+        for c in DATES.captures_iter(&text) {
+            let ym = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
+                (Some(y), Some(m), _, _) => (y.as_str().parse().ok(), m.as_str().parse().ok()),
+                (_, _, Some(m), Some(y)) => (
+                    y.as_str().parse().ok(),
+                    MONTHS
+                        .iter()
+                        .position(|x| *x == m.as_str())
+                        .map(|i| i as u32 + 1),
+                ),
+                _ => (None, None),
+            };
+            if let (Some(y), Some(m)) = ym {
+                let e = seen.entry(y).or_insert((0, m));
+                e.0 += 1;
+                e.1 = e.1.max(m);
+            }
+        }
+    }
+    seen.into_iter()
+        .max_by_key(|(y, (n, _))| (*n, *y))
+        .map(|(y, (_, m))| (y, m))
+}
+
+/// Year and month (UTC) of an evidence file's last change: the year of syslog's
+/// traditional times, which carry none.
+pub fn file_changed(inp: &Input) -> Option<(i32, u32)> {
+    use chrono::Datelike;
+    let Input::File(p) = inp else { return None };
+    let t = std::fs::metadata(p).ok()?.modified().ok()?;
+    let d: chrono::DateTime<chrono::Utc> = t.into();
+    Some((d.year(), d.month()))
 }
 
 #[cfg(test)]
