@@ -265,17 +265,7 @@ mod tests {
     use super::*;
 
     fn events(l: &str) -> Vec<Event> {
-        match FcmV1Log.parse(l, &FileCtx::default()) {
-            Parsed::Event(e) => vec![*e],
-            Parsed::Many(v) => v
-                .into_iter()
-                .map(|p| match p {
-                    Parsed::Event(e) => *e,
-                    other => panic!("{other:?}"),
-                })
-                .collect(),
-            other => panic!("{other:?}"),
-        }
+        FcmV1Log.parse(l, &FileCtx::default()).events()
     }
 
     #[test]

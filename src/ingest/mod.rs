@@ -79,6 +79,18 @@ pub enum Parsed {
     Many(Vec<Parsed>),
 }
 
+#[cfg(test)]
+impl Parsed {
+    /// The events of a parse (one, or each of a batch); panics on anything else.
+    pub fn events(self) -> Vec<Event> {
+        match self {
+            Parsed::Event(e) => vec![*e],
+            Parsed::Many(v) => v.into_iter().flat_map(Parsed::events).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 /// A sample of a file's first records, for sniffing.
 #[derive(Debug)]
 pub struct Head<'a> {

@@ -297,10 +297,10 @@ fn read_file(
     // A syslog file may hold many programs: the format is the one detected for the
     // programs with the most lines, and only their lines are read.
     let mut syslog_ctx = None;
-    let mut found = run.forced.or_else(|| detect(&head_of(&inner_head)));
+    let mut found = None;
     if env == Some(Envelope::Syslog) {
         let (p, tags, msgs) = super::syslog::programs(&head_text, run.forced);
-        found = p.or(found);
+        found = p;
         if let Some(m) = msgs {
             inner_head = m;
         }
@@ -313,7 +313,8 @@ fn read_file(
         }));
     }
     let head = head_of(&inner_head);
-    let parser = match found {
+    // Detected on all messages when no program's alone was recognized.
+    let parser = match found.or_else(|| run.forced.or_else(|| detect(&head))) {
         Some(p) => p,
         None => {
             if buf.is_empty() {

@@ -200,6 +200,12 @@ fn push_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     r
 }
 
+/// A backend that logs its FCM sends (`fcm-v1-log`) sends to tokens, not to a topic: the
+/// BigQuery rows then carry one message id per device.
+fn fcm_per_token(o: &SimOpts) -> bool {
+    o.push.iter().any(|p| p == "fcm-v1-log")
+}
+
 /// Runs the simulator.
 pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     std::fs::create_dir_all(&o.out_dir)?;
@@ -264,8 +270,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         let stmt_base = stmt_no;
         let customers = &world.customers;
         let clock_ref = &clock;
-        // A backend that logs per-token FCM sends sent to tokens, not to a topic.
-        let per_token = o.push.iter().any(|p| p == "fcm-v1-log");
+        let per_token = fcm_per_token(o);
         let (r_gw, (r_db, r_push)) = rayon::join(
             || -> std::io::Result<Vec<(String, String, u64)>> {
                 let mut pairs = Vec::new();
@@ -525,7 +530,7 @@ fn write_truth(
                 "onesignal" => v.push(m.onesignal_id.clone()),
                 "sns-delivery" => v.push(m.sns_id.clone()),
                 "fcm-v1-log" | "expo-push-log" => v.extend(applog::first_id(p, m)),
-                f if f.starts_with("fcm") && o.push.iter().any(|p| p == "fcm-v1-log") => {
+                f if f.starts_with("fcm") && fcm_per_token(o) => {
                     v.extend(applog::first_id("fcm-v1-log", m))
                 }
                 _ => v.push(m.fcm_id.clone()),
