@@ -67,7 +67,8 @@ pub struct EvidenceArgs {
     /// PostgreSQL log_line_prefix of stderr logs, when it is not a common one.
     #[arg(long, value_name = "PREFIX")]
     pub pg_prefix: Option<String>,
-    /// Correct a known clock skew: FILE_OR_FORMAT=DURATION (e.g. pg-stderr=-37s). Repeatable.
+    /// Correct a known clock skew: FILE_OR_FORMAT=DURATION (e.g. pg-stderr=-37s,
+    /// mariadb-audit=1h30m, db.log=-00:02:13). Repeatable.
     #[arg(long, value_name = "KEY=DURATION")]
     pub clock_skew: Vec<String>,
     /// Make the first rejected record fatal.

@@ -425,27 +425,87 @@ pub fn parse_bound(s: &str) -> Option<i64> {
     parse_any(s, &AssumeTz::Fixed(0)).map(|p| p.us)
 }
 
-/// Parses a duration like `30m`, `90s`, `2h`, `-45s`, `1500ms`.
+/// Parses a duration: a number with a unit (`30m`, `90s`, `2h`, `1500ms`, `0.5d`), units
+/// in a row as Go and systemd write them (`1h30m`, `59m30s`, `2m3.5s`), or a clock
+/// difference (`01:02:03`, `00:00:37.250`, `2:30`, read as hours and minutes); a leading
+/// `-` or `+` signs the whole.
 pub fn parse_duration_us(s: &str) -> Option<i64> {
     let s = s.trim();
     let (neg, s) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
-    let (n, unit) = s.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    let mult = match unit {
-        "us" | "µs" => 1.0,
-        "ms" => 1e3,
-        "s" | "sec" => 1e6,
-        "m" | "min" => 60e6,
-        "h" => 3600e6,
-        "d" => 86400e6,
-        _ => return None,
+    let v = if s.contains(':') {
+        clock_us(s)?
+    } else {
+        units_us(s)?
     };
-    let v = (n * mult).round() as i64;
     Some(if neg { -v } else { v })
+}
+
+/// `H:MM`, `H:MM:SS` or `H:MM:SS.fff` as µs.
+fn clock_us(s: &str) -> Option<i64> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let int = |p: &str| -> Option<i64> {
+        (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let h = int(parts[0])?;
+    let m = int(parts[1])?;
+    if m >= 60 {
+        return None;
+    }
+    let sec = match parts.get(2) {
+        None => 0.0,
+        Some(p) => {
+            let (whole, _) = p.split_once('.').unwrap_or((p, ""));
+            if whole.len() != 2 || int(whole)? >= 60 {
+                return None;
+            }
+            p.parse::<f64>().ok().filter(|f| f.is_finite())?
+        }
+    };
+    let v = ((h * 3600 + m * 60) as f64 + sec) * 1e6;
+    (v.abs() < 9e18).then(|| v.round() as i64)
+}
+
+/// One or more `<number><unit>` terms, largest unit first, as µs.
+fn units_us(mut s: &str) -> Option<i64> {
+    let mut total = 0f64;
+    let mut last = f64::INFINITY;
+    if s.is_empty() {
+        return None;
+    }
+    while !s.is_empty() {
+        let split = s.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+        let (n, rest) = s.split_at(split);
+        let ulen = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (unit, rest) = rest.split_at(ulen);
+        let n: f64 = n.parse().ok()?;
+        let mult = match unit {
+            "us" | "µs" => 1.0,
+            "ms" => 1e3,
+            "s" | "sec" => 1e6,
+            "m" | "min" => 60e6,
+            "h" => 3600e6,
+            "d" => 86400e6,
+            _ => return None,
+        };
+        // `30s1h` or `1m1m` is a typo, not a duration.
+        if mult >= last {
+            return None;
+        }
+        last = mult;
+        total += n * mult;
+        s = rest;
+    }
+    (total.is_finite() && total.abs() < 9e18).then(|| total.round() as i64)
 }
 
 #[cfg(test)]
@@ -548,6 +608,17 @@ mod tests {
         assert_eq!(parse_duration_us("-45s"), Some(-45_000_000));
         assert_eq!(parse_duration_us("1500ms"), Some(1_500_000));
         assert_eq!(parse_duration_us("x"), None);
+        assert_eq!(parse_duration_us("1h30m"), Some(5_400_000_000));
+        assert_eq!(parse_duration_us("-59m30s"), Some(-3_570_000_000));
+        assert_eq!(parse_duration_us("2m3.5s"), Some(123_500_000));
+        assert_eq!(parse_duration_us("-00:00:37.250"), Some(-37_250_000));
+        assert_eq!(parse_duration_us("+01:02:03"), Some(3_723_000_000));
+        assert_eq!(parse_duration_us("2:30"), Some(9_000_000_000));
+        for bad in [
+            "", "-", "30s1h", "1m1m", "1h30", "1:60", "1:2:3", "1:02:3x", "1::02", "h", "1e9999h",
+        ] {
+            assert_eq!(parse_duration_us(bad), None, "{bad}");
+        }
     }
 
     #[test]
