@@ -209,6 +209,31 @@ fn untagged_sql_with_a_large_skew_and_accounts_only_in_paths() {
 }
 
 #[test]
+fn untagged_sql_from_a_clock_hours_off_with_a_zone() {
+    // The DB's records carry a zone but its clock is two hours behind (a clock set to
+    // local time under a log that says UTC): no request ids, so only same-account pairs
+    // can find an offset that large, and the note says a clock or zone was set wrong.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["kong", "pg-jsonlog", "sns-delivery"],
+        &["--untagged-sql", "--db-skew=-2h"],
+    );
+    check(d.path(), &[], true);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| {
+            let runs = n
+                .strip_prefix("The pg-jsonlog clock, as its records state it, runs ")
+                .unwrap_or("");
+            (runs.starts_with("1 h 59 min 59.") || runs.starts_with("2 h 00 min 0."))
+                && runs.contains("behind the gateway's")
+        }),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn what_the_links_cannot_show_is_said() {
     // A CLF gateway log names no accounts and the SQL no request ids: nothing ties the
     // database to the requests, and the report says so instead of staying silent.

@@ -12,12 +12,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Smallest median offset that is corrected (application latency is milliseconds).
 const APPLY_US: i64 = 1_000_000;
 
-/// Widest clock offset looked for between statements and requests about the same account.
-const WINDOW_US: i64 = 15 * 60 * 1_000_000;
+/// Widest clock offset looked for between statements and requests about the same
+/// account: any zone offset (UTC−12 to UTC+14) plus a skew. Local times read without a
+/// zone may be off by a zone; a server whose clock was set to local time but whose log
+/// says UTC, or a clock stepped by an hour, by as much. The peak of a statement meeting
+/// its own request is a quarter-second sharp, so a wide search costs votes, not accuracy.
+const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
 
-/// The same for local times read without a zone: any zone offset (UTC−12 to UTC+14) plus
-/// the skew.
-const ZONELESS_WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
+/// An offset this large between clocks that carry a zone is worth a sentence: NTP keeps
+/// clocks within seconds, so it is a clock or zone set wrong.
+const NOTE_US: i64 = 15 * 60 * 1_000_000;
 
 /// A statement whose account has more requests than this within the window does not
 /// vote (a busy account's offsets say nothing and would cost quadratic time).
@@ -72,11 +76,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             .clone()
             .fold((0, 0), |(a, n), e| (a + e.tz_assumed as usize, n + 1));
         let zoneless = assumed * 2 > all;
-        let window = if zoneless {
-            ZONELESS_WINDOW_US
-        } else {
-            WINDOW_US
-        };
+        let window = WINDOW_US;
         let around = |e: &crate::model::Event| -> Option<&[i64]> {
             let f = e.sql.as_ref().filter(|f| f.account_ids.len() == 1)?;
             let ts = by_acc.get(f.account_ids[0].as_str())?;
@@ -201,7 +201,17 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
                 d.len()
             ));
         }
-        if applied && by_account.get(fmt) == Some(&true) && corr.abs() >= WINDOW_US {
+        if applied && by_account.get(fmt) == Some(&false) && corr.abs() >= NOTE_US {
+            a.notes.push(format!(
+                "The {fmt} clock, as its records state it, runs {} {} the gateway's \
+                 (statements against their accounts' requests): they were corrected by that \
+                 offset. A clock or zone was set wrong on one of the servers; check which \
+                 before quoting either clock's times.",
+                hms(corr.abs()),
+                if corr > 0 { "ahead of" } else { "behind" },
+            ));
+        }
+        if applied && by_account.get(fmt) == Some(&true) && corr.abs() >= NOTE_US {
             a.notes.push(format!(
                 "The {fmt} times carry no zone and, as read, run {} {} the gateway's \
                  (statements against their accounts' requests): they were corrected by that \
@@ -314,7 +324,8 @@ fn apply_piecewise(
 
 /// `2 h 00 min 37.0 s` for an offset in µs.
 fn hms(us: i64) -> String {
-    let s = us as f64 / 1e6;
+    // Rounded to tenths first, so 59.96 s reads as the next minute, not `60.0 s`.
+    let s = (us as f64 / 1e5).round() / 10.0;
     let h = (s / 3600.0).floor();
     let m = ((s - h * 3600.0) / 60.0).floor();
     format!("{h} h {m:02} min {:.1} s", s - h * 3600.0 - m * 60.0)
@@ -331,4 +342,14 @@ struct AccountPairs {
     zoneless: bool,
     /// When the clock moved: (statement, offset) at either peak.
     steps: Vec<(usize, i64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hms_rounds_before_it_splits() {
+        assert_eq!(super::hms(7_237_000_000), "2 h 00 min 37.0 s");
+        assert_eq!(super::hms(7_199_960_000), "2 h 00 min 0.0 s");
+        assert_eq!(super::hms(7_199_940_000), "1 h 59 min 59.9 s");
+    }
 }
