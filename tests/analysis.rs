@@ -233,6 +233,52 @@ fn untagged_sql_from_a_clock_hours_off_with_a_zone() {
     );
 }
 
+/// Runs `affected` and compares who got a malicious push and each message's verdict
+/// with the truth (for evidence whose other answers are known to fall short).
+fn push_equals_truth(dir: &Path) {
+    let t = truth(dir);
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args(["affected", "-q", "--roster"])
+        .arg(dir.join("roster.csv"))
+        .arg(dir)
+        .arg("--out-dir")
+        .arg(out.path()));
+    let pushed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
+        .into_iter()
+        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert_eq!(
+        pushed,
+        strs(&t["affected"]["malicious_push"]).into_iter().collect()
+    );
+    let msgs = csv_rows(&out.path().join("messages.csv"));
+    for v in ["malicious", "legitimate"] {
+        let got: BTreeSet<String> = msgs
+            .iter()
+            .filter(|m| m["verdict"] == v)
+            .map(|m| m["message_id"].clone())
+            .collect();
+        assert_eq!(got, strs(&t["messages"][v]).into_iter().collect(), "{v}");
+    }
+}
+
+#[test]
+fn a_send_whose_campaign_rows_no_request_explains_is_timed_to_its_request() {
+    // A CLF gateway (route templates, no accounts) and untagged SQL: the campaign's rows
+    // were written by the application's pooled connection, which no request id or account
+    // ties to a request. They named the server that wrote them, and the attacker's send,
+    // a second before the provider accepted it, was never looked at.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "mysql-audit-json", "fcm-bigquery-json"],
+        &["--untagged-sql", "--db-skew", "0s", "--seed", "1506"],
+    );
+    push_equals_truth(d.path());
+}
+
 #[test]
 fn what_the_links_cannot_show_is_said() {
     // A CLF gateway log names no accounts and the SQL no request ids: nothing ties the

@@ -167,8 +167,11 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             }
         }
         related.retain(|&i| ev[i].ts <= m.sent + 60_000_000);
-        if related.is_empty() {
-            // Timing: the last push-route request in the 15 minutes before the send.
+        // Timing, when nothing ties the send to a request: the last push-route request
+        // in the 15 minutes before it. Rows that carry the campaign but whose statements
+        // no request id or account ties to a request (the application's pooled
+        // connection writing them) say which server wrote them, not who asked it to.
+        if !related.iter().any(|&i| ev[i].kind() == SourceKind::Gateway) {
             if let Some(&g) = push_reqs
                 .iter()
                 .rev()
