@@ -279,15 +279,92 @@ fn a_send_whose_campaign_rows_no_request_explains_is_timed_to_its_request() {
     push_equals_truth(d.path());
 }
 
+/// Drops the gateway lines of the given addresses (the gateway evidence of an attack
+/// that was not kept), rewriting gzip files as gzip.
+fn drop_gateway_lines(dir: &Path, ips: &[String]) {
+    use std::io::{Read, Write};
+    let mut stack = vec![dir.join("gateway")];
+    while let Some(d) = stack.pop() {
+        for f in std::fs::read_dir(&d).unwrap() {
+            let f = f.unwrap().path();
+            if f.is_dir() {
+                stack.push(f);
+                continue;
+            }
+            let raw = std::fs::read(&f).unwrap();
+            let gz = f.extension().is_some_and(|e| e == "gz");
+            let mut text = String::new();
+            if gz {
+                flate2::read::MultiGzDecoder::new(&raw[..])
+                    .read_to_string(&mut text)
+                    .unwrap();
+            } else {
+                text = String::from_utf8(raw).unwrap();
+            }
+            let kept: String = text
+                .split_inclusive('\n')
+                .filter(|l| !ips.iter().any(|ip| l.contains(ip.as_str())))
+                .collect();
+            let out = if gz {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(kept.as_bytes()).unwrap();
+                e.finish().unwrap()
+            } else {
+                kept.into_bytes()
+            };
+            std::fs::write(&f, out).unwrap();
+        }
+    }
+}
+
+#[test]
+fn bonus_changes_no_link_explains_are_tied_by_timing() {
+    // A CLF gateway (route templates, no accounts) and untagged SQL: no request id or
+    // account ties a statement to a request. The outlying bonus changes follow the
+    // flagged addresses' transfers at one offset, the DB clock 90 s behind; the script's
+    // logins before each transfer make a second offset as full, which the brute force's
+    // failed logins on the same route give away.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "percona-audit-json", "sns-delivery"],
+        &["--untagged-sql", "--db-skew=-90s", "--seed", "1502"],
+    );
+    check(d.path(), &[], false);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n
+            .starts_with("Neither request ids nor accounts tie the percona-audit-json statements")
+            && n.contains("(0 h 01 min 30.0 s behind the gateway's)")
+            && n.contains("rest on timing alone")),
+        "{notes:?}"
+    );
+    // Zone-less MariaDB two hours off as read, and pg-csvlog with the default skew.
+    for (db, seed) in [("mariadb-audit", "1511"), ("pg-csvlog", "7")] {
+        let d = tempfile::tempdir().unwrap();
+        simulate_with(
+            d.path(),
+            ["apigw-clf", db, "fcm-bigquery-json"],
+            &["--untagged-sql", "--seed", seed],
+        );
+        check(d.path(), &[], false);
+    }
+}
+
 #[test]
 fn what_the_links_cannot_show_is_said() {
-    // A CLF gateway log names no accounts and the SQL no request ids: nothing ties the
-    // database to the requests, and the report says so instead of staying silent.
+    // A CLF gateway log names no accounts and the SQL no request ids, and the gateway
+    // lines of the first wave's addresses were not kept: nothing ties the database to
+    // the requests, not even timing, and the report says so instead of staying silent.
     let d = tempfile::tempdir().unwrap();
     simulate_with(
         d.path(),
         ["apigw-clf", "pg-csvlog", "fcm-bigquery-json"],
         &["--untagged-sql"],
+    );
+    drop_gateway_lines(
+        d.path(),
+        &strs(&truth(d.path())["waves"][0]["attacker_ips"]),
     );
     let notes = notes_of(d.path(), &[]);
     assert!(

@@ -66,9 +66,11 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
         }
         if let Some(g) = l.origin(i) {
             if attr[g].is_some() {
+                let ms = (e.ts - ev[g].ts) / 1000;
                 let how = match &e.request_id {
                     Some(r) => format!("request id {r}"),
-                    None => format!("same account, {} ms after", (e.ts - ev[g].ts) / 1000),
+                    None if l.timed.contains(&i) => format!("timing alone, {ms} ms after"),
+                    None => format!("same account, {ms} ms after"),
                 };
                 attr[i] = Some(Attribution {
                     reason: format!(

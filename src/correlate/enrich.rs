@@ -8,7 +8,7 @@ use crate::model::{text, Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn looks_like_id(s: &str) -> bool {
     !s.is_empty()
@@ -234,6 +234,8 @@ pub struct Links {
     pub gw_writes_by_ip: HashMap<Text, Vec<i64>>,
     /// Per event: the gateway request a DB statement came from, if any.
     pub db_origin: Vec<Option<usize>>,
+    /// DB statements whose origin rests on timing alone (`timing::link`).
+    pub timed: BTreeSet<usize>,
     /// Principal → address → (first, last, count, distinct days).
     pub places: BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
     /// Principal → first activity.
@@ -267,6 +269,7 @@ impl Links {
             principal_first,
             db_identities: db.identities,
             db_origin: Vec::new(),
+            timed: BTreeSet::new(),
         };
         // Origins: request id; else same account and time; else the request the previous
         // statement of the same application session (within 2 s) belonged to, if that

@@ -11,6 +11,7 @@ pub mod impact;
 pub mod join;
 pub mod messages;
 pub mod skew;
+pub mod timing;
 
 use crate::ingest::pipeline::Ingested;
 use crate::profile::{Profile, Target};
@@ -280,29 +281,48 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     enrich::enrich(&mut a, p);
     let join = join::RequestJoin::build(&a.ing.events);
     a.skews = skew::estimate_and_apply(&mut a, &join);
-    // Times changed: restore the (time, source, file, line) order, keeping per-event data aligned.
-    // Only a corrected skew can disorder them; a stable parallel sort keeps ties in order.
-    let ev = &a.ing.events;
-    let sorted = (1..ev.len())
-        .into_par_iter()
-        .all(|i| ev[i - 1].sort_key() <= ev[i].sort_key());
-    let join = if sorted {
-        join
-    } else {
-        let mut order: Vec<usize> = (0..ev.len()).collect();
-        order.par_sort_by_key(|&i| ev[i].sort_key());
-        let ev = std::mem::take(&mut a.ing.events);
-        let tg = std::mem::take(&mut a.targets);
-        let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
-        a.ing.events = order
-            .iter()
-            .map(|&i| ev[i].take().expect("each index once"))
-            .collect();
-        a.targets = order.iter().map(|&i| tg[i]).collect();
-        join.reordered(&order)
-    };
-    let ctx = enrich::Links::build(&a, p, join);
+    let join = restore_order(&mut a, join);
+    let mut ctx = enrich::Links::build(&a, p, join);
     a.bonus_ops = detect::bonus_ops(&a, &ctx);
+    // Nothing ties the application's statements to requests: what the detectors flagged
+    // may still follow flagged requests at one offset (`timing`). Its correction moves
+    // the DB's times, so the order and the links are made again.
+    if timing::nothing_linked(&a, &ctx) {
+        let found = detect::run(&a, &ctx, p);
+        if let Some(t) = timing::estimate(&a, &ctx, &found) {
+            for (fmt, fit) in &t.formats {
+                skew::shift(&mut a, fmt, fit.lo);
+                a.skews.retain(|s| s.source != format!("db:{fmt}"));
+                a.skews.push(Skew {
+                    source: format!("db:{fmt}"),
+                    against: "gateway (by timing of flagged addresses' requests)".into(),
+                    median_us: fit.lo,
+                    correction_us: fit.lo,
+                    pairs: fit.agree,
+                    applied: true,
+                });
+            }
+            let join = restore_order(&mut a, ctx.by_request);
+            ctx = enrich::Links::build(&a, p, join);
+            let tied = timing::link(&a, &mut ctx, &t);
+            for (fmt, fit) in &t.formats {
+                a.notes.push(format!(
+                    "Neither request ids nor accounts tie the {fmt} statements to gateway \
+                     requests. {} of its {} outlying bonus changes follow changing requests \
+                     of flagged addresses at one offset ({} {} the gateway's): its times were corrected by \
+                     it, and bonus changes that follow a flagged request to a route bonus \
+                     changes follow, with no other address's request to such a route in \
+                     that window, were tied to it ({tied} in all). These links rest on \
+                     timing alone; review them.",
+                    fit.agree,
+                    fit.of,
+                    skew::hms(fit.lo.abs()),
+                    if fit.lo >= 0 { "ahead of" } else { "behind" },
+                ));
+            }
+            a.bonus_ops = detect::bonus_ops(&a, &ctx);
+        }
+    }
     a.findings = detect::run(&a, &ctx, p);
     attribute::spread(&mut a, &ctx, p);
     a.messages = messages::build(&a, &ctx, p);
@@ -315,6 +335,30 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     notes(&mut a);
     link_notes(&mut a, &ctx);
     a
+}
+
+/// Restores the (time, source, file, line) order after a skew correction, keeping
+/// per-event data and the request join aligned. Only a correction can disorder the
+/// events; a stable parallel sort keeps ties in order.
+fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin {
+    let ev = &a.ing.events;
+    let sorted = (1..ev.len())
+        .into_par_iter()
+        .all(|i| ev[i - 1].sort_key() <= ev[i].sort_key());
+    if sorted {
+        return join;
+    }
+    let mut order: Vec<usize> = (0..ev.len()).collect();
+    order.par_sort_by_key(|&i| ev[i].sort_key());
+    let ev = std::mem::take(&mut a.ing.events);
+    let tg = std::mem::take(&mut a.targets);
+    let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
+    a.ing.events = order
+        .iter()
+        .map(|&i| ev[i].take().expect("each index once"))
+        .collect();
+    a.targets = order.iter().map(|&i| tg[i]).collect();
+    join.reordered(&order)
 }
 
 /// What the links between the gateway and the database could not show: statements of the
@@ -331,7 +375,7 @@ fn link_notes(a: &mut Analysis, l: &enrich::Links) {
         .into_par_iter()
         .filter(|&i| ev[i].kind() == SourceKind::Db && l.is_app_db(&ev[i]))
         .collect();
-    let linked = app.par_iter().any(|&i| l.origin_of_ev(ev, i).is_some());
+    let linked = app.par_iter().any(|&i| l.origin(i).is_some());
     if !app.is_empty() && !linked {
         let in_wave = |i: usize| {
             a.waves

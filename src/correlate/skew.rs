@@ -222,21 +222,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
             ));
         }
         if applied {
-            a.ing
-                .events
-                .par_iter_mut()
-                .filter(|e| e.format == fmt)
-                .for_each(|e| e.ts -= corr);
-            for f in a
-                .ing
-                .files
-                .iter_mut()
-                .filter(|f| f.format == fmt || f.format.ends_with(&format!("+{fmt}")))
-            {
-                f.skew_us -= corr;
-                f.first_ts = f.first_ts.map(|t| t - corr);
-                f.last_ts = f.last_ts.map(|t| t - corr);
-            }
+            shift(a, fmt, corr);
         }
         out.push(Skew {
             source: format!("db:{fmt}"),
@@ -252,6 +238,25 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         });
     }
     out
+}
+
+/// Subtracts `corr` from the times of a format's events and its files' inventory.
+pub fn shift(a: &mut Analysis, fmt: &str, corr: i64) {
+    a.ing
+        .events
+        .par_iter_mut()
+        .filter(|e| e.format == fmt)
+        .for_each(|e| e.ts -= corr);
+    for f in a
+        .ing
+        .files
+        .iter_mut()
+        .filter(|f| f.format == fmt || f.format.ends_with(&format!("+{fmt}")))
+    {
+        f.skew_us -= corr;
+        f.first_ts = f.first_ts.map(|t| t - corr);
+        f.last_ts = f.last_ts.map(|t| t - corr);
+    }
 }
 
 /// Applies per-record corrections, says so, and updates the inventory: each file's skew
@@ -323,7 +328,7 @@ fn apply_piecewise(
 }
 
 /// `2 h 00 min 37.0 s` for an offset in µs.
-fn hms(us: i64) -> String {
+pub(super) fn hms(us: i64) -> String {
     // Rounded to tenths first, so 59.96 s reads as the next minute, not `60.0 s`.
     let s = (us as f64 / 1e5).round() / 10.0;
     let h = (s / 3600.0).floor();

@@ -1,0 +1,386 @@
+//! Links by timing alone, for evidence that offers nothing else: SQL without request ids
+//! and a gateway that names no accounts (API Gateway's CLF preset logs route templates).
+//! The outlying bonus changes the detector found, on the application's pooled
+//! connections, each follow one changing request of a flagged address at the same
+//! offset (the DB clock's skew plus the application's latency). That offset corrects
+//! the DB clock, and then a bonus change is tied to the flagged request it follows when
+//! no other address sent a request to that route in the same window.
+
+use super::enrich::Links;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::model::{Event, SourceKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Widest offset searched: any zone offset plus a skew (as for account pairs).
+const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
+
+/// Widest spread of one statement's offsets to its own request: a gateway that logs whole
+/// seconds spreads them over one second; with room for latency.
+const SPREAD_US: i64 = 1_250_000;
+
+/// Slack around the fitted window when statements are tied.
+const SLACK_US: i64 = 250_000;
+
+/// Fewest outlying changes that must agree on one offset.
+const MIN_AGREE: usize = 3;
+
+/// A flagged address sending this many changing requests within the window of one
+/// statement votes no more (a brute force's thousands of logins are not transfers).
+const MAX_VOTES: usize = 4096;
+
+/// The offset at which a DB format's outlying bonus changes follow flagged requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    /// Smallest and largest offset (statement − request) of the agreeing changes, µs.
+    pub lo: i64,
+    /// See `lo`.
+    pub hi: i64,
+    /// Outlying changes at this offset.
+    pub agree: usize,
+    /// Outlying changes of the format.
+    pub of: usize,
+    /// Slack after a statement for the requests it may follow: none when the gateway
+    /// logs whole seconds (a request logged after a statement came after it).
+    pub after_us: i64,
+}
+
+/// What timing can tie: per DB format its fit, and the flagged addresses.
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    /// Format → fit.
+    pub formats: BTreeMap<&'static str, Fit>,
+    /// Addresses the detectors flagged.
+    pub ips: BTreeSet<String>,
+}
+
+/// Whether the application's statements are tied to no request at all: the only case
+/// where timing is looked at.
+pub fn nothing_linked(a: &Analysis, l: &Links) -> bool {
+    let ev = &a.ing.events;
+    ev.iter().any(|e| e.kind() == SourceKind::Gateway)
+        && (0..ev.len()).all(|i| ev[i].kind() != SourceKind::Db || l.origin(i).is_none())
+        && ev
+            .iter()
+            .any(|e| e.kind() == SourceKind::Db && e.request_id.is_none() && l.is_app_db(e))
+}
+
+/// Changing requests (not GET, HEAD or OPTIONS) of the flagged addresses: (time, event).
+fn flagged_writes(ev: &[Box<Event>], ips: &BTreeSet<String>) -> Vec<(i64, usize)> {
+    ev.iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind() == SourceKind::Gateway && changes(e))
+        .filter(|(_, e)| e.client_ip.as_deref().is_some_and(|ip| ips.contains(ip)))
+        .map(|(i, e)| (e.ts, i))
+        .collect()
+}
+
+fn changes(e: &Event) -> bool {
+    e.method.as_deref().is_some_and(|m| {
+        !["GET", "HEAD", "OPTIONS"]
+            .iter()
+            .any(|s| m.eq_ignore_ascii_case(s))
+    })
+}
+
+/// Finds, per DB format, one offset at which most outlying bonus changes follow a
+/// changing request of a flagged address; `None` when no format has one.
+pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing> {
+    let ev = &a.ing.events;
+    let ips: BTreeSet<String> = findings
+        .iter()
+        .flat_map(|f| f.seed_ips.iter().cloned())
+        .collect();
+    if ips.is_empty() {
+        return None;
+    }
+    let writes = flagged_writes(ev, &ips);
+    let mut outliers: BTreeMap<&'static str, BTreeSet<usize>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.technique == t::BONUS_FRAUD) {
+        for &i in &f.events {
+            let e = &ev[i];
+            if e.kind() == SourceKind::Db && e.request_id.is_none() && l.is_app_db(e) {
+                outliers.entry(e.format.as_str()).or_default().insert(i);
+            }
+        }
+    }
+    let formats: BTreeMap<&'static str, Fit> = outliers
+        .into_iter()
+        .filter_map(|(fmt, s)| Some((fmt, fit(ev, &s, &writes)?)))
+        .collect();
+    (!formats.is_empty()).then_some(Timing { formats, ips })
+}
+
+/// The window of offsets (statement − flagged request) that explains the outlying
+/// changes. Each window is counted in distinct statements; it must hold at least
+/// `MIN_AGREE` and half of them. A script's steps come at fixed delays, so its login
+/// before each transfer makes a second window as full as the transfer's own: among
+/// windows nearly as full as the fullest, the one whose routes are most often followed by
+/// a change wins (the login route also carries the brute force's thousands of attempts);
+/// a tie is no answer.
+fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> Option<Fit> {
+    let stmts: Vec<usize> = stmts.iter().copied().collect();
+    let mut offs: Vec<(i64, usize)> = Vec::new();
+    for (k, &s) in stmts.iter().enumerate() {
+        let ts = ev[s].ts;
+        let lo = writes.partition_point(|w| w.0 < ts - WINDOW_US);
+        let hi = writes.partition_point(|w| w.0 <= ts + WINDOW_US);
+        if hi - lo <= MAX_VOTES {
+            offs.extend(writes[lo..hi].iter().map(|w| (ts - w.0, k)));
+        }
+    }
+    offs.sort_unstable();
+    // Each window starting at an offset: distinct statements within SPREAD_US of it.
+    let mut count = vec![0u32; stmts.len()];
+    let (mut distinct, mut end) = (0usize, 0usize);
+    let mut windows: Vec<(usize, i64, i64)> = Vec::with_capacity(offs.len());
+    for j in 0..offs.len() {
+        while end < offs.len() && offs[end].0 - offs[j].0 <= SPREAD_US {
+            count[offs[end].1] += 1;
+            if count[offs[end].1] == 1 {
+                distinct += 1;
+            }
+            end += 1;
+        }
+        windows.push((distinct, offs[j].0, offs[end - 1].0));
+        count[offs[j].1] -= 1;
+        if count[offs[j].1] == 0 {
+            distinct -= 1;
+        }
+    }
+    // Candidates: the fullest windows, apart from each other.
+    windows.sort_by_key(|w| (std::cmp::Reverse(w.0), w.1.abs(), w.1));
+    let top = windows.first()?.0;
+    if top < MIN_AGREE || top * 2 < stmts.len() {
+        return None;
+    }
+    let mut cands: Vec<(usize, i64, i64)> = Vec::new();
+    for w in windows.iter().take_while(|w| w.0 * 10 >= top * 9) {
+        if cands
+            .iter()
+            .all(|c| w.1 > c.2 + SPREAD_US || w.2 < c.1 - SPREAD_US)
+        {
+            cands.push(*w);
+        }
+    }
+    // Per candidate: the share of its routes' flagged requests (over the outliers' span)
+    // that a change followed at its offset, in parts per million.
+    let share = |c: &(usize, i64, i64)| -> u64 {
+        let route = |i: usize| {
+            (
+                ev[i].method.clone(),
+                ev[i].route.clone().or(ev[i].path.clone()),
+            )
+        };
+        let mut used: BTreeSet<usize> = BTreeSet::new();
+        for &s in &stmts {
+            let ts = ev[s].ts;
+            let lo = writes.partition_point(|w| w.0 < ts - c.2);
+            let hi = writes.partition_point(|w| w.0 <= ts - c.1);
+            used.extend(writes[lo..hi].iter().map(|w| w.1));
+        }
+        let routes: BTreeSet<_> = used.iter().map(|&i| route(i)).collect();
+        let (first, last) = (ev[stmts[0]].ts, ev[stmts[stmts.len() - 1]].ts);
+        let all = writes
+            .iter()
+            .filter(|w| w.0 >= first - c.2 && w.0 <= last - c.1)
+            .filter(|w| routes.contains(&route(w.1)))
+            .count()
+            .max(1);
+        used.len() as u64 * 1_000_000 / all as u64
+    };
+    let mut scored: Vec<(u64, (usize, i64, i64))> = cands.iter().map(|c| (share(c), *c)).collect();
+    scored.sort_by_key(|(sh, c)| {
+        (
+            std::cmp::Reverse(*sh),
+            std::cmp::Reverse(c.0),
+            c.1.abs(),
+            c.1,
+        )
+    });
+    let (sh, best) = scored[0];
+    if scored
+        .get(1)
+        .is_some_and(|(sh2, c2)| *sh2 == sh && c2.0 == best.0)
+    {
+        return None;
+    }
+    // A gateway that logs whole seconds (CLF) puts a request up to a second before its
+    // true time: changes logged to the millisecond that agreed may show only part of
+    // that second. Changes logged in whole seconds too show the offsets there are.
+    let whole = |t: i64| t % 1_000_000 == 0;
+    let gw_whole = writes.iter().all(|w| whole(w.0));
+    let res = if gw_whole && !stmts.iter().all(|&s| whole(ev[s].ts)) {
+        1_000_000
+    } else {
+        0
+    };
+    Some(Fit {
+        lo: best.1.min(best.2 - res),
+        hi: best.2.max(best.1 + res),
+        agree: best.0,
+        of: stmts.len(),
+        after_us: if gw_whole { 0 } else { SLACK_US },
+    })
+}
+
+/// Ties bonus changes of the fitted formats (times already corrected by `fit.lo`) to a
+/// flagged address's request they follow within the fitted window. Only requests to
+/// routes that bonus changes follow are considered — most of their requests (and three
+/// times the share of a moment chosen at random) have one in that window, which leaves
+/// out the logins a brute force fires every second — and a change is left alone when a
+/// request of another address to such a route lies in its window. Returns how many
+/// were tied; none when bonus changes are so frequent that timing cannot tell.
+pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> usize {
+    let ev = &a.ing.events;
+    // Every changing request: (time, event).
+    let writes: Vec<(i64, usize)> = ev
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind() == SourceKind::Gateway && changes(e))
+        .map(|(i, e)| (e.ts, i))
+        .collect();
+    let flagged = |e: &Event| {
+        e.client_ip
+            .as_deref()
+            .is_some_and(|ip| timing.ips.contains(ip))
+    };
+    let mut tied = 0;
+    for (fmt, fit) in &timing.formats {
+        // The application's bonus changes of this format, in time order.
+        let bonus: Vec<usize> = (0..ev.len())
+            .filter(|&i| {
+                let e = &ev[i];
+                e.kind() == SourceKind::Db
+                    && e.format == *fmt
+                    && e.request_id.is_none()
+                    && l.is_app_db(e)
+                    && e.sql.as_ref().is_some_and(|f| !f.bonus_changes.is_empty())
+            })
+            .collect();
+        let times: Vec<i64> = bonus.iter().map(|&i| ev[i].ts).collect();
+        let followed = |t: i64| {
+            let k = times.partition_point(|&x| x < t - fit.after_us);
+            times
+                .get(k)
+                .is_some_and(|&x| x <= t + (fit.hi - fit.lo) + SLACK_US)
+        };
+        // A moment chosen at random: each request shifted by a time unrelated to it.
+        let chance = writes.iter().filter(|w| followed(w.0 + 37_000_000)).count() as f64
+            / writes.len().max(1) as f64;
+        if chance > 0.25 {
+            continue;
+        }
+        let mut per_route: BTreeMap<Route, (usize, usize)> = BTreeMap::new();
+        for w in &writes {
+            let x = per_route.entry(route(&ev[w.1])).or_default();
+            x.0 += 1;
+            x.1 += followed(w.0) as usize;
+        }
+        let bonus_routes: BTreeSet<Route> = per_route
+            .into_iter()
+            .filter(|(_, (n, f))| {
+                let y = *f as f64 / *n as f64;
+                *n >= 3 && y >= 0.5 && y >= 3.0 * chance
+            })
+            .map(|(r, _)| r)
+            .collect();
+        for &i in &bonus {
+            if l.origin(i).is_some() {
+                continue;
+            }
+            let ts = ev[i].ts;
+            // After the correction, a statement follows its request by 0 ..= hi − lo.
+            let lo = writes.partition_point(|w| w.0 < ts - (fit.hi - fit.lo) - SLACK_US);
+            let hi = writes.partition_point(|w| w.0 <= ts + fit.after_us);
+            let near: Vec<usize> = writes[lo..hi]
+                .iter()
+                .map(|w| w.1)
+                .filter(|&g| bonus_routes.contains(&route(&ev[g])))
+                .collect();
+            let Some(&g) = near.iter().rev().find(|&&g| flagged(&ev[g])) else {
+                continue;
+            };
+            if near.iter().any(|&o| !flagged(&ev[o])) {
+                continue;
+            }
+            l.db_origin[i] = Some(g);
+            l.timed.insert(i);
+            tied += 1;
+        }
+    }
+    tied
+}
+
+/// A request's method and route (template, else path).
+type Route = (Option<crate::model::Text>, Option<crate::model::Text>);
+
+fn route(e: &Event) -> Route {
+    (e.method.clone(), e.route.clone().or(e.path.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    /// Events: per transfer `k`, a flagged login 15 s before it, the transfer, and its
+    /// statement 90 s later (the DB clock ahead); `extra_logins` failed logins between.
+    type Case = (Vec<Box<Event>>, BTreeSet<usize>, Vec<(i64, usize)>);
+
+    fn case(extra_logins: bool) -> Case {
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        let req = |ts: i64, route: &str| {
+            let mut e = Event::new(SourceKind::Gateway, "t");
+            e.ts = ts;
+            e.method = Some("POST".into());
+            e.route = Some(route.into());
+            e.client_ip = Some("203.0.113.9".into());
+            Box::new(e)
+        };
+        for k in 0..8i64 {
+            // Irregular gaps, as a person or a jittered script leaves them.
+            let t = 1_000 * S + k * 61 * S + (k * k % 7) * S;
+            ev.push(req(t - 15 * S, "/login"));
+            if extra_logins {
+                for j in 1..6 {
+                    ev.push(req(t - 15 * S + j * S * 2, "/login"));
+                }
+            }
+            ev.push(req(t, "/transfer"));
+            let mut st = Event::new(SourceKind::Db, "t");
+            st.ts = t + 90 * S;
+            ev.push(Box::new(st));
+        }
+        ev.sort_by_key(|e| e.ts);
+        let stmts = ev
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind() == SourceKind::Db)
+            .map(|(i, _)| i)
+            .collect();
+        let writes = ev
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind() == SourceKind::Gateway)
+            .map(|(i, e)| (e.ts, i))
+            .collect();
+        (ev, stmts, writes)
+    }
+
+    #[test]
+    fn the_route_a_change_follows_wins_over_the_login_before_it() {
+        let (ev, stmts, writes) = case(true);
+        let f = fit(&ev, &stmts, &writes).expect("a fit");
+        assert_eq!((f.lo, f.hi, f.agree, f.of), (90 * S, 90 * S, 8, 8));
+        assert_eq!(f.after_us, 0, "whole seconds");
+    }
+
+    #[test]
+    fn two_offsets_as_good_as_each_other_are_no_answer() {
+        // Every login is followed by a transfer 15 s later: nothing tells them apart.
+        let (ev, stmts, writes) = case(false);
+        assert_eq!(fit(&ev, &stmts, &writes), None);
+    }
+}
