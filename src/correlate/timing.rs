@@ -116,8 +116,8 @@ pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing>
 /// `MIN_AGREE` and half of them. A script's steps come at fixed delays, so its login
 /// before each transfer makes a second window as full as the transfer's own: among
 /// windows nearly as full as the fullest, the one whose routes are most often followed by
-/// a change wins (the login route also carries the brute force's thousands of attempts);
-/// a tie is no answer.
+/// a change wins (the login route also carries the brute force's thousands of attempts),
+/// by twice the share of any other, or there is no answer.
 fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> Option<Fit> {
     let stmts: Vec<usize> = stmts.iter().copied().collect();
     let mut offs: Vec<(i64, usize)> = Vec::new();
@@ -199,10 +199,9 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
         )
     });
     let (sh, best) = scored[0];
-    if scored
-        .get(1)
-        .is_some_and(|(sh2, c2)| *sh2 == sh && c2.0 == best.0)
-    {
+    // Twice the share of any rival, or the offset is a guess (a brute force that covers
+    // every second fits any offset as well as another).
+    if scored.get(1).is_some_and(|(sh2, _)| sh2 * 2 > sh) {
         return None;
     }
     // A gateway that logs whole seconds (CLF) puts a request up to a second before its
@@ -381,6 +380,36 @@ mod tests {
     fn two_offsets_as_good_as_each_other_are_no_answer() {
         // Every login is followed by a transfer 15 s later: nothing tells them apart.
         let (ev, stmts, writes) = case(false);
+        assert_eq!(fit(&ev, &stmts, &writes), None);
+    }
+
+    #[test]
+    fn a_brute_force_covering_every_second_fits_no_offset() {
+        // Logins every second for ten minutes and outlying changes among them, which no
+        // request of a flagged address explains: every offset fits as well as another.
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        // A few seconds skipped, as a real brute force's pace varies.
+        for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
+            let mut e = Event::new(SourceKind::Gateway, "t");
+            e.ts = 1_000 * S + k * S;
+            e.method = Some("POST".into());
+            e.route = Some("/login".into());
+            e.client_ip = Some("203.0.113.9".into());
+            ev.push(Box::new(e));
+        }
+        for k in 0..8i64 {
+            let mut st = Event::new(SourceKind::Db, "t");
+            st.ts = 1_100 * S + k * 37 * S + 400_000;
+            ev.push(Box::new(st));
+        }
+        ev.sort_by_key(|e| e.ts);
+        let stmts = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .collect();
+        let writes: Vec<(i64, usize)> = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
+            .map(|i| (ev[i].ts, i))
+            .collect();
         assert_eq!(fit(&ev, &stmts, &writes), None);
     }
 }
