@@ -441,7 +441,7 @@ impl Links {
 const WRITE_BEFORE_US: i64 = 5_000_000;
 
 /// Methods that change nothing (RFC 9110 safe methods).
-fn is_safe(m: &str) -> bool {
+pub(super) fn is_safe(m: &str) -> bool {
     ["GET", "HEAD", "OPTIONS"]
         .iter()
         .any(|s| m.eq_ignore_ascii_case(s))

@@ -70,24 +70,22 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     }
     let account_pairs = |fmt: &str| -> AccountPairs {
         let stmts = db.iter().map(|&i| &ev[i]).filter(|e| e.format == fmt);
-        // Local times read without a zone may be off by any zone offset: such formats are
-        // searched over every offset a zone can have.
+        // Whether local times were read without a zone (for the note on the offset).
         let (assumed, all) = stmts
             .clone()
             .fold((0, 0), |(a, n), e| (a + e.tz_assumed as usize, n + 1));
         let zoneless = assumed * 2 > all;
-        let window = WINDOW_US;
         let around = |e: &crate::model::Event| -> Option<&[i64]> {
             let f = e.sql.as_ref().filter(|f| f.account_ids.len() == 1)?;
             let ts = by_acc.get(f.account_ids[0].as_str())?;
-            let lo = ts.partition_point(|&t| t < e.ts - window);
-            let hi = ts.partition_point(|&t| t <= e.ts + window);
+            let lo = ts.partition_point(|&t| t < e.ts - WINDOW_US);
+            let hi = ts.partition_point(|&t| t <= e.ts + WINDOW_US);
             Some(&ts[lo..hi]).filter(|s| s.len() <= MAX_VOTES)
         };
-        let mut hist = vec![0u32; (2 * window / BIN_US + 2) as usize];
+        let mut hist = vec![0u32; (2 * WINDOW_US / BIN_US + 2) as usize];
         for e in stmts.clone() {
             for &t in around(e).unwrap_or_default() {
-                hist[((e.ts - t + window) / BIN_US) as usize] += 1;
+                hist[((e.ts - t + WINDOW_US) / BIN_US) as usize] += 1;
             }
         }
         // The densest two adjacent bins (latency may straddle a bin edge).
@@ -95,7 +93,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         let Some(peak) = (0..hist.len() - 1).max_by_key(|&b| (pair(b), usize::MAX - b)) else {
             return AccountPairs::default();
         };
-        let lo = peak as i64 * BIN_US - window;
+        let lo = peak as i64 * BIN_US - WINDOW_US;
         // A second sharp peak far from the first: the clock moved within the evidence
         // (a local time read without its zone across a daylight-saving change).
         let far = (SHIFT_US / BIN_US) as usize;
@@ -115,7 +113,7 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         // A clock that moved: each statement at either peak, for per-record corrections.
         let steps = match second_peak.filter(|_| moved) {
             Some(b2) => {
-                let lo2 = b2 as i64 * BIN_US - window;
+                let lo2 = b2 as i64 * BIN_US - WINDOW_US;
                 db.iter()
                     .filter(|&&i| ev[i].format == fmt)
                     .filter_map(|&i| Some((i, in_peak(&ev[i], lo).or(in_peak(&ev[i], lo2))?)))
@@ -343,7 +341,7 @@ struct AccountPairs {
     diffs: Vec<i64>,
     /// Votes of a second peak far from the first, when it is sharp.
     moved: Option<usize>,
-    /// Searched over every zone offset (zone-less local times).
+    /// Most of the format's times carried no zone (said in the notes).
     zoneless: bool,
     /// When the clock moved: (statement, offset) at either peak.
     steps: Vec<(usize, i64)>,

@@ -6,7 +6,7 @@
 //! the DB clock, and then a bonus change is tied to the flagged request it follows when
 //! no other address sent a request to that route in the same window.
 
-use super::enrich::Links;
+use super::enrich::{is_safe, Links};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, SourceKind};
@@ -65,22 +65,14 @@ pub fn nothing_linked(a: &Analysis, l: &Links) -> bool {
             .any(|e| e.kind() == SourceKind::Db && e.request_id.is_none() && l.is_app_db(e))
 }
 
-/// Changing requests (not GET, HEAD or OPTIONS) of the flagged addresses: (time, event).
-fn flagged_writes(ev: &[Box<Event>], ips: &BTreeSet<String>) -> Vec<(i64, usize)> {
+/// Requests that change state (not GET, HEAD or OPTIONS): (time, event), in time order.
+fn writes(ev: &[Box<Event>]) -> Vec<(i64, usize)> {
     ev.iter()
         .enumerate()
-        .filter(|(_, e)| e.kind() == SourceKind::Gateway && changes(e))
-        .filter(|(_, e)| e.client_ip.as_deref().is_some_and(|ip| ips.contains(ip)))
+        .filter(|(_, e)| e.kind() == SourceKind::Gateway)
+        .filter(|(_, e)| e.method.as_deref().is_some_and(|m| !is_safe(m)))
         .map(|(i, e)| (e.ts, i))
         .collect()
-}
-
-fn changes(e: &Event) -> bool {
-    e.method.as_deref().is_some_and(|m| {
-        !["GET", "HEAD", "OPTIONS"]
-            .iter()
-            .any(|s| m.eq_ignore_ascii_case(s))
-    })
 }
 
 /// Finds, per DB format, one offset at which most outlying bonus changes follow a
@@ -94,7 +86,15 @@ pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing>
     if ips.is_empty() {
         return None;
     }
-    let writes = flagged_writes(ev, &ips);
+    let writes: Vec<(i64, usize)> = writes(ev)
+        .into_iter()
+        .filter(|w| {
+            ev[w.1]
+                .client_ip
+                .as_deref()
+                .is_some_and(|ip| ips.contains(ip))
+        })
+        .collect();
     let mut outliers: BTreeMap<&'static str, BTreeSet<usize>> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.technique == t::BONUS_FRAUD) {
         for &i in &f.events {
@@ -166,12 +166,6 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
     // Per candidate: the share of its routes' flagged requests (over the outliers' span)
     // that a change followed at its offset, in parts per million.
     let share = |c: &(usize, i64, i64)| -> u64 {
-        let route = |i: usize| {
-            (
-                ev[i].method.clone(),
-                ev[i].route.clone().or(ev[i].path.clone()),
-            )
-        };
         let mut used: BTreeSet<usize> = BTreeSet::new();
         for &s in &stmts {
             let ts = ev[s].ts;
@@ -179,12 +173,12 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
             let hi = writes.partition_point(|w| w.0 <= ts - c.1);
             used.extend(writes[lo..hi].iter().map(|w| w.1));
         }
-        let routes: BTreeSet<_> = used.iter().map(|&i| route(i)).collect();
+        let routes: BTreeSet<Route> = used.iter().map(|&i| route(&ev[i])).collect();
         let (first, last) = (ev[stmts[0]].ts, ev[stmts[stmts.len() - 1]].ts);
         let all = writes
             .iter()
             .filter(|w| w.0 >= first - c.2 && w.0 <= last - c.1)
-            .filter(|w| routes.contains(&route(w.1)))
+            .filter(|w| routes.contains(&route(&ev[w.1])))
             .count()
             .max(1);
         used.len() as u64 * 1_000_000 / all as u64
@@ -232,13 +226,7 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
 /// were tied; none when bonus changes are so frequent that timing cannot tell.
 pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> usize {
     let ev = &a.ing.events;
-    // Every changing request: (time, event).
-    let writes: Vec<(i64, usize)> = ev
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.kind() == SourceKind::Gateway && changes(e))
-        .map(|(i, e)| (e.ts, i))
-        .collect();
+    let writes = writes(ev);
     let flagged = |e: &Event| {
         e.client_ip
             .as_deref()
