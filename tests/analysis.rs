@@ -159,6 +159,11 @@ fn kong_rds_activity_stream_onesignal_equal_truth() {
 
 /// The `undetermined` notes of a report on a directory.
 fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
+    strs(&report_json(dir, extra)["undetermined"])
+}
+
+/// `report.json` of a report on a directory.
+fn report_json(dir: &Path, extra: &[&str]) -> Value {
     let out = tempfile::tempdir().unwrap();
     ran(bl()
         .args(["report", "-q", "--roster"])
@@ -167,9 +172,7 @@ fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
         .args(extra)
         .arg("--out-dir")
         .arg(out.path()));
-    let j: Value =
-        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
-    strs(&j["undetermined"])
+    serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap()
 }
 
 #[test]
@@ -706,5 +709,41 @@ fn db_audit_through_syslog_equal_truth() {
         assert!(files.iter().all(|f| f.format == format!("syslog+{db}")));
         assert!(files.iter().map(|f| f.skipped).sum::<u64>() > 0);
         check(d.path(), &[], true);
+    }
+}
+
+#[test]
+fn one_database_logged_in_several_formats_counts_each_record_once() {
+    // PostgreSQL with `log_destination = 'stderr,csvlog,jsonlog'` writes every statement
+    // three times: each bonus change would count three times. The second case is one
+    // statement stream in formats that write it differently (bound parameters against
+    // inline values, milliseconds against naive local seconds).
+    for (db, seed) in [
+        ("pg-stderr,pg-csvlog,pg-jsonlog", "2003"),
+        ("pg-csvlog,mariadb-audit", "2001"),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        simulate_with(
+            d.path(),
+            ["apigw-json", db, "fcm-bigquery-json"],
+            &["--seed", seed],
+        );
+        check(d.path(), &[], true);
+        let j = report_json(d.path(), &[]);
+        let note = strs(&j["undetermined"])
+            .into_iter()
+            .find(|n| n.contains("same records in more than one format"))
+            .expect("the copies are said");
+        assert!(note.contains("keeping the copy with more fields"), "{note}");
+        let files = j["files"].as_array().unwrap();
+        let n = |f: &Value, k: &str| f[k].as_u64().unwrap();
+        let dups: u64 = files.iter().map(|f| n(f, "duplicates")).sum();
+        assert!(dups > 1000, "{dups}");
+        for f in files {
+            assert_eq!(
+                n(f, "records"),
+                n(f, "events") + n(f, "duplicates") + n(f, "rejected") + n(f, "skipped")
+            );
+        }
     }
 }

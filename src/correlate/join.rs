@@ -38,10 +38,11 @@ impl RequestJoin {
         self.0.get(i).copied().flatten().map(|g| g as usize)
     }
 
-    /// The join after the events were reordered: `order[new] = old`. Gateway times are
-    /// never corrected, so each request's first gateway event stays the same event.
+    /// The join after the events were reordered, or database records dropped:
+    /// `order[new] = old`. Gateway times are never corrected and gateway events never
+    /// dropped, so each request's first gateway event stays the same event.
     pub fn reordered(&self, order: &[usize]) -> RequestJoin {
-        let mut new_of = vec![0u32; order.len()];
+        let mut new_of = vec![0u32; self.0.len()];
         for (new, &old) in order.iter().enumerate() {
             new_of[old] = new as u32;
         }

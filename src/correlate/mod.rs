@@ -4,6 +4,7 @@
 //! decides carries its reason and the evidence events.
 
 pub mod attribute;
+pub mod dedupe;
 pub mod detect;
 pub mod drift;
 pub mod enrich;
@@ -282,6 +283,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let join = join::RequestJoin::build(&a.ing.events);
     a.skews = skew::estimate_and_apply(&mut a, &join);
     let join = restore_order(&mut a, join);
+    // Once clocks agree, one database's records written in several formats are one each.
+    let join = match dedupe::drop_copies(&mut a) {
+        Some(kept) => join.reordered(&kept),
+        None => join,
+    };
     let mut ctx = enrich::Links::build(&a, p, join);
     a.bonus_ops = detect::bonus_ops(&a, &ctx);
     // Nothing ties the application's statements to requests: what the detectors flagged

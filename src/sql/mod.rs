@@ -4,10 +4,12 @@
 //! token-level analysis over its tokenizer reads predicates and values, and is the
 //! tolerant fallback for truncated or dialect-specific statements.
 
+mod canon;
 mod skeleton;
 mod tokens;
 
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
+pub use canon::canonical;
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
