@@ -36,6 +36,12 @@ pub enum Error {
         /// Its first line, shortened and escaped.
         head: String,
     },
+    /// A file in UTF-16 (PowerShell's `>` and `Out-File` write it): no parser reads it.
+    #[error("{path}: the file is UTF-16 text (a byte-order mark FF FE or FE FF); convert it to UTF-8 first, e.g. `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`")]
+    Utf16 {
+        /// The file.
+        path: String,
+    },
     /// `--format` named a format that does not exist.
     #[error("unknown format {0:?}; `breachline formats` lists them")]
     NoSuchFormat(String),

@@ -349,3 +349,66 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
     assert_eq!(clf.len(), 2);
     assert_eq!(clf[1]["route"], "/api/v1/menu/{itemId}");
 }
+
+#[test]
+fn a_byte_order_mark_is_read_past_and_utf16_is_named() {
+    // Files saved by Excel or a Windows editor start with a UTF-8 byte-order mark;
+    // PowerShell's `>` writes UTF-16.
+    let sim = tempfile::tempdir().unwrap();
+    crate::util::simulate_with(
+        sim.path(),
+        [
+            "nginx-combined",
+            "pg-csvlog,percona-audit-csv,mariadb-audit",
+            "fcm-bigquery-csv,onesignal",
+        ],
+        &["--seed", "3"],
+    );
+    let plain = tempfile::tempdir().unwrap();
+    let marked = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for kind in ["gateway", "db", "push"] {
+        for f in std::fs::read_dir(sim.path().join(kind)).unwrap() {
+            for f in std::fs::read_dir(f.unwrap().path()).unwrap() {
+                let p = f.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().replace(".gz", "");
+                let mut text = Vec::new();
+                if p.extension().is_some_and(|x| x == "gz") {
+                    std::io::Read::read_to_end(
+                        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&p).unwrap()),
+                        &mut text,
+                    )
+                    .unwrap();
+                } else {
+                    text = std::fs::read(&p).unwrap();
+                }
+                let name = format!("{n:02}-{name}");
+                std::fs::write(plain.path().join(&name), &text).unwrap();
+                let mut bom = b"\xEF\xBB\xBF".to_vec();
+                bom.extend_from_slice(&text);
+                std::fs::write(marked.path().join(&name), bom).unwrap();
+                n += 1;
+            }
+        }
+    }
+    let utf16: Vec<u8> =
+        "\u{feff}2025-11-01 02:01:42,db,app,10.0.0.1,1,1,QUERY,loyalty,'SELECT 1',0\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+    std::fs::write(marked.path().join("zz-utf16.log"), utf16).unwrap();
+    let a = inventory(&[plain.path().to_str().unwrap()]);
+    let b = inventory(&[marked.path().to_str().unwrap()]);
+    assert_eq!(a.len() + 1, b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (&x.format, x.events, x.rejected, x.skipped),
+            (&y.format, y.events, y.rejected, y.skipped),
+            "{}",
+            y.path
+        );
+        assert_eq!(x.lines, y.lines);
+    }
+    let err = b.last().unwrap().error.clone().unwrap_or_default();
+    assert!(err.contains("UTF-16") && err.contains("iconv"), "{err}");
+}

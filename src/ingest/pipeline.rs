@@ -288,6 +288,14 @@ fn read_file(
     let mut eof = false;
     let mut io_error: Option<String> = None;
     fill(&mut reader, &mut buf, HEAD, &mut eof, &mut io_error);
+    // A byte-order mark (a file saved by Excel or a Windows editor) is no part of the
+    // first record; offsets still count it.
+    let bom = if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
+        3
+    } else {
+        0
+    };
     let head_text = String::from_utf8_lossy(&buf[..buf.len().min(HEAD)]).into_owned();
     let env = envelope::detect(&head_text);
     let mut inner_head = match env {
@@ -322,11 +330,18 @@ fn read_file(
             } else {
                 let first = head.first_line();
                 info.error = Some(
-                    Error::UnknownFormat {
-                        path: info.path.clone(),
-                        head: sanitize::terminal(&sanitize::shorten(first, 80)),
-                    }
-                    .to_string(),
+                    if buf.starts_with(b"\xFF\xFE") || buf.starts_with(b"\xFE\xFF") {
+                        Error::Utf16 {
+                            path: info.path.clone(),
+                        }
+                        .to_string()
+                    } else {
+                        Error::UnknownFormat {
+                            path: info.path.clone(),
+                            head: sanitize::terminal(&sanitize::shorten(first, 80)),
+                        }
+                        .to_string()
+                    },
                 );
             }
             // Still read to the end so the hash covers the whole file.
@@ -419,7 +434,7 @@ fn read_file(
         }
         block
     };
-    let mut cur = rd.next(buf, 0);
+    let mut cur = rd.next(buf, bom);
     let mut spare: Vec<u8> = Vec::new();
     let mut done: Option<Vec<Out>> = None;
     let mut records = 0u64;
