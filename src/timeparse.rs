@@ -93,33 +93,44 @@ pub fn parse_offset(s: &str) -> Option<i32> {
     Some(sign * (h as i32 * 3600 + m as i32 * 60))
 }
 
-/// Zone abbreviations real logs print (PostgreSQL `log_timezone`, BigQuery `UTC`).
-/// Ambiguous ones (IST, CST in China) follow their most common server meaning.
+/// Zone abbreviations real logs print (PostgreSQL `log_timezone`, BigQuery `UTC`), as
+/// tzdata names them now and did before 2017 (when many zones lost their letters and
+/// print `+03`, `-03`, which `parse_offset` reads). Ambiguous ones follow their most
+/// common server meaning: IST India, CST US Central, AST Atlantic.
 pub fn abbreviation_offset(s: &str) -> Option<i32> {
     let h = |x: i32| Some(x * 3600);
+    let hm = |x: i32, m: i32| Some(x * 3600 + x.signum() * m * 60);
     match s {
         "UTC" | "GMT" | "Z" | "UCT" | "WET" | "Etc/UTC" => h(0),
-        "BST" | "WEST" | "CET" | "MET" => h(1),
-        "CEST" | "MEST" | "EET" | "SAST" => h(2),
-        "EEST" | "MSK" | "EAT" | "TRT" => h(3),
-        "GST" => h(4),
-        "IST" => Some(5 * 3600 + 1800),
+        "BST" | "WEST" | "CET" | "MET" | "WAT" => h(1),
+        "CEST" | "MEST" | "EET" | "SAST" | "CAT" => h(2),
+        "EEST" | "MSK" | "EAT" | "TRT" | "IDT" => h(3),
+        "IRST" => hm(3, 30),
+        "GST" | "MSD" | "AZT" | "GET" => h(4),
+        "IRDT" => hm(4, 30),
+        "PKT" | "UZT" => h(5),
+        "IST" => hm(5, 30),
+        "NPT" => hm(5, 45),
+        "ALMT" | "BTT" => h(6),
         "ICT" | "WIB" => h(7),
-        "HKT" | "SGT" | "AWST" | "PHT" => h(8),
-        "JST" | "KST" => h(9),
-        "AEST" => h(10),
+        "HKT" | "SGT" | "AWST" | "PHT" | "MYT" | "WITA" => h(8),
+        "JST" | "KST" | "WIT" => h(9),
+        "ACST" => hm(9, 30),
+        "AEST" | "ChST" => h(10),
+        "ACDT" => hm(10, 30),
         "AEDT" => h(11),
         "NZST" => h(12),
         "NZDT" => h(13),
-        "EST" => h(-5),
-        "EDT" => h(-4),
-        "CDT" => h(-5),
-        "CST" => h(-6),
-        "MST" => h(-7),
-        "MDT" => h(-6),
-        "PST" => h(-8),
-        "PDT" => h(-7),
-        "AKST" => h(-9),
+        "NDT" => hm(-2, 30),
+        "BRST" => h(-2),
+        "NST" => hm(-3, 30),
+        "ADT" | "BRT" | "ART" | "UYT" | "CLST" => h(-3),
+        "AST" | "EDT" | "CLT" | "VET" | "BOT" | "PYT" => h(-4),
+        "EST" | "CDT" | "COT" | "PET" => h(-5),
+        "CST" | "MDT" => h(-6),
+        "MST" | "PDT" => h(-7),
+        "PST" | "AKDT" => h(-8),
+        "AKST" | "HDT" => h(-9),
         "HST" => h(-10),
         _ => None,
     }
@@ -563,6 +574,17 @@ mod tests {
         let p = parse_iso("2025-07-04 09:12:33 EEST", &UTC).unwrap();
         assert_eq!(fmt_utc_s(p.us), "2025-07-04T06:12:33Z");
         assert!(parse_iso("2025-07-04 09:12:33 XYZT", &UTC).is_none());
+        // Zones tzdata names by their offset since 2017, and older names of the same.
+        for (t, want) in [
+            ("2025-11-04 09:12:33 +03", "2025-11-04T06:12:33Z"),
+            ("2025-11-04 03:12:33 -03", "2025-11-04T06:12:33Z"),
+            ("2025-11-04 11:57:33 +0545", "2025-11-04T06:12:33Z"),
+            ("2025-11-04 03:12:33 BRT", "2025-11-04T06:12:33Z"),
+            ("2025-11-04 09:42:33 IRST", "2025-11-04T06:12:33Z"),
+            ("2025-11-04 02:42:33 NST", "2025-11-04T06:12:33Z"),
+        ] {
+            assert_eq!(fmt_utc_s(parse_iso(t, &UTC).unwrap().us), want, "{t}");
+        }
     }
 
     #[test]

@@ -54,11 +54,11 @@ impl Prefix {
             let (name, pat) = match k {
                 'm' => (
                     "ts",
-                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?",
+                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-]\d\d(?::?\d\d)?)?",
                 ),
                 't' => (
                     "ts",
-                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z][A-Za-z0-9/_+-]*|[+-]\d\d(?::?\d\d)?)?",
+                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-]\d\d(?::?\d\d)?)?",
                 ),
                 'n' => ("epoch", r"\d+\.\d+"),
                 'p' => ("pid", r"\d+"),
@@ -504,6 +504,19 @@ mod tests {
         assert_eq!(e.command.as_deref(), Some("COPY"));
         assert!(e.statement.as_deref().unwrap().contains("phone\nFROM"));
         assert!(e.sql.unwrap().whole_table_read);
+    }
+
+    #[test]
+    fn stderr_zone_printed_as_an_offset() {
+        // Zones without letters in tzdata (Istanbul, Sao Paulo, Dubai) print `+03`.
+        for (l, want) in [
+            ("2025-11-04 10:23:10.004 +03 [12345] app@orders LOG:  AUDIT: SESSION,6,1,READ,SELECT,TABLE,public.customers,\"SELECT 1\",<none>", "2025-11-04T07:23:10.004000Z"),
+            ("2025-11-04 10:23:10 -03 [12345]: [3-1] user=app,db=orders,app=psql,client=10.0.0.5 LOG:  AUDIT: SESSION,6,1,READ,SELECT,TABLE,public.customers,\"SELECT 1\",<none>", "2025-11-04T13:23:10Z"),
+        ] {
+            let ctx = ctx_for(l);
+            assert!(ctx.pg_prefix.is_some(), "{l}");
+            assert_eq!(fmt_utc(ev(&Stderr, &ctx, l).ts).replace(".000000Z", "Z"), want);
+        }
     }
 
     #[test]
