@@ -42,6 +42,16 @@ pub enum Error {
         /// The file.
         path: String,
     },
+    /// A file compressed with something other than gzip.
+    #[error("{path}: the file is {kind}-compressed, which breachline does not read; decompress it first (`{tool} FILE`) or give it gzipped")]
+    Compressed {
+        /// The file.
+        path: String,
+        /// The compression (`bzip2`, `xz`, …).
+        kind: &'static str,
+        /// The command that decompresses it.
+        tool: &'static str,
+    },
     /// `--format` named a format that does not exist.
     #[error("unknown format {0:?}; `breachline formats` lists them")]
     NoSuchFormat(String),

@@ -110,6 +110,17 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
     let mut raw = big.into_bytes();
     raw.extend_from_slice(b"{\"requestId\":\"c\",\"ip\":\"1.2.3.4\",\"requestTime\":\"05/Mar/2024:14:22:03 +0000\",\"httpMethod\":\"GET\",\"resourcePath\":\"/\xff\xfe\",\"status\":\"200\"}\n");
     std::fs::write(d.join("d-big.log"), raw).unwrap();
+    // Rotated by a logrotate whose compresscmd is bzip2 or xz.
+    std::fs::write(
+        d.join("e-api.log.1.bz2"),
+        b"BZh91AY&SY\x8a\x01\x02\x03garbage",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("f-api.log.2.xz"),
+        b"\xFD7zXZ\x00\x00\x04\xe6\xd6\xb4F",
+    )
+    .unwrap();
     let out = bl()
         .arg("ingest")
         .arg(d)
@@ -126,6 +137,12 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
         err.contains("c-truncated.log.gz") && err.contains("gzip"),
         "{err}"
     );
+    for (f, kind) in [("e-api.log.1.bz2", "bzip2"), ("f-api.log.2.xz", "xz")] {
+        assert!(
+            err.contains(f) && err.contains(&format!("{kind}-compressed")),
+            "{err}"
+        );
+    }
     assert!(!err.contains("panicked"));
     let files = inventory(&[d.to_str().unwrap()]);
     let big = files

@@ -207,6 +207,25 @@ pub fn finish_hash(input: &Input, state: &Arc<Mutex<HashState>>) -> String {
     hex(&sha.finalize())
 }
 
+/// The compression a file's first bytes name, other than gzip (which is read), and the
+/// command that undoes it: rotated logs are often bzip2, xz or zstd (logrotate's
+/// `compresscmd`), exports zip.
+pub fn other_compression(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    const MAGIC: &[(&[u8], &str, &str)] = &[
+        (b"BZh", "bzip2", "bunzip2 -k"),
+        (b"\xFD7zXZ\x00", "xz", "unxz -k"),
+        (b"\x28\xB5\x2F\xFD", "zstd", "unzstd"),
+        (b"PK\x03\x04", "zip", "unzip"),
+        (b"7z\xBC\xAF\x27\x1C", "7-Zip", "7z x"),
+        (b"\x1F\x9D", "compress (.Z)", "uncompress"),
+        (b"\x04\x22\x4D\x18", "lz4", "unlz4"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(m, ..)| head.starts_with(m))
+        .map(|(_, kind, tool)| (*kind, *tool))
+}
+
 /// Lower-case hex.
 pub fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);

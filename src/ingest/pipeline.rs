@@ -335,6 +335,13 @@ fn read_file(
                             path: info.path.clone(),
                         }
                         .to_string()
+                    } else if let Some((kind, tool)) = input::other_compression(&buf) {
+                        Error::Compressed {
+                            path: info.path.clone(),
+                            kind,
+                            tool,
+                        }
+                        .to_string()
                     } else {
                         Error::UnknownFormat {
                             path: info.path.clone(),
