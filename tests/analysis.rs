@@ -747,3 +747,84 @@ fn one_database_logged_in_several_formats_counts_each_record_once() {
         }
     }
 }
+
+#[test]
+fn internet_scanners_and_a_failed_spray_stay_out_of_the_waves() {
+    // Every public API is scanned all day: addresses probing `/.env` and `' OR 1=1`, and a
+    // password spray that never gets in. Refused everywhere, they reach nothing; each
+    // would otherwise open a wave of its own, or join one it happens to overlap.
+    let d = tempfile::tempdir().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "31"],
+    );
+    let probes = [
+        "/.env",
+        "/wp-login.php",
+        "/api/v1/customers?id=1%27%20OR%20%271%27=%271",
+        "/api/v1/menu/1%20UNION%20SELECT%20password%20FROM%20users--",
+        "/.git/config",
+        "/cgi-bin/../../etc/passwd",
+    ];
+    let day0 = 1_761_955_200i64; // 2025-11-01T00:00:00Z
+    let mut lines = Vec::new();
+    let mut line = |t: i64, ip: &str, method: &str, path: &str, status: u16, ua: &str| {
+        let n = lines.len();
+        let when = chrono::DateTime::from_timestamp(t, 0).unwrap();
+        lines.push(
+            serde_json::json!({
+                "requestId": format!("0000aaaa-0000-4000-8000-{n:012}"),
+                "ip": ip, "caller": "-", "user": "-",
+                "requestTime": when.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
+                "requestTimeEpoch": (t * 1000).to_string(),
+                "httpMethod": method, "resourcePath": "$default", "path": format!("/prod{path}"),
+                "status": status.to_string(), "protocol": "HTTP/1.1", "responseLength": "0",
+                "userAgent": ua, "principalId": "-", "responseLatency": "3",
+            })
+            .to_string(),
+        );
+    };
+    let scanners = ["45.155.205.233", "185.220.101.34", "162.142.125.10"];
+    for day in 0..5 {
+        for (k, ip) in scanners.iter().enumerate() {
+            // Every hour or so, the waves' hours included.
+            for h in (k as i64..24).step_by(3) {
+                let t = day0 + day * 86_400 + h * 3_600 + 600 * k as i64;
+                for (j, p) in probes.iter().enumerate() {
+                    line(
+                        t + j as i64,
+                        ip,
+                        "GET",
+                        p,
+                        [403, 404, 400][j % 3],
+                        "sqlmap/1.7.2#stable",
+                    );
+                }
+            }
+        }
+    }
+    for i in 0..40 {
+        line(
+            day0 + 86_400 + 25_200 + 3 * i,
+            "91.240.118.172",
+            "POST",
+            "/api/v1/auth/login",
+            401,
+            "python-requests/2.31.0",
+        );
+    }
+    std::fs::write(
+        d.path().join("gateway/apigw-json/scanners.log"),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+    check(d.path(), &[], true);
+    let note = notes_of(d.path(), &[])
+        .into_iter()
+        .find(|n| n.contains("sent only refused requests"))
+        .expect("the probing is said");
+    for ip in scanners.iter().chain(&["91.240.118.172"]) {
+        assert!(note.contains(ip), "{note}");
+    }
+}

@@ -172,9 +172,16 @@ fn hostile_content_is_neutralized_everywhere() {
     let d = dir.path();
     let evil_ua = "<img src=x onerror=alert(1)>\u{1b}[31m";
     let mut gw = String::new();
+    // Forty failed logins, the last three getting in (an attacker that only failed
+    // would be probing, and no indicator).
     for i in 0..40 {
+        let (status, who) = if i < 37 {
+            ("401", "-")
+        } else {
+            ("200", "1001")
+        };
         gw.push_str(&format!(
-            "{{\"requestId\":\"r{i}\",\"ip\":\"203.0.113.5\",\"requestTime\":\"05/Mar/2024:14:{:02}:01 +0000\",\"httpMethod\":\"POST\",\"resourcePath\":\"/api/login\",\"path\":\"/api/login/</svg><script>alert(1)</script>\",\"status\":\"401\",\"userAgent\":{}}}\n",
+            "{{\"requestId\":\"r{i}\",\"ip\":\"203.0.113.5\",\"requestTime\":\"05/Mar/2024:14:{:02}:01 +0000\",\"httpMethod\":\"POST\",\"resourcePath\":\"/api/login\",\"path\":\"/api/login/</svg><script>alert(1)</script>\",\"status\":\"{status}\",\"principalId\":\"{who}\",\"userAgent\":{}}}\n",
             i % 60,
             serde_json::to_string(evil_ua).unwrap()
         ));

@@ -10,8 +10,9 @@ use crate::profile::Profile;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Marks attacker events with their reasons.
-pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
+/// Marks attacker events with their reasons. Flagged addresses that only probed
+/// (`probing`) are left out and noted; `gap` is the wave gap.
+pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
     let n = a.ing.events.len();
     let mut attr: Vec<Option<Attribution>> = vec![None; n];
     let mut ip_why: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
@@ -21,6 +22,11 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
             ip_why.entry(ip.clone()).or_default().insert(f.technique);
         }
         sessions.extend(f.seed_sessions.iter().cloned());
+    }
+    let seeds: BTreeSet<&str> = ip_why.keys().map(String::as_str).collect();
+    let probers = super::probing::probers(a, l, &seeds, gap);
+    for (ip, ..) in &probers {
+        ip_why.remove(ip);
     }
     let ev = &a.ing.events;
     let reason_ip = |ip: &str| {
@@ -110,6 +116,9 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile) {
         }
     }
     a.attr = attr;
+    if !probers.is_empty() {
+        a.notes.push(super::probing::note(&probers));
+    }
 }
 
 /// Groups attacker events into waves by time gap and numbers them.

@@ -11,6 +11,7 @@ pub mod enrich;
 pub mod impact;
 pub mod join;
 pub mod messages;
+pub mod probing;
 pub mod skew;
 pub mod timing;
 
@@ -330,7 +331,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         }
     }
     a.findings = detect::run(&a, &ctx, p);
-    attribute::spread(&mut a, &ctx, p);
+    attribute::spread(&mut a, &ctx, p, opts.wave_gap);
     a.messages = messages::build(&a, &ctx, p);
     messages::attribute_push(&mut a, &ctx);
     attribute::waves(&mut a, opts.wave_gap);

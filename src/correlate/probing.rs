@@ -1,0 +1,109 @@
+//! Refused probing: addresses a detector flagged whose every request was refused and that
+//! reached nothing — internet scanners trying `/.env` and `' OR 1=1`, a password spray that
+//! never got in. They are attacks on the service, not the incident: made attacker
+//! entities, each would open a wave of its own and join the indicators. They stay in the
+//! findings, and a note lists them.
+
+use super::enrich::Links;
+use super::Analysis;
+use crate::model::{Outcome, SourceKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What one flagged address did.
+#[derive(Default)]
+struct Seen {
+    first: i64,
+    last: i64,
+    requests: usize,
+    /// Whether anything it sent got through: a request that succeeded and reached a
+    /// system (a route with a target) or carried an identity, or a statement it caused.
+    reached: bool,
+    /// Route (or path) → requests.
+    routes: BTreeMap<String, usize>,
+}
+
+/// A flagged address that only probed: (address, requests, first, last).
+pub type Prober = (String, usize, i64, i64);
+
+/// The flagged addresses of `seeds` that sent only refused requests and reached nothing,
+/// unless they acted alongside an address that did, mostly on the routes it used (one
+/// botnet's failing addresses beside its succeeding ones): those stay attacker entities.
+/// `gap` is the wave gap.
+pub fn probers(a: &Analysis, l: &Links, seeds: &BTreeSet<&str>, gap: i64) -> Vec<Prober> {
+    let ev = &a.ing.events;
+    let mut seen: BTreeMap<&str, Seen> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        let ip = match e.kind() {
+            SourceKind::Gateway => e.client_ip.as_deref(),
+            SourceKind::Db => l.origin(i).and_then(|g| ev[g].client_ip.as_deref()),
+            SourceKind::Push => None,
+        };
+        let Some(ip) = ip.filter(|ip| seeds.contains(ip)) else {
+            continue;
+        };
+        let s = seen.entry(ip).or_insert_with(|| Seen {
+            first: e.ts,
+            last: e.ts,
+            ..Seen::default()
+        });
+        s.first = s.first.min(e.ts);
+        s.last = s.last.max(e.ts);
+        if e.kind() == SourceKind::Db {
+            s.reached = true;
+            continue;
+        }
+        s.requests += 1;
+        let identity = e.user.is_some() || e.token_id.is_some() || e.principal.is_some();
+        if e.outcome == Outcome::Success && (identity || a.targets[i].is_some()) {
+            s.reached = true;
+        }
+        let route = e.route.as_deref().or(e.path.as_deref()).unwrap_or("");
+        *s.routes.entry(route.to_string()).or_default() += 1;
+    }
+    // A flagged address with no request here (a direct database session) reached its data.
+    let reached: Vec<&Seen> = seen.values().filter(|s| s.reached).collect();
+    seen.iter()
+        .filter(|(_, s)| !s.reached && s.requests > 0)
+        .filter(|(_, s)| {
+            let near: BTreeSet<&str> = reached
+                .iter()
+                .filter(|r| r.first - gap <= s.last && s.first <= r.last + gap)
+                .flat_map(|r| r.routes.keys().map(String::as_str))
+                .collect();
+            let shared: usize = s
+                .routes
+                .iter()
+                .filter(|(k, _)| near.contains(k.as_str()))
+                .map(|(_, n)| n)
+                .sum();
+            shared * 2 < s.requests
+        })
+        .map(|(ip, s)| (ip.to_string(), s.requests, s.first, s.last))
+        .collect()
+}
+
+/// The note that lists the probing addresses (at most ten by name).
+pub fn note(p: &[Prober]) -> String {
+    let requests: usize = p.iter().map(|x| x.1).sum();
+    let mut named: Vec<String> = p
+        .iter()
+        .take(10)
+        .map(|(ip, n, f, l)| {
+            format!(
+                "{ip} ({n} requests, {} to {})",
+                crate::timeparse::fmt_utc_s(*f),
+                crate::timeparse::fmt_utc_s(*l)
+            )
+        })
+        .collect();
+    if p.len() > 10 {
+        named.push(format!("and {} more", p.len() - 10));
+    }
+    format!(
+        "{} flagged addresses sent only refused requests and reached nothing ({requests} \
+         requests): scanning or failed attempts, not part of the attack waves, indicators or \
+         affected accounts; their findings are listed. {}.",
+        p.len(),
+        named.join(", ")
+    )
+}
