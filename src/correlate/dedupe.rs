@@ -193,14 +193,7 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Vec<usize>> {
         f.duplicates += 1;
     }
     let kept: Vec<usize> = (0..gone.len()).filter(|&i| !gone[i]).collect();
-    let events = std::mem::take(&mut a.ing.events);
-    a.ing.events = events
-        .into_iter()
-        .zip(&gone)
-        .filter(|(_, g)| !**g)
-        .map(|(e, _)| e)
-        .collect();
-    a.targets = kept.iter().map(|&i| a.targets[i]).collect();
+    super::reindex(a, &kept);
     let counts: Vec<String> = d
         .by_format
         .iter()

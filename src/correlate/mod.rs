@@ -357,6 +357,13 @@ fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin
     }
     let mut order: Vec<usize> = (0..ev.len()).collect();
     order.par_sort_by_key(|&i| ev[i].sort_key());
+    reindex(a, &order);
+    join.reordered(&order)
+}
+
+/// Puts the events and their per-event data in `order` (`order[new] = old`): a
+/// permutation, or the events kept when some are dropped.
+fn reindex(a: &mut Analysis, order: &[usize]) {
     let ev = std::mem::take(&mut a.ing.events);
     let tg = std::mem::take(&mut a.targets);
     let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
@@ -365,7 +372,6 @@ fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin
         .map(|&i| ev[i].take().expect("each index once"))
         .collect();
     a.targets = order.iter().map(|&i| tg[i]).collect();
-    join.reordered(&order)
 }
 
 /// What the links between the gateway and the database could not show: statements of the
