@@ -9,7 +9,7 @@ use super::Analysis;
 use crate::model::{Event, FormatName, Outcome, SourceKind};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, VecDeque};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, RandomState};
 
 /// Largest time difference of two copies of one record: formats that log whole seconds
 /// against milliseconds, plus what separate clock corrections leave.
@@ -24,17 +24,36 @@ pub struct Dropped {
     pub events: Vec<usize>,
 }
 
-/// What a record says, for matching: the canonical statement with its values, or the
-/// command and object of a record that is no statement (connections, failed logins).
-fn key(e: &Event) -> String {
+/// What a record says, for matching, appended to `out`: the canonical statement with its
+/// values, or the command and object of a record that is no statement (connections,
+/// failed logins).
+fn key_into(e: &Event, out: &mut String) {
     match &e.statement {
-        Some(s) => crate::sql::canonical(s, e.params.as_deref().unwrap_or(&[])),
-        None => format!(
-            "\u{2}{}\u{0}{}",
-            e.command.as_deref().unwrap_or(""),
-            e.object.as_deref().unwrap_or("")
-        ),
+        Some(s) => crate::sql::canonical_into(s, e.params.as_deref().unwrap_or(&[]), out),
+        None => {
+            out.push('\u{2}');
+            out.push_str(e.command.as_deref().unwrap_or(""));
+            out.push('\u{0}');
+            out.push_str(e.object.as_deref().unwrap_or(""));
+        }
     }
+}
+
+/// The two keys of the record fingerprint, drawn once per run. Statement text is
+/// attacker-controlled: with known keys, a statement could be crafted offline to share
+/// the fingerprint of another and be dropped as its copy.
+static FINGERPRINT_KEYS: std::sync::LazyLock<[RandomState; 2]> =
+    std::sync::LazyLock::new(|| [RandomState::new(), RandomState::new()]);
+
+/// A 128-bit fingerprint of a record's key: two independently keyed SipHash values.
+/// Two different keys share one with a chance near 2⁻¹²⁸ per pair (about 10⁻²⁵ among
+/// ten million records), so equal fingerprints stand for equal keys, and each key is
+/// made once, into a reused buffer, instead of being held or made again to confirm.
+fn fingerprint(e: &Event, buf: &mut String) -> (u64, u64) {
+    buf.clear();
+    key_into(e, buf);
+    let [a, b] = &*FINGERPRINT_KEYS;
+    (a.hash_one(buf.as_str()), b.hash_one(buf.as_str()))
 }
 
 /// Whether two records can be one: what both name agrees.
@@ -64,18 +83,19 @@ fn richness(e: &Event) -> usize {
     .count()
 }
 
-/// A record kept so far and its key once a match needed it.
+/// A record kept so far.
 struct Slot {
     kept: usize,
     ts: i64,
-    key: Option<String>,
 }
 
-/// The records of one hash in time order: each joins the earliest kept record of another
-/// format it can be (keys compared, not only hashes), or is kept. Each format has a queue
-/// of the kept records it has not matched yet, so a record looks at candidates only.
-/// Returns the dropped indices.
-fn sweep(ev: &[Box<Event>], group: &[(u64, i64, usize)]) -> Vec<usize> {
+/// One fingerprint, time, event index: the sort key of the sweep.
+type Entry = ((u64, u64), i64, usize);
+
+/// The records of one key in time order: each joins the earliest kept record of another
+/// format it can be, or is kept. Each format has a queue of the kept records it has not
+/// matched yet, so a record looks at candidates only. Returns the dropped indices.
+fn sweep(ev: &[Box<Event>], group: &[Entry]) -> Vec<usize> {
     let mut slots: Vec<Slot> = Vec::new();
     let mut open: Vec<(FormatName, VecDeque<usize>)> = Vec::new();
     for &(.., i) in group {
@@ -102,15 +122,9 @@ fn sweep(ev: &[Box<Event>], group: &[(u64, i64, usize)]) -> Vec<usize> {
         {
             queue.pop_front();
         }
-        let mut own: Option<String> = None;
-        let found = queue.iter().position(|&s| {
-            let s = &mut slots[s];
-            if !compatible(&ev[s.kept], e) {
-                return false;
-            }
-            let theirs = s.key.get_or_insert_with(|| key(&ev[s.kept]));
-            *own.get_or_insert_with(|| key(e)) == *theirs
-        });
+        let found = queue
+            .iter()
+            .position(|&s| compatible(&ev[slots[s].kept], e));
         match found.and_then(|k| queue.remove(k)) {
             Some(s) => {
                 let s = &mut slots[s];
@@ -121,11 +135,7 @@ fn sweep(ev: &[Box<Event>], group: &[(u64, i64, usize)]) -> Vec<usize> {
                 }
             }
             None => {
-                slots.push(Slot {
-                    kept: i,
-                    ts,
-                    key: own,
-                });
+                slots.push(Slot { kept: i, ts });
                 let id = slots.len() - 1;
                 for (_, queue) in open.iter_mut().filter(|(f, _)| *f != e.format) {
                     queue.push_back(id);
@@ -147,12 +157,12 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
     if !db.iter().any(|&i| Some(&ev[i].format) != first) {
         return Dropped::default();
     }
-    // The hash only groups (a fixed seed: the groups' order never reaches the output);
-    // keys are made again to confirm a match rather than held for every record.
-    let hasher = foldhash::fast::FixedState::with_seed(0x6272_6561_6368);
-    let mut order: Vec<(u64, i64, usize)> = db
+    // The groups' order never reaches the output: each group's drops are sorted below.
+    let mut order: Vec<Entry> = db
         .par_iter()
-        .map(|&i| (hasher.hash_one(key(&ev[i])), ev[i].ts, i))
+        .map_init(String::new, |buf, &i| {
+            (fingerprint(&ev[i], buf), ev[i].ts, i)
+        })
         .collect();
     order.par_sort_unstable();
     let mut events: Vec<usize> = order
@@ -253,10 +263,13 @@ mod tests {
             // The same change made twice in one second: twice in each format.
             stmt("pg-csvlog", s + 900_000, up, &["50", "7"], Some("app")),
             stmt("pg-stderr", s + 900_000, up, &["50", "7"], Some("app")),
-            // Another user's statement is not a copy; nor is one 3 s away.
+            // Another user's statement is not a copy; nor is one 3 s away, nor one with
+            // other values at the same moment.
             stmt("pg-stderr", s + 950_000, up, &["50", "7"], Some("admin")),
+            stmt("pg-stderr", s + 960_000, up, &["5", "7"], Some("app")),
             stmt("pg-stderr", s + 3_500_000, up, &["50", "8"], Some("app")),
             stmt("pg-csvlog", s + 6_600_000, up, &["50", "8"], Some("app")),
+            stmt("pg-csvlog", s + 960_000, up, &["50", "70"], Some("app")),
         ];
         let d = find(&ev);
         assert_eq!(d.events, [1, 2, 4]);

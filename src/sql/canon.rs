@@ -13,12 +13,19 @@ const VALUE: char = '\u{1}';
 /// a placeholder takes its bound parameter when `params` has one. `'66'`, `66` and a
 /// `$1` bound to `66` are the same value.
 pub fn canonical(text: &str, params: &[String]) -> String {
-    let b = text.as_bytes();
     let mut out = String::with_capacity(text.len() + 16);
+    canonical_into(text, params, &mut out);
+    out
+}
+
+/// `canonical`, appended to `out` (a buffer reused across records).
+pub fn canonical_into(text: &str, params: &[String], out: &mut String) {
+    let b = text.as_bytes();
+    let start = out.len();
     let mut next_param = 0usize;
     let mut i = 0;
     let token = |out: &mut String| {
-        if !out.is_empty() {
+        if out.len() > start {
             out.push(SEP);
         }
     };
@@ -36,7 +43,7 @@ pub fn canonical(text: &str, params: &[String]) -> String {
                 i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n + 1);
             }
             b'\'' => {
-                token(&mut out);
+                token(out);
                 out.push(VALUE);
                 i += 1;
                 // Runs between escapes are copied whole.
@@ -46,7 +53,7 @@ pub fn canonical(text: &str, params: &[String]) -> String {
                     i = run;
                     match (b.get(i), b.get(i + 1)) {
                         (Some(b'\\'), Some(&n)) => {
-                            push_char(&mut out, text, i + 1);
+                            push_char(out, text, i + 1);
                             i += 1 + char_len(n);
                         }
                         (Some(b'\\'), None) => i += 1,
@@ -63,15 +70,15 @@ pub fn canonical(text: &str, params: &[String]) -> String {
                 }
             }
             b'"' | b'`' => {
-                token(&mut out);
+                token(out);
                 let end = memchr::memchr(c, &b[i + 1..]).map_or(b.len(), |n| i + 1 + n);
-                push_lower(&mut out, &text[i + 1..end]);
+                push_lower(out, &text[i + 1..end]);
                 i = (end + 1).min(b.len());
             }
             b'$' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let end = i + 1 + b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
                 let n: usize = text[i + 1..end].parse().unwrap_or(0);
-                token(&mut out);
+                token(out);
                 match n.checked_sub(1).and_then(|k| params.get(k)) {
                     Some(p) => {
                         out.push(VALUE);
@@ -82,7 +89,7 @@ pub fn canonical(text: &str, params: &[String]) -> String {
                 i = end;
             }
             b'?' => {
-                token(&mut out);
+                token(out);
                 match params.get(next_param) {
                     Some(p) => {
                         out.push(VALUE);
@@ -100,7 +107,7 @@ pub fn canonical(text: &str, params: &[String]) -> String {
                     .iter()
                     .take_while(|d| d.is_ascii_alphanumeric() || **d == b'.')
                     .count();
-                token(&mut out);
+                token(out);
                 out.push(VALUE);
                 out.push_str(&text[i..end]);
                 i = end;
@@ -112,18 +119,17 @@ pub fn canonical(text: &str, params: &[String]) -> String {
                         d.is_ascii_alphanumeric() || matches!(**d, b'_' | b'$') || **d >= 0x80
                     })
                     .count();
-                token(&mut out);
-                push_lower(&mut out, &text[i..end]);
+                token(out);
+                push_lower(out, &text[i..end]);
                 i = end;
             }
             _ => {
-                token(&mut out);
-                push_char(&mut out, text, i);
+                token(out);
+                push_char(out, text, i);
                 i += char_len(c);
             }
         }
     }
-    out
 }
 
 /// Appends `s` in ASCII lower case.

@@ -9,7 +9,7 @@ mod skeleton;
 mod tokens;
 
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
-pub use canon::canonical;
+pub use canon::{canonical, canonical_into};
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
