@@ -749,6 +749,54 @@ fn one_database_logged_in_several_formats_counts_each_record_once() {
 }
 
 #[test]
+fn one_request_stream_in_two_gateway_formats_counts_each_request_once() {
+    // API Gateway behind nginx (or nginx with a combined and a JSON `access_log`) logs
+    // every request twice: "274 of 284 logins failed" where 142 were made, and two
+    // whole-table reads reported for one.
+    let findings = |gateway: &str| {
+        let d = tempfile::tempdir().unwrap();
+        simulate_with(
+            d.path(),
+            [gateway, "pg-csvlog", "fcm-bigquery-json"],
+            &["--seed", "2002"],
+        );
+        check(d.path(), &[], true);
+        let j = report_json(d.path(), &[]);
+        let f: Vec<(String, String, u64)> = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["technique"].as_str().unwrap().to_string(),
+                    f["explanation"].as_str().unwrap().to_string(),
+                    f["events"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        (f, j)
+    };
+    let (one, _) = findings("apigw-json");
+    let (two, j) = findings("apigw-json,nginx-combined");
+    assert!(one
+        .iter()
+        .any(|(t, x, n)| t == "credential_stuffing" && x.contains("of 142 logins") && *n == 142));
+    assert_eq!(one, two);
+    let note = strs(&j["undetermined"])
+        .into_iter()
+        .find(|n| n.contains("same requests in more than one format"))
+        .expect("the copies are said");
+    assert!(note.contains("nginx-combined"), "{note}");
+    let n = |f: &Value, k: &str| f[k].as_u64().unwrap();
+    for f in j["files"].as_array().unwrap() {
+        assert_eq!(
+            n(f, "records"),
+            n(f, "events") + n(f, "duplicates") + n(f, "rejected") + n(f, "skipped")
+        );
+    }
+}
+
+#[test]
 fn internet_scanners_and_a_failed_spray_stay_out_of_the_waves() {
     // Every public API is scanned all day: addresses probing `/.env` and `' OR 1=1`, and a
     // password spray that never gets in. Refused everywhere, they reach nothing; each

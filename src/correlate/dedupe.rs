@@ -1,9 +1,14 @@
-//! Records of one database written in several log formats: a server that logs to more
-//! than one destination (PostgreSQL's `log_destination = 'stderr,csvlog,jsonlog'`) writes
-//! each statement once per destination. Counted as often as it was logged, every bonus
-//! change would add up two or three times. A record that matches a record of another
-//! format — same statement and values, same user and database where both say, within
-//! `TOLERANCE_US` once each clock is corrected — is one event, counted as a duplicate.
+//! Records of one source written in several log formats. A database that logs to more
+//! than one destination (PostgreSQL's `log_destination = 'stderr,csvlog,jsonlog'`)
+//! writes each statement once per destination; a web server with two `access_log`
+//! lines (combined for the operators, JSON for the log shipper), or two gateway layers
+//! that both log the client, write each request twice. Counted as often as it was
+//! logged, every bonus change would add up two or three times and every finding's
+//! request count double. A record that matches a record of another format of its kind
+//! — for statements the same statement and values, same user and database where both
+//! say; for requests the same client address, method, path, status, agent and request
+//! id where both say — within `TOLERANCE_US` once each clock is corrected, is one event,
+//! counted as a duplicate.
 
 use super::Analysis;
 use crate::model::{Event, FormatName, Outcome, SourceKind};
@@ -18,24 +23,45 @@ pub const TOLERANCE_US: i64 = 2_000_000;
 /// What was dropped: per format, records that matched a kept record of another format.
 #[derive(Debug, Default, PartialEq)]
 pub struct Dropped {
-    /// Format → records dropped as copies.
-    pub by_format: BTreeMap<String, usize>,
+    /// (kind, format) → records dropped as copies.
+    pub by_format: BTreeMap<(SourceKind, String), usize>,
     /// Old indices of the dropped events, ascending.
     pub events: Vec<usize>,
 }
 
-/// What a record says, for matching, appended to `out`: the canonical statement with its
-/// values, or the command and object of a record that is no statement (connections,
-/// failed logins).
-fn key_into(e: &Event, out: &mut String) {
-    match &e.statement {
-        Some(s) => crate::sql::canonical_into(s, e.params.as_deref().unwrap_or(&[]), out),
-        None => {
-            out.push('\u{2}');
-            out.push_str(e.command.as_deref().unwrap_or(""));
-            out.push('\u{0}');
-            out.push_str(e.object.as_deref().unwrap_or(""));
+/// What a record says, for matching, appended to `out` (`false` when it says too little
+/// to be matched). A statement: its canonical form with its values; a database record
+/// that is no statement (connections, failed logins): its command and object. A
+/// request: its client address and method; the path and the rest are compared by
+/// `compatible`, since layers write the path differently (API Gateway's stage prefix).
+fn key_into(e: &Event, out: &mut String) -> bool {
+    match e.kind() {
+        SourceKind::Db => {
+            out.push('d');
+            match &e.statement {
+                Some(s) => crate::sql::canonical_into(s, e.params.as_deref().unwrap_or(&[]), out),
+                None => {
+                    out.push('\u{2}');
+                    out.push_str(e.command.as_deref().unwrap_or(""));
+                    out.push('\u{0}');
+                    out.push_str(e.object.as_deref().unwrap_or(""));
+                }
+            }
+            true
         }
+        SourceKind::Gateway => {
+            let (Some(ip), Some(method)) = (&e.client_ip, &e.method) else {
+                return false;
+            };
+            out.push('g');
+            out.push_str(ip);
+            out.push('\u{0}');
+            let at = out.len();
+            out.push_str(method);
+            out.as_mut_str()[at..].make_ascii_uppercase();
+            true
+        }
+        SourceKind::Push => false,
     }
 }
 
@@ -49,38 +75,95 @@ static FINGERPRINT_KEYS: std::sync::LazyLock<[RandomState; 2]> =
 /// Two different keys share one with a chance near 2⁻¹²⁸ per pair (about 10⁻²⁵ among
 /// ten million records), so equal fingerprints stand for equal keys, and each key is
 /// made once, into a reused buffer, instead of being held or made again to confirm.
-fn fingerprint(e: &Event, buf: &mut String) -> (u64, u64) {
+fn fingerprint(e: &Event, buf: &mut String) -> Option<(u64, u64)> {
     buf.clear();
-    key_into(e, buf);
+    if !key_into(e, buf) {
+        return None;
+    }
     let [a, b] = &*FINGERPRINT_KEYS;
-    (a.hash_one(buf.as_str()), b.hash_one(buf.as_str()))
+    Some((a.hash_one(buf.as_str()), b.hash_one(buf.as_str())))
 }
 
-/// Whether two records can be one: what both name agrees.
+/// Whether two records of one key can be one: what both name agrees.
 fn compatible(a: &Event, b: &Event) -> bool {
-    let same = |x: &Option<crate::model::Text>, y: &Option<crate::model::Text>| match (x, y) {
+    use crate::model::Text;
+    let same = |x: &Option<Text>, y: &Option<Text>| match (x, y) {
         (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
         _ => true,
     };
-    let outcome =
-        a.outcome == b.outcome || a.outcome == Outcome::Unknown || b.outcome == Outcome::Unknown;
-    outcome && same(&a.db_user, &b.db_user) && same(&a.db_name, &b.db_name)
+    let exact = |x: &Option<Text>, y: &Option<Text>| match (x, y) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
+    match a.kind() {
+        SourceKind::Gateway => {
+            let status = match (a.status, b.status) {
+                (Some(x), Some(y)) => x == y,
+                _ => true,
+            };
+            status
+                && exact(&a.request_id, &b.request_id)
+                && exact(&a.user_agent, &b.user_agent)
+                && exact(&a.account_id, &b.account_id)
+                && exact(&a.query, &b.query)
+                && same_path(a.path.as_deref(), b.path.as_deref())
+        }
+        _ => {
+            let outcome = a.outcome == b.outcome
+                || a.outcome == Outcome::Unknown
+                || b.outcome == Outcome::Unknown;
+            outcome && same(&a.db_user, &b.db_user) && same(&a.db_name, &b.db_name)
+        }
+    }
+}
+
+/// Whether two layers' paths of a request can be one: equal, or one is the other under
+/// a single leading segment (API Gateway's stage, `/prod/admin/x` against `/admin/x`).
+fn same_path(a: Option<&str>, b: Option<&str>) -> bool {
+    let (Some(a), Some(b)) = (a, b) else {
+        return true;
+    };
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    match long.strip_suffix(short) {
+        Some("") => true,
+        Some(prefix) => {
+            short.starts_with('/')
+                && prefix.starts_with('/')
+                && prefix.len() > 1
+                && !prefix[1..].contains('/')
+        }
+        None => false,
+    }
 }
 
 /// How much a copy carries: the one with more kept.
 fn richness(e: &Event) -> usize {
-    [
-        e.db_user.is_some(),
-        e.db_name.is_some(),
-        e.db_host.is_some(),
-        e.session_id.is_some(),
-        e.request_id.is_some(),
-        e.params.is_some(),
-        e.ts % 1_000_000 != 0,
-    ]
-    .iter()
-    .filter(|x| **x)
-    .count()
+    let sub_second = e.ts % 1_000_000 != 0;
+    let fields = match e.kind() {
+        SourceKind::Gateway => [
+            e.request_id.is_some(),
+            e.route.is_some(),
+            e.account_id.is_some(),
+            e.principal.is_some(),
+            e.user_agent.is_some(),
+            e.latency_ms.is_some(),
+            e.bytes.is_some(),
+            e.token_id.is_some() || e.session_id.is_some(),
+            sub_second,
+        ],
+        _ => [
+            e.db_user.is_some(),
+            e.db_name.is_some(),
+            e.db_host.is_some(),
+            e.session_id.is_some(),
+            e.request_id.is_some(),
+            e.params.is_some(),
+            sub_second,
+            false,
+            false,
+        ],
+    };
+    fields.iter().filter(|x| **x).count()
 }
 
 /// A record kept so far.
@@ -146,23 +229,35 @@ fn sweep(ev: &[Box<Event>], group: &[Entry]) -> Vec<usize> {
     dropped
 }
 
-/// Finds the copies among database records of two or more formats (none when the
-/// evidence holds one database format).
+/// Finds the copies among database records, and among gateway records, of two or more
+/// formats of their kind (none when each kind has one format).
 pub fn find(ev: &[Box<Event>]) -> Dropped {
-    let db: Vec<usize> = (0..ev.len())
-        .into_par_iter()
-        .filter(|&i| ev[i].kind() == SourceKind::Db)
+    let add = |mut v: Vec<(SourceKind, FormatName)>, k: (SourceKind, FormatName)| {
+        if !v.contains(&k) {
+            v.push(k);
+        }
+        v
+    };
+    let formats = ev
+        .par_iter()
+        .fold(Vec::new, |v, e| add(v, (e.kind(), e.format)))
+        .reduce(Vec::new, |a, b| b.into_iter().fold(a, add));
+    let several = |k: SourceKind| formats.iter().filter(|(x, _)| *x == k).count() > 1;
+    let kinds: Vec<SourceKind> = [SourceKind::Db, SourceKind::Gateway]
+        .into_iter()
+        .filter(|&k| several(k))
         .collect();
-    let first = db.first().map(|&i| &ev[i].format);
-    if !db.iter().any(|&i| Some(&ev[i].format) != first) {
+    if kinds.is_empty() {
         return Dropped::default();
     }
     // The groups' order never reaches the output: each group's drops are sorted below.
-    let mut order: Vec<Entry> = db
-        .par_iter()
-        .map_init(String::new, |buf, &i| {
-            (fingerprint(&ev[i], buf), ev[i].ts, i)
+    let mut order: Vec<Entry> = (0..ev.len())
+        .into_par_iter()
+        .filter(|&i| kinds.contains(&ev[i].kind()))
+        .map_init(String::new, |buf, i| {
+            fingerprint(&ev[i], buf).map(|f| (f, ev[i].ts, i))
         })
+        .flatten_iter()
         .collect();
     order.par_sort_unstable();
     let mut events: Vec<usize> = order
@@ -173,28 +268,81 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
     let mut by_format = BTreeMap::new();
     for &i in &events {
         *by_format
-            .entry(ev[i].format.as_str().to_string())
+            .entry((ev[i].kind(), ev[i].format.as_str().to_string()))
             .or_default() += 1;
     }
     Dropped { by_format, events }
 }
 
+/// What `drop_copies` left.
+pub struct Kept {
+    /// The kept events' old indices: `old[new] = old`.
+    pub old: Vec<usize>,
+    /// Whether gateway records were among the dropped: links to them are gone.
+    pub gateway: bool,
+}
+
 /// Drops the copies `find` finds from the analysis: events and their targets, each
-/// file's counts (a copy counts as a duplicate), and a note. Returns the kept events'
-/// old indices (`kept[new] = old`) when anything was dropped.
-pub fn drop_copies(a: &mut Analysis) -> Option<Vec<usize>> {
+/// file's counts (a copy counts as a duplicate), and a note. `None` when nothing was
+/// dropped.
+pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
     let d = find(&a.ing.events);
     if d.events.is_empty() {
         return None;
     }
-    let formats: std::collections::BTreeSet<&str> = a
+    let formats: std::collections::BTreeSet<(SourceKind, &str)> = a
         .ing
         .events
         .iter()
-        .filter(|e| e.kind() == SourceKind::Db)
-        .map(|e| e.format.as_str())
+        .map(|e| (e.kind(), e.format.as_str()))
         .collect();
-    let formats: Vec<&str> = formats.into_iter().collect();
+    for kind in [SourceKind::Db, SourceKind::Gateway] {
+        let counts: Vec<String> = d
+            .by_format
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((_, f), n)| format!("{n} {f}"))
+            .collect();
+        if counts.is_empty() {
+            continue;
+        }
+        let n: usize = d
+            .by_format
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|(_, n)| n)
+            .sum();
+        let names: Vec<&str> = formats
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, f)| *f)
+            .collect();
+        let (source, what, writer, same) = match kind {
+            SourceKind::Db => (
+                "database",
+                "records",
+                "a server that logs to several destinations writes each record to each",
+                "the same statement and values, the same user and database where both name them",
+            ),
+            _ => (
+                "gateway",
+                "requests",
+                "a server with several access logs, or two layers that both log the client, \
+                 writes each request to each",
+                "the same client address, method, path (a stage prefix aside), and status, user \
+                 agent and request id where both name them",
+            ),
+        };
+        a.notes.push(format!(
+            "The {source} evidence holds the same {what} in more than one format ({}): {writer}. \
+             {n} {what} matched a record of another format — {same}, within {} s once each \
+             clock was corrected — and count once, as duplicates, keeping the copy with more \
+             fields ({}).",
+            names.join(", "),
+            TOLERANCE_US / 1_000_000,
+            counts.join(", ")
+        ));
+    }
     let mut gone = vec![false; a.ing.events.len()];
     for &i in &d.events {
         gone[i] = true;
@@ -202,25 +350,10 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Vec<usize>> {
         f.events = f.events.saturating_sub(1);
         f.duplicates += 1;
     }
-    let kept: Vec<usize> = (0..gone.len()).filter(|&i| !gone[i]).collect();
-    super::reindex(a, &kept);
-    let counts: Vec<String> = d
-        .by_format
-        .iter()
-        .map(|(f, n)| format!("{n} {f}"))
-        .collect();
-    a.notes.push(format!(
-        "The database evidence holds the same records in more than one format ({}): a server \
-         that logs to several destinations writes each record to each. {} records matched a \
-         record of another format — the same statement and values, the same user and \
-         database where both name them, within {} s once each clock was corrected — and \
-         count once, as duplicates, keeping the copy with more fields ({}).",
-        formats.join(", "),
-        d.events.len(),
-        TOLERANCE_US / 1_000_000,
-        counts.join(", ")
-    ));
-    Some(kept)
+    let gateway = d.by_format.keys().any(|(k, _)| *k == SourceKind::Gateway);
+    let old: Vec<usize> = (0..gone.len()).filter(|&i| !gone[i]).collect();
+    super::reindex(a, &old);
+    Some(Kept { old, gateway })
 }
 
 #[cfg(test)]
@@ -273,7 +406,7 @@ mod tests {
         ];
         let d = find(&ev);
         assert_eq!(d.events, [1, 2, 4]);
-        assert_eq!(d.by_format["pg-stderr"], 2);
+        assert_eq!(d.by_format[&(SourceKind::Db, "pg-stderr".to_string())], 2);
         // One format alone: nothing is a copy, however alike.
         let one: Vec<Box<Event>> = vec![ev[0].clone(), ev[0].clone()];
         assert!(find(&one).events.is_empty());
@@ -293,5 +426,81 @@ mod tests {
             ),
         ];
         assert_eq!(find(&ev).events, [0]);
+    }
+    fn req(fmt: &'static str, ts: i64, path: &str, status: u16, id: Option<&str>) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Gateway, fmt);
+        e.ts = ts;
+        e.client_ip = Some("198.51.100.7".into());
+        e.method = Some("POST".into());
+        e.path = Some(path.into());
+        e.status = Some(status);
+        e.request_id = id.map(Into::into);
+        Box::new(e)
+    }
+
+    #[test]
+    fn one_request_in_two_access_logs_counts_once() {
+        let s = 1_000_000_000_000;
+        let ev = vec![
+            // API Gateway (stage prefix, milliseconds, request id) and nginx (whole
+            // seconds) logging one login; then the same login again, twice in each.
+            req(
+                "apigw-json",
+                s + 300_000,
+                "/prod/auth/login",
+                401,
+                Some("r1"),
+            ),
+            req("nginx-combined", s, "/auth/login", 401, Some("r1")),
+            req(
+                "apigw-json",
+                s + 600_000,
+                "/prod/auth/login",
+                401,
+                Some("r2"),
+            ),
+            req("nginx-combined", s, "/auth/login", 401, None),
+            // Another status, another request id, a deeper prefix: other requests.
+            req("nginx-combined", s + 700_000, "/auth/login", 200, None),
+            req(
+                "apigw-json",
+                s + 800_000,
+                "/prod/auth/login",
+                401,
+                Some("r3"),
+            ),
+            req(
+                "nginx-combined",
+                s + 800_000,
+                "/auth/login",
+                401,
+                Some("r4"),
+            ),
+            req("nginx-combined", s + 900_000, "/a/b/auth/login", 401, None),
+        ];
+        let d = find(&ev);
+        assert_eq!(d.events, [1, 3]);
+        assert_eq!(
+            d.by_format[&(SourceKind::Gateway, "nginx-combined".to_string())],
+            2
+        );
+        // One gateway format alone: its repeats are requests, not copies.
+        let one: Vec<Box<Event>> = ev
+            .iter()
+            .filter(|e| e.format == "apigw-json")
+            .cloned()
+            .collect();
+        assert!(find(&one).events.is_empty());
+    }
+
+    #[test]
+    fn layer_paths() {
+        assert!(same_path(Some("/prod/a/b"), Some("/a/b")));
+        assert!(same_path(Some("/a/b"), Some("/a/b")));
+        assert!(same_path(None, Some("/a")));
+        assert!(!same_path(Some("/x/y/a/b"), Some("/a/b")));
+        assert!(!same_path(Some("/prod/a/b"), Some("a/b")));
+        assert!(!same_path(Some("/v2/a/b"), Some("/a/c")));
+        assert!(!same_path(Some("/ab"), Some("/b")));
     }
 }

@@ -39,17 +39,23 @@ impl RequestJoin {
     }
 
     /// The join after the events were reordered, or database records dropped:
-    /// `order[new] = old`. Gateway times are never corrected and gateway events never
-    /// dropped, so each request's first gateway event stays the same event.
+    /// `order[new] = old`. Gateway times are never corrected, so each request's first
+    /// gateway event stays the same event while it is kept; a statement whose gateway
+    /// event was dropped loses its link (build the join again when gateway copies go).
     pub fn reordered(&self, order: &[usize]) -> RequestJoin {
-        let mut new_of = vec![0u32; self.0.len()];
+        const GONE: u32 = u32::MAX;
+        let mut new_of = vec![GONE; self.0.len()];
         for (new, &old) in order.iter().enumerate() {
             new_of[old] = new as u32;
         }
         RequestJoin(
             order
                 .iter()
-                .map(|&old| self.0[old].map(|g| new_of[g as usize]))
+                .map(|&old| {
+                    self.0[old]
+                        .map(|g| new_of[g as usize])
+                        .filter(|&g| g != GONE)
+                })
                 .collect(),
         )
     }

@@ -284,9 +284,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let join = join::RequestJoin::build(&a.ing.events);
     a.skews = skew::estimate_and_apply(&mut a, &join);
     let join = restore_order(&mut a, join);
-    // Once clocks agree, one database's records written in several formats are one each.
+    // Once clocks agree, one source's records written in several formats are one each.
+    // A dropped gateway copy may be the request a statement was joined to: join again.
     let join = match dedupe::drop_copies(&mut a) {
-        Some(kept) => join.reordered(&kept),
+        Some(k) if k.gateway => join::RequestJoin::build(&a.ing.events),
+        Some(k) => join.reordered(&k.old),
         None => join,
     };
     let mut ctx = enrich::Links::build(&a, p, join);
