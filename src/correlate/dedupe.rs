@@ -7,8 +7,8 @@
 //! request count double. A record that matches a record of another format of its kind
 //! — for statements the same statement and values, same user and database where both
 //! say; for requests the same client address, method, path, status, agent and request
-//! id where both say — within `TOLERANCE_US` once each clock is corrected, is one event,
-//! counted as a duplicate.
+//! id where both say — within `TOLERANCE_US` once each clock is corrected (widened by a
+//! request's logged latency), is one event, counted as a duplicate.
 
 use super::Analysis;
 use crate::model::{Event, FormatName, Outcome, SourceKind};
@@ -19,6 +19,19 @@ use std::hash::{BuildHasher, RandomState};
 /// Largest time difference of two copies of one record: formats that log whole seconds
 /// against milliseconds, plus what separate clock corrections leave.
 pub const TOLERANCE_US: i64 = 2_000_000;
+
+/// Longest request duration that widens the window of two gateway copies: a layer that
+/// logs when a request ended (nginx's `$time_local`) and one that logs when it began
+/// (API Gateway's `requestTime`, Kong's `started_at`) differ by the request's latency,
+/// and the slow requests are the exports.
+pub const LATENCY_CAP_US: i64 = 60_000_000;
+
+/// How much a record's logged latency widens its window (none for statements).
+fn latency_us(e: &Event) -> i64 {
+    e.latency_ms
+        .filter(|l| l.is_finite() && *l > 0.0)
+        .map_or(0, |l| ((l * 1000.0) as i64).min(LATENCY_CAP_US))
+}
 
 /// What was dropped: per format, records that matched a kept record of another format.
 #[derive(Debug, Default, PartialEq)]
@@ -189,6 +202,11 @@ fn sweep(ev: &[Box<Event>], group: &[Entry]) -> Vec<usize> {
     if open.len() < 2 {
         return Vec::new();
     }
+    // The farthest a kept record can be from a later copy.
+    let reach = match ev[group[0].2].kind() {
+        SourceKind::Gateway => TOLERANCE_US + LATENCY_CAP_US,
+        _ => TOLERANCE_US,
+    };
     let mut dropped = Vec::new();
     for &(_, ts, i) in group {
         let e = &ev[i];
@@ -199,15 +217,13 @@ fn sweep(ev: &[Box<Event>], group: &[Entry]) -> Vec<usize> {
         else {
             continue;
         };
-        while queue
-            .front()
-            .is_some_and(|&s| slots[s].ts < ts - TOLERANCE_US)
-        {
+        while queue.front().is_some_and(|&s| slots[s].ts < ts - reach) {
             queue.pop_front();
         }
-        let found = queue
-            .iter()
-            .position(|&s| compatible(&ev[slots[s].kept], e));
+        let found = queue.iter().position(|&s| {
+            let k = &ev[slots[s].kept];
+            ts - slots[s].ts <= TOLERANCE_US + latency_us(k).max(latency_us(e)) && compatible(k, e)
+        });
         match found.and_then(|k| queue.remove(k)) {
             Some(s) => {
                 let s = &mut slots[s];
@@ -335,11 +351,15 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
         };
         a.notes.push(format!(
             "The {source} evidence holds the same {what} in more than one format ({}): {writer}. \
-             {n} {what} matched a record of another format — {same}, within {} s once each \
-             clock was corrected — and count once, as duplicates, keeping the copy with more \
-             fields ({}).",
+             {n} {what} matched a record of another format — {same}, within {} s{} once \
+             each clock was corrected — and count once, as duplicates, keeping the copy with \
+             more fields ({}).",
             names.join(", "),
             TOLERANCE_US / 1_000_000,
+            match kind {
+                SourceKind::Gateway => " (more by a request's logged latency, up to 60 s)",
+                _ => "",
+            },
             counts.join(", ")
         ));
     }
@@ -491,6 +511,25 @@ mod tests {
             .cloned()
             .collect();
         assert!(find(&one).events.is_empty());
+    }
+
+    #[test]
+    fn a_slow_request_logged_at_its_start_and_at_its_end_counts_once() {
+        let s = 1_000_000_000_000;
+        let mut start = req("apigw-json", s, "/prod/admin/export", 200, None);
+        start.latency_ms = Some(24_500.0);
+        // nginx writes the line when the 24.5 s export ends; a second export 40 s later
+        // is another request.
+        let ev = vec![
+            start,
+            req("nginx-combined", s + 25_000_000, "/admin/export", 200, None),
+            req("nginx-combined", s + 40_000_000, "/admin/export", 200, None),
+        ];
+        assert_eq!(find(&ev).events, [1]);
+        // Without a logged latency, 25 s apart are two requests.
+        let mut quick = ev.clone();
+        quick[0].latency_ms = None;
+        assert!(find(&quick).events.is_empty());
     }
 
     #[test]
