@@ -40,6 +40,8 @@ pub struct Dropped {
     pub by_format: BTreeMap<(SourceKind, String), usize>,
     /// Old indices of the dropped events, ascending.
     pub events: Vec<usize>,
+    /// Every (kind, format) of the evidence, in order.
+    pub formats: Vec<(SourceKind, FormatName)>,
 }
 
 /// What a record says, for matching, appended to `out` (`false` when it says too little
@@ -152,8 +154,9 @@ fn same_path(a: Option<&str>, b: Option<&str>) -> bool {
 /// How much a copy carries: the one with more kept.
 fn richness(e: &Event) -> usize {
     let sub_second = e.ts % 1_000_000 != 0;
-    let fields = match e.kind() {
-        SourceKind::Gateway => [
+    let count = |fields: &[bool]| fields.iter().filter(|x| **x).count();
+    match e.kind() {
+        SourceKind::Gateway => count(&[
             e.request_id.is_some(),
             e.route.is_some(),
             e.account_id.is_some(),
@@ -163,8 +166,8 @@ fn richness(e: &Event) -> usize {
             e.bytes.is_some(),
             e.token_id.is_some() || e.session_id.is_some(),
             sub_second,
-        ],
-        _ => [
+        ]),
+        _ => count(&[
             e.db_user.is_some(),
             e.db_name.is_some(),
             e.db_host.is_some(),
@@ -172,11 +175,8 @@ fn richness(e: &Event) -> usize {
             e.request_id.is_some(),
             e.params.is_some(),
             sub_second,
-            false,
-            false,
-        ],
-    };
-    fields.iter().filter(|x| **x).count()
+        ]),
+    }
 }
 
 /// A record kept so far.
@@ -259,17 +259,21 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         }
         v
     };
-    let formats = ev
+    let mut formats = ev
         .par_iter()
         .fold(Vec::new, |v, e| add(v, (e.kind(), e.format)))
         .reduce(Vec::new, |a, b| b.into_iter().fold(a, add));
+    formats.sort_unstable();
     let several = |k: SourceKind| formats.iter().filter(|(x, _)| *x == k).count() > 1;
     let kinds: Vec<SourceKind> = [SourceKind::Db, SourceKind::Gateway]
         .into_iter()
         .filter(|&k| several(k))
         .collect();
     if kinds.is_empty() {
-        return Dropped::default();
+        return Dropped {
+            formats,
+            ..Dropped::default()
+        };
     }
     // The groups' order never reaches the output: each group's drops are sorted below.
     let mut order: Vec<Entry> = (0..ev.len())
@@ -292,7 +296,11 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
             .entry((ev[i].kind(), ev[i].format.as_str().to_string()))
             .or_default() += 1;
     }
-    Dropped { by_format, events }
+    Dropped {
+        by_format,
+        events,
+        formats,
+    }
 }
 
 /// What `drop_copies` left.
@@ -311,32 +319,23 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
     if d.events.is_empty() {
         return None;
     }
-    let formats: std::collections::BTreeSet<(SourceKind, &str)> = a
-        .ing
-        .events
-        .iter()
-        .map(|e| (e.kind(), e.format.as_str()))
-        .collect();
     for kind in [SourceKind::Db, SourceKind::Gateway] {
-        let counts: Vec<String> = d
+        let mine: Vec<(&str, usize)> = d
             .by_format
             .iter()
             .filter(|((k, _), _)| *k == kind)
-            .map(|((_, f), n)| format!("{n} {f}"))
+            .map(|((_, f), n)| (f.as_str(), *n))
             .collect();
-        if counts.is_empty() {
+        if mine.is_empty() {
             continue;
         }
-        let n: usize = d
-            .by_format
-            .iter()
-            .filter(|((k, _), _)| *k == kind)
-            .map(|(_, n)| n)
-            .sum();
-        let names: Vec<&str> = formats
+        let n: usize = mine.iter().map(|(_, n)| n).sum();
+        let counts: Vec<String> = mine.iter().map(|(f, n)| format!("{n} {f}")).collect();
+        let names: Vec<&str> = d
+            .formats
             .iter()
             .filter(|(k, _)| *k == kind)
-            .map(|(_, f)| *f)
+            .map(|(_, f)| f.as_str())
             .collect();
         let (source, what, writer, same) = match kind {
             SourceKind::Db => (
@@ -362,8 +361,11 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
             names.join(", "),
             TOLERANCE_US / 1_000_000,
             match kind {
-                SourceKind::Gateway => " (more by a request's logged latency, up to 60 s)",
-                _ => "",
+                SourceKind::Gateway => format!(
+                    " (more by a request's logged latency, up to {} s)",
+                    LATENCY_CAP_US / 1_000_000
+                ),
+                _ => String::new(),
             },
             counts.join(", ")
         ));
