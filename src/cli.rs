@@ -52,7 +52,7 @@ pub enum Command {
 /// Evidence inputs and parsing options shared by every analysis command.
 #[derive(Debug, Args, Clone)]
 pub struct EvidenceArgs {
-    /// Evidence files or directories (recursive), `.gz` ok, `-` for stdin; or one case file
+    /// Evidence files or directories (recursive), compressed ok, `-` for stdin; or one case file
     /// written by `ingest` (.parquet / .jsonl).
     #[arg(required = true, value_name = "EVIDENCE")]
     pub evidence: Vec<String>,

@@ -36,18 +36,12 @@ pub enum Error {
         /// Its first line, shortened and escaped.
         head: String,
     },
-    /// A file in UTF-16 (PowerShell's `>` and `Out-File` write it): no parser reads it.
-    #[error("{path}: the file is UTF-16 text (a byte-order mark FF FE or FE FF); convert it to UTF-8 first, e.g. `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`")]
-    Utf16 {
-        /// The file.
-        path: String,
-    },
-    /// A file compressed with something other than gzip.
-    #[error("{path}: the file is {kind}-compressed, which breachline does not read; decompress it first (`{tool} FILE`) or give it gzipped")]
+    /// An archive or a compression breachline does not read.
+    #[error("{path}: the file is {kind}-compressed, which breachline does not read; extract it first (`{tool} FILE`)")]
     Compressed {
         /// The file.
         path: String,
-        /// The compression (`bzip2`, `xz`, …).
+        /// The archive or compression (`zip`, `7-Zip`, …).
         kind: &'static str,
         /// The command that decompresses it.
         tool: &'static str,

@@ -201,7 +201,7 @@ pub struct Event {
     pub file: u32,
     /// 1-based line on which the record starts.
     pub line: u64,
-    /// Byte offset (in the decompressed stream) at which the record starts.
+    /// Byte offset (in the decompressed, UTF-8 stream) at which the record starts.
     pub offset: u64,
     /// The timestamp carried no zone and one was assumed.
     pub tz_assumed: bool,

@@ -110,7 +110,8 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
     let mut raw = big.into_bytes();
     raw.extend_from_slice(b"{\"requestId\":\"c\",\"ip\":\"1.2.3.4\",\"requestTime\":\"05/Mar/2024:14:22:03 +0000\",\"httpMethod\":\"GET\",\"resourcePath\":\"/\xff\xfe\",\"status\":\"200\"}\n");
     std::fs::write(d.join("d-big.log"), raw).unwrap();
-    // Rotated by a logrotate whose compresscmd is bzip2 or xz.
+    // Rotated by a logrotate whose compresscmd is bzip2 or xz, but damaged; and an export
+    // that is an archive.
     std::fs::write(
         d.join("e-api.log.1.bz2"),
         b"BZh91AY&SY\x8a\x01\x02\x03garbage",
@@ -121,6 +122,7 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
         b"\xFD7zXZ\x00\x00\x04\xe6\xd6\xb4F",
     )
     .unwrap();
+    std::fs::write(d.join("g-export.zip"), b"PK\x03\x04\x14\x00\x00\x00").unwrap();
     let out = bl()
         .arg("ingest")
         .arg(d)
@@ -139,10 +141,14 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
     );
     for (f, kind) in [("e-api.log.1.bz2", "bzip2"), ("f-api.log.2.xz", "xz")] {
         assert!(
-            err.contains(f) && err.contains(&format!("{kind}-compressed")),
+            err.contains(&format!("{f}: {kind} stream ends early or is corrupt")),
             "{err}"
         );
     }
+    assert!(
+        err.contains("g-export.zip: the file is zip-compressed") && err.contains("unzip"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
     let files = inventory(&[d.to_str().unwrap()]);
     let big = files
@@ -368,9 +374,10 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
 }
 
 #[test]
-fn a_byte_order_mark_is_read_past_and_utf16_is_named() {
+fn a_byte_order_mark_is_read_past_and_utf16_is_transcoded() {
     // Files saved by Excel or a Windows editor start with a UTF-8 byte-order mark;
-    // PowerShell's `>` writes UTF-16.
+    // PowerShell's `>` and `Out-File` write UTF-16 (little-endian, with a mark), and some
+    // exports write it big-endian or without the mark.
     let sim = tempfile::tempdir().unwrap();
     crate::util::simulate_with(
         sim.path(),
@@ -383,11 +390,60 @@ fn a_byte_order_mark_is_read_past_and_utf16_is_named() {
     );
     let plain = tempfile::tempdir().unwrap();
     let marked = tempfile::tempdir().unwrap();
-    let mut n = 0;
+    let wide = tempfile::tempdir().unwrap();
+    for (n, (name, text)) in evidence_texts(sim.path()).into_iter().enumerate() {
+        let name = format!("{n:02}-{name}");
+        std::fs::write(plain.path().join(&name), &text).unwrap();
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(&text);
+        std::fs::write(marked.path().join(&name), bom).unwrap();
+        let text = String::from_utf8(text).expect("simulated evidence is UTF-8");
+        let units = (n % 3 != 2)
+            .then_some('\u{feff}')
+            .into_iter()
+            .chain(text.chars());
+        let mut utf16 = String::from_iter(units)
+            .encode_utf16()
+            .collect::<Vec<u16>>();
+        let bytes: Vec<u8> = if n % 3 == 1 {
+            utf16.drain(..).flat_map(u16::to_be_bytes).collect()
+        } else {
+            utf16.drain(..).flat_map(u16::to_le_bytes).collect()
+        };
+        std::fs::write(wide.path().join(&name), bytes).unwrap();
+    }
+    let a = inventory(&[plain.path().to_str().unwrap()]);
+    for other in [marked.path(), wide.path()] {
+        let b = inventory(&[other.to_str().unwrap()]);
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                (&x.format, x.lines, x.events, x.rejected, x.skipped),
+                (&y.format, y.lines, y.events, y.rejected, y.skipped),
+                "{}",
+                y.path
+            );
+            assert!(y.error.is_none(), "{}: {:?}", y.path, y.error);
+        }
+    }
+}
+
+/// The evidence files of a simulated incident as (file name without `.gz`, text).
+fn evidence_texts(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
     for kind in ["gateway", "db", "push"] {
-        for f in std::fs::read_dir(sim.path().join(kind)).unwrap() {
-            for f in std::fs::read_dir(f.unwrap().path()).unwrap() {
-                let p = f.unwrap().path();
+        let mut formats: Vec<_> = std::fs::read_dir(dir.join(kind))
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        formats.sort();
+        for f in formats {
+            let mut files: Vec<_> = std::fs::read_dir(f)
+                .unwrap()
+                .map(|f| f.unwrap().path())
+                .collect();
+            files.sort();
+            for p in files {
                 let name = p.file_name().unwrap().to_string_lossy().replace(".gz", "");
                 let mut text = Vec::new();
                 if p.extension().is_some_and(|x| x == "gz") {
@@ -399,33 +455,159 @@ fn a_byte_order_mark_is_read_past_and_utf16_is_named() {
                 } else {
                     text = std::fs::read(&p).unwrap();
                 }
-                let name = format!("{n:02}-{name}");
-                std::fs::write(plain.path().join(&name), &text).unwrap();
-                let mut bom = b"\xEF\xBB\xBF".to_vec();
-                bom.extend_from_slice(&text);
-                std::fs::write(marked.path().join(&name), bom).unwrap();
-                n += 1;
+                out.push((name, text));
             }
         }
     }
-    let utf16: Vec<u8> =
-        "\u{feff}2025-11-01 02:01:42,db,app,10.0.0.1,1,1,QUERY,loyalty,'SELECT 1',0\n"
-            .encode_utf16()
-            .flat_map(|u| u.to_le_bytes())
-            .collect();
-    std::fs::write(marked.path().join("zz-utf16.log"), utf16).unwrap();
+    out
+}
+
+#[test]
+fn rotations_compressed_by_any_compresscmd_are_read() {
+    // logrotate compresses with gzip unless `compresscmd` names bzip2, xz, zstd or lz4,
+    // and rotations appended to one another leave several members in one file.
+    let sim = tempfile::tempdir().unwrap();
+    crate::util::simulate_with(
+        sim.path(),
+        [
+            "apigw-json",
+            "pg-csvlog,mysql-audit-json",
+            "fcm-bigquery-json",
+        ],
+        &["--seed", "7"],
+    );
+    let plain = tempfile::tempdir().unwrap();
+    let packed = tempfile::tempdir().unwrap();
+    let damaged = tempfile::tempdir().unwrap();
+    let codecs = ["gz", "bz2", "xz", "zst", "lz4"];
+    for (n, (name, text)) in evidence_texts(sim.path()).into_iter().enumerate() {
+        let name = format!("{n:02}-{name}");
+        std::fs::write(plain.path().join(&name), &text).unwrap();
+        let half = text[..text.len() / 2]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let codec = codecs[n % codecs.len()];
+        let mut bytes = compress(codec, &text[..half]);
+        bytes.extend(compress(codec, &text[half..]));
+        std::fs::write(packed.path().join(format!("{name}.{codec}")), &bytes).unwrap();
+        if n < codecs.len() {
+            let cut = &bytes[..bytes.len() * 3 / 4];
+            std::fs::write(damaged.path().join(format!("{name}.{codec}")), cut).unwrap();
+        }
+    }
     let a = inventory(&[plain.path().to_str().unwrap()]);
-    let b = inventory(&[marked.path().to_str().unwrap()]);
-    assert_eq!(a.len() + 1, b.len());
+    let b = inventory(&[packed.path().to_str().unwrap()]);
+    assert_eq!(a.len(), b.len());
+    assert!(a.len() >= 2 * codecs.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(
-            (&x.format, x.events, x.rejected, x.skipped),
-            (&y.format, y.events, y.rejected, y.skipped),
+            (
+                &x.format,
+                x.lines,
+                x.events,
+                x.rejected,
+                x.skipped,
+                x.duplicates
+            ),
+            (
+                &y.format,
+                y.lines,
+                y.events,
+                y.rejected,
+                y.skipped,
+                y.duplicates
+            ),
             "{}",
             y.path
         );
-        assert_eq!(x.lines, y.lines);
+        assert!(y.error.is_none(), "{}: {:?}", y.path, y.error);
+        let raw = std::fs::read(&y.path).unwrap();
+        assert_eq!(y.bytes, raw.len() as u64, "{}", y.path);
+        let sha = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&raw));
+        let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(y.sha256, sha, "{}", y.path);
     }
-    let err = b.last().unwrap().error.clone().unwrap_or_default();
-    assert!(err.contains("UTF-16") && err.contains("iconv"), "{err}");
+    // The analyses see the same incident.
+    let findings = |dir: &std::path::Path| {
+        let out = tempfile::tempdir().unwrap();
+        ran(bl()
+            .args(["report", "-q", "--roster"])
+            .arg(sim.path().join("roster.csv"))
+            .arg(dir)
+            .arg("--out-dir")
+            .arg(out.path()));
+        let j: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap())
+                .unwrap();
+        let bonus = std::fs::read_to_string(out.path().join("bonus-adjustments.csv")).unwrap();
+        // Every finding but its example's file name, which carries the suffix.
+        let mut findings = j["findings"].clone();
+        for f in findings.as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("example");
+        }
+        (findings, j["waves"].clone(), bonus)
+    };
+    let (fa, wa, ba) = findings(plain.path());
+    assert!(!fa.as_array().unwrap().is_empty() && ba.lines().count() > 1);
+    assert_eq!((fa, wa, ba), findings(packed.path()));
+    // A rotation cut short: what came before the cut is read, the file is named with its
+    // compression, and the SHA-256 is still that of the whole file on disk.
+    let files = inventory(&[damaged.path().to_str().unwrap()]);
+    assert_eq!(files.len(), codecs.len());
+    for (f, codec) in files.iter().zip(codecs) {
+        let kind = match codec {
+            "gz" => "gzip",
+            "bz2" => "bzip2",
+            "zst" => "zstd",
+            c => c,
+        };
+        let err = f.error.clone().unwrap_or_default();
+        assert!(
+            err.contains(&format!("{kind} stream ends early or is corrupt")),
+            "{}: {err}",
+            f.path
+        );
+        assert_eq!(
+            f.bytes,
+            std::fs::metadata(&f.path).unwrap().len(),
+            "{}",
+            f.path
+        );
+        // The first member is whole; bzip2 gives nothing of a block it could not finish.
+        if kind != "bzip2" {
+            assert!(f.events > 0, "{}", f.path);
+        }
+        assert_eq!(f.records, f.events + f.duplicates + f.rejected + f.skipped);
+    }
+}
+
+/// `data` compressed as the command named by the file suffix would.
+fn compress(codec: &str, data: &[u8]) -> Vec<u8> {
+    match codec {
+        "gz" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "bz2" => {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "xz" => {
+            let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "zst" => zstd::encode_all(data, 3).unwrap(),
+        "lz4" => {
+            let mut e = lz4::EncoderBuilder::new().build(Vec::new()).unwrap();
+            e.write_all(data).unwrap();
+            let (w, r) = e.finish();
+            r.unwrap();
+            w
+        }
+        _ => unreachable!("{codec}"),
+    }
 }

@@ -283,6 +283,7 @@ fn read_file(
         }
     };
     let state = opened.state.clone();
+    let (compression, encoding) = (opened.compression, opened.encoding);
     let mut reader = opened.reader;
     let mut buf: Vec<u8> = Vec::with_capacity(HEAD);
     let mut eof = false;
@@ -325,31 +326,26 @@ fn read_file(
     let parser = match found.or_else(|| run.forced.or_else(|| detect(&head))) {
         Some(p) => p,
         None => {
-            if buf.is_empty() {
+            if let (true, Some(e)) = (buf.is_empty(), &io_error) {
+                info.error = Some(stream_error(compression, encoding, 0, e));
+            } else if buf.is_empty() {
                 info.error = Some("empty file".into());
             } else {
                 let first = head.first_line();
-                info.error = Some(
-                    if buf.starts_with(b"\xFF\xFE") || buf.starts_with(b"\xFE\xFF") {
-                        Error::Utf16 {
-                            path: info.path.clone(),
-                        }
-                        .to_string()
-                    } else if let Some((kind, tool)) = input::other_compression(&buf) {
-                        Error::Compressed {
-                            path: info.path.clone(),
-                            kind,
-                            tool,
-                        }
-                        .to_string()
-                    } else {
-                        Error::UnknownFormat {
-                            path: info.path.clone(),
-                            head: sanitize::terminal(&sanitize::shorten(first, 80)),
-                        }
-                        .to_string()
-                    },
-                );
+                info.error = Some(if let Some((kind, tool)) = input::other_compression(&buf) {
+                    Error::Compressed {
+                        path: info.path.clone(),
+                        kind,
+                        tool,
+                    }
+                    .to_string()
+                } else {
+                    Error::UnknownFormat {
+                        path: info.path.clone(),
+                        head: sanitize::terminal(&sanitize::shorten(first, 80)),
+                    }
+                    .to_string()
+                });
             }
             // Still read to the end so the hash covers the whole file.
             let mut sink = [0u8; 1 << 16];
@@ -484,11 +480,7 @@ fn read_file(
     }
     info.lines = lines_total;
     if let Some(e) = io_error {
-        let what = if opened.gzip {
-            format!("gzip stream ends early or is corrupt after {base_offset} bytes: {e}")
-        } else {
-            format!("read error after {base_offset} bytes: {e}")
-        };
+        let what = stream_error(compression, encoding, base_offset, &e);
         info.error = Some(match info.error.take() {
             Some(prev) => format!("{prev}; {what}"),
             None => what,
@@ -497,6 +489,23 @@ fn read_file(
     info.sha256 = input::finish_hash(inp, &state);
     info.bytes = state.lock().map(|s| s.bytes).unwrap_or(0);
     Ok(info)
+}
+
+/// A read error, named by what was being undone when it happened.
+fn stream_error(
+    compression: Option<input::Compression>,
+    encoding: Option<&str>,
+    offset: u64,
+    e: &str,
+) -> String {
+    match (compression, encoding) {
+        (Some(c), _) => format!(
+            "{} stream ends early or is corrupt after {offset} bytes: {e}",
+            c.name()
+        ),
+        (None, Some(enc)) => format!("read error in the {enc} text after {offset} bytes: {e}"),
+        (None, None) => format!("read error after {offset} bytes: {e}"),
+    }
 }
 
 fn needs_prepare(p: &dyn Parser) -> bool {
