@@ -37,11 +37,11 @@ pub enum Error {
         head: String,
     },
     /// An archive or a compression breachline does not read.
-    #[error("{path}: the file is {kind}-compressed, which breachline does not read; extract it first (`{tool} FILE`)")]
+    #[error("{path}: the file is {kind}, which breachline does not read here; extract it first (`{tool} FILE`)")]
     Compressed {
         /// The file.
         path: String,
-        /// The archive or compression (`zip`, `7-Zip`, …).
+        /// What it is (`a 7-Zip archive`, …).
         kind: &'static str,
         /// The command that decompresses it.
         tool: &'static str,

@@ -123,6 +123,7 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
     )
     .unwrap();
     std::fs::write(d.join("g-export.zip"), b"PK\x03\x04\x14\x00\x00\x00").unwrap();
+    std::fs::write(d.join("h-export.7z"), b"7z\xBC\xAF\x27\x1C\x00\x04").unwrap();
     let out = bl()
         .arg("ingest")
         .arg(d)
@@ -146,7 +147,11 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
         );
     }
     assert!(
-        err.contains("g-export.zip: the file is zip-compressed") && err.contains("unzip"),
+        err.contains("g-export.zip: cannot list the zip archive") && err.contains("zip -FF"),
+        "{err}"
+    );
+    assert!(
+        err.contains("h-export.7z: the file is a 7-Zip archive") && err.contains("7z x"),
         "{err}"
     );
     assert!(!err.contains("panicked"));
@@ -610,4 +615,174 @@ fn compress(codec: &str, data: &[u8]) -> Vec<u8> {
         }
         _ => unreachable!("{codec}"),
     }
+}
+
+#[test]
+fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
+    // Evidence reaches a responder packed: a zip from a provider's portal, a tar.gz of a
+    // server's log directory. Each member is evidence of its own, hashed as the file it
+    // was before it was packed.
+    let sim = tempfile::tempdir().unwrap();
+    crate::util::simulate_with(
+        sim.path(),
+        ["nginx-combined", "pg-stderr", "onesignal"],
+        &["--seed", "11"],
+    );
+    let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for kind in ["gateway", "db", "push"] {
+        for f in std::fs::read_dir(sim.path().join(kind)).unwrap() {
+            for p in std::fs::read_dir(f.unwrap().path()).unwrap() {
+                let p = p.unwrap().path();
+                let rel = p
+                    .strip_prefix(sim.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((rel, p));
+            }
+        }
+    }
+    files.sort();
+    let packed = tempfile::tempdir().unwrap();
+    let zip_path = packed.path().join("evidence.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    for (rel, p) in &files {
+        let method = if rel.starts_with("gateway") {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        z.start_file(rel.as_str(), opts).unwrap();
+        z.write_all(&std::fs::read(p).unwrap()).unwrap();
+    }
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("__MACOSX/gateway/._access.log", opts).unwrap();
+    z.write_all(b"\x00\x05\x16\x07").unwrap();
+    z.start_file("README.md", opts).unwrap();
+    z.write_all(b"# logs as requested\n").unwrap();
+    z.finish().unwrap();
+    let tgz_path = packed.path().join("var-log.tar.gz");
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&tgz_path).unwrap(),
+        flate2::Compression::default(),
+    );
+    let mut t = tar::Builder::new(gz);
+    for (rel, p) in &files {
+        t.append_path_with_name(p, rel).unwrap();
+    }
+    t.into_inner().unwrap().finish().unwrap();
+
+    let plain = inventory(&[sim.path().to_str().unwrap()]);
+    let by_member = |archive: &std::path::Path| {
+        let prefix = format!("{}!/", archive.display());
+        let inv = inventory(&[archive.to_str().unwrap()]);
+        inv.into_iter()
+            .filter_map(|f| Some((f.path.strip_prefix(&prefix)?.to_string(), f)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    for archive in [&zip_path, &tgz_path] {
+        let members = by_member(archive);
+        let mut seen = 0;
+        for x in &plain {
+            let Some(rel) = x.path.strip_prefix(&format!("{}/", sim.path().display())) else {
+                continue;
+            };
+            let Some(y) = members.get(rel) else {
+                assert!(x.events == 0, "{rel} missing from {}", archive.display());
+                continue;
+            };
+            assert_eq!(
+                (
+                    &x.format,
+                    x.lines,
+                    x.events,
+                    x.rejected,
+                    x.skipped,
+                    x.duplicates
+                ),
+                (
+                    &y.format,
+                    y.lines,
+                    y.events,
+                    y.rejected,
+                    y.skipped,
+                    y.duplicates
+                ),
+                "{}",
+                y.path
+            );
+            // The member is hashed as the file it was.
+            assert_eq!((&x.sha256, x.bytes), (&y.sha256, y.bytes), "{}", y.path);
+            seen += 1;
+        }
+        assert_eq!(seen, files.len(), "{}", archive.display());
+        // The archive as received is listed too, with its own hash.
+        let inv = inventory(&[archive.to_str().unwrap()]);
+        let whole = inv.iter().find(|f| f.path == archive.display().to_string());
+        let whole = whole.expect("the archive is listed");
+        let raw = std::fs::read(archive).unwrap();
+        let sha = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&raw));
+        let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!((&whole.sha256, whole.bytes), (&sha, raw.len() as u64));
+        assert!(whole.note.as_deref().unwrap_or("").contains("!/MEMBER"));
+        assert_eq!(whole.events, 0);
+        // Hidden members are passed over; documentation is listed as not evidence.
+        assert!(!members.keys().any(|k| k.contains("__MACOSX")));
+        if archive == &zip_path {
+            let doc = &members["README.md"];
+            assert!(doc.note.as_deref().unwrap_or("").contains("not evidence"));
+        }
+    }
+    // The analyses see the same incident.
+    let findings = |dir: &std::path::Path| {
+        let out = tempfile::tempdir().unwrap();
+        ran(bl()
+            .args(["report", "-q", "--roster"])
+            .arg(sim.path().join("roster.csv"))
+            .arg(dir)
+            .arg("--out-dir")
+            .arg(out.path()));
+        let j: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap())
+                .unwrap();
+        let mut findings = j["findings"].clone();
+        for f in findings.as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("example");
+        }
+        let messages = std::fs::read_to_string(out.path().join("messages.csv")).unwrap();
+        (findings, j["waves"].clone(), messages)
+    };
+    let want = findings(sim.path());
+    assert!(!want.0.as_array().unwrap().is_empty());
+    assert_eq!(want, findings(&zip_path));
+    assert_eq!(want, findings(&tgz_path));
+    // A tar.gz cut short: the members before the cut are read, the one it cuts is named
+    // with its error, and so is the archive.
+    let cut = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(&tgz_path).unwrap();
+    let cut_path = cut.path().join("var-log.tar.gz");
+    std::fs::write(&cut_path, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let out = bl()
+        .arg("ingest")
+        .arg(&cut_path)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("var-log.tar.gz: the gzip-compressed tar archive ends early"),
+        "{err}"
+    );
+    let inv = inventory(&[cut_path.to_str().unwrap()]);
+    assert!(
+        inv.iter()
+            .filter(|f| f.events > 0 && f.error.is_none())
+            .count()
+            >= 2
+    );
+    assert!(inv
+        .iter()
+        .any(|f| f.path.contains("!/") && f.error.is_some()));
 }

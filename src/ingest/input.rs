@@ -3,6 +3,7 @@
 //! UTF-16 to UTF-8, and hashes the bytes from disk with SHA-256 while they are read — one
 //! pass, no second read.
 
+use super::archive::{self, Member};
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -21,6 +22,11 @@ pub enum Input {
     Bad(String, String),
     /// A file a directory walk found that is not evidence (roster, answer key, README).
     NotEvidence(PathBuf, &'static str),
+    /// A file inside a zip or tar archive.
+    Member(Box<Member>),
+    /// An archive as received, listed with its SHA-256 before its members: what it is, and
+    /// what stopped its listing.
+    Archive(PathBuf, String, Option<String>),
 }
 
 impl Input {
@@ -31,12 +37,15 @@ impl Input {
             Input::Stdin => "-".to_string(),
             Input::Bad(p, _) => p.clone(),
             Input::NotEvidence(p, _) => p.display().to_string(),
+            Input::Member(m) => m.display(),
+            Input::Archive(p, ..) => p.display().to_string(),
         }
     }
     /// Size on disk, when known.
     pub fn size(&self) -> u64 {
         match self {
             Input::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            Input::Member(m) => m.size,
             _ => 0,
         }
     }
@@ -54,7 +63,7 @@ pub fn expand(args: &[String]) -> Vec<Input> {
         let p = Path::new(a);
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => walk(p, &mut out),
-            Ok(_) => out.push(Input::File(p.to_path_buf())),
+            Ok(_) => file_or_members(p.to_path_buf(), &mut out),
             Err(e) => out.push(Input::Bad(a.clone(), e.to_string())),
         }
     }
@@ -83,6 +92,38 @@ fn not_evidence(name: &str) -> Option<&'static str> {
     }
 }
 
+/// A file, or the members of the archive it is: each member is evidence of its own, and
+/// what a directory walk skips (hidden files, documentation, rosters) it skips in an
+/// archive too.
+fn file_or_members(p: PathBuf, out: &mut Vec<Input>) {
+    let Some(kind) = archive::sniff(&p) else {
+        out.push(Input::File(p));
+        return;
+    };
+    let (members, mut why) = archive::list(&p, kind);
+    if why.is_none() && members.is_empty() {
+        why = Some("the archive holds no files".into());
+    }
+    let what = format!(
+        "{} of {} files, each listed as {}!/MEMBER",
+        archive::kind_name(kind),
+        members.len(),
+        p.display()
+    );
+    out.push(Input::Archive(p, what, why));
+    for m in members {
+        let hidden =
+            m.name.split('/').any(|c| c.starts_with('.')) || m.name.starts_with("__MACOSX/");
+        if hidden {
+            continue;
+        }
+        match not_evidence(m.file_name()) {
+            Some(why) => out.push(Input::NotEvidence(PathBuf::from(m.display()), why)),
+            None => out.push(Input::Member(Box::new(m))),
+        }
+    }
+}
+
 fn walk(dir: &Path, out: &mut Vec<Input>) {
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -105,7 +146,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
             Ok(m) if m.is_dir() => walk(&p, out),
             Ok(m) if m.is_file() => match not_evidence(&name) {
                 Some(why) => out.push(Input::NotEvidence(p, why)),
-                None => out.push(Input::File(p)),
+                None => file_or_members(p, out),
             },
             Ok(_) => {}
             Err(e) => out.push(Input::Bad(p.display().to_string(), e.to_string())),
@@ -188,7 +229,10 @@ impl Compression {
     }
 
     /// A reader of the decompressed stream.
-    fn decoder<R: BufRead + Send + 'static>(self, r: R) -> io::Result<Box<dyn Read + Send>> {
+    pub(crate) fn decoder<R: BufRead + Send + 'static>(
+        self,
+        r: R,
+    ) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
             Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
@@ -278,9 +322,12 @@ pub fn open(input: &Input, pb: &ProgressBar) -> io::Result<Opened> {
     let state = Arc::new(Mutex::new(HashState::default()));
     let raw: Box<dyn Read + Send> = match input {
         Input::File(p) => Box::new(File::open(p)?),
+        Input::Member(m) => archive::open(m)?,
         Input::Stdin => Box::new(io::stdin()),
         Input::Bad(_, why) => return Err(io::Error::other(why.clone())),
-        Input::NotEvidence(..) => return Err(io::Error::other("not evidence")),
+        Input::NotEvidence(..) | Input::Archive(..) => {
+            return Err(io::Error::other("not evidence"))
+        }
     };
     let mut br = BufReader::with_capacity(
         1 << 20,
@@ -320,40 +367,68 @@ pub fn open(input: &Input, pb: &ProgressBar) -> io::Result<Opened> {
 }
 
 /// Finishes the hash of a file whose decoding stopped early (truncated gzip): the rest of
-/// the raw bytes are hashed so the recorded SHA-256 is still the file's.
+/// the raw bytes are hashed so the recorded SHA-256 is still the file's (or the member's).
 pub fn finish_hash(input: &Input, state: &Arc<Mutex<HashState>>) -> String {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if let Input::File(p) = input {
-        if let Ok(mut f) = File::open(p) {
+    let rest: Option<Box<dyn Read>> = match input {
+        Input::File(p) => File::open(p).ok().and_then(|mut f| {
             use std::io::{Seek, SeekFrom};
-            if f.seek(SeekFrom::Start(s.bytes)).is_ok() {
-                let mut buf = vec![0u8; 1 << 16];
-                while let Ok(n) = f.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    s.sha.update(&buf[..n]);
-                    s.bytes += n as u64;
-                }
+            f.seek(SeekFrom::Start(s.bytes)).ok()?;
+            Some(Box::new(f) as Box<dyn Read>)
+        }),
+        Input::Member(m) => archive::open(m).ok().and_then(|mut r| {
+            let skipped = io::copy(&mut r.by_ref().take(s.bytes), &mut io::sink()).ok()?;
+            (skipped == s.bytes).then_some(Box::new(r) as Box<dyn Read>)
+        }),
+        _ => None,
+    };
+    if let Some(mut r) = rest {
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
             }
+            s.sha.update(&buf[..n]);
+            s.bytes += n as u64;
         }
     }
     let sha = std::mem::take(&mut s.sha);
     hex(&sha.finalize())
 }
 
-/// The archive or compression a file's first bytes name that breachline does not read,
-/// and the command that undoes it: exports come zipped, old systems compress.
+/// The archive or compression a stream's first bytes name that breachline does not read
+/// there, and the command that undoes it: 7-Zip and compress (.Z) files, and archives
+/// read from standard input or packed inside another archive.
 pub fn other_compression(head: &[u8]) -> Option<(&'static str, &'static str)> {
     const MAGIC: &[(&[u8], &str, &str)] = &[
-        (b"PK\x03\x04", "zip", "unzip"),
-        (b"7z\xBC\xAF\x27\x1C", "7-Zip", "7z x"),
-        (b"\x1F\x9D", "compress (.Z)", "uncompress"),
+        (b"PK\x03\x04", "a zip archive", "unzip"),
+        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive", "7z x"),
+        (b"\x1F\x9D", "compress (.Z) data", "uncompress"),
     ];
+    if head.get(257..262) == Some(b"ustar") {
+        return Some(("a tar archive", "tar -xf"));
+    }
     MAGIC
         .iter()
         .find(|(m, ..)| head.starts_with(m))
         .map(|(_, kind, tool)| (*kind, *tool))
+}
+
+/// The SHA-256 and length of a file on disk, read once.
+pub fn hash_file(p: &Path) -> io::Result<(String, u64)> {
+    let mut f = File::open(p)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        sha.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((hex(&sha.finalize()), n))
 }
 
 /// Lower-case hex.

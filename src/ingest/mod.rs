@@ -2,6 +2,7 @@
 //! formats, detection by content, and the pipeline that turns evidence paths into events
 //! with full accounting. Formats live one per file beside this one.
 
+pub mod archive;
 mod blocks;
 pub mod envelope;
 pub mod frame;

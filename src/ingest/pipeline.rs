@@ -275,6 +275,16 @@ fn read_file(
         info.note = Some(why.to_string());
         return Ok(info);
     }
+    if let Input::Archive(p, what, why) = inp {
+        // The archive as received: its hash is the one a chain of custody names.
+        info.note = Some(what.clone());
+        info.error = why.clone();
+        match input::hash_file(p) {
+            Ok((sha, bytes)) => (info.sha256, info.bytes) = (sha, bytes),
+            Err(e) => info.error = Some(format!("cannot read: {e}")),
+        }
+        return Ok(info);
+    }
     let opened = match input::open(inp, run.pb) {
         Ok(o) => o,
         Err(e) => {
@@ -372,6 +382,7 @@ fn read_file(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            Input::Member(m) => m.file_name().to_string(),
             _ => String::new(),
         },
         opts: run.popts.clone(),

@@ -275,7 +275,10 @@ pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
     ];
     let hidden = ProgressBar::hidden();
     let mut seen: std::collections::BTreeMap<i32, (usize, u32)> = Default::default();
-    for inp in inputs.iter().filter(|i| matches!(i, Input::File(_))) {
+    for inp in inputs
+        .iter()
+        .filter(|i| matches!(i, Input::File(_) | Input::Member(_)))
+    {
         let Ok(o) = input::open(inp, &hidden) else {
             continue;
         };
@@ -312,7 +315,11 @@ pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
 /// traditional times, which carry none.
 pub fn file_changed(inp: &Input) -> Option<(i32, u32)> {
     use chrono::Datelike;
-    let Input::File(p) = inp else { return None };
+    let p = match inp {
+        Input::File(p) => p,
+        Input::Member(m) => return m.modified,
+        _ => return None,
+    };
     let t = std::fs::metadata(p).ok()?.modified().ok()?;
     let d: chrono::DateTime<chrono::Utc> = t.into();
     Some((d.year(), d.month()))
