@@ -668,8 +668,9 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
         flate2::Compression::default(),
     );
     let mut t = tar::Builder::new(gz);
+    // As `tar -czf var-log.tar.gz .` names them.
     for (rel, p) in &files {
-        t.append_path_with_name(p, rel).unwrap();
+        t.append_path_with_name(p, format!("./{rel}")).unwrap();
     }
     t.into_inner().unwrap().finish().unwrap();
 
@@ -678,7 +679,10 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
         let prefix = format!("{}!/", archive.display());
         let inv = inventory(&[archive.to_str().unwrap()]);
         inv.into_iter()
-            .filter_map(|f| Some((f.path.strip_prefix(&prefix)?.to_string(), f)))
+            .filter_map(|f| {
+                let rel = f.path.strip_prefix(&prefix)?;
+                Some((rel.strip_prefix("./").unwrap_or(rel).to_string(), f))
+            })
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     for archive in [&zip_path, &tgz_path] {

@@ -112,8 +112,12 @@ fn file_or_members(p: PathBuf, out: &mut Vec<Input>) {
     );
     out.push(Input::Archive(p, what, why));
     for m in members {
-        let hidden =
-            m.name.split('/').any(|c| c.starts_with('.')) || m.name.starts_with("__MACOSX/");
+        // `tar -cf x.tar .` names every member `./…`; that is no hidden file.
+        let hidden = m
+            .name
+            .split('/')
+            .any(|c| c.starts_with('.') && c != "." && c != "..")
+            || m.name.starts_with("__MACOSX/");
         if hidden {
             continue;
         }
