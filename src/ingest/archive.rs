@@ -186,7 +186,11 @@ pub fn open(m: &Member) -> io::Result<Box<dyn Read + Send>> {
         Kind::Tar(c) => {
             let (pos, mut r) = match unpark(&m.archive, m.offset) {
                 Some(p) => p,
-                None => (0, unpacked(&m.archive, c)?),
+                None => {
+                    #[cfg(test)]
+                    FRESH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    (0, unpacked(&m.archive, c)?)
+                }
             };
             let gap = m.offset - pos;
             let skipped = io::copy(&mut r.by_ref().take(gap), &mut io::sink())?;
@@ -210,6 +214,10 @@ static PARKED: std::sync::Mutex<Vec<Parked>> = std::sync::Mutex::new(Vec::new())
 
 /// A parked decoder: its archive, its position in the decompressed stream, the stream.
 type Parked = (PathBuf, u64, Box<dyn Read + Send>);
+
+/// Compressed tars decompressed from their start, for the tests.
+#[cfg(test)]
+static FRESH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// At most this many decoders wait (each holds its buffers).
 const PARKED_MAX: usize = 4;
@@ -262,23 +270,46 @@ impl Read for Exact {
         let want = buf
             .len()
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = r.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "the archive ends {} bytes before the member does",
-                    self.left
-                ),
-            ));
-        }
+        let n = match r.read(&mut buf[..want]) {
+            Ok(0) => {
+                self.inner = None;
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the archive ends {} bytes before the member does",
+                        self.left
+                    ),
+                ));
+            }
+            Ok(n) => n,
+            Err(e) => {
+                // A decoder that failed is not parked for the next member.
+                self.inner = None;
+                return Err(e);
+            }
+        };
         self.left -= n as u64;
         if self.left == 0 {
-            if let (Some((archive, end)), Some(r)) = (self.park_at.take(), self.inner.take()) {
-                park(archive, end, r);
-            }
+            self.park();
         }
         Ok(n)
+    }
+}
+
+impl Exact {
+    /// Parks a compressed tar's decoder where this member's reading stopped.
+    fn park(&mut self) {
+        if let (Some((archive, end)), Some(r)) = (self.park_at.take(), self.inner.take()) {
+            park(archive, end - self.left, r);
+        }
+    }
+}
+
+impl Drop for Exact {
+    /// A member read only in part (its first lines, to date a syslog file) still leaves
+    /// its decoder for the members after it.
+    fn drop(&mut self) {
+        self.park();
     }
 }
 
@@ -341,7 +372,9 @@ mod tests {
         // A tar's members stay in archive order, the order they are read fastest in.
         let names: Vec<_> = members.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["b/2.log", "a/1.log"]);
-        // In order (the second from the decoder the first parked), and back again.
+        // In order, the second from the decoder the first parked; back again from the start.
+        let fresh = || FRESH.load(std::sync::atomic::Ordering::Relaxed);
+        let before = fresh();
         for i in [0, 1, 0] {
             let mut text = String::new();
             open(&members[i])
@@ -350,6 +383,13 @@ mod tests {
                 .unwrap();
             assert_eq!(text, "{\"requestId\":\"a\"}\n");
         }
+        assert_eq!(fresh() - before, 2);
+        // A member read only in part parks its decoder too.
+        let before = fresh();
+        let mut head = [0u8; 4];
+        open(&members[0]).unwrap().read_exact(&mut head).unwrap();
+        open(&members[1]).unwrap().read_exact(&mut head).unwrap();
+        assert_eq!(fresh() - before, 1);
         assert_eq!(members[0].file_name(), "2.log");
         assert!(members[1].display().ends_with("logs.tar.zst!/a/1.log"));
     }
