@@ -2,7 +2,7 @@
 //! member, and each member is read as an evidence file of its own, named
 //! `ARCHIVE!/MEMBER`, hashed as the file it was before it was packed.
 
-use super::input::Compression;
+use super::decode::Compression;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

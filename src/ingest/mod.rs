@@ -4,6 +4,7 @@
 
 pub mod archive;
 mod blocks;
+pub mod decode;
 pub mod envelope;
 pub mod frame;
 pub mod input;
