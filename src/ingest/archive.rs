@@ -43,9 +43,9 @@ impl Member {
         format!("{}!/{}", self.archive.display(), self.name)
     }
 
-    /// The member's base name.
+    /// The member's base name (zips made on Windows may separate with `\`).
     pub fn file_name(&self) -> &str {
-        self.name.rsplit('/').next().unwrap_or(&self.name)
+        self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name)
     }
 }
 
