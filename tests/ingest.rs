@@ -738,6 +738,28 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
             assert!(doc.note.as_deref().unwrap_or("").contains("not evidence"));
         }
     }
+    // A stored member changed after packing fails its CRC-32 and is named damaged; the
+    // others are read as before.
+    let mut raw = std::fs::read(&zip_path).unwrap();
+    let (rel, p) = files
+        .iter()
+        .find(|(r, _)| r.starts_with("db") && !r.ends_with(".gz"))
+        .unwrap();
+    let text = std::fs::read(p).unwrap();
+    let at = raw.windows(64).position(|w| w == &text[..64]).unwrap() + 100;
+    raw[at] ^= 0x20;
+    let damaged = tempfile::tempdir().unwrap();
+    let damaged_zip = damaged.path().join("evidence.zip");
+    std::fs::write(&damaged_zip, raw).unwrap();
+    let inv = inventory(&[damaged_zip.to_str().unwrap()]);
+    for f in inv.iter().filter(|f| f.path.contains("!/")) {
+        if f.path.ends_with(rel.as_str()) {
+            let err = f.error.clone().unwrap_or_default();
+            assert!(err.contains("CRC-32") && err.contains("damaged"), "{err}");
+        } else {
+            assert!(f.error.is_none(), "{}: {:?}", f.path, f.error);
+        }
+    }
     // The analyses see the same incident.
     let findings = |dir: &std::path::Path| {
         let out = tempfile::tempdir().unwrap();

@@ -35,6 +35,8 @@ pub struct Member {
     pub method: u16,
     /// Year and month of its last change, from the archive's header.
     pub modified: Option<(i32, u32)>,
+    /// A zip member's CRC-32, checked when it has been read.
+    pub crc32: Option<u32>,
 }
 
 impl Member {
@@ -127,6 +129,7 @@ fn list_zip(path: &Path, out: &mut Vec<Member>) -> io::Result<()> {
             modified: f
                 .last_modified()
                 .map(|t| (i32::from(t.year()), u32::from(t.month()))),
+            crc32: Some(f.crc32()),
         });
     }
     Ok(())
@@ -153,6 +156,7 @@ fn list_tar(path: &Path, c: Option<Compression>, out: &mut Vec<Member>) -> io::R
             size: e.size(),
             method: 0,
             modified,
+            crc32: None,
         });
     }
     Ok(())
@@ -175,7 +179,12 @@ pub fn open(m: &Member) -> io::Result<Box<dyn Read + Send>> {
             let mut f = File::open(&m.archive)?;
             f.seek(SeekFrom::Start(m.offset))?;
             let raw = BufReader::with_capacity(1 << 20, f.take(m.stored));
-            zip_decoder(m.method, raw)
+            Ok(Box::new(Checked {
+                inner: zip_decoder(m.method, raw)?,
+                crc: flate2::Crc::new(),
+                want: m.crc32.unwrap_or_default(),
+                size: m.size,
+            }))
         }
         Kind::Tar(None) => {
             let mut f = File::open(&m.archive)?;
@@ -310,6 +319,49 @@ impl Drop for Exact {
     /// its decoder for the members after it.
     fn drop(&mut self) {
         self.park();
+    }
+}
+
+/// A zip member checked against its recorded length and CRC-32 when its end is read: a
+/// member whose bytes are not the ones packed is reported, not read as if whole.
+struct Checked {
+    inner: Box<dyn Read + Send>,
+    crc: flate2::Crc,
+    want: u32,
+    size: u64,
+}
+
+impl Read for Checked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.crc.update(&buf[..n]);
+            return Ok(n);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let got = u64::from(self.crc.amount());
+        if got != self.size & 0xFFFF_FFFF {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the member holds {got} bytes where its zip entry says {}",
+                    self.size
+                ),
+            ));
+        }
+        if self.crc.sum() != self.want {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "CRC-32 {:08x} where its zip entry says {:08x}: the member is damaged",
+                    self.crc.sum(),
+                    self.want
+                ),
+            ));
+        }
+        Ok(0)
     }
 }
 
