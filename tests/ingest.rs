@@ -811,4 +811,15 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
     assert!(inv
         .iter()
         .any(|f| f.path.contains("!/") && f.error.is_some()));
+    // A zip cut short has lost its directory; its local headers still name the members
+    // before the cut.
+    let bytes = std::fs::read(&zip_path).unwrap();
+    let cut_zip = cut.path().join("evidence.zip");
+    std::fs::write(&cut_zip, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let inv = inventory(&[cut_zip.to_str().unwrap()]);
+    let whole = inv.iter().find(|f| f.path == cut_zip.display().to_string());
+    let err = whole.and_then(|f| f.error.clone()).unwrap_or_default();
+    assert!(err.contains("found by their local headers"), "{err}");
+    let read = inv.iter().filter(|f| f.events > 0 && f.error.is_none());
+    assert!(read.count() >= 2);
 }

@@ -79,6 +79,24 @@ pub fn list(path: &Path, kind: Kind) -> (Vec<Member>, Option<String>) {
         Kind::Zip => list_zip(path, &mut found),
         Kind::Tar(c) => list_tar(path, c, &mut found),
     };
+    if let (Kind::Zip, Err(e)) = (kind, &end) {
+        // The directory is lost; the local headers may still name the members before it.
+        found.clear();
+        let walked = super::zip_local::list(path, &mut found);
+        if !found.is_empty() {
+            found.sort_by(|a, b| a.name.cmp(&b.name));
+            let after = walked
+                .err()
+                .map(|w| format!("; then: {w}"))
+                .unwrap_or_default();
+            let why = format!(
+                "the zip archive's directory, at the end of the file, is missing or damaged \
+                 (a file cut short?): {} members were found by their local headers ({e}{after})",
+                found.len()
+            );
+            return (found, Some(why));
+        }
+    }
     if kind == Kind::Zip {
         found.sort_by(|a, b| a.name.cmp(&b.name));
     }

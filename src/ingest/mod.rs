@@ -10,6 +10,7 @@ pub mod frame;
 pub mod input;
 pub mod json;
 mod merge;
+mod zip_local;
 pub use merge::sort_events;
 pub mod pipeline;
 mod redetect;
