@@ -823,3 +823,46 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
     let read = inv.iter().filter(|f| f.events > 0 && f.error.is_none());
     assert!(read.count() >= 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_whole() {
+    // `breachline ingest <(zcat api.log.gz)` gives a pipe: it can be read once, so no
+    // look into it (for an archive, say) may take its first bytes.
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("api.pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let log = std::fs::read(root().join("sample-logs/gateway/apigw-json/api-access.log")).unwrap();
+    let writer = {
+        let (fifo, log) = (fifo.clone(), log.clone());
+        std::thread::spawn(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .unwrap()
+                .write_all(&log)
+                .unwrap();
+        })
+    };
+    let piped = inventory(&[fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    let plain = inventory(&["sample-logs/gateway/apigw-json/api-access.log"]);
+    assert_eq!(
+        (
+            piped[0].lines,
+            piped[0].events,
+            piped[0].rejected,
+            &piped[0].sha256
+        ),
+        (
+            plain[0].lines,
+            plain[0].events,
+            plain[0].rejected,
+            &plain[0].sha256
+        )
+    );
+}

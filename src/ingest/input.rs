@@ -97,7 +97,8 @@ fn not_evidence(name: &str) -> Option<&'static str> {
 /// what a directory walk skips (hidden files, documentation, rosters) it skips in an
 /// archive too.
 fn file_or_members(p: PathBuf, out: &mut Vec<Input>) {
-    let Some(kind) = archive::sniff(&p) else {
+    // A pipe (`<(zcat x.gz)`) is read once: looking into it would lose what was looked at.
+    let Some(kind) = p.is_file().then(|| archive::sniff(&p)).flatten() else {
         out.push(Input::File(p));
         return;
     };
@@ -264,7 +265,8 @@ pub fn open(input: &Input, pb: &ProgressBar) -> io::Result<Opened> {
 pub fn finish_hash(input: &Input, state: &Arc<Mutex<HashState>>) -> String {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
     let rest: Option<Box<dyn Read>> = match input {
-        Input::File(p) => File::open(p).ok().and_then(|mut f| {
+        // Not a pipe: opening one again would wait for a writer that is gone.
+        Input::File(p) if p.is_file() => File::open(p).ok().and_then(|mut f| {
             use std::io::{Seek, SeekFrom};
             f.seek(SeekFrom::Start(s.bytes)).ok()?;
             Some(Box::new(f) as Box<dyn Read>)

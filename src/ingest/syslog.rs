@@ -275,10 +275,12 @@ pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
     ];
     let hidden = ProgressBar::hidden();
     let mut seen: std::collections::BTreeMap<i32, (usize, u32)> = Default::default();
-    for inp in inputs
-        .iter()
-        .filter(|i| matches!(i, Input::File(_) | Input::Member(_)))
-    {
+    // Not a pipe: a pipe is read once, by the ingest.
+    for inp in inputs.iter().filter(|i| match i {
+        Input::File(p) => p.is_file(),
+        Input::Member(_) => true,
+        _ => false,
+    }) {
         let Ok(o) = input::open(inp, &hidden) else {
             continue;
         };
