@@ -529,30 +529,12 @@ fn rotations_compressed_by_any_compresscmd_are_read() {
         assert!(y.error.is_none(), "{}: {:?}", y.path, y.error);
         let raw = std::fs::read(&y.path).unwrap();
         assert_eq!(y.bytes, raw.len() as u64, "{}", y.path);
-        let sha = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&raw));
-        let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        let sha = sha256_hex(&raw);
         assert_eq!(y.sha256, sha, "{}", y.path);
     }
     // The analyses see the same incident.
-    let findings = |dir: &std::path::Path| {
-        let out = tempfile::tempdir().unwrap();
-        ran(bl()
-            .args(["report", "-q", "--roster"])
-            .arg(sim.path().join("roster.csv"))
-            .arg(dir)
-            .arg("--out-dir")
-            .arg(out.path()));
-        let j: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap())
-                .unwrap();
-        let bonus = std::fs::read_to_string(out.path().join("bonus-adjustments.csv")).unwrap();
-        // Every finding but its example's file name, which carries the suffix.
-        let mut findings = j["findings"].clone();
-        for f in findings.as_array_mut().unwrap() {
-            f.as_object_mut().unwrap().remove("example");
-        }
-        (findings, j["waves"].clone(), bonus)
-    };
+    let roster = sim.path().join("roster.csv");
+    let findings = |dir: &std::path::Path| report_of(&roster, dir, "bonus-adjustments.csv");
     let (fa, wa, ba) = findings(plain.path());
     assert!(!fa.as_array().unwrap().is_empty() && ba.lines().count() > 1);
     assert_eq!((fa, wa, ba), findings(packed.path()));
@@ -585,6 +567,35 @@ fn rotations_compressed_by_any_compresscmd_are_read() {
         }
         assert_eq!(f.records, f.events + f.duplicates + f.rejected + f.skipped);
     }
+}
+
+/// Every finding of a `report` run but its example's file name (which differs between
+/// evidence forms), its waves, and one of its CSV files.
+fn report_of(
+    roster: &std::path::Path,
+    dir: &std::path::Path,
+    csv: &str,
+) -> (serde_json::Value, serde_json::Value, String) {
+    let out = tempfile::tempdir().unwrap();
+    ran(bl()
+        .args(["report", "-q", "--roster"])
+        .arg(roster)
+        .arg(dir)
+        .arg("--out-dir")
+        .arg(out.path()));
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let mut findings = j["findings"].clone();
+    for f in findings.as_array_mut().unwrap() {
+        f.as_object_mut().unwrap().remove("example");
+    }
+    let csv = std::fs::read_to_string(out.path().join(csv)).unwrap();
+    (findings, j["waves"].clone(), csv)
+}
+
+/// The SHA-256 of bytes, in the inventory's lower-case hex.
+fn sha256_hex(b: &[u8]) -> String {
+    breachline::ingest::input::hex(&<sha2::Sha256 as sha2::Digest>::digest(b))
 }
 
 /// `data` compressed as the command named by the file suffix would.
@@ -726,8 +737,7 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
         let whole = inv.iter().find(|f| f.path == archive.display().to_string());
         let whole = whole.expect("the archive is listed");
         let raw = std::fs::read(archive).unwrap();
-        let sha = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&raw));
-        let sha: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        let sha = sha256_hex(&raw);
         assert_eq!((&whole.sha256, whole.bytes), (&sha, raw.len() as u64));
         assert!(whole.note.as_deref().unwrap_or("").contains("!/MEMBER"));
         assert_eq!(whole.events, 0);
@@ -761,24 +771,8 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
         }
     }
     // The analyses see the same incident.
-    let findings = |dir: &std::path::Path| {
-        let out = tempfile::tempdir().unwrap();
-        ran(bl()
-            .args(["report", "-q", "--roster"])
-            .arg(sim.path().join("roster.csv"))
-            .arg(dir)
-            .arg("--out-dir")
-            .arg(out.path()));
-        let j: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap())
-                .unwrap();
-        let mut findings = j["findings"].clone();
-        for f in findings.as_array_mut().unwrap() {
-            f.as_object_mut().unwrap().remove("example");
-        }
-        let messages = std::fs::read_to_string(out.path().join("messages.csv")).unwrap();
-        (findings, j["waves"].clone(), messages)
-    };
+    let roster = sim.path().join("roster.csv");
+    let findings = |dir: &std::path::Path| report_of(&roster, dir, "messages.csv");
     let want = findings(sim.path());
     assert!(!want.0.as_array().unwrap().is_empty());
     assert_eq!(want, findings(&zip_path));

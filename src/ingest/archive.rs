@@ -79,39 +79,38 @@ pub fn list(path: &Path, kind: Kind) -> (Vec<Member>, Option<String>) {
         Kind::Zip => list_zip(path, &mut found),
         Kind::Tar(c) => list_tar(path, c, &mut found),
     };
+    let mut recovered = None;
     if let (Kind::Zip, Err(e)) = (kind, &end) {
         // The directory is lost; the local headers may still name the members before it.
         found.clear();
-        let walked = super::zip_local::list(path, &mut found);
-        if !found.is_empty() {
-            found.sort_by(|a, b| a.name.cmp(&b.name));
-            let after = walked
-                .err()
-                .map(|w| format!("; then: {w}"))
-                .unwrap_or_default();
-            let why = format!(
+        let after = match super::zip_local::list(path, &mut found) {
+            Ok(()) => String::new(),
+            Err(w) => format!("; then: {w}"),
+        };
+        recovered = (!found.is_empty()).then(|| {
+            format!(
                 "the zip archive's directory, at the end of the file, is missing or damaged \
                  (a file cut short?): {} members were found by their local headers ({e}{after})",
                 found.len()
-            );
-            return (found, Some(why));
-        }
+            )
+        });
     }
     if kind == Kind::Zip {
         found.sort_by(|a, b| a.name.cmp(&b.name));
     }
     let why = end.err().map(|e| {
         let what = kind_name(kind);
-        match found.last() {
-            Some(_) => format!(
+        match (recovered, found.is_empty()) {
+            (Some(why), _) => why,
+            (None, false) => format!(
                 "the {what} archive ends early or is corrupt after {} members: {e}",
                 found.len()
             ),
-            None if kind == Kind::Zip => format!(
+            (None, true) if kind == Kind::Zip => format!(
                 "cannot list the zip archive (its directory, at the end of the file, is \
                  missing or damaged; `zip -FF FILE --out FIXED.zip` recovers what it can): {e}"
             ),
-            None => format!("cannot list the {what} archive: {e}"),
+            (None, true) => format!("cannot list the {what} archive: {e}"),
         }
     });
     (found, why)
