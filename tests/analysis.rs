@@ -125,14 +125,14 @@ fn sample_logs_equal_truth() {
 
 #[test]
 fn kong_pgcsv_onesignal_equal_truth() {
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(d.path(), "kong", "pg-csvlog", "onesignal");
     check(d.path(), &[], true);
 }
 
 #[test]
 fn kong_rds_activity_stream_onesignal_equal_truth() {
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(d.path(), "kong", "rds-activity-stream", "onesignal");
     check(d.path(), &[], true);
     // Decrypted batches unwrapped; heartbeats skipped, corrupt lines rejected, per file.
@@ -164,7 +164,7 @@ fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
 
 /// `report.json` of a report on a directory.
 fn report_json(dir: &Path, extra: &[&str]) -> Value {
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     ran(bl()
         .args(["report", "-q", "--roster"])
         .arg(dir.join("roster.csv"))
@@ -181,7 +181,7 @@ fn untagged_sql_with_a_large_skew_and_accounts_only_in_paths() {
     // accounts only in some concrete paths: the skew is found from same-account pairs
     // (the nearest request alone pulled it toward zero) and the bonus changes are tied
     // to the requests that named their accounts seconds before.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["nginx-combined", "mysql-audit-json", "sns-delivery"],
@@ -195,7 +195,7 @@ fn untagged_sql_from_a_clock_hours_off_with_a_zone() {
     // The DB's records carry a zone but its clock is two hours behind (a clock set to
     // local time under a log that says UTC): no request ids, so only same-account pairs
     // can find an offset that large, and the note says a clock or zone was set wrong.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["kong", "pg-jsonlog", "sns-delivery"],
@@ -217,7 +217,7 @@ fn untagged_sql_from_a_clock_hours_off_with_a_zone() {
 
 /// Runs `affected` into a fresh directory.
 fn affected(dir: &Path, extra: &[&str]) -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     ran(bl()
         .args(["affected", "-q", "--roster"])
         .arg(dir.join("roster.csv"))
@@ -257,7 +257,7 @@ fn a_send_whose_campaign_rows_no_request_explains_is_timed_to_its_request() {
     // were written by the application's pooled connection, which no request id or account
     // ties to a request. They named the server that wrote them, and the attacker's send,
     // a second before the provider accepted it, was never looked at.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-clf", "mysql-audit-json", "fcm-bigquery-json"],
@@ -311,7 +311,7 @@ fn bonus_changes_no_link_explains_are_tied_by_timing() {
     // flagged addresses' transfers at one offset, the DB clock 90 s behind; the script's
     // logins before each transfer make a second offset as full, which the brute force's
     // failed logins on the same route give away.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-clf", "percona-audit-json", "sns-delivery"],
@@ -328,7 +328,7 @@ fn bonus_changes_no_link_explains_are_tied_by_timing() {
     );
     // Zone-less MariaDB two hours off as read, and pg-csvlog with the default skew.
     for (db, seed) in [("mariadb-audit", "1511"), ("pg-csvlog", "7")] {
-        let d = tempfile::tempdir().unwrap();
+        let d = crate::util::tmp().unwrap();
         simulate_with(
             d.path(),
             ["apigw-clf", db, "fcm-bigquery-json"],
@@ -343,7 +343,7 @@ fn what_the_links_cannot_show_is_said() {
     // A CLF gateway log names no accounts and the SQL no request ids, and the gateway
     // lines of the first wave's addresses were not kept: nothing ties the database to
     // the requests, not even timing, and the report says so instead of staying silent.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-clf", "pg-csvlog", "fcm-bigquery-json"],
@@ -368,7 +368,7 @@ fn what_the_links_cannot_show_is_said() {
     );
     // Local times read as UTC across a daylight-saving change: no single offset fits, and
     // each record takes the offset of the request-id pairs around it in its file.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-json", "mariadb-audit", "fcm-bigquery-json"],
@@ -394,14 +394,14 @@ fn what_the_links_cannot_show_is_said() {
 
 #[test]
 fn nginx_mysql_sns_equal_truth() {
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(d.path(), "nginx-json", "mysql-audit-json", "sns-delivery");
     check(d.path(), &[], true);
 }
 
 #[test]
 fn combined_percona_fcmcsv_equal_truth() {
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(
         d.path(),
         "nginx-combined",
@@ -415,7 +415,7 @@ fn combined_percona_fcmcsv_equal_truth() {
 fn kong_percona_xml_sns_equal_truth() {
     // Seed 9 writes Percona's default `OLD` XML (one attribute per line), with records
     // cut short among them and the active file still open (no `</AUDIT>`).
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["kong", "mysql-audit-xml", "sns-delivery"],
@@ -426,7 +426,7 @@ fn kong_percona_xml_sns_equal_truth() {
 
 #[test]
 fn untagged_percona_csv_equal_truth() {
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-json", "percona-audit-csv", "fcm-bigquery-json"],
@@ -438,7 +438,7 @@ fn untagged_percona_csv_equal_truth() {
 #[test]
 fn mariadb_naive_local_time_with_assume_tz() {
     // The zone is MariaDB's; OneSignal's zone-less export times stay UTC.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(d.path(), "apigw-json", "mariadb-audit", "onesignal");
     check(d.path(), &["--assume-tz", "Europe/Kyiv"], true);
 }
@@ -447,7 +447,7 @@ fn mariadb_naive_local_time_with_assume_tz() {
 fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
     // Local times read as UTC are two hours and the skew off, and no request ids tie
     // statements to requests: the account pairs find the offset among all a zone can have.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["nginx-json", "mariadb-audit", "onesignal"],
@@ -466,7 +466,7 @@ fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
 fn untagged_mariadb_across_a_dst_change_is_corrected_record_by_record() {
     // Local times read as UTC across the autumn change, no request ids: statements meet
     // their accounts' requests at two offsets, and each record takes its neighbours'.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-json", "mariadb-audit", "fcm-bigquery-json"],
@@ -481,7 +481,7 @@ fn untagged_mariadb_across_a_dst_change_is_corrected_record_by_record() {
         ],
     );
     check(d.path(), &[], true);
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     ran(bl()
         .args(["report", "-q"])
         .arg(d.path())
@@ -518,7 +518,7 @@ fn an_export_on_a_pooled_connection_is_not_the_previous_customers() {
     // Untagged SQL: the attacker's whole-table read ran on the pooled connection a
     // customer's request had used a second before; the session rule gave it that
     // customer's address, flagged for bulk export along with all its traffic.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["nginx-combined", "mariadb-audit", "fcm-bigquery-csv"],
@@ -541,7 +541,7 @@ fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
     // after the attacker's read of another record: without request ids, the order's
     // balance change is the customer's, not the attacker's (an extra tampered account
     // before the writes were checked against the request's method).
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["envoy", "pg-jsonlog", "fcm-bigquery-json"],
@@ -561,14 +561,14 @@ fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
 #[test]
 fn envoy_jsonlog_without_identities_still_finds_the_waves() {
     // Envoy's default format logs no authenticated subject: principals cannot be known.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(d.path(), "envoy", "pg-jsonlog", "onesignal");
     check(d.path(), &[], false);
 }
 
 #[test]
 fn without_roster_exposure_is_bounded_and_said() {
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     bl().args(["report", "-q", "sample-logs", "--out-dir"])
         .arg(out.path())
         .assert()
@@ -579,7 +579,7 @@ fn without_roster_exposure_is_bounded_and_said() {
 
 #[test]
 fn clock_skew_is_estimated_and_corrected() {
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     ran(bl()
         .args([
             "report",
@@ -602,7 +602,7 @@ fn untagged_sql_links_statements_by_account_time_and_session() {
     // An application that does not tag SQL with request ids: statements are joined to
     // requests by the account they name, the time, and the pooled session, and the DB
     // clock skew is estimated from account pairs.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     bl().args(["simulate", "--untagged-sql", "--out-dir"])
         .arg(d.path())
         .assert()
@@ -614,14 +614,14 @@ fn untagged_sql_links_statements_by_account_time_and_session() {
 fn expo_push_log_equal_truth() {
     // Expo gives every recipient a ticket id of its own; the batches of one send are one
     // message, and its receipts (15 minutes later) are not attack activity.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate(d.path(), "kong", "pg-csvlog", "expo-push-log");
     check(d.path(), &[], true);
 }
 
 #[test]
 fn fcm_send_log_beside_bigquery_equal_truth() {
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         [
@@ -639,7 +639,7 @@ fn another_applications_names_equal_truth() {
     // Routes, tables and columns as another team names them (members and rewards,
     // `/mobile/v3/…`, `/backoffice/…`, an `app` schema): nothing may hang on the
     // sample's names.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["nginx-json", "pg-csvlog", "onesignal"],
@@ -653,7 +653,7 @@ fn per_token_fcm_sends_are_one_message_each() {
     // The backend sent to every token: the BigQuery export holds one message id per
     // device. With its send log the incident matches truth; without it (the export
     // alone) each send is still one message, by campaign and time, with its recipients.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-json", "pg-stderr", "fcm-v1-log,fcm-bigquery-json"],
@@ -662,7 +662,7 @@ fn per_token_fcm_sends_are_one_message_each() {
     check(d.path(), &[], true);
     std::fs::remove_dir_all(d.path().join("push/fcm-v1-log")).unwrap();
     let t = truth(d.path());
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     ran(bl()
         .args(["affected", "-q", "--roster"])
         .arg(d.path().join("roster.csv"))
@@ -699,7 +699,7 @@ fn db_audit_through_syslog_equal_truth() {
         ("mariadb-audit", "5"),
         ("pg-stderr", "5"),
     ] {
-        let d = tempfile::tempdir().unwrap();
+        let d = crate::util::tmp().unwrap();
         simulate_with(
             d.path(),
             ["apigw-json", db, "fcm-bigquery-json"],
@@ -722,7 +722,7 @@ fn one_database_logged_in_several_formats_counts_each_record_once() {
         ("pg-stderr,pg-csvlog,pg-jsonlog", "2003"),
         ("pg-csvlog,mariadb-audit", "2001"),
     ] {
-        let d = tempfile::tempdir().unwrap();
+        let d = crate::util::tmp().unwrap();
         simulate_with(
             d.path(),
             ["apigw-json", db, "fcm-bigquery-json"],
@@ -754,7 +754,7 @@ fn one_request_stream_in_two_gateway_formats_counts_each_request_once() {
     // every request twice: "274 of 284 logins failed" where 142 were made, and two
     // whole-table reads reported for one.
     let findings = |gateway: &str| {
-        let d = tempfile::tempdir().unwrap();
+        let d = crate::util::tmp().unwrap();
         simulate_with(
             d.path(),
             [gateway, "pg-csvlog", "fcm-bigquery-json"],
@@ -801,7 +801,7 @@ fn internet_scanners_and_a_failed_spray_stay_out_of_the_waves() {
     // Every public API is scanned all day: addresses probing `/.env` and `' OR 1=1`, and a
     // password spray that never gets in. Refused everywhere, they reach nothing; each
     // would otherwise open a wave of its own, or join one it happens to overlap.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-json", "pg-stderr", "fcm-bigquery-json"],

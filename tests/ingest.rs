@@ -3,7 +3,7 @@ use predicates::str::contains;
 use std::io::Write;
 
 pub fn inventory(args: &[&str]) -> Vec<breachline::model::FileInfo> {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let case = dir.path().join("case.jsonl");
     ran(bl().arg("ingest").args(args).arg("-o").arg(&case).arg("-q"));
     let first = std::fs::read_to_string(&case)
@@ -52,7 +52,7 @@ fn sample_accounting_matches_truth_per_file() {
 
 #[test]
 fn rejected_records_give_exit_2_and_a_reject_log() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let log = dir.path().join("rejects.csv");
     bl().args(["ingest", "sample-logs", "-q", "--reject-log"])
         .arg(&log)
@@ -83,7 +83,7 @@ fn rejected_records_give_exit_2_and_a_reject_log() {
 
 #[test]
 fn bad_files_are_reported_and_do_not_stop_the_others() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let d = dir.path();
     // Unknown format, binary garbage, a truncated gzip, a 10 MB line, non-UTF-8 bytes.
     std::fs::write(d.join("a-unknown.txt"), "hello world\nnot a log\n").unwrap();
@@ -177,7 +177,7 @@ fn stdin_and_case_files_round_trip() {
         .assert()
         .success()
         .stdout(contains("apigw-json"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let pq = dir.path().join("case.parquet");
     bl().args([
         "ingest",
@@ -227,7 +227,7 @@ fn same_file_twice_is_all_duplicates() {
 fn a_case_file_inside_the_evidence_directory_is_not_read_as_evidence() {
     // `-o` into the directory being ingested: the file being written (and, on the
     // second run, the finished one) is listed as not evidence, never parsed.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let d = dir.path();
     std::fs::copy(
         root().join("sample-logs/gateway/apigw-json/api-access.log"),
@@ -285,7 +285,7 @@ fn a_case_file_inside_the_evidence_directory_is_not_read_as_evidence() {
 /// fetched later, a line cut mid-record and a line without a time.
 #[test]
 fn push_worker_logs_of_expo_and_fcm_are_read_send_by_send() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let expo = dir.path().join("expo-worker.log");
     std::fs::write(
         &expo,
@@ -342,7 +342,7 @@ fn push_worker_logs_of_expo_and_fcm_are_read_send_by_send() {
 /// lines are re-detected one by one instead of rejected; a broken line still is.
 #[test]
 fn a_format_changed_mid_file_is_read_line_by_line() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let json: Vec<String> =
         std::fs::read_to_string(root().join("sample-logs/gateway/apigw-json/api-access.log"))
             .unwrap()
@@ -383,7 +383,7 @@ fn a_byte_order_mark_is_read_past_and_utf16_is_transcoded() {
     // Files saved by Excel or a Windows editor start with a UTF-8 byte-order mark;
     // PowerShell's `>` and `Out-File` write UTF-16 (little-endian, with a mark), and some
     // exports write it big-endian or without the mark.
-    let sim = tempfile::tempdir().unwrap();
+    let sim = crate::util::tmp().unwrap();
     crate::util::simulate_with(
         sim.path(),
         [
@@ -393,9 +393,9 @@ fn a_byte_order_mark_is_read_past_and_utf16_is_transcoded() {
         ],
         &["--seed", "3"],
     );
-    let plain = tempfile::tempdir().unwrap();
-    let marked = tempfile::tempdir().unwrap();
-    let wide = tempfile::tempdir().unwrap();
+    let plain = crate::util::tmp().unwrap();
+    let marked = crate::util::tmp().unwrap();
+    let wide = crate::util::tmp().unwrap();
     for (n, (name, text)) in evidence_texts(sim.path()).into_iter().enumerate() {
         let name = format!("{n:02}-{name}");
         std::fs::write(plain.path().join(&name), &text).unwrap();
@@ -471,7 +471,7 @@ fn evidence_texts(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 fn rotations_compressed_by_any_compresscmd_are_read() {
     // logrotate compresses with gzip unless `compresscmd` names bzip2, xz, zstd or lz4,
     // and rotations appended to one another leave several members in one file.
-    let sim = tempfile::tempdir().unwrap();
+    let sim = crate::util::tmp().unwrap();
     crate::util::simulate_with(
         sim.path(),
         [
@@ -481,9 +481,9 @@ fn rotations_compressed_by_any_compresscmd_are_read() {
         ],
         &["--seed", "7"],
     );
-    let plain = tempfile::tempdir().unwrap();
-    let packed = tempfile::tempdir().unwrap();
-    let damaged = tempfile::tempdir().unwrap();
+    let plain = crate::util::tmp().unwrap();
+    let packed = crate::util::tmp().unwrap();
+    let damaged = crate::util::tmp().unwrap();
     let codecs = ["gz", "bz2", "xz", "zst", "lz4"];
     for (n, (name, text)) in evidence_texts(sim.path()).into_iter().enumerate() {
         let name = format!("{n:02}-{name}");
@@ -576,7 +576,7 @@ fn report_of(
     dir: &std::path::Path,
     csv: &str,
 ) -> (serde_json::Value, serde_json::Value, String) {
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     ran(bl()
         .args(["report", "-q", "--roster"])
         .arg(roster)
@@ -633,7 +633,7 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
     // Evidence reaches a responder packed: a zip from a provider's portal, a tar.gz of a
     // server's log directory. Each member is evidence of its own, hashed as the file it
     // was before it was packed.
-    let sim = tempfile::tempdir().unwrap();
+    let sim = crate::util::tmp().unwrap();
     crate::util::simulate_with(
         sim.path(),
         ["nginx-combined", "pg-stderr", "onesignal"],
@@ -654,7 +654,7 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
         }
     }
     files.sort();
-    let packed = tempfile::tempdir().unwrap();
+    let packed = crate::util::tmp().unwrap();
     let zip_path = packed.path().join("evidence.zip");
     let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     for (rel, p) in &files {
@@ -758,7 +758,7 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
     let text = std::fs::read(p).unwrap();
     let at = raw.windows(64).position(|w| w == &text[..64]).unwrap() + 100;
     raw[at] ^= 0x20;
-    let damaged = tempfile::tempdir().unwrap();
+    let damaged = crate::util::tmp().unwrap();
     let damaged_zip = damaged.path().join("evidence.zip");
     std::fs::write(&damaged_zip, raw).unwrap();
     let inv = inventory(&[damaged_zip.to_str().unwrap()]);
@@ -779,7 +779,7 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
     assert_eq!(want, findings(&tgz_path));
     // A tar.gz cut short: the members before the cut are read, the one it cuts is named
     // with its error, and so is the archive.
-    let cut = tempfile::tempdir().unwrap();
+    let cut = crate::util::tmp().unwrap();
     let bytes = std::fs::read(&tgz_path).unwrap();
     let cut_path = cut.path().join("var-log.tar.gz");
     std::fs::write(&cut_path, &bytes[..bytes.len() * 2 / 3]).unwrap();
@@ -823,7 +823,7 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
 fn a_named_pipe_is_read_whole() {
     // `breachline ingest <(zcat api.log.gz)` gives a pipe: it can be read once, so no
     // look into it (for an archive, say) may take its first bytes.
-    let d = tempfile::tempdir().unwrap();
+    let d = crate::util::tmp().unwrap();
     let fifo = d.path().join("api.pipe");
     assert!(std::process::Command::new("mkfifo")
         .arg(&fifo)

@@ -12,7 +12,7 @@ fn report(args: &[&str], dir: &Path) {
 
 #[test]
 fn report_snapshots_and_agreement() {
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::tmp().unwrap();
     report(
         &["sample-logs", "--roster", "sample-logs/roster.csv"],
         out.path(),
@@ -65,7 +65,7 @@ fn report_snapshots_and_agreement() {
 
 #[test]
 fn outputs_are_byte_identical_across_runs() {
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (crate::util::tmp().unwrap(), crate::util::tmp().unwrap());
     report(
         &["sample-logs", "--roster", "sample-logs/roster.csv"],
         a.path(),
@@ -146,7 +146,7 @@ fn timeline_formats_golden() {
     let table = run("table");
     assert!(table.contains("wave") && table.contains("203.0.113.14"));
     // Without --format, the -o extension chooses: CSV into .csv, JSON Lines into .jsonl.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     for (name, fmt) in [("t.csv", "csv"), ("t.jsonl", "jsonl"), ("t.txt", "table")] {
         let p = dir.path().join(name);
         bl().args(["timeline", "-q", "sample-logs", "--wave", "1", "-o"])
@@ -168,7 +168,7 @@ fn timeline_formats_golden() {
 
 #[test]
 fn hostile_content_is_neutralized_everywhere() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::tmp().unwrap();
     let d = dir.path();
     let evil_ua = "<img src=x onerror=alert(1)>\u{1b}[31m";
     let mut gw = String::new();

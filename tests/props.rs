@@ -28,7 +28,7 @@ proptest! {
         Just(String::new()),
         "[ -~]{0,80}",
     ], 1..60)) {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::util::tmp().unwrap();
         let p = dir.path().join("a.log");
         std::fs::write(&p, lines.join("\n") + "\n").unwrap();
         let opts = breachline::ingest::pipeline::IngestOpts { format: Some("apigw-json".into()), ..Default::default() };
@@ -70,7 +70,7 @@ proptest! {
             bytes = e.finish().unwrap();
             bytes.truncate(cut.min(bytes.len()));
         }
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::util::tmp().unwrap();
         let p = dir.path().join("evidence.bin");
         std::fs::write(&p, &bytes).unwrap();
         let opts = breachline::ingest::pipeline::IngestOpts::default();
@@ -94,7 +94,7 @@ proptest! {
             7 => String::new(),
             _ => r#"{"requestId":"late","ip":"10.0.0.9","requestTime":"05/Mar/2024:14:21:00 +0000","httpMethod":"POST","resourcePath":"/y","status":"500"}"#.to_string(),
         };
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::util::tmp().unwrap();
         let paths: Vec<String> = files.iter().enumerate().map(|(n, lines)| {
             let p = dir.path().join(format!("{n}.log"));
             let text: Vec<String> = lines.iter().map(|&i| pool(i)).collect();

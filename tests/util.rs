@@ -15,6 +15,15 @@ pub fn bl() -> Command {
     c
 }
 
+/// A temporary directory under Cargo's `CARGO_TARGET_TMPDIR`, on the disk that holds the
+/// build, not under `/tmp`: CI machines have given `/tmp` too little room for the
+/// evidence these tests make and ingest (`No space left on device`).
+pub fn tmp() -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("bl-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+}
+
 pub fn truth(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("truth.json")).expect("truth.json"))
         .expect("json")
