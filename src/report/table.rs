@@ -42,7 +42,8 @@ pub fn inventory_table(files: &[FileInfo]) -> Table {
         t.add_row(vec![
             terminal(&f.path),
             match (&f.note, f.format.is_empty()) {
-                (Some(n), _) => format!("(skipped: {n})"),
+                // Notes name link targets and archive paths: evidence-controlled text.
+                (Some(n), _) => format!("(skipped: {})", terminal(n)),
                 (None, true) => format!("? {}", terminal(f.error.as_deref().unwrap_or(""))),
                 (None, false) => f.format.clone(),
             },
