@@ -741,9 +741,16 @@ fn evidence_handed_over_in_zip_and_tar_archives_is_read_member_by_member() {
         assert_eq!((&whole.sha256, whole.bytes), (&sha, raw.len() as u64));
         assert!(whole.note.as_deref().unwrap_or("").contains("!/MEMBER"));
         assert_eq!(whole.events, 0);
-        // Hidden members are passed over; documentation is listed as not evidence.
-        assert!(!members.keys().any(|k| k.contains("__MACOSX")));
+        // Hidden members and documentation are listed with the reason, never read.
+        for (k, m) in members.iter().filter(|(k, _)| k.contains("__MACOSX")) {
+            assert!(
+                m.note.as_deref().unwrap_or("").contains("macOS metadata"),
+                "{k}"
+            );
+            assert_eq!(m.lines, 0, "{k}");
+        }
         if archive == &zip_path {
+            assert!(members.contains_key("__MACOSX/gateway/._access.log"));
             let doc = &members["README.md"];
             assert!(doc.note.as_deref().unwrap_or("").contains("not evidence"));
         }
@@ -859,4 +866,72 @@ fn a_named_pipe_is_read_whole() {
             &plain[0].sha256
         )
     );
+}
+
+#[test]
+fn a_walk_lists_links_hidden_files_and_pipes_and_reads_them_only_when_named() {
+    // Evidence copied off a server keeps its links: `access.log -> /dev/stdout` in an
+    // nginx image, a link back up the tree. A walk that followed them read one file once
+    // per loop turn, and would read the analyst's own files as evidence.
+    let d = crate::util::tmp().unwrap();
+    let ev = d.path().join("ev");
+    let gw = ev.join("gateway");
+    std::fs::create_dir_all(&gw).unwrap();
+    let log = root().join("sample-logs/gateway/apigw-json/api-access.log");
+    std::fs::copy(&log, gw.join("api-access.log")).unwrap();
+    let outside = d.path().join("outside.log");
+    std::fs::copy(&log, &outside).unwrap();
+    std::os::unix::fs::symlink("..", gw.join("loop")).unwrap();
+    std::os::unix::fs::symlink(&outside, ev.join("linked.log")).unwrap();
+    std::fs::write(ev.join(".hidden.log"), std::fs::read(&log).unwrap()).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(ev.join("live.pipe"))
+        .status()
+        .unwrap()
+        .success());
+    let files = inventory(&[ev.to_str().unwrap()]);
+    let note = |suffix: &str| {
+        let f = files
+            .iter()
+            .find(|f| f.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} listed in {files:#?}"));
+        assert_eq!((f.lines, f.events), (0, 0), "{suffix} is not read");
+        f.note.clone().unwrap_or_default()
+    };
+    assert!(note("gateway/loop").starts_with("symbolic link to .."));
+    assert!(note("linked.log").contains("not followed"));
+    assert!(note(".hidden.log").starts_with("hidden file"));
+    assert!(note("live.pipe").starts_with("named pipe"));
+    let read: Vec<_> = files.iter().filter(|f| f.lines > 0).collect();
+    assert_eq!(read.len(), 1, "{files:#?}");
+    assert_eq!(read[0].duplicates, 0);
+    // Named on the command line, a link is read.
+    let named = inventory(&[ev.join("linked.log").to_str().unwrap()]);
+    assert_eq!(named[0].events, read[0].events);
+
+    // The same in a tar made by tar(1): the link and the hidden member are listed.
+    let tarball = d.path().join("ev.tar");
+    std::fs::remove_file(ev.join("live.pipe")).unwrap();
+    assert!(std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&ev)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success());
+    let files = inventory(&[tarball.to_str().unwrap()]);
+    let listed = |suffix: &str| {
+        files
+            .iter()
+            .find(|f| f.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} listed in {files:#?}"))
+            .note
+            .clone()
+            .unwrap_or_default()
+    };
+    assert!(listed("!/./gateway/loop").starts_with("link to .."));
+    assert!(listed("!/./.hidden.log").starts_with("hidden file"));
+    assert_eq!(files.iter().filter(|f| f.lines > 0).count(), 1);
 }

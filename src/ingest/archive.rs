@@ -37,6 +37,8 @@ pub struct Member {
     pub modified: Option<(i32, u32)>,
     /// A zip member's CRC-32, checked when it has been read.
     pub crc32: Option<u32>,
+    /// A tar's symbolic or hard link: what it points at. It is listed, never read.
+    pub link: Option<String>,
 }
 
 impl Member {
@@ -70,7 +72,7 @@ pub fn sniff(path: &Path) -> Option<Kind> {
     (block.len() == 512 && &block[257..262] == b"ustar").then_some(Kind::Tar(compression))
 }
 
-/// The regular files of an archive, and the error that stopped the listing: a tar cut
+/// The regular files and links of an archive, and the error that stopped the listing: a tar cut
 /// short still lists the members before the cut. A zip's members are sorted by name, as a
 /// directory walk is; a tar's stay in archive order, in which they are read fastest.
 pub fn list(path: &Path, kind: Kind) -> (Vec<Member>, Option<String>) {
@@ -147,6 +149,7 @@ fn list_zip(path: &Path, out: &mut Vec<Member>) -> io::Result<()> {
                 .last_modified()
                 .map(|t| (i32::from(t.year()), u32::from(t.month()))),
             crc32: Some(f.crc32()),
+            link: None,
         });
     }
     Ok(())
@@ -156,9 +159,15 @@ fn list_tar(path: &Path, c: Option<Compression>, out: &mut Vec<Member>) -> io::R
     let mut a = tar::Archive::new(unpacked(path, c)?);
     for e in a.entries()? {
         let e = e?;
-        if !e.header().entry_type().is_file() {
+        let t = e.header().entry_type();
+        let link = if t.is_symlink() || t.is_hard_link() {
+            let to = e.link_name().ok().flatten();
+            Some(to.map_or_else(String::new, |p| p.to_string_lossy().into_owned()))
+        } else if t.is_file() {
+            None
+        } else {
             continue;
-        }
+        };
         let modified = e.header().mtime().ok().and_then(|s| {
             use chrono::Datelike;
             let d = chrono::DateTime::from_timestamp(i64::try_from(s).ok()?, 0)?;
@@ -174,6 +183,7 @@ fn list_tar(path: &Path, c: Option<Compression>, out: &mut Vec<Member>) -> io::R
             method: 0,
             modified,
             crc32: None,
+            link,
         });
     }
     Ok(())

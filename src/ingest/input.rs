@@ -21,8 +21,9 @@ pub enum Input {
     Stdin,
     /// A path that could not be used, with the reason.
     Bad(String, String),
-    /// A file a directory walk found that is not evidence (roster, answer key, README).
-    NotEvidence(PathBuf, &'static str),
+    /// What a directory walk or an archive listing found and did not read, with the
+    /// reason: a roster, an answer key, a README, a hidden file, a link, a named pipe.
+    NotEvidence(PathBuf, String),
     /// A file inside a zip or tar archive.
     Member(Box<Member>),
     /// An archive as received, listed with its SHA-256 before its members: what it is, and
@@ -53,7 +54,8 @@ impl Input {
 }
 
 /// Expands evidence arguments: files stay, directories are walked recursively in sorted
-/// order (hidden entries and our own outputs skipped), `-` is stdin.
+/// order, `-` is stdin. What a walk does not read (hidden entries, links, pipes,
+/// documentation, our own outputs) is listed with the reason.
 pub fn expand(args: &[String]) -> Vec<Input> {
     let mut out = Vec::new();
     for a in args {
@@ -114,20 +116,35 @@ fn file_or_members(p: PathBuf, out: &mut Vec<Input>) {
     );
     out.push(Input::Archive(p, what, why));
     for m in members {
-        // `tar -cf x.tar .` names every member `./…`; that is no hidden file.
-        let hidden = m
-            .name
-            .split('/')
-            .any(|c| c.starts_with('.') && c != "." && c != "..")
-            || m.name.starts_with("__MACOSX/");
-        if hidden {
-            continue;
-        }
-        match not_evidence(m.file_name()) {
-            Some(why) => out.push(Input::NotEvidence(PathBuf::from(m.display()), why)),
-            None => out.push(Input::Member(Box::new(m))),
+        let listed = PathBuf::from(m.display());
+        match member_skip(&m) {
+            Some(why) => out.push(Input::NotEvidence(listed, why)),
+            None => match not_evidence(m.file_name()) {
+                Some(why) => out.push(Input::NotEvidence(listed, why.into())),
+                None => out.push(Input::Member(Box::new(m))),
+            },
         }
     }
+}
+
+/// Why an archive member is listed and not read: a link, or what a directory walk
+/// would not read either.
+fn member_skip(m: &archive::Member) -> Option<String> {
+    if let Some(to) = &m.link {
+        return Some(format!(
+            "link to {to} inside the archive, not followed: the file it names is read \
+             where it is a member itself"
+        ));
+    }
+    if m.name.starts_with("__MACOSX/") {
+        return Some("macOS metadata (AppleDouble) a zip from Finder carries, not evidence".into());
+    }
+    // `tar -cf x.tar .` names every member `./…`; that is no hidden file.
+    let hidden = m
+        .name
+        .split('/')
+        .any(|c| c.starts_with('.') && c != "." && c != "..");
+    hidden.then(|| "hidden file, not read: extract it and name it to read it".into())
 }
 
 fn walk(dir: &Path, out: &mut Vec<Input>) {
@@ -145,19 +162,59 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_string();
-        if name.starts_with('.') {
-            continue;
-        }
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => walk(&p, out),
-            Ok(m) if m.is_file() => match not_evidence(&name) {
-                Some(why) => out.push(Input::NotEvidence(p, why)),
+        // Links are not followed: one that points back up the tree would walk it again
+        // and again, and one that points out of the evidence (`access.log ->
+        // /dev/stdout` in nginx images, an absolute path copied from the server) would
+        // read this machine's files as evidence. Named on the command line, they are read.
+        let m = match std::fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Input::Bad(p.display().to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let t = m.file_type();
+        if t.is_symlink() {
+            let to =
+                std::fs::read_link(&p).map_or_else(|_| "?".into(), |t| t.display().to_string());
+            let why = format!("symbolic link to {to}, not followed in a walk: name it to read it");
+            out.push(Input::NotEvidence(p, why));
+        } else if name.starts_with('.') {
+            let what = if t.is_dir() {
+                "hidden directory, not walked"
+            } else {
+                "hidden file, not read"
+            };
+            out.push(Input::NotEvidence(p, format!("{what}: name it to read it")));
+        } else if t.is_dir() {
+            walk(&p, out);
+        } else if t.is_file() {
+            match not_evidence(&name) {
+                Some(why) => out.push(Input::NotEvidence(p, why.into())),
                 None => file_or_members(p, out),
-            },
-            Ok(_) => {}
-            Err(e) => out.push(Input::Bad(p.display().to_string(), e.to_string())),
+            }
+        } else {
+            let why = format!("{}, not read in a walk: name it to read it", special(&t));
+            out.push(Input::NotEvidence(p, why));
         }
     }
+}
+
+/// What a directory entry that is neither file, directory nor link is.
+fn special(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "named pipe";
+        } else if t.is_socket() {
+            return "socket";
+        } else if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    let _ = t;
+    "special file"
 }
 
 /// Running hash of the raw bytes.

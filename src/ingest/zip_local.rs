@@ -72,6 +72,7 @@ pub fn list(path: &Path, out: &mut Vec<Member>) -> io::Result<()> {
             method: if flags & 1 != 0 { u16::MAX } else { method },
             modified: None,
             crc32: Some(crc),
+            link: None,
         });
         if f.fill_buf()?.is_empty() {
             return Ok(());
