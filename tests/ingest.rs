@@ -934,4 +934,27 @@ fn a_walk_lists_links_hidden_files_and_pipes_and_reads_them_only_when_named() {
     assert!(listed("!/./gateway/loop").starts_with("link to .."));
     assert!(listed("!/./.hidden.log").starts_with("hidden file"));
     assert_eq!(files.iter().filter(|f| f.lines > 0).count(), 1);
+
+    // And in a zip, where a link is a member whose mode says so and whose data is the
+    // target: it was dropped without a word.
+    let zipped = d.path().join("ev.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zipped).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("gateway/api-access.log", stored).unwrap();
+    z.write_all(&std::fs::read(&log).unwrap()).unwrap();
+    z.add_symlink("gateway/current.log", "api-access.log", stored)
+        .unwrap();
+    z.finish().unwrap();
+    let files = inventory(&[zipped.to_str().unwrap()]);
+    let link = files
+        .iter()
+        .find(|f| f.path.ends_with("!/gateway/current.log"));
+    let link = link.unwrap_or_else(|| panic!("the link is listed in {files:#?}"));
+    assert!(link
+        .note
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("link to api-access.log"));
+    assert_eq!(files.iter().filter(|f| f.lines > 0).count(), 1);
 }

@@ -37,7 +37,8 @@ pub struct Member {
     pub modified: Option<(i32, u32)>,
     /// A zip member's CRC-32, checked when it has been read.
     pub crc32: Option<u32>,
-    /// A tar's symbolic or hard link: what it points at. It is listed, never read.
+    /// A symbolic or hard link: what it points at (empty where the archive does not say
+    /// plainly). It is listed, never read.
     pub link: Option<String>,
 }
 
@@ -131,10 +132,19 @@ fn list_zip(path: &Path, out: &mut Vec<Member>) -> io::Result<()> {
     let mut z =
         zip::ZipArchive::new(BufReader::new(File::open(path)?)).map_err(io::Error::other)?;
     for i in 0..z.len() {
-        let f = z.by_index_raw(i).map_err(io::Error::other)?;
-        if !f.is_file() {
+        let mut f = z.by_index_raw(i).map_err(io::Error::other)?;
+        let link = if f.is_symlink() {
+            // The target is the member's data; read it where it is stored as is.
+            let mut to = String::new();
+            if f.compression() == zip::CompressionMethod::Stored {
+                let _ = f.by_ref().take(4096).read_to_string(&mut to);
+            }
+            Some(to)
+        } else if f.is_file() {
+            None
+        } else {
             continue;
-        }
+        };
         #[allow(deprecated)] // the named methods exist only with zip's decoders enabled
         let method = f.compression().to_u16();
         out.push(Member {
@@ -149,7 +159,7 @@ fn list_zip(path: &Path, out: &mut Vec<Member>) -> io::Result<()> {
                 .last_modified()
                 .map(|t| (i32::from(t.year()), u32::from(t.month()))),
             crc32: Some(f.crc32()),
-            link: None,
+            link,
         });
     }
     Ok(())

@@ -131,6 +131,11 @@ fn file_or_members(p: PathBuf, out: &mut Vec<Input>) {
 /// would not read either.
 fn member_skip(m: &archive::Member) -> Option<String> {
     if let Some(to) = &m.link {
+        let to = if to.is_empty() {
+            "a path not stored plainly"
+        } else {
+            to
+        };
         return Some(format!(
             "link to {to} inside the archive, not followed: the file it names is read \
              where it is a member itself"
