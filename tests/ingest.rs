@@ -891,10 +891,7 @@ fn a_walk_lists_links_hidden_files_and_pipes_and_reads_them_only_when_named() {
         .success());
     let files = inventory(&[ev.to_str().unwrap()]);
     let note = |suffix: &str| {
-        let f = files
-            .iter()
-            .find(|f| f.path.ends_with(suffix))
-            .unwrap_or_else(|| panic!("{suffix} listed in {files:#?}"));
+        let f = listed(&files, suffix);
         assert_eq!((f.lines, f.events), (0, 0), "{suffix} is not read");
         f.note.clone().unwrap_or_default()
     };
@@ -922,17 +919,9 @@ fn a_walk_lists_links_hidden_files_and_pipes_and_reads_them_only_when_named() {
         .unwrap()
         .success());
     let files = inventory(&[tarball.to_str().unwrap()]);
-    let listed = |suffix: &str| {
-        files
-            .iter()
-            .find(|f| f.path.ends_with(suffix))
-            .unwrap_or_else(|| panic!("{suffix} listed in {files:#?}"))
-            .note
-            .clone()
-            .unwrap_or_default()
-    };
-    assert!(listed("!/./gateway/loop").starts_with("link to .."));
-    assert!(listed("!/./.hidden.log").starts_with("hidden file"));
+    let note = |suffix: &str| listed(&files, suffix).note.clone().unwrap_or_default();
+    assert!(note("!/./gateway/loop").starts_with("link to .."));
+    assert!(note("!/./.hidden.log").starts_with("hidden file"));
     assert_eq!(files.iter().filter(|f| f.lines > 0).count(), 1);
 
     // And in a zip, where a link is a member whose mode says so and whose data is the
@@ -947,14 +936,21 @@ fn a_walk_lists_links_hidden_files_and_pipes_and_reads_them_only_when_named() {
         .unwrap();
     z.finish().unwrap();
     let files = inventory(&[zipped.to_str().unwrap()]);
-    let link = files
-        .iter()
-        .find(|f| f.path.ends_with("!/gateway/current.log"));
-    let link = link.unwrap_or_else(|| panic!("the link is listed in {files:#?}"));
-    assert!(link
+    assert!(listed(&files, "!/gateway/current.log")
         .note
         .as_deref()
         .unwrap_or("")
         .starts_with("link to api-access.log"));
     assert_eq!(files.iter().filter(|f| f.lines > 0).count(), 1);
+}
+
+/// The inventory row whose path ends with `suffix`.
+fn listed<'a>(
+    files: &'a [breachline::model::FileInfo],
+    suffix: &str,
+) -> &'a breachline::model::FileInfo {
+    files
+        .iter()
+        .find(|f| f.path.ends_with(suffix))
+        .unwrap_or_else(|| panic!("{suffix} listed in {files:#?}"))
 }

@@ -66,7 +66,7 @@ pub fn expand(args: &[String]) -> Vec<Input> {
         let p = Path::new(a);
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => walk(p, &mut out),
-            Ok(_) => file_or_members(p.to_path_buf(), &mut out),
+            Ok(m) => file_or_members(p.to_path_buf(), m.is_file(), &mut out),
             Err(e) => out.push(Input::Bad(a.clone(), e.to_string())),
         }
     }
@@ -96,11 +96,11 @@ fn not_evidence(name: &str) -> Option<&'static str> {
 }
 
 /// A file, or the members of the archive it is: each member is evidence of its own, and
-/// what a directory walk skips (hidden files, documentation, rosters) it skips in an
-/// archive too.
-fn file_or_members(p: PathBuf, out: &mut Vec<Input>) {
-    // A pipe (`<(zcat x.gz)`) is read once: looking into it would lose what was looked at.
-    let Some(kind) = p.is_file().then(|| archive::sniff(&p)).flatten() else {
+/// what a directory walk does not read (hidden files, links, documentation, rosters) it
+/// lists in an archive too. `regular` is false for a pipe (`<(zcat x.gz)`), which is read
+/// once: looking into it would lose what was looked at.
+fn file_or_members(p: PathBuf, regular: bool, out: &mut Vec<Input>) {
+    let Some(kind) = regular.then(|| archive::sniff(&p)).flatten() else {
         out.push(Input::File(p));
         return;
     };
@@ -196,7 +196,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
         } else if t.is_file() {
             match not_evidence(&name) {
                 Some(why) => out.push(Input::NotEvidence(p, why.into())),
-                None => file_or_members(p, out),
+                None => file_or_members(p, true, out),
             }
         } else {
             let why = format!("{}, not read in a walk: name it to read it", special(&t));
