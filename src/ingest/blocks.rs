@@ -8,6 +8,10 @@ use std::io::Read;
 /// Block size streamed through the framer.
 const BLOCK: usize = 8 * 1024 * 1024;
 
+/// Least read added to a block that is nearly full of one unfinished record (a line of
+/// megabytes): the record grows by this much until it ends.
+const MIN_READ: usize = BLOCK / 4;
+
 /// A framed block: its bytes, the records in them, and where it sits in the stream.
 pub(super) struct Framed {
     pub(super) buf: Vec<u8>,
@@ -36,13 +40,16 @@ pub(super) struct Reading {
 
 impl Reading {
     /// Fills `buf` (which starts with the previous block's unframed rest) up to a block
-    /// and frames it.
+    /// and frames it. A block is filled to `BLOCK` bytes in all, rest included, so that a
+    /// buffer of that capacity is never grown: reading a block past the rest made every
+    /// buffer reallocate to twice the size on its second block.
     pub(super) fn next(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
         if !self.eof {
+            let want = BLOCK.saturating_sub(buf.len()).max(MIN_READ);
             fill(
                 &mut self.reader,
                 &mut buf,
-                BLOCK,
+                want,
                 &mut self.eof,
                 &mut self.io_error,
             );

@@ -402,21 +402,49 @@ const AHEAD: usize = 4 << 20;
 /// turn, and its reading would otherwise leave the parsing threads idle. At most two
 /// chunks wait. The thread ends at the end of the stream, on an error (handed on in
 /// order), or when the reader is dropped.
+///
+/// Chunks go back to the thread once read and are filled again: a fresh chunk per 4 MB
+/// was zeroed before each read and its pages faulted in by the kernel, once more for
+/// every 4 MB of evidence (a quarter of `report`'s page faults at 1.1 GB).
 struct ReadAhead {
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    /// Read chunks, back to the thread.
+    back: std::sync::mpsc::Sender<Vec<u8>>,
     cur: Vec<u8>,
     pos: usize,
     done: bool,
 }
 
+/// Fills `chunk` (resized to [`AHEAD`]) from `r`, up to its end or the stream's, and
+/// cuts it to what was read. What was read before an error is kept in `chunk`.
+fn fill_chunk(r: &mut dyn Read, chunk: &mut Vec<u8>) -> io::Result<()> {
+    // Zeroes only what a shorter last fill left out; a recycled full chunk as it is.
+    chunk.resize(AHEAD, 0);
+    let mut n = 0;
+    let res = loop {
+        if n == AHEAD {
+            break Ok(());
+        }
+        match r.read(&mut chunk[n..]) {
+            Ok(0) => break Ok(()),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    chunk.truncate(n);
+    res
+}
+
 impl ReadAhead {
     fn new(mut inner: Box<dyn Read + Send>) -> ReadAhead {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::spawn(move || loop {
-            let mut chunk = Vec::with_capacity(AHEAD);
-            match (&mut inner).take(AHEAD as u64).read_to_end(&mut chunk) {
-                Ok(0) => break,
-                Ok(_) => {
+            let mut chunk = returned.try_recv().unwrap_or_default();
+            match fill_chunk(&mut inner, &mut chunk) {
+                Ok(()) if chunk.is_empty() => break,
+                Ok(()) => {
                     if tx.send(Ok(chunk)).is_err() {
                         break;
                     }
@@ -433,6 +461,7 @@ impl ReadAhead {
         });
         ReadAhead {
             rx,
+            back,
             cur: Vec::new(),
             pos: 0,
             done: false,
@@ -448,7 +477,11 @@ impl Read for ReadAhead {
             }
             match self.rx.recv() {
                 Ok(Ok(chunk)) => {
-                    self.cur = chunk;
+                    let read = std::mem::replace(&mut self.cur, chunk);
+                    if read.capacity() > 0 {
+                        // The thread has ended when this fails: the chunk is freed.
+                        let _ = self.back.send(read);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
@@ -465,5 +498,90 @@ impl Read for ReadAhead {
         out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out `data` in pieces of odd sizes, interrupted now and then, and fails
+    /// once it is all given when `fail` is set.
+    struct Pieces {
+        data: Vec<u8>,
+        at: usize,
+        calls: usize,
+        fail: bool,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 7 == 0 {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.at == self.data.len() {
+                return match self.fail {
+                    true => Err(io::Error::other("disk gone")),
+                    false => Ok(0),
+                };
+            }
+            let n = out.len().min(self.data.len() - self.at).min(333_331);
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn bytes(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + i / 4099) as u8).collect()
+    }
+
+    #[test]
+    fn read_ahead_gives_the_stream_in_order_through_recycled_chunks() {
+        // Several chunks and a short last one: chunks come back to the thread and are
+        // filled again.
+        let data = bytes(3 * AHEAD + AHEAD / 3 + 17);
+        let src = Pieces {
+            data: data.clone(),
+            at: 0,
+            calls: 0,
+            fail: false,
+        };
+        let mut got = Vec::new();
+        let mut r = ReadAhead::new(Box::new(src));
+        let mut buf = vec![0u8; 1_000_003];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert!(got == data, "{} bytes read of {}", got.len(), data.len());
+    }
+
+    #[test]
+    fn read_ahead_hands_on_what_was_read_before_an_error_then_the_error() {
+        let data = bytes(AHEAD + 5);
+        let src = Pieces {
+            data: data.clone(),
+            at: 0,
+            calls: 0,
+            fail: true,
+        };
+        let mut r = ReadAhead::new(Box::new(src));
+        let mut got = Vec::new();
+        let err = loop {
+            let mut buf = vec![0u8; 65_536];
+            match r.read(&mut buf) {
+                Ok(0) => panic!("end of stream instead of the error"),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => break e,
+            }
+        };
+        assert!(got == data, "{} bytes read of {}", got.len(), data.len());
+        assert_eq!(err.to_string(), "disk gone");
+        assert_eq!(r.read(&mut [0u8; 8]).unwrap(), 0);
     }
 }
