@@ -8,9 +8,23 @@ use std::io::Read;
 /// Block size streamed through the framer.
 const BLOCK: usize = 8 * 1024 * 1024;
 
-/// Least read added to a block that is nearly full of one unfinished record (a line of
-/// megabytes): the record grows by this much until it ends.
+/// Least read added to a block: a block whose unframed rest leaves less room than this
+/// holds one record of megabytes, and its buffer is doubled instead (see [`want`]).
 const MIN_READ: usize = BLOCK / 4;
+
+/// How much to read after a rest of `rest` bytes: up to a block in all, so that a
+/// buffer of a block's capacity is never grown (reading a block past the rest had
+/// every buffer reallocate to twice the size on its second block). A rest that leaves
+/// less than [`MIN_READ`] is one unfinished record: as much again is read, so that a
+/// record of any size is framed after a number of reads logarithmic in its size, where
+/// fixed steps rescanned it once per step.
+fn want(rest: usize) -> usize {
+    if rest + MIN_READ <= BLOCK {
+        BLOCK - rest
+    } else {
+        rest
+    }
+}
 
 /// A framed block: its bytes, the records in them, and where it sits in the stream.
 pub(super) struct Framed {
@@ -40,12 +54,10 @@ pub(super) struct Reading {
 
 impl Reading {
     /// Fills `buf` (which starts with the previous block's unframed rest) up to a block
-    /// and frames it. A block is filled to `BLOCK` bytes in all, rest included, so that a
-    /// buffer of that capacity is never grown: reading a block past the rest made every
-    /// buffer reallocate to twice the size on its second block.
+    /// (see [`want`]) and frames it.
     pub(super) fn next(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
         if !self.eof {
-            let want = BLOCK.saturating_sub(buf.len()).max(MIN_READ);
+            let want = want(buf.len());
             fill(
                 &mut self.reader,
                 &mut buf,
@@ -95,5 +107,20 @@ pub(super) fn fill(
             *err = Some(e.to_string());
             *eof = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_filled_to_its_size_and_a_long_record_doubles() {
+        assert_eq!(want(0), BLOCK);
+        assert_eq!(want(1000), BLOCK - 1000);
+        assert_eq!(want(BLOCK - MIN_READ), MIN_READ);
+        // One record nearly fills the block, or is longer than it: read as much again.
+        assert_eq!(want(BLOCK - MIN_READ + 1), BLOCK - MIN_READ + 1);
+        assert_eq!(want(3 * BLOCK), 3 * BLOCK);
     }
 }
