@@ -421,17 +421,18 @@ fn fill_chunk(r: &mut dyn Read, chunk: &mut Vec<u8>) -> io::Result<()> {
     // Zeroes only what a shorter last fill left out; a recycled full chunk as it is.
     chunk.resize(AHEAD, 0);
     let mut n = 0;
-    let res = loop {
-        if n == AHEAD {
-            break Ok(());
-        }
+    let mut res = Ok(());
+    while n < AHEAD {
         match r.read(&mut chunk[n..]) {
-            Ok(0) => break Ok(()),
+            Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
+            Err(e) => {
+                res = Err(e);
+                break;
+            }
         }
-    };
+    }
     chunk.truncate(n);
     res
 }
@@ -478,10 +479,8 @@ impl Read for ReadAhead {
             match self.rx.recv() {
                 Ok(Ok(chunk)) => {
                     let read = std::mem::replace(&mut self.cur, chunk);
-                    if read.capacity() > 0 {
-                        // The thread has ended when this fails: the chunk is freed.
-                        let _ = self.back.send(read);
-                    }
+                    // The thread has ended when this fails: the chunk is freed.
+                    let _ = self.back.send(read);
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {
@@ -514,6 +513,17 @@ mod tests {
         fail: bool,
     }
 
+    impl Pieces {
+        fn new(data: &[u8], fail: bool) -> Box<Pieces> {
+            Box::new(Pieces {
+                data: data.to_vec(),
+                at: 0,
+                calls: 0,
+                fail,
+            })
+        }
+    }
+
     impl Read for Pieces {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
             self.calls += 1;
@@ -542,14 +552,8 @@ mod tests {
         // Several chunks and a short last one: chunks come back to the thread and are
         // filled again.
         let data = bytes(3 * AHEAD + AHEAD / 3 + 17);
-        let src = Pieces {
-            data: data.clone(),
-            at: 0,
-            calls: 0,
-            fail: false,
-        };
         let mut got = Vec::new();
-        let mut r = ReadAhead::new(Box::new(src));
+        let mut r = ReadAhead::new(Pieces::new(&data, false));
         let mut buf = vec![0u8; 1_000_003];
         loop {
             let n = r.read(&mut buf).unwrap();
@@ -564,13 +568,7 @@ mod tests {
     #[test]
     fn read_ahead_hands_on_what_was_read_before_an_error_then_the_error() {
         let data = bytes(AHEAD + 5);
-        let src = Pieces {
-            data: data.clone(),
-            at: 0,
-            calls: 0,
-            fail: true,
-        };
-        let mut r = ReadAhead::new(Box::new(src));
+        let mut r = ReadAhead::new(Pieces::new(&data, true));
         let mut got = Vec::new();
         let err = loop {
             let mut buf = vec![0u8; 65_536];
