@@ -140,27 +140,51 @@ pub struct BonusChange {
 ///
 /// Lists are boxed slices and the rarely set row is boxed: a database event holds one
 /// of these, and exact-sized fields keep it in a 96-byte allocation (128 with vectors).
+///
+/// Serialized without its empty lists, unset flags and absent values, which read back as
+/// those: every database event of a case file holds these facts as a JSON cell, and most
+/// name a table or two and nothing else.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SqlFacts {
     /// Tables touched (lower-case, schema stripped), sorted.
-    #[serde(deserialize_with = "de_texts")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_empty",
+        deserialize_with = "de_texts"
+    )]
     pub tables: Box<[Text]>,
     /// A read that returns a whole table (no filter, a tautology, `COPY … TO`, huge `LIMIT`).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub whole_table_read: bool,
     /// Account ids named by key predicates or inserted rows (literals or bound parameters).
-    #[serde(deserialize_with = "de_texts")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_empty",
+        deserialize_with = "de_texts"
+    )]
     pub account_ids: Box<[Text]>,
     /// Bonus balance changes the statement makes.
+    #[serde(default, skip_serializing_if = "is_empty")]
     pub bonus_changes: Box<[BonusChange]>,
     /// Request id from a sqlcommenter-style comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Text>,
     /// Application name from a sqlcommenter-style comment.
-    #[serde(default, deserialize_with = "de_opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_opt_text"
+    )]
     pub application: Option<Text>,
     /// Injection-looking constructs (`OR 1=1`, `UNION SELECT`, stacked queries).
-    #[serde(default, deserialize_with = "de_opt_text")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_opt_text"
+    )]
     pub injection: Option<Text>,
     /// The real SQL parser could not parse the text; facts come from the tolerant fallback.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub fallback: bool,
     /// Column → value of the first row an INSERT into a push / campaign table writes
     /// (campaign id, title, body); never an empty map.
@@ -325,6 +349,16 @@ fn de_push<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<Push>>, 
 
 /// Strings of a case file read back as the parsers make them: short ones shared through
 /// the intern table (table names and account ids repeat across millions of statements).
+/// Whether a flag is unset (left out of a serialized `SqlFacts`).
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Whether a list is empty (left out of a serialized `SqlFacts`).
+fn is_empty<T>(v: &[T]) -> bool {
+    v.is_empty()
+}
+
 fn de_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Box<[Text]>, D::Error> {
     let v: Vec<crate::ingest::json::doc::Str> = serde::Deserialize::deserialize(d)?;
     Ok(v.iter().map(|s| text(&s.0)).collect())
@@ -519,6 +553,59 @@ mod tests {
         .unwrap();
         assert_eq!(old.tables[0].as_str(), "té");
         assert_eq!(old.application, None);
+    }
+
+    #[test]
+    fn statement_facts_leave_out_what_is_unset_and_read_back_whole() {
+        let f = SqlFacts {
+            tables: vec![text("customers")].into(),
+            request_id: Some(text("7f3e")),
+            ..SqlFacts::default()
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(json, r#"{"tables":["customers"],"request_id":"7f3e"}"#);
+        assert_eq!(serde_json::from_str::<SqlFacts>(&json).unwrap(), f);
+        assert_eq!(serde_json::to_string(&SqlFacts::default()).unwrap(), "{}");
+        assert_eq!(
+            serde_json::from_str::<SqlFacts>("{}").unwrap(),
+            SqlFacts::default()
+        );
+        // Every field set: each is written, and all read back.
+        let mut row = BTreeMap::new();
+        row.insert("title".to_string(), "Hi".to_string());
+        let full = SqlFacts {
+            tables: vec![text("bonus_ledger"), text("customers")].into(),
+            whole_table_read: true,
+            account_ids: vec![text("100042")].into(),
+            bonus_changes: vec![BonusChange {
+                account_id: text("100042"),
+                delta: -500,
+                absolute: false,
+                table: text("bonus_ledger"),
+                ledger: true,
+            }]
+            .into(),
+            request_id: Some(text("7f3e")),
+            application: Some(text("loyalty-api")),
+            injection: Some(text("OR 1=1")),
+            fallback: true,
+            row: Some(Box::new(row)),
+        };
+        let json = serde_json::to_string(&full).unwrap();
+        for key in [
+            "tables",
+            "whole_table_read",
+            "account_ids",
+            "bonus_changes",
+            "request_id",
+            "application",
+            "injection",
+            "fallback",
+            "row",
+        ] {
+            assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");
+        }
+        assert_eq!(serde_json::from_str::<SqlFacts>(&json).unwrap(), full);
     }
 
     #[test]
