@@ -71,6 +71,11 @@ pub struct EvidenceArgs {
     /// mariadb-audit=1h30m, db.log=-00:02:13). Repeatable.
     #[arg(long, value_name = "KEY=DURATION")]
     pub clock_skew: Vec<String>,
+    /// Follow symbolic links in directory walks (a link named on the command line is
+    /// always read). A link to a directory already walked, such as one back up the tree,
+    /// or to a file already listed is listed and not read again.
+    #[arg(long, short = 'L')]
+    pub follow: bool,
     /// Make the first rejected record fatal.
     #[arg(long)]
     pub strict: bool,

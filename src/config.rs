@@ -78,6 +78,7 @@ impl Settings {
                     vocab,
                 },
                 clock_skew,
+                follow: a.follow,
             },
             profile,
             roster: a.roster.clone(),

@@ -945,6 +945,63 @@ fn a_walk_lists_links_hidden_files_and_pipes_and_reads_them_only_when_named() {
 }
 
 /// The inventory row whose path ends with `suffix`.
+#[test]
+fn a_walk_with_follow_reads_links_once_and_stops_at_loops() {
+    // Evidence laid out as links into a store (a mounted image, a collection tool's
+    // dedup tree): `--follow` reads what they point to, each place once.
+    let d = crate::util::tmp().unwrap();
+    let ev = d.path().join("ev");
+    let store = d.path().join("store");
+    std::fs::create_dir_all(ev.join("gateway")).unwrap();
+    std::fs::create_dir_all(store.join("db")).unwrap();
+    let gw = root().join("sample-logs/gateway/apigw-json/api-access.log");
+    let pg = std::fs::read_dir(root().join("sample-logs/db/pg-stderr"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "log"))
+        .unwrap();
+    std::fs::copy(&gw, ev.join("gateway/api-access.log")).unwrap();
+    std::fs::copy(&pg, store.join("db/postgresql.log")).unwrap();
+    let link =
+        |to: &std::path::Path, at: &str| std::os::unix::fs::symlink(to, ev.join(at)).unwrap();
+    link(&store.join("db"), "db");
+    link(&store.join("db"), "db-again");
+    link(&ev.join("gateway/api-access.log"), "gateway/access.log");
+    link(&ev, "gateway/loop");
+    link(&d.path().join("gone.log"), "dangling.log");
+    link(&store.join("db/postgresql.log"), ".hidden.log");
+
+    let files = inventory(&["--follow", ev.to_str().unwrap()]);
+    let read: Vec<&str> = files
+        .iter()
+        .filter(|f| f.lines > 0)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(read.len(), 2, "{files:#?}");
+    assert!(read[0].ends_with("ev/db/postgresql.log"), "{read:?}");
+    assert!(read[1].ends_with("ev/gateway/access.log"), "{read:?}");
+    assert!(files.iter().all(|f| f.duplicates == 0));
+    let note = |suffix: &str| {
+        let f = listed(&files, suffix);
+        assert_eq!((f.lines, f.events), (0, 0), "{suffix} is not read");
+        f.note.clone().unwrap_or_default()
+    };
+    assert!(
+        note("ev/db-again").contains("directory already walked as"),
+        "{files:#?}"
+    );
+    // The link sorts before the file it names: the first path listed is the one read.
+    assert!(note("gateway/api-access.log").contains("file already listed as"));
+    assert!(note("gateway/api-access.log").ends_with("not read twice"));
+    assert!(note("gateway/loop").contains("directory already walked"));
+    assert!(note("dangling.log").contains("cannot be followed"));
+    assert!(note(".hidden.log").starts_with("hidden file"));
+    // The events are those of the two files, read once each.
+    let plain = inventory(&[gw.to_str().unwrap(), pg.to_str().unwrap()]);
+    let events = |v: &[breachline::model::FileInfo]| v.iter().map(|f| f.events).sum::<u64>();
+    assert_eq!(events(&files), events(&plain));
+}
+
 fn listed<'a>(
     files: &'a [breachline::model::FileInfo],
     suffix: &str,

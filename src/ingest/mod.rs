@@ -14,6 +14,7 @@ mod zip_local;
 pub use merge::sort_events;
 pub mod pipeline;
 mod redetect;
+pub mod walk;
 
 pub mod apigw;
 pub mod applog;

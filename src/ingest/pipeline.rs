@@ -35,6 +35,8 @@ pub struct IngestOpts {
     pub parse: ParseOpts,
     /// Known clock skews: (file path, file name or format name, µs to add).
     pub clock_skew: Vec<(String, i64)>,
+    /// Follow symbolic links in directory walks (`--follow`).
+    pub follow: bool,
 }
 
 /// The result of ingesting evidence: events sorted by (time, source, file, line), the
@@ -135,7 +137,7 @@ fn setup<'a>(
     opts: &'a IngestOpts,
     pb: &'a ProgressBar,
 ) -> Result<Setup<'a>, Error> {
-    let inputs = input::expand(paths);
+    let inputs = super::walk::expand(paths, opts.follow);
     pb.set_length(inputs.iter().map(Input::size).sum());
     let forced = match &opts.format {
         Some(n) => Some(by_name(n).ok_or_else(|| Error::NoSuchFormat(n.clone()))?),
