@@ -347,8 +347,6 @@ fn de_push<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<Push>>, 
     Ok((p != NO_PUSH).then(|| Box::new(p)))
 }
 
-/// Strings of a case file read back as the parsers make them: short ones shared through
-/// the intern table (table names and account ids repeat across millions of statements).
 /// Whether a flag is unset (left out of a serialized `SqlFacts`).
 fn is_false(b: &bool) -> bool {
     !*b
@@ -359,6 +357,8 @@ fn is_empty<T>(v: &[T]) -> bool {
     v.is_empty()
 }
 
+/// Strings of a case file read back as the parsers make them: short ones shared through
+/// the intern table (table names and account ids repeat across millions of statements).
 fn de_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Box<[Text]>, D::Error> {
     let v: Vec<crate::ingest::json::doc::Str> = serde::Deserialize::deserialize(d)?;
     Ok(v.iter().map(|s| text(&s.0)).collect())

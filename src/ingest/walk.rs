@@ -15,8 +15,7 @@ pub fn expand(args: &[String], follow: bool) -> Vec<Input> {
     let mut out = Vec::new();
     let mut walk = Walk {
         follow,
-        seen_dirs: BTreeMap::new(),
-        seen_files: BTreeMap::new(),
+        seen: BTreeMap::new(),
     };
     for a in args {
         if a == "-" {
@@ -27,7 +26,7 @@ pub fn expand(args: &[String], follow: bool) -> Vec<Input> {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 // Named, a directory is walked even when a link led there before.
-                let _ = walk.first_time(p, true);
+                let _ = walk.first_time(p);
                 walk.dir(p, &mut out)
             }
             Ok(m) => file_or_members(p.to_path_buf(), m.is_file(), &mut out),
@@ -121,29 +120,24 @@ fn member_skip(m: &archive::Member) -> Option<String> {
 /// place, is listed once with the path it was first listed under, and not read twice.
 struct Walk {
     follow: bool,
-    seen_dirs: BTreeMap<PathBuf, PathBuf>,
-    seen_files: BTreeMap<PathBuf, PathBuf>,
+    /// Real path → the path it was first listed under.
+    seen: BTreeMap<PathBuf, PathBuf>,
 }
 
 impl Walk {
-    /// Records a directory (`dir`) or file reached at `p`, when links are followed;
-    /// the path it was first listed under when it was seen before.
-    fn first_time(&mut self, p: &Path, dir: bool) -> Result<(), PathBuf> {
+    /// Records the directory or file reached at `p`, when links are followed; the path
+    /// it was first listed under when it was seen before.
+    fn first_time(&mut self, p: &Path) -> Result<(), PathBuf> {
         if !self.follow {
             return Ok(());
         }
         let Ok(real) = std::fs::canonicalize(p) else {
             return Ok(());
         };
-        let seen = if dir {
-            &mut self.seen_dirs
-        } else {
-            &mut self.seen_files
-        };
-        match seen.get(&real) {
+        match self.seen.get(&real) {
             Some(first) => Err(first.clone()),
             None => {
-                seen.insert(real, p.to_path_buf());
+                self.seen.insert(real, p.to_path_buf());
                 Ok(())
             }
         }
@@ -212,7 +206,7 @@ impl Walk {
         }
         let via = link.map_or_else(String::new, |to| format!("symbolic link to {to}: "));
         if t.is_dir() {
-            match self.first_time(&p, true) {
+            match self.first_time(&p) {
                 Ok(()) => self.dir(&p, out),
                 Err(first) => {
                     let why = format!(
@@ -223,7 +217,7 @@ impl Walk {
                 }
             }
         } else if t.is_file() {
-            if let Err(first) = self.first_time(&p, false) {
+            if let Err(first) = self.first_time(&p) {
                 let why = format!(
                     "{via}file already listed as {}, not read twice",
                     first.display()
