@@ -92,7 +92,9 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
             Cow::Owned(format!("{prefix}.{k}"))
         };
         // A member a later one of the same key overrides is not the map's value.
-        if used.contains(&key.as_ref()) || !m.get(k).is_some_and(|last| std::ptr::eq(last, val)) {
+        if used.iter().any(|u| doc::same_key(u, &key))
+            || !m.get(k).is_some_and(|last| std::ptr::eq(last, val))
+        {
             continue;
         }
         keep.push((key, val));
@@ -163,7 +165,7 @@ mod tests {
             } else {
                 format!("{prefix}.{k}")
             };
-            if used.contains(&key.as_str()) {
+            if used.iter().any(|u| doc::same_key(u, &key)) {
                 continue;
             }
             match val {
