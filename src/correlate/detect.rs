@@ -245,7 +245,7 @@ static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn decode(s: &str) -> String {
-    crate::sql::url_decode(&s.replace('+', " "))
+    crate::sql::url_decode(&s.replace('+', " ")).into_owned()
 }
 
 /// Injection payloads in URLs and statements.

@@ -259,7 +259,7 @@ pub fn analyze(
 ) -> (StmtClass, SqlFacts) {
     let mut facts = SqlFacts::default();
     let (req, app) = tokens::sqlcommenter(text);
-    facts.request_id = req.map(Text::from);
+    facts.request_id = req.map(|r| Text::from(&*r));
     facts.application = app.map(|a| model::text(&a));
     let text = without_tag_comments(text);
     let skel = skeleton::skeleton(&text);

@@ -141,6 +141,15 @@ fn injection_markers_in_any_case() {
         Some("catalog probing")
     );
     assert_eq!(marker("SELECT sleeper FROM unions WHERE id = 1"), None);
+    // The list's order decides between markers, not where they stand in the text.
+    assert_eq!(
+        marker("SELECT load_file('/etc/passwd'), sleep(1) UNION SELECT 1").as_deref(),
+        Some("UNION SELECT")
+    );
+    assert_eq!(
+        marker("SELECT load_file('/etc/passwd'), sleep(1)").as_deref(),
+        Some("time-based probe")
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use super::Vocab;
 use crate::model::{text, BonusChange, StmtClass, Text};
 use sqlparser::tokenizer::{Token, Whitespace};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// A simplified token.
@@ -217,7 +218,7 @@ fn is_reserved(u: &str) -> bool {
 }
 
 /// Values of a comment's `key='value'` pairs (sqlcommenter): (request id, application).
-pub fn sqlcommenter(text: &str) -> (Option<String>, Option<String>) {
+pub fn sqlcommenter(text: &str) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
     let mut req = None;
     let mut app = None;
     let mut rest = text;
@@ -258,10 +259,11 @@ pub fn sqlcommenter(text: &str) -> (Option<String>, Option<String>) {
     (req, app)
 }
 
-/// Percent-decoding (`%2D` → `-`), as sqlcommenter and URLs use it.
-pub fn url_decode(s: &str) -> String {
+/// Percent-decoding (`%2D` → `-`), as sqlcommenter and URLs use it; borrowed when
+/// there is nothing to decode (every tagged statement's request id).
+pub fn url_decode(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -277,7 +279,7 @@ pub fn url_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Injection markers in a statement.
@@ -407,10 +409,16 @@ impl<'a> Analysis<'a> {
                 qmark += 1;
             }
             let Some(col) = t[i].word() else { continue };
-            if !self.is_key_col(col) || t.get(i + 1).is_some_and(|x| x.sym(".")) {
+            // The predicate's shape first: most words are followed by neither, and the
+            // vocabulary's columns are compared only for those that are.
+            let eq = t.get(i + 1).is_some_and(|x| x.sym("="));
+            let list = !eq
+                && t.get(i + 1).is_some_and(|x| x.kw("IN"))
+                && t.get(i + 2).is_some_and(|x| x.sym("("));
+            if !(eq || list) || !self.is_key_col(col) {
                 continue;
             }
-            if t.get(i + 1).is_some_and(|x| x.sym("=")) {
+            if eq {
                 if let Some((v, _)) = self.value(i + 2) {
                     out.push(v);
                 } else if matches!(t.get(i + 2), Some(Tok::Param(q)) if &**q == "?") {
@@ -418,9 +426,7 @@ impl<'a> Analysis<'a> {
                         out.push(v.clone());
                     }
                 }
-            } else if t.get(i + 1).is_some_and(|x| x.kw("IN"))
-                && t.get(i + 2).is_some_and(|x| x.sym("("))
-            {
+            } else {
                 let mut j = i + 3;
                 while j < t.len() && !t[j].sym(")") {
                     if let Some((v, used)) = self.value(j) {
