@@ -2,9 +2,8 @@
 //! a single pass over the events by each worker.
 
 use super::STR_FIELDS;
-use crate::model::{Event, Extra};
+use crate::model::{Event, Extra, SqlFacts};
 use polars::prelude::*;
-use serde::Serialize;
 
 /// One column of a row group, filled event by event.
 trait Build: Send {
@@ -74,10 +73,6 @@ impl Build for Jsons {
     }
 }
 
-fn json<T: Serialize + ?Sized>(v: Option<&T>, buf: &mut Vec<u8>) -> Option<serde_json::Result<()>> {
-    v.map(|v| serde_json::to_writer(buf, v))
-}
-
 /// The extra fields as the JSON object serde_json writes for them (`None` when there
 /// are none), without its serializer: every event has a few, and keys and values that
 /// need no escape — nearly all — are copied as they are.
@@ -101,10 +96,84 @@ fn extra_json(x: &Extra, buf: &mut Vec<u8>) -> Option<serde_json::Result<()>> {
     Some(Ok(()))
 }
 
+/// Statement facts as serde_json writes them (`SqlFacts` skips its empty lists, unset
+/// flags and absent values), without its serializer for the fields most statements
+/// have, as `extra_json` does for the extra fields: every statement of a case file
+/// has this cell. The rare bonus changes and first row go through serde_json.
+fn sql_json(f: Option<&SqlFacts>, buf: &mut Vec<u8>) -> Option<serde_json::Result<()>> {
+    let f = f?;
+    // The object starts with its first member (or at the end, when it has none).
+    let start = buf.len();
+    let key = |buf: &mut Vec<u8>, k: &str| {
+        buf.extend_from_slice(if buf.len() == start { b"{\"" } else { b",\"" });
+        buf.extend_from_slice(k.as_bytes());
+        buf.extend_from_slice(b"\":");
+    };
+    let res = (|| {
+        if !f.tables.is_empty() {
+            key(buf, "tables");
+            json_list(&f.tables, buf)?;
+        }
+        if f.whole_table_read {
+            key(buf, "whole_table_read");
+            buf.extend_from_slice(b"true");
+        }
+        if !f.account_ids.is_empty() {
+            key(buf, "account_ids");
+            json_list(&f.account_ids, buf)?;
+        }
+        if !f.bonus_changes.is_empty() {
+            key(buf, "bonus_changes");
+            serde_json::to_writer(&mut *buf, &f.bonus_changes)?;
+        }
+        for (k, v) in [
+            ("request_id", &f.request_id),
+            ("application", &f.application),
+            ("injection", &f.injection),
+        ] {
+            if let Some(v) = v {
+                key(buf, k);
+                json_str(v, buf)?;
+            }
+        }
+        if f.fallback {
+            key(buf, "fallback");
+            buf.extend_from_slice(b"true");
+        }
+        if let Some(row) = &f.row {
+            key(buf, "row");
+            serde_json::to_writer(&mut *buf, row)?;
+        }
+        if buf.len() == start {
+            buf.push(b'{');
+        }
+        buf.push(b'}');
+        Ok(())
+    })();
+    Some(res)
+}
+
+/// A list of strings as serde_json writes it.
+fn json_list<S: AsRef<str>>(v: &[S], buf: &mut Vec<u8>) -> serde_json::Result<()> {
+    buf.push(b'[');
+    for (i, t) in v.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        json_str(t.as_ref(), buf)?;
+    }
+    buf.push(b']');
+    Ok(())
+}
+
 /// A JSON string as serde_json writes it: escaped only for quotes, backslashes and
-/// control characters.
+/// control characters. The test folds over every byte without stopping early, which
+/// the compiler turns into vector compares: `all` went a byte at a time.
 fn json_str(s: &str, buf: &mut Vec<u8>) -> serde_json::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    let escape = s
+        .bytes()
+        .fold(false, |a, b| a | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !escape {
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
@@ -167,8 +236,10 @@ fn builders(n: usize) -> Vec<Box<dyn Build>> {
         strs("stmt_class", |e| e.stmt_class.map(|c| c.as_str())),
         strs("outcome", |e| Some(e.outcome.as_str())),
         vals("truncated", n, |e| e.truncated),
-        jsons("params", |e, buf| json(e.params.as_deref(), buf)),
-        jsons("sql", |e, buf| json(e.sql.as_deref(), buf)),
+        jsons("params", |e, buf| {
+            e.params.as_deref().map(|p| json_list(p, buf))
+        }),
+        jsons("sql", |e, buf| sql_json(e.sql.as_deref(), buf)),
         jsons("extra", |e, buf| extra_json(&e.extra, buf)),
     ]);
     b
@@ -209,6 +280,7 @@ pub(super) fn to_frame(ev: &[Box<Event>]) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Text;
 
     proptest::proptest! {
         /// The extra column holds exactly what serde_json writes for the map.
@@ -225,5 +297,60 @@ mod tests {
             let want = (!x.is_empty()).then(|| serde_json::to_string(&x).unwrap());
             proptest::prop_assert_eq!(got, want);
         }
+
+        /// The sql and params columns hold exactly what serde_json writes for them.
+        #[test]
+        fn sql_json_is_serde_json(
+            tables in proptest::collection::vec(TEXT, 0..3),
+            ids in proptest::collection::vec(TEXT, 0..3),
+            bonus in proptest::collection::vec((TEXT, proptest::num::i64::ANY, proptest::bool::ANY), 0..2),
+            opts in proptest::collection::vec(proptest::option::of(TEXT), 3),
+            (whole, fallback) in (proptest::bool::ANY, proptest::bool::ANY),
+            row in proptest::option::of(proptest::collection::btree_map(TEXT, TEXT, 1..3)),
+            params in proptest::collection::vec(TEXT, 0..3),
+        ) {
+            let mut buf = Vec::new();
+            json_list(&params, &mut buf).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(buf).unwrap(), serde_json::to_string(&params).unwrap());
+            let texts = |v: &[String]| v.iter().map(|t| Text::from(t.as_str())).collect();
+            let opt = |i: usize| opts[i].as_deref().map(Text::from);
+            let f = SqlFacts {
+                tables: texts(&tables),
+                whole_table_read: whole,
+                account_ids: texts(&ids),
+                bonus_changes: bonus
+                    .iter()
+                    .map(|(a, d, abs)| crate::model::BonusChange {
+                        account_id: a.as_str().into(),
+                        delta: *d,
+                        absolute: *abs,
+                        table: "bonus_accounts".into(),
+                        ledger: !abs,
+                    })
+                    .collect(),
+                request_id: opt(0),
+                application: opt(1),
+                injection: opt(2),
+                fallback,
+                row: row.map(Box::new),
+            };
+            let mut buf = vec![b'x'];
+            sql_json(Some(&f), &mut buf).unwrap().unwrap();
+            let want = serde_json::to_string(&f).unwrap();
+            proptest::prop_assert_eq!(std::str::from_utf8(&buf[1..]).unwrap(), want);
+        }
+    }
+
+    /// Keys and values: any printable text, or ASCII with control characters and quotes.
+    const TEXT: &str = "\\PC{0,8}|[\\x00-\\x7f]{0,8}";
+
+    #[test]
+    fn sql_json_of_no_facts() {
+        let mut buf = Vec::new();
+        assert!(sql_json(None, &mut buf).is_none());
+        sql_json(Some(&SqlFacts::default()), &mut buf)
+            .unwrap()
+            .unwrap();
+        assert_eq!(buf, b"{}");
     }
 }
