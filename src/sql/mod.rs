@@ -111,7 +111,11 @@ struct Shape {
 }
 
 thread_local! {
-    static SHAPES: std::cell::RefCell<Shapes> = std::cell::RefCell::new(Shapes::default());
+    /// One cache per dialect (indexed by `Dialect as usize`): the same text is another
+    /// statement in another dialect (`1=1--%'` ends in a comment in PostgreSQL and opens
+    /// a string in MySQL, where `--` needs a space after it). Shared, a shape parsed in
+    /// one dialect answered for the other, whichever the thread had read first.
+    static SHAPES: std::cell::RefCell<[Shapes; 2]> = std::cell::RefCell::new(Default::default());
 }
 
 /// The shape cache: by skeleton, or by whole text for statements that have none (or
@@ -266,7 +270,7 @@ pub fn analyze(
     // A hit by skeleton shares the shape of other values; a hit by text is this very
     // statement (or one written identically) seen before.
     let (by_skeleton, by_text) = SHAPES.with(|c| {
-        let c = c.borrow();
+        let c = &c.borrow()[dialect as usize];
         match skel.as_ref().and_then(|(k, _)| c.by_skeleton.get(k)) {
             Some(sh) => (Some(sh.clone()), None),
             None => (None, c.by_text.get(text.as_ref()).cloned()),
@@ -294,7 +298,7 @@ pub fn analyze(
             // A skeleton whose literals the tokenizer read differently is not shared:
             // its statements keep their own parse (under their own text).
             SHAPES.with(|c| {
-                let mut c = c.borrow_mut();
+                let c = &mut c.borrow_mut()[dialect as usize];
                 if c.by_skeleton.len() + c.by_text.len() >= SHAPE_CACHE {
                     c.by_skeleton.clear();
                     c.by_text.clear();

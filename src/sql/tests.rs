@@ -250,6 +250,44 @@ fn statements_sharing_a_skeleton_read_as_if_parsed_alone() {
     }
 }
 
+#[test]
+fn a_shape_read_in_one_dialect_never_answers_for_the_other() {
+    // `--` opens a comment in PostgreSQL whatever follows; MySQL needs a space after it,
+    // so there `--%'` is no comment and its quote opens a string that never closes.
+    let s = "SELECT id, name FROM customers WHERE name LIKE '%' OR 1=1--%' \
+             /*request_id='2e06ed48',application='loyalty-api'*/";
+    let (pg, my) = (fresh(s, Dialect::Postgres), fresh(s, Dialect::MySql));
+    assert!(!pg.1.fallback && my.1.fallback, "{pg:?} {my:?}");
+    let cross = |warm: Dialect, d: Dialect| {
+        let s = s.to_string();
+        std::thread::spawn(move || {
+            analyze(&s, &[], warm, &Vocab::default());
+            analyze(&s, &[], d, &Vocab::default())
+        })
+        .join()
+        .expect("no panic")
+    };
+    assert_eq!(cross(Dialect::MySql, Dialect::Postgres), pg);
+    assert_eq!(cross(Dialect::Postgres, Dialect::MySql), my);
+    // And for statements the skeleton reads: PostgreSQL's `"name"` is an identifier,
+    // MySQL's a string.
+    let s = "SELECT id FROM customers WHERE \"name\" = 'bob'";
+    for (warm, d) in [
+        (Dialect::MySql, Dialect::Postgres),
+        (Dialect::Postgres, Dialect::MySql),
+    ] {
+        assert_eq!(after(s, s, d), fresh(s, d));
+        let s2 = s.to_string();
+        let got = std::thread::spawn(move || {
+            analyze(&s2, &[], warm, &Vocab::default());
+            analyze(&s2, &[], d, &Vocab::default())
+        })
+        .join()
+        .expect("no panic");
+        assert_eq!(got, fresh(s, d), "{warm:?} then {d:?}");
+    }
+}
+
 proptest::proptest! {
     /// Statement text is attacker-controlled: comment delimiters, quotes and
     /// placeholders in any arrangement never panic the analysis.
