@@ -124,6 +124,38 @@ fn outputs_are_byte_identical_across_runs() {
 }
 
 #[test]
+fn case_files_do_not_depend_on_the_thread_count() {
+    // Records are parsed in parallel, and parsers keep per-thread caches (interned
+    // strings, statement shapes): what one thread has read must never change what
+    // another record reads as. Two engines' audit logs carry the same statements here,
+    // injected ones included, whose text reads differently in each dialect.
+    let d = crate::util::tmp().unwrap();
+    crate::util::simulate(
+        d.path(),
+        "apigw-json",
+        "pg-csvlog,mysql-audit-json",
+        "fcm-bigquery-json",
+    );
+    let outs = crate::util::tmp().unwrap();
+    let case = |threads: &str| {
+        let out = outs.path().join(format!("case-{threads}.jsonl"));
+        ran(bl()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["ingest", "-q"])
+            .arg(d.path())
+            .arg("-o")
+            .arg(&out));
+        std::fs::read(out).unwrap()
+    };
+    let one = case("1");
+    assert!(one.len() > 1_000_000);
+    assert!(
+        one == case("3"),
+        "1 and 3 threads gave different case files"
+    );
+}
+
+#[test]
 fn timeline_formats_golden() {
     let run_with = |args: &[&str]| {
         let o = bl()
