@@ -94,6 +94,18 @@ fn report_snapshots_and_agreement() {
     assert_eq!(html.matches("</svg>").count(), 2);
 }
 
+/// Every file `report` writes.
+const REPORT_FILES: [&str; 8] = [
+    "report.md",
+    "report.html",
+    "report.json",
+    "affected-customers.csv",
+    "evidence.csv",
+    "messages.csv",
+    "iocs.csv",
+    "bonus-adjustments.csv",
+];
+
 #[test]
 fn outputs_are_byte_identical_across_runs() {
     let (a, b) = (crate::util::tmp().unwrap(), crate::util::tmp().unwrap());
@@ -105,16 +117,7 @@ fn outputs_are_byte_identical_across_runs() {
         &["sample-logs", "--roster", "sample-logs/roster.csv"],
         b.path(),
     );
-    for f in [
-        "report.md",
-        "report.html",
-        "report.json",
-        "affected-customers.csv",
-        "evidence.csv",
-        "messages.csv",
-        "iocs.csv",
-        "bonus-adjustments.csv",
-    ] {
+    for f in REPORT_FILES {
         assert_eq!(
             std::fs::read(a.path().join(f)).unwrap(),
             std::fs::read(b.path().join(f)).unwrap(),
@@ -124,11 +127,12 @@ fn outputs_are_byte_identical_across_runs() {
 }
 
 #[test]
-fn case_files_do_not_depend_on_the_thread_count() {
+fn outputs_do_not_depend_on_the_thread_count() {
     // Records are parsed in parallel, and parsers keep per-thread caches (interned
     // strings, statement shapes): what one thread has read must never change what
     // another record reads as. Two engines' audit logs carry the same statements here,
-    // injected ones included, whose text reads differently in each dialect.
+    // injected ones included, whose text reads differently in each dialect. Correlation
+    // sorts, joins and detects in parallel too: the report is compared as well.
     let d = crate::util::tmp().unwrap();
     crate::util::simulate(
         d.path(),
@@ -153,6 +157,27 @@ fn case_files_do_not_depend_on_the_thread_count() {
         one == case("3"),
         "1 and 3 threads gave different case files"
     );
+    let roster = d.path().join("roster.csv");
+    let report_at = |threads: &str| {
+        let out = outs.path().join(format!("report-{threads}"));
+        ran(bl()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["report", "-q", "--roster"])
+            .arg(&roster)
+            .arg(d.path())
+            .arg("--out-dir")
+            .arg(&out));
+        out
+    };
+    let (a, b) = (report_at("1"), report_at("3"));
+    for f in REPORT_FILES {
+        let x = std::fs::read(a.join(f)).unwrap();
+        assert!(x.len() > 100, "{f}");
+        assert!(
+            x == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between 1 and 3 threads"
+        );
+    }
 }
 
 #[test]
