@@ -101,7 +101,11 @@ fn extra_json(x: &Extra, buf: &mut Vec<u8>) -> Option<serde_json::Result<()>> {
 /// have, as `extra_json` does for the extra fields: every statement of a case file
 /// has this cell. The rare bonus changes and first row go through serde_json.
 fn sql_json(f: Option<&SqlFacts>, buf: &mut Vec<u8>) -> Option<serde_json::Result<()>> {
-    let f = f?;
+    f.map(|f| sql_object(f, buf))
+}
+
+/// The object of `sql_json`.
+fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
     // The object starts with its first member (or at the end, when it has none).
     let start = buf.len();
     let key = |buf: &mut Vec<u8>, k: &str| {
@@ -109,48 +113,45 @@ fn sql_json(f: Option<&SqlFacts>, buf: &mut Vec<u8>) -> Option<serde_json::Resul
         buf.extend_from_slice(k.as_bytes());
         buf.extend_from_slice(b"\":");
     };
-    let res = (|| {
-        if !f.tables.is_empty() {
-            key(buf, "tables");
-            json_list(&f.tables, buf)?;
+    if !f.tables.is_empty() {
+        key(buf, "tables");
+        json_list(&f.tables, buf)?;
+    }
+    if f.whole_table_read {
+        key(buf, "whole_table_read");
+        buf.extend_from_slice(b"true");
+    }
+    if !f.account_ids.is_empty() {
+        key(buf, "account_ids");
+        json_list(&f.account_ids, buf)?;
+    }
+    if !f.bonus_changes.is_empty() {
+        key(buf, "bonus_changes");
+        serde_json::to_writer(&mut *buf, &f.bonus_changes)?;
+    }
+    for (k, v) in [
+        ("request_id", &f.request_id),
+        ("application", &f.application),
+        ("injection", &f.injection),
+    ] {
+        if let Some(v) = v {
+            key(buf, k);
+            json_str(v, buf)?;
         }
-        if f.whole_table_read {
-            key(buf, "whole_table_read");
-            buf.extend_from_slice(b"true");
-        }
-        if !f.account_ids.is_empty() {
-            key(buf, "account_ids");
-            json_list(&f.account_ids, buf)?;
-        }
-        if !f.bonus_changes.is_empty() {
-            key(buf, "bonus_changes");
-            serde_json::to_writer(&mut *buf, &f.bonus_changes)?;
-        }
-        for (k, v) in [
-            ("request_id", &f.request_id),
-            ("application", &f.application),
-            ("injection", &f.injection),
-        ] {
-            if let Some(v) = v {
-                key(buf, k);
-                json_str(v, buf)?;
-            }
-        }
-        if f.fallback {
-            key(buf, "fallback");
-            buf.extend_from_slice(b"true");
-        }
-        if let Some(row) = &f.row {
-            key(buf, "row");
-            serde_json::to_writer(&mut *buf, row)?;
-        }
-        if buf.len() == start {
-            buf.push(b'{');
-        }
-        buf.push(b'}');
-        Ok(())
-    })();
-    Some(res)
+    }
+    if f.fallback {
+        key(buf, "fallback");
+        buf.extend_from_slice(b"true");
+    }
+    if let Some(row) = &f.row {
+        key(buf, "row");
+        serde_json::to_writer(&mut *buf, row)?;
+    }
+    if buf.len() == start {
+        buf.push(b'{');
+    }
+    buf.push(b'}');
+    Ok(())
 }
 
 /// A list of strings as serde_json writes it.
