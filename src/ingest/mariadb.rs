@@ -63,12 +63,20 @@ impl Parser for MariaDb {
             }
         }
         let tail = parts.next().unwrap_or("");
-        let (object, retcode) = match tail.rfind(',') {
-            Some(i) if tail[i + 1..].trim().bytes().all(|b| b.is_ascii_digit()) => {
-                (&tail[..i], &tail[i + 1..])
-            }
+        let (mut object, mut retcode) = match tail.rfind(',') {
+            Some(i) if is_code(&tail[i + 1..]) => (&tail[..i], &tail[i + 1..]),
             _ => (tail, ""),
         };
+        // Some builds append the connection type to connection records
+        // (`…,CONNECT,<db>,<object>,<retcode>,<type>`): the code is then last but one.
+        let mut conn_type = None;
+        if retcode.is_empty() && CONNECTION_OPS.contains(&f[6]) {
+            if let Some((rest, kind)) = tail.rsplit_once(',') {
+                if let Some((obj, code)) = rest.rsplit_once(',').filter(|(_, c)| is_code(c)) {
+                    (object, retcode, conn_type) = (obj, code, present(kind));
+                }
+            }
+        }
         let mut e = Event::new(SourceKind::Db, self.name());
         let ts = f[0];
         if ts.len() == 16 && ts.bytes().all(|b| b.is_ascii_digit()) {
@@ -106,6 +114,9 @@ impl Parser for MariaDb {
         if !retcode.is_empty() {
             e.extra.insert("retcode", retcode);
         }
+        if let Some(t) = conn_type {
+            e.extra.insert("connection_type", t);
+        }
         match op {
             "QUERY" => {
                 let (stmt, cut) = unquote(object);
@@ -136,6 +147,20 @@ impl Parser for MariaDb {
         }
         Parsed::Event(Box::new(e))
     }
+}
+
+/// Operations that open, change or close a connection.
+const CONNECTION_OPS: &[&str] = &[
+    "CONNECT",
+    "DISCONNECT",
+    "FAILED_CONNECT",
+    "CHANGEUSER",
+    "PROXY_CONNECT",
+];
+
+/// Whether a field is a return code: digits only (empty for table events).
+fn is_code(s: &str) -> bool {
+    s.trim().bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Undoes server_audit's quoting: `'…'` with `\'`, `\\`, `\n`, `\t`, `\r`, `\b`, `\f`.
@@ -223,6 +248,33 @@ mod tests {
             panic!()
         };
         assert_eq!(e.outcome, Outcome::Failure);
+    }
+
+    #[test]
+    fn connection_type_after_the_return_code() {
+        let line = |op: &str, code: &str| {
+            format!("20240305 14:25:00,db-prod-1,backdoor,198.51.100.23,91,0,{op},orders,,{code},TCP/IP")
+        };
+        let Parsed::Event(e) = MariaDb.parse(&line("FAILED_CONNECT", "1045"), &kyiv()) else {
+            panic!()
+        };
+        assert_eq!(e.outcome, Outcome::Failure);
+        assert_eq!(e.extra.get("retcode").map(|t| t.as_str()), Some("1045"));
+        assert_eq!(e.extra.get("connection_type").map(|t| t.as_str()), Some("TCP/IP"));
+        assert!(e.extra.get("object").is_none());
+        let Parsed::Event(e) = MariaDb.parse(&line("CONNECT", "0"), &kyiv()) else {
+            panic!()
+        };
+        assert_eq!(e.outcome, Outcome::Success);
+        // A statement ending in digits after a comma is not read as a connection type.
+        let Parsed::Event(e) = MariaDb.parse(
+            "20240305 14:23:10,db,app,10.0.0.1,1,2,QUERY,orders,'SELECT a, b FROM t',0",
+            &kyiv(),
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.statement.as_deref(), Some("SELECT a, b FROM t"));
+        assert!(e.extra.get("connection_type").is_none());
     }
 
     #[test]
