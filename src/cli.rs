@@ -67,6 +67,13 @@ pub struct EvidenceArgs {
     /// PostgreSQL log_line_prefix of stderr logs, when it is not a common one.
     #[arg(long, value_name = "PREFIX")]
     pub pg_prefix: Option<String>,
+    /// API Gateway access-log template of a stage (its `accessLogSettings.format`), for
+    /// layouts no detector knows: e.g. '$context.identity.sourceIp,$context.requestTime,
+    /// $context.httpMethod,$context.path,$context.status,$context.identity.userAgent'.
+    /// Lines that fit it are read as API Gateway records; for a JSON template, the lines
+    /// JSON cannot read (a value with an unescaped quote).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub apigw_format: Option<String>,
     /// Correct a known clock skew: FILE_OR_FORMAT=DURATION (e.g. pg-stderr=-37s,
     /// mariadb-audit=1h30m, db.log=-00:02:13). Repeatable.
     #[arg(long, value_name = "KEY=DURATION")]

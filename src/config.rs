@@ -66,6 +66,13 @@ impl Settings {
                 return Err(Error::NoSuchFormat(f.clone()));
             }
         }
+        let apigw_template = match &a.apigw_format {
+            Some(t) => Some(std::sync::Arc::new(
+                crate::ingest::apigw_template::Template::compile(t)
+                    .map_err(|m| bad("--apigw-format", m))?,
+            )),
+            None => None,
+        };
         Ok(Settings {
             evidence: a.evidence.clone(),
             ingest: IngestOpts {
@@ -75,6 +82,7 @@ impl Settings {
                     assume_tz,
                     assume_tz_given: a.assume_tz.is_some(),
                     pg_prefix: a.pg_prefix.clone(),
+                    apigw_template,
                     vocab,
                 },
                 clock_skew,

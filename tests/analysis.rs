@@ -157,6 +157,42 @@ fn kong_rds_activity_stream_onesignal_equal_truth() {
     assert!(seen >= 3);
 }
 
+#[test]
+fn api_gateway_xml_and_csv_presets_equal_truth() {
+    // The console's two other presets: XML, extended with the path, agent and principal
+    // (values unescaped), and the REST CSV preset as it is, which logs no identity.
+    for (gw, db, push, identity) in [
+        ("apigw-xml", "pg-csvlog", "sns-delivery", true),
+        ("apigw-csv", "mysql-audit-json", "fcm-bigquery-json", false),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        simulate(d.path(), gw, db, push);
+        check(d.path(), &[], identity);
+        let t = truth(d.path());
+        let dir = d.path().join("gateway");
+        let files = crate::ingest::inventory(&[dir.to_str().unwrap()]);
+        let mut seen = 0;
+        for tf in t["files"].as_array().unwrap() {
+            let path = tf["path"].as_str().unwrap();
+            if !path.starts_with("gateway/") {
+                continue;
+            }
+            seen += 1;
+            let f = files.iter().find(|f| f.path.ends_with(path)).unwrap();
+            let want = if gw == "apigw-xml" {
+                "apigw-xml"
+            } else {
+                "apigw-template"
+            };
+            assert_eq!(f.format, want, "{path}");
+            assert_eq!(f.lines, tf["lines"].as_u64().unwrap(), "{path} lines");
+            assert_eq!(f.rejected, tf["malformed"].as_u64().unwrap(), "{path}");
+            assert_eq!(f.duplicates, tf["duplicates"].as_u64().unwrap(), "{path}");
+        }
+        assert!(seen >= 3, "{gw}");
+    }
+}
+
 /// The `undetermined` notes of a report on a directory.
 fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
     strs(&report_json(dir, extra)["undetermined"])

@@ -378,6 +378,95 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
     assert_eq!(clf[1]["route"], "/api/v1/menu/{itemId}");
 }
 
+/// A stage whose access-log template no detector knows, given with `--apigw-format`:
+/// a CSV layout with an unquoted user agent full of commas, broken lines among the
+/// records, and a JSON file whose lines with an unescaped quote only the template reads.
+#[test]
+fn a_stage_template_given_on_the_command_line_reads_its_layout() {
+    let dir = crate::util::tmp().unwrap();
+    let template = "$context.requestTimeEpoch,$context.identity.sourceIp,$context.httpMethod,\
+        $context.routeKey,$context.path,$context.status,$context.responseLength,\
+        $context.identity.userAgent,$context.authorizer.claims.sub,$context.requestId";
+    let lines = [
+        "1762336827412,203.0.113.45,POST,POST /v1/bonus/transfer,/v1/bonus/transfer,200,91,Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko),100087,Tn8AbHqLoAMEVxw=",
+        "1762336828001,203.0.113.45,GET,GET /v1/customers/{id},/v1/customers/100088,200,1400,python-requests/2.31.0,-,Tn8AbHqLoAMEVxx=",
+        "1762336828",
+        "1762336829001,203.0.113.46,GET,$default,/favicon.ico,404,0,curl/8.4.0,-,Tn8AbHqLoAMEVxy=",
+        "1762336830001,203.0.113.45,GET,GET /v1/customers/{id},/v1/customers/100089,200,1400,python-req",
+    ];
+    let p = dir.path().join("api-access.log");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let case = dir.path().join("case.jsonl");
+    let run = |extra: &[&str]| {
+        ran(bl()
+            .arg("ingest")
+            .arg(&p)
+            .args(extra)
+            .arg("-q")
+            .arg("-o")
+            .arg(&case));
+        std::fs::read_to_string(&case)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect::<Vec<serde_json::Value>>()
+    };
+    // Without the template the file is not recognized, and says so.
+    assert_ne!(run(&[])[0]["files"][0]["error"], serde_json::Value::Null);
+    let got = run(&["--apigw-format", template]);
+    let f = &got[0]["files"][0];
+    assert_eq!(f["format"], "apigw-template");
+    assert_eq!(
+        (f["events"].as_u64(), f["rejected"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let ev = &got[1..];
+    assert_eq!(ev[0]["ts"], 1_762_336_827_412_000i64);
+    assert_eq!(
+        ev[0]["user_agent"],
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    );
+    assert_eq!(ev[0]["user"], "100087");
+    assert_eq!(ev[0]["route"], "/v1/bonus/transfer");
+    assert_eq!(ev[1]["route"], "/v1/customers/{id}");
+    assert_eq!(ev[1]["path"], "/v1/customers/100088");
+    assert_eq!(ev[2]["status"], 404);
+    assert_eq!(
+        ev[2]["route"],
+        serde_json::Value::Null,
+        "$default is no template"
+    );
+    // A template that names no variable is refused before any work.
+    bl().arg("ingest")
+        .arg(&p)
+        .args(["--apigw-format", "ip,time,status"])
+        .assert()
+        .code(1)
+        .stderr(contains("--apigw-format: no $context variable"));
+
+    // A JSON template: the JSON parser reads the file, the template the line it cannot.
+    let json = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","userAgent":"$context.identity.userAgent"}"#;
+    let rec = |id: &str, ua: &str| {
+        format!(
+            r#"{{"requestId":"{id}","ip":"198.51.100.23","requestTime":"05/Nov/2025:10:00:27 +0000","httpMethod":"GET","routeKey":"GET /v2/users/{{id}}","status":"200","userAgent":"{ua}"}}"#
+        )
+    };
+    let text = [rec("a", "ok"), rec("b", r#"x" onerror="1"#), rec("c", "ok")].join("\n") + "\n";
+    std::fs::write(&p, text).unwrap();
+    let plain = run(&[]);
+    assert_eq!(plain[0]["files"][0]["rejected"], 1);
+    let got = run(&["--apigw-format", json]);
+    let f = &got[0]["files"][0];
+    assert_eq!(f["format"], "apigw-json");
+    assert_eq!(
+        (f["events"].as_u64(), f["rejected"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let b = got[1..].iter().find(|e| e["request_id"] == "b").unwrap();
+    assert_eq!(b["format"], "apigw-template");
+    assert_eq!(b["user_agent"], r#"x" onerror="1"#);
+}
+
 #[test]
 fn a_byte_order_mark_is_read_past_and_utf16_is_transcoded() {
     // Files saved by Excel or a Windows editor start with a UTF-8 byte-order mark;

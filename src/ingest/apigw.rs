@@ -18,6 +18,8 @@ pub const REQUEST_ID: &[&str] = &[
     "reqId",
     "x_request_id",
     "context.requestId",
+    // API Gateway's own id, for templates that log no requestId.
+    "extendedRequestId",
 ];
 /// Client address keys.
 pub const CLIENT_IP: &[&str] = &[
@@ -68,12 +70,22 @@ pub const SUBJECT: &[&str] = &[
     "customerId",
     "accountId",
     "cognitoIdentityId",
+    "identity.cognitoIdentityId",
     "remote_user",
     "user",
     "caller",
+    "identity.user",
+    "identity.caller",
 ];
 /// Token / API key id keys.
-pub const TOKEN: &[&str] = &["apiKeyId", "tokenId", "token_id", "jti", "authorizer.jti"];
+pub const TOKEN: &[&str] = &[
+    "apiKeyId",
+    "identity.apiKeyId",
+    "tokenId",
+    "token_id",
+    "jti",
+    "authorizer.jti",
+];
 /// Session keys.
 pub const SESSION: &[&str] = &["sessionId", "session_id"];
 
@@ -196,6 +208,11 @@ const USED: &[&str] = &[
     "principalId",
     "jwtSub",
     "responseLatency",
+    // The same variables by their `$context` names (templates, the XML preset).
+    "identity.sourceIp",
+    "identity.userAgent",
+    "authorizer.principalId",
+    "authorizer.claims.sub",
 ];
 
 /// AWS API Gateway JSON access logs.
@@ -232,21 +249,27 @@ impl Parser for ApigwJson {
 
 /// Shared by the JSON access-log formats.
 pub fn parse_access_json(format: &'static str, rec: &str, ctx: &FileCtx) -> Parsed {
-    let v = match record(rec) {
-        Ok(v) => v,
-        Err(skip_or_reject) => return skip_or_reject,
-    };
+    match record(rec) {
+        Ok(v) => access_event(format, &v, ctx),
+        Err(skip_or_reject) => skip_or_reject,
+    }
+}
+
+/// An access-log record read into a document — a JSON object, the elements of the XML
+/// preset or a template's variables by name — as an event: the same synonyms whatever
+/// the layout, and every other member kept in `extra`.
+pub fn access_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
     let mut e = Event::new(SourceKind::Gateway, format);
-    let Some((ts, assumed)) = access_time(&v, ctx) else {
+    let Some((ts, assumed)) = access_time(v, ctx) else {
         return Parsed::Reject("no parseable request time".into());
     };
     e.ts = ts;
     e.tz_assumed = assumed;
-    map_access_json(&v, &mut e);
+    map_access_json(v, &mut e);
     if e.method.is_none() && e.path.is_none() && e.status.is_none() {
         return Parsed::Reject("no method, path or status: not an access-log record".into());
     }
-    rest_into(&v, "", USED, &mut e.extra);
+    rest_into(v, "", USED, &mut e.extra);
     Parsed::Event(Box::new(e))
 }
 

@@ -17,6 +17,8 @@ mod redetect;
 pub mod walk;
 
 pub mod apigw;
+pub mod apigw_template;
+pub mod apigw_xml;
 pub mod applog;
 pub mod audit_xml;
 pub mod envoy;
@@ -49,6 +51,8 @@ pub struct ParseOpts {
     pub assume_tz_given: bool,
     /// A PostgreSQL `log_line_prefix` given with `--pg-prefix`.
     pub pg_prefix: Option<String>,
+    /// An API Gateway access-log template given with `--apigw-format`, compiled.
+    pub apigw_template: Option<Arc<apigw_template::Template>>,
     /// Which tables and columns matter to statement analysis.
     pub vocab: crate::sql::Vocab,
 }
@@ -102,6 +106,8 @@ pub struct Head<'a> {
     pub text: &'a str,
     /// Its first non-empty lines.
     pub lines: Vec<&'a str>,
+    /// The run's options, for formats the user describes (`--apigw-format`).
+    pub opts: Option<&'a ParseOpts>,
 }
 
 /// One evidence format.
@@ -152,6 +158,8 @@ pub fn registry() -> &'static [&'static dyn Parser] {
         &fcm_v1::FcmV1Log,
         &expo::ExpoLog,
         &apigw::ApigwJson,
+        &apigw_xml::ApigwXml,
+        &apigw_template::ApigwTemplate,
         &nginx::NginxJson,
         &mariadb::MariaDb,
         &pg::Stderr,
@@ -194,7 +202,11 @@ pub fn head_of(text: &str) -> Head<'_> {
         .filter(|l| !l.trim().is_empty())
         .take(64)
         .collect();
-    Head { text, lines }
+    Head {
+        text,
+        lines,
+        opts: None,
+    }
 }
 
 /// Fraction (0–100) of the head's lines (at most 20, excluding a possibly cut last line)

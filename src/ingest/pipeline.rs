@@ -11,7 +11,7 @@ use super::frame::{Framer, Span};
 use super::input::{self, Input};
 use super::merge::{duplicates, sort_events, Tally};
 use super::redetect::Alternates;
-use super::{by_name, detect, head_of, FileCtx, ParseOpts, Parsed, Parser};
+use super::{by_name, detect, head_of, FileCtx, Head, ParseOpts, Parsed, Parser};
 use crate::error::Error;
 use crate::model::{Event, FileInfo, Rejection};
 use crate::sanitize;
@@ -333,7 +333,10 @@ fn read_file(
             changed: changed.or_else(|| super::syslog::file_changed(inp)),
         }));
     }
-    let head = head_of(&inner_head);
+    let head = Head {
+        opts: Some(&run.popts),
+        ..head_of(&inner_head)
+    };
     // Detected on all messages when no program's alone was recognized.
     let parser = match found.or_else(|| run.forced.or_else(|| detect(&head))) {
         Some(p) => p,

@@ -45,7 +45,10 @@ impl Alternates {
         if self.0.is_empty() {
             return None;
         }
-        let head = head_of(rec);
+        let head = Head {
+            opts: self.0.first().map(|(_, c)| &*c.opts),
+            ..head_of(rec)
+        };
         let (p, ctx) = self
             .0
             .iter()

@@ -7,6 +7,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 pub const FORMATS: &[&str] = &[
     "apigw-json",
     "apigw-clf",
+    "apigw-xml",
+    "apigw-csv",
     "kong",
     "nginx-combined",
     "nginx-json",
@@ -59,6 +61,34 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
         ),
         "apigw-clf" => format!(
             r#"{} - - [{}] "{} {} HTTP/1.1" {} {} {} {}="#,
+            r.ip,
+            clf(r.ts, 0),
+            r.method,
+            r.route,
+            r.status,
+            r.bytes,
+            r.id,
+            &r.id.replace('-', "")[..15]
+        ),
+        // The console's XML preset with the concrete path, agent and principal added;
+        // values are substituted unescaped, as API Gateway does.
+        "apigw-xml" => format!(
+            "<request id=\"{}\"> <extendedRequestId>{}=</extendedRequestId> <ip>{}</ip> <caller>-</caller> <user>-</user> <requestTime>{}</requestTime> <httpMethod>{}</httpMethod> <resourcePath>{}</resourcePath> <path>/prod{}</path> <status>{}</status> <protocol>HTTP/1.1</protocol> <responseLength>{}</responseLength> <userAgent>{}</userAgent> <principalId>{}</principalId> </request>",
+            r.id,
+            &r.id.replace('-', "")[..15],
+            r.ip,
+            clf(r.ts, 0),
+            r.method,
+            r.route,
+            target(r),
+            r.status,
+            r.bytes,
+            r.ua,
+            subj,
+        ),
+        // The console's REST CSV preset as it is: no header, no quoting, no identity.
+        "apigw-csv" => format!(
+            "{},-,-,{},{},{},HTTP/1.1,{},{},{},{}=",
             r.ip,
             clf(r.ts, 0),
             r.method,

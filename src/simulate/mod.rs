@@ -86,7 +86,7 @@ fn gateway_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
             a => (format!("{base}.{a}.gz"), true),
         }
     });
-    let breaker = if fmt.contains("json") {
+    let breaker = if fmt.contains("json") || fmt == "apigw-xml" {
         cut_line
     } else if fmt == "kong" {
         garbage

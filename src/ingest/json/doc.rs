@@ -47,6 +47,27 @@ impl<'a> Map<'a> {
     pub fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: Json<'a>) {
         self.0.push((key.into(), value));
     }
+    /// Puts a value at a dotted path (`identity.sourceIp`), in the object of that name
+    /// when there is one, else in a new one: a record read from named fields looks like
+    /// the JSON object a template of the same names would have written.
+    pub fn put(&mut self, path: &'a str, value: Json<'a>) {
+        let Some((head, rest)) = path.split_once('.') else {
+            self.0.push((Cow::Borrowed(path), value));
+            return;
+        };
+        let i = match (self.0.iter()).rposition(|(k, v)| k == head && matches!(v, Json::Object(_)))
+        {
+            Some(i) => i,
+            None => {
+                self.0
+                    .push((Cow::Borrowed(head), Json::Object(Map::default())));
+                self.0.len() - 1
+            }
+        };
+        if let Json::Object(m) = &mut self.0[i].1 {
+            m.put(rest, value);
+        }
+    }
 }
 
 /// Whether two keys are equal, comparing length and first byte before the bytes: parsers
