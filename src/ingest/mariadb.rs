@@ -260,7 +260,10 @@ mod tests {
         };
         assert_eq!(e.outcome, Outcome::Failure);
         assert_eq!(e.extra.get("retcode").map(|t| t.as_str()), Some("1045"));
-        assert_eq!(e.extra.get("connection_type").map(|t| t.as_str()), Some("TCP/IP"));
+        assert_eq!(
+            e.extra.get("connection_type").map(|t| t.as_str()),
+            Some("TCP/IP")
+        );
         assert!(e.extra.get("object").is_none());
         let Parsed::Event(e) = MariaDb.parse(&line("CONNECT", "0"), &kyiv()) else {
             panic!()
