@@ -424,6 +424,13 @@ impl Event {
     pub fn action(&self) -> String {
         match self.kind() {
             SourceKind::Gateway => {
+                // A proxied TCP/TLS session (Kong's stream subsystem, Envoy's TCP proxy).
+                if self.method.is_none() && self.path.is_none() && self.route.is_none() {
+                    return match self.extra.get("server_port") {
+                        Some(p) => format!("session to port {p}"),
+                        None => "session".into(),
+                    };
+                }
                 let m = self.method.as_deref().unwrap_or("?");
                 let p = self
                     .path

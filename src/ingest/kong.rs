@@ -61,6 +61,21 @@ impl Parser for Kong {
         e.status = u(&v, "response.status").map(|x| x as u16);
         e.bytes = u(&v, "response.size");
         e.latency_ms = super::json::f(&v, "latencies.request");
+        // The stream subsystem (TCP/TLS proxying) logs a session instead of a request.
+        if e.status.is_none() && v.get("session").is_some() {
+            e.status = u(&v, "session.status").map(|x| x as u16);
+            e.bytes = u(&v, "session.sent");
+            e.latency_ms = super::json::f(&v, "latencies.session");
+            for (k, path) in [
+                ("server_port", "session.server_port"),
+                ("bytes_received", "session.received"),
+                ("tls_version", "session.tls.version"),
+            ] {
+                if let Some(x) = s(&v, path) {
+                    e.extra.insert(k, x);
+                }
+            }
+        }
         e.outcome = e.status.map(Outcome::from_http).unwrap_or_default();
         e.user = first(
             &v,
@@ -118,5 +133,18 @@ mod tests {
             Kong.parse("{\"request\":", &FileCtx::default()),
             Parsed::Reject(_)
         ));
+    }
+
+    #[test]
+    fn stream_subsystem_session() {
+        let l = r#"{"session":{"tls":{"version":"TLSv1.3"},"received":1200,"sent":5400,"status":403,"server_port":5432},"upstream":{"received":0,"sent":0},"latencies":{"kong":1,"session":15},"route":{"name":"pg-tcp"},"service":{"name":"pg"},"client_ip":"198.51.100.23","started_at":1709648521123}"#;
+        let Parsed::Event(e) = Kong.parse(l, &FileCtx::default()) else {
+            panic!()
+        };
+        assert_eq!((e.status, e.bytes), (Some(403), Some(5400)));
+        assert_eq!(e.latency_ms, Some(15.0));
+        assert_eq!(e.outcome, Outcome::Failure);
+        assert_eq!(e.action(), "session to port 5432");
+        assert_eq!(e.extra["tls_version"], "TLSv1.3");
     }
 }
