@@ -74,6 +74,11 @@ pub struct EvidenceArgs {
     /// JSON cannot read (a value with an unescaped quote).
     #[arg(long, value_name = "TEMPLATE")]
     pub apigw_format: Option<String>,
+    /// Address range of a proxy in front of the gateways besides private ones (a CDN,
+    /// a public load balancer): ADDRESS[/BITS], repeatable. A gateway record whose peer
+    /// is a proxy is attributed to the rightmost X-Forwarded-For address that is not.
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
     /// Correct a known clock skew: FILE_OR_FORMAT=DURATION (e.g. pg-stderr=-37s,
     /// mariadb-audit=1h30m, db.log=-00:02:13). Repeatable.
     #[arg(long, value_name = "KEY=DURATION")]

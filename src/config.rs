@@ -73,6 +73,11 @@ impl Settings {
             )),
             None => None,
         };
+        let trusted_proxies = a
+            .trusted_proxy
+            .iter()
+            .map(|c| crate::ingest::client::Cidr::parse(c).map_err(|m| bad("--trusted-proxy", m)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             evidence: a.evidence.clone(),
             ingest: IngestOpts {
@@ -83,6 +88,7 @@ impl Settings {
                     assume_tz_given: a.assume_tz.is_some(),
                     pg_prefix: a.pg_prefix.clone(),
                     apigw_template,
+                    trusted_proxies,
                     vocab,
                 },
                 clock_skew,

@@ -603,6 +603,20 @@ fn envoy_jsonlog_without_identities_still_finds_the_waves() {
 }
 
 #[test]
+fn clients_behind_a_load_balancer_are_the_forwarded_addresses() {
+    // Istio's JSON at an ingress gateway and nginx JSON both log the balancer as the
+    // peer (three private nodes); the attackers are only in X-Forwarded-For.
+    for (gw, db) in [
+        ("envoy-json", "pg-csvlog"),
+        ("nginx-json", "mysql-audit-json"),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        simulate(d.path(), gw, db, "sns-delivery");
+        check(d.path(), &[], false);
+    }
+}
+
+#[test]
 fn without_roster_exposure_is_bounded_and_said() {
     let out = crate::util::tmp().unwrap();
     bl().args(["report", "-q", "sample-logs", "--out-dir"])

@@ -270,6 +270,7 @@ pub fn access_event(format: &'static str, v: &Value, ctx: &FileCtx) -> Parsed {
         return Parsed::Reject("no method, path or status: not an access-log record".into());
     }
     rest_into(v, "", USED, &mut e.extra);
+    super::client::resolve(&mut e, &ctx.opts.trusted_proxies);
     Parsed::Event(Box::new(e))
 }
 

@@ -1,7 +1,6 @@
 //! Kong Gateway logging plugins (`file-log` JSON lines, `http-log` batches): the
 //! `kong.log.serialize()` table. Every field is optional; custom fields may add a user.
 
-use super::apigw::first_addr;
 use super::json::{first, object, s, u};
 use super::{split_target, FileCtx, Head, Parsed, Parser};
 use crate::model::{Event, Outcome, SourceKind};
@@ -38,7 +37,7 @@ impl Parser for Kong {
             0
         }
     }
-    fn parse(&self, rec: &str, _ctx: &FileCtx) -> Parsed {
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
         let v = match object(rec) {
             Ok(v) => v,
             Err(e) => return Parsed::Reject(e),
@@ -103,12 +102,12 @@ impl Parser for Kong {
             }
         }
         if let Some(xff) = s(&v, "request.headers.x-forwarded-for") {
-            e.extra
-                .insert("x_forwarded_for", first_addr(&xff).to_string());
+            e.extra.insert("x_forwarded_for", xff);
         }
         if let Some(r) = s(&v, "request.headers.x-request-id") {
             e.extra.insert("x_request_id", r);
         }
+        super::client::resolve(&mut e, &ctx.opts.trusted_proxies);
         Parsed::Event(Box::new(e))
     }
 }

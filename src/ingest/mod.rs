@@ -4,6 +4,7 @@
 
 pub mod archive;
 mod blocks;
+pub mod client;
 pub mod decode;
 pub mod envelope;
 pub mod frame;
@@ -53,6 +54,8 @@ pub struct ParseOpts {
     pub pg_prefix: Option<String>,
     /// An API Gateway access-log template given with `--apigw-format`, compiled.
     pub apigw_template: Option<Arc<apigw_template::Template>>,
+    /// Proxies in front of the gateways besides private addresses (`--trusted-proxy`).
+    pub trusted_proxies: Vec<client::Cidr>,
     /// Which tables and columns matter to statement analysis.
     pub vocab: crate::sql::Vocab,
 }
@@ -164,6 +167,7 @@ pub fn registry() -> &'static [&'static dyn Parser] {
         &mariadb::MariaDb,
         &pg::Stderr,
         &envoy::Envoy,
+        &envoy::EnvoyJson,
         &apigw::ApigwClf,
         &nginx::Combined,
     ];

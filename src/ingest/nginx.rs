@@ -178,7 +178,7 @@ impl Parser for Combined {
     fn sniff(&self, head: &Head) -> u8 {
         line_score(head, |l| clf_fields(l).is_some()).min(90)
     }
-    fn parse(&self, rec: &str, _ctx: &FileCtx) -> Parsed {
+    fn parse(&self, rec: &str, ctx: &FileCtx) -> Parsed {
         if rec.trim().is_empty() {
             return Parsed::Skip("blank line");
         }
@@ -208,12 +208,19 @@ impl Parser for Combined {
             let f = f.trim_matches('"');
             let hex32 = f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit());
             let uuid = f.len() == 36 && f.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+            // nginx's own `main` format puts "$http_x_forwarded_for" after the agent.
+            let forwarded = i == 2
+                && f.split(',')
+                    .all(|a| a.trim().parse::<std::net::IpAddr>().is_ok());
             if hex32 || uuid {
                 e.request_id = Some(f.into());
+            } else if forwarded {
+                e.extra.insert("x_forwarded_for", f);
             } else if let Some(v) = present(f) {
                 e.extra.insert(&format!("field{}", i + 1), v);
             }
         }
+        super::client::resolve(&mut e, &ctx.opts.trusted_proxies);
         Parsed::Event(Box::new(e))
     }
 }
@@ -273,6 +280,25 @@ mod tests {
     }
 
     #[test]
+    fn main_format_behind_a_load_balancer() {
+        // nginx's `main` format appends "$http_x_forwarded_for"; the peer is the balancer.
+        let e = ev(
+            &Combined,
+            r#"10.0.1.4 - - [05/Mar/2024:15:22:03 +0100] "GET /admin/export HTTP/1.1" 401 23 "-" "python-requests/2.31.0" "1.2.3.4, 198.51.100.23" "10.0.3.17:8080""#,
+        );
+        assert_eq!(e.client_ip.as_deref(), Some("198.51.100.23"));
+        assert_eq!(e.extra["peer_address"], "10.0.1.4");
+        assert_eq!(e.extra["x_forwarded_for"], "1.2.3.4, 198.51.100.23");
+        assert_eq!(e.extra["field4"], "10.0.3.17:8080");
+        // No proxy: "-" and the peer stays.
+        let e = ev(
+            &Combined,
+            r#"198.51.100.23 - - [05/Mar/2024:15:22:03 +0100] "GET / HTTP/1.1" 200 23 "-" "curl/8" "-""#,
+        );
+        assert_eq!(e.client_ip.as_deref(), Some("198.51.100.23"));
+    }
+
+    #[test]
     fn combined_escaped_junk_and_broken() {
         let e = ev(
             &Combined,
@@ -299,5 +325,8 @@ mod tests {
         assert_eq!(e.query.as_deref(), Some("source=app"));
         assert_eq!(e.latency_ms, Some(92.0));
         assert_eq!(e.extra["x_forwarded_for"], "203.0.113.45");
+        // remote_addr is the balancer in front: the client is the forwarded address.
+        assert_eq!(e.client_ip.as_deref(), Some("203.0.113.45"));
+        assert_eq!(e.extra["peer_address"], "10.0.0.5");
     }
 }

@@ -13,6 +13,7 @@ pub const FORMATS: &[&str] = &[
     "nginx-combined",
     "nginx-json",
     "envoy",
+    "envoy-json",
 ];
 
 fn dt(us: i64) -> DateTime<Utc> {
@@ -29,6 +30,11 @@ fn clf(us: i64, off_s: i32) -> String {
 
 fn esc(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
+}
+
+/// The private address of the load balancer node that forwarded a request.
+fn balancer(r: &Req) -> String {
+    format!("10.0.0.{}", 4 + r.id.as_bytes()[0] % 3)
 }
 
 fn target(r: &Req) -> String {
@@ -130,11 +136,12 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
             let fo = FixedOffset::east_opt(local_off)
                 .unwrap_or_else(|| FixedOffset::east_opt(0).expect("0"));
             format!(
-                r#"{{"time":"{}","msec":"{}.{:03}","request_id":"{}","remote_addr":"{}","remote_user":{},"method":"{}","uri":{},"protocol":"HTTP/1.1","status":{},"bytes_sent":{},"request_time":{:.3},"user_agent":{},"host":"api.loyalty.example"}}"#,
+                r#"{{"time":"{}","msec":"{}.{:03}","request_id":"{}","remote_addr":"{}","xff":"{}","remote_user":{},"method":"{}","uri":{},"protocol":"HTTP/1.1","status":{},"bytes_sent":{},"request_time":{:.3},"user_agent":{},"host":"api.loyalty.example"}}"#,
                 dt(r.ts).with_timezone(&fo).format("%Y-%m-%dT%H:%M:%S%:z"),
                 r.ts / S,
                 (r.ts / 1000) % 1000,
                 r.id,
+                balancer(r),
                 r.ip,
                 esc(r.subject.as_deref().unwrap_or("")),
                 r.method,
@@ -145,6 +152,23 @@ pub fn line(fmt: &str, r: &Req, local_off: i32) -> String {
                 esc(&r.ua)
             )
         }
+        // Istio's JSON encoding at an ingress gateway behind a load balancer: the peer is
+        // the balancer, the client is in X-Forwarded-For.
+        "envoy-json" => serde_json::json!({
+            "start_time": dt(r.ts).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            "method": r.method, "path": target(r), "protocol": "HTTP/1.1",
+            "response_code": r.status, "response_flags": "-",
+            "response_code_details": "via_upstream",
+            "bytes_received": 0, "bytes_sent": r.bytes, "duration": r.latency + 2,
+            "upstream_service_time": r.latency.to_string(),
+            "x_forwarded_for": r.ip, "user_agent": r.ua, "request_id": r.id,
+            "authority": "api.loyalty.example", "upstream_host": "10.0.1.11:8080",
+            "upstream_cluster": "outbound|8080||loyalty-api.default.svc.cluster.local",
+            "downstream_local_address": "10.0.7.3:8443",
+            "downstream_remote_address": format!("{}:{}", balancer(r), 30000 + r.latency),
+            "route_name": "default"
+        })
+        .to_string(),
         _ => format!(
             r#"[{}] "{} {} HTTP/1.1" {} - 0 {} {} {} "{}" "{}" "{}" "api.loyalty.example" "10.0.1.11:8080""#,
             dt(r.ts).format("%Y-%m-%dT%H:%M:%S%.3fZ"),
