@@ -12,7 +12,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?),[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
+    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?),[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
         .expect("static regex")
 });
 
@@ -248,6 +248,18 @@ mod tests {
             panic!()
         };
         assert_eq!(e.outcome, Outcome::Failure);
+    }
+
+    #[test]
+    fn a_configured_timestamp_format_is_detected() {
+        let h = crate::ingest::head_of(
+            "2024-03-05 14:22:01,db-prod-1,svc,203.0.113.45,88,0,CONNECT,orders,,0\n",
+        );
+        assert_eq!(MariaDb.sniff(&h), 100);
+        let Parsed::Event(e) = MariaDb.parse(h.lines[0], &kyiv()) else {
+            panic!()
+        };
+        assert_eq!(crate::timeparse::fmt_utc_s(e.ts), "2024-03-05T12:22:01Z");
     }
 
     #[test]

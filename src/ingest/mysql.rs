@@ -105,6 +105,17 @@ impl Parser for EnterpriseJson {
                 e.stmt_class = Some(StmtClass::Other);
             }
         }
+        // A proxy user's login, and what a statement returned (a mass read shows here).
+        for (k, path) in [
+            ("login_proxy", "login.proxy"),
+            ("rows_sent", "query_statistics.rows_sent"),
+            ("rows_examined", "query_statistics.rows_examined"),
+            ("bytes_sent", "query_statistics.bytes_sent"),
+        ] {
+            if let Some(x) = s(&v, path) {
+                e.extra.insert(k, x);
+            }
+        }
         Parsed::Event(Box::new(e))
     }
 }
@@ -129,6 +140,18 @@ mod tests {
         };
         assert_eq!(e.db_host.as_deref(), Some("203.0.113.45"));
         assert!(e.sql.as_ref().unwrap().whole_table_read);
+        assert!(e.extra.get("rows_sent").is_none());
+        let p = l.replace(
+            r#""login":{"user":"svc_reporting","os":"","ip":"203.0.113.45","proxy":""}"#,
+            r#""login":{"user":"attacker","os":"","ip":"203.0.113.45","proxy":"pxy"},"query_statistics":{"query_time":0.5,"rows_sent":48211,"rows_examined":48211,"bytes_received":40,"bytes_sent":9000000}"#,
+        );
+        let Parsed::Event(e) = EnterpriseJson.parse(&p, &FileCtx::default()) else {
+            panic!()
+        };
+        assert_eq!(e.extra["login_user"], "attacker");
+        assert_eq!(e.extra["login_proxy"], "pxy");
+        assert_eq!(e.extra["rows_sent"], "48211");
+        assert_eq!(e.extra["bytes_sent"], "9000000");
         let c = r#"{"timestamp":"2024-03-05 14:22:01","id":0,"class":"connection","event":"connect","connection_id":88,"account":{"user":"x","host":"%"},"login":{"user":"x","ip":"198.51.100.1"},"connection_data":{"status":1045,"db":"orders"}}"#;
         let Parsed::Event(e) = EnterpriseJson.parse(c, &FileCtx::default()) else {
             panic!()
