@@ -179,16 +179,24 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     let mut stacked = false;
     let fallback = match parsed {
         Some(stmts) if !stmts.is_empty() => {
+            let name_of = |n: &sqlparser::ast::ObjectName| {
+                let last = n.0.last()?.to_string();
+                Some(last.trim_matches(['"', '`']).to_ascii_lowercase())
+            };
             let _ = visit_relations(&stmts, |name| {
-                if let Some(last) = name.0.last() {
-                    tables.push(
-                        last.to_string()
-                            .trim_matches(['"', '`'])
-                            .to_ascii_lowercase(),
-                    );
-                }
+                tables.extend(name_of(name));
                 ControlFlow::<()>::Continue(())
             });
+            // `COPY customers TO …` names its table outside any relation the visitor sees.
+            for st in &stmts {
+                if let Statement::Copy {
+                    source: sqlparser::ast::CopySource::Table { table_name, .. },
+                    ..
+                } = st
+                {
+                    tables.extend(name_of(table_name));
+                }
+            }
             if let Some(c) = ast_class(&stmts[0]) {
                 class = c;
             }

@@ -22,7 +22,9 @@ fn whole_table_reads() {
             .1
             .whole_table_read
     );
-    assert!(pg("COPY customers TO STDOUT WITH CSV").1.whole_table_read);
+    let (_, f) = pg("COPY public.customers TO STDOUT WITH CSV");
+    assert!(f.whole_table_read);
+    assert_eq!(*f.tables, ["customers"]);
     assert!(
         pg("COPY (SELECT id, email FROM customers) TO STDOUT WITH CSV")
             .1
@@ -49,6 +51,37 @@ fn selective_reads_are_not_whole_table() {
             .whole_table_read
     );
     assert!(!pg("SELECT * FROM customers LIMIT 20").1.whole_table_read);
+    for selective in [
+        "SELECT * FROM customers WHERE email = $1 AND deleted_at IS NULL",
+        "SELECT * FROM customers c WHERE lower(c.email) = 'a@b.c'",
+        "SELECT * FROM customers WHERE id = ANY($1)",
+        "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE id = 5)",
+        "SELECT * FROM customers WHERE created_at > now() - interval '1 day' LIMIT 50",
+        "SELECT * FROM customers WHERE 100234 = id",
+        "COPY (SELECT * FROM customers WHERE id = 7) TO STDOUT",
+    ] {
+        assert!(!pg(selective).1.whole_table_read, "{selective}");
+    }
+}
+
+#[test]
+fn filters_that_pin_no_value_read_the_table_by_the_full() {
+    // The doc's MariaDB example, a date range, soft-delete filters, a join condition.
+    for bulk in [
+        "SELECT email, phone FROM customers WHERE note LIKE '%vip%'",
+        "SELECT id, email FROM customers WHERE created_at > now() - interval '90 days'",
+        "SELECT id, email FROM customers WHERE created_at >= '2024-01-01'",
+        "SELECT * FROM customers WHERE id > 0",
+        "SELECT * FROM customers WHERE id <> 0",
+        "SELECT * FROM customers WHERE id != 0",
+        "SELECT * FROM customers WHERE deleted_at IS NULL",
+        "SELECT c.email, o.total FROM customers c, orders o WHERE c.id = o.customer_id",
+        "COPY (SELECT id, email, phone FROM customers WHERE created_at > now() - interval '90 days') TO STDOUT WITH CSV",
+    ] {
+        let (c, f) = pg(bulk);
+        assert_eq!(c, StmtClass::Read, "{bulk}");
+        assert!(f.whole_table_read, "{bulk}");
+    }
 }
 
 #[test]

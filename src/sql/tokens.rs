@@ -491,7 +491,9 @@ impl<'a> Analysis<'a> {
             })
             .unwrap_or(t.len());
         let cond = &t[w + 1..end];
-        if tautology(cond) {
+        // A filter that pins no column to a value (a range, a pattern, `IS NULL`, a
+        // join condition) returns rows by the table-full, not the few a key names.
+        if tautology(cond) || !pins_values(cond) {
             return true;
         }
         if limit.is_some() && !self.has_key_predicate(cond) {
@@ -755,6 +757,24 @@ fn target_table(t: &[Tok]) -> Option<String> {
         }
     }
     last
+}
+
+/// Whether a condition pins a column to given values: `col = value` (a literal, a
+/// parameter, an expression in parentheses, `ANY(…)`) or `col IN (…)`.
+fn pins_values(cond: &[Tok]) -> bool {
+    cond.windows(3).any(|w| {
+        let column = matches!(w[0], Tok::Word(..)) || w[0].sym(")");
+        let value = matches!(w[2], Tok::Num(_) | Tok::Str(_) | Tok::Param(_))
+            || w[2].sym("-")
+            || w[2].sym("(")
+            || w[2].kw("ANY");
+        column && ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("(")))
+    }) || cond.windows(3).any(|w| {
+        // `5 = id`
+        matches!(w[0], Tok::Num(_) | Tok::Str(_) | Tok::Param(_))
+            && w[1].sym("=")
+            && matches!(w[2], Tok::Word(..))
+    })
 }
 
 fn tautology(cond: &[Tok]) -> bool {
