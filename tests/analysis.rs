@@ -617,6 +617,20 @@ fn clients_behind_a_load_balancer_are_the_forwarded_addresses() {
 }
 
 #[test]
+fn postgres_default_prefix_names_users_only_on_connection_lines() {
+    // '%m [%p] ' with log_connections: statements carry a process id only, and the
+    // attacker's sessions are known by their connection lines.
+    let d = crate::util::tmp().unwrap();
+    simulate(
+        d.path(),
+        "apigw-json",
+        "pg-stderr-default",
+        "fcm-bigquery-json",
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn without_roster_exposure_is_bounded_and_said() {
     let out = crate::util::tmp().unwrap();
     bl().args(["report", "-q", "sample-logs", "--out-dir"])

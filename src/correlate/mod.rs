@@ -12,6 +12,7 @@ pub mod impact;
 pub mod join;
 pub mod messages;
 pub mod probing;
+pub mod sessions;
 pub mod skew;
 pub mod timing;
 
@@ -280,6 +281,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ..Default::default()
     };
     let p = &opts.profile;
+    sessions::fill(&mut a.ing.events, &a.ing.files);
     enrich::enrich(&mut a, p);
     let join = join::RequestJoin::build(&a.ing.events);
     a.skews = skew::estimate_and_apply(&mut a, &join);

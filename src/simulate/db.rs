@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 /// DB formats the simulator writes.
 pub const FORMATS: &[&str] = &[
     "pg-stderr",
+    "pg-stderr-default",
     "pg-csvlog",
     "pg-jsonlog",
     "mysql-audit-json",
@@ -158,6 +159,9 @@ fn activity_event(s: &Stmt, c: &Clock, n: u64) -> serde_json::Value {
     })
 }
 
+/// Separates the records `record` makes of one statement (a connection's two lines).
+pub const RECORDS: char = '\u{1e}';
+
 /// One record for a statement. `n` is a running statement number.
 pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
     match fmt {
@@ -172,6 +176,31 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
                 s.user,
                 msg.replace('\n', "\n\t")
             )
+        }
+        // PostgreSQL's default `log_line_prefix` ('%m [%p] ') with log_connections and
+        // log_disconnections on: user, database and client are named only by the
+        // connection lines; a connection's two lines are two records.
+        "pg-stderr-default" => {
+            let (sev, msg) = pg_message(s, n);
+            let ts = c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z");
+            let line = |sev: &str, msg: &str| {
+                format!("{ts} [{}] {sev}:  {}", s.pid, msg.replace('\n', "\n\t"))
+            };
+            match s.kind {
+                SKind::Connect | SKind::AuthFail => format!(
+                    "{}{RECORDS}{}",
+                    line(
+                        "LOG",
+                        &format!(
+                            "connection received: host={} port={}",
+                            s.host,
+                            40_000 + s.pid % 20_000
+                        )
+                    ),
+                    line(sev, &msg)
+                ),
+                _ => line(sev, &msg),
+            }
         }
         "pg-csvlog" => {
             let (sev, msg) = pg_message(s, n);

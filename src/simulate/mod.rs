@@ -105,7 +105,7 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync> = Box::new(move |d, age| {
         let date = day_name(start, d);
         let (stem, ext) = match f.as_str() {
-            "pg-stderr" => (format!("postgresql-{date}"), "log"),
+            "pg-stderr" | "pg-stderr-default" => (format!("postgresql-{date}"), "log"),
             "pg-csvlog" => (format!("postgresql-{date}"), "csv"),
             "pg-jsonlog" => (format!("postgresql-{date}"), "json"),
             "mysql-audit-json" => (format!("audit.{date}"), "log"),
@@ -121,7 +121,7 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
         )
     });
     let breaker = match fmt {
-        "pg-stderr" | "mariadb-audit" => cut_head,
+        "pg-stderr" | "pg-stderr-default" | "mariadb-audit" => cut_head,
         "pg-jsonlog" | "percona-audit-json" | "mysql-audit-xml" => cut_line,
         _ => garbage,
     };
@@ -305,7 +305,9 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                     }
                                     rot.write(d, &syslog::wrap(fmt, &rec, s, clock_ref, n, iso))?;
                                 } else {
-                                    rot.write(d, &rec)?;
+                                    for r in rec.split(db::RECORDS) {
+                                        rot.write(d, r)?;
+                                    }
                                 }
                             }
                         }

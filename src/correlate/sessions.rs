@@ -1,0 +1,143 @@
+//! Identities of database sessions whose records do not repeat them. A PostgreSQL stderr
+//! log whose `log_line_prefix` has no `%u`, `%d` or `%h` (the default `%m [%p] `) names
+//! the client, user and database once, in the session's `connection received` and
+//! `connection authorized` lines; its statements carry only the process id. Each
+//! statement takes the identity of the latest session its process id opened in the same
+//! directory and format, until that session's `disconnection` (process ids are reused).
+
+use crate::model::{Event, FileInfo, SourceKind, Text};
+use std::collections::HashMap;
+
+#[derive(Default, Clone)]
+struct Identity {
+    user: Option<Text>,
+    db: Option<Text>,
+    host: Option<Text>,
+}
+
+/// Fills missing DB users, databases and client hosts from the session's connection
+/// records, marking each filled event (`identity_from`). Returns how many were filled.
+/// Events are in time order.
+#[allow(clippy::vec_box)] // the events' one shape everywhere
+pub fn fill(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
+    let needs =
+        |e: &Event| e.kind() == SourceKind::Db && e.session_id.is_some() && e.db_user.is_none();
+    // Most evidence names the user on every record: nothing to do, no map built.
+    if !events.iter().any(|e| needs(e)) {
+        return 0;
+    }
+    let dir: Vec<&str> = files
+        .iter()
+        .map(|f| f.path.rsplit_once('/').map_or("", |(d, _)| d))
+        .collect();
+    let mut open: HashMap<(&str, &'static str, Text), Identity> = HashMap::new();
+    let mut filled = 0;
+    for e in events.iter_mut() {
+        if e.kind() != SourceKind::Db {
+            continue;
+        }
+        let Some(sid) = e.session_id.clone() else {
+            continue;
+        };
+        let d = dir.get(e.file as usize).copied().unwrap_or("");
+        let key = (d, e.format.as_str(), sid);
+        let cmd = e.command.as_deref().unwrap_or("");
+        if cmd == "connection received" {
+            open.insert(key.clone(), Identity::default());
+        }
+        let id = open.entry(key.clone()).or_default();
+        let (had_user, had_db, had_host) = (
+            e.db_user.is_some(),
+            e.db_name.is_some(),
+            e.db_host.is_some(),
+        );
+        // What this record names is the session's from now on.
+        for (mine, theirs) in [
+            (&mut e.db_user, &mut id.user),
+            (&mut e.db_name, &mut id.db),
+            (&mut e.db_host, &mut id.host),
+        ] {
+            match (mine.as_ref(), theirs.as_ref()) {
+                (Some(m), None) => *theirs = Some(m.clone()),
+                (None, Some(t)) => *mine = Some(t.clone()),
+                _ => {}
+            }
+        }
+        if (!had_user && e.db_user.is_some())
+            || (!had_db && e.db_name.is_some())
+            || (!had_host && e.db_host.is_some())
+        {
+            e.extra.insert("identity_from", "session");
+            filled += 1;
+        }
+        if cmd == "disconnection" {
+            open.remove(&key);
+        }
+    }
+    filled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(line: u64, pid: &str, cmd: &str, user: Option<&str>, host: Option<&str>) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Db, "pg-stderr");
+        e.ts = line as i64;
+        e.line = line;
+        e.session_id = Some(pid.into());
+        e.command = Some(cmd.into());
+        e.db_user = user.map(Into::into);
+        e.db_host = host.map(Into::into);
+        Box::new(e)
+    }
+
+    #[test]
+    fn statements_take_their_sessions_identity_until_it_ends() {
+        let files = [FileInfo {
+            path: "case/db/postgresql.log".into(),
+            ..Default::default()
+        }];
+        let mut evs = vec![
+            ev(
+                1,
+                "pid:7",
+                "connection received",
+                None,
+                Some("203.0.113.45"),
+            ),
+            ev(2, "pid:7", "connection authorized", Some("svc"), None),
+            ev(3, "pid:8", "SELECT", None, None),
+            ev(4, "pid:7", "SELECT", None, None),
+            ev(
+                5,
+                "pid:7",
+                "disconnection",
+                Some("svc"),
+                Some("203.0.113.45"),
+            ),
+            // The process id reused by a later session whose start was not kept.
+            ev(6, "pid:7", "SELECT", None, None),
+            ev(
+                7,
+                "pid:7",
+                "connection received",
+                None,
+                Some("198.51.100.23"),
+            ),
+            ev(8, "pid:7", "UPDATE", Some("app"), None),
+        ];
+        assert_eq!(fill(&mut evs, &files), 3);
+        assert!(evs[2].db_user.is_none(), "another process");
+        assert_eq!(evs[3].db_user.as_deref(), Some("svc"));
+        assert_eq!(evs[3].db_host.as_deref(), Some("203.0.113.45"));
+        assert_eq!(evs[3].extra["identity_from"], "session");
+        assert!(evs[5].db_user.is_none(), "the session had ended");
+        assert_eq!(evs[7].db_user.as_deref(), Some("app"));
+        assert_eq!(evs[7].db_host.as_deref(), Some("198.51.100.23"));
+        // Records that name their user are left alone, and nothing is built for them.
+        let mut named = vec![ev(1, "pid:9", "SELECT", Some("u"), Some("h"))];
+        assert_eq!(fill(&mut named, &files), 0);
+        assert!(named[0].extra.get("identity_from").is_none());
+    }
+}
