@@ -378,6 +378,51 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
     assert_eq!(clf[1]["route"], "/api/v1/menu/{itemId}");
 }
 
+/// The same edit seen through a CloudWatch export (`aws logs filter-log-events`, pretty
+/// printed as the CLI prints it): the envelope's messages are re-detected one by one too.
+#[test]
+fn a_format_changed_inside_a_cloudwatch_export_is_read_message_by_message() {
+    let dir = crate::util::tmp().unwrap();
+    let mut msgs: Vec<String> = (10..30)
+        .map(|s| format!(r#"{{"requestId":"6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b{s}","ip":"203.0.113.45","requestTime":"05/Mar/2024:14:21:{s} +0000","httpMethod":"POST","resourcePath":"/orders/{{orderId}}/refund","status":"200","protocol":"HTTP/1.1","responseLength":"312"}}"#))
+        .collect();
+    msgs.extend([
+        "203.0.113.45,-,-,05/Mar/2024:14:22:03 +0000,GET,/orders/{orderId},HTTP/1.1,404,12,7f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c,Tn7xKGHoIAMEb3R=".to_string(),
+        r#"203.0.113.45 - - [05/Mar/2024:14:22:04 +0000] "GET /orders/{orderId} HTTP/1.1" 200 1179 8f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c Tn7xKGHoIAMEb3S="#.to_string(),
+        r#"{"requestId":"cut","ip":"203.0.1"#.to_string(),
+    ]);
+    let events: Vec<serde_json::Value> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            serde_json::json!({"logStreamName": "a1b2c3/prod", "timestamp": 1709648521204i64 + i as i64 * 1000,
+                "message": m, "ingestionTime": 1709648522011i64, "eventId": format!("3799610839291921234723687236782637823678236782367823{i}")})
+        })
+        .collect();
+    let body =
+        serde_json::json!({"events": events, "searchedLogStreams": [], "nextToken": "Bxkq6"});
+    let p = dir.path().join("filter-log-events.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&body).unwrap()).unwrap();
+    let case = dir.path().join("case.jsonl");
+    ran(bl().arg("ingest").arg(&p).arg("-q").arg("-o").arg(&case));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&case)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let f = &lines[0]["files"][0];
+    assert_eq!(f["format"], "cloudwatch-json+apigw-json");
+    assert_eq!(
+        (f["events"].as_u64(), f["rejected"].as_u64()),
+        (Some(22), Some(1))
+    );
+    let formats: Vec<&str> = lines[21..]
+        .iter()
+        .map(|e| e["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["apigw-template", "apigw-clf"]);
+}
+
 /// A stage whose access-log template no detector knows, given with `--apigw-format`:
 /// a CSV layout with an unquoted user agent full of commas, broken lines among the
 /// records, and a JSON file whose lines with an unescaped quote only the template reads.

@@ -405,7 +405,9 @@ fn read_file(
     if let Err(e) = parser.prepare(&mut ctx, &head) {
         info.error = Some(e);
     }
-    let alts = if run.forced.is_none() && env.is_none() {
+    // Messages inside a CloudWatch envelope are re-detected too: a stage's format edit
+    // shows there first. A syslog file's programs were picked by their formats already.
+    let alts = if run.forced.is_none() && env != Some(Envelope::Syslog) {
         Alternates::for_file(parser, &head, &ctx)
     } else {
         Alternates::none()
@@ -649,7 +651,11 @@ fn parse_span(
                         .into_iter()
                         .flat_map(|(msg, ts)| {
                             let h = record_hash(&msg);
-                            let mut items = split(parser.parse(&msg, ctx), h);
+                            let parsed = match parser.parse(&msg, ctx) {
+                                r @ Parsed::Reject(_) => alts.reparse(&msg).unwrap_or(r),
+                                p => p,
+                            };
+                            let mut items = split(parsed, h);
                             if let Some(ts) = ts {
                                 for it in &mut items {
                                     if let Rec::Event(e) = &mut it.parsed {

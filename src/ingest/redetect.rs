@@ -10,7 +10,7 @@ use super::{head_of, registry, FileCtx, Head, Parsed, Parser};
 pub struct Alternates(Vec<(&'static dyn Parser, FileCtx)>);
 
 impl Alternates {
-    /// None: for a forced format, or records inside an envelope.
+    /// None: for a forced format, or the programs of a syslog file.
     pub fn none() -> Alternates {
         Alternates(Vec::new())
     }
