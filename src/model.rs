@@ -424,11 +424,18 @@ impl Event {
     pub fn action(&self) -> String {
         match self.kind() {
             SourceKind::Gateway => {
-                // A proxied TCP/TLS session (Kong's stream subsystem, Envoy's TCP proxy).
+                // No request was read: a line that is none (a TLS handshake sent to a
+                // plain port, a client that sent nothing) or a proxied TCP/TLS session
+                // (Kong's stream subsystem).
                 if self.method.is_none() && self.path.is_none() && self.route.is_none() {
-                    return match self.extra.get("server_port") {
-                        Some(p) => format!("session to port {p}"),
-                        None => "session".into(),
+                    return match (
+                        self.extra.get("request_line"),
+                        self.extra.get("server_port"),
+                    ) {
+                        (Some(r), _) if r.as_str() == "-" => "no request line".into(),
+                        (Some(r), _) => format!("unparsed request {r}"),
+                        (None, Some(p)) => format!("session to port {p}"),
+                        (None, None) => "connection".into(),
                     };
                 }
                 let m = self.method.as_deref().unwrap_or("?");

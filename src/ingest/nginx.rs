@@ -305,6 +305,7 @@ mod tests {
             r#"203.0.113.9 - - [05/Mar/2024:15:22:03 +0100] "\x16\x03\x01\x00" 400 157 "-" "-""#,
         );
         assert!(e.method.is_none());
+        assert_eq!(e.action(), r"unparsed request \x16\x03\x01\x00");
         assert!(matches!(
             Combined.parse(
                 "203.0.113.9 - - [05/Mar/2024:15:22:03 +0100] \"GET /",
