@@ -26,8 +26,9 @@ pub const KNOWN_PREFIXES: &[&str] = &[
 static SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
     // No group for the message itself: a capture that runs to the end of a long
     // statement made the capturing engine walk all of it (a third of pg-stderr's time).
-    Regex::new(r"^(LOG|NOTICE|INFO|WARNING|ERROR|FATAL|PANIC|DEBUG[1-5]?|STATEMENT|DETAIL|HINT|CONTEXT|LOCATION):  (?:([0-9A-Z]{5}): )?")
-        .expect("static regex")
+    // Any upper-case word: with lc_messages other than C the severity is translated
+    // (`FEHLER`, `ОШИБКА`), while pgaudit's `AUDIT: …` after it is not.
+    Regex::new(r"^(\p{Lu}[\p{Lu}\d]{1,24}):  (?:([0-9A-Z]{5}): )?").expect("static regex")
 });
 
 /// A compiled `log_line_prefix`.
@@ -217,10 +218,8 @@ impl Parser for Stderr {
     }
 }
 
-static SEVERITY_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(LOG|NOTICE|INFO|WARNING|ERROR|FATAL|PANIC|STATEMENT|DETAIL):  ")
-        .expect("static regex")
-});
+static SEVERITY_ANYWHERE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b\p{Lu}[\p{Lu}\d]{1,24}:  ").expect("static regex"));
 
 fn best_prefix(head: &Head) -> Option<Prefix> {
     let lines: Vec<&str> = head
@@ -257,9 +256,33 @@ static AUTH_FAIL: LazyLock<Regex> = LazyLock::new(|| {
 });
 static KV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect("static regex"));
 
+/// The English severity of a translated one (`lc_messages` other than C), from the
+/// translations PostgreSQL ships for the severities whose meaning matters here.
+fn english_severity(sev: &str) -> &str {
+    match sev {
+        "FEHLER" | "ERREUR" | "ERRORE" | "ОШИБКА" | "ПОМИЛКА" | "BŁĄD" => "ERROR",
+        "ВАЖНО" | "ФАТАЛЬНО" | "FATALE" | "KRYTYCZNY" => "FATAL",
+        "PANIK" | "ПАНИКА" | "ПАНІКА" | "PANICO" => "PANIC",
+        "ANWEISUNG" | "INSTRUCTION" | "SENTENCIA" | "ОПЕРАТОР" | "ІНСТРУКЦІЯ" => {
+            "STATEMENT"
+        }
+        "СООБЩЕНИЕ" | "ЗАПИСАНО" | "REGISTRO" => "LOG",
+        "ПОДРОБНОСТИ" | "ДЕТАЛІ" | "DÉTAIL" | "DETALLE" | "DETTAGLI" | "SZCZEGÓŁY" => {
+            "DETAIL"
+        }
+        "ПОДСКАЗКА" | "ПІДКАЗКА" | "TIPP" | "ASTUCE" | "SUGERENCIA" | "SUGGERIMENTO" => {
+            "HINT"
+        }
+        "КОНТЕКСТ" | "ZUSAMMENHANG" | "CONTEXTE" | "CONTEXTO" | "CONTESTO" => "CONTEXT",
+        "ПОЛОЖЕНИЕ" | "ORT" | "EMPLACEMENT" | "UBICACIÓN" => "LOCATION",
+        other => other,
+    }
+}
+
 /// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog).
 fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
     e.extra.insert("severity", sev);
+    let sev = english_severity(sev);
     if let Some(body) = msg.strip_prefix("AUDIT: ") {
         e.outcome = Outcome::Success;
         return match apply_audit(&mut e, body, ctx) {
@@ -404,7 +427,7 @@ impl Parser for CsvLog {
         let msg = f[13].clone();
         let query = f.get(19).cloned().unwrap_or_default();
         match message(e, &sev, &msg, ctx) {
-            Parsed::Event(mut ev) if sev == "ERROR" && !query.is_empty() => {
+            Parsed::Event(mut ev) if english_severity(&sev) == "ERROR" && !query.is_empty() => {
                 ev.statement = Some(query.into());
                 apply_sql(&mut ev, Dialect::Postgres, ctx);
                 Parsed::Event(ev)
@@ -463,7 +486,7 @@ impl Parser for JsonLog {
         let msg = s(&v, "message").unwrap_or_default();
         let stmt = s(&v, "statement");
         match message(e, &sev, &msg, ctx) {
-            Parsed::Event(mut ev) if sev == "ERROR" && stmt.is_some() => {
+            Parsed::Event(mut ev) if english_severity(&sev) == "ERROR" && stmt.is_some() => {
                 ev.statement = stmt;
                 apply_sql(&mut ev, Dialect::Postgres, ctx);
                 Parsed::Event(ev)
@@ -517,6 +540,30 @@ mod tests {
             assert!(ctx.pg_prefix.is_some(), "{l}");
             assert_eq!(fmt_utc(ev(&Stderr, &ctx, l).ts).replace(".000000Z", "Z"), want);
         }
+    }
+
+    #[test]
+    fn stderr_with_translated_severities() {
+        // lc_messages ru_RU / de_DE: the severity is translated, pgaudit's text is not.
+        let lines = [
+            "2025-11-04 10:23:10.004 MSK [12345] app@orders СООБЩЕНИЕ:  AUDIT: SESSION,6,1,READ,SELECT,TABLE,public.customers,\"SELECT id, email FROM customers\",<not logged>",
+            "2025-11-04 10:23:11.004 MSK [12345] app@orders ОШИБКА:  отношение \"custmers\" не существует",
+            "2025-11-04 10:23:11.004 MSK [12345] app@orders ОПЕРАТОР:  SELECT * FROM custmers",
+            "2025-11-04 10:23:12.004 MSK [12346] app@orders ПОДРОБНОСТИ:  что-то",
+        ];
+        let ctx = ctx_for(&lines.join("\n"));
+        assert!(Stderr.sniff(&crate::ingest::head_of(&lines.join("\n"))) >= 50);
+        let e = ev(&Stderr, &ctx, lines[0]);
+        assert_eq!(e.command.as_deref(), Some("SELECT"));
+        assert!(e.sql.unwrap().whole_table_read);
+        assert_eq!(e.extra["severity"], "СООБЩЕНИЕ");
+        assert_eq!(ev(&Stderr, &ctx, lines[1]).outcome, Outcome::Failure);
+        let st = ev(&Stderr, &ctx, lines[2]);
+        assert_eq!(st.statement.as_deref(), Some("SELECT * FROM custmers"));
+        assert_eq!(st.outcome, Outcome::Failure);
+        assert!(matches!(Stderr.parse(lines[3], &ctx), Parsed::Skip(_)));
+        let de = "2025-11-04 10:23:10.004 CET [12345] app@orders FEHLER:  Relation »custmers« existiert nicht";
+        assert_eq!(ev(&Stderr, &ctx_for(de), de).outcome, Outcome::Failure);
     }
 
     #[test]
