@@ -36,6 +36,9 @@ pub struct Roster {
     pub by_device: BTreeMap<String, String>,
     /// External id → account id.
     pub by_external: BTreeMap<String, String>,
+    /// Phone number (digits only) and e-mail address (lower case) → account id, for
+    /// messages sent by SMS or e-mail. A number or address two accounts share is left out.
+    pub by_contact: BTreeMap<String, Option<String>>,
     /// Data rows read.
     pub rows: u64,
     /// Malformed rows.
@@ -248,6 +251,20 @@ impl Roster {
             if let Some(x) = &c.external_id {
                 r.by_external.insert(x.clone(), c.account_id.clone());
             }
+            let contacts = [
+                c.phone.as_deref().and_then(phone_key),
+                c.email.as_deref().and_then(email_key),
+            ];
+            for k in contacts.into_iter().flatten() {
+                r.by_contact
+                    .entry(k)
+                    .and_modify(|a| {
+                        if a.as_deref() != Some(c.account_id.as_str()) {
+                            *a = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(c.account_id.clone()));
+            }
         }
         r
     }
@@ -260,7 +277,8 @@ impl Roster {
         });
     }
 
-    /// The account of a push recipient (device id, endpoint ARN, external id).
+    /// The account of a push recipient (device id, endpoint ARN, external id, account
+    /// id, or the phone number or e-mail address a message was sent to).
     pub fn account_of(&self, device_or_user: &str) -> Option<&str> {
         self.by_device
             .get(device_or_user)
@@ -271,12 +289,53 @@ impl Roster {
                     .get(device_or_user)
                     .map(|c| c.account_id.as_str())
             })
+            .or_else(|| {
+                let k = phone_key(device_or_user).or_else(|| email_key(device_or_user))?;
+                self.by_contact.get(&k)?.as_deref()
+            })
     }
+}
+
+/// A phone number as its digits, when it is written as one (`+380 67 123-45-67`).
+fn phone_key(s: &str) -> Option<String> {
+    let s = s.trim();
+    let ok = s.starts_with('+')
+        && s[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" -().".contains(&b));
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    (ok && digits.len() >= 7).then(|| format!("tel:{digits}"))
+}
+
+/// An e-mail address in lower case.
+fn email_key(s: &str) -> Option<String> {
+    let s = s.trim();
+    let (user, host) = s.split_once('@')?;
+    (!user.is_empty() && host.contains('.') && !s.contains(char::is_whitespace))
+        .then(|| format!("mail:{}", s.to_lowercase()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sms_and_email_recipients_by_contact() {
+        let r = Roster::parse(
+            "account_id,phone,email\n1,+380 67 123-45-67,Olena@Mail.example\n2,+380671110000,shared@x.example\n3,,shared@x.example\n",
+            "r.csv",
+        );
+        assert_eq!(r.account_of("+380671234567"), Some("1"));
+        assert_eq!(r.account_of("olena@mail.example"), Some("1"));
+        assert_eq!(r.account_of("+380671110000"), Some("2"));
+        assert_eq!(
+            r.account_of("shared@x.example"),
+            None,
+            "two accounts share it"
+        );
+        assert_eq!(r.account_of("+380999999999"), None);
+        assert_eq!(r.account_of("380671234567"), None, "digits alone are an id");
+    }
 
     #[test]
     fn synonyms_bom_semicolons_and_devices() {
