@@ -103,7 +103,7 @@ fn pieces(t: &str) -> Vec<Piece<'_>> {
 
 /// A literal as a pattern: a run of spaces matches one or more (none next to JSON or
 /// bracket punctuation), so a template copied with other spacing still fits.
-fn literal(s: &str, before_var: bool, after_var: bool) -> String {
+fn literal(s: &str) -> String {
     let mut out = String::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -114,15 +114,9 @@ fn literal(s: &str, before_var: bool, after_var: bool) -> String {
                 i += 1;
             }
             let punct = |c: Option<&char>| c.is_some_and(|c| "{}[],:<>\"".contains(*c));
-            let prev = if start == 0 {
-                None
-            } else {
-                chars.get(start - 1)
-            };
-            let next = chars.get(i);
-            let edge_prev = start == 0 && after_var;
-            let edge_next = i == chars.len() && before_var;
-            let tight = (punct(prev) && !edge_prev) || (punct(next) && !edge_next);
+            // Next to a variable (the literal's edge) the run separates two values.
+            let prev = start.checked_sub(1).and_then(|p| chars.get(p));
+            let tight = punct(prev) || punct(chars.get(i));
             out.push_str(if tight { r"\s*" } else { r"\s+" });
             continue;
         }
@@ -166,14 +160,8 @@ impl Template {
         let build = |strict: bool| -> Result<Regex, String> {
             let mut re = String::from("^");
             for (i, p) in ps.iter().enumerate() {
-                let is_var = |j: Option<usize>| {
-                    j.and_then(|j| ps.get(j))
-                        .is_some_and(|p| matches!(p, Piece::Var(_)))
-                };
                 match p {
-                    Piece::Lit(s) => {
-                        re.push_str(&literal(s, is_var(Some(i + 1)), is_var(i.checked_sub(1))))
-                    }
+                    Piece::Lit(s) => re.push_str(&literal(s)),
                     Piece::Var(v) => {
                         let next = match ps.get(i + 1) {
                             Some(Piece::Lit(l)) => l.chars().next(),

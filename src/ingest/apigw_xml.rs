@@ -71,18 +71,23 @@ fn elements<'a>(mut s: &'a str, m: &mut Map<'a>) -> Result<&'a str, String> {
             .strip_prefix('<')
             .ok_or_else(|| format!("text outside an element: {:?}", clip(t)))?;
         let end = inner.find('>').ok_or("an element's tag is not closed")?;
-        let tag = &inner[..end];
-        if let Some(name) = tag.strip_suffix('/') {
-            m.put(name.trim(), Json::String(Cow::Borrowed("")));
-            s = &inner[end + 1..];
-            continue;
-        }
+        let (tag, empty) = match inner[..end].strip_suffix('/') {
+            Some(t) => (t, true),
+            None => (&inner[..end], false),
+        };
+        // The name, without attributes a template of one's own may give an element.
+        let tag = tag.split_whitespace().next().unwrap_or("");
         if tag.is_empty()
             || !tag
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_.-:".contains(&b))
         {
             return Err(format!("bad element name {:?}", clip(tag)));
+        }
+        if empty {
+            m.put(tag, Json::String(Cow::Borrowed("")));
+            s = &inner[end + 1..];
+            continue;
         }
         let body = &inner[end + 1..];
         let close = format!("</{tag}>");
@@ -156,6 +161,10 @@ mod tests {
         );
         assert_eq!(e.user.as_deref(), Some("1007"));
         assert_eq!(e.path.as_deref(), Some("/v2/users/1007"));
+        let e = event(
+            r#"<request id="r-8"> <ip kind="peer">198.51.100.9</ip> <requestTime>05/Mar/2024:14:22:03 +0000</requestTime> <status>200</status> <caller/> </request>"#,
+        );
+        assert_eq!(e.client_ip.as_deref(), Some("198.51.100.9"));
         for bad in [
             r#"<request id="r-3"> <ip>198.51.100.23</ip> <requestTime>05/Mar/2024:14:22:03 +0000</requ"#,
             r#"<request id="r-4"> <ip>198.51.100.23</ip> <status>200</status>"#,

@@ -1,8 +1,8 @@
 //! Envoy access logs: the default text format, Istio's longer default (which adds the
 //! response details and, after the quoted fields, the upstream cluster and the local and
 //! remote addresses), and JSON (`json_format`, Istio's `accessLogEncoding: JSON`). The
-//! default format has no downstream peer address: the only client address is the
-//! client-controlled `X-Forwarded-For`, which we use and label as such.
+//! default format has no downstream peer address: the client is taken from
+//! `X-Forwarded-For` by the rule of `client.rs` and labelled as such.
 
 use super::apigw::access_event;
 use super::client::{resolve, without_port};
