@@ -153,6 +153,20 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
     }
 }
 
+/// A CLF-like line, or one led by an id (the REST guide's CloudFormation example puts
+/// `$context.extendedRequestId` first), with that id.
+fn led_clf(line: &str) -> Option<(Option<&str>, ClfLine<'_>)> {
+    if let Some(c) = clf_fields(line) {
+        return Some((None, c));
+    }
+    let (lead, rest) = line.split_once(' ')?;
+    let id = lead.len() >= 10
+        && lead
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=+/".contains(&b));
+    id.then(|| clf_fields(rest).map(|c| (Some(lead), c)))?
+}
+
 /// The first address of an `X-Forwarded-For`-style list.
 pub fn first_addr(s: &str) -> &str {
     s.split(',').next().unwrap_or(s).trim()
@@ -292,8 +306,8 @@ impl Parser for ApigwClf {
         r#"203.0.113.45 - - [05/Mar/2024:14:22:01 +0000] "POST /orders/{orderId}/refund HTTP/1.1" 200 312 6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c Tn7xKGHoIAMEb3Q="#
     }
     fn sniff(&self, head: &Head) -> u8 {
-        line_score(head, |l| match clf_fields(l) {
-            Some(c) => {
+        line_score(head, |l| match led_clf(l) {
+            Some((_, c)) => {
                 c.rest.len() <= 2
                     && !c.rest.is_empty()
                     && !c.rest[0].starts_with('"')
@@ -307,20 +321,26 @@ impl Parser for ApigwClf {
         if rec.trim().is_empty() {
             return Parsed::Skip("blank line");
         }
-        let Some(c) = clf_fields(rec) else {
+        let Some((lead, c)) = led_clf(rec) else {
             return Parsed::Reject("not a CLF line".into());
         };
         let mut e = match clf_event(self.name(), &c) {
             Ok(e) => e,
             Err(r) => return Parsed::Reject(r),
         };
-        // The template path is logged, not the concrete one.
+        // The template path is logged, not the concrete one; `$default` is neither.
         if e.path.as_deref().is_some_and(|p| p.contains('{')) {
             e.route = e.path.take();
+        } else if e.path.as_deref() == Some("$default") {
+            e.path = None;
         }
         e.request_id = c.rest.first().map(|s| Text::from(*s));
-        if let Some(x) = c.rest.get(1) {
-            e.extra.insert("extended_request_id", *x);
+        let extended = lead.or(c.rest.get(1).copied());
+        if let Some(x) = extended {
+            e.extra.insert("extended_request_id", x);
+        }
+        if e.request_id.is_none() {
+            e.request_id = extended.map(Text::from);
         }
         if let Some(caller) = present(c.ident) {
             e.extra.insert("caller", caller);
@@ -444,5 +464,21 @@ mod tests {
         );
         assert_eq!(e.method.as_deref(), Some("GET"));
         assert_eq!(e.route.as_deref(), Some("/v2/users/{id}"));
+        let e = ev(
+            &ApigwClf,
+            r#"198.51.100.1 - - [05/Mar/2024:14:22:01 +0000] "GET $default HTTP/1.1" 404 0 Tn8AbHqLoAMEVxw="#,
+        );
+        assert!(e.path.is_none() && e.route.is_none());
+        // The REST guide's CloudFormation example: the extended id first.
+        let l = r#"Tn7xKGHoIAMEb3Q= 203.0.113.45 - - [05/Mar/2024:14:22:01 +0000] "POST /orders/{orderId}/refund HTTP/1.1" 200 312 6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c"#;
+        assert_eq!(ApigwClf.sniff(&crate::ingest::head_of(l)), 100);
+        let e = ev(&ApigwClf, l);
+        assert_eq!(e.client_ip.as_deref(), Some("203.0.113.45"));
+        assert_eq!(
+            e.request_id.as_deref(),
+            Some("6f1c2a3b-8d4e-4f5a-9b6c-1d2e3f4a5b6c")
+        );
+        assert_eq!(e.extra["extended_request_id"], "Tn7xKGHoIAMEb3Q=");
+        assert_eq!(e.status, Some(200));
     }
 }
