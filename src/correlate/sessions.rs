@@ -8,7 +8,7 @@
 use crate::model::{Event, FileInfo, SourceKind, Text};
 use std::collections::HashMap;
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Identity {
     user: Option<Text>,
     db: Option<Text>,
@@ -20,9 +20,12 @@ struct Identity {
 /// Events are in time order.
 #[allow(clippy::vec_box)] // the events' one shape everywhere
 pub fn fill(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
-    let needs =
-        |e: &Event| e.kind() == SourceKind::Db && e.session_id.is_some() && e.db_user.is_none();
-    // Most evidence names the user on every record: nothing to do, no map built.
+    let needs = |e: &Event| {
+        e.kind() == SourceKind::Db
+            && e.session_id.is_some()
+            && (e.db_user.is_none() || e.db_host.is_none())
+    };
+    // Most evidence names the user and client on every record: no map built.
     if !events.iter().any(|e| needs(e)) {
         return 0;
     }
@@ -135,9 +138,17 @@ mod tests {
         assert!(evs[5].db_user.is_none(), "the session had ended");
         assert_eq!(evs[7].db_user.as_deref(), Some("app"));
         assert_eq!(evs[7].db_host.as_deref(), Some("198.51.100.23"));
-        // Records that name their user are left alone, and nothing is built for them.
+        // Records that name their user and client are left alone.
         let mut named = vec![ev(1, "pid:9", "SELECT", Some("u"), Some("h"))];
         assert_eq!(fill(&mut named, &files), 0);
         assert!(named[0].extra.get("identity_from").is_none());
+        // A prefix with the user but not the client (`%m [%p] %u@%d `): the client only.
+        let mut users = vec![
+            ev(1, "pid:3", "connection received", None, Some("198.51.100.23")),
+            ev(2, "pid:3", "SELECT", Some("app"), None),
+        ];
+        assert_eq!(fill(&mut users, &files), 1);
+        assert_eq!(users[1].db_host.as_deref(), Some("198.51.100.23"));
+        assert_eq!(users[1].db_user.as_deref(), Some("app"));
     }
 }
