@@ -144,7 +144,13 @@ mod tests {
         assert!(named[0].extra.get("identity_from").is_none());
         // A prefix with the user but not the client (`%m [%p] %u@%d `): the client only.
         let mut users = vec![
-            ev(1, "pid:3", "connection received", None, Some("198.51.100.23")),
+            ev(
+                1,
+                "pid:3",
+                "connection received",
+                None,
+                Some("198.51.100.23"),
+            ),
             ev(2, "pid:3", "SELECT", Some("app"), None),
         ];
         assert_eq!(fill(&mut users, &files), 1);
