@@ -5,17 +5,19 @@
 //! tolerant fallback for truncated or dialect-specific statements.
 
 mod canon;
+mod markers;
 mod skeleton;
 mod tokens;
 
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
 pub use canon::{canonical, canonical_into};
+pub use markers::url_decode;
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
 use sqlparser::tokenizer::Tokenizer;
 use std::ops::ControlFlow;
-pub use tokens::{url_decode, Tok};
+pub use tokens::Tok;
 
 /// Which SQL dialect a log speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,14 +134,14 @@ const SHAPE_CACHE: usize = 20_000;
 
 /// The text without sqlcommenter-style comments (the cache key: request ids differ per call).
 fn without_tag_comments(text: &str) -> std::borrow::Cow<'_, str> {
-    if tokens::find_pair(text, b'/', b'*').is_none() {
+    if markers::find_pair(text, b'/', b'*').is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(st) = tokens::find_pair(rest, b'/', b'*') {
+    while let Some(st) = markers::find_pair(rest, b'/', b'*') {
         // The comment's end is searched after its opening: in `/*/` the `*` opens it.
-        let Some(en) = tokens::find_pair(&rest[st + 2..], b'*', b'/') else {
+        let Some(en) = markers::find_pair(&rest[st + 2..], b'*', b'/') else {
             break;
         };
         let body = &rest[st + 2..st + 2 + en];
@@ -225,7 +227,7 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
 /// The injection marker of a statement: a payload in its text or tokens, else stacked
 /// statements.
 fn injection(text: &str, toks: &[Tok], stacked: bool) -> Option<Text> {
-    tokens::injection(text, toks)
+    markers::injection(text, toks)
         .or_else(|| stacked.then(|| "stacked statements".to_string()))
         .map(|i| model::text(&i))
 }
@@ -270,7 +272,7 @@ pub fn analyze(
     vocab: &Vocab,
 ) -> (StmtClass, SqlFacts) {
     let mut facts = SqlFacts::default();
-    let (req, app) = tokens::sqlcommenter(text);
+    let (req, app) = markers::sqlcommenter(text);
     facts.request_id = req.map(|r| Text::from(&*r));
     facts.application = app.map(|a| model::text(&a));
     let text = without_tag_comments(text);

@@ -1,10 +1,9 @@
 //! Token-level statement analysis over sqlparser's tokenizer (with a tiny fallback lexer
-//! for statements cut mid-literal): predicates, SET lists, VALUES rows, comments.
+//! for statements cut mid-literal): class, tables, predicates, SET lists, VALUES rows.
 
 use super::Vocab;
 use crate::model::{text, BonusChange, StmtClass, Text};
-use sqlparser::tokenizer::{Token, Whitespace};
-use std::borrow::Cow;
+use sqlparser::tokenizer::Token;
 use std::rc::Rc;
 
 /// A simplified token.
@@ -23,10 +22,10 @@ pub enum Tok {
 }
 
 impl Tok {
-    fn kw(&self, k: &str) -> bool {
+    pub(super) fn kw(&self, k: &str) -> bool {
         matches!(self, Tok::Word(_, u, false) if **u == *k)
     }
-    fn sym(&self, s: &str) -> bool {
+    pub(super) fn sym(&self, s: &str) -> bool {
         matches!(self, Tok::Sym(x) if **x == *s)
     }
     fn ident(&self) -> Option<String> {
@@ -215,118 +214,6 @@ fn is_reserved(u: &str) -> bool {
         u,
         "SELECT" | "WHERE" | "SET" | "VALUES" | "ONLY" | "LATERAL" | "ON" | "AS" | "TO" | "FROM"
     )
-}
-
-/// Values of a comment's `key='value'` pairs (sqlcommenter): (request id, application).
-pub fn sqlcommenter(text: &str) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
-    let mut req = None;
-    let mut app = None;
-    let mut rest = text;
-    while let Some(st) = find_pair(rest, b'/', b'*') {
-        let after = &rest[st + 2..];
-        let Some(en) = find_pair(after, b'*', b'/') else {
-            break;
-        };
-        let body = &after[..en];
-        for pair in body.split(',') {
-            let Some((k, v)) = pair.split_once('=') else {
-                continue;
-            };
-            // Keys compared without case and values decoded only for the keys we keep
-            // (traceparent and the like are skipped without a copy).
-            let k = k.trim();
-            let is = |names: &[&str]| names.iter().any(|n| k.eq_ignore_ascii_case(n));
-            let slot = if is(&[
-                "request_id",
-                "requestid",
-                "request-id",
-                "x_request_id",
-                "req_id",
-            ]) {
-                &mut req
-            } else if is(&["application", "app", "service", "application_name"]) {
-                &mut app
-            } else {
-                continue;
-            };
-            let v = url_decode(v.trim().trim_matches('\''));
-            if !v.is_empty() {
-                *slot = Some(v);
-            }
-        }
-        rest = &after[en + 2..];
-    }
-    (req, app)
-}
-
-/// Percent-decoding (`%2D` → `-`), as sqlcommenter and URLs use it; borrowed when
-/// there is nothing to decode (every tagged statement's request id).
-pub fn url_decode(s: &str) -> Cow<'_, str> {
-    if !s.contains('%') {
-        return Cow::Borrowed(s);
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// Injection markers in a statement.
-pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
-    // A tautology compared inside OR: `OR 1=1`, `OR 'a'='a'`.
-    for w in t.windows(4) {
-        if w[0].kw("OR") && w[2].sym("=") {
-            let same = match (&w[1], &w[3]) {
-                (Tok::Num(a), Tok::Num(b)) | (Tok::Str(a), Tok::Str(b)) => a == b,
-                _ => false,
-            };
-            if same {
-                return Some("tautology after OR".into());
-            }
-        }
-    }
-    // Markers are searched in an upper-case copy with finders built once (a searcher
-    // built per call cost as much as the search); the first marker of the list wins.
-    static MARKERS: [(&str, &str); 8] = [
-        ("UNION SELECT", "UNION SELECT"),
-        ("UNION ALL SELECT", "UNION SELECT"),
-        ("PG_SLEEP(", "time-based probe"),
-        ("SLEEP(", "time-based probe"),
-        ("BENCHMARK(", "time-based probe"),
-        ("INFORMATION_SCHEMA.", "catalog probing"),
-        ("INTO OUTFILE", "file write"),
-        ("LOAD_FILE(", "file read"),
-    ];
-    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
-        std::sync::LazyLock::new(|| {
-            MARKERS
-                .iter()
-                .map(|m| memchr::memmem::Finder::new(m.0))
-                .collect()
-        });
-    let up = text.to_ascii_uppercase();
-    FINDERS
-        .iter()
-        .zip(MARKERS)
-        .find(|(f, _)| f.find(up.as_bytes()).is_some())
-        .map(|(_, m)| m.1.to_string())
-}
-
-/// Byte offset of the first `a` directly followed by `b` (comment delimiters).
-pub fn find_pair(hay: &str, a: u8, b: u8) -> Option<usize> {
-    let h = hay.as_bytes();
-    memchr::memchr_iter(a, h).find(|&i| h.get(i + 1) == Some(&b))
 }
 
 /// Predicate / assignment analysis over a token list.
@@ -804,9 +691,4 @@ fn int_of(v: &str) -> Option<i64> {
     v.parse::<i64>()
         .ok()
         .or_else(|| v.parse::<f64>().ok().map(|f| f.round() as i64))
-}
-
-#[allow(dead_code)]
-fn is_comment(w: &Whitespace) -> bool {
-    matches!(w, Whitespace::MultiLineComment(_))
 }
