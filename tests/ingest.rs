@@ -16,6 +16,24 @@ pub fn inventory(args: &[&str]) -> Vec<breachline::model::FileInfo> {
     serde_json::from_value(v["files"].clone()).unwrap()
 }
 
+/// The records of a JSON Lines case file `ingest` writes beside `evidence` (the
+/// inventory first, then the events).
+fn ingested(evidence: &std::path::Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let case = evidence.with_file_name("case.jsonl");
+    ran(bl()
+        .arg("ingest")
+        .arg(evidence)
+        .args(extra)
+        .arg("-q")
+        .arg("-o")
+        .arg(&case));
+    std::fs::read_to_string(&case)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn sample_accounting_matches_truth_per_file() {
     let t = truth(&root().join("sample-logs"));
@@ -357,13 +375,7 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
     text += "\n{\"requestId\":\"cut\",\"ip\":\"203.0.1\n";
     let p = dir.path().join("api-access.log");
     std::fs::write(&p, text).unwrap();
-    let case = dir.path().join("case.jsonl");
-    ran(bl().arg("ingest").arg(&p).arg("-q").arg("-o").arg(&case));
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&case)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = ingested(&p, &[]);
     let f = &lines[0]["files"][0];
     assert_eq!(f["format"], "apigw-json");
     assert_eq!(
@@ -403,13 +415,7 @@ fn a_format_changed_inside_a_cloudwatch_export_is_read_message_by_message() {
         serde_json::json!({"events": events, "searchedLogStreams": [], "nextToken": "Bxkq6"});
     let p = dir.path().join("filter-log-events.json");
     std::fs::write(&p, serde_json::to_string_pretty(&body).unwrap()).unwrap();
-    let case = dir.path().join("case.jsonl");
-    ran(bl().arg("ingest").arg(&p).arg("-q").arg("-o").arg(&case));
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&case)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = ingested(&p, &[]);
     let f = &lines[0]["files"][0];
     assert_eq!(f["format"], "cloudwatch-json+apigw-json");
     assert_eq!(
@@ -441,21 +447,7 @@ fn a_stage_template_given_on_the_command_line_reads_its_layout() {
     ];
     let p = dir.path().join("api-access.log");
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
-    let case = dir.path().join("case.jsonl");
-    let run = |extra: &[&str]| {
-        ran(bl()
-            .arg("ingest")
-            .arg(&p)
-            .args(extra)
-            .arg("-q")
-            .arg("-o")
-            .arg(&case));
-        std::fs::read_to_string(&case)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect::<Vec<serde_json::Value>>()
-    };
+    let run = |extra: &[&str]| ingested(&p, extra);
     // Without the template the file is not recognized, and says so.
     assert_ne!(run(&[])[0]["files"][0]["error"], serde_json::Value::Null);
     let got = run(&["--apigw-format", template]);

@@ -164,7 +164,10 @@ fn led_clf(line: &str) -> Option<(Option<&str>, ClfLine<'_>)> {
         && lead
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_=+/".contains(&b));
-    id.then(|| clf_fields(rest).map(|c| (Some(lead), c)))?
+    if !id {
+        return None;
+    }
+    clf_fields(rest).map(|c| (Some(lead), c))
 }
 
 /// The first address of an `X-Forwarded-For`-style list.
