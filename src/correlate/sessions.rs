@@ -39,12 +39,22 @@ pub fn fill(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
         if e.kind() != SourceKind::Db {
             continue;
         }
-        let Some(sid) = e.session_id.clone() else {
+        if e.session_id.is_none() {
             continue;
-        };
-        let d = dir.get(e.file as usize).copied().unwrap_or("");
-        let key = (d, e.format.as_str(), sid);
+        }
         let cmd = e.command.as_deref().unwrap_or("");
+        let complete = e.db_user.is_some() && e.db_name.is_some() && e.db_host.is_some();
+        // A record naming everything needs nothing, and what it names its session's
+        // others name too: only session starts and ends are kept track of then.
+        if complete && !matches!(cmd, "connection received" | "disconnection") {
+            continue;
+        }
+        let d = dir.get(e.file as usize).copied().unwrap_or("");
+        let key = (
+            d,
+            e.format.as_str(),
+            e.session_id.clone().unwrap_or_default(),
+        );
         if cmd == "connection received" {
             open.insert(key.clone(), Identity::default());
         }
