@@ -87,7 +87,7 @@ pub struct Categories {
 impl Default for Categories {
     fn default() -> Self {
         Categories {
-            bonus: words(&["bonus", "loyalty", "point", "reward", "cashback"]),
+            bonus: words(&["bonus", "loyalty", "point", "reward", "cashback", "wallet"]),
             customer_data: words(&["customer", "client", "user", "account", "profile", "member"]),
             push: words(&["push", "notification", "broadcast", "campaign", "message"]),
             login: words(&["login", "signin", "sign-in", "auth", "token", "session"]),

@@ -93,7 +93,12 @@ pub fn db_target(e: &Event, p: &Profile) -> Option<Target> {
     if !relevant || e.extra.contains_key("table_access") {
         return None;
     }
-    let mut best: Option<Target> = None;
+    // A statement that changed a bonus balance touched the bonus system, whatever its
+    // table is called (`wallets`, `club_members`): the statement analysis found the
+    // balance column, and the table's name may carry only a customer word.
+    let mut best: Option<Target> = f
+        .filter(|f| !f.bonus_changes.is_empty())
+        .map(|_| Target::Bonus);
     for t in tables {
         if let Some(x) = p.table_target(t) {
             best = Some(match (best, x) {
@@ -608,6 +613,34 @@ mod tests {
         assert_eq!(
             path_device("/api/v1/customers/7/devices/eJ9kQ2vXR0mZb1a8C4dQyT", &p).as_deref(),
             Some("eJ9kQ2vXR0mZb1a8C4dQyT")
+        );
+    }
+
+    fn statement(text: &str) -> Event {
+        let mut e = Event::new(SourceKind::Db, "pg-stderr");
+        let (class, facts) = crate::sql::analyze(
+            text,
+            &[],
+            crate::sql::Dialect::Postgres,
+            &Default::default(),
+        );
+        e.stmt_class = Some(class);
+        e.sql = Some(Box::new(facts));
+        e
+    }
+
+    #[test]
+    fn a_balance_change_is_bonus_whatever_the_table_is_called() {
+        let p = Profile::default();
+        // `members` carries a customer word only; its points column makes the change.
+        let e = statement("UPDATE members SET points = points + 500 WHERE id = 7");
+        assert_eq!(db_target(&e, &p), Some(Target::Bonus));
+        // A write to the same table that changes no balance stays customer data.
+        let e = statement("UPDATE members SET phone = '+380671234567' WHERE id = 7");
+        assert_eq!(db_target(&e, &p), Some(Target::CustomerData));
+        assert_eq!(
+            p.route_target("/api/v2/wallet/transfer"),
+            Some(Target::Bonus)
         );
     }
 }
