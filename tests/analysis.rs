@@ -631,6 +631,55 @@ fn postgres_default_prefix_names_users_only_on_connection_lines() {
 }
 
 #[test]
+fn database_evidence_alone_gives_the_bonus_wave_and_says_what_it_cannot_see() {
+    // A team holding only the database's audit log: the balance changes the detectors
+    // flag are the attacker's though no request names an address. Before, they were
+    // findings of no wave, and no account was tampered.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "fcm-bigquery-json"],
+        &["--seed", "11"],
+    );
+    for dir in [root().join("sample-logs"), d.path().to_path_buf()] {
+        let out = crate::util::tmp().unwrap();
+        ran(bl()
+            .args(["report", "-q", "--roster"])
+            .arg(dir.join("roster.csv"))
+            .arg(dir.join("db"))
+            .arg("--out-dir")
+            .arg(out.path()));
+        let got: BTreeMap<String, i64> = csv_rows(&out.path().join("bonus-adjustments.csv"))
+            .into_iter()
+            .map(|r| {
+                (
+                    r["account_id"].clone(),
+                    r["fraudulent_delta"].parse().unwrap(),
+                )
+            })
+            .collect();
+        let want: BTreeMap<String, i64> = truth(&dir)["affected"]["bonus_tampered"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+            .collect();
+        assert_eq!(got, want, "{}", dir.display());
+        let j: Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(j["waves"].as_array().unwrap().len(), 1);
+        let notes = strs(&j["undetermined"]);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("tied to no request") && n.contains("a lower bound")),
+            "{notes:?}"
+        );
+    }
+}
+
+#[test]
 fn without_roster_exposure_is_bounded_and_said() {
     let out = crate::util::tmp().unwrap();
     bl().args(["report", "-q", "sample-logs", "--out-dir"])

@@ -115,7 +115,40 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
             });
         }
     }
+    // A finding no address stands behind (a statement of the application's pool that no
+    // request explains, as with database evidence alone): its own statements are the
+    // attacker's, and nothing else of the pooled session, which serves everyone.
+    let mut unexplained = 0;
+    for f in a
+        .findings
+        .iter()
+        .filter(|f| f.seed_ips.is_empty() && !f.seed_sessions.is_empty())
+    {
+        for &i in &f.events {
+            if attr[i].is_none() && ev[i].kind() == SourceKind::Db {
+                unexplained += 1;
+                attr[i] = Some(Attribution {
+                    reason: format!(
+                        "statement flagged for {} ({}); no request ties it to an address",
+                        f.technique, f.subject
+                    ),
+                    wave: 0,
+                    direct_db: false,
+                });
+            }
+        }
+    }
     a.attr = attr;
+    if unexplained > 0 {
+        a.notes.push(format!(
+            "{unexplained} statements of the application's pooled connections were flagged by \
+             a detector but tied to no request (no gateway evidence, or none that explains \
+             them): they count as the attacker's. Other statements of the same attacker that \
+             no detector flagged (bonus changes below the anomaly limits, selective reads) \
+             cannot be told from the application's own, so impacts from them are a lower \
+             bound."
+        ));
+    }
     if !probers.is_empty() {
         a.notes.push(super::probing::note(&probers));
     }
