@@ -631,10 +631,11 @@ fn postgres_default_prefix_names_users_only_on_connection_lines() {
 }
 
 #[test]
-fn database_evidence_alone_gives_the_bonus_wave_and_says_what_it_cannot_see() {
-    // A team holding only the database's audit log: the balance changes the detectors
-    // flag are the attacker's though no request names an address. Before, they were
-    // findings of no wave, and no account was tampered.
+fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
+    // A team holding only the database's audit log: the statements the detectors flag
+    // (balance changes, an injected tautology) are the attacker's though no request
+    // names an address. Before, they were findings of no wave, and no account was
+    // affected.
     let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
@@ -665,10 +666,23 @@ fn database_evidence_alone_gives_the_bonus_wave_and_says_what_it_cannot_see() {
             .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
             .collect();
         assert_eq!(got, want, "{}", dir.display());
+        // The tautology injected into a read of the customers is the second wave; the
+        // exports the application ran for the attacker are not seen, so exposure may
+        // fall short of the truth, and never goes beyond it.
+        let exposed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
+            .into_iter()
+            .filter(|r| r["impacts"].split(';').any(|x| x == "data_exposed"))
+            .map(|r| r["account_id"].clone())
+            .collect();
+        let truly: BTreeSet<String> = strs(&truth(&dir)["affected"]["data_exposed"])
+            .into_iter()
+            .collect();
+        assert!(exposed.is_subset(&truly), "{}", dir.display());
+        assert!(exposed.len() * 100 >= truly.len() * 99, "{}", dir.display());
         let j: Value =
             serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap())
                 .unwrap();
-        assert_eq!(j["waves"].as_array().unwrap().len(), 1);
+        assert_eq!(j["waves"].as_array().unwrap().len(), 2);
         let notes = strs(&j["undetermined"]);
         assert!(
             notes

@@ -144,8 +144,8 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
             "{unexplained} statements of the application's pooled connections were flagged by \
              a detector but tied to no request (no gateway evidence, or none that explains \
              them): they count as the attacker's. Other statements of the same attacker that \
-             no detector flagged (bonus changes below the anomaly limits, selective reads) \
-             cannot be told from the application's own, so impacts from them are a lower \
+             no detector flagged (bonus changes below the anomaly limits, reads and exports \
+             through the application) cannot be told from the application's own, so impacts from them are a lower \
              bound."
         ));
     }

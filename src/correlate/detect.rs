@@ -251,7 +251,8 @@ fn decode(s: &str) -> String {
 /// Injection payloads in URLs and statements.
 pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let mut by: BTreeMap<String, (Vec<usize>, BTreeSet<String>)> = BTreeMap::new();
+    // actor → (events, what was seen, whether the actor is an address)
+    let mut by: BTreeMap<String, (Vec<usize>, BTreeSet<String>, bool)> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         match e.kind() {
             SourceKind::Gateway => {
@@ -264,6 +265,7 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
                 if let Some(m) = URL_INJECTION.find(&dec) {
                     if let Some(ip) = &e.client_ip {
                         let x = by.entry(ip.to_string()).or_default();
+                        x.2 = true;
                         x.0.push(i);
                         x.1.insert(format!(
                             "URL payload {:?}",
@@ -274,14 +276,19 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
             }
             SourceKind::Db => {
                 if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
-                    let actor = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
-                        Some(ip) => ip,
-                        None => match &e.db_host {
-                            Some(h) if !l.is_app_db(e) => h.to_string(),
+                    // A statement of the application's pool that no request explains
+                    // (database evidence alone) stands for its session, as bonus
+                    // anomalies do: the statement is the attacker's, the pool is not.
+                    let (actor, is_ip) = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
+                        Some(ip) => (ip, true),
+                        None => match (&e.db_host, &e.session_id) {
+                            (Some(h), _) if !l.is_app_db(e) => (h.to_string(), true),
+                            (_, Some(s)) => (format!("session {s}"), false),
                             _ => continue,
                         },
                     };
                     let x = by.entry(actor).or_default();
+                    x.2 |= is_ip;
                     x.0.push(i);
                     x.1.insert(format!("statement with {inj}"));
                 }
@@ -290,18 +297,25 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
         }
     }
     by.into_iter()
-        .map(|(ip, (evs, what))| Finding {
+        .map(|(actor, (evs, what, is_ip))| Finding {
             technique: t::INJECTION,
-            subject: ip.clone(),
+            subject: actor.clone(),
             explanation: format!(
-                "injection attempts from {ip}: {} ({} events)",
+                "injection attempts {} {actor}: {} ({} events)",
+                if is_ip { "from" } else { "in" },
                 what.into_iter().collect::<Vec<_>>().join("; "),
                 evs.len()
             ),
+            seed_sessions: if is_ip {
+                vec![]
+            } else {
+                evs.iter()
+                    .filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string))
+                    .collect()
+            },
+            seed_ips: if is_ip { vec![actor] } else { vec![] },
             events: evs,
-            seed_ips: vec![ip],
             seed_contexts: vec![],
-            seed_sessions: vec![],
         })
         .collect()
 }
