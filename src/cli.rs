@@ -286,4 +286,8 @@ pub struct SimulateArgs {
     /// lines; PostgreSQL's chunks, MariaDB's records without their own time).
     #[arg(long)]
     pub db_via_syslog: bool,
+    /// Spread wave 1's credential stuffing over this many addresses (a proxy pool), each
+    /// trying a few logins; 0 keeps three addresses.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5000))]
+    pub proxy_pool: u32,
 }

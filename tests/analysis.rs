@@ -631,6 +631,21 @@ fn postgres_default_prefix_names_users_only_on_connection_lines() {
 }
 
 #[test]
+fn credential_stuffing_from_a_proxy_pool_is_found() {
+    // Wave 1's logins spread over a pool of addresses, each trying a few: no address
+    // reaches the per-address threshold. Before, wave 1 was the bonus fraud alone, from
+    // the few addresses that got in, and the stuffing was not seen.
+    for (formats, pool, seed) in [
+        (["apigw-json", "pg-stderr", "fcm-bigquery-json"], "60", "21"),
+        (["kong", "mysql-audit-json", "sns-delivery"], "150", "22"),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(d.path(), formats, &["--proxy-pool", pool, "--seed", seed]);
+        check(d.path(), &[], true);
+    }
+}
+
+#[test]
 fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
     // A team holding only the database's audit log: the statements the detectors flag
     // (balance changes, an injected tautology) are the attacker's though no request

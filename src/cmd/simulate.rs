@@ -42,6 +42,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         untagged_sql: a.untagged_sql,
         dialect: a.other_names,
         db_syslog: a.db_via_syslog,
+        proxy_pool: a.proxy_pool,
     };
     let t0 = std::time::Instant::now();
     let s = sim(&o).with_context(|| format!("writing {}", a.out_dir.display()))?;

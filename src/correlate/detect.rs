@@ -36,13 +36,13 @@ fn path_of(e: &Event) -> &str {
     e.route.as_deref().or(e.path.as_deref()).unwrap_or("")
 }
 
-fn failed_login(e: &Event) -> bool {
+pub(super) fn failed_login(e: &Event) -> bool {
     matches!(e.status, Some(401 | 403 | 429))
         || (e.status.is_none() && e.outcome == Outcome::Failure)
 }
 
 /// Login names tried, from the login lookup statements linked to a request.
-fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
+pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(u) = &e.user {
         v.push(u.to_string());
@@ -169,6 +169,8 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             seed_sessions: vec![],
         });
     }
+    let flagged: BTreeSet<String> = out.iter().flat_map(|f| f.seed_ips.clone()).collect();
+    out.extend(super::spray::distributed(a, l, p, &logins, &flagged));
     out
 }
 

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod probing;
 pub mod sessions;
 pub mod skew;
+pub mod spray;
 pub mod timing;
 
 use crate::ingest::pipeline::Ingested;

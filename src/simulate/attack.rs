@@ -24,7 +24,7 @@ impl Gen<'_> {
         let mut ts = t0;
         let mut compromised: Vec<(usize, usize, Us)> = Vec::new();
         for attempt in 0..420 {
-            let k = attempt % 3;
+            let k = attempt % ips.len();
             ts += self.r.range(800, 3200) * 1000;
             let hit = attempt % 50 == 37 && compromised.len() < victims.len();
             let phone = if hit {
@@ -39,7 +39,7 @@ impl Gen<'_> {
             } else {
                 (401, None)
             };
-            self.login(ts, ips[k], uas[k], status, subj, phone, 1);
+            self.login(ts, &ips[k], uas[k % 3], status, subj, phone, 1);
         }
         // Drain the compromised accounts into the attacker-owned ones.
         let owned = self.w.attacker_owned.clone();
@@ -49,8 +49,8 @@ impl Gen<'_> {
             t += self.r.range(20, 70) * S;
             let rid = self.req(
                 t,
-                ips[*k],
-                uas[*k],
+                &ips[*k],
+                uas[*k % 3],
                 "GET",
                 "/api/v1/accounts/{accountId}/bonus",
                 format!("/api/v1/accounts/{vid}/bonus"),
@@ -73,8 +73,8 @@ impl Gen<'_> {
             let to = owned[n % owned.len()];
             let rid = self.req(
                 t,
-                ips[*k],
-                uas[*k],
+                &ips[*k],
+                uas[*k % 3],
                 "POST",
                 "/api/v1/bonus/transfer",
                 "/api/v1/bonus/transfer".into(),
@@ -90,12 +90,12 @@ impl Gen<'_> {
             let oid = self.w.customers[o].id.clone();
             t += self.r.range(30, 90) * S;
             let ph = self.w.customers[o].phone.clone();
-            self.login(t, ips[0], uas[0], 200, Some(oid.clone()), ph, 1);
+            self.login(t, &ips[0], uas[0], 200, Some(oid.clone()), ph, 1);
             for _ in 0..6 {
                 t += self.r.range(10, 40) * S;
                 let rid = self.req(
                     t,
-                    ips[0],
+                    &ips[0],
                     uas[0],
                     "POST",
                     "/api/v1/accounts/{accountId}/bonus/promo",

@@ -50,6 +50,8 @@ pub struct SimOpts {
     pub dialect: bool,
     /// PostgreSQL stderr and MariaDB audit records written through syslog.
     pub db_syslog: bool,
+    /// Wave 1's stuffing spread over this many addresses (0: three addresses).
+    pub proxy_pool: u32,
 }
 
 /// What was written.
@@ -212,6 +214,13 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     let mut world = World::new(o.seed, o.start, o.scale);
     world.tagged = !o.untagged_sql;
     world.dialect = o.dialect;
+    if o.proxy_pool > 0 {
+        // Public-looking addresses (198.18.0.0/15, set aside for benchmarks), a block
+        // per seed.
+        world.stuffing_ips = (0..o.proxy_pool)
+            .map(|i| format!("198.18.{}.{}", (o.seed % 200) as u32 + i / 250, i % 250 + 1))
+            .collect();
+    }
     let days = world.days;
     let clock = db::Clock {
         tz: kyiv(),
@@ -543,11 +552,15 @@ fn write_truth(
         v
     };
     let fmt = crate::timeparse::fmt_utc_s;
+    // Every address of the stuffing, in the order outputs list them: those that only
+    // failed acted beside those that got in, on the same routes.
+    let mut wave1_ips = w.stuffing_ips.clone();
+    wave1_ips.sort();
     let wave_json = |n: u8, (s, e): (i64, i64)| {
         if n == 1 {
             json!({"id": 1, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["bonus"],
                 "techniques": ["bonus_fraud", "credential_stuffing"],
-                "attacker_ips": w.stuffing_ips, "principals": Vec::<String>::new()})
+                "attacker_ips": wave1_ips, "principals": Vec::<String>::new()})
         } else {
             json!({"id": 2, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["customer_data", "push"],
                 "techniques": ["bulk_export", "enumeration", "injection", "malicious_push", "new_place_access"],
@@ -574,7 +587,7 @@ fn write_truth(
             "legitimate_broadcasts": msgs.iter().filter(|m| m.wave == 0 && m.topic == "all").flat_map(ids).collect::<Vec<_>>(),
         },
         "indicators": {
-            "ips": w.stuffing_ips.iter().copied().chain([w.wave2_ip]).collect::<Vec<_>>(),
+            "ips": wave1_ips.iter().map(String::as_str).chain([w.wave2_ip]).collect::<Vec<_>>(),
             "user_agents": ["python-requests/2.31.0", "okhttp/4.9.2", w.wave2_ua],
             "principals": [w.stolen],
         },

@@ -195,7 +195,7 @@ pub struct World {
     /// Accounts the attacker owns.
     pub attacker_owned: Vec<usize>,
     /// Stuffing addresses.
-    pub stuffing_ips: Vec<&'static str>,
+    pub stuffing_ips: Vec<String>,
     /// Wave-2 address.
     pub wave2_ip: &'static str,
     /// Wave-2 user agent.
@@ -328,7 +328,9 @@ impl World {
                 Staff { principal: "i.shevchenko@loyalty-staff.example" },
             ],
             attacker_owned,
-            stuffing_ips: vec!["203.0.113.14", "203.0.113.27", "203.0.113.81"],
+            stuffing_ips: ["203.0.113.14", "203.0.113.27", "203.0.113.81"]
+                .map(String::from)
+                .to_vec(),
             wave2_ip: "192.0.2.77",
             wave2_ua: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
             stolen: "m.petrenko@loyalty-staff.example",

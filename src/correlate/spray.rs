@@ -1,0 +1,192 @@
+//! Distributed credential stuffing: failed logins spread over many addresses (a proxy
+//! pool, a botnet), each too few for the per-address rule. Found as an hour whose failed
+//! logins stand far above the evidence's usual rate, then the addresses that carried it.
+
+use super::detect::{failed_login, login_names};
+use super::enrich::Links;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::profile::Profile;
+use std::collections::{BTreeMap, BTreeSet};
+
+const HOUR: i64 = 3_600_000_000;
+
+/// How many times the usual hourly failure count (plus one) a burst hour must reach.
+const BURST_FACTOR: u64 = 5;
+
+/// One login attempt as this rule needs it.
+struct Attempt<'a> {
+    i: usize,
+    hour: i64,
+    ip: &'a str,
+    failed: bool,
+    names: Vec<String>,
+}
+
+/// Findings for bursts of failed logins that no single address explains. `logins` are
+/// the login requests (with an address) in event order; `flagged` the addresses the
+/// per-address rule already took.
+pub fn distributed(
+    a: &Analysis,
+    l: &Links,
+    p: &Profile,
+    logins: &[usize],
+    flagged: &BTreeSet<String>,
+) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let tries: Vec<Attempt> = logins
+        .iter()
+        .filter_map(|&i| {
+            let e = &ev[i];
+            Some(Attempt {
+                i,
+                hour: e.ts.div_euclid(HOUR),
+                ip: e.client_ip.as_deref()?,
+                failed: failed_login(e),
+                names: login_names(e, a, l),
+            })
+        })
+        .collect();
+    let (Some(first), Some(last)) = (
+        tries.iter().map(|x| x.hour).min(),
+        tries.iter().map(|x| x.hour).max(),
+    ) else {
+        return Vec::new();
+    };
+    let mut fails: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut names: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
+    for x in tries.iter().filter(|x| x.failed) {
+        *fails.entry(x.hour).or_default() += 1;
+        names
+            .entry(x.hour)
+            .or_default()
+            .extend(x.names.iter().map(String::as_str));
+    }
+    // The usual rate: the median failures per hour over the whole span (quiet hours
+    // count as zero), so the burst itself cannot raise it much.
+    let span = (last - first + 1) as usize;
+    let mut per_hour: Vec<u64> = fails.values().copied().collect();
+    per_hour.resize(span.max(per_hour.len()), 0);
+    per_hour.sort_unstable();
+    let usual = per_hour[per_hour.len() / 2];
+    let th = &p.thresholds;
+    let bursts: Vec<i64> = fails
+        .iter()
+        .filter(|(h, &n)| {
+            // Many failures, and, where the names tried are known, many names: one
+            // user's retries are not stuffing.
+            let known = names.get(h).map_or(0, BTreeSet::len) as u64;
+            n >= th.stuffing_failures
+                && n >= BURST_FACTOR * (usual + 1)
+                && (known == 0 || known >= th.stuffing_failures)
+        })
+        .map(|(&h, _)| h)
+        .collect();
+    // Neighbouring burst hours (and the hour either side, where a burst starts or ends)
+    // make one window.
+    let mut windows: Vec<(i64, i64)> = Vec::new();
+    for h in bursts {
+        match windows.last_mut() {
+            Some(w) if h - 1 <= w.1 => w.1 = h + 1,
+            _ => windows.push((h - 1, h + 1)),
+        }
+    }
+    let mut out = Vec::new();
+    for (from, to) in windows {
+        let inside: Vec<&Attempt> = tries
+            .iter()
+            .filter(|x| x.hour >= from && x.hour <= to)
+            .collect();
+        // Per address: (attempts, failures, names tried)
+        let mut by: BTreeMap<&str, (u64, u64, BTreeSet<&str>)> = BTreeMap::new();
+        for x in &inside {
+            let s = by.entry(x.ip).or_default();
+            s.0 += 1;
+            s.1 += x.failed as u64;
+            s.2.extend(x.names.iter().map(String::as_str));
+        }
+        let open: u64 = by
+            .iter()
+            .filter(|(ip, _)| !flagged.contains(**ip))
+            .map(|(_, s)| s.1)
+            .sum();
+        // Addresses seen before the window are the customers' own (a user who mistypes
+        // a password during the burst); the pool's addresses appear with it. Events are
+        // in time order.
+        let start = from * HOUR;
+        let seen_before: BTreeSet<&str> = ev
+            .iter()
+            .take_while(|e| e.ts < start)
+            .filter_map(|e| e.client_ip.as_deref())
+            .filter(|ip| by.contains_key(ip))
+            .collect();
+        // An address of the pool is new, tried several logins, mostly failing, and under
+        // several names where the names tried are known.
+        let pool: BTreeSet<&str> = by
+            .iter()
+            .filter(|(ip, (n, f, nm))| {
+                !flagged.contains(**ip)
+                    && !seen_before.contains(**ip)
+                    && *f >= 2
+                    && *f as f64 >= th.stuffing_failure_ratio * *n as f64
+                    && (nm.is_empty() || nm.len() >= 2)
+            })
+            .map(|(ip, _)| *ip)
+            .collect();
+        let carried: u64 = pool.iter().map(|ip| by[ip].1).sum();
+        // The pool carries the burst: enough failures, and most of those no flagged
+        // address made. Otherwise the burst is a flagged address's, and a few users
+        // who mistyped in the same hour are left alone.
+        if pool.len() < 2 || carried < th.stuffing_failures || carried * 2 < open {
+            continue;
+        }
+        let evs: Vec<usize> = inside
+            .iter()
+            .filter(|x| pool.contains(x.ip))
+            .map(|x| x.i)
+            .collect();
+        let ok: BTreeSet<String> = evs
+            .iter()
+            .filter(|&&i| !failed_login(&ev[i]))
+            .filter_map(|&i| {
+                ev[i]
+                    .account_id
+                    .as_deref()
+                    .or(ev[i].user.as_deref())
+                    .map(str::to_string)
+            })
+            .collect();
+        let tried: BTreeSet<&str> = pool
+            .iter()
+            .flat_map(|ip| by[ip].2.iter().copied())
+            .collect();
+        out.push(Finding {
+            technique: t::CREDENTIAL_STUFFING,
+            subject: format!("{} addresses", pool.len()),
+            explanation: format!(
+                "distributed credential stuffing: {carried} of {} logins from {} addresses \
+                 failed between {} and {} ({} distinct login names; usually {usual} failed \
+                 logins an hour); {} succeeded{}",
+                evs.len(),
+                pool.len(),
+                crate::timeparse::fmt_utc_s(from * HOUR),
+                crate::timeparse::fmt_utc_s((to + 1) * HOUR),
+                tried.len(),
+                ok.len(),
+                if ok.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (accounts {})",
+                        ok.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                }
+            ),
+            seed_ips: pool.iter().map(|s| s.to_string()).collect(),
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+            events: evs,
+        });
+    }
+    out
+}
