@@ -646,6 +646,32 @@ fn credential_stuffing_from_a_proxy_pool_is_found() {
 }
 
 #[test]
+fn an_address_that_reads_many_accounts_every_day_is_not_enumeration() {
+    // A partner integration reads 60 customers within an hour every afternoon, the
+    // attack day included. Before, each of those hours was enumeration: the partner's
+    // address became an attacker's, with a wave a day.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "41"],
+    );
+    let start = 1_761_955_200_000i64; // 2025-11-01T00:00:00Z, the simulation's first day
+    let mut lines = String::new();
+    for day in 0..4i64 {
+        for k in 0..60i64 {
+            let ms = start + day * 86_400_000 + 13 * 3_600_000 + k * 40_000;
+            let acc = 100_001 + (day * 17 + k * 7) % 1300;
+            lines.push_str(&format!(
+                "{{\"requestId\":\"partner-{day}-{k}\",\"ip\":\"198.51.100.200\",\"requestTimeEpoch\":\"{ms}\",\"httpMethod\":\"GET\",\"resourcePath\":\"/api/v1/customers/{{customerId}}\",\"path\":\"/prod/api/v1/customers/{acc}\",\"status\":\"200\",\"protocol\":\"HTTP/1.1\",\"responseLength\":\"512\",\"userAgent\":\"crm-sync/2.4\",\"principalId\":\"svc-crm-sync\",\"responseLatency\":\"40\"}}\n"
+            ));
+        }
+    }
+    std::fs::write(d.path().join("gateway/apigw-json/partner-sync.log"), lines).unwrap();
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
     // A team holding only the database's audit log: the statements the detectors flag
     // (balance changes, an injected tautology) are the attacker's though no request

@@ -194,8 +194,11 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let need = p.thresholds.enumeration_accounts as usize;
     let hour = 3_600_000_000;
     let mut out = Vec::new();
+    const DAY: i64 = 86_400_000_000;
     for (ip, idx) in by_actor {
         let mut best = (0usize, 0usize, 0usize);
+        // UTC days on which the address read `need` accounts within an hour.
+        let mut busy_days: BTreeSet<i64> = BTreeSet::new();
         let mut lo = 0;
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for hi in 0..idx.len() {
@@ -212,11 +215,21 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
                 }
                 lo += 1;
             }
+            if counts.len() >= need {
+                busy_days.insert(ev[idx[hi]].ts.div_euclid(DAY));
+            }
             if counts.len() > best.0 {
                 best = (counts.len(), lo, hi);
             }
         }
         if best.0 < need {
+            continue;
+        }
+        // An address that reads this many accounts on two other days too does so as a
+        // matter of course (a partner integration, a support desk behind one address);
+        // the attacker's harvest is the day that stands out.
+        let peak_day = ev[idx[best.2]].ts.div_euclid(DAY);
+        if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
             continue;
         }
         let evs: Vec<usize> = idx[best.1..=best.2].to_vec();
