@@ -672,6 +672,57 @@ fn an_address_that_reads_many_accounts_every_day_is_not_enumeration() {
 }
 
 #[test]
+fn a_scheduled_bonus_job_is_not_fraud() {
+    // A job credits birthday bonuses of 1000 points every morning through the
+    // application's database user, with no request behind it: twenty times the typical
+    // change, so each credit is an outlier. It is the same change by the same identity
+    // every day, and neither a wave nor a tampered balance, with or without the gateway.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "42"],
+    );
+    let mut lines = String::new();
+    for day in 1..=4 {
+        for k in 0..5 {
+            lines.push_str(&format!(
+                "2025-11-0{day} 06:00:{k:02}.000 EET [20300] loyalty_app@loyalty LOG:  AUDIT: \
+                 SESSION,{k},1,WRITE,UPDATE,TABLE,public.bonus_accounts,\"UPDATE bonus_accounts \
+                 SET balance = balance + $1, updated_at = now() WHERE account_id = $2\",\
+                 \"1000,{}\"\n",
+                100_011 + day * 100 + k
+            ));
+        }
+    }
+    std::fs::write(d.path().join("db/pg-stderr/birthday-bonus.log"), lines).unwrap();
+    check(d.path(), &[], true);
+    let out = crate::util::tmp().unwrap();
+    ran(bl()
+        .args(["affected", "-q", "--roster"])
+        .arg(d.path().join("roster.csv"))
+        .arg(d.path().join("db"))
+        .arg("--out-dir")
+        .arg(out.path()));
+    let got: BTreeMap<String, i64> = csv_rows(&out.path().join("bonus-adjustments.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["account_id"].clone(),
+                r["fraudulent_delta"].parse().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, i64> = truth(d.path())["affected"]["bonus_tampered"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
     // A team holding only the database's audit log: the statements the detectors flag
     // (balance changes, an injected tautology) are the attacker's though no request

@@ -467,9 +467,13 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             }
         }
     }
+    let routine = scheduled(ev, ops, &flagged, l);
     // Group by the actor behind each change (gateway address, or direct DB identity).
     let mut by: BTreeMap<String, (Vec<usize>, Vec<String>, bool)> = BTreeMap::new();
     for (i, why) in flagged {
+        if routine.contains(&i) {
+            continue;
+        }
         let e = &ev[i];
         let (actor, is_ip) = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
             Some(ip) => (ip, true),
@@ -513,6 +517,37 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             seed_contexts: vec![],
             events: evs,
         })
+        .collect()
+}
+
+/// Outlying changes no request explains that a database identity makes as a matter of
+/// course: the same change (amount, or balance set to the same value) by the same user
+/// and host on two other UTC days — a birthday bonus, a nightly expiry. The attacker's
+/// changes vary and fall on the days of the attack.
+fn scheduled(
+    ev: &[Box<Event>],
+    ops: &[(usize, String, i64, bool)],
+    flagged: &BTreeMap<usize, String>,
+    l: &Links,
+) -> BTreeSet<usize> {
+    const DAY: i64 = 86_400_000_000;
+    type Key<'a> = (Option<&'a str>, Option<&'a str>, bool, i64);
+    let mut days: BTreeMap<Key, BTreeSet<i64>> = BTreeMap::new();
+    let mut keyed: Vec<(usize, Key, i64)> = Vec::new();
+    for (i, _, d, abs) in ops {
+        if !flagged.contains_key(i) || l.origin(*i).is_some() {
+            continue;
+        }
+        let e = &ev[*i];
+        let k = (e.db_user.as_deref(), e.db_host.as_deref(), *abs, *d);
+        let day = e.ts.div_euclid(DAY);
+        days.entry(k).or_default().insert(day);
+        keyed.push((*i, k, day));
+    }
+    keyed
+        .into_iter()
+        .filter(|(_, k, day)| days[k].iter().filter(|d| *d != day).count() >= 2)
+        .map(|(i, ..)| i)
         .collect()
 }
 
