@@ -734,7 +734,19 @@ fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
         ["apigw-json", "mysql-audit-json", "fcm-bigquery-json"],
         &["--seed", "11"],
     );
-    for dir in [root().join("sample-logs"), d.path().to_path_buf()] {
+    // Without request ids a transfer's balance UPDATEs and ledger rows are one
+    // operation only by their session and moments: counted apart, every delta doubled.
+    let u = crate::util::tmp().unwrap();
+    simulate_with(
+        u.path(),
+        ["apigw-json", "mysql-audit-json", "fcm-bigquery-json"],
+        &["--seed", "11", "--untagged-sql"],
+    );
+    for dir in [
+        root().join("sample-logs"),
+        d.path().to_path_buf(),
+        u.path().to_path_buf(),
+    ] {
         let out = crate::util::tmp().unwrap();
         ran(bl()
             .args(["report", "-q", "--roster"])

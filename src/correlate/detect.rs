@@ -345,8 +345,12 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
     enum Op<'a> {
         Request(&'a str),
         Origin(usize),
+        /// Statements no request explains, of one session and moments apart (one
+        /// transaction: the balance UPDATE and its ledger row), by its first statement.
+        Burst(usize),
         Alone(usize),
     }
+    let burst = bursts(ev, l);
     // Statements grouped by sorting (operation, event) in parallel: every event lies in
     // one group, and the result is ordered by event at the end (stably, keeping each
     // statement's changes in order), so the order of the groups does not matter.
@@ -362,7 +366,11 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
             let key = match (&ev[i].request_id, l.origin(i)) {
                 (Some(r), _) => Op::Request(r),
                 (None, Some(g)) => Op::Origin(g),
-                (None, None) => Op::Alone(i),
+                (None, None) => match burst.get(&i) {
+                    Some(Tie::Origin(g)) => Op::Origin(*g),
+                    Some(Tie::First(first)) => Op::Burst(*first),
+                    None => Op::Alone(i),
+                },
             };
             (key, i)
         })
@@ -381,14 +389,67 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
                     .map(move |c| (i, c))
             };
             let any_balance = group.iter().flat_map(changes).any(|(_, c)| !c.ledger);
+            // In a burst a ledger row yields only to a balance change of its own account:
+            // the session may have served two operations.
+            let burst = matches!(group[0].0, Op::Burst(_));
+            let balanced: BTreeSet<&str> = group
+                .iter()
+                .flat_map(changes)
+                .filter(|(_, c)| !c.ledger)
+                .map(|(_, c)| c.account_id.as_str())
+                .collect();
             group
                 .iter()
                 .flat_map(changes)
-                .filter(move |(_, c)| !(any_balance && c.ledger))
+                .filter(move |(_, c)| {
+                    !c.ledger
+                        || if burst {
+                            !balanced.contains(c.account_id.as_str())
+                        } else {
+                            !any_balance
+                        }
+                })
                 .map(|(i, c)| (i, c.account_id.to_string(), c.delta, c.absolute))
         })
         .collect();
     out.par_sort_by_key(|x| x.0);
+    out
+}
+
+/// How a bonus statement no request explains joins others: the operation of the
+/// statement its session ran just before it, or a run of its own.
+#[derive(Clone, Copy)]
+enum Tie {
+    /// The request the statement before it came from.
+    Origin(usize),
+    /// A run of statements no request explains, by its first.
+    First(usize),
+}
+
+/// Bonus statements no request explains, joined per session to the statement just
+/// before (within two seconds): the ledger row after a balance UPDATE whose request is
+/// known shares that request; runs with none are grouped by their first statement.
+fn bursts(ev: &[Box<Event>], l: &Links) -> HashMap<usize, Tie> {
+    let mut last: HashMap<&str, (i64, Tie)> = HashMap::new();
+    let mut out = HashMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.request_id.is_some() || e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty()) {
+            continue;
+        }
+        let Some(s) = e.session_id.as_deref() else {
+            continue;
+        };
+        let tie = match (l.origin(i), last.get(s)) {
+            (Some(g), _) => {
+                last.insert(s, (e.ts, Tie::Origin(g)));
+                continue;
+            }
+            (None, Some(&(t, tie))) if e.ts - t <= 2_000_000 => tie,
+            (None, _) => Tie::First(i),
+        };
+        last.insert(s, (e.ts, tie));
+        out.insert(i, tie);
+    }
     out
 }
 
