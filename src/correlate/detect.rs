@@ -57,6 +57,67 @@ pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     v
 }
 
+/// An hour and a day, µs.
+pub(super) const HOUR: i64 = 3_600_000_000;
+const DAY: i64 = 86_400_000_000;
+
+/// The accounts (or login names) of the given login requests.
+pub(super) fn accounts_of(
+    ev: &[Box<Event>],
+    logins: impl Iterator<Item = usize>,
+) -> BTreeSet<String> {
+    logins
+        .filter_map(|i| {
+            ev[i]
+                .account_id
+                .as_deref()
+                .or(ev[i].user.as_deref())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The actor behind a statement no gateway request explains: its client host when the
+/// session is direct (an address), else its session — a statement of the application's
+/// pool stands for its session, whose flagged statements alone are the attacker's.
+fn db_actor(e: &Event, l: &Links) -> Option<(String, bool)> {
+    match (&e.db_host, &e.session_id) {
+        (Some(h), _) if !l.is_app_db(e) => Some((h.to_string(), true)),
+        (_, Some(s)) => Some((format!("session {s}"), false)),
+        _ => None,
+    }
+}
+
+/// A finding whose actor is an address (`is_ip`) or a session; a session's statements
+/// name the sessions it seeds.
+fn actor_finding(
+    technique: &'static str,
+    actor: String,
+    is_ip: bool,
+    explanation: String,
+    events: Vec<usize>,
+    ev: &[Box<Event>],
+) -> Finding {
+    let (seed_ips, seed_sessions) = if is_ip {
+        (vec![actor.clone()], vec![])
+    } else {
+        let sessions = events
+            .iter()
+            .filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string))
+            .collect();
+        (vec![], sessions)
+    };
+    Finding {
+        technique,
+        subject: actor,
+        explanation,
+        events,
+        seed_ips,
+        seed_contexts: vec![],
+        seed_sessions,
+    }
+}
+
 /// Credential stuffing / brute force: failed logins per address (and distinct login names
 /// tried, when DB lookups reveal them), then the successes after the failures.
 pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
@@ -138,17 +199,12 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             .copied()
             .filter(|&i| ev[i].client_ip.as_deref() == Some(ip.as_str()))
             .collect();
-        let ok: BTreeSet<String> = evs
-            .iter()
-            .filter(|&&i| ev[i].outcome == Outcome::Success)
-            .filter_map(|&i| {
-                ev[i]
-                    .account_id
-                    .as_deref()
-                    .or(ev[i].user.as_deref())
-                    .map(str::to_string)
-            })
-            .collect();
+        let ok = accounts_of(
+            ev,
+            evs.iter()
+                .copied()
+                .filter(|&i| ev[i].outcome == Outcome::Success),
+        );
         let what = if distinct > 3 {
             "credential stuffing"
         } else {
@@ -192,9 +248,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
         by_actor.entry(ip).or_default().push(i);
     }
     let need = p.thresholds.enumeration_accounts as usize;
-    let hour = 3_600_000_000;
     let mut out = Vec::new();
-    const DAY: i64 = 86_400_000_000;
     for (ip, idx) in by_actor {
         let mut best = (0usize, 0usize, 0usize);
         // UTC days on which the address read `need` accounts within an hour.
@@ -205,7 +259,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             *counts
                 .entry(ev[idx[hi]].account_id.as_deref().unwrap_or(""))
                 .or_default() += 1;
-            while ev[idx[hi]].ts - ev[idx[lo]].ts > hour {
+            while ev[idx[hi]].ts - ev[idx[lo]].ts > HOUR {
                 let k = ev[idx[lo]].account_id.as_deref().unwrap_or("");
                 if let Some(c) = counts.get_mut(k) {
                     *c -= 1;
@@ -291,16 +345,12 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
             }
             SourceKind::Db => {
                 if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
-                    // A statement of the application's pool that no request explains
-                    // (database evidence alone) stands for its session, as bonus
-                    // anomalies do: the statement is the attacker's, the pool is not.
-                    let (actor, is_ip) = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
-                        Some(ip) => (ip, true),
-                        None => match (&e.db_host, &e.session_id) {
-                            (Some(h), _) if !l.is_app_db(e) => (h.to_string(), true),
-                            (_, Some(s)) => (format!("session {s}"), false),
-                            _ => continue,
-                        },
+                    let actor = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
+                        Some(ip) => Some((ip, true)),
+                        None => db_actor(e, l),
+                    };
+                    let Some((actor, is_ip)) = actor else {
+                        continue;
                     };
                     let x = by.entry(actor).or_default();
                     x.2 |= is_ip;
@@ -312,25 +362,14 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
         }
     }
     by.into_iter()
-        .map(|(actor, (evs, what, is_ip))| Finding {
-            technique: t::INJECTION,
-            subject: actor.clone(),
-            explanation: format!(
+        .map(|(actor, (evs, what, is_ip))| {
+            let explanation = format!(
                 "injection attempts {} {actor}: {} ({} events)",
                 if is_ip { "from" } else { "in" },
                 what.into_iter().collect::<Vec<_>>().join("; "),
                 evs.len()
-            ),
-            seed_sessions: if is_ip {
-                vec![]
-            } else {
-                evs.iter()
-                    .filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string))
-                    .collect()
-            },
-            seed_ips: if is_ip { vec![actor] } else { vec![] },
-            events: evs,
-            seed_contexts: vec![],
+            );
+            actor_finding(t::INJECTION, actor, is_ip, explanation, evs, ev)
         })
         .collect()
 }
@@ -507,10 +546,7 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     }
     for (acc, list) in credits {
         for (k, (ts, _, _)) in list.iter().enumerate() {
-            let window: Vec<&Credit> = list[k..]
-                .iter()
-                .take_while(|x| x.0 - ts <= 3_600_000_000)
-                .collect();
+            let window: Vec<&Credit> = list[k..].iter().take_while(|x| x.0 - ts <= HOUR).collect();
             let srcs: BTreeSet<&String> = window.iter().filter_map(|x| x.2.as_ref()).collect();
             if srcs.len() >= 3 {
                 for x in &window {
@@ -536,13 +572,12 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             continue;
         }
         let e = &ev[i];
-        let (actor, is_ip) = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
-            Some(ip) => (ip, true),
-            None => match (&e.db_host, &e.session_id) {
-                (Some(h), _) if !l.is_app_db(e) => (h.to_string(), true),
-                (_, Some(s)) => (format!("session {s}"), false),
-                _ => continue,
-            },
+        let actor = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
+            Some(ip) => Some((ip, true)),
+            None => db_actor(e, l),
+        };
+        let Some((actor, is_ip)) = actor else {
+            continue;
         };
         // Staff adjustments from a usual place are not fraud by size alone.
         if let Some(g) = l.origin(i) {
@@ -559,24 +594,13 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         }
     }
     by.into_iter()
-        .map(|(actor, (evs, whys, is_ip))| Finding {
-            technique: t::BONUS_FRAUD,
-            subject: actor.clone(),
-            explanation: format!(
+        .map(|(actor, (evs, whys, is_ip))| {
+            let explanation = format!(
                 "bonus anomalies by {actor}: {} changes, e.g. {}",
                 evs.len(),
                 whys.join("; ")
-            ),
-            seed_sessions: if is_ip {
-                vec![]
-            } else {
-                evs.iter()
-                    .filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string))
-                    .collect()
-            },
-            seed_ips: if is_ip { vec![actor] } else { vec![] },
-            seed_contexts: vec![],
-            events: evs,
+            );
+            actor_finding(t::BONUS_FRAUD, actor, is_ip, explanation, evs, ev)
         })
         .collect()
 }
@@ -591,7 +615,6 @@ fn scheduled(
     flagged: &BTreeMap<usize, String>,
     l: &Links,
 ) -> BTreeSet<usize> {
-    const DAY: i64 = 86_400_000_000;
     type Key<'a> = (Option<&'a str>, Option<&'a str>, bool, i64);
     let mut days: BTreeMap<Key, BTreeSet<i64>> = BTreeMap::new();
     let mut keyed: Vec<(usize, Key, i64)> = Vec::new();
@@ -662,10 +685,9 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 if l.routine_db(e.db_user.as_deref(), e.db_host.as_deref(), p) {
                     continue;
                 }
-                match (&e.db_host, &e.session_id) {
-                    (Some(h), _) if !l.is_app_db(e) => (h.to_string(), true),
-                    (_, Some(s)) => (format!("session {s}"), false),
-                    _ => continue,
+                match db_actor(e, l) {
+                    Some(a) => a,
+                    None => continue,
                 }
             }
         };
@@ -673,14 +695,9 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         x.0.push(i);
     }
     by.into_iter()
-        .map(|(actor, (evs, is_ip))| Finding {
-            technique: t::BULK_EXPORT,
-            subject: actor.clone(),
-            explanation: format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len()),
-            seed_sessions: if is_ip { vec![] } else { evs.iter().filter_map(|&i| ev[i].session_id.as_deref().map(str::to_string)).collect() },
-            seed_ips: if is_ip { vec![actor] } else { vec![] },
-            seed_contexts: vec![],
-            events: evs,
+        .map(|(actor, (evs, is_ip))| {
+            let explanation = format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len());
+            actor_finding(t::BULK_EXPORT, actor, is_ip, explanation, evs, ev)
         })
         .collect()
 }

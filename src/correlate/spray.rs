@@ -2,14 +2,12 @@
 //! pool, a botnet), each too few for the per-address rule. Found as an hour whose failed
 //! logins stand far above the evidence's usual rate, then the addresses that carried it.
 
-use super::detect::{failed_login, login_names};
+use super::detect::{accounts_of, failed_login, login_names, HOUR};
 use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::profile::Profile;
 use std::collections::{BTreeMap, BTreeSet};
-
-const HOUR: i64 = 3_600_000_000;
 
 /// How many times the usual hourly failure count (plus one) a burst hour must reach.
 const BURST_FACTOR: u64 = 5;
@@ -145,17 +143,7 @@ pub fn distributed(
             .filter(|x| pool.contains(x.ip))
             .map(|x| x.i)
             .collect();
-        let ok: BTreeSet<String> = evs
-            .iter()
-            .filter(|&&i| !failed_login(&ev[i]))
-            .filter_map(|&i| {
-                ev[i]
-                    .account_id
-                    .as_deref()
-                    .or(ev[i].user.as_deref())
-                    .map(str::to_string)
-            })
-            .collect();
+        let ok = accounts_of(ev, evs.iter().copied().filter(|&i| !failed_login(&ev[i])));
         let tried: BTreeSet<&str> = pool
             .iter()
             .flat_map(|ip| by[ip].2.iter().copied())
