@@ -75,12 +75,7 @@ fn check(dir: &Path, extra: &[&str], identity_known: bool) {
             )
         })
         .collect();
-    let want: BTreeMap<String, i64> = t["affected"]["bonus_tampered"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
-        .collect();
+    let want = truth_bonus(&t);
     assert_eq!(deltas, want);
     let adj = csv_rows(&out.path().join("bonus-adjustments.csv"));
     for r in &adj {
@@ -697,14 +692,23 @@ fn a_scheduled_bonus_job_is_not_fraud() {
     }
     std::fs::write(d.path().join("db/pg-stderr/birthday-bonus.log"), lines).unwrap();
     check(d.path(), &[], true);
-    let out = crate::util::tmp().unwrap();
-    ran(bl()
-        .args(["affected", "-q", "--roster"])
-        .arg(d.path().join("roster.csv"))
-        .arg(d.path().join("db"))
-        .arg("--out-dir")
-        .arg(out.path()));
-    let got: BTreeMap<String, i64> = csv_rows(&out.path().join("bonus-adjustments.csv"))
+    let out = db_alone(d.path());
+    assert_eq!(adjustments(out.path()), truth_bonus(&truth(d.path())));
+}
+
+/// The tampered balances `truth.json` lists: account → signed delta.
+fn truth_bonus(t: &Value) -> BTreeMap<String, i64> {
+    t["affected"]["bonus_tampered"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+        .collect()
+}
+
+/// The fraudulent deltas of a `bonus-adjustments.csv` in an output directory.
+fn adjustments(out: &Path) -> BTreeMap<String, i64> {
+    csv_rows(&out.join("bonus-adjustments.csv"))
         .into_iter()
         .map(|r| {
             (
@@ -712,14 +716,19 @@ fn a_scheduled_bonus_job_is_not_fraud() {
                 r["fraudulent_delta"].parse().unwrap(),
             )
         })
-        .collect();
-    let want: BTreeMap<String, i64> = truth(d.path())["affected"]["bonus_tampered"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
-        .collect();
-    assert_eq!(got, want);
+        .collect()
+}
+
+/// `report` (with the roster) on the database evidence of a directory alone.
+fn db_alone(dir: &Path) -> tempfile::TempDir {
+    let out = crate::util::tmp().unwrap();
+    ran(bl()
+        .args(["report", "-q", "--roster"])
+        .arg(dir.join("roster.csv"))
+        .arg(dir.join("db"))
+        .arg("--out-dir")
+        .arg(out.path()));
+    out
 }
 
 #[test]
@@ -747,29 +756,13 @@ fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
         d.path().to_path_buf(),
         u.path().to_path_buf(),
     ] {
-        let out = crate::util::tmp().unwrap();
-        ran(bl()
-            .args(["report", "-q", "--roster"])
-            .arg(dir.join("roster.csv"))
-            .arg(dir.join("db"))
-            .arg("--out-dir")
-            .arg(out.path()));
-        let got: BTreeMap<String, i64> = csv_rows(&out.path().join("bonus-adjustments.csv"))
-            .into_iter()
-            .map(|r| {
-                (
-                    r["account_id"].clone(),
-                    r["fraudulent_delta"].parse().unwrap(),
-                )
-            })
-            .collect();
-        let want: BTreeMap<String, i64> = truth(&dir)["affected"]["bonus_tampered"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
-            .collect();
-        assert_eq!(got, want, "{}", dir.display());
+        let out = db_alone(&dir);
+        assert_eq!(
+            adjustments(out.path()),
+            truth_bonus(&truth(&dir)),
+            "{}",
+            dir.display()
+        );
         // The tautology injected into a read of the customers is the second wave; the
         // exports the application ran for the attacker are not seen, so exposure may
         // fall short of the truth, and never goes beyond it.
