@@ -973,6 +973,34 @@ fn one_database_logged_in_several_formats_counts_each_record_once() {
 }
 
 #[test]
+fn one_database_in_two_files_of_one_format_counts_each_record_once() {
+    // One server's stderr caught twice, with the operators' prefix and with the default
+    // one (no user, no database): same format, files over the same hours. Untagged, every
+    // copied statement looked like one no request explains, and the waves spread over
+    // the whole evidence.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        [
+            "apigw-json",
+            "pg-stderr,pg-stderr-default",
+            "fcm-bigquery-json",
+        ],
+        &["--seed", "2004", "--untagged-sql"],
+    );
+    check(d.path(), &[], true);
+    let j = report_json(d.path(), &[]);
+    let note = strs(&j["undetermined"])
+        .into_iter()
+        .find(|n| n.contains("same records more than once"))
+        .expect("the copies are said");
+    assert!(
+        note.contains("pg-stderr in 2 series of files over the same hours"),
+        "{note}"
+    );
+}
+
+#[test]
 fn one_request_stream_in_two_gateway_formats_counts_each_request_once() {
     // API Gateway behind nginx (or nginx with a combined and a JSON `access_log`) logs
     // every request twice: "274 of 284 logins failed" where 142 were made, and two

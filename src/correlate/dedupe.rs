@@ -10,6 +10,7 @@
 //! id where both say — within `TOLERANCE_US` once each clock is corrected (widened by a
 //! request's logged latency), is one event, counted as a duplicate.
 
+use super::series::Series;
 use super::Analysis;
 use crate::model::{Event, FormatName, Outcome, SourceKind};
 use rayon::prelude::*;
@@ -42,6 +43,8 @@ pub struct Dropped {
     pub events: Vec<usize>,
     /// Every (kind, format) of the evidence, in order.
     pub formats: Vec<(SourceKind, FormatName)>,
+    /// Formats with files side by side that mirror each other, with their series.
+    pub mirrored: Vec<(SourceKind, FormatName, usize)>,
 }
 
 /// What a record says, for matching, appended to `out` (`false` when it says too little
@@ -188,33 +191,43 @@ struct Slot {
 /// One fingerprint, time, event index: the sort key of the sweep.
 type Entry = ((u64, u64), i64, usize);
 
+/// What a sweep gives: the dropped indices, and for each record found more than once,
+/// every pair of the series that hold it.
+#[derive(Default)]
+struct Swept {
+    dropped: Vec<usize>,
+    joined: Vec<(u32, u32)>,
+}
+
 /// The records of one key in time order: each joins the earliest kept record of another
-/// format it can be, or is kept. Each format has a queue of the kept records it has not
-/// matched yet, so a record looks at candidates only. Returns the dropped indices.
-fn sweep(ev: &[Box<Event>], group: &[Entry]) -> Vec<usize> {
+/// series it can be a copy of (`can`), or is kept. Each series has a queue of the kept
+/// records it has not matched yet, so a record looks at candidates only.
+fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, can: &Can) -> Swept {
     let mut slots: Vec<Slot> = Vec::new();
-    let mut open: Vec<(FormatName, VecDeque<usize>)> = Vec::new();
+    // Per series: the series of the record each slot was first kept from.
+    let mut owner: Vec<u32> = Vec::new();
+    let mut open: Vec<(u32, VecDeque<usize>)> = Vec::new();
     for &(.., i) in group {
-        if !open.iter().any(|(f, _)| *f == ev[i].format) {
-            open.push((ev[i].format, VecDeque::new()));
+        let id = series.id(&ev[i]);
+        if !open.iter().any(|(f, _)| *f == id) {
+            open.push((id, VecDeque::new()));
         }
     }
+    let mut out = Swept::default();
+    // (slot, series) of each record that joined a kept one.
+    let mut joins: Vec<(usize, u32)> = Vec::new();
     if open.len() < 2 {
-        return Vec::new();
+        return out;
     }
     // The farthest a kept record can be from a later copy.
     let reach = match ev[group[0].2].kind() {
         SourceKind::Gateway => TOLERANCE_US + LATENCY_CAP_US,
         _ => TOLERANCE_US,
     };
-    let mut dropped = Vec::new();
     for &(_, ts, i) in group {
         let e = &ev[i];
-        let Some(queue) = open
-            .iter_mut()
-            .find(|(f, _)| *f == e.format)
-            .map(|(_, q)| q)
-        else {
+        let id = series.id(e);
+        let Some(queue) = open.iter_mut().find(|(f, _)| *f == id).map(|(_, q)| q) else {
             continue;
         };
         while queue.front().is_some_and(|&s| slots[s].ts < ts - reach) {
@@ -226,32 +239,48 @@ fn sweep(ev: &[Box<Event>], group: &[Entry]) -> Vec<usize> {
         let found = queue.iter().position(|&s| {
             let k = &ev[slots[s].kept];
             k.file != e.file
+                && can(series, owner[s], id)
                 && ts - slots[s].ts <= TOLERANCE_US + latency_us(k).max(latency_us(e))
                 && compatible(k, e)
         });
         match found.and_then(|k| queue.remove(k)) {
             Some(s) => {
+                joins.push((s, id));
                 let s = &mut slots[s];
                 if richness(e) > richness(&ev[s.kept]) {
-                    dropped.push(std::mem::replace(&mut s.kept, i));
+                    out.dropped.push(std::mem::replace(&mut s.kept, i));
                 } else {
-                    dropped.push(i);
+                    out.dropped.push(i);
                 }
             }
             None => {
                 slots.push(Slot { kept: i, ts });
-                let id = slots.len() - 1;
-                for (_, queue) in open.iter_mut().filter(|(f, _)| *f != e.format) {
-                    queue.push_back(id);
+                owner.push(id);
+                let slot = slots.len() - 1;
+                for (_, queue) in open.iter_mut().filter(|(f, _)| *f != id) {
+                    queue.push_back(slot);
                 }
             }
         }
     }
-    dropped
+    joins.sort_unstable();
+    for one in joins.chunk_by(|a, b| a.0 == b.0) {
+        let held = std::iter::once(owner[one[0].0]).chain(one.iter().map(|j| j.1));
+        for (n, a) in held.clone().enumerate() {
+            for b in held.clone().skip(n + 1) {
+                out.joined.push((a.min(b), a.max(b)));
+            }
+        }
+    }
+    out
 }
 
+/// Whether a record of one series (the second) can join a record kept from another.
+type Can = dyn Fn(&Series, u32, u32) -> bool + Sync;
+
 /// Finds the copies among database records, and among gateway records, of two or more
-/// formats of their kind (none when each kind has one format).
+/// series of their kind (none when each kind has one): formats, or files of one format
+/// side by side that mirror each other.
 pub fn find(ev: &[Box<Event>]) -> Dropped {
     let add = |mut v: Vec<(SourceKind, FormatName)>, k: (SourceKind, FormatName)| {
         if !v.contains(&k) {
@@ -264,10 +293,10 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         .fold(Vec::new, |v, e| add(v, (e.kind(), e.format)))
         .reduce(Vec::new, |a, b| b.into_iter().fold(a, add));
     formats.sort_unstable();
-    let several = |k: SourceKind| formats.iter().filter(|(x, _)| *x == k).count() > 1;
+    let mut series = Series::of(ev, &[SourceKind::Db, SourceKind::Gateway]);
     let kinds: Vec<SourceKind> = [SourceKind::Db, SourceKind::Gateway]
         .into_iter()
-        .filter(|&k| several(k))
+        .filter(|&k| series.count(k) > 1)
         .collect();
     if kinds.is_empty() {
         return Dropped {
@@ -285,9 +314,28 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         .flatten_iter()
         .collect();
     order.par_sort_unstable();
-    let mut events: Vec<usize> = order
-        .par_chunk_by(|a, b| a.0 == b.0)
-        .flat_map_iter(|g| sweep(ev, g))
+    let groups = || order.par_chunk_by(|a, b| a.0 == b.0);
+    if series.side_by_side() {
+        // Series of one format are copies of each other only if they share most
+        // records: counted first with every pair of series allowed.
+        let any: &Can = &|_, a, b| a != b;
+        let mut shared: Vec<(u32, u32)> = groups()
+            .flat_map_iter(|g| sweep(ev, g, &series, any).joined)
+            .collect();
+        shared.par_sort_unstable();
+        let shared: Vec<((u32, u32), usize)> = shared
+            .chunk_by(|a, b| a == b)
+            .map(|c| (c[0], c.len()))
+            .collect();
+        let mut records = vec![0usize; series.of.len()];
+        for &(.., i) in &order {
+            records[series.id(&ev[i]) as usize] += 1;
+        }
+        series.set_mirrors(&shared, &records);
+    }
+    let can: &Can = &|s, a, b| s.can_copy(a, b);
+    let mut events: Vec<usize> = groups()
+        .flat_map_iter(|g| sweep(ev, g, &series, can).dropped)
         .collect();
     events.par_sort_unstable();
     let mut by_format = BTreeMap::new();
@@ -300,6 +348,7 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         by_format,
         events,
         formats,
+        mirrored: series.mirrored(),
     }
 }
 
@@ -353,12 +402,30 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
                  agent and request id where both name them",
             ),
         };
+        // A format with files side by side is named with its series.
+        let side = |f: &str| {
+            d.mirrored
+                .iter()
+                .find(|(k, m, _)| *k == kind && m.as_str() == f)
+                .map(|(.., n)| *n)
+        };
+        let listed: Vec<String> = names
+            .iter()
+            .map(|f| match side(f) {
+                Some(n) => format!("{f} in {n} series of files over the same hours"),
+                None => f.to_string(),
+            })
+            .collect();
+        let (held, other) = match names.iter().any(|f| side(f).is_some()) {
+            false => ("in more than one format", "another format"),
+            true => ("more than once", "another format or series"),
+        };
+        let held = format!("{held} ({})", listed.join(", "));
         a.notes.push(format!(
-            "The {source} evidence holds the same {what} in more than one format ({}): {writer}. \
-             {n} {what} matched a record of another format — {same}, within {} s{} once \
+            "The {source} evidence holds the same {what} {held}: {writer}. \
+             {n} {what} matched a record of {other} — {same}, within {} s{} once \
              each clock was corrected — and count once, as duplicates, keeping the copy with \
              more fields ({}).",
-            names.join(", "),
             TOLERANCE_US / 1_000_000,
             match kind {
                 SourceKind::Gateway => format!(
@@ -566,6 +633,56 @@ mod tests {
         assert_eq!(find(&ev).events, [1], "two files: copies");
         ev[1].file = ev[0].file;
         assert!(find(&ev).events.is_empty());
+    }
+
+    #[test]
+    fn files_of_one_format_side_by_side_count_once_when_they_mirror() {
+        let s = 1_000_000_000_000;
+        let up = "UPDATE bonus SET balance = balance + $1 WHERE account_id = $2";
+        // One server's stderr caught by two collectors with different line prefixes
+        // (the second without the user): every change in both, and the first stream
+        // rotated into a second file.
+        let mut ev = Vec::new();
+        for n in 0..6i64 {
+            let at = s + n * 3_600_000_000;
+            let v = n.to_string();
+            let mut a = stmt("pg-stderr", at, up, &[&v, "7"], Some("app"));
+            a.file = if n < 3 { 10 } else { 11 };
+            let mut b = stmt("pg-stderr", at + 1_000, up, &[&v, "7"], None);
+            b.file = 12;
+            ev.extend([a, b]);
+        }
+        let d = find(&ev);
+        assert_eq!(d.events, [1, 3, 5, 7, 9, 11]);
+        assert_eq!(d.mirrored, [(SourceKind::Db, "pg-stderr".into(), 2)]);
+        // The stream and its rotation alone: nothing is a copy.
+        let one: Vec<Box<Event>> = ev.iter().filter(|e| e.file != 12).cloned().collect();
+        assert!(find(&one).events.is_empty());
+    }
+
+    #[test]
+    fn two_web_servers_of_one_format_keep_their_requests() {
+        let s = 1_000_000_000_000;
+        // Two nginx servers behind one balancer over the same hours, each with its own
+        // requests; one client polls a page that the balancer sends to each in turn.
+        let mut ev = Vec::new();
+        for n in 0..8i64 {
+            for (file, page) in [(20, "/a"), (21, "/b")] {
+                let mut e = req("nginx-combined", s + n * 600_000_000, page, 200, None);
+                e.file = file;
+                e.client_ip = Some(format!("198.51.100.{n}").into());
+                ev.push(e);
+            }
+        }
+        for (n, file) in [20, 21].repeat(4).into_iter().enumerate() {
+            let mut e = req("nginx-combined", s + n as i64 * 400_000, "/poll", 200, None);
+            e.file = file;
+            ev.push(e);
+        }
+        ev.sort_by_key(|e| e.sort_key());
+        let d = find(&ev);
+        assert!(d.events.is_empty(), "{:?}", d.events);
+        assert!(d.mirrored.is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod impact;
 pub mod join;
 pub mod messages;
 pub mod probing;
+pub mod series;
 pub mod sessions;
 pub mod skew;
 pub mod spray;
