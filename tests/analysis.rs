@@ -1001,6 +1001,25 @@ fn one_database_in_two_files_of_one_format_counts_each_record_once() {
 }
 
 #[test]
+fn statements_that_name_no_user_or_host_are_the_pool_s() {
+    // PostgreSQL's default prefix (`%m [%p] `) and untagged SQL: a statement names only
+    // its backend pid, and the application's pooled backends were opened before the log
+    // began. Taken for direct sessions, each pid that carried one flagged change made
+    // everything it served for days the attacker's: waves over the whole evidence.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr-default", "sns-delivery"],
+        &["--seed", "2005", "--untagged-sql"],
+    );
+    check(d.path(), &[], true);
+    let j = report_json(d.path(), &[]);
+    assert!(strs(&j["undetermined"])
+        .iter()
+        .any(|n| n.contains("name neither a user nor a client host")));
+}
+
+#[test]
 fn one_request_stream_in_two_gateway_formats_counts_each_request_once() {
     // API Gateway behind nginx (or nginx with a combined and a JSON `access_log`) logs
     // every request twice: "274 of 284 logins failed" where 142 were made, and two

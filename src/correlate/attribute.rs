@@ -139,6 +139,24 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         }
     }
     a.attr = attr;
+    let anonymous = ev
+        .iter()
+        .filter(|e| {
+            e.kind() == SourceKind::Db
+                && e.request_id.is_none()
+                && e.db_user.is_none()
+                && e.db_host.is_none()
+        })
+        .count();
+    if anonymous > 0 {
+        a.notes.push(format!(
+            "{anonymous} database records name neither a user nor a client host (a log line \
+             prefix without them, and no connection line for their session in the \
+             evidence): they are read as the application's pooled connections, so a direct \
+             session among them counts as the attacker's only in the statements a detector \
+             flagged."
+        ));
+    }
     if unexplained > 0 {
         a.notes.push(format!(
             "{unexplained} statements of the application's pooled connections were flagged by \

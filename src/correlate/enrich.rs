@@ -318,15 +318,19 @@ impl Links {
     }
 
     /// Whether a DB event comes from the application's pool rather than a direct session.
+    ///
+    /// A statement that names neither user nor client host (PostgreSQL's default
+    /// `log_line_prefix`, a session whose connection was made before the log begins) is
+    /// counted as the pool's: nothing shows that its session is anyone's own, and taking
+    /// a pooled connection for the attacker's would make everything it served, for days,
+    /// the attacker's. Its flagged statements still are (`attribute::spread`).
     pub fn is_app_db(&self, e: &Event) -> bool {
         e.request_id.is_some()
-            || e.db_host
-                .as_ref()
-                .is_some_and(|h| self.app_hosts.contains(h))
-            || (e.db_host.is_none()
-                && e.db_user
-                    .as_ref()
-                    .is_some_and(|u| self.app_users.contains(u)))
+            || match (&e.db_host, &e.db_user) {
+                (Some(h), _) => self.app_hosts.contains(h),
+                (None, Some(u)) => self.app_users.contains(u),
+                (None, None) => true,
+            }
     }
 
     /// Whether `ip` is a usual place of `principal`: an office address, used in the
