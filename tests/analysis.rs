@@ -630,12 +630,30 @@ fn credential_stuffing_from_a_proxy_pool_is_found() {
     // Wave 1's logins spread over a pool of addresses, each trying a few: no address
     // reaches the per-address threshold. Before, wave 1 was the bonus fraud alone, from
     // the few addresses that got in, and the stuffing was not seen.
-    for (formats, pool, seed) in [
-        (["apigw-json", "pg-stderr", "fcm-bigquery-json"], "60", "21"),
-        (["kong", "mysql-audit-json", "sns-delivery"], "150", "22"),
+    // With untagged SQL the names a failed login tried are unknown, while a success is
+    // known by its account: an address with one success was taken for one that tried a
+    // single name, and left out of the pool with the account it took over.
+    for (formats, pool, seed, untagged) in [
+        (
+            ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+            "60",
+            "21",
+            false,
+        ),
+        (
+            ["kong", "mysql-audit-json", "sns-delivery"],
+            "150",
+            "22",
+            false,
+        ),
+        (["apigw-json", "pg-stderr", "onesignal"], "80", "2094", true),
     ] {
         let d = crate::util::tmp().unwrap();
-        simulate_with(d.path(), formats, &["--proxy-pool", pool, "--seed", seed]);
+        let mut args = vec!["--proxy-pool", pool, "--seed", seed];
+        if untagged {
+            args.push("--untagged-sql");
+        }
+        simulate_with(d.path(), formats, &args);
         check(d.path(), &[], true);
     }
 }

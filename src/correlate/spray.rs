@@ -21,6 +21,10 @@ struct Attempt<'a> {
     names: Vec<String>,
 }
 
+/// An address's logins in a burst window: attempts, failures, the names its failed
+/// logins tried, and every name seen.
+type Tally<'a> = (u64, u64, BTreeSet<&'a str>, BTreeSet<&'a str>);
+
 /// Findings for bursts of failed logins that no single address explains. `logins` are
 /// the login requests (with an address) in event order; `flagged` the addresses the
 /// per-address rule already took.
@@ -95,13 +99,19 @@ pub fn distributed(
             .iter()
             .filter(|x| x.hour >= from && x.hour <= to)
             .collect();
-        // Per address: (attempts, failures, names tried)
-        let mut by: BTreeMap<&str, (u64, u64, BTreeSet<&str>)> = BTreeMap::new();
+        // Per address: attempts, failures, names of its failed logins, all names. A
+        // success can be known by name where the failures are not (the account that
+        // logged in, when no statement of the failed ones is tagged).
+        let mut by: BTreeMap<&str, Tally> = BTreeMap::new();
         for x in &inside {
             let s = by.entry(x.ip).or_default();
             s.0 += 1;
             s.1 += x.failed as u64;
-            s.2.extend(x.names.iter().map(String::as_str));
+            let names = x.names.iter().map(String::as_str);
+            if x.failed {
+                s.2.extend(names.clone());
+            }
+            s.3.extend(names);
         }
         let open: u64 = by
             .iter()
@@ -119,10 +129,10 @@ pub fn distributed(
             .filter(|ip| by.contains_key(ip))
             .collect();
         // An address of the pool is new, tried several logins, mostly failing, and under
-        // several names where the names tried are known.
+        // several names where the names its failures tried are known.
         let pool: BTreeSet<&str> = by
             .iter()
-            .filter(|(ip, (n, f, nm))| {
+            .filter(|(ip, (n, f, nm, _))| {
                 !flagged.contains(**ip)
                     && !seen_before.contains(**ip)
                     && *f >= 2
@@ -146,7 +156,7 @@ pub fn distributed(
         let ok = accounts_of(ev, evs.iter().copied().filter(|&i| !failed_login(&ev[i])));
         let tried: BTreeSet<&str> = pool
             .iter()
-            .flat_map(|ip| by[ip].2.iter().copied())
+            .flat_map(|ip| by[ip].3.iter().copied())
             .collect();
         out.push(Finding {
             technique: t::CREDENTIAL_STUFFING,
