@@ -122,6 +122,48 @@ fn credential_stuffing_vs_typos() {
 }
 
 #[test]
+fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
+    // Thirty new addresses each fail eight logins over forty minutes, one of them then
+    // getting in; two customers on addresses the evidence never saw (a mobile network's
+    // new address) fail twice and get in during the same hour.
+    let mut v = background();
+    let start = T0 + DAY;
+    for k in 0..30i64 {
+        let ip = format!("198.18.7.{k}");
+        for n in 0..8i64 {
+            let ts = start + n * 5 * MIN + k * 7_000_000;
+            v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
+        }
+        if k == 3 {
+            let ts = start + 41 * MIN;
+            v.push(gw(ts, &ip, "POST", "/api/auth/login", 200, Some("5003")));
+        }
+    }
+    for (c, at) in [("100.100.0.1", 10 * MIN), ("100.100.0.2", 30 * MIN)] {
+        let ts = start + at;
+        v.push(gw(ts, c, "POST", "/api/auth/login", 401, None));
+        v.push(gw(ts + 6_000_000, c, "POST", "/api/auth/login", 401, None));
+        v.push(gw(
+            ts + 15_000_000,
+            c,
+            "POST",
+            "/api/auth/login",
+            200,
+            Some("5100"),
+        ));
+    }
+    let a = run(v);
+    let pool = a
+        .findings
+        .iter()
+        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
+        .expect("the pool is found");
+    assert_eq!(pool.seed_ips.len(), 30, "{:?}", pool.seed_ips);
+    assert!(pool.seed_ips.contains(&"198.18.7.3".to_string()));
+    assert!(!pool.seed_ips.iter().any(|ip| ip.starts_with("100.100")));
+}
+
+#[test]
 fn enumeration_vs_office_staff_lookups() {
     let mut v = background();
     // Office staff look up 20 customers a day for five days.

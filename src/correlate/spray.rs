@@ -21,9 +21,20 @@ struct Attempt<'a> {
     names: Vec<String>,
 }
 
-/// An address's logins in a burst window: attempts, failures, the names its failed
-/// logins tried, and every name seen.
-type Tally<'a> = (u64, u64, BTreeSet<&'a str>, BTreeSet<&'a str>);
+/// An address's logins in a burst window.
+#[derive(Default)]
+struct Tally<'a> {
+    attempts: u64,
+    failures: u64,
+    /// The names its failed logins tried. A success can be known by name where the
+    /// failures are not (the account that logged in, when no statement of the failed
+    /// ones is tagged).
+    failed_names: BTreeSet<&'a str>,
+    /// Every name seen.
+    names: BTreeSet<&'a str>,
+    /// Whether its last login succeeded.
+    got_in: bool,
+}
 
 /// Findings for bursts of failed logins that no single address explains. `logins` are
 /// the login requests (with an address) in event order; `flagged` the addresses the
@@ -99,24 +110,22 @@ pub fn distributed(
             .iter()
             .filter(|x| x.hour >= from && x.hour <= to)
             .collect();
-        // Per address: attempts, failures, names of its failed logins, all names. A
-        // success can be known by name where the failures are not (the account that
-        // logged in, when no statement of the failed ones is tagged).
         let mut by: BTreeMap<&str, Tally> = BTreeMap::new();
         for x in &inside {
             let s = by.entry(x.ip).or_default();
-            s.0 += 1;
-            s.1 += x.failed as u64;
+            s.attempts += 1;
+            s.failures += x.failed as u64;
+            s.got_in = !x.failed;
             let names = x.names.iter().map(String::as_str);
             if x.failed {
-                s.2.extend(names.clone());
+                s.failed_names.extend(names.clone());
             }
-            s.3.extend(names);
+            s.names.extend(names);
         }
         let open: u64 = by
             .iter()
             .filter(|(ip, _)| !flagged.contains(**ip))
-            .map(|(_, s)| s.1)
+            .map(|(_, s)| s.failures)
             .sum();
         // Addresses seen before the window are the customers' own (a user who mistypes
         // a password during the burst); the pool's addresses appear with it. Events are
@@ -130,18 +139,27 @@ pub fn distributed(
             .collect();
         // An address of the pool is new, tried several logins, mostly failing, and under
         // several names where the names its failures tried are known.
-        let pool: BTreeSet<&str> = by
+        let mut pool: BTreeSet<&str> = by
             .iter()
-            .filter(|(ip, (n, f, nm, _))| {
+            .filter(|(ip, s)| {
                 !flagged.contains(**ip)
                     && !seen_before.contains(**ip)
-                    && *f >= 2
-                    && *f as f64 >= th.stuffing_failure_ratio * *n as f64
-                    && (nm.is_empty() || nm.len() >= 2)
+                    && s.failures >= 2
+                    && s.failures as f64 >= th.stuffing_failure_ratio * s.attempts as f64
+                    && (s.failed_names.is_empty() || s.failed_names.len() >= 2)
             })
             .map(|(ip, _)| *ip)
             .collect();
-        let carried: u64 = pool.iter().map(|ip| by[ip].1).sum();
+        // A customer who mistyped during the burst, on an address the evidence had not
+        // seen (a first visit, a mobile network's changing address): a few failures,
+        // then in. The pool's addresses keep trying: one that failed under half as
+        // often as the pool's median and whose last login succeeded is left out.
+        let mut per: Vec<u64> = pool.iter().map(|ip| by[ip].failures).collect();
+        per.sort_unstable();
+        if let Some(&median) = per.get(per.len() / 2) {
+            pool.retain(|ip| !(by[ip].got_in && by[ip].failures * 2 < median));
+        }
+        let carried: u64 = pool.iter().map(|ip| by[ip].failures).sum();
         // The pool carries the burst: enough failures, and most of those no flagged
         // address made. Otherwise the burst is a flagged address's, and a few users
         // who mistyped in the same hour are left alone.
@@ -156,7 +174,7 @@ pub fn distributed(
         let ok = accounts_of(ev, evs.iter().copied().filter(|&i| !failed_login(&ev[i])));
         let tried: BTreeSet<&str> = pool
             .iter()
-            .flat_map(|ip| by[ip].3.iter().copied())
+            .flat_map(|ip| by[ip].names.iter().copied())
             .collect();
         out.push(Finding {
             technique: t::CREDENTIAL_STUFFING,
