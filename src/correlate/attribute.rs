@@ -65,11 +65,15 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
             }
         }
     }
-    // DB: statements of attacker requests; direct sessions from attacker hosts.
+    // DB: statements of attacker requests; direct sessions from attacker hosts. Counted
+    // on the way: records that name neither user nor host (`Links::is_app_db`).
+    let mut anonymous = 0usize;
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Db {
             continue;
         }
+        anonymous +=
+            (e.request_id.is_none() && e.db_user.is_none() && e.db_host.is_none()) as usize;
         if let Some(g) = l.origin(i) {
             if attr[g].is_some() {
                 let ms = (e.ts - ev[g].ts) / 1000;
@@ -139,15 +143,6 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         }
     }
     a.attr = attr;
-    let anonymous = ev
-        .iter()
-        .filter(|e| {
-            e.kind() == SourceKind::Db
-                && e.request_id.is_none()
-                && e.db_user.is_none()
-                && e.db_host.is_none()
-        })
-        .count();
     if anonymous > 0 {
         a.notes.push(format!(
             "{anonymous} database records name neither a user nor a client host (a log line \

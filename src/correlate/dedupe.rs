@@ -188,8 +188,9 @@ struct Slot {
     ts: i64,
 }
 
-/// One fingerprint, time, event index: the sort key of the sweep.
-type Entry = ((u64, u64), i64, usize);
+/// One fingerprint, time, event index and the record's series: the sort key of the
+/// sweep (the series rides along, found once while the event is at hand).
+type Entry = ((u64, u64), i64, u32, u32);
 
 /// What a sweep gives: the dropped indices, and for each record found more than once,
 /// every pair of the series that hold it.
@@ -207,8 +208,7 @@ fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, can: &Can) -> Swep
     // Per series: the series of the record each slot was first kept from.
     let mut owner: Vec<u32> = Vec::new();
     let mut open: Vec<(u32, VecDeque<usize>)> = Vec::new();
-    for &(.., i) in group {
-        let id = series.id(&ev[i]);
+    for &(.., id) in group {
         if !open.iter().any(|(f, _)| *f == id) {
             open.push((id, VecDeque::new()));
         }
@@ -220,13 +220,13 @@ fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, can: &Can) -> Swep
         return out;
     }
     // The farthest a kept record can be from a later copy.
-    let reach = match ev[group[0].2].kind() {
+    let reach = match ev[group[0].2 as usize].kind() {
         SourceKind::Gateway => TOLERANCE_US + LATENCY_CAP_US,
         _ => TOLERANCE_US,
     };
-    for &(_, ts, i) in group {
+    for &(_, ts, i, id) in group {
+        let i = i as usize;
         let e = &ev[i];
-        let id = series.id(e);
         let Some(queue) = open.iter_mut().find(|(f, _)| *f == id).map(|(_, q)| q) else {
             continue;
         };
@@ -282,18 +282,8 @@ type Can = dyn Fn(&Series, u32, u32) -> bool + Sync;
 /// series of their kind (none when each kind has one): formats, or files of one format
 /// side by side that mirror each other.
 pub fn find(ev: &[Box<Event>]) -> Dropped {
-    let add = |mut v: Vec<(SourceKind, FormatName)>, k: (SourceKind, FormatName)| {
-        if !v.contains(&k) {
-            v.push(k);
-        }
-        v
-    };
-    let mut formats = ev
-        .par_iter()
-        .fold(Vec::new, |v, e| add(v, (e.kind(), e.format)))
-        .reduce(Vec::new, |a, b| b.into_iter().fold(a, add));
-    formats.sort_unstable();
     let mut series = Series::of(ev, &[SourceKind::Db, SourceKind::Gateway]);
+    let formats = std::mem::take(&mut series.formats);
     let kinds: Vec<SourceKind> = [SourceKind::Db, SourceKind::Gateway]
         .into_iter()
         .filter(|&k| series.count(k) > 1)
@@ -309,7 +299,7 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         .into_par_iter()
         .filter(|&i| kinds.contains(&ev[i].kind()))
         .map_init(String::new, |buf, i| {
-            fingerprint(&ev[i], buf).map(|f| (f, ev[i].ts, i))
+            fingerprint(&ev[i], buf).map(|f| (f, ev[i].ts, i as u32, series.id(&ev[i])))
         })
         .flatten_iter()
         .collect();
@@ -318,8 +308,10 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
     if series.side_by_side() {
         // Series of one format are copies of each other only if they share most
         // records: counted first with every pair of series allowed.
+        // Only a group holding two series of one format can add to their count.
         let any: &Can = &|_, a, b| a != b;
         let mut shared: Vec<(u32, u32)> = groups()
+            .filter(|g| series.one_format_twice(g.iter().map(|x| x.3)))
             .flat_map_iter(|g| sweep(ev, g, &series, any).joined)
             .collect();
         shared.par_sort_unstable();
@@ -328,8 +320,8 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
             .map(|c| (c[0], c.len()))
             .collect();
         let mut records = vec![0usize; series.of.len()];
-        for &(.., i) in &order {
-            records[series.id(&ev[i]) as usize] += 1;
+        for &(.., id) in &order {
+            records[id as usize] += 1;
         }
         series.set_mirrors(&shared, &records);
     }

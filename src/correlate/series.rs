@@ -26,11 +26,14 @@ pub struct Series {
     pub of: Vec<(SourceKind, FormatName)>,
     /// Series of one format whose records are copies of each other, as (lower, higher).
     mirrors: Vec<(u32, u32)>,
+    /// Every (kind, format) of the evidence, of any kind, in order.
+    pub formats: Vec<(SourceKind, FormatName)>,
 }
 
 impl Series {
     /// The series of the records of `kinds`: files in order of their first record, each
     /// continuing the first series of its format whose last file ended before it began.
+    /// Also lists the formats of every kind (`formats`).
     pub fn of(ev: &[Box<Event>], kinds: &[SourceKind]) -> Series {
         let merge = |mut a: Vec<Span>, b: Vec<Span>| {
             for s in b {
@@ -41,9 +44,9 @@ impl Series {
             }
             a
         };
+        // Every event is looked at once: the spans give every format of the evidence too.
         let spans = ev
             .par_iter()
-            .filter(|e| kinds.contains(&e.kind()))
             .fold(Vec::new, |mut v: Vec<Span>, e| {
                 match v
                     .iter_mut()
@@ -56,7 +59,13 @@ impl Series {
                 v
             })
             .reduce(Vec::new, merge);
-        Series::from_spans(spans)
+        let mut formats: Vec<(SourceKind, FormatName)> = spans.iter().map(|s| (s.2, s.1)).collect();
+        formats.sort_unstable();
+        formats.dedup();
+        let mut s =
+            Series::from_spans(spans.into_iter().filter(|s| kinds.contains(&s.2)).collect());
+        s.formats = formats;
+        s
     }
 
     fn from_spans(mut spans: Vec<Span>) -> Series {
@@ -108,6 +117,21 @@ impl Series {
         let mut f = self.of.clone();
         f.sort_unstable();
         f.windows(2).any(|w| w[0] == w[1])
+    }
+
+    /// Whether series of one format are among `ids` (a group of records of one key).
+    pub fn one_format_twice(&self, ids: impl Iterator<Item = u32>) -> bool {
+        let mut seen: Vec<u32> = Vec::new();
+        for id in ids {
+            if !seen.contains(&id) {
+                let format = self.of[id as usize].1;
+                if seen.iter().any(|&s| self.of[s as usize].1 == format) {
+                    return true;
+                }
+                seen.push(id);
+            }
+        }
+        false
     }
 
     /// Whether a record of series `b` can be a copy of one of series `a`: other
