@@ -1007,8 +1007,7 @@ fn one_database_in_two_files_of_one_format_counts_each_record_once() {
         &["--seed", "2004", "--untagged-sql"],
     );
     check(d.path(), &[], true);
-    let j = report_json(d.path(), &[]);
-    let note = strs(&j["undetermined"])
+    let note = notes_of(d.path(), &[])
         .into_iter()
         .find(|n| n.contains("same records more than once"))
         .expect("the copies are said");
@@ -1031,8 +1030,7 @@ fn statements_that_name_no_user_or_host_are_the_pool_s() {
         &["--seed", "2005", "--untagged-sql"],
     );
     check(d.path(), &[], true);
-    let j = report_json(d.path(), &[]);
-    assert!(strs(&j["undetermined"])
+    assert!(notes_of(d.path(), &[])
         .iter()
         .any(|n| n.contains("name neither a user nor a client host")));
 }

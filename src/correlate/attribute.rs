@@ -66,14 +66,13 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         }
     }
     // DB: statements of attacker requests; direct sessions from attacker hosts. Counted
-    // on the way: records that name neither user nor host (`Links::is_app_db`).
+    // on the way: records that name nobody (`Links::anonymous`).
     let mut anonymous = 0usize;
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Db {
             continue;
         }
-        anonymous +=
-            (e.request_id.is_none() && e.db_user.is_none() && e.db_host.is_none()) as usize;
+        anonymous += Links::anonymous(e) as usize;
         if let Some(g) = l.origin(i) {
             if attr[g].is_some() {
                 let ms = (e.ts - ev[g].ts) / 1000;

@@ -192,8 +192,8 @@ struct Slot {
 /// sweep (the series rides along, found once while the event is at hand).
 type Entry = ((u64, u64), i64, u32, u32);
 
-/// What a sweep gives: the dropped indices, and for each record found more than once,
-/// every pair of the series that hold it.
+/// What a sweep gives: the dropped indices or, when counting, for each record found more
+/// than once every pair of the series that hold it.
 #[derive(Default)]
 struct Swept {
     dropped: Vec<usize>,
@@ -201,11 +201,12 @@ struct Swept {
 }
 
 /// The records of one key in time order: each joins the earliest kept record of another
-/// series it can be a copy of (`can`), or is kept. Each series has a queue of the kept
-/// records it has not matched yet, so a record looks at candidates only.
-fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, can: &Can) -> Swept {
+/// series it can be a copy of (`Series::can_copy`; when `counting`, any other series),
+/// or is kept. Each series has a queue of the kept records it has not matched yet, so a
+/// record looks at candidates only.
+fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, counting: bool) -> Swept {
     let mut slots: Vec<Slot> = Vec::new();
-    // Per series: the series of the record each slot was first kept from.
+    // Per slot: the series of the record it was first kept from.
     let mut owner: Vec<u32> = Vec::new();
     let mut open: Vec<(u32, VecDeque<usize>)> = Vec::new();
     for &(.., id) in group {
@@ -239,13 +240,15 @@ fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, can: &Can) -> Swep
         let found = queue.iter().position(|&s| {
             let k = &ev[slots[s].kept];
             k.file != e.file
-                && can(series, owner[s], id)
+                && (counting || series.can_copy(owner[s], id))
                 && ts - slots[s].ts <= TOLERANCE_US + latency_us(k).max(latency_us(e))
                 && compatible(k, e)
         });
         match found.and_then(|k| queue.remove(k)) {
             Some(s) => {
-                joins.push((s, id));
+                if counting {
+                    joins.push((s, id));
+                }
                 let s = &mut slots[s];
                 if richness(e) > richness(&ev[s.kept]) {
                     out.dropped.push(std::mem::replace(&mut s.kept, i));
@@ -274,9 +277,6 @@ fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, can: &Can) -> Swep
     }
     out
 }
-
-/// Whether a record of one series (the second) can join a record kept from another.
-type Can = dyn Fn(&Series, u32, u32) -> bool + Sync;
 
 /// Finds the copies among database records, and among gateway records, of two or more
 /// series of their kind (none when each kind has one): formats, or files of one format
@@ -309,10 +309,9 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         // Series of one format are copies of each other only if they share most
         // records: counted first with every pair of series allowed.
         // Only a group holding two series of one format can add to their count.
-        let any: &Can = &|_, a, b| a != b;
         let mut shared: Vec<(u32, u32)> = groups()
             .filter(|g| series.one_format_twice(g.iter().map(|x| x.3)))
-            .flat_map_iter(|g| sweep(ev, g, &series, any).joined)
+            .flat_map_iter(|g| sweep(ev, g, &series, true).joined)
             .collect();
         shared.par_sort_unstable();
         let shared: Vec<((u32, u32), usize)> = shared
@@ -325,9 +324,8 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         }
         series.set_mirrors(&shared, &records);
     }
-    let can: &Can = &|s, a, b| s.can_copy(a, b);
     let mut events: Vec<usize> = groups()
-        .flat_map_iter(|g| sweep(ev, g, &series, can).dropped)
+        .flat_map_iter(|g| sweep(ev, g, &series, false).dropped)
         .collect();
     events.par_sort_unstable();
     let mut by_format = BTreeMap::new();

@@ -333,6 +333,12 @@ impl Links {
             }
     }
 
+    /// Whether a DB event is the pool's only because it names nobody: no request id,
+    /// user or client host (`is_app_db`).
+    pub fn anonymous(e: &Event) -> bool {
+        e.request_id.is_none() && e.db_host.is_none() && e.db_user.is_none()
+    }
+
     /// Whether `ip` is a usual place of `principal`: an office address, used in the
     /// principal's first `baseline_hours` of activity, or used on two or more days.
     pub fn usual_place(&self, principal: &str, ip: &str, p: &Profile) -> bool {

@@ -114,9 +114,7 @@ impl Series {
     /// Whether some format has more than one series: only then do copies between series
     /// of one format need counting first.
     pub fn side_by_side(&self) -> bool {
-        let mut f = self.of.clone();
-        f.sort_unstable();
-        f.windows(2).any(|w| w[0] == w[1])
+        self.one_format_twice(0..self.of.len() as u32)
     }
 
     /// Whether series of one format are among `ids` (a group of records of one key).
