@@ -300,6 +300,11 @@ fn a_send_whose_campaign_rows_no_request_explains_is_timed_to_its_request() {
 /// Drops the gateway lines of the given addresses (the gateway evidence of an attack
 /// that was not kept), rewriting gzip files as gzip.
 fn drop_gateway_lines(dir: &Path, ips: &[String]) {
+    drop_gateway_lines_where(dir, |l| ips.iter().any(|ip| l.contains(ip.as_str())));
+}
+
+/// Drops the gateway lines `drop` picks, rewriting gzip files as gzip.
+fn drop_gateway_lines_where(dir: &Path, drop: impl Fn(&str) -> bool) {
     use std::io::{Read, Write};
     let mut stack = vec![dir.join("gateway")];
     while let Some(d) = stack.pop() {
@@ -319,10 +324,7 @@ fn drop_gateway_lines(dir: &Path, ips: &[String]) {
             } else {
                 text = String::from_utf8(raw).unwrap();
             }
-            let kept: String = text
-                .split_inclusive('\n')
-                .filter(|l| !ips.iter().any(|ip| l.contains(ip.as_str())))
-                .collect();
+            let kept: String = text.split_inclusive('\n').filter(|l| !drop(l)).collect();
             let out = if gz {
                 let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                 e.write_all(kept.as_bytes()).unwrap();
@@ -331,6 +333,58 @@ fn drop_gateway_lines(dir: &Path, ips: &[String]) {
                 kept.into_bytes()
             };
             std::fs::write(&f, out).unwrap();
+        }
+    }
+}
+
+#[test]
+fn evidence_that_stops_inside_a_wave_says_what_it_cannot_show() {
+    // The gateway log was kept only until five minutes into wave 2: the attacker's send,
+    // later, has no request in the evidence, and "no link to attacker activity" then
+    // says nothing of who sent it.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &[],
+    );
+    let t = truth(d.path());
+    let cut_ms = (secs(t["waves"][1]["start_utc"].as_str().unwrap()) + 300) * 1000;
+    drop_gateway_lines_where(d.path(), |l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| {
+            v["requestTimeEpoch"]
+                .as_str()
+                .and_then(|t| t.parse::<i64>().ok())
+                .is_some_and(|ms| ms >= cut_ms)
+        })
+    });
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n.starts_with("Wave 2 (")
+            && n.contains("the gateway evidence ends at")
+            && n.contains("before the wave ended")),
+        "{notes:#?}"
+    );
+    let out = affected(d.path(), &[]);
+    let mut rows = csv::Reader::from_path(out.path().join("messages.csv")).unwrap();
+    let late: Vec<csv::StringRecord> = rows
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| secs(&r[2]) > cut_ms / 1000)
+        .collect();
+    assert!(!late.is_empty());
+    for r in &late {
+        assert!(
+            &r[8] == "malicious" || r[9].contains("could not be examined"),
+            "{r:?}"
+        );
+        if &r[8] == "legitimate" {
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n.starts_with(&format!("Message {} was sent", &r[0]))),
+                "{notes:#?}"
+            );
         }
     }
 }

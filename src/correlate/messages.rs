@@ -57,6 +57,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             }
         }
     }
+    let gateway = super::coverage::gateway_span(a);
     let mut out = Vec::new();
     for ((prov, id), idx) in groups {
         let mut m = Message {
@@ -225,6 +226,11 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             }
             (None, None) => {
                 m.reason = format!("{scope} with no originating request in the evidence and no link to attacker activity");
+            }
+        }
+        if !m.malicious {
+            if let Some(why) = super::coverage::unseen_send(m.sent, gateway) {
+                m.reason = format!("{}; {why}", m.reason);
             }
         }
         out.push(m);

@@ -4,6 +4,7 @@
 //! decides carries its reason and the evidence events.
 
 pub mod attribute;
+pub mod coverage;
 pub mod dedupe;
 pub mod detect;
 pub mod drift;
@@ -347,6 +348,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     a.principals = attribute::principal_places(&a, &ctx, p);
     notes(&mut a);
     link_notes(&mut a, &ctx);
+    let reach = coverage::notes(&a, opts.wave_gap);
+    a.notes.extend(reach);
     a
 }
 

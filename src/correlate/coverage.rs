@@ -1,0 +1,198 @@
+//! Where the evidence stops short of a wave: a wave's start and end are its first and last
+//! attacker events, and they are the attack's only if the logs reach past them. When the
+//! gateway or database evidence begins or ends within the wave gap of a wave, or misses
+//! it, a note says the wave may be longer than the evidence shows. A message sent when
+//! no gateway record was kept is legitimate only for want of evidence, and says so.
+
+use super::{Analysis, Wave};
+use crate::model::SourceKind;
+use crate::timeparse::fmt_utc_s;
+
+/// The kinds of evidence that log continuously, so that their first and last records
+/// bound what they can show. Push exports hold records only where messages were sent.
+const CONTINUOUS: [SourceKind; 2] = [SourceKind::Gateway, SourceKind::Db];
+
+/// The first and last times of each continuous kind of evidence (`CONTINUOUS` order).
+fn spans(a: &Analysis) -> [Option<(i64, i64)>; 2] {
+    let mut span = [None; 2];
+    for e in &a.ing.events {
+        if let Some(k) = CONTINUOUS.iter().position(|&k| k == e.kind()) {
+            let s: &mut (i64, i64) = span[k].get_or_insert((e.ts, e.ts));
+            s.0 = s.0.min(e.ts);
+            s.1 = s.1.max(e.ts);
+        }
+    }
+    span
+}
+
+/// The first and last times of the gateway evidence, if any.
+pub fn gateway_span(a: &Analysis) -> Option<(i64, i64)> {
+    spans(a)[0]
+}
+
+/// What a message sent outside the gateway evidence's times lacks, for its reason: the
+/// request that sent it cannot be in the evidence, so "no link to attacker activity"
+/// says nothing of who sent it.
+pub fn unseen_send(sent: i64, gateway: Option<(i64, i64)>) -> Option<String> {
+    let (first, last) = gateway?;
+    if sent > last {
+        Some(format!(
+            "no gateway evidence covers its send time (it ends at {}), so the request that \
+             sent it could not be examined",
+            fmt_utc_s(last)
+        ))
+    } else if sent < first {
+        Some(format!(
+            "no gateway evidence covers its send time (it begins at {}), so the request \
+             that sent it could not be examined",
+            fmt_utc_s(first)
+        ))
+    } else {
+        None
+    }
+}
+
+/// The notes on waves the gateway or database evidence does not reach past, in wave
+/// order then kind order, then on messages judged legitimate that were sent outside the
+/// gateway evidence's times.
+pub fn notes(a: &Analysis, gap: i64) -> Vec<String> {
+    let span = spans(a);
+    let mut out = Vec::new();
+    for w in &a.waves {
+        for (k, s) in CONTINUOUS.iter().zip(&span) {
+            if let Some((first, last)) = *s {
+                out.extend(note(w, k.as_str(), first, last, gap));
+            }
+        }
+    }
+    for m in a.messages.iter().filter(|m| !m.malicious) {
+        if unseen_send(m.sent, span[0]).is_some() {
+            out.push(format!(
+                "Message {} was sent at {}, outside the times of the gateway evidence: it is \
+                 legitimate only for want of a link to attacker activity, and the request \
+                 that sent it is not in the evidence. Review it by its text and recipients.",
+                m.id,
+                fmt_utc_s(m.sent)
+            ));
+        }
+    }
+    out
+}
+
+/// What the first and last records of one kind of evidence say of one wave.
+fn note(w: &Wave, kind: &str, first: i64, last: i64, gap: i64) -> Option<String> {
+    let (f, l) = (fmt_utc_s(first), fmt_utc_s(last));
+    let said: Vec<String> = if last < w.start {
+        vec![format!(
+            "ends at {l}, before the wave began: none of the wave's {kind} activity is in it"
+        )]
+    } else if first > w.end {
+        vec![format!(
+            "begins at {f}, after the wave ended: none of the wave's {kind} activity is in it"
+        )]
+    } else {
+        let begins = if first > w.start {
+            Some(format!(
+                "begins at {f}, after the wave began: what the wave did before then is not in it"
+            ))
+        } else if first > w.start - gap {
+            Some(format!(
+                "begins at {f}, less than the wave gap before the wave: the wave may have \
+                 begun before the evidence does"
+            ))
+        } else {
+            None
+        };
+        let ends = if last < w.end {
+            Some(format!(
+                "ends at {l}, before the wave ended: what the wave did after then is not in it"
+            ))
+        } else if last < w.end + gap {
+            Some(format!(
+                "ends at {l}, less than the wave gap after the wave: the wave may have gone \
+                 on after the evidence ends"
+            ))
+        } else {
+            None
+        };
+        begins.into_iter().chain(ends).collect()
+    };
+    if said.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Wave {} ({} – {}): the {kind} evidence {}.",
+        w.id,
+        fmt_utc_s(w.start),
+        fmt_utc_s(w.end),
+        said.join("; it ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000_000;
+
+    fn wave(start: i64, end: i64) -> Wave {
+        Wave {
+            id: 1,
+            start,
+            end,
+            ..Wave::default()
+        }
+    }
+
+    #[test]
+    fn evidence_that_reaches_past_the_wave_gap_says_nothing() {
+        let w = wave(100 * MIN, 130 * MIN);
+        assert_eq!(note(&w, "gateway", 0, 1000 * MIN, 30 * MIN), None);
+        // Exactly the wave gap away on both sides: a longer wave would have been seen.
+        assert_eq!(note(&w, "gateway", 70 * MIN, 160 * MIN, 30 * MIN), None);
+    }
+
+    #[test]
+    fn evidence_that_begins_or_ends_near_a_wave_says_so() {
+        let w = wave(100 * MIN, 130 * MIN);
+        let n = note(&w, "gateway", 95 * MIN, 1000 * MIN, 30 * MIN).unwrap();
+        assert!(n.contains("may have begun before"), "{n}");
+        assert!(!n.contains("gone on"), "{n}");
+        let n = note(&w, "db", 0, 140 * MIN, 30 * MIN).unwrap();
+        assert!(
+            n.starts_with("Wave 1 (") && n.contains("the db evidence ends at"),
+            "{n}"
+        );
+        assert!(n.contains("may have gone on after"), "{n}");
+        let n = note(&w, "db", 110 * MIN, 120 * MIN, 30 * MIN).unwrap();
+        assert!(
+            n.contains("after the wave began") && n.contains("before the wave ended"),
+            "{n}"
+        );
+        assert!(n.contains("; it ends at"), "{n}");
+    }
+
+    #[test]
+    fn evidence_that_misses_a_wave_says_none_of_it_is_there() {
+        let w = wave(100 * MIN, 130 * MIN);
+        let n = note(&w, "db", 0, 99 * MIN, 30 * MIN).unwrap();
+        assert!(
+            n.contains("before the wave began") && n.contains("none of the wave's db"),
+            "{n}"
+        );
+        let n = note(&w, "db", 131 * MIN, 500 * MIN, 30 * MIN).unwrap();
+        assert!(
+            n.contains("begins at") && n.contains("after the wave ended"),
+            "{n}"
+        );
+    }
+
+    #[test]
+    fn a_send_outside_the_gateway_evidence_says_it_could_not_be_examined() {
+        let gw = Some((10 * MIN, 100 * MIN));
+        assert_eq!(unseen_send(50 * MIN, gw), None);
+        assert_eq!(unseen_send(50 * MIN, None), None);
+        assert!(unseen_send(101 * MIN, gw).unwrap().contains("it ends at"));
+        assert!(unseen_send(9 * MIN, gw).unwrap().contains("it begins at"));
+    }
+}
