@@ -65,16 +65,26 @@ pub fn notes(a: &Analysis, gap: i64) -> Vec<String> {
             }
         }
     }
-    for m in a.messages.iter().filter(|m| !m.malicious) {
-        if unseen_send(m.sent, span[0]).is_some() {
-            out.push(format!(
-                "Message {} was sent at {}, outside the times of the gateway evidence: it is \
-                 legitimate only for want of a link to attacker activity, and the request \
-                 that sent it is not in the evidence. Review it by its text and recipients.",
-                m.id,
-                fmt_utc_s(m.sent)
-            ));
-        }
+    let unseen: Vec<&str> = (a.messages.iter())
+        .filter(|m| !m.malicious && unseen_send(m.sent, span[0]).is_some())
+        .map(|m| m.id.as_str())
+        .collect();
+    if let (Some((first, last)), false) = (span[0], unseen.is_empty()) {
+        const SHOWN: usize = 5;
+        let more = match unseen.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        out.push(format!(
+            "{} message(s) judged legitimate were sent outside the times of the gateway \
+             evidence ({} – {}): {}{more}. They are legitimate only for want of a link to \
+             attacker activity, and the requests that sent them are not in the evidence: \
+             review them by their text and recipients.",
+            unseen.len(),
+            fmt_utc_s(first),
+            fmt_utc_s(last),
+            unseen[..unseen.len().min(SHOWN)].join(", ")
+        ));
     }
     out
 }
