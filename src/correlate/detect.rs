@@ -694,9 +694,37 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         let x = by.entry(actor).or_insert((Vec::new(), is_ip));
         x.0.push(i);
     }
+    // A DB identity is routine when seen on two days: where the database evidence
+    // reaches neither a day before nor a day after a read, a daily job could not have
+    // been seen twice, and the finding says so.
+    let db =
+        ev.iter()
+            .filter(|e| e.kind() == SourceKind::Db)
+            .fold(None, |s: Option<(i64, i64)>, e| {
+                Some(s.map_or((e.ts, e.ts), |(a, b)| (a.min(e.ts), b.max(e.ts))))
+            });
+    const DAY: i64 = 86_400_000_000;
     by.into_iter()
         .map(|(actor, (evs, is_ip))| {
-            let explanation = format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len());
+            let mut explanation = format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len());
+            let unseen = db.is_some_and(|(first, last)| {
+                evs.iter().all(|&i| {
+                    let e = &ev[i];
+                    e.kind() == SourceKind::Db
+                        && l.origin(i).is_none()
+                        && e.ts - DAY < first
+                        && e.ts + DAY > last
+                })
+            });
+            if let (true, Some((first, last))) = (unseen, db) {
+                explanation.push_str(&format!(
+                    "; the database evidence ({} – {}) reaches neither a day before nor a day \
+                     after them, so a daily job could not have been seen twice: confirm with \
+                     its owner",
+                    crate::timeparse::fmt_utc_s(first),
+                    crate::timeparse::fmt_utc_s(last)
+                ));
+            }
             actor_finding(t::BULK_EXPORT, actor, is_ip, explanation, evs, ev)
         })
         .collect()
