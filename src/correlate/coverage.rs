@@ -12,6 +12,9 @@ use crate::timeparse::fmt_utc_s;
 /// bound what they can show. Push exports hold records only where messages were sent.
 const CONTINUOUS: [SourceKind; 2] = [SourceKind::Gateway, SourceKind::Db];
 
+/// One second, µs.
+const SECOND: i64 = 1_000_000;
+
 /// The first and last times of each continuous kind of evidence (`CONTINUOUS` order).
 fn spans(a: &Analysis) -> [Option<(i64, i64)>; 2] {
     let mut span = [None; 2];
@@ -101,7 +104,10 @@ fn note(w: &Wave, kind: &str, first: i64, last: i64, gap: i64) -> Option<String>
             "begins at {f}, after the wave ended: none of the wave's {kind} activity is in it"
         )]
     } else {
-        let begins = if first > w.start {
+        // Within a second of the wave's own first or last event is at it: the times
+        // are said to the second, and a statement a millisecond after the last request
+        // is the same moment.
+        let begins = if first > w.start + SECOND {
             Some(format!(
                 "begins at {f}, after the wave began: what the wave did before then is not in it"
             ))
@@ -113,7 +119,7 @@ fn note(w: &Wave, kind: &str, first: i64, last: i64, gap: i64) -> Option<String>
         } else {
             None
         };
-        let ends = if last < w.end {
+        let ends = if last < w.end - SECOND {
             Some(format!(
                 "ends at {l}, before the wave ended: what the wave did after then is not in it"
             ))
@@ -180,6 +186,9 @@ mod tests {
             "{n}"
         );
         assert!(n.contains("; it ends at"), "{n}");
+        // A millisecond before the wave's last event is at its end, not inside it.
+        let n = note(&w, "gateway", 0, 130 * MIN - 1_000, 30 * MIN).unwrap();
+        assert!(n.contains("may have gone on after"), "{n}");
     }
 
     #[test]
