@@ -15,22 +15,15 @@ const CONTINUOUS: [SourceKind; 2] = [SourceKind::Gateway, SourceKind::Db];
 /// One second, µs.
 const SECOND: i64 = 1_000_000;
 
-/// The first and last times of each continuous kind of evidence (`CONTINUOUS` order).
-fn spans(a: &Analysis) -> [Option<(i64, i64)>; 2] {
-    let mut span = [None; 2];
-    for e in &a.ing.events {
-        if let Some(k) = CONTINUOUS.iter().position(|&k| k == e.kind()) {
-            let s: &mut (i64, i64) = span[k].get_or_insert((e.ts, e.ts));
-            s.0 = s.0.min(e.ts);
-            s.1 = s.1.max(e.ts);
-        }
-    }
-    span
-}
-
-/// The first and last times of the gateway evidence, if any.
-pub fn gateway_span(a: &Analysis) -> Option<(i64, i64)> {
-    spans(a)[0]
+/// The first and last times of one kind of evidence, if it has any.
+pub fn span(a: &Analysis, kind: SourceKind) -> Option<(i64, i64)> {
+    (a.ing.events.iter())
+        .filter(|e| e.kind() == kind)
+        .fold(None, |s, e| {
+            Some(s.map_or((e.ts, e.ts), |(lo, hi): (i64, i64)| {
+                (lo.min(e.ts), hi.max(e.ts))
+            }))
+        })
 }
 
 /// What a message sent outside the gateway evidence's times lacks, for its reason: the
@@ -38,28 +31,23 @@ pub fn gateway_span(a: &Analysis) -> Option<(i64, i64)> {
 /// says nothing of who sent it.
 pub fn unseen_send(sent: i64, gateway: Option<(i64, i64)>) -> Option<String> {
     let (first, last) = gateway?;
-    if sent > last {
-        Some(format!(
-            "no gateway evidence covers its send time (it ends at {}), so the request that \
-             sent it could not be examined",
-            fmt_utc_s(last)
-        ))
-    } else if sent < first {
-        Some(format!(
-            "no gateway evidence covers its send time (it begins at {}), so the request \
-             that sent it could not be examined",
-            fmt_utc_s(first)
-        ))
-    } else {
-        None
-    }
+    let (edge, at) = match sent {
+        s if s > last => ("ends", last),
+        s if s < first => ("begins", first),
+        _ => return None,
+    };
+    Some(format!(
+        "no gateway evidence covers its send time (it {edge} at {}), so the request that \
+         sent it could not be examined",
+        fmt_utc_s(at)
+    ))
 }
 
 /// The notes on waves the gateway or database evidence does not reach past, in wave
 /// order then kind order, then on messages judged legitimate that were sent outside the
 /// gateway evidence's times.
 pub fn notes(a: &Analysis, gap: i64) -> Vec<String> {
-    let span = spans(a);
+    let span = CONTINUOUS.map(|k| span(a, k));
     let mut out = Vec::new();
     for w in &a.waves {
         for (k, s) in CONTINUOUS.iter().zip(&span) {

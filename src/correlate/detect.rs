@@ -697,12 +697,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     // A DB identity is routine when seen on two days: where the database evidence
     // reaches neither a day before nor a day after a read, a daily job could not have
     // been seen twice, and the finding says so.
-    let db =
-        ev.iter()
-            .filter(|e| e.kind() == SourceKind::Db)
-            .fold(None, |s: Option<(i64, i64)>, e| {
-                Some(s.map_or((e.ts, e.ts), |(a, b)| (a.min(e.ts), b.max(e.ts))))
-            });
+    let db = super::coverage::span(a, SourceKind::Db);
     const DAY: i64 = 86_400_000_000;
     by.into_iter()
         .map(|(actor, (evs, is_ip))| {

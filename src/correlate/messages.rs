@@ -57,7 +57,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             }
         }
     }
-    let gateway = super::coverage::gateway_span(a);
+    let gateway = super::coverage::span(a, SourceKind::Gateway);
     let mut out = Vec::new();
     for ((prov, id), idx) in groups {
         let mut m = Message {
