@@ -761,6 +761,32 @@ fn credential_stuffing_from_a_proxy_pool_is_found() {
 }
 
 #[test]
+fn transfers_into_a_collector_are_paired_without_request_ids() {
+    // Untagged SQL: a transfer's debit and credit carry no request id. One address of a
+    // proxy pool got into two accounts at its first tries (no failed login gives it
+    // away) and moved points below the outlier limit into the account that collected
+    // the pool's other transfers. The fan-in paired debits with credits by request id
+    // only, so with none its two transfers, both sides, were left out, and so was it.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "expo-push-log"],
+        &[
+            "--seed",
+            "377488",
+            "--start",
+            "2025-03-28",
+            "--db-skew",
+            "-2h",
+            "--untagged-sql",
+            "--proxy-pool",
+            "150",
+        ],
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn an_address_that_reads_many_accounts_every_day_is_not_enumeration() {
     // A partner integration reads 60 customers within an hour every afternoon, the
     // attack day included. Before, each of those hours was enumeration: the partner's

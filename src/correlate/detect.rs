@@ -379,16 +379,6 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
 /// same operation; statements with no origin stand alone.
 pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
     let ev = &a.ing.events;
-    /// What groups statements into one operation.
-    #[derive(PartialEq, Eq, PartialOrd, Ord)]
-    enum Op<'a> {
-        Request(&'a str),
-        Origin(usize),
-        /// Statements no request explains, of one session and moments apart (one
-        /// transaction: the balance UPDATE and its ledger row), by its first statement.
-        Burst(usize),
-        Alone(usize),
-    }
     let burst = bursts(ev, l);
     // Statements grouped by sorting (operation, event) in parallel: every event lies in
     // one group, and the result is ordered by event at the end (stably, keeping each
@@ -401,18 +391,7 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
                 .as_ref()
                 .is_some_and(|f| !f.bonus_changes.is_empty())
         })
-        .map(|i| {
-            let key = match (&ev[i].request_id, l.origin(i)) {
-                (Some(r), _) => Op::Request(r),
-                (None, Some(g)) => Op::Origin(g),
-                (None, None) => match burst.get(&i) {
-                    Some(Tie::Origin(g)) => Op::Origin(*g),
-                    Some(Tie::First(first)) => Op::Burst(*first),
-                    None => Op::Alone(i),
-                },
-            };
-            (key, i)
-        })
+        .map(|i| (op_of(ev, l, &burst, i), i))
         .collect();
     keyed.par_sort_unstable();
     let mut out: Vec<(usize, String, i64, bool)> = keyed
@@ -453,6 +432,32 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
         .collect();
     out.par_sort_by_key(|x| x.0);
     out
+}
+
+/// What groups bonus statements into one operation.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Op<'a> {
+    Request(&'a str),
+    Origin(usize),
+    /// Statements no request explains, of one session and moments apart (one
+    /// transaction: the balance UPDATE and its ledger row), by its first statement.
+    Burst(usize),
+    Alone(usize),
+}
+
+/// The operation of a bonus statement: its request id; else the request it was linked
+/// to (by account and time, or its session's statement just before); else its run of
+/// statements on one session (`bursts`).
+fn op_of<'a>(ev: &'a [Box<Event>], l: &Links, burst: &HashMap<usize, Tie>, i: usize) -> Op<'a> {
+    match (&ev[i].request_id, l.origin(i)) {
+        (Some(r), _) => Op::Request(r),
+        (None, Some(g)) => Op::Origin(g),
+        (None, None) => match burst.get(&i) {
+            Some(Tie::Origin(g)) => Op::Origin(*g),
+            Some(Tie::First(first)) => Op::Burst(*first),
+            None => Op::Alone(i),
+        },
+    }
 }
 
 /// How a bonus statement no request explains joins others: the operation of the
@@ -520,23 +525,23 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         }
     }
     // Fan-in: credits into one account from ≥ 3 distinct other accounts within an hour.
-    // Debits by request: the other side of a transfer.
-    let mut debits: HashMap<&str, Vec<(usize, &String)>> = HashMap::new();
+    // Debits by operation: the other side of a transfer is the debit of the same request
+    // (by its id, or, where statements carry none, the request both were linked to).
+    let burst = bursts(ev, l);
+    let op = |i: usize| op_of(ev, l, &burst, i);
+    let mut debits: HashMap<Op, Vec<(usize, &String)>> = HashMap::new();
     for (i, acc, d, _) in ops {
         if *d < 0 {
-            if let Some(r) = &ev[*i].request_id {
-                debits.entry(r.as_str()).or_default().push((*i, acc));
-            }
+            debits.entry(op(*i)).or_default().push((*i, acc));
         }
     }
     let mut credits: BTreeMap<&str, Vec<Credit>> = BTreeMap::new();
     for (i, acc, d, _) in ops {
         if *d > 0 {
-            let src = ev[*i]
-                .request_id
-                .as_deref()
-                .and_then(|r| debits.get(r))
+            let src = debits
+                .get(&op(*i))
                 .and_then(|v| v.first())
+                .filter(|x| x.1 != acc)
                 .map(|x| x.1.clone());
             credits
                 .entry(acc.as_str())
@@ -551,8 +556,8 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             if srcs.len() >= 3 {
                 for x in &window {
                     flagged.entry(x.1).or_insert_with(|| format!("transfer fan-in: account {acc} received points from {} accounts within an hour", srcs.len()));
-                    // The debit side of the same request.
-                    if let Some(v) = ev[x.1].request_id.as_deref().and_then(|r| debits.get(r)) {
+                    // The debit side of the same operation.
+                    if let Some(v) = debits.get(&op(x.1)) {
                         for (o, _) in v {
                             flagged.entry(*o).or_insert_with(|| {
                                 format!("debit feeding the fan-in into account {acc}")
