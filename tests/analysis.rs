@@ -787,6 +787,32 @@ fn transfers_into_a_collector_are_paired_without_request_ids() {
 }
 
 #[test]
+fn timing_finds_the_offset_when_a_pool_s_silent_addresses_moved_the_points() {
+    // API Gateway's CLF preset (no accounts, no agents), untagged SQL, a proxy pool of
+    // 150 and the DB clock an hour ahead. Three pool addresses got in at their first
+    // tries, so no detector flagged them, and they sent the transfers: most outlying
+    // changes followed no flagged request, and the pool's login storm filled a window at
+    // every offset. Timing found no offset, the DB clock stayed an hour off, the bonus
+    // fraud became a wave of its own, and the three addresses were not indicators.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "mysql-audit-json", "expo-push-log"],
+        &[
+            "--seed",
+            "796790",
+            "--db-skew",
+            "1h",
+            "--untagged-sql",
+            "--proxy-pool",
+            "150",
+        ],
+    );
+    // The preset names no principals: wave 2's staff identity is not in the evidence.
+    check(d.path(), &[], false);
+}
+
+#[test]
 fn an_address_that_reads_many_accounts_every_day_is_not_enumeration() {
     // A partner integration reads 60 customers within an hour every afternoon, the
     // attack day included. Before, each of those hours was enumeration: the partner's

@@ -318,7 +318,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             }
             let join = restore_order(&mut a, ctx.by_request);
             ctx = enrich::Links::build(&a, p, join);
-            let tied = timing::link(&a, &mut ctx, &t);
+            let (tied, others) = timing::link(&a, &mut ctx, &t);
             for (fmt, fit) in &t.formats {
                 a.notes.push(format!(
                     "Neither request ids nor accounts tie the {fmt} statements to gateway \
@@ -326,7 +326,9 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                      of flagged addresses at one offset ({} {} the gateway's): its times were corrected by \
                      it, and bonus changes that follow a flagged request to a route bonus \
                      changes follow, with no other address's request to such a route in \
-                     that window, were tied to it ({tied} in all). These links rest on \
+                     that window, were tied to it ({tied} in all); those that follow the \
+                     one request of an unflagged address there, to that one ({others}). \
+                     These links rest on \
                      timing alone; review them.",
                     fit.agree,
                     fit.of,

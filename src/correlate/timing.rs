@@ -120,18 +120,53 @@ pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing>
 /// by twice the share of any other, or there is no answer.
 fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> Option<Fit> {
     let stmts: Vec<usize> = stmts.iter().copied().collect();
+    let best = pooled(ev, &stmts, writes).or_else(|| by_route(ev, &stmts, writes))?;
+    // A gateway that logs whole seconds (CLF) puts a request up to a second before its
+    // true time: changes logged to the millisecond that agreed may show only part of
+    // that second. Changes logged in whole seconds too show the offsets there are.
+    let whole = |t: i64| t % 1_000_000 == 0;
+    let gw_whole = writes.iter().all(|w| whole(w.0));
+    let res = if gw_whole && !stmts.iter().all(|&s| whole(ev[s].ts)) {
+        1_000_000
+    } else {
+        0
+    };
+    Some(Fit {
+        lo: best.1.min(best.2 - res),
+        hi: best.2.max(best.1 + res),
+        agree: best.0,
+        of: stmts.len(),
+        after_us: if gw_whole { 0 } else { SLACK_US },
+    })
+}
+
+/// The offsets (statement − request, statement's index in `stmts`) of every statement to
+/// the requests within `WINDOW_US` of it that `keep` accepts, sorted; a statement with
+/// more than `MAX_VOTES` requests around it gives none.
+fn offsets(
+    ev: &[Box<Event>],
+    stmts: &[usize],
+    writes: &[(i64, usize)],
+    keep: impl Fn(usize) -> bool,
+) -> Vec<(i64, usize)> {
     let mut offs: Vec<(i64, usize)> = Vec::new();
     for (k, &s) in stmts.iter().enumerate() {
         let ts = ev[s].ts;
         let lo = writes.partition_point(|w| w.0 < ts - WINDOW_US);
         let hi = writes.partition_point(|w| w.0 <= ts + WINDOW_US);
         if hi - lo <= MAX_VOTES {
-            offs.extend(writes[lo..hi].iter().map(|w| (ts - w.0, k)));
+            let near = writes[lo..hi].iter().filter(|w| keep(w.1));
+            offs.extend(near.map(|w| (ts - w.0, k)));
         }
     }
     offs.sort_unstable();
-    // Each window starting at an offset: distinct statements within SPREAD_US of it.
-    let mut count = vec![0u32; stmts.len()];
+    offs
+}
+
+/// Each window starting at an offset: (distinct statements within `SPREAD_US` of it, its
+/// first offset, its last).
+fn windows(offs: &[(i64, usize)], n: usize) -> Vec<(usize, i64, i64)> {
+    let mut count = vec![0u32; n];
     let (mut distinct, mut end) = (0usize, 0usize);
     let mut windows: Vec<(usize, i64, i64)> = Vec::with_capacity(offs.len());
     for j in 0..offs.len() {
@@ -148,6 +183,18 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
             distinct -= 1;
         }
     }
+    windows
+}
+
+/// The fullest window over every flagged request (see `fit`): (agreeing statements,
+/// first offset, last offset).
+fn pooled(
+    ev: &[Box<Event>],
+    stmts: &[usize],
+    writes: &[(i64, usize)],
+) -> Option<(usize, i64, i64)> {
+    let offs = offsets(ev, stmts, writes, |_| true);
+    let mut windows = windows(&offs, stmts.len());
     // Candidates: the fullest windows, apart from each other.
     windows.sort_by_key(|w| (std::cmp::Reverse(w.0), w.1.abs(), w.1));
     let top = windows.first()?.0;
@@ -167,7 +214,7 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
     // that a change followed at its offset, in parts per million.
     let share = |c: &(usize, i64, i64)| -> u64 {
         let mut used: BTreeSet<usize> = BTreeSet::new();
-        for &s in &stmts {
+        for &s in stmts {
             let ts = ev[s].ts;
             let lo = writes.partition_point(|w| w.0 < ts - c.2);
             let hi = writes.partition_point(|w| w.0 <= ts - c.1);
@@ -198,33 +245,82 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
     if scored.get(1).is_some_and(|(sh2, _)| sh2 * 2 > sh) {
         return None;
     }
-    // A gateway that logs whole seconds (CLF) puts a request up to a second before its
-    // true time: changes logged to the millisecond that agreed may show only part of
-    // that second. Changes logged in whole seconds too show the offsets there are.
-    let whole = |t: i64| t % 1_000_000 == 0;
-    let gw_whole = writes.iter().all(|w| whole(w.0));
-    let res = if gw_whole && !stmts.iter().all(|&s| whole(ev[s].ts)) {
-        1_000_000
-    } else {
-        0
-    };
-    Some(Fit {
-        lo: best.1.min(best.2 - res),
-        hi: best.2.max(best.1 + res),
-        agree: best.0,
-        of: stmts.len(),
-        after_us: if gw_whole { 0 } else { SLACK_US },
-    })
+    Some(best)
+}
+
+/// Fewest changes that must agree on one route's offset when the pooled windows give no
+/// answer.
+const ROUTE_AGREE: usize = 5;
+
+/// When no window over all flagged requests is both full and decisive: the addresses of
+/// a proxy pool that got in at their first tries sent most transfers and no detector
+/// flagged them, while the pool's login storm fills a window at almost any offset. One
+/// route may still be followed at one offset after nearly every request flagged
+/// addresses sent to it (the credits one flagged address gave its own accounts). Per
+/// route, its fullest window; the route whose flagged requests (over the changes' span)
+/// are most often followed at that offset wins, with at least half of them, at least
+/// `ROUTE_AGREE` changes, and twice the share of any other route.
+fn by_route(
+    ev: &[Box<Event>],
+    stmts: &[usize],
+    writes: &[(i64, usize)],
+) -> Option<(usize, i64, i64)> {
+    let routes: BTreeSet<Route> = writes.iter().map(|w| route(&ev[w.1])).collect();
+    let (first, last) = (ev[*stmts.first()?].ts, ev[*stmts.last()?].ts);
+    let mut scored: Vec<(u64, (usize, i64, i64))> = Vec::new();
+    for r in routes {
+        let on = |g: usize| route(&ev[g]) == r;
+        let offs = offsets(ev, stmts, writes, on);
+        let Some(best) = windows(&offs, stmts.len())
+            .into_iter()
+            .max_by_key(|w| (w.0, std::cmp::Reverse(w.1.abs()), std::cmp::Reverse(w.1)))
+        else {
+            continue;
+        };
+        if best.0 < ROUTE_AGREE {
+            continue;
+        }
+        let mine: Vec<i64> = writes
+            .iter()
+            .filter(|w| on(w.1) && w.0 >= first - best.2 && w.0 <= last - best.1)
+            .map(|w| w.0)
+            .collect();
+        let followed = mine
+            .iter()
+            .filter(|&&t| {
+                stmts.iter().any(|&s| {
+                    let d = ev[s].ts - t;
+                    d >= best.1 && d <= best.2
+                })
+            })
+            .count();
+        scored.push((followed as u64 * 1_000_000 / mine.len().max(1) as u64, best));
+    }
+    scored.sort_by_key(|(sh, c)| {
+        (
+            std::cmp::Reverse(*sh),
+            std::cmp::Reverse(c.0),
+            c.1.abs(),
+            c.1,
+        )
+    });
+    let &(sh, best) = scored.first()?;
+    if sh < 500_000 || scored.get(1).is_some_and(|(sh2, _)| sh2 * 2 > sh) {
+        return None;
+    }
+    Some(best)
 }
 
 /// Ties bonus changes of the fitted formats (times already corrected by `fit.lo`) to a
-/// flagged address's request they follow within the fitted window. Only requests to
+/// flagged address's request they follow within the fitted window, or to the one request
+/// of another address they follow when no flagged request is near. Only requests to
 /// routes that bonus changes follow are considered — most of their requests (and three
 /// times the share of a moment chosen at random) have one in that window, which leaves
 /// out the logins a brute force fires every second — and a change is left alone when a
 /// request of another address to such a route lies in its window. Returns how many
-/// were tied; none when bonus changes are so frequent that timing cannot tell.
-pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> usize {
+/// were tied (to flagged requests, to others'); none when bonus changes are so frequent
+/// that timing cannot tell.
+pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> (usize, usize) {
     let ev = &a.ing.events;
     let writes = writes(ev);
     let flagged = |e: &Event| {
@@ -232,7 +328,7 @@ pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> usize {
             .as_deref()
             .is_some_and(|ip| timing.ips.contains(ip))
     };
-    let mut tied = 0;
+    let mut tied = (0, 0);
     for (fmt, fit) in &timing.formats {
         // The application's bonus changes of this format, in time order.
         let bonus: Vec<usize> = (0..ev.len())
@@ -285,15 +381,22 @@ pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> usize {
                 .map(|w| w.1)
                 .filter(|&g| bonus_routes.contains(&route(&ev[g])))
                 .collect();
-            let Some(&g) = near.iter().rev().find(|&&g| flagged(&ev[g])) else {
-                continue;
+            // The flagged request it follows, with no other address's request near; or,
+            // with no flagged request near, the one request there is: the transfers of a
+            // pool's address that got in at its first try, which no detector flagged.
+            let g = match near.iter().rev().find(|&&g| flagged(&ev[g])) {
+                Some(&g) if near.iter().all(|&o| flagged(&ev[o])) => {
+                    tied.0 += 1;
+                    g
+                }
+                None if near.len() == 1 => {
+                    tied.1 += 1;
+                    near[0]
+                }
+                _ => continue,
             };
-            if near.iter().any(|&o| !flagged(&ev[o])) {
-                continue;
-            }
             l.db_origin[i] = Some(g);
             l.timed.insert(i);
-            tied += 1;
         }
     }
     tied
@@ -399,5 +502,58 @@ mod tests {
             .map(|i| (ev[i].ts, i))
             .collect();
         assert_eq!(fit(&ev, &stmts, &writes), None);
+    }
+
+    #[test]
+    fn one_route_followed_after_every_request_fits_through_a_login_storm() {
+        // A proxy pool's logins every second for ten minutes (flagged), six promotions a
+        // flagged address credited, each followed by its change an hour later (the DB
+        // clock ahead), and ten transfers by addresses no detector flagged, whose changes
+        // follow no flagged request. Every offset into the storm holds all sixteen
+        // changes; only the promotions' route is followed after each of its requests.
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        let req = |ts: i64, route: &str| {
+            let mut e = Event::new(SourceKind::Gateway, "t");
+            e.ts = ts;
+            e.method = Some("POST".into());
+            e.route = Some(route.into());
+            e.client_ip = Some("203.0.113.9".into());
+            Box::new(e)
+        };
+        let stmt = |ts: i64| {
+            let mut e = Event::new(SourceKind::Db, "t");
+            e.ts = ts;
+            Box::new(e)
+        };
+        for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
+            ev.push(req(1_000 * S + k * S, "/login"));
+        }
+        for j in 0..6i64 {
+            let t = 1_100 * S + j * 53 * S + 300_000;
+            ev.push(req(t, "/promo"));
+            ev.push(stmt(t + 3_600 * S + 40_000));
+        }
+        for j in 0..10i64 {
+            ev.push(stmt(1_130 * S + j * 41 * S + 3_600 * S + 700_000));
+        }
+        ev.sort_by_key(|e| e.ts);
+        let stmts = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .collect();
+        let writes: Vec<(i64, usize)> = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
+            .map(|i| (ev[i].ts, i))
+            .collect();
+        let f = fit(&ev, &stmts, &writes).expect("the promotions' offset");
+        assert_eq!((f.agree, f.of), (6, 16));
+        assert!(
+            (f.lo - 3_600 * S).abs() <= S && (f.hi - 3_600 * S).abs() <= S,
+            "{f:?}"
+        );
+        // Without the promotions, the storm alone fits no offset.
+        let no_promo: Vec<(i64, usize)> = (writes.iter().copied())
+            .filter(|w| ev[w.1].route.as_deref() == Some("/login"))
+            .collect();
+        assert_eq!(fit(&ev, &stmts, &no_promo), None);
     }
 }
