@@ -4,7 +4,8 @@
 //! connections, each follow one changing request of a flagged address at the same
 //! offset (the DB clock's skew plus the application's latency). That offset corrects
 //! the DB clock, and then a bonus change is tied to the flagged request it follows when
-//! no other address sent a request to that route in the same window.
+//! no other address sent a request to that route in the same window, or, with no flagged
+//! request there, to the one request of another address that is.
 
 use super::enrich::{is_safe, Links};
 use super::technique as t;
@@ -316,8 +317,9 @@ fn by_route(
 /// of another address they follow when no flagged request is near. Only requests to
 /// routes that bonus changes follow are considered — most of their requests (and three
 /// times the share of a moment chosen at random) have one in that window, which leaves
-/// out the logins a brute force fires every second — and a change is left alone when a
-/// request of another address to such a route lies in its window. Returns how many
+/// out the logins a brute force fires every second — and a change is left alone when
+/// its window holds a flagged request and another address's, or several requests of
+/// other addresses. Returns how many
 /// were tied (to flagged requests, to others'); none when bonus changes are so frequent
 /// that timing cannot tell.
 pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> (usize, usize) {
