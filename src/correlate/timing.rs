@@ -421,16 +421,40 @@ mod tests {
     /// statement 90 s later (the DB clock ahead); `extra_logins` failed logins between.
     type Case = (Vec<Box<Event>>, BTreeSet<usize>, Vec<(i64, usize)>);
 
+    /// A flagged address's changing request to a route.
+    fn req(ts: i64, route: &str) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Gateway, "t");
+        e.ts = ts;
+        e.method = Some("POST".into());
+        e.route = Some(route.into());
+        e.client_ip = Some("203.0.113.9".into());
+        Box::new(e)
+    }
+
+    /// An outlying change's statement.
+    fn stmt(ts: i64) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Db, "t");
+        e.ts = ts;
+        Box::new(e)
+    }
+
+    /// The events in time order, the statements among them, and the requests with
+    /// their times: what `fit` is given.
+    #[allow(clippy::vec_box)] // the events' one shape everywhere
+    fn split(mut ev: Vec<Box<Event>>) -> Case {
+        ev.sort_by_key(|e| e.ts);
+        let stmts = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .collect();
+        let writes = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
+            .map(|i| (ev[i].ts, i))
+            .collect();
+        (ev, stmts, writes)
+    }
+
     fn case(extra_logins: bool) -> Case {
         let mut ev: Vec<Box<Event>> = Vec::new();
-        let req = |ts: i64, route: &str| {
-            let mut e = Event::new(SourceKind::Gateway, "t");
-            e.ts = ts;
-            e.method = Some("POST".into());
-            e.route = Some(route.into());
-            e.client_ip = Some("203.0.113.9".into());
-            Box::new(e)
-        };
         for k in 0..8i64 {
             // Irregular gaps, as a person or a jittered script leaves them.
             let t = 1_000 * S + k * 61 * S + (k * k % 7) * S;
@@ -441,24 +465,9 @@ mod tests {
                 }
             }
             ev.push(req(t, "/transfer"));
-            let mut st = Event::new(SourceKind::Db, "t");
-            st.ts = t + 90 * S;
-            ev.push(Box::new(st));
+            ev.push(stmt(t + 90 * S));
         }
-        ev.sort_by_key(|e| e.ts);
-        let stmts = ev
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind() == SourceKind::Db)
-            .map(|(i, _)| i)
-            .collect();
-        let writes = ev
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind() == SourceKind::Gateway)
-            .map(|(i, e)| (e.ts, i))
-            .collect();
-        (ev, stmts, writes)
+        split(ev)
     }
 
     #[test]
@@ -483,26 +492,12 @@ mod tests {
         let mut ev: Vec<Box<Event>> = Vec::new();
         // A few seconds skipped, as a real brute force's pace varies.
         for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
-            let mut e = Event::new(SourceKind::Gateway, "t");
-            e.ts = 1_000 * S + k * S;
-            e.method = Some("POST".into());
-            e.route = Some("/login".into());
-            e.client_ip = Some("203.0.113.9".into());
-            ev.push(Box::new(e));
+            ev.push(req(1_000 * S + k * S, "/login"));
         }
         for k in 0..8i64 {
-            let mut st = Event::new(SourceKind::Db, "t");
-            st.ts = 1_100 * S + k * 37 * S + 400_000;
-            ev.push(Box::new(st));
+            ev.push(stmt(1_100 * S + k * 37 * S + 400_000));
         }
-        ev.sort_by_key(|e| e.ts);
-        let stmts = (0..ev.len())
-            .filter(|&i| ev[i].kind() == SourceKind::Db)
-            .collect();
-        let writes: Vec<(i64, usize)> = (0..ev.len())
-            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
-            .map(|i| (ev[i].ts, i))
-            .collect();
+        let (ev, stmts, writes) = split(ev);
         assert_eq!(fit(&ev, &stmts, &writes), None);
     }
 
@@ -514,19 +509,6 @@ mod tests {
         // follow no flagged request. Every offset into the storm holds all sixteen
         // changes; only the promotions' route is followed after each of its requests.
         let mut ev: Vec<Box<Event>> = Vec::new();
-        let req = |ts: i64, route: &str| {
-            let mut e = Event::new(SourceKind::Gateway, "t");
-            e.ts = ts;
-            e.method = Some("POST".into());
-            e.route = Some(route.into());
-            e.client_ip = Some("203.0.113.9".into());
-            Box::new(e)
-        };
-        let stmt = |ts: i64| {
-            let mut e = Event::new(SourceKind::Db, "t");
-            e.ts = ts;
-            Box::new(e)
-        };
         for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
             ev.push(req(1_000 * S + k * S, "/login"));
         }
@@ -538,14 +520,7 @@ mod tests {
         for j in 0..10i64 {
             ev.push(stmt(1_130 * S + j * 41 * S + 3_600 * S + 700_000));
         }
-        ev.sort_by_key(|e| e.ts);
-        let stmts = (0..ev.len())
-            .filter(|&i| ev[i].kind() == SourceKind::Db)
-            .collect();
-        let writes: Vec<(i64, usize)> = (0..ev.len())
-            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
-            .map(|i| (ev[i].ts, i))
-            .collect();
+        let (ev, stmts, writes) = split(ev);
         let f = fit(&ev, &stmts, &writes).expect("the promotions' offset");
         assert_eq!((f.agree, f.of), (6, 16));
         assert!(
