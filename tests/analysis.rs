@@ -761,6 +761,33 @@ fn credential_stuffing_from_a_proxy_pool_is_found() {
 }
 
 #[test]
+fn a_proxy_pool_of_one_try_addresses_is_found_whole() {
+    // Pools of 300 and 500 over 420 logins: most addresses try once, and with 500 none
+    // tries twice. Before, an address had to fail twice to count: the pool of 300 lost
+    // 176 of its addresses from the indicators, and the pool of 500 was not found.
+    for (formats, pool, seed, extra) in [
+        (
+            ["apigw-json", "pg-jsonlog", "fcm-bigquery-csv"],
+            "300",
+            "347642",
+            &["--start", "2025-10-12", "--db-skew", "5m", "--untagged-sql"][..],
+        ),
+        (
+            ["apigw-xml", "pg-csvlog", "sns-delivery"],
+            "500",
+            "249363",
+            &["--db-skew", "1h"][..],
+        ),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        let mut args = vec!["--proxy-pool", pool, "--seed", seed];
+        args.extend(extra);
+        simulate_with(d.path(), formats, &args);
+        check(d.path(), &[], true);
+    }
+}
+
+#[test]
 fn transfers_into_a_collector_are_paired_without_request_ids() {
     // Untagged SQL: a transfer's debit and credit carry no request id. One address of a
     // proxy pool got into two accounts at its first tries (no failed login gives it

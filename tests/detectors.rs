@@ -164,6 +164,109 @@ fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
 }
 
 #[test]
+fn a_proxy_pool_s_one_try_addresses_join_it_and_customers_do_not() {
+    // Twenty addresses each fail three logins and sixty more fail one each, all under
+    // the script's agent, over forty minutes. Beside them, on addresses the evidence
+    // never saw: a customer fails once under the app's agent and gives up; another
+    // fails once under the script's agent, then gets in.
+    let agent = |mut e: Event, ua: &str| {
+        e.user_agent = Some(ua.into());
+        e
+    };
+    let mut v = background();
+    let start = T0 + DAY;
+    for k in 0..20i64 {
+        for n in 0..3i64 {
+            let ts = start + n * 12 * MIN + k * 20_000_000;
+            let e = gw(
+                ts,
+                &format!("198.18.7.{k}"),
+                "POST",
+                "/api/auth/login",
+                401,
+                None,
+            );
+            v.push(agent(e, "python-requests/2.31.0"));
+        }
+    }
+    for k in 0..60i64 {
+        let ts = start + MIN + k * 25_000_000;
+        let e = gw(
+            ts,
+            &format!("198.18.8.{k}"),
+            "POST",
+            "/api/auth/login",
+            401,
+            None,
+        );
+        v.push(agent(e, "python-requests/2.31.0"));
+    }
+    let e = gw(
+        start + 9 * MIN,
+        "100.100.0.1",
+        "POST",
+        "/api/auth/login",
+        401,
+        None,
+    );
+    v.push(agent(e, "LoyaltyApp/5.2"));
+    let e = gw(
+        start + 11 * MIN,
+        "100.100.0.2",
+        "POST",
+        "/api/auth/login",
+        401,
+        None,
+    );
+    v.push(agent(e, "python-requests/2.31.0"));
+    let e = gw(
+        start + 12 * MIN,
+        "100.100.0.2",
+        "POST",
+        "/api/auth/login",
+        200,
+        Some("5100"),
+    );
+    v.push(agent(e, "python-requests/2.31.0"));
+    let a = run(v);
+    let pool = a
+        .findings
+        .iter()
+        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
+        .expect("the pool is found");
+    assert_eq!(pool.seed_ips.len(), 80, "{:?}", pool.seed_ips);
+    assert!(pool.seed_ips.contains(&"198.18.8.59".to_string()));
+    assert!(!pool.seed_ips.iter().any(|ip| ip.starts_with("100.100")));
+    assert!(pool
+        .explanation
+        .contains("60 of them seen in one failed login only"));
+}
+
+#[test]
+fn a_proxy_pool_of_one_try_addresses_alone_is_found() {
+    // A pool of hundreds, each address trying one login: none tries twice.
+    let mut v = background();
+    for k in 0..120i64 {
+        let ip = format!("198.18.{}.{}", k / 100, k % 100);
+        v.push(gw(
+            T0 + DAY + k * 20_000_000,
+            &ip,
+            "POST",
+            "/api/auth/login",
+            401,
+            None,
+        ));
+    }
+    let a = run(v);
+    let pool = a
+        .findings
+        .iter()
+        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
+        .expect("the pool is found");
+    assert_eq!(pool.seed_ips.len(), 120);
+}
+
+#[test]
 fn enumeration_vs_office_staff_lookups() {
     let mut v = background();
     // Office staff look up 20 customers a day for five days.

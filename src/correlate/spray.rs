@@ -159,6 +159,9 @@ pub fn distributed(
         if let Some(&median) = per.get(per.len() / 2) {
             pool.retain(|ip| !(by[ip].got_in && by[ip].failures * 2 < median));
         }
+        let once = one_try(ev, &inside, &by, &pool, flagged, &seen_before);
+        let once_n = once.len();
+        pool.extend(once);
         let carried: u64 = pool.iter().map(|ip| by[ip].failures).sum();
         // The pool carries the burst: enough failures, and most of those no flagged
         // address made. Otherwise the burst is a flagged address's, and a few users
@@ -180,11 +183,16 @@ pub fn distributed(
             technique: t::CREDENTIAL_STUFFING,
             subject: format!("{} addresses", pool.len()),
             explanation: format!(
-                "distributed credential stuffing: {carried} of {} logins from {} addresses \
+                "distributed credential stuffing: {carried} of {} logins from {} addresses{} \
                  failed between {} and {} ({} distinct login names; usually {usual} failed \
                  logins an hour); {} succeeded{}",
                 evs.len(),
                 pool.len(),
+                if once_n == 0 {
+                    String::new()
+                } else {
+                    format!(" ({once_n} of them seen in one failed login only)")
+                },
                 crate::timeparse::fmt_utc_s(from * HOUR),
                 crate::timeparse::fmt_utc_s((to + 1) * HOUR),
                 tried.len(),
@@ -205,4 +213,65 @@ pub fn distributed(
         });
     }
     out
+}
+
+/// The pool's one-try addresses. A pool of hundreds leaves many addresses with a single
+/// failed login, too few for the rule above; a pool of thousands may leave no other
+/// kind. An address is one when everything the evidence holds of it is one failed login
+/// in the burst window, on an address not seen before it; where the rule above confirmed
+/// members (`core`, two or more), also inside the span of their attempts and under a
+/// user agent they used (or none, where they had none). A customer who mistypes on a
+/// new address then gets in, or does something else, or uses the application's own
+/// agent; the pool's addresses try once and leave.
+fn one_try<'a>(
+    ev: &[Box<crate::model::Event>],
+    inside: &[&Attempt<'a>],
+    by: &BTreeMap<&'a str, Tally<'a>>,
+    core: &BTreeSet<&'a str>,
+    flagged: &BTreeSet<String>,
+    seen_before: &BTreeSet<&str>,
+) -> BTreeSet<&'a str> {
+    let of_core = || inside.iter().filter(|x| core.contains(x.ip));
+    let (from, to, agents) = match (
+        of_core().map(|x| ev[x.i].ts).min(),
+        of_core().map(|x| ev[x.i].ts).max(),
+    ) {
+        (Some(from), Some(to)) if core.len() >= 2 => {
+            let agents: BTreeSet<Option<&str>> =
+                of_core().map(|x| ev[x.i].user_agent.as_deref()).collect();
+            (from, to, Some(agents))
+        }
+        _ => (i64::MIN, i64::MAX, None),
+    };
+    let mut cand: BTreeSet<&str> = by
+        .iter()
+        .filter(|(ip, s)| {
+            !core.contains(**ip)
+                && !flagged.contains(**ip)
+                && !seen_before.contains(**ip)
+                && s.attempts == 1
+                && s.failures == 1
+        })
+        .map(|(ip, _)| *ip)
+        .collect();
+    for x in inside {
+        let e = &ev[x.i];
+        let agent = e.user_agent.as_deref();
+        if e.ts < from || e.ts > to || agents.as_ref().is_some_and(|a| !a.contains(&agent)) {
+            cand.remove(x.ip);
+        }
+    }
+    // Everything of the address is those attempts: any other event of it, anywhere in
+    // the evidence, is a visitor's.
+    let mut all: BTreeMap<&str, u64> = BTreeMap::new();
+    for e in ev {
+        if let Some(ip) = e.client_ip.as_deref() {
+            if cand.contains(ip) {
+                *all.entry(ip).or_default() += 1;
+            }
+        }
+    }
+    cand.into_iter()
+        .filter(|ip| all.get(ip).copied() == Some(by[ip].attempts))
+        .collect()
 }

@@ -3,6 +3,10 @@
 use super::gen::Gen;
 use super::scenario::*;
 
+/// Logins wave 1's credential stuffing tries, one address after another: a proxy pool
+/// larger than this leaves the rest of its addresses unused.
+pub(super) const STUFFING_ATTEMPTS: usize = 420;
+
 impl Gen<'_> {
     /// Wave 1: credential stuffing, then the compromised accounts drained into the
     /// attacker's own, and promo-code abuse.
@@ -23,7 +27,7 @@ impl Gen<'_> {
         }
         let mut ts = t0;
         let mut compromised: Vec<(usize, usize, Us)> = Vec::new();
-        for attempt in 0..420 {
+        for attempt in 0..STUFFING_ATTEMPTS {
             let k = attempt % ips.len();
             ts += self.r.range(800, 3200) * 1000;
             let hit = attempt % 50 == 37 && compromised.len() < victims.len();

@@ -552,9 +552,11 @@ fn write_truth(
         v
     };
     let fmt = crate::timeparse::fmt_utc_s;
-    // Every address of the stuffing, in the order outputs list them: those that only
-    // failed acted beside those that got in, on the same routes.
-    let mut wave1_ips = w.stuffing_ips.clone();
+    // Every address of the stuffing that tried a login, in the order outputs list them:
+    // those that only failed acted beside those that got in, on the same routes.
+    let mut wave1_ips: Vec<String> = (w.stuffing_ips.iter().take(attack::STUFFING_ATTEMPTS))
+        .cloned()
+        .collect();
     wave1_ips.sort();
     let wave_json = |n: u8, (s, e): (i64, i64)| {
         if n == 1 {
