@@ -788,6 +788,29 @@ fn a_proxy_pool_of_one_try_addresses_is_found_whole() {
 }
 
 #[test]
+fn timing_fits_the_routes_of_pool_addresses_no_detector_flagged() {
+    // API Gateway's CLF preset, untagged SQL, the DB clock an hour ahead, a pool of 300.
+    // The flagged addresses only failed logins; those that got in, unflagged, sent the
+    // transfers and promotions. Timing looked only at flagged requests, found no offset,
+    // and wave 1 was the DB's bonus changes alone, an hour late, with no address.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "percona-audit-csv", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "814578",
+            "--db-skew",
+            "1h",
+            "--untagged-sql",
+            "--proxy-pool",
+            "300",
+        ],
+    );
+    check(d.path(), &[], false);
+}
+
+#[test]
 fn transfers_into_a_collector_are_paired_without_request_ids() {
     // Untagged SQL: a transfer's debit and credit carry no request id. One address of a
     // proxy pool got into two accounts at its first tries (no failed login gives it

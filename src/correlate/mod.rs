@@ -309,7 +309,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                 a.skews.retain(|s| s.source != format!("db:{fmt}"));
                 a.skews.push(Skew {
                     source: format!("db:{fmt}"),
-                    against: "gateway (by timing of flagged addresses' requests)".into(),
+                    against: if fit.unflagged {
+                        "gateway (by timing of one route's requests)".into()
+                    } else {
+                        "gateway (by timing of flagged addresses' requests)".into()
+                    },
                     median_us: fit.lo,
                     correction_us: fit.lo,
                     pairs: fit.agree,
@@ -323,7 +327,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                 a.notes.push(format!(
                     "Neither request ids nor accounts tie the {fmt} statements to gateway \
                      requests. {} of its {} outlying bonus changes follow changing requests \
-                     of flagged addresses at one offset ({} {} the gateway's): its times were corrected by \
+                     {} at one offset ({} {} the gateway's): its times were corrected by \
                      it, and bonus changes that follow a flagged request to a route bonus \
                      changes follow, with no other address's request to such a route in \
                      that window, were tied to it ({tied} in all); those that follow the \
@@ -332,6 +336,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                      timing alone; review them.",
                     fit.agree,
                     fit.of,
+                    if fit.unflagged {
+                        "to one route, of addresses no detector flagged,"
+                    } else {
+                        "of flagged addresses"
+                    },
                     skew::hms(fit.lo.abs()),
                     if fit.lo >= 0 { "ahead of" } else { "behind" },
                 ));

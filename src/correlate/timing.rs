@@ -44,6 +44,9 @@ pub struct Fit {
     /// Slack after a statement for the requests it may follow: none when the gateway
     /// logs whole seconds (a request logged after a statement came after it).
     pub after_us: i64,
+    /// Whether the changes follow requests of addresses no detector flagged: no
+    /// offset fitted the flagged addresses' requests.
+    pub unflagged: bool,
 }
 
 /// What timing can tie: per DB format its fit, and the flagged addresses.
@@ -77,18 +80,18 @@ fn writes(ev: &[Box<Event>]) -> Vec<(i64, usize)> {
 }
 
 /// Finds, per DB format, one offset at which most outlying bonus changes follow a
-/// changing request of a flagged address; `None` when no format has one.
+/// changing request of a flagged address, or else one route's requests of any address;
+/// `None` when no format has one.
 pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing> {
     let ev = &a.ing.events;
     let ips: BTreeSet<String> = findings
         .iter()
         .flat_map(|f| f.seed_ips.iter().cloned())
         .collect();
-    if ips.is_empty() {
-        return None;
-    }
-    let writes: Vec<(i64, usize)> = writes(ev)
-        .into_iter()
+    let all = writes(ev);
+    let flagged: Vec<(i64, usize)> = all
+        .iter()
+        .copied()
         .filter(|w| {
             ev[w.1]
                 .client_ip
@@ -107,7 +110,7 @@ pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing>
     }
     let formats: BTreeMap<&'static str, Fit> = outliers
         .into_iter()
-        .filter_map(|(fmt, s)| Some((fmt, fit(ev, &s, &writes)?)))
+        .filter_map(|(fmt, s)| Some((fmt, fit(ev, &s, &flagged, &all)?)))
         .collect();
     (!formats.is_empty()).then_some(Timing { formats, ips })
 }
@@ -118,15 +121,27 @@ pub fn estimate(a: &Analysis, l: &Links, findings: &[Finding]) -> Option<Timing>
 /// before each transfer makes a second window as full as the transfer's own: among
 /// windows nearly as full as the fullest, the one whose routes are most often followed by
 /// a change wins (the login route also carries the brute force's thousands of attempts),
-/// by twice the share of any other, or there is no answer.
-fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> Option<Fit> {
+/// by twice the share of any other, or there is no answer. Failing that, one route's
+/// offset (`by_route`) among the flagged requests, then among `all` changing requests —
+/// the addresses that sent the changes may be ones no detector flagged — where the
+/// routes at that offset must explain half the changes.
+fn fit(
+    ev: &[Box<Event>],
+    stmts: &BTreeSet<usize>,
+    flagged: &[(i64, usize)],
+    all: &[(i64, usize)],
+) -> Option<Fit> {
     let stmts: Vec<usize> = stmts.iter().copied().collect();
-    let best = pooled(ev, &stmts, writes).or_else(|| by_route(ev, &stmts, writes))?;
+    let (best, unflagged) =
+        match pooled(ev, &stmts, flagged).or_else(|| by_route(ev, &stmts, flagged, false)) {
+            Some(b) => (b, false),
+            None => (by_route(ev, &stmts, all, true)?, true),
+        };
     // A gateway that logs whole seconds (CLF) puts a request up to a second before its
     // true time: changes logged to the millisecond that agreed may show only part of
     // that second. Changes logged in whole seconds too show the offsets there are.
     let whole = |t: i64| t % 1_000_000 == 0;
-    let gw_whole = writes.iter().all(|w| whole(w.0));
+    let gw_whole = all.iter().all(|w| whole(w.0));
     let res = if gw_whole && !stmts.iter().all(|&s| whole(ev[s].ts)) {
         1_000_000
     } else {
@@ -138,26 +153,21 @@ fn fit(ev: &[Box<Event>], stmts: &BTreeSet<usize>, writes: &[(i64, usize)]) -> O
         agree: best.0,
         of: stmts.len(),
         after_us: if gw_whole { 0 } else { SLACK_US },
+        unflagged,
     })
 }
 
 /// The offsets (statement − request, statement's index in `stmts`) of every statement to
-/// the requests within `WINDOW_US` of it that `keep` accepts, sorted; a statement with
-/// more than `MAX_VOTES` requests around it gives none.
-fn offsets(
-    ev: &[Box<Event>],
-    stmts: &[usize],
-    writes: &[(i64, usize)],
-    keep: impl Fn(usize) -> bool,
-) -> Vec<(i64, usize)> {
+/// the requests within `WINDOW_US` of it, sorted; a statement with more than
+/// `MAX_VOTES` requests around it gives none.
+fn offsets(ev: &[Box<Event>], stmts: &[usize], writes: &[(i64, usize)]) -> Vec<(i64, usize)> {
     let mut offs: Vec<(i64, usize)> = Vec::new();
     for (k, &s) in stmts.iter().enumerate() {
         let ts = ev[s].ts;
         let lo = writes.partition_point(|w| w.0 < ts - WINDOW_US);
         let hi = writes.partition_point(|w| w.0 <= ts + WINDOW_US);
         if hi - lo <= MAX_VOTES {
-            let near = writes[lo..hi].iter().filter(|w| keep(w.1));
-            offs.extend(near.map(|w| (ts - w.0, k)));
+            offs.extend(writes[lo..hi].iter().map(|w| (ts - w.0, k)));
         }
     }
     offs.sort_unstable();
@@ -194,7 +204,7 @@ fn pooled(
     stmts: &[usize],
     writes: &[(i64, usize)],
 ) -> Option<(usize, i64, i64)> {
-    let offs = offsets(ev, stmts, writes, |_| true);
+    let offs = offsets(ev, stmts, writes);
     let mut windows = windows(&offs, stmts.len());
     // Candidates: the fullest windows, apart from each other.
     windows.sort_by_key(|w| (std::cmp::Reverse(w.0), w.1.abs(), w.1));
@@ -256,22 +266,30 @@ const ROUTE_AGREE: usize = 5;
 /// When no window over all flagged requests is both full and decisive: the addresses of
 /// a proxy pool that got in at their first tries sent most transfers and no detector
 /// flagged them, while the pool's login storm fills a window at almost any offset. One
-/// route may still be followed at one offset after nearly every request flagged
-/// addresses sent to it (the credits one flagged address gave its own accounts). Per
-/// route, its fullest window; the route whose flagged requests (over the changes' span)
-/// are most often followed at that offset wins, with at least half of them, at least
-/// `ROUTE_AGREE` changes, and twice the share of any other route.
+/// route may still be followed at one offset after nearly every request `writes` sent to
+/// it (the credits one address gave its own accounts). Per route, its fullest window
+/// (`MAX_VOTES` counted per route); the route whose requests (over the changes' span)
+/// are most often followed at that offset wins, with at least half of them and at least
+/// `ROUTE_AGREE` changes, unless a route at another offset has half its share and half
+/// its requests followed. Returns the changes that the routes at its offset explain,
+/// and its window; with `majority`, only when they are half the changes or more.
 fn by_route(
     ev: &[Box<Event>],
     stmts: &[usize],
     writes: &[(i64, usize)],
+    majority: bool,
 ) -> Option<(usize, i64, i64)> {
-    let routes: BTreeSet<Route> = writes.iter().map(|w| route(&ev[w.1])).collect();
+    let mut routes: BTreeMap<Route, Vec<(i64, usize)>> = BTreeMap::new();
+    for &w in writes {
+        routes.entry(route(&ev[w.1])).or_default().push(w);
+    }
     let (first, last) = (ev[*stmts.first()?].ts, ev[*stmts.last()?].ts);
-    let mut scored: Vec<(u64, (usize, i64, i64))> = Vec::new();
-    for r in routes {
-        let on = |g: usize| route(&ev[g]) == r;
-        let offs = offsets(ev, stmts, writes, on);
+    // (share in parts per million, requests followed, window, the times of the route's
+    // requests over the span)
+    #[allow(clippy::type_complexity)]
+    let mut scored: Vec<(u64, usize, (usize, i64, i64), Vec<i64>)> = Vec::new();
+    for mine in routes.values() {
+        let offs = offsets(ev, stmts, mine);
         let Some(best) = windows(&offs, stmts.len())
             .into_iter()
             .max_by_key(|w| (w.0, std::cmp::Reverse(w.1.abs()), std::cmp::Reverse(w.1)))
@@ -281,9 +299,9 @@ fn by_route(
         if best.0 < ROUTE_AGREE {
             continue;
         }
-        let mine: Vec<i64> = writes
+        let mine: Vec<i64> = mine
             .iter()
-            .filter(|w| on(w.1) && w.0 >= first - best.2 && w.0 <= last - best.1)
+            .filter(|w| w.0 >= first - best.2 && w.0 <= last - best.1)
             .map(|w| w.0)
             .collect();
         let followed = mine
@@ -295,9 +313,10 @@ fn by_route(
                 })
             })
             .count();
-        scored.push((followed as u64 * 1_000_000 / mine.len().max(1) as u64, best));
+        let share = followed as u64 * 1_000_000 / mine.len().max(1) as u64;
+        scored.push((share, followed, best, mine));
     }
-    scored.sort_by_key(|(sh, c)| {
+    scored.sort_by_key(|(sh, _, c, _)| {
         (
             std::cmp::Reverse(*sh),
             std::cmp::Reverse(c.0),
@@ -305,11 +324,35 @@ fn by_route(
             c.1,
         )
     });
-    let &(sh, best) = scored.first()?;
-    if sh < 500_000 || scored.get(1).is_some_and(|(sh2, _)| sh2 * 2 > sh) {
+    let (sh, n, best) = scored.first().map(|x| (x.0, x.1, x.2))?;
+    // Routes at the best offset agree with it (a transfer's and a promotion's changes
+    // follow alike); a rival is one at another offset, with half the share and half the
+    // requests followed (three of a quiet route's four requests is a coincidence).
+    let apart = |w: &(usize, i64, i64)| w.1 > best.2 + SPREAD_US || w.2 < best.1 - SPREAD_US;
+    let rival = scored.iter().find(|x| apart(&x.2));
+    if sh < 500_000 || rival.is_some_and(|x| x.0 * 2 > sh && x.1 * 2 > n) {
         return None;
     }
-    Some(best)
+    // The changes the agreeing routes explain, each at its own window.
+    let agreeing: Vec<_> = scored
+        .iter()
+        .filter(|x| !apart(&x.2) && x.0 >= 500_000)
+        .collect();
+    let explained = stmts
+        .iter()
+        .filter(|&&s| {
+            let ts = ev[s].ts;
+            agreeing
+                .iter()
+                .any(|x| x.3.iter().any(|&t| ts - t >= x.2 .1 && ts - t <= x.2 .2))
+        })
+        .count();
+    // Over every address's requests, some quiet route's few requests fit a handful of
+    // changes at some offset by chance: there the fit must explain most of them.
+    if majority && explained * 2 < stmts.len() {
+        return None;
+    }
+    Some((explained, best.1, best.2))
 }
 
 /// Ties bonus changes of the fitted formats (times already corrected by `fit.lo`) to a
@@ -404,11 +447,31 @@ pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> (usize, usize) {
     tied
 }
 
-/// A request's method and route (template, else path).
-type Route = (Option<crate::model::Text>, Option<crate::model::Text>);
+/// A request's method and route: its template, else its path with the segments that
+/// name a record (numbers, long ids, email addresses) and the query left out, so that
+/// one account's transfer and another's are one route.
+type Route = (Option<crate::model::Text>, Option<String>);
 
 fn route(e: &Event) -> Route {
-    (e.method.clone(), e.route.clone().or(e.path.clone()))
+    let r = match (&e.route, &e.path) {
+        (Some(r), _) => Some(r.to_string()),
+        (None, Some(p)) => Some(shape(p)),
+        (None, None) => None,
+    };
+    (e.method.clone(), r)
+}
+
+/// A path with its record-naming segments as `{}`.
+fn shape(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let id = |s: &str| {
+        let digits = s.bytes().filter(u8::is_ascii_digit).count();
+        (!s.is_empty() && digits == s.len()) || (s.len() >= 8 && digits > 0) || s.contains('@')
+    };
+    path.split('/')
+        .map(|s| if id(s) { "{}" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
@@ -429,6 +492,15 @@ mod tests {
         e.route = Some(route.into());
         e.client_ip = Some("203.0.113.9".into());
         Box::new(e)
+    }
+
+    /// Another address's changing request to a path (no route template).
+    fn other(ts: i64, path: &str) -> Box<Event> {
+        let mut e = req(ts, "");
+        e.route = None;
+        e.path = Some(path.into());
+        e.client_ip = Some("198.18.0.7".into());
+        e
     }
 
     /// An outlying change's statement.
@@ -473,7 +545,7 @@ mod tests {
     #[test]
     fn the_route_a_change_follows_wins_over_the_login_before_it() {
         let (ev, stmts, writes) = case(true);
-        let f = fit(&ev, &stmts, &writes).expect("a fit");
+        let f = fit(&ev, &stmts, &writes, &writes).expect("a fit");
         assert_eq!((f.lo, f.hi, f.agree, f.of), (90 * S, 90 * S, 8, 8));
         assert_eq!(f.after_us, 0, "whole seconds");
     }
@@ -482,7 +554,7 @@ mod tests {
     fn two_offsets_as_good_as_each_other_are_no_answer() {
         // Every login is followed by a transfer 15 s later: nothing tells them apart.
         let (ev, stmts, writes) = case(false);
-        assert_eq!(fit(&ev, &stmts, &writes), None);
+        assert_eq!(fit(&ev, &stmts, &writes, &writes), None);
     }
 
     #[test]
@@ -498,7 +570,7 @@ mod tests {
             ev.push(stmt(1_100 * S + k * 37 * S + 400_000));
         }
         let (ev, stmts, writes) = split(ev);
-        assert_eq!(fit(&ev, &stmts, &writes), None);
+        assert_eq!(fit(&ev, &stmts, &writes, &writes), None);
     }
 
     #[test]
@@ -521,7 +593,7 @@ mod tests {
             ev.push(stmt(1_130 * S + j * 41 * S + 3_600 * S + 700_000));
         }
         let (ev, stmts, writes) = split(ev);
-        let f = fit(&ev, &stmts, &writes).expect("the promotions' offset");
+        let f = fit(&ev, &stmts, &writes, &writes).expect("the promotions' offset");
         assert_eq!((f.agree, f.of), (6, 16));
         assert!(
             (f.lo - 3_600 * S).abs() <= S && (f.hi - 3_600 * S).abs() <= S,
@@ -531,6 +603,62 @@ mod tests {
         let no_promo: Vec<(i64, usize)> = (writes.iter().copied())
             .filter(|w| ev[w.1].route.as_deref() == Some("/login"))
             .collect();
-        assert_eq!(fit(&ev, &stmts, &no_promo), None);
+        assert_eq!(fit(&ev, &stmts, &no_promo, &no_promo), None);
+    }
+
+    #[test]
+    fn routes_of_unflagged_addresses_fit_when_the_flagged_ones_only_tried_logins() {
+        // The flagged addresses only failed logins (a storm every second). Addresses no
+        // detector flagged sent eight transfers and six promotions, each followed by its
+        // change (two for a transfer) an hour later. Three of a quiet route's four requests
+        // are followed by a transfer's pair at another offset, by chance.
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
+            ev.push(req(1_000 * S + k * S, "/login"));
+        }
+        let hour = 3_600 * S + 40_000;
+        for j in 0..8i64 {
+            let t = 1_100 * S + j * 61 * S + 300_000;
+            ev.push(other(t, &format!("/api/accounts/{}/transfer", 100_200 + j)));
+            ev.push(stmt(t + hour));
+            ev.push(stmt(t + hour + 2_000));
+        }
+        for j in 0..6i64 {
+            let t = 1_130 * S + j * 53 * S + 700_000;
+            ev.push(other(
+                t,
+                &format!("/api/accounts/{}/promo?src=app", 100_300 + j),
+            ));
+            ev.push(stmt(t + hour));
+        }
+        for j in 0..3i64 {
+            let t = 1_100 * S + j * 61 * S + 300_000 + hour - 1_000 * S;
+            ev.push(other(t, &format!("/api/accounts/{}/redeem", 100_400 + j)));
+        }
+        ev.push(other(4_400 * S, "/api/accounts/100403/redeem"));
+        let (ev, stmts, all) = split(ev);
+        let flagged: Vec<(i64, usize)> = (all.iter().copied())
+            .filter(|w| ev[w.1].route.as_deref() == Some("/login"))
+            .collect();
+        let f = fit(&ev, &stmts, &flagged, &all).expect("the transfers' offset");
+        assert!(f.unflagged);
+        assert_eq!((f.agree, f.of), (22, 22));
+        assert!(
+            (f.lo - hour).abs() <= S && (f.hi - hour).abs() <= S,
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn paths_that_name_records_share_a_route() {
+        assert_eq!(
+            shape("/api/v1/accounts/100123/bonus?x=1"),
+            "/api/v1/accounts/{}/bonus"
+        );
+        assert_eq!(
+            shape("/c/6f1c2a9e-77b0-4d2e/a@b.example/items"),
+            "/c/{}/{}/items"
+        );
+        assert_eq!(shape("/api/v2/menu"), "/api/v2/menu");
     }
 }
