@@ -811,6 +811,30 @@ fn timing_fits_the_routes_of_pool_addresses_no_detector_flagged() {
 }
 
 #[test]
+fn a_customer_s_order_after_a_pause_on_the_attacker_s_connection_is_the_customer_s() {
+    // Untagged SQL: a statement with no request of its own belongs to the request its
+    // pooled connection served within the last two seconds. A customer's order came two
+    // seconds after the attacker's transfer on the same connection (the DB logs whole
+    // seconds), and its +28 points accrual was counted as tampering.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy-json", "percona-audit-json", "fcm-bigquery-csv"],
+        &[
+            "--seed",
+            "919743",
+            "--start",
+            "2025-11-06",
+            "--untagged-sql",
+            "--proxy-pool",
+            "60",
+        ],
+    );
+    // Envoy's log names no principals: wave 2's staff identity is not in the evidence.
+    check(d.path(), &[], false);
+}
+
+#[test]
 fn transfers_into_a_collector_are_paired_without_request_ids() {
     // Untagged SQL: a transfer's debit and credit carry no request id. One address of a
     // proxy pool got into two accounts at its first tries (no failed login gives it

@@ -279,7 +279,7 @@ impl Links {
         // Origins: request id; else same account and time; else the request the previous
         // statement of the same application session (within 2 s) belonged to, if that
         // request could have made this statement (a pooled connection serves the next
-        // request seconds later; see `could_follow`). The first two
+        // request seconds later; see `could_follow` and `handed_on`). The first two
         // are lookups, made in parallel; the session rule follows the statements in order.
         let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
             .into_par_iter()
@@ -299,7 +299,11 @@ impl Links {
                     .session_id
                     .as_deref()
                     .and_then(|s| last.get(s))
-                    .filter(|(t, g)| e.ts - t <= 2_000_000 && l.could_follow(e, &ev[*g]))
+                    .filter(|(t, g)| {
+                        e.ts - t <= 2_000_000
+                            && l.could_follow(e, &ev[*g])
+                            && !handed_on(ev, *t, e, &ev[*g])
+                    })
                     .map(|x| x.1);
             }
             if let (Some(g), Some(s)) = (o, e.session_id.as_deref()) {
@@ -454,6 +458,27 @@ impl Links {
 /// How long before its statement a changing request may have been sent (the
 /// application's latency, with room).
 const WRITE_BEFORE_US: i64 = 5_000_000;
+
+/// Whether a pooled connection was handed to another request between a statement of
+/// `req` at `prev` and `stmt`: a pause of over a second (one request's statements come
+/// within one, even as a DB that logs whole seconds shows them), during which another
+/// client sent a changing request — up to a second after `stmt`, for such a DB. The
+/// customer's order two seconds after the attacker's transfer on the same connection
+/// is the customer's, not the transfer's.
+fn handed_on(ev: &[Box<Event>], prev: i64, stmt: &Event, req: &Event) -> bool {
+    if stmt.ts - prev <= 1_000_000 {
+        return false;
+    }
+    let from = ev.partition_point(|x| x.ts <= prev);
+    ev[from..]
+        .iter()
+        .take_while(|x| x.ts <= stmt.ts + 1_000_000)
+        .any(|x| {
+            x.kind() == SourceKind::Gateway
+                && x.method.as_deref().is_some_and(|m| !is_safe(m))
+                && x.client_ip != req.client_ip
+        })
+}
 
 /// Methods that change nothing (RFC 9110 safe methods).
 pub(super) fn is_safe(m: &str) -> bool {
