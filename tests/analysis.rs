@@ -789,25 +789,37 @@ fn a_proxy_pool_of_one_try_addresses_is_found_whole() {
 
 #[test]
 fn timing_fits_the_routes_of_pool_addresses_no_detector_flagged() {
-    // API Gateway's CLF preset, untagged SQL, the DB clock an hour ahead, a pool of 300.
-    // The flagged addresses only failed logins; those that got in, unflagged, sent the
-    // transfers and promotions. Timing looked only at flagged requests, found no offset,
-    // and wave 1 was the DB's bonus changes alone, an hour late, with no address.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
-        ["apigw-clf", "percona-audit-csv", "fcm-bigquery-json"],
-        &[
-            "--seed",
-            "814578",
-            "--db-skew",
-            "1h",
-            "--untagged-sql",
-            "--proxy-pool",
-            "300",
-        ],
-    );
-    check(d.path(), &[], false);
+    // API Gateway's CLF and CSV presets, untagged SQL, the DB clock an hour ahead or two
+    // behind, pools of 300 and 500. The flagged addresses only failed logins; those that
+    // got in, unflagged, sent the transfers and promotions. Timing looked only at flagged
+    // requests, found no offset, and wave 1 was the DB's bonus changes alone, off by the
+    // skew, with no address. At three times the background, five of a quiet route's
+    // seven requests fitted another offset, and they outweighed the transfers' eight
+    // until the routes at one offset were counted together.
+    for (formats, args) in [
+        (
+            ["apigw-clf", "percona-audit-csv", "fcm-bigquery-json"],
+            &["--seed", "814578", "--db-skew", "1h", "--proxy-pool", "300"][..],
+        ),
+        (
+            ["apigw-csv", "percona-audit-csv", "fcm-bigquery-json"],
+            &[
+                "--seed",
+                "884888",
+                "--scale",
+                "3",
+                "--db-skew=-2h",
+                "--proxy-pool",
+                "500",
+            ][..],
+        ),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        let mut args = args.to_vec();
+        args.push("--untagged-sql");
+        simulate_with(d.path(), formats, &args);
+        check(d.path(), &[], false);
+    }
 }
 
 #[test]

@@ -271,7 +271,7 @@ const ROUTE_AGREE: usize = 5;
 /// (`MAX_VOTES` counted per route); the route whose requests (over the changes' span)
 /// are most often followed at that offset wins, with at least half of them and at least
 /// `ROUTE_AGREE` changes, unless a route at another offset has half its share and half
-/// its requests followed. Returns the changes that the routes at its offset explain,
+/// as many requests followed as the routes at its offset together. Returns the changes that the routes at its offset explain,
 /// and its window; with `majority`, only when they are half the changes or more.
 fn by_route(
     ev: &[Box<Event>],
@@ -324,20 +324,22 @@ fn by_route(
             c.1,
         )
     });
-    let (sh, n, best) = scored.first().map(|x| (x.0, x.1, x.2))?;
+    let (sh, best) = scored.first().map(|x| (x.0, x.2))?;
     // Routes at the best offset agree with it (a transfer's and a promotion's changes
-    // follow alike); a rival is one at another offset, with half the share and half the
-    // requests followed (three of a quiet route's four requests is a coincidence).
+    // follow alike); a rival is one at another offset, with half the share and half as
+    // many requests followed as the agreeing routes together (five of a quiet route's
+    // seven requests is a coincidence beside twenty of twenty).
     let apart = |w: &(usize, i64, i64)| w.1 > best.2 + SPREAD_US || w.2 < best.1 - SPREAD_US;
+    let agreeing: Vec<_> = scored
+        .iter()
+        .filter(|x| !apart(&x.2) && x.0 >= 500_000)
+        .collect();
+    let n: usize = agreeing.iter().map(|x| x.1).sum();
     let rival = scored.iter().find(|x| apart(&x.2));
     if sh < 500_000 || rival.is_some_and(|x| x.0 * 2 > sh && x.1 * 2 > n) {
         return None;
     }
     // The changes the agreeing routes explain, each at its own window.
-    let agreeing: Vec<_> = scored
-        .iter()
-        .filter(|x| !apart(&x.2) && x.0 >= 500_000)
-        .collect();
     let explained = stmts
         .iter()
         .filter(|&&s| {
@@ -610,8 +612,9 @@ mod tests {
     fn routes_of_unflagged_addresses_fit_when_the_flagged_ones_only_tried_logins() {
         // The flagged addresses only failed logins (a storm every second). Addresses no
         // detector flagged sent eight transfers and six promotions, each followed by its
-        // change (two for a transfer) an hour later. Three of a quiet route's four requests
-        // are followed by a transfer's pair at another offset, by chance.
+        // change (two for a transfer) an hour later. Five of a quiet route's six requests
+        // are followed by a transfer's pair at another offset, by chance: more than half
+        // the transfers' eight, fewer than half of the fourteen both routes followed.
         let mut ev: Vec<Box<Event>> = Vec::new();
         for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
             ev.push(req(1_000 * S + k * S, "/login"));
@@ -631,11 +634,11 @@ mod tests {
             ));
             ev.push(stmt(t + hour));
         }
-        for j in 0..3i64 {
+        for j in 0..5i64 {
             let t = 1_100 * S + j * 61 * S + 300_000 + hour - 1_000 * S;
             ev.push(other(t, &format!("/api/accounts/{}/redeem", 100_400 + j)));
         }
-        ev.push(other(4_400 * S, "/api/accounts/100403/redeem"));
+        ev.push(other(4_100 * S, "/api/accounts/100405/redeem"));
         let (ev, stmts, all) = split(ev);
         let flagged: Vec<(i64, usize)> = (all.iter().copied())
             .filter(|w| ev[w.1].route.as_deref() == Some("/login"))
