@@ -113,6 +113,14 @@ fn check(dir: &Path, extra: &[&str], identity_known: bool) {
     assert_eq!(ips, strs(&t["indicators"]["ips"]).into_iter().collect());
 }
 
+/// Simulates an incident with these formats and `simulate` options, and checks every
+/// output against its truth (`identity_known` as for `check`).
+fn equals_truth(formats: [&str; 3], args: &[&str], identity_known: bool) {
+    let d = crate::util::tmp().unwrap();
+    simulate_with(d.path(), formats, args);
+    check(d.path(), &[], identity_known);
+}
+
 #[test]
 fn sample_logs_equal_truth() {
     check(&root().join("sample-logs"), &[], true);
@@ -212,13 +220,11 @@ fn untagged_sql_with_a_large_skew_and_accounts_only_in_paths() {
     // accounts only in some concrete paths: the skew is found from same-account pairs
     // (the nearest request alone pulled it toward zero) and the bonus changes are tied
     // to the requests that named their accounts seconds before.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["nginx-combined", "mysql-audit-json", "sns-delivery"],
         &["--untagged-sql", "--db-skew", "4m"],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]
@@ -548,24 +554,20 @@ fn combined_percona_fcmcsv_equal_truth() {
 fn kong_percona_xml_sns_equal_truth() {
     // Seed 9 writes Percona's default `OLD` XML (one attribute per line), with records
     // cut short among them and the active file still open (no `</AUDIT>`).
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["kong", "mysql-audit-xml", "sns-delivery"],
         &["--seed", "9"],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]
 fn untagged_percona_csv_equal_truth() {
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["apigw-json", "percona-audit-csv", "fcm-bigquery-json"],
         &["--untagged-sql"],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]
@@ -651,9 +653,7 @@ fn an_export_on_a_pooled_connection_is_not_the_previous_customers() {
     // Untagged SQL: the attacker's whole-table read ran on the pooled connection a
     // customer's request had used a second before; the session rule gave it that
     // customer's address, flagged for bulk export along with all its traffic.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["nginx-combined", "mariadb-audit", "fcm-bigquery-csv"],
         &[
             "--seed",
@@ -664,8 +664,8 @@ fn an_export_on_a_pooled_connection_is_not_the_previous_customers() {
             "--db-skew",
             "-90s",
         ],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]
@@ -674,9 +674,7 @@ fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
     // after the attacker's read of another record: without request ids, the order's
     // balance change is the customer's, not the attacker's (an extra tampered account
     // before the writes were checked against the request's method).
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["envoy", "pg-jsonlog", "fcm-bigquery-json"],
         &[
             "--untagged-sql",
@@ -687,8 +685,8 @@ fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
             "--db-skew",
             "0s",
         ],
+        false,
     );
-    check(d.path(), &[], false);
 }
 
 #[test]
@@ -750,13 +748,11 @@ fn credential_stuffing_from_a_proxy_pool_is_found() {
         ),
         (["apigw-json", "pg-stderr", "onesignal"], "80", "2094", true),
     ] {
-        let d = crate::util::tmp().unwrap();
         let mut args = vec!["--proxy-pool", pool, "--seed", seed];
         if untagged {
             args.push("--untagged-sql");
         }
-        simulate_with(d.path(), formats, &args);
-        check(d.path(), &[], true);
+        equals_truth(formats, &args, true);
     }
 }
 
@@ -779,11 +775,9 @@ fn a_proxy_pool_of_one_try_addresses_is_found_whole() {
             &["--db-skew", "1h"][..],
         ),
     ] {
-        let d = crate::util::tmp().unwrap();
         let mut args = vec!["--proxy-pool", pool, "--seed", seed];
         args.extend(extra);
-        simulate_with(d.path(), formats, &args);
-        check(d.path(), &[], true);
+        equals_truth(formats, &args, true);
     }
 }
 
@@ -814,11 +808,9 @@ fn timing_fits_the_routes_of_pool_addresses_no_detector_flagged() {
             ][..],
         ),
     ] {
-        let d = crate::util::tmp().unwrap();
         let mut args = args.to_vec();
         args.push("--untagged-sql");
-        simulate_with(d.path(), formats, &args);
-        check(d.path(), &[], false);
+        equals_truth(formats, &args, false);
     }
 }
 
@@ -828,9 +820,8 @@ fn a_customer_s_order_after_a_pause_on_the_attacker_s_connection_is_the_customer
     // pooled connection served within the last two seconds. A customer's order came two
     // seconds after the attacker's transfer on the same connection (the DB logs whole
     // seconds), and its +28 points accrual was counted as tampering.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    // Envoy's log names no principals: wave 2's staff identity is not in the evidence.
+    equals_truth(
         ["envoy-json", "percona-audit-json", "fcm-bigquery-csv"],
         &[
             "--seed",
@@ -841,9 +832,8 @@ fn a_customer_s_order_after_a_pause_on_the_attacker_s_connection_is_the_customer
             "--proxy-pool",
             "60",
         ],
+        false,
     );
-    // Envoy's log names no principals: wave 2's staff identity is not in the evidence.
-    check(d.path(), &[], false);
 }
 
 #[test]
@@ -853,9 +843,7 @@ fn transfers_into_a_collector_are_paired_without_request_ids() {
     // away) and moved points below the outlier limit into the account that collected
     // the pool's other transfers. The fan-in paired debits with credits by request id
     // only, so with none its two transfers, both sides, were left out, and so was it.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["apigw-json", "mysql-audit-json", "expo-push-log"],
         &[
             "--seed",
@@ -868,8 +856,8 @@ fn transfers_into_a_collector_are_paired_without_request_ids() {
             "--proxy-pool",
             "150",
         ],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]
@@ -880,9 +868,8 @@ fn timing_finds_the_offset_when_a_pool_s_silent_addresses_moved_the_points() {
     // changes followed no flagged request, and the pool's login storm filled a window at
     // every offset. Timing found no offset, the DB clock stayed an hour off, the bonus
     // fraud became a wave of its own, and the three addresses were not indicators.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    // The preset names no principals: wave 2's staff identity is not in the evidence.
+    equals_truth(
         ["apigw-clf", "mysql-audit-json", "expo-push-log"],
         &[
             "--seed",
@@ -893,9 +880,8 @@ fn timing_finds_the_offset_when_a_pool_s_silent_addresses_moved_the_points() {
             "--proxy-pool",
             "150",
         ],
+        false,
     );
-    // The preset names no principals: wave 2's staff identity is not in the evidence.
-    check(d.path(), &[], false);
 }
 
 #[test]
@@ -1103,17 +1089,15 @@ fn expo_push_log_equal_truth() {
 
 #[test]
 fn fcm_send_log_beside_bigquery_equal_truth() {
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         [
             "apigw-json",
             "mysql-audit-json",
             "fcm-v1-log,fcm-bigquery-csv",
         ],
         &["--seed", "12"],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]
@@ -1121,13 +1105,11 @@ fn another_applications_names_equal_truth() {
     // Routes, tables and columns as another team names them (members and rewards,
     // `/mobile/v3/…`, `/backoffice/…`, an `app` schema): nothing may hang on the
     // sample's names.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
+    equals_truth(
         ["nginx-json", "pg-csvlog", "onesignal"],
         &["--other-names", "--seed", "21"],
+        true,
     );
-    check(d.path(), &[], true);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Each detector on small, hand-made evidence: a positive case and a legitimate look-alike.
 
-use breachline::correlate::{analyze, technique as t, Analysis, Options};
+use breachline::correlate::{analyze, technique as t, Analysis, Finding, Options};
 use breachline::ingest::pipeline::Ingested;
 use breachline::model::{Event, FileInfo, Outcome, SourceKind, SqlFacts, StmtClass};
 use breachline::profile::Profile;
@@ -153,14 +153,25 @@ fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
         ));
     }
     let a = run(v);
-    let pool = a
-        .findings
-        .iter()
-        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
-        .expect("the pool is found");
+    let pool = pool_of(&a);
     assert_eq!(pool.seed_ips.len(), 30, "{:?}", pool.seed_ips);
     assert!(pool.seed_ips.contains(&"198.18.7.3".to_string()));
     assert!(!pool.seed_ips.iter().any(|ip| ip.starts_with("100.100")));
+}
+
+/// A login under a user agent.
+fn login(ts: i64, ip: &str, status: u16, user: Option<&str>, agent: &str) -> Event {
+    let mut e = gw(ts, ip, "POST", "/api/auth/login", status, user);
+    e.user_agent = Some(agent.into());
+    e
+}
+
+/// The distributed stuffing finding: a pool of addresses.
+fn pool_of(a: &Analysis) -> &Finding {
+    a.findings
+        .iter()
+        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
+        .expect("the pool is found")
 }
 
 #[test]
@@ -169,71 +180,36 @@ fn a_proxy_pool_s_one_try_addresses_join_it_and_customers_do_not() {
     // the script's agent, over forty minutes. Beside them, on addresses the evidence
     // never saw: a customer fails once under the app's agent and gives up; another
     // fails once under the script's agent, then gets in.
-    let agent = |mut e: Event, ua: &str| {
-        e.user_agent = Some(ua.into());
-        e
-    };
+    const SCRIPT: &str = "python-requests/2.31.0";
     let mut v = background();
     let start = T0 + DAY;
     for k in 0..20i64 {
         for n in 0..3i64 {
             let ts = start + n * 12 * MIN + k * 20_000_000;
-            let e = gw(
-                ts,
-                &format!("198.18.7.{k}"),
-                "POST",
-                "/api/auth/login",
-                401,
-                None,
-            );
-            v.push(agent(e, "python-requests/2.31.0"));
+            v.push(login(ts, &format!("198.18.7.{k}"), 401, None, SCRIPT));
         }
     }
     for k in 0..60i64 {
         let ts = start + MIN + k * 25_000_000;
-        let e = gw(
-            ts,
-            &format!("198.18.8.{k}"),
-            "POST",
-            "/api/auth/login",
-            401,
-            None,
-        );
-        v.push(agent(e, "python-requests/2.31.0"));
+        v.push(login(ts, &format!("198.18.8.{k}"), 401, None, SCRIPT));
     }
-    let e = gw(
+    v.push(login(
         start + 9 * MIN,
         "100.100.0.1",
-        "POST",
-        "/api/auth/login",
         401,
         None,
-    );
-    v.push(agent(e, "LoyaltyApp/5.2"));
-    let e = gw(
-        start + 11 * MIN,
-        "100.100.0.2",
-        "POST",
-        "/api/auth/login",
-        401,
-        None,
-    );
-    v.push(agent(e, "python-requests/2.31.0"));
-    let e = gw(
+        "LoyaltyApp/5.2",
+    ));
+    v.push(login(start + 11 * MIN, "100.100.0.2", 401, None, SCRIPT));
+    v.push(login(
         start + 12 * MIN,
         "100.100.0.2",
-        "POST",
-        "/api/auth/login",
         200,
         Some("5100"),
-    );
-    v.push(agent(e, "python-requests/2.31.0"));
+        SCRIPT,
+    ));
     let a = run(v);
-    let pool = a
-        .findings
-        .iter()
-        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
-        .expect("the pool is found");
+    let pool = pool_of(&a);
     assert_eq!(pool.seed_ips.len(), 80, "{:?}", pool.seed_ips);
     assert!(pool.seed_ips.contains(&"198.18.8.59".to_string()));
     assert!(!pool.seed_ips.iter().any(|ip| ip.starts_with("100.100")));
@@ -248,22 +224,10 @@ fn a_proxy_pool_of_one_try_addresses_alone_is_found() {
     let mut v = background();
     for k in 0..120i64 {
         let ip = format!("198.18.{}.{}", k / 100, k % 100);
-        v.push(gw(
-            T0 + DAY + k * 20_000_000,
-            &ip,
-            "POST",
-            "/api/auth/login",
-            401,
-            None,
-        ));
+        let ts = T0 + DAY + k * 20_000_000;
+        v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
     }
-    let a = run(v);
-    let pool = a
-        .findings
-        .iter()
-        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject.ends_with("addresses"))
-        .expect("the pool is found");
-    assert_eq!(pool.seed_ips.len(), 120);
+    assert_eq!(pool_of(&run(v)).seed_ips.len(), 120);
 }
 
 #[test]

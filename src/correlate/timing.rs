@@ -496,6 +496,14 @@ mod tests {
         Box::new(e)
     }
 
+    /// A flagged address's logins every second for ten minutes from t = 1,000 s, a few
+    /// seconds skipped, as a real brute force's pace varies.
+    fn storm() -> impl Iterator<Item = Box<Event>> {
+        (0..600i64)
+            .filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0)
+            .map(|k| req(1_000 * S + k * S, "/login"))
+    }
+
     /// Another address's changing request to a path (no route template).
     fn other(ts: i64, path: &str) -> Box<Event> {
         let mut e = req(ts, "");
@@ -564,10 +572,7 @@ mod tests {
         // Logins every second for ten minutes and outlying changes among them, which no
         // request of a flagged address explains: every offset fits as well as another.
         let mut ev: Vec<Box<Event>> = Vec::new();
-        // A few seconds skipped, as a real brute force's pace varies.
-        for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
-            ev.push(req(1_000 * S + k * S, "/login"));
-        }
+        ev.extend(storm());
         for k in 0..8i64 {
             ev.push(stmt(1_100 * S + k * 37 * S + 400_000));
         }
@@ -583,9 +588,7 @@ mod tests {
         // follow no flagged request. Every offset into the storm holds all sixteen
         // changes; only the promotions' route is followed after each of its requests.
         let mut ev: Vec<Box<Event>> = Vec::new();
-        for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
-            ev.push(req(1_000 * S + k * S, "/login"));
-        }
+        ev.extend(storm());
         for j in 0..6i64 {
             let t = 1_100 * S + j * 53 * S + 300_000;
             ev.push(req(t, "/promo"));
@@ -616,9 +619,7 @@ mod tests {
         // are followed by a transfer's pair at another offset, by chance: more than half
         // the transfers' eight, fewer than half of the fourteen both routes followed.
         let mut ev: Vec<Box<Event>> = Vec::new();
-        for k in (0..600i64).filter(|k| ((k * 2_654_435_761) >> 7) % 5 != 0) {
-            ev.push(req(1_000 * S + k * S, "/login"));
-        }
+        ev.extend(storm());
         let hour = 3_600 * S + 40_000;
         for j in 0..8i64 {
             let t = 1_100 * S + j * 61 * S + 300_000;
