@@ -275,6 +275,10 @@ pub struct SimulateArgs {
     /// DB server clock skew.
     #[arg(long, default_value = "37s", allow_hyphen_values = true)]
     pub db_skew: String,
+    /// The servers' local zone (IANA name): the DB's `log_timezone`, MariaDB's zone-less
+    /// times, and the offset gateways print with local time.
+    #[arg(long, value_name = "ZONE", default_value = "Europe/Kyiv")]
+    pub server_tz: String,
     /// The application does not tag SQL with sqlcommenter request ids.
     #[arg(long)]
     pub untagged_sql: bool,

@@ -39,6 +39,10 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         push: pick("--push", &a.push, PUSH_FORMATS)?,
         start,
         db_skew: parse_duration_us(&a.db_skew).context("--db-skew: not a duration")?,
+        tz: a
+            .server_tz
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--server-tz: not an IANA zone name: {}", a.server_tz))?,
         untagged_sql: a.untagged_sql,
         dialect: a.other_names,
         db_syslog: a.db_via_syslog,

@@ -44,6 +44,8 @@ pub struct SimOpts {
     pub start: i64,
     /// DB server clock skew, µs.
     pub db_skew: i64,
+    /// The servers' local zone.
+    pub tz: chrono_tz::Tz,
     /// The application does not tag statements with request ids.
     pub untagged_sql: bool,
     /// Routes, tables and columns in another application's vocabulary.
@@ -61,10 +63,6 @@ pub struct SimSummary {
     pub files: Vec<FileTruth>,
     /// Bytes written.
     pub bytes: u64,
-}
-
-fn kyiv() -> chrono_tz::Tz {
-    "Europe/Kiev".parse().unwrap_or(chrono_tz::UTC)
 }
 
 fn day_name(start: i64, day: u32) -> String {
@@ -223,7 +221,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     }
     let days = world.days;
     let clock = db::Clock {
-        tz: kyiv(),
+        tz: o.tz,
         skew: o.db_skew,
         xml_style: (o.seed % 3) as u8,
     };
@@ -273,7 +271,14 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                 wave_span(s.wave, s.ts);
             }
         }
-        let local_off = 2 * 3600;
+        let tz = o.tz;
+        let local_off = move |us: i64| {
+            use chrono::{Offset, TimeZone};
+            let t = chrono::DateTime::from_timestamp_micros(us).unwrap_or_default();
+            tz.offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc()
+        };
         // The three sources are written in parallel; each writer owns its files and RNG,
         // so the output does not depend on thread timing.
         let stmt_base = stmt_no;
@@ -285,7 +290,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                 let mut pairs = Vec::new();
                 for (fmt, rot) in gws.iter_mut() {
                     for (i, r) in day.reqs.iter().enumerate() {
-                        let line = gw::line(fmt, r, local_off);
+                        let line = gw::line(fmt, r, local_off(r.ts));
                         // Overlapping rotation: the first records of a day also end the previous file.
                         if d > 0 && i < 25 {
                             rot.write_dup(d - 1, &line)?;
@@ -576,7 +581,7 @@ fn write_truth(
         "evidence_start_utc": fmt(o.start),
         "evidence_end_utc": fmt(w.end),
         "db_clock_skew_seconds": o.db_skew as f64 / 1e6,
-        "db_zone": "Europe/Kyiv",
+        "db_zone": o.tz.name(),
         "waves": waves.iter().map(|(n, s)| wave_json(*n, *s)).collect::<Vec<_>>(),
         "affected": {
             "bonus_tampered": bonus.iter().map(|(c, d)| (id(c), json!(d))).collect::<serde_json::Map<_, _>>(),
