@@ -160,11 +160,19 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
         // The correction is the 1st percentile: skew plus the smallest application latency,
         // so statements stay after the requests that issued them.
         // Request-id pairs are exact up to latency: the 1st percentile keeps statements
-        // after their requests. Account pairs are noisy: the median.
+        // after their requests. Account pairs are noisy: the median. The percentile is
+        // of the pairs near the median: an hour of pairs an hour off (local times in a
+        // daylight-saving fold, a clock stepped for a while) is more than 1 % of a few
+        // days' pairs, and moved every record by the hour.
+        let near = {
+            let lo = d.partition_point(|&x| x < median - SHIFT_US);
+            let hi = d.partition_point(|&x| x <= median + SHIFT_US);
+            &d[lo..hi]
+        };
         let corr = match (applied, by_account.contains_key(fmt)) {
             (false, _) => 0,
             (true, true) => median,
-            (true, false) => d[d.len() / 100],
+            (true, false) => near[near.len() / 100],
         };
         // One offset for the whole file cannot fit a clock that moved: typically a local
         // time read without its zone across a daylight-saving change. Each record then
