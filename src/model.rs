@@ -514,6 +514,10 @@ pub struct FileInfo {
     pub skipped: u64,
     /// Events whose timestamps carried no zone and had one assumed.
     pub tz_assumed: u64,
+    /// Of those, events in the repeated hour of a daylight-saving change back that their
+    /// order in the file placed in its second pass.
+    #[serde(default)]
+    pub tz_folded: u64,
     /// First event time (µs UTC).
     pub first_ts: Option<i64>,
     /// Last event time (µs UTC).

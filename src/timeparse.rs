@@ -54,6 +54,33 @@ impl AssumeTz {
             }
         }
     }
+    /// For a UTC instant that `local_to_utc` read from a local time in a daylight-saving
+    /// fold (the hour a change back repeats, where it takes the earlier instant): how
+    /// many seconds later the other reading of that local time is. 0 elsewhere and for
+    /// fixed offsets.
+    pub fn fold_after(&self, utc_us: i64) -> i32 {
+        let AssumeTz::Iana(tz) = self else {
+            return 0;
+        };
+        let Some(t) = DateTime::from_timestamp_micros(utc_us) else {
+            return 0;
+        };
+        let local = tz.from_utc_datetime(&t.naive_utc()).naive_local();
+        match tz.from_local_datetime(&local) {
+            chrono::LocalResult::Ambiguous(a, b) => {
+                let (early, late) = (
+                    a.timestamp().min(b.timestamp()),
+                    a.timestamp().max(b.timestamp()),
+                );
+                if early == t.timestamp() {
+                    (late - early) as i32
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        }
+    }
     /// The offset in effect at a UTC instant (for display).
     pub fn offset_at(&self, utc_us: i64) -> i32 {
         match self {
@@ -608,6 +635,30 @@ mod tests {
         let fixed = AssumeTz::parse("+03:00").unwrap();
         let p = parse_iso("2025-07-04 08:00:00.41", &fixed).unwrap();
         assert_eq!(fmt_utc(p.us), "2025-07-04T05:00:00.410000Z");
+    }
+
+    #[test]
+    fn a_time_in_a_fold_reads_as_the_first_pass_and_knows_the_second() {
+        // New York sets clocks back at 02:00 EDT on 2 November 2025: 01:30 happens at
+        // 05:30Z and again at 06:30Z.
+        let ny = AssumeTz::parse("America/New_York").unwrap();
+        let p = parse_iso("20251102 01:30:00", &ny).unwrap();
+        assert_eq!(fmt_utc_s(p.us), "2025-11-02T05:30:00Z");
+        assert_eq!(ny.fold_after(p.us), 3_600);
+        // The second pass, the hours around the fold, and fixed offsets have none.
+        for t in [
+            "2025-11-02T06:30:00Z",
+            "2025-11-02T04:59:59Z",
+            "2025-11-02T07:00:00Z",
+        ] {
+            assert_eq!(ny.fold_after(parse_bound(t).unwrap()), 0, "{t}");
+        }
+        let fixed = AssumeTz::parse("-05:00").unwrap();
+        assert_eq!(fixed.fold_after(p.us), 0);
+        // Lord Howe Island sets its clocks back by half an hour.
+        let lh = AssumeTz::parse("Australia/Lord_Howe").unwrap();
+        let p = parse_iso("20250406 01:45:00", &lh).unwrap();
+        assert_eq!(lh.fold_after(p.us), 1_800);
     }
 
     #[test]

@@ -579,6 +579,35 @@ fn mariadb_naive_local_time_with_assume_tz() {
 }
 
 #[test]
+fn servers_west_of_utc_across_a_clock_change_equal_truth() {
+    // New York's clocks go back on 2 November 2025, the evidence's second day:
+    // PostgreSQL prints EDT, then EST; MariaDB's zone-less local times repeat the hour.
+    let d = crate::util::tmp().unwrap();
+    let sim = [
+        "--seed",
+        "15",
+        "--server-tz",
+        "America/New_York",
+        "--start",
+        "2025-11-01",
+    ];
+    simulate_with(
+        d.path(),
+        ["nginx-combined", "pg-stderr,mariadb-audit", "fcm-v1-log"],
+        &sim,
+    );
+    let tz = ["--assume-tz", "America/New_York"];
+    check(d.path(), &tz, true);
+    let notes = notes_of(d.path(), &tz);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("fell in the hour a daylight-saving change back repeats")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
     // Local times read as UTC are two hours and the skew off, and no request ids tie
     // statements to requests: the account pairs find the offset among all a zone can have.

@@ -1137,3 +1137,41 @@ fn listed<'a>(
         .find(|f| f.path.ends_with(suffix))
         .unwrap_or_else(|| panic!("{suffix} listed in {files:#?}"))
 }
+
+#[test]
+fn zone_less_times_in_the_hour_clocks_go_back_are_placed_by_their_order() {
+    // MariaDB writes local time without a zone; New York's 01:00–02:00 happened twice
+    // on 2 November 2025 (EDT, then EST). The log's times going back within that hour
+    // show where the second pass starts.
+    let dir = crate::util::tmp().unwrap();
+    let rec = |t: &str, n: u32| {
+        format!("{t},db-1,app,10.0.1.12,20107,{n},QUERY,loyalty,'SELECT id FROM menu_items',0\n")
+    };
+    let times = [
+        ("20251102 00:59:00", "2025-11-02T04:59:00.000000Z"),
+        ("20251102 01:20:00", "2025-11-02T05:20:00.000000Z"),
+        ("20251102 01:50:00", "2025-11-02T05:50:00.000000Z"),
+        ("20251102 01:49:58", "2025-11-02T05:49:58.000000Z"),
+        ("20251102 01:05:00", "2025-11-02T06:05:00.000000Z"),
+        ("20251102 01:40:00", "2025-11-02T06:40:00.000000Z"),
+        ("20251102 02:10:00", "2025-11-02T07:10:00.000000Z"),
+    ];
+    let text: String = times.iter().zip(1..).map(|((t, _), n)| rec(t, n)).collect();
+    let p = dir.path().join("server_audit.log");
+    std::fs::write(&p, text).unwrap();
+    let lines = ingested(&p, &["--assume-tz", "America/New_York"]);
+    let f = &lines[0]["files"][0];
+    assert_eq!(f["format"], "mariadb-audit");
+    assert_eq!(
+        (f["tz_assumed"].as_u64(), f["tz_folded"].as_u64()),
+        (Some(7), Some(2))
+    );
+    let mut got: Vec<(u64, i64)> = lines[1..]
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["ts"].as_i64().unwrap()))
+        .collect();
+    got.sort();
+    let utc = |t: &str| breachline::timeparse::parse_bound(t).unwrap();
+    let want: Vec<(u64, i64)> = (1..).zip(times.iter().map(|t| utc(t.1))).collect();
+    assert_eq!(got, want);
+}

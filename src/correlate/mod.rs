@@ -467,6 +467,16 @@ fn notes(a: &mut Analysis) {
     let assumed: u64 = a.ing.files.iter().map(|f| f.tz_assumed).sum();
     if assumed > 0 {
         a.notes.push(format!("{assumed} events carried no time zone; the zone given with --assume-tz (or UTC) was applied."));
+        let folded: u64 = a.ing.files.iter().map(|f| f.tz_folded).sum();
+        if folded > 0 {
+            a.notes.push(format!(
+                "{folded} of them fell in the hour a daylight-saving change back repeats, in \
+                 its second pass by their order in their file (their times went back there): \
+                 they were placed an hour after the first pass. A file whose first pass has \
+                 no records cannot show this; its records in that hour were read as the \
+                 first pass."
+            ));
+        }
     }
     if a.ing.events.iter().any(|e| e.truncated) {
         a.notes.push("Some statements were cut by the database's audit logging limit; their analysis is partial.".into());

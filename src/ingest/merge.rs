@@ -19,7 +19,18 @@ pub(super) struct Tally {
     tz_assumed: u64,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
+    /// The latest first-pass time seen in a daylight-saving fold, and whether the file
+    /// has gone back into the fold's second pass.
+    fold_last: Option<i64>,
+    fallen: bool,
+    /// Records placed in a fold's second pass.
+    folded: u64,
 }
+
+/// How far a time in a fold must go back from the file's latest first-pass time to show
+/// that the clock was set back (records of one log are out of order by seconds, the
+/// change by an hour).
+const FOLD_BACK_US: i64 = 5 * 60 * 1_000_000;
 
 impl Tally {
     /// Counts for the file at `path`; with `strict` the first rejected record is fatal.
@@ -34,6 +45,9 @@ impl Tally {
             tz_assumed: 0,
             first_ts: None,
             last_ts: None,
+            fold_last: None,
+            fallen: false,
+            folded: 0,
         }
     }
 
@@ -50,11 +64,13 @@ impl Tally {
                 self.duplicates += 1;
                 Ok(None)
             }
-            Rec::Event(e) => {
+            Rec::Event(mut e) => {
+                let ts = it.ts + self.second_pass(it.ts, it.fold);
+                e.ts += ts - it.ts;
                 self.events += 1;
                 self.tz_assumed += u64::from(it.tz_assumed);
-                self.first_ts = Some(self.first_ts.map_or(it.ts, |f| f.min(it.ts)));
-                self.last_ts = Some(self.last_ts.map_or(it.ts, |l| l.max(it.ts)));
+                self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
+                self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
                 Ok(Some(e))
             }
             Rec::Skip => {
@@ -81,6 +97,30 @@ impl Tally {
         }
     }
 
+    /// A zone-less local time in the hour a daylight-saving change back repeats names two
+    /// instants; it was read as the earlier (`fold`: seconds to the later). A log is
+    /// written in time order, so once its times in the fold go back by minutes, the clock
+    /// was set back: that record and the fold's records after it are the second pass, an
+    /// hour later. Returns the µs to add.
+    fn second_pass(&mut self, ts: i64, fold: i32) -> i64 {
+        if fold == 0 {
+            if self.fallen {
+                // Past the fold: the next fold (a year on) starts afresh.
+                (self.fallen, self.fold_last) = (false, None);
+            }
+            return 0;
+        }
+        if !self.fallen && self.fold_last.is_some_and(|p| ts < p - FOLD_BACK_US) {
+            self.fallen = true;
+        }
+        if self.fallen {
+            self.folded += 1;
+            return i64::from(fold) * 1_000_000;
+        }
+        self.fold_last = Some(self.fold_last.map_or(ts, |p| p.max(ts)));
+        0
+    }
+
     /// Writes the counts into the file's inventory entry; with `strict` a file-level
     /// problem is fatal.
     pub(super) fn close(self, info: &mut FileInfo) -> Result<(), Error> {
@@ -89,6 +129,7 @@ impl Tally {
         info.skipped += self.skipped;
         info.rejected += self.rejected;
         info.tz_assumed += self.tz_assumed;
+        info.tz_folded += self.folded;
         info.first_ts = self.first_ts;
         info.last_ts = self.last_ts;
         match &info.error {

@@ -61,6 +61,10 @@ pub(super) struct Item {
     pub(super) hash: u64,
     pub(super) ts: i64,
     pub(super) tz_assumed: bool,
+    /// A zone-less time in a daylight-saving fold, read as the earlier of its two
+    /// instants: seconds to the later one (0 elsewhere). The merge, which sees a file's
+    /// records in order, decides which pass of the repeated hour the record is in.
+    pub(super) fold: i32,
     pub(super) parsed: Rec,
 }
 
@@ -437,6 +441,7 @@ fn read_file(
                     hash: 0,
                     ts: 0,
                     tz_assumed: false,
+                    fold: 0,
                     parsed: Rec::Reject(info.error.clone().unwrap_or_default()),
                 })
             }));
@@ -569,12 +574,16 @@ fn parse_span(
             hash,
             ts: 0,
             tz_assumed: false,
+            fold: 0,
             parsed: parsed.into(),
         };
         if let Rec::Event(e) = &mut it.parsed {
             e.file = prov.file;
             e.line = sp.line;
             e.offset = offset;
+            if e.tz_assumed {
+                it.fold = ctx.opts.assume_tz.fold_after(e.ts);
+            }
             e.ts += prov.skew;
             it.ts = e.ts;
             it.tz_assumed = e.tz_assumed;
