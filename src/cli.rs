@@ -275,6 +275,10 @@ pub struct SimulateArgs {
     /// DB server clock skew.
     #[arg(long, default_value = "37s", allow_hyphen_values = true)]
     pub db_skew: String,
+    /// The push worker's clock skew: the times of the backend's send logs (fcm-v1-log,
+    /// expo-push-log); the providers' own exports keep the provider's clock.
+    #[arg(long, default_value = "0s", allow_hyphen_values = true)]
+    pub push_skew: String,
     /// The servers' local zone (IANA name): the DB's `log_timezone`, MariaDB's zone-less
     /// times, and the offset gateways print with local time.
     #[arg(long, value_name = "ZONE", default_value = "Europe/Kyiv")]

@@ -53,11 +53,13 @@ fn iso(us: i64) -> String {
     crate::timeparse::fmt_utc(us)
 }
 
-/// FCM multicast batches of a message, pino-style JSON lines.
-pub fn fcm_lines(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
+/// FCM multicast batches of a message, pino-style JSON lines, with true times beside
+/// them; `skew` is the worker's clock error (the lines' times carry it, the message ids
+/// FCM returns do not).
+pub fn fcm_lines(m: &Msg, customers: &[Customer], skew: i64) -> Vec<(i64, String)> {
     let mut out = vec![(
         m.ts - 40_000,
-        json!({"level":30,"time": (m.ts - 40_000) / 1000,"pid":412,"hostname":"push-worker-1",
+        json!({"level":30,"time": (m.ts - 40_000 + skew) / 1000,"pid":412,"hostname":"push-worker-1",
             "msg":"campaign queued","campaign": m.campaign,"recipients": m.deliveries.len()})
         .to_string(),
     )];
@@ -83,7 +85,7 @@ pub fn fcm_lines(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
         let ok = chunk.iter().filter(|d| d.ok).count();
         out.push((
             ts,
-            json!({"level":30,"time": ts / 1000,"pid":412,"hostname":"push-worker-1","msg":"fcm multicast sent",
+            json!({"level":30,"time": (ts + skew) / 1000,"pid":412,"hostname":"push-worker-1","msg":"fcm multicast sent",
                 "request": {"tokens": tokens, "notification": {"title": m.title, "body": m.body},
                     "android": {"priority": "high"}, "fcm_options": {"analytics_label": m.campaign}},
                 "response": {"successCount": ok, "failureCount": chunk.len() - ok, "responses": responses}})
@@ -93,8 +95,9 @@ pub fn fcm_lines(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
     out
 }
 
-/// Expo batches of a message (winston-style JSON lines), then the receipts.
-pub fn expo_lines(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
+/// Expo batches of a message (winston-style JSON lines), then the receipts; true times
+/// beside them, the lines' times off by the worker's clock `skew`.
+pub fn expo_lines(m: &Msg, customers: &[Customer], skew: i64) -> Vec<(i64, String)> {
     let mut out = Vec::new();
     let mut receipts = serde_json::Map::new();
     for (b, chunk) in m.deliveries.chunks(100).enumerate() {
@@ -124,7 +127,7 @@ pub fn expo_lines(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
             .collect();
         out.push((
             ts,
-            json!({"level": "info", "timestamp": iso(ts), "service": "push", "message": "expo push batch sent",
+            json!({"level": "info", "timestamp": iso(ts + skew), "service": "push", "message": "expo push batch sent",
                 "request": serde_json::Value::Array(messages).to_string(), "response": {"data": tickets}})
             .to_string(),
         ));
@@ -133,7 +136,7 @@ pub fn expo_lines(m: &Msg, customers: &[Customer]) -> Vec<(i64, String)> {
     if !receipts.is_empty() {
         out.push((
             ts,
-            json!({"level": "info", "timestamp": iso(ts), "service": "push", "message": "expo receipts",
+            json!({"level": "info", "timestamp": iso(ts + skew), "service": "push", "message": "expo receipts",
                 "response": {"data": receipts}})
             .to_string(),
         ));

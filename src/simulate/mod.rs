@@ -46,6 +46,8 @@ pub struct SimOpts {
     pub db_skew: i64,
     /// The servers' local zone.
     pub tz: chrono_tz::Tz,
+    /// The push worker's clock skew, µs (its send logs; providers keep their own clock).
+    pub push_skew: i64,
     /// The application does not tag statements with request ids.
     pub untagged_sql: bool,
     /// Routes, tables and columns in another application's vocabulary.
@@ -285,6 +287,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         let customers = &world.customers;
         let clock_ref = &clock;
         let per_token = fcm_per_token(o);
+        let push_skew = o.push_skew;
         let (r_gw, (r_db, r_push)) = rayon::join(
             || -> std::io::Result<Vec<(String, String, u64)>> {
                 let mut pairs = Vec::new();
@@ -337,12 +340,12 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                         }
                                     }
                                     "fcm-v1-log" => {
-                                        for (_, l) in applog::fcm_lines(m, customers) {
+                                        for (_, l) in applog::fcm_lines(m, customers, push_skew) {
                                             rot.write(d, &l)?;
                                         }
                                     }
                                     "expo-push-log" => {
-                                        for (_, l) in applog::expo_lines(m, customers) {
+                                        for (_, l) in applog::expo_lines(m, customers, push_skew) {
                                             rot.write(d, &l)?;
                                         }
                                     }
@@ -377,7 +380,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                     .iter()
                     .map(|p| match p.as_str() {
                         "sns-delivery" => m.ts,
-                        "fcm-v1-log" => applog::fcm_lines(m, &world.customers)
+                        "fcm-v1-log" => applog::fcm_lines(m, &world.customers, o.push_skew)
                             .last()
                             .map_or(m.ts, |x| x.0),
                         "expo-push-log" => {
@@ -581,6 +584,7 @@ fn write_truth(
         "evidence_start_utc": fmt(o.start),
         "evidence_end_utc": fmt(w.end),
         "db_clock_skew_seconds": o.db_skew as f64 / 1e6,
+        "push_worker_clock_skew_seconds": o.push_skew as f64 / 1e6,
         "db_zone": o.tz.name(),
         "waves": waves.iter().map(|(n, s)| wave_json(*n, *s)).collect::<Vec<_>>(),
         "affected": {
