@@ -608,6 +608,31 @@ fn servers_west_of_utc_across_a_clock_change_equal_truth() {
 }
 
 #[test]
+fn a_push_worker_s_clock_an_hour_off_is_corrected() {
+    // The backend's send log is written by the application's host: an hour behind, a
+    // malicious send seemed to precede its request; an hour ahead, it made a wave of its own.
+    equals_truth(
+        ["apigw-json", "pg-stderr", "fcm-v1-log"],
+        &["--seed", "35", "--push-skew", "-1h"],
+        true,
+    );
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy", "pg-jsonlog", "expo-push-log"],
+        &["--seed", "34", "--push-skew", "1h"],
+    );
+    check(d.path(), &[], false);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "The expo-push-log clock runs 1 h 00 min 2.0 s ahead of the gateway's: 4 of its 4 messages"
+        )),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
     // Local times read as UTC are two hours and the skew off, and no request ids tie
     // statements to requests: the account pairs find the offset among all a zone can have.

@@ -246,7 +246,9 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
 /// every id among them names it; ids shared with another such run (a send log and the
 /// delivery export of the same sends) join the two. A message is reported under its
 /// earliest id (by time, then evidence order).
-fn group(ev: &[Box<crate::model::Event>]) -> BTreeMap<(&'static str, String), Vec<usize>> {
+pub(super) fn group(
+    ev: &[Box<crate::model::Event>],
+) -> BTreeMap<(&'static str, String), Vec<usize>> {
     type Key<'e> = (&'static str, &'e str);
     // Every provider id, its first record and its devices (up to two).
     let mut keys: HashMap<Key, usize> = HashMap::new();

@@ -13,6 +13,7 @@ pub mod impact;
 pub mod join;
 pub mod messages;
 pub mod probing;
+pub mod pushclock;
 pub mod series;
 pub mod sessions;
 pub mod skew;
@@ -288,6 +289,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     enrich::enrich(&mut a, p);
     let join = join::RequestJoin::build(&a.ing.events);
     a.skews = skew::estimate_and_apply(&mut a, &join);
+    let push = pushclock::estimate_and_apply(&mut a);
+    a.skews.extend(push);
     let join = restore_order(&mut a, join);
     // Once clocks agree, one source's records written in several formats are one each.
     // A dropped gateway copy may be the request a statement was joined to: join again.

@@ -1,0 +1,193 @@
+//! Push-evidence clock skew: a backend's send log is written by the application's own
+//! host, whose clock may be off; a provider's export by the provider. Each message's
+//! first record follows the request that sent it, so the offset most messages share
+//! against the push-route requests before them is the push clock's offset plus a
+//! latency. It is corrected when no latency explains it: sends before their requests,
+//! or later than the 15 minutes a send is looked for after one.
+
+use super::{Analysis, Skew};
+use crate::model::{Outcome, SourceKind};
+use crate::profile::Target;
+use std::collections::BTreeMap;
+
+/// Widest offset looked for (any zone offset plus a skew, as for DB clocks).
+const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
+
+/// Histogram bin of offsets between a message and the requests around it.
+const BIN_US: i64 = 30_000_000;
+
+/// Fewest messages that must share the offset.
+const MIN_MESSAGES: usize = 3;
+
+/// A send this long before its request cannot be a latency (requests and statements are
+/// logged at their end, so a second or two either way is normal).
+const EARLY_US: i64 = 60_000_000;
+
+/// A send this long after its request is past the window messages look for it in.
+const LATE_US: i64 = 15 * 60 * 1_000_000;
+
+/// Estimates each push format's offset against the gateway's push-route requests and
+/// corrects those no latency explains. The events are left out of order (the caller
+/// restores it).
+pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
+    let ev = &a.ing.events;
+    // Requests that may send a push: changing, accepted, to a push route.
+    let sends: Vec<i64> = (0..ev.len())
+        .filter(|&i| {
+            let e = &ev[i];
+            e.kind() == SourceKind::Gateway
+                && a.targets.get(i).copied().flatten() == Some(Target::Push)
+                && e.outcome == Outcome::Success
+                && e.method
+                    .as_deref()
+                    .is_some_and(|m| !matches!(m, "GET" | "HEAD" | "OPTIONS"))
+        })
+        .map(|i| ev[i].ts)
+        .collect();
+    if sends.is_empty() {
+        return Vec::new();
+    }
+    // Each message's first record, per push format.
+    let mut starts: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    for idx in super::messages::group(ev).values() {
+        let mut first: BTreeMap<&'static str, i64> = BTreeMap::new();
+        for &i in idx {
+            let t = first.entry(ev[i].format.as_str()).or_insert(ev[i].ts);
+            *t = (*t).min(ev[i].ts);
+        }
+        for (f, t) in first {
+            starts.entry(f).or_default().push(t);
+        }
+    }
+    let mut out = Vec::new();
+    for (fmt, ts) in starts {
+        let Some(fit) = fit(&ts, &sends) else {
+            continue;
+        };
+        let applied = fit.corr < -EARLY_US || fit.corr > LATE_US;
+        if applied {
+            super::skew::shift(a, fmt, fit.corr);
+            a.notes.push(format!(
+                "The {fmt} clock runs {} {} the gateway's: {} of its {} messages start at \
+                 that offset from a push-route request, where a send follows its request \
+                 within seconds or minutes. Its times were corrected by that offset.",
+                super::skew::hms(fit.corr.abs()),
+                if fit.corr >= 0 { "ahead of" } else { "behind" },
+                fit.agree,
+                ts.len(),
+            ));
+        }
+        out.push(Skew {
+            source: format!("push:{fmt}"),
+            against: "gateway (push-route requests before each message)".into(),
+            median_us: fit.median,
+            correction_us: if applied { fit.corr } else { 0 },
+            pairs: fit.agree,
+            applied,
+        });
+    }
+    out
+}
+
+/// The offset most messages share against the requests around them.
+#[derive(Debug, PartialEq)]
+struct Fit {
+    /// The smallest shared offset (the correction keeps every send after its request).
+    corr: i64,
+    /// The median shared offset.
+    median: i64,
+    /// Messages that share it.
+    agree: usize,
+}
+
+/// Each message votes once per bin for its offsets to the requests within the window;
+/// the densest two adjacent bins win if at least three messages and half of those with
+/// any request around them are there, and no other pair of bins has as many.
+fn fit(starts: &[i64], sends: &[i64]) -> Option<Fit> {
+    let bins = (2 * WINDOW_US / BIN_US + 2) as usize;
+    let mut hist = vec![0usize; bins];
+    let mut voters = 0;
+    let near = |t: i64| {
+        let lo = sends.partition_point(|&g| g < t - WINDOW_US);
+        let hi = sends.partition_point(|&g| g <= t + WINDOW_US);
+        &sends[lo..hi]
+    };
+    for &t in starts {
+        let mut mine: Vec<usize> = near(t)
+            .iter()
+            .map(|&g| ((t - g + WINDOW_US) / BIN_US) as usize)
+            .collect();
+        mine.dedup();
+        voters += usize::from(!mine.is_empty());
+        for b in mine {
+            hist[b] += 1;
+        }
+    }
+    let pair = |b: usize| hist[b] + hist[b + 1];
+    let peak = (0..bins - 1).max_by_key(|&b| (pair(b), usize::MAX - b))?;
+    let best = pair(peak);
+    let rival = (0..bins - 1)
+        .filter(|&b| b.abs_diff(peak) >= 2)
+        .map(pair)
+        .max()
+        .unwrap_or(0);
+    if best < MIN_MESSAGES || best * 2 < voters || rival >= best {
+        return None;
+    }
+    let lo = peak as i64 * BIN_US - WINDOW_US;
+    // Each message's offset inside the peak (to the latest request there).
+    let mut d: Vec<i64> = starts
+        .iter()
+        .filter_map(|&t| {
+            near(t)
+                .iter()
+                .rev()
+                .map(|&g| t - g)
+                .find(|x| (lo..lo + 2 * BIN_US).contains(x))
+        })
+        .collect();
+    d.sort_unstable();
+    Some(Fit {
+        corr: *d.first()?,
+        median: d[d.len() / 2],
+        agree: d.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    #[test]
+    fn messages_an_hour_before_their_requests_fit_at_minus_an_hour() {
+        // Five sends, each 3–9 s after its request, logged by a clock an hour behind;
+        // requests that sent nothing in between.
+        let reqs: Vec<i64> = (0..5).map(|k| k * 86_400 * S).collect();
+        let mut sends = reqs.clone();
+        sends.extend([7_200 * S, 40_000 * S, 100_000 * S]);
+        sends.sort_unstable();
+        let starts: Vec<i64> = reqs
+            .iter()
+            .zip([3, 5, 9, 4, 6])
+            .map(|(&g, l)| g + l * S - 3_600 * S)
+            .collect();
+        let f = fit(&starts, &sends).unwrap();
+        assert_eq!((f.corr, f.median, f.agree), (-3_597 * S, -3_595 * S, 5));
+    }
+
+    #[test]
+    fn two_messages_or_scattered_delays_fit_nothing() {
+        let sends: Vec<i64> = (0..5).map(|k| k * 86_400 * S).collect();
+        let two: Vec<i64> = sends[..2].iter().map(|g| g - 3_600 * S).collect();
+        assert_eq!(fit(&two, &sends), None);
+        // Scheduled campaigns: each sent a different while after its request.
+        let scattered: Vec<i64> = sends
+            .iter()
+            .zip([600, 1_800, 3_000, 5_400, 9_000])
+            .map(|(&g, l)| g + l * S)
+            .collect();
+        assert_eq!(fit(&scattered, &sends), None);
+    }
+}
