@@ -289,7 +289,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     enrich::enrich(&mut a, p);
     let join = join::RequestJoin::build(&a.ing.events);
     a.skews = skew::estimate_and_apply(&mut a, &join);
-    let push = pushclock::estimate_and_apply(&mut a);
+    let push = pushclock::estimate_and_apply(&mut a, p);
     a.skews.extend(push);
     let join = restore_order(&mut a, join);
     // Once clocks agree, one source's records written in several formats are one each.

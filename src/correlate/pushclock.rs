@@ -7,7 +7,7 @@
 
 use super::{Analysis, Skew};
 use crate::model::{Outcome, SourceKind};
-use crate::profile::Target;
+use crate::profile::{Profile, Target};
 use std::collections::BTreeMap;
 
 /// Widest offset looked for (any zone offset plus a skew, as for DB clocks).
@@ -29,9 +29,10 @@ const LATE_US: i64 = 15 * 60 * 1_000_000;
 /// Estimates each push format's offset against the gateway's push-route requests and
 /// corrects those no latency explains. The events are left out of order (the caller
 /// restores it).
-pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
+pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
     let ev = &a.ing.events;
-    // Requests that may send a push: changing, accepted, to a push route.
+    // Requests that may send a push: changing, accepted, to a push route that does not
+    // register a device (a customer's app sets its push token).
     let sends: Vec<i64> = (0..ev.len())
         .filter(|&i| {
             let e = &ev[i];
@@ -41,6 +42,11 @@ pub fn estimate_and_apply(a: &mut Analysis) -> Vec<Skew> {
                 && e.method
                     .as_deref()
                     .is_some_and(|m| !matches!(m, "GET" | "HEAD" | "OPTIONS"))
+                && !e
+                    .route
+                    .as_deref()
+                    .or(e.path.as_deref())
+                    .is_some_and(|r| p.is_device_route(r))
         })
         .map(|i| ev[i].ts)
         .collect();
@@ -102,9 +108,11 @@ struct Fit {
 
 /// Each message votes once per bin for its offsets to the requests within the window;
 /// the densest two adjacent bins win if at least three messages and half of those with
-/// any request around them are there. Of pairs as dense, the smallest offset wins: the
-/// request that sends a message is the last of its workflow (create, then send), and
-/// the earlier steps, as regular as the send, make peaks at larger offsets.
+/// any request around them are there, and if they hold four times the votes of a
+/// typical pair of bins (push-route requests of customers, marking notifications read,
+/// would vote everywhere). Of pairs as dense, the smallest offset wins: the request
+/// that sends a message is the last of its workflow (create, then send), and the
+/// earlier steps, as regular as the send, make peaks at larger offsets.
 fn fit(starts: &[i64], sends: &[i64]) -> Option<Fit> {
     let bins = (2 * WINDOW_US / BIN_US + 2) as usize;
     let mut hist = vec![0usize; bins];
@@ -128,7 +136,9 @@ fn fit(starts: &[i64], sends: &[i64]) -> Option<Fit> {
     let pair = |b: usize| hist[b] + hist[b + 1];
     let peak = (0..bins - 1).max_by_key(|&b| (pair(b), usize::MAX - b))?;
     let best = pair(peak);
-    if best < MIN_MESSAGES || best * 2 < voters {
+    let mut all: Vec<usize> = (0..bins - 1).map(pair).collect();
+    let typical = *all.select_nth_unstable(bins / 2).1;
+    if best < MIN_MESSAGES || best * 2 < voters || best < 4 * typical {
         return None;
     }
     let lo = peak as i64 * BIN_US - WINDOW_US;
@@ -200,5 +210,20 @@ mod tests {
             .map(|(&g, l)| g + l * S)
             .collect();
         assert_eq!(fit(&scattered, &sends), None);
+        // Customers' push-route requests, one every 18 s on average around the clock:
+        // the sends' own offset is no denser than a typical one.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut busy: Vec<i64> = (0..30_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 540_000) as i64 * S - 60_000 * S
+            })
+            .collect();
+        busy.extend(&sends);
+        busy.sort_unstable();
+        let late: Vec<i64> = sends.iter().map(|g| g + 3_602 * S).collect();
+        assert_eq!(fit(&late, &busy), None);
     }
 }
