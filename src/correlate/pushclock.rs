@@ -8,7 +8,7 @@
 use super::{Analysis, Skew};
 use crate::model::{Outcome, SourceKind};
 use crate::profile::{Profile, Target};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Widest offset looked for (any zone offset plus a skew, as for DB clocks).
 const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
@@ -50,24 +50,49 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
         })
         .map(|i| ev[i].ts)
         .collect();
-    if sends.is_empty() {
-        return Vec::new();
-    }
-    // Each message's first record, per push format.
+    // Each message's first record, per push format, and the formats each message is in.
     let mut starts: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    let mut in_message: Vec<BTreeSet<&'static str>> = Vec::new();
     for idx in super::messages::group(ev).values() {
         let mut first: BTreeMap<&'static str, i64> = BTreeMap::new();
         for &i in idx {
             let t = first.entry(ev[i].format.as_str()).or_insert(ev[i].ts);
             *t = (*t).min(ev[i].ts);
         }
+        in_message.push(first.keys().copied().collect());
         for (f, t) in first {
             starts.entry(f).or_default().push(t);
         }
     }
+    let fits: BTreeMap<&str, Option<Fit>> =
+        starts.iter().map(|(f, ts)| (*f, fit(ts, &sends))).collect();
     let mut out = Vec::new();
     for (fmt, ts) in starts {
-        let Some(fit) = fit(&ts, &sends) else {
+        let Some(fit) = fits.get(fmt).and_then(Option::as_ref) else {
+            // Formats that log the same messages and whose clock was compared.
+            let with: BTreeSet<&str> = in_message
+                .iter()
+                .filter(|m| m.contains(fmt))
+                .flatten()
+                .copied()
+                .filter(|g| fits.get(g).is_some_and(Option::is_some))
+                .collect();
+            let also = if with.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = with.into_iter().collect();
+                format!(
+                    " Its messages are also in {}, whose clock was.",
+                    names.join(", ")
+                )
+            };
+            a.notes.push(format!(
+                "The clock of the {fmt} evidence could not be compared with the gateway's \
+                 (fewer than three of its {} messages, or not half, start at one offset from \
+                 push-route requests): its times are as logged; give --clock-skew \
+                 {fmt}=DURATION if its offset is known.{also}",
+                ts.len()
+            ));
             continue;
         };
         let applied = fit.corr < -EARLY_US || fit.corr > LATE_US;
