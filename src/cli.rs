@@ -279,6 +279,11 @@ pub struct SimulateArgs {
     /// expo-push-log); the providers' own exports keep the provider's clock.
     #[arg(long, default_value = "0s", allow_hyphen_values = true)]
     pub push_skew: String,
+    /// The clock skew of the second gateway layer: every gateway format after the first
+    /// in `--gateway` is written by a host whose clock is off by this much (two layers
+    /// logging the same requests, e.g. API Gateway in front of nginx).
+    #[arg(long, default_value = "0s", allow_hyphen_values = true)]
+    pub gateway_skew: String,
     /// The servers' local zone (IANA name): the DB's `log_timezone`, MariaDB's zone-less
     /// times, and the offset gateways print with local time.
     #[arg(long, value_name = "ZONE", default_value = "Europe/Kyiv")]

@@ -40,6 +40,8 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         start,
         db_skew: parse_duration_us(&a.db_skew).context("--db-skew: not a duration")?,
         push_skew: parse_duration_us(&a.push_skew).context("--push-skew: not a duration")?,
+        gateway_skew: parse_duration_us(&a.gateway_skew)
+            .context("--gateway-skew: not a duration")?,
         tz: a
             .server_tz
             .parse()

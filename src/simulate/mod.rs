@@ -48,6 +48,8 @@ pub struct SimOpts {
     pub tz: chrono_tz::Tz,
     /// The push worker's clock skew, µs (its send logs; providers keep their own clock).
     pub push_skew: i64,
+    /// The clock skew of every gateway format after the first, µs.
+    pub gateway_skew: i64,
     /// The application does not tag statements with request ids.
     pub untagged_sql: bool,
     /// Routes, tables and columns in another application's vocabulary.
@@ -288,12 +290,20 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         let clock_ref = &clock;
         let per_token = fcm_per_token(o);
         let push_skew = o.push_skew;
+        let gateway_skew = o.gateway_skew;
         let (r_gw, (r_db, r_push)) = rayon::join(
             || -> std::io::Result<Vec<(String, String, u64)>> {
                 let mut pairs = Vec::new();
-                for (fmt, rot) in gws.iter_mut() {
+                for (layer, (fmt, rot)) in gws.iter_mut().enumerate() {
+                    let skew = if layer > 0 { gateway_skew } else { 0 };
                     for (i, r) in day.reqs.iter().enumerate() {
-                        let line = gw::line(fmt, r, local_off(r.ts));
+                        let line = if skew == 0 {
+                            gw::line(fmt, r, local_off(r.ts))
+                        } else {
+                            let mut r = r.clone();
+                            r.ts += skew;
+                            gw::line(fmt, &r, local_off(r.ts))
+                        };
                         // Overlapping rotation: the first records of a day also end the previous file.
                         if d > 0 && i < 25 {
                             rot.write_dup(d - 1, &line)?;
@@ -585,6 +595,7 @@ fn write_truth(
         "evidence_end_utc": fmt(w.end),
         "db_clock_skew_seconds": o.db_skew as f64 / 1e6,
         "push_worker_clock_skew_seconds": o.push_skew as f64 / 1e6,
+        "gateway_clock_skew_seconds": o.gateway_skew as f64 / 1e6,
         "db_zone": o.tz.name(),
         "waves": waves.iter().map(|(n, s)| wave_json(*n, *s)).collect::<Vec<_>>(),
         "affected": {
