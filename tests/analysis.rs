@@ -642,6 +642,62 @@ fn a_push_worker_s_clock_an_hour_off_is_corrected() {
 }
 
 #[test]
+fn two_gateway_layers_with_clocks_apart_count_each_request_once() {
+    // Kong and Envoy log the same requests; Envoy's host is five minutes ahead. Every
+    // request counted twice and the DB's clock compared with a mixture, before. Envoy is
+    // first by name, and the DB's clock and the push provider's side with Kong.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["kong,envoy", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "14", "--gateway-skew", "5m"],
+    );
+    check(d.path(), &[], true);
+    let r = report_json(d.path(), &[]);
+    let envoy = r["skews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "gateway:envoy")
+        .expect("envoy's clock against kong's");
+    assert_eq!(envoy["against"], "gateway:kong (the same requests in both)");
+    assert!(
+        (envoy["median_s"].as_f64().unwrap() - 300.0).abs() < 1.0,
+        "{envoy}"
+    );
+    // One of each request's two copies is a duplicate.
+    let files = r["files"].as_array().unwrap();
+    let sum = |fmt: &str, k: &str| -> u64 {
+        files
+            .iter()
+            .filter(|f| f["format"] == fmt)
+            .map(|f| f[k].as_u64().unwrap())
+            .sum()
+    };
+    let (lines, copies) = (
+        sum("envoy", "lines"),
+        sum("envoy", "duplicates") + sum("kong", "duplicates"),
+    );
+    assert!(
+        copies * 100 >= lines * 99,
+        "{copies} copies of {lines} envoy lines"
+    );
+    assert!(strs(&r["undetermined"]).iter().any(|n| n.contains(
+        "envoy gateway evidence logs the same requests as kong, by a clock 0 h 05 min 0.0 s ahead"
+    )));
+    // A provider-run layer keeps its clock: nginx an hour behind API Gateway.
+    equals_truth(
+        [
+            "apigw-json,nginx-combined",
+            "pg-stderr",
+            "fcm-bigquery-json",
+        ],
+        &["--seed", "13", "--gateway-skew", "-1h"],
+        true,
+    );
+}
+
+#[test]
 fn untagged_mariadb_without_a_zone_is_matched_at_its_zone_offset() {
     // Local times read as UTC are two hours and the skew off, and no request ids tie
     // statements to requests: the account pairs find the offset among all a zone can have.

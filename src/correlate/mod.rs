@@ -9,6 +9,7 @@ pub mod dedupe;
 pub mod detect;
 pub mod drift;
 pub mod enrich;
+pub mod gwclock;
 pub mod impact;
 pub mod join;
 pub mod messages;
@@ -287,8 +288,15 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let p = &opts.profile;
     sessions::fill(&mut a.ing.events, &a.ing.files);
     enrich::enrich(&mut a, p);
+    // Gateway layers' clocks first: the DB's and the push worker's are compared with them.
+    let layers = gwclock::estimate_and_apply(&mut a, p);
+    if layers.iter().any(|s| s.applied) {
+        resort(&mut a);
+    }
     let join = join::RequestJoin::build(&a.ing.events);
-    a.skews = skew::estimate_and_apply(&mut a, &join);
+    let db = skew::estimate_and_apply(&mut a, &join);
+    a.skews = layers;
+    a.skews.extend(db);
     let push = pushclock::estimate_and_apply(&mut a, p);
     a.skews.extend(push);
     let join = restore_order(&mut a, join);
@@ -371,17 +379,26 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
 /// per-event data and the request join aligned. Only a correction can disorder the
 /// events; a stable parallel sort keeps ties in order.
 fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin {
+    match resort(a) {
+        Some(order) => join.reordered(&order),
+        None => join,
+    }
+}
+
+/// Sorts the events (and their per-event data) again after a clock correction; the
+/// permutation (`order[new] = old`), or `None` when they were in order.
+fn resort(a: &mut Analysis) -> Option<Vec<usize>> {
     let ev = &a.ing.events;
     let sorted = (1..ev.len())
         .into_par_iter()
         .all(|i| ev[i - 1].sort_key() <= ev[i].sort_key());
     if sorted {
-        return join;
+        return None;
     }
     let mut order: Vec<usize> = (0..ev.len()).collect();
     order.par_sort_by_key(|&i| ev[i].sort_key());
     reindex(a, &order);
-    join.reordered(&order)
+    Some(order)
 }
 
 /// Puts the events and their per-event data in `order` (`order[new] = old`): a

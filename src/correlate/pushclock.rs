@@ -21,49 +21,18 @@ const MIN_MESSAGES: usize = 3;
 
 /// A send this long before its request cannot be a latency (requests and statements are
 /// logged at their end, so a second or two either way is normal).
-const EARLY_US: i64 = 60_000_000;
+pub(super) const EARLY_US: i64 = 60_000_000;
 
 /// A send this long after its request is past the window messages look for it in.
-const LATE_US: i64 = 15 * 60 * 1_000_000;
+pub(super) const LATE_US: i64 = 15 * 60 * 1_000_000;
 
 /// Estimates each push format's offset against the gateway's push-route requests and
 /// corrects those no latency explains. The events are left out of order (the caller
 /// restores it).
 pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
     let ev = &a.ing.events;
-    // Requests that may send a push: changing, accepted, to a push route that does not
-    // register a device (a customer's app sets its push token).
-    let sends: Vec<i64> = (0..ev.len())
-        .filter(|&i| {
-            let e = &ev[i];
-            e.kind() == SourceKind::Gateway
-                && a.targets.get(i).copied().flatten() == Some(Target::Push)
-                && e.outcome == Outcome::Success
-                && e.method
-                    .as_deref()
-                    .is_some_and(|m| !matches!(m, "GET" | "HEAD" | "OPTIONS"))
-                && !e
-                    .route
-                    .as_deref()
-                    .or(e.path.as_deref())
-                    .is_some_and(|r| p.is_device_route(r))
-        })
-        .map(|i| ev[i].ts)
-        .collect();
-    // Each message's first record, per push format, and the formats each message is in.
-    let mut starts: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    let mut in_message: Vec<BTreeSet<&'static str>> = Vec::new();
-    for idx in super::messages::group(ev).values() {
-        let mut first: BTreeMap<&'static str, i64> = BTreeMap::new();
-        for &i in idx {
-            let t = first.entry(ev[i].format.as_str()).or_insert(ev[i].ts);
-            *t = (*t).min(ev[i].ts);
-        }
-        in_message.push(first.keys().copied().collect());
-        for (f, t) in first {
-            starts.entry(f).or_default().push(t);
-        }
-    }
+    let sends: Vec<i64> = sends(a, p).into_iter().map(|i| ev[i].ts).collect();
+    let (starts, in_message) = first_records(ev);
     let fits: BTreeMap<&str, Option<Fit>> =
         starts.iter().map(|(f, ts)| (*f, fit(ts, &sends))).collect();
     let mut out = Vec::new();
@@ -120,15 +89,61 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
     out
 }
 
+/// Requests that may send a push, in time order: changing, accepted, to a push route
+/// that does not register a device (a customer's app sets its push token).
+pub(super) fn sends(a: &Analysis, p: &Profile) -> Vec<usize> {
+    let ev = &a.ing.events;
+    (0..ev.len())
+        .filter(|&i| {
+            let e = &ev[i];
+            e.kind() == SourceKind::Gateway
+                && a.targets.get(i).copied().flatten() == Some(Target::Push)
+                && e.outcome == Outcome::Success
+                && e.method
+                    .as_deref()
+                    .is_some_and(|m| !matches!(m, "GET" | "HEAD" | "OPTIONS"))
+                && !e
+                    .route
+                    .as_deref()
+                    .or(e.path.as_deref())
+                    .is_some_and(|r| p.is_device_route(r))
+        })
+        .collect()
+}
+
+/// What `first_records` gives.
+pub(super) type FirstRecords = (
+    BTreeMap<&'static str, Vec<i64>>,
+    Vec<BTreeSet<&'static str>>,
+);
+
+/// Each message's first record, per push format, and the formats each message is in.
+pub(super) fn first_records(ev: &[Box<crate::model::Event>]) -> FirstRecords {
+    let mut starts: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    let mut in_message: Vec<BTreeSet<&'static str>> = Vec::new();
+    for idx in super::messages::group(ev).values() {
+        let mut first: BTreeMap<&'static str, i64> = BTreeMap::new();
+        for &i in idx {
+            let t = first.entry(ev[i].format.as_str()).or_insert(ev[i].ts);
+            *t = (*t).min(ev[i].ts);
+        }
+        in_message.push(first.keys().copied().collect());
+        for (f, t) in first {
+            starts.entry(f).or_default().push(t);
+        }
+    }
+    (starts, in_message)
+}
+
 /// The offset most messages share against the requests around them.
 #[derive(Debug, PartialEq)]
-struct Fit {
+pub(super) struct Fit {
     /// The smallest shared offset (the correction keeps every send after its request).
-    corr: i64,
+    pub(super) corr: i64,
     /// The median shared offset.
-    median: i64,
+    pub(super) median: i64,
     /// Messages that share it.
-    agree: usize,
+    pub(super) agree: usize,
 }
 
 /// Each message votes once per bin for its offsets to the requests within the window;
@@ -138,7 +153,7 @@ struct Fit {
 /// would vote everywhere). Of pairs as dense, the smallest offset wins: the request
 /// that sends a message is the last of its workflow (create, then send), and the
 /// earlier steps, as regular as the send, make peaks at larger offsets.
-fn fit(starts: &[i64], sends: &[i64]) -> Option<Fit> {
+pub(super) fn fit(starts: &[i64], sends: &[i64]) -> Option<Fit> {
     let bins = (2 * WINDOW_US / BIN_US + 2) as usize;
     let mut hist = vec![0usize; bins];
     let mut voters = 0;
