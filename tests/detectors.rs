@@ -219,6 +219,57 @@ fn a_proxy_pool_s_one_try_addresses_join_it_and_customers_do_not() {
 }
 
 #[test]
+fn a_customer_who_mistypes_after_a_pool_s_burst_is_not_in_it() {
+    // Forty addresses fail three logins each over half an hour. Fifty-five minutes after
+    // the burst, still in its window's last hour, a customer on a new address fails
+    // twice and gets in.
+    let mut v = background();
+    let start = T0 + DAY;
+    for k in 0..40i64 {
+        for n in 0..3i64 {
+            let ts = start + n * 10 * MIN + k * 15_000_000;
+            v.push(gw(
+                ts,
+                &format!("198.18.9.{k}"),
+                "POST",
+                "/api/auth/login",
+                401,
+                None,
+            ));
+        }
+    }
+    let late = start + 85 * MIN;
+    v.push(gw(
+        late,
+        "100.100.0.9",
+        "POST",
+        "/api/auth/login",
+        401,
+        None,
+    ));
+    v.push(gw(
+        late + 13_000_000,
+        "100.100.0.9",
+        "POST",
+        "/api/auth/login",
+        401,
+        None,
+    ));
+    v.push(gw(
+        late + 22_000_000,
+        "100.100.0.9",
+        "POST",
+        "/api/auth/login",
+        200,
+        Some("5100"),
+    ));
+    let a = run(v);
+    let pool = pool_of(&a);
+    assert_eq!(pool.seed_ips.len(), 40, "{:?}", pool.seed_ips);
+    assert!(!pool.seed_ips.contains(&"100.100.0.9".to_string()));
+}
+
+#[test]
 fn a_proxy_pool_of_one_try_addresses_alone_is_found() {
     // A pool of hundreds, each address trying one login: none tries twice.
     let mut v = background();

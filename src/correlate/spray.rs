@@ -12,6 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many times the usual hourly failure count (plus one) a burst hour must reach.
 const BURST_FACTOR: u64 = 5;
 
+/// How far outside the central span of the pool's failed logins an address's failures
+/// may fall (besides a tenth of the span): a pool's stragglers, not a customer an hour on.
+const SPAN_PAD_US: i64 = 10 * 60 * 1_000_000;
+
 /// One login attempt as this rule needs it.
 struct Attempt<'a> {
     i: usize,
@@ -158,6 +162,27 @@ pub fn distributed(
         per.sort_unstable();
         if let Some(&median) = per.get(per.len() / 2) {
             pool.retain(|ip| !(by[ip].got_in && by[ip].failures * 2 < median));
+        }
+        // The burst's span: the central nine tenths of the pool's failed logins, widened
+        // by a tenth of it and ten minutes either side. The pool's addresses fail inside
+        // it; a customer who mistyped twice in the window's last hour, an hour after the
+        // burst ended, does not.
+        let mut at: Vec<i64> = inside
+            .iter()
+            .filter(|x| x.failed && pool.contains(x.ip))
+            .map(|x| ev[x.i].ts)
+            .collect();
+        at.sort_unstable();
+        if at.len() as u64 >= th.stuffing_failures {
+            let cut = at.len() / 20;
+            let (lo, hi) = (at[cut], at[at.len() - 1 - cut]);
+            let pad = (hi - lo) / 10 + SPAN_PAD_US;
+            let within: BTreeSet<&str> = inside
+                .iter()
+                .filter(|x| x.failed && (lo - pad..=hi + pad).contains(&ev[x.i].ts))
+                .map(|x| x.ip)
+                .collect();
+            pool.retain(|ip| within.contains(ip));
         }
         let once = one_try(ev, &inside, &by, &pool, flagged, &seen_before);
         let once_n = once.len();
