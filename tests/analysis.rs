@@ -684,6 +684,8 @@ fn two_gateway_layers_with_clocks_apart_count_each_request_once() {
     );
     assert!(strs(&r["undetermined"]).iter().any(|n| n.contains(
         "envoy gateway evidence logs the same requests as kong, by a clock 0 h 05 min 0.0 s ahead"
+    ) && n.contains(
+        "kong's clock is the reference (the clock pg-stderr and fcm-bigquery-json agree with)"
     )));
     // A provider-run layer keeps its clock: nginx an hour behind API Gateway.
     equals_truth(

@@ -155,9 +155,9 @@ fn reference(
     first: FormatName,
     most_records: bool,
     offsets: &BTreeMap<FormatName, Option<Fit>>,
-) -> (FormatName, &'static str) {
+) -> (FormatName, String) {
     if provider_run(first.as_str()) {
-        return (first, "a provider-run gateway's clock");
+        return (first, "a provider-run gateway's clock".into());
     }
     let by_count = |voted: bool| match (voted, most_records) {
         (false, true) => "no other source's clock could be compared; it has the most records",
@@ -175,9 +175,9 @@ fn reference(
     );
     let ev = &a.ing.events;
     let in_first = |e: &Event| Some(e.ts - layer.get(&e.format)?);
-    // Each voting source's offset to the first reference, and whether it is a push
-    // format's (a latency) or the database's.
-    let mut votes: Vec<(i64, bool)> = Vec::new();
+    // Each voting source's offset to the first reference, whether it is a push
+    // format's (a latency) or the database's, and its format.
+    let mut votes: Vec<(i64, bool, &str)> = Vec::new();
     let mut statement: foldhash::HashMap<&str, (FormatName, i64)> = Default::default();
     for e in ev
         .iter()
@@ -197,9 +197,9 @@ fn reference(
             db.entry(f).or_default().push(t - g);
         }
     }
-    for mut d in db.into_values().filter(|d| d.len() >= MIN_AGREE) {
+    for (f, mut d) in db.into_iter().filter(|(_, d)| d.len() >= MIN_AGREE) {
         let mid = d.len() / 2;
-        votes.push((*d.select_nth_unstable(mid).1, false));
+        votes.push((*d.select_nth_unstable(mid).1, false, f.as_str()));
     }
     let mut sends: Vec<i64> = super::pushclock::sends(a, p)
         .into_iter()
@@ -209,11 +209,11 @@ fn reference(
     let (starts, _) = super::pushclock::first_records(ev);
     votes.extend(
         starts
-            .values()
-            .filter_map(|ts| Some((super::pushclock::fit(ts, &sends)?.corr, true))),
+            .iter()
+            .filter_map(|(f, ts)| Some((super::pushclock::fit(ts, &sends)?.corr, true, *f))),
     );
-    let mut tally: BTreeMap<FormatName, usize> = BTreeMap::new();
-    for &(off, push) in &votes {
+    let mut tally: BTreeMap<FormatName, Vec<&str>> = BTreeMap::new();
+    for &(off, push, source) in &votes {
         let agrees = |o: i64| {
             if push {
                 (-super::pushclock::EARLY_US..=super::pushclock::LATE_US).contains(&o)
@@ -233,13 +233,16 @@ fn reference(
             _ => None,
         };
         if let Some(f) = nearest {
-            *tally.entry(f).or_default() += 1;
+            tally.entry(f).or_default().push(source);
         }
     }
     // The most votes; on a tie, the first reference.
-    match tally.iter().max_by_key(|(f, n)| (**n, **f == first)) {
-        Some((f, _)) => (*f, "the clock the database's and push logs' agree with"),
-        None => (first, by_count(!votes.is_empty())),
+    match tally.iter().max_by_key(|(f, n)| (n.len(), **f == first)) {
+        Some((f, n)) => {
+            let verb = if n.len() == 1 { "agrees" } else { "agree" };
+            (*f, format!("the clock {} {verb} with", n.join(" and ")))
+        }
+        None => (first, by_count(!votes.is_empty()).into()),
     }
 }
 
