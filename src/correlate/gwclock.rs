@@ -62,7 +62,7 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
         .max_by_key(|(f, v)| (provider_run(f.as_str()), v.len(), std::cmp::Reverse(**f)))
         .map(|(f, _)| f)
         .expect("two formats");
-    let mut offsets: BTreeMap<FormatName, Option<Fit>> = by_format
+    let offsets: BTreeMap<FormatName, Option<Fit>> = by_format
         .iter()
         .filter(|(f, _)| **f != first)
         .map(|(f, v)| (*f, fit(v, &by_format[&first])))
@@ -73,27 +73,21 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
         .count()
         == 1;
     let (reference, why) = reference(a, p, first, alone, &offsets);
-    let base = match offsets.get(&reference) {
-        Some(Some(f)) => f.median,
-        _ => 0,
-    };
-    if reference != first {
-        // The first reference is compared with the chosen one as the others are.
-        let f = offsets
-            .remove(&reference)
-            .flatten()
-            .expect("a fitted layer");
-        offsets.insert(
-            first,
-            Some(Fit {
-                median: -f.median,
-                ..f
-            }),
-        );
-    }
+    // Every offset is to the first reference (its own is 0); the chosen one's is the base.
+    let base = offsets
+        .get(&reference)
+        .and_then(Option::as_ref)
+        .map_or(0, |f| f.median);
     let rf = reference.as_str();
     let mut out = Vec::new();
-    for (fmt, fit) in offsets {
+    for fmt in by_format.into_keys().filter(|f| *f != reference) {
+        // The first reference is compared with the chosen one through the chosen one's fit.
+        let fit = offsets[if fmt == first { &reference } else { &fmt }].as_ref();
+        let own = if fmt == first {
+            0
+        } else {
+            fit.map_or(0, |f| f.median)
+        };
         let fmt = fmt.as_str();
         let Some(fit) = fit else {
             let with = first.as_str();
@@ -105,11 +99,7 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
             ));
             continue;
         };
-        let median = if fmt == first.as_str() {
-            fit.median
-        } else {
-            fit.median - base
-        };
+        let median = own - base;
         let applied = median.abs() > APPLY_US;
         if applied {
             super::skew::shift(a, fmt, median);
@@ -265,7 +255,10 @@ fn key(e: &Event) -> Option<u64> {
     let tail = path.rsplit('/').find(|s| is_static(s)).unwrap_or("");
     let mut h = KEY_HASH.build_hasher();
     ip.hash(&mut h);
-    method.to_ascii_uppercase().hash(&mut h);
+    for b in method.bytes() {
+        h.write_u8(b.to_ascii_uppercase());
+    }
+    h.write_u8(0xff);
     status.hash(&mut h);
     tail.hash(&mut h);
     Some(h.finish())
