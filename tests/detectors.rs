@@ -140,17 +140,7 @@ fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
         }
     }
     for (c, at) in [("100.100.0.1", 10 * MIN), ("100.100.0.2", 30 * MIN)] {
-        let ts = start + at;
-        v.push(gw(ts, c, "POST", "/api/auth/login", 401, None));
-        v.push(gw(ts + 6_000_000, c, "POST", "/api/auth/login", 401, None));
-        v.push(gw(
-            ts + 15_000_000,
-            c,
-            "POST",
-            "/api/auth/login",
-            200,
-            Some("5100"),
-        ));
+        mistypes_twice(&mut v, c, start + at);
     }
     let a = run(v);
     let pool = pool_of(&a);
@@ -164,6 +154,20 @@ fn login(ts: i64, ip: &str, status: u16, user: Option<&str>, agent: &str) -> Eve
     let mut e = gw(ts, ip, "POST", "/api/auth/login", status, user);
     e.user_agent = Some(agent.into());
     e
+}
+
+/// A customer who fails two logins, then gets in, from `ts`.
+fn mistypes_twice(v: &mut Vec<Event>, ip: &str, ts: i64) {
+    v.push(gw(ts, ip, "POST", "/api/auth/login", 401, None));
+    v.push(gw(ts + 6_000_000, ip, "POST", "/api/auth/login", 401, None));
+    v.push(gw(
+        ts + 15_000_000,
+        ip,
+        "POST",
+        "/api/auth/login",
+        200,
+        Some("5100"),
+    ));
 }
 
 /// The distributed stuffing finding: a pool of addresses.
@@ -238,31 +242,7 @@ fn a_customer_who_mistypes_after_a_pool_s_burst_is_not_in_it() {
             ));
         }
     }
-    let late = start + 85 * MIN;
-    v.push(gw(
-        late,
-        "100.100.0.9",
-        "POST",
-        "/api/auth/login",
-        401,
-        None,
-    ));
-    v.push(gw(
-        late + 13_000_000,
-        "100.100.0.9",
-        "POST",
-        "/api/auth/login",
-        401,
-        None,
-    ));
-    v.push(gw(
-        late + 22_000_000,
-        "100.100.0.9",
-        "POST",
-        "/api/auth/login",
-        200,
-        Some("5100"),
-    ));
+    mistypes_twice(&mut v, "100.100.0.9", start + 85 * MIN);
     let a = run(v);
     let pool = pool_of(&a);
     assert_eq!(pool.seed_ips.len(), 40, "{:?}", pool.seed_ips);
