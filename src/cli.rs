@@ -295,6 +295,11 @@ pub struct SimulateArgs {
     /// rewards, `/mobile/v3/…`, `/backoffice/…`, an `app` schema).
     #[arg(long)]
     pub other_names: bool,
+    /// Name routes, tables and columns from a vocabulary drawn from this seed: the API
+    /// prefix, staff prefix, login route, bonus, customer, device and push words, schema,
+    /// tables and account and balance columns, each one of the names real apps use.
+    #[arg(long, value_name = "SEED", conflicts_with = "other_names")]
+    pub random_names: Option<u64>,
     /// Write PostgreSQL stderr and MariaDB audit records through syslog (rsyslog file
     /// lines; PostgreSQL's chunks, MariaDB's records without their own time).
     #[arg(long)]

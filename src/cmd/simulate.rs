@@ -48,6 +48,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             .map_err(|_| anyhow::anyhow!("--server-tz: not an IANA zone name: {}", a.server_tz))?,
         untagged_sql: a.untagged_sql,
         dialect: a.other_names,
+        random_names: a.random_names,
         db_syslog: a.db_via_syslog,
         proxy_pool: a.proxy_pool,
     };

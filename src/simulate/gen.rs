@@ -58,11 +58,7 @@ impl<'w> Gen<'w> {
             200 | 201 => self.r.range(200, 4000) as u64,
             _ => self.r.range(20, 120) as u64,
         };
-        let (route, path) = if self.w.dialect {
-            (super::dialect::route(route), super::dialect::path(&path))
-        } else {
-            (route, path)
-        };
+        let (route, path) = (self.w.names.route(route), self.w.names.path(path));
         let (path, query) = match path.split_once('?') {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
             None => (path, None),
@@ -99,11 +95,7 @@ impl<'w> Gen<'w> {
         params: Vec<String>,
         wave: u8,
     ) {
-        let (object, text) = if self.w.dialect {
-            (super::dialect::sql(object), super::dialect::sql(&text))
-        } else {
-            (object.to_string(), text)
-        };
+        let (object, text) = (self.w.names.sql(object.to_string()), self.w.names.sql(text));
         self.day.stmts.push(Stmt {
             ts,
             user,
@@ -534,14 +526,8 @@ impl<'w> Gen<'w> {
         let ts = day0 + 30 * M + self.r.range(0, 120) * S;
         let pid = 31_000 + self.r.below(900) as u32;
         let host = "10.0.5.20";
-        let dialect = self.w.dialect;
-        let name = |s: &str| {
-            if dialect {
-                super::dialect::sql(s)
-            } else {
-                s.to_string()
-            }
-        };
+        let names = self.w.names.clone();
+        let name = |s: &str| names.sql(s.to_string());
         let mut push = |k: SKind, t: Us, text: &str| {
             self.day.stmts.push(Stmt {
                 ts: t,

@@ -54,6 +54,8 @@ pub struct SimOpts {
     pub untagged_sql: bool,
     /// Routes, tables and columns in another application's vocabulary.
     pub dialect: bool,
+    /// Routes, tables and columns in a vocabulary drawn from this seed (over `dialect`).
+    pub random_names: Option<u64>,
     /// PostgreSQL stderr and MariaDB audit records written through syslog.
     pub db_syslog: bool,
     /// Wave 1's stuffing spread over this many addresses (0: three addresses).
@@ -215,7 +217,11 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     std::fs::create_dir_all(&o.out_dir)?;
     let mut world = World::new(o.seed, o.start, o.scale);
     world.tagged = !o.untagged_sql;
-    world.dialect = o.dialect;
+    world.names = match (o.random_names, o.dialect) {
+        (Some(seed), _) => dialect::Names::Drawn(Box::new(dialect::Drawn::new(seed))),
+        (None, true) => dialect::Names::Other,
+        (None, false) => dialect::Names::Sample,
+    };
     if o.proxy_pool > 0 {
         // Public-looking addresses (198.18.0.0/15, set aside for benchmarks), a block
         // per seed.

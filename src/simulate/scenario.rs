@@ -210,8 +210,8 @@ pub struct World {
     pub evil: (String, String),
     /// Whether the application tags statements with sqlcommenter request ids.
     pub tagged: bool,
-    /// Routes, tables and columns in another application's vocabulary.
-    pub dialect: bool,
+    /// How the application names its routes, tables and columns.
+    pub names: super::dialect::Names,
 }
 
 /// App UAs.
@@ -341,7 +341,7 @@ impl World {
                 "Your data is ours. This brand is a joke — =HYPERLINK(\"http://evil.example\") <script>alert(1)</script>".to_string(),
             ),
             tagged: true,
-            dialect: false,
+            names: Default::default(),
         }
     }
 }
