@@ -1234,6 +1234,38 @@ fn another_applications_names_equal_truth() {
 }
 
 #[test]
+fn names_drawn_from_a_seed_equal_truth() {
+    // The drawn names put the drains on `/api/v2/wallets/{id}/loyalty`: `wallets` holds
+    // no customer word, Envoy logs no template or subject, and the SQL carries no request
+    // ids. Three pool addresses that got in at their first tries were tied to their bonus
+    // changes only through the account their path names; before, they were no attacker
+    // addresses. The evidence shows that `wallets` is followed by accounts.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy", "pg-stderr", "fcm-bigquery-csv"],
+        &[
+            "--seed",
+            "351686",
+            "--random-names",
+            "24151",
+            "--untagged-sql",
+            "--proxy-pool",
+            "150",
+        ],
+    );
+    // Envoy's default format logs no signed-in subject: no principal to judge by place.
+    check(d.path(), &[], false);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("Request paths were read as naming accounts after `wallets`")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn per_token_fcm_sends_are_one_message_each() {
     // The backend sent to every token: the BigQuery export holds one message id per
     // device. With its send log the incident matches truth; without it (the export

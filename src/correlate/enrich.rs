@@ -3,74 +3,13 @@
 //! indexes that join sources — request ids, campaign ids, devices, DB identities, places.
 
 use super::join::RequestJoin;
+use super::paths::{path_account, path_device};
 use super::Analysis;
 use crate::model::{text, Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-
-fn looks_like_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '@')
-        && s.chars().any(|c| c.is_ascii_digit())
-}
-
-fn is_account_word(p: &Profile, seg: &str) -> bool {
-    let s = seg.to_ascii_lowercase();
-    p.categories
-        .customer_data
-        .iter()
-        .any(|w| s.contains(w.as_str()))
-        && !s.starts_with('{')
-}
-
-/// The account a request path names: a route placeholder about accounts, or the segment
-/// after an account-word segment.
-pub fn path_account(route: Option<&str>, path: &str, p: &Profile) -> Option<Text> {
-    let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    if let Some(r) = route.filter(|r| r.contains('{')) {
-        let rs: Vec<&str> = r.split('/').filter(|s| !s.is_empty()).collect();
-        if ps.len() >= rs.len() {
-            let off = ps.len() - rs.len();
-            for (i, seg) in rs.iter().enumerate() {
-                if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
-                    let n = name.to_ascii_lowercase();
-                    let by_name = ["account", "customer", "user", "client", "member"]
-                        .iter()
-                        .any(|w| n.contains(w));
-                    let by_prev = n == "id" && i > 0 && is_account_word(p, rs[i - 1]);
-                    if by_name || by_prev {
-                        return Some(Text::from(ps[off + i]));
-                    }
-                }
-            }
-            return None;
-        }
-    }
-    for w in ps.windows(2) {
-        if is_account_word(p, w[0]) && looks_like_id(w[1]) {
-            return Some(Text::from(w[1]));
-        }
-    }
-    None
-}
-
-/// The device a device-registration path names.
-pub fn path_device(path: &str, p: &Profile) -> Option<String> {
-    let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    ps.windows(2)
-        .find(|w| {
-            p.categories
-                .device
-                .iter()
-                .any(|d| w[0].to_ascii_lowercase().contains(d.as_str()))
-        })
-        .map(|w| w[1].to_string())
-        .filter(|d| d.len() >= 8)
-}
 
 /// The target of a DB event: its table's system, when the statement writes, exposes rows
 /// (whole table or named accounts) or changes schema or roles.
@@ -120,6 +59,17 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         .iter()
         .map(|s| Text::from(s.as_str()))
         .collect();
+    let learned = super::paths::learn(&a.ing.events, a.roster.as_ref(), p);
+    if !learned.sorted().is_empty() {
+        let segs: Vec<String> = learned.sorted().iter().map(|s| format!("`{s}`")).collect();
+        a.notes.push(format!(
+            "Request paths were read as naming accounts after {} as well as after customer \
+             words: in this evidence the values that follow are accounts the roster, the \
+             database's statements or the gateway's signed-in subjects know, each requested \
+             from few addresses.",
+            segs.join(", ")
+        ));
+    }
     // The route tests run on every request: in parallel, keeping event order.
     let ev = &a.ing.events;
     let (staff_users, registrations): (Vec<Text>, Vec<(String, Text)>) = rayon::join(
@@ -143,7 +93,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                     }
                     Some((
                         path_device(path, p)?,
-                        path_account(e.route.as_deref(), path, p).or(e.user.clone())?,
+                        path_account(e.route.as_deref(), path, p, &learned).or(e.user.clone())?,
                     ))
                 })
                 .collect()
@@ -167,7 +117,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                 SourceKind::Gateway => {
                     let path = e.path.as_deref().unwrap_or("");
                     let is_staff = e.user.as_ref().is_some_and(|u| staff.contains(u));
-                    let account = path_account(e.route.as_deref(), path, p)
+                    let account = path_account(e.route.as_deref(), path, p, &learned)
                         .or_else(|| e.user.clone().filter(|_| !is_staff));
                     let target = match &e.route {
                         Some(r) => match by_route.get(r.as_str()) {
@@ -619,37 +569,6 @@ impl DbIndexes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accounts_from_templates_and_plain_paths() {
-        let p = Profile::default();
-        assert_eq!(
-            path_account(
-                Some("/api/v1/accounts/{accountId}/bonus"),
-                "/api/v1/accounts/100042/bonus",
-                &p
-            )
-            .as_deref(),
-            Some("100042")
-        );
-        assert_eq!(
-            path_account(Some("/v2/users/{id}"), "/prod/v2/users/1007", &p).as_deref(),
-            Some("1007")
-        );
-        assert_eq!(
-            path_account(None, "/admin/customers/100042", &p).as_deref(),
-            Some("100042")
-        );
-        assert_eq!(path_account(None, "/admin/customers/export", &p), None);
-        assert_eq!(
-            path_account(Some("/api/v1/menu/{itemId}"), "/api/v1/menu/12", &p),
-            None
-        );
-        assert_eq!(
-            path_device("/api/v1/customers/7/devices/eJ9kQ2vXR0mZb1a8C4dQyT", &p).as_deref(),
-            Some("eJ9kQ2vXR0mZb1a8C4dQyT")
-        );
-    }
 
     fn statement(text: &str) -> Event {
         let mut e = Event::new(SourceKind::Db, "pg-stderr");

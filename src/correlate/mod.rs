@@ -13,6 +13,7 @@ pub mod gwclock;
 pub mod impact;
 pub mod join;
 pub mod messages;
+pub mod paths;
 pub mod probing;
 pub mod pushclock;
 pub mod series;
