@@ -308,4 +308,8 @@ pub struct SimulateArgs {
     /// trying a few logins; 0 keeps three addresses.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5000))]
     pub proxy_pool: u32,
+    /// When the two waves begin on the attack day, UTC (`HH:MM[:SS],HH:MM[:SS]`; default
+    /// 03:05:17,09:41:03): a wave at the day's peak has the most customers around it.
+    #[arg(long, value_name = "TIMES")]
+    pub attack_at: Option<String>,
 }

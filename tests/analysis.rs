@@ -1266,6 +1266,32 @@ fn names_drawn_from_a_seed_equal_truth() {
 }
 
 #[test]
+fn waves_at_the_day_s_peak_equal_truth() {
+    // Both waves in the busiest hours, two hours apart, with a proxy pool among the
+    // customers who log in then: the sample's waves come at night and in the morning.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["kong", "pg-csvlog", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "31",
+            "--attack-at",
+            "12:10,14:20",
+            "--proxy-pool",
+            "60",
+        ],
+    );
+    let waves = truth(d.path())["waves"].clone();
+    let start = |w: usize| waves[w]["start_utc"].as_str().unwrap().to_string();
+    assert!(
+        start(0).contains("T12:10:") && start(1).contains("T14:2"),
+        "{waves}"
+    );
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn per_token_fcm_sends_are_one_message_each() {
     // The backend sent to every token: the BigQuery export holds one message id per
     // device. With its send log the incident matches truth; without it (the export

@@ -51,6 +51,12 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         random_names: a.random_names,
         db_syslog: a.db_via_syslog,
         proxy_pool: a.proxy_pool,
+        attack_at: a
+            .attack_at
+            .as_deref()
+            .map(parse_attack_at)
+            .transpose()
+            .context("--attack-at: expected two times of day, as 03:05,09:41")?,
     };
     let t0 = std::time::Instant::now();
     let s = sim(&o).with_context(|| format!("writing {}", a.out_dir.display()))?;
@@ -65,4 +71,18 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         s.bytes as f64 / 1e6 / secs.max(1e-9)
     )?;
     Ok(super::EXIT_OK)
+}
+
+/// `HH:MM[:SS],HH:MM[:SS]` as µs after midnight, each within the day.
+fn parse_attack_at(s: &str) -> anyhow::Result<(i64, i64)> {
+    let one = |t: &str| -> anyhow::Result<i64> {
+        let t = chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M"))?;
+        use chrono::Timelike;
+        Ok(i64::from(t.num_seconds_from_midnight()) * 1_000_000)
+    };
+    let (a, b) = s
+        .split_once(',')
+        .ok_or_else(|| anyhow::anyhow!("two times, comma-separated"))?;
+    Ok((one(a)?, one(b)?))
 }

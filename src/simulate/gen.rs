@@ -250,8 +250,9 @@ impl<'w> Gen<'w> {
         self.nightly(day0);
         self.pushes(d, day0);
         if d == self.w.attack_day {
-            self.wave1(day0 + 3 * H + 5 * M + 17 * S);
-            self.wave2(day0 + 9 * H + 41 * M + 3 * S);
+            let (w1, w2) = self.w.attack_at;
+            self.wave1(day0 + w1);
+            self.wave2(day0 + w2);
         }
         let end = self.w.end;
         self.day.reqs.retain(|r| r.ts < end);

@@ -60,6 +60,9 @@ pub struct SimOpts {
     pub db_syslog: bool,
     /// Wave 1's stuffing spread over this many addresses (0: three addresses).
     pub proxy_pool: u32,
+    /// When the waves begin, µs after the attack day's UTC midnight (default: 03:05:17
+    /// and 09:41:03).
+    pub attack_at: Option<(i64, i64)>,
 }
 
 /// What was written.
@@ -222,6 +225,9 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         (None, true) => dialect::Names::Other,
         (None, false) => dialect::Names::Sample,
     };
+    if let Some(at) = o.attack_at {
+        world.attack_at = at;
+    }
     if o.proxy_pool > 0 {
         // Public-looking addresses (198.18.0.0/15, set aside for benchmarks), a block
         // per seed.

@@ -186,6 +186,8 @@ pub struct World {
     pub days: u32,
     /// Day index of the attack.
     pub attack_day: u32,
+    /// When the two waves begin, from the attack day's UTC midnight.
+    pub attack_at: (Us, Us),
     /// Background volume multiplier.
     pub scale: f64,
     /// Customers.
@@ -320,6 +322,7 @@ impl World {
             start,
             days,
             attack_day: 3,
+            attack_at: (3 * H + 5 * M + 17 * S, 9 * H + 41 * M + 3 * S),
             scale,
             customers,
             staff: vec![
