@@ -312,4 +312,9 @@ pub struct SimulateArgs {
     /// 03:05:17,09:41:03): a wave at the day's peak has the most customers around it.
     #[arg(long, value_name = "TIMES")]
     pub attack_at: Option<String>,
+    /// The morning after the attack, staff refund the drained accounts from the office
+    /// and a script credits goodwill points to a few hundred customers: legitimate bonus
+    /// changes by the hundred, after the incident.
+    #[arg(long)]
+    pub compensation: bool,
 }

@@ -51,6 +51,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         random_names: a.random_names,
         db_syslog: a.db_via_syslog,
         proxy_pool: a.proxy_pool,
+        compensation: a.compensation,
         attack_at: a
             .attack_at
             .as_deref()

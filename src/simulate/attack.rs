@@ -87,6 +87,7 @@ impl Gen<'_> {
                 1,
             );
             self.bonus_change(t + 5_000, &rid, *v, -amount, "transfer_out", 1);
+            self.w.drained.push((*v, amount));
             self.bonus_change(t + 8_000, &rid, to, amount, "transfer_in", 1);
         }
         // Promo-code abuse on the attacker's own accounts.

@@ -249,6 +249,10 @@ impl<'w> Gen<'w> {
         self.staff_day(d, day0);
         self.nightly(day0);
         self.pushes(d, day0);
+        if self.w.compensation && d == self.w.attack_day + 1 {
+            let t0 = day0 + 7 * H + self.r.range(0, 30) * M;
+            self.compensation(t0);
+        }
         if d == self.w.attack_day {
             let (w1, w2) = self.w.attack_at;
             self.wave1(day0 + w1);
@@ -520,6 +524,51 @@ impl<'w> Gen<'w> {
                     self.app(ts + 3_000, &rid, "READ", "SELECT", "public.customers", &format!("SELECT id, name, email, phone FROM customers ORDER BY id LIMIT 50 OFFSET {}", (page - 1) * 50), vec![], 0);
                 }
             }
+        }
+    }
+
+    /// The morning after: a staff member refunds every drained account from the office,
+    /// then a script of theirs credits goodwill points to a few hundred customers, one
+    /// request each: bonus changes by the hundred, large ones among them, none the
+    /// attacker's.
+    fn compensation(&mut self, t0: Us) {
+        let who = self.w.staff[0].principal;
+        let ip = self.w.office[0];
+        self.staff_login(t0, who, ip, STAFF_UA, 0);
+        let mut ts = t0 + 2 * M;
+        for (c, amount) in self.w.drained.clone() {
+            ts += self.r.range(30, 120) * S;
+            let id = self.w.customers[c].id.clone();
+            let rid = self.req(
+                ts,
+                ip,
+                STAFF_UA,
+                "POST",
+                "/admin/bonus/adjustments",
+                format!("/admin/bonus/adjustments?account={id}"),
+                200,
+                Some(who.to_string()),
+                0,
+            );
+            self.bonus_change(ts + 900, &rid, c, amount, "incident_refund", 0);
+        }
+        let n = (300.0 * self.w.scale.max(1.0).sqrt()) as usize;
+        for _ in 0..n {
+            ts += self.r.range(1, 4) * S;
+            let c = self.existing(ts);
+            let id = self.w.customers[c].id.clone();
+            let rid = self.req(
+                ts,
+                ip,
+                "python-requests/2.32.3",
+                "POST",
+                "/admin/bonus/adjustments",
+                format!("/admin/bonus/adjustments?account={id}"),
+                200,
+                Some(who.to_string()),
+                0,
+            );
+            self.bonus_change(ts + 700, &rid, c, 200, "goodwill_incident", 0);
         }
     }
 

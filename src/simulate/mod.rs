@@ -63,6 +63,8 @@ pub struct SimOpts {
     /// When the waves begin, µs after the attack day's UTC midnight (default: 03:05:17
     /// and 09:41:03).
     pub attack_at: Option<(i64, i64)>,
+    /// Staff refund the drained accounts and credit goodwill points the next morning.
+    pub compensation: bool,
 }
 
 /// What was written.
@@ -225,6 +227,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         (None, true) => dialect::Names::Other,
         (None, false) => dialect::Names::Sample,
     };
+    world.compensation = o.compensation;
     if let Some(at) = o.attack_at {
         world.attack_at = at;
     }

@@ -196,6 +196,10 @@ pub struct World {
     pub staff: Vec<Staff>,
     /// Accounts the attacker owns.
     pub attacker_owned: Vec<usize>,
+    /// Accounts wave 1 drained, with the points taken (filled by the attack).
+    pub drained: Vec<(usize, i64)>,
+    /// Staff refund the drained accounts and credit goodwill points the next morning.
+    pub compensation: bool,
     /// Stuffing addresses.
     pub stuffing_ips: Vec<String>,
     /// Wave-2 address.
@@ -321,6 +325,8 @@ impl World {
         World {
             start,
             days,
+            drained: Vec::new(),
+            compensation: false,
             attack_day: 3,
             attack_at: (3 * H + 5 * M + 17 * S, 9 * H + 41 * M + 3 * S),
             scale,
