@@ -1292,6 +1292,45 @@ fn waves_at_the_day_s_peak_equal_truth() {
 }
 
 #[test]
+fn refunds_and_goodwill_credits_the_morning_after_are_not_the_attacker_s() {
+    // Staff refund every drained account from the office, then a script credits goodwill
+    // points to 300 customers, one POST each with the account in the query. Envoy logs no
+    // identity and the SQL no request ids: the refunds were a third wave, and once the
+    // query's account tied them to the office, the office was an attacker (its refunds
+    // outlying, its script an "enumeration").
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "203", "--compensation", "--untagged-sql"],
+    );
+    check(d.path(), &[], false);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("7 outlying credits put back exactly what")),
+        "{notes:?}"
+    );
+    // API Gateway's CLF preset: route templates only, the refunds tied by timing or not
+    // at all.
+    equals_truth(
+        ["apigw-clf", "pg-stderr", "sns-delivery"],
+        &[
+            "--seed",
+            "764395",
+            "--random-names",
+            "93864",
+            "--compensation",
+            "--untagged-sql",
+            "--proxy-pool",
+            "150",
+        ],
+        false,
+    );
+}
+
+#[test]
 fn per_token_fcm_sends_are_one_message_each() {
     // The backend sent to every token: the BigQuery export holds one message id per
     // device. With its send log the incident matches truth; without it (the export

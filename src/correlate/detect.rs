@@ -231,7 +231,9 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
 }
 
 /// Enumeration: one actor reading many distinct accounts on customer or bonus routes
-/// within an hour (staff looking customers up during a day stay below the rate).
+/// within an hour (staff looking customers up during a day stay below the rate). Reads
+/// only: requests that change state (a script of the staff's crediting goodwill points
+/// account by account) harvest nothing, and outlying changes have detectors of their own.
 pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     let mut by_actor: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -241,7 +243,12 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
         {
             continue;
         }
-        if e.account_id.is_none() || e.account_id == e.user {
+        if e.account_id.is_none()
+            || e.account_id == e.user
+            || e.method
+                .as_deref()
+                .is_some_and(|m| !super::enrich::is_safe(m))
+        {
             continue;
         }
         let Some(ip) = &e.client_ip else { continue };
@@ -508,12 +515,13 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     if ops.len() < 10 {
         return Vec::new();
     }
-    let mut mags: Vec<i64> = ops.iter().filter(|o| !o.3).map(|o| o.2.abs()).collect();
-    mags.sort_unstable();
-    let median = mags[mags.len() / 2].max(1);
-    let limit = (median as f64 * p.thresholds.bonus_outlier_factor) as i64;
+    let (median, limit) = super::refunds::outlier_limit(ops, p);
     let mut flagged: BTreeMap<usize, String> = BTreeMap::new();
     for (i, acc, d, abs) in ops {
+        // A refund of an earlier outlying debit is not fraud by size (`refunds`).
+        if a.restored.contains_key(i) {
+            continue;
+        }
         if d.abs() > limit || *abs {
             flagged.insert(
                 *i,
@@ -585,12 +593,8 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             continue;
         };
         // Staff adjustments from a usual place are not fraud by size alone.
-        if let Some(g) = l.origin(i) {
-            if let (Some(pr), Some(ip)) = (&ev[g].principal, &ev[g].client_ip) {
-                if l.usual_place(pr, ip, p) {
-                    continue;
-                }
-            }
+        if l.origin(i).is_some_and(|g| l.staff_at_work(&ev[g], p)) {
+            continue;
         }
         let x = by.entry(actor).or_insert((Vec::new(), Vec::new(), is_ip));
         x.0.push(i);
@@ -676,10 +680,8 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         let (actor, is_ip) = match origin {
             Some(g) => {
                 let g = &ev[g];
-                if let (Some(pr), Some(ip)) = (&g.principal, &g.client_ip) {
-                    if l.usual_place(pr, ip, p) {
-                        continue;
-                    }
+                if l.staff_at_work(g, p) {
+                    continue;
                 }
                 match &g.client_ip {
                     Some(ip) => (ip.to_string(), true),

@@ -3,7 +3,7 @@
 //! indexes that join sources — request ids, campaign ids, devices, DB identities, places.
 
 use super::join::RequestJoin;
-use super::paths::{path_account, path_device};
+use super::paths::{path_account, path_device, query_account};
 use super::Analysis;
 use crate::model::{text, Event, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
@@ -118,6 +118,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                     let path = e.path.as_deref().unwrap_or("");
                     let is_staff = e.user.as_ref().is_some_and(|u| staff.contains(u));
                     let account = path_account(e.route.as_deref(), path, p, &learned)
+                        .or_else(|| query_account(e.query.as_deref(), p))
                         .or_else(|| e.user.clone().filter(|_| !is_staff));
                     let target = match &e.route {
                         Some(r) => match by_route.get(r.as_str()) {
@@ -195,6 +196,9 @@ pub struct Links {
     pub places: BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
     /// Principal → first activity.
     pub principal_first: HashMap<Text, i64>,
+    /// Address → UTC days on which it sent staff-route requests that succeeded, with no
+    /// signed-in identity logged (gateways that log none: Envoy, nginx `combined`).
+    pub staff_addresses: HashMap<Text, HashSet<i64>>,
     /// (db user, host) → days seen.
     pub db_identities: HashMap<(Text, Text), HashSet<i64>>,
     /// First event time.
@@ -212,6 +216,7 @@ impl Links {
                 || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
                 || rayon::join(|| DbIndexes::build(ev), || places(ev)),
             );
+        let staff_addresses = staff_addresses(ev, p);
         let mut l = Links {
             t0: ev.first().map(|e| e.ts).unwrap_or(0),
             by_request,
@@ -222,6 +227,7 @@ impl Links {
             app_users: db.app_users,
             places,
             principal_first,
+            staff_addresses,
             db_identities: db.identities,
             db_origin: Vec::new(),
             timed: BTreeSet::new(),
@@ -314,6 +320,25 @@ impl Links {
         m.len() == 1
             || *first <= start + p.thresholds.baseline_hours as i64 * 3_600_000_000
             || days.len() >= 2
+    }
+
+    /// Whether a request is staff at work from where they work: a principal at one of its
+    /// usual places; or, where the gateway logs no identity at all, a staff-route request
+    /// from an address that sent such requests successfully on two or more days (the
+    /// office, a VPN exit). A stolen staff login used from a new address is neither.
+    pub fn staff_at_work(&self, g: &Event, p: &Profile) -> bool {
+        let Some(ip) = &g.client_ip else {
+            return false;
+        };
+        match &g.principal {
+            Some(pr) => self.usual_place(pr, ip, p),
+            None => {
+                g.user.is_none()
+                    && p.is_staff_route(g.route.as_deref().or(g.path.as_deref()).unwrap_or(""))
+                    && (p.is_office(ip)
+                        || self.staff_addresses.get(ip).is_some_and(|d| d.len() >= 2))
+            }
+        }
     }
 
     /// Whether a DB identity (user, host) is routine: known-good, or seen on two days.
@@ -481,6 +506,22 @@ fn places(
         }
     }
     (places, first)
+}
+
+/// Address → days of successful staff-route requests that carry no identity.
+fn staff_addresses(ev: &[Box<Event>], p: &Profile) -> HashMap<Text, HashSet<i64>> {
+    let hits: Vec<(Text, i64)> = ev
+        .par_iter()
+        .filter(|e| e.kind() == SourceKind::Gateway && e.user.is_none())
+        .filter(|e| e.status.is_some_and(|s| (200..400).contains(&s)))
+        .filter(|e| p.is_staff_route(e.route.as_deref().or(e.path.as_deref()).unwrap_or("")))
+        .filter_map(|e| Some((e.client_ip.clone()?, e.ts.div_euclid(86_400_000_000))))
+        .collect();
+    let mut m: HashMap<Text, HashSet<i64>> = HashMap::new();
+    for (ip, day) in hits {
+        m.entry(ip).or_default().insert(day);
+    }
+    m
 }
 
 /// Request id → DB events, in event order: a pass of its own, beside the other link

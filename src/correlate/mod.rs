@@ -16,6 +16,7 @@ pub mod messages;
 pub mod paths;
 pub mod probing;
 pub mod pushclock;
+pub mod refunds;
 pub mod series;
 pub mod sessions;
 pub mod skew;
@@ -259,6 +260,8 @@ pub struct Analysis {
     pub attr: Vec<Option<Attribution>>,
     /// Effective bonus changes: (event, account, delta, absolute).
     pub bonus_ops: Vec<(usize, String, i64, bool)>,
+    /// Outlying credits that restored an earlier outlying debit: credit → debit event.
+    pub restored: BTreeMap<usize, usize>,
     /// Detector findings.
     pub findings: Vec<Finding>,
     /// Waves in time order.
@@ -360,6 +363,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             a.bonus_ops = detect::bonus_ops(&a, &ctx);
         }
     }
+    a.restored = refunds::find(&a, p);
     a.findings = detect::run(&a, &ctx, p);
     attribute::spread(&mut a, &ctx, p, opts.wave_gap);
     a.messages = messages::build(&a, &ctx, p);
@@ -469,6 +473,9 @@ fn link_notes(a: &mut Analysis, l: &enrich::Links) {
 }
 
 fn notes(a: &mut Analysis) {
+    if let Some(n) = refunds::note(a) {
+        a.notes.push(n);
+    }
     let kinds: BTreeSet<_> = a.ing.events.iter().map(|e| e.kind()).collect();
     for k in [
         crate::model::SourceKind::Gateway,

@@ -158,6 +158,24 @@ pub fn path_account(
     None
 }
 
+/// The account a query string names: a parameter called for a customer word, alone or
+/// with `id` (`account=100233`, `customer_id=…`, `userId=…`), whose value looks like an
+/// id. Staff tools pass the account they act on this way (`/admin/bonus/adjustments?
+/// account=100233`); other parameters that merely contain such a word (`user_agent`,
+/// `userType`) are not read.
+pub fn query_account(query: Option<&str>, p: &Profile) -> Option<Text> {
+    query?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        let k: String = (k.chars())
+            .filter(|c| *c != '_' && *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let base = k.strip_suffix("id").unwrap_or(&k);
+        let named = p.categories.customer_data.iter().any(|w| w == base);
+        (named && looks_like_id(v)).then(|| Text::from(v))
+    })
+}
+
 /// The device a device-registration path names.
 pub fn path_device(path: &str, p: &Profile) -> Option<String> {
     let ps: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -206,6 +224,13 @@ mod tests {
             path_account(Some("/api/v1/menu/{itemId}"), "/api/v1/menu/12", &p, &none),
             None
         );
+        let q = |s: &str| query_account(Some(s), &p);
+        assert_eq!(q("account=100233").as_deref(), Some("100233"));
+        assert_eq!(q("page=2&customer_id=100233").as_deref(), Some("100233"));
+        assert_eq!(q("userId=u-17").as_deref(), Some("u-17"));
+        assert_eq!(q("userType=2&user_agent=x1&accounts=all"), None);
+        assert_eq!(q("account="), None);
+        assert_eq!(query_account(None, &p), None);
         assert_eq!(
             path_device("/api/v1/customers/7/devices/eJ9kQ2vXR0mZb1a8C4dQyT", &p).as_deref(),
             Some("eJ9kQ2vXR0mZb1a8C4dQyT")
