@@ -324,8 +324,9 @@ impl Links {
 
     /// Whether a request is staff at work from where they work: a principal at one of its
     /// usual places; or, where the gateway logs no identity at all, a staff-route request
-    /// from an address that sent such requests successfully on two or more days (the
-    /// office, a VPN exit). A stolen staff login used from a new address is neither.
+    /// from an address that sent such requests successfully on two or more other days
+    /// (the office, a VPN exit). A stolen staff login used from a new address is neither,
+    /// even when its session runs past midnight.
     pub fn staff_at_work(&self, g: &Event, p: &Profile) -> bool {
         let Some(ip) = &g.client_ip else {
             return false;
@@ -336,7 +337,10 @@ impl Links {
                 g.user.is_none()
                     && p.is_staff_route(g.route.as_deref().or(g.path.as_deref()).unwrap_or(""))
                     && (p.is_office(ip)
-                        || self.staff_addresses.get(ip).is_some_and(|d| d.len() >= 2))
+                        || self.staff_addresses.get(ip).is_some_and(|days| {
+                            let today = g.ts.div_euclid(86_400_000_000);
+                            days.iter().filter(|&&d| d != today).count() >= 2
+                        }))
             }
         }
     }
