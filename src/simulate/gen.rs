@@ -492,18 +492,8 @@ impl<'w> Gen<'w> {
                 );
                 if self.r.chance(0.12) {
                     let pts = self.r.range(50, 300);
-                    let rid = self.req(
-                        ts + 40 * S,
-                        ip,
-                        STAFF_UA,
-                        "POST",
-                        "/admin/bonus/adjustments",
-                        format!("/admin/bonus/adjustments?account={id}"),
-                        200,
-                        Some(who.to_string()),
-                        0,
-                    );
-                    self.bonus_change(ts + 41 * S, &rid, c, pts, "goodwill", 0);
+                    let (at, ua) = (ts + 40 * S, STAFF_UA);
+                    self.staff_adjustment(at, (ip, ua, who), c, pts, S, "goodwill");
                 }
             }
             // Bulk look-alike: staff paging through the customer list from the office.
@@ -538,38 +528,42 @@ impl<'w> Gen<'w> {
         let mut ts = t0 + 2 * M;
         for (c, amount) in self.w.drained.clone() {
             ts += self.r.range(30, 120) * S;
-            let id = self.w.customers[c].id.clone();
-            let rid = self.req(
-                ts,
-                ip,
-                STAFF_UA,
-                "POST",
-                "/admin/bonus/adjustments",
-                format!("/admin/bonus/adjustments?account={id}"),
-                200,
-                Some(who.to_string()),
-                0,
-            );
-            self.bonus_change(ts + 900, &rid, c, amount, "incident_refund", 0);
+            let by = (ip, STAFF_UA, who);
+            self.staff_adjustment(ts, by, c, amount, 900, "incident_refund");
         }
         let n = (300.0 * self.w.scale.max(1.0).sqrt()) as usize;
         for _ in 0..n {
             ts += self.r.range(1, 4) * S;
             let c = self.existing(ts);
-            let id = self.w.customers[c].id.clone();
-            let rid = self.req(
-                ts,
-                ip,
-                "python-requests/2.32.3",
-                "POST",
-                "/admin/bonus/adjustments",
-                format!("/admin/bonus/adjustments?account={id}"),
-                200,
-                Some(who.to_string()),
-                0,
-            );
-            self.bonus_change(ts + 700, &rid, c, 200, "goodwill_incident", 0);
+            let by = (ip, "python-requests/2.32.3", who);
+            self.staff_adjustment(ts, by, c, 200, 700, "goodwill_incident");
         }
+    }
+
+    /// A staff bonus adjustment of one account: the admin request at `ts` by (address,
+    /// agent, principal), and the change it makes `after` µs later.
+    fn staff_adjustment(
+        &mut self,
+        ts: Us,
+        (ip, ua, who): (&str, &str, &str),
+        c: usize,
+        delta: i64,
+        after: Us,
+        reason: &str,
+    ) {
+        let id = self.w.customers[c].id.clone();
+        let rid = self.req(
+            ts,
+            ip,
+            ua,
+            "POST",
+            "/admin/bonus/adjustments",
+            format!("/admin/bonus/adjustments?account={id}"),
+            200,
+            Some(who.to_string()),
+            0,
+        );
+        self.bonus_change(ts + after, &rid, c, delta, reason, 0);
     }
 
     fn nightly(&mut self, day0: Us) {
