@@ -317,4 +317,9 @@ pub struct SimulateArgs {
     /// changes by the hundred, after the incident.
     #[arg(long)]
     pub compensation: bool,
+    /// Add the internet's background noise to every day: vulnerability scanners, a bot
+    /// spraying passwords that never gets in, an uptime monitor, a menu scraper. None of
+    /// it is the incident.
+    #[arg(long)]
+    pub noise: bool,
 }

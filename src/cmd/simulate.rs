@@ -52,6 +52,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         db_syslog: a.db_via_syslog,
         proxy_pool: a.proxy_pool,
         compensation: a.compensation,
+        noise: a.noise,
         attack_at: a
             .attack_at
             .as_deref()

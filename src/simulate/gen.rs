@@ -249,6 +249,9 @@ impl<'w> Gen<'w> {
         self.staff_day(d, day0);
         self.nightly(day0);
         self.pushes(d, day0);
+        if let Some(seed) = self.w.noise {
+            self.noise(seed, d, day0);
+        }
         if self.w.compensation && d == self.w.attack_day + 1 {
             let t0 = day0 + 7 * H + self.r.range(0, 30) * M;
             self.compensation(t0);

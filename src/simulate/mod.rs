@@ -8,6 +8,7 @@ mod db;
 mod dialect;
 mod gen;
 mod gw;
+mod noise;
 mod out;
 mod percona;
 mod push;
@@ -65,6 +66,9 @@ pub struct SimOpts {
     pub attack_at: Option<(i64, i64)>,
     /// Staff refund the drained accounts and credit goodwill points the next morning.
     pub compensation: bool,
+    /// Internet background noise on every day: scanners, a password-spraying bot, an
+    /// uptime monitor, a menu scraper.
+    pub noise: bool,
 }
 
 /// What was written.
@@ -228,6 +232,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         (None, false) => dialect::Names::Sample,
     };
     world.compensation = o.compensation;
+    world.noise = o.noise.then_some(o.seed ^ 0x006E_6F69_7365);
     if let Some(at) = o.attack_at {
         world.attack_at = at;
     }

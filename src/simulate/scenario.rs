@@ -200,6 +200,8 @@ pub struct World {
     pub drained: Vec<(usize, i64)>,
     /// Staff refund the drained accounts and credit goodwill points the next morning.
     pub compensation: bool,
+    /// Internet background noise, from a random stream of this seed.
+    pub noise: Option<u64>,
     /// Stuffing addresses.
     pub stuffing_ips: Vec<String>,
     /// Wave-2 address.
@@ -327,6 +329,7 @@ impl World {
             days,
             drained: Vec::new(),
             compensation: false,
+            noise: None,
             attack_day: 3,
             attack_at: (3 * H + 5 * M + 17 * S, 9 * H + 41 * M + 3 * S),
             scale,
