@@ -1603,3 +1603,36 @@ fn internet_scanners_and_a_failed_spray_stay_out_of_the_waves() {
         assert!(note.contains(ip), "{note}");
     }
 }
+
+#[test]
+fn a_spray_whose_failed_logins_the_application_looked_up_is_probing() {
+    // `simulate --noise`: scanners, an uptime monitor, a menu scraper and, on some days,
+    // a bot spraying passwords from one address. The application looks up the account
+    // each failed login names, and tags that SELECT with the request id: the spray's
+    // statements counted as reaching the database, and each spray became a wave of
+    // credential stuffing with its address an indicator.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["kong", "pg-csvlog", "fcm-bigquery-json"],
+        &["--seed", "7", "--noise"],
+    );
+    check(d.path(), &[], true);
+    let r = report_json(d.path(), &[]);
+    let notes = strs(&r["undetermined"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("sent only refused requests")),
+        "{notes:?}"
+    );
+    // The three sprays of this seed, each on a day of its own: found, and only found.
+    for ip in ["94.142.181.94", "193.25.104.189", "94.168.247.151"] {
+        let found = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == ip && f["technique"] == "credential_stuffing");
+        assert!(found, "{ip}: {}", r["findings"]);
+    }
+}

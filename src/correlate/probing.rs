@@ -6,7 +6,7 @@
 
 use super::enrich::Links;
 use super::Analysis;
-use crate::model::{Outcome, SourceKind};
+use crate::model::{Outcome, SourceKind, StmtClass};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one flagged address did.
@@ -49,7 +49,19 @@ pub fn probers(a: &Analysis, l: &Links, seeds: &BTreeSet<&str>, gap: i64) -> Vec
         s.first = s.first.min(e.ts);
         s.last = s.last.max(e.ts);
         if e.kind() == SourceKind::Db {
-            s.reached = true;
+            // The application's lookup behind a refused request (the account a failed
+            // login names) read for itself: nothing came back to the client. A statement
+            // reached the data when its request was answered, or when it changed
+            // something or carried an injection whatever the answer.
+            let refused = l
+                .origin(i)
+                .is_some_and(|g| ev[g].outcome == Outcome::Failure);
+            let changes = matches!(
+                e.stmt_class,
+                Some(StmtClass::Write | StmtClass::Ddl | StmtClass::Role)
+            );
+            let injected = e.sql.as_ref().is_some_and(|q| q.injection.is_some());
+            s.reached |= !refused || changes || injected;
             continue;
         }
         s.requests += 1;
@@ -82,9 +94,12 @@ pub fn probers(a: &Analysis, l: &Links, seeds: &BTreeSet<&str>, gap: i64) -> Vec
         .collect()
 }
 
-/// The note that lists the probing addresses (at most ten by name).
+/// The note that lists the probing addresses (at most ten by name, the earliest first).
 pub fn note(p: &[Prober]) -> String {
     let requests: usize = p.iter().map(|x| x.1).sum();
+    // In the order they began, as a responder reads a timeline.
+    let mut p: Vec<&Prober> = p.iter().collect();
+    p.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
     let mut named: Vec<String> = p
         .iter()
         .take(10)
