@@ -322,4 +322,9 @@ pub struct SimulateArgs {
     /// it is the incident.
     #[arg(long)]
     pub noise: bool,
+    /// Give this many customers one of wave 1's addresses as their own, all days: a
+    /// carrier's CGNAT exit or a residential proxy the attacker's traffic also leaves
+    /// through. Their activity is theirs, not the attacker's.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=500))]
+    pub shared_address: u32,
 }

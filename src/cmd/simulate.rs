@@ -53,6 +53,7 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         proxy_pool: a.proxy_pool,
         compensation: a.compensation,
         noise: a.noise,
+        shared_address: a.shared_address,
         attack_at: a
             .attack_at
             .as_deref()

@@ -69,6 +69,9 @@ pub struct SimOpts {
     /// Internet background noise on every day: scanners, a password-spraying bot, an
     /// uptime monitor, a menu scraper.
     pub noise: bool,
+    /// Customers whose own address is one of wave 1's (a carrier's CGNAT exit, a
+    /// residential proxy on a customer's network).
+    pub shared_address: u32,
 }
 
 /// What was written.
@@ -242,6 +245,14 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         world.stuffing_ips = (0..o.proxy_pool)
             .map(|i| format!("198.18.{}.{}", (o.seed % 200) as u32 + i / 250, i % 250 + 1))
             .collect();
+    }
+    // Spread over the roster, so that some are around during the wave.
+    let n = world.customers.len();
+    for k in 0..o.shared_address as usize {
+        let i = (k * 7919 + 13) % n;
+        if !world.attacker_owned.contains(&i) {
+            world.customers[i].ip = world.stuffing_ips[k % world.stuffing_ips.len()].clone();
+        }
     }
     let days = world.days;
     let clock = db::Clock {
