@@ -1605,6 +1605,33 @@ fn internet_scanners_and_a_failed_spray_stay_out_of_the_waves() {
 }
 
 #[test]
+fn customers_who_share_the_attacker_s_addresses_are_not_the_attacker() {
+    // `simulate --shared-address 40`: forty customers' own addresses are wave 1's (a
+    // carrier's CGNAT exit, a residential proxy), on every day. Taken whole, those
+    // addresses made 49 waves of the customers' orders and reads, and their accruals
+    // bonus fraud; with a proxy pool, the pool's addresses customers had used before
+    // were left out of the distributed stuffing, and with them most of the pool.
+    let args = [
+        "--seed",
+        "7",
+        "--shared-address",
+        "40",
+        "--attack-at",
+        "12:05,15:41",
+    ];
+    let d = crate::util::tmp().unwrap();
+    simulate_with(d.path(), ["kong", "pg-csvlog", "fcm-bigquery-json"], &args);
+    check(d.path(), &[], true);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n.contains("also served others")),
+        "{notes:?}"
+    );
+    let pool = [&args[..], &["--proxy-pool", "60"]].concat();
+    equals_truth(["envoy", "pg-stderr", "fcm-bigquery-json"], &pool, false);
+}
+
+#[test]
 fn a_spray_whose_failed_logins_the_application_looked_up_is_probing() {
     // `simulate --noise`: scanners, an uptime monitor, a menu scraper and, on some days,
     // a bot spraying passwords from one address. The application looks up the account

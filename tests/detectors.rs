@@ -149,6 +149,63 @@ fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
     assert!(!pool.seed_ips.iter().any(|ip| ip.starts_with("100.100")));
 }
 
+#[test]
+fn stuffing_from_an_address_customers_share_is_its_burst_alone() {
+    // A carrier's CGNAT exit: customers log in from it, one every twenty minutes, for
+    // three days; on the second the attacker's script fails forty logins through it in
+    // ten minutes and gets in once. Over the three days most of its logins succeeded,
+    // so the per-address ratio missed the stuffing; taken whole, the address made every
+    // customer behind it the attacker's.
+    let mut v = background();
+    let cgnat = "100.72.0.1";
+    for k in 0..216i64 {
+        let ts = T0 + k * 20 * MIN;
+        let who = format!("{}", 7000 + k % 60);
+        v.push(login(ts, cgnat, 200, Some(&who), "okhttp/4.12.0"));
+    }
+    let start = T0 + DAY + 7 * MIN;
+    for k in 0..40i64 {
+        let (status, who) = if k == 39 {
+            (200, Some("7100"))
+        } else {
+            (401, None)
+        };
+        v.push(login(
+            start + k * 15_000_000,
+            cgnat,
+            status,
+            who,
+            "python-requests/2.31.0",
+        ));
+    }
+    let a = run(v);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.technique == t::CREDENTIAL_STUFFING && f.subject == cgnat)
+        .expect("the burst is stuffing");
+    let ev = &a.ing.events;
+    let end = start + 39 * 15_000_000;
+    assert!(f
+        .events
+        .iter()
+        .all(|&i| (start..=end + 15 * MIN).contains(&ev[i].ts)));
+    // The attacker's: the script's logins; not the customers', on any day.
+    for (i, e) in ev.iter().enumerate() {
+        if e.client_ip.as_deref() == Some(cgnat) {
+            let script = e.user_agent.as_deref() == Some("python-requests/2.31.0");
+            assert_eq!(a.attr[i].is_some(), script, "{:?} {:?}", e.ts, e.user_agent);
+        }
+    }
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("also served others") && n.contains(cgnat)),
+        "{:?}",
+        a.notes
+    );
+}
+
 /// A login under a user agent.
 fn login(ts: i64, ip: &str, status: u16, user: Option<&str>, agent: &str) -> Event {
     let mut e = gw(ts, ip, "POST", "/api/auth/login", status, user);

@@ -24,10 +24,13 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         sessions.extend(f.seed_sessions.iter().cloned());
     }
     let seeds: BTreeSet<&str> = ip_why.keys().map(String::as_str).collect();
-    let probers = super::probing::probers(a, l, &seeds, gap);
+    let mut shared = super::shared::find(a, l, &seeds, gap);
+    let probers = super::probing::probers(a, l, &seeds, gap, &shared);
     for (ip, ..) in &probers {
         ip_why.remove(ip);
+        shared.remove(ip);
     }
+    let mut spared = 0usize;
     let ev = &a.ing.events;
     let reason_ip = |ip: &str| {
         format!(
@@ -43,8 +46,16 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway {
             if let Some(ip) = e.client_ip.as_deref().filter(|ip| ip_why.contains_key(*ip)) {
+                let reason = match shared.get(ip) {
+                    Some(s) if !s.covers(e) => {
+                        spared += 1;
+                        continue;
+                    }
+                    Some(_) => format!("{}, in its flagged hours (shared)", reason_ip(ip)),
+                    None => reason_ip(ip),
+                };
                 attr[i] = Some(Attribution {
-                    reason: reason_ip(ip),
+                    reason,
                     wave: 0,
                     direct_db: false,
                 });
@@ -163,6 +174,9 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
     }
     if !probers.is_empty() {
         a.notes.push(super::probing::note(&probers));
+    }
+    if !shared.is_empty() {
+        a.notes.push(super::shared::note(&shared, spared));
     }
 }
 

@@ -118,8 +118,9 @@ fn actor_finding(
     }
 }
 
-/// Credential stuffing / brute force: failed logins per address (and distinct login names
-/// tried, when DB lookups reveal them), then the successes after the failures.
+/// Credential stuffing / brute force: bursts of failed logins per address (failures no
+/// more than an hour apart; distinct login names tried, when DB lookups reveal them), then
+/// the successes among them and in the quarter of an hour after.
 pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     let logins: Vec<usize> = (0..ev.len())
@@ -144,61 +145,82 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         .iter()
         .map(|&i| login_names(&ev[i], a, l).join("|"))
         .collect();
-    // Columnar per-address aggregation.
+    // Columnar per-address failure totals: the addresses worth a look.
     let stats = (|| -> PolarsResult<DataFrame> {
         let df = DataFrame::new_infer_height(vec![
             Column::new("ip".into(), ips.clone()),
             Column::new("failed".into(), failed.clone()),
-            Column::new("name".into(), names.clone()),
         ])?;
         #[allow(deprecated)]
         // The eager group-by keeps polars' lazy engine out of the build.
-        let s = df.group_by(["ip"])?.select(["failed"]).sum()?;
-        #[allow(deprecated)]
-        let n = df.group_by(["ip"])?.select(["name"]).n_unique()?;
-        s.inner_join(&n, ["ip"], ["ip"])
+        df.group_by(["ip"])?.select(["failed"]).sum()
     })();
-    let mut per_ip: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut per_ip: BTreeMap<String, u64> = BTreeMap::new();
     if let Ok(df) = stats {
-        if let (Ok(ipc), Ok(fc), Ok(nc)) = (
-            df.column("ip"),
-            df.column("failed_sum"),
-            df.column("name_n_unique"),
-        ) {
-            if let (Ok(ipc), Ok(fc), Ok(nc)) = (
-                ipc.str(),
-                fc.cast(&DataType::UInt64),
-                nc.cast(&DataType::UInt64),
-            ) {
-                if let (Ok(fc), Ok(nc)) = (fc.u64(), nc.u64()) {
+        if let (Ok(ipc), Ok(fc)) = (df.column("ip"), df.column("failed_sum")) {
+            if let (Ok(ipc), Ok(fc)) = (ipc.str(), fc.cast(&DataType::UInt64)) {
+                if let Ok(fc) = fc.u64() {
                     for k in 0..df.height() {
                         if let Some(ip) = ipc.get(k) {
-                            per_ip.insert(
-                                ip.to_string(),
-                                (fc.get(k).unwrap_or(0), nc.get(k).unwrap_or(0)),
-                            );
+                            per_ip.insert(ip.to_string(), fc.get(k).unwrap_or(0));
                         }
                     }
                 }
             }
         }
     }
-    let mut total: HashMap<&str, u64> = HashMap::new();
-    for ip in &ips {
-        *total.entry(ip).or_default() += 1;
+    // Each address's logins, by position in `logins`.
+    let mut of_ip: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (k, ip) in ips.iter().enumerate() {
+        of_ip.entry(ip).or_default().push(k);
     }
     let th = &p.thresholds;
     let mut out = Vec::new();
-    for (ip, (fails, distinct)) in per_ip {
-        let n = total.get(ip.as_str()).copied().unwrap_or(0);
-        if fails < th.stuffing_failures || (fails as f64) < th.stuffing_failure_ratio * n as f64 {
+    // The totals only choose the addresses worth a look; the finding is the bursts of
+    // failures. An address customers share (a carrier's CGNAT exit) carries their logins
+    // on every day: over the whole evidence its failure ratio can fall below the rule's,
+    // and its customers' logins are not the attack.
+    for (ip, fails) in per_ip {
+        if fails < th.stuffing_failures {
             continue;
         }
-        let evs: Vec<usize> = logins
+        // Bursts: failures no more than an hour apart, with the address's other logins
+        // from the first failure to a quarter of an hour after the last.
+        let all = &of_ip[ip.as_str()];
+        let ts = |k: usize| ev[logins[k]].ts;
+        let fails_at: Vec<i64> = all
             .iter()
-            .copied()
-            .filter(|&i| ev[i].client_ip.as_deref() == Some(ip.as_str()))
+            .filter(|&&k| failed[k] == 1)
+            .map(|&k| ts(k))
             .collect();
+        let mut bursts: Vec<Vec<usize>> = Vec::new();
+        let mut from = 0;
+        for j in 1..=fails_at.len() {
+            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= HOUR {
+                continue;
+            }
+            let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
+            from = j;
+            let burst: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|&k| (t0..=t1).contains(&ts(k)))
+                .collect();
+            let f: u64 = burst.iter().map(|&k| failed[k] as u64).sum();
+            if f >= th.stuffing_failures
+                && f as f64 >= th.stuffing_failure_ratio * burst.len() as f64
+            {
+                bursts.push(burst);
+            }
+        }
+        if bursts.is_empty() {
+            continue;
+        }
+        let ks: Vec<usize> = bursts.concat();
+        let fails: u64 = ks.iter().map(|&k| failed[k] as u64).sum();
+        let n = ks.len();
+        let distinct = ks.iter().map(|&k| &names[k]).collect::<BTreeSet<_>>().len();
+        let evs: Vec<usize> = ks.iter().map(|&k| logins[k]).collect();
         let ok = accounts_of(
             ev,
             evs.iter()
@@ -210,11 +232,21 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         } else {
             "brute force"
         };
+        let within = if bursts.len() == 1 && n == all.len() {
+            String::new()
+        } else {
+            format!(
+                " in {} burst{} ({} other logins from it are not counted)",
+                bursts.len(),
+                if bursts.len() == 1 { "" } else { "s" },
+                all.len() - n
+            )
+        };
         out.push(Finding {
             technique: t::CREDENTIAL_STUFFING,
             subject: ip.clone(),
             explanation: format!(
-                "{what}: {fails} of {n} logins from {ip} failed ({} distinct login names); {} succeeded afterwards{}",
+                "{what}: {fails} of {n} logins from {ip} failed{within} ({} distinct login names); {} succeeded afterwards{}",
                 distinct.max(1),
                 ok.len(),
                 if ok.is_empty() { String::new() } else { format!(" (accounts {})", ok.iter().cloned().collect::<Vec<_>>().join(", ")) }

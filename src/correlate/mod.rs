@@ -19,6 +19,7 @@ pub mod pushclock;
 pub mod refunds;
 pub mod series;
 pub mod sessions;
+pub mod shared;
 pub mod skew;
 pub mod spray;
 pub mod timing;

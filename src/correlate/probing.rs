@@ -5,6 +5,7 @@
 //! findings, and a note lists them.
 
 use super::enrich::Links;
+use super::shared::Shared;
 use super::Analysis;
 use crate::model::{Outcome, SourceKind, StmtClass};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,7 +30,13 @@ pub type Prober = (String, usize, i64, i64);
 /// unless they acted alongside an address that did, mostly on the routes it used (one
 /// botnet's failing addresses beside its succeeding ones): those stay attacker entities.
 /// `gap` is the wave gap.
-pub fn probers(a: &Analysis, l: &Links, seeds: &BTreeSet<&str>, gap: i64) -> Vec<Prober> {
+pub fn probers(
+    a: &Analysis,
+    l: &Links,
+    seeds: &BTreeSet<&str>,
+    gap: i64,
+    shared: &BTreeMap<String, Shared>,
+) -> Vec<Prober> {
     let ev = &a.ing.events;
     let mut seen: BTreeMap<&str, Seen> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
@@ -73,22 +80,33 @@ pub fn probers(a: &Analysis, l: &Links, seeds: &BTreeSet<&str>, gap: i64) -> Vec
         *s.routes.entry(route.to_string()).or_default() += 1;
     }
     // A flagged address with no request here (a direct database session) reached its data.
-    let reached: Vec<&Seen> = seen.values().filter(|s| s.reached).collect();
+    // A shared address acted alongside others only in its flagged hours: the rest is
+    // its customers'.
+    let reached: Vec<(&str, &Seen)> = seen
+        .iter()
+        .filter(|(_, s)| s.reached)
+        .map(|(ip, s)| (*ip, s))
+        .collect();
+    let near_in_time = |ip: &str, r: &Seen, s: &Seen| match shared.get(ip) {
+        Some(sh) => sh.spans.iter().any(|&(a, b)| a <= s.last && s.first <= b),
+        None => r.first - gap <= s.last && s.first <= r.last + gap,
+    };
     seen.iter()
         .filter(|(_, s)| !s.reached && s.requests > 0)
         .filter(|(_, s)| {
             let near: BTreeSet<&str> = reached
                 .iter()
-                .filter(|r| r.first - gap <= s.last && s.first <= r.last + gap)
+                .filter(|(ip, r)| near_in_time(ip, r, s))
+                .map(|(_, r)| r)
                 .flat_map(|r| r.routes.keys().map(String::as_str))
                 .collect();
-            let shared: usize = s
+            let alongside: usize = s
                 .routes
                 .iter()
                 .filter(|(k, _)| near.contains(k.as_str()))
                 .map(|(_, n)| n)
                 .sum();
-            shared * 2 < s.requests
+            alongside * 2 < s.requests
         })
         .map(|(ip, s)| (ip.to_string(), s.requests, s.first, s.last))
         .collect()

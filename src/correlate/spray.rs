@@ -141,28 +141,38 @@ pub fn distributed(
             .filter_map(|e| e.client_ip.as_deref())
             .filter(|ip| by.contains_key(ip))
             .collect();
-        // An address of the pool is new, tried several logins, mostly failing, and under
-        // several names where the names its failures tried are known.
-        let mut pool: BTreeSet<&str> = by
+        // An address of the pool tried several logins, mostly failing, and under several
+        // names where the names its failures tried are known.
+        let pool_like = |ip: &&str, s: &Tally| {
+            !flagged.contains(*ip)
+                && s.failures >= 2
+                && s.failures as f64 >= th.stuffing_failure_ratio * s.attempts as f64
+                && (s.failed_names.is_empty() || s.failed_names.len() >= 2)
+        };
+        let (mut pool, mut returning): (BTreeSet<&str>, BTreeSet<&str>) = by
             .iter()
-            .filter(|(ip, s)| {
-                !flagged.contains(**ip)
-                    && !seen_before.contains(**ip)
-                    && s.failures >= 2
-                    && s.failures as f64 >= th.stuffing_failure_ratio * s.attempts as f64
-                    && (s.failed_names.is_empty() || s.failed_names.len() >= 2)
-            })
+            .filter(|(ip, s)| pool_like(ip, s))
             .map(|(ip, _)| *ip)
-            .collect();
+            .partition(|ip| !seen_before.contains(ip));
         // A customer who mistyped during the burst, on an address the evidence had not
         // seen (a first visit, a mobile network's changing address): a few failures,
         // then in. The pool's addresses keep trying: one that failed under half as
         // often as the pool's median and whose last login succeeded is left out.
         let mut per: Vec<u64> = pool.iter().map(|ip| by[ip].failures).collect();
         per.sort_unstable();
-        if let Some(&median) = per.get(per.len() / 2) {
+        let median = per.get(per.len() / 2).copied();
+        if let Some(median) = median {
             pool.retain(|ip| !(by[ip].got_in && by[ip].failures * 2 < median));
         }
+        // An address seen before the window is a customer's own, unless the new
+        // addresses make a pool and it fails as often as they do (three times at least,
+        // more than a customer's mistypes): a carrier's CGNAT exit or a residential
+        // proxy the pool shares with customers (`shared` keeps those customers out).
+        returning.retain(|ip| {
+            let n = by[ip].failures;
+            median.is_some_and(|m| n >= 3 && n * 2 >= m)
+        });
+        pool.extend(returning);
         // The burst's span: the central nine tenths of the pool's failed logins, widened
         // by a tenth of it and ten minutes either side. The pool's addresses fail inside
         // it; a customer who mistyped twice in the window's last hour, an hour after the
@@ -184,6 +194,7 @@ pub fn distributed(
                 .collect();
             pool.retain(|ip| within.contains(ip));
         }
+        let returned = pool.iter().filter(|ip| seen_before.contains(*ip)).count();
         let once = one_try(ev, &inside, &by, &pool, flagged, &seen_before);
         let once_n = once.len();
         pool.extend(once);
@@ -213,10 +224,13 @@ pub fn distributed(
                  logins an hour); {} succeeded{}",
                 evs.len(),
                 pool.len(),
-                if once_n == 0 {
-                    String::new()
-                } else {
-                    format!(" ({once_n} of them seen in one failed login only)")
+                match (once_n, returned) {
+                    (0, 0) => String::new(),
+                    (n, 0) => format!(" ({n} of them seen in one failed login only)"),
+                    (0, r) => format!(" ({r} of them seen before the burst)"),
+                    (n, r) => format!(
+                        " ({n} of them seen in one failed login only, {r} seen before the burst)"
+                    ),
                 },
                 crate::timeparse::fmt_utc_s(from * HOUR),
                 crate::timeparse::fmt_utc_s((to + 1) * HOUR),

@@ -1,0 +1,196 @@
+//! Shared addresses: a mobile carrier's CGNAT exit or a residential proxy serves
+//! customers and the attacker alike. Taken whole, such an address makes every customer
+//! behind it an attacker, on every day: their orders become bonus fraud and their
+//! profile reads exposures. An address is shared when, away from what its findings
+//! flagged, it carried requests that succeeded, from agents other than those that carried
+//! the flagged requests, on two or more days or naming a customer the flagged activity
+//! did not. Its attacker activity is then what falls
+//! within the flagged hours (widened by the wave gap) and, where the gateway logs agents,
+//! comes from those agents.
+
+use super::enrich::Links;
+use super::Analysis;
+use crate::model::{Event, Outcome, SourceKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What of a shared address is the attacker's.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Flagged hours, widened by the wave gap: (from, to), merged and sorted.
+    pub spans: Vec<(i64, i64)>,
+    /// Agents of the flagged requests (empty where the gateway logs none).
+    pub agents: BTreeSet<String>,
+    /// UTC days on which the address served others (1 when they named a customer the
+    /// attack did not).
+    pub other_days: usize,
+}
+
+impl Shared {
+    /// Whether a request from the address is the attacker's.
+    pub fn covers(&self, e: &Event) -> bool {
+        let when = self.spans.iter().any(|&(a, b)| a <= e.ts && e.ts <= b);
+        let agent = self.agents.is_empty()
+            || e.user_agent
+                .as_deref()
+                .is_none_or(|u| self.agents.contains(u));
+        when && agent
+    }
+}
+
+const DAY: i64 = 86_400_000_000;
+
+/// The shared addresses among `flagged`, with what of each is the attacker's.
+pub fn find(
+    a: &Analysis,
+    l: &Links,
+    flagged: &BTreeSet<&str>,
+    gap: i64,
+) -> BTreeMap<String, Shared> {
+    let ev = &a.ing.events;
+    // The gateway request behind a finding's event, and its address.
+    let request = |i: usize| match ev[i].kind() {
+        SourceKind::Gateway => Some(i),
+        SourceKind::Db => l.origin(i),
+        SourceKind::Push => None,
+    };
+    let mut seen: BTreeMap<&str, Shared> = BTreeMap::new();
+    // Accounts the flagged activity of each address named: the attacker's own, its
+    // victims.
+    let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for f in &a.findings {
+        // What the finding holds against each address: for stuffing its failed logins
+        // (a customer's login in the same minutes is not), else its events. Grouped once:
+        // a pool's finding names thousands of addresses.
+        let stuffing = f.technique == super::technique::CREDENTIAL_STUFFING;
+        let mut by_ip: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut named: BTreeSet<&str> = BTreeSet::new();
+        for &i in &f.events {
+            named.extend(accounts(&ev[i]));
+            let Some(g) = request(i) else { continue };
+            named.extend(accounts(&ev[g]));
+            if let Some(ip) = ev[g].client_ip.as_deref() {
+                if !stuffing || ev[g].outcome == Outcome::Failure {
+                    by_ip.entry(ip).or_default().push(g);
+                }
+            }
+        }
+        // The agents that carry the finding: one in twenty of its requests or more, over
+        // all its addresses (a customer who mistyped a password on a pool's address
+        // during its burst carries less).
+        let mut by_agent: BTreeMap<&str, usize> = BTreeMap::new();
+        let all: Vec<usize> = by_ip.values().flatten().copied().collect();
+        for &g in &all {
+            if let Some(u) = ev[g].user_agent.as_deref() {
+                *by_agent.entry(u).or_default() += 1;
+            }
+        }
+        let agents: Vec<String> = (by_agent.into_iter())
+            .filter(|&(_, n)| n * 20 >= all.len())
+            .map(|(u, _)| u.to_string())
+            .collect();
+        for ip in f.seed_ips.iter().filter(|ip| flagged.contains(ip.as_str())) {
+            touched.entry(ip.as_str()).or_default().extend(&named);
+            let mine: &[usize] = by_ip.get(ip.as_str()).map_or(&[], Vec::as_slice);
+            let s = seen.entry(ip.as_str()).or_default();
+            let (Some(lo), Some(hi)) = (
+                mine.iter().map(|&g| ev[g].ts).min(),
+                mine.iter().map(|&g| ev[g].ts).max(),
+            ) else {
+                // A finding that names the address without a request of it: the
+                // address is the attacker's as a whole.
+                s.spans.push((i64::MIN, i64::MAX));
+                continue;
+            };
+            s.spans
+                .push((lo.saturating_sub(gap), hi.saturating_add(gap)));
+            s.agents.extend(agents.iter().cloned());
+        }
+    }
+    for s in seen.values_mut() {
+        s.spans.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::new();
+        for &(a, b) in &s.spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        s.spans = merged;
+    }
+    // Days on which each address served requests that were not the flagged activity,
+    // and whether one of them named an account the flagged activity did not.
+    let mut days: BTreeMap<&str, (BTreeSet<i64>, bool)> = BTreeMap::new();
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        let Some(ip) = e.client_ip.as_deref() else {
+            continue;
+        };
+        let Some(s) = seen.get(ip) else { continue };
+        if e.outcome != Outcome::Success || s.spans.iter().any(|&(a, b)| a <= e.ts && e.ts <= b) {
+            continue;
+        }
+        let other = e.user_agent.as_deref();
+        if other.is_some_and(|u| s.agents.contains(u)) {
+            continue;
+        }
+        let d = days.entry(ip).or_default();
+        d.0.insert(e.ts.div_euclid(DAY));
+        let known = touched.get(ip);
+        d.1 |= accounts(e).any(|x| !known.is_some_and(|k| k.contains(x)));
+    }
+    // Two days of others, or one on which they named a customer the attack did not: an
+    // attacker's own visits on other days (a test of a stolen login, its own accounts)
+    // name its victims and its accounts.
+    seen.into_iter()
+        .filter_map(|(ip, mut s)| {
+            let (n, stranger) = days.get(ip).map_or((0, false), |(d, x)| (d.len(), *x));
+            s.other_days = n;
+            (n >= 2 || stranger).then(|| (ip.to_string(), s))
+        })
+        .collect()
+}
+
+/// The accounts an event names: its authenticated customer, the account its path or
+/// statement concerns, the accounts whose bonus it changes.
+fn accounts(e: &Event) -> impl Iterator<Item = &str> {
+    let sql = e.sql.as_deref();
+    (e.user.as_deref().into_iter())
+        .chain(e.account_id.as_deref())
+        .chain(
+            sql.into_iter()
+                .flat_map(|q| q.account_ids.iter().map(|x| x.as_str())),
+        )
+        .chain(
+            sql.into_iter()
+                .flat_map(|q| q.bonus_changes.iter().map(|b| b.account_id.as_str())),
+        )
+}
+
+/// The note that names the shared addresses.
+pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
+    let named: Vec<String> = shared
+        .iter()
+        .map(|(ip, s)| match s.other_days {
+            1 => format!("{ip} (others on 1 day)"),
+            n => format!("{ip} (others on {n} days)"),
+        })
+        .collect();
+    let blind = shared.values().filter(|s| s.agents.is_empty()).count();
+    format!(
+        "{} flagged addresses also served others on days the findings do not cover (a \
+         carrier's CGNAT exit, a residential proxy): {}. Only their requests within the \
+         flagged hours, widened by the wave gap, and from the flagged requests' agents where \
+         the gateway logs agents, are the attacker's; {spared} other requests of theirs are \
+         not.{}",
+        shared.len(),
+        named.join(", "),
+        if blind == 0 {
+            String::new()
+        } else {
+            format!(
+                " For {blind} of them the gateway logs no agents: their customers' requests in \
+                 those hours count as the attacker's, and the bonus changes and exposures they \
+                 made are to be checked by hand."
+            )
+        }
+    )
+}
