@@ -201,11 +201,10 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             }
             let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
             from = j;
-            let burst: Vec<usize> = all
-                .iter()
-                .copied()
-                .filter(|&k| (t0..=t1).contains(&ts(k)))
-                .collect();
+            // Events are in time order: the burst is a slice of the address's logins.
+            let lo = all.partition_point(|&k| ts(k) < t0);
+            let hi = all.partition_point(|&k| ts(k) <= t1);
+            let burst: Vec<usize> = all[lo..hi].to_vec();
             let f: u64 = burst.iter().map(|&k| failed[k] as u64).sum();
             if f >= th.stuffing_failures
                 && f as f64 >= th.stuffing_failure_ratio * burst.len() as f64
