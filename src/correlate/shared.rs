@@ -4,9 +4,8 @@
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
 //! the flagged requests, on two or more days or naming a customer the flagged activity
-//! did not. Its attacker activity is then what falls
-//! within the flagged hours (widened by the wave gap) and, where the gateway logs agents,
-//! comes from those agents.
+//! did not. Its attacker activity is then what falls within the flagged hours (widened by
+//! the wave gap) and, where the gateway logs agents, comes from those agents.
 
 use super::enrich::Links;
 use super::Analysis;
@@ -26,9 +25,14 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Whether a time falls within the flagged hours.
+    fn during(&self, ts: i64) -> bool {
+        self.spans.iter().any(|&(a, b)| a <= ts && ts <= b)
+    }
+
     /// Whether a request from the address is the attacker's.
     pub fn covers(&self, e: &Event) -> bool {
-        let when = self.spans.iter().any(|&(a, b)| a <= e.ts && e.ts <= b);
+        let when = self.during(e.ts);
         let agent = self.agents.is_empty()
             || e.user_agent
                 .as_deref()
@@ -78,14 +82,14 @@ pub fn find(
         // all its addresses (a customer who mistyped a password on a pool's address
         // during its burst carries less).
         let mut by_agent: BTreeMap<&str, usize> = BTreeMap::new();
-        let all: Vec<usize> = by_ip.values().flatten().copied().collect();
-        for &g in &all {
+        let all = by_ip.values().map(Vec::len).sum::<usize>();
+        for &g in by_ip.values().flatten() {
             if let Some(u) = ev[g].user_agent.as_deref() {
                 *by_agent.entry(u).or_default() += 1;
             }
         }
         let agents: Vec<String> = (by_agent.into_iter())
-            .filter(|&(_, n)| n * 20 >= all.len())
+            .filter(|&(_, n)| n * 20 >= all)
             .map(|(u, _)| u.to_string())
             .collect();
         for ip in f.seed_ips.iter().filter(|ip| flagged.contains(ip.as_str())) {
@@ -125,7 +129,7 @@ pub fn find(
             continue;
         };
         let Some(s) = seen.get(ip) else { continue };
-        if e.outcome != Outcome::Success || s.spans.iter().any(|&(a, b)| a <= e.ts && e.ts <= b) {
+        if e.outcome != Outcome::Success || s.during(e.ts) {
             continue;
         }
         let other = e.user_agent.as_deref();
