@@ -310,6 +310,24 @@ fn a_send_whose_campaign_rows_no_request_explains_is_timed_to_its_request() {
         &["--untagged-sql", "--db-skew", "0s", "--seed", "1506"],
     );
     push_matches(affected(d.path(), &[]).path(), &truth(d.path()));
+    // SNS names no campaign, and the attacker's send came two seconds before a customer's
+    // app set its push token (`PUT …/push-tokens/…`) on a push-word route: timing took the
+    // token's owner for the sender, and the send for his.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["nginx-combined", "pg-jsonlog", "sns-delivery"],
+        &[
+            "--seed",
+            "744070",
+            "--random-names",
+            "23915",
+            "--untagged-sql",
+            "--attack-at",
+            "15:48:34,18:32:31",
+        ],
+    );
+    push_matches(affected(d.path(), &[]).path(), &truth(d.path()));
 }
 
 /// Drops the gateway lines of the given addresses (the gateway evidence of an attack

@@ -34,10 +34,8 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     let groups = group(ev);
     // Gateway push-route requests by path segment (campaign ids travel in paths).
     let mut by_seg: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut push_reqs: Vec<usize> = Vec::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway && a.targets[i] == Some(Target::Push) {
-            push_reqs.push(i);
             for s in e
                 .path
                 .as_deref()
@@ -57,6 +55,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             }
         }
     }
+    let sends = super::pushclock::sends(a, p);
     let gateway = super::coverage::span(a, SourceKind::Gateway);
     let mut out = Vec::new();
     for ((prov, id), idx) in groups {
@@ -168,12 +167,13 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             }
         }
         related.retain(|&i| ev[i].ts <= m.sent + 60_000_000);
-        // Timing, when nothing ties the send to a request: the last push-route request
-        // in the 15 minutes before it. Rows that carry the campaign but whose statements
+        // Timing, when nothing ties the send to a request: the last request that may send
+        // a push (accepted, changing, not a device registering its token) in the 15
+        // minutes before it. Rows that carry the campaign but whose statements
         // no request id or account ties to a request (the application's pooled
         // connection writing them) say which server wrote them, not who asked it to.
         if !related.iter().any(|&i| ev[i].kind() == SourceKind::Gateway) {
-            if let Some(&g) = push_reqs
+            if let Some(&g) = sends
                 .iter()
                 .rev()
                 .find(|&&g| ev[g].ts <= m.sent && m.sent - ev[g].ts <= 900_000_000)
