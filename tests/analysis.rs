@@ -1349,6 +1349,32 @@ fn refunds_and_goodwill_credits_the_morning_after_are_not_the_attacker_s() {
 }
 
 #[test]
+fn a_transfer_s_credit_is_the_sender_s_request_not_the_receiver_s_login() {
+    // Untagged SQL: a customer's transfer debits the sender and credits the receiver on
+    // one connection in the same second. The credit names the receiver, whom the attacker
+    // had logged in as 18 s before; the same-account rule took that login for the
+    // credit's request, and the customer's gift for the attacker's.
+    equals_truth(
+        ["apigw-xml", "mysql-audit-xml", "onesignal"],
+        &[
+            "--noise",
+            "--seed",
+            "772479",
+            "--attack-at",
+            "06:44:38,14:11:14",
+            "--start",
+            "2025-08-09",
+            "--server-tz",
+            "America/Sao_Paulo",
+            "--db-skew=-13m",
+            "--compensation",
+            "--untagged-sql",
+        ],
+        true,
+    );
+}
+
+#[test]
 fn per_token_fcm_sends_are_one_message_each() {
     // The backend sent to every token: the BigQuery export holds one message id per
     // device. With its send log the incident matches truth; without it (the export

@@ -232,11 +232,12 @@ impl Links {
             db_origin: Vec::new(),
             timed: BTreeSet::new(),
         };
-        // Origins: request id; else same account and time; else the request the previous
-        // statement of the same application session (within 2 s) belonged to, if that
-        // request could have made this statement (a pooled connection serves the next
-        // request seconds later; see `could_follow` and `handed_on`). The first two
-        // are lookups, made in parallel; the session rule follows the statements in order.
+        // Origins: request id; else the later of two requests: the one of the same
+        // account and time, and the one the previous statement of the same application
+        // session (within 2 s) belonged to, if it could have made this statement (a
+        // pooled connection serves the next request seconds later; see `could_follow`
+        // and `handed_on`). The first two are lookups, made in parallel; the session rule
+        // follows the statements in order.
         let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
             .into_par_iter()
             .filter(|&i| ev[i].kind() == SourceKind::Db)
@@ -250,8 +251,8 @@ impl Links {
         let mut last: HashMap<&str, (i64, usize)> = HashMap::new();
         for (i, mut o, fallback) in direct {
             let e = &ev[i];
-            if o.is_none() && fallback {
-                o = e
+            if fallback && l.origin_of(i).is_none() {
+                let session = e
                     .session_id
                     .as_deref()
                     .and_then(|s| last.get(s))
@@ -261,6 +262,15 @@ impl Links {
                             && !handed_on(ev, *t, e, &ev[*g])
                     })
                     .map(|x| x.1);
+                // Both rules name a request: the later one made the statement. A
+                // transfer's credit names the receiver, whose own request (a login
+                // twenty seconds before) did not write it; the sender's transfer, whose
+                // debit came just before on this connection, did.
+                o = match (o, session) {
+                    (Some(a), Some(b)) if ev[b].ts > ev[a].ts => Some(b),
+                    (None, b) => b,
+                    (a, _) => a,
+                };
             }
             if let (Some(g), Some(s)) = (o, e.session_id.as_deref()) {
                 last.insert(s, (e.ts, g));
