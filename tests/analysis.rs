@@ -1673,6 +1673,33 @@ fn customers_who_share_the_attacker_s_addresses_are_not_the_attacker() {
     );
     let pool = [&args[..], &["--proxy-pool", "60"]].concat();
     equals_truth(["envoy", "pg-stderr", "fcm-bigquery-json"], &pool, false);
+    // A pool of 300 tries two logins per address, and 100 customers share its addresses:
+    // shared addresses with two failures were too few for the pool (88 missing), a
+    // customer who mistyped twice on a first visit 45 minutes before the burst stretched
+    // its span and became a wave of its own, and a shared address seen on one other day
+    // only was the attacker's whole.
+    equals_truth(
+        ["envoy-json", "rds-activity-stream", "fcm-bigquery-csv"],
+        &[
+            "--noise",
+            "--shared-address",
+            "100",
+            "--seed",
+            "824634",
+            "--attack-at",
+            "07:51:29,10:51:46",
+            "--start",
+            "2025-11-06",
+            "--server-tz",
+            "Australia/Sydney",
+            "--db-skew",
+            "1h",
+            "--untagged-sql",
+            "--proxy-pool",
+            "300",
+        ],
+        false,
+    );
 }
 
 #[test]

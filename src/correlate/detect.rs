@@ -115,6 +115,7 @@ fn actor_finding(
         seed_ips,
         seed_contexts: vec![],
         seed_sessions,
+        shared_ips: vec![],
     }
 }
 
@@ -254,6 +255,7 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             seed_ips: vec![ip],
             seed_contexts: vec![],
             seed_sessions: vec![],
+            shared_ips: vec![],
         });
     }
     let flagged: BTreeSet<String> = out.iter().flat_map(|f| f.seed_ips.clone()).collect();
@@ -341,6 +343,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             seed_ips: vec![ip.to_string()],
             seed_contexts: vec![],
             seed_sessions: vec![],
+            shared_ips: vec![],
         });
     }
     out
@@ -793,6 +796,7 @@ pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 seed_contexts: vec![(pr.to_string(), ip.to_string())],
                 seed_ips: vec![ip.to_string()],
                 seed_sessions: vec![],
+            shared_ips: vec![],
                 events: evs,
             }
         })

@@ -4,8 +4,10 @@
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
 //! the flagged requests, on two or more days or naming a customer the flagged activity
-//! did not. Its attacker activity is then what falls within the flagged hours (widened by
-//! the wave gap) and, where the gateway logs agents, comes from those agents.
+//! did not; or when the finding that flagged it saw others use it before, under other
+//! agents (`Finding::shared_ips`, a proxy pool's exits). Its attacker activity is then
+//! what falls within the flagged hours (widened by the wave gap) and, where the gateway
+//! logs agents, comes from those agents.
 
 use super::enrich::Links;
 use super::Analysis;
@@ -61,7 +63,10 @@ pub fn find(
     // Accounts the flagged activity of each address named: the attacker's own, its
     // victims.
     let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // Addresses a finding saw others use before it.
+    let mut known: BTreeSet<&str> = BTreeSet::new();
     for f in &a.findings {
+        known.extend(f.shared_ips.iter().map(String::as_str));
         // What the finding holds against each address: for stuffing its failed logins
         // (a customer's login in the same minutes is not), else its events. Grouped once:
         // a pool's finding names thousands of addresses.
@@ -143,12 +148,12 @@ pub fn find(
     }
     // Two days of others, or one on which they named a customer the attack did not: an
     // attacker's own visits on other days (a test of a stolen login, its own accounts)
-    // name its victims and its accounts.
+    // name its victims and its accounts. Or a finding saw others use it before it.
     seen.into_iter()
         .filter_map(|(ip, mut s)| {
             let (n, stranger) = days.get(ip).map_or((0, false), |(d, x)| (d.len(), *x));
             s.other_days = n;
-            (n >= 2 || stranger).then(|| (ip.to_string(), s))
+            (n >= 2 || stranger || known.contains(ip)).then(|| (ip.to_string(), s))
         })
         .collect()
 }
@@ -174,6 +179,7 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
     let named: Vec<String> = shared
         .iter()
         .map(|(ip, s)| match s.other_days {
+            0 => format!("{ip} (others before the burst)"),
             1 => format!("{ip} (others on 1 day)"),
             n => format!("{ip} (others on {n} days)"),
         })

@@ -135,12 +135,18 @@ pub fn distributed(
         // a password during the burst); the pool's addresses appear with it. Events are
         // in time order.
         let start = from * HOUR;
-        let seen_before: BTreeSet<&str> = ev
-            .iter()
-            .take_while(|e| e.ts < start)
-            .filter_map(|e| e.client_ip.as_deref())
-            .filter(|ip| by.contains_key(ip))
-            .collect();
+        let mut before: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
+        for e in ev.iter().take_while(|e| e.ts < start) {
+            if let Some(ip) = e.client_ip.as_deref().filter(|ip| by.contains_key(ip)) {
+                before
+                    .entry(ip)
+                    .or_default()
+                    .insert(e.user_agent.as_deref());
+            }
+        }
+        let seen_before: BTreeSet<&str> = before.keys().copied().collect();
+        // The pool's addresses others use too, and the agents their attempts count under.
+        let mut through: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
         // An address of the pool tried several logins, mostly failing, and under several
         // names where the names its failures tried are known.
         let pool_like = |ip: &&str, s: &Tally| {
@@ -173,47 +179,76 @@ pub fn distributed(
             median.is_some_and(|m| n >= 3 && n * 2 >= m)
         });
         pool.extend(returning);
-        // The burst's span: the central nine tenths of the pool's failed logins, widened
-        // by a tenth of it and ten minutes either side. The pool's addresses fail inside
-        // it; a customer who mistyped twice in the window's last hour, an hour after the
-        // burst ended, does not.
+        // The burst's span: the runs of the pool's failed logins no more than ten
+        // minutes apart that hold a burst's worth of failures (`spans`). The pool's
+        // addresses fail inside one; a customer who mistyped twice on a first visit an hour before the
+        // burst, or after it ended, does not. Where no run holds that many, the central
+        // nine tenths of them, widened by a tenth and ten minutes either side.
         let mut at: Vec<i64> = inside
             .iter()
             .filter(|x| x.failed && pool.contains(x.ip))
             .map(|x| ev[x.i].ts)
             .collect();
         at.sort_unstable();
-        if at.len() as u64 >= th.stuffing_failures {
-            let cut = at.len() / 20;
-            let (lo, hi) = (at[cut], at[at.len() - 1 - cut]);
-            let pad = (hi - lo) / 10 + SPAN_PAD_US;
-            let within: BTreeSet<&str> = inside
+        let spans = spans(&at, th.stuffing_failures);
+        let within = |t: i64| spans.iter().any(|&(lo, hi)| (lo..=hi).contains(&t));
+        if !spans.is_empty() {
+            let inner: BTreeSet<&str> = inside
                 .iter()
-                .filter(|x| x.failed && (lo - pad..=hi + pad).contains(&ev[x.i].ts))
+                .filter(|x| x.failed && within(ev[x.i].ts))
                 .map(|x| x.ip)
                 .collect();
-            pool.retain(|ip| within.contains(ip));
+            pool.retain(|ip| inner.contains(ip));
         }
-        let returned = pool.iter().filter(|ip| seen_before.contains(*ip)).count();
         let once = one_try(ev, &inside, &by, &pool, flagged, &seen_before);
         let once_n = once.len();
         pool.extend(once);
-        let carried: u64 = pool.iter().map(|ip| by[ip].failures).sum();
+        // An address customers use too (a carrier's exit, a residential proxy), with too
+        // few failures for the rules above, is the pool's when it failed inside the span
+        // under the pool's agents, ones it had never sent before; its attempts under those
+        // agents are the pool's, the rest its customers'.
+        if !spans.is_empty() {
+            let agents = main_agents(
+                ev,
+                inside.iter().filter(|x| x.failed && pool.contains(x.ip)),
+            );
+            let members = Members {
+                pool: &pool,
+                flagged,
+                before: &before,
+                agents: &agents,
+                median: median.unwrap_or(0),
+                ratio: th.stuffing_failure_ratio,
+            };
+            for (ip, new) in members.shared(ev, &inside, within) {
+                pool.insert(ip);
+                through.insert(ip, new);
+            }
+        }
+        let returned = pool.iter().filter(|ip| seen_before.contains(*ip)).count();
+        // The attempts the pool made: a shared address's under the pool's agents only.
+        let counted: Vec<&Attempt> = inside
+            .iter()
+            .copied()
+            .filter(|x| {
+                pool.contains(x.ip)
+                    && through
+                        .get(x.ip)
+                        .is_none_or(|a| a.contains(&ev[x.i].user_agent.as_deref()))
+            })
+            .collect();
+        let carried = counted.iter().filter(|x| x.failed).count() as u64;
         // The pool carries the burst: enough failures, and most of those no flagged
         // address made. Otherwise the burst is a flagged address's, and a few users
         // who mistyped in the same hour are left alone.
         if pool.len() < 2 || carried < th.stuffing_failures || carried * 2 < open {
             continue;
         }
-        let evs: Vec<usize> = inside
-            .iter()
-            .filter(|x| pool.contains(x.ip))
-            .map(|x| x.i)
-            .collect();
+        let evs: Vec<usize> = counted.iter().map(|x| x.i).collect();
         let ok = accounts_of(ev, evs.iter().copied().filter(|&i| !failed_login(&ev[i])));
-        let tried: BTreeSet<&str> = pool
+        let tried: BTreeSet<&str> = counted
             .iter()
-            .flat_map(|ip| by[ip].names.iter().copied())
+            .flat_map(|x| x.names.iter().map(String::as_str))
             .collect();
         out.push(Finding {
             technique: t::CREDENTIAL_STUFFING,
@@ -248,6 +283,7 @@ pub fn distributed(
             seed_ips: pool.iter().map(|s| s.to_string()).collect(),
             seed_contexts: vec![],
             seed_sessions: vec![],
+            shared_ips: through.keys().map(|s| s.to_string()).collect(),
             events: evs,
         });
     }
@@ -313,4 +349,146 @@ fn one_try<'a>(
     cand.into_iter()
         .filter(|ip| all.get(ip).copied() == Some(by[ip].attempts))
         .collect()
+}
+
+/// The spans of a burst's failed logins (`at`, sorted): the runs of them no more than
+/// `SPAN_PAD_US` apart that hold `min` or more, widened by that either side (a
+/// straggler of the run). Where none does, the central nine tenths
+/// of them, widened by a tenth of that and `SPAN_PAD_US` either side; none when there
+/// are fewer than `min` in all.
+fn spans(at: &[i64], min: u64) -> Vec<(i64, i64)> {
+    if (at.len() as u64) < min {
+        return Vec::new();
+    }
+    let mut runs: Vec<(i64, i64, u64)> = Vec::new();
+    for &t in at {
+        match runs.last_mut() {
+            Some(r) if t - r.1 <= SPAN_PAD_US => {
+                r.1 = t;
+                r.2 += 1;
+            }
+            _ => runs.push((t, t, 1)),
+        }
+    }
+    let full: Vec<(i64, i64)> = runs
+        .iter()
+        .filter(|r| r.2 >= min)
+        .map(|r| (r.0 - SPAN_PAD_US, r.1 + SPAN_PAD_US))
+        .collect();
+    if !full.is_empty() {
+        return full;
+    }
+    let cut = at.len() / 20;
+    let (lo, hi) = (at[cut], at[at.len() - 1 - cut]);
+    let pad = (hi - lo) / 10 + SPAN_PAD_US;
+    vec![(lo - pad, hi + pad)]
+}
+
+/// The user agents that carried at least a twentieth of these attempts (`None` for
+/// attempts that name none).
+fn main_agents<'a, 'b>(
+    ev: &'a [Box<crate::model::Event>],
+    attempts: impl Iterator<Item = &'b &'b Attempt<'b>>,
+) -> BTreeSet<Option<&'a str>> {
+    let mut n: BTreeMap<Option<&str>, u64> = BTreeMap::new();
+    let mut all = 0u64;
+    for x in attempts {
+        *n.entry(ev[x.i].user_agent.as_deref()).or_default() += 1;
+        all += 1;
+    }
+    n.into_iter()
+        .filter(|&(_, c)| c * 20 >= all)
+        .map(|(a, _)| a)
+        .collect()
+}
+
+/// What decides whether an address seen before the burst is the pool's as well.
+struct Members<'a, 'b> {
+    pool: &'b BTreeSet<&'a str>,
+    flagged: &'b BTreeSet<String>,
+    /// The agents each address seen before the burst used then.
+    before: &'b BTreeMap<&'a str, BTreeSet<Option<&'a str>>>,
+    /// The pool's agents (`main_agents`).
+    agents: &'b BTreeSet<Option<&'a str>>,
+    /// The median failures of the pool's new addresses.
+    median: u64,
+    ratio: f64,
+}
+
+impl<'a> Members<'a, '_> {
+    /// The addresses seen before the burst, outside the pool and unflagged, that failed
+    /// inside its span under agents of the pool's they had never used before, as often
+    /// as half the pool's median at least and with that share of failures among their
+    /// attempts under those agents; with those agents. A customer on a carrier's exit
+    /// the pool also leaves through mistypes under the app's agent, which the address
+    /// sent before; the pool's scripts under theirs.
+    fn shared(
+        &self,
+        ev: &[Box<crate::model::Event>],
+        inside: &[&Attempt<'a>],
+        within: impl Fn(i64) -> bool,
+    ) -> Vec<(&'a str, BTreeSet<Option<&'a str>>)> {
+        let mut tally: BTreeMap<&'a str, (u64, u64)> = BTreeMap::new();
+        let new = |ip: &str| -> BTreeSet<Option<&'a str>> {
+            self.before.get(ip).map_or_else(BTreeSet::new, |b| {
+                self.agents.difference(b).copied().collect()
+            })
+        };
+        let mut fresh: BTreeMap<&'a str, BTreeSet<Option<&'a str>>> = BTreeMap::new();
+        for x in inside {
+            if self.pool.contains(x.ip) || self.flagged.contains(x.ip) {
+                continue;
+            }
+            let agents = fresh.entry(x.ip).or_insert_with(|| new(x.ip));
+            if !agents.contains(&ev[x.i].user_agent.as_deref()) {
+                continue;
+            }
+            let t = tally.entry(x.ip).or_default();
+            t.0 += 1;
+            t.1 += (x.failed && within(ev[x.i].ts)) as u64;
+        }
+        tally
+            .into_iter()
+            .filter(|&(_, (n, f))| {
+                f >= 1 && f * 2 >= self.median && f as f64 >= self.ratio * n as f64
+            })
+            .map(|(ip, _)| (ip, fresh.remove(ip).unwrap_or_default()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000_000;
+
+    #[test]
+    fn a_burst_s_span_is_its_run_not_a_mistype_an_hour_before() {
+        // Two failures at 07:06, then 30 failures a minute apart from 07:51.
+        let mut at = vec![7 * 60 * MIN + 6 * MIN, 7 * 60 * MIN + 6 * MIN + 17_000_000];
+        at.extend((0..30).map(|k| (7 * 60 + 51 + k) * MIN));
+        let s = spans(&at, 20);
+        assert_eq!(
+            s,
+            vec![(
+                (7 * 60 + 51) * MIN - SPAN_PAD_US,
+                (7 * 60 + 80) * MIN + SPAN_PAD_US
+            )]
+        );
+        assert!(!s.iter().any(|&(lo, hi)| (lo..=hi).contains(&at[0])));
+    }
+
+    #[test]
+    fn two_runs_of_a_burst_are_both_spans_and_a_thin_one_falls_back() {
+        let mut at: Vec<i64> = (0..25).map(|k| k * MIN).collect();
+        at.extend((0..25).map(|k| 120 * MIN + k * MIN));
+        assert_eq!(spans(&at, 20).len(), 2);
+        // Failures 15 minutes apart make no run: the central nine tenths, widened.
+        let thin: Vec<i64> = (0..40).map(|k| k * 15 * MIN).collect();
+        let s = spans(&thin, 20);
+        assert_eq!(s.len(), 1);
+        assert!(s[0].0 < thin[2] && s[0].1 > thin[37]);
+        assert!(spans(&thin[..10], 20).is_empty());
+    }
 }
