@@ -1673,8 +1673,14 @@ fn customers_who_share_the_attacker_s_addresses_are_not_the_attacker() {
     );
     let pool = [&args[..], &["--proxy-pool", "60"]].concat();
     equals_truth(["envoy", "pg-stderr", "fcm-bigquery-json"], &pool, false);
-    // A pool of 300 tries two logins per address, and 100 customers share its addresses:
-    // shared addresses with two failures were too few for the pool (88 missing), a
+}
+
+#[test]
+fn a_pool_s_exits_customers_share_count_under_the_pool_s_agents_only() {
+    // `--proxy-pool` with `--shared-address 100`: customers use a hundred of the pool's
+    // addresses as their own. Each case failed before.
+    //
+    // A pool of 300 tries two logins per address: shared addresses with two failures were too few for the pool (88 missing), a
     // customer who mistyped twice on a first visit 45 minutes before the burst stretched
     // its span and became a wave of its own, and a shared address seen on one other day
     // only was the attacker's whole.
@@ -1695,6 +1701,54 @@ fn customers_who_share_the_attacker_s_addresses_are_not_the_attacker() {
             "--db-skew",
             "1h",
             "--untagged-sql",
+            "--proxy-pool",
+            "300",
+        ],
+        false,
+    );
+    // A pool of 150: exits with three failures (enough for the pool) that customers had
+    // used on one other day only were taken whole, and the noise's password sprays
+    // "acted alongside" them, on other days, and became waves.
+    equals_truth(
+        ["envoy", "mariadb-audit", "expo-push-log"],
+        &[
+            "--noise",
+            "--shared-address",
+            "100",
+            "--seed",
+            "564438",
+            "--attack-at",
+            "14:55:31,18:10:48",
+            "--start",
+            "2025-04-09",
+            "--server-tz",
+            "UTC",
+            "--db-skew",
+            "2m30s",
+            "--compensation",
+            "--proxy-pool",
+            "150",
+        ],
+        false,
+    );
+    // A customer who signed up from an exit minutes before the burst (not seen before
+    // it), and one who signed up from another exit that night: the first exit was left
+    // out of the pool, the second taken whole, a third wave.
+    equals_truth(
+        ["nginx-combined", "pg-csvlog", "fcm-v1-log"],
+        &[
+            "--noise",
+            "--shared-address",
+            "100",
+            "--seed",
+            "384628",
+            "--attack-at",
+            "07:52:19,11:54:07",
+            "--start",
+            "2025-01-04",
+            "--db-skew",
+            "2m30s",
+            "--compensation",
             "--proxy-pool",
             "300",
         ],

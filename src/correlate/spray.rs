@@ -135,16 +135,12 @@ pub fn distributed(
         // a password during the burst); the pool's addresses appear with it. Events are
         // in time order.
         let start = from * HOUR;
-        let mut before: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
-        for e in ev.iter().take_while(|e| e.ts < start) {
-            if let Some(ip) = e.client_ip.as_deref().filter(|ip| by.contains_key(ip)) {
-                before
-                    .entry(ip)
-                    .or_default()
-                    .insert(e.user_agent.as_deref());
-            }
-        }
-        let seen_before: BTreeSet<&str> = before.keys().copied().collect();
+        let seen_before: BTreeSet<&str> = ev
+            .iter()
+            .take_while(|e| e.ts < start)
+            .filter_map(|e| e.client_ip.as_deref())
+            .filter(|ip| by.contains_key(ip))
+            .collect();
         // The pool's addresses others use too, and the agents their attempts count under.
         let mut through: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
         // An address of the pool tried several logins, mostly failing, and under several
@@ -179,11 +175,9 @@ pub fn distributed(
             median.is_some_and(|m| n >= 3 && n * 2 >= m)
         });
         pool.extend(returning);
-        // The burst's span: the runs of the pool's failed logins no more than ten
-        // minutes apart that hold a burst's worth of failures (`spans`). The pool's
-        // addresses fail inside one; a customer who mistyped twice on a first visit an hour before the
-        // burst, or after it ended, does not. Where no run holds that many, the central
-        // nine tenths of them, widened by a tenth and ten minutes either side.
+        // The burst's span (`spans`): the runs of the pool's failed logins that hold a
+        // burst's worth. The pool's addresses fail inside one; a customer who mistyped
+        // twice on a first visit an hour before the burst, or after it ended, does not.
         let mut at: Vec<i64> = inside
             .iter()
             .filter(|x| x.failed && pool.contains(x.ip))
@@ -204,18 +198,29 @@ pub fn distributed(
         let once_n = once.len();
         pool.extend(once);
         // An address customers use too (a carrier's exit, a residential proxy), with too
-        // few failures for the rules above, is the pool's when it failed inside the span
-        // under the pool's agents, ones it had never sent before; its attempts under those
-        // agents are the pool's, the rest its customers'.
+        // few failures for the rules above, or seen before, or used again after, is the
+        // pool's when it failed inside the span under the pool's agents, ones its
+        // customers never sent; its attempts under those agents are the pool's, the rest
+        // its customers'.
         if !spans.is_empty() {
             let agents = main_agents(
                 ev,
                 inside.iter().filter(|x| x.failed && pool.contains(x.ip)),
             );
+            let cands: BTreeSet<&str> = inside
+                .iter()
+                .filter(|x| {
+                    x.failed
+                        && within(ev[x.i].ts)
+                        && !flagged.contains(x.ip)
+                        && agents.contains(&ev[x.i].user_agent.as_deref())
+                })
+                .map(|x| x.ip)
+                .collect();
+            let others = others(ev, &cands, |e| failed_login(e) && within(e.ts));
             let members = Members {
-                pool: &pool,
                 flagged,
-                before: &before,
+                others: &others,
                 agents: &agents,
                 median: median.unwrap_or(0),
                 ratio: th.stuffing_failure_ratio,
@@ -402,12 +407,30 @@ fn main_agents<'a, 'b>(
         .collect()
 }
 
-/// What decides whether an address seen before the burst is the pool's as well.
+/// The agents of the requests of `cands` (`None` for requests that name none), leaving
+/// out those `skip` holds: one pass over the evidence.
+fn others<'a>(
+    ev: &'a [Box<crate::model::Event>],
+    cands: &BTreeSet<&str>,
+    skip: impl Fn(&crate::model::Event) -> bool,
+) -> BTreeMap<&'a str, BTreeSet<Option<&'a str>>> {
+    let mut out: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
+    for e in ev {
+        let Some(ip) = e.client_ip.as_deref().filter(|ip| cands.contains(ip)) else {
+            continue;
+        };
+        if !skip(e) {
+            out.entry(ip).or_default().insert(e.user_agent.as_deref());
+        }
+    }
+    out
+}
+
+/// What decides whether an address others use too is the pool's as well.
 struct Members<'a, 'b> {
-    pool: &'b BTreeSet<&'a str>,
     flagged: &'b BTreeSet<String>,
-    /// The agents each address seen before the burst used then.
-    before: &'b BTreeMap<&'a str, BTreeSet<Option<&'a str>>>,
+    /// The agents of each address's requests other than its failed logins in the span.
+    others: &'b BTreeMap<&'a str, BTreeSet<Option<&'a str>>>,
     /// The pool's agents (`main_agents`).
     agents: &'b BTreeSet<Option<&'a str>>,
     /// The median failures of the pool's new addresses.
@@ -416,12 +439,14 @@ struct Members<'a, 'b> {
 }
 
 impl<'a> Members<'a, '_> {
-    /// The addresses seen before the burst, outside the pool and unflagged, that failed
-    /// inside its span under agents of the pool's they had never used before, as often
-    /// as half the pool's median at least and with that share of failures among their
-    /// attempts under those agents; with those agents. A customer on a carrier's exit
-    /// the pool also leaves through mistypes under the app's agent, which the address
-    /// sent before; the pool's scripts under theirs.
+    /// The addresses others use too (requests besides their failed logins in the
+    /// span, under agents the pool does not use: a carrier's exit, a residential proxy
+    /// the pool also leaves through), unflagged, that failed inside the span under the
+    /// pool's agents those others never sent, as often as half the pool's median at
+    /// least and with that share of failures among their attempts under those agents;
+    /// with those agents. Those of the pool already are returned too: their attempts
+    /// under other agents are their customers'. A customer on such an exit mistypes
+    /// under the app's agent; the pool's scripts under theirs.
     fn shared(
         &self,
         ev: &[Box<crate::model::Event>],
@@ -430,13 +455,16 @@ impl<'a> Members<'a, '_> {
     ) -> Vec<(&'a str, BTreeSet<Option<&'a str>>)> {
         let mut tally: BTreeMap<&'a str, (u64, u64)> = BTreeMap::new();
         let new = |ip: &str| -> BTreeSet<Option<&'a str>> {
-            self.before.get(ip).map_or_else(BTreeSet::new, |b| {
-                self.agents.difference(b).copied().collect()
-            })
+            match self.others.get(ip) {
+                Some(b) if !b.is_subset(self.agents) => {
+                    self.agents.difference(b).copied().collect()
+                }
+                _ => BTreeSet::new(),
+            }
         };
         let mut fresh: BTreeMap<&'a str, BTreeSet<Option<&'a str>>> = BTreeMap::new();
         for x in inside {
-            if self.pool.contains(x.ip) || self.flagged.contains(x.ip) {
+            if self.flagged.contains(x.ip) {
                 continue;
             }
             let agents = fresh.entry(x.ip).or_insert_with(|| new(x.ip));
