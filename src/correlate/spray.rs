@@ -70,9 +70,12 @@ pub fn distributed(
     ) else {
         return Vec::new();
     };
+    // Failures per hour that no flagged address made: a password spray the per-address
+    // rule took makes its hour stand out, and the customers who mistyped in it would
+    // become a pool.
     let mut fails: BTreeMap<i64, u64> = BTreeMap::new();
     let mut names: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
-    for x in tries.iter().filter(|x| x.failed) {
+    for x in tries.iter().filter(|x| x.failed && !flagged.contains(x.ip)) {
         *fails.entry(x.hour).or_default() += 1;
         names
             .entry(x.hour)
