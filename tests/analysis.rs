@@ -1757,6 +1757,36 @@ fn a_pool_s_exits_customers_share_count_under_the_pool_s_agents_only() {
 }
 
 #[test]
+fn customers_who_mistype_in_a_spray_s_hours_are_not_a_pool() {
+    // A noise bot sprayed 75 passwords from one address at dawn: the per-address rule
+    // took it, but its failures still made those hours a burst, and ten customers who
+    // mistyped then (on addresses new that day) became a distributed stuffing pool and
+    // 39 waves of their orders.
+    equals_truth(
+        ["apigw-json", "percona-audit-csv", "fcm-bigquery-csv"],
+        &[
+            "--noise",
+            "--shared-address",
+            "100",
+            "--seed",
+            "27885",
+            "--attack-at",
+            "18:21:46,21:01:53",
+            "--start",
+            "2025-07-22",
+            "--server-tz",
+            "UTC",
+            "--compensation",
+            "--untagged-sql",
+            "--db-via-syslog",
+            "--proxy-pool",
+            "20",
+        ],
+        false,
+    );
+}
+
+#[test]
 fn a_spray_whose_failed_logins_the_application_looked_up_is_probing() {
     // `simulate --noise`: scanners, an uptime monitor, a menu scraper and, on some days,
     // a bot spraying passwords from one address. The application looks up the account

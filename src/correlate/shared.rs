@@ -65,6 +65,8 @@ pub fn find(
     let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     // Addresses a finding saw others use before it.
     let mut known: BTreeSet<&str> = BTreeSet::new();
+    // Each address's flagged requests by agent.
+    let mut carried: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     for f in &a.findings {
         known.extend(f.shared_ips.iter().map(String::as_str));
         // What the finding holds against each address: for stuffing its failed logins
@@ -113,6 +115,10 @@ pub fn find(
             s.spans
                 .push((lo.saturating_sub(gap), hi.saturating_add(gap)));
             s.agents.extend(agents.iter().cloned());
+            let c = carried.entry(ip.as_str()).or_default();
+            for u in mine.iter().filter_map(|&g| ev[g].user_agent.as_deref()) {
+                *c.entry(u).or_default() += 1;
+            }
         }
     }
     for s in seen.values_mut() {
@@ -125,6 +131,36 @@ pub fn find(
             }
         }
         s.spans = merged;
+    }
+    // An agent the address's others send outside the flagged hours (the app of the
+    // customers behind it) is the attacker's there only when it carries half of the
+    // address's flagged requests: a customer who mistyped during the burst carries a
+    // few, an attacker posing as the app most.
+    let mut outside: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        let (Some(ip), Some(u)) = (e.client_ip.as_deref(), e.user_agent.as_deref()) else {
+            continue;
+        };
+        if seen
+            .get(ip)
+            .is_some_and(|s| e.outcome == Outcome::Success && !s.during(e.ts))
+        {
+            outside.entry(ip).or_default().insert(u);
+        }
+    }
+    for (ip, s) in seen.iter_mut() {
+        let (Some(o), Some(c)) = (outside.get(ip), carried.get(ip)) else {
+            continue;
+        };
+        let all: usize = c.values().sum();
+        let kept: BTreeSet<String> = (s.agents.iter())
+            .filter(|u| !o.contains(u.as_str()) || c.get(u.as_str()).is_some_and(|&n| n * 2 >= all))
+            .cloned()
+            .collect();
+        // None kept would read as a gateway that logs no agents: all of the hours.
+        if !kept.is_empty() {
+            s.agents = kept;
+        }
     }
     // Days on which each address served requests that were not the flagged activity,
     // and whether one of them named an account the flagged activity did not.
