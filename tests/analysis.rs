@@ -1673,6 +1673,28 @@ fn customers_who_share_the_attacker_s_addresses_are_not_the_attacker() {
     );
     let pool = [&args[..], &["--proxy-pool", "60"]].concat();
     equals_truth(["envoy", "pg-stderr", "fcm-bigquery-json"], &pool, false);
+    // A pool's exit a customer signed up from the night after, and never used again:
+    // one other day, and the sign-up names its new account only in the row it inserts.
+    // Taken whole, the sign-up was a third wave.
+    equals_truth(
+        ["apigw-json", "mariadb-audit", "onesignal"],
+        &[
+            "--noise",
+            "--shared-address",
+            "40",
+            "--seed",
+            "41939",
+            "--attack-at",
+            "06:06:15,10:32:49",
+            "--start",
+            "2025-06-11",
+            "--db-skew",
+            "5m",
+            "--proxy-pool",
+            "60",
+        ],
+        false,
+    );
 }
 
 #[test]

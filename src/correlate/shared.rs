@@ -3,8 +3,8 @@
 //! behind it an attacker, on every day: their orders become bonus fraud and their
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
-//! the flagged requests, on two or more days or naming a customer the flagged activity
-//! did not; or when the finding that flagged it saw others use it before, under other
+//! the flagged requests, on two or more days or naming (in the request or its statements)
+//! a customer the flagged activity did not; or when the finding that flagged it saw others use it before, under other
 //! agents (`Finding::shared_ips`, a proxy pool's exits). Its attacker activity is then
 //! what falls within the flagged hours (widened by the wave gap) and, where the gateway
 //! logs agents, comes from those agents.
@@ -164,8 +164,25 @@ pub fn find(
     }
     // Days on which each address served requests that were not the flagged activity,
     // and whether one of them named an account the flagged activity did not.
+    // The statements of those addresses' requests: a sign-up names its new account only
+    // in the row it inserts.
+    let mut stmts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in (0..ev.len()).filter(|&i| ev[i].kind() == SourceKind::Db) {
+        if let Some(g) = l.origin(i) {
+            if ev[g]
+                .client_ip
+                .as_deref()
+                .is_some_and(|ip| seen.contains_key(ip))
+            {
+                stmts.entry(g).or_default().push(i);
+            }
+        }
+    }
     let mut days: BTreeMap<&str, (BTreeSet<i64>, bool)> = BTreeMap::new();
-    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+    for (g, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway {
+            continue;
+        }
         let Some(ip) = e.client_ip.as_deref() else {
             continue;
         };
@@ -180,7 +197,11 @@ pub fn find(
         let d = days.entry(ip).or_default();
         d.0.insert(e.ts.div_euclid(DAY));
         let known = touched.get(ip);
-        d.1 |= accounts(e).any(|x| !known.is_some_and(|k| k.contains(x)));
+        let of_stmts = stmts.get(&g).into_iter().flatten().map(|&i| &*ev[i]);
+        d.1 |= std::iter::once(&**e)
+            .chain(of_stmts)
+            .flat_map(accounts)
+            .any(|x| !known.is_some_and(|k| k.contains(x)));
     }
     // Two days of others, or one on which they named a customer the attack did not: an
     // attacker's own visits on other days (a test of a stolen login, its own accounts)
