@@ -74,9 +74,9 @@ pub struct Finding {
     pub seed_contexts: Vec<(String, String)>,
     /// Direct DB sessions it makes attacker entities.
     pub seed_sessions: Vec<String>,
-    /// Addresses of `seed_ips` the finding saw others use before it, under agents its
-    /// requests never used (a pool's exit its customers share): shared (`shared.rs`)
-    /// without more.
+    /// Addresses of `seed_ips` the finding saw others use, under agents its requests
+    /// never used (a pool's exit its customers share): shared (`shared.rs`) without
+    /// more.
     pub shared_ips: Vec<String>,
 }
 

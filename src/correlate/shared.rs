@@ -4,10 +4,10 @@
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
 //! the flagged requests, on two or more days or naming (in the request or its statements)
-//! a customer the flagged activity did not; or when the finding that flagged it saw others use it before, under other
-//! agents (`Finding::shared_ips`, a proxy pool's exits). Its attacker activity is then
-//! what falls within the flagged hours (widened by the wave gap) and, where the gateway
-//! logs agents, comes from those agents.
+//! a customer the flagged activity did not; or when the finding that flagged it saw
+//! others use it under other agents (`Finding::shared_ips`, a proxy pool's exits). Its
+//! attacker activity is then what falls within the flagged hours (widened by the wave
+//! gap) and, where the gateway logs agents, comes from those agents.
 
 use super::enrich::Links;
 use super::Analysis;
@@ -63,7 +63,7 @@ pub fn find(
     // Accounts the flagged activity of each address named: the attacker's own, its
     // victims.
     let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    // Addresses a finding saw others use before it.
+    // Addresses a finding saw others use (`Finding::shared_ips`).
     let mut known: BTreeSet<&str> = BTreeSet::new();
     // Each address's flagged requests by agent.
     let mut carried: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
@@ -162,8 +162,6 @@ pub fn find(
             s.agents = kept;
         }
     }
-    // Days on which each address served requests that were not the flagged activity,
-    // and whether one of them named an account the flagged activity did not.
     // The statements of those addresses' requests: a sign-up names its new account only
     // in the row it inserts.
     let mut stmts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -178,6 +176,8 @@ pub fn find(
             }
         }
     }
+    // Days on which each address served requests that were not the flagged activity,
+    // and whether one of them named an account the flagged activity did not.
     let mut days: BTreeMap<&str, (BTreeSet<i64>, bool)> = BTreeMap::new();
     for (g, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway {
@@ -205,7 +205,7 @@ pub fn find(
     }
     // Two days of others, or one on which they named a customer the attack did not: an
     // attacker's own visits on other days (a test of a stolen login, its own accounts)
-    // name its victims and its accounts. Or a finding saw others use it before it.
+    // name its victims and its accounts. Or a finding saw others use it.
     seen.into_iter()
         .filter_map(|(ip, mut s)| {
             let (n, stranger) = days.get(ip).map_or((0, false), |(d, x)| (d.len(), *x));
@@ -236,7 +236,7 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
     let named: Vec<String> = shared
         .iter()
         .map(|(ip, s)| match s.other_days {
-            0 => format!("{ip} (others before the burst)"),
+            0 => format!("{ip} (others in the flagged hours)"),
             1 => format!("{ip} (others on 1 day)"),
             n => format!("{ip} (others on {n} days)"),
         })

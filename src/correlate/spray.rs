@@ -361,9 +361,9 @@ fn one_try<'a>(
 
 /// The spans of a burst's failed logins (`at`, sorted): the runs of them no more than
 /// `SPAN_PAD_US` apart that hold `min` or more, widened by that either side (a
-/// straggler of the run). Where none does, the central nine tenths
-/// of them, widened by a tenth of that and `SPAN_PAD_US` either side; none when there
-/// are fewer than `min` in all.
+/// straggler of the run). Where none does, the central nine tenths of them, widened by
+/// a tenth of that and `SPAN_PAD_US` either side; none when there are fewer than `min`
+/// in all.
 fn spans(at: &[i64], min: u64) -> Vec<(i64, i64)> {
     if (at.len() as u64) < min {
         return Vec::new();
