@@ -1753,6 +1753,35 @@ fn a_pool_s_exits_customers_share_count_under_the_pool_s_agents_only() {
         ],
         false,
     );
+    // A customer who mistyped twice on a first visit in the middle of a pool's burst,
+    // then got in, under the app's agent: as many failures as the pool's median, so a
+    // pool member, an indicator, and a third wave the next day.
+    equals_truth(
+        [
+            "envoy-json,nginx-json",
+            "mysql-audit-xml",
+            "fcm-bigquery-csv",
+        ],
+        &[
+            "--noise",
+            "--shared-address",
+            "5",
+            "--seed",
+            "266103",
+            "--attack-at",
+            "12:40:57,17:28:10",
+            "--start",
+            "2025-12-25",
+            "--server-tz",
+            "America/Sao_Paulo",
+            "--db-skew",
+            "0s",
+            "--compensation",
+            "--proxy-pool",
+            "300",
+        ],
+        false,
+    );
     // A customer who signed up from an exit minutes before the burst (not seen before
     // it), and one who signed up from another exit that night: the first exit was left
     // out of the pool, the second taken whole, a third wave.

@@ -210,6 +210,19 @@ pub fn distributed(
                 ev,
                 inside.iter().filter(|x| x.failed && pool.contains(x.ip)),
             );
+            // A customer who mistyped on a first visit during the burst, then got in,
+            // under an agent the pool hardly uses (the app's): where the pool's main
+            // agents carry four in five of its failures, none of this address's.
+            let mut under: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            for x in inside.iter().filter(|x| x.failed && pool.contains(x.ip)) {
+                let u = under.entry(x.ip).or_default();
+                u.0 += 1;
+                u.1 += agents.contains(&ev[x.i].user_agent.as_deref()) as u64;
+            }
+            let (all, main) = under.values().fold((0, 0), |(a, m), u| (a + u.0, m + u.1));
+            if main * 5 >= all * 4 {
+                pool.retain(|ip| !(by[ip].got_in && under.get(ip).is_some_and(|u| u.1 == 0)));
+            }
             let cands: BTreeSet<&str> = inside
                 .iter()
                 .filter(|x| {
