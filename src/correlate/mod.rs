@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod shared;
 pub mod skew;
 pub mod spray;
+pub mod stuffing;
 pub mod timing;
 
 use crate::ingest::pipeline::Ingested;

@@ -2,8 +2,9 @@
 //! pool, a botnet), each too few for the per-address rule. Found as an hour whose failed
 //! logins stand far above the evidence's usual rate, then the addresses that carried it.
 
-use super::detect::{accounts_of, failed_login, login_names, HOUR};
+use super::detect::HOUR;
 use super::enrich::Links;
+use super::stuffing::{accounts_of, failed_login, login_names};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::profile::Profile;

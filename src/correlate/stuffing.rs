@@ -1,0 +1,195 @@
+//! Credential stuffing and brute force per address: bursts of failed logins from one
+//! address, judged burst by burst (a carrier's exit carries its customers' logins on
+//! every day). Stuffing spread over a proxy pool is `spray`'s; this detector hands it the
+//! login requests and the addresses it flagged.
+
+use super::detect::{path_of, HOUR};
+use super::enrich::Links;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::model::{Event, Outcome, SourceKind};
+use crate::profile::Profile;
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Whether a login request failed: refused (401, 403, 429), or a failure without status.
+pub(super) fn failed_login(e: &Event) -> bool {
+    matches!(e.status, Some(401 | 403 | 429))
+        || (e.status.is_none() && e.outcome == Outcome::Failure)
+}
+
+/// Login names tried, from the login lookup statements linked to a request.
+pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(u) = &e.user {
+        v.push(u.to_string());
+    }
+    if let Some(ids) = e.request_id.as_ref().and_then(|r| l.db_by_req.get(r)) {
+        for &i in ids {
+            if let Some(ps) = &a.ing.events[i].params {
+                v.extend(ps.iter().cloned());
+            }
+        }
+    }
+    v
+}
+
+/// The accounts (or login names) of the given login requests.
+pub(super) fn accounts_of(
+    ev: &[Box<Event>],
+    logins: impl Iterator<Item = usize>,
+) -> BTreeSet<String> {
+    logins
+        .filter_map(|i| {
+            ev[i]
+                .account_id
+                .as_deref()
+                .or(ev[i].user.as_deref())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// Credential stuffing / brute force: bursts of failed logins per address (failures no
+/// more than an hour apart; distinct login names tried, when DB lookups reveal them), then
+/// the successes among them and in the quarter of an hour after.
+pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let logins: Vec<usize> = (0..ev.len())
+        .filter(|&i| {
+            ev[i].kind() == SourceKind::Gateway
+                && ev[i].client_ip.is_some()
+                && p.is_login(path_of(&ev[i]))
+        })
+        .collect();
+    if logins.is_empty() {
+        return Vec::new();
+    }
+    let ips: Vec<&str> = logins
+        .iter()
+        .map(|&i| ev[i].client_ip.as_deref().unwrap_or(""))
+        .collect();
+    let failed: Vec<u32> = logins
+        .iter()
+        .map(|&i| failed_login(&ev[i]) as u32)
+        .collect();
+    let names: Vec<String> = logins
+        .iter()
+        .map(|&i| login_names(&ev[i], a, l).join("|"))
+        .collect();
+    // Columnar per-address failure totals: the addresses worth a look.
+    let stats = (|| -> PolarsResult<DataFrame> {
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("ip".into(), ips.clone()),
+            Column::new("failed".into(), failed.clone()),
+        ])?;
+        #[allow(deprecated)]
+        // The eager group-by keeps polars' lazy engine out of the build.
+        df.group_by(["ip"])?.select(["failed"]).sum()
+    })();
+    let mut per_ip: BTreeMap<String, u64> = BTreeMap::new();
+    if let Ok(df) = stats {
+        if let (Ok(ipc), Ok(fc)) = (df.column("ip"), df.column("failed_sum")) {
+            if let (Ok(ipc), Ok(fc)) = (ipc.str(), fc.cast(&DataType::UInt64)) {
+                if let Ok(fc) = fc.u64() {
+                    for k in 0..df.height() {
+                        if let Some(ip) = ipc.get(k) {
+                            per_ip.insert(ip.to_string(), fc.get(k).unwrap_or(0));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Each address's logins, by position in `logins`.
+    let mut of_ip: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (k, ip) in ips.iter().enumerate() {
+        of_ip.entry(ip).or_default().push(k);
+    }
+    let th = &p.thresholds;
+    let mut out = Vec::new();
+    // The totals only choose the addresses worth a look; the finding is the bursts of
+    // failures. An address customers share (a carrier's CGNAT exit) carries their logins
+    // on every day: over the whole evidence its failure ratio can fall below the rule's,
+    // and its customers' logins are not the attack.
+    for (ip, fails) in per_ip {
+        if fails < th.stuffing_failures {
+            continue;
+        }
+        // Bursts: failures no more than an hour apart, with the address's other logins
+        // from the first failure to a quarter of an hour after the last.
+        let all = &of_ip[ip.as_str()];
+        let ts = |k: usize| ev[logins[k]].ts;
+        let fails_at: Vec<i64> = all
+            .iter()
+            .filter(|&&k| failed[k] == 1)
+            .map(|&k| ts(k))
+            .collect();
+        let mut bursts: Vec<Vec<usize>> = Vec::new();
+        let mut from = 0;
+        for j in 1..=fails_at.len() {
+            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= HOUR {
+                continue;
+            }
+            let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
+            from = j;
+            // Events are in time order: the burst is a slice of the address's logins.
+            let lo = all.partition_point(|&k| ts(k) < t0);
+            let hi = all.partition_point(|&k| ts(k) <= t1);
+            let burst: Vec<usize> = all[lo..hi].to_vec();
+            let f: u64 = burst.iter().map(|&k| failed[k] as u64).sum();
+            if f >= th.stuffing_failures
+                && f as f64 >= th.stuffing_failure_ratio * burst.len() as f64
+            {
+                bursts.push(burst);
+            }
+        }
+        if bursts.is_empty() {
+            continue;
+        }
+        let ks: Vec<usize> = bursts.concat();
+        let fails: u64 = ks.iter().map(|&k| failed[k] as u64).sum();
+        let n = ks.len();
+        let distinct = ks.iter().map(|&k| &names[k]).collect::<BTreeSet<_>>().len();
+        let evs: Vec<usize> = ks.iter().map(|&k| logins[k]).collect();
+        let ok = accounts_of(
+            ev,
+            evs.iter()
+                .copied()
+                .filter(|&i| ev[i].outcome == Outcome::Success),
+        );
+        let what = if distinct > 3 {
+            "credential stuffing"
+        } else {
+            "brute force"
+        };
+        let within = if bursts.len() == 1 && n == all.len() {
+            String::new()
+        } else {
+            format!(
+                " in {} burst{} ({} other logins from it are not counted)",
+                bursts.len(),
+                if bursts.len() == 1 { "" } else { "s" },
+                all.len() - n
+            )
+        };
+        out.push(Finding {
+            technique: t::CREDENTIAL_STUFFING,
+            subject: ip.clone(),
+            explanation: format!(
+                "{what}: {fails} of {n} logins from {ip} failed{within} ({} distinct login names); {} succeeded afterwards{}",
+                distinct.max(1),
+                ok.len(),
+                if ok.is_empty() { String::new() } else { format!(" (accounts {})", ok.iter().cloned().collect::<Vec<_>>().join(", ")) }
+            ),
+            events: evs,
+            seed_ips: vec![ip],
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+            shared_ips: vec![],
+        });
+    }
+    let flagged: BTreeSet<String> = out.iter().flat_map(|f| f.seed_ips.clone()).collect();
+    out.extend(super::spray::distributed(a, l, p, &logins, &flagged));
+    out
+}
