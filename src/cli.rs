@@ -327,4 +327,17 @@ pub struct SimulateArgs {
     /// through. Their activity is theirs, not the attacker's.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=500))]
     pub shared_address: u32,
+    /// Wave 1's technique: `stuffing` (credential stuffing, then the compromised accounts
+    /// drained into the attacker's) or `idor` (signed in as the attacker's own account, it
+    /// reads and drains other customers' points through routes that never check whose
+    /// they are).
+    #[arg(long, value_name = "TECHNIQUE", default_value = "stuffing",
+          value_parser = ["stuffing", "idor"])]
+    pub wave1: String,
+    /// Wave 2's technique: `staff` (a stolen staff credential enumerates and exports the
+    /// customers) or `injection` (SQL injection through the public menu search dumps the
+    /// customer and staff tables; the staff credential is then used to send).
+    #[arg(long, value_name = "TECHNIQUE", default_value = "staff",
+          value_parser = ["staff", "injection"])]
+    pub wave2: String,
 }

@@ -54,6 +54,8 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         compensation: a.compensation,
         noise: a.noise,
         shared_address: a.shared_address,
+        idor: a.wave1 == "idor",
+        injection: a.wave2 == "injection",
         attack_at: a
             .attack_at
             .as_deref()

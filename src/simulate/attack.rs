@@ -11,6 +11,9 @@ impl Gen<'_> {
     /// Wave 1: credential stuffing, then the compromised accounts drained into the
     /// attacker's own, and promo-code abuse.
     pub(super) fn wave1(&mut self, t0: Us) {
+        if self.w.idor {
+            return self.wave1_idor(t0);
+        }
         let ips = self.w.stuffing_ips.clone();
         let uas = [
             "python-requests/2.31.0",
@@ -91,32 +94,15 @@ impl Gen<'_> {
             self.bonus_change(t + 8_000, &rid, to, amount, "transfer_in", 1);
         }
         // Promo-code abuse on the attacker's own accounts.
-        for &o in &owned {
-            let oid = self.w.customers[o].id.clone();
-            t += self.r.range(30, 90) * S;
-            let ph = self.w.customers[o].phone.clone();
-            self.login(t, &ips[0], uas[0], 200, Some(oid.clone()), ph, 1);
-            for _ in 0..6 {
-                t += self.r.range(10, 40) * S;
-                let rid = self.req(
-                    t,
-                    &ips[0],
-                    uas[0],
-                    "POST",
-                    "/api/v1/accounts/{accountId}/bonus/promo",
-                    format!("/api/v1/accounts/{oid}/bonus/promo"),
-                    200,
-                    Some(oid.clone()),
-                    1,
-                );
-                self.bonus_change(t + 6_000, &rid, o, 5000, "promo", 1);
-            }
-        }
+        self.promo_abuse(t, &ips[0], uas[0]);
     }
 
     /// Wave 2: a stolen staff credential from a new address, an injection probe,
     /// enumeration, a full export, and a malicious broadcast.
     pub(super) fn wave2(&mut self, t0: Us) {
+        if self.w.injection {
+            return self.wave2_injection(t0);
+        }
         let ip = self.w.wave2_ip;
         let ua = self.w.wave2_ua;
         let who = self.w.stolen;

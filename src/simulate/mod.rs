@@ -15,6 +15,7 @@ mod push;
 mod rng;
 mod scenario;
 mod syslog;
+mod techniques;
 
 use out::{cut_head, cut_line, garbage, FileTruth, OutFile, Rotated};
 use scenario::{World, D, M};
@@ -72,6 +73,12 @@ pub struct SimOpts {
     /// Customers whose own address is one of wave 1's (a carrier's CGNAT exit, a
     /// residential proxy on a customer's network).
     pub shared_address: u32,
+    /// Wave 1 drains accounts through an insecure direct object reference from the
+    /// attacker's own account instead of stuffing credentials.
+    pub idor: bool,
+    /// Wave 2 dumps the customer table through SQL injection on the public menu search
+    /// instead of enumerating and exporting it as staff.
+    pub injection: bool,
 }
 
 /// What was written.
@@ -235,6 +242,8 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         (None, false) => dialect::Names::Sample,
     };
     world.compensation = o.compensation;
+    world.idor = o.idor;
+    world.injection = o.injection;
     world.noise = o.noise.then_some(o.seed ^ 0x006E_6F69_7365);
     if let Some(at) = o.attack_at {
         world.attack_at = at;
@@ -603,18 +612,40 @@ fn write_truth(
     let fmt = crate::timeparse::fmt_utc_s;
     // Every address of the stuffing that tried a login, in the order outputs list them:
     // those that only failed acted beside those that got in, on the same routes.
-    let mut wave1_ips: Vec<String> = (w.stuffing_ips.iter().take(attack::STUFFING_ATTEMPTS))
-        .cloned()
-        .collect();
+    // With `idor`, the one address the attacker's own accounts used.
+    let tried = if w.idor { 1 } else { attack::STUFFING_ATTEMPTS };
+    let mut wave1_ips: Vec<String> = (w.stuffing_ips.iter().take(tried)).cloned().collect();
     wave1_ips.sort();
     let wave_json = |n: u8, (s, e): (i64, i64)| {
         if n == 1 {
-            json!({"id": 1, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["bonus"],
-                "techniques": ["bonus_fraud", "credential_stuffing"],
+            // The IDOR walk reads profiles too.
+            let (how, targets): (_, &[&str]) = if w.idor {
+                ("idor", &["bonus", "customer_data"])
+            } else {
+                ("credential_stuffing", &["bonus"])
+            };
+            json!({"id": 1, "start_utc": fmt(s), "end_utc": fmt(e), "targets": targets,
+                "techniques": ["bonus_fraud", how],
                 "attacker_ips": wave1_ips, "principals": Vec::<String>::new()})
         } else {
+            let how: &[&str] = if w.injection {
+                &[
+                    "bulk_export",
+                    "injection",
+                    "malicious_push",
+                    "new_place_access",
+                ]
+            } else {
+                &[
+                    "bulk_export",
+                    "enumeration",
+                    "injection",
+                    "malicious_push",
+                    "new_place_access",
+                ]
+            };
             json!({"id": 2, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["customer_data", "push"],
-                "techniques": ["bulk_export", "enumeration", "injection", "malicious_push", "new_place_access"],
+                "techniques": how,
                 "attacker_ips": [w.wave2_ip], "principals": [w.stolen]})
         }
     };

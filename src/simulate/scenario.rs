@@ -202,8 +202,13 @@ pub struct World {
     pub compensation: bool,
     /// Internet background noise, from a random stream of this seed.
     pub noise: Option<u64>,
-    /// Stuffing addresses.
+    /// Stuffing addresses (the first is wave 1's only one with `idor`).
     pub stuffing_ips: Vec<String>,
+    /// Wave 1 drains accounts from the attacker's own through an insecure direct object
+    /// reference.
+    pub idor: bool,
+    /// Wave 2 dumps tables through SQL injection on the public menu search.
+    pub injection: bool,
     /// Wave-2 address.
     pub wave2_ip: &'static str,
     /// Wave-2 user agent.
@@ -343,6 +348,8 @@ impl World {
             stuffing_ips: ["203.0.113.14", "203.0.113.27", "203.0.113.81"]
                 .map(String::from)
                 .to_vec(),
+            idor: false,
+            injection: false,
             wave2_ip: "192.0.2.77",
             wave2_ua: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
             stolen: "m.petrenko@loyalty-staff.example",
