@@ -129,6 +129,9 @@ pub struct Thresholds {
     pub stuffing_failure_ratio: f64,
     /// Distinct accounts one actor touches before it counts as enumeration.
     pub enumeration_accounts: u64,
+    /// Other customers' accounts one signed-in customer reaches within an hour before it
+    /// counts as an insecure direct object reference.
+    pub idor_accounts: u64,
     /// Smallest LIMIT that makes a read whole-table.
     pub bulk_limit: u64,
     /// Hours of a principal's first activity that define its usual places.
@@ -145,6 +148,7 @@ impl Default for Thresholds {
             stuffing_failures: 20,
             stuffing_failure_ratio: 0.6,
             enumeration_accounts: 50,
+            idor_accounts: 10,
             bulk_limit: 1000,
             baseline_hours: 24,
             mass_push_recipients: 100,

@@ -1869,3 +1869,31 @@ fn a_spray_whose_failed_logins_the_application_looked_up_is_probing() {
         assert!(found, "{ip}: {}", r["findings"]);
     }
 }
+
+#[test]
+fn an_idor_wave_and_an_injection_dump_equal_truth() {
+    // The same incident reached another way: wave 1 drains accounts from the attacker's
+    // own account through routes that never check whose the account is (no failed
+    // logins, one address), wave 2 dumps the customer and staff tables through SQL
+    // injection on the public menu search before the stolen staff login sends.
+    equals_truth(
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--wave1", "idor", "--wave2", "injection", "--noise"],
+        true,
+    );
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--wave1", "idor"],
+    );
+    let j = report_json(d.path(), &[]);
+    let idor = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["technique"] == "idor")
+        .expect("an IDOR finding");
+    let why = idor["explanation"].as_str().unwrap();
+    assert!(why.contains("30 other customers' accounts"), "{why}");
+}

@@ -20,9 +20,10 @@ use std::sync::LazyLock;
 /// The detectors only read the analysis, so they run side by side; their findings are
 /// concatenated in this fixed order, whatever order the threads finish in.
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
-    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 6] = [
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 7] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, p),
+        &|| super::idor::idor(a, p),
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod drift;
 pub mod enrich;
 pub mod gwclock;
+pub mod idor;
 pub mod impact;
 pub mod join;
 pub mod messages;
@@ -37,6 +38,8 @@ pub mod technique {
     pub const CREDENTIAL_STUFFING: &str = "credential_stuffing";
     /// Many distinct accounts read by one actor.
     pub const ENUMERATION: &str = "enumeration";
+    /// A signed-in customer reaching many other customers' accounts.
+    pub const IDOR: &str = "idor";
     /// SQL injection / traversal payloads.
     pub const INJECTION: &str = "injection";
     /// Anomalous bonus changes (huge, negative, fan-in).

@@ -1,0 +1,145 @@
+//! Insecure direct object reference: one signed-in customer reaching many other
+//! customers' accounts through routes that name them (`/accounts/{id}/bonus`), which an
+//! application that checked ownership would have refused. Below the enumeration
+//! detector's rate, an attacker's own account walking ids is still the attacker.
+
+use super::detect::HOUR;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::model::{Event, Outcome, SourceKind};
+use crate::profile::{Profile, Target};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::{BTreeMap, BTreeSet};
+
+const DAY: i64 = 86_400_000_000;
+
+/// Whether a request is a signed-in customer's answered request about another account on
+/// a customer-data or bonus route.
+fn foreign(e: &Event, target: Option<Target>, p: &Profile) -> bool {
+    e.kind() == SourceKind::Gateway
+        && matches!(target, Some(Target::CustomerData | Target::Bonus))
+        && e.principal.is_none()
+        && e.outcome == Outcome::Success
+        && e.user.is_some()
+        && e.account_id.is_some()
+        && e.account_id != e.user
+        && !p.is_staff_route(super::detect::path_of(e))
+}
+
+/// One finding per signed-in account that reached `idor_accounts` other accounts within an
+/// hour. The subject must itself be a customer account (a path or a statement names it,
+/// or the roster lists it): a gateway that logs its API client as the subject (one consumer for all the
+/// app's traffic) names no customer. An account that reaches as many on two other days
+/// does so as a matter of course (a family or business account), and is left out.
+pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let need = p.thresholds.idor_accounts as usize;
+    let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut accounts: HashSet<&str> = HashSet::new();
+    for (i, e) in ev.iter().enumerate() {
+        // Accounts as requests' paths and statements name them (a subject copied into a
+        // request about no account is not evidence of one).
+        match (e.kind(), e.account_id.as_deref()) {
+            (SourceKind::Db, Some(acc)) => {
+                accounts.insert(acc);
+            }
+            (SourceKind::Gateway, Some(acc)) if e.account_id != e.user => {
+                accounts.insert(acc);
+            }
+            _ => {}
+        }
+        if foreign(e, a.targets[i], p) {
+            by_user
+                .entry(e.user.as_deref().unwrap_or(""))
+                .or_default()
+                .push(i);
+        }
+    }
+    let is_customer = |u: &str| {
+        accounts.contains(u)
+            || a.roster
+                .as_ref()
+                .is_some_and(|r| r.customers.contains_key(u))
+    };
+    let mut out = Vec::new();
+    for (user, idx) in by_user {
+        if idx.len() < need || !is_customer(user) {
+            continue;
+        }
+        let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need);
+        if best < need {
+            continue;
+        }
+        let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
+        if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
+            continue;
+        }
+        let evs: Vec<usize> = idx[lo..=hi].to_vec();
+        let ips: BTreeSet<String> = evs
+            .iter()
+            .filter_map(|&i| ev[i].client_ip.as_deref().map(str::to_string))
+            .collect();
+        let changed = evs
+            .iter()
+            .filter(|&&i| {
+                ev[i]
+                    .method
+                    .as_deref()
+                    .is_some_and(|m| !super::enrich::is_safe(m))
+            })
+            .count();
+        out.push(Finding {
+            technique: t::IDOR,
+            subject: user.to_string(),
+            explanation: format!(
+                "IDOR: signed in as account {user}, {best} other customers' accounts reached \
+                 within one hour{} from {} (threshold {need})",
+                if changed > 0 {
+                    format!(", {changed} requests changing them")
+                } else {
+                    String::new()
+                },
+                ips.iter().cloned().collect::<Vec<_>>().join(", "),
+            ),
+            events: evs,
+            seed_ips: ips.into_iter().collect(),
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+            shared_ips: vec![],
+        });
+    }
+    out
+}
+
+/// The hour with the most distinct foreign accounts: (count, first, last index into
+/// `idx`) and the UTC days on which some hour reached `need`.
+fn densest_hour(
+    ev: &[Box<Event>],
+    idx: &[usize],
+    need: usize,
+) -> (usize, usize, usize, BTreeSet<i64>) {
+    let mut best = (0usize, 0usize, 0usize);
+    let mut busy: BTreeSet<i64> = BTreeSet::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut lo = 0;
+    let acc = |i: usize| ev[idx[i]].account_id.as_deref().unwrap_or("");
+    for hi in 0..idx.len() {
+        *counts.entry(acc(hi)).or_default() += 1;
+        while ev[idx[hi]].ts - ev[idx[lo]].ts > HOUR {
+            if let Some(c) = counts.get_mut(acc(lo)) {
+                *c -= 1;
+                if *c == 0 {
+                    counts.remove(acc(lo));
+                }
+            }
+            lo += 1;
+        }
+        if counts.len() >= need {
+            busy.insert(ev[idx[hi]].ts.div_euclid(DAY));
+        }
+        if counts.len() > best.0 {
+            best = (counts.len(), lo, hi);
+        }
+    }
+    (best.0, best.1, best.2, busy)
+}
