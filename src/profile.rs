@@ -295,7 +295,9 @@ impl Profile {
             Some(Target::Push)
         } else if hit(&c.bonus, &self.tables.bonus) {
             Some(Target::Bonus)
-        } else if hit(&c.customer_data, &self.tables.customer) {
+        } else if self.tables.customer.iter().any(|w| t.contains(w.as_str()))
+            || (hit(&c.customer_data, &[]) && !crate::sql::is_staff_table(table))
+        {
             Some(Target::CustomerData)
         } else {
             None
@@ -383,6 +385,37 @@ mod tests {
         assert!(p.is_login("/api/v1/auth/login"));
         assert!(p.is_staff_route("/admin/customers/1"));
         assert!(!p.is_staff_route("/api/v1/customers/1"));
+    }
+
+    #[test]
+    fn staff_tables_are_not_customer_data() {
+        let p = Profile::default();
+        for staff in [
+            "staff_users",
+            "public.admin_users",
+            "AdminAccounts",
+            "`backoffice_users`",
+            "employees",
+            "internal_user_profiles",
+        ] {
+            assert_eq!(p.table_target(staff), None, "{staff}");
+        }
+        for customers in [
+            "users",
+            "public.customers",
+            "backoffice.customers",
+            "ClientProfiles",
+            "member_accounts",
+        ] {
+            assert_eq!(
+                p.table_target(customers),
+                Some(Target::CustomerData),
+                "{customers}"
+            );
+        }
+        // A site that names its customers' table so says so in its profile.
+        let p: Profile = toml::from_str("[tables]\ncustomer = [\"staff_club\"]\n").unwrap();
+        assert_eq!(p.table_target("staff_club"), Some(Target::CustomerData));
     }
 
     #[test]

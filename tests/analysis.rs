@@ -1897,3 +1897,24 @@ fn an_idor_wave_and_an_injection_dump_equal_truth() {
     let why = idor["explanation"].as_str().unwrap();
     assert!(why.contains("30 other customers' accounts"), "{why}");
 }
+
+#[test]
+fn a_dump_of_the_staff_table_exposes_no_customer() {
+    // The injection wave dumps `staff_users` as well as `customers`: the staff table's
+    // read is not a read of customer data (a `users` word in a staff table's name).
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--wave2", "injection"],
+    );
+    let j = report_json(d.path(), &[]);
+    let exports: Vec<&Value> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["technique"] == "bulk_export")
+        .collect();
+    assert_eq!(exports.len(), 1, "{exports:?}");
+    assert_eq!(exports[0]["events"], 1, "{exports:?}");
+}

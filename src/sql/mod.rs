@@ -89,11 +89,42 @@ impl Vocab {
         let t = model::lower(t);
         self.bonus_words.iter().any(|w| t.contains(w.as_str()))
     }
-    /// Whether a table holds customer accounts (personal data).
-    pub fn is_account_table(&self, t: &str) -> bool {
-        let t = model::lower(t);
-        self.account_words.iter().any(|w| t.contains(w.as_str()))
+    /// Whether a table holds customer accounts (personal data). A staff table
+    /// (`admin_users`, `staff_accounts`) holds the company's people, not its customers.
+    pub fn is_account_table(&self, table: &str) -> bool {
+        let t = model::lower(table);
+        self.account_words.iter().any(|w| t.contains(w.as_str())) && !is_staff_table(table)
     }
+}
+
+/// Words that make a table the staff's: the first letters of a word of its own name
+/// (schema left out: a `backoffice.customers` table is still the customers).
+const STAFF_TABLE_WORDS: &[&str] = &["admin", "staff", "backoffice", "employee", "internal"];
+
+/// Whether a table's own name says it holds staff (`admin_users`, `staff_accounts`,
+/// `employees`, `BackofficeUser`), not customers.
+pub fn is_staff_table(t: &str) -> bool {
+    let name = t.rsplit('.').next().unwrap_or(t);
+    let name = name.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut cur));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase();
+        cur.push(c.to_ascii_lowercase());
+    }
+    words.push(cur);
+    words
+        .iter()
+        .any(|w| STAFF_TABLE_WORDS.iter().any(|s| w.starts_with(s)))
 }
 
 /// What the parser learned about a statement text, independent of bound parameters;

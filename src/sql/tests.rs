@@ -343,3 +343,13 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_staff_table_s_rows_name_no_customer() {
+    let (_, f) = pg("SELECT id, email, password_hash FROM admin_users WHERE id = 5");
+    assert!(f.account_ids.is_empty());
+    let (_, f) = pg("SELECT id, email FROM users WHERE id = 5");
+    assert_eq!(*f.account_ids, ["5"]);
+    assert!(is_staff_table("backoffice.StaffAccounts"));
+    assert!(!is_staff_table("backoffice.customers"));
+}
