@@ -1460,7 +1460,10 @@ fn one_database_logged_in_several_formats_counts_each_record_once() {
             .into_iter()
             .find(|n| n.contains("same records in more than one format"))
             .expect("the copies are said");
-        assert!(note.contains("keeping the copy with more fields"), "{note}");
+        assert!(
+            note.contains("keeping the copy of the format whose records carry more fields"),
+            "{note}"
+        );
         let files = j["files"].as_array().unwrap();
         let n = |f: &Value, k: &str| f[k].as_u64().unwrap();
         let dups: u64 = files.iter().map(|f| n(f, "duplicates")).sum();

@@ -182,10 +182,43 @@ fn richness(e: &Event) -> usize {
     }
 }
 
-/// A record kept so far.
+/// Per series, how much its records carry on average (thousandths of a field): of two
+/// copies, the one of the richer series is kept. Decided per series, not per record: a
+/// record-by-record choice kept a transfer's balance update from one format and its
+/// ledger row from the other, and the operation's two halves then sat in two sessions
+/// that no longer read as one operation (its points counted twice).
+fn ranks(ev: &[Box<Event>], order: &[Entry], n: usize) -> Vec<u64> {
+    let per: Vec<(u64, u64)> = order
+        .par_iter()
+        .fold(
+            || vec![(0u64, 0u64); n],
+            |mut acc, &(_, _, i, id)| {
+                let x = &mut acc[id as usize];
+                x.0 += richness(&ev[i as usize]) as u64;
+                x.1 += 1;
+                acc
+            },
+        )
+        .reduce(
+            || vec![(0u64, 0u64); n],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.0 += y.0;
+                    x.1 += y.1;
+                }
+                a
+            },
+        );
+    per.into_iter()
+        .map(|(sum, count)| sum * 1000 / count.max(1))
+        .collect()
+}
+
+/// A record kept so far, and the series it is from.
 struct Slot {
     kept: usize,
     ts: i64,
+    series: u32,
 }
 
 /// One fingerprint, time, event index and the record's series: the sort key of the
@@ -204,7 +237,13 @@ struct Swept {
 /// series it can be a copy of (`Series::can_copy`; when `counting`, any other series),
 /// or is kept. Each series has a queue of the kept records it has not matched yet, so a
 /// record looks at candidates only.
-fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, counting: bool) -> Swept {
+fn sweep(
+    ev: &[Box<Event>],
+    group: &[Entry],
+    series: &Series,
+    rank: &[u64],
+    counting: bool,
+) -> Swept {
     let mut slots: Vec<Slot> = Vec::new();
     // Per slot: the series of the record it was first kept from.
     let mut owner: Vec<u32> = Vec::new();
@@ -250,14 +289,19 @@ fn sweep(ev: &[Box<Event>], group: &[Entry], series: &Series, counting: bool) ->
                     joins.push((s, id));
                 }
                 let s = &mut slots[s];
-                if richness(e) > richness(&ev[s.kept]) {
+                if rank[id as usize] > rank[s.series as usize] {
+                    s.series = id;
                     out.dropped.push(std::mem::replace(&mut s.kept, i));
                 } else {
                     out.dropped.push(i);
                 }
             }
             None => {
-                slots.push(Slot { kept: i, ts });
+                slots.push(Slot {
+                    kept: i,
+                    ts,
+                    series: id,
+                });
                 owner.push(id);
                 let slot = slots.len() - 1;
                 for (_, queue) in open.iter_mut().filter(|(f, _)| *f != id) {
@@ -304,6 +348,7 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         .flatten_iter()
         .collect();
     order.par_sort_unstable();
+    let rank = ranks(ev, &order, series.of.len());
     let groups = || order.par_chunk_by(|a, b| a.0 == b.0);
     if series.side_by_side() {
         // Series of one format are copies of each other only if they share most
@@ -311,7 +356,7 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         // Only a group holding two series of one format can add to their count.
         let mut shared: Vec<(u32, u32)> = groups()
             .filter(|g| series.one_format_twice(g.iter().map(|x| x.3)))
-            .flat_map_iter(|g| sweep(ev, g, &series, true).joined)
+            .flat_map_iter(|g| sweep(ev, g, &series, &rank, true).joined)
             .collect();
         shared.par_sort_unstable();
         let shared: Vec<((u32, u32), usize)> = shared
@@ -325,7 +370,7 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         series.set_mirrors(&shared, &records);
     }
     let mut events: Vec<usize> = groups()
-        .flat_map_iter(|g| sweep(ev, g, &series, false).dropped)
+        .flat_map_iter(|g| sweep(ev, g, &series, &rank, false).dropped)
         .collect();
     events.par_sort_unstable();
     let mut by_format = BTreeMap::new();
@@ -414,8 +459,8 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
         a.notes.push(format!(
             "The {source} evidence holds the same {what} {held}: {writer}. \
              {n} {what} matched a record of {other} — {same}, within {} s{} once \
-             each clock was corrected — and count once, as duplicates, keeping the copy with \
-             more fields ({}).",
+             each clock was corrected — and count once, as duplicates, keeping the copy of \
+             the format whose records carry more fields ({}).",
             TOLERANCE_US / 1_000_000,
             match kind {
                 SourceKind::Gateway => format!(
@@ -512,6 +557,47 @@ mod tests {
         ];
         assert_eq!(find(&ev).events, [0]);
     }
+    #[test]
+    fn an_operation_s_statements_are_kept_from_one_format() {
+        // A balance update and its ledger row, logged by csvlog (bound parameters for
+        // the update, none for the ledger's inline values) and by an audit plugin in
+        // whole seconds whose clock correction left it a fraction of a second early:
+        // record by record the ledger row's copies carry as much, and the earlier would
+        // have been kept, splitting the operation across two sessions.
+        let s = 1_000_000_000_000;
+        let ev = vec![
+            stmt(
+                "percona-audit-csv",
+                s - 2_000,
+                "UPDATE b SET balance = balance - 70 WHERE account_id = 7",
+                &[],
+                Some("app"),
+            ),
+            stmt(
+                "pg-csvlog",
+                s + 247_000,
+                "UPDATE b SET balance = balance - $1 WHERE account_id = $2",
+                &["70", "7"],
+                Some("app"),
+            ),
+            stmt(
+                "percona-audit-csv",
+                s + 998_000,
+                "INSERT INTO ledger (account_id, delta) VALUES (7, -70)",
+                &[],
+                Some("app"),
+            ),
+            stmt(
+                "pg-csvlog",
+                s + 1_250_000,
+                "INSERT INTO ledger (account_id, delta) VALUES (7, -70)",
+                &[],
+                Some("app"),
+            ),
+        ];
+        assert_eq!(find(&ev).events, [0, 2]);
+    }
+
     /// Each format's records in a file of their own.
     fn file_of(fmt: &str) -> u32 {
         let all = [
@@ -521,6 +607,7 @@ mod tests {
             "apigw-json",
             "apigw-clf",
             "nginx-combined",
+            "percona-audit-csv",
         ];
         all.iter().position(|f| *f == fmt).unwrap() as u32
     }
