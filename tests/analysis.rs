@@ -1902,6 +1902,50 @@ fn an_idor_wave_and_an_injection_dump_equal_truth() {
 }
 
 #[test]
+fn an_idor_s_debits_without_request_ids_are_its_transfers() {
+    // Untagged SQL: a transfer debits an account no request names, then credits the
+    // caller's own; the credit is tied to the transfer by account, and the debit just
+    // before it on the same connection is the same request's (seed 458048: a -645 debit
+    // was below the outlier limit and left out). The second case is one database logged
+    // in two formats: record by record the richer copy was kept, a debit's balance update
+    // from csvlog and its ledger row from the audit plugin, and the debit counted twice
+    // (seed 427197).
+    for (db, seed, at, tz) in [
+        (
+            "mariadb-audit",
+            "458048",
+            "15:41:19,18:53:16",
+            "Australia/Sydney",
+        ),
+        (
+            "percona-audit-csv,pg-csvlog",
+            "427197",
+            "15:05:20,22:05:27",
+            "UTC",
+        ),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(
+            d.path(),
+            ["kong", db, "onesignal"],
+            &[
+                "--seed",
+                seed,
+                "--attack-at",
+                at,
+                "--server-tz",
+                tz,
+                "--untagged-sql",
+                "--wave1",
+                "idor",
+                "--noise",
+            ],
+        );
+        check(d.path(), &["--assume-tz", tz], true);
+    }
+}
+
+#[test]
 fn a_dump_of_the_staff_table_exposes_no_customer() {
     // The injection wave dumps `staff_users` as well as `customers`: the staff table's
     // read is not a read of customer data (a `users` word in a staff table's name).

@@ -236,8 +236,9 @@ impl Links {
         // account and time, and the one the previous statement of the same application
         // session (within 2 s) belonged to, if it could have made this statement (a
         // pooled connection serves the next request seconds later; see `could_follow`
-        // and `handed_on`). The first two are lookups, made in parallel; the session rule
-        // follows the statements in order.
+        // and `handed_on`); else the one the next statement of the session (within 1 s)
+        // belongs to. The first two are lookups, made in parallel; the session rules
+        // follow the statements in order, then back.
         let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
             .into_par_iter()
             .filter(|&i| ev[i].kind() == SourceKind::Db)
@@ -249,7 +250,7 @@ impl Links {
             .collect();
         let mut origin = vec![None; ev.len()];
         let mut last: HashMap<&str, (i64, usize)> = HashMap::new();
-        for (i, mut o, fallback) in direct {
+        for &(i, mut o, fallback) in &direct {
             let e = &ev[i];
             if fallback && l.origin_of(i).is_none() {
                 let session = e
@@ -276,6 +277,27 @@ impl Links {
                 last.insert(s, (e.ts, g));
             }
             origin[i] = o;
+        }
+        // A run's first statements: a statement nothing else ties is the request's whose
+        // statement follows it on the session within a second, if that request had begun.
+        // A transfer debits an account no request names, then credits the caller's own;
+        // the credit's request made the debit too.
+        let mut next: HashMap<&str, (i64, usize)> = HashMap::new();
+        for &(i, _, fallback) in direct.iter().rev() {
+            let e = &ev[i];
+            let Some(s) = e.session_id.as_deref() else {
+                continue;
+            };
+            if fallback && origin[i].is_none() {
+                origin[i] = next.get(s).map(|x| x.1).filter(|&g| {
+                    let (t, r) = (next[s].0, &ev[g]);
+                    t - e.ts <= 1_000_000 && r.ts <= e.ts + 1_000_000 && l.could_follow(e, r)
+                });
+            }
+            match origin[i] {
+                Some(g) => next.insert(s, (e.ts, g)),
+                None => next.remove(s),
+            };
         }
         l.db_origin = origin;
         let _ = p;
