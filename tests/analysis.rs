@@ -1910,37 +1910,63 @@ fn an_idor_s_debits_without_request_ids_are_its_transfers() {
     // in two formats: record by record the richer copy was kept, a debit's balance update
     // from csvlog and its ledger row from the audit plugin, and the debit counted twice
     // (seed 427197).
-    for (db, seed, at, tz) in [
+    //
+    // The third case is the other way round: a customer's checkout on the same connection
+    // in the same second right after a transfer (whole-second logs) is tied to the
+    // customer by its order; the transfer's statements before it are not the customer's
+    // (seed 336321: a first version took any next statement's request, and the customer
+    // became the attacker).
+    let none: &[&str] = &[];
+    for (gw, db, seed, at, tz, more) in [
         (
+            "kong",
             "mariadb-audit",
             "458048",
             "15:41:19,18:53:16",
             "Australia/Sydney",
+            none,
         ),
         (
+            "kong",
             "percona-audit-csv,pg-csvlog",
             "427197",
             "15:05:20,22:05:27",
             "UTC",
+            none,
+        ),
+        (
+            "apigw-xml",
+            "mysql-audit-json,percona-audit-json",
+            "336321",
+            "18:41:27,22:30:59",
+            "America/Los_Angeles",
+            &[
+                "--shared-address",
+                "40",
+                "--random-names",
+                "99791",
+                "--db-skew",
+                "2m30s",
+            ],
         ),
     ] {
         let d = crate::util::tmp().unwrap();
-        simulate_with(
-            d.path(),
-            ["kong", db, "onesignal"],
-            &[
-                "--seed",
-                seed,
-                "--attack-at",
-                at,
-                "--server-tz",
-                tz,
-                "--untagged-sql",
-                "--wave1",
-                "idor",
-                "--noise",
-            ],
-        );
+        let args: Vec<&str> = [
+            "--seed",
+            seed,
+            "--attack-at",
+            at,
+            "--server-tz",
+            tz,
+            "--untagged-sql",
+            "--wave1",
+            "idor",
+            "--noise",
+        ]
+        .into_iter()
+        .chain(more.iter().copied())
+        .collect();
+        simulate_with(d.path(), [gw, db, "onesignal"], &args);
         check(d.path(), &["--assume-tz", tz], true);
     }
 }

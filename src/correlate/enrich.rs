@@ -236,9 +236,9 @@ impl Links {
         // account and time, and the one the previous statement of the same application
         // session (within 2 s) belonged to, if it could have made this statement (a
         // pooled connection serves the next request seconds later; see `could_follow`
-        // and `handed_on`); else the one the next statement of the session (within 1 s)
-        // belongs to. The first two are lookups, made in parallel; the session rules
-        // follow the statements in order, then back.
+        // and `handed_on`); for a bonus change still without one, the request of the
+        // other half of its operation next on the session. The first two are lookups,
+        // made in parallel; the session rules follow the statements in order, then back.
         let direct: Vec<(usize, Option<usize>, bool)> = (0..ev.len())
             .into_par_iter()
             .filter(|&i| ev[i].kind() == SourceKind::Db)
@@ -278,24 +278,32 @@ impl Links {
             }
             origin[i] = o;
         }
-        // A run's first statements: a statement nothing else ties is the request's whose
-        // statement follows it on the session within a second, if that request had begun.
-        // A transfer debits an account no request names, then credits the caller's own;
-        // the credit's request made the debit too.
-        let mut next: HashMap<&str, (i64, usize)> = HashMap::new();
+        // A transfer debits an account no request names, then credits the caller's own:
+        // the credit's request made the debit too. A bonus change nothing else ties takes
+        // the request of the next statement on its session, within a second, when that
+        // statement is the other half of its operation (the opposite change) or its own
+        // ledger row (the same change of the same account) — not any statement that
+        // follows: another request's statements may come next in the same second.
+        let mut next: HashMap<&str, (i64, usize, Option<Change>)> = HashMap::new();
         for &(i, _, fallback) in direct.iter().rev() {
             let e = &ev[i];
             let Some(s) = e.session_id.as_deref() else {
                 continue;
             };
-            if fallback && origin[i].is_none() {
-                origin[i] = next.get(s).map(|x| x.1).filter(|&g| {
-                    let (t, r) = (next[s].0, &ev[g]);
-                    t - e.ts <= 1_000_000 && r.ts <= e.ts + 1_000_000 && l.could_follow(e, r)
+            let change = change_of(e);
+            if let (true, None, Some((acc, d))) = (fallback, origin[i], change) {
+                origin[i] = next.get(s).and_then(|&(t, g, c)| {
+                    let r = &ev[g];
+                    let half = c.is_some_and(|(a2, d2)| d2 == -d || (a2 == acc && d2 == d));
+                    (half
+                        && t - e.ts <= 1_000_000
+                        && r.ts <= e.ts + 1_000_000
+                        && l.could_follow(e, r))
+                    .then_some(g)
                 });
             }
             match origin[i] {
-                Some(g) => next.insert(s, (e.ts, g)),
+                Some(g) => next.insert(s, (e.ts, g, change)),
                 None => next.remove(s),
             };
         }
@@ -489,6 +497,17 @@ fn handed_on(ev: &[Box<Event>], prev: i64, stmt: &Event, req: &Event) -> bool {
                 && x.method.as_deref().is_some_and(|m| !is_safe(m))
                 && x.client_ip != req.client_ip
         })
+}
+
+/// A relative bonus change: (account, signed points).
+type Change<'a> = (&'a str, i64);
+
+/// A statement's one relative bonus change.
+fn change_of(e: &Event) -> Option<Change<'_>> {
+    match e.sql.as_deref().map(|f| &*f.bonus_changes) {
+        Some([c]) if !c.absolute && c.delta != 0 => Some((&c.account_id, c.delta)),
+        _ => None,
+    }
 }
 
 /// Methods that change nothing (RFC 9110 safe methods).
