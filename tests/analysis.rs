@@ -1972,6 +1972,35 @@ fn an_idor_s_debits_without_request_ids_are_its_transfers() {
 }
 
 #[test]
+fn login_names_written_inline_keep_customers_who_mistype_out_of_a_pool() {
+    // MySQL-family audit logs write the login lookup's phone number inline, not as a
+    // bound parameter: the names failed logins tried were unknown, so customers who
+    // mistyped twice, each under their own name, in the first hours of the evidence
+    // (every address new) made a pool, and 46 waves instead of 2 (seed 345292).
+    equals_truth(
+        ["kong", "percona-audit-json", "fcm-bigquery-csv"],
+        &[
+            "--seed",
+            "345292",
+            "--attack-at",
+            "16:06:00,22:30:12",
+            "--start",
+            "2025-11-06",
+            "--server-tz",
+            "Australia/Sydney",
+            "--db-skew",
+            "37s",
+            "--noise",
+            "--random-names",
+            "98228",
+            "--wave2",
+            "injection",
+        ],
+        true,
+    );
+}
+
+#[test]
 fn a_dump_of_the_staff_table_exposes_no_customer() {
     // The injection wave dumps `staff_users` as well as `customers`: the staff table's
     // read is not a read of customer data (a `users` word in a staff table's name).

@@ -4,7 +4,7 @@
 
 use super::detect::HOUR;
 use super::enrich::Links;
-use super::stuffing::{accounts_of, failed_login, login_names};
+use super::stuffing::{accounts_of, drop_constants, failed_login, login_names};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::profile::Profile;
@@ -52,7 +52,7 @@ pub fn distributed(
     flagged: &BTreeSet<String>,
 ) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let tries: Vec<Attempt> = logins
+    let mut tries: Vec<Attempt> = logins
         .iter()
         .filter_map(|&i| {
             let e = &ev[i];
@@ -65,6 +65,7 @@ pub fn distributed(
             })
         })
         .collect();
+    drop_constants(tries.iter_mut().map(|x| &mut x.names));
     let (Some(first), Some(last)) = (
         tries.iter().map(|x| x.hour).min(),
         tries.iter().map(|x| x.hour).max(),

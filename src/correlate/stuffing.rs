@@ -18,7 +18,9 @@ pub(super) fn failed_login(e: &Event) -> bool {
         || (e.status.is_none() && e.outcome == Outcome::Failure)
 }
 
-/// Login names tried, from the login lookup statements linked to a request.
+/// Login names tried, from the login lookup statements linked to a request: their
+/// bound parameters, or the string values written inline where the log has no
+/// parameters (MySQL-family audit logs).
 pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(u) = &e.user {
@@ -26,12 +28,42 @@ pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     }
     if let Some(ids) = e.request_id.as_ref().and_then(|r| l.db_by_req.get(r)) {
         for &i in ids {
-            if let Some(ps) = &a.ing.events[i].params {
-                v.extend(ps.iter().cloned());
+            let s = &a.ing.events[i];
+            match (&s.params, &s.statement) {
+                (Some(ps), _) => v.extend(ps.iter().cloned()),
+                (None, Some(text)) => v.extend(crate::sql::string_literals(text)),
+                (None, None) => {}
             }
         }
     }
     v
+}
+
+/// Drops the values most login attempts carry: a lookup's own constants
+/// (`status = 'active'`, a tenant), not names tried. One is common when it is on a
+/// quarter of the attempts that carry values, and on ten at least; a customer's own
+/// name is on their few attempts, a stuffing list's on one each.
+pub(super) fn drop_constants<'a>(names: impl Iterator<Item = &'a mut Vec<String>>) {
+    let mut all: Vec<&'a mut Vec<String>> = names.collect();
+    let with = all.iter().filter(|v| !v.is_empty()).count();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in &all {
+        let distinct: BTreeSet<&str> = v.iter().map(String::as_str).collect();
+        for n in distinct {
+            *count.entry(n).or_default() += 1;
+        }
+    }
+    let common: BTreeSet<String> = count
+        .into_iter()
+        .filter(|&(_, c)| c >= 10 && c * 4 > with)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    if common.is_empty() {
+        return;
+    }
+    for v in all.iter_mut() {
+        v.retain(|n| !common.contains(n));
+    }
 }
 
 /// The accounts (or login names) of the given login requests.
@@ -73,10 +105,9 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         .iter()
         .map(|&i| failed_login(&ev[i]) as u32)
         .collect();
-    let names: Vec<String> = logins
-        .iter()
-        .map(|&i| login_names(&ev[i], a, l).join("|"))
-        .collect();
+    let mut tried: Vec<Vec<String>> = logins.iter().map(|&i| login_names(&ev[i], a, l)).collect();
+    drop_constants(tried.iter_mut());
+    let names: Vec<String> = tried.iter().map(|v| v.join("|")).collect();
     // Columnar per-address failure totals: the addresses worth a look.
     let stats = (|| -> PolarsResult<DataFrame> {
         let df = DataFrame::new_infer_height(vec![
@@ -192,4 +223,27 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let flagged: BTreeSet<String> = out.iter().flat_map(|f| f.seed_ips.clone()).collect();
     out.extend(super::spray::distributed(a, l, p, &logins, &flagged));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_s_constants_are_no_login_names() {
+        // Every lookup carries `status = 'active'`; one customer logs in a dozen times.
+        let mut names: Vec<Vec<String>> = (0..88)
+            .map(|k| vec![format!("+38067{k:07}"), "active".to_string()])
+            .chain((0..12).map(|_| vec!["+380670000001".to_string(), "active".to_string()]))
+            .chain([vec![]])
+            .collect();
+        drop_constants(names.iter_mut());
+        assert!(names.iter().all(|v| !v.iter().any(|n| n == "active")));
+        assert_eq!(names[90], ["+380670000001"]);
+        assert_eq!(names[5], ["+380670000005"]);
+        // Few attempts: nothing is common.
+        let mut few = vec![vec!["a".to_string()]; 5];
+        drop_constants(few.iter_mut());
+        assert_eq!(few[0], ["a"]);
+    }
 }

@@ -186,6 +186,35 @@ fn without_tag_comments(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The single-quoted string literals of a statement, as written inline: a MySQL-family
+/// audit log's `WHERE phone = '+38067…'`, where PostgreSQL logs the value as a bound
+/// parameter. Comments (sqlcommenter tags) are not read.
+pub fn string_literals(text: &str) -> Vec<String> {
+    let text = without_tag_comments(text);
+    if let Some((_, lits)) = skeleton::skeleton(&text) {
+        return lits
+            .into_iter()
+            .filter_map(|l| match l {
+                skeleton::Lit::Str(s) => Some(s.to_string()),
+                skeleton::Lit::Num(_) => None,
+            })
+            .collect();
+    }
+    use sqlparser::tokenizer::Token;
+    match Tokenizer::new(&MySqlDialect {}, &text).tokenize() {
+        Ok(toks) => toks
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::SingleQuotedString(s)
+                | Token::NationalStringLiteral(s)
+                | Token::EscapedStringLiteral(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 fn shape(text: &str, dialect: Dialect) -> Shape {
     let toks_raw = match dialect {
         Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, text).tokenize(),

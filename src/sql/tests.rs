@@ -353,3 +353,19 @@ fn a_staff_table_s_rows_name_no_customer() {
     assert!(is_staff_table("backoffice.StaffAccounts"));
     assert!(!is_staff_table("backoffice.customers"));
 }
+
+#[test]
+fn inline_string_values_are_read_outside_comments() {
+    assert_eq!(
+        string_literals(
+            "SELECT id, password_hash FROM customers WHERE phone = '+380671234567' \
+             /*request_id='4e2e2f1b',application='loyalty-api'*/"
+        ),
+        ["+380671234567"]
+    );
+    assert_eq!(
+        string_literals("SELECT id FROM users WHERE email = 'o\\'brien@x.example' AND n = 5"),
+        ["o'brien@x.example"]
+    );
+    assert!(string_literals("SELECT id FROM users WHERE id = $1").is_empty());
+}
