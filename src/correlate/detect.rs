@@ -562,7 +562,12 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     const DAY: i64 = 86_400_000_000;
     by.into_iter()
         .map(|(actor, (evs, is_ip))| {
-            let mut explanation = format!("{} whole-table reads or exports of customer data by {actor}, outside the routine jobs", evs.len());
+            let what = match evs.len() {
+                1 => "1 whole-table read or export".to_string(),
+                n => format!("{n} whole-table reads or exports"),
+            };
+            let mut explanation =
+                format!("{what} of customer data by {actor}, outside the routine jobs");
             let unseen = db.is_some_and(|(first, last)| {
                 evs.iter().all(|&i| {
                     let e = &ev[i];
