@@ -54,47 +54,40 @@ impl Gen<'_> {
         for (n, (v, k, _)) in compromised.iter().enumerate() {
             let vid = self.w.customers[*v].id.clone();
             t += self.r.range(20, 70) * S;
-            let rid = self.req(
-                t,
-                &ips[*k],
-                uas[*k % 3],
-                "GET",
-                "/api/v1/accounts/{accountId}/bonus",
-                format!("/api/v1/accounts/{vid}/bonus"),
-                200,
-                Some(vid.clone()),
-                1,
-            );
-            self.app(
-                t + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.bonus_accounts",
-                "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
-                vec![vid.clone()],
-                1,
-            );
+            self.bonus_read(t, &ips[*k], uas[*k % 3], &vid, &vid, 1);
             t += self.r.range(5, 15) * S;
-            let amount = self.w.customers[*v].balance;
             let to = owned[n % owned.len()];
-            let rid = self.req(
-                t,
-                &ips[*k],
-                uas[*k % 3],
-                "POST",
-                "/api/v1/bonus/transfer",
-                "/api/v1/bonus/transfer".into(),
-                200,
-                Some(vid.clone()),
-                1,
-            );
-            self.bonus_change(t + 5_000, &rid, *v, -amount, "transfer_out", 1);
-            self.w.drained.push((*v, amount));
-            self.bonus_change(t + 8_000, &rid, to, amount, "transfer_in", 1);
+            self.drain(t, &ips[*k], uas[*k % 3], &vid, *v, to);
         }
         // Promo-code abuse on the attacker's own accounts.
         self.promo_abuse(t, &ips[0], uas[0]);
+    }
+
+    /// `subject`'s transfer request moves all of `victim`'s points to `to`.
+    pub(super) fn drain(
+        &mut self,
+        t: Us,
+        ip: &str,
+        ua: &str,
+        subject: &str,
+        victim: usize,
+        to: usize,
+    ) {
+        let amount = self.w.customers[victim].balance;
+        let rid = self.req(
+            t,
+            ip,
+            ua,
+            "POST",
+            "/api/v1/bonus/transfer",
+            "/api/v1/bonus/transfer".into(),
+            200,
+            Some(subject.to_string()),
+            1,
+        );
+        self.bonus_change(t + 5_000, &rid, victim, -amount, "transfer_out", 1);
+        self.w.drained.push((victim, amount));
+        self.bonus_change(t + 8_000, &rid, to, amount, "transfer_in", 1);
     }
 
     /// Wave 2: a stolen staff credential from a new address, an injection probe,

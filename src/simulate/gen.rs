@@ -185,6 +185,72 @@ impl<'w> Gen<'w> {
         );
     }
 
+    /// `subject` reads `account`'s bonus balance: the request and its lookup.
+    pub(super) fn bonus_read(
+        &mut self,
+        ts: Us,
+        ip: &str,
+        ua: &str,
+        account: &str,
+        subject: &str,
+        wave: u8,
+    ) {
+        let rid = self.req(
+            ts,
+            ip,
+            ua,
+            "GET",
+            "/api/v1/accounts/{accountId}/bonus",
+            format!("/api/v1/accounts/{account}/bonus"),
+            200,
+            Some(subject.to_string()),
+            wave,
+        );
+        self.app(
+            ts + 3_000,
+            &rid,
+            "READ",
+            "SELECT",
+            "public.bonus_accounts",
+            "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
+            vec![account.to_string()],
+            wave,
+        );
+    }
+
+    /// `subject` reads `account`'s profile (personal data): the request and its lookup.
+    pub(super) fn profile_read(
+        &mut self,
+        ts: Us,
+        ip: &str,
+        ua: &str,
+        account: &str,
+        subject: &str,
+        wave: u8,
+    ) {
+        let rid = self.req(
+            ts,
+            ip,
+            ua,
+            "GET",
+            "/api/v1/customers/{customerId}/profile",
+            format!("/api/v1/customers/{account}/profile"),
+            200,
+            Some(subject.to_string()),
+            wave,
+        );
+        self.app(
+            ts + 3_000,
+            &rid,
+            "READ",
+            "SELECT",
+            "public.customers",
+            "SELECT id, name, email, phone FROM customers WHERE id = $1",
+            vec![account.to_string()],
+            wave,
+        );
+    }
+
     pub(super) fn bonus_change(
         &mut self,
         ts: Us,
@@ -318,27 +384,7 @@ impl<'w> Gen<'w> {
             self.app(ts + 4_000, &rid, "WRITE", "INSERT", "public.orders", &format!("INSERT INTO orders (account_id, amount, restaurant_id, created_at) VALUES ({id}, {amount}, {rest}, now())"), vec![], 0);
             self.bonus_change(ts + 9_000, &rid, c, amount / 20, "accrual", 0);
         } else if roll < 60 {
-            let rid = self.req(
-                ts,
-                &ip,
-                ua,
-                "GET",
-                "/api/v1/accounts/{accountId}/bonus",
-                format!("/api/v1/accounts/{id}/bonus"),
-                200,
-                Some(id.clone()),
-                0,
-            );
-            self.app(
-                ts + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.bonus_accounts",
-                "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
-                vec![id.clone()],
-                0,
-            );
+            self.bonus_read(ts, &ip, ua, &id, &id, 0);
         } else if roll < 66 && self.w.customers[c].balance > 200 {
             let pts = self.r.range(50, 200);
             let rid = self.req(
@@ -354,27 +400,7 @@ impl<'w> Gen<'w> {
             );
             self.bonus_change(ts + 5_000, &rid, c, -pts, "redeem", 0);
         } else if roll < 70 {
-            let rid = self.req(
-                ts,
-                &ip,
-                ua,
-                "GET",
-                "/api/v1/customers/{customerId}/profile",
-                format!("/api/v1/customers/{id}/profile"),
-                200,
-                Some(id.clone()),
-                0,
-            );
-            self.app(
-                ts + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.customers",
-                "SELECT id, name, email, phone FROM customers WHERE id = $1",
-                vec![id.clone()],
-                0,
-            );
+            self.profile_read(ts, &ip, ua, &id, &id, 0);
         } else if roll < 71 && self.w.customers[c].balance > 100 {
             // Family sharing: a small legitimate transfer.
             let to = self.existing(ts);

@@ -36,27 +36,7 @@ impl Gen<'_> {
         for &c in &looked {
             t += self.r.range(2, 7) * S;
             let cid = self.w.customers[c].id.clone();
-            let rid = self.req(
-                t,
-                &ip,
-                IDOR_UA,
-                "GET",
-                "/api/v1/accounts/{accountId}/bonus",
-                format!("/api/v1/accounts/{cid}/bonus"),
-                200,
-                Some(mid.clone()),
-                1,
-            );
-            self.app(
-                t + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.bonus_accounts",
-                "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
-                vec![cid],
-                1,
-            );
+            self.bonus_read(t, &ip, IDOR_UA, &cid, &mid, 1);
             if self.w.customers[c].balance > 400 && victims.len() < 8 {
                 victims.push(c);
             }
@@ -65,48 +45,13 @@ impl Gen<'_> {
         for &c in &looked[..12] {
             t += self.r.range(2, 7) * S;
             let cid = self.w.customers[c].id.clone();
-            let rid = self.req(
-                t,
-                &ip,
-                IDOR_UA,
-                "GET",
-                "/api/v1/customers/{customerId}/profile",
-                format!("/api/v1/customers/{cid}/profile"),
-                200,
-                Some(mid.clone()),
-                1,
-            );
-            self.app(
-                t + 3_000,
-                &rid,
-                "READ",
-                "SELECT",
-                "public.customers",
-                "SELECT id, name, email, phone FROM customers WHERE id = $1",
-                vec![cid],
-                1,
-            );
+            self.profile_read(t, &ip, IDOR_UA, &cid, &mid, 1);
             self.enumerated.push((c, 1));
         }
         t += self.r.range(40, 120) * S;
         for (n, &v) in victims.iter().enumerate() {
             t += self.r.range(15, 50) * S;
-            let amount = self.w.customers[v].balance;
-            let to = owned[n % owned.len()];
-            let rid = self.req(
-                t,
-                &ip,
-                IDOR_UA,
-                "POST",
-                "/api/v1/bonus/transfer",
-                "/api/v1/bonus/transfer".into(),
-                200,
-                Some(mid.clone()),
-                1,
-            );
-            self.bonus_change(t + 5_000, &rid, v, -amount, "transfer_out", 1);
-            self.w.drained.push((v, amount));
-            self.bonus_change(t + 8_000, &rid, to, amount, "transfer_in", 1);
+            self.drain(t, &ip, IDOR_UA, &mid, v, owned[n % owned.len()]);
         }
         self.promo_abuse(t, &ip, IDOR_UA);
     }
