@@ -39,7 +39,7 @@ pub(super) fn path_of(e: &Event) -> &str {
 
 /// An hour and a day, µs.
 pub(super) const HOUR: i64 = 3_600_000_000;
-const DAY: i64 = 86_400_000_000;
+pub(super) const DAY: i64 = 86_400_000_000;
 
 /// The actor behind a statement no gateway request explains: its client host when the
 /// session is direct (an address), else its session — a statement of the application's
@@ -110,43 +110,19 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let need = p.thresholds.enumeration_accounts as usize;
     let mut out = Vec::new();
     for (ip, idx) in by_actor {
-        let mut best = (0usize, 0usize, 0usize);
-        // UTC days on which the address read `need` accounts within an hour.
-        let mut busy_days: BTreeSet<i64> = BTreeSet::new();
-        let mut lo = 0;
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for hi in 0..idx.len() {
-            *counts
-                .entry(ev[idx[hi]].account_id.as_deref().unwrap_or(""))
-                .or_default() += 1;
-            while ev[idx[hi]].ts - ev[idx[lo]].ts > HOUR {
-                let k = ev[idx[lo]].account_id.as_deref().unwrap_or("");
-                if let Some(c) = counts.get_mut(k) {
-                    *c -= 1;
-                    if *c == 0 {
-                        counts.remove(k);
-                    }
-                }
-                lo += 1;
-            }
-            if counts.len() >= need {
-                busy_days.insert(ev[idx[hi]].ts.div_euclid(DAY));
-            }
-            if counts.len() > best.0 {
-                best = (counts.len(), lo, hi);
-            }
-        }
-        if best.0 < need {
+        // `busy_days`: UTC days on which the address read `need` accounts within an hour.
+        let (count, lo, hi, busy_days) = densest_hour(ev, &idx, need);
+        if count < need {
             continue;
         }
         // An address that reads this many accounts on two other days too does so as a
         // matter of course (a partner integration, a support desk behind one address);
         // the attacker's harvest is the day that stands out.
-        let peak_day = ev[idx[best.2]].ts.div_euclid(DAY);
+        let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
         if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
             continue;
         }
-        let evs: Vec<usize> = idx[best.1..=best.2].to_vec();
+        let evs: Vec<usize> = idx[lo..=hi].to_vec();
         let who: BTreeSet<String> = evs
             .iter()
             .filter_map(|&i| ev[i].principal.as_deref().map(str::to_string))
@@ -155,8 +131,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             technique: t::ENUMERATION,
             subject: ip.to_string(),
             explanation: format!(
-                "enumeration: {} distinct accounts read from {ip} within one hour{} (threshold {need})",
-                best.0,
+                "enumeration: {count} distinct accounts read from {ip} within one hour{} (threshold {need})",
                 if who.is_empty() { String::new() } else { format!(" as {}", who.into_iter().collect::<Vec<_>>().join(", ")) }
             ),
             events: evs,
@@ -167,6 +142,40 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// The hour with the most distinct accounts among the events `idx` (in time order):
+/// (count, first, last position in `idx`), and the UTC days on which some hour reached
+/// `need`.
+pub(super) fn densest_hour(
+    ev: &[Box<Event>],
+    idx: &[usize],
+    need: usize,
+) -> (usize, usize, usize, BTreeSet<i64>) {
+    let mut best = (0usize, 0usize, 0usize);
+    let mut busy: BTreeSet<i64> = BTreeSet::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut lo = 0;
+    let acc = |i: usize| ev[idx[i]].account_id.as_deref().unwrap_or("");
+    for hi in 0..idx.len() {
+        *counts.entry(acc(hi)).or_default() += 1;
+        while ev[idx[hi]].ts - ev[idx[lo]].ts > HOUR {
+            if let Some(c) = counts.get_mut(acc(lo)) {
+                *c -= 1;
+                if *c == 0 {
+                    counts.remove(acc(lo));
+                }
+            }
+            lo += 1;
+        }
+        if counts.len() >= need {
+            busy.insert(ev[idx[hi]].ts.div_euclid(DAY));
+        }
+        if counts.len() > best.0 {
+            best = (counts.len(), lo, hi);
+        }
+    }
+    (best.0, best.1, best.2, busy)
 }
 
 static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {

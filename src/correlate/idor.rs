@@ -3,15 +3,13 @@
 //! application that checked ownership would have refused. Below the enumeration
 //! detector's rate, an attacker's own account walking ids is still the attacker.
 
-use super::detect::HOUR;
+use super::detect::{densest_hour, DAY};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
 use crate::profile::{Profile, Target};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashSet, HashSetExt};
 use std::collections::{BTreeMap, BTreeSet};
-
-const DAY: i64 = 86_400_000_000;
 
 /// Whether a request is a signed-in customer's answered request about another account on
 /// a customer-data or bonus route.
@@ -109,37 +107,4 @@ pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
         });
     }
     out
-}
-
-/// The hour with the most distinct foreign accounts: (count, first, last index into
-/// `idx`) and the UTC days on which some hour reached `need`.
-fn densest_hour(
-    ev: &[Box<Event>],
-    idx: &[usize],
-    need: usize,
-) -> (usize, usize, usize, BTreeSet<i64>) {
-    let mut best = (0usize, 0usize, 0usize);
-    let mut busy: BTreeSet<i64> = BTreeSet::new();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    let mut lo = 0;
-    let acc = |i: usize| ev[idx[i]].account_id.as_deref().unwrap_or("");
-    for hi in 0..idx.len() {
-        *counts.entry(acc(hi)).or_default() += 1;
-        while ev[idx[hi]].ts - ev[idx[lo]].ts > HOUR {
-            if let Some(c) = counts.get_mut(acc(lo)) {
-                *c -= 1;
-                if *c == 0 {
-                    counts.remove(acc(lo));
-                }
-            }
-            lo += 1;
-        }
-        if counts.len() >= need {
-            busy.insert(ev[idx[hi]].ts.div_euclid(DAY));
-        }
-        if counts.len() > best.0 {
-            best = (counts.len(), lo, hi);
-        }
-    }
-    (best.0, best.1, best.2, busy)
 }
