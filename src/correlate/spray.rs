@@ -3,8 +3,7 @@
 //! logins stand far above the evidence's usual rate, then the addresses that carried it.
 
 use super::detect::HOUR;
-use super::enrich::Links;
-use super::stuffing::{accounts_of, drop_constants, failed_login, login_names};
+use super::stuffing::{accounts_of, failed_login};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::profile::Profile;
@@ -23,7 +22,7 @@ struct Attempt<'a> {
     hour: i64,
     ip: &'a str,
     failed: bool,
-    names: Vec<String>,
+    names: &'a [String],
 }
 
 /// An address's logins in a burst window.
@@ -42,30 +41,31 @@ struct Tally<'a> {
 }
 
 /// Findings for bursts of failed logins that no single address explains. `logins` are
-/// the login requests (with an address) in event order; `flagged` the addresses the
+/// the login requests (with an address) in event order, `names` the login names each
+/// tried (`stuffing::login_names`, constants dropped); `flagged` the addresses the
 /// per-address rule already took.
 pub fn distributed(
     a: &Analysis,
-    l: &Links,
     p: &Profile,
     logins: &[usize],
+    names: &[Vec<String>],
     flagged: &BTreeSet<String>,
 ) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let mut tries: Vec<Attempt> = logins
+    let tries: Vec<Attempt> = logins
         .iter()
-        .filter_map(|&i| {
+        .zip(names)
+        .filter_map(|(&i, names)| {
             let e = &ev[i];
             Some(Attempt {
                 i,
                 hour: e.ts.div_euclid(HOUR),
                 ip: e.client_ip.as_deref()?,
                 failed: failed_login(e),
-                names: login_names(e, a, l),
+                names,
             })
         })
         .collect();
-    drop_constants(tries.iter_mut().map(|x| &mut x.names));
     let (Some(first), Some(last)) = (
         tries.iter().map(|x| x.hour).min(),
         tries.iter().map(|x| x.hour).max(),

@@ -21,7 +21,7 @@ pub(super) fn failed_login(e: &Event) -> bool {
 /// Login names tried, from the login lookup statements linked to a request: their
 /// bound parameters, or the string values written inline where the log has no
 /// parameters (MySQL-family audit logs).
-pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
+fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(u) = &e.user {
         v.push(u.to_string());
@@ -43,7 +43,7 @@ pub(super) fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
 /// (`status = 'active'`, a tenant), not names tried. One is common when it is on a
 /// quarter of the attempts that carry values, and on ten at least; a customer's own
 /// name is on their few attempts, a stuffing list's on one each.
-pub(super) fn drop_constants<'a>(names: impl Iterator<Item = &'a mut Vec<String>>) {
+fn drop_constants<'a>(names: impl Iterator<Item = &'a mut Vec<String>>) {
     let mut all: Vec<&'a mut Vec<String>> = names.collect();
     let with = all.iter().filter(|v| !v.is_empty()).count();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
@@ -221,7 +221,7 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         });
     }
     let flagged: BTreeSet<String> = out.iter().flat_map(|f| f.seed_ips.clone()).collect();
-    out.extend(super::spray::distributed(a, l, p, &logins, &flagged));
+    out.extend(super::spray::distributed(a, p, &logins, &tried, &flagged));
     out
 }
 
