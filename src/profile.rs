@@ -295,7 +295,7 @@ impl Profile {
             Some(Target::Push)
         } else if hit(&c.bonus, &self.tables.bonus) {
             Some(Target::Bonus)
-        } else if self.tables.customer.iter().any(|w| t.contains(w.as_str()))
+        } else if hit(&self.tables.customer, &[])
             || (hit(&c.customer_data, &[]) && !crate::sql::is_staff_table(table))
         {
             Some(Target::CustomerData)
