@@ -330,14 +330,17 @@ pub struct SimulateArgs {
     /// Wave 1's technique: `stuffing` (credential stuffing, then the compromised accounts
     /// drained into the attacker's) or `idor` (signed in as the attacker's own account, it
     /// reads and drains other customers' points through routes that never check whose
-    /// they are).
+    /// they are) or `hijack` (customers' stolen session tokens replayed from two
+    /// addresses under the app's own agent: no sign-in at all).
     #[arg(long, value_name = "TECHNIQUE", default_value = "stuffing",
-          value_parser = ["stuffing", "idor"])]
+          value_parser = ["stuffing", "idor", "hijack"])]
     pub wave1: String,
     /// Wave 2's technique: `staff` (a stolen staff credential enumerates and exports the
     /// customers) or `injection` (SQL injection through the public menu search dumps the
-    /// customer and staff tables; the staff credential is then used to send).
+    /// customer and staff tables; the staff credential is then used to send) or `direct`
+    /// (the analytics job's leaked database password, used from the attacker's own host
+    /// to copy the customer and staff tables out; the staff credential then sends).
     #[arg(long, value_name = "TECHNIQUE", default_value = "staff",
-          value_parser = ["staff", "injection"])]
+          value_parser = ["staff", "injection", "direct"])]
     pub wave2: String,
 }

@@ -55,7 +55,9 @@ pub fn run(a: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         noise: a.noise,
         shared_address: a.shared_address,
         idor: a.wave1 == "idor",
+        hijack: a.wave1 == "hijack",
         injection: a.wave2 == "injection",
+        direct: a.wave2 == "direct",
         attack_at: a
             .attack_at
             .as_deref()

@@ -14,6 +14,9 @@ impl Gen<'_> {
         if self.w.idor {
             return self.wave1_idor(t0);
         }
+        if self.w.hijack {
+            return self.wave1_hijack(t0);
+        }
         let ips = self.w.stuffing_ips.clone();
         let uas = [
             "python-requests/2.31.0",
@@ -95,6 +98,9 @@ impl Gen<'_> {
     pub(super) fn wave2(&mut self, t0: Us) {
         if self.w.injection {
             return self.wave2_injection(t0);
+        }
+        if self.w.direct {
+            return self.wave2_direct(t0);
         }
         let ip = self.w.wave2_ip;
         let ua = self.w.wave2_ua;

@@ -604,7 +604,7 @@ impl<'w> Gen<'w> {
         let mut push = |k: SKind, t: Us, text: &str| {
             self.day.stmts.push(Stmt {
                 ts: t,
-                user: "analytics",
+                user: ANALYTICS,
                 host: host.to_string(),
                 pid,
                 text: name(text),

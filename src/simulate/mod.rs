@@ -76,9 +76,13 @@ pub struct SimOpts {
     /// Wave 1 drains accounts through an insecure direct object reference from the
     /// attacker's own account instead of stuffing credentials.
     pub idor: bool,
+    /// Wave 1 replays customers' stolen session tokens instead of signing in.
+    pub hijack: bool,
     /// Wave 2 dumps the customer table through SQL injection on the public menu search
     /// instead of enumerating and exporting it as staff.
     pub injection: bool,
+    /// Wave 2 connects to the database directly with a service's leaked password.
+    pub direct: bool,
 }
 
 /// What was written.
@@ -243,7 +247,9 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
     };
     world.compensation = o.compensation;
     world.idor = o.idor;
+    world.hijack = o.hijack;
     world.injection = o.injection;
+    world.direct = o.direct;
     world.noise = o.noise.then_some(o.seed ^ 0x006E_6F69_7365);
     if let Some(at) = o.attack_at {
         world.attack_at = at;
@@ -612,8 +618,13 @@ fn write_truth(
     let fmt = crate::timeparse::fmt_utc_s;
     // Every address of the stuffing that tried a login, in the order outputs list them:
     // those that only failed acted beside those that got in, on the same routes.
-    // With `idor`, the one address the attacker's own accounts used.
-    let tried = if w.idor { 1 } else { attack::STUFFING_ATTEMPTS };
+    // With `idor`, the one address the attacker's own accounts used; with `hijack`, the
+    // two that replayed tokens.
+    let tried = match (w.idor, w.hijack) {
+        (true, _) => 1,
+        (_, true) => 2,
+        _ => attack::STUFFING_ATTEMPTS,
+    };
     let mut wave1_ips: Vec<String> = (w.stuffing_ips.iter().take(tried)).cloned().collect();
     wave1_ips.sort();
     let wave_json = |n: u8, (s, e): (i64, i64)| {
@@ -621,6 +632,8 @@ fn write_truth(
             // The IDOR walk reads profiles too.
             let (how, targets): (_, &[&str]) = if w.idor {
                 ("idor", &["bonus", "customer_data"])
+            } else if w.hijack {
+                ("session_hijack", &["bonus"])
             } else {
                 ("credential_stuffing", &["bonus"])
             };
@@ -635,6 +648,8 @@ fn write_truth(
                     "malicious_push",
                     "new_place_access",
                 ]
+            } else if w.direct {
+                &["bulk_export", "malicious_push", "new_place_access"]
             } else {
                 &[
                     "bulk_export",
@@ -644,9 +659,14 @@ fn write_truth(
                     "new_place_access",
                 ]
             };
+            // A direct session's database user is one of the wave's identities.
+            let who: Vec<String> = (w.direct.then(|| format!("db:{}", scenario::ANALYTICS)))
+                .into_iter()
+                .chain([w.stolen.to_string()])
+                .collect();
             json!({"id": 2, "start_utc": fmt(s), "end_utc": fmt(e), "targets": ["customer_data", "push"],
                 "techniques": how,
-                "attacker_ips": [w.wave2_ip], "principals": [w.stolen]})
+                "attacker_ips": [w.wave2_ip], "principals": who})
         }
     };
     let truth = json!({

@@ -207,8 +207,13 @@ pub struct World {
     /// Wave 1 drains accounts from the attacker's own through an insecure direct object
     /// reference.
     pub idor: bool,
+    /// Wave 1 replays customers' stolen session tokens from the first two stuffing
+    /// addresses.
+    pub hijack: bool,
     /// Wave 2 dumps tables through SQL injection on the public menu search.
     pub injection: bool,
+    /// Wave 2 connects to the database directly as the analytics job.
+    pub direct: bool,
     /// Wave-2 address.
     pub wave2_ip: &'static str,
     /// Wave-2 user agent.
@@ -226,6 +231,10 @@ pub struct World {
     /// How the application names its routes, tables and columns.
     pub names: super::dialect::Names,
 }
+
+/// The nightly export job's database user (and wave 2's with `direct`: its password
+/// leaked).
+pub const ANALYTICS: &str = "analytics";
 
 /// App UAs.
 const APP_UAS: &[&str] = &[
@@ -349,7 +358,9 @@ impl World {
                 .map(String::from)
                 .to_vec(),
             idor: false,
+            hijack: false,
             injection: false,
+            direct: false,
             wave2_ip: "192.0.2.77",
             wave2_ua: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
             stolen: "m.petrenko@loyalty-staff.example",

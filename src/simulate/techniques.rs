@@ -1,4 +1,4 @@
-//! The attack waves' other techniques (`--wave1 idor`, `--wave2 injection`): the same
+//! The attack waves' other techniques (`--wave1 idor|hijack`, `--wave2 injection`): the same
 //! incident reached another way, so that nothing in breachline leans on the one plot.
 
 use super::gen::Gen;
@@ -6,6 +6,8 @@ use super::scenario::*;
 
 /// Wave 1 with `idor`: the attacker's only address and agent.
 const IDOR_UA: &str = "python-requests/2.31.0";
+/// Wave 1 with `hijack`: the app's own HTTP client, as the stolen tokens' owners send.
+const HIJACK_UA: &str = "okhttp/4.12.0";
 
 impl Gen<'_> {
     /// Wave 1 through an insecure direct object reference: signed in as one of its own
@@ -56,6 +58,31 @@ impl Gen<'_> {
         self.promo_abuse(t, &ip, IDOR_UA);
     }
 
+    /// Wave 1 by session hijacking: customers' session tokens, leaked (a debug log, an
+    /// analytics SDK), replayed from two addresses under the app's own HTTP client's
+    /// agent. Each victim's balance is read and drained into the attacker's accounts
+    /// minutes apart; nothing signs in and nothing fails.
+    pub(super) fn wave1_hijack(&mut self, t0: Us) {
+        let ips: Vec<String> = self.w.stuffing_ips[..2].to_vec();
+        let owned = self.w.attacker_owned.clone();
+        let mut victims = Vec::new();
+        while victims.len() < 10 {
+            let c = self.existing(t0);
+            if self.w.customers[c].balance > 400 && !victims.contains(&c) {
+                victims.push(c);
+            }
+        }
+        let mut t = t0;
+        for (n, &v) in victims.iter().enumerate() {
+            let ip = &ips[n % ips.len()];
+            let vid = self.w.customers[v].id.clone();
+            t += self.r.range(60, 240) * S;
+            self.bonus_read(t, ip, HIJACK_UA, &vid, &vid, 1);
+            t += self.r.range(5, 20) * S;
+            self.drain(t, ip, HIJACK_UA, &vid, v, owned[n % owned.len()]);
+        }
+    }
+
     /// Promo codes redeemed again and again on the attacker's own accounts, each signed in
     /// from `ip`.
     pub(super) fn promo_abuse(&mut self, mut t: Us, ip: &str, ua: &str) {
@@ -80,6 +107,69 @@ impl Gen<'_> {
                 self.bonus_change(t + 6_000, &rid, o, 5000, "promo", 1);
             }
         }
+    }
+
+    /// Wave 2 through the database itself: the analytics job's password, leaked from its
+    /// server's configuration, used from the attacker's own address on a database that
+    /// listens to the internet. It looks around, copies the customer table and the staff
+    /// table out, and signs in to the staff console with a cracked staff hash to send.
+    pub(super) fn wave2_direct(&mut self, t0: Us) {
+        let ip = self.w.wave2_ip;
+        let ua = self.w.wave2_ua;
+        let pid = 40_000 + self.r.below(900) as u32;
+        let mut t = t0;
+        let steps: [(SKind, &str, &str, &str); 6] = [
+            (SKind::Connect, "", "", ""),
+            (SKind::Stmt, "SELECT", "", "SELECT current_user, version()"),
+            (
+                SKind::Stmt,
+                "SELECT",
+                "information_schema.tables",
+                "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+            ),
+            (
+                SKind::Stmt,
+                "COPY",
+                "public.customers",
+                "COPY (SELECT * FROM customers) TO STDOUT WITH CSV HEADER",
+            ),
+            (
+                SKind::Stmt,
+                "SELECT",
+                "public.staff_users",
+                "SELECT email, role, password_hash FROM staff_users",
+            ),
+            (SKind::Disconnect, "", "", ""),
+        ];
+        for (kind, command, object, text) in steps {
+            t += self.r.range(20, 90) * S;
+            let (object, text) = (
+                self.w.names.sql(object.to_string()),
+                self.w.names.sql(text.to_string()),
+            );
+            if command == "COPY" {
+                self.exports.push((t, 2));
+            }
+            self.day.stmts.push(Stmt {
+                ts: t,
+                user: ANALYTICS,
+                host: ip.to_string(),
+                pid,
+                text,
+                params: vec![],
+                class: "READ",
+                command,
+                object,
+                kind,
+                wave: 2,
+            });
+        }
+        t += self.r.range(10, 25) * M;
+        let who = self.w.stolen;
+        self.staff_login(t, who, ip, ua, 2);
+        t += self.r.range(3, 8) * M;
+        let (title, body) = self.w.evil.clone();
+        self.campaign(t, who, ip, ua, &title, &body, "all", 2);
     }
 
     /// Wave 2 through SQL injection: the public menu search (no sign-in) builds its
