@@ -132,6 +132,9 @@ pub struct Thresholds {
     /// Other customers' accounts one signed-in customer reaches within an hour before it
     /// counts as an insecure direct object reference.
     pub idor_accounts: u64,
+    /// Customer accounts that begin acting from one address within an hour, none signed
+    /// in there, before it counts as session hijacking.
+    pub hijack_accounts: u64,
     /// Smallest LIMIT that makes a read whole-table.
     pub bulk_limit: u64,
     /// Hours of a principal's first activity that define its usual places.
@@ -149,6 +152,7 @@ impl Default for Thresholds {
             stuffing_failure_ratio: 0.6,
             enumeration_accounts: 50,
             idor_accounts: 10,
+            hijack_accounts: 4,
             bulk_limit: 1000,
             baseline_hours: 24,
             mass_push_recipients: 100,

@@ -1902,6 +1902,54 @@ fn an_idor_wave_and_an_injection_dump_equal_truth() {
 }
 
 #[test]
+fn replayed_session_tokens_are_a_hijack_and_the_app_s_agent_no_indicator() {
+    // Wave 1 replays ten customers' stolen session tokens from two addresses under the
+    // app's own HTTP client's agent: nothing signs in, nothing fails. The wave says how
+    // (session hijacking from each address), and the agent a third of the customers send
+    // is no indicator to block; a note says why it is left out.
+    equals_truth(
+        ["kong", "mysql-audit-json", "onesignal"],
+        &["--wave1", "hijack", "--noise"],
+        true,
+    );
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--wave1", "hijack"],
+    );
+    let j = report_json(d.path(), &[]);
+    let subjects: BTreeSet<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["technique"] == "session_hijack")
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    let t = truth(d.path());
+    let wave1: BTreeSet<String> = strs(&t["waves"][0]["attacker_ips"]).into_iter().collect();
+    assert_eq!(
+        subjects
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>(),
+        wave1
+    );
+    let iocs = j["iocs"].as_array().unwrap();
+    assert!(
+        iocs.iter().all(|i| i["value"] != "okhttp/4.12.0"),
+        "{iocs:?}"
+    );
+    let notes = strs(&j["undetermined"]);
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "The attacker's user agent \"okhttp/4.12.0\" is not listed among the indicators"
+        )),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn an_idor_s_debits_without_request_ids_are_its_transfers() {
     // Untagged SQL: a transfer debits an account no request names, then credits the
     // caller's own; the credit is tied to the transfer by account, and the debit just

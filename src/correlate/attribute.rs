@@ -268,8 +268,14 @@ pub fn finish_waves(a: &mut Analysis) {
     }
 }
 
-/// Indicators of compromise from attacker events.
-pub fn iocs(a: &Analysis) -> Vec<Ioc> {
+/// Signed-in accounts, and addresses, outside the attack that must send a user agent
+/// before it is the application's own client rather than an indicator.
+const COMMON_AGENT: usize = 10;
+
+/// Indicators of compromise from attacker events, and a note per attacker user agent
+/// left out because customers' own devices send it (an attacker replaying stolen
+/// sessions under the app's agent): blocking it would block them.
+pub fn iocs(a: &Analysis) -> (Vec<Ioc>, Vec<String>) {
     let mut m: BTreeMap<(&'static str, String), Ioc> = BTreeMap::new();
     let mut add = |kind: &'static str, v: &str, ts: i64, wave: u32| {
         let x = m.entry((kind, v.to_string())).or_insert_with(|| Ioc {
@@ -313,7 +319,41 @@ pub fn iocs(a: &Analysis) -> Vec<Ioc> {
             _ => {}
         }
     }
-    m.into_values().collect()
+    // Who else sends the attacker's agents: signed-in accounts and addresses.
+    let mut others: BTreeMap<String, (HashSet<&str>, HashSet<&str>)> = m
+        .keys()
+        .filter(|(kind, _)| *kind == "user_agent")
+        .map(|(_, v)| (v.clone(), (HashSet::new(), HashSet::new())))
+        .collect();
+    for (i, e) in a.ing.events.iter().enumerate() {
+        if a.attr[i].is_some() || e.kind() != SourceKind::Gateway {
+            continue;
+        }
+        let (Some(ua), Some(u)) = (e.user_agent.as_deref(), e.user.as_deref()) else {
+            continue;
+        };
+        if let Some((users, ips)) = others.get_mut(ua) {
+            users.insert(u);
+            if let Some(ip) = e.client_ip.as_deref() {
+                ips.insert(ip);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    for (ua, (users, ips)) in others {
+        if users.len() >= COMMON_AGENT && ips.len() >= COMMON_AGENT {
+            m.remove(&("user_agent", ua.clone()));
+            notes.push(format!(
+                "The attacker's user agent \"{}\" is not listed among the indicators: {} \
+                 signed-in accounts send it from {} addresses outside the attack (the \
+                 application's own client), so blocking it would block them.",
+                crate::sanitize::shorten(&ua, 120),
+                users.len(),
+                ips.len()
+            ));
+        }
+    }
+    (m.into_values().collect(), notes)
 }
 
 /// Principals and the places they acted from.

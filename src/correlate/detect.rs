@@ -20,10 +20,11 @@ use std::sync::LazyLock;
 /// The detectors only read the analysis, so they run side by side; their findings are
 /// concatenated in this fixed order, whatever order the threads finish in.
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
-    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 7] = [
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 8] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, p),
         &|| super::idor::idor(a, p),
+        &|| super::hijack::hijack(a, p),
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),
@@ -111,7 +112,7 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let mut out = Vec::new();
     for (ip, idx) in by_actor {
         // `busy_days`: UTC days on which the address read `need` accounts within an hour.
-        let (count, lo, hi, busy_days) = densest_hour(ev, &idx, need);
+        let (count, lo, hi, busy_days) = densest_hour(ev, &idx, need, account);
         if count < need {
             continue;
         }
@@ -144,19 +145,20 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     out
 }
 
-/// The hour with the most distinct accounts among the events `idx` (in time order):
-/// (count, first, last position in `idx`), and the UTC days on which some hour reached
-/// `need`.
+/// The hour with the most distinct accounts (as `key` reads them) among the events `idx`
+/// (in time order): (count, first, last position in `idx`), and the UTC days on which
+/// some hour reached `need`.
 pub(super) fn densest_hour(
     ev: &[Box<Event>],
     idx: &[usize],
     need: usize,
+    key: fn(&Event) -> Option<&str>,
 ) -> (usize, usize, usize, BTreeSet<i64>) {
     let mut best = (0usize, 0usize, 0usize);
     let mut busy: BTreeSet<i64> = BTreeSet::new();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut lo = 0;
-    let acc = |i: usize| ev[idx[i]].account_id.as_deref().unwrap_or("");
+    let acc = |i: usize| key(&ev[idx[i]]).unwrap_or("");
     for hi in 0..idx.len() {
         *counts.entry(acc(hi)).or_default() += 1;
         while ev[idx[hi]].ts - ev[idx[lo]].ts > HOUR {
@@ -176,6 +178,11 @@ pub(super) fn densest_hour(
         }
     }
     (best.0, best.1, best.2, busy)
+}
+
+/// The account a request or statement is about.
+pub(super) fn account(e: &Event) -> Option<&str> {
+    e.account_id.as_deref()
 }
 
 static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {

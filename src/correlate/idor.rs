@@ -3,7 +3,7 @@
 //! application that checked ownership would have refused. Below the enumeration
 //! detector's rate, an attacker's own account walking ids is still the attacker.
 
-use super::detect::{densest_hour, DAY};
+use super::detect::{account, densest_hour, DAY};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
@@ -33,19 +33,7 @@ pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     let need = p.thresholds.idor_accounts as usize;
     let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut accounts: HashSet<&str> = HashSet::new();
     for (i, e) in ev.iter().enumerate() {
-        // Accounts as requests' paths and statements name them (a subject copied into a
-        // request about no account is not evidence of one).
-        match (e.kind(), e.account_id.as_deref()) {
-            (SourceKind::Db, Some(acc)) => {
-                accounts.insert(acc);
-            }
-            (SourceKind::Gateway, Some(acc)) if e.account_id != e.user => {
-                accounts.insert(acc);
-            }
-            _ => {}
-        }
         if foreign(e, a.targets[i], p) {
             by_user
                 .entry(e.user.as_deref().unwrap_or(""))
@@ -53,18 +41,13 @@ pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
                 .push(i);
         }
     }
-    let is_customer = |u: &str| {
-        accounts.contains(u)
-            || a.roster
-                .as_ref()
-                .is_some_and(|r| r.customers.contains_key(u))
-    };
+    let customers = Customers::new(a);
     let mut out = Vec::new();
     for (user, idx) in by_user {
-        if idx.len() < need || !is_customer(user) {
+        if idx.len() < need || !customers.contains(user) {
             continue;
         }
-        let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need);
+        let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need, account);
         if best < need {
             continue;
         }
@@ -107,4 +90,40 @@ pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// The customer accounts the evidence names: those requests' paths and statements are
+/// about (a subject copied into a request about no account is not evidence of one), and
+/// the roster's.
+pub(super) struct Customers<'a> {
+    named: HashSet<&'a str>,
+    a: &'a Analysis,
+}
+
+impl<'a> Customers<'a> {
+    pub(super) fn new(a: &'a Analysis) -> Self {
+        let mut named: HashSet<&str> = HashSet::new();
+        for e in &a.ing.events {
+            match (e.kind(), e.account_id.as_deref()) {
+                (SourceKind::Db, Some(acc)) => {
+                    named.insert(acc);
+                }
+                (SourceKind::Gateway, Some(acc)) if e.account_id != e.user => {
+                    named.insert(acc);
+                }
+                _ => {}
+            }
+        }
+        Customers { named, a }
+    }
+
+    /// Whether `u` is a customer account.
+    pub(super) fn contains(&self, u: &str) -> bool {
+        self.named.contains(u)
+            || self
+                .a
+                .roster
+                .as_ref()
+                .is_some_and(|r| r.customers.contains_key(u))
+    }
 }

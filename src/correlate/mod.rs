@@ -10,6 +10,7 @@ pub mod detect;
 pub mod drift;
 pub mod enrich;
 pub mod gwclock;
+pub mod hijack;
 pub mod idor;
 pub mod impact;
 pub mod join;
@@ -40,6 +41,8 @@ pub mod technique {
     pub const ENUMERATION: &str = "enumeration";
     /// A signed-in customer reaching many other customers' accounts.
     pub const IDOR: &str = "idor";
+    /// Many customers' sessions used from one address where none of them signed in.
+    pub const SESSION_HIJACK: &str = "session_hijack";
     /// SQL injection / traversal payloads.
     pub const INJECTION: &str = "injection";
     /// Anomalous bonus changes (huge, negative, fan-in).
@@ -380,7 +383,9 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     attribute::waves(&mut a, opts.wave_gap);
     impact::compute(&mut a, &ctx, p);
     attribute::finish_waves(&mut a);
-    a.iocs = attribute::iocs(&a);
+    let (iocs, common) = attribute::iocs(&a);
+    a.iocs = iocs;
+    a.notes.extend(common);
     a.principals = attribute::principal_places(&a, &ctx, p);
     notes(&mut a);
     link_notes(&mut a, &ctx);

@@ -1,0 +1,284 @@
+//! Session hijacking: many customers' sessions used from one address where none of them
+//! signed in. Stolen session tokens (a leaked debug log, a malicious SDK) replayed by an
+//! attacker fail no login and sign in nowhere; where this application's sessions
+//! otherwise open with a sign-in from the address that uses them, a run of accounts that
+//! appear out of nowhere on one address is the replay.
+
+use super::detect::{densest_hour, path_of, DAY, HOUR};
+use super::idor::Customers;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::model::{Event, Outcome, SourceKind};
+use crate::profile::Profile;
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How long before an account's first request on an address a sign-in there opened it.
+const OPENED_WITHIN: i64 = HOUR;
+/// Share of (account, address, day) visits that must open with a sign-in before a visit
+/// that does not says anything: an application whose tokens outlive a day, or whose
+/// sign-ins the gateway does not log, leaves most visits without one.
+const OPENED_SHARE: f64 = 0.8;
+/// Visits needed to judge that share.
+const MIN_VISITS: usize = 50;
+
+fn user(e: &Event) -> Option<&str> {
+    e.user.as_deref()
+}
+
+/// One finding per address where `hijack_accounts` customer accounts (or more) began
+/// acting within one hour with no sign-in (of theirs, where sign-ins name accounts) from
+/// that address in the hour before, on an
+/// address none of them used on another day, and where such accounts are at least half
+/// of the customers acting there in that hour (a carrier's exit, where customers sign in
+/// all the time, is not one). An address that does this on two other days too does so
+/// as a matter of course and is left out.
+pub fn hijack(a: &Analysis, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let need = p.thresholds.hijack_accounts as usize;
+    let customers = Customers::new(a);
+    // Successful sign-ins per address (time, account where logged), and signed-in
+    // customers' requests per address, both in time order.
+    let mut signins: HashMap<&str, Vec<(i64, Option<&str>)>> = HashMap::new();
+    let mut acting: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway {
+            continue;
+        }
+        let Some(ip) = e.client_ip.as_deref() else {
+            continue;
+        };
+        let path = path_of(e);
+        if p.is_login(path) {
+            if e.outcome == Outcome::Success {
+                signins.entry(ip).or_default().push((e.ts, user(e)));
+            }
+            continue;
+        }
+        if e.principal.is_some() || e.user.is_none() || p.is_staff_route(path) {
+            continue;
+        }
+        acting.entry(ip).or_default().push(i);
+    }
+    // Visits: each (address, account, day)'s first request, and whether a sign-in from
+    // the address opened it: the account's own where sign-ins name their accounts (a
+    // carrier's exit sees others sign in all the time), anyone's where they do not.
+    let all_signins = signins.values().map(Vec::len).sum::<usize>();
+    let named = signins.values().flatten().filter(|s| s.1.is_some()).count();
+    let by_account = named as f64 >= OPENED_SHARE * all_signins as f64;
+    let opened = |ip: &str, acc: &str, ts: i64| {
+        signins.get(ip).is_some_and(|v| {
+            let k = v.partition_point(|s| s.0 < ts - OPENED_WITHIN);
+            v[k..]
+                .iter()
+                .take_while(|s| s.0 <= ts + 5_000_000)
+                .any(|s| !by_account || s.1 == Some(acc))
+        })
+    };
+    let mut visits = 0usize;
+    let mut open = 0usize;
+    // Per address: its unopened visits' first requests; and every (address, account)'s days.
+    let mut strangers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut days: HashMap<(&str, &str), BTreeSet<i64>> = HashMap::new();
+    for (&ip, idx) in &acting {
+        let mut first: BTreeMap<(&str, i64), usize> = BTreeMap::new();
+        for &i in idx {
+            let (u, day) = (user(&ev[i]).unwrap_or(""), ev[i].ts.div_euclid(DAY));
+            if !customers.contains(u) {
+                continue;
+            }
+            first.entry((u, day)).or_insert(i);
+            days.entry((ip, u)).or_default().insert(day);
+        }
+        for ((u, _), i) in first {
+            visits += 1;
+            if opened(ip, u, ev[i].ts) {
+                open += 1;
+            } else {
+                strangers.entry(ip).or_default().push(i);
+            }
+        }
+    }
+    if visits < MIN_VISITS || (open as f64) < OPENED_SHARE * visits as f64 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (ip, mut idx) in strangers {
+        // Only accounts that use the address on no other day.
+        idx.retain(|&i| days[&(ip, user(&ev[i]).unwrap_or(""))].len() == 1);
+        idx.sort_unstable();
+        let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need, user);
+        if best < need {
+            continue;
+        }
+        let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
+        if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
+            continue;
+        }
+        let (from, to) = (ev[idx[lo]].ts, ev[idx[hi]].ts);
+        let hijacked: BTreeSet<&str> = idx[lo..=hi].iter().filter_map(|&i| user(&ev[i])).collect();
+        // Every customer acting there in that hour.
+        let all: BTreeSet<&str> = acting[ip]
+            .iter()
+            .filter(|&&i| ev[i].ts >= from && ev[i].ts <= to)
+            .filter_map(|&i| user(&ev[i]))
+            .filter(|u| customers.contains(u))
+            .collect();
+        if hijacked.len() * 2 < all.len() {
+            continue;
+        }
+        // The hijacked accounts' requests from the address that day.
+        let evs: Vec<usize> = acting[ip]
+            .iter()
+            .copied()
+            .filter(|&i| {
+                ev[i].ts.div_euclid(DAY) == peak_day
+                    && user(&ev[i]).is_some_and(|u| hijacked.contains(u))
+            })
+            .collect();
+        let shown: Vec<&str> = hijacked.iter().take(5).copied().collect();
+        out.push(Finding {
+            technique: t::SESSION_HIJACK,
+            subject: ip.to_string(),
+            explanation: format!(
+                "session hijacking: {} customer accounts acted from {ip} within one hour \
+                 without signing in there and used it on no other day (e.g. {}{}); of this \
+                 application's {visits} visits by an account to an address, {open} opened \
+                 with a sign-in from it (threshold {need} accounts)",
+                hijacked.len(),
+                shown.join(", "),
+                if hijacked.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                },
+            ),
+            events: evs,
+            seed_ips: vec![ip.to_string()],
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+            shared_ips: vec![],
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Event;
+
+    /// Builds the events in time order: (seconds, address, path, account signed in as,
+    /// outcome), and a DB record naming every account so that each is a customer's.
+    fn analysis(reqs: &[(i64, String, &str, Option<String>, Outcome)]) -> Analysis {
+        let mut a = Analysis::default();
+        let mut reqs = reqs.to_vec();
+        reqs.sort_by_key(|r| r.0);
+        for (secs, ip, path, user, outcome) in reqs {
+            let mut e = Event::new(SourceKind::Gateway, "apigw-json");
+            e.ts = secs * 1_000_000;
+            e.client_ip = Some(ip.as_str().into());
+            e.path = Some(path.into());
+            e.user = user.as_deref().map(Into::into);
+            e.outcome = outcome;
+            if let Some(u) = &user {
+                let mut d = Event::new(SourceKind::Db, "pg-csvlog");
+                d.ts = e.ts;
+                d.account_id = Some(u.as_str().into());
+                a.ing.events.push(Box::new(e));
+                a.ing.events.push(Box::new(d));
+            } else {
+                a.ing.events.push(Box::new(e));
+            }
+        }
+        a.targets = vec![None; a.ing.events.len()];
+        a
+    }
+
+    type Req = (i64, String, &'static str, Option<String>, Outcome);
+
+    /// Customer `k` signs in from its own address (one per customer unless `ip` is
+    /// given), then reads its balance `after` seconds later.
+    fn visit(at: i64, k: u32, ip: Option<&str>, after: i64, out: &mut Vec<Req>) {
+        let ip = ip.map_or(
+            format!("198.18.{}.{}", k / 250, k % 250 + 1),
+            str::to_string,
+        );
+        let acc = format!("{}", 100_000 + k);
+        out.push((
+            at,
+            ip.clone(),
+            "/api/v1/auth/login",
+            Some(acc.clone()),
+            Outcome::Success,
+        ));
+        out.push((at + after, ip, "/api/v1/bonus", Some(acc), Outcome::Success));
+    }
+
+    fn replay(at: i64, ip: &str, accounts: std::ops::Range<u32>, out: &mut Vec<Req>) {
+        for (n, k) in accounts.enumerate() {
+            let acc = format!("{}", 100_000 + k);
+            out.push((
+                at + 120 * n as i64,
+                ip.into(),
+                "/api/v1/bonus",
+                Some(acc),
+                Outcome::Success,
+            ));
+        }
+    }
+
+    #[test]
+    fn accounts_out_of_nowhere_on_one_address_are_a_replay() {
+        let mut r = Vec::new();
+        for k in 0..100 {
+            visit(3_600 * 24 + k as i64 * 60, k, None, 20, &mut r);
+        }
+        // Five of those customers' sessions replayed from one address, none signed in.
+        replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
+        // A carrier's exit: ten customers sign in there and act all afternoon; four more
+        // arrive with sessions opened elsewhere (phones leaving Wi-Fi), two hours after
+        // the last sign-in there. They are under half of the customers acting there.
+        for k in 200..210 {
+            let at = 3_600 * 40 + (k - 200) as i64 * 30;
+            visit(at, k, Some("100.64.0.1"), 10, &mut r);
+            for n in 1..25 {
+                let acc = format!("{}", 100_000 + k);
+                r.push((
+                    at + 10 + n * 300,
+                    "100.64.0.1".into(),
+                    "/api/v1/menu",
+                    Some(acc),
+                    Outcome::Success,
+                ));
+            }
+        }
+        replay(3_600 * 42, "100.64.0.1", 10..14, &mut r);
+        let a = analysis(&r);
+        let f = hijack(&a, &Profile::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].subject, "203.0.113.9");
+        assert_eq!(f[0].events.len(), 5);
+        assert!(
+            f[0].explanation.contains("5 customer accounts"),
+            "{}",
+            f[0].explanation
+        );
+        // Three are fewer than the threshold.
+        let mut few: Vec<Req> = r.iter().filter(|x| x.1 != "203.0.113.9").cloned().collect();
+        replay(3_600 * 30, "203.0.113.9", 0..3, &mut few);
+        assert!(hijack(&analysis(&few), &Profile::default()).is_empty());
+    }
+
+    #[test]
+    fn an_app_whose_sessions_open_without_sign_ins_says_nothing() {
+        // Tokens that outlive a day: most visits open with no sign-in, so five more
+        // from one address are nothing to go on.
+        let mut r = Vec::new();
+        for k in 0..100 {
+            visit(3_600 * 24 + k as i64 * 60, k, None, 7_200, &mut r);
+        }
+        replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
+        assert!(hijack(&analysis(&r), &Profile::default()).is_empty());
+    }
+}
