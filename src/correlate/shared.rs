@@ -3,11 +3,13 @@
 //! behind it an attacker, on every day: their orders become bonus fraud and their
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
-//! the flagged requests, on two or more days or naming (in the request or its statements)
+//! the flagged requests or signed in as accounts those did not name, on two or more days
+//! or naming (in the request or its statements)
 //! a customer the flagged activity did not; or when the finding that flagged it saw
 //! others use it under other agents (`Finding::shared_ips`, a proxy pool's exits). Its
 //! attacker activity is then what falls within the flagged hours (widened by the wave
-//! gap) and, where the gateway logs agents, comes from those agents.
+//! gap) and, where the gateway logs agents, comes from those agents and, where it logs
+//! who signed in, is signed in as an account the flagged activity named (or as nobody).
 
 use super::enrich::Links;
 use super::Analysis;
@@ -24,6 +26,10 @@ pub struct Shared {
     /// UTC days on which the address served others (1 when they named a customer the
     /// attack did not).
     pub other_days: usize,
+    /// Accounts the flagged activity named: its victims and its own. A request signed in
+    /// as another account is a customer's own, whatever its agent (an attacker replaying
+    /// stolen sessions sends the app's agent, as the customers behind the address do).
+    pub accounts: BTreeSet<String>,
 }
 
 impl Shared {
@@ -39,7 +45,9 @@ impl Shared {
             || e.user_agent
                 .as_deref()
                 .is_none_or(|u| self.agents.contains(u));
-        when && agent
+        let account =
+            self.accounts.is_empty() || e.user.as_deref().is_none_or(|u| self.accounts.contains(u));
+        when && agent && account
     }
 }
 
@@ -190,18 +198,25 @@ pub fn find(
         if e.outcome != Outcome::Success || s.during(e.ts) {
             continue;
         }
-        let other = e.user_agent.as_deref();
-        if other.is_some_and(|u| s.agents.contains(u)) {
+        // Others: under another agent, or naming (signed in as, or in its statements) an
+        // account the flagged activity did not (customers who send the app's agent, as an
+        // attacker replaying their sessions does).
+        let known = touched.get(ip);
+        let of_stmts = stmts.get(&g).into_iter().flatten().map(|&i| &*ev[i]);
+        let stranger = std::iter::once(&**e)
+            .chain(of_stmts)
+            .flat_map(accounts)
+            .any(|x| !known.is_some_and(|k| k.contains(x)));
+        if !stranger
+            && e.user_agent
+                .as_deref()
+                .is_some_and(|u| s.agents.contains(u))
+        {
             continue;
         }
         let d = days.entry(ip).or_default();
         d.0.insert(e.ts.div_euclid(DAY));
-        let known = touched.get(ip);
-        let of_stmts = stmts.get(&g).into_iter().flatten().map(|&i| &*ev[i]);
-        d.1 |= std::iter::once(&**e)
-            .chain(of_stmts)
-            .flat_map(accounts)
-            .any(|x| !known.is_some_and(|k| k.contains(x)));
+        d.1 |= stranger;
     }
     // Two days of others, or one on which they named a customer the attack did not: an
     // attacker's own visits on other days (a test of a stolen login, its own accounts)
@@ -210,6 +225,9 @@ pub fn find(
         .filter_map(|(ip, mut s)| {
             let (n, stranger) = days.get(ip).map_or((0, false), |(d, x)| (d.len(), *x));
             s.other_days = n;
+            if let Some(t) = touched.get(ip) {
+                s.accounts = t.iter().map(|x| x.to_string()).collect();
+            }
             (n >= 2 || stranger || known.contains(ip)).then(|| (ip.to_string(), s))
         })
         .collect()
@@ -245,9 +263,9 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
     format!(
         "{} flagged addresses also served others on days the findings do not cover (a \
          carrier's CGNAT exit, a residential proxy): {}. Only their requests within the \
-         flagged hours, widened by the wave gap, and from the flagged requests' agents where \
-         the gateway logs agents, are the attacker's; {spared} other requests of theirs are \
-         not.{}",
+         flagged hours, widened by the wave gap, from the flagged requests' agents where \
+         the gateway logs agents, and signed in as nobody or as an account the findings \
+         named, are the attacker's; {spared} other requests of theirs are not.{}",
         shared.len(),
         named.join(", "),
         if blind == 0 {
