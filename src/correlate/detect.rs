@@ -348,13 +348,17 @@ enum Tie {
 }
 
 /// Bonus statements no request explains, joined per session to the statement just
-/// before (within two seconds): the ledger row after a balance UPDATE whose request is
-/// known shares that request; runs with none are grouped by their first statement.
+/// before (within two seconds) when the two are halves of one change: the same account's
+/// (the ledger row after a balance UPDATE), or opposite amounts (a transfer's credit after
+/// its debit). The ledger row after a balance UPDATE whose request is known shares that
+/// request; runs with none are grouped by their first statement. Another customer's
+/// change a second after an operation on the same pooled connection is not its.
 fn bursts(ev: &[Box<Event>], l: &Links) -> HashMap<usize, Tie> {
-    let mut last: HashMap<&str, (i64, Tie)> = HashMap::new();
+    let mut last: HashMap<&str, (i64, Tie, usize)> = HashMap::new();
     let mut out = HashMap::new();
+    let changes = |i: usize| ev[i].sql.as_ref().map_or(&[][..], |f| &f.bonus_changes[..]);
     for (i, e) in ev.iter().enumerate() {
-        if e.request_id.is_some() || e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty()) {
+        if e.request_id.is_some() || changes(i).is_empty() {
             continue;
         }
         let Some(s) = e.session_id.as_deref() else {
@@ -362,16 +366,31 @@ fn bursts(ev: &[Box<Event>], l: &Links) -> HashMap<usize, Tie> {
         };
         let tie = match (l.origin(i), last.get(s)) {
             (Some(g), _) => {
-                last.insert(s, (e.ts, Tie::Origin(g)));
+                last.insert(s, (e.ts, Tie::Origin(g), i));
                 continue;
             }
-            (None, Some(&(t, tie))) if e.ts - t <= 2_000_000 => tie,
+            (None, Some(&(t, tie, prev)))
+                if e.ts - t <= 2_000_000 && halves(changes(prev), changes(i)) =>
+            {
+                tie
+            }
             (None, _) => Tie::First(i),
         };
-        last.insert(s, (e.ts, tie));
+        last.insert(s, (e.ts, tie, i));
         out.insert(i, tie);
     }
     out
+}
+
+/// Whether two statements' bonus changes are halves of one operation: one account's, or
+/// opposite relative amounts.
+fn halves(a: &[crate::model::BonusChange], b: &[crate::model::BonusChange]) -> bool {
+    a.iter().any(|x| {
+        b.iter().any(|y| {
+            x.account_id == y.account_id
+                || (!x.absolute && !y.absolute && x.delta != 0 && x.delta == -y.delta)
+        })
+    })
 }
 
 /// A credit: (time, event, debited account of the same request).
