@@ -314,9 +314,20 @@ impl Profile {
     }
 
     /// A known service DB user or host.
+    ///
+    /// Where both users and clients are listed, a known identity must match both lists: a
+    /// service's user from a client not listed is its leaked password used elsewhere.
     pub fn is_service_db(&self, user: Option<&str>, host: Option<&str>) -> bool {
-        user.is_some_and(|u| self.known_good.service_db_users.iter().any(|x| x == u))
-            || host.is_some_and(|h| self.known_good.service_db_hosts.iter().any(|x| ip_in(h, x)))
+        let (users, hosts) = (
+            &self.known_good.service_db_users,
+            &self.known_good.service_db_hosts,
+        );
+        let user_listed = user.map(|u| users.iter().any(|x| x == u));
+        let host_listed = host.map(|h| hosts.iter().any(|x| ip_in(h, x)));
+        let named = user_listed == Some(true) || host_listed == Some(true);
+        let user_ok = users.is_empty() || user_listed != Some(false);
+        let host_ok = hosts.is_empty() || host_listed != Some(false);
+        named && user_ok && host_ok
     }
 }
 
@@ -342,6 +353,26 @@ pub fn ip_in(ip: &str, net: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_user_from_an_unlisted_client_is_not_the_service() {
+        let mut p = Profile::default();
+        p.known_good.service_db_users = vec!["analytics".into()];
+        // Users alone listed: the user is enough.
+        assert!(p.is_service_db(Some("analytics"), Some("192.0.2.77")));
+        assert!(!p.is_service_db(Some("app"), Some("10.0.5.20")));
+        p.known_good.service_db_hosts = vec!["10.0.5.0/24".into()];
+        assert!(p.is_service_db(Some("analytics"), Some("10.0.5.20")));
+        assert!(
+            p.is_service_db(Some("analytics"), None),
+            "client not logged"
+        );
+        assert!(p.is_service_db(None, Some("10.0.5.20")), "user not logged");
+        // The leaked password used from elsewhere, and another user on the job's host.
+        assert!(!p.is_service_db(Some("analytics"), Some("192.0.2.77")));
+        assert!(!p.is_service_db(Some("postgres"), Some("10.0.5.20")));
+        assert!(!p.is_service_db(None, None));
+    }
 
     #[test]
     fn export_routes_by_word_not_by_substring() {

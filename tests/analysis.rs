@@ -1902,6 +1902,39 @@ fn an_idor_wave_and_an_injection_dump_equal_truth() {
 }
 
 #[test]
+fn a_service_s_leaked_password_used_from_outside_is_an_export() {
+    // Wave 2 connects to the database as the nightly export job's user, from the
+    // attacker's address, reads the catalog and copies the customer and staff tables
+    // out. PostgreSQL's stderr prefix names no client, and the sessions have no
+    // `connection received` line: only the disconnection names the client, and the
+    // job's own sessions and the attacker's are told apart by it. The catalog reads of
+    // a direct session are its client tool's, not an injection.
+    equals_truth(
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--wave2", "direct"],
+        true,
+    );
+    equals_truth(
+        ["kong", "mysql-audit-json", "onesignal"],
+        &["--wave2", "direct", "--wave1", "hijack", "--noise"],
+        true,
+    );
+}
+
+#[test]
+fn an_injected_dump_without_request_ids_is_a_bulk_export() {
+    // Untagged SQL: the `UNION SELECT … FROM customers` the menu search ran is tied to no
+    // request, and its connection is the application's own, which reads customers all
+    // day. The injected statement is a whole-table read all the same (seed 964737: the
+    // wave said injection but not that the table was dumped).
+    equals_truth(
+        ["apigw-json", "pg-csvlog", "onesignal"],
+        &["--wave2", "injection", "--untagged-sql", "--seed", "964737"],
+        true,
+    );
+}
+
+#[test]
 fn replayed_session_tokens_are_a_hijack_and_the_app_s_agent_no_indicator() {
     // Wave 1 replays ten customers' stolen session tokens from two addresses under the
     // app's own HTTP client's agent: nothing signs in, nothing fails. The wave says how

@@ -4,6 +4,9 @@
 //! `connection authorized` lines; its statements carry only the process id. Each
 //! statement takes the identity of the latest session its process id opened in the same
 //! directory and format, until that session's `disconnection` (process ids are reused).
+//! Where only the `disconnection` line names them (`log_disconnections` without
+//! `log_connections`, or a log whose session began before it), the session's records
+//! back to its start take them from it.
 
 use crate::model::{Event, FileInfo, SourceKind, Text};
 use std::collections::HashMap;
@@ -87,6 +90,51 @@ pub fn fill(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
             open.remove(&key);
         }
     }
+    // Backwards: a session's end names what its earlier records may not.
+    let mut ends: HashMap<(&str, &'static str, Text), Identity> = HashMap::new();
+    for e in events.iter_mut().rev() {
+        if e.kind() != SourceKind::Db || e.session_id.is_none() {
+            continue;
+        }
+        let cmd = e.command.as_deref().unwrap_or("");
+        let d = dir.get(e.file as usize).copied().unwrap_or("");
+        let key = (
+            d,
+            e.format.as_str(),
+            e.session_id.clone().unwrap_or_default(),
+        );
+        if cmd == "disconnection" {
+            ends.insert(
+                key,
+                Identity {
+                    user: e.db_user.clone(),
+                    db: e.db_name.clone(),
+                    host: e.db_host.clone(),
+                },
+            );
+            continue;
+        }
+        let Some(id) = ends.get(&key) else { continue };
+        let mut more = false;
+        for (mine, theirs) in [
+            (&mut e.db_user, &id.user),
+            (&mut e.db_name, &id.db),
+            (&mut e.db_host, &id.host),
+        ] {
+            if let (None, Some(t)) = (mine.as_ref(), theirs) {
+                *mine = Some(t.clone());
+                more = true;
+            }
+        }
+        if more && e.extra.get("identity_from").is_none() {
+            e.extra.insert("identity_from", "session");
+            filled += 1;
+        }
+        // The session began here: records before are another's (process ids are reused).
+        if matches!(cmd, "connection received" | "connection authorized") {
+            ends.remove(&key);
+        }
+    }
     filled
 }
 
@@ -166,5 +214,35 @@ mod tests {
         assert_eq!(fill(&mut users, &files), 1);
         assert_eq!(users[1].db_host.as_deref(), Some("198.51.100.23"));
         assert_eq!(users[1].db_user.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn a_session_named_only_at_its_end_is_named_back_to_its_start() {
+        // `log_disconnections` without `connection received` lines: a leaked service
+        // password used from elsewhere is told from the service's own sessions only by
+        // the client its disconnection names.
+        let files = [FileInfo {
+            path: "case/db/postgresql.log".into(),
+            ..Default::default()
+        }];
+        let mut evs = vec![
+            ev(1, "pid:5", "SELECT", Some("analytics"), None),
+            ev(2, "pid:5", "connection authorized", Some("analytics"), None),
+            ev(3, "pid:5", "COPY", Some("analytics"), None),
+            ev(4, "pid:6", "SELECT", Some("app"), None),
+            ev(
+                5,
+                "pid:5",
+                "disconnection",
+                Some("analytics"),
+                Some("192.0.2.77"),
+            ),
+        ];
+        assert_eq!(fill(&mut evs, &files), 2);
+        assert_eq!(evs[2].db_host.as_deref(), Some("192.0.2.77"));
+        assert_eq!(evs[1].db_host.as_deref(), Some("192.0.2.77"));
+        assert_eq!(evs[2].extra["identity_from"], "session");
+        assert!(evs[0].db_host.is_none(), "before the session began");
+        assert!(evs[3].db_host.is_none(), "another process");
     }
 }
