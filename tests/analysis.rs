@@ -1922,6 +1922,19 @@ fn a_service_s_leaked_password_used_from_outside_is_an_export() {
 }
 
 #[test]
+fn two_gateway_layers_keep_the_identity_only_one_logs() {
+    // API Gateway's XML preset names the signed-in principal; the JSON-logging proxy
+    // behind it, whose copies carry more fields, does not. The proxy's copies are kept
+    // and take the principal from theirs: the stolen staff login from a new place is
+    // still found (seed 62870: it was lost with the dropped copies).
+    equals_truth(
+        ["apigw-xml,envoy-json", "mariadb-audit", "fcm-v1-log"],
+        &["--gateway-skew", "2h", "--seed", "62870"],
+        true,
+    );
+}
+
+#[test]
 fn an_injected_dump_without_request_ids_is_a_bulk_export() {
     // Untagged SQL: the `UNION SELECT … FROM customers` the menu search ran is tied to no
     // request, and its connection is the application's own, which reads customers all

@@ -45,6 +45,8 @@ pub struct Dropped {
     pub formats: Vec<(SourceKind, FormatName)>,
     /// Formats with files side by side that mirror each other, with their series.
     pub mirrored: Vec<(SourceKind, FormatName, usize)>,
+    /// (kept, dropped) old indices of every copy, ascending.
+    pub pairs: Vec<(usize, usize)>,
 }
 
 /// What a record says, for matching, appended to `out` (`false` when it says too little
@@ -231,6 +233,8 @@ type Entry = ((u64, u64), i64, u32, u32);
 struct Swept {
     dropped: Vec<usize>,
     joined: Vec<(u32, u32)>,
+    /// (kept, dropped) of every copy: what the kept record lacks, its copy may carry.
+    pairs: Vec<(usize, usize)>,
 }
 
 /// The records of one key in time order: each joins the earliest kept record of another
@@ -256,6 +260,8 @@ fn sweep(
     let mut out = Swept::default();
     // (slot, series) of each record that joined a kept one.
     let mut joins: Vec<(usize, u32)> = Vec::new();
+    // (slot, dropped record).
+    let mut copies: Vec<(usize, usize)> = Vec::new();
     if open.len() < 2 {
         return out;
     }
@@ -284,17 +290,19 @@ fn sweep(
                 && compatible(k, e)
         });
         match found.and_then(|k| queue.remove(k)) {
-            Some(s) => {
+            Some(n) => {
                 if counting {
-                    joins.push((s, id));
+                    joins.push((n, id));
                 }
-                let s = &mut slots[s];
-                if rank[id as usize] > rank[s.series as usize] {
+                let s = &mut slots[n];
+                let gone = if rank[id as usize] > rank[s.series as usize] {
                     s.series = id;
-                    out.dropped.push(std::mem::replace(&mut s.kept, i));
+                    std::mem::replace(&mut s.kept, i)
                 } else {
-                    out.dropped.push(i);
-                }
+                    i
+                };
+                out.dropped.push(gone);
+                copies.push((n, gone));
             }
             None => {
                 slots.push(Slot {
@@ -310,6 +318,10 @@ fn sweep(
             }
         }
     }
+    out.pairs = copies
+        .into_iter()
+        .map(|(n, d)| (slots[n].kept, d))
+        .collect();
     joins.sort_unstable();
     for one in joins.chunk_by(|a, b| a.0 == b.0) {
         let held = std::iter::once(owner[one[0].0]).chain(one.iter().map(|j| j.1));
@@ -369,10 +381,21 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         }
         series.set_mirrors(&shared, &records);
     }
-    let mut events: Vec<usize> = groups()
-        .flat_map_iter(|g| sweep(ev, g, &series, &rank, false).dropped)
-        .collect();
+    let (mut events, mut pairs): (Vec<usize>, Vec<(usize, usize)>) = groups()
+        .map(|g| {
+            let s = sweep(ev, g, &series, &rank, false);
+            (s.dropped, s.pairs)
+        })
+        .reduce(
+            || (Vec::new(), Vec::new()),
+            |mut a, b| {
+                a.0.extend(b.0);
+                a.1.extend(b.1);
+                a
+            },
+        );
     events.par_sort_unstable();
+    pairs.par_sort_unstable();
     let mut by_format = BTreeMap::new();
     for &i in &events {
         *by_format
@@ -384,6 +407,40 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         events,
         formats,
         mirrored: series.mirrored(),
+        pairs,
+    }
+}
+
+/// Fills what a kept gateway record does not say from its dropped copies: the layer that
+/// logs the signed-in principal may be the poorer one otherwise (API Gateway's preset in
+/// front of a JSON-logging proxy), and the identity is not to be lost with it.
+fn merge_identities(ev: &mut [Box<Event>], pairs: &[(usize, usize)]) {
+    for &(k, d) in pairs {
+        if ev[k].kind() != SourceKind::Gateway {
+            continue;
+        }
+        let from = &ev[d];
+        let (principal, user, account, route, token, session) = (
+            from.principal.clone(),
+            from.user.clone(),
+            from.account_id.clone(),
+            from.route.clone(),
+            from.token_id.clone(),
+            from.session_id.clone(),
+        );
+        let to = &mut ev[k];
+        for (mine, theirs) in [
+            (&mut to.principal, principal),
+            (&mut to.user, user),
+            (&mut to.account_id, account),
+            (&mut to.route, route),
+            (&mut to.token_id, token),
+            (&mut to.session_id, session),
+        ] {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
     }
 }
 
@@ -472,6 +529,7 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
             counts.join(", ")
         ));
     }
+    merge_identities(&mut a.ing.events, &d.pairs);
     let mut gone = vec![false; a.ing.events.len()];
     for &i in &d.events {
         gone[i] = true;
@@ -677,6 +735,32 @@ mod tests {
             .cloned()
             .collect();
         assert!(find(&one).events.is_empty());
+    }
+
+    #[test]
+    fn the_kept_copy_takes_the_identity_only_its_copy_logged() {
+        // nginx's copy carries more fields and is kept; API Gateway's alone names the
+        // signed-in staff member and the route. The identity stays with the request.
+        let s = 1_000_000_000_000;
+        let mut gw = req("apigw-json", s, "/prod/admin/push/send", 200, Some("r1"));
+        gw.principal = Some("o.kovalenko@example.com".into());
+        gw.route = Some("/admin/push/send".into());
+        let mut ng = req("nginx-combined", s, "/admin/push/send", 200, Some("r1"));
+        ng.user_agent = Some("Mozilla/5.0".into());
+        ng.latency_ms = Some(12.0);
+        ng.bytes = Some(42);
+        ng.ts += 250_000;
+        let mut a = Analysis::default();
+        a.ing.events = vec![gw, ng];
+        a.ing.files = vec![Default::default(); 7];
+        a.targets = vec![None; 2];
+        let kept = drop_copies(&mut a).expect("one copy dropped");
+        assert_eq!(kept.old, [1]);
+        let e = &a.ing.events[0];
+        assert_eq!(e.format, "nginx-combined");
+        assert_eq!(e.principal.as_deref(), Some("o.kovalenko@example.com"));
+        assert_eq!(e.route.as_deref(), Some("/admin/push/send"));
+        assert_eq!(e.user_agent.as_deref(), Some("Mozilla/5.0"));
     }
 
     #[test]
