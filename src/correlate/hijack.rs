@@ -35,7 +35,8 @@ fn user(e: &Event) -> Option<&str> {
 /// as a matter of course and is left out.
 pub fn hijack(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let need = p.thresholds.hijack_accounts as usize;
+    // A threshold of none would make every stranger a hijack: one at least.
+    let need = (p.thresholds.hijack_accounts as usize).max(1);
     let customers = Customers::new(a);
     // Successful sign-ins per address (time, account where logged), and signed-in
     // customers' requests per address, both in time order.
@@ -106,6 +107,9 @@ pub fn hijack(a: &Analysis, p: &Profile) -> Vec<Finding> {
     for (ip, mut idx) in strangers {
         // Only accounts that use the address on no other day.
         idx.retain(|&i| days[&(ip, user(&ev[i]).unwrap_or(""))].len() == 1);
+        if idx.is_empty() {
+            continue;
+        }
         idx.sort_unstable();
         let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need, user);
         if best < need {
@@ -264,6 +268,22 @@ mod tests {
             "{}",
             f[0].explanation
         );
+        // A profile's threshold of 0 counts as 1, not as every address; an address whose
+        // only unopened visits are an account's of two days (its own place) has none.
+        let mut zero = Profile::default();
+        zero.thresholds.hijack_accounts = 0;
+        let mut home = r.clone();
+        for day in [26, 50] {
+            let acc = Some("100150".to_string());
+            home.push((
+                3_600 * day,
+                "198.51.100.50".into(),
+                "/api/v1/bonus",
+                acc,
+                Outcome::Success,
+            ));
+        }
+        assert_eq!(hijack(&analysis(&home), &zero).len(), 1);
         // Three are fewer than the threshold.
         let mut few: Vec<Req> = r.iter().filter(|x| x.1 != "203.0.113.9").cloned().collect();
         replay(3_600 * 30, "203.0.113.9", 0..3, &mut few);
