@@ -1922,6 +1922,47 @@ fn a_service_s_leaked_password_used_from_outside_is_an_export() {
 }
 
 #[test]
+fn a_replay_under_the_customers_agent_on_their_address_says_what_cannot_be_told() {
+    // Wave 1 replays sessions under the app's agent from addresses a hundred customers
+    // also use. Where the gateway names the signed-in account, the customers are told
+    // from the attacker by it; where it names none (Envoy's JSON), their requests in the
+    // flagged hours cannot be, and the note says so (seed 774879: a customer's 9 points
+    // in those hours counted as the attacker's, and nothing said it might).
+    let caveat = "the attacker's agent is one their customers send too, and the gateway \
+                  names no signed-in account";
+    let shared = |notes: &[String]| {
+        notes
+            .iter()
+            .find(|n| n.contains("flagged addresses also served others"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let args = [
+        "--seed",
+        "774879",
+        "--wave1",
+        "hijack",
+        "--shared-address",
+        "100",
+    ];
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy-json", "mysql-audit-xml", "fcm-v1-log"],
+        &args,
+    );
+    let note = shared(&notes_of(d.path(), &[]));
+    assert!(note.contains(&format!("For 2 of them {caveat}")), "{note}");
+    let d = crate::util::tmp().unwrap();
+    simulate_with(d.path(), ["kong", "mysql-audit-xml", "fcm-v1-log"], &args);
+    let note = shared(&notes_of(d.path(), &[]));
+    assert!(
+        note.contains("served others") && !note.contains(caveat),
+        "{note}"
+    );
+}
+
+#[test]
 fn two_gateway_layers_keep_the_identity_only_one_logs() {
     // API Gateway's XML preset names the signed-in principal; the JSON-logging proxy
     // behind it, whose copies carry more fields, does not. The proxy's copies are kept

@@ -30,6 +30,9 @@ pub struct Shared {
     /// as another account is a customer's own, whatever its agent (an attacker replaying
     /// stolen sessions sends the app's agent, as the customers behind the address do).
     pub accounts: BTreeSet<String>,
+    /// The attacker's agent there is one its customers send too, and the gateway names
+    /// no signed-in account there: in the flagged hours the two cannot be told apart.
+    pub blind_agent: bool,
 }
 
 impl Shared {
@@ -145,7 +148,14 @@ pub fn find(
     // address's flagged requests: a customer who mistyped during the burst carries a
     // few, an attacker posing as the app most.
     let mut outside: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // Addresses some of whose requests name the account signed in.
+    let mut signed: BTreeSet<&str> = BTreeSet::new();
     for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        if let (Some(ip), Some(_)) = (e.client_ip.as_deref(), e.user.as_deref()) {
+            if seen.contains_key(ip) {
+                signed.insert(ip);
+            }
+        }
         let (Some(ip), Some(u)) = (e.client_ip.as_deref(), e.user_agent.as_deref()) else {
             continue;
         };
@@ -169,6 +179,7 @@ pub fn find(
         if !kept.is_empty() {
             s.agents = kept;
         }
+        s.blind_agent = !signed.contains(ip) && s.agents.iter().any(|u| o.contains(u.as_str()));
     }
     // The statements of those addresses' requests: a sign-up names its new account only
     // in the row it inserts.
@@ -260,12 +271,16 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
         })
         .collect();
     let blind = shared.values().filter(|s| s.agents.is_empty()).count();
+    let posing = shared
+        .values()
+        .filter(|s| s.blind_agent && !s.agents.is_empty())
+        .count();
     format!(
         "{} flagged addresses also served others on days the findings do not cover (a \
          carrier's CGNAT exit, a residential proxy): {}. Only their requests within the \
          flagged hours, widened by the wave gap, from the flagged requests' agents where \
          the gateway logs agents, and signed in as nobody or as an account the findings \
-         named, are the attacker's; {spared} other requests of theirs are not.{}",
+         named, are the attacker's; {spared} other requests of theirs are not.{}{}",
         shared.len(),
         named.join(", "),
         if blind == 0 {
@@ -275,6 +290,16 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
                 " For {blind} of them the gateway logs no agents: their customers' requests in \
                  those hours count as the attacker's, and the bonus changes and exposures they \
                  made are to be checked by hand."
+            )
+        },
+        if posing == 0 {
+            String::new()
+        } else {
+            format!(
+                " For {posing} of them the attacker's agent is one their customers send too, \
+                 and the gateway names no signed-in account: their customers' requests under \
+                 it in those hours count as the attacker's, and the bonus changes and \
+                 exposures they made are to be checked by hand."
             )
         }
     )
