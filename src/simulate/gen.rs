@@ -195,27 +195,12 @@ impl<'w> Gen<'w> {
         subject: &str,
         wave: u8,
     ) {
-        let rid = self.req(
-            ts,
-            ip,
-            ua,
-            "GET",
+        let read = (
             "/api/v1/accounts/{accountId}/bonus",
-            format!("/api/v1/accounts/{account}/bonus"),
-            200,
-            Some(subject.to_string()),
-            wave,
-        );
-        self.app(
-            ts + 3_000,
-            &rid,
-            "READ",
-            "SELECT",
             "public.bonus_accounts",
-            "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1",
-            vec![account.to_string()],
-            wave,
         );
+        let sql = "SELECT balance, tier FROM bonus_accounts WHERE account_id = $1";
+        self.account_read(ts, (ip, ua), read, sql, account, subject, wave);
     }
 
     /// `subject` reads `account`'s profile (personal data): the request and its lookup.
@@ -228,13 +213,35 @@ impl<'w> Gen<'w> {
         subject: &str,
         wave: u8,
     ) {
+        let read = ("/api/v1/customers/{customerId}/profile", "public.customers");
+        let sql = "SELECT id, name, email, phone FROM customers WHERE id = $1";
+        self.account_read(ts, (ip, ua), read, sql, account, subject, wave);
+    }
+
+    /// `subject`'s GET of `route` (its `{…}` the account) and the lookup of `account` in
+    /// `table` it makes.
+    #[allow(clippy::too_many_arguments)]
+    fn account_read(
+        &mut self,
+        ts: Us,
+        (ip, ua): (&str, &str),
+        (route, table): (&'static str, &str),
+        sql: &str,
+        account: &str,
+        subject: &str,
+        wave: u8,
+    ) {
+        let path = match (route.find('{'), route.find('}')) {
+            (Some(a), Some(b)) => format!("{}{account}{}", &route[..a], &route[b + 1..]),
+            _ => route.to_string(),
+        };
         let rid = self.req(
             ts,
             ip,
             ua,
             "GET",
-            "/api/v1/customers/{customerId}/profile",
-            format!("/api/v1/customers/{account}/profile"),
+            route,
+            path,
             200,
             Some(subject.to_string()),
             wave,
@@ -244,8 +251,8 @@ impl<'w> Gen<'w> {
             &rid,
             "READ",
             "SELECT",
-            "public.customers",
-            "SELECT id, name, email, phone FROM customers WHERE id = $1",
+            table,
+            sql,
             vec![account.to_string()],
             wave,
         );

@@ -164,12 +164,7 @@ impl Gen<'_> {
                 wave: 2,
             });
         }
-        t += self.r.range(10, 25) * M;
-        let who = self.w.stolen;
-        self.staff_login(t, who, ip, ua, 2);
-        t += self.r.range(3, 8) * M;
-        let (title, body) = self.w.evil.clone();
-        self.campaign(t, who, ip, ua, &title, &body, "all", 2);
+        self.crack_and_send(t, ip, ua);
     }
 
     /// Wave 2 through SQL injection: the public menu search (no sign-in) builds its
@@ -251,8 +246,13 @@ impl Gen<'_> {
             vec![],
             2,
         );
-        // The hash cracked offline; the staff console from the same address, inside
-        // breachline's default wave gap (a longer pause is a wave of its own there).
+        self.crack_and_send(t, ip, ua);
+    }
+
+    /// A staff hash cracked offline, then the staff console from the same address sends
+    /// the broadcast: inside breachline's default wave gap after `t` (a longer pause is a
+    /// wave of its own there).
+    fn crack_and_send(&mut self, mut t: Us, ip: &str, ua: &str) {
         t += self.r.range(10, 25) * M;
         let who = self.w.stolen;
         self.staff_login(t, who, ip, ua, 2);
