@@ -20,11 +20,13 @@ use std::sync::LazyLock;
 /// The detectors only read the analysis, so they run side by side; their findings are
 /// concatenated in this fixed order, whatever order the threads finish in.
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    // The customer accounts two detectors ask about, gathered once.
+    let customers = super::idor::Customers::new(a);
     let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 8] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, p),
-        &|| super::idor::idor(a, p),
-        &|| super::hijack::hijack(a, p),
+        &|| super::idor::idor(a, p, &customers),
+        &|| super::hijack::hijack(a, p, &customers),
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),
@@ -55,7 +57,7 @@ fn db_actor(e: &Event, l: &Links) -> Option<(String, bool)> {
 
 /// A finding whose actor is an address (`is_ip`) or a session; a session's statements
 /// name the sessions it seeds.
-fn actor_finding(
+pub(super) fn actor_finding(
     technique: &'static str,
     actor: String,
     is_ip: bool,
@@ -111,18 +113,12 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
     let need = p.thresholds.enumeration_accounts as usize;
     let mut out = Vec::new();
     for (ip, idx) in by_actor {
-        // `busy_days`: UTC days on which the address read `need` accounts within an hour.
-        let (count, lo, hi, busy_days) = densest_hour(ev, &idx, need, account);
-        if count < need {
-            continue;
-        }
         // An address that reads this many accounts on two other days too does so as a
         // matter of course (a partner integration, a support desk behind one address);
         // the attacker's harvest is the day that stands out.
-        let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
-        if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
+        let Some((count, lo, hi)) = standout_hour(ev, &idx, need, account) else {
             continue;
-        }
+        };
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
         let who: BTreeSet<String> = evs
             .iter()
@@ -146,9 +142,28 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
 }
 
 /// The hour with the most distinct accounts (as `key` reads them) among the events `idx`
+/// (in time order), when it reaches `need` (one at least) and the actor reaches `need`
+/// within an hour on fewer than two other UTC days (what it does every day is its
+/// routine): (count, first, last position in `idx`).
+pub(super) fn standout_hour(
+    ev: &[Box<Event>],
+    idx: &[usize],
+    need: usize,
+    key: fn(&Event) -> Option<&str>,
+) -> Option<(usize, usize, usize)> {
+    let (best, lo, hi, busy_days) = densest_hour(ev, idx, need, key);
+    if best == 0 || best < need {
+        return None;
+    }
+    let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
+    let routine = busy_days.iter().filter(|&&d| d != peak_day).count() >= 2;
+    (!routine).then_some((best, lo, hi))
+}
+
+/// The hour with the most distinct accounts (as `key` reads them) among the events `idx`
 /// (in time order): (count, first, last position in `idx`), and the UTC days on which
 /// some hour reached `need`.
-pub(super) fn densest_hour(
+fn densest_hour(
     ev: &[Box<Event>],
     idx: &[usize],
     need: usize,

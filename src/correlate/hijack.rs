@@ -4,7 +4,7 @@
 //! otherwise open with a sign-in from the address that uses them, a run of accounts that
 //! appear out of nowhere on one address is the replay.
 
-use super::detect::{densest_hour, path_of, DAY, HOUR};
+use super::detect::{actor_finding, path_of, standout_hour, DAY, HOUR};
 use super::idor::Customers;
 use super::technique as t;
 use super::{Analysis, Finding};
@@ -33,11 +33,10 @@ fn user(e: &Event) -> Option<&str> {
 /// of the customers acting there in that hour (a carrier's exit, where customers sign in
 /// all the time, is not one). An address that does this on two other days too does so
 /// as a matter of course and is left out.
-pub fn hijack(a: &Analysis, p: &Profile) -> Vec<Finding> {
+pub(super) fn hijack(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Finding> {
     let ev = &a.ing.events;
     // A threshold of none would make every stranger a hijack: one at least.
     let need = (p.thresholds.hijack_accounts as usize).max(1);
-    let customers = Customers::new(a);
     // Successful sign-ins per address (time, account where logged), and signed-in
     // customers' requests per address, both in time order.
     let mut signins: HashMap<&str, Vec<(i64, Option<&str>)>> = HashMap::new();
@@ -107,18 +106,11 @@ pub fn hijack(a: &Analysis, p: &Profile) -> Vec<Finding> {
     for (ip, mut idx) in strangers {
         // Only accounts that use the address on no other day.
         idx.retain(|&i| days[&(ip, user(&ev[i]).unwrap_or(""))].len() == 1);
-        if idx.is_empty() {
-            continue;
-        }
         idx.sort_unstable();
-        let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need, user);
-        if best < need {
+        let Some((_, lo, hi)) = standout_hour(ev, &idx, need, user) else {
             continue;
-        }
+        };
         let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
-        if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
-            continue;
-        }
         let (from, to) = (ev[idx[lo]].ts, ev[idx[hi]].ts);
         let hijacked: BTreeSet<&str> = idx[lo..=hi].iter().filter_map(|&i| user(&ev[i])).collect();
         // Every customer acting there in that hour.
@@ -141,28 +133,28 @@ pub fn hijack(a: &Analysis, p: &Profile) -> Vec<Finding> {
             })
             .collect();
         let shown: Vec<&str> = hijacked.iter().take(5).copied().collect();
-        out.push(Finding {
-            technique: t::SESSION_HIJACK,
-            subject: ip.to_string(),
-            explanation: format!(
-                "session hijacking: {} customer accounts acted from {ip} within one hour \
+        let explanation = format!(
+            "session hijacking: {} customer accounts acted from {ip} within one hour \
                  without signing in there and used it on no other day (e.g. {}{}); of this \
                  application's {visits} visits by an account to an address, {open} opened \
                  with a sign-in from it (threshold {need} accounts)",
-                hijacked.len(),
-                shown.join(", "),
-                if hijacked.len() > shown.len() {
-                    ", …"
-                } else {
-                    ""
-                },
-            ),
-            events: evs,
-            seed_ips: vec![ip.to_string()],
-            seed_contexts: vec![],
-            seed_sessions: vec![],
-            shared_ips: vec![],
-        });
+            hijacked.len(),
+            shown.join(", "),
+            if hijacked.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            },
+        );
+        let finding = actor_finding(
+            t::SESSION_HIJACK,
+            ip.to_string(),
+            true,
+            explanation,
+            evs,
+            ev,
+        );
+        out.push(finding);
     }
     out
 }
@@ -197,6 +189,10 @@ mod tests {
         }
         a.targets = vec![None; a.ing.events.len()];
         a
+    }
+
+    fn run(a: &Analysis, p: &Profile) -> Vec<Finding> {
+        hijack(a, p, &Customers::new(a))
     }
 
     type Req = (i64, String, &'static str, Option<String>, Outcome);
@@ -259,7 +255,7 @@ mod tests {
         }
         replay(3_600 * 42, "100.64.0.1", 10..14, &mut r);
         let a = analysis(&r);
-        let f = hijack(&a, &Profile::default());
+        let f = run(&a, &Profile::default());
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].subject, "203.0.113.9");
         assert_eq!(f[0].events.len(), 5);
@@ -283,11 +279,11 @@ mod tests {
                 Outcome::Success,
             ));
         }
-        assert_eq!(hijack(&analysis(&home), &zero).len(), 1);
+        assert_eq!(run(&analysis(&home), &zero).len(), 1);
         // Three are fewer than the threshold.
         let mut few: Vec<Req> = r.iter().filter(|x| x.1 != "203.0.113.9").cloned().collect();
         replay(3_600 * 30, "203.0.113.9", 0..3, &mut few);
-        assert!(hijack(&analysis(&few), &Profile::default()).is_empty());
+        assert!(run(&analysis(&few), &Profile::default()).is_empty());
     }
 
     #[test]
@@ -299,6 +295,6 @@ mod tests {
             visit(3_600 * 24 + k as i64 * 60, k, None, 7_200, &mut r);
         }
         replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
-        assert!(hijack(&analysis(&r), &Profile::default()).is_empty());
+        assert!(run(&analysis(&r), &Profile::default()).is_empty());
     }
 }

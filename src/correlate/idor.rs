@@ -3,7 +3,7 @@
 //! application that checked ownership would have refused. Below the enumeration
 //! detector's rate, an attacker's own account walking ids is still the attacker.
 
-use super::detect::{account, densest_hour, DAY};
+use super::detect::{account, standout_hour};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
@@ -29,7 +29,7 @@ fn foreign(e: &Event, target: Option<Target>, p: &Profile) -> bool {
 /// or the roster lists it): a gateway that logs its API client as the subject (one consumer for all the
 /// app's traffic) names no customer. An account that reaches as many on two other days
 /// does so as a matter of course (a family or business account), and is left out.
-pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
+pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Finding> {
     let ev = &a.ing.events;
     let need = p.thresholds.idor_accounts as usize;
     let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -41,20 +41,14 @@ pub fn idor(a: &Analysis, p: &Profile) -> Vec<Finding> {
                 .push(i);
         }
     }
-    let customers = Customers::new(a);
     let mut out = Vec::new();
     for (user, idx) in by_user {
         if idx.len() < need || !customers.contains(user) {
             continue;
         }
-        let (best, lo, hi, busy_days) = densest_hour(ev, &idx, need, account);
-        if best < need {
+        let Some((best, lo, hi)) = standout_hour(ev, &idx, need, account) else {
             continue;
-        }
-        let peak_day = ev[idx[hi]].ts.div_euclid(DAY);
-        if busy_days.iter().filter(|&&d| d != peak_day).count() >= 2 {
-            continue;
-        }
+        };
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
         let ips: BTreeSet<String> = evs
             .iter()
