@@ -450,6 +450,9 @@ pub struct Kept {
     pub old: Vec<usize>,
     /// Whether gateway records were among the dropped: links to them are gone.
     pub gateway: bool,
+    /// DB formats whose records matched copies of each other's (both ways round): one
+    /// server's clock, so a correction found for one holds for the other.
+    pub same_clock: Vec<(&'static str, &'static str)>,
 }
 
 /// Drops the copies `find` finds from the analysis: events and their targets, each
@@ -538,9 +541,22 @@ pub fn drop_copies(a: &mut Analysis) -> Option<Kept> {
         f.duplicates += 1;
     }
     let gateway = d.by_format.keys().any(|(k, _)| *k == SourceKind::Gateway);
+    let ev = &a.ing.events;
+    let db = |i: usize| (ev[i].kind() == SourceKind::Db).then(|| ev[i].format.as_str());
+    let mut same_clock: Vec<(&'static str, &'static str)> = (d.pairs.iter())
+        .filter_map(|&(k, x)| Some((db(k)?, db(x)?)))
+        .filter(|(k, x)| k != x)
+        .flat_map(|(k, x)| [(k, x), (x, k)])
+        .collect();
+    same_clock.sort_unstable();
+    same_clock.dedup();
     let old: Vec<usize> = (0..gone.len()).filter(|&i| !gone[i]).collect();
     super::reindex(a, &old);
-    Some(Kept { old, gateway })
+    Some(Kept {
+        old,
+        gateway,
+        same_clock,
+    })
 }
 
 #[cfg(test)]

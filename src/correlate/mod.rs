@@ -318,25 +318,51 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let join = restore_order(&mut a, join);
     // Once clocks agree, one source's records written in several formats are one each.
     // A dropped gateway copy may be the request a statement was joined to: join again.
-    let join = match dedupe::drop_copies(&mut a) {
-        Some(k) if k.gateway => join::RequestJoin::build(&a.ing.events),
-        Some(k) => join.reordered(&k.old),
-        None => join,
+    let (join, same_clock) = match dedupe::drop_copies(&mut a) {
+        Some(k) if k.gateway => (join::RequestJoin::build(&a.ing.events), k.same_clock),
+        Some(k) => (join.reordered(&k.old), k.same_clock),
+        None => (join, Vec::new()),
     };
     let mut ctx = enrich::Links::build(&a, p, join);
     a.bonus_ops = detect::bonus_ops(&a, &ctx);
+    // Refunds of the morning after are outlying changes no request of the attack made:
+    // left out of the changes timing fits.
+    a.restored = refunds::find(&a, p);
     // Nothing ties the application's statements to requests: what the detectors flagged
     // may still follow flagged requests at one offset (`timing`). Its correction moves
     // the DB's times, so the order and the links are made again.
     if timing::nothing_linked(&a, &ctx) {
         let found = detect::run(&a, &ctx, p);
-        if let Some(t) = timing::estimate(&a, &ctx, &found) {
+        if let Some(mut t) = timing::estimate(&a, &ctx, &found) {
+            // A format whose records were copies of a fitted one's has that one's clock.
+            let copies: Vec<(&str, &str)> = (same_clock.iter())
+                .filter(|(x, y)| t.formats.contains_key(x) && !t.formats.contains_key(y))
+                .map(|&(x, y)| (y, x))
+                .collect();
+            // A copy logged in whole seconds (MySQL's audit log beside a stream in ms)
+            // is up to a second before the record it copies: a request up to a second
+            // after it may be its own.
+            let whole = |f: &str| {
+                (a.ing.events.iter())
+                    .filter(|e| e.format.as_str() == f)
+                    .all(|e| e.ts % 1_000_000 == 0)
+            };
+            for &(y, x) in &copies {
+                let mut fit = t.formats[x];
+                if whole(y) && !whole(x) {
+                    fit.after_us += 1_000_000;
+                }
+                t.formats.entry(y).or_insert(fit);
+            }
             for (fmt, fit) in &t.formats {
                 skew::shift(&mut a, fmt, fit.lo);
                 a.skews.retain(|s| s.source != format!("db:{fmt}"));
+                let copy = copies.iter().find(|(y, _)| y == fmt);
                 a.skews.push(Skew {
                     source: format!("db:{fmt}"),
-                    against: if fit.unflagged {
+                    against: if let Some((_, x)) = copy {
+                        format!("db:{x} (its records' copies, by timing)")
+                    } else if fit.unflagged {
                         "gateway (by timing of one route's requests)".into()
                     } else {
                         "gateway (by timing of flagged addresses' requests)".into()
@@ -350,7 +376,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             let join = restore_order(&mut a, ctx.by_request);
             ctx = enrich::Links::build(&a, p, join);
             let (tied, others) = timing::link(&a, &mut ctx, &t);
-            for (fmt, fit) in &t.formats {
+            let copied = |f: &str| copies.iter().any(|(y, _)| *y == f);
+            for (fmt, fit) in t.formats.iter().filter(|(f, _)| !copied(f)) {
                 a.notes.push(format!(
                     "Neither request ids nor accounts tie the {fmt} statements to gateway \
                      requests. {} of its {} outlying bonus changes follow changing requests \
@@ -372,7 +399,15 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                     if fit.lo >= 0 { "ahead of" } else { "behind" },
                 ));
             }
+            for (y, x) in &copies {
+                a.notes.push(format!(
+                    "The {y} records matched copies in the {x} records (one server logging \
+                     to both): its times were corrected by the offset timing found for \
+                     {x}, and its statements tied as {x}'s were."
+                ));
+            }
             a.bonus_ops = detect::bonus_ops(&a, &ctx);
+            a.restored = refunds::find(&a, p);
         }
     }
     a.restored = refunds::find(&a, p);
