@@ -1024,6 +1024,59 @@ fn timing_finds_the_offset_when_a_pool_s_silent_addresses_moved_the_points() {
 }
 
 #[test]
+fn injected_statements_without_requests_follow_the_attacker_s_address() {
+    // An identity-less gateway (CLF preset: no accounts, no agents), untagged SQL and a
+    // wave 2 by SQL injection: the injected probes and the dump carry no request id and
+    // name no account, so nothing tied them to a request. Wave 2 had no address, the
+    // malicious push was judged legitimate and 192.0.2.77 was not an indicator. Each
+    // statement follows one of the injecting address's requests at the offset timing
+    // fitted on the bonus changes.
+    equals_truth(
+        ["apigw-clf", "pg-csvlog", "onesignal"],
+        &["--untagged-sql", "--wave2", "injection", "--noise"],
+        false,
+    );
+}
+
+#[test]
+fn refunds_and_a_copied_audit_stream_leave_timing_alone() {
+    // The same, with a CSV gateway, two DB audit formats of one server (the MySQL plugin's
+    // JSON and its RDS activity-stream copy) 12 minutes behind, and the morning-after
+    // refunds: the refunds spoiled the timing fit (203.0.113.14 lost), and only the
+    // fitted one of the two formats was corrected.
+    equals_truth(
+        [
+            "apigw-csv",
+            "mysql-audit-json,rds-activity-stream",
+            "sns-delivery",
+        ],
+        &[
+            "--untagged-sql",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "injection",
+            "--db-skew=-12m",
+            "--noise",
+            "--compensation",
+            "--seed",
+            "71909",
+            "--scale",
+            "2",
+            "--start",
+            "2025-12-29",
+            "--server-tz",
+            "Pacific/Auckland",
+            "--attack-at",
+            "00:03:47,06:46:27",
+            "--other-names",
+            "--db-via-syslog",
+        ],
+        false,
+    );
+}
+
+#[test]
 fn an_address_that_reads_many_accounts_every_day_is_not_enumeration() {
     // A partner integration reads 60 customers within an hour every afternoon, the
     // attack day included. Before, each of those hours was enumeration: the partner's

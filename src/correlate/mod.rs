@@ -25,6 +25,7 @@ pub mod shared;
 pub mod skew;
 pub mod spray;
 pub mod stuffing;
+pub mod tie;
 pub mod timing;
 
 use crate::ingest::pipeline::Ingested;
@@ -408,6 +409,19 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             }
             a.bonus_ops = detect::bonus_ops(&a, &ctx);
             a.restored = refunds::find(&a, p);
+            // Injected probes and dumps follow their requests at the same offset: the
+            // findings over the corrected times, tied to the one address they follow.
+            let found = detect::run(&a, &ctx, p);
+            let (n, ips) = tie::flagged(&a, &mut ctx, &t, &found);
+            if n > 0 {
+                a.notes.push(format!(
+                    "{n} flagged statements other than bonus changes (injected probes, \
+                     dumps) each follow a request of {} at the offset above, and few \
+                     moments chosen at random do: they were tied to those requests. These \
+                     links rest on timing alone; review them.",
+                    ips.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
         }
     }
     a.restored = refunds::find(&a, p);

@@ -21,7 +21,7 @@ const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
 const SPREAD_US: i64 = 1_250_000;
 
 /// Slack around the fitted window when statements are tied.
-const SLACK_US: i64 = 250_000;
+pub(super) const SLACK_US: i64 = 250_000;
 
 /// Fewest outlying changes that must agree on one offset.
 const MIN_AGREE: usize = 3;

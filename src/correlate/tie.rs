@@ -1,0 +1,238 @@
+//! Ties flagged statements other than bonus changes (injected probes and dumps) to the
+//! address whose requests they follow at the offset timing fitted, where neither request
+//! ids nor accounts tie the application's statements to requests. One address must have
+//! a request just before nearly every flagged statement of a finding, and seldom at a
+//! moment chosen at random: a customer's browsing does not follow an injection's
+//! statements one by one.
+
+use super::enrich::Links;
+use super::technique as t;
+use super::timing::{Timing, SLACK_US};
+use super::{Analysis, Finding};
+use crate::model::{Event, SourceKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Fewest flagged statements one address's requests must precede.
+const MIN_STMTS: usize = 3;
+
+/// Times unrelated to any request, for the share of moments chosen at random at which
+/// an address has a request in a window.
+const SHIFTS_US: [i64; 4] = [37_000_000, -43_000_000, 61_000_000, -89_000_000];
+
+/// Ties the findings' statements (application's pooled connections, no request id, of a
+/// format timing fitted, not yet tied, no bonus change) that follow one address's
+/// requests, most of them, to that address's last request in each one's window; then
+/// the rest likewise. Returns (statements tied, addresses).
+pub fn flagged(
+    a: &Analysis,
+    l: &mut Links,
+    timing: &Timing,
+    findings: &[Finding],
+) -> (usize, BTreeSet<String>) {
+    let ev = &a.ing.events;
+    let reqs: Vec<(i64, usize)> = (0..ev.len())
+        .filter(|&i| ev[i].kind() == SourceKind::Gateway && ev[i].client_ip.is_some())
+        .map(|i| (ev[i].ts, i))
+        .collect();
+    // One pool over the findings: a detector groups the statements by the pooled
+    // session that ran them, which tells nothing of who sent them.
+    let mut stmts: BTreeSet<usize> = (findings.iter())
+        .filter(|f| f.technique != t::BONUS_FRAUD)
+        .flat_map(|f| f.events.iter().copied())
+        .filter(|&i| untied(&ev[i], i, l, timing))
+        .collect();
+    let mut tied = 0;
+    let mut ips = BTreeSet::new();
+    // The address that most of them follow, then among the rest the next one.
+    while stmts.len() >= MIN_STMTS {
+        let Some((ip, ties)) = follows(ev, &stmts, &reqs, timing) else {
+            break;
+        };
+        for (s, g) in ties {
+            l.db_origin[s] = Some(g);
+            l.timed.insert(s);
+            stmts.remove(&s);
+            tied += 1;
+        }
+        ips.insert(ip);
+    }
+    (tied, ips)
+}
+
+/// Whether a flagged event is a statement timing may tie.
+fn untied(e: &Event, i: usize, l: &Links, timing: &Timing) -> bool {
+    e.kind() == SourceKind::Db
+        && e.request_id.is_none()
+        && l.is_app_db(e)
+        && l.origin(i).is_none()
+        && timing.formats.contains_key(e.format.as_str())
+        && e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty())
+}
+
+/// The window of request times a statement at `ts` of a fitted format may follow.
+fn window(ts: i64, fmt: &str, timing: &Timing) -> (i64, i64) {
+    let fit = &timing.formats[fmt];
+    (ts - (fit.hi - fit.lo) - SLACK_US, ts + fit.after_us)
+}
+
+/// The one address with a request in the windows of more than half of the statements
+/// (and `MIN_STMTS`) and in under a quarter of the same windows moved by each of
+/// `SHIFTS_US` (a scraper or a busy shared exit is in most windows, chosen or not); with
+/// the statements tied to its last request in each window. Two such addresses are no
+/// answer.
+fn follows(
+    ev: &[Box<Event>],
+    stmts: &BTreeSet<usize>,
+    reqs: &[(i64, usize)],
+    timing: &Timing,
+) -> Option<(String, Vec<(usize, usize)>)> {
+    let around = |lo: i64, hi: i64| {
+        let a = reqs.partition_point(|r| r.0 < lo);
+        let b = reqs.partition_point(|r| r.0 <= hi);
+        &reqs[a..b]
+    };
+    let ip = |g: usize| ev[g].client_ip.as_deref().unwrap_or_default();
+    // Per address, the windows it has a request in: at the statements, and moved.
+    let mut votes: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for &s in stmts {
+        let fmt = ev[s].format.as_str();
+        for (k, shift) in std::iter::once(0).chain(SHIFTS_US).enumerate() {
+            let (lo, hi) = window(ev[s].ts + shift, fmt, timing);
+            let here: BTreeSet<&str> = around(lo, hi).iter().map(|r| ip(r.1)).collect();
+            for a in here {
+                let v = votes.entry(a).or_default();
+                if k == 0 {
+                    v.0 += 1;
+                } else {
+                    v.1 += 1;
+                }
+            }
+        }
+    }
+    let n = stmts.len();
+    let mut found = votes.into_iter().filter(|(_, (hit, chance))| {
+        *hit >= MIN_STMTS && hit * 2 > n && chance * 4 < n * SHIFTS_US.len()
+    });
+    let (best, _) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    let ties = stmts
+        .iter()
+        .filter_map(|&s| {
+            let (lo, hi) = window(ev[s].ts, ev[s].format.as_str(), timing);
+            let g = around(lo, hi).iter().rev().find(|r| ip(r.1) == best)?.1;
+            Some((s, g))
+        })
+        .collect();
+    Some((best.to_string(), ties))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::timing::Fit;
+
+    const S: i64 = 1_000_000;
+
+    fn req(ts: i64, ip: &str) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Gateway, "t");
+        e.ts = ts;
+        e.method = Some("GET".into());
+        e.route = Some("/menu".into());
+        e.client_ip = Some(ip.into());
+        Box::new(e)
+    }
+
+    fn stmt(ts: i64) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Db, "db");
+        e.ts = ts;
+        Box::new(e)
+    }
+
+    fn timing() -> Timing {
+        let fit = Fit {
+            lo: 0,
+            hi: S,
+            agree: 5,
+            of: 5,
+            after_us: 0,
+            unflagged: true,
+        };
+        Timing {
+            formats: [("db", fit)].into_iter().collect(),
+            ips: BTreeSet::new(),
+        }
+    }
+
+    /// Statements 0.4 s after each of an address's requests a minute apart, among a
+    /// customer's requests every `every` seconds; the events in time order and the
+    /// statements' indices.
+    type Case = (Vec<Box<Event>>, BTreeSet<usize>);
+
+    fn case(every: i64) -> Case {
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        for k in 0..6 {
+            ev.push(req(1_000 * S + k * 60 * S, "192.0.2.77"));
+            ev.push(stmt(1_000 * S + k * 60 * S + 400_000));
+        }
+        for k in 0..(400 / every) {
+            ev.push(req(990 * S + k * every * S + 300_000, "198.18.0.5"));
+        }
+        ev.sort_by_key(|e| e.ts);
+        let stmts = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .collect();
+        (ev, stmts)
+    }
+
+    fn reqs(ev: &[Box<Event>]) -> Vec<(i64, usize)> {
+        (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Gateway)
+            .map(|i| (ev[i].ts, i))
+            .collect()
+    }
+
+    #[test]
+    fn statements_after_each_of_one_address_s_requests_are_its() {
+        let (ev, stmts) = case(7);
+        let (ip, ties) = follows(&ev, &stmts, &reqs(&ev), &timing()).unwrap();
+        assert_eq!(ip, "192.0.2.77");
+        assert_eq!(ties.len(), 6);
+        assert!(ties
+            .iter()
+            .all(|&(s, g)| ev[g].client_ip.as_deref() == Some("192.0.2.77")
+                && ev[s].ts - ev[g].ts == 400_000));
+    }
+
+    #[test]
+    fn an_address_with_a_request_every_second_is_not_the_one_followed() {
+        // A scraper's requests fill every window, chosen or not: the address whose
+        // requests the statements follow is still told from it.
+        let (ev, stmts) = case(1);
+        let (ip, ties) = follows(&ev, &stmts, &reqs(&ev), &timing()).unwrap();
+        assert_eq!((ip.as_str(), ties.len()), ("192.0.2.77", 6));
+    }
+
+    #[test]
+    fn two_addresses_followed_alike_are_no_answer() {
+        let (mut ev, _) = case(7);
+        let twins: Vec<Box<Event>> = (ev.iter())
+            .filter(|e| e.client_ip.as_deref() == Some("192.0.2.77"))
+            .map(|e| req(e.ts + 100_000, "192.0.2.78"))
+            .collect();
+        ev.extend(twins);
+        ev.sort_by_key(|e| e.ts);
+        let stmts = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .collect();
+        assert_eq!(follows(&ev, &stmts, &reqs(&ev), &timing()), None);
+    }
+
+    #[test]
+    fn too_few_statements_tie_nothing() {
+        let (ev, stmts) = case(7);
+        let two: BTreeSet<usize> = stmts.into_iter().take(2).collect();
+        assert_eq!(follows(&ev, &two, &reqs(&ev), &timing()), None);
+    }
+}
