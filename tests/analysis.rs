@@ -1077,6 +1077,52 @@ fn refunds_and_a_copied_audit_stream_leave_timing_alone() {
 }
 
 #[test]
+fn a_format_whose_records_were_copies_has_no_gaps_but_a_silence_of_its_own_is_one() {
+    // One MySQL server audited to the plugin's JSON log and to an RDS activity stream:
+    // the stream's copy of each record is kept, the JSON log's dropped as a duplicate.
+    // Gaps were found over what was kept, and the JSON log — its few records of its own
+    // a day apart — showed a 24-hour gap every day.
+    use std::io::Read;
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["kong", "mysql-audit-json,rds-activity-stream", "onesignal"],
+        &[],
+    );
+    let gaps = |r: &Value| r["gaps"].as_array().unwrap().clone();
+    assert_eq!(gaps(&report_json(d.path(), &[])), Vec::<Value>::new());
+    // Eight hours cut out of one day of the JSON log: a silence the stream shows was not
+    // the server's, and the one gap.
+    let dir = d.path().join("db/mysql-audit-json");
+    let mut days: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "gz"))
+        .collect();
+    days.sort();
+    let day = &days[1];
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(day).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let cut = |l: &&str| {
+        (l.find("\"timestamp\":\"")).is_some_and(|i| {
+            let hour: u32 = l[i + 24..i + 26].parse().unwrap();
+            (6..14).contains(&hour)
+        })
+    };
+    let kept: Vec<&str> = text.lines().filter(|l| !cut(l)).collect();
+    assert!(kept.len() + 100 < text.lines().count(), "hours cut");
+    std::fs::remove_file(day).unwrap();
+    std::fs::write(day.with_extension(""), kept.join("\n") + "\n").unwrap();
+    let g = gaps(&report_json(d.path(), &[]));
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0]["source"], "db:mysql-audit-json");
+    let hours = g[0]["hours"].as_f64().unwrap();
+    assert!((7.9..=8.5).contains(&hours), "{g:?}");
+}
+
+#[test]
 fn an_address_that_reads_many_accounts_every_day_is_not_enumeration() {
     // A partner integration reads 60 customers within an hour every afternoon, the
     // attack day included. Before, each of those hours was enumeration: the partner's

@@ -9,6 +9,7 @@ pub mod dedupe;
 pub mod detect;
 pub mod drift;
 pub mod enrich;
+pub mod gaps;
 pub mod gwclock;
 pub mod hijack;
 pub mod idor;
@@ -287,6 +288,8 @@ pub struct Analysis {
     pub iocs: Vec<Ioc>,
     /// Clock-skew estimates.
     pub skews: Vec<Skew>,
+    /// Silences in each gateway and DB format, found before copies were dropped.
+    pub gaps: Vec<gaps::Gap>,
     /// Principals and their places.
     pub principals: Vec<PrincipalPlaces>,
     /// The roster, when given.
@@ -317,6 +320,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let push = pushclock::estimate_and_apply(&mut a, p);
     a.skews.extend(push);
     let join = restore_order(&mut a, join);
+    a.gaps = gaps::find(&a.ing.events);
     // Once clocks agree, one source's records written in several formats are one each.
     // A dropped gateway copy may be the request a statement was joined to: join again.
     let (join, same_clock) = match dedupe::drop_copies(&mut a) {

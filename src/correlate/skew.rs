@@ -246,13 +246,18 @@ pub fn estimate_and_apply(a: &mut Analysis, join: &RequestJoin) -> Vec<Skew> {
     out
 }
 
-/// Subtracts `corr` from the times of a format's events and its files' inventory.
+/// Subtracts `corr` from the times of a format's events, its gaps and its files'
+/// inventory.
 pub fn shift(a: &mut Analysis, fmt: &str, corr: i64) {
     a.ing
         .events
         .par_iter_mut()
         .filter(|e| e.format == fmt)
         .for_each(|e| e.ts -= corr);
+    for g in a.gaps.iter_mut().filter(|g| g.format == fmt) {
+        g.from -= corr;
+        g.to -= corr;
+    }
     for f in a
         .ing
         .files

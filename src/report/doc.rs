@@ -3,7 +3,6 @@
 
 use super::json::WaveJson;
 use crate::correlate::{impact_kind as k, Analysis};
-use crate::model::SourceKind;
 use crate::timeparse::{fmt_utc, fmt_utc_s};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -620,40 +619,16 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
     out
 }
 
-/// Gaps in each gateway/DB log longer than expected: more than 20 times the median interval
-/// between events and more than an hour.
+/// The gaps of each gateway/DB log (`correlate::gaps`), as reports list them.
 fn gaps(a: &Analysis) -> Vec<Gap> {
-    // Keyed by (kind, format): the same order as the "kind:format" labels, without a
-    // label per event.
-    let mut by: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
-    for e in &a.ing.events {
-        if e.kind() != SourceKind::Push {
-            by.entry((e.kind().as_str(), e.format.as_str()))
-                .or_default()
-                .push(e.ts);
-        }
-    }
-    let mut out = Vec::new();
-    for ((kind, format), ts) in by {
-        if ts.len() < 10 {
-            continue;
-        }
-        let src = format!("{kind}:{format}");
-        let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
-        d.sort_unstable();
-        let limit = (d[d.len() / 2] * 20).max(3_600_000_000);
-        for w in ts.windows(2) {
-            if w[1] - w[0] > limit {
-                out.push(Gap {
-                    source: src.clone(),
-                    from_utc: fmt_utc(w[0]),
-                    to_utc: fmt_utc(w[1]),
-                    hours: ((w[1] - w[0]) as f64 / 3.6e9 * 10.0).round() / 10.0,
-                });
-            }
-        }
-    }
-    out
+    (a.gaps.iter())
+        .map(|g| Gap {
+            source: format!("{}:{}", g.kind.as_str(), g.format),
+            from_utc: fmt_utc(g.from),
+            to_utc: fmt_utc(g.to),
+            hours: ((g.to - g.from) as f64 / 3.6e9 * 10.0).round() / 10.0,
+        })
+        .collect()
 }
 
 fn activity(a: &Analysis) -> Vec<Bucket> {
