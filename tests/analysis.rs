@@ -829,6 +829,37 @@ fn untagged_writes_are_not_tied_to_a_read_of_another_record() {
 }
 
 #[test]
+fn a_victim_s_sign_in_a_minute_before_did_not_make_the_transfer_from_their_account() {
+    // Untagged SQL, an insecure direct object reference: the attacker's transfer, made as
+    // the attacker's account, debits a victim no request names. The victim had signed in
+    // 56 s before from a carrier-grade NAT address; the sign-in was the closest changing
+    // request about the debited account, stood for the transfer, and the victim's
+    // address became an indicator of the attack.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["nginx-combined", "percona-audit-csv", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "36879",
+            "--start",
+            "2026-06-10",
+            "--server-tz",
+            "America/Sao_Paulo",
+            "--attack-at",
+            "10:18:29,18:45:17",
+            "--untagged-sql",
+            "--other-names",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "injection",
+        ],
+    );
+    check(d.path(), &["--assume-tz", "America/Sao_Paulo"], false);
+}
+
+#[test]
 fn envoy_jsonlog_without_identities_still_finds_the_waves() {
     // Envoy's default format logs no authenticated subject: principals cannot be known.
     let d = crate::util::tmp().unwrap();

@@ -435,7 +435,7 @@ impl Links {
                 if d < -1_000_000 {
                     break;
                 }
-                if best.is_none_or(|(bd, _)| d.abs() < bd) && self.could_write(e, &events[g]) {
+                if best.is_none_or(|(bd, _)| d.abs() < bd) && self.could_make(e, &events[g]) {
                     best = Some((d.abs(), g));
                 }
             }
@@ -464,6 +464,30 @@ impl Links {
         {
             return true;
         }
+        self.wrote_just_before(stmt, req)
+    }
+
+    /// `could_write`, for a request found by the statement's account alone: a changing
+    /// request too must have been sent within the application's latency of the write
+    /// (its own logged latency widens it), or its client another one then. A customer's
+    /// sign-in a minute before did not make the transfer that debited their account
+    /// through another account's request (an insecure direct object reference).
+    fn could_make(&self, stmt: &Event, req: &Event) -> bool {
+        let changing = req.method.as_deref().is_some_and(|m| !is_safe(m));
+        if stmt.stmt_class == Some(StmtClass::Write) && changing {
+            let latency = (req.latency_ms)
+                .filter(|l| l.is_finite() && *l > 0.0)
+                .map_or(0, |l| (l * 1000.0) as i64);
+            if stmt.ts - req.ts > WRITE_BEFORE_US.saturating_add(latency) {
+                return self.wrote_just_before(stmt, req);
+            }
+        }
+        self.could_write(stmt, req)
+    }
+
+    /// Whether the request's client sent a changing request in the moments before the
+    /// statement (true when the request names no client).
+    fn wrote_just_before(&self, stmt: &Event, req: &Event) -> bool {
         let Some(ip) = &req.client_ip else {
             return true;
         };
