@@ -340,25 +340,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         let found = detect::run(&a, &ctx, p);
         if let Some(mut t) = timing::estimate(&a, &ctx, &found) {
             // A format whose records were copies of a fitted one's has that one's clock.
-            let copies: Vec<(&str, &str)> = (same_clock.iter())
-                .filter(|(x, y)| t.formats.contains_key(x) && !t.formats.contains_key(y))
-                .map(|&(x, y)| (y, x))
-                .collect();
-            // A copy logged in whole seconds (MySQL's audit log beside a stream in ms)
-            // is up to a second before the record it copies: a request up to a second
-            // after it may be its own.
-            let whole = |f: &str| {
-                (a.ing.events.iter())
-                    .filter(|e| e.format.as_str() == f)
-                    .all(|e| e.ts % 1_000_000 == 0)
-            };
-            for &(y, x) in &copies {
-                let mut fit = t.formats[x];
-                if whole(y) && !whole(x) {
-                    fit.after_us += 1_000_000;
-                }
-                t.formats.entry(y).or_insert(fit);
-            }
+            let copies = t.cover_copies(&a.ing.events, &same_clock);
             for (fmt, fit) in &t.formats {
                 skew::shift(&mut a, fmt, fit.lo);
                 a.skews.retain(|s| s.source != format!("db:{fmt}"));

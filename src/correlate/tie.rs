@@ -7,7 +7,7 @@
 
 use super::enrich::Links;
 use super::technique as t;
-use super::timing::{Timing, SLACK_US};
+use super::timing::Timing;
 use super::{Analysis, Finding};
 use crate::model::{Event, SourceKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,8 +71,7 @@ fn untied(e: &Event, i: usize, l: &Links, timing: &Timing) -> bool {
 
 /// The window of request times a statement at `ts` of a fitted format may follow.
 fn window(ts: i64, fmt: &str, timing: &Timing) -> (i64, i64) {
-    let fit = &timing.formats[fmt];
-    (ts - (fit.hi - fit.lo) - SLACK_US, ts + fit.after_us)
+    timing.formats[fmt].window(ts)
 }
 
 /// The one address with a request in the windows of more than half of the statements
@@ -165,11 +164,11 @@ mod tests {
         }
     }
 
-    /// Statements 0.4 s after each of an address's requests a minute apart, among a
-    /// customer's requests every `every` seconds; the events in time order and the
-    /// statements' indices.
+    /// The events in time order and the statements' indices.
     type Case = (Vec<Box<Event>>, BTreeSet<usize>);
 
+    /// Statements 0.4 s after each of an address's requests a minute apart, among a
+    /// customer's requests every `every` seconds.
     fn case(every: i64) -> Case {
         let mut ev: Vec<Box<Event>> = Vec::new();
         for k in 0..6 {

@@ -21,7 +21,7 @@ const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
 const SPREAD_US: i64 = 1_250_000;
 
 /// Slack around the fitted window when statements are tied.
-pub(super) const SLACK_US: i64 = 250_000;
+const SLACK_US: i64 = 250_000;
 
 /// Fewest outlying changes that must agree on one offset.
 const MIN_AGREE: usize = 3;
@@ -49,6 +49,14 @@ pub struct Fit {
     pub unflagged: bool,
 }
 
+impl Fit {
+    /// The request times a statement at `ts` (corrected) may follow: 0 ..= hi − lo
+    /// before it, with slack.
+    pub fn window(&self, ts: i64) -> (i64, i64) {
+        (ts - (self.hi - self.lo) - SLACK_US, ts + self.after_us)
+    }
+}
+
 /// What timing can tie: per DB format its fit, and the flagged addresses.
 #[derive(Debug, Clone, Default)]
 pub struct Timing {
@@ -56,6 +64,37 @@ pub struct Timing {
     pub formats: BTreeMap<&'static str, Fit>,
     /// Addresses the detectors flagged.
     pub ips: BTreeSet<String>,
+}
+
+impl Timing {
+    /// Gives each DB format whose records were copies of a fitted format's (`same_clock`,
+    /// from dedupe: one server logging to both) that format's fit, and returns them as
+    /// (copy, fitted). A copy logged in whole seconds (MySQL's audit log beside a stream
+    /// in ms) is up to a second before the record it copies: a request up to a second
+    /// after it may be its own.
+    pub fn cover_copies(
+        &mut self,
+        ev: &[Box<Event>],
+        same_clock: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, &'static str)> {
+        let copies: Vec<(&'static str, &'static str)> = (same_clock.iter())
+            .filter(|(x, y)| self.formats.contains_key(x) && !self.formats.contains_key(y))
+            .map(|&(x, y)| (y, x))
+            .collect();
+        let whole = |f: &str| {
+            (ev.iter())
+                .filter(|e| e.format == f)
+                .all(|e| e.ts % 1_000_000 == 0)
+        };
+        for &(y, x) in &copies {
+            let mut fit = self.formats[x];
+            if whole(y) && !whole(x) {
+                fit.after_us += 1_000_000;
+            }
+            self.formats.entry(y).or_insert(fit);
+        }
+        copies
+    }
 }
 
 /// Whether the application's statements are tied to no request at all: the only case
@@ -421,8 +460,9 @@ pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> (usize, usize) {
             }
             let ts = ev[i].ts;
             // After the correction, a statement follows its request by 0 ..= hi − lo.
-            let lo = writes.partition_point(|w| w.0 < ts - (fit.hi - fit.lo) - SLACK_US);
-            let hi = writes.partition_point(|w| w.0 <= ts + fit.after_us);
+            let (from, to) = fit.window(ts);
+            let lo = writes.partition_point(|w| w.0 < from);
+            let hi = writes.partition_point(|w| w.0 <= to);
             let near: Vec<usize> = writes[lo..hi]
                 .iter()
                 .map(|w| w.1)
