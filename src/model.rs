@@ -412,6 +412,13 @@ impl Event {
     pub fn push_mut(&mut self) -> &mut Push {
         self.push.get_or_insert_with(Default::default)
     }
+    /// The request's logged latency in µs (0 when none is logged, or it is no positive
+    /// finite number).
+    pub fn latency_us(&self) -> i64 {
+        self.latency_ms
+            .filter(|l| l.is_finite() && *l > 0.0)
+            .map_or(0, |l| (l * 1000.0) as i64)
+    }
     /// The evidence kind (events are always created with one).
     pub fn kind(&self) -> SourceKind {
         self.source.unwrap_or(SourceKind::Gateway)

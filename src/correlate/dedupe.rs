@@ -29,9 +29,7 @@ pub const LATENCY_CAP_US: i64 = 60_000_000;
 
 /// How much a record's logged latency widens its window (none for statements).
 fn latency_us(e: &Event) -> i64 {
-    e.latency_ms
-        .filter(|l| l.is_finite() && *l > 0.0)
-        .map_or(0, |l| ((l * 1000.0) as i64).min(LATENCY_CAP_US))
+    e.latency_us().min(LATENCY_CAP_US)
 }
 
 /// What was dropped: per format, records that matched a kept record of another format.

@@ -474,13 +474,9 @@ impl Links {
     /// through another account's request (an insecure direct object reference).
     fn could_make(&self, stmt: &Event, req: &Event) -> bool {
         let changing = req.method.as_deref().is_some_and(|m| !is_safe(m));
-        if stmt.stmt_class == Some(StmtClass::Write) && changing {
-            let latency = (req.latency_ms)
-                .filter(|l| l.is_finite() && *l > 0.0)
-                .map_or(0, |l| (l * 1000.0) as i64);
-            if stmt.ts - req.ts > WRITE_BEFORE_US.saturating_add(latency) {
-                return self.wrote_just_before(stmt, req);
-            }
+        let late = stmt.ts - req.ts > WRITE_BEFORE_US.saturating_add(req.latency_us());
+        if stmt.stmt_class == Some(StmtClass::Write) && changing && late {
+            return self.wrote_just_before(stmt, req);
         }
         self.could_write(stmt, req)
     }
