@@ -431,6 +431,26 @@ mod tests {
     }
 
     #[test]
+    fn context_variables_named_with_dots_are_read_nested_or_literal() {
+        // A template may name its keys after the `$context` variables, dots and all, or
+        // nest them; either way they are the request's fields, not extra and not lost.
+        let flat = ev(
+            &ApigwJson,
+            r#"{"requestId":"r1","identity.sourceIp":"198.51.100.7","identity.userAgent":"curl/8.4.0","authorizer.claims.sub":"1007","requestTimeEpoch":"1709648523","httpMethod":"GET","path":"/v2/users/1007","status":"200"}"#,
+        );
+        let nested = ev(
+            &ApigwJson,
+            r#"{"requestId":"r1","identity":{"sourceIp":"198.51.100.7","userAgent":"curl/8.4.0"},"authorizer":{"claims":{"sub":"1007"}},"requestTimeEpoch":"1709648523","httpMethod":"GET","path":"/v2/users/1007","status":"200"}"#,
+        );
+        for e in [&flat, &nested] {
+            assert_eq!(e.client_ip.as_deref(), Some("198.51.100.7"));
+            assert_eq!(e.user_agent.as_deref(), Some("curl/8.4.0"));
+            assert_eq!(e.user.as_deref(), Some("1007"));
+            assert!(e.extra.is_empty(), "{:?}", e.extra);
+        }
+    }
+
+    #[test]
     fn unquoted_empty_numbers_tolerated_and_garbage_rejected() {
         let e = ev(
             &ApigwJson,

@@ -7,17 +7,21 @@ use std::borrow::Cow;
 
 pub mod doc;
 
-/// The value at a dotted path (`delivery.destination`).
+/// The value at a path: the member of that name, else the dotted path followed through
+/// nested objects (`delivery.destination`). A member literally named `a.b` wins over the
+/// `b` of an `a` object, as it does in `extra` (see [`rest_into`]).
 pub fn at<'v, 'a>(v: &'v Value<'a>, path: &str) -> Option<&'v Value<'a>> {
-    // Most paths are one key: no splitting (parsers look up dozens of synonyms a record).
-    if !path.as_bytes().contains(&b'.') {
-        return v.get(path);
+    let Value::Object(m) = v else { return None };
+    if let Some(x) = m.get(path) {
+        return Some(x);
     }
-    let mut cur = v;
-    for k in path.split('.') {
-        cur = cur.get(k)?;
+    // Parsers look up dozens of synonyms a record, most absent: a flat record (no object
+    // member) answers a miss without looking for a dot in the path.
+    if !m.nested() {
+        return None;
     }
-    Some(cur)
+    let (head, rest) = path.split_once('.')?;
+    at(m.get(head)?, rest)
 }
 
 /// A value as a non-empty string (`-`, `""` and null are absent; numbers are stringified).
@@ -93,7 +97,7 @@ pub fn rest_into(v: &Value, prefix: &str, used: &[&str], extra: &mut crate::mode
         };
         // A member a later one of the same key overrides is not the map's value.
         if used.iter().any(|u| doc::same_key(u, &key))
-            || !m.get(k).is_some_and(|last| std::ptr::eq(last, val))
+            || !(m.keys_unique() || m.get(k).is_some_and(|last| std::ptr::eq(last, val)))
         {
             continue;
         }

@@ -27,52 +27,109 @@ pub enum Json<'a> {
 
 /// The members of an object in document order; a repeated key reads as its last value,
 /// as in serde_json's map.
+///
+/// Parsers look up dozens of synonyms in every record, most of them absent: a mask of
+/// the members' key signatures (length, first and last byte) answers most misses without
+/// a scan, and says whether a key may repeat, which `rest_into` otherwise checks member
+/// by member.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Map<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+pub struct Map<'a> {
+    members: Vec<(Cow<'a, str>, Json<'a>)>,
+    /// Bits of the members' key signatures.
+    mask: u128,
+    /// Whether two members share a signature (their keys may be equal).
+    shared: bool,
+    /// Whether a member is an object (so a dotted path may lead into it).
+    nested: bool,
+}
+
+/// The bit of a key's signature in `Map::mask`.
+#[inline]
+fn signature(key: &str) -> u128 {
+    let b = key.as_bytes();
+    let (first, last) = match b {
+        [] => (0, 0),
+        [f, .., l] => (*f as u32, *l as u32),
+        [f] => (*f as u32, *f as u32),
+    };
+    let h = (b.len() as u32)
+        .wrapping_mul(0x9E37_79B1)
+        .wrapping_add(first.wrapping_mul(0x85EB_CA6B))
+        .wrapping_add(last.wrapping_mul(0xC2B2_AE35));
+    1u128 << (h >> 25)
+}
 
 impl<'a> Map<'a> {
+    /// A map of these members, in this order.
+    fn of(members: Vec<(Cow<'a, str>, Json<'a>)>) -> Map<'a> {
+        let mut m = Map::default();
+        for (k, v) in &members {
+            m.note(k, v);
+        }
+        m.members = members;
+        m
+    }
+    fn note(&mut self, key: &str, value: &Json) {
+        self.nested |= matches!(value, Json::Object(_));
+        let bit = signature(key);
+        self.shared |= self.mask & bit != 0;
+        self.mask |= bit;
+    }
     /// The value of a key (the last one when the key repeats).
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.0
+        if self.mask & signature(key) == 0 {
+            return None;
+        }
+        self.members
             .iter()
             .rev()
             .find(|(k, _)| same_key(k, key))
             .map(|(_, v)| v)
     }
+    /// Whether no key occurs twice (when false, one may).
+    pub fn keys_unique(&self) -> bool {
+        !self.shared
+    }
+    /// Whether a member is an object.
+    pub fn nested(&self) -> bool {
+        self.nested
+    }
     /// The members in document order, repeated keys included.
     pub fn members(&self) -> &[(Cow<'a, str>, Json<'a>)] {
-        &self.0
+        &self.members
     }
     /// Adds a member.
     pub fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: Json<'a>) {
-        self.0.push((key.into(), value));
+        let key = key.into();
+        self.note(&key, &value);
+        self.members.push((key, value));
     }
     /// Puts a value at a dotted path (`identity.sourceIp`), in the object of that name
     /// when there is one, else in a new one: a record read from named fields looks like
     /// the JSON object a template of the same names would have written.
     pub fn put(&mut self, path: &'a str, value: Json<'a>) {
         let Some((head, rest)) = path.split_once('.') else {
-            self.0.push((Cow::Borrowed(path), value));
+            self.insert(path, value);
             return;
         };
-        let i = match (self.0.iter()).rposition(|(k, v)| k == head && matches!(v, Json::Object(_)))
-        {
+        let found =
+            (self.members.iter()).rposition(|(k, v)| k == head && matches!(v, Json::Object(_)));
+        let i = match found {
             Some(i) => i,
             None => {
-                self.0
-                    .push((Cow::Borrowed(head), Json::Object(Map::default())));
-                self.0.len() - 1
+                self.insert(head, Json::Object(Map::default()));
+                self.members.len() - 1
             }
         };
-        if let Json::Object(m) = &mut self.0[i].1 {
+        if let Json::Object(m) = &mut self.members[i].1 {
             m.put(rest, value);
         }
     }
 }
 
-/// Whether two keys are equal, comparing length and first byte before the bytes: parsers
-/// look up dozens of synonyms in every record's members, and most pairs differ there,
-/// where a comparison of the bytes is a call into `memcmp` (5 % of a parse's profile).
+/// Whether two keys are equal, comparing length and first byte before the bytes: most
+/// pairs differ there, where a comparison of the bytes is a call into `memcmp`.
 #[inline]
 pub fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
@@ -81,11 +138,12 @@ pub fn same_key(a: &str, b: &str) -> bool {
 /// Members sorted by key, each key once with its last value: the order and content
 /// serde_json's `BTreeMap` gave, so that what is derived from iteration does not change.
 pub fn by_key<'m, 'a>(m: &'m Map<'a>) -> Vec<(&'m str, &'m Json<'a>)> {
-    let mut v: Vec<(usize, &str, &Json)> =
-        m.0.iter()
-            .enumerate()
-            .map(|(i, (k, v))| (i, k.as_ref(), v))
-            .collect();
+    let mut v: Vec<(usize, &str, &Json)> = m
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| (i, k.as_ref(), v))
+        .collect();
     // Later members of a key first, so the dedup below keeps the last one written.
     v.sort_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)));
     v.dedup_by(|b, a| a.1 == b.1);
@@ -115,11 +173,12 @@ impl<'a> Json<'a> {
             Json::Number(n) => Json::Number(n),
             Json::String(s) => Json::String(Cow::Owned(s.into_owned())),
             Json::Array(a) => Json::Array(a.into_iter().map(Json::into_owned).collect()),
-            Json::Object(m) => Json::Object(Map(m
-                .0
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
-                .collect())),
+            Json::Object(m) => Json::Object(Map::of(
+                m.members
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            )),
         }
     }
     /// The same value as a `serde_json::Value` (for rendering nested values as text).
@@ -132,7 +191,8 @@ impl<'a> Json<'a> {
             Json::String(s) => V::String(s.to_string()),
             Json::Array(a) => V::Array(a.iter().map(Json::to_value).collect()),
             Json::Object(m) => V::Object(
-                m.0.iter()
+                m.members
+                    .iter()
                     .map(|(k, v)| (k.to_string(), v.to_value()))
                     .collect(),
             ),
@@ -228,12 +288,15 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         // Access-log records carry 10–30 members: one allocation for most objects.
-        let mut m = Vec::with_capacity(16);
+        let mut m = Map {
+            members: Vec::with_capacity(16),
+            ..Map::default()
+        };
         while let Some(Str(k)) = map.next_key()? {
             let v: Json = map.next_value()?;
-            m.push((k, v));
+            m.insert(k, v);
         }
-        Ok(Json::Object(Map(m)))
+        Ok(Json::Object(m))
     }
 }
 
@@ -255,6 +318,16 @@ mod tests {
         let keys: Vec<&str> = by_key(m).into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "b", "e"]);
         assert_eq!(by_key(m)[1].1.as_str(), Some("last"));
+        assert!(!m.keys_unique(), "\"b\" repeats");
+        assert!(m.nested());
+        // Absent keys, whatever their signature, and keys that differ in one byte.
+        for k in ["", "c", "bb", "ab", "E", "e ", "a.n"] {
+            assert_eq!(m.get(k), None, "{k:?}");
+        }
+        let flat: Json = serde_json::from_str(r#"{"ip":"x","ua":"y","e":""}"#).unwrap();
+        let Json::Object(f) = &flat else { panic!() };
+        assert!(f.keys_unique() && !f.nested());
+        assert_eq!(f.get("ua").and_then(Json::as_str), Some("y"));
         // Errors are serde_json's own.
         let bad = "{\"a\":";
         assert_eq!(
