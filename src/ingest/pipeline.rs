@@ -593,7 +593,8 @@ fn parse_span(
     if is_header {
         return Out::One(mk(Parsed::Skip("header row"), 0));
     }
-    if text.contains('\0')
+    // memchr's vector search: `str::contains` walks a record a word at a time.
+    if memchr::memchr(0, bytes).is_some()
         && text
             .chars()
             .filter(|c| c.is_control() && !c.is_whitespace())
