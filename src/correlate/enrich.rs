@@ -499,13 +499,14 @@ impl Links {
 const WRITE_BEFORE_US: i64 = 5_000_000;
 
 /// Whether a pooled connection was handed to another request between a statement of
-/// `req` at `prev` and `stmt`: a pause of over a second (one request's statements come
-/// within one, even as a DB that logs whole seconds shows them), during which another
-/// client sent a changing request — up to a second after `stmt`, for such a DB. The
-/// customer's order two seconds after the attacker's transfer on the same connection
-/// is the customer's, not the transfer's.
+/// `req` at `prev` and `stmt`: a pause of a second or more (one request's statements
+/// come within one; a DB that logs whole seconds shows a pause of a few milliseconds to
+/// two seconds as one), during which another client sent a changing request — up to a
+/// second after `stmt`, for such a DB. The customer's order two seconds after the
+/// attacker's transfer on the same connection, or in the next second of a log in whole
+/// seconds, is the customer's, not the transfer's.
 fn handed_on(ev: &[Box<Event>], prev: i64, stmt: &Event, req: &Event) -> bool {
-    if stmt.ts - prev <= 1_000_000 {
+    if stmt.ts - prev < 1_000_000 {
         return false;
     }
     let from = ev.partition_point(|x| x.ts <= prev);
@@ -686,17 +687,34 @@ impl DbIndexes {
 mod tests {
     use super::*;
 
-    fn statement(text: &str) -> Event {
-        let mut e = Event::new(SourceKind::Db, "pg-stderr");
-        let (class, facts) = crate::sql::analyze(
-            text,
-            &[],
-            crate::sql::Dialect::Postgres,
-            &Default::default(),
-        );
-        e.stmt_class = Some(class);
-        e.sql = Some(Box::new(facts));
-        e
+    use crate::correlate::test_statement as statement;
+
+    fn request(ts: i64, ip: &str, method: &str) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Gateway, "envoy");
+        e.ts = ts;
+        e.client_ip = Some(ip.into());
+        e.method = Some(method.into());
+        Box::new(e)
+    }
+
+    #[test]
+    fn a_statement_in_the_next_whole_second_may_be_another_client_s() {
+        // A DB that logs whole seconds: the attacker's statement at :34, a customer's
+        // order (sent at :35.688) written at :35 on the same pooled connection. A logged
+        // pause of one second is anything from milliseconds to two seconds.
+        let s = 1_000_000;
+        let attacker = request(34 * s, "203.0.113.14", "POST");
+        let ev = vec![
+            attacker.clone(),
+            request(35 * s + 688_000, "100.110.99.74", "POST"),
+        ];
+        let mut stmt = statement("UPDATE wallets SET points = points + 50 WHERE id = 7");
+        stmt.ts = 35 * s;
+        assert!(handed_on(&ev, 34 * s, &stmt, &attacker));
+        // Within the same logged second it is the same request's; with no other client
+        // writing then, the pause hands nothing on.
+        assert!(!handed_on(&ev, 35 * s - 1, &stmt, &attacker));
+        assert!(!handed_on(&ev[..1], 34 * s, &stmt, &attacker));
     }
 
     #[test]

@@ -565,3 +565,19 @@ fn notes(a: &mut Analysis) {
         a.notes.push("Some messages have only provider summaries, no per-device records: their recipients cannot be listed by account.".into());
     }
 }
+
+/// A PostgreSQL statement as an application's DB event, analysed (for unit tests).
+#[cfg(test)]
+pub(crate) fn test_statement(text: &str) -> crate::model::Event {
+    use crate::model::{Event, SourceKind};
+    let mut e = Event::new(SourceKind::Db, "pg-stderr");
+    let (class, facts) = crate::sql::analyze(
+        text,
+        &[],
+        crate::sql::Dialect::Postgres,
+        &Default::default(),
+    );
+    e.stmt_class = Some(class);
+    e.sql = Some(Box::new(facts));
+    e
+}
