@@ -85,7 +85,14 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         }
         anonymous += Links::anonymous(e) as usize;
         if let Some(g) = l.origin(i) {
-            if attr[g].is_some() {
+            let regular = || {
+                let ip = ev[g].client_ip.as_deref();
+                ip.and_then(|ip| shared.get(ip))
+                    .is_some_and(|s| s.regulars_own(e))
+            };
+            if attr[g].is_some() && regular() {
+                spared += 1;
+            } else if attr[g].is_some() {
                 let ms = (e.ts - ev[g].ts) / 1000;
                 let how = match &e.request_id {
                     Some(r) => format!("request id {r}"),

@@ -33,12 +33,25 @@ pub struct Shared {
     /// The attacker's agent there is one its customers send too, and the gateway names
     /// no signed-in account there: in the flagged hours the two cannot be told apart.
     pub blind_agent: bool,
+    /// Accounts the address's others named outside the flagged hours (in their requests
+    /// or their statements) that the flagged activity did not: the customers behind it.
+    pub regulars: BTreeSet<String>,
 }
 
 impl Shared {
     /// Whether a time falls within the flagged hours.
     fn during(&self, ts: i64) -> bool {
         self.spans.iter().any(|&(a, b)| a <= ts && ts <= b)
+    }
+
+    /// Whether a statement of a request from the address in its flagged hours is a
+    /// customer's own: every account it names is one of the address's regulars. Where the
+    /// gateway tells neither agents nor accounts apart, a customer behind the address who
+    /// orders in those hours as on other days is told apart by the account the order is
+    /// written to.
+    pub fn regulars_own(&self, stmt: &Event) -> bool {
+        let mut named = accounts(stmt).peekable();
+        named.peek().is_some() && named.all(|x| self.regulars.contains(x))
     }
 
     /// Whether a request from the address is the attacker's.
@@ -198,6 +211,7 @@ pub fn find(
     // Days on which each address served requests that were not the flagged activity,
     // and whether one of them named an account the flagged activity did not.
     let mut days: BTreeMap<&str, (BTreeSet<i64>, bool)> = BTreeMap::new();
+    let mut regulars: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (g, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway {
             continue;
@@ -214,10 +228,13 @@ pub fn find(
         // attacker replaying their sessions does).
         let known = touched.get(ip);
         let of_stmts = stmts.get(&g).into_iter().flatten().map(|&i| &*ev[i]);
-        let stranger = std::iter::once(&**e)
+        let strangers: Vec<&str> = std::iter::once(&**e)
             .chain(of_stmts)
             .flat_map(accounts)
-            .any(|x| !known.is_some_and(|k| k.contains(x)));
+            .filter(|x| !known.is_some_and(|k| k.contains(x)))
+            .collect();
+        let stranger = !strangers.is_empty();
+        regulars.entry(ip).or_default().extend(strangers);
         if !stranger
             && e.user_agent
                 .as_deref()
@@ -238,6 +255,9 @@ pub fn find(
             s.other_days = n;
             if let Some(t) = touched.get(ip) {
                 s.accounts = t.iter().map(|x| x.to_string()).collect();
+            }
+            if let Some(r) = regulars.get(ip) {
+                s.regulars = r.iter().map(|x| x.to_string()).collect();
             }
             (n >= 2 || stranger || known.contains(ip)).then(|| (ip.to_string(), s))
         })
@@ -280,7 +300,9 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
          carrier's CGNAT exit, a residential proxy): {}. Only their requests within the \
          flagged hours, widened by the wave gap, from the flagged requests' agents where \
          the gateway logs agents, and signed in as nobody or as an account the findings \
-         named, are the attacker's; {spared} other requests of theirs are not.{}{}",
+         named, are the attacker's, and of their statements in those hours not the ones \
+         written only to accounts the address's customers named on other days; {spared} \
+         other requests and statements of theirs are not.{}{}",
         shared.len(),
         named.join(", "),
         if blind == 0 {
@@ -289,7 +311,7 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
             format!(
                 " For {blind} of them the gateway logs no agents: their customers' requests in \
                  those hours count as the attacker's, and the bonus changes and exposures they \
-                 made are to be checked by hand."
+                 made on accounts not seen there before are to be checked by hand."
             )
         },
         if posing == 0 {
@@ -303,4 +325,28 @@ pub fn note(shared: &BTreeMap<String, Shared>, spared: usize) -> String {
             )
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::correlate::test_statement as statement;
+
+    #[test]
+    fn a_regular_s_order_in_the_flagged_hours_is_the_regular_s() {
+        let s = Shared {
+            regulars: ["100452".to_string()].into(),
+            ..Shared::default()
+        };
+        let own = "UPDATE bonus_accounts SET balance = balance + 5 WHERE customer_id = 100452";
+        assert!(s.regulars_own(&statement(own)));
+        // Another account, one of them not a regular, or none named: not told apart.
+        let other = "UPDATE bonus_accounts SET balance = balance + 5000 WHERE customer_id = 101400";
+        assert!(!s.regulars_own(&statement(other)));
+        let both = "UPDATE bonus_accounts SET balance = balance + 1 \
+                    WHERE customer_id IN (100452, 101400)";
+        assert!(!s.regulars_own(&statement(both)));
+        assert!(!s.regulars_own(&statement("SELECT * FROM customers")));
+    }
 }
