@@ -422,11 +422,71 @@ fn a_format_changed_inside_a_cloudwatch_export_is_read_message_by_message() {
         (f["events"].as_u64(), f["rejected"].as_u64()),
         (Some(22), Some(1))
     );
+    // Each event cites its own place in the document, and what follows the events array
+    // is skipped, not rejected.
+    assert_eq!(f["skipped"], 1);
+    assert_eq!(lines[1]["line"], 3);
+    assert_eq!(lines[2]["line"], 10);
     let formats: Vec<&str> = lines[21..]
         .iter()
         .map(|e| e["format"].as_str().unwrap())
         .collect();
     assert_eq!(formats, ["apigw-template", "apigw-clf"]);
+}
+
+/// RDS PostgreSQL logs exported to S3 (`CreateExportTask`): each line the export's time,
+/// a space and the message as the server wrote it, so a statement of several lines goes
+/// on without the prefix; chunks out of order; gzip. The statement stays whole and is the
+/// one event of its record, and a line cut before its prefix is a rejected line.
+#[test]
+fn an_s3_export_of_rds_postgresql_keeps_multi_line_statements_whole() {
+    let dir = crate::util::tmp().unwrap();
+    let rec = |s: u32, pid: u32, stmt: &str| {
+        format!(
+            "2025-11-04T09:59:{s:02}.{ms:03}Z 2025-11-04 09:59:{s:02} UTC:10.0.1.12(51544):loyalty_app@loyalty:[{pid}]:LOG:  AUDIT: SESSION,{s},1,READ,SELECT,TABLE,public.customers,\"{stmt}\",<none>\n",
+            ms = s * 7
+        )
+    };
+    let mut text = String::new();
+    for s in 30..40 {
+        text += &rec(
+            s,
+            20001,
+            "SELECT id, points FROM customers WHERE id = 100001",
+        );
+    }
+    // The earlier chunk comes second, as exports may order them.
+    text += &rec(
+        5,
+        20000,
+        "SELECT id, name, email, phone, created_at\n\t  FROM customers\n\t  ORDER BY id",
+    );
+    text += "s UTC:10.0.1.12(51544):loyalty_app@loyalty:[20000]:LOG:  AUDIT: SESSION\n";
+    for s in 6..9 {
+        text += &rec(s, 20000, "SELECT 1");
+    }
+    let p = dir.path().join("000000.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&p, gz.finish().unwrap()).unwrap();
+    let lines = ingested(&p, &[]);
+    let f = &lines[0]["files"][0];
+    assert_eq!(f["format"], "cloudwatch-s3+pg-stderr");
+    assert_eq!(
+        (f["events"].as_u64(), f["rejected"].as_u64()),
+        (Some(14), Some(1))
+    );
+    let dump: Vec<&serde_json::Value> = lines[1..].iter().filter(|e| e["line"] == 11).collect();
+    assert_eq!(dump.len(), 1, "{lines:?}");
+    assert_eq!(
+        dump[0]["statement"],
+        "SELECT id, name, email, phone, created_at\n  FROM customers\n  ORDER BY id"
+    );
+    assert_eq!(dump[0]["ts"], 1_762_250_345_000_000i64);
+    assert_eq!(
+        dump[0]["extra"]["envelope_time"],
+        "2025-11-04T09:59:05.035000Z"
+    );
 }
 
 /// A stage whose access-log template no detector knows, given with `--apigw-format`:

@@ -44,19 +44,29 @@ impl Envelope {
     /// How envelope records are framed.
     pub fn framing(self) -> Framing {
         match self {
-            Envelope::CloudWatchJson | Envelope::NotificationsPage | Envelope::ActivityBatch => {
-                Framing::Json
-            }
-            Envelope::S3Export => Framing::Lines,
+            Envelope::CloudWatchJson => Framing::CloudWatch,
+            Envelope::NotificationsPage | Envelope::ActivityBatch => Framing::Json,
+            Envelope::S3Export => Framing::TimePrefixed,
             Envelope::InsightsCsv => Framing::Csv,
             Envelope::Syslog => Framing::Syslog,
         }
     }
 }
 
-static S3_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ").expect("static regex")
-});
+/// Length of an S3 export line's time prefix, `2024-03-05T14:22:01.204Z `.
+const S3_PREFIX_LEN: usize = 25;
+
+/// Whether a line opens an S3 export record (`2024-03-05T14:22:01.204Z <message>`). A
+/// message of several lines (a PostgreSQL statement) is exported as written, so the lines
+/// after its first carry no prefix: indented, they continue the record.
+pub fn s3_prefixed(l: &[u8]) -> bool {
+    const SHAPE: &[u8; S3_PREFIX_LEN] = b"dddd-dd-ddTdd:dd:dd.dddZ ";
+    l.len() >= S3_PREFIX_LEN
+        && SHAPE.iter().zip(l).all(|(&want, &b)| match want {
+            b'd' => b.is_ascii_digit(),
+            w => b == w,
+        })
+}
 static MESSAGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""message"\s*:\s*("(?:[^"\\]|\\.)*")"#).expect("static regex"));
 
@@ -86,12 +96,13 @@ pub fn detect(head: &str) -> Option<Envelope> {
     {
         return Some(Envelope::InsightsCsv);
     }
+    // Export lines, and lines that continue a message (two export lines at least, or
+    // indented followers of one); the head's last line may be cut short.
     let lines: Vec<&str> = t.lines().take(10).collect();
-    if !lines.is_empty()
-        && lines
-            .iter()
-            .take(lines.len().max(2) - 1)
-            .all(|l| S3_PREFIX.is_match(l))
+    let whole = &lines[..lines.len().saturating_sub(1).max(lines.len().min(1))];
+    let opening = whole.iter().filter(|l| s3_prefixed(l.as_bytes())).count();
+    if whole.first().is_some_and(|l| s3_prefixed(l.as_bytes()))
+        && (opening >= 2 || whole[1..].iter().all(|l| l.starts_with([' ', '\t'])))
     {
         return Some(Envelope::S3Export);
     }
@@ -104,11 +115,21 @@ pub fn detect(head: &str) -> Option<Envelope> {
 /// Inner messages of a head, for detecting the inner format.
 pub fn head_messages(env: Envelope, head: &str) -> String {
     match env {
-        Envelope::S3Export => head
-            .lines()
-            .filter_map(|l| S3_PREFIX.find(l).map(|m| &l[m.end()..]))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Envelope::S3Export => {
+            let mut out = String::new();
+            for l in head.lines() {
+                if s3_prefixed(l.as_bytes()) {
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(&l[S3_PREFIX_LEN..]);
+                } else if !out.is_empty() && l.starts_with([' ', '\t']) {
+                    out.push('\n');
+                    out.push_str(l);
+                }
+            }
+            out
+        }
         Envelope::CloudWatchJson => MESSAGE
             .captures_iter(head)
             .filter_map(|c| serde_json::from_str::<String>(&c[1]).ok())
@@ -199,15 +220,15 @@ pub fn unwrap(
                 .collect(),
         ),
         Envelope::S3Export => {
-            let m = S3_PREFIX
-                .find(rec)
-                .ok_or("line lacks the export time prefix")?;
+            if !s3_prefixed(rec.as_bytes()) {
+                return Err("line lacks the export time prefix".into());
+            }
             let ts = crate::timeparse::parse_iso(
-                rec[..m.end()].trim(),
+                rec[..S3_PREFIX_LEN].trim(),
                 &crate::timeparse::AssumeTz::Fixed(0),
             )
             .map(|p| p.us);
-            Ok(vec![(rec[m.end()..].to_string(), ts)])
+            Ok(vec![(rec[S3_PREFIX_LEN..].to_string(), ts)])
         }
         Envelope::InsightsCsv => {
             if header {
@@ -221,16 +242,25 @@ pub fn unwrap(
             Ok(vec![(msg.to_string(), ts)])
         }
         Envelope::CloudWatchJson => {
+            // What follows a document's events array (`], "nextToken": …}`).
+            if rec.trim_start().starts_with(']') {
+                return Ok(Vec::new());
+            }
             let v: Value = serde_json::from_str(rec.trim().trim_end_matches(','))
                 .map_err(|e| format!("invalid envelope JSON: {e}"))?;
             if v.get("messageType").and_then(|m| m.as_str()) == Some("CONTROL_MESSAGE") {
                 return Ok(Vec::new());
             }
-            let list = v
-                .get("events")
-                .or_else(|| v.get("logEvents"))
-                .and_then(|a| a.as_array())
-                .ok_or("envelope has no events/logEvents array")?;
+            // One event of a document's array (the framer hands them on one by one), or
+            // a payload with its list.
+            let list = match v.get("events").or_else(|| v.get("logEvents")) {
+                Some(list) => list
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .ok_or("envelope's events/logEvents is not an array")?,
+                None if v.get("message").is_some() => std::slice::from_ref(&v),
+                None => return Err("envelope has no events/logEvents array".into()),
+            };
             Ok(list
                 .iter()
                 .filter_map(|ev| {
@@ -281,6 +311,33 @@ mod tests {
     }
 
     #[test]
+    fn s3_export_lines_without_the_prefix_continue_a_message() {
+        let h = "2025-11-04T09:59:01.006Z 2025-11-04 11:59:01 EET:10.0.1.12(51544):app@loyalty:[20000]:LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"SELECT id\n\t  FROM customers\",<none>\n\
+                 2025-11-04T09:59:02.006Z 2025-11-04 11:59:02 EET:10.0.1.12(51544):app@loyalty:[20000]:LOG:  AUDIT: SESSION,2,1,READ,SELECT,,,\"SELECT 1\",<none>\n";
+        assert_eq!(detect(h), Some(Envelope::S3Export));
+        let msgs = head_messages(Envelope::S3Export, h);
+        assert_eq!(msgs.lines().count(), 3);
+        assert!(msgs.starts_with("2025-11-04 11:59:01 EET:"));
+        let rec = h.split_inclusive('\n').take(2).collect::<String>();
+        let inner = unwrap(Envelope::S3Export, rec.trim_end(), false, None).unwrap();
+        assert!(
+            inner[0].0.ends_with("\t  FROM customers\",<none>"),
+            "{inner:?}"
+        );
+        assert_eq!(inner[0].1, Some(1_762_250_341_006_000));
+        assert!(unwrap(Envelope::S3Export, "\t  FROM customers", false, None).is_err());
+        // One prefixed line among others is not an export; with indented followers it is.
+        assert_eq!(detect("2025-11-04T09:59:01.006Z a\nb\nc\n"), None);
+        assert_eq!(
+            detect("2025-11-04T09:59:01.006Z a\n\tb\n\tc\n"),
+            Some(Envelope::S3Export)
+        );
+        assert!(!s3_prefixed(b"2025-11-04T09:59:01.006Z"));
+        assert!(!s3_prefixed(b"2025-11-04 09:59:01.006Z x"));
+        assert_eq!(detect(""), None);
+    }
+
+    #[test]
     fn activity_batches_one_per_line_or_in_an_array() {
         let b = r#"{"type":"DatabaseActivityMonitoringRecord","clusterId":"cluster-4HNY","instanceId":"db-FZJT","databaseActivityEventList":[{"type":"heartbeat"},{"type":"record","logTime":"2024-03-05 14:25:00.004512+00","dbUserName":"svc","commandText":"SELECT 1"}]}"#;
         for head in [format!("{b}\n{b}\n{{\"type\":"), format!("[{b},\n{b},\n{{")] {
@@ -311,6 +368,23 @@ mod tests {
             head_messages(Envelope::CloudWatchJson, r),
             "{\"a\":1}\n{\"a\":2}"
         );
+        // One event of a document, as the framer hands it on, and the document's end.
+        let one = unwrap(
+            Envelope::CloudWatchJson,
+            r#"{"logStreamName":"s","timestamp":1709648521204,"message":"{\"a\":3}\n"}"#,
+            false,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            one,
+            vec![("{\"a\":3}".to_string(), Some(1_709_648_521_204_000))]
+        );
+        let end = "],\n \"nextToken\": \"x\"\n}";
+        assert!(unwrap(Envelope::CloudWatchJson, end, false, None)
+            .unwrap()
+            .is_empty());
+        assert!(unwrap(Envelope::CloudWatchJson, r#"{"events":{}}"#, false, None).is_err());
         let c = r#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#;
         assert!(unwrap(Envelope::CloudWatchJson, c, false, None)
             .unwrap()

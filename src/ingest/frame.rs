@@ -9,10 +9,19 @@ pub enum Framing {
     Lines,
     /// A line starting with TAB continues the previous record.
     Continuation,
+    /// CloudWatch S3 export lines: an indented line without the export's time prefix
+    /// continues the previous record (a PostgreSQL statement of several lines); any other
+    /// line is a record of its own.
+    TimePrefixed,
     /// CSV: a newline inside double quotes continues the record.
     Csv,
     /// Top-level JSON values (objects); an enclosing array is transparent.
     Json,
+    /// A CloudWatch Logs export: JSON values as `Json`, except that the events of a
+    /// `{"events": [...], ...}` document (`aws logs filter-log-events` / `get-log-events`
+    /// output, one document of any size) are records of their own; what follows the array
+    /// is one record.
+    CloudWatch,
     /// Syslog lines; a PostgreSQL chunk after the first (`[line-2]`, …) continues the
     /// previous record.
     Syslog,
@@ -38,6 +47,31 @@ pub struct Framer {
     framing: Framing,
     /// Line number of the first byte of the next block.
     pub next_line: u64,
+    /// Inside the events array of a CloudWatch document.
+    in_events: bool,
+}
+
+/// Whether a value opens a CloudWatch events document (`{"events": [`): the bytes to its
+/// first event, `Some(None)` when the buffer ends too soon to tell.
+fn events_opening(b: &[u8]) -> Option<Option<usize>> {
+    const WANT: [&[u8]; 4] = [b"{", b"\"events\"", b":", b"["];
+    let mut i = 0;
+    for (k, want) in WANT.iter().enumerate() {
+        if k > 0 {
+            while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                i += 1;
+            }
+        }
+        let have = &b[i.min(b.len())..];
+        if have.len() < want.len() {
+            return want.starts_with(have).then_some(None);
+        }
+        if !have.starts_with(want) {
+            return None;
+        }
+        i += want.len();
+    }
+    Some(Some(i))
 }
 
 impl Framer {
@@ -46,6 +80,7 @@ impl Framer {
         Framer {
             framing,
             next_line: 1,
+            in_events: false,
         }
     }
 
@@ -57,7 +92,14 @@ impl Framer {
             Framing::Lines => self.lines(buf, eof),
             Framing::Continuation => self.continuation(buf, eof),
             Framing::Csv => self.csv(buf, eof),
-            Framing::Json => self.json(buf, eof),
+            Framing::TimePrefixed => self.grouped(buf, eof, |l, open| {
+                let continues = open
+                    && l.starts_with(b"\t") | l.starts_with(b" ")
+                    && !super::envelope::s3_prefixed(l);
+                (!continues, false)
+            }),
+            Framing::Json => self.json(buf, eof, false),
+            Framing::CloudWatch => self.json(buf, eof, true),
             Framing::Xml => self.xml(buf, eof),
             Framing::Syslog => self.grouped(buf, eof, |l, open| {
                 let cont = open && std::str::from_utf8(l).is_ok_and(super::syslog::continues);
@@ -220,13 +262,58 @@ impl Framer {
         (spans, start)
     }
 
-    fn json(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+    fn json(&mut self, buf: &[u8], eof: bool, cloudwatch: bool) -> (Vec<Span>, usize) {
         let mut spans = Vec::new();
         let mut line = self.next_line;
         let mut i = 0;
         let mut committed = 0;
         let mut committed_line = line;
         'outer: while i < buf.len() {
+            if cloudwatch && self.in_events && buf[i] == b']' {
+                // The events array closes: the rest of its document is one record.
+                match close_of_object(&buf[i + 1..]) {
+                    Some(o) => {
+                        let end = i + 1 + o + 1;
+                        spans.push(Span {
+                            start: i,
+                            end,
+                            line,
+                        });
+                        line += memchr::memchr_iter(b'\n', &buf[i..end]).count() as u64;
+                        self.in_events = false;
+                        i = end;
+                        committed = i;
+                        committed_line = line;
+                        continue;
+                    }
+                    None if !eof => break,
+                    None => {
+                        spans.push(Span {
+                            start: i,
+                            end: trim_cr(buf, i, buf.len()),
+                            line,
+                        });
+                        line += memchr::memchr_iter(b'\n', &buf[i..]).count() as u64;
+                        committed = buf.len();
+                        committed_line = line;
+                        break;
+                    }
+                }
+            }
+            if cloudwatch && !self.in_events && buf[i] == b'{' {
+                match events_opening(&buf[i..]) {
+                    Some(Some(len)) => {
+                        line += memchr::memchr_iter(b'\n', &buf[i..i + len]).count() as u64;
+                        self.in_events = true;
+                        i += len;
+                        committed = i;
+                        committed_line = line;
+                        continue;
+                    }
+                    Some(None) if !eof => break,
+                    _ => {}
+                }
+            }
             // Skip separators between values: whitespace, array brackets, commas.
             match buf[i] {
                 b'\n' => {
@@ -357,6 +444,34 @@ impl Framer {
     }
 }
 
+/// Where the object that encloses `b` closes: the offset of its `}`, strings skipped.
+fn close_of_object(b: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_s, mut esc) = (0i32, false, false);
+    for (k, &c) in b.iter().enumerate() {
+        if in_s {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_s = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_s = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Some(k);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Where an XML audit record that starts on this (trimmed) line ends: `/>` for the
 /// attribute form, `</AUDIT_RECORD>` for the element form; `None` if no record starts.
 fn xml_record_end(t: &[u8]) -> Option<&'static [u8]> {
@@ -433,6 +548,58 @@ mod tests {
                     ("y\n\ty2\n\ty3".into(), 3),
                     ("z".into(), 6)
                 ]
+            );
+        }
+    }
+
+    #[test]
+    fn a_cloudwatch_document_s_events_are_records_of_their_own() {
+        let doc = "{\n    \"events\": [\n        {\n            \"timestamp\": 1,\n            \"message\": \"a ] }\"\n        },\n        {\"timestamp\": 2, \"message\": \"b\"}\n    ],\n    \"searchedLogStreams\": [{\"logStreamName\": \"s\"}],\n    \"nextToken\": \"x}\"\n}\n{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"c\"}]}";
+        for bs in [1, 7, 1000] {
+            let r = all(Framing::CloudWatch, doc, bs);
+            let got: Vec<(&str, u64)> = r.iter().map(|(s, l)| (s.as_str(), *l)).collect();
+            assert_eq!(
+                got,
+                vec![
+                    (
+                        "{\n            \"timestamp\": 1,\n            \"message\": \"a ] }\"\n        }",
+                        3
+                    ),
+                    ("{\"timestamp\": 2, \"message\": \"b\"}", 7),
+                    (
+                        "],\n    \"searchedLogStreams\": [{\"logStreamName\": \"s\"}],\n    \"nextToken\": \"x}\"\n}",
+                        8
+                    ),
+                    (
+                        "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"c\"}]}",
+                        12
+                    ),
+                ],
+                "block size {bs}"
+            );
+            // Plain JSON framing keeps the document whole.
+            assert_eq!(all(Framing::Json, doc, bs).len(), 2);
+        }
+        assert_eq!(events_opening(b"{ \"ev"), Some(None));
+        assert_eq!(events_opening(b"{\"eventsX\": ["), None);
+        assert_eq!(events_opening(b"{\"events\":\n ["), Some(Some(13)));
+    }
+
+    #[test]
+    fn time_prefixed_lines_carry_their_unprefixed_followers() {
+        let text =
+            "\torphan\n2025-11-04T09:59:01.006Z a\n\tb\n  c\nd\n2025-11-04T09:59:02.006Z e\n";
+        for bs in [1, 9, 100] {
+            let r = all(Framing::TimePrefixed, text, bs);
+            assert_eq!(
+                r,
+                vec![
+                    ("\torphan".into(), 1),
+                    ("2025-11-04T09:59:01.006Z a\n\tb\n  c".into(), 2),
+                    ("d".into(), 5),
+                    ("2025-11-04T09:59:02.006Z e".into(), 6)
+                ],
+                "block size {bs}"
             );
         }
     }
