@@ -270,35 +270,24 @@ impl Framer {
         let mut committed_line = line;
         'outer: while i < buf.len() {
             if cloudwatch && self.in_events && buf[i] == b']' {
-                // The events array closes: the rest of its document is one record.
-                match close_of_object(&buf[i + 1..]) {
-                    Some(o) => {
-                        let end = i + 1 + o + 1;
-                        spans.push(Span {
-                            start: i,
-                            end,
-                            line,
-                        });
-                        line += memchr::memchr_iter(b'\n', &buf[i..end]).count() as u64;
-                        self.in_events = false;
-                        i = end;
-                        committed = i;
-                        committed_line = line;
-                        continue;
-                    }
-                    None if !eof => break,
-                    None => {
-                        spans.push(Span {
-                            start: i,
-                            end: trim_cr(buf, i, buf.len()),
-                            line,
-                        });
-                        line += memchr::memchr_iter(b'\n', &buf[i..]).count() as u64;
-                        committed = buf.len();
-                        committed_line = line;
-                        break;
-                    }
-                }
+                // The events array closes: the rest of its document is one record (to the
+                // end of the file when the document is cut short).
+                let end = match close_of_object(&buf[i + 1..]) {
+                    Some(o) => i + 1 + o + 1,
+                    None if eof => buf.len(),
+                    None => break,
+                };
+                spans.push(Span {
+                    start: i,
+                    end: trim_cr(buf, i, end),
+                    line,
+                });
+                line += memchr::memchr_iter(b'\n', &buf[i..end]).count() as u64;
+                self.in_events = false;
+                i = end;
+                committed = i;
+                committed_line = line;
+                continue;
             }
             if cloudwatch && !self.in_events && buf[i] == b'{' {
                 match events_opening(&buf[i..]) {
