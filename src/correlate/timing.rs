@@ -108,12 +108,16 @@ pub fn nothing_linked(a: &Analysis, l: &Links) -> bool {
             .any(|e| e.kind() == SourceKind::Db && e.request_id.is_none() && l.is_app_db(e))
 }
 
-/// Requests that change state (not GET, HEAD or OPTIONS): (time, event), in time order.
+/// Requests that change state (not GET, HEAD or OPTIONS) and that the application did
+/// not refuse (no 4xx or 5xx status): (time, event), in time order. A refused request
+/// wrote nothing, and a brute force's thousands of refused logins at one address made
+/// an offset of hours fit the bonus changes of a wave no detector saw.
 fn writes(ev: &[Box<Event>]) -> Vec<(i64, usize)> {
     ev.iter()
         .enumerate()
         .filter(|(_, e)| e.kind() == SourceKind::Gateway)
         .filter(|(_, e)| e.method.as_deref().is_some_and(|m| !is_safe(m)))
+        .filter(|(_, e)| e.status.is_none_or(|s| s < 400))
         .map(|(i, e)| (e.ts, i))
         .collect()
 }
@@ -605,6 +609,38 @@ mod tests {
         // Every login is followed by a transfer 15 s later: nothing tells them apart.
         let (ev, stmts, writes) = case(false);
         assert_eq!(fit(&ev, &stmts, &writes, &writes), None);
+    }
+
+    #[test]
+    fn refused_requests_are_no_anchor() {
+        // A scanner's refused logins (flagged) at an uneven pace over forty minutes, and
+        // eight transfers hours before by an address no detector flagged, each change
+        // 90 s after its transfer. Counted as writes, the logins fitted an offset of
+        // hours; refused, they wrote nothing, and the transfers' offset is the answer.
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        for k in 0..114i64 {
+            let mut e = req(40_000 * S + k * 21 * S + (k * k % 13) * S, "/login");
+            e.status = Some(401);
+            ev.push(e);
+        }
+        for k in 0..8i64 {
+            let t = 1_000 * S + k * 61 * S + (k * k % 7) * S;
+            let mut e = other(t, "/transfer");
+            e.status = Some(200);
+            ev.push(e);
+            ev.push(stmt(t + 90 * S));
+        }
+        let (ev, stmts, _) = split(ev);
+        let all = writes(&ev);
+        assert!(all.iter().all(|w| ev[w.1].status == Some(200)));
+        let flagged: Vec<(i64, usize)> = (all.iter().copied())
+            .filter(|w| ev[w.1].client_ip.as_deref() == Some("203.0.113.9"))
+            .collect();
+        let f = fit(&ev, &stmts, &flagged, &all).expect("a fit");
+        assert_eq!(
+            (f.lo, f.hi, f.agree, f.unflagged),
+            (90 * S, 90 * S, 8, true)
+        );
     }
 
     #[test]
