@@ -318,6 +318,20 @@ fn a_proxy_pool_of_one_try_addresses_alone_is_found() {
     assert_eq!(pool_of(&run(v)).seed_ips.len(), 120);
 }
 
+/// Eighty customers' profiles read from `ip`, one every ten seconds from `t`.
+fn enumerate_from(v: &mut Vec<Event>, t: i64, ip: &str) {
+    for k in 0..80 {
+        v.push(gw(
+            t + k * 10_000_000,
+            ip,
+            "GET",
+            &format!("/api/customers/{}/profile", 7000 + k),
+            200,
+            None,
+        ));
+    }
+}
+
 #[test]
 fn enumeration_vs_office_staff_lookups() {
     let mut v = background();
@@ -342,16 +356,7 @@ fn enumeration_vs_office_staff_lookups() {
             ));
         }
     }
-    for k in 0..80 {
-        v.push(gw(
-            T0 + 6 * DAY + k * 10_000_000,
-            "192.0.2.66",
-            "GET",
-            &format!("/api/customers/{}/profile", 7000 + k),
-            200,
-            None,
-        ));
-    }
+    enumerate_from(&mut v, T0 + 6 * DAY, "192.0.2.66");
     let a = run(v);
     assert!(has(&a, t::ENUMERATION, "192.0.2.66"));
     assert!(!has(&a, t::ENUMERATION, "198.51.100.10"));
@@ -459,9 +464,8 @@ fn whole_table_reads_vs_the_nightly_job() {
     );
 }
 
-#[test]
-fn new_place_vs_usual_place() {
-    let mut v = background();
+/// Staff at the office, 198.51.100.10, on four days: five report requests a day.
+fn office(v: &mut Vec<Event>, user: Option<&str>) {
     for d in 0..4 {
         for k in 0..5 {
             v.push(gw(
@@ -470,10 +474,16 @@ fn new_place_vs_usual_place() {
                 "GET",
                 "/admin/reports",
                 200,
-                Some("olga@staff"),
+                user,
             ));
         }
     }
+}
+
+#[test]
+fn new_place_vs_usual_place() {
+    let mut v = background();
+    office(&mut v, Some("olga@staff"));
     v.push(gw(
         T0 + 4 * DAY,
         "192.0.2.77",
@@ -501,6 +511,83 @@ fn new_place_vs_usual_place() {
         .position(|e| e.ts == T0 + 4 * DAY + MIN)
         .unwrap();
     assert!(a.attr[usual].is_none());
+}
+
+#[test]
+fn a_stolen_login_used_across_midnight_is_not_a_usual_place() {
+    // The office on four days; then the principal's login from a new address, a
+    // request a minute from 23:40 to 00:05: one sitting, though on two dates.
+    let mut v = background();
+    office(&mut v, Some("olga@staff"));
+    let midnight = T0.div_euclid(DAY) * DAY + 5 * DAY;
+    for k in -20..5 {
+        v.push(gw(
+            midnight + k * MIN,
+            "192.0.2.77",
+            "GET",
+            &format!("/admin/customers/{}", 6000 + k + 20),
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    let a = run(v);
+    assert!(has(&a, t::NEW_PLACE_ACCESS, "olga@staff@192.0.2.77"));
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
+}
+
+/// Staff at the office on four days through a gateway that logs no identity, then
+/// staff-route requests from 192.0.2.77; with `enumerate`, that address also reads 80
+/// customers' records.
+fn unnamed_staff(enumerate: bool) -> Analysis {
+    let mut v = background();
+    office(&mut v, None);
+    let t = T0 + 4 * DAY;
+    v.push(gw(t, "192.0.2.77", "POST", "/admin/auth/login", 200, None));
+    v.push(gw(
+        t + MIN,
+        "192.0.2.77",
+        "GET",
+        "/admin/reports",
+        200,
+        None,
+    ));
+    // A scanner's refused tries on staff routes are no place of staff.
+    v.push(gw(t, "198.18.0.9", "GET", "/admin/reports", 403, None));
+    if enumerate {
+        enumerate_from(&mut v, t + 2 * MIN, "192.0.2.77");
+    }
+    run(v)
+}
+
+#[test]
+fn unnamed_staff_places_count_beside_other_findings_and_are_a_note_alone() {
+    let a = unnamed_staff(true);
+    assert!(has(&a, t::ENUMERATION, "192.0.2.77"));
+    assert!(has(&a, t::NEW_PLACE_ACCESS, "192.0.2.77 (staff routes"));
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.18.0.9"));
+    let w = &a.waves[0];
+    assert!(
+        w.techniques.contains(t::NEW_PLACE_ACCESS),
+        "{:?}",
+        w.techniques
+    );
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.starts_with("Wave 1 used staff routes from 192.0.2.77")),
+        "{:?}",
+        a.notes
+    );
+    // Alone, the new place is a staff member away from the office as much as a stolen
+    // login: a note to review, not the attacker's.
+    let a = unnamed_staff(false);
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "192.0.2.77"));
+    assert!(a.waves.is_empty());
+    let note = (a.notes.iter())
+        .find(|n| n.starts_with("Successful staff-route requests that carry no identity"))
+        .expect("a note");
+    assert!(note.contains("192.0.2.77 (2 requests") && !note.contains("198.18.0.9"));
 }
 
 fn push_rows(ts: i64, msg: &str, label: &str, n: usize) -> Vec<Event> {

@@ -30,10 +30,14 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),
-        &|| new_place(a, l, p),
+        &|| super::places::new_place(a, l, p),
     ];
     let found: Vec<Vec<Finding>> = detectors.par_iter().map(|d| d()).collect();
-    found.concat()
+    let mut found = found.concat();
+    // Staff places no identity names count only beside what the others found.
+    let unnamed = super::places::corroborated(a, l, p, &found);
+    found.extend(unnamed);
+    found
 }
 
 pub(super) fn path_of(e: &Event) -> &str {
@@ -661,41 +665,4 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
 /// Whether a statement carries an injection payload.
 fn injected(e: &Event) -> bool {
     e.sql.as_ref().is_some_and(|f| f.injection.is_some())
-}
-
-/// Privileged (staff-route) actions by a principal from a place it never used before.
-pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
-    let ev = &a.ing.events;
-    let mut by: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, e) in ev.iter().enumerate() {
-        if e.kind() != SourceKind::Gateway || !p.is_staff_route(path_of(e)) {
-            continue;
-        }
-        if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
-            if !l.usual_place(pr, ip, p) {
-                by.entry((pr, ip)).or_default().push(i);
-            }
-        }
-    }
-    by.into_iter()
-        .map(|((pr, ip), evs)| {
-            let usual: Vec<String> = l.places.get(pr).map(|m| m.keys().filter(|x| l.usual_place(pr, x, p)).map(|x| x.to_string()).collect()).unwrap_or_default();
-            let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
-            Finding {
-                technique: t::NEW_PLACE_ACCESS,
-                subject: format!("{pr}@{ip}"),
-                explanation: format!(
-                    "{pr} made {} privileged requests from {ip} ({}), a place it had not used; usual places: {}",
-                    evs.len(),
-                    crate::sanitize::shorten(&ua, 60),
-                    if usual.is_empty() { "none seen".into() } else { usual.join(", ") }
-                ),
-                seed_contexts: vec![(pr.to_string(), ip.to_string())],
-                seed_ips: vec![ip.to_string()],
-                seed_sessions: vec![],
-            shared_ips: vec![],
-                events: evs,
-            }
-        })
-        .collect()
 }

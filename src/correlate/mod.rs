@@ -17,6 +17,7 @@ pub mod impact;
 pub mod join;
 pub mod messages;
 pub mod paths;
+pub mod places;
 pub mod probing;
 pub mod pushclock;
 pub mod refunds;
@@ -422,6 +423,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     a.iocs = iocs;
     a.notes.extend(common);
     a.principals = attribute::principal_places(&a, &ctx, p);
+    let places = places::notes(&a, &ctx, p);
+    a.notes.extend(places);
     notes(&mut a);
     link_notes(&mut a, &ctx);
     let reach = coverage::notes(&a, opts.wave_gap);

@@ -1,0 +1,182 @@
+//! Staff routes used from a new place. A principal's privileged requests from an address
+//! it had not used are a finding of their own. Where the gateway logs no identity (nginx
+//! `combined`, Envoy), successful staff-route requests from an address that sent such
+//! requests on fewer than two other days are one only when another finding flags that
+//! address: alone they may be a staff member away from the office, and a note lists them.
+
+use super::detect::path_of;
+use super::enrich::Links;
+use super::technique as t;
+use super::{Analysis, Finding};
+use crate::model::SourceKind;
+use crate::profile::Profile;
+use crate::timeparse::fmt_utc_s;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Privileged (staff-route) actions by a principal from a place it never used before.
+pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let mut by: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway || !p.is_staff_route(path_of(e)) {
+            continue;
+        }
+        if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
+            if !l.usual_place(pr, ip, p) {
+                by.entry((pr, ip)).or_default().push(i);
+            }
+        }
+    }
+    by.into_iter()
+        .map(|((pr, ip), evs)| {
+            let usual: Vec<String> = (l.places.get(pr))
+                .map(|m| {
+                    m.keys()
+                        .filter(|x| l.usual_place(pr, x, p))
+                        .map(|x| x.to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
+            Finding {
+                technique: t::NEW_PLACE_ACCESS,
+                subject: format!("{pr}@{ip}"),
+                explanation: format!(
+                    "{pr} made {} privileged requests from {ip} ({}), a place it had not used; usual places: {}",
+                    evs.len(),
+                    crate::sanitize::shorten(&ua, 60),
+                    if usual.is_empty() { "none seen".into() } else { usual.join(", ") }
+                ),
+                seed_contexts: vec![(pr.to_string(), ip.to_string())],
+                seed_ips: vec![ip.to_string()],
+                seed_sessions: vec![],
+                shared_ips: vec![],
+                events: evs,
+            }
+        })
+        .collect()
+}
+
+/// Successful staff-route requests that carry no identity, from addresses that are not
+/// staff at work (`Links::staff_at_work`: an office, or an address that sent such
+/// requests on two other days): address → events, in event order.
+pub fn unnamed<'a>(a: &'a Analysis, l: &Links, p: &Profile) -> BTreeMap<&'a str, Vec<usize>> {
+    let mut by: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in a.ing.events.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway || e.principal.is_some() || e.user.is_some() {
+            continue;
+        }
+        if !e.status.is_some_and(|s| (200..400).contains(&s)) {
+            continue;
+        }
+        let Some(ip) = e.client_ip.as_deref() else {
+            continue;
+        };
+        if p.is_staff_route(path_of(e)) && !l.staff_at_work(e, p) {
+            by.entry(ip).or_default().push(i);
+        }
+    }
+    by
+}
+
+/// The addresses some finding makes attacker entities.
+fn flagged(found: &[Finding]) -> BTreeSet<&str> {
+    (found.iter())
+        .flat_map(|f| f.seed_ips.iter().map(String::as_str))
+        .collect()
+}
+
+/// Findings for the unnamed staff places (`unnamed`) of addresses that `found` flags.
+pub fn corroborated(a: &Analysis, l: &Links, p: &Profile, found: &[Finding]) -> Vec<Finding> {
+    let flagged = flagged(found);
+    let ev = &a.ing.events;
+    unnamed(a, l, p)
+        .into_iter()
+        .filter(|(ip, _)| flagged.contains(ip))
+        .map(|(ip, evs)| {
+            let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
+            Finding {
+                technique: t::NEW_PLACE_ACCESS,
+                subject: format!("{ip} (staff routes, no identity logged)"),
+                explanation: format!(
+                    "{} successful staff-route requests from {ip} ({}), an address that sent \
+                     none on two other days and that other findings flag; the gateway logs no \
+                     identity, so the staff account used cannot be named from it",
+                    evs.len(),
+                    crate::sanitize::shorten(&ua, 60),
+                ),
+                seed_contexts: vec![],
+                seed_ips: vec![ip.to_string()],
+                seed_sessions: vec![],
+                shared_ips: vec![],
+                events: evs,
+            }
+        })
+        .collect()
+}
+
+/// Most addresses a note names.
+const LIST: usize = 10;
+
+/// Notes on unnamed staff places: the waves whose staff account the evidence cannot
+/// name, and the places no finding flags, which are left out of the attack.
+pub fn notes(a: &Analysis, l: &Links, p: &Profile) -> Vec<String> {
+    let unnamed = unnamed(a, l, p);
+    if unnamed.is_empty() {
+        return Vec::new();
+    }
+    let ev = &a.ing.events;
+    let mut out = Vec::new();
+    // A wave's principals of direct DB sessions (`db:user`) are not the staff account.
+    let unnamed_wave = |w: &&super::Wave| w.principals.iter().all(|p| p.starts_with("db:"));
+    for w in a.waves.iter().filter(unnamed_wave) {
+        let ips: Vec<(&str, i64)> = (unnamed.iter())
+            .filter_map(|(ip, evs)| {
+                let first = evs
+                    .iter()
+                    .copied()
+                    .find(|&i| a.attr[i].as_ref().is_some_and(|x| x.wave == w.id))?;
+                Some((*ip, ev[first].ts))
+            })
+            .collect();
+        if !ips.is_empty() {
+            let places: Vec<String> = (ips.iter())
+                .map(|(ip, ts)| format!("{ip} (first at {})", fmt_utc_s(*ts)))
+                .collect();
+            out.push(format!(
+                "Wave {} used staff routes from {}, but the gateway logs no identity: the \
+                 staff account cannot be named from this evidence. The application's own \
+                 sign-in or audit log for that time would name it.",
+                w.id,
+                places.join(", "),
+            ));
+        }
+    }
+    let flagged = flagged(&a.findings);
+    let alone: Vec<(&&str, &Vec<usize>)> = (unnamed.iter())
+        .filter(|(ip, _)| !flagged.contains(**ip))
+        .collect();
+    if !alone.is_empty() {
+        let mut named: Vec<String> = (alone.iter().take(LIST))
+            .map(|(ip, evs)| {
+                format!(
+                    "{ip} ({} requests, first at {})",
+                    evs.len(),
+                    fmt_utc_s(ev[evs[0]].ts)
+                )
+            })
+            .collect();
+        if alone.len() > LIST {
+            named.push(format!("and {} more", alone.len() - LIST));
+        }
+        out.push(format!(
+            "Successful staff-route requests that carry no identity came from addresses that \
+             sent none on two other days and that no detector flagged: {}. The gateway logs \
+             no identity, so whose staff login they used cannot be told; they are not counted \
+             as the attacker's. Review them: a staff member away from the office, or a stolen \
+             staff login used quietly.",
+            named.join(", ")
+        ));
+    }
+    out
+}
