@@ -590,6 +590,93 @@ fn unnamed_staff_places_count_beside_other_findings_and_are_a_note_alone() {
     assert!(note.contains("192.0.2.77 (2 requests") && !note.contains("198.18.0.9"));
 }
 
+#[test]
+fn a_customer_s_statements_on_the_connection_the_attacker_just_used_are_the_customer_s() {
+    // The attacker's promotion code for its own account 101400, and in the same second
+    // the checkout of customer 101322 (who read their balance from 100.64.9.5 earlier):
+    // the pooled connection logs both requests' statements at one millisecond.
+    let mut v = background();
+    let t = T0 + 2 * DAY;
+    v.push(gw(
+        t - 30 * MIN,
+        "100.64.9.5",
+        "GET",
+        "/api/customers/101322/bonuses",
+        200,
+        None,
+    ));
+    // An injection probe flags the attacker's address.
+    v.push(gw(
+        t - MIN,
+        "203.0.113.14",
+        "GET",
+        "/api/menu/search?q=%27%20OR%201%3D1--",
+        200,
+        None,
+    ));
+    let mut promo = gw(
+        t,
+        "203.0.113.14",
+        "POST",
+        "/api/customers/101400/bonuses/promo-codes",
+        200,
+        None,
+    );
+    promo.request_id = None;
+    v.push(promo);
+    let mut checkout = gw(t, "100.64.9.5", "POST", "/api/checkout", 201, None);
+    checkout.request_id = None;
+    v.push(checkout);
+    let at = t + 505_000;
+    let host = "10.0.1.11";
+    // The application's pool: the busy host of the day's ordinary reads.
+    for k in 0..120 {
+        let q = format!("SELECT * FROM customers WHERE id = {}", 5000 + k);
+        v.push(db(T0 + DAY + k * MIN, "app", host, &q, None));
+    }
+    v.push(db(
+        at,
+        "app",
+        host,
+        "UPDATE bonus_wallets SET balance = balance + 5000 WHERE account_id = 101400",
+        None,
+    ));
+    v.push(db(
+        at,
+        "app",
+        host,
+        "INSERT INTO checkouts (account_id, amount) VALUES (101322, 110)",
+        None,
+    ));
+    v.push(db(
+        at,
+        "app",
+        host,
+        "UPDATE bonus_wallets SET balance = balance + 11 WHERE account_id = 101322",
+        None,
+    ));
+    let a = run(v);
+    let ev = &a.ing.events;
+    let stmt = |needle: &str| {
+        (0..ev.len())
+            .find(|&i| {
+                ev[i]
+                    .statement
+                    .as_deref()
+                    .is_some_and(|s| s.contains(needle))
+            })
+            .expect("statement")
+    };
+    let why = |i: usize| a.attr[i].as_ref().map(|x| x.reason.as_str());
+    assert!(
+        why(stmt("+ 5000")).is_some_and(|r| r.starts_with("statement of attacker request")),
+        "{:?}",
+        why(stmt("+ 5000"))
+    );
+    assert_eq!(why(stmt("checkouts")), None);
+    assert_eq!(why(stmt("+ 11")), None);
+}
+
 fn push_rows(ts: i64, msg: &str, label: &str, n: usize) -> Vec<Event> {
     (0..n)
         .map(|k| {

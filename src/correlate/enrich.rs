@@ -255,7 +255,8 @@ impl Links {
             })
             .collect();
         let mut origin = vec![None; ev.len()];
-        let mut last: HashMap<&str, (i64, usize)> = HashMap::new();
+        // Session → (time, request, statement) of its last statement with an origin.
+        let mut last: HashMap<&str, (i64, usize, usize)> = HashMap::new();
         for &(i, mut o, fallback) in &direct {
             let e = &ev[i];
             if fallback && l.origin_of(i).is_none() {
@@ -263,10 +264,11 @@ impl Links {
                     .session_id
                     .as_deref()
                     .and_then(|s| last.get(s))
-                    .filter(|(t, g)| {
+                    .filter(|(t, g, prev)| {
                         e.ts - t <= 2_000_000
                             && l.could_follow(e, &ev[*g])
                             && !handed_on(ev, *t, e, &ev[*g])
+                            && (other_half(&ev[*prev], e) || !l.owner_busy(ev, e, &ev[*g]))
                     })
                     .map(|x| x.1);
                 // Both rules name a request: the later one made the statement. A
@@ -280,7 +282,7 @@ impl Links {
                 };
             }
             if let (Some(g), Some(s)) = (o, e.session_id.as_deref()) {
-                last.insert(s, (e.ts, g));
+                last.insert(s, (e.ts, g, i));
             }
             origin[i] = o;
         }
@@ -488,6 +490,37 @@ impl Links {
         self.could_write(stmt, req)
     }
 
+    /// Whether a statement on a pooled session is another client's although the
+    /// session's previous statement was `req`'s: it names an account `req` does not, and
+    /// a client seen acting on that account (another address than `req`'s) sent a
+    /// changing request within the application's latency before it. A connection handed
+    /// on within the same millisecond shows no pause (`handed_on`): the customer's
+    /// checkout right after the attacker's promotion code on one connection is the
+    /// customer's. A transfer's credit to the caller's own account stays the caller's:
+    /// that account's client is the caller; and the credit of a transfer's debit stays
+    /// with the debit's request whoever is busy on the receiving account (`other_half`).
+    fn owner_busy(&self, ev: &[Box<Event>], stmt: &Event, req: &Event) -> bool {
+        let (Some(acc), Some(own)) = (stmt.account_id.as_deref(), req.account_id.as_deref()) else {
+            return false;
+        };
+        if acc == own {
+            return false;
+        }
+        let Some(seen) = self.gw_by_account.get(acc) else {
+            return false;
+        };
+        let mut asked: HashSet<&str> = HashSet::new();
+        seen.iter()
+            .filter_map(|&g| ev[g].client_ip.as_deref())
+            .filter(|&ip| Some(ip) != req.client_ip.as_deref() && asked.insert(ip))
+            .any(|ip| {
+                self.gw_writes_by_ip.get(ip).is_some_and(|ts| {
+                    let lo = ts.partition_point(|&t| t < stmt.ts - WRITE_BEFORE_US);
+                    ts.get(lo).is_some_and(|&t| t <= stmt.ts + 1_000_000)
+                })
+            })
+    }
+
     /// Whether the request's client sent a changing request in the moments before the
     /// statement (true when the request names no client).
     fn wrote_just_before(&self, stmt: &Event, req: &Event) -> bool {
@@ -525,6 +558,14 @@ fn handed_on(ev: &[Box<Event>], prev: i64, stmt: &Event, req: &Event) -> bool {
                 && x.method.as_deref().is_some_and(|m| !is_safe(m))
                 && x.client_ip != req.client_ip
         })
+}
+
+/// Whether a statement is the other half of the change before it on its session: the
+/// opposite amount (a transfer's credit after its debit, whatever accounts they name),
+/// or the same account's (the ledger row of a balance update).
+fn other_half(prev: &Event, stmt: &Event) -> bool {
+    matches!((change_of(prev), change_of(stmt)),
+        (Some((x, a)), Some((y, b))) if a == -b || x == y)
 }
 
 /// A relative bonus change: (account, signed points).
