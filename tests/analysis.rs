@@ -2285,3 +2285,28 @@ fn a_dump_of_the_staff_table_exposes_no_customer() {
     assert_eq!(exports.len(), 1, "{exports:?}");
     assert_eq!(exports[0]["events"], 1, "{exports:?}");
 }
+
+#[test]
+fn waves_closer_than_the_gap_are_parted_by_actor_and_system() {
+    // Wave 2 begins while wave 1 still drains points: no pause parts them. Wave 1's
+    // addresses touched only the bonus system, wave 2's only customer data (and push).
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "11", "--attack-at", "03:05:17,03:20:00"],
+    );
+    let r = report_json(d.path(), &[]);
+    let t = truth(d.path());
+    let waves = r["waves"].as_array().unwrap();
+    assert_eq!(waves.len(), 2, "{waves:?}");
+    for (w, tw) in waves.iter().zip(t["waves"].as_array().unwrap()) {
+        assert_eq!(w["attacker_ips"], tw["attacker_ips"]);
+        assert_eq!(w["targets"], tw["targets"]);
+        assert_eq!(w["techniques"], tw["techniques"]);
+        assert_eq!(
+            w["start_utc"].as_str().unwrap()[..19],
+            tw["start_utc"].as_str().unwrap()[..19]
+        );
+    }
+}

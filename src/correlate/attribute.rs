@@ -187,54 +187,40 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
     }
 }
 
-/// Groups attacker events into waves by time gap and numbers them.
-pub fn waves(a: &mut Analysis, gap: i64) {
-    let idx: Vec<usize> = (0..a.ing.events.len())
-        .filter(|&i| a.attr[i].is_some())
-        .collect();
-    let mut waves: Vec<Wave> = Vec::new();
+/// Groups attacker events into waves and numbers them: stretches without a pause longer
+/// than `gap`, each parted further by actor and target where the evidence shows two
+/// attacks in one stretch (`actors`).
+pub fn waves(a: &mut Analysis, l: &Links, gap: i64) {
+    let mut stretches: Vec<Vec<usize>> = Vec::new();
     let mut last = i64::MIN;
-    for i in idx {
-        let e = &a.ing.events[i];
-        if waves.is_empty() || e.ts - last > gap {
-            waves.push(Wave {
-                id: waves.len() as u32 + 1,
-                start: e.ts,
-                end: e.ts,
-                ..Default::default()
-            });
+    for i in (0..a.ing.events.len()).filter(|&i| a.attr[i].is_some()) {
+        let ts = a.ing.events[i].ts;
+        match stretches.last_mut() {
+            Some(s) if ts - last <= gap => s.push(i),
+            _ => stretches.push(vec![i]),
         }
-        let w = waves.last_mut().expect("pushed above");
-        w.end = e.ts;
-        w.events += 1;
-        *w.per_source.entry(e.kind().as_str()).or_default() += 1;
-        if let Some(t) = a.targets[i] {
-            w.targets.insert(t);
-            *w.per_target.entry(t.as_str()).or_default() += 1;
-        }
-        match e.kind() {
-            SourceKind::Gateway => {
-                if let Some(ip) = &e.client_ip {
-                    w.attacker_ips.insert(ip.to_string());
-                }
-                if let Some(p) = &e.principal {
-                    w.principals.insert(p.to_string());
-                }
+        last = ts;
+    }
+    let groups: Vec<Vec<usize>> = stretches
+        .iter()
+        .flat_map(|s| super::actors::split(a, l, s))
+        .collect();
+    let mut waves: Vec<Wave> = Vec::with_capacity(groups.len());
+    for g in groups {
+        let id = waves.len() as u32 + 1;
+        let mut w = Wave {
+            id,
+            start: a.ing.events[g[0]].ts,
+            end: a.ing.events[g[0]].ts,
+            ..Default::default()
+        };
+        for i in g {
+            fill(&mut w, a, i);
+            if let Some(x) = a.attr[i].as_mut() {
+                x.wave = id;
             }
-            SourceKind::Db if a.attr[i].as_ref().is_some_and(|x| x.direct_db) => {
-                if let Some(h) = &e.db_host {
-                    w.attacker_ips.insert(h.to_string());
-                }
-                if let Some(u) = &e.db_user {
-                    w.principals.insert(format!("db:{u}"));
-                }
-            }
-            _ => {}
         }
-        last = e.ts;
-        if let Some(x) = a.attr[i].as_mut() {
-            x.wave = w.id;
-        }
+        waves.push(w);
     }
     for f in &a.findings {
         for &i in &f.events {
@@ -246,6 +232,37 @@ pub fn waves(a: &mut Analysis, gap: i64) {
         }
     }
     a.waves = waves;
+}
+
+/// Adds attacker event `i` to wave `w`'s counts, systems, addresses and principals.
+fn fill(w: &mut Wave, a: &Analysis, i: usize) {
+    let e = &a.ing.events[i];
+    w.end = w.end.max(e.ts);
+    w.events += 1;
+    *w.per_source.entry(e.kind().as_str()).or_default() += 1;
+    if let Some(t) = a.targets[i] {
+        w.targets.insert(t);
+        *w.per_target.entry(t.as_str()).or_default() += 1;
+    }
+    match e.kind() {
+        SourceKind::Gateway => {
+            if let Some(ip) = &e.client_ip {
+                w.attacker_ips.insert(ip.to_string());
+            }
+            if let Some(p) = &e.principal {
+                w.principals.insert(p.to_string());
+            }
+        }
+        SourceKind::Db if a.attr[i].as_ref().is_some_and(|x| x.direct_db) => {
+            if let Some(h) = &e.db_host {
+                w.attacker_ips.insert(h.to_string());
+            }
+            if let Some(u) = &e.db_user {
+                w.principals.insert(format!("db:{u}"));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Fills what needs impacts and messages: affected counts, malicious messages.

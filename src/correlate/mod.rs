@@ -3,6 +3,7 @@
 //! links, attack waves, push-message verdicts, and the affected accounts. Everything it
 //! decides carries its reason and the evidence events.
 
+pub mod actors;
 pub mod attribute;
 pub mod coverage;
 pub mod dedupe;
@@ -416,7 +417,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     attribute::spread(&mut a, &ctx, p, opts.wave_gap);
     a.messages = messages::build(&a, &ctx, p);
     messages::attribute_push(&mut a, &ctx);
-    attribute::waves(&mut a, opts.wave_gap);
+    attribute::waves(&mut a, &ctx, opts.wave_gap);
     impact::compute(&mut a, &ctx, p);
     attribute::finish_waves(&mut a);
     let (iocs, common) = attribute::iocs(&a);
