@@ -53,42 +53,31 @@ pub fn split(a: &Analysis, l: &Links, stretch: &[usize]) -> Vec<Vec<usize>> {
     {
         return whole();
     }
-    // Two sides: the bonus actors and the customer-data actors, with their spans.
-    let mut span = [(i64::MAX, i64::MIN); 2];
+    // Each actor's span; the two sides' spans are those of their actors.
+    let mut spans: BTreeMap<usize, (i64, i64)> = BTreeMap::new();
     for (n, &i) in stretch.iter().enumerate() {
-        if let Some(h) = actor[n].map(|r| hits[&r]).filter(|&h| h != 0) {
-            let s = &mut span[h as usize - 1];
+        if let Some(r) = actor[n] {
             let ts = a.ing.events[i].ts;
+            let s = spans.entry(r).or_insert((ts, ts));
             *s = (s.0.min(ts), s.1.max(ts));
         }
+    }
+    let mut span = [(i64::MAX, i64::MIN); 2];
+    for (r, s) in spans.iter().filter(|(r, _)| hits[*r] != 0) {
+        let g = &mut span[hits[r] as usize - 1];
+        *g = (g.0.min(s.0), g.1.max(s.1));
     }
     // Actors of neither system (sign-ins, a send from elsewhere) go with the side they
-    // overlap most in time, or the nearer one.
-    let mut own: BTreeMap<usize, (i64, i64)> = BTreeMap::new();
-    for (n, &i) in stretch.iter().enumerate() {
-        if let Some(r) = actor[n].filter(|r| hits[r] == 0) {
-            let ts = a.ing.events[i].ts;
-            let s = own.entry(r).or_insert((ts, ts));
-            *s = (s.0.min(ts), s.1.max(ts));
-        }
-    }
+    // overlap most in time, or the nearer one: the overlap, negative as a distance.
     let side_of_span = |s: (i64, i64)| -> usize {
-        let fit = |g: (i64, i64)| {
-            let overlap = s.1.min(g.1) - s.0.max(g.0);
-            // Overlap counts positive, distance negative: the larger is nearer.
-            if overlap >= 0 {
-                overlap
-            } else {
-                overlap.min(-1)
-            }
-        };
+        let fit = |g: (i64, i64)| s.1.min(g.1) - s.0.max(g.0);
         usize::from(fit(span[1]) > fit(span[0]))
     };
     let mut sides: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (n, &i) in stretch.iter().enumerate() {
         let side = match actor[n] {
             Some(r) if hits[&r] != 0 => hits[&r] as usize - 1,
-            Some(r) => side_of_span(own[&r]),
+            Some(r) => side_of_span(spans[&r]),
             // Nobody's: by its own system, else by time.
             None => match data_bit(a.targets[i]) {
                 b @ (1 | 2) => b as usize - 1,
