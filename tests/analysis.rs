@@ -2290,11 +2290,46 @@ fn a_dump_of_the_staff_table_exposes_no_customer() {
 fn waves_closer_than_the_gap_are_parted_by_actor_and_system() {
     // Wave 2 begins while wave 1 still drains points: no pause parts them. Wave 1's
     // addresses touched only the bonus system, wave 2's only customer data (and push).
+    two_waves_as_truth(&["--seed", "11", "--attack-at", "03:05:17,03:20:00"]);
+}
+
+#[test]
+fn a_wave_that_reads_the_profiles_it_drains_is_parted_from_the_next() {
+    // Wave 1 (IDOR) reads customer profiles and drains their points; wave 2 follows 24
+    // minutes after its last request, inside the wave gap, from other identifiers.
+    two_waves_as_truth(&[
+        "--seed",
+        "11",
+        "--wave1",
+        "idor",
+        "--attack-at",
+        "03:05:17,03:45:00",
+    ]);
+}
+
+#[test]
+fn a_dump_by_statements_of_nobody_s_after_a_bonus_wave_is_a_wave() {
+    // The application tags no SQL: wave 2's injected dumps are linked to no request, and
+    // its address (search probes, then a staff sign-in and a send) touched no data itself.
+    two_waves_as_truth(&[
+        "--seed",
+        "11",
+        "--wave2",
+        "injection",
+        "--untagged-sql",
+        "--attack-at",
+        "03:05:17,03:45:00",
+    ]);
+}
+
+/// Simulates an incident with these options and checks that the report finds the
+/// truth's two waves: their addresses, targets, techniques and starts.
+fn two_waves_as_truth(args: &[&str]) {
     let d = crate::util::tmp().unwrap();
     simulate_with(
         d.path(),
         ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
-        &["--seed", "11", "--attack-at", "03:05:17,03:20:00"],
+        args,
     );
     let r = report_json(d.path(), &[]);
     let t = truth(d.path());

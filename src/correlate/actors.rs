@@ -5,9 +5,12 @@
 //! identifiers the attacker used: client addresses, staff principals, tokens and sessions
 //! of the requests, the host and user of direct database sessions. A statement counts
 //! under the request it came from, a push record under the request that sent its message.
-//! When some actors hit only the bonus system and others only customer data, and no actor
-//! hit both, they are separate waves. Push is no boundary: a send follows a theft, and a
-//! wave hitting both data systems, or one actor doing so, stays one wave.
+//! Actors that hit the bonus system are one side; actors that hit customer data alone, or
+//! (when none did) statements of nobody's that dumped customer data, the other. The sides
+//! are separate waves: at once when every actor hit one system only; one after the other
+//! (their times do not interleave) when a bonus-side actor read customer data too or the
+//! other side is nobody's dump — whose reads are whose is not in the evidence while both
+//! run. Push is no boundary: a send follows a theft.
 
 use super::enrich::Links;
 use super::Analysis;
@@ -48,39 +51,84 @@ pub fn split(a: &Analysis, l: &Links, stretch: &[usize]) -> Vec<Vec<usize>> {
             *hits.entry(r).or_default() |= data_bit(a.targets[i]);
         }
     }
-    if hits.values().any(|&h| h == 3)
-        || !(hits.values().any(|&h| h == 1) && hits.values().any(|&h| h == 2))
-    {
+    // The bonus side: actors that hit the bonus system (reading customer data or not);
+    // the other: actors that hit customer data alone.
+    let side_of = |h: u8| usize::from(h & 1 == 0);
+    if !hits.values().any(|&h| h & 1 != 0) {
         return whole();
     }
-    // Each actor's span; the two sides' spans are those of their actors.
+    let both = hits.values().any(|&h| h == 3);
+    let cd_actors = hits.values().any(|&h| h == 2);
+    // Each actor's span; the two sides' spans are those of their actors, and the bonus
+    // side's holds its system's events that carry no identifier.
     let mut spans: BTreeMap<usize, (i64, i64)> = BTreeMap::new();
+    let mut span = [(i64::MAX, i64::MIN); 2];
+    let widen = |g: &mut (i64, i64), s: (i64, i64)| *g = (g.0.min(s.0), g.1.max(s.1));
     for (n, &i) in stretch.iter().enumerate() {
-        if let Some(r) = actor[n] {
-            let ts = a.ing.events[i].ts;
-            let s = spans.entry(r).or_insert((ts, ts));
-            *s = (s.0.min(ts), s.1.max(ts));
+        let ts = a.ing.events[i].ts;
+        match actor[n] {
+            Some(r) => widen(spans.entry(r).or_insert((ts, ts)), (ts, ts)),
+            None if data_bit(a.targets[i]) == 1 => widen(&mut span[0], (ts, ts)),
+            None => {}
         }
     }
-    let mut span = [(i64::MAX, i64::MIN); 2];
     for (r, s) in spans.iter().filter(|(r, _)| hits[*r] != 0) {
-        let g = &mut span[hits[r] as usize - 1];
-        *g = (g.0.min(s.0), g.1.max(s.1));
+        widen(&mut span[side_of(hits[r])], *s);
+    }
+    // When an actor of the bonus side read customer data too, or no actor read it alone,
+    // the customer-data side has to stand apart in time: statements nobody's that read
+    // customer data while the bonus side ran are its reads; those before or after it
+    // are the other side's.
+    let strict = both || !cd_actors;
+    let bonus_time = span[0];
+    let cd_side = |ts: i64| usize::from(!(strict && bonus_time.0 <= ts && ts <= bonus_time.1));
+    let mut dump = false;
+    for (n, &i) in stretch.iter().enumerate() {
+        let e = &a.ing.events[i];
+        if actor[n].is_some() || data_bit(a.targets[i]) != 2 {
+            continue;
+        }
+        let whole_table = e.sql.as_ref().is_some_and(|q| q.whole_table_read);
+        if cd_side(e.ts) == 0 {
+            // A dump while the bonus side ran: the other attack had begun by then.
+            if strict && whole_table {
+                return whole();
+            }
+            continue;
+        }
+        widen(&mut span[1], (e.ts, e.ts));
+        dump |= whole_table;
+    }
+    // Nobody's customer-data statements alone make a side only as a dump: a selective
+    // read after a sign-in is the same attack looking at what it took.
+    if span[1].0 > span[1].1 || (!cd_actors && !dump) {
+        return whole();
+    }
+    // Interleaved in time, whose reads are whose is not in the evidence.
+    if strict && span[0].1 >= span[1].0 && span[1].1 >= span[0].0 {
+        return whole();
     }
     // Actors of neither system (sign-ins, a send from elsewhere) go with the side they
     // overlap most in time, or the nearer one: the overlap, negative as a distance.
-    let side_of_span = |s: (i64, i64)| -> usize {
-        let fit = |g: (i64, i64)| s.1.min(g.1) - s.0.max(g.0);
-        usize::from(fit(span[1]) > fit(span[0]))
-    };
+    let fit = |s: (i64, i64), g: (i64, i64)| s.1.min(g.1) - s.0.max(g.0);
+    let side_of_span = |s: (i64, i64)| -> usize { usize::from(fit(s, span[1]) > fit(s, span[0])) };
+    // Sides that must stand apart do not when one actor of neither ran through both.
+    if strict
+        && spans
+            .iter()
+            .any(|(r, &s)| hits[r] == 0 && fit(s, span[0]) >= 0 && fit(s, span[1]) >= 0)
+    {
+        return whole();
+    }
     let mut sides: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (n, &i) in stretch.iter().enumerate() {
         let side = match actor[n] {
-            Some(r) if hits[&r] != 0 => hits[&r] as usize - 1,
+            Some(r) if hits[&r] != 0 => side_of(hits[&r]),
             Some(r) => side_of_span(spans[&r]),
             // Nobody's: by its own system, else by time.
             None => match data_bit(a.targets[i]) {
-                b @ (1 | 2) => b as usize - 1,
+                1 => 0,
+                2 => cd_side(a.ing.events[i].ts),
                 _ => side_of_span((a.ing.events[i].ts, a.ing.events[i].ts)),
             },
         };
