@@ -205,6 +205,32 @@ fn api_gateway_xml_and_csv_presets_equal_truth() {
     }
 }
 
+#[test]
+fn enumeration_behind_template_only_gateway_logs_is_read_from_the_statements() {
+    // The CLF and CSV presets log route templates: no request names the customer it
+    // read. The statements each request issued do, and the staff credential's walk
+    // through the customers is enumeration there too.
+    for gw in ["apigw-clf", "apigw-csv"] {
+        let d = crate::util::tmp().unwrap();
+        simulate(d.path(), gw, "mysql-audit-json", "fcm-bigquery-json");
+        let r = report_json(d.path(), &[]);
+        let t = truth(d.path());
+        let (got, want) = (&r["waves"][1], &t["waves"][1]);
+        assert!(strs(&want["techniques"]).contains(&"enumeration".to_string()));
+        assert_eq!(strs(&got["techniques"]), strs(&want["techniques"]), "{gw}");
+        let f = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["technique"] == "enumeration")
+            .unwrap();
+        assert!(
+            strs(&want["attacker_ips"]).contains(&f["subject"].as_str().unwrap().to_string()),
+            "{gw}: {f}"
+        );
+    }
+}
+
 /// The `undetermined` notes of a report on a directory.
 fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
     strs(&report_json(dir, extra)["undetermined"])

@@ -24,7 +24,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let customers = super::idor::Customers::new(a);
     let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 8] = [
         &|| super::stuffing::stuffing(a, l, p),
-        &|| enumeration(a, p),
+        &|| enumeration(a, l, p),
         &|| super::idor::idor(a, p, &customers),
         &|| super::hijack::hijack(a, p, &customers),
         &|| injection(a, l),
@@ -94,25 +94,41 @@ pub(super) fn actor_finding(
 /// within an hour (staff looking customers up during a day stay below the rate). Reads
 /// only: requests that change state (a script of the staff's crediting goodwill points
 /// account by account) harvest nothing, and outlying changes have detectors of their own.
-pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
+///
+/// A gateway that logs route templates only (API Gateway's CLF and CSV presets) names no
+/// account a request read; the statements a request issued do, and stand for it.
+pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
+    let read = |i: usize| {
+        let e = &ev[i];
+        e.account_id.is_some()
+            && e.account_id != e.user
+            && matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
+            && e.method.as_deref().is_none_or(super::enrich::is_safe)
+    };
     let mut by_actor: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
-        if e.kind() != SourceKind::Gateway
-            || !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
-        {
+        let req = match e.kind() {
+            SourceKind::Gateway if read(i) => i,
+            // A read statement of a safe request that named no account itself.
+            SourceKind::Db if e.stmt_class == Some(StmtClass::Read) && read(i) => {
+                match l.origin(i).filter(|&g| {
+                    ev[g].account_id.is_none() && ev[g].user.as_ref() != e.account_id.as_ref()
+                }) {
+                    Some(g) if ev[g].method.as_deref().is_none_or(super::enrich::is_safe) => g,
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        let Some(ip) = &ev[req].client_ip else {
             continue;
-        }
-        if e.account_id.is_none()
-            || e.account_id == e.user
-            || e.method
-                .as_deref()
-                .is_some_and(|m| !super::enrich::is_safe(m))
-        {
-            continue;
-        }
-        let Some(ip) = &e.client_ip else { continue };
+        };
         by_actor.entry(ip).or_default().push(i);
+    }
+    // Statements follow their requests by a clock's correction: in time order again.
+    for idx in by_actor.values_mut() {
+        idx.sort_by_key(|&i| (ev[i].ts, i));
     }
     let need = p.thresholds.enumeration_accounts as usize;
     let mut out = Vec::new();
@@ -124,16 +140,23 @@ pub fn enumeration(a: &Analysis, p: &Profile) -> Vec<Finding> {
             continue;
         };
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
+        // The request behind each read: itself, or the one that issued the statement.
+        let req = |i: usize| match ev[i].kind() {
+            SourceKind::Db => l.origin(i).unwrap_or(i),
+            _ => i,
+        };
         let who: BTreeSet<String> = evs
             .iter()
-            .filter_map(|&i| ev[i].principal.as_deref().map(str::to_string))
+            .filter_map(|&i| ev[req(i)].principal.as_deref().map(str::to_string))
             .collect();
+        let by_sql = evs.iter().any(|&i| ev[i].kind() == SourceKind::Db);
         out.push(Finding {
             technique: t::ENUMERATION,
             subject: ip.to_string(),
             explanation: format!(
-                "enumeration: {count} distinct accounts read from {ip} within one hour{} (threshold {need})",
-                if who.is_empty() { String::new() } else { format!(" as {}", who.into_iter().collect::<Vec<_>>().join(", ")) }
+                "enumeration: {count} distinct accounts read from {ip} within one hour{}{} (threshold {need})",
+                if who.is_empty() { String::new() } else { format!(" as {}", who.into_iter().collect::<Vec<_>>().join(", ")) },
+                if by_sql { ", as the statements its requests issued name them" } else { "" }
             ),
             events: evs,
             seed_ips: vec![ip.to_string()],
