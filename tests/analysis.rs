@@ -2331,6 +2331,16 @@ fn a_wave_that_reads_the_profiles_it_drains_is_parted_from_the_next() {
         "--attack-at",
         "03:05:17,03:45:00",
     ]);
+    // Wave 2 begins while wave 1 still reads and drains: every read is an actor's (the
+    // statements carry their requests' ids), so the two still part.
+    two_waves_as_truth(&[
+        "--seed",
+        "11",
+        "--wave1",
+        "idor",
+        "--attack-at",
+        "03:05:17,03:12:00",
+    ]);
 }
 
 #[test]

@@ -5,12 +5,12 @@
 //! identifiers the attacker used: client addresses, staff principals, tokens and sessions
 //! of the requests, the host and user of direct database sessions. A statement counts
 //! under the request it came from, a push record under the request that sent its message.
-//! Actors that hit the bonus system are one side; actors that hit customer data alone, or
-//! (when none did) statements of nobody's that dumped customer data, the other. The sides
-//! are separate waves: at once when every actor hit one system only; one after the other
-//! (their times do not interleave) when a bonus-side actor read customer data too or the
-//! other side is nobody's dump — whose reads are whose is not in the evidence while both
-//! run. Push is no boundary: a send follows a theft.
+//! Actors that hit the bonus system (reading customer data or not) are one side; actors
+//! that hit customer data alone, or (when none did) statements of nobody's that dumped
+//! customer data, the other. The sides are separate waves, even running at once, as long
+//! as every customer-data read of the time both ran has an actor; a side of nobody's
+//! dumps must stand apart in time. Otherwise whose reads are whose is not in the evidence
+//! and the stretch stays one wave. Push is no boundary: a send follows a theft.
 
 use super::enrich::Links;
 use super::Analysis;
@@ -76,9 +76,8 @@ pub fn split(a: &Analysis, l: &Links, stretch: &[usize]) -> Vec<Vec<usize>> {
         widen(&mut span[side_of(hits[r])], *s);
     }
     // When an actor of the bonus side read customer data too, or no actor read it alone,
-    // the customer-data side has to stand apart in time: statements nobody's that read
-    // customer data while the bonus side ran are its reads; those before or after it
-    // are the other side's.
+    // nobody's statements that read customer data while the bonus side ran are taken for
+    // its reads; those before or after it are the other side's.
     let strict = both || !cd_actors;
     let bonus_time = span[0];
     let cd_side = |ts: i64| usize::from(!(strict && bonus_time.0 <= ts && ts <= bonus_time.1));
@@ -104,16 +103,29 @@ pub fn split(a: &Analysis, l: &Links, stretch: &[usize]) -> Vec<Vec<usize>> {
     if span[1].0 > span[1].1 || (!cd_actors && !dump) {
         return whole();
     }
-    // Interleaved in time, whose reads are whose is not in the evidence.
-    if strict && span[0].1 >= span[1].0 && span[1].1 >= span[0].0 {
+    // Where the sides run at once, a side of nobody's dumps does not stand apart; and
+    // when the bonus side read customer data too, whose reads are whose is in the
+    // evidence only when every customer-data read of that time has an actor.
+    let both_ran = (span[0].0.max(span[1].0), span[0].1.min(span[1].1));
+    if both_ran.0 <= both_ran.1
+        && (!cd_actors
+            || both
+                && stretch.iter().enumerate().any(|(n, &i)| {
+                    let ts = a.ing.events[i].ts;
+                    actor[n].is_none()
+                        && data_bit(a.targets[i]) == 2
+                        && (both_ran.0..=both_ran.1).contains(&ts)
+                }))
+    {
         return whole();
     }
     // Actors of neither system (sign-ins, a send from elsewhere) go with the side they
     // overlap most in time, or the nearer one: the overlap, negative as a distance.
     let fit = |s: (i64, i64), g: (i64, i64)| s.1.min(g.1) - s.0.max(g.0);
     let side_of_span = |s: (i64, i64)| -> usize { usize::from(fit(s, span[1]) > fit(s, span[0])) };
-    // Sides that must stand apart do not when one actor of neither ran through both.
-    if strict
+    // A side of nobody's dumps does not stand apart when an actor of neither ran
+    // through both.
+    if !cd_actors
         && spans
             .iter()
             .any(|(r, &s)| hits[r] == 0 && fit(s, span[0]) >= 0 && fit(s, span[1]) >= 0)
