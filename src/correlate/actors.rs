@@ -81,12 +81,16 @@ pub fn split(a: &Analysis, l: &Links, stretch: &[usize]) -> Vec<Vec<usize>> {
     let strict = both || !cd_actors;
     let bonus_time = span[0];
     let cd_side = |ts: i64| usize::from(!(strict && bonus_time.0 <= ts && ts <= bonus_time.1));
+    // Customer-data events of nobody's.
+    let nobodys: Vec<usize> = stretch
+        .iter()
+        .enumerate()
+        .filter(|&(n, &i)| actor[n].is_none() && data_bit(a.targets[i]) == 2)
+        .map(|(_, &i)| i)
+        .collect();
     let mut dump = false;
-    for (n, &i) in stretch.iter().enumerate() {
+    for &i in &nobodys {
         let e = &a.ing.events[i];
-        if actor[n].is_some() || data_bit(a.targets[i]) != 2 {
-            continue;
-        }
         let whole_table = e.sql.as_ref().is_some_and(|q| q.whole_table_read);
         if cd_side(e.ts) == 0 {
             // A dump while the bonus side ran: the other attack had begun by then.
@@ -110,12 +114,9 @@ pub fn split(a: &Analysis, l: &Links, stretch: &[usize]) -> Vec<Vec<usize>> {
     if both_ran.0 <= both_ran.1
         && (!cd_actors
             || both
-                && stretch.iter().enumerate().any(|(n, &i)| {
-                    let ts = a.ing.events[i].ts;
-                    actor[n].is_none()
-                        && data_bit(a.targets[i]) == 2
-                        && (both_ran.0..=both_ran.1).contains(&ts)
-                }))
+                && nobodys
+                    .iter()
+                    .any(|&i| (both_ran.0..=both_ran.1).contains(&a.ing.events[i].ts)))
     {
         return whole();
     }
