@@ -5,7 +5,7 @@
 
 use super::pgaudit::apply_sql;
 use super::{present, FileCtx, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
+use crate::model::{text, Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
 use crate::timeparse::{epoch_magnitude, parse_iso};
 use regex::Regex;
@@ -101,7 +101,7 @@ impl Parser for MariaDb {
             }
             _ => h,
         });
-        e.session_id = Some(format!("conn:{}", f[4]).into());
+        e.session_id = Some(text(&format!("conn:{}", f[4])));
         e.extra.insert("query_id", f[5]);
         let op = f[6];
         e.db_name = present(f[7]);

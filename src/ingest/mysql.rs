@@ -4,7 +4,7 @@
 use super::json::{first, object, s, u};
 use super::pgaudit::apply_sql;
 use super::{FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::model::{text, Event, Outcome, SourceKind, StmtClass};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_epoch, parse_iso, AssumeTz};
 
@@ -58,7 +58,7 @@ impl Parser for EnterpriseJson {
         let event = s(&v, "event").unwrap_or_default();
         e.db_user = first(&v, &["account.user", "login.user"]);
         e.db_host = first(&v, &["login.ip", "account.host"]).filter(|h| h != "%");
-        e.session_id = s(&v, "connection_id").map(|c| format!("conn:{c}").into());
+        e.session_id = s(&v, "connection_id").map(|c| text(&format!("conn:{c}")));
         if let (Some(a), Some(l)) = (s(&v, "account.user"), s(&v, "login.user")) {
             if a != l {
                 e.extra.insert("login_user", l);
@@ -79,14 +79,14 @@ impl Parser for EnterpriseJson {
             "general" => {
                 e.statement = s(&v, "general_data.query");
                 e.command =
-                    s(&v, "general_data.sql_command").map(|c| c.to_ascii_uppercase().into());
+                    s(&v, "general_data.sql_command").map(|c| text(&c.to_ascii_uppercase()));
                 e.outcome = ok(status("general_data.status"));
                 apply_sql(&mut e, Dialect::MySql, ctx);
             }
             "table_access" => {
                 // Per-table echo of a statement already logged under `general`: keep the
                 // table, not the statement facts, so changes are not counted twice.
-                e.command = Some(format!("table {event}").into());
+                e.command = Some(text(&format!("table {event}")));
                 e.object = s(&v, "table_access_data.table");
                 e.db_name = s(&v, "table_access_data.db");
                 e.stmt_class = Some(match event.as_str() {
@@ -101,7 +101,7 @@ impl Parser for EnterpriseJson {
                 e.stmt_class = Some(StmtClass::Other);
             }
             _ => {
-                e.command = Some(format!("{class} {event}").into());
+                e.command = Some(text(&format!("{class} {event}")));
                 e.stmt_class = Some(StmtClass::Other);
             }
         }
@@ -131,6 +131,31 @@ fn ok(status: u64) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_that_repeat_across_statements_are_shared() {
+        // A connection's id, the command and the address repeat in every statement it
+        // runs: millions of events hold one copy of each, not one apiece.
+        let l = r#"{"timestamp":"2024-03-05 14:23:10","id":0,"class":"general","event":"status","connection_id":4242,"account":{"user":"svc","host":"%"},"login":{"user":"svc","ip":"203.0.113.77"},"general_data":{"command":"Query","sql_command":"select","query":"SELECT 1","status":0}}"#;
+        let parse = || match EnterpriseJson.parse(l, &FileCtx::default()) {
+            Parsed::Event(e) => e,
+            _ => panic!(),
+        };
+        let _ = parse();
+        let (a, b) = (parse(), parse());
+        for (x, y) in [
+            (&a.session_id, &b.session_id),
+            (&a.command, &b.command),
+            (&a.db_host, &b.db_host),
+        ] {
+            assert!(crate::model::Text::ptr_eq(
+                x.as_ref().unwrap(),
+                y.as_ref().unwrap()
+            ));
+        }
+        assert_eq!(a.session_id.as_deref(), Some("conn:4242"));
+        assert_eq!(a.command.as_deref(), Some("SELECT"));
+    }
 
     #[test]
     fn enterprise_elements() {

@@ -4,7 +4,7 @@
 use super::json::{object, scalar, Value};
 use super::pgaudit::{apply_sql, csv_split};
 use super::{FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
+use crate::model::{text, Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_iso, AssumeTz};
 use std::borrow::Cow;
@@ -48,7 +48,7 @@ pub fn audit_event(format: &'static str, r: &AuditFields, ctx: &FileCtx) -> Pars
     e.db_user = r.text("priv_user").or(user);
     e.db_host = r.text("ip").or_else(|| r.text("host"));
     e.db_name = r.text("db");
-    e.session_id = r.get("connection_id").map(|c| format!("conn:{c}").into());
+    e.session_id = r.get("connection_id").map(|c| text(&format!("conn:{c}")));
     if let Some(rec) = r.get("record").or_else(|| r.get("record_id")) {
         e.extra.insert("record", rec);
     }
@@ -66,7 +66,7 @@ pub fn audit_event(format: &'static str, r: &AuditFields, ctx: &FileCtx) -> Pars
             e.statement = r.text("sqltext");
             e.command = r
                 .get("command_class")
-                .map(|c| c.to_ascii_uppercase().into());
+                .map(|c| text(&c.to_ascii_uppercase()));
             apply_sql(&mut e, Dialect::MySql, ctx);
         }
         _ => {

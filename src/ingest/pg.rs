@@ -6,7 +6,7 @@
 use super::json::{object, s, u};
 use super::pgaudit::{apply_audit, apply_sql, csv_split};
 use super::{line_score, present, FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
+use crate::model::{text, Event, Outcome, SourceKind, StmtClass};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_epoch, parse_iso};
 use regex::Regex;
@@ -200,7 +200,10 @@ impl Parser for Stderr {
         e.db_name = g("db").filter(|u| u != "[unknown]");
         e.db_host = g("host").map(|h| strip_port(&h).into());
         let pid = g("pid");
-        e.session_id = g("session").or_else(|| pid.as_ref().map(|p| format!("pid:{p}").into()));
+        e.session_id = g("session").or_else(|| {
+            pid.as_ref()
+                .map(|p| crate::model::text(&format!("pid:{p}")))
+        });
         if let Some(p) = pid {
             e.extra.insert("pid", p);
         }
@@ -416,7 +419,7 @@ impl Parser for CsvLog {
         e.db_name = present(&f[2]);
         e.extra.insert("pid", &*f[3]);
         e.db_host = present(&f[4]).map(|h| match h.rsplit_once(':') {
-            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => Text::from(a),
+            Some((a, p)) if p.bytes().all(|b| b.is_ascii_digit()) => text(a),
             _ => h,
         });
         e.session_id = present(&f[5]);
@@ -610,6 +613,14 @@ mod tests {
         assert_eq!(e.session_id.as_deref(), Some("65e72a1c.3039"));
         assert_eq!(*e.sql.as_ref().unwrap().account_ids, ["100234"]);
         assert_eq!(e.extra["application_name"], "psql");
+        // The address without its port repeats in every statement of the host's
+        // connections: shared, as the other short values are.
+        let once = ev(&CsvLog, &FileCtx::default(), l);
+        let again = ev(&CsvLog, &FileCtx::default(), l);
+        assert!(crate::model::Text::ptr_eq(
+            once.db_host.as_ref().unwrap(),
+            again.db_host.as_ref().unwrap()
+        ));
         assert!(matches!(
             CsvLog.parse("2024-03-05,broken", &FileCtx::default()),
             Parsed::Reject(_)

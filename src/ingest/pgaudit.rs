@@ -113,7 +113,7 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
         e.command = stmt
             .split_whitespace()
             .find(|w| !w.starts_with("/*"))
-            .map(|w| w.to_ascii_uppercase().into());
+            .map(|w| crate::model::text(&w.to_ascii_uppercase()));
     }
     if let Some(r) = &facts.request_id {
         e.request_id = Some(r.clone());

@@ -6,7 +6,7 @@
 use super::json::{first, record, s, Value};
 use super::pgaudit::apply_sql;
 use super::{FileCtx, Framing, Head, Parsed, Parser};
-use crate::model::{Event, Outcome, SourceKind, StmtClass, Text};
+use crate::model::{text, Event, Outcome, SourceKind, StmtClass, Text};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_iso, AssumeTz};
 
@@ -92,7 +92,7 @@ impl Parser for ActivityStream {
         e.db_host = s(&v, "remoteHost");
         let pid = s(&v, "pid");
         e.session_id =
-            s(&v, "sessionId").or_else(|| pid.as_ref().map(|p| format!("pid:{p}").into()));
+            s(&v, "sessionId").or_else(|| pid.as_ref().map(|p| text(&format!("pid:{p}"))));
         keep_extras(&v, &mut e);
         let command = s(&v, "command").map(|c| Text::from(c.to_ascii_uppercase()));
         let failed = failed(&v, command.as_deref());
