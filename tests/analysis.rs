@@ -2058,6 +2058,49 @@ fn an_idor_wave_and_an_injection_dump_equal_truth() {
 }
 
 #[test]
+fn an_idor_behind_a_gateway_that_logs_no_identity_is_read_from_its_sign_in() {
+    // Envoy's JSON names the account in the path and nobody signed in; API Gateway's CLF
+    // preset names neither, its statements name the accounts. The attacker's one
+    // sign-in walks 30 customers' accounts; everyone else's reaches their own.
+    for gw in ["envoy-json", "apigw-clf"] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(
+            d.path(),
+            [gw, "mysql-audit-json", "fcm-bigquery-json"],
+            &["--wave1", "idor", "--shared-address", "20", "--noise"],
+        );
+        check(d.path(), &[], false);
+        let (j, t) = (report_json(d.path(), &[]), truth(d.path()));
+        assert_eq!(
+            j["waves"][0]["techniques"], t["waves"][0]["techniques"],
+            "{gw}"
+        );
+        let idor = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["technique"] == "idor")
+            .expect("an IDOR finding");
+        let why = idor["explanation"].as_str().unwrap();
+        assert!(
+            why.contains("signed in at") && why.contains("(the gateway logs no identity)"),
+            "{why}"
+        );
+        assert_eq!(idor["subject"], t["waves"][0]["attacker_ips"][0], "{gw}");
+    }
+    // Credential stuffing signs in to each account it uses: no sign-in reaches others'.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy", "pg-csvlog", "onesignal"],
+        &["--wave1", "stuffing", "--shared-address", "20"],
+    );
+    let j = report_json(d.path(), &[]);
+    let techniques = j["waves"][0]["techniques"].as_array().unwrap();
+    assert!(!techniques.iter().any(|x| x == "idor"), "{techniques:?}");
+}
+
+#[test]
 fn a_service_s_leaked_password_used_from_outside_is_an_export() {
     // Wave 2 connects to the database as the nightly export job's user, from the
     // attacker's address, reads the catalog and copies the customer and staff tables

@@ -22,10 +22,11 @@ use std::sync::LazyLock;
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     // The customer accounts two detectors ask about, gathered once.
     let customers = super::idor::Customers::new(a);
-    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 8] = [
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 9] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, l, p),
         &|| super::idor::idor(a, p, &customers),
+        &|| super::idor::idor_by_sign_in(a, l, p),
         &|| super::hijack::hijack(a, p, &customers),
         &|| injection(a, l),
         &|| bonus(a, l, p),

@@ -2,13 +2,16 @@
 //! customers' accounts through routes that name them (`/accounts/{id}/bonus`), which an
 //! application that checked ownership would have refused. Below the enumeration
 //! detector's rate, an attacker's own account walking ids is still the attacker.
+//! Where the gateway logs no identity, the signed-in customer is the client that signed
+//! in (`idor_by_sign_in`).
 
-use super::detect::{account, standout_hour};
+use super::detect::{account, path_of, standout_hour, DAY, HOUR};
+use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
 use crate::profile::{Profile, Target};
-use foldhash::{HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a request is a signed-in customer's answered request about another account on
@@ -78,6 +81,153 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
             ),
             events: evs,
             seed_ips: ips.into_iter().collect(),
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+            shared_ips: vec![],
+        });
+    }
+    out
+}
+
+/// IDOR where the gateway logs nobody's identity (Envoy's default format, API Gateway's
+/// CLF and CSV presets, nginx `combined` without `$remote_user`): the signed-in customer
+/// is the client (address and agent) that was answered on a login route. One sign-in
+/// that, within the hour after, reaches more than `idor_accounts` customers' accounts
+/// through routes that name them (or, behind a gateway that logs route templates only,
+/// whose statements name them) is one customer reaching others': a customer's own
+/// session names one account, however many customers share the address. A client that
+/// does so on two other days does so as a matter of course, and is left out.
+pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    // Files of a gateway that names who is signed in: `idor` reads those.
+    let mut names = vec![false; a.ing.files.len()];
+    let mut anonymous_files = false;
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        if e.user.is_some() || e.principal.is_some() {
+            names[e.file as usize] = true;
+        }
+    }
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        anonymous_files |= !names[e.file as usize];
+    }
+    if !anonymous_files {
+        return Vec::new();
+    }
+    const NONE: u32 = u32::MAX;
+    // Per request about an account: the sign-in of its client in the hour before.
+    let mut sign_in = vec![NONE; ev.len()];
+    let mut last: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.kind() != SourceKind::Gateway || names[e.file as usize] {
+            continue;
+        }
+        let Some(ip) = e.client_ip.as_deref() else {
+            continue;
+        };
+        let client = (ip, e.user_agent.as_deref().unwrap_or(""));
+        let path = path_of(e);
+        if p.is_staff_route(path) || e.outcome != Outcome::Success {
+            continue;
+        }
+        if p.is_login(path) {
+            // A form or page fetched is no sign-in; the credentials are sent.
+            if e.method
+                .as_deref()
+                .is_some_and(|m| !super::enrich::is_safe(m))
+            {
+                last.insert(client, i);
+            }
+        } else if matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus)) {
+            if let Some(&s) = last.get(&client).filter(|&&s| e.ts - ev[s].ts <= HOUR) {
+                sign_in[i] = s as u32;
+            }
+        }
+    }
+    // The requests and statements that name an account, by sign-in: a request's own
+    // account, or, when it names none, its statements'.
+    let mut by_sign_in: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        if e.account_id.is_none() {
+            continue;
+        }
+        let g = match e.kind() {
+            SourceKind::Gateway => i,
+            SourceKind::Db => match l.origin(i) {
+                Some(g) if ev[g].account_id.is_none() => g,
+                _ => continue,
+            },
+            SourceKind::Push => continue,
+        };
+        if sign_in[g] != NONE {
+            by_sign_in.entry(sign_in[g] as usize).or_default().push(i);
+        }
+    }
+    let need = p.thresholds.idor_accounts as usize;
+    // Per client: the days on which one of its sign-ins reached that many.
+    let mut days: BTreeMap<(&str, &str), BTreeSet<i64>> = BTreeMap::new();
+    let mut found: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+    for (s, mut idx) in by_sign_in {
+        idx.sort_by_key(|&i| (ev[i].ts, i));
+        let accounts: BTreeSet<&str> = idx.iter().filter_map(|&i| account(&ev[i])).collect();
+        // One of them may be the client's own.
+        if accounts.len() <= need {
+            continue;
+        }
+        let e = &ev[s];
+        let client = (
+            e.client_ip.as_deref().unwrap_or(""),
+            e.user_agent.as_deref().unwrap_or(""),
+        );
+        days.entry(client).or_default().insert(e.ts.div_euclid(DAY));
+        found.push((s, idx, accounts.len()));
+    }
+    let mut out = Vec::new();
+    for (s, idx, n) in found {
+        let e = &ev[s];
+        let ip = e.client_ip.as_deref().unwrap_or("");
+        let client = (ip, e.user_agent.as_deref().unwrap_or(""));
+        let today = e.ts.div_euclid(DAY);
+        if days[&client].iter().filter(|&&d| d != today).count() >= 2 {
+            continue;
+        }
+        let req = |i: usize| match ev[i].kind() {
+            SourceKind::Db => l.origin(i).unwrap_or(i),
+            _ => i,
+        };
+        let changed: BTreeSet<usize> = idx
+            .iter()
+            .map(|&i| req(i))
+            .filter(|&g| {
+                ev[g]
+                    .method
+                    .as_deref()
+                    .is_some_and(|m| !super::enrich::is_safe(m))
+            })
+            .collect();
+        let by_sql = idx.iter().any(|&i| ev[i].kind() == SourceKind::Db);
+        let mut events = vec![s];
+        events.extend(idx);
+        out.push(Finding {
+            technique: t::IDOR,
+            subject: ip.to_string(),
+            explanation: format!(
+                "IDOR: a client at {ip} signed in at {} (the gateway logs no identity) and \
+                 within the hour after reached {n} customers' accounts through routes that \
+                 name them{}{} (threshold {need} besides its own)",
+                crate::timeparse::fmt_utc_s(e.ts),
+                if by_sql {
+                    ", as the statements its requests issued name them"
+                } else {
+                    ""
+                },
+                if changed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} requests changing them", changed.len())
+                },
+            ),
+            events,
+            seed_ips: vec![ip.to_string()],
             seed_contexts: vec![],
             seed_sessions: vec![],
             shared_ips: vec![],
