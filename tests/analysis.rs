@@ -2101,6 +2101,41 @@ fn an_idor_behind_a_gateway_that_logs_no_identity_is_read_from_its_sign_in() {
 }
 
 #[test]
+fn a_hijack_behind_a_gateway_that_logs_no_identity_is_read_from_the_accounts_named() {
+    // Envoy's default format names the account in the path, API Gateway's CSV preset
+    // only in the statements; neither names who is signed in. The replayed sessions act
+    // on accounts no sign-in from the attacker's addresses opened.
+    for gw in ["envoy", "apigw-csv"] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(
+            d.path(),
+            [gw, "pg-jsonlog", "onesignal"],
+            &["--wave1", "hijack", "--noise"],
+        );
+        check(d.path(), &[], false);
+        let (j, t) = (report_json(d.path(), &[]), truth(d.path()));
+        assert_eq!(
+            j["waves"][0]["techniques"], t["waves"][0]["techniques"],
+            "{gw}"
+        );
+        let why: Vec<&str> = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["technique"] == "session_hijack")
+            .map(|f| f["explanation"].as_str().unwrap())
+            .collect();
+        assert!(
+            !why.is_empty()
+                && why
+                    .iter()
+                    .all(|w| w.contains("the gateway logs no identity")),
+            "{gw}: {why:?}"
+        );
+    }
+}
+
+#[test]
 fn a_service_s_leaked_password_used_from_outside_is_an_export() {
     // Wave 2 connects to the database as the nightly export job's user, from the
     // attacker's address, reads the catalog and copies the customer and staff tables

@@ -27,7 +27,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         &|| enumeration(a, l, p),
         &|| super::idor::idor(a, p, &customers),
         &|| super::idor::idor_by_sign_in(a, l, p),
-        &|| super::hijack::hijack(a, p, &customers),
+        &|| super::hijack::hijack(a, l, p, &customers),
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),

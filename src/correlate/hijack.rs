@@ -2,14 +2,16 @@
 //! signed in. Stolen session tokens (a leaked debug log, a malicious SDK) replayed by an
 //! attacker fail no login and sign in nowhere; where this application's sessions
 //! otherwise open with a sign-in from the address that uses them, a run of accounts that
-//! appear out of nowhere on one address is the replay.
+//! appear out of nowhere on one address is the replay. Where the gateway logs no
+//! identity, an account acting is one its answered requests name.
 
 use super::detect::{actor_finding, path_of, standout_hour, DAY, HOUR};
-use super::idor::Customers;
+use super::enrich::Links;
+use super::idor::{identity_files, Customers};
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
-use crate::profile::Profile;
+use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,8 +24,10 @@ const OPENED_SHARE: f64 = 0.8;
 /// Visits needed to judge that share.
 const MIN_VISITS: usize = 50;
 
+/// The account acting: the signed-in one, or, on a gateway that logs no identity, the
+/// one a request (or the statement standing for it) names.
 fn user(e: &Event) -> Option<&str> {
-    e.user.as_deref()
+    e.user.as_deref().or(e.account_id.as_deref())
 }
 
 /// One finding per address where `hijack_accounts` customer accounts (or more) began
@@ -33,8 +37,23 @@ fn user(e: &Event) -> Option<&str> {
 /// of the customers acting there in that hour (a carrier's exit, where customers sign in
 /// all the time, is not one). An address that does this on two other days too does so
 /// as a matter of course and is left out.
-pub(super) fn hijack(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Finding> {
+///
+/// Where the gateway logs no identity, the accounts acting are those its answered
+/// requests on customer and bonus routes name (behind a gateway that logs route
+/// templates only, their statements do). An address whose unopened accounts reach the
+/// enumeration threshold there is enumeration's: with no identity logged, a replayed
+/// session and none at all look alike.
+pub(super) fn hijack(a: &Analysis, l: &Links, p: &Profile, customers: &Customers) -> Vec<Finding> {
     let ev = &a.ing.events;
+    let names = identity_files(a);
+    // A request of a gateway that logs no identity, answered, about a customer or bonus
+    // route: whom it names acts.
+    let anonymous = |i: usize| {
+        let e = &ev[i];
+        names.as_ref().is_some_and(|n| !n[e.file as usize])
+            && e.outcome == Outcome::Success
+            && matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
+    };
     // A threshold of none would make every stranger a hijack: one at least.
     let need = (p.thresholds.hijack_accounts as usize).max(1);
     // Successful sign-ins per address (time, account where logged), and signed-in
@@ -55,10 +74,37 @@ pub(super) fn hijack(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Fi
             }
             continue;
         }
-        if e.principal.is_some() || e.user.is_none() || p.is_staff_route(path) {
+        if e.principal.is_some() || p.is_staff_route(path) {
             continue;
         }
-        acting.entry(ip).or_default().push(i);
+        if e.user.is_some() || (anonymous(i) && e.account_id.is_some()) {
+            acting.entry(ip).or_default().push(i);
+        }
+    }
+    // Template-only requests: the statements that name their accounts stand for them.
+    if names.is_some() {
+        for (i, e) in ev.iter().enumerate() {
+            if e.kind() != SourceKind::Db || e.account_id.is_none() {
+                continue;
+            }
+            let Some(g) = l.origin(i) else {
+                continue;
+            };
+            let r = &ev[g];
+            if r.account_id.is_none()
+                && r.user.is_none()
+                && r.principal.is_none()
+                && anonymous(g)
+                && !p.is_staff_route(path_of(r))
+            {
+                if let Some(ip) = r.client_ip.as_deref() {
+                    acting.entry(ip).or_default().push(i);
+                }
+            }
+        }
+        for idx in acting.values_mut() {
+            idx.sort_by_key(|&i| (ev[i].ts, i));
+        }
     }
     // Visits: each (address, account, day)'s first request, and whether a sign-in from
     // the address opened it: the account's own where sign-ins name their accounts (a
@@ -123,6 +169,10 @@ pub(super) fn hijack(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Fi
         if hijacked.len() * 2 < all.len() {
             continue;
         }
+        let named = idx[lo..=hi].iter().all(|&i| ev[i].user.is_some());
+        if !named && hijacked.len() >= p.thresholds.enumeration_accounts as usize {
+            continue;
+        }
         // The hijacked accounts' requests from the address that day.
         let evs: Vec<usize> = acting[ip]
             .iter()
@@ -137,13 +187,18 @@ pub(super) fn hijack(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Fi
             "session hijacking: {} customer accounts acted from {ip} within one hour \
                  without signing in there and used it on no other day (e.g. {}{}); of this \
                  application's {visits} visits by an account to an address, {open} opened \
-                 with a sign-in from it (threshold {need} accounts)",
+                 with a sign-in from it (threshold {need} accounts){}",
             hijacked.len(),
             shown.join(", "),
             if hijacked.len() > shown.len() {
                 ", …"
             } else {
                 ""
+            },
+            if named {
+                ""
+            } else {
+                "; the gateway logs no identity: the accounts are those its requests name"
             },
         );
         let finding = actor_finding(
@@ -192,7 +247,8 @@ mod tests {
     }
 
     fn run(a: &Analysis, p: &Profile) -> Vec<Finding> {
-        hijack(a, p, &Customers::new(a))
+        let l = Links::default();
+        hijack(a, &l, p, &Customers::new(a))
     }
 
     type Req = (i64, String, &'static str, Option<String>, Outcome);
@@ -284,6 +340,49 @@ mod tests {
         let mut few: Vec<Req> = r.iter().filter(|x| x.1 != "203.0.113.9").cloned().collect();
         replay(3_600 * 30, "203.0.113.9", 0..3, &mut few);
         assert!(run(&analysis(&few), &Profile::default()).is_empty());
+    }
+
+    #[test]
+    fn behind_a_gateway_that_logs_no_identity_the_accounts_named_act() {
+        // The same visits and replay, logged by a gateway that names nobody signed in:
+        // the accounts the bonus requests name are the ones acting.
+        let mut r = Vec::new();
+        for k in 0..400 {
+            visit(3_600 * 24 + k as i64 * 60, k, None, 20, &mut r);
+        }
+        replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
+        // An address that walks sixty accounts with no sign-in is enumeration's: with
+        // no identity logged, a replayed session and none at all look alike.
+        for k in 500..560 {
+            r.push((
+                3_600 * 33 + 30 * (k - 500) as i64,
+                "192.0.2.200".into(),
+                "/api/v1/bonus",
+                Some(format!("{}", 100_000 + k)),
+                Outcome::Success,
+            ));
+        }
+        let mut a = analysis(&r);
+        for (i, e) in a.ing.events.iter_mut().enumerate() {
+            if e.kind() == SourceKind::Gateway {
+                e.account_id = e
+                    .user
+                    .take()
+                    .filter(|_| !e.path.as_deref().unwrap().contains("login"));
+                if e.account_id.is_some() {
+                    a.targets[i] = Some(Target::Bonus);
+                }
+            }
+        }
+        let f = run(&a, &Profile::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].subject, "203.0.113.9");
+        assert!(
+            f[0].explanation.contains("5 customer accounts")
+                && f[0].explanation.contains("the gateway logs no identity"),
+            "{}",
+            f[0].explanation
+        );
     }
 
     #[test]

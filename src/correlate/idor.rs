@@ -89,6 +89,24 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
     out
 }
 
+/// Per evidence file, whether its gateway records name who is signed in (a user or a
+/// principal on some record); `None` when every gateway file does, and no request is
+/// anonymous by its format.
+pub(super) fn identity_files(a: &Analysis) -> Option<Vec<bool>> {
+    let gw = || {
+        a.ing
+            .events
+            .iter()
+            .filter(|e| e.kind() == SourceKind::Gateway)
+    };
+    let files = gw().map(|e| e.file as usize + 1).max().unwrap_or(0);
+    let mut names = vec![false; files];
+    for e in gw().filter(|e| e.user.is_some() || e.principal.is_some()) {
+        names[e.file as usize] = true;
+    }
+    gw().any(|e| !names[e.file as usize]).then_some(names)
+}
+
 /// IDOR where the gateway logs nobody's identity (Envoy's default format, API Gateway's
 /// CLF and CSV presets, nginx `combined` without `$remote_user`): the signed-in customer
 /// is the client (address and agent) that was answered on a login route. One sign-in
@@ -100,19 +118,9 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
 pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     // Files of a gateway that names who is signed in: `idor` reads those.
-    let mut names = vec![false; a.ing.files.len()];
-    let mut anonymous_files = false;
-    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
-        if e.user.is_some() || e.principal.is_some() {
-            names[e.file as usize] = true;
-        }
-    }
-    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
-        anonymous_files |= !names[e.file as usize];
-    }
-    if !anonymous_files {
+    let Some(names) = identity_files(a) else {
         return Vec::new();
-    }
+    };
     const NONE: u32 = u32::MAX;
     // Per request about an account: the sign-in of its client in the hour before.
     let mut sign_in = vec![NONE; ev.len()];
