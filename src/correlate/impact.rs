@@ -6,7 +6,7 @@
 use super::enrich::Links;
 use super::impact_kind as k;
 use super::{Affected, Analysis};
-use crate::model::{Outcome, SourceKind, StmtClass};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
@@ -22,6 +22,51 @@ fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a m
     x.first = x.first.min(ts);
     x.last = x.last.max(ts);
     x
+}
+
+/// Sign-ups the evidence shows: accounts whose first sighting is a row inserted into a
+/// customer-data table (the sign-up's own statement), with its time.
+fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str, i64> {
+    let mut first: HashMap<&str, i64> = HashMap::new();
+    let mut out = HashMap::new();
+    for e in ev {
+        let Some(acc) = e.account_id.as_deref() else {
+            continue;
+        };
+        if first.contains_key(acc) {
+            continue;
+        }
+        first.insert(acc, e.ts);
+        let inserted = e.kind() == SourceKind::Db
+            && e.stmt_class == Some(StmtClass::Write)
+            && e.statement.as_deref().is_some_and(|s| {
+                s.trim_start()
+                    .get(..6)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
+            })
+            && e.sql.as_ref().is_some_and(|f| {
+                f.tables
+                    .iter()
+                    .any(|t| p.table_target(t) == Some(Target::CustomerData))
+            });
+        if inserted {
+            out.insert(acc, e.ts);
+        }
+    }
+    out
+}
+
+/// Whether an account the roster says was created at `created` (`<= t`) was signed up
+/// after `t` by the evidence: rosters exported from a CRM give a day, an hour or a
+/// minute, and a sign-up the evidence shows within that unit, after `t`, is the finer
+/// time (a whole-table read a minute before the sign-up could not return the row).
+fn signed_up_later(signup: Option<&i64>, created: i64, t: i64) -> bool {
+    const MINUTE: i64 = 60_000_000;
+    let unit = [24 * 60 * MINUTE, 60 * MINUTE, MINUTE, 1_000_000]
+        .into_iter()
+        .find(|u| created.rem_euclid(*u) == 0)
+        .unwrap_or(1);
+    signup.is_some_and(|&s| s > t && s < created + unit)
 }
 
 /// Computes affected accounts.
@@ -69,12 +114,21 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         }
         seen_first.extend(first);
     }
+    let signups = if a.roster.is_some() {
+        signups(ev, p)
+    } else {
+        HashMap::new()
+    };
     let existing = |t: i64| -> Vec<String> {
         match &a.roster {
             Some(r) => r
                 .customers
                 .values()
-                .filter(|c| c.created.is_none_or(|c| c <= t))
+                .filter(|c| {
+                    c.created.is_none_or(|c0| {
+                        c0 <= t && !signed_up_later(signups.get(c.account_id.as_str()), c0, t)
+                    })
+                })
                 .map(|c| c.account_id.clone())
                 .collect(),
             None => seen_first
@@ -213,4 +267,79 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         x.evidence.sort_by_key(|e| (ev[e.0].ts, e.0));
     }
     a.affected = m;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::text;
+
+    const MIN: i64 = 60_000_000;
+
+    #[test]
+    fn a_sign_up_within_the_roster_s_unit_after_a_read_is_later() {
+        // The roster says 01:00 (a minute, or an hour); the evidence signs up at 01:01:29;
+        // a dump at 01:00:26 could not return the row.
+        let created = 60 * MIN;
+        let signup = 60 * MIN + 89_000_000;
+        let dump = 60 * MIN + 26_000_000;
+        assert!(signed_up_later(Some(&signup), created, dump));
+        // A dump after the sign-up, or no sign-up in the evidence: the roster holds.
+        assert!(!signed_up_later(Some(&signup), created, signup + 1));
+        assert!(!signed_up_later(None, created, dump));
+        // A roster that gives seconds: a statement a minute later is not its sign-up.
+        let exact = 60 * MIN + 7_000_000;
+        assert!(!signed_up_later(Some(&signup), exact, exact + 1_000_000));
+        // A date: any time that day.
+        let day = 24 * 60 * MIN;
+        assert!(signed_up_later(Some(&(day + 600 * MIN)), day, day + 10));
+    }
+
+    #[test]
+    fn a_sign_up_is_an_account_s_first_sighting_inserted_into_customer_data() {
+        let p = Profile::default();
+        let stmt = |ts: i64, acc: &str, sql: &str, table: &str| {
+            let mut e = Event::new(SourceKind::Db, "pg-csvlog");
+            e.ts = ts;
+            e.account_id = Some(text(acc));
+            e.stmt_class = Some(StmtClass::Write);
+            e.statement = Some(text(sql));
+            e.sql = Some(Box::new(crate::model::SqlFacts {
+                tables: vec![text(table)].into(),
+                ..Default::default()
+            }));
+            Box::new(e)
+        };
+        let ev = vec![
+            stmt(
+                1,
+                "100001",
+                "INSERT INTO customers (id) VALUES (100001)",
+                "customers",
+            ),
+            // Seen before its row is inserted: an old account, not a sign-up.
+            stmt(
+                2,
+                "100002",
+                "UPDATE customers SET phone = '1' WHERE id = 100002",
+                "customers",
+            ),
+            stmt(
+                3,
+                "100002",
+                "insert into customers (id) values (100002)",
+                "customers",
+            ),
+            // An order is no customer row.
+            stmt(
+                4,
+                "100003",
+                "INSERT INTO orders (customer_id) VALUES (100003)",
+                "orders",
+            ),
+        ];
+        let s = signups(&ev, &p);
+        assert_eq!(s.get("100001"), Some(&1));
+        assert_eq!(s.len(), 1, "{s:?}");
+    }
 }
