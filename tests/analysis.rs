@@ -2425,6 +2425,32 @@ fn a_dump_by_statements_of_nobody_s_after_a_bonus_wave_is_a_wave() {
 
 /// Simulates an incident with these options and checks that the report finds the
 /// truth's two waves: their addresses, targets, techniques and starts.
+#[test]
+fn an_injection_dump_without_request_ids_during_a_bonus_wave_is_its_own_wave() {
+    // Wave 2 starts fifteen minutes into wave 1 and dumps the customer table through
+    // SQL injected into the application's statements, which carry no request ids. The
+    // database clock is compared by accounts and time; the dumps follow the injecting
+    // address's requests within a second, and are its.
+    for (wave1, at, db) in [
+        ("hijack", "18:04:18,18:19:18", "mysql-audit-json"),
+        ("stuffing", "14:44:41,15:09:41", "pg-stderr"),
+    ] {
+        equals_truth(
+            ["apigw-json", db, "fcm-bigquery-json"],
+            &[
+                "--wave1",
+                wave1,
+                "--wave2",
+                "injection",
+                "--attack-at",
+                at,
+                "--untagged-sql",
+            ],
+            true,
+        );
+    }
+}
+
 fn two_waves_as_truth(args: &[&str]) {
     let d = crate::util::tmp().unwrap();
     simulate_with(

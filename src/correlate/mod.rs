@@ -338,9 +338,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     // Nothing ties the application's statements to requests: what the detectors flagged
     // may still follow flagged requests at one offset (`timing`). Its correction moves
     // the DB's times, so the order and the links are made again.
+    let mut timed = false;
     if timing::nothing_linked(&a, &ctx) {
         let found = detect::run(&a, &ctx, p);
         if let Some(mut t) = timing::estimate(&a, &ctx, &found) {
+            timed = true;
             // A format whose records were copies of a fitted one's has that one's clock.
             let copies = t.cover_copies(&a.ing.events, &same_clock);
             for (fmt, fit) in &t.formats {
@@ -414,6 +416,21 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     }
     a.restored = refunds::find(&a, p);
     a.findings = detect::run(&a, &ctx, p);
+    if !timed {
+        // Statements without request ids whose clock accounts compared: injected
+        // probes and dumps tied to the address whose requests they follow.
+        let (n, ips) = tie::compared(&a, &mut ctx, &a.findings);
+        if n > 0 {
+            a.notes.push(format!(
+                "{n} flagged statements other than bonus changes (injected probes, dumps) \
+                 carry no request id, and each follows a request of {} within a second of \
+                 its corrected time, where few moments chosen at random do: they were \
+                 tied to those requests. These links rest on timing alone; review them.",
+                ips.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+            a.findings = detect::run(&a, &ctx, p);
+        }
+    }
     attribute::spread(&mut a, &ctx, p, opts.wave_gap);
     a.messages = messages::build(&a, &ctx, p);
     messages::attribute_push(&mut a, &ctx);

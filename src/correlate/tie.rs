@@ -7,7 +7,7 @@
 
 use super::enrich::Links;
 use super::technique as t;
-use super::timing::Timing;
+use super::timing::{Fit, Timing};
 use super::{Analysis, Finding};
 use crate::model::{Event, SourceKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,16 +30,19 @@ pub fn flagged(
     findings: &[Finding],
 ) -> (usize, BTreeSet<String>) {
     let ev = &a.ing.events;
-    let reqs: Vec<(i64, usize)> = (0..ev.len())
-        .filter(|&i| ev[i].kind() == SourceKind::Gateway && ev[i].client_ip.is_some())
-        .map(|i| (ev[i].ts, i))
-        .collect();
     // One pool over the findings: a detector groups the statements by the pooled
     // session that ran them, which tells nothing of who sent them.
     let mut stmts: BTreeSet<usize> = (findings.iter())
         .filter(|f| f.technique != t::BONUS_FRAUD)
         .flat_map(|f| f.events.iter().copied())
         .filter(|&i| untied(&ev[i], i, l, timing))
+        .collect();
+    if stmts.len() < MIN_STMTS {
+        return (0, BTreeSet::new());
+    }
+    let reqs: Vec<(i64, usize)> = (0..ev.len())
+        .filter(|&i| ev[i].kind() == SourceKind::Gateway && ev[i].client_ip.is_some())
+        .map(|i| (ev[i].ts, i))
         .collect();
     let mut tied = 0;
     let mut ips = BTreeSet::new();
@@ -57,6 +60,45 @@ pub fn flagged(
         ips.insert(ip);
     }
     (tied, ips)
+}
+
+/// Largest distance, either way, of a statement from its request once its format's
+/// clock was corrected against the gateway's: the correction is a median that holds the
+/// application's usual latency, and a gateway that logs whole seconds moves a request
+/// by up to one.
+const COMPARED_SPREAD_US: i64 = 1_000_000;
+
+/// Ties flagged statements as `flagged` does where the application's statements carry
+/// no request ids but their clock was compared with the gateway's all the same (by
+/// accounts and time, `skew`): each DB format so compared is taken to follow its
+/// requests within `COMPARED_SPREAD_US` of its corrected time. Injected dumps on the
+/// pool's connections then have the address whose requests they follow, as statements
+/// with request ids have theirs.
+pub fn compared(a: &Analysis, l: &mut Links, findings: &[Finding]) -> (usize, BTreeSet<String>) {
+    let mut timing = Timing::default();
+    for s in &a.skews {
+        let Some(fmt) = s.source.strip_prefix("db:") else {
+            continue;
+        };
+        if s.pairs == 0 || !s.against.starts_with("gateway") {
+            continue;
+        }
+        let fit = Fit {
+            lo: -COMPARED_SPREAD_US,
+            hi: COMPARED_SPREAD_US,
+            agree: s.pairs,
+            of: s.pairs,
+            after_us: COMPARED_SPREAD_US,
+            unflagged: false,
+        };
+        timing
+            .formats
+            .insert(crate::model::FormatName::registered(fmt).as_str(), fit);
+    }
+    if timing.formats.is_empty() {
+        return (0, BTreeSet::new());
+    }
+    flagged(a, l, &timing, findings)
 }
 
 /// Whether a flagged event is a statement timing may tie.
@@ -226,6 +268,48 @@ mod tests {
             .filter(|&i| ev[i].kind() == SourceKind::Db)
             .collect();
         assert_eq!(follows(&ev, &stmts, &reqs(&ev), &timing()), None);
+    }
+
+    #[test]
+    fn statements_whose_clock_accounts_compared_are_tied_to_the_address_they_follow() {
+        let (mut ev, stmts) = case(7);
+        for &s in &stmts {
+            ev[s].format = crate::model::FormatName::registered("pg-csvlog");
+        }
+        let mut a = Analysis::default();
+        a.ing.events = ev;
+        let finding = Finding {
+            technique: t::BULK_EXPORT,
+            subject: "session 7".into(),
+            explanation: String::new(),
+            events: stmts.iter().copied().collect(),
+            seed_ips: vec![],
+            seed_contexts: vec![],
+            seed_sessions: vec![],
+            shared_ips: vec![],
+        };
+        let links = |a: &Analysis| Links {
+            db_origin: vec![None; a.ing.events.len()],
+            ..Links::default()
+        };
+        // No clock compared with the gateway's: nothing to go on.
+        let mut l = links(&a);
+        assert_eq!(compared(&a, &mut l, std::slice::from_ref(&finding)).0, 0);
+        a.skews.push(crate::correlate::Skew {
+            source: "db:pg-csvlog".into(),
+            against: "gateway (by account and time)".into(),
+            median_us: -1_800_000_000,
+            correction_us: -1_800_000_000,
+            pairs: 500,
+            applied: true,
+        });
+        let mut l = links(&a);
+        let (n, ips) = compared(&a, &mut l, &[finding]);
+        assert_eq!(n, 6);
+        assert_eq!(ips.into_iter().collect::<Vec<_>>(), ["192.0.2.77"]);
+        assert!(stmts.iter().all(|&s| l
+            .origin(s)
+            .is_some_and(|g| a.ing.events[g].client_ip.as_deref() == Some("192.0.2.77"))));
     }
 
     #[test]
