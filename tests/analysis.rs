@@ -2136,6 +2136,34 @@ fn a_hijack_behind_a_gateway_that_logs_no_identity_is_read_from_the_accounts_nam
 }
 
 #[test]
+fn a_customer_s_own_request_on_a_shared_blind_address_is_not_the_attack_s() {
+    // API Gateway's CSV preset logs neither agents nor who signed in. A customer behind
+    // one of the hijacker's addresses reads their own profile while the replay runs: the
+    // statement names their account, a regular of the address, so the request is theirs
+    // and the wave did not touch customer data.
+    equals_truth(
+        ["apigw-csv", "pg-stderr-default", "onesignal"],
+        &[
+            "--seed",
+            "9056",
+            "--server-tz",
+            "America/New_York",
+            "--db-skew",
+            "300s",
+            "--wave1",
+            "hijack",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "06:07:12,09:27:12",
+            "--shared-address",
+            "5",
+        ],
+        false,
+    );
+}
+
+#[test]
 fn a_service_s_leaked_password_used_from_outside_is_an_export() {
     // Wave 2 connects to the database as the nightly export job's user, from the
     // attacker's address, reads the catalog and copies the customer and staff tables

@@ -79,17 +79,22 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
     // DB: statements of attacker requests; direct sessions from attacker hosts. Counted
     // on the way: records that name nobody (`Links::anonymous`).
     let mut anonymous = 0usize;
+    // Per request of a shared address: its statements, and those that were a regular's
+    // own.
+    let mut own: HashMap<usize, (usize, usize)> = HashMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Db {
             continue;
         }
         anonymous += Links::anonymous(e) as usize;
         if let Some(g) = l.origin(i) {
-            let regular = || {
-                let ip = ev[g].client_ip.as_deref();
-                ip.and_then(|ip| shared.get(ip))
-                    .is_some_and(|s| s.regulars_own(e))
-            };
+            let at = ev[g].client_ip.as_deref().and_then(|ip| shared.get(ip));
+            if let (Some(s), Some(_)) = (at, &attr[g]) {
+                let n = own.entry(g).or_default();
+                n.0 += 1;
+                n.1 += usize::from(s.regulars_own(e));
+            }
+            let regular = || at.is_some_and(|s| s.regulars_own(e));
             if attr[g].is_some() && regular() {
                 spared += 1;
             } else if attr[g].is_some() {
@@ -134,6 +139,14 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
                 wave: 0,
                 direct_db: true,
             });
+        }
+    }
+    // A request of a shared address in its flagged hours whose statements were all a
+    // regular's own is that customer's too (their profile read while the attack ran).
+    for (g, (n, mine)) in own {
+        if n == mine {
+            attr[g] = None;
+            spared += 1;
         }
     }
     // A finding no address stands behind (a statement of the application's pool that no
