@@ -7,8 +7,8 @@
 //! or naming (in the request or its statements)
 //! a customer the flagged activity did not; or when the finding that flagged it saw
 //! others use it under other agents (`Finding::shared_ips`, a proxy pool's exits). Its
-//! attacker activity is then what falls within the flagged hours (widened by the wave
-//! gap) and, where the gateway logs agents, comes from those agents and, where it logs
+//! attacker activity is then what falls within the flagged hours (reaching out through
+//! its activity without a pause, by at most the wave gap) and, where the gateway logs agents, comes from those agents and, where it logs
 //! who signed in, is signed in as an account the flagged activity named (or as nobody).
 
 use super::enrich::Links;
@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What of a shared address is the attacker's.
 #[derive(Debug, Default)]
 pub struct Shared {
-    /// Flagged hours, widened by the wave gap: (from, to), merged and sorted.
+    /// Flagged hours, reached out through the address's activity (`reach`): (from, to),
+    /// merged and sorted.
     pub spans: Vec<(i64, i64)>,
     /// Agents of the flagged requests (empty where the gateway logs none).
     pub agents: BTreeSet<String>,
@@ -68,6 +69,31 @@ impl Shared {
 }
 
 const DAY: i64 = 86_400_000_000;
+
+/// Longest pause within the attacker's activity on a shared address around its flagged
+/// requests.
+const PAUSE_US: i64 = 5 * 60 * 1_000_000;
+
+/// A flagged span (first, last flagged request) reached out through the address's
+/// request times `t` (sorted) without a pause over `PAUSE_US`, and by no more than `gap`.
+fn reach(t: &[i64], (lo, hi): (i64, i64), gap: i64) -> (i64, i64) {
+    let (floor, ceil) = (lo.saturating_sub(gap), hi.saturating_add(gap));
+    let mut a = lo;
+    for &x in t[..t.partition_point(|&x| x < lo)].iter().rev() {
+        if x < floor || a - x > PAUSE_US {
+            break;
+        }
+        a = x;
+    }
+    let mut b = hi;
+    for &x in &t[t.partition_point(|&x| x <= hi)..] {
+        if x > ceil || x - b > PAUSE_US {
+            break;
+        }
+        b = x;
+    }
+    (a, b)
+}
 
 /// The shared addresses among `flagged`, with what of each is the attacker's.
 pub fn find(
@@ -136,8 +162,7 @@ pub fn find(
                 s.spans.push((i64::MIN, i64::MAX));
                 continue;
             };
-            s.spans
-                .push((lo.saturating_sub(gap), hi.saturating_add(gap)));
+            s.spans.push((lo, hi));
             s.agents.extend(agents.iter().cloned());
             let c = carried.entry(ip.as_str()).or_default();
             for u in mine.iter().filter_map(|&g| ev[g].user_agent.as_deref()) {
@@ -145,15 +170,38 @@ pub fn find(
             }
         }
     }
-    for s in seen.values_mut() {
+    // Each address's request times: the flagged hours reach out from the flagged
+    // requests through the address's activity without a pause of `PAUSE_US`, at most
+    // the wave gap. A customer behind the address who signed in half an hour before the
+    // burst, then went quiet, is not the attack's preparation.
+    let mut times: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
+        if let Some(ip) = e.client_ip.as_deref().filter(|ip| seen.contains_key(ip)) {
+            times.entry(ip).or_default().push(e.ts);
+        }
+    }
+    for (ip, s) in seen.iter_mut() {
         s.spans.sort_unstable();
         let mut merged: Vec<(i64, i64)> = Vec::new();
+        // Flagged requests within twice the gap of each other are one stretch, all of
+        // it the attack's, as before the reach out.
         for &(a, b) in &s.spans {
             match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                Some(last) if a <= last.1.saturating_add(gap.saturating_mul(2)) => {
+                    last.1 = last.1.max(b)
+                }
                 _ => merged.push((a, b)),
             }
         }
+        let t = times.get(ip).map_or(&[][..], Vec::as_slice);
+        for span in merged.iter_mut().filter(|x| x.0 != i64::MIN) {
+            *span = reach(t, *span, gap);
+        }
+        merged.dedup_by(|b, a| {
+            let joined = b.0 <= a.1;
+            a.1 = a.1.max(b.1);
+            joined
+        });
         s.spans = merged;
     }
     // An agent the address's others send outside the flagged hours (the app of the
@@ -348,5 +396,32 @@ mod tests {
                     WHERE customer_id IN (100452, 101400)";
         assert!(!s.regulars_own(&statement(both)));
         assert!(!s.regulars_own(&statement("SELECT * FROM customers")));
+    }
+
+    #[test]
+    fn flagged_hours_reach_out_through_activity_without_a_pause() {
+        const MIN: i64 = 60_000_000;
+        let gap = 30 * MIN;
+        // A customer's sign-in 28 minutes before the burst, then quiet; the attacker's
+        // requests every two minutes from 8 minutes before it; then 3 minutes after it.
+        let t: Vec<i64> = [-28, -8, -6, -4, -2, 0, 10, 13, 25]
+            .iter()
+            .map(|m| 100 * MIN + m * MIN)
+            .collect();
+        assert_eq!(
+            reach(&t, (100 * MIN, 110 * MIN), gap),
+            (92 * MIN, 113 * MIN)
+        );
+        // Never past the gap, however busy the address.
+        let busy: Vec<i64> = (0..200).map(|m| m * MIN).collect();
+        assert_eq!(
+            reach(&busy, (100 * MIN, 110 * MIN), gap),
+            (70 * MIN, 140 * MIN)
+        );
+        // An address with no other request keeps its flagged span.
+        assert_eq!(
+            reach(&[], (100 * MIN, 110 * MIN), gap),
+            (100 * MIN, 110 * MIN)
+        );
     }
 }
