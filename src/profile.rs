@@ -35,13 +35,24 @@ fn words(xs: &[&str]) -> Vec<String> {
 }
 
 /// Whether a path segment carries a value rather than naming a resource: digits only,
-/// a UUID, or a long run of letters and digits mixed (tokens, hashes, base64 ids).
+/// a UUID, a long run of letters and digits mixed (tokens, hashes, base64 ids), or a long
+/// base64url token (FCM registration tokens hold `-` and `_`) whose letters are a
+/// random mix of cases, as no camelCase name is.
 fn is_value_segment(seg: &str) -> bool {
     let b = seg.as_bytes();
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
     let alnum = b.iter().all(u8::is_ascii_alphanumeric);
     let uuid = b.len() == 36 && b.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-');
-    digits == b.len() || uuid || (alnum && b.len() >= 16 && digits > 0 && digits < b.len())
+    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
+    let base64url = b.len() >= 16
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        && upper * 4 >= upper + lower
+        && lower * 4 >= upper + lower;
+    digits == b.len()
+        || uuid
+        || (alnum && b.len() >= 16 && digits > 0 && digits < b.len())
+        || base64url
 }
 
 /// The lower-cased words of a path segment: split at punctuation and at camelCase humps.
@@ -381,6 +392,8 @@ mod tests {
             "/admin/customers/export",
             "/api/v1/customers/export.csv",
             "/api/exportCustomers",
+            "/api/v2/exportAllCustomerRecords",
+            "/admin/customer-export-2024",
             "/internal/db-dump",
             "/reports/{id}/download",
             "/backups/latest",
@@ -389,6 +402,8 @@ mod tests {
         }
         for no in [
             "/api/v1/customers/100376/devices/fdumpMuEAoWOmh9VHVwYNK",
+            "/prod/api/v1/customers/100501/devices/DUmpRMmI9NKvJaiyItXet-",
+            "/api/v1/devices/eXpoRtQ_kL-9mNbVcXzAqW",
             "/api/v1/customers/{customerId}/devices/{installationId}",
             "/api/v1/menu/dumplings",
             "/api/v1/customers/3f2b8c1e-9a7d-4c5e-8f00-123456789abc",
