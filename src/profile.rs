@@ -46,7 +46,8 @@ fn is_value_segment(seg: &str) -> bool {
     let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
     let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
     let base64url = b.len() >= 16
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
         && upper * 4 >= upper + lower
         && lower * 4 >= upper + lower;
     digits == b.len()

@@ -271,11 +271,32 @@ mod tests {
         out.push((at + after, ip, "/api/v1/bonus", Some(acc), Outcome::Success));
     }
 
+    /// `n` customers' visits a minute apart, each signing in `after` seconds before it
+    /// acts.
+    fn visits(n: u32, after: i64) -> Vec<Req> {
+        let mut r = Vec::new();
+        for k in 0..n {
+            visit(3_600 * 24 + k as i64 * 60, k, None, after, &mut r);
+        }
+        r
+    }
+
+    /// Accounts' balances read from one address, two minutes apart.
     fn replay(at: i64, ip: &str, accounts: std::ops::Range<u32>, out: &mut Vec<Req>) {
+        replay_every(at, ip, accounts, 120, out);
+    }
+
+    fn replay_every(
+        at: i64,
+        ip: &str,
+        accounts: std::ops::Range<u32>,
+        every: i64,
+        out: &mut Vec<Req>,
+    ) {
         for (n, k) in accounts.enumerate() {
             let acc = format!("{}", 100_000 + k);
             out.push((
-                at + 120 * n as i64,
+                at + every * n as i64,
                 ip.into(),
                 "/api/v1/bonus",
                 Some(acc),
@@ -286,10 +307,7 @@ mod tests {
 
     #[test]
     fn accounts_out_of_nowhere_on_one_address_are_a_replay() {
-        let mut r = Vec::new();
-        for k in 0..100 {
-            visit(3_600 * 24 + k as i64 * 60, k, None, 20, &mut r);
-        }
+        let mut r = visits(100, 20);
         // Five of those customers' sessions replayed from one address, none signed in.
         replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
         // A carrier's exit: ten customers sign in there and act all afternoon; four more
@@ -346,22 +364,11 @@ mod tests {
     fn behind_a_gateway_that_logs_no_identity_the_accounts_named_act() {
         // The same visits and replay, logged by a gateway that names nobody signed in:
         // the accounts the bonus requests name are the ones acting.
-        let mut r = Vec::new();
-        for k in 0..400 {
-            visit(3_600 * 24 + k as i64 * 60, k, None, 20, &mut r);
-        }
+        let mut r = visits(400, 20);
         replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
         // An address that walks sixty accounts with no sign-in is enumeration's: with
         // no identity logged, a replayed session and none at all look alike.
-        for k in 500..560 {
-            r.push((
-                3_600 * 33 + 30 * (k - 500) as i64,
-                "192.0.2.200".into(),
-                "/api/v1/bonus",
-                Some(format!("{}", 100_000 + k)),
-                Outcome::Success,
-            ));
-        }
+        replay_every(3_600 * 33, "192.0.2.200", 500..560, 30, &mut r);
         let mut a = analysis(&r);
         for (i, e) in a.ing.events.iter_mut().enumerate() {
             if e.kind() == SourceKind::Gateway {
@@ -389,10 +396,7 @@ mod tests {
     fn an_app_whose_sessions_open_without_sign_ins_says_nothing() {
         // Tokens that outlive a day: most visits open with no sign-in, so five more
         // from one address are nothing to go on.
-        let mut r = Vec::new();
-        for k in 0..100 {
-            visit(3_600 * 24 + k as i64 * 60, k, None, 7_200, &mut r);
-        }
+        let mut r = visits(100, 7_200);
         replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
         assert!(run(&analysis(&r), &Profile::default()).is_empty());
     }
