@@ -70,7 +70,10 @@ pub(super) fn hijack(a: &Analysis, l: &Links, p: &Profile, customers: &Customers
         let path = path_of(e);
         if p.is_login(path) {
             if e.outcome == Outcome::Success {
-                signins.entry(ip).or_default().push((e.ts, e.user.as_deref()));
+                signins
+                    .entry(ip)
+                    .or_default()
+                    .push((e.ts, e.user.as_deref()));
             }
             continue;
         }

@@ -8,8 +8,9 @@
 //! a customer the flagged activity did not; or when the finding that flagged it saw
 //! others use it under other agents (`Finding::shared_ips`, a proxy pool's exits). Its
 //! attacker activity is then what falls within the flagged hours (reaching out through
-//! its activity without a pause, by at most the wave gap) and, where the gateway logs agents, comes from those agents and, where it logs
-//! who signed in, is signed in as an account the flagged activity named (or as nobody).
+//! its activity without a pause, by at most the wave gap) and, where the gateway logs
+//! agents, comes from those agents and, where it logs who signed in, is signed in as an
+//! account the flagged activity named (or as nobody).
 
 use super::enrich::Links;
 use super::Analysis;
