@@ -20,14 +20,17 @@ use std::sync::LazyLock;
 /// The detectors only read the analysis, so they run side by side; their findings are
 /// concatenated in this fixed order, whatever order the threads finish in.
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
-    // The customer accounts two detectors ask about, gathered once.
+    // The customer accounts two detectors ask about, and the gateway files that name
+    // who is signed in, gathered once.
     let customers = super::idor::Customers::new(a);
+    let names = super::idor::identity_files(a);
+    let names = names.as_deref();
     let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 9] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, l, p),
         &|| super::idor::idor(a, p, &customers),
-        &|| super::idor::idor_by_sign_in(a, l, p),
-        &|| super::hijack::hijack(a, l, p, &customers),
+        &|| super::idor::idor_by_sign_in(a, l, p, names),
+        &|| super::hijack::hijack(a, l, p, &customers, names),
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),
@@ -113,9 +116,8 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             SourceKind::Gateway if read(i) => i,
             // A read statement of a safe request that named no account itself.
             SourceKind::Db if e.stmt_class == Some(StmtClass::Read) && read(i) => {
-                match l.origin(i).filter(|&g| {
-                    ev[g].account_id.is_none() && ev[g].user.as_ref() != e.account_id.as_ref()
-                }) {
+                match stands_for(ev, l, i).filter(|&g| ev[g].user.as_ref() != e.account_id.as_ref())
+                {
                     Some(g) if ev[g].method.as_deref().is_none_or(super::enrich::is_safe) => g,
                     _ => continue,
                 }
@@ -167,6 +169,17 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// The request a statement stands for: the one it came from, when that request names no
+/// account itself (a gateway that logs route templates only), so that the account the
+/// statement names is the request's.
+pub(super) fn stands_for(ev: &[Box<Event>], l: &Links, i: usize) -> Option<usize> {
+    let e = &ev[i];
+    if e.kind() != SourceKind::Db || e.account_id.is_none() {
+        return None;
+    }
+    l.origin(i).filter(|&g| ev[g].account_id.is_none())
 }
 
 /// The hour with the most distinct accounts (as `key` reads them) among the events `idx`

@@ -5,9 +5,9 @@
 //! appear out of nowhere on one address is the replay. Where the gateway logs no
 //! identity, an account acting is one its answered requests name.
 
-use super::detect::{actor_finding, path_of, standout_hour, DAY, HOUR};
+use super::detect::{actor_finding, path_of, standout_hour, stands_for, DAY, HOUR};
 use super::enrich::Links;
-use super::idor::{identity_files, Customers};
+use super::idor::Customers;
 use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
@@ -42,15 +42,20 @@ fn user(e: &Event) -> Option<&str> {
 /// requests on customer and bonus routes name (behind a gateway that logs route
 /// templates only, their statements do). An address whose unopened accounts reach the
 /// enumeration threshold there is enumeration's: with no identity logged, a replayed
-/// session and none at all look alike.
-pub(super) fn hijack(a: &Analysis, l: &Links, p: &Profile, customers: &Customers) -> Vec<Finding> {
+/// session and none at all look alike. `names`: `idor::identity_files`.
+pub(super) fn hijack(
+    a: &Analysis,
+    l: &Links,
+    p: &Profile,
+    customers: &Customers,
+    names: Option<&[bool]>,
+) -> Vec<Finding> {
     let ev = &a.ing.events;
-    let names = identity_files(a);
     // A request of a gateway that logs no identity, answered, about a customer or bonus
     // route: whom it names acts.
     let anonymous = |i: usize| {
         let e = &ev[i];
-        names.as_ref().is_some_and(|n| !n[e.file as usize])
+        names.is_some_and(|n| !n[e.file as usize])
             && e.outcome == Outcome::Success
             && matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
     };
@@ -86,16 +91,12 @@ pub(super) fn hijack(a: &Analysis, l: &Links, p: &Profile, customers: &Customers
     }
     // Template-only requests: the statements that name their accounts stand for them.
     if names.is_some() {
-        for (i, e) in ev.iter().enumerate() {
-            if e.kind() != SourceKind::Db || e.account_id.is_none() {
-                continue;
-            }
-            let Some(g) = l.origin(i) else {
+        for i in 0..ev.len() {
+            let Some(g) = stands_for(ev, l, i) else {
                 continue;
             };
             let r = &ev[g];
-            if r.account_id.is_none()
-                && r.user.is_none()
+            if r.user.is_none()
                 && r.principal.is_none()
                 && anonymous(g)
                 && !p.is_staff_route(path_of(r))
@@ -251,7 +252,8 @@ mod tests {
 
     fn run(a: &Analysis, p: &Profile) -> Vec<Finding> {
         let l = Links::default();
-        hijack(a, &l, p, &Customers::new(a))
+        let names = crate::correlate::idor::identity_files(a);
+        hijack(a, &l, p, &Customers::new(a), names.as_deref())
     }
 
     type Req = (i64, String, &'static str, Option<String>, Outcome);

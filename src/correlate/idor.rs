@@ -5,7 +5,7 @@
 //! Where the gateway logs no identity, the signed-in customer is the client that signed
 //! in (`idor_by_sign_in`).
 
-use super::detect::{account, path_of, standout_hour, DAY, HOUR};
+use super::detect::{account, actor_finding, path_of, standout_hour, stands_for, DAY, HOUR};
 use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
@@ -57,15 +57,7 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
             .iter()
             .filter_map(|&i| ev[i].client_ip.as_deref().map(str::to_string))
             .collect();
-        let changed = evs
-            .iter()
-            .filter(|&&i| {
-                ev[i]
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| !super::enrich::is_safe(m))
-            })
-            .count();
+        let changed = evs.iter().filter(|&&i| changes(&ev[i])).count();
         out.push(Finding {
             technique: t::IDOR,
             subject: user.to_string(),
@@ -107,6 +99,9 @@ pub(super) fn identity_files(a: &Analysis) -> Option<Vec<bool>> {
     gw().any(|e| !names[e.file as usize]).then_some(names)
 }
 
+/// A client of a gateway that logs no identity: its address and agent.
+type Client<'a> = (&'a str, &'a str);
+
 /// IDOR where the gateway logs nobody's identity (Envoy's default format, API Gateway's
 /// CLF and CSV presets, nginx `combined` without `$remote_user`): the signed-in customer
 /// is the client (address and agent) that was answered on a login route. One sign-in
@@ -115,16 +110,23 @@ pub(super) fn identity_files(a: &Analysis) -> Option<Vec<bool>> {
 /// whose statements name them) is one customer reaching others': a customer's own
 /// session names one account, however many customers share the address. A client that
 /// does so on two other days does so as a matter of course, and is left out.
-pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+///
+/// `names`: `identity_files`; files of a gateway that names who is signed in are
+/// `idor`'s.
+pub(super) fn idor_by_sign_in(
+    a: &Analysis,
+    l: &Links,
+    p: &Profile,
+    names: Option<&[bool]>,
+) -> Vec<Finding> {
     let ev = &a.ing.events;
-    // Files of a gateway that names who is signed in: `idor` reads those.
-    let Some(names) = identity_files(a) else {
+    let Some(names) = names else {
         return Vec::new();
     };
     const NONE: u32 = u32::MAX;
     // Per request about an account: the sign-in of its client in the hour before.
     let mut sign_in = vec![NONE; ev.len()];
-    let mut last: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut last: HashMap<Client, usize> = HashMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway || names[e.file as usize] {
             continue;
@@ -139,10 +141,7 @@ pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
         }
         if p.is_login(path) {
             // A form or page fetched is no sign-in; the credentials are sent.
-            if e.method
-                .as_deref()
-                .is_some_and(|m| !super::enrich::is_safe(m))
-            {
+            if changes(e) {
                 last.insert(client, i);
             }
         } else if matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus)) {
@@ -155,16 +154,12 @@ pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
     // account, or, when it names none, its statements'.
     let mut by_sign_in: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
-        if e.account_id.is_none() {
-            continue;
-        }
         let g = match e.kind() {
-            SourceKind::Gateway => i,
-            SourceKind::Db => match l.origin(i) {
-                Some(g) if ev[g].account_id.is_none() => g,
-                _ => continue,
+            SourceKind::Gateway if e.account_id.is_some() => i,
+            _ => match stands_for(ev, l, i) {
+                Some(g) => g,
+                None => continue,
             },
-            SourceKind::Push => continue,
         };
         if sign_in[g] != NONE {
             by_sign_in.entry(sign_in[g] as usize).or_default().push(i);
@@ -172,8 +167,8 @@ pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
     }
     let need = p.thresholds.idor_accounts as usize;
     // Per client: the days on which one of its sign-ins reached that many.
-    let mut days: BTreeMap<(&str, &str), BTreeSet<i64>> = BTreeMap::new();
-    let mut found: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+    let mut days: BTreeMap<Client, BTreeSet<i64>> = BTreeMap::new();
+    let mut found: Vec<(usize, Client, Vec<usize>, usize)> = Vec::new();
     for (s, mut idx) in by_sign_in {
         idx.sort_by_key(|&i| (ev[i].ts, i));
         let accounts: BTreeSet<&str> = idx.iter().filter_map(|&i| account(&ev[i])).collect();
@@ -187,13 +182,11 @@ pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
             e.user_agent.as_deref().unwrap_or(""),
         );
         days.entry(client).or_default().insert(e.ts.div_euclid(DAY));
-        found.push((s, idx, accounts.len()));
+        found.push((s, client, idx, accounts.len()));
     }
     let mut out = Vec::new();
-    for (s, idx, n) in found {
-        let e = &ev[s];
-        let ip = e.client_ip.as_deref().unwrap_or("");
-        let client = (ip, e.user_agent.as_deref().unwrap_or(""));
+    for (s, client, idx, n) in found {
+        let (e, ip) = (&ev[s], client.0);
         let today = e.ts.div_euclid(DAY);
         if days[&client].iter().filter(|&&d| d != today).count() >= 2 {
             continue;
@@ -205,43 +198,44 @@ pub(super) fn idor_by_sign_in(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
         let changed: BTreeSet<usize> = idx
             .iter()
             .map(|&i| req(i))
-            .filter(|&g| {
-                ev[g]
-                    .method
-                    .as_deref()
-                    .is_some_and(|m| !super::enrich::is_safe(m))
-            })
+            .filter(|&g| changes(&ev[g]))
             .collect();
         let by_sql = idx.iter().any(|&i| ev[i].kind() == SourceKind::Db);
         let mut events = vec![s];
         events.extend(idx);
-        out.push(Finding {
-            technique: t::IDOR,
-            subject: ip.to_string(),
-            explanation: format!(
-                "IDOR: a client at {ip} signed in at {} (the gateway logs no identity) and \
+        let explanation = format!(
+            "IDOR: a client at {ip} signed in at {} (the gateway logs no identity) and \
                  within the hour after reached {n} customers' accounts through routes that \
                  name them{}{} (threshold {need} besides its own)",
-                crate::timeparse::fmt_utc_s(e.ts),
-                if by_sql {
-                    ", as the statements its requests issued name them"
-                } else {
-                    ""
-                },
-                if changed.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} requests changing them", changed.len())
-                },
-            ),
+            crate::timeparse::fmt_utc_s(e.ts),
+            if by_sql {
+                ", as the statements its requests issued name them"
+            } else {
+                ""
+            },
+            if changed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} requests changing them", changed.len())
+            },
+        );
+        out.push(actor_finding(
+            t::IDOR,
+            ip.to_string(),
+            true,
+            explanation,
             events,
-            seed_ips: vec![ip.to_string()],
-            seed_contexts: vec![],
-            seed_sessions: vec![],
-            shared_ips: vec![],
-        });
+            ev,
+        ));
     }
     out
+}
+
+/// Whether a request changes state (its method is not a safe one).
+fn changes(e: &Event) -> bool {
+    e.method
+        .as_deref()
+        .is_some_and(|m| !super::enrich::is_safe(m))
 }
 
 /// The customer accounts the evidence names: those requests' paths and statements are

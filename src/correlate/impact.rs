@@ -24,20 +24,27 @@ fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a m
     x
 }
 
+/// Each account's first sighting: the first event that names it (events are in time
+/// order). Gathered in parallel, hashed, then ordered once per account rather than once
+/// per event.
+fn first_sightings(ev: &[Box<Event>]) -> HashMap<&str, usize> {
+    let sightings: Vec<(&str, usize)> = ev
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((e.account_id.as_deref()?, i)))
+        .collect();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (acc, i) in sightings {
+        first.entry(acc).or_insert(i);
+    }
+    first
+}
+
 /// Sign-ups the evidence shows: accounts whose first sighting is a row inserted into a
 /// customer-data table (the sign-up's own statement), with its time.
 fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str, i64> {
-    let mut first: HashMap<&str, i64> = HashMap::new();
-    let mut out = HashMap::new();
-    for e in ev {
-        let Some(acc) = e.account_id.as_deref() else {
-            continue;
-        };
-        if first.contains_key(acc) {
-            continue;
-        }
-        first.insert(acc, e.ts);
-        let inserted = e.kind() == SourceKind::Db
+    let inserted = |e: &Event| {
+        e.kind() == SourceKind::Db
             && e.stmt_class == Some(StmtClass::Write)
             && e.statement.as_deref().is_some_and(|s| {
                 s.trim_start()
@@ -48,12 +55,13 @@ fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str, i64> {
                 f.tables
                     .iter()
                     .any(|t| p.table_target(t) == Some(Target::CustomerData))
-            });
-        if inserted {
-            out.insert(acc, e.ts);
-        }
-    }
-    out
+            })
+    };
+    first_sightings(ev)
+        .into_iter()
+        .filter(|&(_, i)| inserted(&ev[i]))
+        .map(|(acc, i)| (acc, ev[i].ts))
+        .collect()
 }
 
 /// Whether an account the roster says was created at `created` (`<= t`) was signed up
@@ -99,24 +107,17 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         span.1 = span.1.max(ev[i].ts);
         x.evidence.push((i, k::BONUS, why));
     }
-    // Accounts that existed at a time: the roster's, or those seen in the evidence.
-    // Events are in time order: an account's first event is its first sighting. Gathered
-    // in parallel, hashed, then ordered once per account rather than once per event.
+    // Accounts that existed at a time: the roster's (refined by the sign-ups the
+    // evidence shows), or those seen in the evidence by then.
     let mut seen_first: BTreeMap<&str, i64> = BTreeMap::new();
-    if a.roster.is_none() {
-        let sightings: Vec<(&str, i64)> = ev
-            .par_iter()
-            .filter_map(|e| Some((e.account_id.as_deref()?, e.ts)))
-            .collect();
-        let mut first: HashMap<&str, i64> = HashMap::new();
-        for (acc, ts) in sightings {
-            first.entry(acc).or_insert(ts);
-        }
-        seen_first.extend(first);
-    }
     let signups = if a.roster.is_some() {
         signups(ev, p)
     } else {
+        seen_first.extend(
+            first_sightings(ev)
+                .into_iter()
+                .map(|(acc, i)| (acc, ev[i].ts)),
+        );
         HashMap::new()
     };
     let existing = |t: i64| -> Vec<String> {
