@@ -2127,6 +2127,50 @@ fn a_hijack_behind_a_gateway_that_logs_no_identity_is_read_from_the_accounts_nam
 }
 
 #[test]
+fn reads_behind_route_templates_without_request_ids_are_tied_by_timing() {
+    // API Gateway's CSV and CLF presets log route templates and no identity, and the SQL
+    // carries no request ids: only the reads that follow each request at the DB clock's
+    // fitted offset say whose accounts the IDOR walked and the staff wave enumerated.
+    for (formats, args) in [
+        (
+            ["apigw-csv", "mysql-audit-json", "fcm-v1-log"],
+            [
+                "--seed",
+                "11076",
+                "--server-tz",
+                "America/New_York",
+                "--db-skew",
+                "0s",
+            ],
+        ),
+        (
+            ["apigw-clf", "mariadb-audit", "fcm-bigquery-json"],
+            ["--seed", "11146", "--server-tz", "UTC", "--db-skew", "300s"],
+        ),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        let mut all = args.to_vec();
+        all.extend(["--wave1", "idor", "--wave2", "staff", "--untagged-sql"]);
+        simulate_with(d.path(), formats, &all);
+        check(d.path(), &[], false);
+        let (j, t) = (report_json(d.path(), &[]), truth(d.path()));
+        for w in 0..2 {
+            assert_eq!(
+                j["waves"][w]["techniques"], t["waves"][w]["techniques"],
+                "{formats:?} wave {w}"
+            );
+        }
+        for technique in ["idor", "enumeration"] {
+            let why = explanations(&j, technique);
+            assert!(
+                why.len() == 1 && why[0].contains("(tied by timing alone)"),
+                "{formats:?}: {why:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_customer_s_own_request_on_a_shared_blind_address_is_not_the_attack_s() {
     // API Gateway's CSV preset logs neither agents nor who signed in. A customer behind
     // one of the hijacker's addresses reads their own profile while the replay runs: the

@@ -152,14 +152,13 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             .iter()
             .filter_map(|&i| ev[req(i)].principal.as_deref().map(str::to_string))
             .collect();
-        let by_sql = evs.iter().any(|&i| ev[i].kind() == SourceKind::Db);
         out.push(Finding {
             technique: t::ENUMERATION,
             subject: ip.to_string(),
             explanation: format!(
                 "enumeration: {count} distinct accounts read from {ip} within one hour{}{} (threshold {need})",
                 if who.is_empty() { String::new() } else { format!(" as {}", who.into_iter().collect::<Vec<_>>().join(", ")) },
-                if by_sql { ", as the statements its requests issued name them" } else { "" }
+                named_by(ev, l, &evs)
             ),
             events: evs,
             seed_ips: vec![ip.to_string()],
@@ -180,6 +179,20 @@ pub(super) fn stands_for(ev: &[Box<Event>], l: &Links, i: usize) -> Option<usize
         return None;
     }
     l.origin(i).filter(|&g| ev[g].account_id.is_none())
+}
+
+/// How a finding's accounts were read, for its explanation: "" when every event is a
+/// request naming its account, else that statements name them, and whether some of
+/// those statements were tied to their requests by timing alone.
+pub(super) fn named_by(ev: &[Box<Event>], l: &Links, idx: &[usize]) -> &'static str {
+    let db = |i: &&usize| ev[**i].kind() == SourceKind::Db;
+    if !idx.iter().any(|i| db(&i)) {
+        ""
+    } else if idx.iter().filter(db).any(|i| l.timed.contains(i)) {
+        ", as the statements that followed its requests name them (tied by timing alone)"
+    } else {
+        ", as the statements its requests issued name them"
+    }
 }
 
 /// The hour with the most distinct accounts (as `key` reads them) among the events `idx`

@@ -5,7 +5,9 @@
 //! Where the gateway logs no identity, the signed-in customer is the client that signed
 //! in (`idor_by_sign_in`).
 
-use super::detect::{account, actor_finding, path_of, standout_hour, stands_for, DAY, HOUR};
+use super::detect::{
+    account, actor_finding, named_by, path_of, standout_hour, stands_for, DAY, HOUR,
+};
 use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
@@ -200,7 +202,7 @@ pub(super) fn idor_by_sign_in(
             .map(|&i| req(i))
             .filter(|&g| changes(&ev[g]))
             .collect();
-        let by_sql = idx.iter().any(|&i| ev[i].kind() == SourceKind::Db);
+        let how = named_by(ev, l, &idx);
         let mut events = vec![s];
         events.extend(idx);
         let explanation = format!(
@@ -208,11 +210,7 @@ pub(super) fn idor_by_sign_in(
                  within the hour after reached {n} customers' accounts through routes that \
                  name them{}{} (threshold {need} besides its own)",
             crate::timeparse::fmt_utc_s(e.ts),
-            if by_sql {
-                ", as the statements its requests issued name them"
-            } else {
-                ""
-            },
+            how,
             if changed.is_empty() {
                 String::new()
             } else {

@@ -21,6 +21,7 @@ pub mod paths;
 pub mod places;
 pub mod probing;
 pub mod pushclock;
+pub mod reads;
 pub mod refunds;
 pub mod series;
 pub mod sessions;
@@ -410,6 +411,18 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                      moments chosen at random do: they were tied to those requests. These \
                      links rest on timing alone; review them.",
                     ips.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            // Reads of customers' records follow their requests at the same offset: each
+            // tied to the one client of the routes that issue its kind.
+            let n = reads::accounts(&a, &mut ctx, &t);
+            if n > 0 {
+                a.notes.push(format!(
+                    "{n} statements naming an account (no request id; the gateway logs \
+                     route templates only) each follow, at the offset above, requests \
+                     of one client only to routes most of whose requests a statement of \
+                     that kind follows: they were tied to its last such request. These \
+                     links rest on timing alone; review them."
                 ));
             }
         }

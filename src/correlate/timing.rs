@@ -21,7 +21,7 @@ const WINDOW_US: i64 = (14 * 60 + 30) * 60 * 1_000_000;
 const SPREAD_US: i64 = 1_250_000;
 
 /// Slack around the fitted window when statements are tied.
-const SLACK_US: i64 = 250_000;
+pub(super) const SLACK_US: i64 = 250_000;
 
 /// Fewest outlying changes that must agree on one offset.
 const MIN_AGREE: usize = 3;
@@ -496,9 +496,9 @@ pub fn link(a: &Analysis, l: &mut Links, timing: &Timing) -> (usize, usize) {
 /// A request's method and route: its template, else its path with the segments that
 /// name a record (numbers, long ids, email addresses) and the query left out, so that
 /// one account's transfer and another's are one route.
-type Route = (Option<crate::model::Text>, Option<String>);
+pub(super) type Route = (Option<crate::model::Text>, Option<String>);
 
-fn route(e: &Event) -> Route {
+pub(super) fn route(e: &Event) -> Route {
     let r = match (&e.route, &e.path) {
         (Some(r), _) => Some(r.to_string()),
         (None, Some(p)) => Some(shape(p)),

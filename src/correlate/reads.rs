@@ -1,0 +1,310 @@
+//! Ties statements that name an account (a customer's record read, a balance looked up)
+//! to the request they follow at the offset timing fitted, where neither request ids nor
+//! the gateway (route templates only) say which account a request was about. A route is
+//! learnt to issue a kind of statement when most of its requests are followed by one
+//! in the fitted window, and seldom at a moment chosen at random; a statement is then
+//! tied when the requests of such routes in its window all come from one client. Without
+//! it, one customer reading a hundred others' records showed as a hundred requests to
+//! `/accounts/{accountId}` and nothing else.
+
+use super::enrich::Links;
+use super::timing::{route, Route, Timing, SLACK_US};
+use super::Analysis;
+use crate::model::{Event, SourceKind, StmtClass, Text};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Times unrelated to any request, for the share of a route's requests that a kind of
+/// statement follows by chance.
+const SHIFTS_US: [i64; 4] = [37_000_000, -43_000_000, 61_000_000, -89_000_000];
+
+/// Fewest requests of a route, and of them followed, for the route to be learnt.
+const MIN_FOLLOWED: usize = 3;
+
+/// A kind of statement: its class and the tables it touches.
+type Kind = (Option<StmtClass>, Box<[Text]>);
+
+fn kind(e: &Event) -> Kind {
+    let tables = e.sql.as_ref().map(|f| f.tables.clone()).unwrap_or_default();
+    (e.stmt_class, tables)
+}
+
+/// Whether a statement may be tied here: the application's, of a fitted format, with no
+/// request id and no origin yet, naming an account, changing no bonus (`timing::link`
+/// ties those).
+fn untied(e: &Event, i: usize, l: &Links, timing: &Timing) -> bool {
+    e.kind() == SourceKind::Db
+        && e.account_id.is_some()
+        && e.request_id.is_none()
+        && l.origin(i).is_none()
+        && timing.formats.contains_key(e.format.as_str())
+        && l.is_app_db(e)
+        && e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty())
+}
+
+/// Ties each untied statement that names an account to the last request, in its window,
+/// of a route learnt to issue its kind, when those requests all come from one client
+/// (address and agent). Returns how many were tied.
+pub fn accounts(a: &Analysis, l: &mut Links, timing: &Timing) -> usize {
+    let ev = &a.ing.events;
+    // Requests that name no account themselves, in time order.
+    let reqs: Vec<(i64, usize)> = (0..ev.len())
+        .filter(|&i| {
+            let e = &ev[i];
+            e.kind() == SourceKind::Gateway && e.account_id.is_none() && e.client_ip.is_some()
+        })
+        .map(|i| (ev[i].ts, i))
+        .collect();
+    let stmts: Vec<usize> = (0..ev.len())
+        .filter(|&i| untied(&ev[i], i, l, timing))
+        .collect();
+    if reqs.is_empty() || stmts.is_empty() {
+        return 0;
+    }
+    let found = ties(ev, &reqs, &stmts, timing);
+    for &(s, g) in &found {
+        l.db_origin[s] = Some(g);
+        l.timed.insert(s);
+    }
+    found.len()
+}
+
+/// The (statement, request) pairs `accounts` ties, from the requests that name no
+/// account and the untied statements, each in time order.
+fn ties(
+    ev: &[Box<Event>],
+    reqs: &[(i64, usize)],
+    stmts: &[usize],
+    timing: &Timing,
+) -> Vec<(usize, usize)> {
+    let kinds: Vec<Kind> = stmts.iter().map(|&s| kind(&ev[s])).collect();
+    let learnt = learn(ev, reqs, stmts, &kinds, timing);
+    let client = |g: usize| (ev[g].client_ip.as_deref(), ev[g].user_agent.as_deref());
+    let mut out = Vec::new();
+    for (k, &s) in stmts.iter().enumerate() {
+        let Some(routes) = learnt.get(&kinds[k]) else {
+            continue;
+        };
+        let (from, to) = timing.formats[ev[s].format.as_str()].window(ev[s].ts);
+        let lo = reqs.partition_point(|r| r.0 < from);
+        let hi = reqs.partition_point(|r| r.0 <= to);
+        let near: Vec<usize> = (reqs[lo..hi].iter())
+            .map(|r| r.1)
+            .filter(|&g| routes.contains(&route(&ev[g])))
+            .collect();
+        let Some(&last) = near.last() else {
+            continue;
+        };
+        if near.iter().all(|&g| client(g) == client(last)) {
+            out.push((s, last));
+        }
+    }
+    out
+}
+
+/// Per kind of statement, the routes that issue it: of a route's requests, at least
+/// `MIN_FOLLOWED` and half are followed by one in the fitted window, and three times the
+/// share of the same windows moved by each of `SHIFTS_US`.
+fn learn(
+    ev: &[Box<Event>],
+    reqs: &[(i64, usize)],
+    stmts: &[usize],
+    kinds: &[Kind],
+    timing: &Timing,
+) -> BTreeMap<Kind, BTreeSet<Route>> {
+    // Per format, its statements' (time, kind index) in time order: a request is
+    // followed within each format's own window.
+    let mut ids: BTreeMap<&Kind, usize> = BTreeMap::new();
+    for k in kinds {
+        let n = ids.len();
+        ids.entry(k).or_insert(n);
+    }
+    let mut by_format: BTreeMap<&str, Vec<(i64, usize)>> = BTreeMap::new();
+    for (k, &s) in stmts.iter().enumerate() {
+        let f = by_format.entry(ev[s].format.as_str()).or_default();
+        f.push((ev[s].ts, ids[&kinds[k]]));
+    }
+    for v in by_format.values_mut() {
+        v.sort_unstable();
+    }
+    // The kinds that follow a request at `t`.
+    let mut seen = vec![false; ids.len()];
+    let mut after = |t: i64, out: &mut Vec<usize>| {
+        out.clear();
+        for (fmt, times) in &by_format {
+            let fit = &timing.formats[fmt];
+            let a = times.partition_point(|x| x.0 < t - fit.after_us);
+            let b = times.partition_point(|x| x.0 <= t + (fit.hi - fit.lo) + SLACK_US);
+            for &(_, k) in &times[a..b] {
+                if !seen[k] {
+                    seen[k] = true;
+                    out.push(k);
+                }
+            }
+        }
+        for &k in out.iter() {
+            seen[k] = false;
+        }
+    };
+    // Per route: its requests, and per kind (followed, followed by chance).
+    type Follows = BTreeMap<usize, (usize, usize)>;
+    let mut per_route: BTreeMap<Route, (usize, Follows)> = BTreeMap::new();
+    let mut out = Vec::new();
+    for &(t, g) in reqs {
+        let r = per_route.entry(route(&ev[g])).or_default();
+        r.0 += 1;
+        after(t, &mut out);
+        for &k in &out {
+            r.1.entry(k).or_default().0 += 1;
+        }
+        for shift in SHIFTS_US {
+            after(t + shift, &mut out);
+            for &k in &out {
+                r.1.entry(k).or_default().1 += 1;
+            }
+        }
+    }
+    let by_id: BTreeMap<usize, &Kind> = ids.iter().map(|(k, &n)| (n, *k)).collect();
+    let mut learnt: BTreeMap<Kind, BTreeSet<Route>> = BTreeMap::new();
+    for (r, (n, follows)) in per_route {
+        for (k, (hit, chance)) in follows {
+            // chance / shifts ≤ hit / 3, in whole numbers.
+            let rare = chance * 3 <= hit * SHIFTS_US.len();
+            if hit >= MIN_FOLLOWED && hit * 2 >= n && rare {
+                learnt
+                    .entry(by_id[&k].clone())
+                    .or_default()
+                    .insert(r.clone());
+            }
+        }
+    }
+    learnt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::timing::Fit;
+
+    const S: i64 = 1_000_000;
+
+    fn req(ts: i64, ip: &str, route: &str) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Gateway, "t");
+        e.ts = ts;
+        e.method = Some("GET".into());
+        e.route = Some(route.into());
+        e.client_ip = Some(ip.into());
+        Box::new(e)
+    }
+
+    /// A read of `table` naming `account`.
+    fn read(ts: i64, table: &str, account: u32) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Db, "db");
+        e.ts = ts;
+        e.stmt_class = Some(StmtClass::Read);
+        e.account_id = Some(account.to_string().as_str().into());
+        e.sql = Some(Box::new(crate::model::SqlFacts {
+            tables: vec![Text::from(table)].into_boxed_slice(),
+            ..Default::default()
+        }));
+        Box::new(e)
+    }
+
+    /// The DB clock corrected; statements follow their requests by up to a second.
+    fn timing() -> Timing {
+        let fit = Fit {
+            lo: 0,
+            hi: S,
+            agree: 5,
+            of: 5,
+            after_us: 0,
+            unflagged: true,
+        };
+        Timing {
+            formats: [("db", fit)].into_iter().collect(),
+            ips: BTreeSet::new(),
+        }
+    }
+
+    /// Ties `accounts` makes over the events (sorted here): statement → its request.
+    #[allow(clippy::vec_box)] // the events' one shape everywhere
+    fn tie(mut ev: Vec<Box<Event>>) -> (Vec<Box<Event>>, BTreeMap<usize, usize>) {
+        ev.sort_by_key(|e| e.ts);
+        let mut a = Analysis::default();
+        a.ing.events = ev;
+        let mut l = Links {
+            db_origin: vec![None; a.ing.events.len()],
+            ..Links::default()
+        };
+        let n = accounts(&a, &mut l, &timing());
+        let ties: BTreeMap<usize, usize> = (0..a.ing.events.len())
+            .filter_map(|i| Some((i, l.origin(i)?)))
+            .collect();
+        assert_eq!(n, ties.len());
+        assert!(ties.keys().all(|i| l.timed.contains(i)));
+        (a.ing.events, ties)
+    }
+
+    /// A client reading 40 accounts' balances at an uneven pace, each read 0.4 s after
+    /// its request, among customers' menu requests that issue no statement of the kind.
+    #[allow(clippy::vec_box)]
+    fn walk() -> Vec<Box<Event>> {
+        let mut ev = Vec::new();
+        for k in 0..40i64 {
+            let t = 1_000 * S + k * 7 * S + (k * k % 5) * S;
+            ev.push(req(t, "192.0.2.77", "/accounts/{id}/bonus"));
+            ev.push(read(t + 400_000, "bonus_accounts", 100_000 + k as u32));
+        }
+        for k in 0..120i64 {
+            ev.push(req(
+                995 * S + k * 3 * S + 500_000,
+                "198.18.0.5",
+                "/menu/{id}",
+            ));
+        }
+        ev
+    }
+
+    #[test]
+    fn reads_after_each_request_of_a_route_are_its_client_s() {
+        let (ev, ties) = tie(walk());
+        assert_eq!(ties.len(), 40);
+        assert!(ties.iter().all(|(&s, &g)| {
+            ev[g].client_ip.as_deref() == Some("192.0.2.77") && ev[s].ts - ev[g].ts == 400_000
+        }));
+    }
+
+    #[test]
+    fn two_clients_of_the_route_in_one_window_tie_nothing_there() {
+        let mut ev = walk();
+        // Another customer looks up a balance 0.2 s after five of the walk's requests.
+        let theirs: Vec<Box<Event>> = (ev.iter())
+            .filter(|e| e.client_ip.as_deref() == Some("192.0.2.77"))
+            .take(5)
+            .map(|e| req(e.ts + 200_000, "198.18.0.9", "/accounts/{id}/bonus"))
+            .collect();
+        ev.extend(theirs);
+        let (ev, ties) = tie(ev);
+        assert_eq!(ties.len(), 35);
+        assert!(ties
+            .values()
+            .all(|&g| ev[g].client_ip.as_deref() == Some("192.0.2.77")));
+    }
+
+    #[test]
+    fn a_route_followed_as_often_as_any_moment_is_not_learnt() {
+        // A batch job reads a balance every half second; a monitor's requests every five
+        // seconds each have reads after them, as every moment chosen at random does.
+        let mut ev: Vec<Box<Event>> = (0..60i64)
+            .map(|k| req(1_000 * S + k * 5 * S, "10.0.0.9", "/health/{probe}"))
+            .collect();
+        for k in 0..700i64 {
+            ev.push(read(
+                950 * S + k * S / 2,
+                "bonus_accounts",
+                100_000 + k as u32,
+            ));
+        }
+        let (_, ties) = tie(ev);
+        assert!(ties.is_empty(), "{} tied", ties.len());
+    }
+}
