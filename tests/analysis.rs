@@ -2171,6 +2171,37 @@ fn reads_behind_route_templates_without_request_ids_are_tied_by_timing() {
 }
 
 #[test]
+fn a_customer_browsing_minutes_before_a_burst_on_its_address_does_not_start_the_wave() {
+    // A customer behind one of the stuffing's addresses signs in and browses until five
+    // minutes before the burst (failed logins every few seconds): the wave starts with
+    // the burst, not with the customer. (The CLF preset names no staff principal.)
+    equals_truth(
+        ["apigw-clf", "mysql-audit-xml", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "11175",
+            "--server-tz",
+            "Europe/London",
+            "--db-skew",
+            "300s",
+            "--push-skew",
+            "20s",
+            "--wave1",
+            "stuffing",
+            "--wave2",
+            "injection",
+            "--attack-at",
+            "08:14:09,11:34:09",
+            "--shared-address",
+            "20",
+            "--start",
+            "2025-03-28",
+        ],
+        false,
+    );
+}
+
+#[test]
 fn a_customer_s_own_request_on_a_shared_blind_address_is_not_the_attack_s() {
     // API Gateway's CSV preset logs neither agents nor who signed in. A customer behind
     // one of the hijacker's addresses reads their own profile while the replay runs: the

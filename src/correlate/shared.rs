@@ -75,20 +75,36 @@ const DAY: i64 = 86_400_000_000;
 /// requests.
 const PAUSE_US: i64 = 5 * 60 * 1_000_000;
 
+/// Shortest such pause: a minute, whatever the flagged requests' pace.
+const MIN_PAUSE_US: i64 = 60 * 1_000_000;
+
+/// The longest pause the attacker's activity around flagged requests at times `flagged`
+/// (sorted) is taken to make: ten times their median gap, between `MIN_PAUSE_US` and
+/// `PAUSE_US`. A script that fires every few seconds does not wait five minutes before
+/// it starts; a customer behind the address who browsed until then is not its start.
+fn pause(flagged: &[i64]) -> i64 {
+    let mut gaps: Vec<i64> = flagged.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return PAUSE_US;
+    }
+    gaps.sort_unstable();
+    (gaps[gaps.len() / 2].saturating_mul(10)).clamp(MIN_PAUSE_US, PAUSE_US)
+}
+
 /// A flagged span (first, last flagged request) reached out through the address's
-/// request times `t` (sorted) without a pause over `PAUSE_US`, and by no more than `gap`.
-fn reach(t: &[i64], (lo, hi): (i64, i64), gap: i64) -> (i64, i64) {
+/// request times `t` (sorted) without a pause over `pause`, and by no more than `gap`.
+fn reach(t: &[i64], (lo, hi): (i64, i64), gap: i64, pause: i64) -> (i64, i64) {
     let (floor, ceil) = (lo.saturating_sub(gap), hi.saturating_add(gap));
     let mut a = lo;
     for &x in t[..t.partition_point(|&x| x < lo)].iter().rev() {
-        if x < floor || a - x > PAUSE_US {
+        if x < floor || a - x > pause {
             break;
         }
         a = x;
     }
     let mut b = hi;
     for &x in &t[t.partition_point(|&x| x <= hi)..] {
-        if x > ceil || x - b > PAUSE_US {
+        if x > ceil || x - b > pause {
             break;
         }
         b = x;
@@ -118,6 +134,8 @@ pub fn find(
     let mut known: BTreeSet<&str> = BTreeSet::new();
     // Each address's flagged requests by agent.
     let mut carried: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    // Each address's flagged request times, for the pace of its attacker.
+    let mut paced: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for f in &a.findings {
         known.extend(f.shared_ips.iter().map(String::as_str));
         // What the finding holds against each address: for stuffing its failed logins
@@ -164,6 +182,7 @@ pub fn find(
                 continue;
             };
             s.spans.push((lo, hi));
+            (paced.entry(ip.as_str()).or_default()).extend(mine.iter().map(|&g| ev[g].ts));
             s.agents.extend(agents.iter().cloned());
             let c = carried.entry(ip.as_str()).or_default();
             for u in mine.iter().filter_map(|&g| ev[g].user_agent.as_deref()) {
@@ -195,8 +214,16 @@ pub fn find(
             }
         }
         let t = times.get(ip).map_or(&[][..], Vec::as_slice);
+        let most = match paced.get_mut(*ip) {
+            Some(f) => {
+                f.sort_unstable();
+                f.dedup();
+                pause(f)
+            }
+            None => PAUSE_US,
+        };
         for span in merged.iter_mut().filter(|x| x.0 != i64::MIN) {
-            *span = reach(t, *span, gap);
+            *span = reach(t, *span, gap, most);
         }
         merged.dedup_by(|b, a| {
             let joined = b.0 <= a.1;
@@ -410,19 +437,38 @@ mod tests {
             .map(|m| 100 * MIN + m * MIN)
             .collect();
         assert_eq!(
-            reach(&t, (100 * MIN, 110 * MIN), gap),
+            reach(&t, (100 * MIN, 110 * MIN), gap, PAUSE_US),
             (92 * MIN, 113 * MIN)
         );
         // Never past the gap, however busy the address.
         let busy: Vec<i64> = (0..200).map(|m| m * MIN).collect();
         assert_eq!(
-            reach(&busy, (100 * MIN, 110 * MIN), gap),
+            reach(&busy, (100 * MIN, 110 * MIN), gap, PAUSE_US),
             (70 * MIN, 140 * MIN)
         );
         // An address with no other request keeps its flagged span.
         assert_eq!(
-            reach(&[], (100 * MIN, 110 * MIN), gap),
+            reach(&[], (100 * MIN, 110 * MIN), gap, PAUSE_US),
             (100 * MIN, 110 * MIN)
         );
+    }
+
+    #[test]
+    fn a_burst_s_pace_bounds_the_pause_it_reaches_across() {
+        const SEC: i64 = 1_000_000;
+        // Failed logins every 6 s: a minute is the longest pause; a customer who browsed
+        // until five minutes before the burst is not its start.
+        let burst: Vec<i64> = (0..50).map(|k| 1_000 * SEC + k * 6 * SEC).collect();
+        assert_eq!(pause(&burst), 60 * SEC);
+        let t = [700 * SEC, 706 * SEC, burst[0], burst[49]];
+        let span = (burst[0], burst[49]);
+        assert_eq!(reach(&t, span, 1_800 * SEC, pause(&burst)), span);
+        // A hand-paced replay, a request every 40 s, reaches across five minutes.
+        let slow: Vec<i64> = (0..10).map(|k| k * 40 * SEC).collect();
+        assert_eq!(pause(&slow), 5 * 60 * SEC);
+        assert_eq!(pause(&slow[..5]), 5 * 60 * SEC);
+        assert_eq!(pause(&[1, 2, 3]), MIN_PAUSE_US);
+        // One flagged request tells no pace.
+        assert_eq!(pause(&[7]), PAUSE_US);
     }
 }
