@@ -2202,6 +2202,41 @@ fn a_customer_browsing_minutes_before_a_burst_on_its_address_does_not_start_the_
 }
 
 #[test]
+fn customers_signing_in_on_a_hijacker_s_address_open_no_replayed_session() {
+    // Envoy's JSON logs agents but no identity. Customers behind the replay's addresses
+    // sign in on their phones within the hour before; the replay's script signed in
+    // nowhere, and its sessions are still the hijack's.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy-json", "percona-audit-json", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "9020",
+            "--server-tz",
+            "America/Los_Angeles",
+            "--db-skew",
+            "37s",
+            "--push-skew",
+            "120s",
+            "--wave1",
+            "hijack",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "19:59:27,20:24:27",
+            "--noise",
+            "--shared-address",
+            "20",
+        ],
+    );
+    check(d.path(), &[], false);
+    let (j, t) = (report_json(d.path(), &[]), truth(d.path()));
+    assert_eq!(j["waves"][0]["techniques"], t["waves"][0]["techniques"]);
+    assert!(!explanations(&j, "session_hijack").is_empty());
+}
+
+#[test]
 fn a_customer_s_own_request_on_a_shared_blind_address_is_not_the_attack_s() {
     // API Gateway's CSV preset logs neither agents nor who signed in. A customer behind
     // one of the hijacker's addresses reads their own profile while the replay runs: the

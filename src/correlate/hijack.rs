@@ -61,9 +61,10 @@ pub(super) fn hijack(
     };
     // A threshold of none would make every stranger a hijack: one at least.
     let need = (p.thresholds.hijack_accounts as usize).max(1);
-    // Successful sign-ins per address (time, account where logged), and signed-in
-    // customers' requests per address, both in time order.
-    let mut signins: HashMap<&str, Vec<(i64, Option<&str>)>> = HashMap::new();
+    // Successful sign-ins per address (time, account where logged, agent), and
+    // signed-in customers' requests per address, both in time order.
+    type SignIn<'a> = (i64, Option<&'a str>, Option<&'a str>);
+    let mut signins: HashMap<&str, Vec<SignIn>> = HashMap::new();
     let mut acting: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway {
@@ -75,10 +76,11 @@ pub(super) fn hijack(
         let path = path_of(e);
         if p.is_login(path) {
             if e.outcome == Outcome::Success {
-                signins
-                    .entry(ip)
-                    .or_default()
-                    .push((e.ts, e.user.as_deref()));
+                signins.entry(ip).or_default().push((
+                    e.ts,
+                    e.user.as_deref(),
+                    e.user_agent.as_deref(),
+                ));
             }
             continue;
         }
@@ -112,18 +114,31 @@ pub(super) fn hijack(
     }
     // Visits: each (address, account, day)'s first request, and whether a sign-in from
     // the address opened it: the account's own where sign-ins name their accounts (a
-    // carrier's exit sees others sign in all the time), anyone's where they do not.
+    // carrier's exit sees others sign in all the time), else one from the same agent (a
+    // session lives on the device that signed in: a customer's phone signing in behind
+    // a shared address opens no session the attacker's script then uses).
     let all_signins = signins.values().map(Vec::len).sum::<usize>();
     let named = signins.values().flatten().filter(|s| s.1.is_some()).count();
     let by_account = named as f64 >= OPENED_SHARE * all_signins as f64;
-    let opened = |ip: &str, acc: &str, ts: i64| {
+    let opened = |ip: &str, acc: &str, ts: i64, agent: Option<&str>| {
         signins.get(ip).is_some_and(|v| {
             let k = v.partition_point(|s| s.0 < ts - OPENED_WITHIN);
             v[k..]
                 .iter()
                 .take_while(|s| s.0 <= ts + 5_000_000)
-                .any(|s| !by_account || s.1 == Some(acc))
+                .any(|s| {
+                    if by_account {
+                        s.1 == Some(acc)
+                    } else {
+                        s.2 == agent
+                    }
+                })
         })
+    };
+    // The agent of a visit's first request (of the request a statement stands for).
+    let agent = |i: usize| match ev[i].kind() {
+        SourceKind::Db => l.origin(i).and_then(|g| ev[g].user_agent.as_deref()),
+        _ => ev[i].user_agent.as_deref(),
     };
     let mut visits = 0usize;
     let mut open = 0usize;
@@ -142,7 +157,7 @@ pub(super) fn hijack(
         }
         for ((u, _), i) in first {
             visits += 1;
-            if opened(ip, u, ev[i].ts) {
+            if opened(ip, u, ev[i].ts, agent(i)) {
                 open += 1;
             } else {
                 strangers.entry(ip).or_default().push(i);
@@ -365,16 +380,10 @@ mod tests {
         assert!(run(&analysis(&few), &Profile::default()).is_empty());
     }
 
-    #[test]
-    fn behind_a_gateway_that_logs_no_identity_the_accounts_named_act() {
-        // The same visits and replay, logged by a gateway that names nobody signed in:
-        // the accounts the bonus requests name are the ones acting.
-        let mut r = visits(400, 20);
-        replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
-        // An address that walks sixty accounts with no sign-in is enumeration's: with
-        // no identity logged, a replayed session and none at all look alike.
-        replay_every(3_600 * 33, "192.0.2.200", 500..560, 30, &mut r);
-        let mut a = analysis(&r);
+    /// The requests logged by a gateway that names nobody signed in: the accounts the
+    /// bonus requests name act. Each request of `ip` carries `agent`, others none.
+    fn anonymous(r: &[Req], ip: &str, agent: &str) -> Analysis {
+        let mut a = analysis(r);
         for (i, e) in a.ing.events.iter_mut().enumerate() {
             if e.kind() == SourceKind::Gateway {
                 e.account_id = e
@@ -384,9 +393,27 @@ mod tests {
                 if e.account_id.is_some() {
                     a.targets[i] = Some(Target::Bonus);
                 }
+                if e.client_ip.as_deref() == Some(ip) {
+                    e.user_agent = Some(agent.into());
+                }
             }
         }
-        let f = run(&a, &Profile::default());
+        a
+    }
+
+    #[test]
+    fn behind_a_gateway_that_logs_no_identity_the_accounts_named_act() {
+        // The same visits and replay, logged by a gateway that names nobody signed in:
+        // the accounts the bonus requests name are the ones acting.
+        let mut r = visits(400, 20);
+        replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
+        // An address that walks sixty accounts with no sign-in is enumeration's: with
+        // no identity logged, a replayed session and none at all look alike.
+        replay_every(3_600 * 33, "192.0.2.200", 500..560, 30, &mut r);
+        let f = run(
+            &anonymous(&r, "203.0.113.9", "okhttp/4.12.0"),
+            &Profile::default(),
+        );
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].subject, "203.0.113.9");
         assert!(
@@ -395,6 +422,25 @@ mod tests {
             "{}",
             f[0].explanation
         );
+        // A customer behind the address signs in on their phone ten minutes before the
+        // replay: that opens a session on the phone, not the replayed ones.
+        let mut shared = r.clone();
+        shared.push((
+            3_600 * 30 - 587,
+            "203.0.113.9".into(),
+            "/api/v1/auth/login",
+            None,
+            Outcome::Success,
+        ));
+        let mut a = anonymous(&shared, "203.0.113.9", "okhttp/4.12.0");
+        let phone = (a.ing.events.iter_mut())
+            .find(|e| e.ts == (3_600 * 30 - 587) * 1_000_000)
+            .unwrap();
+        phone.user_agent = Some("LoyaltyApp/5.2.1 (iPhone)".into());
+        assert_eq!(run(&a, &Profile::default()).len(), 1);
+        // The same sign-in by the agent that then acts opened those sessions.
+        let a = anonymous(&shared, "203.0.113.9", "okhttp/4.12.0");
+        assert!(run(&a, &Profile::default()).is_empty());
     }
 
     #[test]
