@@ -8,7 +8,7 @@
 //! `/accounts/{accountId}` and nothing else.
 
 use super::enrich::Links;
-use super::timing::{route, Route, Timing, SLACK_US};
+use super::timing::{route, Fit, Route, Timing, SLACK_US};
 use super::Analysis;
 use crate::model::{Event, SourceKind, StmtClass, Text};
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,40 +126,42 @@ fn learn(
     for v in by_format.values_mut() {
         v.sort_unstable();
     }
-    // The kinds that follow a request at `t`.
-    let mut seen = vec![false; ids.len()];
-    let mut after = |t: i64, out: &mut Vec<usize>| {
-        out.clear();
-        for (fmt, times) in &by_format {
-            let fit = &timing.formats[fmt];
-            let a = times.partition_point(|x| x.0 < t - fit.after_us);
-            let b = times.partition_point(|x| x.0 <= t + (fit.hi - fit.lo) + SLACK_US);
-            for &(_, k) in &times[a..b] {
-                if !seen[k] {
-                    seen[k] = true;
-                    out.push(k);
-                }
-            }
-        }
-        for &k in out.iter() {
-            seen[k] = false;
-        }
-    };
-    // Per route: its requests, and per kind (followed, followed by chance).
+    // Per route: its requests, and per kind (followed, followed by chance). The
+    // requests come in time order, so each format's window (and each moved one) slides
+    // forward over its statements: the kinds in it are kept, not searched for.
     type Follows = BTreeMap<usize, (usize, usize)>;
     let mut per_route: BTreeMap<Route, (usize, Follows)> = BTreeMap::new();
-    let mut out = Vec::new();
+    let shifts: Vec<i64> = std::iter::once(0).chain(SHIFTS_US).collect();
+    let mut slides: Vec<Vec<Slide>> = (shifts.iter())
+        .map(|_| {
+            (by_format.iter())
+                .map(|(fmt, times)| Slide::new(times, &timing.formats[fmt], ids.len()))
+                .collect()
+        })
+        .collect();
+    let mut seen = vec![false; ids.len()];
+    let mut out: Vec<usize> = Vec::new();
     for &(t, g) in reqs {
         let r = per_route.entry(route(&ev[g])).or_default();
         r.0 += 1;
-        after(t, &mut out);
-        for &k in &out {
-            r.1.entry(k).or_default().0 += 1;
-        }
-        for shift in SHIFTS_US {
-            after(t + shift, &mut out);
+        for (n, shift) in shifts.iter().enumerate() {
+            out.clear();
+            for slide in &mut slides[n] {
+                for &k in slide.at(t + shift) {
+                    if !seen[k] {
+                        seen[k] = true;
+                        out.push(k);
+                    }
+                }
+            }
             for &k in &out {
-                r.1.entry(k).or_default().1 += 1;
+                seen[k] = false;
+                let x = r.1.entry(k).or_default();
+                if n == 0 {
+                    x.0 += 1;
+                } else {
+                    x.1 += 1;
+                }
             }
         }
     }
@@ -180,10 +182,63 @@ fn learn(
     learnt
 }
 
+/// The statements of one format that may follow a request, as requests come in time
+/// order: the kinds within the window after the last request asked about.
+struct Slide<'a> {
+    /// (time, kind) in time order.
+    times: &'a [(i64, usize)],
+    /// Statements from this far before a request …
+    before: i64,
+    /// … to this far after it.
+    after: i64,
+    /// The window's first statement and the one past its last.
+    a: usize,
+    b: usize,
+    /// Statements in the window per kind, and the kinds with any.
+    count: Vec<u32>,
+    present: Vec<usize>,
+}
+
+impl<'a> Slide<'a> {
+    fn new(times: &'a [(i64, usize)], fit: &Fit, kinds: usize) -> Slide<'a> {
+        Slide {
+            times,
+            before: fit.after_us,
+            after: (fit.hi - fit.lo) + SLACK_US,
+            a: 0,
+            b: 0,
+            count: vec![0; kinds],
+            present: Vec::new(),
+        }
+    }
+
+    /// The kinds of the statements that may follow a request at `t` (not before the
+    /// last `t` asked about).
+    fn at(&mut self, t: i64) -> &[usize] {
+        let (lo, hi) = (t - self.before, t + self.after);
+        while self.b < self.times.len() && self.times[self.b].0 <= hi {
+            let k = self.times[self.b].1;
+            self.count[k] += 1;
+            if self.count[k] == 1 {
+                self.present.push(k);
+            }
+            self.b += 1;
+        }
+        while self.a < self.b && self.times[self.a].0 < lo {
+            let k = self.times[self.a].1;
+            self.count[k] -= 1;
+            if self.count[k] == 0 {
+                self.present.retain(|&x| x != k);
+            }
+            self.a += 1;
+        }
+        &self.present
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::timing::Fit;
 
     const S: i64 = 1_000_000;
 
@@ -306,5 +361,35 @@ mod tests {
         }
         let (_, ties) = tie(ev);
         assert!(ties.is_empty(), "{} tied", ties.len());
+    }
+
+    #[test]
+    fn a_sliding_window_holds_what_a_search_finds() {
+        // Statements of three kinds at uneven times; requests in time order, some in
+        // bursts, some after long pauses.
+        let times: Vec<(i64, usize)> = (0..400i64)
+            .map(|k| (k * 700_000 + (k * k % 11) * 90_000, (k % 7 % 3) as usize))
+            .collect();
+        let mut times = times;
+        times.sort_unstable();
+        let fit = timing().formats["db"];
+        let mut slide = Slide::new(&times, &fit, 3);
+        let mut t = -2 * S;
+        for k in 0..500i64 {
+            t += if k % 50 == 0 {
+                9 * S
+            } else {
+                (k * 37 % 13) * 40_000
+            };
+            let mut got = slide.at(t).to_vec();
+            got.sort_unstable();
+            let mut want: Vec<usize> = (times.iter())
+                .filter(|x| x.0 >= t - fit.after_us && x.0 <= t + fit.hi - fit.lo + SLACK_US)
+                .map(|x| x.1)
+                .collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(got, want, "at {t}");
+        }
     }
 }
