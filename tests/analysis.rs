@@ -2237,6 +2237,42 @@ fn customers_signing_in_on_a_hijacker_s_address_open_no_replayed_session() {
 }
 
 #[test]
+fn a_service_identity_s_export_across_midnight_from_a_new_host_is_not_its_routine() {
+    // The attacker logs in as the analytics user from their own address at 23:59 and
+    // exports the members table at 00:01; the analytics job exports it nightly from its
+    // own host. One session across midnight is one day's: the identity from that host
+    // was not seen on two days, and the export is a bulk export.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-xml", "rds-activity-stream", "fcm-v1-log"],
+        &[
+            "--seed",
+            "15007",
+            "--server-tz",
+            "Australia/Sydney",
+            "--db-skew",
+            "37s",
+            "--wave1",
+            "stuffing",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "20:38:37,23:58:37",
+            "--random-names",
+            "674",
+            "--untagged-sql",
+            "--start",
+            "2024-02-27",
+        ],
+    );
+    check(d.path(), &[], false);
+    let (j, t) = (report_json(d.path(), &[]), truth(d.path()));
+    assert_eq!(j["waves"][1]["techniques"], t["waves"][1]["techniques"]);
+    assert!(!explanations(&j, "bulk_export").is_empty());
+}
+
+#[test]
 fn a_customer_s_own_request_on_a_shared_blind_address_is_not_the_attack_s() {
     // API Gateway's CSV preset logs neither agents nor who signed in. A customer behind
     // one of the hijacker's addresses reads their own profile while the replay runs: the
