@@ -185,10 +185,12 @@ pub(super) fn stands_for(ev: &[Box<Event>], l: &Links, i: usize) -> Option<usize
 /// request naming its account, else that statements name them, and whether some of
 /// those statements were tied to their requests by timing alone.
 pub(super) fn named_by(ev: &[Box<Event>], l: &Links, idx: &[usize]) -> &'static str {
-    let db = |i: &&usize| ev[**i].kind() == SourceKind::Db;
-    if !idx.iter().any(|i| db(&i)) {
+    let mut db = (idx.iter())
+        .filter(|&&i| ev[i].kind() == SourceKind::Db)
+        .peekable();
+    if db.peek().is_none() {
         ""
-    } else if idx.iter().filter(db).any(|i| l.timed.contains(i)) {
+    } else if db.any(|i| l.timed.contains(i)) {
         ", as the statements that followed its requests name them (tied by timing alone)"
     } else {
         ", as the statements its requests issued name them"

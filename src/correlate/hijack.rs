@@ -31,8 +31,8 @@ fn user(e: &Event) -> Option<&str> {
 }
 
 /// One finding per address where `hijack_accounts` customer accounts (or more) began
-/// acting within one hour with no sign-in (of theirs, where sign-ins name accounts) from
-/// that address in the hour before, on an
+/// acting within one hour with no sign-in (of theirs, where sign-ins name accounts; else
+/// by the agent that acts) from that address in the hour before, on an
 /// address none of them used on another day, and where such accounts are at least half
 /// of the customers acting there in that hour (a carrier's exit, where customers sign in
 /// all the time, is not one). An address that does this on two other days too does so

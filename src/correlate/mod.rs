@@ -418,11 +418,11 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             let n = reads::accounts(&a, &mut ctx, &t);
             if n > 0 {
                 a.notes.push(format!(
-                    "{n} statements naming an account (no request id; the gateway logs \
-                     route templates only) each follow, at the offset above, requests \
-                     of one client only to routes most of whose requests a statement of \
-                     that kind follows: they were tied to its last such request. These \
-                     links rest on timing alone; review them."
+                    "{n} statements that name an account carry no request id, and the \
+                     gateway logs route templates only: each follows, at the offset \
+                     above, requests from one client only to routes after most of whose \
+                     requests such a statement comes, and was tied to the last of them. \
+                     These links rest on timing alone; review them."
                 ));
             }
         }

@@ -8,14 +8,11 @@
 //! `/accounts/{accountId}` and nothing else.
 
 use super::enrich::Links;
+use super::tie::SHIFTS_US;
 use super::timing::{route, Fit, Route, Timing, SLACK_US};
 use super::Analysis;
 use crate::model::{Event, SourceKind, StmtClass, Text};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Times unrelated to any request, for the share of a route's requests that a kind of
-/// statement follows by chance.
-const SHIFTS_US: [i64; 4] = [37_000_000, -43_000_000, 61_000_000, -89_000_000];
 
 /// Fewest requests of a route, and of them followed, for the route to be learnt.
 const MIN_FOLLOWED: usize = 3;
@@ -266,18 +263,7 @@ mod tests {
 
     /// The DB clock corrected; statements follow their requests by up to a second.
     fn timing() -> Timing {
-        let fit = Fit {
-            lo: 0,
-            hi: S,
-            agree: 5,
-            of: 5,
-            after_us: 0,
-            unflagged: true,
-        };
-        Timing {
-            formats: [("db", fit)].into_iter().collect(),
-            ips: BTreeSet::new(),
-        }
+        Timing::one_second()
     }
 
     /// Ties `accounts` makes over the events (sorted here): statement → its request.

@@ -17,7 +17,7 @@ const MIN_STMTS: usize = 3;
 
 /// Times unrelated to any request, for the share of moments chosen at random at which
 /// an address has a request in a window.
-const SHIFTS_US: [i64; 4] = [37_000_000, -43_000_000, 61_000_000, -89_000_000];
+pub(super) const SHIFTS_US: [i64; 4] = [37_000_000, -43_000_000, 61_000_000, -89_000_000];
 
 /// Ties the findings' statements (application's pooled connections, no request id, of a
 /// format timing fitted, not yet tied, no bonus change) that follow one address's
@@ -172,7 +172,6 @@ fn follows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::timing::Fit;
 
     const S: i64 = 1_000_000;
 
@@ -191,19 +190,9 @@ mod tests {
         Box::new(e)
     }
 
+    /// The DB clock corrected; statements follow their requests by up to a second.
     fn timing() -> Timing {
-        let fit = Fit {
-            lo: 0,
-            hi: S,
-            agree: 5,
-            of: 5,
-            after_us: 0,
-            unflagged: true,
-        };
-        Timing {
-            formats: [("db", fit)].into_iter().collect(),
-            ips: BTreeSet::new(),
-        }
+        Timing::one_second()
     }
 
     /// The events in time order and the statements' indices.

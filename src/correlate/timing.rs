@@ -67,6 +67,24 @@ pub struct Timing {
 }
 
 impl Timing {
+    /// The format `db` fitted at no offset, its statements up to a second after their
+    /// requests, no slack after them (for unit tests).
+    #[cfg(test)]
+    pub(super) fn one_second() -> Timing {
+        let fit = Fit {
+            lo: 0,
+            hi: 1_000_000,
+            agree: 5,
+            of: 5,
+            after_us: 0,
+            unflagged: true,
+        };
+        Timing {
+            formats: [("db", fit)].into_iter().collect(),
+            ips: BTreeSet::new(),
+        }
+    }
+
     /// Gives each DB format whose records were copies of a fitted format's (`same_clock`,
     /// from dedupe: one server logging to both) that format's fit, and returns them as
     /// (copy, fitted). A copy logged in whole seconds (MySQL's audit log beside a stream
