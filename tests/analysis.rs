@@ -2273,6 +2273,52 @@ fn a_service_identity_s_export_across_midnight_from_a_new_host_is_not_its_routin
 }
 
 #[test]
+fn a_staff_wave_s_injected_dump_during_an_idor_is_tied_to_its_address() {
+    // An IDOR and a staff wave in the same quarter hour; the SQL carries no request ids.
+    // The staff wave's injected probe and its dump run on pooled connections while the
+    // IDOR still runs: each follows a request of the staff wave's address within a
+    // second, so they are its, and the two attacks stay two waves.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr-default", "sns-delivery"],
+        &[
+            "--seed",
+            "8107",
+            "--server-tz",
+            "Europe/Kyiv",
+            "--db-skew",
+            "-1800s",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "staff",
+            "--attack-at",
+            "19:22:50,19:37:50",
+            "--proxy-pool",
+            "10",
+            "--shared-address",
+            "20",
+            "--other-names",
+            "--untagged-sql",
+            "--start",
+            "2025-03-28",
+        ],
+    );
+    let (j, t) = (report_json(d.path(), &[]), truth(d.path()));
+    let (got, want) = (
+        j["waves"].as_array().unwrap(),
+        t["waves"].as_array().unwrap(),
+    );
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (a, b) in got.iter().zip(want) {
+        for k in ["techniques", "attacker_ips", "targets"] {
+            assert_eq!(a[k], b[k], "{k}");
+        }
+    }
+}
+
+#[test]
 fn a_customer_s_own_request_on_a_shared_blind_address_is_not_the_attack_s() {
     // API Gateway's CSV preset logs neither agents nor who signed in. A customer behind
     // one of the hijacker's addresses reads their own profile while the replay runs: the

@@ -12,8 +12,10 @@ use super::{Analysis, Finding};
 use crate::model::{Event, SourceKind};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Fewest flagged statements one address's requests must precede.
-const MIN_STMTS: usize = 3;
+/// Fewest flagged statements one address's requests must precede: two, an injected
+/// probe and the dump it ran, when both follow the address and at most one of the
+/// eight windows moved at random does.
+const MIN_STMTS: usize = 2;
 
 /// Times unrelated to any request, for the share of moments chosen at random at which
 /// an address has a request in a window.
@@ -302,9 +304,14 @@ mod tests {
     }
 
     #[test]
-    fn too_few_statements_tie_nothing() {
+    fn two_statements_after_one_address_tie_and_one_ties_nothing() {
+        // An injected probe and the dump it ran, each after one of the address's
+        // requests: both follow it, and few moments chosen at random do.
         let (ev, stmts) = case(7);
-        let two: BTreeSet<usize> = stmts.into_iter().take(2).collect();
-        assert_eq!(follows(&ev, &two, &reqs(&ev), &timing()), None);
+        let two: BTreeSet<usize> = stmts.iter().copied().take(2).collect();
+        let (ip, ties) = follows(&ev, &two, &reqs(&ev), &timing()).unwrap();
+        assert_eq!((ip.as_str(), ties.len()), ("192.0.2.77", 2));
+        let one: BTreeSet<usize> = stmts.into_iter().take(1).collect();
+        assert_eq!(follows(&ev, &one, &reqs(&ev), &timing()), None);
     }
 }
