@@ -88,16 +88,19 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         }
         anonymous += Links::anonymous(e) as usize;
         if let Some(g) = l.origin(i) {
+            if attr[g].is_none() {
+                continue;
+            }
             let at = ev[g].client_ip.as_deref().and_then(|ip| shared.get(ip));
-            if let (Some(s), Some(_)) = (at, &attr[g]) {
+            let regular = at.is_some_and(|s| s.regulars_own(e));
+            if at.is_some() {
                 let n = own.entry(g).or_default();
                 n.0 += 1;
-                n.1 += usize::from(s.regulars_own(e));
+                n.1 += usize::from(regular);
             }
-            let regular = || at.is_some_and(|s| s.regulars_own(e));
-            if attr[g].is_some() && regular() {
+            if regular {
                 spared += 1;
-            } else if attr[g].is_some() {
+            } else {
                 let ms = (e.ts - ev[g].ts) / 1000;
                 let how = match &e.request_id {
                     Some(r) => format!("request id {r}"),

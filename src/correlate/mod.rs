@@ -6,6 +6,7 @@
 pub mod actors;
 pub mod attribute;
 pub mod coverage;
+pub mod dbindex;
 pub mod dedupe;
 pub mod detect;
 pub mod drift;

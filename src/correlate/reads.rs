@@ -74,19 +74,21 @@ fn ties(
     timing: &Timing,
 ) -> Vec<(usize, usize)> {
     let kinds: Vec<Kind> = stmts.iter().map(|&s| kind(&ev[s])).collect();
-    let learnt = learn(ev, reqs, stmts, &kinds, timing);
+    // Each request's route, made once.
+    let routes: Vec<Route> = reqs.iter().map(|r| route(&ev[r.1])).collect();
+    let learnt = learn(ev, reqs, &routes, stmts, &kinds, timing);
     let client = |g: usize| (ev[g].client_ip.as_deref(), ev[g].user_agent.as_deref());
     let mut out = Vec::new();
     for (k, &s) in stmts.iter().enumerate() {
-        let Some(routes) = learnt.get(&kinds[k]) else {
+        let Some(issuing) = learnt.get(&kinds[k]) else {
             continue;
         };
         let (from, to) = timing.formats[ev[s].format.as_str()].window(ev[s].ts);
         let lo = reqs.partition_point(|r| r.0 < from);
         let hi = reqs.partition_point(|r| r.0 <= to);
-        let near: Vec<usize> = (reqs[lo..hi].iter())
-            .map(|r| r.1)
-            .filter(|&g| routes.contains(&route(&ev[g])))
+        let near: Vec<usize> = (lo..hi)
+            .filter(|&j| issuing.contains(&routes[j]))
+            .map(|j| reqs[j].1)
             .collect();
         let Some(&last) = near.last() else {
             continue;
@@ -100,10 +102,11 @@ fn ties(
 
 /// Per kind of statement, the routes that issue it: of a route's requests, at least
 /// `MIN_FOLLOWED` and half are followed by one in the fitted window, and three times the
-/// share of the same windows moved by each of `SHIFTS_US`.
+/// share of the same windows moved by each of `SHIFTS_US`. `routes`: each request's.
 fn learn(
     ev: &[Box<Event>],
     reqs: &[(i64, usize)],
+    routes: &[Route],
     stmts: &[usize],
     kinds: &[Kind],
     timing: &Timing,
@@ -127,7 +130,7 @@ fn learn(
     // requests come in time order, so each format's window (and each moved one) slides
     // forward over its statements: the kinds in it are kept, not searched for.
     type Follows = BTreeMap<usize, (usize, usize)>;
-    let mut per_route: BTreeMap<Route, (usize, Follows)> = BTreeMap::new();
+    let mut per_route: BTreeMap<&Route, (usize, Follows)> = BTreeMap::new();
     let shifts: Vec<i64> = std::iter::once(0).chain(SHIFTS_US).collect();
     let mut slides: Vec<Vec<Slide>> = (shifts.iter())
         .map(|_| {
@@ -138,8 +141,8 @@ fn learn(
         .collect();
     let mut seen = vec![false; ids.len()];
     let mut out: Vec<usize> = Vec::new();
-    for &(t, g) in reqs {
-        let r = per_route.entry(route(&ev[g])).or_default();
+    for (&(t, _), r) in reqs.iter().zip(routes) {
+        let r = per_route.entry(r).or_default();
         r.0 += 1;
         for (n, shift) in shifts.iter().enumerate() {
             out.clear();
