@@ -5,7 +5,7 @@ For every seed, draws an incident (formats, zone, skews, techniques, wave times,
 proxy pool, shared addresses, compensation, route and table names, untagged SQL, start
 day; with --layers also two gateway layers, two DB formats and DB logs through syslog),
 runs `breachline simulate` and `breachline report`, and compares `report.json` and the
-CSV files with `truth.json`: waves (count, start within 2 min, addresses, targets,
+CSV files with `truth.json`: waves (count, start and end within 2 min, addresses, targets,
 techniques), bonus deltas, exposed accounts, push recipients, message verdicts and
 indicators. Prints one line per incident and the differences under it; keeps the
 directories of incidents that differ.
@@ -86,6 +86,8 @@ def compare(truth, rep, out):
     for n, (x, y) in enumerate(zip(tw, rw), 1):
         if abs((when(x["start_utc"]) - when(y["start_utc"])).total_seconds()) > 120:
             d.append(f"wave {n} start {y['start_utc']} vs {x['start_utc']}")
+        if abs((when(x["end_utc"]) - when(y["end_utc"])).total_seconds()) > 120:
+            d.append(f"wave {n} end {y['end_utc']} vs {x['end_utc']}")
         for k in ("attacker_ips", "targets", "techniques"):
             want, got = set(x[k]), set(y[k])
             if want != got:
