@@ -2694,3 +2694,32 @@ fn two_waves_as_truth(args: &[&str]) {
         );
     }
 }
+
+#[test]
+fn a_push_worker_clock_two_minutes_ahead_is_corrected_and_the_wave_ends_on_time() {
+    // The backend's FCM send log comes from a worker whose clock runs two minutes ahead:
+    // every message starts 122 s after its request, to the second. That is a clock, not
+    // a queue; left as logged, wave 2 ended two minutes late.
+    equals_truth(
+        ["apigw-json", "pg-stderr", "fcm-v1-log"],
+        &[
+            "--seed",
+            "9003",
+            "--server-tz",
+            "Australia/Sydney",
+            "--db-skew",
+            "-1800s",
+            "--push-skew",
+            "120s",
+            "--wave1",
+            "hijack",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "06:19:25,09:39:25",
+            "--random-names",
+            "165",
+        ],
+        true,
+    );
+}

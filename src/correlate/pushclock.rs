@@ -3,7 +3,9 @@
 //! first record follows the request that sent it, so the offset most messages share
 //! against the push-route requests before them is the push clock's offset plus a
 //! latency. It is corrected when no latency explains it: sends before their requests,
-//! or later than the 15 minutes a send is looked for after one.
+//! later than the 15 minutes a send is looked for after one, or a minute or more after
+//! them at so steady an offset that it is a clock's (a queue's delay varies from send
+//! to send and starts near zero; a clock's offset does not).
 
 use super::{Analysis, Skew};
 use crate::model::{Outcome, SourceKind};
@@ -64,13 +66,23 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
             ));
             continue;
         };
-        let applied = fit.corr < -EARLY_US || fit.corr > LATE_US;
+        let steady = fit.steady();
+        let applied = fit.corr < -EARLY_US || fit.corr > LATE_US || steady;
         if applied {
             super::skew::shift(a, fmt, fit.corr);
+            let why = if steady {
+                format!(
+                    "all within {:.1} s of it, where a send's delay after its request \
+                     varies from send to send",
+                    fit.spread() as f64 / 1e6
+                )
+            } else {
+                "where a send follows its request within seconds or minutes".into()
+            };
             a.notes.push(format!(
                 "The {fmt} clock runs {} {} the gateway's: {} of its {} messages start at \
-                 that offset from a push-route request, where a send follows its request \
-                 within seconds or minutes. Its times were corrected by that offset.",
+                 that offset from a push-route request, {why}. Its times were corrected \
+                 by that offset.",
                 super::skew::hms(fit.corr.abs()),
                 if fit.corr >= 0 { "ahead of" } else { "behind" },
                 fit.agree,
@@ -144,7 +156,26 @@ pub(super) struct Fit {
     pub(super) median: i64,
     /// Messages that share it.
     pub(super) agree: usize,
+    /// The largest shared offset.
+    pub(super) last: i64,
 }
+
+impl Fit {
+    /// How far apart the shared offsets lie.
+    pub(super) fn spread(&self) -> i64 {
+        self.last - self.corr
+    }
+
+    /// Whether the offset is a minute or more after the requests and at least four
+    /// times as large as its spread: no queue delays every send by the same while, so
+    /// the clock is off.
+    pub(super) fn steady(&self) -> bool {
+        self.corr > EARLY_US && self.spread() * STEADY <= self.corr
+    }
+}
+
+/// How many times its spread a positive offset must be to be a clock's (`Fit::steady`).
+const STEADY: i64 = 4;
 
 /// Each message votes once per bin for its offsets to the requests within the window;
 /// the densest two adjacent bins win if at least three messages and half of those with
@@ -198,6 +229,7 @@ pub(super) fn fit(starts: &[i64], sends: &[i64]) -> Option<Fit> {
         corr: *d.first()?,
         median: d[d.len() / 2],
         agree: d.len(),
+        last: *d.last()?,
     })
 }
 
@@ -236,6 +268,33 @@ mod tests {
         }
         let f = fit(&starts, &sends).unwrap();
         assert_eq!((f.corr, f.agree), (7_202 * S, 4));
+    }
+
+    #[test]
+    fn a_steady_offset_minutes_after_the_requests_is_a_clock_a_varied_one_a_queue() {
+        // Four sends two minutes after their requests, to the second: a clock two
+        // minutes ahead.
+        let sends: Vec<i64> = (0..4).map(|k| k * 86_400 * S).collect();
+        let steady: Vec<i64> = sends
+            .iter()
+            .zip([122, 122, 123, 121])
+            .map(|(&g, l)| g + l * S)
+            .collect();
+        let f = fit(&steady, &sends).unwrap();
+        assert_eq!((f.corr, f.spread()), (121 * S, 2 * S));
+        assert!(f.steady());
+        // Delays of one to two minutes that vary: a queue, left as logged.
+        let varied: Vec<i64> = sends
+            .iter()
+            .zip([65, 90, 110, 118])
+            .map(|(&g, l)| g + l * S)
+            .collect();
+        let f = fit(&varied, &sends).unwrap();
+        assert_eq!((f.corr, f.agree), (65 * S, 4));
+        assert!(!f.steady());
+        // Seconds after the requests: a latency however steady.
+        let prompt: Vec<i64> = sends.iter().map(|&g| g + 3 * S).collect();
+        assert!(!fit(&prompt, &sends).unwrap().steady());
     }
 
     #[test]
