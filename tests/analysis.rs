@@ -2723,3 +2723,33 @@ fn a_push_worker_clock_two_minutes_ahead_is_corrected_and_the_wave_ends_on_time(
         true,
     );
 }
+
+#[test]
+fn a_lone_injected_dump_after_a_staff_attacker_s_request_parts_the_waves() {
+    // An IDOR and a staff wave 15 minutes apart, overlapping by two minutes; untagged
+    // SQL whose clock accounts compare. The staff wave's injected dump is one statement,
+    // 0.5 s after the attacker's request and nobody else's: it is the staff wave's, and
+    // the two attacks are two waves.
+    equals_truth(
+        ["nginx-json", "percona-audit-csv", "fcm-bigquery-csv"],
+        &[
+            "--seed",
+            "19139",
+            "--server-tz",
+            "Europe/Kyiv",
+            "--db-skew",
+            "300s",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "staff",
+            "--attack-at",
+            "20:29:52,20:44:52",
+            "--proxy-pool",
+            "10",
+            "--other-names",
+            "--untagged-sql",
+        ],
+        true,
+    );
+}

@@ -3,7 +3,8 @@
 //! ids nor accounts tie the application's statements to requests. One address must have
 //! a request just before nearly every flagged statement of a finding, and seldom at a
 //! moment chosen at random: a customer's browsing does not follow an injection's
-//! statements one by one.
+//! statements one by one. A statement too lonely for that pattern still ties where the
+//! only address with a request in its window is one a detector flagged.
 
 use super::enrich::Links;
 use super::technique as t;
@@ -39,7 +40,7 @@ pub fn flagged(
         .flat_map(|f| f.events.iter().copied())
         .filter(|&i| untied(&ev[i], i, l, timing))
         .collect();
-    if stmts.len() < MIN_STMTS {
+    if stmts.is_empty() {
         return (0, BTreeSet::new());
     }
     let reqs: Vec<(i64, usize)> = (0..ev.len())
@@ -61,7 +62,59 @@ pub fn flagged(
         }
         ips.insert(ip);
     }
+    // Too few left to show a pattern: each still ties where only one address has a
+    // request in its window and a detector flagged that address already.
+    let flagged: BTreeSet<&str> = (findings.iter())
+        .flat_map(|f| f.seed_ips.iter().map(String::as_str))
+        .collect();
+    for (s, g) in lone(ev, &stmts, &reqs, timing, &flagged) {
+        l.db_origin[s] = Some(g);
+        l.timed.insert(s);
+        tied += 1;
+        ips.insert(ev[g].client_ip.as_deref().unwrap_or_default().to_string());
+    }
     (tied, ips)
+}
+
+/// Of statements too few to tie together, each whose window holds requests of one
+/// address only, an address a detector flagged, that has a request in at most half of
+/// the same window moved by each of `SHIFTS_US` (a burst of requests every second is in
+/// every window, chosen or not): the statement with that address's last request there.
+/// An injected dump of one statement, right after an attacker's request and nobody
+/// else's, is that attacker's.
+fn lone(
+    ev: &[Box<Event>],
+    stmts: &BTreeSet<usize>,
+    reqs: &[(i64, usize)],
+    timing: &Timing,
+    flagged: &BTreeSet<&str>,
+) -> Vec<(usize, usize)> {
+    let around = |lo: i64, hi: i64| {
+        let a = reqs.partition_point(|r| r.0 < lo);
+        let b = reqs.partition_point(|r| r.0 <= hi);
+        &reqs[a..b]
+    };
+    let ip = |g: usize| ev[g].client_ip.as_deref().unwrap_or_default();
+    stmts
+        .iter()
+        .filter_map(|&s| {
+            let fmt = ev[s].format.as_str();
+            let (lo, hi) = window(ev[s].ts, fmt, timing);
+            let here = around(lo, hi);
+            let &(_, g) = here.last()?;
+            let who = ip(g);
+            if !flagged.contains(who) || here.iter().any(|r| ip(r.1) != who) {
+                return None;
+            }
+            let chance = (SHIFTS_US.iter())
+                .filter(|&&shift| {
+                    let (lo, hi) = window(ev[s].ts + shift, fmt, timing);
+                    around(lo, hi).iter().any(|r| ip(r.1) == who)
+                })
+                .count();
+            (chance * 2 <= SHIFTS_US.len()).then_some((s, g))
+        })
+        .collect()
 }
 
 /// Largest distance, either way, of a statement from its request once its format's
@@ -244,6 +297,44 @@ mod tests {
         let (ev, stmts) = case(1);
         let (ip, ties) = follows(&ev, &stmts, &reqs(&ev), &timing()).unwrap();
         assert_eq!((ip.as_str(), ties.len()), ("192.0.2.77", 6));
+    }
+
+    #[test]
+    fn a_lone_statement_after_a_flagged_address_s_request_and_nobody_else_s_is_its() {
+        // An injected dump 0.5 s after a flagged address's request; that address's
+        // requests a few seconds apart elsewhere, a customer's a minute before.
+        let mut ev: Vec<Box<Event>> = Vec::new();
+        for k in [0, 7, 15, 22] {
+            ev.push(req(1_000 * S + k * S, "192.0.2.77"));
+        }
+        ev.push(req(940 * S, "198.18.0.5"));
+        ev.push(stmt(1_007 * S + 500_000));
+        ev.sort_by_key(|e| e.ts);
+        let s = ev.iter().position(|e| e.kind() == SourceKind::Db).unwrap();
+        let stmts = BTreeSet::from([s]);
+        let r = reqs(&ev);
+        let flagged = BTreeSet::from(["192.0.2.77"]);
+        let ties = lone(&ev, &stmts, &r, &timing(), &flagged);
+        assert_eq!(ties.len(), 1);
+        assert_eq!(ev[ties[0].1].ts, 1_007 * S);
+        // An address no detector flagged is not accused on one statement.
+        assert!(lone(&ev, &stmts, &r, &timing(), &BTreeSet::from(["192.0.2.1"])).is_empty());
+        // Nor is a flagged one when another address has a request in the window too.
+        ev.push(req(1_007 * S + 200_000, "198.18.0.5"));
+        ev.sort_by_key(|e| e.ts);
+        let s = ev.iter().position(|e| e.kind() == SourceKind::Db).unwrap();
+        let stmts = BTreeSet::from([s]);
+        assert!(lone(&ev, &stmts, &reqs(&ev), &timing(), &flagged).is_empty());
+        // Nor one whose requests fill every window, chosen or not.
+        let mut busy: Vec<Box<Event>> = (900..1_200).map(|k| req(k * S, "192.0.2.77")).collect();
+        busy.push(stmt(1_007 * S + 500_000));
+        busy.sort_by_key(|e| e.ts);
+        let s = busy
+            .iter()
+            .position(|e| e.kind() == SourceKind::Db)
+            .unwrap();
+        let stmts = BTreeSet::from([s]);
+        assert!(lone(&busy, &stmts, &reqs(&busy), &timing(), &flagged).is_empty());
     }
 
     #[test]
