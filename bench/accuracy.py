@@ -10,7 +10,7 @@ techniques), bonus deltas, exposed accounts, push recipients, message verdicts a
 indicators. Prints one line per incident and the differences under it; keeps the
 directories of incidents that differ.
 
-Usage: bench/accuracy.py FIRST_SEED LAST_SEED [--layers] [--bin PATH] [--work DIR]
+Usage: bench/accuracy.py FIRST_SEED LAST_SEED [--layers] [--wild] [--bin PATH] [--work DIR]
 """
 import argparse, csv, json, os, random, shutil, subprocess
 from datetime import datetime, timedelta
@@ -26,8 +26,9 @@ ZONES = ["Europe/Kyiv", "UTC", "America/New_York", "Asia/Tokyo", "Australia/Sydn
          "Europe/London", "America/Los_Angeles", "Asia/Kolkata"]
 
 
-def draw(seed, layers):
-    """The `simulate` options of one incident."""
+def draw(seed, layers, wild=False):
+    """The `simulate` options of one incident; `wild` draws clock skews from ranges
+    rather than from the few fixed values."""
     r = random.Random(seed)
     gw, db, push = r.choice(GW), r.choice(DB), r.choice(PUSH)
     if layers and r.random() < .5:
@@ -61,6 +62,15 @@ def draw(seed, layers):
         a += ["--untagged-sql"]
     if layers and "," in gw:
         a += ["--gateway-skew", f"{r.choice([3, -20, 90])}s"]
+    if wild:
+        w = random.Random(seed * 7919 + 1)
+        a[a.index("--db-skew") + 1] = f"{w.randint(-5400, 5400)}s"
+        if "--push-skew" in a:
+            a[a.index("--push-skew") + 1] = f"{w.randint(-900, 900)}s"
+        elif w.random() < .5:
+            a += ["--push-skew", f"{w.randint(-900, 900)}s"]
+        if "--gateway-skew" in a:
+            a[a.index("--gateway-skew") + 1] = f"{w.randint(-300, 300)}s"
     if layers and r.random() < .4 and any(k in db for k in ("pg-stderr", "mariadb")):
         a += ["--db-via-syslog"]
     if r.random() < .3:
@@ -126,12 +136,14 @@ def main():
     ap.add_argument("first", type=int)
     ap.add_argument("last", type=int)
     ap.add_argument("--layers", action="store_true")
+    ap.add_argument("--wild", action="store_true",
+                    help="clock skews drawn from ranges (minutes to hours either way)")
     ap.add_argument("--bin", default="target/release/breachline")
     ap.add_argument("--work", default="/tmp/breachline-accuracy")
     o = ap.parse_args()
     exact = 0
     for seed in range(o.first, o.last + 1):
-        a = draw(seed, o.layers)
+        a = draw(seed, o.layers, o.wild)
         d = os.path.join(o.work, f"s{seed}")
         shutil.rmtree(d, ignore_errors=True)
         ev, out = os.path.join(d, "ev"), os.path.join(d, "out")
