@@ -741,6 +741,14 @@ fn two_gateway_layers_with_clocks_apart_count_each_request_once() {
         &["--seed", "13", "--gateway-skew", "-1h"],
         true,
     );
+    // Two provider-run layers four minutes apart (a stage's logs that went through a
+    // host's clock on the way): the DB's clock and the push provider's say which is
+    // off. API Gateway's CLF preset, the one off, is first by name.
+    equals_truth(
+        ["apigw-json,apigw-clf", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "15", "--gateway-skew", "4m"],
+        true,
+    );
 }
 
 #[test]

@@ -72,7 +72,13 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
         .filter(|v| v.len() == by_format[&first].len())
         .count()
         == 1;
-    let (reference, why) = reference(a, p, first, alone, &offsets);
+    // Two provider-run layers that disagree: one of them is not what it seems (a
+    // stage's logs re-exported through a host's clock), and the other sources say which.
+    let providers = by_format
+        .keys()
+        .filter(|f| provider_run(f.as_str()))
+        .count();
+    let (reference, why) = reference(a, p, first, alone, providers, &offsets);
     // Every offset is to the first reference (its own is 0); the chosen one's is the base.
     let base = offsets
         .get(&reference)
@@ -127,8 +133,8 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
     out
 }
 
-/// The reference layer and why: a provider-run layer (its clock is the provider's);
-/// else the layer the other sources' clocks are nearest to, where they say: the
+/// The reference layer and why: a provider-run layer (its clock is the provider's) when
+/// it is the only one (`providers`); else the layer the other sources' clocks are nearest to, where they say: the
 /// database's through statements tagged with request ids (times read with an assumed
 /// zone do not vote: the zone may be the wrong one), each push format's through the
 /// messages that follow push-route requests; else the layer with the most records, then
@@ -144,9 +150,10 @@ fn reference(
     p: &Profile,
     first: FormatName,
     most_records: bool,
+    providers: usize,
     offsets: &BTreeMap<FormatName, Option<Fit>>,
 ) -> (FormatName, String) {
-    if provider_run(first.as_str()) {
+    if provider_run(first.as_str()) && providers == 1 {
         return (first, "a provider-run gateway's clock".into());
     }
     let by_count = |voted: bool| match (voted, most_records) {
