@@ -749,6 +749,14 @@ fn two_gateway_layers_with_clocks_apart_count_each_request_once() {
         &["--seed", "15", "--gateway-skew", "4m"],
         true,
     );
+    // API Gateway's records three and a half minutes behind nginx's, and the push
+    // provider's export, a clock SNS keeps, sides with nginx: of three clocks, the one
+    // the others disagree with is off, provider-run or not.
+    equals_truth(
+        ["nginx-json,apigw-clf", "pg-stderr", "sns-delivery"],
+        &["--seed", "16", "--gateway-skew", "-210s"],
+        true,
+    );
 }
 
 #[test]

@@ -134,7 +134,8 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
 }
 
 /// The reference layer and why: a provider-run layer (its clock is the provider's) when
-/// it is the only one (`providers`); else the layer the other sources' clocks are nearest to, where they say: the
+/// it is the only one (`providers`) and no push provider's clock sides with another
+/// layer against it; else the layer the other sources' clocks are nearest to, where they say: the
 /// database's through statements tagged with request ids (times read with an assumed
 /// zone do not vote: the zone may be the wrong one), each push format's through the
 /// messages that follow push-route requests; else the layer with the most records, then
@@ -153,9 +154,7 @@ fn reference(
     providers: usize,
     offsets: &BTreeMap<FormatName, Option<Fit>>,
 ) -> (FormatName, String) {
-    if provider_run(first.as_str()) && providers == 1 {
-        return (first, "a provider-run gateway's clock".into());
-    }
+    let provider = provider_run(first.as_str()) && providers == 1;
     let by_count = |voted: bool| match (voted, most_records) {
         (false, true) => "no other source's clock could be compared; it has the most records",
         (false, false) => "no other source's clock could be compared; it is first by name",
@@ -233,6 +232,17 @@ fn reference(
             tally.entry(f).or_default().push(source);
         }
     }
+    // A provider-run layer keeps its clock unless a push provider's export, a clock
+    // another provider keeps, sides with another layer and none with it: of three
+    // clocks, the one the others disagree with is off.
+    let kept = |f: &FormatName| {
+        tally
+            .get(f)
+            .is_some_and(|n| n.iter().any(|s| provider_kept(s)))
+    };
+    if provider && (kept(&first) || !tally.keys().any(|f| *f != first && kept(f))) {
+        return (first, "a provider-run gateway's clock".into());
+    }
     // The most votes; on a tie, the first reference.
     match tally.iter().max_by_key(|(f, n)| (n.len(), **f == first)) {
         Some((f, n)) => {
@@ -247,6 +257,13 @@ fn reference(
 /// before self-run layers.
 fn provider_run(fmt: &str) -> bool {
     fmt.starts_with("apigw")
+}
+
+/// A push format the provider writes (FCM's BigQuery export, SNS delivery logs,
+/// OneSignal's exports), by a clock the provider keeps; the others are the
+/// application's own send logs, written by its hosts' clocks.
+fn provider_kept(fmt: &str) -> bool {
+    !matches!(fmt, "fcm-v1-log" | "expo-push-log")
 }
 
 /// What two layers' copies of a request share: the client address, the method, the
