@@ -135,8 +135,8 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
 
 /// The reference layer and why: a provider-run layer (its clock is the provider's) when
 /// it is the only one (`providers`) and no push provider's clock sides with another
-/// layer against it; else the layer the other sources' clocks are nearest to, where they say: the
-/// database's through statements tagged with request ids (times read with an assumed
+/// layer against it; else the layer the other sources' clocks are nearest to, where
+/// they say: the database's through statements tagged with request ids (times read with an assumed
 /// zone do not vote: the zone may be the wrong one), each push format's through the
 /// messages that follow push-route requests; else the layer with the most records, then
 /// the first by name (`most_records` says which).

@@ -275,26 +275,18 @@ mod tests {
         // Four sends two minutes after their requests, to the second: a clock two
         // minutes ahead.
         let sends: Vec<i64> = (0..4).map(|k| k * 86_400 * S).collect();
-        let steady: Vec<i64> = sends
-            .iter()
-            .zip([122, 122, 123, 121])
-            .map(|(&g, l)| g + l * S)
-            .collect();
-        let f = fit(&steady, &sends).unwrap();
+        let after = |delays: [i64; 4]| -> Vec<i64> {
+            sends.iter().zip(delays).map(|(&g, l)| g + l * S).collect()
+        };
+        let f = fit(&after([122, 122, 123, 121]), &sends).unwrap();
         assert_eq!((f.corr, f.spread()), (121 * S, 2 * S));
         assert!(f.steady());
         // Delays of one to two minutes that vary: a queue, left as logged.
-        let varied: Vec<i64> = sends
-            .iter()
-            .zip([65, 90, 110, 118])
-            .map(|(&g, l)| g + l * S)
-            .collect();
-        let f = fit(&varied, &sends).unwrap();
+        let f = fit(&after([65, 90, 110, 118]), &sends).unwrap();
         assert_eq!((f.corr, f.agree), (65 * S, 4));
         assert!(!f.steady());
         // Seconds after the requests: a latency however steady.
-        let prompt: Vec<i64> = sends.iter().map(|&g| g + 3 * S).collect();
-        assert!(!fit(&prompt, &sends).unwrap().steady());
+        assert!(!fit(&after([3, 3, 3, 3]), &sends).unwrap().steady());
     }
 
     #[test]

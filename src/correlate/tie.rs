@@ -89,11 +89,7 @@ fn lone(
     timing: &Timing,
     flagged: &BTreeSet<&str>,
 ) -> Vec<(usize, usize)> {
-    let around = |lo: i64, hi: i64| {
-        let a = reqs.partition_point(|r| r.0 < lo);
-        let b = reqs.partition_point(|r| r.0 <= hi);
-        &reqs[a..b]
-    };
+    let around = |lo: i64, hi: i64| around(reqs, lo, hi);
     let ip = |g: usize| ev[g].client_ip.as_deref().unwrap_or_default();
     stmts
         .iter()
@@ -166,6 +162,13 @@ fn untied(e: &Event, i: usize, l: &Links, timing: &Timing) -> bool {
         && e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty())
 }
 
+/// The requests (time, index; in time order) from `lo` to `hi`.
+fn around(reqs: &[(i64, usize)], lo: i64, hi: i64) -> &[(i64, usize)] {
+    let a = reqs.partition_point(|r| r.0 < lo);
+    let b = reqs.partition_point(|r| r.0 <= hi);
+    &reqs[a..b]
+}
+
 /// The window of request times a statement at `ts` of a fitted format may follow.
 fn window(ts: i64, fmt: &str, timing: &Timing) -> (i64, i64) {
     timing.formats[fmt].window(ts)
@@ -182,11 +185,7 @@ fn follows(
     reqs: &[(i64, usize)],
     timing: &Timing,
 ) -> Option<(String, Vec<(usize, usize)>)> {
-    let around = |lo: i64, hi: i64| {
-        let a = reqs.partition_point(|r| r.0 < lo);
-        let b = reqs.partition_point(|r| r.0 <= hi);
-        &reqs[a..b]
-    };
+    let around = |lo: i64, hi: i64| around(reqs, lo, hi);
     let ip = |g: usize| ev[g].client_ip.as_deref().unwrap_or_default();
     // Per address, the windows it has a request in: at the statements, and moved.
     let mut votes: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
