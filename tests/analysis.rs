@@ -2769,3 +2769,35 @@ fn a_lone_injected_dump_after_a_staff_attacker_s_request_parts_the_waves() {
         true,
     );
 }
+
+#[test]
+fn a_lone_dump_beside_a_request_whose_statements_are_tied_is_the_other_address_s() {
+    // API Gateway's CLF preset, untagged SQL nearly an hour off: the staff wave's one
+    // injected dump follows its request and, in the same second, an IDOR request whose
+    // own bonus statements timing tied already. The dump is the staff wave's.
+    equals_truth(
+        ["apigw-clf", "pg-csvlog", "fcm-v1-log"],
+        &[
+            "--seed",
+            "21084",
+            "--server-tz",
+            "Europe/Kyiv",
+            "--db-skew",
+            "3337s",
+            "--push-skew",
+            "549s",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "staff",
+            "--attack-at",
+            "13:33:58,13:48:58",
+            "--proxy-pool",
+            "30",
+            "--random-names",
+            "878",
+            "--untagged-sql",
+        ],
+        false,
+    );
+}

@@ -67,7 +67,9 @@ pub fn flagged(
     let flagged: BTreeSet<&str> = (findings.iter())
         .flat_map(|f| f.seed_ips.iter().map(String::as_str))
         .collect();
-    for (s, g) in lone(ev, &stmts, &reqs, timing, &flagged) {
+    // Requests whose own statements are tied already: their work is accounted for.
+    let explained: BTreeSet<usize> = l.db_origin.iter().flatten().copied().collect();
+    for (s, g) in lone(ev, &stmts, &reqs, timing, &flagged, &explained) {
         l.db_origin[s] = Some(g);
         l.timed.insert(s);
         tied += 1;
@@ -77,7 +79,8 @@ pub fn flagged(
 }
 
 /// Of statements too few to tie together, each whose window holds requests of one
-/// address only, an address a detector flagged, that has a request in at most half of
+/// address only (besides requests in `explained`, whose own statements are tied
+/// already), an address a detector flagged, that has a request in at most half of
 /// the same window moved by each of `SHIFTS_US` (a burst of requests every second is in
 /// every window, chosen or not): the statement with that address's last request there.
 /// An injected dump of one statement, right after an attacker's request and nobody
@@ -88,6 +91,7 @@ fn lone(
     reqs: &[(i64, usize)],
     timing: &Timing,
     flagged: &BTreeSet<&str>,
+    explained: &BTreeSet<usize>,
 ) -> Vec<(usize, usize)> {
     let around = |lo: i64, hi: i64| around(reqs, lo, hi);
     let ip = |g: usize| ev[g].client_ip.as_deref().unwrap_or_default();
@@ -96,10 +100,13 @@ fn lone(
         .filter_map(|&s| {
             let fmt = ev[s].format.as_str();
             let (lo, hi) = window(ev[s].ts, fmt, timing);
-            let here = around(lo, hi);
-            let &(_, g) = here.last()?;
+            let here: Vec<usize> = (around(lo, hi).iter())
+                .map(|r| r.1)
+                .filter(|g| !explained.contains(g))
+                .collect();
+            let &g = here.last()?;
             let who = ip(g);
-            if !flagged.contains(who) || here.iter().any(|r| ip(r.1) != who) {
+            if !flagged.contains(who) || here.iter().any(|&r| ip(r) != who) {
                 return None;
             }
             let chance = (SHIFTS_US.iter())
@@ -313,17 +320,34 @@ mod tests {
         let stmts = BTreeSet::from([s]);
         let r = reqs(&ev);
         let flagged = BTreeSet::from(["192.0.2.77"]);
-        let ties = lone(&ev, &stmts, &r, &timing(), &flagged);
+        let none = BTreeSet::new();
+        let ties = lone(&ev, &stmts, &r, &timing(), &flagged, &none);
         assert_eq!(ties.len(), 1);
         assert_eq!(ev[ties[0].1].ts, 1_007 * S);
         // An address no detector flagged is not accused on one statement.
-        assert!(lone(&ev, &stmts, &r, &timing(), &BTreeSet::from(["192.0.2.1"])).is_empty());
-        // Nor is a flagged one when another address has a request in the window too.
+        assert!(lone(
+            &ev,
+            &stmts,
+            &r,
+            &timing(),
+            &BTreeSet::from(["192.0.2.1"]),
+            &none
+        )
+        .is_empty());
+        // Nor is a flagged one when another address has a request in the window too,
+        // unless that request's own statements are tied already.
         ev.push(req(1_007 * S + 200_000, "198.18.0.5"));
         ev.sort_by_key(|e| e.ts);
         let s = ev.iter().position(|e| e.kind() == SourceKind::Db).unwrap();
         let stmts = BTreeSet::from([s]);
-        assert!(lone(&ev, &stmts, &reqs(&ev), &timing(), &flagged).is_empty());
+        assert!(lone(&ev, &stmts, &reqs(&ev), &timing(), &flagged, &none).is_empty());
+        let other = (ev.iter())
+            .position(|e| e.ts == 1_007 * S + 200_000)
+            .unwrap();
+        let done = BTreeSet::from([other]);
+        let ties = lone(&ev, &stmts, &reqs(&ev), &timing(), &flagged, &done);
+        assert_eq!(ties.len(), 1);
+        assert_eq!(ev[ties[0].1].ts, 1_007 * S);
         // Nor one whose requests fill every window, chosen or not.
         let mut busy: Vec<Box<Event>> = (900..1_200).map(|k| req(k * S, "192.0.2.77")).collect();
         busy.push(stmt(1_007 * S + 500_000));
@@ -333,7 +357,7 @@ mod tests {
             .position(|e| e.kind() == SourceKind::Db)
             .unwrap();
         let stmts = BTreeSet::from([s]);
-        assert!(lone(&busy, &stmts, &reqs(&busy), &timing(), &flagged).is_empty());
+        assert!(lone(&busy, &stmts, &reqs(&busy), &timing(), &flagged, &none).is_empty());
     }
 
     #[test]
