@@ -62,13 +62,26 @@ pub fn flagged(
         }
         ips.insert(ip);
     }
+    if stmts.is_empty() {
+        return (tied, ips);
+    }
     // Too few left to show a pattern: each still ties where only one address has a
     // request in its window and a detector flagged that address already.
     let flagged: BTreeSet<&str> = (findings.iter())
         .flat_map(|f| f.seed_ips.iter().map(String::as_str))
         .collect();
-    // Requests whose own statements are tied already: their work is accounted for.
-    let explained: BTreeSet<usize> = l.db_origin.iter().flatten().copied().collect();
+    // Of the requests in their windows, those whose own statements are tied already:
+    // their work is accounted for.
+    let near: BTreeSet<usize> = (stmts.iter())
+        .flat_map(|&s| {
+            let (lo, hi) = window(ev[s].ts, ev[s].format.as_str(), timing);
+            around(&reqs, lo, hi).iter().map(|r| r.1)
+        })
+        .collect();
+    let explained: BTreeSet<usize> = (l.db_origin.iter().flatten())
+        .filter(|g| near.contains(g))
+        .copied()
+        .collect();
     for (s, g) in lone(ev, &stmts, &reqs, timing, &flagged, &explained) {
         l.db_origin[s] = Some(g);
         l.timed.insert(s);
