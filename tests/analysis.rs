@@ -2801,3 +2801,68 @@ fn a_lone_dump_beside_a_request_whose_statements_are_tied_is_the_other_address_s
         false,
     );
 }
+
+#[test]
+fn an_injected_probe_holding_a_request_s_payload_parts_the_waves() {
+    // Untagged SQL nearly an hour off, an IDOR and a staff wave overlapping: the staff
+    // wave's one injected probe ran the payload its request carried in the query, and
+    // the attacker's requests came too often for timing alone to tell.
+    equals_truth(
+        [
+            "envoy-json",
+            "percona-audit-json,pg-stderr",
+            "fcm-bigquery-json",
+        ],
+        &[
+            "--seed",
+            "22009",
+            "--server-tz",
+            "Europe/Kyiv",
+            "--db-skew",
+            "-2844s",
+            "--push-skew",
+            "624s",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "staff",
+            "--attack-at",
+            "17:05:04,17:20:04",
+            "--random-names",
+            "305",
+            "--untagged-sql",
+            "--start",
+            "2025-10-24",
+        ],
+        false,
+    );
+}
+
+#[test]
+fn injected_statements_follow_the_attacker_not_a_customer_browsing_beside_it() {
+    // API Gateway's CLF preset (route templates, no payloads) and untagged SQL: a
+    // customer browsing while the injection ran had requests in the windows of three of
+    // its four statements; the attacker in all four.
+    equals_truth(
+        ["apigw-clf", "pg-jsonlog", "sns-delivery"],
+        &[
+            "--seed",
+            "23174",
+            "--server-tz",
+            "Asia/Kolkata",
+            "--db-skew",
+            "37s",
+            "--wave1",
+            "hijack",
+            "--wave2",
+            "injection",
+            "--attack-at",
+            "17:39:34,17:54:34",
+            "--shared-address",
+            "5",
+            "--other-names",
+            "--untagged-sql",
+        ],
+        false,
+    );
+}

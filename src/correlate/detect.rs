@@ -265,6 +265,22 @@ fn decode(s: &str) -> String {
     crate::sql::url_decode(&s.replace('+', " ")).into_owned()
 }
 
+/// The values of a request's URL (path segments, query values) that carry an injection
+/// payload, decoded: what an application that pastes values into its SQL would run.
+pub(super) fn url_payloads(e: &Event) -> Vec<String> {
+    let path = e.path.as_deref().unwrap_or("");
+    let (path, inline) = path.split_once('?').unwrap_or((path, ""));
+    let query = [inline, e.query.as_deref().unwrap_or("")];
+    let values = (query.into_iter())
+        .flat_map(|q| q.split('&'))
+        .map(|kv| kv.split_once('=').map_or(kv, |(_, v)| v));
+    (path.split('/').chain(values))
+        .filter(|v| !v.is_empty())
+        .map(decode)
+        .filter(|v| URL_INJECTION.is_match(v))
+        .collect()
+}
+
 /// Injection payloads in URLs and statements.
 pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
     let ev = &a.ing.events;

@@ -3,8 +3,9 @@
 //! ids nor accounts tie the application's statements to requests. One address must have
 //! a request just before nearly every flagged statement of a finding, and seldom at a
 //! moment chosen at random: a customer's browsing does not follow an injection's
-//! statements one by one. A statement too lonely for that pattern still ties where the
-//! only address with a request in its window is one a detector flagged.
+//! statements one by one. An injected statement that holds the payload a request in its
+//! window carried in its URL is that request's. A statement too lonely for either still
+//! ties where the only address with a request in its window is one a detector flagged.
 
 use super::enrich::Links;
 use super::technique as t;
@@ -62,6 +63,15 @@ pub fn flagged(
         }
         ips.insert(ip);
     }
+    // An injected statement that holds, word for word, the payload a request in its
+    // window carried in its URL is that request's.
+    for (s, g) in echoes(ev, &stmts, &reqs, timing) {
+        l.db_origin[s] = Some(g);
+        l.timed.insert(s);
+        stmts.remove(&s);
+        tied += 1;
+        ips.insert(ev[g].client_ip.as_deref().unwrap_or_default().to_string());
+    }
     if stmts.is_empty() {
         return (tied, ips);
     }
@@ -89,6 +99,47 @@ pub fn flagged(
         ips.insert(ev[g].client_ip.as_deref().unwrap_or_default().to_string());
     }
     (tied, ips)
+}
+
+/// Shortest payload whose echo in a statement ties it: shorter ones (`'or'`) are
+/// common words of SQL.
+const MIN_ECHO: usize = 6;
+
+/// Of statements that carry an injection, each whose window holds requests whose URL
+/// carried a payload (`MIN_ECHO` long or more) that the statement's text holds word for
+/// word, all of one address: the statement with that address's last such request. The
+/// application pasted the request's value into its SQL; a request at a moment chosen
+/// at random does not carry the text a statement ran.
+fn echoes(
+    ev: &[Box<Event>],
+    stmts: &BTreeSet<usize>,
+    reqs: &[(i64, usize)],
+    timing: &Timing,
+) -> Vec<(usize, usize)> {
+    // Lower case, backslash escapes and runs of white space as the logs differ in them.
+    let squash = |s: &str| {
+        let s = s.to_lowercase().replace('\\', "");
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    stmts
+        .iter()
+        .filter(|&&s| ev[s].sql.as_ref().is_some_and(|f| f.injection.is_some()))
+        .filter_map(|&s| {
+            let text = squash(ev[s].statement.as_deref()?);
+            let (lo, hi) = window(ev[s].ts, ev[s].format.as_str(), timing);
+            let echoed: Vec<usize> = (around(reqs, lo, hi).iter())
+                .map(|r| r.1)
+                .filter(|&g| {
+                    (super::detect::url_payloads(&ev[g]).iter())
+                        .map(|p| squash(p))
+                        .any(|p| p.len() >= MIN_ECHO && text.contains(&p))
+                })
+                .collect();
+            let &g = echoed.last()?;
+            let ip = |g: usize| ev[g].client_ip.as_deref();
+            echoed.iter().all(|&r| ip(r) == ip(g)).then_some((s, g))
+        })
+        .collect()
 }
 
 /// Of statements too few to tie together, each whose window holds requests of one
@@ -194,11 +245,12 @@ fn window(ts: i64, fmt: &str, timing: &Timing) -> (i64, i64) {
     timing.formats[fmt].window(ts)
 }
 
-/// The one address with a request in the windows of more than half of the statements
-/// (and `MIN_STMTS`) and in under a quarter of the same windows moved by each of
-/// `SHIFTS_US` (a scraper or a busy shared exit is in most windows, chosen or not); with
-/// the statements tied to its last request in each window. Two such addresses are no
-/// answer.
+/// The address with a request in the windows of more than half of the statements (and
+/// `MIN_STMTS`) and in under a quarter of the same windows moved by each of `SHIFTS_US`
+/// (a scraper or a busy shared exit is in most windows, chosen or not); with the
+/// statements tied to its last request in each window. Of two or more such, the one in
+/// the most windows: a customer browsing while the injection ran misses some of its
+/// statements. Two in as many windows are no answer.
 fn follows(
     ev: &[Box<Event>],
     stmts: &BTreeSet<usize>,
@@ -225,13 +277,19 @@ fn follows(
         }
     }
     let n = stmts.len();
-    let mut found = votes.into_iter().filter(|(_, (hit, chance))| {
-        *hit >= MIN_STMTS && hit * 2 > n && chance * 4 < n * SHIFTS_US.len()
-    });
-    let (best, _) = found.next()?;
-    if found.next().is_some() {
-        return None;
-    }
+    let mut found: Vec<(&str, usize)> = (votes.into_iter())
+        .filter(|(_, (hit, chance))| {
+            *hit >= MIN_STMTS && hit * 2 > n && chance * 4 < n * SHIFTS_US.len()
+        })
+        .map(|(ip, (hit, _))| (ip, hit))
+        .collect();
+    found.sort_by_key(|&(_, hit)| std::cmp::Reverse(hit));
+    let best = match found[..] {
+        [] => return None,
+        [(best, _)] => best,
+        [(best, most), (_, next), ..] if most > next => best,
+        _ => return None,
+    };
     let ties = stmts
         .iter()
         .filter_map(|&s| {
@@ -371,6 +429,55 @@ mod tests {
             .unwrap();
         let stmts = BTreeSet::from([s]);
         assert!(lone(&busy, &stmts, &reqs(&busy), &timing(), &flagged, &none).is_empty());
+    }
+
+    #[test]
+    fn an_injected_statement_holding_a_request_s_url_payload_is_that_request_s() {
+        // Two addresses' requests in the statement's window; one's query carried the
+        // payload the statement ran.
+        let mut probe = req(1_000 * S, "192.0.2.77");
+        probe.path = Some("/search".into());
+        probe.query = Some("q=%27%20OR%20%201%3D1--&page=2".into());
+        let mut ev = vec![probe, req(1_000 * S + 300_000, "198.18.0.5")];
+        let mut s = stmt(1_000 * S + 600_000);
+        s.statement = Some("SELECT id FROM members WHERE name LIKE '%' or 1=1--%'".into());
+        s.sql = Some(Box::new(crate::model::SqlFacts {
+            injection: Some("tautology".into()),
+            ..Default::default()
+        }));
+        ev.push(s);
+        let stmts = BTreeSet::from([2]);
+        assert_eq!(echoes(&ev, &stmts, &reqs(&ev), &timing()), [(2, 0)]);
+        // Not when the statement does not hold it, nor for a statement that carries no
+        // injection, nor when two addresses' requests carried it.
+        let mut other = ev.clone();
+        other[2].statement = Some("SELECT id FROM members UNION SELECT 1".into());
+        assert!(echoes(&other, &stmts, &reqs(&other), &timing()).is_empty());
+        let mut clean = ev.clone();
+        clean[2].sql = None;
+        assert!(echoes(&clean, &stmts, &reqs(&clean), &timing()).is_empty());
+        let mut twice = ev.clone();
+        twice[1].path = Some("/search".into());
+        twice[1].query = ev[0].query.clone();
+        assert!(echoes(&twice, &stmts, &reqs(&twice), &timing()).is_empty());
+    }
+
+    #[test]
+    fn of_two_addresses_followed_the_one_in_more_windows_is_the_one() {
+        // A customer browsing at the same seconds as four of the six requests.
+        let (mut ev, _) = case(60);
+        let twins: Vec<Box<Event>> = (ev.iter())
+            .filter(|e| e.client_ip.as_deref() == Some("192.0.2.77"))
+            .take(4)
+            .map(|e| req(e.ts + 100_000, "192.0.2.78"))
+            .collect();
+        ev.extend(twins);
+        ev.sort_by_key(|e| e.ts);
+        let stmts = (0..ev.len())
+            .filter(|&i| ev[i].kind() == SourceKind::Db)
+            .collect();
+        let (ip, ties) = follows(&ev, &stmts, &reqs(&ev), &timing()).unwrap();
+        assert_eq!((ip.as_str(), ties.len()), ("192.0.2.77", 6));
     }
 
     #[test]
