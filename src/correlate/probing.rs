@@ -21,6 +21,8 @@ struct Seen {
     reached: bool,
     /// Route (or path) → requests.
     routes: BTreeMap<String, usize>,
+    /// Times of its requests, in order.
+    times: Vec<i64>,
 }
 
 /// A flagged address that only probed: (address, requests, first, last).
@@ -72,6 +74,7 @@ pub fn probers(
             continue;
         }
         s.requests += 1;
+        s.times.push(e.ts);
         let identity = e.user.is_some() || e.token_id.is_some() || e.principal.is_some();
         if e.outcome == Outcome::Success && (identity || a.targets[i].is_some()) {
             s.reached = true;
@@ -87,9 +90,15 @@ pub fn probers(
         .filter(|(_, s)| s.reached)
         .map(|(ip, s)| (*ip, s))
         .collect();
+    // Alongside means while it acted: a request of its within the wave gap of the
+    // prober's (an address seen on two days spans the days between, idle).
     let near_in_time = |ip: &str, r: &Seen, s: &Seen| match shared.get(ip) {
         Some(sh) => sh.spans.iter().any(|&(a, b)| a <= s.last && s.first <= b),
-        None => r.first - gap <= s.last && s.first <= r.last + gap,
+        None => {
+            let k = r.times.partition_point(|&t| t < s.first - gap);
+            r.times.get(k).is_some_and(|&t| t <= s.last + gap)
+                || (r.times.is_empty() && r.first - gap <= s.last && s.first <= r.last + gap)
+        }
     };
     seen.iter()
         .filter(|(_, s)| !s.reached && s.requests > 0)
@@ -139,4 +148,52 @@ pub fn note(p: &[Prober]) -> String {
         p.len(),
         named.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Event;
+    use crate::profile::Target;
+
+    const MIN: i64 = 60_000_000;
+
+    fn login(ts: i64, ip: &str, outcome: Outcome) -> Box<Event> {
+        let mut e = Event::new(SourceKind::Gateway, "t");
+        e.ts = ts;
+        e.method = Some("POST".into());
+        e.route = Some("/api/v1/auth/login".into());
+        e.client_ip = Some(ip.into());
+        e.outcome = outcome;
+        Box::new(e)
+    }
+
+    #[test]
+    fn failing_beside_an_address_only_while_it_acts_is_acting_alongside_it() {
+        // An address that got in on day 0 and on day 2; another whose every login
+        // failed, on day 0 an hour and a half after the first one's last request there.
+        let day = 1_440 * MIN;
+        let mut a = Analysis {
+            targets: vec![Some(Target::Bonus), None, None, Some(Target::Bonus)],
+            ..Analysis::default()
+        };
+        a.ing.events = vec![
+            login(0, "198.18.199.2", Outcome::Success),
+            login(90 * MIN, "94.55.229.210", Outcome::Failure),
+            login(100 * MIN, "94.55.229.210", Outcome::Failure),
+            login(2 * day, "198.18.199.2", Outcome::Success),
+        ];
+        let l = Links {
+            db_origin: vec![None; 4],
+            ..Links::default()
+        };
+        let seeds = BTreeSet::from(["198.18.199.2", "94.55.229.210"]);
+        let run = |a: &Analysis| probers(a, &l, &seeds, 30 * MIN, &BTreeMap::new());
+        let p = run(&a);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].0, "94.55.229.210");
+        // Within the wave gap of one of its requests, it acted alongside.
+        a.ing.events[1].ts = 20 * MIN;
+        assert!(run(&a).is_empty());
+    }
 }
