@@ -2866,3 +2866,77 @@ fn injected_statements_follow_the_attacker_not_a_customer_browsing_beside_it() {
         false,
     );
 }
+
+/// The techniques of the first wave `waves` finds in simulated evidence, after checking
+/// the rest of it against the truth.
+fn first_wave_techniques(formats: [&str; 3], args: &[&str]) -> Vec<String> {
+    let d = crate::util::tmp().unwrap();
+    simulate_with(d.path(), formats, args);
+    check(d.path(), &[], false);
+    let w: Value = serde_json::from_slice(
+        &bl()
+            .args(["waves", "--format", "json", "-q", "--roster"])
+            .arg(d.path().join("roster.csv"))
+            .arg(d.path())
+            .assert()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    strs(&w["waves"][0]["techniques"])
+}
+
+#[test]
+fn replayed_sessions_behind_a_shared_address_are_a_hijack_and_an_idor_is_not() {
+    // API Gateway's CLF and CSV presets log neither who signed in nor agents, and
+    // customers share the attacker's addresses: each customer's sign-in there opens
+    // that customer's session, not the replayed ones.
+    let hijack = first_wave_techniques(
+        ["apigw-clf", "pg-stderr-default", "sns-delivery"],
+        &[
+            "--seed",
+            "27070",
+            "--server-tz",
+            "Asia/Tokyo",
+            "--db-skew",
+            "-272s",
+            "--push-skew",
+            "-561s",
+            "--wave1",
+            "hijack",
+            "--wave2",
+            "injection",
+            "--attack-at",
+            "11:28:31,14:48:31",
+            "--shared-address",
+            "20",
+            "--other-names",
+        ],
+    );
+    assert!(hijack.iter().any(|t| t == "session_hijack"), "{hijack:?}");
+    // One sign-in, then many accounts named: the IDOR reads them through its own session.
+    let idor = first_wave_techniques(
+        ["apigw-csv", "percona-audit-csv", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "7146",
+            "--server-tz",
+            "Europe/London",
+            "--db-skew",
+            "300s",
+            "--push-skew",
+            "20s",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "staff",
+            "--attack-at",
+            "18:30:57,18:55:57",
+            "--shared-address",
+            "20",
+            "--other-names",
+        ],
+    );
+    assert!(idor.iter().any(|t| t == "idor"), "{idor:?}");
+    assert!(!idor.iter().any(|t| t == "session_hijack"), "{idor:?}");
+}

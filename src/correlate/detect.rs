@@ -38,6 +38,14 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     ];
     let found: Vec<Vec<Finding>> = detectors.par_iter().map(|d| d()).collect();
     let mut found = found.concat();
+    // The accounts an address IDOR flagged names are its victims, read through its own
+    // session, not sessions it replayed (on a gateway that logs no identity they look
+    // alike).
+    let idor: BTreeSet<String> = (found.iter())
+        .filter(|f| f.technique == t::IDOR)
+        .flat_map(|f| f.seed_ips.iter().cloned())
+        .collect();
+    found.retain(|f| f.technique != t::SESSION_HIJACK || !idor.contains(&f.subject));
     // Staff places no identity names count only beside what the others found.
     let unnamed = super::places::corroborated(a, l, p, &found);
     found.extend(unnamed);

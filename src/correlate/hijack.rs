@@ -32,7 +32,8 @@ fn user(e: &Event) -> Option<&str> {
 
 /// One finding per address where `hijack_accounts` customer accounts (or more) began
 /// acting within one hour with no sign-in (of theirs, where sign-ins name accounts; else
-/// by the agent that acts) from that address in the hour before, on an
+/// by the agent that acts; where neither is logged, one not already taken by an earlier
+/// visit: a sign-in opens one session) from that address in the hour before, on an
 /// address none of them used on another day, and where such accounts are at least half
 /// of the customers acting there in that hour (a carrier's exit, where customers sign in
 /// all the time, is not one). An address that does this on two other days too does so
@@ -140,6 +141,12 @@ pub(super) fn hijack(
         SourceKind::Db => l.origin(i).and_then(|g| ev[g].user_agent.as_deref()),
         _ => ev[i].user_agent.as_deref(),
     };
+    // Where sign-ins name no account and no request an agent, a sign-in opens one
+    // session: behind an address customers share, each customer's sign-in opens that
+    // customer's visit, not every account that acts there within the hour.
+    let blind = !by_account
+        && signins.values().flatten().all(|s| s.2.is_none())
+        && acting.values().flatten().all(|&i| agent(i).is_none());
     let mut visits = 0usize;
     let mut open = 0usize;
     // Per address: its unopened visits' first requests; and every (address, account)'s days.
@@ -155,9 +162,16 @@ pub(super) fn hijack(
             first.entry((u, day)).or_insert(i);
             days.entry((ip, u)).or_default().insert(day);
         }
-        for ((u, _), i) in first {
+        let opens: Vec<bool> = if blind {
+            one_each(ev, &first, signins.get(ip).map_or(&[], Vec::as_slice))
+        } else {
+            (first.iter())
+                .map(|(&(u, _), &i)| opened(ip, u, ev[i].ts, agent(i)))
+                .collect()
+        };
+        for (i, is_open) in first.into_values().zip(opens) {
             visits += 1;
-            if opened(ip, u, ev[i].ts, agent(i)) {
+            if is_open {
                 open += 1;
             } else {
                 strangers.entry(ip).or_default().push(i);
@@ -231,6 +245,31 @@ pub(super) fn hijack(
         out.push(finding);
     }
     out
+}
+
+/// For each visit (in `first`'s order), whether a sign-in opened it when each sign-in
+/// opens one: visits in time order each take the latest sign-in not yet taken from the
+/// hour before their first request (to a few seconds after it).
+fn one_each<K>(
+    ev: &[Box<Event>],
+    first: &BTreeMap<K, usize>,
+    signins: &[(i64, Option<&str>, Option<&str>)],
+) -> Vec<bool> {
+    let mut order: Vec<(i64, usize)> = (first.values().enumerate())
+        .map(|(k, &i)| (ev[i].ts, k))
+        .collect();
+    order.sort_unstable();
+    let mut taken = vec![false; signins.len()];
+    let mut opens = vec![false; first.len()];
+    for (ts, k) in order {
+        let lo = signins.partition_point(|s| s.0 < ts - OPENED_WITHIN);
+        let hi = signins.partition_point(|s| s.0 <= ts + 5_000_000);
+        if let Some(j) = (lo..hi).rev().find(|&j| !taken[j]) {
+            taken[j] = true;
+            opens[k] = true;
+        }
+    }
+    opens
 }
 
 #[cfg(test)]
@@ -441,6 +480,38 @@ mod tests {
         // The same sign-in by the agent that then acts opened those sessions.
         let a = anonymous(&shared, "203.0.113.9", "okhttp/4.12.0");
         assert!(run(&a, &Profile::default()).is_empty());
+    }
+
+    #[test]
+    fn where_nothing_names_who_signed_in_a_sign_in_opens_one_session() {
+        // No identity and no agents logged: behind an address customers share, one
+        // customer signs in ten minutes before the replay and reads their own balance.
+        let mut r = visits(400, 20);
+        replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
+        visit(3_600 * 30 - 587, 450, Some("203.0.113.9"), 20, &mut r);
+        let blind = |r: &[Req]| {
+            let mut a = anonymous(r, "203.0.113.9", "okhttp/4.12.0");
+            for e in a.ing.events.iter_mut() {
+                e.user_agent = None;
+            }
+            a
+        };
+        // That sign-in opened the customer's visit, not five more.
+        let f = run(&blind(&r), &Profile::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].explanation.contains("5 customer accounts"));
+        // Six sign-ins there open six sessions.
+        for k in 0..5 {
+            let login = "/api/v1/auth/login";
+            r.push((
+                3_600 * 30 - 500 + k,
+                "203.0.113.9".into(),
+                login,
+                None,
+                Outcome::Success,
+            ));
+        }
+        assert!(run(&blind(&r), &Profile::default()).is_empty());
     }
 
     #[test]
