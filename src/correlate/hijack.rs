@@ -147,6 +147,15 @@ pub(super) fn hijack(
     let blind = !by_account
         && signins.values().flatten().all(|s| s.2.is_none())
         && acting.values().flatten().all(|&i| agent(i).is_none());
+    // A visit that opens with the account's sign-up: the app signed the new customer in.
+    // (Looked up only for visits no sign-in opened.)
+    let signups = std::cell::OnceCell::new();
+    let new_account = |i: usize| {
+        let t = ev[i].ts;
+        let signups = signups.get_or_init(|| super::impact::signups(ev, p));
+        (user(&ev[i]).and_then(|u| signups.get(u)))
+            .is_some_and(|&s| s >= t - OPENED_WITHIN && s <= t + 5_000_000)
+    };
     let mut visits = 0usize;
     let mut open = 0usize;
     // Per address: its unopened visits' first requests; and every (address, account)'s days.
@@ -171,7 +180,7 @@ pub(super) fn hijack(
         };
         for (i, is_open) in first.into_values().zip(opens) {
             visits += 1;
-            if is_open {
+            if is_open || new_account(i) {
                 open += 1;
             } else {
                 strangers.entry(ip).or_default().push(i);
@@ -496,10 +505,41 @@ mod tests {
             }
             a
         };
-        // That sign-in opened the customer's visit, not five more.
-        let f = run(&blind(&r), &Profile::default());
+        // That sign-in opened the customer's visit, not five more. Another customer signs
+        // up there and acts: the sign-up opened that visit.
+        let signup = (3_600 * 30 - 299) * 1_000_000;
+        for at in [3_600 * 30 - 299, 3_600 * 30 - 279] {
+            let acc = Some("100460".to_string());
+            r.push((
+                at,
+                "203.0.113.9".into(),
+                "/api/v1/bonus",
+                acc,
+                Outcome::Success,
+            ));
+        }
+        let mut a = blind(&r);
+        // The sign-up's request names no account (a route template); its row does.
+        let request = (a.ing.events.iter_mut())
+            .find(|e| e.kind() == SourceKind::Gateway && e.ts == signup)
+            .unwrap();
+        request.account_id = None;
+        let row = (a.ing.events.iter_mut())
+            .find(|e| e.kind() == SourceKind::Db && e.ts == signup)
+            .unwrap();
+        row.stmt_class = Some(crate::model::StmtClass::Write);
+        row.statement = Some("INSERT INTO customers (id, email) VALUES (100460, 'x')".into());
+        row.sql = Some(Box::new(crate::model::SqlFacts {
+            tables: Box::new(["customers".into()]),
+            ..Default::default()
+        }));
+        let f = run(&a, &Profile::default());
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].explanation.contains("5 customer accounts"));
+        assert!(
+            f[0].explanation.contains("5 customer accounts"),
+            "{}",
+            f[0].explanation
+        );
         // Six sign-ins there open six sessions.
         for k in 0..5 {
             let login = "/api/v1/auth/login";

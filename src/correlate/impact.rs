@@ -42,7 +42,7 @@ fn first_sightings(ev: &[Box<Event>]) -> HashMap<&str, usize> {
 
 /// Sign-ups the evidence shows: accounts whose first sighting is a row inserted into a
 /// customer-data table (the sign-up's own statement), with its time.
-fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str, i64> {
+pub(super) fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str, i64> {
     let inserted = |e: &Event| {
         e.kind() == SourceKind::Db
             && e.stmt_class == Some(StmtClass::Write)
