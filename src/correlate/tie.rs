@@ -462,36 +462,34 @@ mod tests {
         assert!(echoes(&twice, &stmts, &reqs(&twice), &timing()).is_empty());
     }
 
-    #[test]
-    fn of_two_addresses_followed_the_one_in_more_windows_is_the_one() {
-        // A customer browsing at the same seconds as four of the six requests.
-        let (mut ev, _) = case(60);
-        let twins: Vec<Box<Event>> = (ev.iter())
+    /// `case(every)` with a second address's request 0.1 s after each of the first
+    /// `twins` of 192.0.2.77's.
+    fn with_twins(every: i64, twins: usize) -> Case {
+        let (mut ev, _) = case(every);
+        let more: Vec<Box<Event>> = (ev.iter())
             .filter(|e| e.client_ip.as_deref() == Some("192.0.2.77"))
-            .take(4)
+            .take(twins)
             .map(|e| req(e.ts + 100_000, "192.0.2.78"))
             .collect();
-        ev.extend(twins);
+        ev.extend(more);
         ev.sort_by_key(|e| e.ts);
         let stmts = (0..ev.len())
             .filter(|&i| ev[i].kind() == SourceKind::Db)
             .collect();
+        (ev, stmts)
+    }
+
+    #[test]
+    fn of_two_addresses_followed_the_one_in_more_windows_is_the_one() {
+        // A customer browsing at the same seconds as four of the six requests.
+        let (ev, stmts) = with_twins(60, 4);
         let (ip, ties) = follows(&ev, &stmts, &reqs(&ev), &timing()).unwrap();
         assert_eq!((ip.as_str(), ties.len()), ("192.0.2.77", 6));
     }
 
     #[test]
     fn two_addresses_followed_alike_are_no_answer() {
-        let (mut ev, _) = case(7);
-        let twins: Vec<Box<Event>> = (ev.iter())
-            .filter(|e| e.client_ip.as_deref() == Some("192.0.2.77"))
-            .map(|e| req(e.ts + 100_000, "192.0.2.78"))
-            .collect();
-        ev.extend(twins);
-        ev.sort_by_key(|e| e.ts);
-        let stmts = (0..ev.len())
-            .filter(|&i| ev[i].kind() == SourceKind::Db)
-            .collect();
+        let (ev, stmts) = with_twins(7, usize::MAX);
         assert_eq!(follows(&ev, &stmts, &reqs(&ev), &timing()), None);
     }
 
