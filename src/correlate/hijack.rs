@@ -540,7 +540,8 @@ mod tests {
             "{}",
             f[0].explanation
         );
-        // Six sign-ins there open six sessions.
+        // Five more sign-ins there: of the seven visits, six are opened, one account is
+        // under the threshold.
         for k in 0..5 {
             let login = "/api/v1/auth/login";
             r.push((
