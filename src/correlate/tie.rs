@@ -50,28 +50,27 @@ pub fn flagged(
         .collect();
     let mut tied = 0;
     let mut ips = BTreeSet::new();
-    // The address that most of them follow, then among the rest the next one.
-    while stmts.len() >= MIN_STMTS {
-        let Some((ip, ties)) = follows(ev, &stmts, &reqs, timing) else {
-            break;
-        };
+    // Each tie goes into the links; its statement leaves the pool, its address joins `ips`.
+    let mut record = |l: &mut Links, stmts: &mut BTreeSet<usize>, ties: Vec<(usize, usize)>| {
         for (s, g) in ties {
             l.db_origin[s] = Some(g);
             l.timed.insert(s);
             stmts.remove(&s);
             tied += 1;
+            ips.insert(ev[g].client_ip.as_deref().unwrap_or_default().to_string());
         }
-        ips.insert(ip);
+    };
+    // The address that most of them follow, then among the rest the next one.
+    while stmts.len() >= MIN_STMTS {
+        let Some((_, ties)) = follows(ev, &stmts, &reqs, timing) else {
+            break;
+        };
+        record(l, &mut stmts, ties);
     }
     // An injected statement that holds, word for word, the payload a request in its
     // window carried in its URL is that request's.
-    for (s, g) in echoes(ev, &stmts, &reqs, timing) {
-        l.db_origin[s] = Some(g);
-        l.timed.insert(s);
-        stmts.remove(&s);
-        tied += 1;
-        ips.insert(ev[g].client_ip.as_deref().unwrap_or_default().to_string());
-    }
+    let echoed = echoes(ev, &stmts, &reqs, timing);
+    record(l, &mut stmts, echoed);
     if stmts.is_empty() {
         return (tied, ips);
     }
@@ -92,12 +91,8 @@ pub fn flagged(
         .filter(|g| near.contains(g))
         .copied()
         .collect();
-    for (s, g) in lone(ev, &stmts, &reqs, timing, &flagged, &explained) {
-        l.db_origin[s] = Some(g);
-        l.timed.insert(s);
-        tied += 1;
-        ips.insert(ev[g].client_ip.as_deref().unwrap_or_default().to_string());
-    }
+    let alone = lone(ev, &stmts, &reqs, timing, &flagged, &explained);
+    record(l, &mut stmts, alone);
     (tied, ips)
 }
 
