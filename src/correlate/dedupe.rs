@@ -281,9 +281,12 @@ fn sweep(
         // changed mid-file (an edited access-log template), and then its records are
         // different requests.
         let found = queue.iter().position(|&s| {
+            // What the slot knows first, then its event.
+            if !counting && !series.can_copy(owner[s], id) {
+                return false;
+            }
             let k = &ev[slots[s].kept];
             k.file != e.file
-                && (counting || series.can_copy(owner[s], id))
                 && ts - slots[s].ts <= TOLERANCE_US + latency_us(k).max(latency_us(e))
                 && compatible(k, e)
         });

@@ -5,7 +5,6 @@
 //! few it alone holds), and moved with its format's clock when timing corrects it later.
 
 use crate::model::{Event, FormatName, SourceKind};
-use std::collections::BTreeMap;
 
 /// A silence is longer than this many median intervals of its format.
 pub const MEDIAN_TIMES: i64 = 20;
@@ -32,23 +31,35 @@ pub struct Gap {
 /// The silences of each gateway and DB format in `events` (sorted by time), by kind and
 /// format, then time.
 pub fn find(events: &[Box<Event>]) -> Vec<Gap> {
-    // Keyed by the "kind:format" label's parts, the order reports list them in.
-    let mut by: BTreeMap<(&str, &str), (SourceKind, FormatName, Vec<i64>)> = BTreeMap::new();
+    // Each format's times; a format name compares by its one pointer, and the few
+    // formats of a case are searched from the last one hit.
+    let mut by: Vec<(SourceKind, FormatName, Vec<i64>)> = Vec::new();
+    let mut last = 0;
     for e in events.iter().filter(|e| e.kind() != SourceKind::Push) {
-        (by.entry((e.kind().as_str(), e.format.as_str())))
-            .or_insert_with(|| (e.kind(), e.format, Vec::new()))
-            .2
-            .push(e.ts);
+        let hit = |g: &(SourceKind, FormatName, Vec<i64>)| g.0 == e.kind() && g.1 == e.format;
+        if !by.get(last).is_some_and(hit) {
+            last = match by.iter().position(hit) {
+                Some(k) => k,
+                None => {
+                    by.push((e.kind(), e.format, Vec::new()));
+                    by.len() - 1
+                }
+            };
+        }
+        by[last].2.push(e.ts);
     }
+    // The order reports list them in: by the "kind:format" label's parts.
+    by.sort_by(|x, y| (x.0.as_str(), x.1.as_str()).cmp(&(y.0.as_str(), y.1.as_str())));
     let mut out = Vec::new();
-    for (kind, format, mut ts) in by.into_values() {
+    for (kind, format, mut ts) in by {
         if ts.len() < MIN_RECORDS {
             continue;
         }
         ts.sort_unstable();
         let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
-        d.sort_unstable();
-        let limit = (d[d.len() / 2] * MEDIAN_TIMES).max(AT_LEAST_US);
+        let mid = d.len() / 2;
+        let median = *d.select_nth_unstable(mid).1;
+        let limit = (median * MEDIAN_TIMES).max(AT_LEAST_US);
         out.extend(ts.windows(2).filter(|w| w[1] - w[0] > limit).map(|w| Gap {
             kind,
             format,

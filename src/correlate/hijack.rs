@@ -66,7 +66,9 @@ pub(super) fn hijack(
     // signed-in customers' requests per address, both in time order.
     type SignIn<'a> = (i64, Option<&'a str>, Option<&'a str>);
     let mut signins: HashMap<&str, Vec<SignIn>> = HashMap::new();
-    let mut acting: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Hashed: nothing below depends on the order addresses are visited in (counts, and
+    // maps keyed by address), and an ordered map compared address text per request.
+    let mut acting: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway {
             continue;
