@@ -2867,6 +2867,35 @@ fn injected_statements_follow_the_attacker_not_a_customer_browsing_beside_it() {
     );
 }
 
+#[test]
+fn a_customer_signing_in_on_a_pool_exit_the_day_before_is_no_wave() {
+    // A proxy pool's exit that customers share: one of them signed in there and browsed
+    // the menu the day before the stuffing burst. API Gateway's CLF preset names no
+    // account and no agent; the sign-in's lookup names a phone the burst never tried.
+    equals_truth(
+        ["apigw-clf", "pg-jsonlog", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "30099",
+            "--server-tz",
+            "Australia/Sydney",
+            "--db-skew",
+            "300s",
+            "--wave1",
+            "stuffing",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "19:51:14,20:16:14",
+            "--proxy-pool",
+            "30",
+            "--shared-address",
+            "5",
+        ],
+        false,
+    );
+}
+
 /// The techniques of the first wave `waves` finds in simulated evidence, after checking
 /// the rest of it against the truth.
 fn first_wave_techniques(formats: [&str; 3], args: &[&str]) -> Vec<String> {

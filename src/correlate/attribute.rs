@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Marks attacker events with their reasons. Flagged addresses that only probed
 /// (`probing`) are left out and noted; `gap` is the wave gap.
-pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
+pub fn spread(a: &mut Analysis, l: &Links, p: &Profile, gap: i64) {
     let n = a.ing.events.len();
     let mut attr: Vec<Option<Attribution>> = vec![None; n];
     let mut ip_why: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
@@ -24,7 +24,7 @@ pub fn spread(a: &mut Analysis, l: &Links, _p: &Profile, gap: i64) {
         sessions.extend(f.seed_sessions.iter().cloned());
     }
     let seeds: BTreeSet<&str> = ip_why.keys().map(String::as_str).collect();
-    let mut shared = super::shared::find(a, l, &seeds, gap);
+    let mut shared = super::shared::find(a, l, p, &seeds, gap);
     let probers = super::probing::probers(a, l, &seeds, gap, &shared);
     for (ip, ..) in &probers {
         ip_why.remove(ip);

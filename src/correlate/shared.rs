@@ -4,17 +4,18 @@
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
 //! the flagged requests or signed in as accounts those did not name, on two or more days
-//! or naming (in the request or its statements)
-//! a customer the flagged activity did not; or when the finding that flagged it saw
-//! others use it under other agents (`Finding::shared_ips`, a proxy pool's exits). Its
-//! attacker activity is then what falls within the flagged hours (reaching out through
-//! its activity without a pause, by at most the wave gap) and, where the gateway logs
-//! agents, comes from those agents and, where it logs who signed in, is signed in as an
-//! account the flagged activity named (or as nobody).
+//! or naming (in the request or its statements) a customer the flagged activity did
+//! not, or signing in under a login name no flagged request looked up; or when the
+//! finding that flagged it saw others use it under other agents (`Finding::shared_ips`,
+//! a proxy pool's exits). Its attacker activity is then what falls within the flagged
+//! hours (reaching out through its activity without a pause, by at most the wave gap)
+//! and, where the gateway logs agents, comes from those agents and, where it logs who
+//! signed in, is signed in as an account the flagged activity named (or as nobody).
 
 use super::enrich::Links;
 use super::Analysis;
-use crate::model::{Event, Outcome, SourceKind};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::profile::Profile;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What of a shared address is the attacker's.
@@ -116,6 +117,7 @@ fn reach(t: &[i64], (lo, hi): (i64, i64), gap: i64, pause: i64) -> (i64, i64) {
 pub fn find(
     a: &Analysis,
     l: &Links,
+    p: &Profile,
     flagged: &BTreeSet<&str>,
     gap: i64,
 ) -> BTreeMap<String, Shared> {
@@ -132,6 +134,8 @@ pub fn find(
     let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     // Addresses a finding saw others use (`Finding::shared_ips`).
     let mut known: BTreeSet<&str> = BTreeSet::new();
+    // Each address's requests behind its findings' events (what they looked up).
+    let mut behind: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
     // Each address's flagged requests by agent.
     let mut carried: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     // Each address's flagged request times, for the pace of its attacker.
@@ -149,6 +153,7 @@ pub fn find(
             let Some(g) = request(i) else { continue };
             named.extend(accounts(&ev[g]));
             if let Some(ip) = ev[g].client_ip.as_deref() {
+                behind.entry(ip).or_default().insert(g);
                 if !stuffing || ev[g].outcome == Outcome::Failure {
                     by_ip.entry(ip).or_default().push(g);
                 }
@@ -284,8 +289,20 @@ pub fn find(
             }
         }
     }
+    // The values the flagged requests looked up (login names tried, ids), from any of
+    // the flagged addresses: a pool tries a name on one exit and uses it on another.
+    let looked_up = |g: usize| {
+        (stmts.get(&g).into_iter().flatten())
+            .filter(|&&i| ev[i].stmt_class == Some(StmtClass::Read))
+            .flat_map(|&i| lookup_values(&ev[i]))
+    };
+    let tried: BTreeSet<String> = (behind.iter())
+        .filter(|(ip, _)| seen.contains_key(*ip))
+        .flat_map(|(_, gs)| gs.iter().flat_map(|&g| looked_up(g)))
+        .collect();
     // Days on which each address served requests that were not the flagged activity,
-    // and whether one of them named an account the flagged activity did not.
+    // and whether one of them named an account the flagged activity did not, or signed
+    // in under a name it never tried.
     let mut days: BTreeMap<&str, (BTreeSet<i64>, bool)> = BTreeMap::new();
     let mut regulars: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (g, e) in ev.iter().enumerate() {
@@ -309,7 +326,11 @@ pub fn find(
             .flat_map(accounts)
             .filter(|x| !known.is_some_and(|k| k.contains(x)))
             .collect();
-        let stranger = !strangers.is_empty();
+        // A customer's sign-in: its lookup names someone the attack never tried (an
+        // attacker testing a login it stole tried it, or names its account).
+        let signed_in =
+            p.is_login(super::detect::path_of(e)) && looked_up(g).any(|x| !tried.contains(&x));
+        let stranger = !strangers.is_empty() || signed_in;
         regulars.entry(ip).or_default().extend(strangers);
         if !stranger
             && e.user_agent
@@ -338,6 +359,16 @@ pub fn find(
             (n >= 2 || stranger || known.contains(ip)).then(|| (ip.to_string(), s))
         })
         .collect()
+}
+
+/// The values a read statement looks up: its bound parameters, or the strings written
+/// inline where the log has none.
+fn lookup_values(e: &Event) -> Vec<String> {
+    match (&e.params, &e.statement) {
+        (Some(ps), _) => ps.iter().cloned().collect(),
+        (None, Some(text)) => crate::sql::string_literals(text),
+        (None, None) => Vec::new(),
+    }
 }
 
 /// The accounts an event names: its authenticated customer, the account its path or
