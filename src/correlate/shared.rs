@@ -134,8 +134,8 @@ pub fn find(
     let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     // Addresses a finding saw others use (`Finding::shared_ips`).
     let mut known: BTreeSet<&str> = BTreeSet::new();
-    // Each address's requests behind its findings' events (what they looked up).
-    let mut behind: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    // The flagged addresses' requests behind the findings' events (what they looked up).
+    let mut behind: BTreeSet<usize> = BTreeSet::new();
     // Each address's flagged requests by agent.
     let mut carried: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     // Each address's flagged request times, for the pace of its attacker.
@@ -153,7 +153,9 @@ pub fn find(
             let Some(g) = request(i) else { continue };
             named.extend(accounts(&ev[g]));
             if let Some(ip) = ev[g].client_ip.as_deref() {
-                behind.entry(ip).or_default().insert(g);
+                if flagged.contains(ip) {
+                    behind.insert(g);
+                }
                 if !stuffing || ev[g].outcome == Outcome::Failure {
                     by_ip.entry(ip).or_default().push(g);
                 }
@@ -294,12 +296,9 @@ pub fn find(
     let looked_up = |g: usize| {
         (stmts.get(&g).into_iter().flatten())
             .filter(|&&i| ev[i].stmt_class == Some(StmtClass::Read))
-            .flat_map(|&i| lookup_values(&ev[i]))
+            .flat_map(|&i| super::stuffing::lookup_values(&ev[i]))
     };
-    let tried: BTreeSet<String> = (behind.iter())
-        .filter(|(ip, _)| seen.contains_key(*ip))
-        .flat_map(|(_, gs)| gs.iter().flat_map(|&g| looked_up(g)))
-        .collect();
+    let tried: BTreeSet<String> = behind.iter().flat_map(|&g| looked_up(g)).collect();
     // Days on which each address served requests that were not the flagged activity,
     // and whether one of them named an account the flagged activity did not, or signed
     // in under a name it never tried.
@@ -359,16 +358,6 @@ pub fn find(
             (n >= 2 || stranger || known.contains(ip)).then(|| (ip.to_string(), s))
         })
         .collect()
-}
-
-/// The values a read statement looks up: its bound parameters, or the strings written
-/// inline where the log has none.
-fn lookup_values(e: &Event) -> Vec<String> {
-    match (&e.params, &e.statement) {
-        (Some(ps), _) => ps.iter().cloned().collect(),
-        (None, Some(text)) => crate::sql::string_literals(text),
-        (None, None) => Vec::new(),
-    }
 }
 
 /// The accounts an event names: its authenticated customer, the account its path or

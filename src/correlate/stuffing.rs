@@ -28,15 +28,20 @@ fn login_names(e: &Event, a: &Analysis, l: &Links) -> Vec<String> {
     }
     if let Some(ids) = e.request_id.as_ref().and_then(|r| l.db_by_req.get(r)) {
         for &i in ids {
-            let s = &a.ing.events[i];
-            match (&s.params, &s.statement) {
-                (Some(ps), _) => v.extend(ps.iter().cloned()),
-                (None, Some(text)) => v.extend(crate::sql::string_literals(text)),
-                (None, None) => {}
-            }
+            v.extend(lookup_values(&a.ing.events[i]));
         }
     }
     v
+}
+
+/// The values a statement looks up: its bound parameters, or the strings written inline
+/// where the log has no parameters (MySQL-family audit logs).
+pub(super) fn lookup_values(s: &Event) -> Vec<String> {
+    match (&s.params, &s.statement) {
+        (Some(ps), _) => ps.iter().cloned().collect(),
+        (None, Some(text)) => crate::sql::string_literals(text),
+        (None, None) => Vec::new(),
+    }
 }
 
 /// Drops the values most login attempts carry: a lookup's own constants
