@@ -115,7 +115,7 @@ fn check(dir: &Path, extra: &[&str], identity_known: bool) {
 
 /// Simulates an incident with these formats and `simulate` options, and checks every
 /// output against its truth (`identity_known` as for `check`).
-fn equals_truth(formats: [&str; 3], args: &[&str], identity_known: bool) {
+pub(crate) fn equals_truth(formats: [&str; 3], args: &[&str], identity_known: bool) {
     let d = crate::util::tmp().unwrap();
     simulate_with(d.path(), formats, args);
     check(d.path(), &[], identity_known);

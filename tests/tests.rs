@@ -10,6 +10,9 @@ mod cli;
 mod ingest;
 // Waves, affected files and messages against truth.json, across format combinations.
 mod analysis;
+// Attacks among customers: shared addresses, pooled connections, a customer's own
+// mistakes next to the attacker's, against truth.json.
+mod crowds;
 // Reports and timelines: snapshots, hostile content, determinism, agreement of formats.
 mod output;
 // Detectors on hand-made evidence: a positive case and a legitimate look-alike each.

@@ -195,6 +195,9 @@ pub struct Links {
     /// Times of gateway requests with a method that changes state (POST, PUT, …), by client
     /// address, in time order.
     pub gw_writes_by_ip: HashMap<Text, Vec<i64>>,
+    /// Changing requests that name no account, as (time, client address), in time order:
+    /// the owners of accounts no request names send these (`owner_busy`).
+    pub gw_anon_writes: Vec<(i64, Text)>,
     /// Per event: the gateway request a DB statement came from, if any.
     pub db_origin: Vec<Option<usize>>,
     /// DB statements whose origin rests on timing alone (`timing::link`).
@@ -218,17 +221,17 @@ impl Links {
     /// result does not depend on thread timing.
     pub fn build(a: &Analysis, p: &Profile, by_request: RequestJoin) -> Links {
         let ev = &a.ing.events;
-        let (((gw_by_account, gw_writes_by_ip), db_by_req), (db, (places, principal_first))) =
-            rayon::join(
-                || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
-                || rayon::join(|| DbIndexes::build(ev), || places(ev)),
-            );
+        let ((gw, db_by_req), (db, (places, principal_first))) = rayon::join(
+            || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
+            || rayon::join(|| DbIndexes::build(ev), || places(ev)),
+        );
         let staff_addresses = staff_addresses(ev, p);
         let mut l = Links {
             t0: ev.first().map(|e| e.ts).unwrap_or(0),
             by_request,
-            gw_by_account,
-            gw_writes_by_ip,
+            gw_by_account: gw.by_account,
+            gw_writes_by_ip: gw.writes,
+            gw_anon_writes: gw.anon_writes,
             db_by_req,
             app_hosts: db.app_hosts,
             app_users: db.app_users,
@@ -508,7 +511,17 @@ impl Links {
             return false;
         }
         let Some(seen) = self.gw_by_account.get(acc) else {
-            return false;
+            // No request names the account (a checkout whose body carries it, on a gateway
+            // that logs no identity): its owner's requests name none either. Another
+            // client's changing request that names no account, within the application's
+            // latency, may be the owner's: the statement is not `req`'s, which named
+            // another account.
+            let w = &self.gw_anon_writes;
+            let lo = w.partition_point(|(t, _)| *t < stmt.ts - WRITE_BEFORE_US);
+            return w[lo..]
+                .iter()
+                .take_while(|(t, _)| *t <= stmt.ts + 1_000_000)
+                .any(|(_, ip)| Some(ip.as_str()) != req.client_ip.as_deref());
         };
         let mut asked: HashSet<&str> = HashSet::new();
         seen.iter()
@@ -587,25 +600,36 @@ pub(super) fn is_safe(m: &str) -> bool {
         .any(|s| m.eq_ignore_ascii_case(s))
 }
 
-/// Account → gateway events in time order, and client address → times of its requests
-/// that change state.
-#[allow(clippy::type_complexity)]
-fn gateway_by_account(ev: &[Box<Event>]) -> (HashMap<Text, Vec<usize>>, HashMap<Text, Vec<i64>>) {
-    let mut by_account: HashMap<Text, Vec<usize>> = HashMap::new();
-    let mut writes: HashMap<Text, Vec<i64>> = HashMap::new();
+/// The gateway's indexes of `Links`, built in one pass.
+#[derive(Default)]
+struct GatewayIndex {
+    /// Account → gateway events in time order.
+    by_account: HashMap<Text, Vec<usize>>,
+    /// Client address → times of its requests that change state.
+    writes: HashMap<Text, Vec<i64>>,
+    /// (time, client address) of changing requests that name no account.
+    anon_writes: Vec<(i64, Text)>,
+}
+
+/// Builds the gateway's indexes (events are in time order, so every list is too).
+fn gateway_by_account(ev: &[Box<Event>]) -> GatewayIndex {
+    let mut x = GatewayIndex::default();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway {
             if let Some(acc) = &e.account_id {
-                by_account.entry(acc.clone()).or_default().push(i);
+                x.by_account.entry(acc.clone()).or_default().push(i);
             }
             if let (Some(m), Some(ip)) = (&e.method, &e.client_ip) {
                 if !is_safe(m) {
-                    writes.entry(ip.clone()).or_default().push(e.ts);
+                    x.writes.entry(ip.clone()).or_default().push(e.ts);
+                    if e.account_id.is_none() {
+                        x.anon_writes.push((e.ts, ip.clone()));
+                    }
                 }
             }
         }
     }
-    (by_account, writes)
+    x
 }
 
 /// Principal → address → stats, and each principal's first activity.

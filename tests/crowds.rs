@@ -1,0 +1,42 @@
+//! Attacks among customers, against truth.json: a customer's checkout on the connection
+//! the attacker's request just used, a customer's mistyped password at the address a
+//! stuffing run later comes from, a customer's sign-in at the address a session replay
+//! uses. Each incident is one the accuracy sweep (`bench/accuracy.py`) found wrong.
+
+use crate::analysis::equals_truth;
+
+#[test]
+fn a_customer_checkout_on_the_attacker_s_pooled_connection_is_the_customer_s() {
+    // Envoy names accounts only in paths; the customer's checkout names none. The DB
+    // logs whole seconds, the SQL carries no request ids, and the application ran the
+    // checkout's statements on the connection the attacker's promotion code had used
+    // in the same second: its points are the customer's purchase, not bonus fraud.
+    equals_truth(
+        [
+            "envoy",
+            "percona-audit-json,mysql-audit-json",
+            "sns-delivery",
+        ],
+        &[
+            "--seed",
+            "38058",
+            "--server-tz",
+            "Europe/London",
+            "--db-skew",
+            "-1800s",
+            "--wave1",
+            "idor",
+            "--wave2",
+            "injection",
+            "--attack-at",
+            "17:08:11,17:23:11",
+            "--proxy-pool",
+            "10",
+            "--other-names",
+            "--untagged-sql",
+            "--start",
+            "2024-02-27",
+        ],
+        false,
+    );
+}
