@@ -87,8 +87,26 @@ pub(super) fn accounts_of(
         .collect()
 }
 
+/// Shortest pause between failures that ends a burst, whatever their pace.
+const MIN_SPLIT_US: i64 = 10 * 60 * 1_000_000;
+
+/// The pause between an address's failed logins (`fails_at`, sorted) that ends a burst:
+/// thirty times their median gap, from `MIN_SPLIT_US` to an hour. A script failing
+/// every few seconds that goes quiet for ten minutes has stopped; a customer behind the
+/// address who mistyped a password twice fifty minutes before it started is not its
+/// start. A slow run, a failure every few minutes, keeps the hour.
+fn burst_split(fails_at: &[i64]) -> i64 {
+    let mut gaps: Vec<i64> = fails_at.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return HOUR;
+    }
+    let mid = gaps.len() / 2;
+    let (_, median, _) = gaps.select_nth_unstable(mid);
+    median.saturating_mul(30).clamp(MIN_SPLIT_US, HOUR)
+}
+
 /// Credential stuffing / brute force: bursts of failed logins per address (failures no
-/// more than an hour apart; distinct login names tried, when DB lookups reveal them), then
+/// more than `burst_split` apart; distinct login names tried, when DB lookups reveal them), then
 /// the successes among them and in the quarter of an hour after.
 pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
@@ -152,7 +170,7 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         if fails < th.stuffing_failures {
             continue;
         }
-        // Bursts: failures no more than an hour apart, with the address's other logins
+        // Bursts: failures no more than `split` apart, with the address's other logins
         // from the first failure to a quarter of an hour after the last.
         let all = &of_ip[ip.as_str()];
         let ts = |k: usize| ev[logins[k]].ts;
@@ -161,10 +179,11 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             .filter(|&&k| failed[k] == 1)
             .map(|&k| ts(k))
             .collect();
+        let split = burst_split(&fails_at);
         let mut bursts: Vec<Vec<usize>> = Vec::new();
         let mut from = 0;
         for j in 1..=fails_at.len() {
-            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= HOUR {
+            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= split {
                 continue;
             }
             let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
@@ -250,5 +269,22 @@ mod tests {
         let mut few = vec![vec!["a".to_string()]; 5];
         drop_constants(few.iter_mut());
         assert_eq!(few[0], ["a"]);
+    }
+
+    #[test]
+    fn a_burst_ends_at_a_pause_long_for_its_pace() {
+        let s = 1_000_000;
+        // A customer's two failures 52 minutes before a run failing every six seconds.
+        let mut t = vec![0, 12 * s];
+        t.extend((0..60).map(|k| 52 * 60 * s + k * 6 * s));
+        assert_eq!(burst_split(&t), MIN_SPLIT_US);
+        assert!(t[2] - t[1] > burst_split(&t));
+        // Every thirty seconds: a quarter of an hour.
+        let steady: Vec<i64> = (0..20).map(|k| k * 30 * s).collect();
+        assert_eq!(burst_split(&steady), 15 * 60 * s);
+        // A slow run, a failure every four minutes, and a lone failure keep the hour.
+        let slow: Vec<i64> = (0..20).map(|k| k * 240 * s).collect();
+        assert_eq!(burst_split(&slow), HOUR);
+        assert_eq!(burst_split(&[5]), HOUR);
     }
 }
