@@ -2898,7 +2898,7 @@ fn a_customer_signing_in_on_a_pool_exit_the_day_before_is_no_wave() {
 
 /// The techniques of the first wave `waves` finds in simulated evidence, after checking
 /// the rest of it against the truth.
-fn first_wave_techniques(formats: [&str; 3], args: &[&str]) -> Vec<String> {
+pub(crate) fn first_wave_techniques(formats: [&str; 3], args: &[&str]) -> Vec<String> {
     let d = crate::util::tmp().unwrap();
     simulate_with(d.path(), formats, args);
     check(d.path(), &[], false);

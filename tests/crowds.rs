@@ -3,7 +3,7 @@
 //! stuffing run later comes from, a customer's sign-in at the address a session replay
 //! uses. Each incident is one the accuracy sweep (`bench/accuracy.py`) found wrong.
 
-use crate::analysis::equals_truth;
+use crate::analysis::{equals_truth, first_wave_techniques};
 
 #[test]
 fn a_customer_checkout_on_the_attacker_s_pooled_connection_is_the_customer_s() {
@@ -67,5 +67,37 @@ fn a_customer_s_mistyped_password_an_hour_before_a_burst_is_not_its_start() {
             "755",
         ],
         false,
+    );
+}
+
+#[test]
+fn a_customer_s_sign_in_under_the_app_s_agent_opens_one_session_not_a_replay() {
+    // Envoy logs agents but no identity; the replay sends the Android app's agent from
+    // addresses customers share. A customer's phone signing in there under that agent
+    // opened the customer's own session, not the accounts replayed in the next hour.
+    let techniques = first_wave_techniques(
+        ["envoy", "pg-jsonlog", "fcm-bigquery-json"],
+        &[
+            "--seed",
+            "37015",
+            "--server-tz",
+            "America/Los_Angeles",
+            "--db-skew",
+            "4131s",
+            "--wave1",
+            "hijack",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "17:39:26,18:19:26",
+            "--shared-address",
+            "20",
+            "--start",
+            "2024-02-27",
+        ],
+    );
+    assert!(
+        techniques.iter().any(|t| t == "session_hijack"),
+        "{techniques:?}"
     );
 }

@@ -30,6 +30,9 @@ fn user(e: &Event) -> Option<&str> {
     e.user.as_deref().or(e.account_id.as_deref())
 }
 
+/// A successful sign-in: time, account where logged, agent.
+type SignIn<'a> = (i64, Option<&'a str>, Option<&'a str>);
+
 /// One finding per address where `hijack_accounts` customer accounts (or more) began
 /// acting within one hour with no sign-in (of theirs, where sign-ins name accounts; else
 /// by the agent that acts; where neither is logged, one not already taken by an earlier
@@ -64,7 +67,6 @@ pub(super) fn hijack(
     let need = (p.thresholds.hijack_accounts as usize).max(1);
     // Successful sign-ins per address (time, account where logged, agent), and
     // signed-in customers' requests per address, both in time order.
-    type SignIn<'a> = (i64, Option<&'a str>, Option<&'a str>);
     let mut signins: HashMap<&str, Vec<SignIn>> = HashMap::new();
     // Hashed: nothing below depends on the order addresses are visited in (counts, and
     // maps keyed by address), and an ordered map compared address text per request.
@@ -117,25 +119,20 @@ pub(super) fn hijack(
     }
     // Visits: each (address, account, day)'s first request, and whether a sign-in from
     // the address opened it: the account's own where sign-ins name their accounts (a
-    // carrier's exit sees others sign in all the time), else one from the same agent (a
-    // session lives on the device that signed in: a customer's phone signing in behind
-    // a shared address opens no session the attacker's script then uses).
+    // carrier's exit sees others sign in all the time), else one from the same agent,
+    // each sign-in opening one visit (`one_each`: a session lives on the device that
+    // signed in; a customer's phone signing in behind a shared address opens no session
+    // the attacker's script then uses).
     let all_signins = signins.values().map(Vec::len).sum::<usize>();
     let named = signins.values().flatten().filter(|s| s.1.is_some()).count();
     let by_account = named as f64 >= OPENED_SHARE * all_signins as f64;
-    let opened = |ip: &str, acc: &str, ts: i64, agent: Option<&str>| {
+    let opened = |ip: &str, acc: &str, ts: i64| {
         signins.get(ip).is_some_and(|v| {
             let k = v.partition_point(|s| s.0 < ts - OPENED_WITHIN);
             v[k..]
                 .iter()
                 .take_while(|s| s.0 <= ts + 5_000_000)
-                .any(|s| {
-                    if by_account {
-                        s.1 == Some(acc)
-                    } else {
-                        s.2 == agent
-                    }
-                })
+                .any(|s| s.1 == Some(acc))
         })
     };
     // The agent of a visit's first request (of the request a statement stands for).
@@ -173,12 +170,13 @@ pub(super) fn hijack(
             first.entry((u, day)).or_insert(i);
             days.entry((ip, u)).or_default().insert(day);
         }
-        let opens: Vec<bool> = if blind {
-            one_each(ev, &first, signins.get(ip).map_or(&[], Vec::as_slice))
-        } else {
+        let opens: Vec<bool> = if by_account {
             (first.iter())
-                .map(|(&(u, _), &i)| opened(ip, u, ev[i].ts, agent(i)))
+                .map(|(&(u, _), &i)| opened(ip, u, ev[i].ts))
                 .collect()
+        } else {
+            let signins = signins.get(ip).map_or(&[][..], Vec::as_slice);
+            one_each(ev, &first, signins, |s, i| blind || s.2 == agent(i))
         };
         for (i, is_open) in first.into_values().zip(opens) {
             visits += 1;
@@ -260,22 +258,26 @@ pub(super) fn hijack(
 
 /// For each visit (in `first`'s order), whether a sign-in opened it when each sign-in
 /// opens one: visits in time order each take the latest sign-in not yet taken from the
-/// hour before their first request (to a few seconds after it).
-fn one_each<K>(
+/// hour before their first request (to a few seconds after it) that `fits` the visit's
+/// first request (sent by the same agent, where agents are logged). A customer's phone
+/// signing in behind an address customers share opens that customer's session, not the
+/// five accounts a script sending the app's agent replays there in the next hour.
+fn one_each<'a, K>(
     ev: &[Box<Event>],
     first: &BTreeMap<K, usize>,
-    signins: &[(i64, Option<&str>, Option<&str>)],
+    signins: &[SignIn<'a>],
+    fits: impl Fn(&SignIn<'a>, usize) -> bool,
 ) -> Vec<bool> {
-    let mut order: Vec<(i64, usize)> = (first.values().enumerate())
-        .map(|(k, &i)| (ev[i].ts, k))
+    let mut order: Vec<(i64, usize, usize)> = (first.values().enumerate())
+        .map(|(k, &i)| (ev[i].ts, k, i))
         .collect();
     order.sort_unstable();
     let mut taken = vec![false; signins.len()];
     let mut opens = vec![false; first.len()];
-    for (ts, k) in order {
+    for (ts, k, i) in order {
         let lo = signins.partition_point(|s| s.0 < ts - OPENED_WITHIN);
         let hi = signins.partition_point(|s| s.0 <= ts + 5_000_000);
-        if let Some(j) = (lo..hi).rev().find(|&j| !taken[j]) {
+        if let Some(j) = (lo..hi).rev().find(|&j| !taken[j] && fits(&signins[j], i)) {
             taken[j] = true;
             opens[k] = true;
         }
@@ -488,8 +490,28 @@ mod tests {
             .unwrap();
         phone.user_agent = Some("LoyaltyApp/5.2.1 (iPhone)".into());
         assert_eq!(run(&a, &Profile::default()).len(), 1);
-        // The same sign-in by the agent that then acts opened those sessions.
+        // The same sign-in by the agent that then acts opens one session, not five (a
+        // customer's phone that sends the app's agent): the other four are a replay.
         let a = anonymous(&shared, "203.0.113.9", "okhttp/4.12.0");
+        let f = run(&a, &Profile::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].explanation.contains("4 customer accounts"),
+            "{}",
+            f[0].explanation
+        );
+        // A sign-in by that agent before each of them opened them all.
+        let mut each = r.clone();
+        for k in 0..5 {
+            each.push((
+                3_600 * 30 - 587 + k,
+                "203.0.113.9".into(),
+                "/api/v1/auth/login",
+                None,
+                Outcome::Success,
+            ));
+        }
+        let a = anonymous(&each, "203.0.113.9", "okhttp/4.12.0");
         assert!(run(&a, &Profile::default()).is_empty());
     }
 
@@ -564,5 +586,39 @@ mod tests {
         let mut r = visits(100, 7_200);
         replay(3_600 * 30, "203.0.113.9", 0..5, &mut r);
         assert!(run(&analysis(&r), &Profile::default()).is_empty());
+    }
+
+    #[test]
+    fn a_sign_in_opens_one_visit_sent_by_its_agent() {
+        // A customer's phone signs in under the app's agent; then that customer and two
+        // replayed accounts act, the first under another agent, the second under the
+        // app's: the sign-in opens the customer's visit only.
+        let mut ev = Vec::new();
+        for (secs, agent) in [
+            (100, "LoyaltyApp/5.2"),
+            (110, "okhttp/4.12.0"),
+            (120, "LoyaltyApp/5.2"),
+        ] {
+            let mut e = Event::new(SourceKind::Gateway, "envoy");
+            e.ts = secs * 1_000_000;
+            e.user_agent = Some(agent.into());
+            ev.push(Box::new(e));
+        }
+        let first: BTreeMap<&str, usize> = [("100001", 0), ("100002", 1), ("100003", 2)].into();
+        let signins = [(50_000_000, None, Some("LoyaltyApp/5.2"))];
+        let agent = |i: usize| ev[i].user_agent.as_deref();
+        let opens = one_each(&ev, &first, &signins, |s, i| s.2 == agent(i));
+        assert_eq!(opens, [true, false, false]);
+        // Where nothing logs agents, the one sign-in opens the first visit after it.
+        assert_eq!(
+            one_each(&ev, &first, &signins, |_, _| true),
+            [true, false, false]
+        );
+        let first: BTreeMap<&str, usize> = [("100002", 1), ("100003", 2)].into();
+        assert_eq!(one_each(&ev, &first, &signins, |_, _| true), [true, false]);
+        assert_eq!(
+            one_each(&ev, &first, &signins, |s, i| s.2 == agent(i)),
+            [false, true]
+        );
     }
 }
