@@ -222,7 +222,7 @@ impl Links {
     pub fn build(a: &Analysis, p: &Profile, by_request: RequestJoin) -> Links {
         let ev = &a.ing.events;
         let ((gw, db_by_req), (db, (places, principal_first))) = rayon::join(
-            || rayon::join(|| gateway_by_account(ev), || db_by_request(ev)),
+            || rayon::join(|| gateway_index(ev), || db_by_request(ev)),
             || rayon::join(|| DbIndexes::build(ev), || places(ev)),
         );
         let staff_addresses = staff_addresses(ev, p);
@@ -497,10 +497,11 @@ impl Links {
     /// Whether a statement on a pooled session is another client's although the
     /// session's previous statement was `req`'s: it names an account `req` does not, and
     /// a client seen acting on that account (another address than `req`'s) sent a
-    /// changing request within the application's latency before it. A connection handed
-    /// on within the same millisecond shows no pause (`handed_on`): the customer's
-    /// checkout right after the attacker's promotion code on one connection is the
-    /// customer's. A transfer's credit to the caller's own account stays the caller's:
+    /// changing request within the application's latency before it — or, for an account
+    /// no request names, another client sent one that names no account. A connection
+    /// handed on within the same millisecond shows no pause (`handed_on`): the
+    /// customer's checkout right after the attacker's promotion code on one connection
+    /// is the customer's. A transfer's credit to the caller's own account stays the caller's:
     /// that account's client is the caller; and the credit of a transfer's debit stays
     /// with the debit's request whoever is busy on the receiving account (`other_half`).
     fn owner_busy(&self, ev: &[Box<Event>], stmt: &Event, req: &Event) -> bool {
@@ -612,7 +613,7 @@ struct GatewayIndex {
 }
 
 /// Builds the gateway's indexes (events are in time order, so every list is too).
-fn gateway_by_account(ev: &[Box<Event>]) -> GatewayIndex {
+fn gateway_index(ev: &[Box<Event>]) -> GatewayIndex {
     let mut x = GatewayIndex::default();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() == SourceKind::Gateway {

@@ -35,11 +35,11 @@ type SignIn<'a> = (i64, Option<&'a str>, Option<&'a str>);
 
 /// One finding per address where `hijack_accounts` customer accounts (or more) began
 /// acting within one hour with no sign-in (of theirs, where sign-ins name accounts; else
-/// by the agent that acts; where neither is logged, one not already taken by an earlier
-/// visit: a sign-in opens one session) from that address in the hour before, on an
-/// address none of them used on another day, and where such accounts are at least half
-/// of the customers acting there in that hour (a carrier's exit, where customers sign in
-/// all the time, is not one). An address that does this on two other days too does so
+/// one by the agent that acts, or by any agent where none is logged, not already taken
+/// by an earlier visit: a sign-in opens one session) from that address in the hour
+/// before, on an address none of them used on another day, and where such accounts are
+/// at least half of the customers acting there in that hour (a carrier's exit, where
+/// customers sign in all the time, is not one). An address that does this on two other days too does so
 /// as a matter of course and is left out.
 ///
 /// Where the gateway logs no identity, the accounts acting are those its answered
