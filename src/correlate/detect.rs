@@ -60,6 +60,14 @@ pub(super) fn path_of(e: &Event) -> &str {
 pub(super) const HOUR: i64 = 3_600_000_000;
 pub(super) const DAY: i64 = 86_400_000_000;
 
+/// The median gap between consecutive times (`sorted`): the pace of a run of requests.
+/// None for fewer than two.
+pub(super) fn median_gap(sorted: &[i64]) -> Option<i64> {
+    let mut gaps: Vec<i64> = sorted.windows(2).map(|w| w[1] - w[0]).collect();
+    let mid = gaps.len() / 2;
+    (!gaps.is_empty()).then(|| *gaps.select_nth_unstable(mid).1)
+}
+
 /// The actor behind a statement no gateway request explains: its client host when the
 /// session is direct (an address), else its session — a statement of the application's
 /// pool stands for its session, whose flagged statements alone are the attacker's.

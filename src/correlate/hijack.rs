@@ -39,8 +39,8 @@ type SignIn<'a> = (i64, Option<&'a str>, Option<&'a str>);
 /// by an earlier visit: a sign-in opens one session) from that address in the hour
 /// before, on an address none of them used on another day, and where such accounts are
 /// at least half of the customers acting there in that hour (a carrier's exit, where
-/// customers sign in all the time, is not one). An address that does this on two other days too does so
-/// as a matter of course and is left out.
+/// customers sign in all the time, is not one). An address that does this on two other
+/// days too does so as a matter of course and is left out.
 ///
 /// Where the gateway logs no identity, the accounts acting are those its answered
 /// requests on customer and bonus routes name (behind a gateway that logs route

@@ -84,12 +84,9 @@ const MIN_PAUSE_US: i64 = 60 * 1_000_000;
 /// `PAUSE_US`. A script that fires every few seconds does not wait five minutes before
 /// it starts; a customer behind the address who browsed until then is not its start.
 fn pause(flagged: &[i64]) -> i64 {
-    let mut gaps: Vec<i64> = flagged.windows(2).map(|w| w[1] - w[0]).collect();
-    if gaps.is_empty() {
-        return PAUSE_US;
-    }
-    gaps.sort_unstable();
-    (gaps[gaps.len() / 2].saturating_mul(10)).clamp(MIN_PAUSE_US, PAUSE_US)
+    super::detect::median_gap(flagged).map_or(PAUSE_US, |m| {
+        m.saturating_mul(10).clamp(MIN_PAUSE_US, PAUSE_US)
+    })
 }
 
 /// A flagged span (first, last flagged request) reached out through the address's

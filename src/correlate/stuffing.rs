@@ -3,7 +3,7 @@
 //! every day). Stuffing spread over a proxy pool is `spray`'s; this detector hands it the
 //! login requests and the addresses it flagged.
 
-use super::detect::{path_of, HOUR};
+use super::detect::{median_gap, path_of, HOUR};
 use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
@@ -96,18 +96,12 @@ const MIN_SPLIT_US: i64 = 10 * 60 * 1_000_000;
 /// address who mistyped a password twice fifty minutes before it started is not its
 /// start. A slow run, a failure every few minutes, keeps the hour.
 fn burst_split(fails_at: &[i64]) -> i64 {
-    let mut gaps: Vec<i64> = fails_at.windows(2).map(|w| w[1] - w[0]).collect();
-    if gaps.is_empty() {
-        return HOUR;
-    }
-    let mid = gaps.len() / 2;
-    let (_, median, _) = gaps.select_nth_unstable(mid);
-    median.saturating_mul(30).clamp(MIN_SPLIT_US, HOUR)
+    median_gap(fails_at).map_or(HOUR, |m| m.saturating_mul(30).clamp(MIN_SPLIT_US, HOUR))
 }
 
 /// Credential stuffing / brute force: bursts of failed logins per address (failures no
-/// more than `burst_split` apart; distinct login names tried, when DB lookups reveal them), then
-/// the successes among them and in the quarter of an hour after.
+/// more than `burst_split` apart; distinct login names tried, when DB lookups reveal
+/// them), then the successes among them and in the quarter of an hour after.
 pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     let logins: Vec<usize> = (0..ev.len())
