@@ -9,7 +9,6 @@ use super::technique as t;
 use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
 use crate::profile::Profile;
-use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a login request failed: refused (401, 403, 429), or a failure without status.
@@ -125,30 +124,6 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let mut tried: Vec<Vec<String>> = logins.iter().map(|&i| login_names(&ev[i], a, l)).collect();
     drop_constants(tried.iter_mut());
     let names: Vec<String> = tried.iter().map(|v| v.join("|")).collect();
-    // Columnar per-address failure totals: the addresses worth a look.
-    let stats = (|| -> PolarsResult<DataFrame> {
-        let df = DataFrame::new_infer_height(vec![
-            Column::new("ip".into(), ips.clone()),
-            Column::new("failed".into(), failed.clone()),
-        ])?;
-        #[allow(deprecated)]
-        // The eager group-by keeps polars' lazy engine out of the build.
-        df.group_by(["ip"])?.select(["failed"]).sum()
-    })();
-    let mut per_ip: BTreeMap<String, u64> = BTreeMap::new();
-    if let Ok(df) = stats {
-        if let (Ok(ipc), Ok(fc)) = (df.column("ip"), df.column("failed_sum")) {
-            if let (Ok(ipc), Ok(fc)) = (ipc.str(), fc.cast(&DataType::UInt64)) {
-                if let Ok(fc) = fc.u64() {
-                    for k in 0..df.height() {
-                        if let Some(ip) = ipc.get(k) {
-                            per_ip.insert(ip.to_string(), fc.get(k).unwrap_or(0));
-                        }
-                    }
-                }
-            }
-        }
-    }
     // Each address's logins, by position in `logins`.
     let mut of_ip: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (k, ip) in ips.iter().enumerate() {
@@ -160,13 +135,13 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     // failures. An address customers share (a carrier's CGNAT exit) carries their logins
     // on every day: over the whole evidence its failure ratio can fall below the rule's,
     // and its customers' logins are not the attack.
-    for (ip, fails) in per_ip {
+    for (&ip, all) in &of_ip {
+        let fails: u64 = all.iter().map(|&k| failed[k] as u64).sum();
         if fails < th.stuffing_failures {
             continue;
         }
         // Bursts: failures no more than `split` apart, with the address's other logins
         // from the first failure to a quarter of an hour after the last.
-        let all = &of_ip[ip.as_str()];
         let ts = |k: usize| ev[logins[k]].ts;
         let fails_at: Vec<i64> = all
             .iter()
@@ -224,7 +199,7 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         };
         out.push(Finding {
             technique: t::CREDENTIAL_STUFFING,
-            subject: ip.clone(),
+            subject: ip.to_string(),
             explanation: format!(
                 "{what}: {fails} of {n} logins from {ip} failed{within} ({} distinct login names); {} succeeded afterwards{}",
                 distinct.max(1),
@@ -232,7 +207,7 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 if ok.is_empty() { String::new() } else { format!(" (accounts {})", ok.iter().cloned().collect::<Vec<_>>().join(", ")) }
             ),
             events: evs,
-            seed_ips: vec![ip],
+            seed_ips: vec![ip.to_string()],
             seed_contexts: vec![],
             seed_sessions: vec![],
             shared_ips: vec![],
