@@ -517,23 +517,19 @@ impl Links {
             // client's changing request that names no account, within the application's
             // latency, may be the owner's: the statement is not `req`'s, which named
             // another account.
+            let near = write_window(stmt.ts);
             let w = &self.gw_anon_writes;
-            let lo = w.partition_point(|(t, _)| *t < stmt.ts - WRITE_BEFORE_US);
+            let lo = w.partition_point(|(t, _)| t < near.start());
             return w[lo..]
                 .iter()
-                .take_while(|(t, _)| *t <= stmt.ts + 1_000_000)
+                .take_while(|(t, _)| near.contains(t))
                 .any(|(_, ip)| Some(ip.as_str()) != req.client_ip.as_deref());
         };
         let mut asked: HashSet<&str> = HashSet::new();
         seen.iter()
             .filter_map(|&g| ev[g].client_ip.as_deref())
             .filter(|&ip| Some(ip) != req.client_ip.as_deref() && asked.insert(ip))
-            .any(|ip| {
-                self.gw_writes_by_ip.get(ip).is_some_and(|ts| {
-                    let lo = ts.partition_point(|&t| t < stmt.ts - WRITE_BEFORE_US);
-                    ts.get(lo).is_some_and(|&t| t <= stmt.ts + 1_000_000)
-                })
-            })
+            .any(|ip| (self.gw_writes_by_ip.get(ip)).is_some_and(|ts| wrote_within(ts, stmt.ts)))
     }
 
     /// Whether the request's client sent a changing request in the moments before the
@@ -542,16 +538,27 @@ impl Links {
         let Some(ip) = &req.client_ip else {
             return true;
         };
-        self.gw_writes_by_ip.get(ip).is_some_and(|ts| {
-            let lo = ts.partition_point(|&t| t < stmt.ts - WRITE_BEFORE_US);
-            ts.get(lo).is_some_and(|&t| t <= stmt.ts + 1_000_000)
-        })
+        (self.gw_writes_by_ip.get(ip)).is_some_and(|ts| wrote_within(ts, stmt.ts))
     }
 }
 
 /// How long before its statement a changing request may have been sent (the
 /// application's latency, with room).
 const WRITE_BEFORE_US: i64 = 5_000_000;
+
+/// When a changing request behind a statement at `at` may have been logged: up to
+/// `WRITE_BEFORE_US` before it, and a second after (a DB that logs whole seconds).
+fn write_window(at: i64) -> std::ops::RangeInclusive<i64> {
+    at - WRITE_BEFORE_US..=at + 1_000_000
+}
+
+/// Whether one of a client's changing requests (`ts`, in time order) falls in the
+/// write window of a statement at `at`.
+fn wrote_within(ts: &[i64], at: i64) -> bool {
+    let near = write_window(at);
+    let lo = ts.partition_point(|t| t < near.start());
+    ts.get(lo).is_some_and(|t| near.contains(t))
+}
 
 /// Whether a pooled connection was handed to another request between a statement of
 /// `req` at `prev` and `stmt`: a pause of a second or more (one request's statements
