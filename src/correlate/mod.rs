@@ -419,9 +419,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             let n = reads::accounts(&a, &mut ctx, &t);
             if n > 0 {
                 a.notes.push(format!(
-                    "{n} statements that name an account, or look one up by a value (a \
-                     sign-in's), carry no request id, and the gateway logs route \
-                     templates only: each follows, at the offset \
+                    "{n} statements that name an account carry no request id, and the \
+                     gateway logs route templates only: each follows, at the offset \
                      above, requests from one client only to routes after most of whose \
                      requests such a statement comes, and was tied to the last of them. \
                      These links rest on timing alone; review them."

@@ -5,9 +5,7 @@
 //! in the fitted window, and seldom at a moment chosen at random; a statement is then
 //! tied when the requests of such routes in its window all come from one client. Without
 //! it, one customer reading a hundred others' records showed as a hundred requests to
-//! `/accounts/{accountId}` and nothing else. A read by a value it carries is tied the
-//! same way: a sign-in's lookup by phone or email says whose sign-in it was, which tells
-//! a customer behind a shared address from the attacker (`shared`).
+//! `/accounts/{accountId}` and nothing else.
 
 use super::enrich::Links;
 use super::tie::SHIFTS_US;
@@ -28,22 +26,16 @@ fn kind(e: &Event) -> Kind {
 }
 
 /// Whether a statement may be tied here: the application's, of a fitted format, with no
-/// request id and no origin yet, naming an account or looking one up by a value (a
-/// sign-in's lookup by phone or email), changing no bonus (`timing::link` ties those).
+/// request id and no origin yet, naming an account, changing no bonus (`timing::link`
+/// ties those).
 fn untied(e: &Event, i: usize, l: &Links, timing: &Timing) -> bool {
     e.kind() == SourceKind::Db
-        && (e.account_id.is_some() || looks_up(e))
+        && e.account_id.is_some()
         && e.request_id.is_none()
         && l.origin(i).is_none()
         && timing.formats.contains_key(e.format.as_str())
         && l.is_app_db(e)
         && e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty())
-}
-
-/// Whether a statement reads by a value it carries (a bound parameter or a string
-/// literal): whom a sign-in looked up.
-fn looks_up(e: &Event) -> bool {
-    e.stmt_class == Some(StmtClass::Read) && !super::stuffing::lookup_values(e).is_empty()
 }
 
 /// Ties each untied statement that names an account to the last request, in its window,
@@ -340,29 +332,6 @@ mod tests {
         assert!(ties
             .values()
             .all(|&g| ev[g].client_ip.as_deref() == Some("192.0.2.77")));
-    }
-
-    #[test]
-    fn a_sign_in_s_lookup_by_a_value_is_tied_and_a_read_of_nothing_is_not() {
-        // Customers sign in from their own addresses; each sign-in looks the customer up
-        // by phone 0.3 s later. A menu read that carries no value follows each too.
-        let mut ev = Vec::new();
-        for k in 0..12i64 {
-            let t = 1_000 * S + k * 9 * S;
-            ev.push(req(t, &format!("198.51.100.{k}"), "/auth/login"));
-            let mut q = read(t + 300_000, "customers", 0);
-            q.account_id = None;
-            q.params = Some(vec![format!("+38067{k:07}")].into());
-            ev.push(q);
-            let mut menu = read(t + 500_000, "menu", 0);
-            menu.account_id = None;
-            ev.push(menu);
-        }
-        let (ev, ties) = tie(ev);
-        assert_eq!(ties.len(), 12);
-        assert!(ties
-            .iter()
-            .all(|(&s, &g)| { ev[s].params.is_some() && ev[s].ts - ev[g].ts == 300_000 }));
     }
 
     #[test]
