@@ -8,10 +8,9 @@
 //! not, or signing in under a login name no flagged request looked up; or when the
 //! finding that flagged it saw others use it under other agents (`Finding::shared_ips`,
 //! a proxy pool's exits). Its attacker activity is then what falls within the flagged
-//! hours (reaching out through its activity without a pause, by at most the wave gap,
-//! and not across a customer's sign-in) and, where the gateway logs agents, comes from
-//! those agents and, where it logs who signed in, is signed in as an account the
-//! flagged activity named (or as nobody).
+//! hours (reaching out through its activity without a pause, by at most the wave gap)
+//! and, where the gateway logs agents, comes from those agents and, where it logs who
+//! signed in, is signed in as an account the flagged activity named (or as nobody).
 
 use super::enrich::Links;
 use super::Analysis;
@@ -92,27 +91,18 @@ fn pause(flagged: &[i64]) -> i64 {
 
 /// A flagged span (first, last flagged request) reached out through the address's
 /// request times `t` (sorted) without a pause over `pause`, and by no more than `gap`.
-///
-/// A customer's sign-in (`starts`, sorted) ends the reach: after the span, the
-/// customer's session begins there; before it, the session it begins runs up to the
-/// flagged requests, and what follows the sign-in cannot be told from the attacker's
-/// preparation, so the span keeps its first flagged request as its start.
-fn reach(t: &[i64], starts: &[i64], (lo, hi): (i64, i64), gap: i64, pause: i64) -> (i64, i64) {
+fn reach(t: &[i64], (lo, hi): (i64, i64), gap: i64, pause: i64) -> (i64, i64) {
     let (floor, ceil) = (lo.saturating_sub(gap), hi.saturating_add(gap));
     let mut a = lo;
     for &x in t[..t.partition_point(|&x| x < lo)].iter().rev() {
         if x < floor || a - x > pause {
             break;
         }
-        if starts.binary_search(&x).is_ok() {
-            a = lo;
-            break;
-        }
         a = x;
     }
     let mut b = hi;
     for &x in &t[t.partition_point(|&x| x <= hi)..] {
-        if x > ceil || x - b > pause || starts.binary_search(&x).is_ok() {
+        if x > ceil || x - b > pause {
             break;
         }
         b = x;
@@ -204,49 +194,14 @@ pub fn find(
             }
         }
     }
-    // The statements of those addresses' requests: a sign-up names its new account only
-    // in the row it inserts.
-    let mut stmts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in (0..ev.len()).filter(|&i| ev[i].kind() == SourceKind::Db) {
-        if let Some(g) = l.origin(i) {
-            if ev[g]
-                .client_ip
-                .as_deref()
-                .is_some_and(|ip| seen.contains_key(ip))
-            {
-                stmts.entry(g).or_default().push(i);
-            }
-        }
-    }
-    // The values the flagged requests looked up (login names tried, ids), from any of
-    // the flagged addresses: a pool tries a name on one exit and uses it on another.
-    let looked_up = |g: usize| {
-        (stmts.get(&g).into_iter().flatten())
-            .filter(|&&i| ev[i].stmt_class == Some(StmtClass::Read))
-            .flat_map(|&i| super::stuffing::lookup_values(&ev[i]))
-    };
-    let tried: BTreeSet<String> = behind.iter().flat_map(|&g| looked_up(g)).collect();
-    // A customer's sign-in: its lookup names someone the attack never tried (an attacker
-    // testing a login it stole tried it, or names its account).
-    let customer_sign_in = |g: usize| {
-        p.is_login(super::detect::path_of(&ev[g])) && looked_up(g).any(|x| !tried.contains(&x))
-    };
     // Each address's request times: the flagged hours reach out from the flagged
     // requests through the address's activity without a pause of `PAUSE_US`, at most
     // the wave gap. A customer behind the address who signed in half an hour before the
-    // burst, then went quiet, is not the attack's preparation. And the times of its
-    // customers' successful sign-ins, where the reach stops.
+    // burst, then went quiet, is not the attack's preparation.
     let mut times: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    let mut sign_ins: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for (g, e) in ev.iter().enumerate() {
-        if e.kind() != SourceKind::Gateway {
-            continue;
-        }
+    for e in ev.iter().filter(|e| e.kind() == SourceKind::Gateway) {
         if let Some(ip) = e.client_ip.as_deref().filter(|ip| seen.contains_key(ip)) {
             times.entry(ip).or_default().push(e.ts);
-            if e.outcome == Outcome::Success && customer_sign_in(g) {
-                sign_ins.entry(ip).or_default().push(e.ts);
-            }
         }
     }
     for (ip, s) in seen.iter_mut() {
@@ -263,7 +218,6 @@ pub fn find(
             }
         }
         let t = times.get(ip).map_or(&[][..], Vec::as_slice);
-        let starts = sign_ins.get(ip).map_or(&[][..], Vec::as_slice);
         let most = match paced.get_mut(*ip) {
             Some(f) => {
                 f.sort_unstable();
@@ -273,7 +227,7 @@ pub fn find(
             None => PAUSE_US,
         };
         for span in merged.iter_mut().filter(|x| x.0 != i64::MIN) {
-            *span = reach(t, starts, *span, gap, most);
+            *span = reach(t, *span, gap, most);
         }
         merged.dedup_by(|b, a| {
             let joined = b.0 <= a.1;
@@ -320,6 +274,28 @@ pub fn find(
         }
         s.blind_agent = !signed.contains(ip) && s.agents.iter().any(|u| o.contains(u.as_str()));
     }
+    // The statements of those addresses' requests: a sign-up names its new account only
+    // in the row it inserts.
+    let mut stmts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in (0..ev.len()).filter(|&i| ev[i].kind() == SourceKind::Db) {
+        if let Some(g) = l.origin(i) {
+            if ev[g]
+                .client_ip
+                .as_deref()
+                .is_some_and(|ip| seen.contains_key(ip))
+            {
+                stmts.entry(g).or_default().push(i);
+            }
+        }
+    }
+    // The values the flagged requests looked up (login names tried, ids), from any of
+    // the flagged addresses: a pool tries a name on one exit and uses it on another.
+    let looked_up = |g: usize| {
+        (stmts.get(&g).into_iter().flatten())
+            .filter(|&&i| ev[i].stmt_class == Some(StmtClass::Read))
+            .flat_map(|&i| super::stuffing::lookup_values(&ev[i]))
+    };
+    let tried: BTreeSet<String> = behind.iter().flat_map(|&g| looked_up(g)).collect();
     // Days on which each address served requests that were not the flagged activity,
     // and whether one of them named an account the flagged activity did not, or signed
     // in under a name it never tried.
@@ -346,7 +322,11 @@ pub fn find(
             .flat_map(accounts)
             .filter(|x| !known.is_some_and(|k| k.contains(x)))
             .collect();
-        let stranger = !strangers.is_empty() || customer_sign_in(g);
+        // A customer's sign-in: its lookup names someone the attack never tried (an
+        // attacker testing a login it stole tried it, or names its account).
+        let signed_in =
+            p.is_login(super::detect::path_of(e)) && looked_up(g).any(|x| !tried.contains(&x));
+        let stranger = !strangers.is_empty() || signed_in;
         regulars.entry(ip).or_default().extend(strangers);
         if !stranger
             && e.user_agent
@@ -474,39 +454,19 @@ mod tests {
             .map(|m| 100 * MIN + m * MIN)
             .collect();
         assert_eq!(
-            reach(&t, &[], (100 * MIN, 110 * MIN), gap, PAUSE_US),
+            reach(&t, (100 * MIN, 110 * MIN), gap, PAUSE_US),
             (92 * MIN, 113 * MIN)
         );
         // Never past the gap, however busy the address.
         let busy: Vec<i64> = (0..200).map(|m| m * MIN).collect();
         assert_eq!(
-            reach(&busy, &[], (100 * MIN, 110 * MIN), gap, PAUSE_US),
+            reach(&busy, (100 * MIN, 110 * MIN), gap, PAUSE_US),
             (70 * MIN, 140 * MIN)
         );
         // An address with no other request keeps its flagged span.
         assert_eq!(
-            reach(&[], &[], (100 * MIN, 110 * MIN), gap, PAUSE_US),
+            reach(&[], (100 * MIN, 110 * MIN), gap, PAUSE_US),
             (100 * MIN, 110 * MIN)
-        );
-    }
-
-    #[test]
-    fn a_customer_s_sign_in_ends_the_reach() {
-        const MIN: i64 = 60_000_000;
-        let gap = 30 * MIN;
-        let at = |m: &[i64]| -> Vec<i64> { m.iter().map(|m| 100 * MIN + m * MIN).collect() };
-        // A customer signs in five minutes before the burst and browses until a minute
-        // before it; another signs in three minutes after it and browses on.
-        let t = at(&[-5, -4, -2, -1, 0, 5, 10, 13, 14]);
-        let span = (100 * MIN, 110 * MIN);
-        assert_eq!(reach(&t, &[], span, gap, PAUSE_US), (95 * MIN, 114 * MIN));
-        assert_eq!(reach(&t, &at(&[-5, 13]), span, gap, PAUSE_US), span);
-        // Activity after a customer's sign-in that ends before the reach gets there does
-        // not hold it back; a sign-in within the flagged span ends nothing.
-        let t = at(&[-9, -8, -3, -1, 0, 5, 10]);
-        assert_eq!(
-            reach(&t, &at(&[-9, 5]), span, gap, 4 * MIN),
-            (97 * MIN, 110 * MIN)
         );
     }
 
@@ -519,7 +479,7 @@ mod tests {
         assert_eq!(pause(&burst), 60 * SEC);
         let t = [700 * SEC, 706 * SEC, burst[0], burst[49]];
         let span = (burst[0], burst[49]);
-        assert_eq!(reach(&t, &[], span, 1_800 * SEC, pause(&burst)), span);
+        assert_eq!(reach(&t, span, 1_800 * SEC, pause(&burst)), span);
         // A hand-paced replay, a request every 40 s, reaches across five minutes.
         let slow: Vec<i64> = (0..10).map(|k| k * 40 * SEC).collect();
         assert_eq!(pause(&slow), 5 * 60 * SEC);
