@@ -28,19 +28,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// No parser accepted a file.
-    #[error("{path}: no parser recognizes this file (first line: {head:?}); use --format NAME (see `breachline formats`)")]
+    /// No parser accepted a file (the file is named by the caller, beside the message).
+    #[error("no parser recognizes this file (first line: {head:?}); use --format NAME (see `breachline formats`)")]
     UnknownFormat {
-        /// The file.
-        path: String,
         /// Its first line, shortened and escaped.
         head: String,
     },
-    /// An archive or a compression breachline does not read.
-    #[error("{path}: the file is {kind}, which breachline does not read here; extract it first (`{tool} FILE`)")]
+    /// An archive or a compression breachline does not read (the file is named by the
+    /// caller).
+    #[error(
+        "the file is {kind}, which breachline does not read here; extract it first (`{tool} FILE`)"
+    )]
     Compressed {
-        /// The file.
-        path: String,
         /// What it is (`a 7-Zip archive`, …).
         kind: &'static str,
         /// The command that decompresses it.

@@ -118,6 +118,9 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
     }
     let bytes = gz.finish().unwrap();
     std::fs::write(d.join("c-truncated.log.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    // Cut inside its first record: what was read is too short to recognize, and the
+    // break, not the format, is what to report.
+    std::fs::write(d.join("c-cut-early.log.gz"), &bytes[..30]).unwrap();
     let mut big = String::from(
         r#"{"requestId":"a","ip":"1.2.3.4","requestTime":"05/Mar/2024:14:22:01 +0000","httpMethod":"GET","resourcePath":"/x","status":"200"}"#,
     );
@@ -172,6 +175,14 @@ fn bad_files_are_reported_and_do_not_stop_the_others() {
         err.contains("h-export.7z: the file is a 7-Zip archive") && err.contains("7z x"),
         "{err}"
     );
+    assert!(
+        err.contains("c-cut-early.log.gz: gzip stream ends early or is corrupt"),
+        "{err}"
+    );
+    // The caller names each file; its message does not name it again.
+    for f in ["a-unknown.txt", "h-export.7z"] {
+        assert_eq!(err.matches(f).count(), 1, "{f} named twice: {err}");
+    }
     assert!(!err.contains("panicked"));
     let files = inventory(&[d.to_str().unwrap()]);
     let big = files

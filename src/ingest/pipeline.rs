@@ -345,22 +345,18 @@ fn read_file(
     let parser = match found.or_else(|| run.forced.or_else(|| detect(&head))) {
         Some(p) => p,
         None => {
-            if let (true, Some(e)) = (buf.is_empty(), &io_error) {
-                info.error = Some(stream_error(compression, encoding, 0, e));
+            // A stream cut short is named as such: the part read before the break is
+            // too short or too garbled to recognize, and that is not the file's format.
+            if let Some(e) = &io_error {
+                info.error = Some(stream_error(compression, encoding, buf.len() as u64, e));
             } else if buf.is_empty() {
                 info.error = Some("empty file".into());
             } else {
                 let first = head.first_line();
                 info.error = Some(if let Some((kind, tool)) = input::other_compression(&buf) {
-                    Error::Compressed {
-                        path: info.path.clone(),
-                        kind,
-                        tool,
-                    }
-                    .to_string()
+                    Error::Compressed { kind, tool }.to_string()
                 } else {
                     Error::UnknownFormat {
-                        path: info.path.clone(),
                         head: sanitize::terminal(&sanitize::shorten(first, 80)),
                     }
                     .to_string()
