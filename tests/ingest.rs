@@ -401,6 +401,40 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
     assert_eq!(clf[1]["route"], "/api/v1/menu/{itemId}");
 }
 
+/// MySQL Enterprise Audit events handed over one object per line (`jq -c '.[]'`, a log
+/// shipper's output) or as a piece cut from the middle of the active file's array are the
+/// same events as the array.
+#[test]
+fn mysql_audit_objects_one_per_line_or_cut_from_the_array_are_read() {
+    let dir = crate::util::tmp().unwrap();
+    let rec = |sec: u32, id: u32, q: &str| {
+        format!(
+            r#"{{"timestamp":"2024-03-05 14:23:{sec:02}","id":{id},"class":"general","event":"status","connection_id":88,"account":{{"user":"svc","host":"%"}},"login":{{"user":"svc","os":"","ip":"203.0.113.45","proxy":""}},"general_data":{{"command":"Query","sql_command":"select","query":"{q}","status":0}}}}"#
+        )
+    };
+    let lines = [
+        rec(10, 0, "SELECT email, phone FROM customers"),
+        rec(10, 1, "SELECT 1"),
+        "{\"timestamp\":\"2024-03-05 14:23:11\",\"id\":0,\"class\":\"gen".to_string(),
+        rec(12, 0, "SELECT points FROM bonus WHERE customer_id = 7"),
+    ];
+    std::fs::write(dir.path().join("audit.ndjson"), lines.join("\n") + "\n").unwrap();
+    let cut = format!(
+        ",\n{},\n{},\n",
+        rec(20, 0, "SELECT 2"),
+        rec(21, 0, "SELECT 3")
+    );
+    std::fs::write(dir.path().join("audit.cut.log"), cut).unwrap();
+    let files = inventory(&[dir.path().to_str().unwrap()]);
+    let of = |name: &str| files.iter().find(|f| f.path.ends_with(name)).unwrap();
+    let nd = of("audit.ndjson");
+    assert_eq!(nd.format, "mysql-audit-json");
+    assert_eq!((nd.events, nd.rejected), (3, 1));
+    let cut = of("audit.cut.log");
+    assert_eq!(cut.format, "mysql-audit-json");
+    assert_eq!((cut.events, cut.rejected), (2, 0));
+}
+
 /// The same edit seen through a CloudWatch export (`aws logs filter-log-events`, pretty
 /// printed as the CLI prints it): the envelope's messages are re-detected one by one too.
 #[test]

@@ -19,7 +19,7 @@ impl Parser for EnterpriseJson {
         SourceKind::Db
     }
     fn detection(&self) -> &'static str {
-        "JSON array (maybe unterminated) of objects with timestamp, class, event, connection_id"
+        "JSON array (maybe unterminated) of objects with timestamp, class, event, connection_id; or those objects one per line"
     }
     fn example(&self) -> &'static str {
         r#"[{"timestamp":"2024-03-05 14:23:10","id":0,"class":"general","event":"status","connection_id":88,"account":{"user":"svc","host":"%"},"login":{"ip":"203.0.113.45"},"general_data":{"query":"SELECT …","status":0}},"#
@@ -29,13 +29,26 @@ impl Parser for EnterpriseJson {
     }
     fn sniff(&self, head: &Head) -> u8 {
         let t = head.text.trim_start();
-        if t.starts_with('[')
-            && t.contains("\"class\"")
-            && t.contains("\"event\"")
-            && t.contains("\"connection_id\"")
-            && t.contains("\"timestamp\"")
-        {
+        let keys = |t: &str| {
+            t.contains("\"class\"")
+                && t.contains("\"event\"")
+                && t.contains("\"connection_id\"")
+                && t.contains("\"timestamp\"")
+        };
+        if t.starts_with('[') && keys(t) {
             95
+        } else if t
+            .trim_start_matches([',', ' ', '\t', '\r', '\n'])
+            .starts_with('{')
+            && head
+                .lines
+                .iter()
+                .find(|l| l.trim_start_matches([',', ' ', '\t']).starts_with('{'))
+                .is_some_and(|l| keys(l))
+        {
+            // The same events one object per line (`jq -c '.[]'`, a log shipper), or a
+            // piece cut from the middle of the array (a leading comma).
+            85
         } else {
             0
         }
