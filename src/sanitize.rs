@@ -68,7 +68,16 @@ fn csv_cell_slow(s: &str) -> String {
     };
     match visible.chars().next() {
         Some('=' | '+' | '@' | '\t' | '\r') => format!("'{visible}"),
-        Some('-') if visible.parse::<f64>().is_err() => format!("'{visible}"),
+        // Only a plain number: Rust's float syntax also takes `-inf` and `-NaN`, which a
+        // spreadsheet reads as a formula naming a cell or a function.
+        Some('-')
+            if visible.parse::<f64>().is_err()
+                || !visible.bytes().all(|c| {
+                    c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')
+                }) =>
+        {
+            format!("'{visible}")
+        }
         _ => visible,
     }
 }
@@ -140,6 +149,10 @@ mod tests {
         assert_eq!(csv_cell("+1"), "'+1");
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("-42"), "-42");
+        assert_eq!(csv_cell("-4.2e3"), "-4.2e3");
+        for f in ["-inf", "-NaN", "-infinity"] {
+            assert_eq!(csv_cell(f), format!("'{f}"));
+        }
         assert_eq!(csv_cell("-cmd|x"), "'-cmd|x");
         assert_eq!(csv_cell("\tx"), "'\tx");
         assert_eq!(csv_cell("plain"), "plain");
