@@ -159,6 +159,23 @@ pub fn unescape_nginx(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `$request_time` appended to `combined` (the commonest addition, alone or as nginx's
+/// documented `rt=$request_time`): seconds with millisecond resolution, unquoted, in
+/// milliseconds. Other decimals (a second one is `$upstream_response_time`) stay extra
+/// fields.
+fn request_time_ms(raw: &str) -> Option<f64> {
+    let v = raw
+        .strip_prefix("rt=")
+        .or_else(|| raw.strip_prefix("request_time="))
+        .unwrap_or(raw);
+    let (whole, frac) = v.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(whole) && frac.len() == 3 && digits(frac)) {
+        return None;
+    }
+    v.parse::<f64>().ok().map(|s| (s * 1000.0).round())
+}
+
 /// nginx `combined` / `common`.
 pub struct Combined;
 
@@ -203,9 +220,18 @@ impl Parser for Combined {
         }
         // Agents repeat across requests: one shared copy each, whatever their length.
         e.user_agent = q(1).map(|a| crate::model::intern(&a));
-        // Incident-friendly configs append $request_id (32 hex) or other fields.
-        for (i, f) in c.rest.iter().enumerate().skip(2) {
-            let f = f.trim_matches('"');
+        // Incident-friendly configs append $request_id (32 hex), $request_time or other
+        // fields.
+        for (i, raw) in c.rest.iter().enumerate().skip(2) {
+            let f = raw.trim_matches('"');
+            if e.latency_ms.is_none() {
+                if let Some(ms) = request_time_ms(raw) {
+                    e.latency_ms = Some(ms);
+                    e.extra
+                        .insert("request_time_from", format!("field{}", i + 1));
+                    continue;
+                }
+            }
             let hex32 = f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit());
             let uuid = f.len() == 36 && f.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
             // nginx's own `main` format puts "$http_x_forwarded_for" after the agent.
@@ -277,6 +303,34 @@ mod tests {
         assert_eq!(e.query.as_deref(), Some("q=%27%20OR%201%3D1--"));
         assert_eq!(e.user_agent.as_deref(), Some("python-requests/2.31.0"));
         assert_eq!(e.status, Some(401));
+    }
+
+    #[test]
+    fn appended_request_time_is_the_latency() {
+        let line = |tail: &str| {
+            format!(
+                r#"203.0.113.45 - - [05/Mar/2024:15:22:03 +0100] "GET /menu HTTP/1.1" 200 23 "-" "okhttp/4.9.2" {tail}"#
+            )
+        };
+        // `combined` + "$http_x_forwarded_for" $request_time $upstream_response_time $request_id
+        let e = ev(
+            &Combined,
+            &line(r#""-" 0.012 0.010 7f3c1a2b9d8e4f6a0b1c2d3e4f5a6b7c"#),
+        );
+        assert_eq!(e.latency_ms, Some(12.0));
+        assert_eq!(e.extra["request_time_from"], "field4");
+        assert_eq!(e.extra["field5"], "0.010");
+        assert_eq!(
+            e.request_id.as_deref(),
+            Some("7f3c1a2b9d8e4f6a0b1c2d3e4f5a6b7c")
+        );
+        // nginx's documented `rt=$request_time uct="$upstream_connect_time" …`.
+        let e = ev(&Combined, &line(r#"rt=1.250 uct="0.000""#));
+        assert_eq!(e.latency_ms, Some(1250.0));
+        // A quoted decimal, a count or a status is not a request time.
+        for tail in [r#""0.012""#, "12", "0.5", "1.2345"] {
+            assert_eq!(ev(&Combined, &line(tail)).latency_ms, None, "{tail}");
+        }
     }
 
     #[test]
