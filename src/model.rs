@@ -536,6 +536,10 @@ pub struct FileInfo {
     /// Why a listed file was not parsed (roster, documentation).
     #[serde(default)]
     pub note: Option<String>,
+    /// How a parsed file was read when that was inferred from its content rather than
+    /// known (a `log_line_prefix` read from the lines), for the responder to check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// A rejected record: where and why.

@@ -401,6 +401,89 @@ fn a_format_changed_mid_file_is_read_line_by_line() {
     assert_eq!(clf[1]["route"], "/api/v1/menu/{itemId}");
 }
 
+/// A `log_line_prefix` none of the common ones fits is read from the lines themselves:
+/// Debian's old default `%t [%p-%l] %q%u@%d ` and a pgBadger-style key=value prefix,
+/// with the `[unknown]@[unknown]` of a connection before it authenticates, background
+/// lines without the session part, a continuation line and a broken line.
+#[test]
+fn a_deployments_own_log_line_prefix_is_read_from_its_lines() {
+    let dir = crate::util::tmp().unwrap();
+    let debian = "\
+2024-03-05 14:23:09 EET [4240-1] LOG:  checkpoint starting: time
+2024-03-05 14:23:10 EET [4243-1] [unknown]@[unknown] LOG:  connection received: host=203.0.113.45 port=51234
+2024-03-05 14:23:10 EET [4243-2] app@loyalty LOG:  connection authorized: user=app database=loyalty
+2024-03-05 14:23:11 EET [4243-3] app@loyalty LOG:  AUDIT: SESSION,1,1,WRITE,UPDATE,,,\"UPDATE bonus_accounts SET balance = balance + 5000
+\tWHERE customer_id = 1001\",<not logged>
+garbage that no server wrote
+2024-03-05 14:23:12 EET [4243-4] app@loyalty LOG:  disconnection: session time: 0:00:02.001 user=app database=loyalty host=203.0.113.45 port=51234
+";
+    let badger = "\
+2024-03-05 12:23:10 UTC [4243]: user=,db=,app=,client=203.0.113.45 LOG:  connection received: host=203.0.113.45 port=51234
+2024-03-05 12:23:11 UTC [4243]: user=app,db=loyalty,app=psql,client=203.0.113.45 LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,SELECT email FROM customers,<not logged>
+";
+    std::fs::write(dir.path().join("postgresql-main.log"), debian).unwrap();
+    std::fs::write(dir.path().join("postgresql-badger.log"), badger).unwrap();
+    let out = bl()
+        .arg("ingest")
+        .arg(dir.path())
+        .arg("-o")
+        .arg(dir.path().join("case.jsonl"))
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("postgresql-main.log: note: log_line_prefix read from the lines as \"%t [%p-%l] %q%u@%d \""),
+        "{err}"
+    );
+    assert!(
+        err.contains("as \"%t [%p]: user=%u,db=%d,app=%a,client=%h \""),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("case.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let files: Vec<breachline::model::FileInfo> =
+        serde_json::from_value(rows[0]["files"].clone()).unwrap();
+    let of = |name: &str| files.iter().find(|f| f.path.ends_with(name)).unwrap();
+    let main = of("postgresql-main.log");
+    assert_eq!(main.format, "pg-stderr");
+    // The checkpoint is server chatter, skipped; the garbage line is rejected.
+    assert_eq!(
+        (main.events, main.rejected, main.skipped),
+        (4, 1, 1),
+        "{main:?}"
+    );
+    let badger = of("postgresql-badger.log");
+    assert_eq!((badger.events, badger.rejected), (2, 0), "{badger:?}");
+    let ev = |file: &str, cmd: &str| {
+        let f = files.iter().position(|f| f.path.ends_with(file)).unwrap();
+        rows[1..]
+            .iter()
+            .find(|e| e["file"] == f && e["command"] == cmd)
+            .unwrap_or_else(|| panic!("{file} {cmd}"))
+            .clone()
+    };
+    let recv = ev("postgresql-main.log", "connection received");
+    assert_eq!(recv["db_host"], "203.0.113.45");
+    assert_eq!(recv["db_user"], serde_json::Value::Null);
+    assert_eq!(recv["ts"], 1_709_641_390_000_000i64);
+    let upd = ev("postgresql-main.log", "UPDATE");
+    assert_eq!(
+        (upd["db_user"].as_str(), upd["db_name"].as_str()),
+        (Some("app"), Some("loyalty"))
+    );
+    assert!(upd["statement"]
+        .as_str()
+        .unwrap()
+        .contains("WHERE customer_id = 1001"));
+    let sel = ev("postgresql-badger.log", "SELECT");
+    assert_eq!(sel["db_host"], "203.0.113.45");
+    assert_eq!(sel["extra"]["application_name"], "psql");
+}
+
 /// MySQL Enterprise Audit events handed over one object per line (`jq -c '.[]'`, a log
 /// shipper's output) or as a piece cut from the middle of the active file's array are the
 /// same events as the array.

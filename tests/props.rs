@@ -12,6 +12,16 @@ proptest! {
         }
     }
 
+    /// A prefix read from any text never panics, and what it gives compiles.
+    #[test]
+    fn log_line_prefixes_read_from_any_text_compile(s in "[0-9a-z \\[\\]@=:,.()<>%-]{0,60}|\\PC{0,80}") {
+        let line = format!("2024-03-05 14:23:10.123 UTC {s}");
+        if let Some(t) = breachline::ingest::pg_infer::template(&line) {
+            prop_assert!(breachline::ingest::pg::Prefix::compile(&t).is_ok(), "{t}");
+        }
+        let _ = breachline::ingest::pg_infer::template(&s);
+    }
+
     #[test]
     fn parsers_never_panic_on_mutated_records(idx in 0usize..64, cut in 0usize..400, junk in "[\\x00-\\x7f]{0,12}") {
         let p = registry()[idx % registry().len()];

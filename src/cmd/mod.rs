@@ -126,6 +126,14 @@ fn write_reject_log(ing: &Ingested, p: &std::path::Path) -> anyhow::Result<()> {
 pub fn warn(ing: &Ingested) {
     let mut e = std::io::stderr().lock();
     for f in &ing.files {
+        if let Some(d) = &f.detail {
+            let _ = writeln!(
+                e,
+                "breachline: {}: note: {}",
+                sanitize::terminal(&f.path),
+                sanitize::terminal(d)
+            );
+        }
         if let Some(err) = &f.error {
             let _ = writeln!(
                 e,

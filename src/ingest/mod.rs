@@ -33,6 +33,7 @@ pub mod nginx;
 pub mod onesignal;
 pub mod percona;
 pub mod pg;
+pub mod pg_infer;
 pub mod pgaudit;
 pub mod rds;
 pub mod sns;

@@ -36,6 +36,8 @@ static SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
 pub struct Prefix {
     /// The template.
     pub template: String,
+    /// Read from the log's own lines, not a common template or `--pg-prefix`.
+    pub inferred: bool,
     re: Regex,
 }
 
@@ -64,8 +66,9 @@ impl Prefix {
                 'n' => ("epoch", r"\d+\.\d+"),
                 'p' => ("pid", r"\d+"),
                 'P' => ("lpid", r"\d*"),
-                'u' => ("user", r"[^@\s,:\[\]]*"),
-                'd' => ("db", r"[^@\s,:\[\]]*"),
+                // `[unknown]` before authentication (`connection received` lines).
+                'u' => ("user", r"(?:\[unknown\]|[^@\s,:\[\]]*)"),
+                'd' => ("db", r"(?:\[unknown\]|[^@\s,:\[\]]*)"),
                 'a' => ("app", r"[^,\]]*?"),
                 'h' => ("host", r"(?:\[local\]|[^\s,:()\]]*)"),
                 'r' => ("host", r"(?:\[local\]|[^\s,:()\]]*(?:\(\d+\))?)"),
@@ -103,6 +106,7 @@ impl Prefix {
         let re = Regex::new(&re).map_err(|e| format!("bad log_line_prefix: {e}"))?;
         Ok(Prefix {
             template: template.to_string(),
+            inferred: false,
             re,
         })
     }
@@ -130,7 +134,7 @@ impl Parser for Stderr {
         SourceKind::Db
     }
     fn detection(&self) -> &'static str {
-        "`<log_line_prefix>SEVERITY:  message` (two spaces); prefix inferred from common ones or --pg-prefix"
+        "`<log_line_prefix>SEVERITY:  message` (two spaces); prefix: a common one, else read from the lines (`%t`, `[%p-%l]`, `user@db`, `key=value`), or --pg-prefix"
     }
     fn example(&self) -> &'static str {
         "2024-03-05 14:22:01.123 EET [12345] svc@orders LOG:  AUDIT: SESSION,5,1,READ,SELECT,TABLE,public.customers,\"SELECT …\",<not logged>"
@@ -147,10 +151,12 @@ impl Parser for Stderr {
         {
             return 0;
         }
-        if best_prefix(head).is_some() {
-            85
-        } else {
-            0
+        match best_prefix(head) {
+            // A prefix read from the lines is a weaker sign than a known one: a parser
+            // made for the file's format wins.
+            Some(p) if p.inferred => 60,
+            Some(_) => 85,
+            None => 0,
         }
     }
     fn prepare(&self, ctx: &mut FileCtx, head: &Head) -> Result<(), String> {
@@ -236,11 +242,34 @@ fn best_prefix(head: &Head) -> Option<Prefix> {
         return None;
     }
     let mut best: Option<(Prefix, usize)> = None;
-    for t in KNOWN_PREFIXES {
-        let Ok(p) = Prefix::compile(t) else { continue };
+    let consider = |best: &mut Option<(Prefix, usize)>, p: Prefix| {
         let n = lines.iter().filter(|l| p.matches_line(l)).count();
         if n * 10 >= lines.len() * 8 && best.as_ref().is_none_or(|(_, b)| n > *b) {
-            best = Some((p, n));
+            *best = Some((p, n));
+        }
+    };
+    for t in KNOWN_PREFIXES {
+        if let Ok(p) = Prefix::compile(t) {
+            consider(&mut best, p);
+        }
+    }
+    if best.is_none() {
+        // A prefix of the deployment's own: the templates its lines are the output of,
+        // the one most of them fit chosen (a common template wins a tie).
+        let mut tried = std::collections::BTreeSet::new();
+        for l in &lines {
+            let Some(m) = SEVERITY_ANYWHERE.find(l) else {
+                continue;
+            };
+            let Some(t) = crate::ingest::pg_infer::template(&l[..m.start()]) else {
+                continue;
+            };
+            if tried.insert(t.clone()) {
+                if let Ok(mut p) = Prefix::compile(&t) {
+                    p.inferred = true;
+                    consider(&mut best, p);
+                }
+            }
         }
     }
     best.map(|(p, _)| p)

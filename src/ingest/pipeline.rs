@@ -405,6 +405,12 @@ fn read_file(
     if let Err(e) = parser.prepare(&mut ctx, &head) {
         info.error = Some(e);
     }
+    if let Some(p) = ctx.pg_prefix.as_deref().filter(|p| p.inferred) {
+        info.detail = Some(format!(
+            "log_line_prefix read from the lines as {:?}; pass --pg-prefix if it is not the server's",
+            p.template
+        ));
+    }
     // Messages inside a CloudWatch envelope are re-detected too: a stage's format edit
     // shows there first. A syslog file's programs were picked by their formats already.
     let alts = if run.forced.is_none() && env != Some(Envelope::Syslog) {

@@ -1,0 +1,158 @@
+//! Infers a PostgreSQL `log_line_prefix` template from the log's own lines when none of
+//! the common templates fits: the prefix before `SEVERITY:  ` is read token by token, and
+//! what PostgreSQL's escapes print (timestamps, `[pid]`, `[pid-line]`, `user@db`,
+//! `key=value` pairs, session ids) becomes the escape, everything else a literal.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// One token of a prefix, anchored at its start. A zone after a timestamp starts with an
+/// upper-case letter (PostgreSQL prints abbreviations), so a lower-case user after a
+/// zone-less time is not taken for one.
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:(?P<m>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Z][A-Za-z0-9/_+-]*| ?[+-]\d\d(?::?\d\d)?)?)",
+        r"|(?P<t>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Z][A-Za-z0-9/_+-]*| ?[+-]\d\d(?::?\d\d)?)?)",
+        r"|(?P<n>\d{9,11}\.\d{3})",
+        r"|\[(?P<a>\d+)-(?P<b>\d+)\]",
+        r"|\[(?P<br>\d+)\]",
+        r"|(?P<ud>(?:\[unknown\]|[^\s@\[\],:=]+)@(?:\[unknown\]|[^\s@\[\],:=]+))",
+        r"|(?P<k>[A-Za-z_]+)=(?P<v>[^,\s\]]*)",
+        r"|(?P<ip>\[local\]|\d{1,3}(?:\.\d{1,3}){3})(?P<port>\(\d+\))?",
+        r"|(?P<c>[0-9a-f]{6,}\.[0-9a-f]+)",
+        r"|(?P<num>\d+)",
+        r")"
+    ))
+    .expect("static regex")
+});
+
+/// The escape a `key=` label of a prefix stands for (`user=%u,db=%d,app=%a,client=%h`):
+/// the labels deployments write, as PostgreSQL's documentation and distributions do.
+fn escape_of_key(key: &str, value: &str) -> Option<&'static str> {
+    Some(match key.to_ascii_lowercase().as_str() {
+        "user" | "usr" | "username" | "u" | "role" => "%u",
+        "db" | "database" | "dbname" | "d" => "%d",
+        "app" | "application" | "appname" | "application_name" | "a" => "%a",
+        "client" | "host" | "remote" | "client_addr" | "ip" | "addr" | "h" | "r" => {
+            if value.ends_with(')') {
+                "%r"
+            } else {
+                "%h"
+            }
+        }
+        "pid" | "p" => "%p",
+        "session" | "sid" | "session_id" | "c" => "%c",
+        "line" | "l" => "%l",
+        "xid" | "txid" | "x" => "%x",
+        "vxid" | "v" => "%v",
+        "sqlstate" | "state" | "e" => "%e",
+        _ => return None,
+    })
+}
+
+/// The template whose output `prefix` (a line's text before its severity) is, or `None`
+/// when a part of it is nothing PostgreSQL's escapes print in a recognizable form.
+pub fn template(prefix: &str) -> Option<String> {
+    let mut t = String::new();
+    let (mut time, mut pid, mut optional) = (false, false, false);
+    let mut rest = prefix;
+    while let Some(ch) = rest.chars().next() {
+        let Some(c) = TOKEN.captures(rest) else {
+            if ch == '%' {
+                t.push_str("%%");
+            } else {
+                t.push(ch);
+            }
+            rest = &rest[ch.len_utf8()..];
+            continue;
+        };
+        let g = |n: &str| c.name(n).map(|m| m.as_str());
+        if g("m").is_some() || g("t").is_some() || g("n").is_some() {
+            if time {
+                return None;
+            }
+            time = true;
+            t.push_str(match (g("m"), g("t")) {
+                (Some(_), _) => "%m",
+                (_, Some(_)) => "%t",
+                _ => "%n",
+            });
+        } else if let (Some(_), Some(b)) = (g("a"), g("b")) {
+            // `[%p-%l]` (Debian's old default), or `[%l-1]` after the pid.
+            if pid {
+                t.push_str(&format!("[%l-{b}]"));
+            } else {
+                t.push_str("[%p-%l]");
+                pid = true;
+            }
+        } else if g("br").is_some() {
+            t.push_str(if pid { "[%l]" } else { "[%p]" });
+            pid = true;
+        } else if g("ud").is_some() {
+            // Background processes print nothing from here on.
+            if !optional {
+                t.push_str("%q");
+                optional = true;
+            }
+            t.push_str("%u@%d");
+        } else if let (Some(k), Some(v)) = (g("k"), g("v")) {
+            let e = escape_of_key(k, v)?;
+            pid |= e == "%p";
+            t.push_str(k);
+            t.push('=');
+            t.push_str(e);
+        } else if g("ip").is_some() {
+            t.push_str(if g("port").is_some() { "%r" } else { "%h" });
+        } else if g("c").is_some() {
+            t.push_str("%c");
+        } else if g("num").is_some() {
+            t.push_str(if pid { "%l" } else { "%p" });
+            pid = true;
+        }
+        let end = c.get(0).map_or(0, |m| m.end());
+        rest = &rest[if end == 0 { ch.len_utf8() } else { end }..];
+    }
+    // A time alone and words (`2024-… [main] INFO:  …`) is any application's log line.
+    let session = ["%p", "%l", "%u", "%d", "%c", "%h", "%r", "%x", "%v"]
+        .iter()
+        .any(|e| t.contains(e));
+    (time && session).then_some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template;
+
+    #[test]
+    fn prefixes_become_their_templates() {
+        for (prefix, want) in [
+            (
+                "2024-03-05 14:23:10 EET [4242-1] app@loyalty ",
+                "%t [%p-%l] %q%u@%d ",
+            ),
+            ("2024-03-05 14:23:10 EET [4242-1] ", "%t [%p-%l] "),
+            (
+                "2024-03-05 14:23:10.123 UTC [77] [unknown]@[unknown] ",
+                "%m [%p] %q%u@%d ",
+            ),
+            (
+                "2024-03-05 14:23:10 +02 [12]: [3-1] user=app,db=loyalty,app=psql,client=10.0.0.5 ",
+                "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+            ),
+            ("1709641390.123 [812] app@loyalty ", "%n [%p] %q%u@%d "),
+            ("2024-03-05 14:23:10.123 [local] 812 ", "%m %h %p "),
+            ("< 2024-03-05 14:23:10.123 CET 812 > ", "< %m %p > "),
+            (
+                "2024-03-05 14:23:10 UTC:10.0.0.5(51234):app@loyalty:[812]:",
+                "%t:%r:%q%u@%d:[%p]:",
+            ),
+            ("2024-03-05 14:23:10 UTC 65e7a1b2.32c ", "%t %c "),
+        ] {
+            assert_eq!(template(prefix).as_deref(), Some(want), "{prefix}");
+        }
+        // No time, or a label nothing prints.
+        assert_eq!(template("[812] app@loyalty "), None);
+        assert_eq!(template("2024-03-05 14:23:10 UTC tenant=acme "), None);
+        assert_eq!(template("2024-03-05 14:23:10.123 [main] "), None);
+    }
+}
