@@ -308,11 +308,39 @@ pub fn parse_iso(s: &str, assume: &AssumeTz) -> Option<Parsed> {
     if zone.is_empty() {
         return local(base, frac, assume);
     }
-    let off = parse_offset(zone).or_else(|| abbreviation_offset(zone))?;
+    let off = parse_offset(zone)
+        .or_else(|| abbreviation_in(assume, zone, base))
+        .or_else(|| abbreviation_offset(zone))?;
     Some(Parsed {
         us: (base - off as i64) * 1_000_000 + frac,
         assumed: false,
     })
+}
+
+/// A zone abbreviation as the `--assume-tz` zone prints it at that local time: `IST` is
+/// +01:00 in Europe/Dublin and +02:00 in Asia/Jerusalem where the table's common meaning
+/// is India's +05:30, and `CST` is −05:00 in Cuba. The responder names the server's zone;
+/// an abbreviation it does not print keeps the table's meaning.
+fn abbreviation_in(assume: &AssumeTz, zone: &str, local_secs: i64) -> Option<i32> {
+    use chrono::offset::LocalResult;
+    use chrono_tz::OffsetName;
+    let AssumeTz::Iana(tz) = assume else {
+        return None;
+    };
+    if !zone.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let naive = DateTime::from_timestamp(local_secs, 0)?.naive_utc();
+    let (a, b) = match tz.offset_from_local_datetime(&naive) {
+        LocalResult::Single(o) => (Some(o), None),
+        LocalResult::Ambiguous(x, y) => (Some(x), Some(y)),
+        LocalResult::None => (None, None),
+    };
+    [a, b]
+        .into_iter()
+        .flatten()
+        .find(|o| o.abbreviation() == Some(zone))
+        .map(|o| o.fix().local_minus_utc())
 }
 
 fn local(base: i64, frac: i64, assume: &AssumeTz) -> Option<Parsed> {
@@ -611,6 +639,71 @@ mod tests {
             ("2025-11-04 02:42:33 NST", "2025-11-04T06:12:33Z"),
         ] {
             assert_eq!(fmt_utc_s(parse_iso(t, &UTC).unwrap().us), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_abbreviations_follow_the_assumed_zone() {
+        let tz = |z: &str| AssumeTz::parse(z).unwrap();
+        for (t, zone, want) in [
+            // Without a zone, or in one that does not print it: the common meaning.
+            ("2025-07-04 11:42:33 IST", "UTC", "2025-07-04T06:12:33Z"),
+            (
+                "2025-07-04 11:42:33 IST",
+                "Europe/Kyiv",
+                "2025-07-04T06:12:33Z",
+            ),
+            (
+                "2025-07-04 11:42:33 IST",
+                "Asia/Kolkata",
+                "2025-07-04T06:12:33Z",
+            ),
+            // Irish summer time, Israel's standard and daylight time, Cuba's CST / CDT.
+            (
+                "2025-07-04 07:12:33 IST",
+                "Europe/Dublin",
+                "2025-07-04T06:12:33Z",
+            ),
+            (
+                "2025-11-04 08:12:33 IST",
+                "Asia/Jerusalem",
+                "2025-11-04T06:12:33Z",
+            ),
+            (
+                "2025-07-04 09:12:33 IDT",
+                "Asia/Jerusalem",
+                "2025-07-04T06:12:33Z",
+            ),
+            (
+                "2025-11-04 01:12:33 CST",
+                "America/Havana",
+                "2025-11-04T06:12:33Z",
+            ),
+            (
+                "2025-11-04 00:12:33 CST",
+                "America/Chicago",
+                "2025-11-04T06:12:33Z",
+            ),
+            (
+                "2025-11-04 14:12:33 CST",
+                "Asia/Shanghai",
+                "2025-11-04T06:12:33Z",
+            ),
+            // The hour a change back repeats: the printed abbreviation decides.
+            (
+                "2025-11-02 01:30:00 CDT",
+                "America/Chicago",
+                "2025-11-02T06:30:00Z",
+            ),
+            (
+                "2025-11-02 01:30:00 CST",
+                "America/Chicago",
+                "2025-11-02T07:30:00Z",
+            ),
+        ] {
+            let p = parse_iso(t, &tz(zone)).unwrap();
+            assert_eq!(fmt_utc_s(p.us), want, "{t} in {zone}");
+            assert!(!p.assumed);
         }
     }
 
