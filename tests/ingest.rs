@@ -484,6 +484,41 @@ garbage that no server wrote
     assert_eq!(sel["extra"]["application_name"], "psql");
 }
 
+/// `aws logs tail` output is unwrapped like an S3 export, and an application's lines that
+/// only look like an envelope (an S3 export's time prefix, a JSON key where syslog has
+/// its tag) are read as they are.
+#[test]
+fn tail_output_is_unwrapped_and_envelope_look_alikes_are_read_as_they_are() {
+    let dir = crate::util::tmp().unwrap();
+    let gw = |t: &str, id: &str| {
+        format!(
+            r#"{{"requestId":"{id}","ip":"203.0.113.45","requestTime":"05/Mar/2024:{t} +0000","httpMethod":"GET","resourcePath":"/customers/{{id}}","path":"/prod/customers/1001","status":"200"}}"#
+        )
+    };
+    let tail = format!(
+        "2024-03-05T14:22:01.204000+00:00 3b7c2e1f9a8d4c6b8e0f1a2b3c4d5e6f {}\n\
+         2024-03-05T14:22:02+00:00 3b7c2e1f9a8d4c6b8e0f1a2b3c4d5e6f {}\n\
+         2024-03-05T14:22:03.000000+00:00 3b7c2e1f9a8d4c6b8e0f1a2b3c4d5e6f {{\"requestId\": cut\n",
+        gw("14:22:01", "a1"),
+        gw("14:22:02", "a2"),
+    );
+    std::fs::write(dir.path().join("api-tail.log"), tail).unwrap();
+    let app = "\
+2024-03-05T14:25:00.412Z INFO fcm send {\"message\":{\"token\":\"abc\",\"notification\":{\"title\":\"Hi\",\"body\":\"Yo\"}}}
+2024-03-05T14:25:01.412Z INFO fcm send {\"message\":{\"token\":\"def\",\"notification\":{\"title\":\"Hi\",\"body\":\"Yo\"}}}
+";
+    std::fs::write(dir.path().join("push-worker.log"), app).unwrap();
+    let files = inventory(&[dir.path().to_str().unwrap()]);
+    let of = |name: &str| files.iter().find(|f| f.path.ends_with(name)).unwrap();
+    let t = of("api-tail.log");
+    assert_eq!(t.format, "cloudwatch-tail+apigw-json");
+    assert_eq!((t.events, t.rejected), (2, 1), "{t:?}");
+    assert_eq!(t.first_ts, Some(1_709_648_521_000_000));
+    let a = of("push-worker.log");
+    assert_eq!(a.format, "fcm-v1-log");
+    assert_eq!((a.events, a.rejected), (2, 0), "{a:?}");
+}
+
 /// MySQL Enterprise Audit events handed over one object per line (`jq -c '.[]'`, a log
 /// shipper's output) or as a piece cut from the middle of the active file's array are the
 /// same events as the array.

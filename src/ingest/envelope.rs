@@ -1,6 +1,7 @@
 //! AWS CloudWatch Logs envelopes around any evidence format: `filter-log-events` /
 //! `get-log-events` JSON, subscription-filter payloads (also concatenated `}{` as Firehose
-//! writes them), S3 export lines with an ISO time prefix, Logs Insights CSV, OneSignal's
+//! writes them), S3 export lines with an ISO time prefix, `aws logs tail` lines (time and
+//! stream name before each message), Logs Insights CSV, OneSignal's
 //! paged `{"notifications":[…]}`, decrypted RDS activity-stream batches, and syslog lines.
 //! Unwrapped before the inner format is detected.
 
@@ -18,6 +19,8 @@ pub enum Envelope {
     CloudWatchJson,
     /// S3 export: `2024-03-05T14:22:01.204Z <message>` per line.
     S3Export,
+    /// `aws logs tail`: `2024-03-05T14:22:01.204000+00:00 <stream> <message>` per line.
+    Tail,
     /// Logs Insights CSV: `@timestamp,@message`.
     InsightsCsv,
     /// `{"notifications":[…]}` pages.
@@ -35,6 +38,7 @@ impl Envelope {
         match self {
             Envelope::CloudWatchJson => "cloudwatch-json",
             Envelope::S3Export => "cloudwatch-s3",
+            Envelope::Tail => "cloudwatch-tail",
             Envelope::InsightsCsv => "cloudwatch-insights-csv",
             Envelope::NotificationsPage => "onesignal-page",
             Envelope::ActivityBatch => "rds-activity-batch",
@@ -46,7 +50,7 @@ impl Envelope {
         match self {
             Envelope::CloudWatchJson => Framing::CloudWatch,
             Envelope::NotificationsPage | Envelope::ActivityBatch => Framing::Json,
-            Envelope::S3Export => Framing::TimePrefixed,
+            Envelope::S3Export | Envelope::Tail => Framing::TimePrefixed,
             Envelope::InsightsCsv => Framing::Csv,
             Envelope::Syslog => Framing::Syslog,
         }
@@ -67,6 +71,50 @@ pub fn s3_prefixed(l: &[u8]) -> bool {
             w => b == w,
         })
 }
+/// Where the message of an `aws logs tail` line starts, and the end of its time: the
+/// CLI prints the time as Python's `isoformat` does (`2024-03-05T14:22:01.204000+00:00`,
+/// the fraction left out on a whole second: always an offset, never `Z`, which keeps it
+/// apart from an S3 export's), then the log stream's name.
+pub fn tail_prefixed(l: &str) -> Option<(usize, usize)> {
+    let b = l.as_bytes();
+    const SHAPE: &[u8; 19] = b"dddd-dd-ddTdd:dd:dd";
+    if b.len() < 27
+        || !SHAPE.iter().zip(b).all(|(&want, &c)| match want {
+            b'd' => c.is_ascii_digit(),
+            w => c == w,
+        })
+    {
+        return None;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        let d = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if d == 0 {
+            return None;
+        }
+        i += d;
+    }
+    let zone = b.get(i..i + 6)?;
+    if !(matches!(zone[0], b'+' | b'-')
+        && zone[1..3].iter().all(u8::is_ascii_digit)
+        && zone[3] == b':'
+        && zone[4..6].iter().all(u8::is_ascii_digit))
+    {
+        return None;
+    }
+    let ts_end = i + 6;
+    if b.get(ts_end) != Some(&b' ') {
+        return None;
+    }
+    let stream = b[ts_end + 1..]
+        .iter()
+        .take_while(|c| !c.is_ascii_whitespace())
+        .count();
+    let at = ts_end + 1 + stream;
+    (stream > 0 && b.get(at) == Some(&b' ')).then_some((at + 1, ts_end))
+}
+
 static MESSAGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""message"\s*:\s*("(?:[^"\\]|\\.)*")"#).expect("static regex"));
 
@@ -106,8 +154,15 @@ pub fn detect(head: &str) -> Option<Envelope> {
     {
         return Some(Envelope::S3Export);
     }
+    // rsyslog's high-precision lines have the same time: `host tag[pid]: ` is syslog's.
     if super::syslog::detect(t) {
         return Some(Envelope::Syslog);
+    }
+    let opening = whole.iter().filter(|l| tail_prefixed(l).is_some()).count();
+    if whole.first().is_some_and(|l| tail_prefixed(l).is_some())
+        && (opening >= 2 || whole[1..].iter().all(|l| l.starts_with([' ', '\t'])))
+    {
+        return Some(Envelope::Tail);
     }
     None
 }
@@ -123,6 +178,21 @@ pub fn head_messages(env: Envelope, head: &str) -> String {
                         out.push('\n');
                     }
                     out.push_str(&l[S3_PREFIX_LEN..]);
+                } else if !out.is_empty() && l.starts_with([' ', '\t']) {
+                    out.push('\n');
+                    out.push_str(l);
+                }
+            }
+            out
+        }
+        Envelope::Tail => {
+            let mut out = String::new();
+            for l in head.lines() {
+                if let Some((at, _)) = tail_prefixed(l) {
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(&l[at..]);
                 } else if !out.is_empty() && l.starts_with([' ', '\t']) {
                     out.push('\n');
                     out.push_str(l);
@@ -230,6 +300,14 @@ pub fn unwrap(
             .map(|p| p.us);
             Ok(vec![(rec[S3_PREFIX_LEN..].to_string(), ts)])
         }
+        Envelope::Tail => {
+            let (at, ts_end) =
+                tail_prefixed(rec).ok_or("line lacks the time and stream of `aws logs tail`")?;
+            let ts =
+                crate::timeparse::parse_iso(&rec[..ts_end], &crate::timeparse::AssumeTz::Fixed(0))
+                    .map(|p| p.us);
+            Ok(vec![(rec[at..].to_string(), ts)])
+        }
         Envelope::InsightsCsv => {
             if header {
                 return Ok(Vec::new());
@@ -301,6 +379,30 @@ pub fn unwrap(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_logs_tail_lines() {
+        let h = "2024-03-05T14:22:01.204000+00:00 3b7c2e1f9a8d4c6b {\"requestId\":\"a1\"}\n\
+                 2024-03-05T14:22:02+00:00 3b7c2e1f9a8d4c6b {\"requestId\":\"a2\"}\n";
+        assert_eq!(detect(h), Some(Envelope::Tail));
+        assert_eq!(
+            head_messages(Envelope::Tail, h),
+            "{\"requestId\":\"a1\"}\n{\"requestId\":\"a2\"}"
+        );
+        let inner = unwrap(Envelope::Tail, h.lines().nth(1).unwrap(), false, None).unwrap();
+        assert_eq!(
+            inner[0],
+            (
+                "{\"requestId\":\"a2\"}".to_string(),
+                Some(1_709_648_522_000_000)
+            )
+        );
+        // An S3 export's `Z`, no stream, or no fraction digits: not a tail line.
+        assert!(tail_prefixed("2024-03-05T14:22:01.204Z s {}").is_none());
+        assert!(tail_prefixed("2024-03-05T14:22:01.204000+00:00 {}").is_none());
+        assert!(tail_prefixed("2024-03-05T14:22:01.+00:00 s {}").is_none());
+        assert!(unwrap(Envelope::Tail, "\tFROM customers", false, None).is_err());
+    }
 
     #[test]
     fn s3_export() {

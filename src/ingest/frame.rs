@@ -9,7 +9,7 @@ pub enum Framing {
     Lines,
     /// A line starting with TAB continues the previous record.
     Continuation,
-    /// CloudWatch S3 export lines: an indented line without the export's time prefix
+    /// CloudWatch S3 export or `aws logs tail` lines: an indented line without the time prefix
     /// continues the previous record (a PostgreSQL statement of several lines); any other
     /// line is a record of its own.
     TimePrefixed,

@@ -314,7 +314,7 @@ fn read_file(
         0
     };
     let head_text = String::from_utf8_lossy(&buf[..buf.len().min(HEAD)]).into_owned();
-    let env = envelope::detect(&head_text);
+    let mut env = envelope::detect(&head_text);
     let mut inner_head = match env {
         Some(e) => envelope::head_messages(e, &head_text),
         None => head_text.clone(),
@@ -337,6 +337,25 @@ fn read_file(
             changed: changed.or_else(|| super::syslog::file_changed(inp)),
         }));
     }
+    // An envelope is told by the lines' look, and an application's own lines can look
+    // like one (`2024-03-05T14:25:00.412Z INFO …` has an S3 export's time prefix): when
+    // no parser knows the messages inside but one knows the lines, the file is read as
+    // it is.
+    if env.is_some() && found.is_none() && run.forced.is_none() {
+        let inner = Head {
+            opts: Some(&run.popts),
+            ..head_of(&inner_head)
+        };
+        let raw = Head {
+            opts: Some(&run.popts),
+            ..head_of(&head_text)
+        };
+        if detect(&inner).is_none() && detect(&raw).is_some() {
+            env = None;
+            syslog_ctx = None;
+            inner_head = head_text.clone();
+        }
+    }
     let head = Head {
         opts: Some(&run.popts),
         ..head_of(&inner_head)
@@ -352,7 +371,8 @@ fn read_file(
             } else if buf.is_empty() {
                 info.error = Some("empty file".into());
             } else {
-                let first = head.first_line();
+                // The file's own first line, not a message an envelope guess took out.
+                let first = head_text.lines().next().unwrap_or("");
                 info.error = Some(if let Some((kind, tool)) = input::other_compression(&buf) {
                     Error::Compressed { kind, tool }.to_string()
                 } else {

@@ -12,15 +12,18 @@ use regex::Regex;
 use std::io::Read;
 use std::sync::LazyLock;
 
+// A tag is a program's name (`postgres`, `/usr/sbin/sshd`, `docker/3f2a`): no quotes,
+// braces or `=`, so a JSON key after a time and a word (`2024-…Z stream {"id":…`) is not
+// taken for one.
 static BSD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:<\d{1,3}>)?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d (?P<hms>\d\d:\d\d:\d\d) (?P<host>\S+) (?P<tag>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?",
+        r#"^(?:<\d{1,3}>)?(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d (?P<hms>\d\d:\d\d:\d\d) (?P<host>\S+) (?P<tag>[^\s\[:{}"'=,<>]+)(?:\[(?P<pid>\d+)\])?: ?"#,
     )
     .expect("static regex")
 });
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:<\d{1,3}>)?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (?P<host>\S+) (?P<tag>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?",
+        r#"^(?:<\d{1,3}>)?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (?P<host>\S+) (?P<tag>[^\s\[:{}"'=,<>]+)(?:\[(?P<pid>\d+)\])?: ?"#,
     )
     .expect("static regex")
 });
