@@ -148,18 +148,63 @@ impl Parser for Envoy {
             "requested_server_name",
             "route_name",
         ];
-        for (k, v) in tail.iter().zip(&f[q + 5..]) {
-            if let Some(v) = present(v.0) {
-                e.extra.insert(k, v);
+        let rest = f.get(q + 5..).unwrap_or_default();
+        // Istio's tail opens with a cluster name (`outbound|8080||svc…`); a tail that
+        // opens with an address is a deployment's own, commonly
+        // `%DOWNSTREAM_REMOTE_ADDRESS%` alone: its one `address:port` is the peer.
+        let own = rest.first().is_some_and(|v| address_with_port(v.0));
+        if own {
+            let addrs: Vec<&str> = rest
+                .iter()
+                .map(|v| v.0)
+                .filter(|v| address_with_port(v))
+                .collect();
+            for (i, v) in rest.iter().enumerate() {
+                if let Some(v) = present(v.0) {
+                    let k = if addrs.len() == 1 && address_with_port(&v) {
+                        "downstream_remote_address".to_string()
+                    } else {
+                        // Numbered as the line's fields, START_TIME the first.
+                        format!("field{}", q + 7 + i)
+                    };
+                    e.extra.insert(&k, v);
+                }
             }
-        }
-        if let Some(peer) = f.get(q + 8).and_then(|v| super::present_str(v.0)) {
-            e.client_ip = Some(text(without_port(peer)));
+            if let [peer] = addrs[..] {
+                e.client_ip = Some(text(without_port(peer)));
+            }
+        } else {
+            for (k, v) in tail.iter().zip(rest) {
+                if let Some(v) = present(v.0) {
+                    e.extra.insert(k, v);
+                }
+            }
+            if let Some(peer) = f.get(q + 8).and_then(|v| super::present_str(v.0)) {
+                e.client_ip = Some(text(without_port(peer)));
+            }
         }
         // The default format logs no peer: the client is the forwarded address.
         resolve(&mut e, &ctx.opts.trusted_proxies);
         Parsed::Event(Box::new(e))
     }
+}
+
+/// `203.0.113.45:51234` or `[2001:db8::7]:443`: what Envoy prints for an address.
+fn address_with_port(v: &str) -> bool {
+    let v = v.trim_matches('"');
+    let (host, port) = match v.strip_prefix('[') {
+        Some(six) => match six.split_once("]:") {
+            Some(x) => x,
+            None => return false,
+        },
+        None => match v.rsplit_once(':') {
+            Some(x) => x,
+            None => return false,
+        },
+    };
+    !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && host.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Envoy JSON access logs: `json_format` with Envoy's command-operator names as keys, as
@@ -261,6 +306,33 @@ mod tests {
         };
         assert_eq!(e.client_ip.as_deref(), Some("10.0.9.9"));
         assert!(e.extra.get("client_ip_from").is_none());
+    }
+
+    #[test]
+    fn default_format_with_the_peer_appended() {
+        // The default names no peer; deployments append %DOWNSTREAM_REMOTE_ADDRESS%.
+        let base = r#"[2024-03-05T14:22:02.204Z] "POST /api/v1/auth/login HTTP/2" 401 - 45 12 3 - "-" "python-requests/2.31.0" "8f3c1a2b" "api.example.com" "-""#;
+        for (tail, want) in [
+            ("203.0.113.45:51234", "203.0.113.45"),
+            ("\"[2001:db8::7]:443\"", "2001:db8::7"),
+        ] {
+            let Parsed::Event(e) = Envoy.parse(&format!("{base} {tail}"), &FileCtx::default())
+            else {
+                panic!("{tail}")
+            };
+            assert_eq!(e.client_ip.as_deref(), Some(want), "{tail}");
+            assert!(e.extra.get("downstream_remote_address").is_some());
+            assert!(e.extra.get("upstream_cluster").is_none());
+        }
+        // Two addresses: which one is the peer is not known; both are kept.
+        let Parsed::Event(e) = Envoy.parse(
+            &format!("{base} 10.0.1.5:8080 203.0.113.45:51234"),
+            &FileCtx::default(),
+        ) else {
+            panic!()
+        };
+        assert_eq!(e.client_ip, None);
+        assert_eq!(e.extra["field14"], "10.0.1.5:8080");
     }
 
     #[test]
