@@ -519,6 +519,40 @@ fn tail_output_is_unwrapped_and_envelope_look_alikes_are_read_as_they_are() {
     assert_eq!((a.events, a.rejected), (2, 0), "{a:?}");
 }
 
+/// Zone-less times read as UTC because no zone was named are said so on stderr, with the
+/// option that names it; naming it, or a format whose times are UTC by definition, says
+/// nothing.
+#[test]
+fn zone_less_times_read_as_utc_are_warned_about() {
+    let dir = crate::util::tmp().unwrap();
+    std::fs::write(
+        dir.path().join("server_audit.log"),
+        "20240305 14:22:01,db1,app,203.0.113.45,88,0,CONNECT,loyalty,,0\n\
+         20240305 14:23:10,db1,app,203.0.113.45,88,4711,QUERY,loyalty,'SELECT 1',0\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = bl()
+            .arg("ingest")
+            .arg(dir.path().join("server_audit.log"))
+            .args(extra)
+            .arg("--no-progress")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&[]);
+    assert!(
+        err.contains("2 events of ")
+            && err.contains(
+                "server_audit.log carry no time zone and were read as UTC; pass --assume-tz ZONE"
+            ),
+        "{err}"
+    );
+    assert!(!run(&["--assume-tz", "Europe/Kyiv"]).contains("no time zone"));
+    assert!(!run(&["-q"]).contains("no time zone"));
+}
+
 /// MySQL Enterprise Audit events handed over one object per line (`jq -c '.[]'`, a log
 /// shipper's output) or as a piece cut from the middle of the active file's array are the
 /// same events as the array.

@@ -104,6 +104,9 @@ fn parse(
     }
     if !s.quiet {
         warn(&ing);
+        if !s.ingest.parse.assume_tz_given {
+            warn_zone_less(&ing);
+        }
     }
     Ok(ing)
 }
@@ -159,6 +162,28 @@ pub fn warn(ing: &Ingested) {
             ing.rejections.len()
         );
     }
+}
+
+/// Says which files' times carried no zone and were read as UTC because no
+/// `--assume-tz` was given: a server on local time is then off by its offset until the
+/// clock comparison corrects it, and the responder should name the zone.
+fn warn_zone_less(ing: &Ingested) {
+    let zone_less: Vec<&crate::model::FileInfo> =
+        ing.files.iter().filter(|f| f.tz_assumed > 0).collect();
+    let Some(first) = zone_less.first() else {
+        return;
+    };
+    let events: u64 = zone_less.iter().map(|f| f.tz_assumed).sum();
+    let more = match zone_less.len() {
+        1 => String::new(),
+        n => format!(" and {} other file{}", n - 1, if n == 2 { "" } else { "s" }),
+    };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "breachline: {events} events of {}{more} carry no time zone and were read as UTC; \
+         pass --assume-tz ZONE (e.g. Europe/Kyiv) with the server's zone",
+        sanitize::terminal(&first.path)
+    );
 }
 
 /// The exit code an ingest result deserves.
