@@ -452,6 +452,45 @@ fn evidence_that_stops_inside_a_wave_says_what_it_cannot_show() {
 }
 
 #[test]
+fn messages_judged_without_any_gateway_evidence_say_so() {
+    // Only the push provider's export was handed over: no message can be traced to the
+    // request that sent it, so "legitimate" is for want of evidence, and says so.
+    let d = crate::util::tmp().unwrap();
+    let push = d.path().join("push");
+    std::fs::create_dir_all(&push).unwrap();
+    for f in
+        std::fs::read_dir(crate::util::root().join("sample-logs/push/fcm-bigquery-json")).unwrap()
+    {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, push.join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(
+        crate::util::root().join("sample-logs/roster.csv"),
+        d.path().join("roster.csv"),
+    )
+    .unwrap();
+    let r = report_json(d.path(), &[]);
+    let messages = r["messages"].as_array().unwrap();
+    assert!(!messages.is_empty());
+    for m in messages {
+        assert!(
+            m["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no gateway evidence was given"),
+            "{m}"
+        );
+    }
+    let notes = strs(&r["undetermined"]);
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "judged legitimate had no gateway evidence to be traced in (none was given)"
+        )),
+        "{notes:#?}"
+    );
+}
+
+#[test]
 fn a_whole_table_read_the_evidence_cannot_show_twice_says_so() {
     // The logs were kept from ten minutes into wave 1 on (a retention cut): a nightly
     // export by a service identity is in them once, where its run the night before would

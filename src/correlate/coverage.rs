@@ -30,7 +30,12 @@ pub fn span(a: &Analysis, kind: SourceKind) -> Option<(i64, i64)> {
 /// request that sent it cannot be in the evidence, so "no link to attacker activity"
 /// says nothing of who sent it.
 pub fn unseen_send(sent: i64, gateway: Option<(i64, i64)>) -> Option<String> {
-    let (first, last) = gateway?;
+    let Some((first, last)) = gateway else {
+        return Some(
+            "no gateway evidence was given, so the request that sent it could not be examined"
+                .into(),
+        );
+    };
     let (edge, at) = match sent {
         s if s > last => ("ends", last),
         s if s < first => ("begins", first),
@@ -60,20 +65,25 @@ pub fn notes(a: &Analysis, gap: i64) -> Vec<String> {
         .filter(|m| !m.malicious && unseen_send(m.sent, span[0]).is_some())
         .map(|m| m.id.as_str())
         .collect();
-    if let (Some((first, last)), false) = (span[0], unseen.is_empty()) {
+    if !unseen.is_empty() {
         const SHOWN: usize = 5;
         let more = match unseen.len().saturating_sub(SHOWN) {
             0 => String::new(),
             n => format!(" and {n} more"),
         };
+        let outside = match span[0] {
+            Some((first, last)) => format!(
+                "were sent outside the times of the gateway evidence ({} – {})",
+                fmt_utc_s(first),
+                fmt_utc_s(last)
+            ),
+            None => "had no gateway evidence to be traced in (none was given)".to_string(),
+        };
         out.push(format!(
-            "{} message(s) judged legitimate were sent outside the times of the gateway \
-             evidence ({} – {}): {}{more}. They are legitimate only for want of a link to \
-             attacker activity, and the requests that sent them are not in the evidence: \
-             review them by their text and recipients.",
+            "{} message(s) judged legitimate {outside}: {}{more}. They are legitimate only \
+             for want of a link to attacker activity, and the requests that sent them are \
+             not in the evidence: review them by their text and recipients.",
             unseen.len(),
-            fmt_utc_s(first),
-            fmt_utc_s(last),
             unseen[..unseen.len().min(SHOWN)].join(", ")
         ));
     }
@@ -198,7 +208,9 @@ mod tests {
     fn a_send_outside_the_gateway_evidence_says_it_could_not_be_examined() {
         let gw = Some((10 * MIN, 100 * MIN));
         assert_eq!(unseen_send(50 * MIN, gw), None);
-        assert_eq!(unseen_send(50 * MIN, None), None);
+        assert!(unseen_send(50 * MIN, None)
+            .unwrap()
+            .contains("no gateway evidence was given"));
         assert!(unseen_send(101 * MIN, gw).unwrap().contains("it ends at"));
         assert!(unseen_send(9 * MIN, gw).unwrap().contains("it begins at"));
     }
