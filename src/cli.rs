@@ -62,6 +62,8 @@ pub struct EvidenceArgs {
     /// Zone of servers that log local time without a zone (MariaDB, nginx or PostgreSQL
     /// formats without an offset): IANA name (Europe/Kyiv) or ±HH:MM. Times that are UTC by
     /// definition (MySQL Enterprise, Percona, SNS, FCM, OneSignal, RDS activity streams) stay UTC.
+    /// An IANA zone also settles the abbreviations that zone prints (IST in Europe/Dublin is
+    /// +01:00, not India's +05:30).
     #[arg(long, value_name = "ZONE")]
     pub assume_tz: Option<String>,
     /// PostgreSQL log_line_prefix of stderr logs, when it is not a common one.
