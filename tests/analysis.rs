@@ -366,6 +366,11 @@ fn drop_gateway_lines(dir: &Path, ips: &[String]) {
 
 /// Drops the lines `drop` picks from the files under `sub`, rewriting gzip files as gzip.
 fn drop_lines_where(dir: &Path, sub: &str, drop: impl Fn(&str) -> bool) {
+    rewrite_lines(dir, sub, |l| (!drop(l)).then(|| l.to_string()));
+}
+
+/// Rewrites each line of the files under `sub` (`None` drops it), gzip files as gzip.
+fn rewrite_lines(dir: &Path, sub: &str, edit: impl Fn(&str) -> Option<String>) {
     use std::io::{Read, Write};
     let mut stack = vec![dir.join(sub)];
     while let Some(d) = stack.pop() {
@@ -385,7 +390,7 @@ fn drop_lines_where(dir: &Path, sub: &str, drop: impl Fn(&str) -> bool) {
             } else {
                 text = String::from_utf8(raw).unwrap();
             }
-            let kept: String = text.split_inclusive('\n').filter(|l| !drop(l)).collect();
+            let kept: String = text.split_inclusive('\n').filter_map(&edit).collect();
             let out = if gz {
                 let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                 e.write_all(kept.as_bytes()).unwrap();
@@ -2110,6 +2115,37 @@ fn an_idor_wave_and_an_injection_dump_equal_truth() {
         .expect("an IDOR finding");
     let why = idor["explanation"].as_str().unwrap();
     assert!(why.contains("30 other customers' accounts"), "{why}");
+}
+
+#[test]
+fn an_idor_whose_gateway_names_identity_provider_subjects_is_found() {
+    // The gateway logs an identity provider's user id (`sub-bcaebcc`) as the signed-in
+    // subject while routes name the app's own account ids: each subject's account is the
+    // one its requests name far most often, and the IDOR wave is found as with account ids.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--wave1", "idor", "--noise"],
+    );
+    let id = regex::Regex::new(r#""principalId":"(\d+)""#).unwrap();
+    rewrite_lines(d.path(), "gateway", |l| {
+        Some(
+            id.replace_all(l, |c: &regex::Captures| {
+                let sub: String = c[1].bytes().map(|b| (b - b'0' + b'a') as char).collect();
+                format!(r#""principalId":"sub-{sub}""#)
+            })
+            .into_owned(),
+        )
+    });
+    check(d.path(), &[], true);
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("signed-in subject(s) the gateway logs are not account ids")),
+        "{notes:#?}"
+    );
 }
 
 #[test]

@@ -101,6 +101,16 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         },
     );
     staff.extend(staff_users);
+    let own = subject_accounts(ev, p, &learned, a.roster.as_ref(), &staff);
+    if !own.is_empty() {
+        a.notes.push(format!(
+            "{} signed-in subject(s) the gateway logs are not account ids (an identity \
+             provider's user ids, e-mail addresses); each was read as the account the roster \
+             gives it or, failing that, the one its own requests name far most often. The \
+             subject as logged is kept as `subject`.",
+            own.len()
+        ));
+    }
     let mut reg: HashMap<String, Text> = HashMap::new();
     for (d, acc) in registrations {
         reg.entry(d).or_insert(acc);
@@ -116,6 +126,12 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
             HashMap::<Text, Option<Target>>::new,
             |by_route, e| match e.kind() {
                 SourceKind::Gateway => {
+                    if let Some(acc) = e.user.as_deref().and_then(|u| own.get(u)) {
+                        let logged = e.user.replace(acc.clone());
+                        if let Some(u) = logged {
+                            e.extra.insert("subject", u);
+                        }
+                    }
                     let path = e.path.as_deref().unwrap_or("");
                     let is_staff = e.user.as_ref().is_some_and(|u| staff.contains(u));
                     let account = path_account(e.route.as_deref(), path, p, &learned)
@@ -166,6 +182,62 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
             },
         )
         .collect();
+}
+
+/// The customer account of each signed-in gateway subject that is not an account id
+/// itself: an identity provider's user id (`9f1c…` where paths say `/customers/1001`), an
+/// e-mail address. The roster's answer first (its external ids and contacts); else the
+/// account the subject's own requests name most, at least twice and more than twice as
+/// often as any other (a customer's app names its own account on every screen; an
+/// enumerating attacker names each of many once or twice, and stays unmapped when none
+/// stands out). Subjects that are accounts (a path, the roster) and staff are left alone.
+fn subject_accounts(
+    ev: &[Box<Event>],
+    p: &Profile,
+    learned: &super::paths::AccountSegs,
+    roster: Option<&crate::roster::Roster>,
+    staff: &HashSet<Text>,
+) -> HashMap<Text, Text> {
+    let named: Vec<(&Text, Option<Text>)> = ev
+        .par_iter()
+        .filter(|e| e.kind() == SourceKind::Gateway)
+        .filter_map(|e| {
+            let u = e.user.as_ref().filter(|u| !staff.contains(*u))?;
+            // An account the roster lists needs no path read.
+            if roster.is_some_and(|r| r.account_of(u) == Some(u.as_str())) {
+                return None;
+            }
+            let path = e.path.as_deref().unwrap_or("");
+            Some((u, path_account(e.route.as_deref(), path, p, learned)))
+        })
+        .collect();
+    let accounts: HashSet<&str> = named.iter().filter_map(|(_, a)| a.as_deref()).collect();
+    let mut counts: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (u, a) in &named {
+        if accounts.contains(u.as_str()) {
+            continue;
+        }
+        let c = counts.entry(u.as_str()).or_default();
+        if let Some(a) = a {
+            *c.entry(a.as_str()).or_default() += 1;
+        }
+    }
+    let mut out = HashMap::new();
+    for (u, c) in counts {
+        if let Some(acc) = roster.and_then(|r| r.account_of(u)) {
+            out.insert(Text::from(u), Text::from(acc));
+            continue;
+        }
+        let mut by: Vec<(usize, &str)> = c.iter().map(|(a, n)| (*n, *a)).collect();
+        by.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+        let second = by.get(1).map_or(0, |x| x.0);
+        if let Some(&(_, acc)) =
+            (by.first()).filter(|(n, acc)| *n >= 2 && *n > 2 * second && *acc != u)
+        {
+            out.insert(Text::from(u), Text::from(acc));
+        }
+    }
+    out
 }
 
 /// (first, last, events, days its sittings began on) of a principal at an address. A
