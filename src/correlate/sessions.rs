@@ -9,7 +9,7 @@
 //! back to its start take them from it.
 
 use crate::model::{Event, FileInfo, SourceKind, Text};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 #[derive(Default)]
 struct Identity {
