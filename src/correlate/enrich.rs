@@ -101,7 +101,19 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         },
     );
     staff.extend(staff_users);
-    let own = subject_accounts(ev, p, &learned, a.roster.as_ref(), &staff);
+    // The account each request's path names, read once for the subjects and the
+    // requests' own accounts.
+    let path_accounts: Vec<Option<Text>> = ev
+        .par_iter()
+        .map(|e| match e.kind() {
+            SourceKind::Gateway => {
+                let path = e.path.as_deref().unwrap_or("");
+                path_account(e.route.as_deref(), path, p, &learned)
+            }
+            _ => None,
+        })
+        .collect();
+    let own = super::subjects::accounts(ev, &path_accounts, a.roster.as_ref(), &staff);
     if !own.is_empty() {
         a.notes.push(format!(
             "{} signed-in subject(s) the gateway logs are not account ids (an identity \
@@ -122,9 +134,10 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         .ing
         .events
         .par_iter_mut()
+        .zip(path_accounts)
         .map_init(
             HashMap::<Text, Option<Target>>::new,
-            |by_route, e| match e.kind() {
+            |by_route, (e, path_account)| match e.kind() {
                 SourceKind::Gateway => {
                     if let Some(acc) = e.user.as_deref().and_then(|u| own.get(u)) {
                         let logged = e.user.replace(acc.clone());
@@ -134,7 +147,7 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                     }
                     let path = e.path.as_deref().unwrap_or("");
                     let is_staff = e.user.as_ref().is_some_and(|u| staff.contains(u));
-                    let account = path_account(e.route.as_deref(), path, p, &learned)
+                    let account = path_account
                         .or_else(|| query_account(e.query.as_deref(), p))
                         .or_else(|| e.user.clone().filter(|_| !is_staff));
                     let target = match &e.route {
@@ -182,62 +195,6 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
             },
         )
         .collect();
-}
-
-/// The customer account of each signed-in gateway subject that is not an account id
-/// itself: an identity provider's user id (`9f1c…` where paths say `/customers/1001`), an
-/// e-mail address. The roster's answer first (its external ids and contacts); else the
-/// account the subject's own requests name most, at least twice and more than twice as
-/// often as any other (a customer's app names its own account on every screen; an
-/// enumerating attacker names each of many once or twice, and stays unmapped when none
-/// stands out). Subjects that are accounts (a path, the roster) and staff are left alone.
-fn subject_accounts(
-    ev: &[Box<Event>],
-    p: &Profile,
-    learned: &super::paths::AccountSegs,
-    roster: Option<&crate::roster::Roster>,
-    staff: &HashSet<Text>,
-) -> HashMap<Text, Text> {
-    let named: Vec<(&Text, Option<Text>)> = ev
-        .par_iter()
-        .filter(|e| e.kind() == SourceKind::Gateway)
-        .filter_map(|e| {
-            let u = e.user.as_ref().filter(|u| !staff.contains(*u))?;
-            // An account the roster lists needs no path read.
-            if roster.is_some_and(|r| r.account_of(u) == Some(u.as_str())) {
-                return None;
-            }
-            let path = e.path.as_deref().unwrap_or("");
-            Some((u, path_account(e.route.as_deref(), path, p, learned)))
-        })
-        .collect();
-    let accounts: HashSet<&str> = named.iter().filter_map(|(_, a)| a.as_deref()).collect();
-    let mut counts: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
-    for (u, a) in &named {
-        if accounts.contains(u.as_str()) {
-            continue;
-        }
-        let c = counts.entry(u.as_str()).or_default();
-        if let Some(a) = a {
-            *c.entry(a.as_str()).or_default() += 1;
-        }
-    }
-    let mut out = HashMap::new();
-    for (u, c) in counts {
-        if let Some(acc) = roster.and_then(|r| r.account_of(u)) {
-            out.insert(Text::from(u), Text::from(acc));
-            continue;
-        }
-        let mut by: Vec<(usize, &str)> = c.iter().map(|(a, n)| (*n, *a)).collect();
-        by.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
-        let second = by.get(1).map_or(0, |x| x.0);
-        if let Some(&(_, acc)) =
-            (by.first()).filter(|(n, acc)| *n >= 2 && *n > 2 * second && *acc != u)
-        {
-            out.insert(Text::from(u), Text::from(acc));
-        }
-    }
-    out
 }
 
 /// (first, last, events, days its sittings began on) of a principal at an address. A

@@ -30,6 +30,7 @@ pub mod shared;
 pub mod skew;
 pub mod spray;
 pub mod stuffing;
+pub mod subjects;
 pub mod tie;
 pub mod timing;
 
