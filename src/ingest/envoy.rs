@@ -154,14 +154,16 @@ impl Parser for Envoy {
         // `%DOWNSTREAM_REMOTE_ADDRESS%` alone: its one `address:port` is the peer.
         let own = rest.first().is_some_and(|v| address_with_port(v.0));
         if own {
-            let addrs: Vec<&str> = rest
-                .iter()
-                .map(|v| v.0)
-                .filter(|v| address_with_port(v))
+            let addrs: Vec<usize> = (0..rest.len())
+                .filter(|&i| address_with_port(rest[i].0))
                 .collect();
+            let peer = match addrs[..] {
+                [i] => Some(i),
+                _ => None,
+            };
             for (i, v) in rest.iter().enumerate() {
                 if let Some(v) = present(v.0) {
-                    let k = if addrs.len() == 1 && address_with_port(&v) {
+                    let k = if peer == Some(i) {
                         "downstream_remote_address".to_string()
                     } else {
                         // Numbered as the line's fields, START_TIME the first.
@@ -170,8 +172,8 @@ impl Parser for Envoy {
                     e.extra.insert(&k, v);
                 }
             }
-            if let [peer] = addrs[..] {
-                e.client_ip = Some(text(without_port(peer)));
+            if let Some(i) = peer {
+                e.client_ip = Some(text(without_port(rest[i].0)));
             }
         } else {
             for (k, v) in tail.iter().zip(rest) {
