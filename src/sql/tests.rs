@@ -134,6 +134,18 @@ fn sqlcommenter_and_injection() {
 }
 
 #[test]
+fn percent_before_a_multibyte_character_is_kept_as_written() {
+    // `%` then a character of 2–4 bytes: the two bytes after it are no hex pair
+    // (slicing the text there cut the character and panicked).
+    assert_eq!(url_decode("a%é"), "a%é");
+    assert_eq!(url_decode("%€1"), "%€1");
+    assert_eq!(url_decode("x%E2%80%93y"), "x\u{2013}y");
+    assert_eq!(url_decode("100%"), "100%");
+    let (_, f) = pg("SELECT 1 /*request_id='r%2D%é1'*/");
+    assert_eq!(f.request_id.as_deref(), Some("r-%é1"));
+}
+
+#[test]
 fn comment_delimiters_that_overlap_or_never_close() {
     // `/*/` opens a comment whose `*` must not also close it (this sliced out of
     // bounds and panicked); tag comments go, other comments stay.
@@ -315,7 +327,7 @@ proptest::proptest! {
     /// placeholders in any arrangement never panic the analysis.
     #[test]
     fn any_statement_text_is_analyzed_without_panic(
-        s in "(SELECT|UPDATE|INSERT INTO|FROM|WHERE|SET|VALUES|id|=|\\*|/|'|\"|\\$1|\\?|,|\\(|\\)|;|-|%2D|request_id|[ a-z0-9]){0,40}",
+        s in "(SELECT|UPDATE|INSERT INTO|FROM|WHERE|SET|VALUES|id|=|\\*|/|'|\"|\\$1|\\?|,|\\(|\\)|;|-|%2D|%|é|€|request_id|[ a-z0-9]){0,40}",
     ) {
         let params = ["7".to_string()];
         for d in [Dialect::MySql, Dialect::Postgres] {
