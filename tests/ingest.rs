@@ -1432,3 +1432,63 @@ fn zone_less_times_in_the_hour_clocks_go_back_are_placed_by_their_order() {
     let want: Vec<(u64, i64)> = (1..).zip(times.iter().map(|t| utc(t.1))).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn times_out_of_range_are_rejected_and_years_of_evidence_keep_the_chart_small() {
+    // A corrupt or forged epoch (1e30 → past year 9999), a time before 1970, an absurd
+    // `msec` beside a readable `time` (the record keeps the readable one), and two
+    // in-range records 54 years apart: the report's activity buckets stay a few
+    // hundred (one bucket per 15 minutes of 54 years hung the report).
+    let dir = crate::util::tmp().unwrap();
+    let d = dir.path();
+    let line = |t: &str| {
+        format!(
+            r#"{{"requestId":"r-{}","ip":"203.0.113.9",{t},"httpMethod":"GET","resourcePath":"/x","status":"200"}}"#,
+            t.len()
+        )
+    };
+    let log = [
+        line(r#""requestTimeEpoch":"1e30""#),
+        line(r#""requestTime":"31/Dec/1969:23:59:59 +0000""#),
+        line(r#""msec":"176199300017619930001761993000.5","time":"2025-11-01T12:30:00+02:00""#),
+        line(r#""requestTime":"05/Mar/1971:14:22:01 +0000""#),
+        line(r#""requestTime":"05/Mar/2025:14:22:01 +0000""#),
+    ]
+    .join("\n");
+    std::fs::write(d.join("api.log"), log + "\n").unwrap();
+    let rejects = d.join("rejects.csv");
+    let out = d.join("out");
+    bl().args(["report", "-q", "--reject-log"])
+        .arg(&rejects)
+        .arg("--out-dir")
+        .arg(&out)
+        .arg(d.join("api.log"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let rows = crate::util::csv_rows(&rejects);
+    let lines: Vec<&str> = rows.iter().map(|r| r["line"].as_str()).collect();
+    assert_eq!(lines, ["1", "2"], "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r["reason"].starts_with("time out of range")),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1]["reason"].ends_with("1969-12-31T23:59:59Z"),
+        "{rows:?}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let buckets = r["activity"].as_array().unwrap();
+    assert!((2..=201).contains(&buckets.len()), "{}", buckets.len());
+    assert!(buckets[0]["start_utc"]
+        .as_str()
+        .unwrap()
+        .starts_with("1971-"));
+    let events: u64 = buckets
+        .iter()
+        .map(|b| b["events"]["gateway"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(events, 3);
+}

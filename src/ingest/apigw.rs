@@ -176,12 +176,18 @@ pub fn first_addr(s: &str) -> &str {
 }
 
 /// Times in JSON access logs: epoch fields first (ms precision), then CLF, then ISO.
+/// An epoch out of range (a corrupt `msec`) gives way to a readable time field of the
+/// same record; alone, it is returned for the pipeline to reject with its value.
 pub fn access_time(v: &Value, ctx: &FileCtx) -> Option<(i64, bool)> {
-    if let Some(t) = first_str(v, &["requestTimeEpoch", "msec", "epoch", "timestamp_ms"]) {
-        if let Some(us) = parse_epoch(&t) {
-            return Some((us, false));
-        }
+    let epoch = first_str(v, &["requestTimeEpoch", "msec", "epoch", "timestamp_ms"])
+        .and_then(|t| parse_epoch(&t));
+    match epoch {
+        Some(us) if super::pipeline::TIME_RANGE.contains(&us) => Some((us, false)),
+        bad => text_time(v, ctx).or(bad.map(|us| (us, false))),
     }
+}
+
+fn text_time(v: &Value, ctx: &FileCtx) -> Option<(i64, bool)> {
     if let Some(t) = first_str(v, &["requestTime", "time_local", "timeLocal"]) {
         if let Some(us) = parse_clf(&t) {
             return Some((us, false));

@@ -566,6 +566,25 @@ fn record_hash(s: &str) -> u64 {
     RECORD_KEY.hash_one(s)
 }
 
+/// The times an event may have, µs: from the Unix epoch to the last instant of year
+/// 9999, the years RFC 3339 writes. A record outside them (a corrupt or forged epoch,
+/// a year 30000) is rejected: it would stretch every time range of the analysis (the
+/// activity chart's buckets, wave gaps) from 1970 or to the end of time.
+pub const TIME_RANGE: std::ops::RangeInclusive<i64> = 0..=253_402_300_799_999_999;
+
+fn out_of_range(ts: i64, skew: i64) -> String {
+    let at = match crate::timeparse::fmt_utc_s(ts) {
+        s if s == "invalid" => format!("{ts} µs from the Unix epoch"),
+        s => s,
+    };
+    match skew {
+        0 => format!("time out of range (before 1970 or after 9999): {at}"),
+        _ => format!(
+            "time out of range (before 1970 or after 9999) once its clock skew is corrected: {at}"
+        ),
+    }
+}
+
 /// Where a block's events come from and the known skew of their file's clock.
 #[derive(Clone, Copy)]
 struct Prov {
@@ -603,10 +622,17 @@ fn parse_span(
             e.file = prov.file;
             e.line = sp.line;
             e.offset = offset;
+            let ts =
+                e.ts.checked_add(prov.skew)
+                    .filter(|t| TIME_RANGE.contains(t));
+            let Some(ts) = ts else {
+                it.parsed = Rec::Reject(out_of_range(e.ts, prov.skew));
+                return it;
+            };
             if e.tz_assumed {
                 it.fold = ctx.opts.assume_tz.fold_after(e.ts);
             }
-            e.ts += prov.skew;
+            e.ts = ts;
             it.ts = e.ts;
             it.tz_assumed = e.tz_assumed;
         }

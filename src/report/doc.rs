@@ -636,18 +636,21 @@ fn activity(a: &Analysis) -> Vec<Bucket> {
     let (Some(f), Some(l)) = (ev.first(), ev.last()) else {
         return Vec::new();
     };
-    let span = (l.ts - f.ts).max(1);
+    let span = l.ts.saturating_sub(f.ts).max(1);
+    // At most ~200 buckets: evidence spanning more than 200 days (a record from years
+    // away) gets buckets of as many whole days as keep the count there.
+    const DAY: i64 = 86_400_000_000;
     let step = [
         900_000_000i64,
         1_800_000_000,
         3_600_000_000,
         7_200_000_000,
         21_600_000_000,
-        86_400_000_000,
+        DAY,
     ]
     .into_iter()
     .find(|s| span / s <= 200)
-    .unwrap_or(86_400_000_000);
+    .unwrap_or_else(|| (span / 200 / DAY + 1) * DAY);
     let start = f.ts - f.ts.rem_euclid(step);
     let n = ((l.ts - start) / step + 1) as usize;
     let mut b: Vec<Bucket> = (0..n)
