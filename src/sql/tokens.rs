@@ -344,17 +344,20 @@ impl<'a> Analysis<'a> {
             return t.first().is_some_and(|x| x.kw("COPY"))
                 && matches!(t.get(1), Some(Tok::Word(..)));
         };
-        let depth_at = |end: usize| {
-            let mut d = 0i32;
-            for x in &t[..end] {
+        // Parenthesis depth before each token, counted once: counting from the start
+        // for every token made a statement of many thousand tokens (a query string
+        // pasted a thousand times) take minutes.
+        let depth: Vec<i32> = std::iter::once(0)
+            .chain(t.iter().scan(0i32, |d, x| {
                 if x.sym("(") {
-                    d += 1;
+                    *d += 1;
                 } else if x.sym(")") {
-                    d -= 1;
+                    *d -= 1;
                 }
-            }
-            d
-        };
+                Some(*d)
+            }))
+            .collect();
+        let depth_at = |end: usize| depth[end];
         let base = depth_at(from);
         let where_at = (from..t.len()).find(|&i| t[i].kw("WHERE") && depth_at(i) == base);
         let limit = (from..t.len())
