@@ -163,6 +163,9 @@ struct Shapes {
 /// literals rarely repeat and would otherwise grow it without bound).
 const SHAPE_CACHE: usize = 20_000;
 
+/// Longest statement text given to the SQL parser, bytes.
+const MAX_PARSED: usize = 64 << 10;
+
 /// The text without sqlcommenter-style comments (the cache key: request ids differ per call).
 fn without_tag_comments(text: &str) -> std::borrow::Cow<'_, str> {
     if markers::find_pair(text, b'/', b'*').is_none() {
@@ -223,22 +226,25 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     let (toks, parsed) = match toks_raw {
         Ok(raw) => {
             let toks: Vec<Tok> = raw.iter().cloned().filter_map(tokens::convert).collect();
-            // The real parser, over the same tokens (no second tokenization).
-            let parsed = match dialect {
+            // The real parser, over the same tokens (no second tokenization), for
+            // statements of ordinary size. Its tree costs kilobytes per statement: two
+            // megabytes of `SELECT 1;` took 3 GB. Longer text (bulk inserts, generated
+            // lists, pasted payloads) is read by the token analysis alone.
+            let parsed = (text.len() <= MAX_PARSED).then(|| match dialect {
                 Dialect::Postgres => SqlParser::new(&PostgreSqlDialect {})
                     .with_tokens(raw)
                     .parse_statements(),
                 Dialect::MySql => SqlParser::new(&MySqlDialect {})
                     .with_tokens(raw)
                     .parse_statements(),
-            };
-            (toks, parsed.ok())
+            });
+            (toks, parsed.and_then(Result::ok))
         }
         Err(_) => (tokens::fallback_lex(text), None),
     };
     let mut class = tokens::class_of(&toks);
     let mut tables: Vec<String> = Vec::new();
-    let mut stacked = false;
+    let stacked;
     let fallback = match parsed {
         Some(stmts) if !stmts.is_empty() => {
             let name_of = |n: &sqlparser::ast::ObjectName| {
@@ -267,6 +273,11 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
         }
         _ => {
             tables = tokens::tables(&toks);
+            // A `;` with more after it, as the parser's statement count would say.
+            stacked = toks
+                .iter()
+                .position(|x| x.sym(";"))
+                .is_some_and(|i| toks[i + 1..].iter().any(|x| !x.sym(";")));
             true
         }
     };

@@ -134,6 +134,37 @@ fn sqlcommenter_and_injection() {
 }
 
 #[test]
+fn statements_too_long_for_the_parser_are_read_by_their_tokens() {
+    // A bulk ledger insert of 8,000 rows (~170 KB): past the parser's limit, its rows'
+    // changes, accounts, table and class come from the tokens.
+    let rows: Vec<String> = (0..8000)
+        .map(|i| format!("({}, {}, 'goodwill')", 100_000 + i, i % 50 + 1))
+        .collect();
+    let bulk = format!(
+        "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES {}",
+        rows.join(", ")
+    );
+    assert!(bulk.len() > 64 << 10);
+    let (c, f) = pg(&bulk);
+    assert_eq!(c, StmtClass::Write);
+    assert!(f.fallback);
+    assert_eq!(*f.tables, ["bonus_ledger"]);
+    assert_eq!(f.bonus_changes.len(), 8000);
+    assert_eq!(f.bonus_changes[7999].account_id, "107999");
+    assert_eq!(f.bonus_changes[7999].delta, 50);
+    assert_eq!(f.account_ids.len(), 8000);
+    assert!(f.injection.is_none());
+    // Statements stacked past the limit are still stacked; one long statement with a
+    // closing `;` is not.
+    let stacked = "SELECT id FROM menu WHERE id = 1; ".repeat(3000);
+    assert_eq!(
+        pg(&stacked).1.injection.as_deref(),
+        Some("stacked statements")
+    );
+    assert!(pg(&format!("{bulk};")).1.injection.is_none());
+}
+
+#[test]
 fn percent_before_a_multibyte_character_is_kept_as_written() {
     // `%` then a character of 2–4 bytes: the two bytes after it are no hex pair
     // (slicing the text there cut the character and panicked).
