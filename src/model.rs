@@ -183,7 +183,8 @@ pub struct SqlFacts {
         deserialize_with = "de_opt_text"
     )]
     pub injection: Option<Text>,
-    /// The real SQL parser could not parse the text; facts come from the tolerant fallback.
+    /// The real SQL parser could not parse the text, or was not given it (over 64 KiB);
+    /// facts come from the tokens alone.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fallback: bool,
     /// Column → value of the first row an INSERT into a push / campaign table writes
