@@ -1492,3 +1492,47 @@ fn times_out_of_range_are_rejected_and_years_of_evidence_keep_the_chart_small() 
         .sum();
     assert_eq!(events, 3);
 }
+
+#[test]
+fn a_record_past_64_mib_is_skipped_to_its_line_end_and_the_next_lines_read() {
+    // One line of 70 MiB between two records (a gzip bomb's endless line): rejected
+    // with its size, not buffered; the records around it stay events, lines add up.
+    let dir = crate::util::tmp().unwrap();
+    let p = dir.path().join("api.log.gz");
+    let rec = |id: &str, s: u32| {
+        format!(
+            r#"{{"requestId":"{id}","ip":"203.0.113.9","requestTime":"05/Mar/2024:14:22:{s:02} +0000","httpMethod":"GET","resourcePath":"/x","status":"200"}}"#
+        )
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(gz, "{}", rec("a", 1)).unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..70 {
+        gz.write_all(&chunk).unwrap();
+    }
+    writeln!(gz).unwrap();
+    writeln!(gz, "{}", rec("b", 2)).unwrap();
+    write!(gz, "{}", rec("c", 3)).unwrap();
+    std::fs::write(&p, gz.finish().unwrap()).unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let out = bl()
+        .args(["ingest", "--format", "apigw-json", "--reject-log"])
+        .arg(&rejects)
+        .arg(&p)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("1 files, 3 events, 0 duplicates, 1 rejected"),
+        "{said}"
+    );
+    let rows = crate::util::csv_rows(&rejects);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["line"], "2");
+    assert!(
+        rows[0]["reason"].starts_with("record longer than 64 MiB (73400321 bytes"),
+        "{rows:?}"
+    );
+}

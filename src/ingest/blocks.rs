@@ -38,7 +38,15 @@ pub(super) struct Framed {
     pub(super) header_span: Option<usize>,
     /// Whether this is the last block.
     pub(super) eof: bool,
+    /// A record longer than [`MAX_RECORD`] that was skipped, not read: its first line and
+    /// the bytes skipped to the end of the line it ends on.
+    pub(super) oversize: Option<(u64, u64)>,
 }
+
+/// Longest record read. A longer one (a gzip bomb of one endless line, a file with no
+/// line ends) is skipped to the end of a line past this size and rejected: buffering it
+/// took five times its size in memory, 10 GB for a 2 GB line.
+pub(super) const MAX_RECORD: usize = 64 << 20;
 
 /// Reading and framing one file's stream, block by block, counting its lines.
 pub(super) struct Reading {
@@ -57,7 +65,11 @@ impl Reading {
     /// (see [`want`]) and frames it.
     pub(super) fn next(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
         if !self.eof {
-            let want = want(buf.len());
+            // Never past the longest record read, so that one longer is seen as such.
+            let want = match MAX_RECORD.checked_sub(buf.len()) {
+                Some(room) if room > 0 => want(buf.len()).min(room),
+                _ => want(buf.len()),
+            };
             fill(
                 &mut self.reader,
                 &mut buf,
@@ -67,6 +79,9 @@ impl Reading {
             );
         }
         let (spans, used) = self.framer.split(&buf, self.eof);
+        if spans.is_empty() && used == 0 && !self.eof && buf.len() >= MAX_RECORD {
+            return self.skip(buf, base);
+        }
         self.lines += memchr::memchr_iter(b'\n', &buf[..used]).count() as u64;
         if used > 0 {
             self.last_byte_nl = buf[used - 1] == b'\n';
@@ -85,6 +100,58 @@ impl Reading {
             base,
             header_span,
             eof: self.eof,
+            oversize: None,
+        }
+    }
+
+    /// Skips an unfinished record of [`MAX_RECORD`] bytes or more (all of `buf`) and
+    /// what follows it to the end of a line, block by block without keeping it; the
+    /// next block starts after that line end.
+    fn skip(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
+        let line = self.framer.next_line;
+        self.header = false;
+        let mut skipped = 0u64;
+        let mut nl = 0u64;
+        let mut from = buf.len();
+        loop {
+            match memchr::memchr(b'\n', &buf[from..]) {
+                Some(i) => {
+                    let end = from + i + 1;
+                    nl += memchr::memchr_iter(b'\n', &buf[..end]).count() as u64;
+                    skipped += end as u64;
+                    buf.drain(..end);
+                    self.last_byte_nl = true;
+                    break;
+                }
+                None => {
+                    nl += memchr::memchr_iter(b'\n', &buf).count() as u64;
+                    skipped += buf.len() as u64;
+                    buf.clear();
+                    if self.eof {
+                        self.last_byte_nl = false;
+                        break;
+                    }
+                    fill(
+                        &mut self.reader,
+                        &mut buf,
+                        BLOCK,
+                        &mut self.eof,
+                        &mut self.io_error,
+                    );
+                    from = 0;
+                }
+            }
+        }
+        self.lines += nl;
+        self.framer.next_line += nl;
+        Framed {
+            buf,
+            spans: Vec::new(),
+            used: 0,
+            base: base + skipped,
+            header_span: None,
+            eof: false,
+            oversize: Some((line, skipped)),
         }
     }
 }

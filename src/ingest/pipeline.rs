@@ -456,6 +456,20 @@ fn read_file(
     // threads idle). Sinks are still called in block order.
     let parse = |b: &Framed| -> Vec<Out> {
         let mut block: Vec<Out> = Vec::new();
+        if let Some((line, bytes)) = b.oversize {
+            return vec![Out::One(Item {
+                line,
+                hash: 0,
+                ts: 0,
+                tz_assumed: false,
+                fold: 0,
+                parsed: Rec::Reject(format!(
+                    "record longer than {} MiB ({bytes} bytes to the end of its line): \
+                     skipped, not read",
+                    super::blocks::MAX_RECORD >> 20
+                )),
+            })];
+        }
         if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
             block.extend(b.spans.iter().map(|sp| {
                 Out::One(Item {
