@@ -355,10 +355,17 @@ impl Framer {
             let mut esc = false;
             let mut j = i;
             let mut l = line;
+            // Where a value that never closes is cut: the first line inside it that opens
+            // an object no deeper than it (the next record after a broken one).
+            let indent = indent_before(buf, start);
+            let mut cut: Option<(usize, u64)> = None;
             while j < buf.len() {
                 let c = buf[j];
                 if c == b'\n' {
                     l += 1;
+                    if cut.is_none() && !in_s && opens_record(&buf[j + 1..], indent) {
+                        cut = Some((j, l - 1));
+                    }
                     if in_s {
                         // A raw newline in a string is invalid JSON: end the record here.
                         spans.push(Span {
@@ -394,6 +401,21 @@ impl Framer {
                     depth += 1;
                 } else if c == b'}' || c == b']' {
                     depth -= 1;
+                    if depth == 0 && c == b']' {
+                        // An object closed by `]`: the array around a record that never
+                        // closed. The record ends where the next one opens, or here.
+                        let (at, at_line) = cut.unwrap_or((j, l));
+                        spans.push(Span {
+                            start,
+                            end: trim_cr(buf, start, at),
+                            line: start_line,
+                        });
+                        i = at;
+                        line = at_line;
+                        committed = at;
+                        committed_line = line;
+                        continue 'outer;
+                    }
                     if depth == 0 {
                         spans.push(Span {
                             start,
@@ -409,7 +431,20 @@ impl Framer {
                 }
                 j += 1;
             }
-            // Unterminated value.
+            // Unterminated value: cut where a record seems to start, once the end of the
+            // file or a megabyte of it says it will not close; else all of it at the end.
+            if let Some((at, at_line)) = cut.filter(|_| eof || j - start >= RESYNC_AFTER) {
+                spans.push(Span {
+                    start,
+                    end: trim_cr(buf, start, at),
+                    line: start_line,
+                });
+                i = at;
+                line = at_line;
+                committed = at;
+                committed_line = line;
+                continue 'outer;
+            }
             if eof {
                 spans.push(Span {
                     start,
@@ -431,6 +466,30 @@ impl Framer {
         self.next_line = committed_line;
         (spans, committed)
     }
+}
+
+/// How far a JSON value that has not closed is read before it is cut at a line that
+/// opens the next record: no audit record comes near it.
+const RESYNC_AFTER: usize = 1 << 20;
+
+/// Spaces and tabs before `start` on its line, if nothing else is before it there and
+/// the line starts in `buf`.
+fn indent_before(buf: &[u8], start: usize) -> Option<usize> {
+    let from = memchr::memrchr(b'\n', &buf[..start])? + 1;
+    buf[from..start]
+        .iter()
+        .all(|c| matches!(c, b' ' | b'\t'))
+        .then_some(start - from)
+}
+
+/// Whether a line opens an object (`{` after spaces and tabs) no deeper than `indent`
+/// (any depth when the value's own is not known).
+fn opens_record(line: &[u8], indent: Option<usize>) -> bool {
+    let n = line
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t'))
+        .count();
+    line.get(n) == Some(&b'{') && indent.is_none_or(|d| n <= d)
 }
 
 /// Where the object that encloses `b` closes: the offset of its `}`, strings skipped.
@@ -624,6 +683,48 @@ mod tests {
         for bs in [1, 4, 100] {
             let r = all(Framing::Csv, "a,\"b\nc\"\nd,e\n", bs);
             assert_eq!(r, vec![("a,\"b\nc\"".into(), 1), ("d,e".into(), 3)]);
+        }
+    }
+
+    #[test]
+    fn a_json_value_that_never_closes_is_cut_where_the_next_record_opens() {
+        for bs in [1, 7, 1000] {
+            // One record per line: the broken one ends at its line, the rest are read.
+            let r = all(
+                Framing::Json,
+                "[\n{\"broken\": {\"a\":1},\n{\"b\":2},\n{\"c\":3}\n]\n",
+                bs,
+            );
+            assert_eq!(
+                r,
+                vec![
+                    ("{\"broken\": {\"a\":1},".into(), 2),
+                    ("{\"b\":2}".into(), 3),
+                    ("{\"c\":3}".into(), 4)
+                ]
+            );
+            // Pretty-printed: cut at the next line that opens an object.
+            let r = all(
+                Framing::Json,
+                "[\n  {\n    \"x\": {\n  {\n    \"b\": 2\n  }\n]\n",
+                bs,
+            );
+            assert_eq!(
+                r,
+                vec![
+                    ("{\n    \"x\": {".into(), 2),
+                    ("{\n    \"b\": 2\n  }".into(), 4)
+                ]
+            );
+            // A value that closes is never cut, whatever lines it holds.
+            let r = all(Framing::Json, "{\"a\": [\n{\"c\": 1}\n]}\n{\"d\":1}\n", bs);
+            assert_eq!(
+                r,
+                vec![
+                    ("{\"a\": [\n{\"c\": 1}\n]}".into(), 1),
+                    ("{\"d\":1}".into(), 4)
+                ]
+            );
         }
     }
 
