@@ -473,13 +473,16 @@ impl Framer {
 const RESYNC_AFTER: usize = 1 << 20;
 
 /// Spaces and tabs before `start` on its line, if nothing else is before it there and
-/// the line starts in `buf`.
+/// the line starts in `buf`. Read backwards over the blanks only: searching back for
+/// the line's start cost a scan of the line per value, quadratic in a CloudWatch
+/// export of one line (30 s where 0.8 s).
 fn indent_before(buf: &[u8], start: usize) -> Option<usize> {
-    let from = memchr::memrchr(b'\n', &buf[..start])? + 1;
-    buf[from..start]
+    let n = buf[..start]
         .iter()
-        .all(|c| matches!(c, b' ' | b'\t'))
-        .then_some(start - from)
+        .rev()
+        .take_while(|c| matches!(c, b' ' | b'\t'))
+        .count();
+    (start > n && buf[start - n - 1] == b'\n').then_some(n)
 }
 
 /// Whether a line opens an object (`{` after spaces and tabs) no deeper than `indent`
