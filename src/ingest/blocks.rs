@@ -18,11 +18,17 @@ const MIN_READ: usize = BLOCK / 4;
 /// less than [`MIN_READ`] is one unfinished record: as much again is read, so that a
 /// record of any size is framed after a number of reads logarithmic in its size, where
 /// fixed steps rescanned it once per step.
+///
+/// Never past [`MAX_RECORD`], so that a longer record is seen as such.
 fn want(rest: usize) -> usize {
-    if rest + MIN_READ <= BLOCK {
+    let w = if rest + MIN_READ <= BLOCK {
         BLOCK - rest
     } else {
         rest
+    };
+    match MAX_RECORD.saturating_sub(rest) {
+        0 => w,
+        room => w.min(room),
     }
 }
 
@@ -65,11 +71,7 @@ impl Reading {
     /// (see [`want`]) and frames it.
     pub(super) fn next(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
         if !self.eof {
-            // Never past the longest record read, so that one longer is seen as such.
-            let want = match MAX_RECORD.checked_sub(buf.len()) {
-                Some(room) if room > 0 => want(buf.len()).min(room),
-                _ => want(buf.len()),
-            };
+            let want = want(buf.len());
             fill(
                 &mut self.reader,
                 &mut buf,
@@ -110,37 +112,29 @@ impl Reading {
     fn skip(&mut self, mut buf: Vec<u8>, base: u64) -> Framed {
         let line = self.framer.next_line;
         self.header = false;
-        let mut skipped = 0u64;
-        let mut nl = 0u64;
-        let mut from = buf.len();
-        loop {
-            match memchr::memchr(b'\n', &buf[from..]) {
-                Some(i) => {
-                    let end = from + i + 1;
-                    nl += memchr::memchr_iter(b'\n', &buf[..end]).count() as u64;
-                    skipped += end as u64;
-                    buf.drain(..end);
-                    self.last_byte_nl = true;
-                    break;
-                }
-                None => {
-                    nl += memchr::memchr_iter(b'\n', &buf).count() as u64;
-                    skipped += buf.len() as u64;
-                    buf.clear();
-                    if self.eof {
-                        self.last_byte_nl = false;
-                        break;
-                    }
-                    fill(
-                        &mut self.reader,
-                        &mut buf,
-                        BLOCK,
-                        &mut self.eof,
-                        &mut self.io_error,
-                    );
-                    from = 0;
-                }
+        // The record so far, line ends and all (a multi-line record's), then blocks up
+        // to the first line end.
+        let mut nl = memchr::memchr_iter(b'\n', &buf).count() as u64;
+        let mut skipped = buf.len() as u64;
+        buf.clear();
+        self.last_byte_nl = false;
+        while !self.eof {
+            fill(
+                &mut self.reader,
+                &mut buf,
+                BLOCK,
+                &mut self.eof,
+                &mut self.io_error,
+            );
+            if let Some(i) = memchr::memchr(b'\n', &buf) {
+                nl += 1;
+                skipped += i as u64 + 1;
+                buf.drain(..=i);
+                self.last_byte_nl = true;
+                break;
             }
+            skipped += buf.len() as u64;
+            buf.clear();
         }
         self.lines += nl;
         self.framer.next_line += nl;

@@ -359,6 +359,7 @@ impl Framer {
             // an object no deeper than it (the next record after a broken one).
             let indent = indent_before(buf, start);
             let mut cut: Option<(usize, u64)> = None;
+            let mut closed_by_array = None;
             while j < buf.len() {
                 let c = buf[j];
                 if c == b'\n' {
@@ -404,17 +405,8 @@ impl Framer {
                     if depth == 0 && c == b']' {
                         // An object closed by `]`: the array around a record that never
                         // closed. The record ends where the next one opens, or here.
-                        let (at, at_line) = cut.unwrap_or((j, l));
-                        spans.push(Span {
-                            start,
-                            end: trim_cr(buf, start, at),
-                            line: start_line,
-                        });
-                        i = at;
-                        line = at_line;
-                        committed = at;
-                        committed_line = line;
-                        continue 'outer;
+                        closed_by_array = Some((j, l));
+                        break;
                     }
                     if depth == 0 {
                         spans.push(Span {
@@ -431,9 +423,14 @@ impl Framer {
                 }
                 j += 1;
             }
-            // Unterminated value: cut where a record seems to start, once the end of the
-            // file or a megabyte of it says it will not close; else all of it at the end.
-            if let Some((at, at_line)) = cut.filter(|_| eof || j - start >= RESYNC_AFTER) {
+            // Unterminated value: cut where a record seems to start, once the array's end,
+            // the end of the file or a megabyte of it says it will not close; else all of
+            // it at the end of the file.
+            let end = match closed_by_array {
+                Some(here) => Some(cut.unwrap_or(here)),
+                None => cut.filter(|_| eof || j - start >= RESYNC_AFTER),
+            };
+            if let Some((at, at_line)) = end {
                 spans.push(Span {
                     start,
                     end: trim_cr(buf, start, at),

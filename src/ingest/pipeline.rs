@@ -68,6 +68,20 @@ pub(super) struct Item {
     pub(super) parsed: Rec,
 }
 
+impl Item {
+    /// A record rejected before any parser saw it.
+    fn rejected(line: u64, reason: String) -> Item {
+        Item {
+            line,
+            hash: 0,
+            ts: 0,
+            tz_assumed: false,
+            fold: 0,
+            parsed: Rec::Reject(reason),
+        }
+    }
+}
+
 /// What one framed record yields: almost always one item; an envelope (a CloudWatch
 /// export line) may carry several. Blocks are collected straight into an exactly-sized
 /// vector of these, without the per-thread vectors and concatenation a flattening
@@ -457,29 +471,21 @@ fn read_file(
     let parse = |b: &Framed| -> Vec<Out> {
         let mut block: Vec<Out> = Vec::new();
         if let Some((line, bytes)) = b.oversize {
-            return vec![Out::One(Item {
+            return vec![Out::One(Item::rejected(
                 line,
-                hash: 0,
-                ts: 0,
-                tz_assumed: false,
-                fold: 0,
-                parsed: Rec::Reject(format!(
+                format!(
                     "record longer than {} MiB ({bytes} bytes to the end of its line): \
                      skipped, not read",
                     super::blocks::MAX_RECORD >> 20
-                )),
-            })];
+                ),
+            ))];
         }
         if info.error.is_some() && ctx.pg_prefix.is_none() && needs_prepare(parser) {
             block.extend(b.spans.iter().map(|sp| {
-                Out::One(Item {
-                    line: sp.line,
-                    hash: 0,
-                    ts: 0,
-                    tz_assumed: false,
-                    fold: 0,
-                    parsed: Rec::Reject(info.error.clone().unwrap_or_default()),
-                })
+                Out::One(Item::rejected(
+                    sp.line,
+                    info.error.clone().unwrap_or_default(),
+                ))
             }));
         } else {
             let prov = Prov {
@@ -591,12 +597,12 @@ fn out_of_range(ts: i64, skew: i64) -> String {
         s if s == "invalid" => format!("{ts} µs from the Unix epoch"),
         s => s,
     };
-    match skew {
-        0 => format!("time out of range (before 1970 or after 9999): {at}"),
-        _ => format!(
-            "time out of range (before 1970 or after 9999) once its clock skew is corrected: {at}"
-        ),
-    }
+    let skewed = if skew == 0 {
+        ""
+    } else {
+        " once its clock skew is corrected"
+    };
+    format!("time out of range (before 1970 or after 9999){skewed}: {at}")
 }
 
 /// Where a block's events come from and the known skew of their file's clock.
