@@ -484,6 +484,111 @@ garbage that no server wrote
     assert_eq!(sel["extra"]["application_name"], "psql");
 }
 
+/// A `log_line_prefix` changed by a reload mid-file: the lines after it are read with the
+/// prefix they were written with (here a deployment's own, with the client address), and
+/// each such event names it. A file whose first lines already mix two servers' prefixes
+/// is still taken for PostgreSQL, with a note. A line no prefix fits stays rejected.
+#[test]
+fn lines_after_a_reload_changed_the_log_line_prefix_are_read_with_theirs() {
+    let dir = crate::util::tmp().unwrap();
+    let mut log = String::new();
+    for i in 0..45 {
+        log += &format!(
+            "2024-03-05 14:{:02}:{:02}.100 EET [4243] app@loyalty LOG:  AUDIT: SESSION,{},1,READ,SELECT,TABLE,public.customers,\"SELECT email FROM customers WHERE id = {}\",<not logged>\n",
+            i / 60,
+            i % 60,
+            i + 1,
+            1000 + i
+        );
+    }
+    log +=
+        "2024-03-05 14:01:00.000 EET [100] LOG:  received SIGHUP, reloading configuration files\n";
+    log += "2024-03-05 14:01:00.001 EET [100] LOG:  parameter \"log_line_prefix\" changed to \"%m [%p]: [%l-1] db=%d,user=%u,app=%a,client=%h \"\n";
+    for i in 0..20 {
+        log += &format!(
+            "2024-03-05 14:02:{i:02}.500 EET [4300]: [{}-1] db=loyalty,user=attacker,app=psql,client=198.51.100.7 LOG:  AUDIT: SESSION,{},1,WRITE,UPDATE,TABLE,public.bonus_accounts,\"UPDATE bonus_accounts SET balance = balance + 500\n\tWHERE account_id = {}\",<not logged>\n",
+            i + 1,
+            i + 1,
+            2000 + i
+        );
+    }
+    log += "not a line any server wrote\n";
+    log += "2024-03-05 14:03:00.000 EET [4301]: [1-1] db=loyalty,user=postgres,app=[unknown],client=198.51.100.7 FATAL:  password authentication failed for user \"postgres\"\n";
+    let path = dir.path().join("postgresql-2024-03-05.log");
+    std::fs::write(&path, &log).unwrap();
+    let rows = ingested(&path, &[]);
+    let f = &rows[0]["files"][0];
+    assert_eq!(f["format"], "pg-stderr");
+    assert_eq!(
+        (&f["events"], &f["rejected"], &f["skipped"]),
+        (
+            &serde_json::json!(66),
+            &serde_json::json!(1),
+            &serde_json::json!(2)
+        ),
+        "{f}"
+    );
+    let own = "%m [%p]: [%l-1] db=%d,user=%u,app=%a,client=%h ";
+    let updates: Vec<&serde_json::Value> = rows[1..]
+        .iter()
+        .filter(|e| e["command"] == "UPDATE")
+        .collect();
+    assert_eq!(updates.len(), 20);
+    for u in &updates {
+        assert_eq!(u["db_user"], "attacker");
+        assert_eq!(u["db_host"], "198.51.100.7");
+        assert_eq!(u["extra"]["application_name"], "psql");
+        assert_eq!(u["extra"]["log_line_prefix"], own);
+        assert!(u["statement"]
+            .as_str()
+            .unwrap()
+            .contains("\nWHERE account_id"));
+    }
+    assert_eq!(updates[0]["ts"], 1_709_640_120_500_000i64);
+    let failed = rows[1..]
+        .iter()
+        .find(|e| e["command"] == "authentication failed")
+        .unwrap();
+    assert_eq!(failed["db_user"], "postgres");
+    // The lines written with the file's own prefix do not carry it.
+    let reads = rows[1..].iter().filter(|e| e["command"] == "SELECT");
+    assert!(
+        reads.clone().count() == 45
+            && reads
+                .clone()
+                .all(|e| e["extra"]["log_line_prefix"].is_null())
+    );
+
+    // Two servers' logs joined, one line each way: neither prefix fits 80 % of the head.
+    let joined = dir.path().join("joined.log");
+    std::fs::write(&joined, "\
+2024-03-05 14:22:01.123 UTC [12345] svc_reporting@orders LOG:  AUDIT: SESSION,5,1,READ,SELECT,TABLE,public.customers,\"SELECT id, email, phone FROM customers WHERE id = $1\",<not logged>
+2024-03-05 14:23:10.004 UTC [12345] svc_reporting@orders LOG:  AUDIT: SESSION,6,1,READ,COPY,TABLE,public.customers,\"COPY (SELECT id, email, phone
+\tFROM customers) TO STDOUT WITH CSV\",<not logged>
+2024-03-05 14:25:00 UTC:203.0.113.45(53112):attacker@orders:[23456]:LOG:  AUDIT: SESSION,1,1,ROLE,CREATE ROLE,,,CREATE ROLE backdoor LOGIN SUPERUSER PASSWORD 'Winter2024!',<not logged>
+").unwrap();
+    let rows = ingested(&joined, &[]);
+    let f = &rows[0]["files"][0];
+    assert_eq!(
+        (&f["format"], &f["events"]),
+        (&serde_json::json!("pg-stderr"), &serde_json::json!(3)),
+        "{f}"
+    );
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("more than one log_line_prefix"),
+        "{f}"
+    );
+    let role = rows[1..]
+        .iter()
+        .find(|e| e["command"] == "CREATE ROLE")
+        .unwrap();
+    assert_eq!(role["db_host"], "203.0.113.45");
+    assert_eq!(role["extra"]["log_line_prefix"], "%t:%r:%u@%d:[%p]:");
+}
+
 /// `aws logs tail` output is unwrapped like an S3 export, and an application's lines that
 /// only look like an envelope (an S3 export's time prefix, a JSON key where syslog has
 /// its tag) are read as they are.

@@ -17,7 +17,7 @@ proptest! {
     fn log_line_prefixes_read_from_any_text_compile(s in "[0-9a-z \\[\\]@=:,.()<>%-]{0,60}|\\PC{0,80}") {
         let line = format!("2024-03-05 14:23:10.123 UTC {s}");
         if let Some(t) = breachline::ingest::pg_infer::template(&line) {
-            prop_assert!(breachline::ingest::pg::Prefix::compile(&t).is_ok(), "{t}");
+            prop_assert!(breachline::ingest::pg_prefix::Prefix::compile(&t).is_ok(), "{t}");
         }
         let _ = breachline::ingest::pg_infer::template(&s);
     }

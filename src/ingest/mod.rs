@@ -34,6 +34,7 @@ pub mod onesignal;
 pub mod percona;
 pub mod pg;
 pub mod pg_infer;
+pub mod pg_prefix;
 pub mod pgaudit;
 pub mod rds;
 pub mod sns;
@@ -69,7 +70,7 @@ pub struct FileCtx {
     /// CSV header fields, lower-cased, when the format has one.
     pub header: Option<Vec<String>>,
     /// A compiled PostgreSQL log_line_prefix.
-    pub pg_prefix: Option<Arc<pg::Prefix>>,
+    pub pg_prefix: Option<Arc<pg_prefix::Prefix>>,
     /// For evidence that went through syslog: which programs' lines are read, and the
     /// file's date for times without a year.
     pub syslog: Option<Arc<syslog::Ctx>>,

@@ -4,124 +4,15 @@
 //! authentication-failure and disconnection lines become events too.
 
 use super::json::{object, s, u};
+use super::pg_infer::Fields;
+use super::pg_prefix::{best_prefix, for_line, Prefix, SEVERITY, SEVERITY_ANYWHERE};
 use super::pgaudit::{apply_audit, apply_sql, csv_split};
-use super::{line_score, present, FileCtx, Framing, Head, Parsed, Parser};
+use super::{line_score, present, present_str, FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{text, Event, Outcome, SourceKind, StmtClass};
 use crate::sql::Dialect;
 use crate::timeparse::{parse_epoch, parse_iso};
 use regex::Regex;
 use std::sync::{Arc, LazyLock};
-
-/// Prefixes PostgreSQL deployments commonly use, tried in order when detecting.
-pub const KNOWN_PREFIXES: &[&str] = &[
-    "%t:%r:%u@%d:[%p]:",
-    "%m [%p] %q%u@%d ",
-    "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
-    "%m %u %d [%p]: ",
-    "%m [%p] %q[user=%u,db=%d,app=%a] ",
-    "%m [%p] ",
-    "%t [%p] ",
-];
-
-static SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
-    // No group for the message itself: a capture that runs to the end of a long
-    // statement made the capturing engine walk all of it (a third of pg-stderr's time).
-    // Any upper-case word: with lc_messages other than C the severity is translated
-    // (`FEHLER`, `ОШИБКА`), while pgaudit's `AUDIT: …` after it is not.
-    Regex::new(r"^(\p{Lu}[\p{Lu}\d]{1,24}):  (?:([0-9A-Z]{5}): )?").expect("static regex")
-});
-
-/// A compiled `log_line_prefix`.
-#[derive(Debug)]
-pub struct Prefix {
-    /// The template.
-    pub template: String,
-    /// Read from the log's own lines, not a common template or `--pg-prefix`.
-    pub inferred: bool,
-    re: Regex,
-}
-
-impl Prefix {
-    /// Compiles a `log_line_prefix` template into a matcher.
-    pub fn compile(template: &str) -> Result<Prefix, String> {
-        let mut re = String::from("^");
-        let mut optional_from: Option<usize> = None;
-        let mut seen = std::collections::HashSet::new();
-        let mut chars = template.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                re.push_str(&regex::escape(&c.to_string()));
-                continue;
-            }
-            let Some(k) = chars.next() else { break };
-            let (name, pat) = match k {
-                'm' => (
-                    "ts",
-                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-]\d\d(?::?\d\d)?)?",
-                ),
-                't' => (
-                    "ts",
-                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-]\d\d(?::?\d\d)?)?",
-                ),
-                'n' => ("epoch", r"\d+\.\d+"),
-                'p' => ("pid", r"\d+"),
-                'P' => ("lpid", r"\d*"),
-                // `[unknown]` before authentication (`connection received` lines).
-                'u' => ("user", r"(?:\[unknown\]|[^@\s,:\[\]]*)"),
-                'd' => ("db", r"(?:\[unknown\]|[^@\s,:\[\]]*)"),
-                'a' => ("app", r"[^,\]]*?"),
-                'h' => ("host", r"(?:\[local\]|[^\s,:()\]]*)"),
-                'r' => ("host", r"(?:\[local\]|[^\s,:()\]]*(?:\(\d+\))?)"),
-                'c' => ("session", r"[0-9a-f]+\.[0-9a-f]+"),
-                'l' => ("line", r"\d+"),
-                's' => ("sstart", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z]+)?"),
-                'v' => ("vxid", r"[\d/-]*"),
-                'x' => ("xid", r"\d+"),
-                'e' => ("sqlstate", r"[0-9A-Z]{5}"),
-                'i' => ("tag", r"[^\]]*?"),
-                'b' => ("btype", r"[a-z ]+?"),
-                'Q' => ("qid", r"-?\d+"),
-                'q' => {
-                    optional_from = Some(re.len());
-                    continue;
-                }
-                '%' => {
-                    re.push('%');
-                    continue;
-                }
-                other => return Err(format!("unsupported log_line_prefix escape %{other}")),
-            };
-            if seen.insert(name) {
-                re.push_str(&format!("(?P<{name}>{pat})"));
-            } else {
-                re.push_str(&format!("(?:{pat})"));
-            }
-        }
-        if let Some(at) = optional_from {
-            let tail = re.split_off(at);
-            re.push_str(&format!("(?:{tail})?"));
-        }
-        // The rest of the line is what follows the match: capturing it made the
-        // capturing engine walk the whole statement.
-        let re = Regex::new(&re).map_err(|e| format!("bad log_line_prefix: {e}"))?;
-        Ok(Prefix {
-            template: template.to_string(),
-            inferred: false,
-            re,
-        })
-    }
-
-    fn matches_line(&self, l: &str) -> bool {
-        self.re
-            .captures(l)
-            .and_then(|c| c.get(0))
-            .is_some_and(|m| SEVERITY.is_match(&l[m.end()..]))
-            && self
-                .re
-                .captures(l)
-                .is_some_and(|c| c.name("ts").is_some() || c.name("epoch").is_some())
-    }
-}
 
 /// The stderr format.
 pub struct Stderr;
@@ -152,9 +43,9 @@ impl Parser for Stderr {
             return 0;
         }
         match best_prefix(head) {
-            // A prefix read from the lines is a weaker sign than a known one: a parser
-            // made for the file's format wins.
-            Some(p) if p.inferred => 60,
+            // A prefix read from the lines, or lines of several prefixes, are a weaker
+            // sign than a known one: a parser made for the file's format wins.
+            Some(p) if p.inferred || p.mixed => 60,
             Some(_) => 85,
             None => 0,
         }
@@ -176,103 +67,71 @@ impl Parser for Stderr {
         };
         // Remove the TAB PostgreSQL put after each newline of a multi-line message.
         let text = rec.replace("\n\t", "\n");
-        let Some(c) = prefix.re.captures(&text) else {
-            return Parsed::Reject("line does not match the log_line_prefix".into());
-        };
-        let rest = c.get(0).map_or("", |m| &text[m.end()..]);
-        let Some(sc) = SEVERITY.captures(rest) else {
-            return Parsed::Reject("no SEVERITY:  after the prefix".into());
-        };
-        let mut e = Event::new(SourceKind::Db, self.name());
-        let g = |n: &str| {
-            c.name(n)
-                .map(|m| m.as_str().to_string())
-                .and_then(|x| present(&x))
-        };
-        if let Some(ts) = g("ts") {
-            match parse_iso(&ts, &ctx.opts.assume_tz) {
-                Some(p) => {
-                    e.ts = p.us;
-                    e.tz_assumed = p.assumed;
-                }
-                None => return Parsed::Reject(format!("bad timestamp {ts:?}")),
-            }
-        } else if let Some(ep) = g("epoch").and_then(|x| parse_epoch(&x)) {
-            e.ts = ep;
-        } else {
-            return Parsed::Reject("prefix has no timestamp".into());
+        let fields = prefix.fields(&text).ok_or(NO_MATCH);
+        match fields.and_then(|f| read(f, &text, ctx)) {
+            Ok(p) => p,
+            // A reload changed `log_line_prefix`, or another server's log was joined to
+            // this one: the line is read with the prefix it was written with, which the
+            // event names.
+            Err(why) => match for_line(&text).filter(|(t, _)| *t != prefix.template) {
+                Some((own, f)) => match read(f, &text, ctx) {
+                    Ok(Parsed::Event(mut e)) => {
+                        e.extra.insert("log_line_prefix", &*own);
+                        Parsed::Event(e)
+                    }
+                    Ok(p) => p,
+                    Err(_) => Parsed::Reject(why.into()),
+                },
+                None => Parsed::Reject(why.into()),
+            },
         }
-        e.db_user = g("user").filter(|u| u != "[unknown]");
-        e.db_name = g("db").filter(|u| u != "[unknown]");
-        e.db_host = g("host").map(|h| strip_port(&h).into());
-        let pid = g("pid");
-        e.session_id = g("session").or_else(|| {
-            pid.as_ref()
-                .map(|p| crate::model::text(&format!("pid:{p}")))
-        });
-        if let Some(p) = pid {
-            e.extra.insert("pid", p);
-        }
-        if let Some(a) = g("app") {
-            e.extra.insert("application_name", a);
-        }
-        let sev = sc.get(1).map(|m| m.as_str()).unwrap_or("");
-        let body = sc.get(0).map_or("", |m| &rest[m.end()..]);
-        // `AUDIT: ` looks like a verbose-mode SQLSTATE to the pattern; put it back.
-        let msg = match sc.get(2).map(|m| m.as_str()) {
-            Some("AUDIT") => format!("AUDIT: {body}"),
-            _ => body.to_string(),
-        };
-        message(e, sev, &msg, ctx)
     }
 }
 
-static SEVERITY_ANYWHERE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\p{Lu}[\p{Lu}\d]{1,24}:  ").expect("static regex"));
+const NO_MATCH: &str = "line does not match the log_line_prefix";
 
-fn best_prefix(head: &Head) -> Option<Prefix> {
-    let lines: Vec<&str> = head
-        .lines
-        .iter()
-        .copied()
-        .filter(|l| !l.starts_with('\t') && SEVERITY_ANYWHERE.is_match(l))
-        .take(40)
-        .collect();
-    if lines.is_empty() {
-        return None;
-    }
-    let mut best: Option<(Prefix, usize)> = None;
-    let consider = |best: &mut Option<(Prefix, usize)>, p: Prefix| {
-        let n = lines.iter().filter(|l| p.matches_line(l)).count();
-        if n * 10 >= lines.len() * 8 && best.as_ref().is_none_or(|(_, b)| n > *b) {
-            *best = Some((p, n));
-        }
+/// A stderr record read with the values of its prefix; `Err` when no severity follows.
+fn read<'a>(f: Fields<'a>, rec: &'a str, ctx: &FileCtx) -> Result<Parsed, &'static str> {
+    let rest = &rec[f.end..];
+    let Some(sc) = SEVERITY.captures(rest) else {
+        return Err("no SEVERITY:  after the prefix");
     };
-    for t in KNOWN_PREFIXES {
-        if let Ok(p) = Prefix::compile(t) {
-            consider(&mut best, p);
-        }
-    }
-    if best.is_none() {
-        // A prefix of the deployment's own: the templates its lines are the output of,
-        // the one most of them fit chosen (a common template wins a tie).
-        let mut tried = std::collections::BTreeSet::new();
-        for l in &lines {
-            let Some(m) = SEVERITY_ANYWHERE.find(l) else {
-                continue;
-            };
-            let Some(t) = crate::ingest::pg_infer::template(&l[..m.start()]) else {
-                continue;
-            };
-            if tried.insert(t.clone()) {
-                if let Ok(mut p) = Prefix::compile(&t) {
-                    p.inferred = true;
-                    consider(&mut best, p);
-                }
+    let mut e = Event::new(SourceKind::Db, Stderr.name());
+    let g = |v: Option<&'a str>| v.and_then(present_str);
+    if let Some(ts) = g(f.ts) {
+        match parse_iso(ts, &ctx.opts.assume_tz) {
+            Some(p) => {
+                e.ts = p.us;
+                e.tz_assumed = p.assumed;
             }
+            None => return Ok(Parsed::Reject(format!("bad timestamp {ts:?}"))),
         }
+    } else if let Some(ep) = g(f.epoch).and_then(parse_epoch) {
+        e.ts = ep;
+    } else {
+        return Ok(Parsed::Reject("prefix has no timestamp".into()));
     }
-    best.map(|(p, _)| p)
+    e.db_user = g(f.user).filter(|u| *u != "[unknown]").map(text);
+    e.db_name = g(f.db).filter(|u| *u != "[unknown]").map(text);
+    e.db_host = g(f.host).map(|h| strip_port(h).into());
+    let pid = g(f.pid);
+    e.session_id = g(f.session)
+        .map(text)
+        .or_else(|| pid.map(|p| text(&format!("pid:{p}"))));
+    if let Some(p) = pid {
+        e.extra.insert("pid", p);
+    }
+    if let Some(a) = g(f.app) {
+        e.extra.insert("application_name", a);
+    }
+    let sev = sc.get(1).map(|m| m.as_str()).unwrap_or("");
+    let body = sc.get(0).map_or("", |m| &rest[m.end()..]);
+    // `AUDIT: ` looks like a verbose-mode SQLSTATE to the pattern; put it back.
+    let msg = match sc.get(2).map(|m| m.as_str()) {
+        Some("AUDIT") => format!("AUDIT: {body}"),
+        _ => body.to_string(),
+    };
+    Ok(message(e, sev, &msg, ctx))
 }
 
 fn strip_port(h: &str) -> String {

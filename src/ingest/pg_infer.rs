@@ -50,10 +50,34 @@ fn escape_of_key(key: &str, value: &str) -> Option<&'static str> {
     })
 }
 
+/// What a line's prefix holds: the values of the escapes the parser reads, and where
+/// the prefix ends (its severity starts).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fields<'a> {
+    pub ts: Option<&'a str>,
+    pub epoch: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub db: Option<&'a str>,
+    pub host: Option<&'a str>,
+    pub app: Option<&'a str>,
+    pub session: Option<&'a str>,
+    pub pid: Option<&'a str>,
+    pub end: usize,
+}
+
 /// The template whose output `prefix` (a line's text before its severity) is, or `None`
 /// when a part of it is nothing PostgreSQL's escapes print in a recognizable form.
 pub fn template(prefix: &str) -> Option<String> {
+    infer(prefix).map(|(t, _)| t)
+}
+
+/// The template whose output `prefix` is, with the values its escapes printed.
+pub fn infer(prefix: &str) -> Option<(String, Fields<'_>)> {
     let mut t = String::new();
+    let mut f = Fields {
+        end: prefix.len(),
+        ..Fields::default()
+    };
     let (mut time, mut pid, mut optional) = (false, false, false);
     let mut rest = prefix;
     while let Some(ch) = rest.chars().next() {
@@ -77,36 +101,62 @@ pub fn template(prefix: &str) -> Option<String> {
                 (_, Some(_)) => "%t",
                 _ => "%n",
             });
-        } else if let (Some(_), Some(b)) = (g("a"), g("b")) {
+            if g("n").is_some() {
+                f.epoch = g("n");
+            } else {
+                f.ts = g("m").or(g("t"));
+            }
+        } else if let (Some(a), Some(b)) = (g("a"), g("b")) {
             // `[%p-%l]` (Debian's old default), or `[%l-1]` after the pid.
             if pid {
                 t.push_str(&format!("[%l-{b}]"));
             } else {
                 t.push_str("[%p-%l]");
+                f.pid = Some(a);
                 pid = true;
             }
-        } else if g("br").is_some() {
+        } else if let Some(n) = g("br") {
             t.push_str(if pid { "[%l]" } else { "[%p]" });
+            if !pid {
+                f.pid = Some(n);
+            }
             pid = true;
-        } else if g("ud").is_some() {
+        } else if let Some(ud) = g("ud") {
             // Background processes print nothing from here on.
             if !optional {
                 t.push_str("%q");
                 optional = true;
             }
             t.push_str("%u@%d");
+            if let Some((u, d)) = ud.split_once('@') {
+                (f.user, f.db) = (Some(u), Some(d));
+            }
         } else if let (Some(k), Some(v)) = (g("k"), g("v")) {
             let e = escape_of_key(k, v)?;
             pid |= e == "%p";
             t.push_str(k);
             t.push('=');
             t.push_str(e);
-        } else if g("ip").is_some() {
+            match e {
+                "%u" => f.user = Some(v),
+                "%d" => f.db = Some(v),
+                "%a" => f.app = Some(v),
+                "%h" | "%r" => f.host = Some(v),
+                "%p" => f.pid = Some(v),
+                "%c" => f.session = Some(v),
+                _ => {}
+            }
+        } else if let Some(ip) = g("ip") {
             t.push_str(if g("port").is_some() { "%r" } else { "%h" });
-        } else if g("c").is_some() {
+            f.host = Some(ip);
+        } else if let Some(s) = g("c") {
             t.push_str("%c");
-        } else if g("num").is_some() {
+            f.session = Some(s);
+        } else if let Some(n) = g("num") {
             t.push_str(if pid { "%l" } else { "%p" });
+            if !pid {
+                f.pid = Some(n);
+            }
             pid = true;
         }
         let end = c.get(0).map_or(0, |m| m.end());
@@ -116,12 +166,12 @@ pub fn template(prefix: &str) -> Option<String> {
     let session = ["%p", "%l", "%u", "%d", "%c", "%h", "%r", "%x", "%v"]
         .iter()
         .any(|e| t.contains(e));
-    (time && session).then_some(t)
+    (time && session).then_some((t, f))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::template;
+    use super::{infer, template};
 
     #[test]
     fn prefixes_become_their_templates() {
@@ -154,5 +204,34 @@ mod tests {
         assert_eq!(template("[812] app@loyalty "), None);
         assert_eq!(template("2024-03-05 14:23:10 UTC tenant=acme "), None);
         assert_eq!(template("2024-03-05 14:23:10.123 [main] "), None);
+    }
+
+    #[test]
+    fn the_values_a_prefix_holds_are_read_with_its_template() {
+        let (_, f) = infer("2024-03-05 14:23:10 UTC:10.0.0.5(51234):app@loyalty:[812]:").unwrap();
+        assert_eq!(f.ts, Some("2024-03-05 14:23:10 UTC"));
+        assert_eq!(
+            (f.user, f.db, f.host, f.pid),
+            (Some("app"), Some("loyalty"), Some("10.0.0.5"), Some("812"))
+        );
+        let (_, f) = infer("1709641390.123 [812-4] ").unwrap();
+        assert_eq!(
+            (f.epoch, f.ts, f.pid),
+            (Some("1709641390.123"), None, Some("812"))
+        );
+        let p = "2024-03-05 14:23:10 -03 [12]: [3-1] db=loyalty,user=app,app=psql,client=10.0.0.5,session=65e7a1b2.32c ";
+        let (t, f) = infer(p).unwrap();
+        assert_eq!(
+            t,
+            "%t [%p]: [%l-1] db=%d,user=%u,app=%a,client=%h,session=%c "
+        );
+        assert_eq!(
+            (f.user, f.db, f.app, f.host),
+            (Some("app"), Some("loyalty"), Some("psql"), Some("10.0.0.5"))
+        );
+        assert_eq!(
+            (f.pid, f.session, f.end),
+            (Some("12"), Some("65e7a1b2.32c"), p.len())
+        );
     }
 }

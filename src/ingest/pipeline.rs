@@ -439,11 +439,19 @@ fn read_file(
     if let Err(e) = parser.prepare(&mut ctx, &head) {
         info.error = Some(e);
     }
-    if let Some(p) = ctx.pg_prefix.as_deref().filter(|p| p.inferred) {
-        info.detail = Some(format!(
-            "log_line_prefix read from the lines as {:?}; pass --pg-prefix if it is not the server's",
-            p.template
-        ));
+    if let Some(p) = ctx.pg_prefix.as_deref() {
+        if p.mixed {
+            info.detail = Some(format!(
+                "lines of more than one log_line_prefix (a reload changed it, or several \
+                 servers' logs are joined): most fit {:?}, the others are read with their own",
+                p.template
+            ));
+        } else if p.inferred {
+            info.detail = Some(format!(
+                "log_line_prefix read from the lines as {:?}; pass --pg-prefix if it is not the server's",
+                p.template
+            ));
+        }
     }
     // Messages inside a CloudWatch envelope are re-detected too: a stage's format edit
     // shows there first. A syslog file's programs were picked by their formats already.
