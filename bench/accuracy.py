@@ -150,7 +150,9 @@ def main():
         subprocess.run([o.bin, "simulate", "--out-dir", ev] + a, check=True,
                        capture_output=True)
         extra = []
-        if "mariadb-audit" in a[a.index("--db") + 1]:
+        # Zone-less times: MariaDB's, and syslog's traditional headers where PostgreSQL's
+        # prefix leaves the time to syslog.
+        if "mariadb-audit" in a[a.index("--db") + 1] or "--db-via-syslog" in a:
             extra = ["--assume-tz", a[a.index("--server-tz") + 1]]
         p = subprocess.run([o.bin, "report", ev, "-q", "--roster", os.path.join(ev, "roster.csv"),
                             "--out-dir", out] + extra, capture_output=True, text=True)

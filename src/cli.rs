@@ -303,7 +303,9 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "SEED", conflicts_with = "other_names")]
     pub random_names: Option<u64>,
     /// Write PostgreSQL stderr and MariaDB audit records through syslog (rsyslog file
-    /// lines; PostgreSQL's chunks, MariaDB's records without their own time).
+    /// lines; PostgreSQL's chunks, MariaDB's records without their own time). By seed:
+    /// traditional or RFC 3339 headers, and PostgreSQL's prefix with or without its
+    /// time and process id (`%q%u@%d `, as the documentation advises for syslog).
     #[arg(long)]
     pub db_via_syslog: bool,
     /// Spread wave 1's credential stuffing over this many addresses (a proxy pool), each

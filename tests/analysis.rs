@@ -1632,14 +1632,16 @@ fn per_token_fcm_sends_are_one_message_each() {
 
 #[test]
 fn db_audit_through_syslog_equal_truth() {
-    // Seed 4 writes rsyslog's traditional lines (local time, no year, no zone), seed 5
-    // high-precision ones (RFC 3339): MariaDB's records without a time of their own, among
-    // another program's lines, and PostgreSQL's statements cut into `[line-chunk]`
-    // messages.
+    // Even seeds write rsyslog's traditional lines (local time, no year, no zone), odd
+    // ones high-precision ones (RFC 3339): MariaDB's records without a time of their own,
+    // among another program's lines, and PostgreSQL's statements cut into `[line-chunk]`
+    // messages; from seed 6 on, PostgreSQL's prefix leaves time and process id to syslog.
     for (db, seed) in [
         ("mariadb-audit", "4"),
         ("mariadb-audit", "5"),
         ("pg-stderr", "5"),
+        ("pg-stderr", "6"),
+        ("pg-stderr", "7"),
     ] {
         let d = crate::util::tmp().unwrap();
         simulate_with(

@@ -52,6 +52,13 @@ impl Parser for Stderr {
     }
     fn prepare(&self, ctx: &mut FileCtx, head: &Head) -> Result<(), String> {
         let p = match &ctx.opts.pg_prefix {
+            // Through syslog, a prefix without a time is read behind the header's time
+            // and process id, which its messages take in front (`syslog::inner`).
+            Some(t)
+                if ctx.syslog.is_some() && !["%m", "%t", "%n"].iter().any(|e| t.contains(e)) =>
+            {
+                Prefix::compile(&format!("%m [%p] {t}"))?
+            }
             Some(t) => Prefix::compile(t)?,
             None => best_prefix(head).ok_or("no known log_line_prefix fits; pass --pg-prefix")?,
         };
@@ -121,7 +128,7 @@ fn read<'a>(f: Fields<'a>, rec: &'a str, ctx: &FileCtx) -> Result<Parsed, &'stat
     if let Some(p) = pid {
         e.extra.insert("pid", p);
     }
-    if let Some(a) = g(f.app) {
+    if let Some(a) = g(f.app).filter(|a| *a != "[unknown]") {
         e.extra.insert("application_name", a);
     }
     let sev = sc.get(1).map(|m| m.as_str()).unwrap_or("");

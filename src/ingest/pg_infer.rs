@@ -17,7 +17,7 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
         r"|\[(?P<a>\d+)-(?P<b>\d+)\]",
         r"|\[(?P<br>\d+)\]",
         r"|(?P<ud>(?:\[unknown\]|[^\s@\[\],:=]+)@(?:\[unknown\]|[^\s@\[\],:=]+))",
-        r"|(?P<k>[A-Za-z_]+)=(?P<v>[^,\s\]]*)",
+        r"|(?P<k>[A-Za-z_]+)=(?P<v>\[unknown\]|[^,\s\]]*)",
         r"|(?P<ip>\[local\]|\d{1,3}(?:\.\d{1,3}){3})(?P<port>\(\d+\))?",
         r"|(?P<c>[0-9a-f]{6,}\.[0-9a-f]+)",
         r"|(?P<num>\d+)",

@@ -69,7 +69,8 @@ impl Prefix {
                 // `[unknown]` before authentication (`connection received` lines).
                 'u' => ("user", r"(?:\[unknown\]|[^@ \t\n\r\x0B\x0C,:\[\]]*)"),
                 'd' => ("db", r"(?:\[unknown\]|[^@ \t\n\r\x0B\x0C,:\[\]]*)"),
-                'a' => ("app", r"[^,\]]*?"),
+                // `[unknown]` before the connection names one.
+                'a' => ("app", r"(?:\[unknown\]|[^,\]]*?)"),
                 'h' => ("host", r"(?:\[local\]|[^ \t\n\r\x0B\x0C,:()\]]*)"),
                 'r' => (
                     "host",
@@ -235,4 +236,20 @@ pub(super) fn for_line(rec: &str) -> Option<(Cow<'static, str>, Fields<'_>)> {
     SEVERITY
         .is_match(&rec[f.end..])
         .then_some((Cow::Owned(t), f))
+}
+
+/// Whether a PostgreSQL message logged through syslog has a prefix without a time (the
+/// documentation's advice, as syslog stamps its own): text before a severity, and no
+/// time in it. Such a message takes the syslog header's time in front.
+pub(super) fn timeless(msg: &str) -> bool {
+    static TIME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]|[0-9]{9,11}\.[0-9]{3}")
+            .expect("static regex")
+    });
+    let line = msg.lines().next().unwrap_or("");
+    let Some(m) = SEVERITY_ANYWHERE.find(line) else {
+        return false;
+    };
+    let before = &line[..m.start()];
+    !before.contains(['{', '"']) && !TIME.is_match(before)
 }

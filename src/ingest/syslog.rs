@@ -102,10 +102,13 @@ pub fn unwrap(rec: &str, ctx: &Ctx) -> Result<Option<(String, Option<i64>)>, Str
     inner(&h, msg, ctx.changed).map(|m| Some((m, ts)))
 }
 
-/// The inner record of a message: MariaDB's syslog records, which start at the server
-/// host, take the header's time in front, as the plugin writes it to a file.
+/// The inner record of a message. Records that carry no time of their own take the
+/// header's in front, as their program writes it to a file: MariaDB's syslog records
+/// (which start at the server host), and PostgreSQL messages whose `log_line_prefix`
+/// has no time (with the header's process id as `[%p]`).
 fn inner(h: &Header, msg: String, changed: Option<(i32, u32)>) -> Result<String, String> {
-    if !super::mariadb::timeless(&msg) {
+    let mariadb = super::mariadb::timeless(&msg);
+    if !mariadb && !super::pg_prefix::timeless(&msg) {
         return Ok(msg);
     }
     let time = if h.bsd {
@@ -114,7 +117,34 @@ fn inner(h: &Header, msg: String, changed: Option<(i32, u32)>) -> Result<String,
     } else {
         h.time.to_string()
     };
-    Ok(format!("{time},{}", msg.trim_start()))
+    if mariadb {
+        return Ok(format!("{time},{}", msg.trim_start()));
+    }
+    let pid = h.pid.map(|p| format!(" [{p}]")).unwrap_or_default();
+    Ok(format!(
+        "{}{pid} {msg}",
+        pg_time(&time, h.bsd).ok_or("bad syslog time")?
+    ))
+}
+
+/// A header's time as PostgreSQL's `%m` prints it: `YYYY-MM-DD HH:MM:SS.mmm`, with
+/// ` UTC` when the header gave a zone (a traditional header's time is local and takes
+/// `--assume-tz`, like the zone-less lines of other logs).
+fn pg_time(time: &str, bsd: bool) -> Option<String> {
+    if bsd {
+        // `dated`'s `YYYYMMDD HH:MM:SS`.
+        let (d, hms) = time.split_once(' ')?;
+        return Some(format!(
+            "{}-{}-{} {hms}.000",
+            d.get(..4)?,
+            d.get(4..6)?,
+            d.get(6..8)?
+        ));
+    }
+    let p = crate::timeparse::parse_iso(time, &crate::timeparse::AssumeTz::Fixed(0))?;
+    let t = chrono::DateTime::from_timestamp_micros(p.us)?;
+    let zone = if p.assumed { "" } else { " UTC" };
+    Some(format!("{}{zone}", t.format("%Y-%m-%d %H:%M:%S%.3f")))
 }
 
 /// The messages of a head's first records (chunk tags removed), and their tags.
@@ -371,6 +401,41 @@ mod tests {
             m.ends_with("\"SELECT id, name\n\tFROM customers WHERE note = 'a b'\",<none>"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn postgres_messages_without_a_time_take_the_headers() {
+        let ctx = Ctx {
+            tags: vec![],
+            changed: Some((2025, 11)),
+        };
+        let un = |l: &str| unwrap(l, &ctx).unwrap().unwrap().0;
+        // `%q%u@%d ` and an empty prefix, as PostgreSQL's documentation advises for syslog.
+        assert_eq!(
+            un("Nov  4 09:41:03 db1 postgres[4242]: [12-1] app@loyalty LOG:  statement: SELECT 1"),
+            "2025-11-04 09:41:03.000 [4242] app@loyalty LOG:  statement: SELECT 1"
+        );
+        assert_eq!(
+            un("2025-11-04T09:41:03.123456+02:00 db1 postgres[7]: [3-1] FATAL:  password authentication failed for user \"x\""),
+            "2025-11-04 07:41:03.123 UTC [7] FATAL:  password authentication failed for user \"x\""
+        );
+        assert_eq!(
+            un("<134>1 2025-11-04T07:41:03Z db1 postgres - - - LOG:  connection received: host=1.2.3.4"),
+            "2025-11-04 07:41:03.000 UTC LOG:  connection received: host=1.2.3.4"
+        );
+        // A prefix with its own time, and other programs' messages, are left as written.
+        for l in [
+            "Nov  4 09:41:03 db1 postgres[4242]: [12-1] 2025-11-04 09:41:03.1 EET [4242] LOG:  x",
+            "Nov  4 09:41:03 db1 postgres[4242]: [12-1] 1762242063.123 [4242] LOG:  x",
+            "Nov  4 09:41:03 web1 app[1]: {\"level\":\"ERROR:  x\"}",
+            "Nov  4 09:41:03 web1 CRON[1]: (root) CMD (true)",
+        ] {
+            assert_eq!(
+                un(l),
+                header(l).unwrap().msg.trim_start_matches("[12-1] "),
+                "{l}"
+            );
+        }
     }
 
     #[test]

@@ -376,7 +376,11 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                     if n % 401 == 0 {
                                         rot.file(d)?.header(&syslog::chatter(s, clock_ref, iso))?;
                                     }
-                                    rot.write(d, &syslog::wrap(fmt, &rec, s, clock_ref, n, iso))?;
+                                    let timeless = o.seed % 4 >= 2;
+                                    rot.write(
+                                        d,
+                                        &syslog::wrap(fmt, &rec, s, clock_ref, n, (iso, timeless)),
+                                    )?;
                                 } else {
                                     for r in rec.split(db::RECORDS) {
                                         rot.write(d, r)?;

@@ -2,7 +2,8 @@
 //! with their `[line]` / `[line-chunk]` tags (a multi-line statement one chunk per line,
 //! TAB escaped as `#011`), MariaDB's `server_audit_output_type=SYSLOG` records without
 //! their own time; traditional headers (`Nov  4 09:41:03`, local time, no year) or
-//! high-precision ones (RFC 3339 with offset), by seed.
+//! high-precision ones (RFC 3339 with offset), and PostgreSQL prefixes with or without
+//! their own time, by seed.
 
 use super::db::Clock;
 use super::scenario::Stmt;
@@ -12,8 +13,16 @@ pub fn applies(fmt: &str) -> bool {
     matches!(fmt, "pg-stderr" | "mariadb-audit")
 }
 
-/// One record as syslog lines. `seq` is PostgreSQL's per-process line number.
-pub fn wrap(fmt: &str, rec: &str, s: &Stmt, clock: &Clock, seq: u64, iso: bool) -> String {
+/// One record as syslog lines. `seq` is PostgreSQL's per-process line number;
+/// `timeless`: PostgreSQL's `log_line_prefix` leaves the time and process id to syslog.
+pub fn wrap(
+    fmt: &str,
+    rec: &str,
+    s: &Stmt,
+    clock: &Clock,
+    seq: u64,
+    (iso, timeless): (bool, bool),
+) -> String {
     let time = if iso {
         clock.local(s.ts, "%Y-%m-%dT%H:%M:%S%.6f%:z")
     } else {
@@ -25,6 +34,11 @@ pub fn wrap(fmt: &str, rec: &str, s: &Stmt, clock: &Clock, seq: u64, iso: bool) 
         return format!("{time} db-prod-1 mysql-server_auditing:  {rest}");
     }
     let head = format!("{time} db-prod-1 postgres[{}]: ", s.pid);
+    // `%m [%p] ` ends at the first `] `.
+    let rec = match rec.find("] ") {
+        Some(i) if timeless => &rec[i + 2..],
+        _ => rec,
+    };
     let lines: Vec<&str> = rec.lines().collect();
     if lines.len() == 1 {
         return format!("{head}[{seq}] {rec}");
