@@ -1656,6 +1656,89 @@ fn db_audit_through_syslog_equal_truth() {
     }
 }
 
+/// MySQL Enterprise Audit with a filter that logs table access and not statements (a
+/// common filter): each statement is known only from its per-table records, which carry
+/// it (the attack's days are all such). The first day logs the statements' `general`
+/// records as well, after their table records: the table records then echo them.
+#[test]
+fn mysql_audit_of_table_access_alone_equals_truth() {
+    use std::io::{Read, Write};
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "fcm-bigquery-json"],
+        &["--seed", "8"],
+    );
+    let tables = regex::Regex::new(r"(?i)\b(?:FROM|JOIN|INTO|UPDATE)\s+([A-Za-z_][\w.]*)").unwrap();
+    let dir = d.path().join("db/mysql-audit-json");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut access = 0;
+    for (k, path) in names.iter().enumerate() {
+        let gz = path.extension().is_some_and(|x| x == "gz");
+        let mut text = String::new();
+        if gz {
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
+        } else {
+            text = std::fs::read_to_string(path).unwrap();
+        }
+        let mut out: Vec<String> = Vec::new();
+        for line in text.lines() {
+            let l = line.trim().trim_end_matches(',');
+            let Ok(mut v) = serde_json::from_str::<Value>(l) else {
+                continue;
+            };
+            if v["class"] != "general" {
+                out.push(v.to_string());
+                continue;
+            }
+            let q = v["general_data"]["query"].as_str().unwrap().to_string();
+            let cmd = v["general_data"]["sql_command"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let general = v.clone();
+            let mut seen = BTreeSet::new();
+            for c in tables.captures_iter(&q) {
+                if !seen.insert(c[1].to_string()) {
+                    continue;
+                }
+                v["class"] = "table_access".into();
+                v["event"] = if cmd == "select" {
+                    "read".into()
+                } else {
+                    cmd.clone().into()
+                };
+                v.as_object_mut().unwrap().remove("general_data");
+                v["table_access_data"] = serde_json::json!({"db": "loyalty", "table": &c[1], "query": &q, "sql_command": &cmd});
+                out.push(v.to_string());
+                access += 1;
+            }
+            if k == 0 {
+                out.push(general.to_string());
+            }
+        }
+        let body = format!("[\n{}\n]\n", out.join(",\n"));
+        if gz {
+            let mut w = flate2::write::GzEncoder::new(
+                std::fs::File::create(path).unwrap(),
+                flate2::Compression::fast(),
+            );
+            w.write_all(body.as_bytes()).unwrap();
+            w.finish().unwrap();
+        } else {
+            std::fs::write(path, body).unwrap();
+        }
+    }
+    assert!(access > 1000, "{access}");
+    check(d.path(), &[], true);
+}
+
 #[test]
 fn one_database_logged_in_several_formats_counts_each_record_once() {
     // PostgreSQL with `log_destination = 'stderr,csvlog,jsonlog'` writes every statement

@@ -10,6 +10,7 @@ pub mod dbindex;
 pub mod dedupe;
 pub mod detect;
 pub mod drift;
+pub mod echoes;
 pub mod enrich;
 pub mod gaps;
 pub mod gwclock;
@@ -311,6 +312,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ..Default::default()
     };
     let p = &opts.profile;
+    echoes::resolve(&mut a.ing.events);
     sessions::fill(&mut a.ing.events, &a.ing.files);
     enrich::enrich(&mut a, p);
     // Gateway layers' clocks first: the DB's and the push worker's are compared with them.

@@ -97,8 +97,10 @@ impl Parser for EnterpriseJson {
                 apply_sql(&mut e, Dialect::MySql, ctx);
             }
             "table_access" => {
-                // Per-table echo of a statement already logged under `general`: keep the
-                // table, not the statement facts, so changes are not counted twice.
+                // One record per table a statement touched, carrying the statement. Beside
+                // the statement's `general` record it is an echo, and correlation drops its
+                // statement so changes count once; where the audit filter logs table access
+                // alone, the first of them stands for the statement (correlate/echoes.rs).
                 e.command = Some(text(&format!("table {event}")));
                 e.object = s(&v, "table_access_data.table");
                 e.db_name = s(&v, "table_access_data.db");
@@ -108,6 +110,8 @@ impl Parser for EnterpriseJson {
                 });
                 e.outcome = Outcome::Success;
                 e.extra.insert("table_access", "true");
+                e.statement = s(&v, "table_access_data.query");
+                apply_sql(&mut e, Dialect::MySql, ctx);
             }
             "audit" => {
                 e.command = Some(event.clone());

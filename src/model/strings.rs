@@ -25,6 +25,11 @@ impl Extra {
             }
         }
     }
+    /// Removes a key, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Text> {
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+        Some(self.0.remove(i).1)
+    }
     /// The value of a key.
     pub fn get(&self, key: &str) -> Option<&Text> {
         self.0
