@@ -5,8 +5,11 @@
 //! logs table access alone (a common filter), the statement's first table-access record
 //! stands for it, and the others echo that one.
 
-use crate::model::{text, Event, SourceKind};
+use crate::model::{text, Event, FileInfo, SourceKind};
 use std::collections::HashMap;
+
+/// The format whose table-access records carry their statement.
+const FORMAT: &str = "mysql-audit-json";
 
 /// Records of one statement farther apart than this are separate runs of it.
 const SAME_RUN_US: i64 = 2_000_000;
@@ -15,19 +18,21 @@ const SAME_RUN_US: i64 = 2_000_000;
 /// and a record that stands for a statement no other record logs becomes that statement.
 /// Returns how many stand for their statement.
 #[allow(clippy::vec_box)] // the events' one shape everywhere
-pub fn resolve(events: &mut [Box<Event>]) -> usize {
-    let access = |e: &Event| e.extra.contains_key("table_access");
-    if !events.iter().any(|e| access(e) && e.statement.is_some()) {
+pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
+    // Only MySQL Enterprise Audit JSON writes them (through syslog too): other evidence
+    // costs no look at its events.
+    if !files.iter().any(|f| f.format.ends_with(FORMAT)) {
         return 0;
     }
-    // Per (format, session, statement), its records in time order.
-    let mut runs: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let access = |e: &Event| e.format.as_str() == FORMAT && e.extra.contains_key("table_access");
+    // Per (session, statement), its records in time order.
+    let mut runs: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
-        if e.kind() != SourceKind::Db {
+        if e.kind() != SourceKind::Db || e.format.as_str() != FORMAT {
             continue;
         }
         if let (Some(s), Some(st)) = (e.session_id.as_deref(), e.statement.as_deref()) {
-            runs.entry((e.format.as_str(), s, st)).or_default().push(i);
+            runs.entry((s, st)).or_default().push(i);
         }
     }
     let mut echo = Vec::new();
@@ -91,6 +96,13 @@ mod tests {
         }
     }
 
+    fn files() -> Vec<FileInfo> {
+        vec![FileInfo {
+            format: FORMAT.into(),
+            ..Default::default()
+        }]
+    }
+
     const READ: &str =
         "SELECT c.email, b.balance FROM customers c JOIN bonus_accounts b ON b.account_id = c.id";
 
@@ -102,7 +114,7 @@ mod tests {
             rec(3, 10, "general", None, READ),
         ];
         assert!(ev[0].sql.as_ref().is_some_and(|f| f.whole_table_read));
-        assert_eq!(resolve(&mut ev), 0);
+        assert_eq!(resolve(&mut ev, &files()), 0);
         assert!(ev[..2]
             .iter()
             .all(|e| e.statement.is_none() && e.sql.is_none()));
@@ -118,7 +130,7 @@ mod tests {
             // The same statement a minute later is another run of it.
             rec(3, 59, "", Some("customers"), READ),
         ];
-        assert_eq!(resolve(&mut ev), 2);
+        assert_eq!(resolve(&mut ev, &files()), 2);
         assert_eq!(ev[0].command.as_deref(), Some("SELECT"));
         assert!(!ev[0].extra.contains_key("table_access"));
         assert_eq!(ev[0].extra["statement_from"], "table_access");

@@ -312,7 +312,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ..Default::default()
     };
     let p = &opts.profile;
-    echoes::resolve(&mut a.ing.events);
+    echoes::resolve(&mut a.ing.events, &a.ing.files);
     sessions::fill(&mut a.ing.events, &a.ing.files);
     enrich::enrich(&mut a, p);
     // Gateway layers' clocks first: the DB's and the push worker's are compared with them.
