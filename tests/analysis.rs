@@ -1656,6 +1656,94 @@ fn db_audit_through_syslog_equal_truth() {
     }
 }
 
+/// pgaudit with session and object auditing both on logs each audited write twice, as
+/// SESSION and as OBJECT (as `log_relation` logs a statement once per table): the bundled
+/// incident so logged gives the same bonus corrections and affected accounts, not twice
+/// the points.
+#[test]
+fn pgaudit_records_repeating_one_statement_count_once() {
+    use std::io::{Read, Write};
+    let d = crate::util::tmp().unwrap();
+    let src = root().join("sample-logs");
+    let mut copied = 0;
+    for entry in walk(&src) {
+        let rel = entry.strip_prefix(&src).unwrap();
+        let to = d.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        if !rel.starts_with("db/pg-stderr") {
+            std::fs::copy(&entry, &to).unwrap();
+            continue;
+        }
+        let gz = entry.extension().is_some_and(|x| x == "gz");
+        let mut text = String::new();
+        if gz {
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(&entry).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
+        } else {
+            text = std::fs::read_to_string(&entry).unwrap();
+        }
+        // A record and its TAB continuation lines, then its OBJECT copy.
+        let mut out = String::new();
+        let mut rec: Vec<&str> = Vec::new();
+        let mut flush = |rec: &mut Vec<&str>, out: &mut String| {
+            if rec.is_empty() {
+                return;
+            }
+            let whole = rec.join("\n");
+            out.push_str(&whole);
+            out.push('\n');
+            if whole.contains("AUDIT: SESSION,") && whole.contains(",WRITE,") {
+                out.push_str(&whole.replacen("AUDIT: SESSION,", "AUDIT: OBJECT,", 1));
+                out.push('\n');
+                copied += 1;
+            }
+            rec.clear();
+        };
+        for l in text.lines() {
+            if !l.starts_with('\t') {
+                flush(&mut rec, &mut out);
+            }
+            rec.push(l);
+        }
+        flush(&mut rec, &mut out);
+        if gz {
+            let mut w = flate2::write::GzEncoder::new(
+                std::fs::File::create(&to).unwrap(),
+                flate2::Compression::fast(),
+            );
+            w.write_all(out.as_bytes()).unwrap();
+            w.finish().unwrap();
+        } else {
+            std::fs::write(&to, out).unwrap();
+        }
+    }
+    assert!(copied > 1000, "{copied}");
+    let (once, twice) = (affected(&src, &[]), affected(d.path(), &[]));
+    for f in ["bonus-adjustments.csv", "affected-customers.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(once.path().join(f)).unwrap(),
+            std::fs::read_to_string(twice.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+/// Every file under `dir`, sorted.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// MySQL Enterprise Audit with a filter that logs table access and not statements (a
 /// common filter): each statement is known only from its per-table records, which carry
 /// it (the attack's days are all such). The first day logs the statements' `general`

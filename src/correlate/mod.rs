@@ -25,6 +25,7 @@ pub mod probing;
 pub mod pushclock;
 pub mod reads;
 pub mod refunds;
+pub mod relations;
 pub mod series;
 pub mod sessions;
 pub mod shared;
@@ -313,6 +314,14 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     };
     let p = &opts.profile;
     echoes::resolve(&mut a.ing.events, &a.ing.files);
+    let repeats = relations::resolve(&mut a.ing.events, &a.ing.files);
+    if repeats > 0 {
+        a.notes.push(format!(
+            "{repeats} pgaudit records repeat a statement logged once per table it touched \
+             (pgaudit.log_relation) or as both SESSION and OBJECT: the statement's reads and \
+             bonus changes are counted once, on the record each names (statement_facts_on)"
+        ));
+    }
     sessions::fill(&mut a.ing.events, &a.ing.files);
     enrich::enrich(&mut a, p);
     // Gateway layers' clocks first: the DB's and the push worker's are compared with them.
