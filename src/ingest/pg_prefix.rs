@@ -7,7 +7,7 @@ use super::pg_infer::Fields;
 use super::Head;
 use regex::Regex;
 use std::borrow::Cow;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 /// Prefixes PostgreSQL deployments commonly use, tried in order when detecting.
 pub const KNOWN_PREFIXES: &[&str] = &[
@@ -174,7 +174,7 @@ pub(super) fn best_prefix(head: &Head) -> Option<Prefix> {
         }
     };
     for p in known() {
-        consider(&mut best, (**p).clone());
+        consider(&mut best, p.clone());
     }
     if best.as_ref().is_some_and(|(_, n)| enough(*n)) {
         return best.map(|(p, _)| p);
@@ -204,11 +204,11 @@ pub(super) fn best_prefix(head: &Head) -> Option<Prefix> {
 }
 
 /// The common templates, compiled once.
-fn known() -> &'static [Arc<Prefix>] {
-    static KNOWN: LazyLock<Vec<Arc<Prefix>>> = LazyLock::new(|| {
+fn known() -> &'static [Prefix] {
+    static KNOWN: LazyLock<Vec<Prefix>> = LazyLock::new(|| {
         KNOWN_PREFIXES
             .iter()
-            .filter_map(|t| Prefix::compile(t).ok().map(Arc::new))
+            .filter_map(|t| Prefix::compile(t).ok())
             .collect()
     });
     &KNOWN
