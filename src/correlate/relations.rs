@@ -1,6 +1,7 @@
-//! pgaudit's records of one statement. With `pgaudit.log_relation` on, a statement is
-//! logged once per table it touched, and with session and object auditing both on, once
-//! as SESSION and again as OBJECT; every record repeats the statement (unless
+//! pgaudit's records of one statement. With `pgaudit.log_relation` on (and always in
+//! Aurora PostgreSQL's activity streams), a statement is logged once per table it
+//! touched, and with session and object auditing both on, once as SESSION and again as
+//! OBJECT; every record repeats the statement (unless
 //! `log_statement_once`). Counted per record, a bonus change whose statement joins
 //! another table would count twice. The records of one statement — a session's same
 //! statement and sub-statement id within 2 s — keep the statement's facts on one: the
@@ -20,8 +21,12 @@ const SAME_STATEMENT_US: i64 = 2_000_000;
 /// (events in time order). Returns how many repeats there were.
 #[allow(clippy::vec_box)] // the events' one shape everywhere
 pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
-    // Only PostgreSQL's logs carry pgaudit records: other evidence costs no look.
-    if !files.iter().any(|f| f.format.contains("pg-")) {
+    // Only PostgreSQL's logs and activity streams carry pgaudit records: other evidence
+    // costs no look.
+    if !files
+        .iter()
+        .any(|f| f.format.contains("pg-") || f.format.contains("rds-activity-stream"))
+    {
         return 0;
     }
     let rank = |e: &Event| match e.stmt_class {
@@ -72,7 +77,20 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
 /// What identifies a pgaudit record's statement: format, session, statement and
 /// sub-statement id.
 fn key(e: &Event) -> Option<(&str, &str, &str, &str)> {
-    if e.kind() != SourceKind::Db || e.sql.is_none() || !e.format.as_str().starts_with("pg-") {
+    if e.kind() != SourceKind::Db || e.sql.is_none() {
+        return None;
+    }
+    let pgaudit = match e.format.as_str() {
+        f if f.starts_with("pg-") => true,
+        // Aurora PostgreSQL's activity streams are pgaudit's records, one per object;
+        // MySQL's number no statements (every id is 0).
+        "rds-activity-stream" => e
+            .extra
+            .get("server_type")
+            .is_some_and(|t| t.as_str() == "PostgreSQL"),
+        _ => false,
+    };
+    if !pgaudit {
         return None;
     }
     Some((
@@ -136,5 +154,33 @@ mod tests {
             assert!(ev[i].statement.is_some());
         }
         assert!(ev[3].sql.is_some() && ev[4].sql.is_some());
+    }
+
+    #[test]
+    fn an_activity_stream_records_each_object_and_counts_the_statement_once() {
+        use crate::ingest::rds::ActivityStream;
+        let rec = |object: &str, class: &str, server: &str, id: u32| {
+            let l = format!(
+                r#"{{"type":"record","pid":23456,"dbUserName":"svc","databaseName":"loyalty","remoteHost":"203.0.113.45","command":"UPDATE","commandText":"UPDATE bonus_accounts SET balance = balance + 500 FROM customers c WHERE c.id = bonus_accounts.account_id AND c.id = 1002","paramList":[],"logTime":"2024-03-05 14:25:00.004512+00","statementId":{id},"substatementId":1,"objectType":"TABLE","objectName":"{object}","class":"{class}","serverType":"{server}","sessionId":"65e72b3c.5ba0"}}"#
+            );
+            match ActivityStream.parse(&l, &FileCtx::default()) {
+                Parsed::Event(e) => e,
+                o => panic!("{o:?}"),
+            }
+        };
+        let files = vec![FileInfo {
+            path: "stream.json".into(),
+            format: "rds-activity-stream".into(),
+            ..Default::default()
+        }];
+        let mut ev = vec![
+            rec("public.bonus_accounts", "WRITE", "PostgreSQL", 7),
+            rec("public.customers", "READ", "PostgreSQL", 7),
+        ];
+        assert_eq!(resolve(&mut ev, &files), 1);
+        assert!(ev[0].sql.is_some() && ev[1].sql.is_none());
+        // MySQL's streams number no statements: records of id 0 are different ones.
+        let mut ev = vec![rec("", "MAIN", "MySQL", 0), rec("", "MAIN", "MySQL", 0)];
+        assert_eq!(resolve(&mut ev, &files), 0);
     }
 }
