@@ -28,6 +28,21 @@ pub(super) static SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(\p{Lu}[\p{Lu}\d]{1,24}):  (?:([0-9A-Z]{5}): )?").expect("static regex")
 });
 
+/// What `%t` prints, and `%m` before its milliseconds (ASCII digits: Unicode `\d` made a
+/// template ten times slower to compile).
+macro_rules! date_time {
+    () => {
+        r"[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+    };
+}
+
+/// The zone after a time: an abbreviation, or an offset where the zone has none.
+macro_rules! zone {
+    () => {
+        r"(?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-][0-9][0-9](?::?[0-9][0-9])?)?"
+    };
+}
+
 /// A compiled `log_line_prefix`.
 #[derive(Debug, Clone)]
 pub struct Prefix {
@@ -55,14 +70,8 @@ impl Prefix {
             }
             let Some(k) = chars.next() else { break };
             let (name, pat) = match k {
-                'm' => (
-                    "ts",
-                    r"[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]{3}(?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-][0-9][0-9](?::?[0-9][0-9])?)?",
-                ),
-                't' => (
-                    "ts",
-                    r"[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9](?: [A-Za-z][A-Za-z0-9/_+-]*| ?[+-][0-9][0-9](?::?[0-9][0-9])?)?",
-                ),
+                'm' => ("ts", concat!(date_time!(), r"\.[0-9]{3}", zone!())),
+                't' => ("ts", concat!(date_time!(), zone!())),
                 'n' => ("epoch", r"[0-9]+\.[0-9]+"),
                 'p' => ("pid", r"[0-9]+"),
                 'P' => ("lpid", r"[0-9]*"),
@@ -78,10 +87,7 @@ impl Prefix {
                 ),
                 'c' => ("session", r"[0-9a-f]+\.[0-9a-f]+"),
                 'l' => ("line", r"[0-9]+"),
-                's' => (
-                    "sstart",
-                    r"[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9](?: [A-Za-z]+)?",
-                ),
+                's' => ("sstart", concat!(date_time!(), r"(?: [A-Za-z]+)?")),
                 'v' => ("vxid", r"[0-9/-]*"),
                 'x' => ("xid", r"[0-9]+"),
                 'e' => ("sqlstate", r"[0-9A-Z]{5}"),
@@ -182,7 +188,7 @@ pub(super) fn best_prefix(head: &Head) -> Option<Prefix> {
     // A prefix of the deployment's own: the templates its lines are the output of.
     let mut tried = std::collections::BTreeSet::new();
     for l in &lines {
-        if let Some(t) = own_template(l) {
+        if let Some((t, _)) = own(l) {
             if tried.insert(t.clone()) {
                 if let Ok(mut p) = Prefix::compile(&t) {
                     p.inferred = true;
@@ -214,10 +220,11 @@ fn known() -> &'static [Prefix] {
     &KNOWN
 }
 
-/// The template a line's text before its severity is the output of.
-fn own_template(line: &str) -> Option<String> {
+/// The template a line's text before its severity is the output of, with the values
+/// its escapes printed (`end` is where the severity starts).
+fn own(line: &str) -> Option<(String, Fields<'_>)> {
     let m = SEVERITY_ANYWHERE.find(line)?;
-    crate::ingest::pg_infer::template(&line[..m.start()])
+    crate::ingest::pg_infer::infer(&line[..m.start()])
 }
 
 /// The prefix a record was written with, for a record the file's prefix does not fit: a
@@ -230,14 +237,8 @@ pub(super) fn for_line(rec: &str) -> Option<(Cow<'static, str>, Fields<'_>)> {
     if let Some(p) = known().iter().find(|p| p.matches_line(line)) {
         return Some((Cow::Borrowed(p.template.as_str()), p.fields(rec)?));
     }
-    let m = SEVERITY_ANYWHERE.find(line)?;
-    let (t, mut f) = crate::ingest::pg_infer::infer(&line[..m.start()])?;
-    f.end = m.start();
-    SEVERITY
-        .is_match(&rec[f.end..])
-        .then_some((Cow::Owned(t), f))
+    own(line).map(|(t, f)| (Cow::Owned(t), f))
 }
-
 /// Whether a PostgreSQL message logged through syslog has a prefix without a time (the
 /// documentation's advice, as syslog stamps its own): text before a severity, and no
 /// time in it. Such a message takes the syslog header's time in front.

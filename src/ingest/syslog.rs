@@ -123,24 +123,14 @@ fn inner(h: &Header, msg: String, changed: Option<(i32, u32)>) -> Result<String,
     let pid = h.pid.map(|p| format!(" [{p}]")).unwrap_or_default();
     Ok(format!(
         "{}{pid} {msg}",
-        pg_time(&time, h.bsd).ok_or("bad syslog time")?
+        pg_time(&time).ok_or("bad syslog time")?
     ))
 }
 
 /// A header's time as PostgreSQL's `%m` prints it: `YYYY-MM-DD HH:MM:SS.mmm`, with
-/// ` UTC` when the header gave a zone (a traditional header's time is local and takes
-/// `--assume-tz`, like the zone-less lines of other logs).
-fn pg_time(time: &str, bsd: bool) -> Option<String> {
-    if bsd {
-        // `dated`'s `YYYYMMDD HH:MM:SS`.
-        let (d, hms) = time.split_once(' ')?;
-        return Some(format!(
-            "{}-{}-{} {hms}.000",
-            d.get(..4)?,
-            d.get(4..6)?,
-            d.get(6..8)?
-        ));
-    }
+/// ` UTC` when the header gave a zone (a traditional header's time, dated, is local and
+/// takes `--assume-tz`, like the zone-less lines of other logs).
+fn pg_time(time: &str) -> Option<String> {
     let p = crate::timeparse::parse_iso(time, &crate::timeparse::AssumeTz::Fixed(0))?;
     let t = chrono::DateTime::from_timestamp_micros(p.us)?;
     let zone = if p.assumed { "" } else { " UTC" };
