@@ -79,8 +79,8 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
         e.command = e
             .statement
             .as_deref()
-            .and_then(|s| s.split_whitespace().find(|w| !w.starts_with("/*")))
-            .map(|w| text(&w.to_ascii_uppercase()));
+            .and_then(crate::sql::command_word)
+            .map(|w| text(&w));
     }
     stands.len()
 }

@@ -110,10 +110,7 @@ pub fn apply_sql(e: &mut Event, dialect: Dialect, ctx: &FileCtx) {
         e.stmt_class = Some(class);
     }
     if e.command.is_none() {
-        e.command = stmt
-            .split_whitespace()
-            .find(|w| !w.starts_with("/*"))
-            .map(|w| crate::model::text(&w.to_ascii_uppercase()));
+        e.command = crate::sql::command_word(stmt).map(|w| crate::model::text(&w));
     }
     if let Some(r) = &facts.request_id {
         e.request_id = Some(r.clone());

@@ -189,6 +189,37 @@ fn without_tag_comments(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A statement's first word, upper-cased: its command (`UPDATE`), past comments
+/// (`/* … */`, nested as PostgreSQL allows them; `-- …` and MySQL's `# …` to the line
+/// end) and opening parentheses. ORMs put comments first: Hibernate's
+/// `/* update com.example.Bonus */ update …`, a tool's `-- name: …` line.
+pub fn command_word(text: &str) -> Option<String> {
+    let mut s = text;
+    loop {
+        s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(r) = s.strip_prefix("/*") {
+            let b = r.as_bytes();
+            let (mut depth, mut i) = (1, 0);
+            while depth > 0 {
+                match b.get(i..i + 2)? {
+                    b"/*" => (depth, i) = (depth + 1, i + 2),
+                    b"*/" => (depth, i) = (depth - 1, i + 2),
+                    _ => i += 1,
+                }
+            }
+            s = &r[i..];
+        } else if s.starts_with("--") || s.starts_with('#') {
+            s = s.split_once('\n')?.1;
+        } else {
+            break;
+        }
+    }
+    let end = s
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    (end > 0).then(|| s[..end].to_ascii_uppercase())
+}
+
 /// The single-quoted string literals of a statement, as written inline: a MySQL-family
 /// audit log's `WHERE phone = '+38067…'`, where PostgreSQL logs the value as a bound
 /// parameter. Comments (sqlcommenter tags) are not read.

@@ -412,3 +412,27 @@ fn inline_string_values_are_read_outside_comments() {
     );
     assert!(string_literals("SELECT id FROM users WHERE id = $1").is_empty());
 }
+
+#[test]
+fn the_command_word_is_read_past_leading_comments() {
+    for (stmt, want) in [
+        ("update bonus SET a = 1", Some("UPDATE")),
+        (
+            "/* update com.example.Bonus */ update bonus SET a = 1",
+            Some("UPDATE"),
+        ),
+        ("/* a /* nested */ comment */SELECT 1", Some("SELECT")),
+        (
+            "-- name: GetCustomer :one\n\tSELECT * FROM c",
+            Some("SELECT"),
+        ),
+        ("# mysql note\nDELETE FROM t", Some("DELETE")),
+        ("((SELECT 1) UNION (SELECT 2))", Some("SELECT")),
+        ("/* never closes SELECT", None),
+        ("-- only a comment", None),
+        ("   ", None),
+        ("/*/ SELECT", None),
+    ] {
+        assert_eq!(super::command_word(stmt).as_deref(), want, "{stmt:?}");
+    }
+}
