@@ -1641,3 +1641,76 @@ fn a_record_past_64_mib_is_skipped_to_its_line_end_and_the_next_lines_read() {
         "{rows:?}"
     );
 }
+
+/// PostgreSQL's own statement logging as each destination writes it: an application's
+/// extended-protocol `execute` with its values in the detail (stderr: the next line;
+/// csvlog: the `detail` column; jsonlog: the `detail` key), timed messages, the parse and
+/// bind steps and a portal fetch (skipped: the execute counts), a detail line of another
+/// process (not this statement's), and a damaged line.
+#[test]
+fn postgresql_statement_logging_carries_bound_values_in_every_destination() {
+    let dir = crate::util::tmp().unwrap();
+    let upd = "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2";
+    let p = |t: &str, pid: u32| format!("2025-11-04 11:05:{t} UTC [{pid}] app@loyalty");
+    let stderr = [
+        format!("{} LOG:  duration: 0.031 ms  parse <unnamed>: {upd}", p("01.100", 4242)),
+        format!("{} LOG:  duration: 0.052 ms  bind <unnamed>: {upd}", p("01.101", 4242)),
+        format!("{} DETAIL:  parameters: $1 = '500', $2 = '1042'", p("01.101", 4242)),
+        format!("{} LOG:  duration: 0.208 ms  execute <unnamed>: {upd}", p("01.123", 4242)),
+        format!("{} DETAIL:  parameters: $1 = '500', $2 = '1042'", p("01.123", 4242)),
+        format!("{} LOG:  execute S_1: SELECT email, phone", p("02.000", 4243)),
+        "\tFROM customers WHERE id = $1".to_string(),
+        format!("{} DETAIL:  parameters: $1 = '1043'", p("02.000", 4243)),
+        format!("{} LOG:  execute fetch from S_1/C_1: SELECT email, phone", p("02.010", 4243)),
+        "\tFROM customers WHERE id = $1".to_string(),
+        format!("{} LOG:  execute <unnamed>: SELECT 1 WHERE $1", p("03.000", 4244)),
+        format!("{} DETAIL:  parameters: $1 = 't'", p("03.000", 4299)),
+        "2025-11-04 11:05:0".to_string(),
+        format!("{} LOG:  statement: /* Hibernate */ DELETE FROM sessions", p("04.000", 4242)),
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join("postgresql.log"), stderr + "\n").unwrap();
+    let msg = format!("execute <unnamed>: {upd}");
+    let csv = format!(
+        "2025-11-04 11:05:01.123 UTC,\"app\",\"loyalty\",4242,\"10.0.0.5:51544\",6729a1b0.1092,7,\"UPDATE\",2025-11-04 11:00:00 UTC,3/120,0,LOG,00000,\"{msg}\",\"parameters: $1 = '500', $2 = '1042'\",,,,,,,,\"loyalty-api\",\"client backend\",,0\n"
+    );
+    std::fs::write(dir.path().join("postgresql.csv"), csv).unwrap();
+    let json = serde_json::json!({"timestamp": "2025-11-04 11:05:01.123 UTC", "user": "app",
+        "dbname": "loyalty", "pid": 4242, "remote_host": "10.0.0.5", "session_id": "6729a1b0.1092",
+        "line_num": 7, "error_severity": "LOG", "message": msg,
+        "detail": "parameters: $1 = '500', $2 = '1042'", "backend_type": "client backend"});
+    std::fs::write(dir.path().join("postgresql.json"), format!("{json}\n")).unwrap();
+    let rows = ingested(&dir.path().join("postgresql.log"), &[]);
+    let f = &rows[0]["files"][0];
+    assert_eq!(f["format"], "pg-stderr");
+    // 14 lines: 4 events, 1 rejected, 4 skipped (the parse step, the bind step with its
+    // detail, the fetch, and the other process's detail).
+    assert_eq!(
+        (&f["lines"], &f["events"], &f["rejected"], &f["skipped"]),
+        (
+            &serde_json::json!(14),
+            &serde_json::json!(4),
+            &serde_json::json!(1),
+            &serde_json::json!(4)
+        ),
+        "{f}"
+    );
+    let update = &rows[1];
+    assert_eq!(update["params"], serde_json::json!(["500", "1042"]));
+    assert_eq!(update["sql"]["bonus_changes"][0]["delta"], 500);
+    assert_eq!(update["sql"]["bonus_changes"][0]["account_id"], "1042");
+    assert_eq!(update["extra"]["logged_by"], "log_min_duration_statement");
+    assert_eq!(update["extra"]["duration_ms"], "0.208");
+    let read = &rows[2];
+    assert_eq!(read["extra"]["prepared_statement"], "S_1");
+    assert_eq!(read["sql"]["account_ids"], serde_json::json!(["1043"]));
+    assert_eq!(rows[3]["params"], serde_json::Value::Null);
+    assert_eq!(rows[4]["command"], "DELETE");
+    for other in ["postgresql.csv", "postgresql.json"] {
+        let rows = ingested(&dir.path().join(other), &[]);
+        let e = &rows[1];
+        assert_eq!(e["params"], serde_json::json!(["500", "1042"]), "{other}");
+        assert_eq!(e["sql"]["bonus_changes"][0]["delta"], 500, "{other}");
+        assert_eq!(e["extra"]["logged_by"], "log_statement", "{other}");
+    }
+}

@@ -7,7 +7,9 @@
 pub enum Framing {
     /// One record per line.
     Lines,
-    /// A line starting with TAB continues the previous record.
+    /// A line starting with TAB continues the previous record, and so does the
+    /// `DETAIL:  parameters:` line right after a PostgreSQL execute or bind message
+    /// (both are one message of the server's, as its TAB lines are).
     Continuation,
     /// CloudWatch S3 export or `aws logs tail` lines: an indented line without the time prefix
     /// continues the previous record (a PostgreSQL statement of several lines); any other
@@ -134,8 +136,18 @@ impl Framer {
     }
 
     fn continuation(&mut self, buf: &[u8], eof: bool) -> (Vec<Span>, usize) {
+        // Whether the open record is a statement a `DETAIL:  parameters:` line may follow.
+        let mut takes = false;
         self.grouped(buf, eof, |l, open| {
-            (!(open && l.first() == Some(&b'\t')), false)
+            if open && l.first() == Some(&b'\t') {
+                return (false, false);
+            }
+            if open && takes && super::pg_statement::is_parameters(l) {
+                takes = false;
+                return (false, false);
+            }
+            takes = super::pg_statement::takes_parameters(l);
+            (true, false)
         })
     }
 
@@ -597,6 +609,19 @@ mod tests {
                     ("z".into(), 6)
                 ]
             );
+        }
+    }
+
+    #[test]
+    fn continuation_joins_the_parameters_of_an_execute_only() {
+        let text = "t LOG:  execute <unnamed>: SELECT $1\n\tFROM x\nt DETAIL:  parameters: $1 = '1'\n\t2'\nt DETAIL:  parameters: $1 = '3'\nt LOG:  statement: SELECT 1\nt DETAIL:  parameters: $1 = '4'\n";
+        for bs in [1, 9, 100] {
+            let r = all(Framing::Continuation, text, bs);
+            let got: Vec<u64> = r.iter().map(|(_, l)| *l).collect();
+            // The execute, its TAB line and its detail (with the detail's own TAB line);
+            // a second detail and a detail after a simple statement stand alone.
+            assert_eq!(got, vec![1, 5, 6, 7], "block size {bs}");
+            assert!(r[0].0.ends_with("$1 = '1'\n\t2'"));
         }
     }
 

@@ -35,6 +35,7 @@ pub mod percona;
 pub mod pg;
 pub mod pg_infer;
 pub mod pg_prefix;
+mod pg_statement;
 pub mod pgaudit;
 pub mod rds;
 pub mod sns;

@@ -6,6 +6,7 @@
 use super::json::{object, s, u};
 use super::pg_infer::Fields;
 use super::pg_prefix::{best_prefix, for_line, Prefix, SEVERITY, SEVERITY_ANYWHERE};
+use super::pg_statement::{self, Logged};
 use super::pgaudit::{apply_audit, apply_sql, csv_split};
 use super::{line_score, present, present_str, FileCtx, Framing, Head, Parsed, Parser};
 use crate::model::{text, Event, Outcome, SourceKind, StmtClass};
@@ -72,33 +73,82 @@ impl Parser for Stderr {
         let Some(prefix) = ctx.pg_prefix.as_deref() else {
             return Parsed::Reject("no log_line_prefix".into());
         };
+        // A `DETAIL:  parameters:` line the framing joined to the statement line before.
+        let (rec, joined) = match joined_line(rec) {
+            Some((r, j)) => (r, Some(j)),
+            None => (rec, None),
+        };
         // Remove the TAB PostgreSQL put after each newline of a multi-line message.
         let text = rec.replace("\n\t", "\n");
+        let joined = joined.map(|j| j.replace("\n\t", "\n"));
         let fields = prefix.fields(&text).ok_or(NO_MATCH);
-        match fields.and_then(|f| read(f, &text, ctx)) {
+        let (parsed, took) = match fields.and_then(|f| read(f, &text, joined.as_deref(), ctx)) {
             Ok(p) => p,
             // A reload changed `log_line_prefix`, or another server's log was joined to
             // this one: the line is read with the prefix it was written with, which the
             // event names.
             Err(why) => match for_line(&text).filter(|(t, _)| *t != prefix.template) {
-                Some((own, f)) => match read(f, &text, ctx) {
-                    Ok(Parsed::Event(mut e)) => {
+                Some((own, f)) => match read(f, &text, joined.as_deref(), ctx) {
+                    Ok((Parsed::Event(mut e), took)) => {
                         e.extra.insert("log_line_prefix", &*own);
-                        Parsed::Event(e)
+                        (Parsed::Event(e), took)
                     }
                     Ok(p) => p,
-                    Err(_) => Parsed::Reject(why.into()),
+                    Err(_) => (Parsed::Reject(why.into()), false),
                 },
-                None => Parsed::Reject(why.into()),
+                None => (Parsed::Reject(why.into()), false),
             },
+        };
+        match joined {
+            // A line that is not this message's detail is a record of its own.
+            Some(j) if !took => Parsed::Many(vec![parsed, self.parse(&j, ctx)]),
+            _ => parsed,
         }
     }
 }
 
+/// A record's statement line(s) and the `DETAIL:  parameters:` line (and its TAB
+/// continuations) the framing joined to them: the first line break not followed by a
+/// TAB starts it, if it starts such a line.
+fn joined_line(rec: &str) -> Option<(&str, &str)> {
+    let i = rec
+        .match_indices('\n')
+        .map(|(i, _)| i)
+        .find(|&i| !rec[i + 1..].starts_with('\t'))?;
+    let next = &rec[i + 1..];
+    let line = next.split('\n').next().unwrap_or("");
+    pg_statement::is_parameters(line.as_bytes()).then(|| (&rec[..i], next))
+}
+
+/// The detail a joined `DETAIL:` line holds, when it is the detail of the message whose
+/// prefix values are `primary`: the same process, session and time where both lines
+/// name them (a line through syslog may name none: its chunk tag ties it).
+fn joined_detail<'a>(primary: &Fields, line: &'a str) -> Option<&'a str> {
+    let m = SEVERITY_ANYWHERE.find(line)?;
+    let sev = line[m.start()..m.end()].trim_end().trim_end_matches(':');
+    if english_severity(sev) != "DETAIL" {
+        return None;
+    }
+    if let Some((_, f)) = for_line(line) {
+        let same = |a: Option<&str>, b: Option<&str>| a.zip(b).is_none_or(|(a, b)| a == b);
+        if !(same(primary.pid, f.pid) && same(primary.session, f.session) && same(primary.ts, f.ts))
+        {
+            return None;
+        }
+    }
+    Some(&line[m.end()..])
+}
+
 const NO_MATCH: &str = "line does not match the log_line_prefix";
 
-/// A stderr record read with the values of its prefix; `Err` when no severity follows.
-fn read<'a>(f: Fields<'a>, rec: &'a str, ctx: &FileCtx) -> Result<Parsed, &'static str> {
+/// A stderr record read with the values of its prefix, and whether the joined detail
+/// line was its message's; `Err` when no severity follows.
+fn read<'a>(
+    f: Fields<'a>,
+    rec: &'a str,
+    joined: Option<&str>,
+    ctx: &FileCtx,
+) -> Result<(Parsed, bool), &'static str> {
     let rest = &rec[f.end..];
     let Some(sc) = SEVERITY.captures(rest) else {
         return Err("no SEVERITY:  after the prefix");
@@ -111,13 +161,14 @@ fn read<'a>(f: Fields<'a>, rec: &'a str, ctx: &FileCtx) -> Result<Parsed, &'stat
                 e.ts = p.us;
                 e.tz_assumed = p.assumed;
             }
-            None => return Ok(Parsed::Reject(format!("bad timestamp {ts:?}"))),
+            None => return Ok((Parsed::Reject(format!("bad timestamp {ts:?}")), false)),
         }
     } else if let Some(ep) = g(f.epoch).and_then(parse_epoch) {
         e.ts = ep;
     } else {
-        return Ok(Parsed::Reject("prefix has no timestamp".into()));
+        return Ok((Parsed::Reject("prefix has no timestamp".into()), false));
     }
+    let detail = joined.and_then(|j| joined_detail(&f, j));
     e.db_user = g(f.user).filter(|u| *u != "[unknown]").map(text);
     e.db_name = g(f.db).filter(|u| *u != "[unknown]").map(text);
     e.db_host = g(f.host).map(|h| strip_port(h).into());
@@ -138,7 +189,7 @@ fn read<'a>(f: Fields<'a>, rec: &'a str, ctx: &FileCtx) -> Result<Parsed, &'stat
         Some("AUDIT") => format!("AUDIT: {body}"),
         _ => body.to_string(),
     };
-    Ok(message(e, sev, &msg, ctx))
+    Ok((message(e, sev, &msg, detail, ctx), detail.is_some()))
 }
 
 fn strip_port(h: &str) -> String {
@@ -156,7 +207,7 @@ static KV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\w+)=(\S+)").expect(
 
 /// The English severity of a translated one (`lc_messages` other than C), from the
 /// translations PostgreSQL ships for the severities whose meaning matters here.
-fn english_severity(sev: &str) -> &str {
+pub(super) fn english_severity(sev: &str) -> &str {
     match sev {
         "FEHLER" | "ERREUR" | "ERRORE" | "ОШИБКА" | "ПОМИЛКА" | "BŁĄD" => "ERROR",
         "ВАЖНО" | "ФАТАЛЬНО" | "FATALE" | "KRYTYCZNY" => "FATAL",
@@ -177,8 +228,9 @@ fn english_severity(sev: &str) -> &str {
     }
 }
 
-/// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog).
-fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
+/// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog) and its
+/// detail, where the log keeps it with the message.
+fn message(mut e: Event, sev: &str, msg: &str, detail: Option<&str>, ctx: &FileCtx) -> Parsed {
     e.extra.insert("severity", sev);
     let sev = english_severity(sev);
     if let Some(body) = msg.strip_prefix("AUDIT: ") {
@@ -234,16 +286,32 @@ fn message(mut e: Event, sev: &str, msg: &str, ctx: &FileCtx) -> Parsed {
             e.extra.insert("session_time", t);
         }
         kv(&mut e, rest);
-    } else if let Some(stmt) =
-        msg.strip_prefix("statement: ")
-            .or_else(|| if sev == "STATEMENT" { Some(msg) } else { None })
-    {
-        e.statement = Some(stmt.into());
-        e.outcome = if sev == "STATEMENT" {
-            Outcome::Failure
-        } else {
-            Outcome::Success
+    } else if sev == "STATEMENT" {
+        e.statement = Some(msg.into());
+        e.outcome = Outcome::Failure;
+        apply_sql(&mut e, Dialect::Postgres, ctx);
+    } else if let Some(logged) = pg_statement::logged(msg) {
+        let (sql, name, duration_ms, by) = match logged {
+            Logged::Run {
+                sql,
+                name,
+                duration_ms,
+                by,
+            } => (sql, name, duration_ms, by),
+            Logged::Step(why) => return Parsed::Skip(why),
         };
+        e.statement = Some(sql.into());
+        e.params = detail
+            .and_then(pg_statement::parameters)
+            .map(thin_vec::ThinVec::from);
+        e.extra.insert("logged_by", by);
+        if let Some(n) = name {
+            e.extra.insert("prepared_statement", n);
+        }
+        if let Some(d) = duration_ms {
+            e.extra.insert("duration_ms", d);
+        }
+        e.outcome = Outcome::Success;
         apply_sql(&mut e, Dialect::Postgres, ctx);
     } else if matches!(sev, "ERROR" | "FATAL" | "PANIC") {
         e.command = Some(format!("{} {}", sev.to_ascii_lowercase(), first_words(msg)).into());
@@ -324,7 +392,7 @@ impl Parser for CsvLog {
         let sev = f[11].clone();
         let msg = f[13].clone();
         let query = f.get(19).cloned().unwrap_or_default();
-        match message(e, &sev, &msg, ctx) {
+        match message(e, &sev, &msg, f.get(14).map(|d| &**d), ctx) {
             Parsed::Event(mut ev) if english_severity(&sev) == "ERROR" && !query.is_empty() => {
                 ev.statement = Some(query.into());
                 apply_sql(&mut ev, Dialect::Postgres, ctx);
@@ -383,7 +451,8 @@ impl Parser for JsonLog {
         let sev = s(&v, "error_severity").unwrap_or_default();
         let msg = s(&v, "message").unwrap_or_default();
         let stmt = s(&v, "statement");
-        match message(e, &sev, &msg, ctx) {
+        let detail = s(&v, "detail");
+        match message(e, &sev, &msg, detail.as_deref(), ctx) {
             Parsed::Event(mut ev) if english_severity(&sev) == "ERROR" && stmt.is_some() => {
                 ev.statement = stmt;
                 apply_sql(&mut ev, Dialect::Postgres, ctx);

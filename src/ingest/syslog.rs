@@ -196,8 +196,9 @@ fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// The message of a record (one line, or a PostgreSQL message and its chunks) and its
 /// header. PostgreSQL cut a message at newlines (the next line starts with the TAB it
-/// added) and at a word boundary of long lines (the next chunk starts with the space):
-/// chunks starting with a TAB continue on a new line, the others run on.
+/// added, or with the prefix of a detail line) and at a word boundary of long lines (the
+/// next chunk starts with the space): chunks starting with a TAB, and a statement's
+/// parameters detail, continue on a new line; the others run on.
 pub fn message(rec: &str) -> Result<(Header<'_>, String), String> {
     let mut lines = rec.lines();
     let first = lines.next().unwrap_or("");
@@ -211,7 +212,9 @@ pub fn message(rec: &str) -> Result<(Header<'_>, String), String> {
             return Err("syslog continuation without a chunk tag".into());
         };
         let part = unescape(part);
-        if part.starts_with('\t') {
+        // A message's `DETAIL:  parameters:` line is a chunk of its own (with the
+        // prefix, not a TAB): the statement's parser takes it as the line after.
+        if part.starts_with('\t') || super::pg_statement::is_parameters(part.as_bytes()) {
             msg.push('\n');
         }
         msg.push_str(&part);
