@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 GW = ["apigw-json", "apigw-clf", "apigw-xml", "apigw-csv", "kong", "nginx-combined",
       "nginx-json", "envoy", "envoy-json"]
-DB = ["pg-stderr", "pg-stderr-default", "pg-csvlog", "pg-jsonlog", "mysql-audit-json",
-      "percona-audit-json", "percona-audit-csv", "mysql-audit-xml", "mariadb-audit",
+DB = ["pg-stderr", "pg-stderr-default", "pg-stderr-execute", "pg-csvlog", "pg-jsonlog",
+      "mysql-audit-json", "percona-audit-json", "percona-audit-csv", "mysql-audit-xml", "mariadb-audit",
       "rds-activity-stream"]
 PUSH = ["fcm-bigquery-json", "fcm-bigquery-csv", "onesignal", "sns-delivery", "fcm-v1-log",
         "expo-push-log"]

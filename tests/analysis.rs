@@ -3217,3 +3217,38 @@ fn replayed_sessions_behind_a_shared_address_are_a_hijack_and_an_idor_is_not() {
     assert!(idor.iter().any(|t| t == "idor"), "{idor:?}");
     assert!(!idor.iter().any(|t| t == "session_hijack"), "{idor:?}");
 }
+
+/// PostgreSQL's own statement logging, no pgaudit: applications bind their values, so
+/// every write is an `execute <unnamed>: … $1 …` whose values are only in the `DETAIL:
+/// parameters:` line after it. Seed 2 logs with `log_statement = 'all'`, seed 3 with
+/// `log_min_duration_statement = 0`, whose parse and bind steps repeat each statement
+/// and are skipped by design.
+#[test]
+fn postgresql_statement_logging_with_bound_values_equals_truth() {
+    for (seed, parse_steps) in [("2", false), ("3", true)] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(
+            d.path(),
+            ["apigw-json", "pg-stderr-execute", "fcm-bigquery-json"],
+            &["--seed", seed],
+        );
+        check(d.path(), &[], true);
+        let t = truth(d.path());
+        let files = crate::ingest::inventory(&[d.path().join("db").to_str().unwrap()]);
+        for tf in t["files"].as_array().unwrap() {
+            let path = tf["path"].as_str().unwrap();
+            let Some(f) = files
+                .iter()
+                .find(|f| path.starts_with("db/") && f.path.ends_with(path))
+            else {
+                continue;
+            };
+            assert_eq!(f.format, "pg-stderr", "{path}");
+            assert_eq!(f.lines, tf["lines"].as_u64().unwrap(), "{path} lines");
+            assert_eq!(f.rejected, tf["malformed"].as_u64().unwrap(), "{path}");
+            assert_eq!(f.skipped, tf["skipped"].as_u64().unwrap(), "{path}");
+            assert_eq!(f.records, f.events + f.duplicates + f.rejected + f.skipped);
+            assert_eq!(f.skipped > 0, parse_steps, "{path}");
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Database writers: one simulated statement as a record of pgaudit (stderr, csvlog,
-//! jsonlog), MySQL Enterprise / Percona audit JSON, MariaDB server_audit, or a decrypted
-//! Aurora PostgreSQL activity-stream batch, in the server's own zone and clock (skewed).
+//! jsonlog), of PostgreSQL's own statement logging, MySQL Enterprise / Percona audit
+//! JSON, MariaDB server_audit, or a decrypted Aurora PostgreSQL activity-stream batch,
+//! in the server's own zone and clock (skewed).
 
 use super::scenario::{SKind, Stmt, S};
 use chrono::{DateTime, TimeZone, Utc};
@@ -10,6 +11,7 @@ use chrono_tz::Tz;
 pub const FORMATS: &[&str] = &[
     "pg-stderr",
     "pg-stderr-default",
+    "pg-stderr-execute",
     "pg-csvlog",
     "pg-jsonlog",
     "mysql-audit-json",
@@ -28,6 +30,10 @@ pub struct Clock {
     pub skew: i64,
     /// Which XML shape an XML audit log takes (see `percona::xml`).
     pub xml_style: u8,
+    /// Whether PostgreSQL's own statement logging is `log_min_duration_statement = 0`
+    /// (parse, bind and execute each logged with their durations) rather than
+    /// `log_statement = 'all'`.
+    pub timed: bool,
 }
 
 impl Clock {
@@ -159,8 +165,125 @@ fn activity_event(s: &Stmt, c: &Clock, n: u64) -> serde_json::Value {
     })
 }
 
+/// A statement with its inline values (quoted strings, numbers, a sign after `(`, `,`
+/// or `=`) as `$n` placeholders, and the values; comments are kept as written.
+fn bind_literals(text: &str) -> (String, Vec<String>) {
+    let b = text.as_bytes();
+    let (mut out, mut params) = (String::new(), Vec::new());
+    let mut i = 0;
+    let mut last = 0u8;
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        if text[i..].starts_with("/*") {
+            i = text[i..].find("*/").map_or(b.len(), |e| i + e + 2);
+            out.push_str(&text[start..i]);
+            continue;
+        }
+        let signed = c == b'-' && matches!(last, b'(' | b',' | b'=');
+        let digit_at = |j: usize| b.get(j).is_some_and(u8::is_ascii_digit);
+        let word_before =
+            start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_');
+        if c == b'\'' {
+            let mut v = String::new();
+            i += 1;
+            while i < b.len() {
+                if b[i] == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        v.push('\'');
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                let ch = text[i..].chars().next().unwrap_or(' ');
+                v.push(ch);
+                i += ch.len_utf8();
+            }
+            params.push(v);
+        } else if !word_before && (digit_at(i) || (signed && digit_at(i + 1))) {
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            params.push(text[start..i].to_string());
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+            if !ch.is_whitespace() {
+                last = c;
+            }
+            continue;
+        }
+        out.push_str(&format!("${}", params.len()));
+        last = b'$';
+    }
+    (out, params)
+}
+
 /// Separates the records `record` makes of one statement (a connection's two lines).
 pub const RECORDS: char = '\u{1e}';
+
+/// Starts a record that is not evidence by design (a statement's parse or bind step,
+/// which its execute repeats).
+pub const SKIPPED: char = '\u{1f}';
+
+/// PostgreSQL's own statement logging, without pgaudit: `log_statement = 'all'` with
+/// log_connections, or (`timed`) `log_min_duration_statement = 0`, which logs a
+/// statement's parse, bind and execute steps with their durations. Statements with
+/// bound values run through the extended protocol, the values in a `DETAIL` line.
+fn pg_statement_log(s: &Stmt, c: &Clock, n: u64) -> String {
+    let ts = c.local(s.ts, "%Y-%m-%d %H:%M:%S%.3f %Z");
+    let line = |sev: &str, msg: &str| {
+        format!(
+            "{ts} [{}] {}@loyalty {sev}:  {}",
+            s.pid,
+            s.user,
+            msg.replace('\n', "\n\t")
+        )
+    };
+    let timed = |d: &str| {
+        if c.timed {
+            format!("duration: {d} ms  ")
+        } else {
+            String::new()
+        }
+    };
+    if s.kind != SKind::Stmt {
+        let (sev, msg) = pg_message(s, n);
+        return line(sev, &msg);
+    }
+    // An application's driver binds the values its statements carry inline too; a
+    // statement with none is sent as it is.
+    let (text, params) = if s.params.is_empty() {
+        bind_literals(&s.text)
+    } else {
+        (s.text.clone(), s.params.clone())
+    };
+    if params.is_empty() {
+        return line("LOG", &format!("{}statement: {text}", timed("0.412")));
+    }
+    let values: Vec<String> = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("${} = '{}'", i + 1, p.replace('\'', "''")))
+        .collect();
+    let detail = line("DETAIL", &format!("parameters: {}", values.join(", ")));
+    // JDBC names a statement it runs often (`S_1`); most drivers leave it unnamed.
+    let name = if n % 3 == 0 { "S_1" } else { "<unnamed>" };
+    let execute = format!(
+        "{}\n{detail}",
+        line("LOG", &format!("{}execute {name}: {text}", timed("0.208")))
+    );
+    if !c.timed {
+        return execute;
+    }
+    let parse = line("LOG", &format!("duration: 0.031 ms  parse {name}: {text}"));
+    let bind = line("LOG", &format!("duration: 0.052 ms  bind {name}: {text}"));
+    format!("{SKIPPED}{parse}{RECORDS}{SKIPPED}{bind}\n{detail}{RECORDS}{execute}")
+}
 
 /// One record for a statement. `n` is a running statement number.
 pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
@@ -202,6 +325,7 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
                 _ => line(sev, &msg),
             }
         }
+        "pg-stderr-execute" => pg_statement_log(s, c, n),
         "pg-csvlog" => {
             let (sev, msg) = pg_message(s, n);
             format!(
@@ -315,5 +439,23 @@ pub fn record(fmt: &str, s: &Stmt, c: &Clock, n: u64) -> String {
                 ),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn inline_values_are_bound_as_a_driver_binds_them() {
+        let (t, p) = super::bind_literals(
+            "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES (100092, -170, 'it''s') /*request_id='x'*/",
+        );
+        assert_eq!(
+            t,
+            "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES ($1, $2, $3) /*request_id='x'*/"
+        );
+        assert_eq!(p, ["100092", "-170", "it's"]);
+        let (t, p) = super::bind_literals("UPDATE t2 SET a = a - 5 WHERE id=7");
+        assert_eq!(t, "UPDATE t2 SET a = a - $1 WHERE id=$2");
+        assert_eq!(p, ["5", "7"]);
     }
 }

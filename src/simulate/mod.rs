@@ -134,7 +134,9 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
     let name: Box<dyn Fn(u32, u32) -> (String, bool) + Send + Sync> = Box::new(move |d, age| {
         let date = day_name(start, d);
         let (stem, ext) = match f.as_str() {
-            "pg-stderr" | "pg-stderr-default" => (format!("postgresql-{date}"), "log"),
+            "pg-stderr" | "pg-stderr-default" | "pg-stderr-execute" => {
+                (format!("postgresql-{date}"), "log")
+            }
             "pg-csvlog" => (format!("postgresql-{date}"), "csv"),
             "pg-jsonlog" => (format!("postgresql-{date}"), "json"),
             "mysql-audit-json" => (format!("audit.{date}"), "log"),
@@ -150,7 +152,7 @@ fn db_out(o: &SimOpts, fmt: &str, days: u32) -> Rotated {
         )
     });
     let breaker = match fmt {
-        "pg-stderr" | "pg-stderr-default" | "mariadb-audit" => cut_head,
+        "pg-stderr" | "pg-stderr-default" | "pg-stderr-execute" | "mariadb-audit" => cut_head,
         "pg-jsonlog" | "percona-audit-json" | "mysql-audit-xml" => cut_line,
         _ => garbage,
     };
@@ -274,6 +276,7 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
         tz: o.tz,
         skew: o.db_skew,
         xml_style: (o.seed % 3) as u8,
+        timed: (o.seed / 3) % 2 == 1,
     };
     let mut gws: Vec<(String, Rotated)> = o
         .gateway
@@ -383,7 +386,10 @@ pub fn run(o: &SimOpts) -> std::io::Result<SimSummary> {
                                     )?;
                                 } else {
                                     for r in rec.split(db::RECORDS) {
-                                        rot.write(d, r)?;
+                                        match r.strip_prefix(db::SKIPPED) {
+                                            Some(r) => rot.file(d)?.header(r)?,
+                                            None => rot.write(d, r)?,
+                                        }
                                     }
                                 }
                             }
