@@ -315,11 +315,21 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let p = &opts.profile;
     echoes::resolve(&mut a.ing.events, &a.ing.files);
     let repeats = relations::resolve(&mut a.ing.events, &a.ing.files);
-    if repeats > 0 {
+    if repeats.audit > 0 {
         a.notes.push(format!(
-            "{repeats} pgaudit records repeat a statement logged once per table it touched \
+            "{} pgaudit records repeat a statement logged once per table it touched \
              (pgaudit.log_relation) or as both SESSION and OBJECT: the statement's reads and \
-             bonus changes are counted once, on the record each names (statement_facts_on)"
+             bonus changes are counted once, on the record each names (statement_facts_on)",
+            repeats.audit
+        ));
+    }
+    if repeats.logged > 0 {
+        a.notes.push(format!(
+            "{} statements were logged both by pgaudit and by PostgreSQL's own statement \
+             logging (log_statement or log_min_duration_statement): each counts once, on the \
+             record its repeat names (statement_facts_on; the one with the bound values where \
+             only one has them)",
+            repeats.logged
         ));
     }
     sessions::fill(&mut a.ing.events, &a.ing.files);

@@ -7,27 +7,41 @@
 //! statement and sub-statement id within 2 s — keep the statement's facts on one: the
 //! first of the strongest class (a write over a read). The others keep their table and
 //! text, and name the record that holds the facts (`extra.statement_facts_on`).
+//!
+//! With PostgreSQL's own statement logging left on beside pgaudit (`log_statement`), a
+//! statement is also a `statement:` or `execute` line: each such line and the AUDIT
+//! record it pairs with count once too.
 
 use crate::model::{Event, FileInfo, SourceKind, StmtClass};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
 /// Records of one statement id farther apart than this are different statements (a
 /// process id reused by a later backend starts its ids over).
 const SAME_STATEMENT_US: i64 = 2_000_000;
 
+/// How many records repeat a statement another record counts.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Repeats {
+    /// pgaudit's records of a statement it logged per table or as SESSION and OBJECT.
+    pub audit: usize,
+    /// Statement lines of PostgreSQL's own logging that pgaudit logged too (or the
+    /// AUDIT records, where the line holds the bound values).
+    pub logged: usize,
+}
+
 /// Drops the statement facts of the records that repeat another record's statement
-/// (events in time order). Returns how many repeats there were.
+/// (events in time order).
 #[allow(clippy::vec_box)] // the events' one shape everywhere
-pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
+pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> Repeats {
     // Only PostgreSQL's logs and activity streams carry pgaudit records: other evidence
     // costs no look.
     if !files
         .iter()
         .any(|f| f.format.contains("pg-") || f.format.contains("rds-activity-stream"))
     {
-        return 0;
+        return Repeats::default();
     }
     let rank = |e: &Event| match e.stmt_class {
         Some(StmtClass::Write | StmtClass::Ddl | StmtClass::Role) => 0,
@@ -60,6 +74,9 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
             }
         }
     }
+    let audit = repeats.len();
+    let done: HashSet<usize> = repeats.iter().map(|&(i, _)| i).collect();
+    repeats.extend(logged_twice(events, &done));
     repeats.sort_unstable();
     for &(i, keep) in &repeats {
         let at = {
@@ -71,7 +88,63 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> usize {
         e.sql = None;
         e.extra.insert("statement_facts_on", at);
     }
-    repeats.len()
+    Repeats {
+        audit,
+        logged: repeats.len() - audit,
+    }
+}
+
+/// A session's statement logged by pgaudit and by the server's statement logging: in
+/// each run of one text (records within 2 s), the lines pair with the AUDIT records in
+/// order (a statement run twice in a row is two pairs). Of a pair, the facts stay on
+/// the record with bound values (pgaudit logs none without `log_parameter`), else on
+/// the AUDIT record. `done` are records already found to repeat another.
+#[allow(clippy::vec_box)] // the events' one shape everywhere
+fn logged_twice(events: &[Box<Event>], done: &HashSet<usize>) -> Vec<(usize, usize)> {
+    let pg = |e: &Event| {
+        e.kind() == SourceKind::Db && e.format.as_str().starts_with("pg-") && e.sql.is_some()
+    };
+    let audit = |e: &Event| e.extra.contains_key("statement_id");
+    let line = |e: &Event| e.extra.contains_key("logged_by");
+    let sessions = |kind: &(dyn Fn(&Event) -> bool + Sync)| -> HashSet<&str> {
+        events
+            .par_iter()
+            .filter(|e| pg(e) && kind(e))
+            .filter_map(|e| e.session_id.as_deref())
+            .collect()
+    };
+    let lines = sessions(&line);
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let both: HashSet<&str> = sessions(&audit).intersection(&lines).copied().collect();
+    let mut runs: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if !pg(e) || done.contains(&i) || !(audit(e) || line(e)) {
+            continue;
+        }
+        if let (Some(s), Some(st)) = (e.session_id.as_deref(), e.statement.as_deref()) {
+            if both.contains(s) {
+                runs.entry((e.format.as_str(), s, st)).or_default().push(i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for idx in runs.values() {
+        for run in idx.chunk_by(|&a, &b| events[b].ts - events[a].ts <= SAME_STATEMENT_US) {
+            let (audits, lines): (Vec<usize>, Vec<usize>) =
+                run.iter().partition(|&&i| audit(&events[i]));
+            for (&a, &l) in audits.iter().zip(&lines) {
+                let (keep, drop) = if events[l].params.is_some() && events[a].params.is_none() {
+                    (l, a)
+                } else {
+                    (a, l)
+                };
+                out.push((drop, keep));
+            }
+        }
+    }
+    out
 }
 
 /// What identifies a pgaudit record's statement: format, session, statement and
@@ -145,7 +218,7 @@ mod tests {
         assert!(ev[..3]
             .iter()
             .all(|e| e.sql.as_ref().is_some_and(|f| f.bonus_changes.len() == 1)));
-        assert_eq!(resolve(&mut ev, &files()), 2);
+        assert_eq!(resolve(&mut ev, &files()).audit, 2);
         // The write keeps the facts; the read of the joined table and the OBJECT copy name it.
         assert!(ev[1].sql.is_some());
         for i in [0, 2] {
@@ -154,6 +227,64 @@ mod tests {
             assert!(ev[i].statement.is_some());
         }
         assert!(ev[3].sql.is_some() && ev[4].sql.is_some());
+    }
+
+    #[test]
+    fn a_statement_line_and_its_audit_record_count_once_each_run() {
+        let ctx = {
+            let mut ctx = FileCtx::default();
+            Stderr
+                .prepare(
+                    &mut ctx,
+                    &head_of(
+                        "2024-03-05 14:22:03.123 UTC [12345] app@loyalty LOG:  statement: SELECT 1",
+                    ),
+                )
+                .unwrap();
+            ctx
+        };
+        let stmt = "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2";
+        let execute = |t: &str, pid: u32, v: u32| {
+            format!("2024-03-05 14:22:{t} UTC [{pid}] app@loyalty LOG:  execute <unnamed>: {stmt}\n2024-03-05 14:22:{t} UTC [{pid}] app@loyalty DETAIL:  parameters: $1 = '{v}', $2 = '1002'")
+        };
+        let audit = |t: &str, pid: u32, id: u32| {
+            format!("2024-03-05 14:22:{t} UTC [{pid}] app@loyalty LOG:  AUDIT: SESSION,{id},1,WRITE,UPDATE,TABLE,public.bonus_accounts,{stmt},<not logged>")
+        };
+        let recs = [
+            execute("03.123", 12345, 700),
+            audit("03.124", 12345, 9),
+            // The same statement again at once, with another value: a second pair.
+            execute("03.200", 12345, 5),
+            audit("03.201", 12345, 10),
+            // A session that pgaudit does not log keeps its line.
+            execute("03.300", 777, 9),
+        ];
+        let mut ev: Vec<Box<Event>> = recs
+            .iter()
+            .enumerate()
+            .map(|(n, r)| match Stderr.parse(r, &ctx) {
+                Parsed::Event(mut e) => {
+                    e.line = n as u64 + 1;
+                    e
+                }
+                o => panic!("{o:?}"),
+            })
+            .collect();
+        assert_eq!(
+            resolve(&mut ev, &files()),
+            Repeats {
+                audit: 0,
+                logged: 2
+            }
+        );
+        let delta = |e: &Event| e.sql.as_ref().map(|f| f.bonus_changes[0].delta);
+        assert_eq!(delta(&ev[0]), Some(700));
+        assert_eq!(delta(&ev[2]), Some(5));
+        assert_eq!(delta(&ev[4]), Some(9));
+        for (i, on) in [(1, "postgresql.log:1"), (3, "postgresql.log:3")] {
+            assert!(ev[i].sql.is_none());
+            assert_eq!(ev[i].extra["statement_facts_on"], on);
+        }
     }
 
     #[test]
@@ -177,10 +308,10 @@ mod tests {
             rec("public.bonus_accounts", "WRITE", "PostgreSQL", 7),
             rec("public.customers", "READ", "PostgreSQL", 7),
         ];
-        assert_eq!(resolve(&mut ev, &files), 1);
+        assert_eq!(resolve(&mut ev, &files).audit, 1);
         assert!(ev[0].sql.is_some() && ev[1].sql.is_none());
         // MySQL's streams number no statements: records of id 0 are different ones.
         let mut ev = vec![rec("", "MAIN", "MySQL", 0), rec("", "MAIN", "MySQL", 0)];
-        assert_eq!(resolve(&mut ev, &files), 0);
+        assert_eq!(resolve(&mut ev, &files), Repeats::default());
     }
 }
