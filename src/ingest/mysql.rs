@@ -91,10 +91,18 @@ impl Parser for EnterpriseJson {
             }
             "general" => {
                 e.statement = s(&v, "general_data.query");
-                e.command =
-                    s(&v, "general_data.sql_command").map(|c| text(&c.to_ascii_uppercase()));
+                let command = s(&v, "general_data.command");
+                e.command = match s(&v, "general_data.sql_command") {
+                    // A protocol command that is no statement (`Close stmt`, `Ping`):
+                    // MySQL names its SQL command `error`.
+                    Some(c) if c == "error" && e.statement.is_none() => command.clone(),
+                    c => c.map(|c| text(&c.to_ascii_uppercase())),
+                };
                 e.outcome = ok(status("general_data.status"));
                 apply_sql(&mut e, Dialect::MySql, ctx);
+                if command.as_deref() == Some("Prepare") {
+                    super::percona::prepared_only(&mut e);
+                }
             }
             "table_access" => {
                 // One record per table a statement touched, carrying the statement. Beside
@@ -203,5 +211,33 @@ mod tests {
             EnterpriseJson.parse("{\"timestamp\":", &FileCtx::default()),
             Parsed::Reject(_)
         ));
+    }
+
+    #[test]
+    fn a_server_side_prepared_statement_counts_at_its_executes() {
+        let rec = |command: &str, sql_command: &str, query: &str| {
+            let l = format!(
+                r#"{{"timestamp":"2025-11-04 11:05:01","id":1,"class":"general","event":"status","connection_id":77,"account":{{"user":"app","host":"%"}},"login":{{"user":"app","ip":"10.0.0.5"}},"general_data":{{"command":"{command}","sql_command":"{sql_command}","query":"{query}","status":0}}}}"#
+            );
+            match EnterpriseJson.parse(&l, &FileCtx::default()) {
+                Parsed::Event(e) => e,
+                o => panic!("{o:?}"),
+            }
+        };
+        let p = rec(
+            "Prepare",
+            "select",
+            "SELECT * FROM customers WHERE email LIKE ?",
+        );
+        assert!(p.sql.is_none() && p.statement.is_some());
+        assert_eq!(p.extra["statement_step"], "prepare");
+        let x = rec(
+            "Execute",
+            "select",
+            "SELECT * FROM customers WHERE email LIKE '%'",
+        );
+        assert!(x.sql.is_some() && x.extra.get("statement_step").is_none());
+        let c = rec("Close stmt", "error", "");
+        assert_eq!(c.command.as_deref(), Some("Close stmt"));
     }
 }

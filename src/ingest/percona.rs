@@ -28,6 +28,15 @@ impl AuditFields<'_> {
     }
 }
 
+/// A server-side prepared statement's `Prepare` record (Go's MySQL driver, JDBC with
+/// `useServerPrepStmts`): the statement was only prepared, with `?` for its values; its
+/// `Execute` records, with the values in, are what ran. It keeps its text and class for
+/// the timeline but carries no facts (tables, accounts, changes, reads).
+pub(super) fn prepared_only(e: &mut Event) {
+    e.sql = None;
+    e.extra.insert("statement_step", "prepare");
+}
+
 /// Maps an audit record onto an event: connection, statement and plugin records of the
 /// Percona plugin and of MySQL Enterprise Audit's XML.
 pub fn audit_event(format: &'static str, r: &AuditFields, ctx: &FileCtx) -> Parsed {
@@ -68,6 +77,9 @@ pub fn audit_event(format: &'static str, r: &AuditFields, ctx: &FileCtx) -> Pars
                 .get("command_class")
                 .map(|c| text(&c.to_ascii_uppercase()));
             apply_sql(&mut e, Dialect::MySql, ctx);
+            if name == "Prepare" {
+                prepared_only(&mut e);
+            }
         }
         _ => {
             e.command = Some(name.to_ascii_lowercase().into());
@@ -242,6 +254,16 @@ mod tests {
         assert_eq!(e.stmt_class, Some(StmtClass::Role));
         assert_eq!(e.outcome, Outcome::Failure);
         assert_eq!(e.db_name, None);
+        // A prepared statement runs at its `Execute` records, not at its `Prepare`.
+        let p = l
+            .replace(r#""name":"Query""#, r#""name":"Prepare""#)
+            .replace(
+                "GRANT ALL ON *.* TO 'backdoor'@'%'",
+                "SELECT * FROM customers",
+            );
+        let e = ev(&PerconaJson, &p);
+        assert!(e.sql.is_none() && e.statement.is_some());
+        assert_eq!(e.extra["statement_step"], "prepare");
     }
 
     #[test]
