@@ -1653,20 +1653,47 @@ fn postgresql_statement_logging_carries_bound_values_in_every_destination() {
     let upd = "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2";
     let p = |t: &str, pid: u32| format!("2025-11-04 11:05:{t} UTC [{pid}] app@loyalty");
     let stderr = [
-        format!("{} LOG:  duration: 0.031 ms  parse <unnamed>: {upd}", p("01.100", 4242)),
-        format!("{} LOG:  duration: 0.052 ms  bind <unnamed>: {upd}", p("01.101", 4242)),
-        format!("{} DETAIL:  parameters: $1 = '500', $2 = '1042'", p("01.101", 4242)),
-        format!("{} LOG:  duration: 0.208 ms  execute <unnamed>: {upd}", p("01.123", 4242)),
-        format!("{} DETAIL:  parameters: $1 = '500', $2 = '1042'", p("01.123", 4242)),
-        format!("{} LOG:  execute S_1: SELECT email, phone", p("02.000", 4243)),
+        format!(
+            "{} LOG:  duration: 0.031 ms  parse <unnamed>: {upd}",
+            p("01.100", 4242)
+        ),
+        format!(
+            "{} LOG:  duration: 0.052 ms  bind <unnamed>: {upd}",
+            p("01.101", 4242)
+        ),
+        format!(
+            "{} DETAIL:  parameters: $1 = '500', $2 = '1042'",
+            p("01.101", 4242)
+        ),
+        format!(
+            "{} LOG:  duration: 0.208 ms  execute <unnamed>: {upd}",
+            p("01.123", 4242)
+        ),
+        format!(
+            "{} DETAIL:  parameters: $1 = '500', $2 = '1042'",
+            p("01.123", 4242)
+        ),
+        format!(
+            "{} LOG:  execute S_1: SELECT email, phone",
+            p("02.000", 4243)
+        ),
         "\tFROM customers WHERE id = $1".to_string(),
         format!("{} DETAIL:  parameters: $1 = '1043'", p("02.000", 4243)),
-        format!("{} LOG:  execute fetch from S_1/C_1: SELECT email, phone", p("02.010", 4243)),
+        format!(
+            "{} LOG:  execute fetch from S_1/C_1: SELECT email, phone",
+            p("02.010", 4243)
+        ),
         "\tFROM customers WHERE id = $1".to_string(),
-        format!("{} LOG:  execute <unnamed>: SELECT 1 WHERE $1", p("03.000", 4244)),
+        format!(
+            "{} LOG:  execute <unnamed>: SELECT 1 WHERE $1",
+            p("03.000", 4244)
+        ),
         format!("{} DETAIL:  parameters: $1 = 't'", p("03.000", 4299)),
         "2025-11-04 11:05:0".to_string(),
-        format!("{} LOG:  statement: /* Hibernate */ DELETE FROM sessions", p("04.000", 4242)),
+        format!(
+            "{} LOG:  statement: /* Hibernate */ DELETE FROM sessions",
+            p("04.000", 4242)
+        ),
     ]
     .join("\n");
     std::fs::write(dir.path().join("postgresql.log"), stderr + "\n").unwrap();
@@ -1713,4 +1740,36 @@ fn postgresql_statement_logging_carries_bound_values_in_every_destination() {
         assert_eq!(e["sql"]["bonus_changes"][0]["delta"], 500, "{other}");
         assert_eq!(e["extra"]["logged_by"], "log_statement", "{other}");
     }
+}
+
+/// PostgreSQL through syslog cuts a message into `[seq-n]` chunks, one per line of it:
+/// an execute's parameters line stays with the execute, while the `STATEMENT:` line of
+/// an error is a record of its own, as in a log file.
+#[test]
+fn postgresql_messages_through_syslog_keep_their_lines_apart() {
+    let dir = crate::util::tmp().unwrap();
+    let log = "Nov  4 11:05:01 db1 postgres[4242]: [12-1] app@loyalty LOG:  execute <unnamed>: UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2\n\
+               Nov  4 11:05:01 db1 postgres[4242]: [12-2] app@loyalty DETAIL:  parameters: $1 = '500', $2 = '1042'\n\
+               Nov  4 11:05:03 db1 postgres[4242]: [14-1] app@loyalty ERROR:  syntax error at or near \"OR\" at character 40\n\
+               Nov  4 11:05:03 db1 postgres[4242]: [14-2] app@loyalty STATEMENT:  SELECT * FROM customers WHERE id = 1 OR 1=1 --'\n";
+    let path = dir.path().join("postgresql.log");
+    std::fs::write(&path, log).unwrap();
+    let rows = ingested(&path, &["--assume-tz", "UTC"]);
+    let f = &rows[0]["files"][0];
+    assert_eq!(f["format"], "syslog+pg-stderr", "{f}");
+    assert_eq!(
+        (&f["events"], &f["rejected"]),
+        (&serde_json::json!(3), &serde_json::json!(0))
+    );
+    assert_eq!(rows[1]["params"], serde_json::json!(["500", "1042"]));
+    assert_eq!(rows[1]["sql"]["bonus_changes"][0]["delta"], 500);
+    assert_eq!(
+        rows[2]["extra"]["message"],
+        "syntax error at or near \"OR\" at character 40"
+    );
+    assert_eq!(
+        rows[3]["statement"],
+        "SELECT * FROM customers WHERE id = 1 OR 1=1 --'"
+    );
+    assert_eq!(rows[3]["outcome"], "failure");
 }

@@ -228,6 +228,24 @@ pub(super) fn english_severity(sev: &str) -> &str {
     }
 }
 
+/// Whether a chunk of a message through syslog opens one of its secondary lines: the
+/// prefix (short, no blank first) and a `STATEMENT:`, `DETAIL:`, `HINT:`, `CONTEXT:`,
+/// `QUERY:` or `LOCATION:` severity (or a translation of one). A chunk cut from a long
+/// line starts with its blank, one of a multi-line text with a TAB (`#011`).
+pub(super) fn secondary_line(chunk: &str) -> bool {
+    if chunk.starts_with([' ', '\t']) || chunk.starts_with("#011") {
+        return false;
+    }
+    SEVERITY_ANYWHERE.find(chunk).is_some_and(|m| {
+        let sev = chunk[m.start()..m.end()].trim_end().trim_end_matches(':');
+        m.start() <= 160
+            && matches!(
+                english_severity(sev),
+                "STATEMENT" | "DETAIL" | "HINT" | "CONTEXT" | "QUERY" | "LOCATION"
+            )
+    })
+}
+
 /// Interprets a PostgreSQL message (shared by stderr, csvlog and jsonlog) and its
 /// detail, where the log keeps it with the message.
 fn message(mut e: Event, sev: &str, msg: &str, detail: Option<&str>, ctx: &FileCtx) -> Parsed {

@@ -176,11 +176,18 @@ fn chunk(msg: &str) -> Option<(u32, &str)> {
     Some((n, &msg[c.get(0)?.end()..]))
 }
 
-/// Whether a line continues the previous record: a PostgreSQL chunk after the first.
+/// Whether a line continues the previous record: a PostgreSQL chunk after the first,
+/// unless it opens a secondary line of the message (`STATEMENT:`, `HINT:`, … after the
+/// prefix), which PostgreSQL writes to a log file as a record of its own — but for a
+/// statement's `DETAIL:  parameters:` line, which stays with the statement.
 pub fn continues(line: &str) -> bool {
     header(line)
         .and_then(|h| chunk(h.msg))
-        .is_some_and(|(n, _)| n > 1)
+        .is_some_and(|(n, rest)| {
+            n > 1
+                && (super::pg_statement::is_parameters(rest.as_bytes())
+                    || !super::pg::secondary_line(rest))
+        })
 }
 
 /// rsyslog's escapes of control characters (`#011` TAB, `#012` newline, `#015` CR).
@@ -392,6 +399,31 @@ mod tests {
         assert_eq!(h.tag, "postgres");
         assert!(
             m.ends_with("\"SELECT id, name\n\tFROM customers WHERE note = 'a b'\",<none>"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_message_s_secondary_lines_are_records_but_its_parameters() {
+        let l = |chunk: &str| format!("Nov  4 09:41:03 db1 postgres[42]: [9-2] {chunk}");
+        // A failed statement's text is a record of its own, as in a log file.
+        assert!(!continues(&l("a@b STATEMENT:  SELECT * FROM x")));
+        assert!(!continues(&l("HINT:  No function matches.")));
+        // An execute's values stay with it, on a line of their own.
+        assert!(continues(&l("a@b DETAIL:  parameters: $1 = '5'")));
+        // A long line cut at a blank, or inside a word, and a TAB line run on.
+        assert!(continues(&l(" WHERE x = 'STATEMENT:  y'")));
+        assert!(continues(&l("#011FROM customers")));
+        assert!(continues(&l(
+            "bcdefSTATEMENT:  not a severity at a word start"
+        )));
+        let rec = format!(
+            "Nov  4 09:41:03 db1 postgres[42]: [9-1] a@b LOG:  execute <unnamed>: SELECT $1\n{}",
+            l("a@b DETAIL:  parameters: $1 = '5'")
+        );
+        let (_, m) = message(&rec).unwrap();
+        assert!(
+            m.ends_with("SELECT $1\na@b DETAIL:  parameters: $1 = '5'"),
             "{m}"
         );
     }
