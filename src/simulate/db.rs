@@ -223,6 +223,9 @@ fn bind_literals(text: &str) -> (String, Vec<String>) {
     (out, params)
 }
 
+/// The application's database user.
+const APP_USER: &str = "loyalty_app";
+
 /// Separates the records `record` makes of one statement (a connection's two lines).
 pub const RECORDS: char = '\u{1e}';
 
@@ -255,9 +258,10 @@ fn pg_statement_log(s: &Stmt, c: &Clock, n: u64) -> String {
         let (sev, msg) = pg_message(s, n);
         return line(sev, &msg);
     }
-    // An application's driver binds the values its statements carry inline too; a
-    // statement with none is sent as it is.
-    let (text, params) = if s.params.is_empty() {
+    // The application's driver binds the values its statements carry inline too, but
+    // for a text it built from its input; a statement with none, and a person's in
+    // psql, are sent as they are.
+    let (text, params) = if s.params.is_empty() && s.user == APP_USER && !s.concatenated {
         bind_literals(&s.text)
     } else {
         (s.text.clone(), s.params.clone())

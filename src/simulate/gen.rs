@@ -108,7 +108,15 @@ impl<'w> Gen<'w> {
             object,
             kind: SKind::Stmt,
             wave,
+            concatenated: false,
         });
+    }
+
+    /// Marks the last statement as built from the request's input (no bound values).
+    pub(super) fn concatenated(&mut self) {
+        if let Some(s) = self.day.stmts.last_mut() {
+            s.concatenated = true;
+        }
     }
 
     /// An app statement tagged with its request id (sqlcommenter).
@@ -621,6 +629,7 @@ impl<'w> Gen<'w> {
                 object: name("public.customers"),
                 kind: k,
                 wave: 0,
+                concatenated: false,
             });
         };
         push(SKind::Connect, ts, "");

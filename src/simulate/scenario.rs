@@ -127,6 +127,9 @@ pub struct Stmt {
     pub kind: SKind,
     /// 0 background, 1/2 attack wave.
     pub wave: u8,
+    /// The application built the text from its input (the flawed menu search) instead
+    /// of binding values: a driver sends it as it is.
+    pub concatenated: bool,
 }
 
 /// One per-device outcome of a push message.

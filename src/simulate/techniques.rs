@@ -162,6 +162,7 @@ impl Gen<'_> {
                 object,
                 kind,
                 wave: 2,
+                concatenated: false,
             });
         }
         self.crack_and_send(t, ip, ua);
@@ -219,6 +220,7 @@ impl Gen<'_> {
                     vec![],
                     2,
                 );
+                self.concatenated();
             }
             if k == last {
                 self.exports.push((t + 4_000, 2));
@@ -246,6 +248,7 @@ impl Gen<'_> {
             vec![],
             2,
         );
+        self.concatenated();
         self.crack_and_send(t, ip, ua);
     }
 
