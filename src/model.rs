@@ -187,6 +187,11 @@ pub struct SqlFacts {
     /// facts come from the tokens alone.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fallback: bool,
+    /// The text is a transaction or script of several statements of one class, sent as
+    /// one query (`BEGIN; UPDATE …; COMMIT`): the facts are all of theirs. pgaudit logs
+    /// such a text whole with each statement's record.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub script: bool,
     /// Column → value of the first row an INSERT into a push / campaign table writes
     /// (campaign id, title, body); never an empty map.
     #[serde(
@@ -619,6 +624,7 @@ mod tests {
             application: Some(text("loyalty-api")),
             injection: Some(text("OR 1=1")),
             fallback: true,
+            script: true,
             row: Some(Box::new(row)),
         };
         let json = serde_json::to_string(&full).unwrap();
@@ -631,6 +637,7 @@ mod tests {
             "application",
             "injection",
             "fallback",
+            "script",
             "row",
         ] {
             assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");

@@ -139,9 +139,11 @@ fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
             json_str(v, buf)?;
         }
     }
-    if f.fallback {
-        key(buf, "fallback");
-        buf.extend_from_slice(b"true");
+    for (k, on) in [("fallback", f.fallback), ("script", f.script)] {
+        if on {
+            key(buf, k);
+            buf.extend_from_slice(b"true");
+        }
     }
     if let Some(row) = &f.row {
         key(buf, "row");
@@ -306,7 +308,7 @@ mod tests {
             ids in proptest::collection::vec(TEXT, 0..3),
             bonus in proptest::collection::vec((TEXT, proptest::num::i64::ANY, proptest::bool::ANY), 0..2),
             opts in proptest::collection::vec(proptest::option::of(TEXT), 3),
-            (whole, fallback) in (proptest::bool::ANY, proptest::bool::ANY),
+            (whole, fallback, script) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
             row in proptest::option::of(proptest::collection::btree_map(TEXT, TEXT, 1..3)),
             params in proptest::collection::vec(TEXT, 0..3),
         ) {
@@ -333,6 +335,7 @@ mod tests {
                 application: opt(1),
                 injection: opt(2),
                 fallback,
+                script,
                 row: row.map(Box::new),
             };
             let mut buf = vec![b'x'];

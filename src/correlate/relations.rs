@@ -8,6 +8,9 @@
 //! first of the strongest class (a write over a read). The others keep their table and
 //! text, and name the record that holds the facts (`extra.statement_facts_on`).
 //!
+//! A transaction or script sent as one query (`BEGIN; UPDATE …; COMMIT`) is logged
+//! whole with each of its statements' records; those count once too.
+//!
 //! With PostgreSQL's own statement logging left on beside pgaudit (`log_statement`), a
 //! statement is also a `statement:` or `execute` line: each such line and the AUDIT
 //! record it pairs with count once too.
@@ -148,7 +151,7 @@ fn logged_twice(events: &[Box<Event>], done: &HashSet<usize>) -> Vec<(usize, usi
 }
 
 /// What identifies a pgaudit record's statement: format, session, statement and
-/// sub-statement id.
+/// sub-statement id; for a script logged whole with each of its statements, its text.
 fn key(e: &Event) -> Option<(&str, &str, &str, &str)> {
     if e.kind() != SourceKind::Db || e.sql.is_none() {
         return None;
@@ -166,10 +169,22 @@ fn key(e: &Event) -> Option<(&str, &str, &str, &str)> {
     if !pgaudit {
         return None;
     }
+    let session = e.session_id.as_deref()?;
+    let id = e.extra.get("statement_id")?.as_str();
+    // A script sent as one query is logged whole with each of its statements' records
+    // (each its own statement id): its records are one run of its text.
+    if e.sql.as_ref().is_some_and(|f| f.script) {
+        return Some((
+            e.format.as_str(),
+            session,
+            "script",
+            e.statement.as_deref()?,
+        ));
+    }
     Some((
         e.format.as_str(),
-        e.session_id.as_deref()?,
-        e.extra.get("statement_id")?.as_str(),
+        session,
+        id,
         e.extra.get("substatement_id")?.as_str(),
     ))
 }
@@ -227,6 +242,30 @@ mod tests {
             assert!(ev[i].statement.is_some());
         }
         assert!(ev[3].sql.is_some() && ev[4].sql.is_some());
+    }
+
+    #[test]
+    fn a_script_logged_whole_with_each_statement_counts_once() {
+        // pgAdmin sends its editor's text as one query; pgaudit logs it whole with each
+        // statement's record, each its own statement id.
+        let script = "\"BEGIN; UPDATE bonus_accounts SET balance = balance + 700 WHERE account_id = 1002; UPDATE bonus_accounts SET balance = balance + 300 WHERE account_id = 1003; COMMIT;\"";
+        let mut ev = events(&format!(
+            "2024-03-05 14:22:03.123 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,4,1,MISC,BEGIN,,,{script},<none>\n\
+             2024-03-05 14:22:03.124 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,5,1,WRITE,UPDATE,,,{script},<none>\n\
+             2024-03-05 14:22:03.125 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,6,1,WRITE,UPDATE,,,{script},<none>\n\
+             2024-03-05 14:22:03.126 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,7,1,MISC,COMMIT,,,{script},<none>\n"
+        ));
+        assert!(ev.iter().all(|e| e
+            .sql
+            .as_ref()
+            .is_some_and(|f| f.script && f.bonus_changes.len() == 2)));
+        assert_eq!(resolve(&mut ev, &files()).audit, 3);
+        // The first write keeps both changes.
+        assert!(ev[1].sql.is_some());
+        for i in [0, 2, 3] {
+            assert!(ev[i].sql.is_none());
+            assert_eq!(ev[i].extra["statement_facts_on"], "postgresql.log:2");
+        }
     }
 
     #[test]

@@ -138,6 +138,10 @@ struct Shape {
     injection: Option<Text>,
     /// Several statements in one (an injection marker that literals cannot change).
     stacked: bool,
+    /// The class of a transaction or script sent as one query whose statements,
+    /// transaction control aside, are all of one class (read or write): they are read
+    /// one by one (`script_parts`).
+    script: Option<StmtClass>,
     /// Whether the tokens' literals are exactly the skeleton's masked literals, in order,
     /// so another statement of the same skeleton may put its own values in their place.
     literals_match: bool,
@@ -315,6 +319,7 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     tables.sort();
     tables.dedup();
     let injection = injection(text, &toks, stacked);
+    let script = if stacked { script_class(&toks) } else { None };
     Shape {
         class,
         tables: tables.iter().map(|t| model::text(t)).collect(),
@@ -322,8 +327,46 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
         fallback,
         injection,
         stacked,
+        script,
         literals_match: false,
     }
+}
+
+/// The statements of a text, split at `;`.
+fn statements(toks: &[Tok]) -> impl Iterator<Item = &[Tok]> {
+    toks.split(|t| t.sym(";")).filter(|p| !p.is_empty())
+}
+
+/// Whether a statement only controls the transaction or the session (`BEGIN`,
+/// `COMMIT`, `SET search_path …`): a script's wrapper, not its work.
+fn is_control(part: &[Tok]) -> bool {
+    matches!(
+        part.first(),
+        Some(Tok::Word(_, w, false)) if matches!(
+            &**w,
+            "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" | "SET"
+        )
+    )
+}
+
+/// The class of a script's statements when, transaction control aside, they are all
+/// reads or all writes (`BEGIN; UPDATE …; UPDATE …; COMMIT`, a query tool's batch of
+/// INSERTs); `None` for a mix (an injected `; DROP …` after a read keeps the read's
+/// class and facts).
+fn script_class(toks: &[Tok]) -> Option<StmtClass> {
+    let mut one = None;
+    for part in statements(toks) {
+        let c = tokens::class_of(part);
+        if c == StmtClass::Other && is_control(part) {
+            continue;
+        }
+        match one {
+            None => one = Some(c),
+            Some(o) if o == c => {}
+            Some(_) => return None,
+        }
+    }
+    one.filter(|c| matches!(c, StmtClass::Read | StmtClass::Write))
 }
 
 /// The injection marker of a statement: a payload in its text or tokens, else stacked
@@ -425,26 +468,47 @@ pub fn analyze(
         }
     };
     let toks = own.as_deref().unwrap_or(&sh.toks);
-    let class = sh.class;
     facts.tables = sh.tables.as_slice().into();
     facts.fallback = sh.fallback;
     facts.injection = injection;
-    let an = tokens::Analysis::new(toks, params, vocab, &facts.tables);
-    facts.account_ids = an.account_ids().iter().map(|a| model::text(a)).collect();
-    if class == StmtClass::Read {
-        facts.whole_table_read = an.whole_table_read();
-    }
-    if class == StmtClass::Write {
-        facts.bonus_changes = an.bonus_changes().into();
-        if facts
-            .tables
-            .iter()
-            .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())))
-        {
-            let row = an.first_row();
-            facts.row = (!row.is_empty()).then(|| Box::new(row));
+    // A script's statements are read one by one (bound values, numbered across the
+    // whole text or by position, keep it whole).
+    let (class, parts): (StmtClass, Vec<&[Tok]>) = match sh.script {
+        Some(c) if params.is_empty() => (
+            c,
+            statements(toks)
+                .filter(|p| tokens::class_of(p) == c)
+                .collect(),
+        ),
+        _ => (sh.class, vec![toks]),
+    };
+    facts.script = parts.len() > 1;
+    let push_table = facts
+        .tables
+        .iter()
+        .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())));
+    let mut ids: Vec<String> = Vec::new();
+    let mut changes = Vec::new();
+    for part in parts {
+        let an = tokens::Analysis::new(part, params, vocab, &facts.tables);
+        for a in an.account_ids() {
+            if !ids.contains(&a) {
+                ids.push(a);
+            }
+        }
+        if class == StmtClass::Read {
+            facts.whole_table_read |= an.whole_table_read();
+        }
+        if class == StmtClass::Write {
+            changes.extend(an.bonus_changes());
+            if push_table && facts.row.is_none() {
+                let row = an.first_row();
+                facts.row = (!row.is_empty()).then(|| Box::new(row));
+            }
         }
     }
+    facts.account_ids = ids.iter().map(|a| model::text(a)).collect();
+    facts.bonus_changes = changes.into();
     (class, facts)
 }
 

@@ -436,3 +436,30 @@ fn the_command_word_is_read_past_leading_comments() {
         assert_eq!(super::command_word(stmt).as_deref(), want, "{stmt:?}");
     }
 }
+
+#[test]
+fn a_script_of_one_class_is_read_statement_by_statement() {
+    let (class, f) = pg("BEGIN; UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id = 1042; UPDATE bonus_accounts SET balance = balance - 500 WHERE account_id = 1043; COMMIT;");
+    assert_eq!(class, StmtClass::Write);
+    assert!(f.script);
+    assert_eq!(
+        f.bonus_changes
+            .iter()
+            .map(|c| (c.account_id.as_str(), c.delta))
+            .collect::<Vec<_>>(),
+        [("1042", 500), ("1043", -500)]
+    );
+    assert_eq!(&*f.account_ids, ["1042", "1043"]);
+    let (class, f) = pg("SET search_path TO loyalty; SELECT email FROM customers WHERE id = 7; SELECT * FROM customers");
+    assert_eq!(class, StmtClass::Read);
+    assert!(f.script && f.whole_table_read);
+    assert_eq!(&*f.account_ids, ["7"]);
+    // A mix keeps the first statement's class and reading, as an injected tail does.
+    let (class, f) = pg("SELECT name FROM menu WHERE n = 'x'; DROP TABLE customers; --'");
+    assert_eq!(class, StmtClass::Read);
+    assert!(!f.script);
+    assert_eq!(f.injection.as_deref(), Some("stacked statements"));
+    let (class, f) = pg("UPDATE bonus_accounts SET balance = 0 WHERE account_id = 5");
+    assert_eq!(class, StmtClass::Write);
+    assert!(!f.script);
+}
