@@ -29,17 +29,39 @@ pub fn canonical_into(text: &str, params: &[String], out: &mut String) {
             out.push(SEP);
         }
     };
+    // Whether the last token ends an operand (a value, a name, `)`): a `-` after one
+    // subtracts; anywhere else it is a negative number's sign, part of its value, as a
+    // bound parameter holds it (`VALUES (1, -1016)` and `$2` bound to `-1016`).
+    let mut operand = false;
     while i < b.len() {
         let c = b[i];
+        let was_operand = std::mem::replace(&mut operand, true);
         match c {
-            _ if c.is_ascii_whitespace() => i += 1,
+            b'-' if !was_operand && b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let end = i
+                    + 1
+                    + b[i + 1..]
+                        .iter()
+                        .take_while(|d| d.is_ascii_alphanumeric() || **d == b'.')
+                        .count();
+                token(out);
+                out.push(VALUE);
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+            _ if c.is_ascii_whitespace() => {
+                operand = was_operand;
+                i += 1;
+            }
             b'/' if b.get(i + 1) == Some(&b'*') => {
+                operand = was_operand;
                 i = match text[i + 2..].find("*/") {
                     Some(n) => i + 2 + n + 2,
                     None => b.len(),
                 };
             }
             b'-' if b.get(i + 1) == Some(&b'-') => {
+                operand = was_operand;
                 i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n + 1);
             }
             b'\'' => {
@@ -124,6 +146,7 @@ pub fn canonical_into(text: &str, params: &[String], out: &mut String) {
                 i = end;
             }
             _ => {
+                operand = c == b')';
                 token(out);
                 push_char(out, text, i);
                 i += char_len(c);
@@ -201,6 +224,26 @@ mod tests {
         ] {
             assert_ne!(canonical(other, &[]), base, "{other}");
         }
+        // A negative value is one value, inline or bound; a subtraction is not one.
+        assert_eq!(
+            canonical("INSERT INTO l (a, d) VALUES (100030, -1016)", &[]),
+            canonical(
+                "INSERT INTO l (a, d) VALUES ($1, $2)",
+                &p(&["100030", "-1016"])
+            )
+        );
+        assert_eq!(
+            canonical("UPDATE a SET b = b + -5 /* x */ WHERE id = 1", &[]),
+            canonical("UPDATE a SET b = b + $1 WHERE id = 1", &p(&["-5"]))
+        );
+        assert_ne!(
+            canonical("UPDATE a SET b = b -5 WHERE id = 1", &[]),
+            canonical("UPDATE a SET b = b $1 WHERE id = 1", &p(&["-5"]))
+        );
+        assert_ne!(
+            canonical("SELECT (a) -5", &[]),
+            canonical("SELECT (a) $1", &p(&["-5"]))
+        );
         // Unbound placeholders stay placeholders; broken text never panics.
         assert_eq!(canonical("SELECT $3", &p(&["x"])), "select\u{0}$3");
         for s in ["'unterminated", "\"x", "/* open", "$", "é'\\", "--"] {
