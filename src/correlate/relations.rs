@@ -266,6 +266,15 @@ mod tests {
             assert!(ev[i].sql.is_none());
             assert_eq!(ev[i].extra["statement_facts_on"], "postgresql.log:2");
         }
+        // One write between BEGIN and COMMIT: three records, one change.
+        let one = "\"BEGIN; UPDATE bonus_accounts SET balance = balance + 700 WHERE account_id = 1002; COMMIT;\"";
+        let mut ev = events(&format!(
+            "2024-03-05 14:22:03.123 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,4,1,MISC,BEGIN,,,{one},<none>\n\
+             2024-03-05 14:22:03.124 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,5,1,WRITE,UPDATE,,,{one},<none>\n\
+             2024-03-05 14:22:03.126 UTC [12345] app@loyalty LOG:  AUDIT: SESSION,6,1,MISC,COMMIT,,,{one},<none>\n"
+        ));
+        assert_eq!(resolve(&mut ev, &files()).audit, 2);
+        assert!(ev[1].sql.is_some() && ev[0].sql.is_none() && ev[2].sql.is_none());
     }
 
     #[test]

@@ -482,7 +482,9 @@ pub fn analyze(
         ),
         _ => (sh.class, vec![toks]),
     };
-    facts.script = parts.len() > 1;
+    // Even one write inside `BEGIN; …; COMMIT` is a script: pgaudit logs the text with
+    // each statement's record.
+    facts.script = sh.script.is_some() && params.is_empty();
     let push_table = facts
         .tables
         .iter()

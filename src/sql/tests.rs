@@ -462,4 +462,9 @@ fn a_script_of_one_class_is_read_statement_by_statement() {
     let (class, f) = pg("UPDATE bonus_accounts SET balance = 0 WHERE account_id = 5");
     assert_eq!(class, StmtClass::Write);
     assert!(!f.script);
+    let (class, f) =
+        pg("BEGIN; UPDATE bonus_accounts SET balance = 0 WHERE account_id = 5; COMMIT");
+    assert_eq!(class, StmtClass::Write);
+    assert!(f.script);
+    assert_eq!(f.bonus_changes.len(), 1);
 }
