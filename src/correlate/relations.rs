@@ -197,12 +197,20 @@ mod tests {
 
     #[allow(clippy::vec_box)] // the events' one shape everywhere
     fn events(lines: &str) -> Vec<Box<Event>> {
+        records(&lines.lines().collect::<Vec<_>>())
+    }
+
+    /// The events of stderr records (a line, or a statement and its joined detail line),
+    /// each numbered as the line of its index.
+    #[allow(clippy::vec_box)] // the events' one shape everywhere
+    fn records<S: AsRef<str>>(recs: &[S]) -> Vec<Box<Event>> {
         let mut ctx = FileCtx::default();
-        Stderr.prepare(&mut ctx, &head_of(lines)).unwrap();
-        lines
-            .lines()
+        Stderr
+            .prepare(&mut ctx, &head_of(recs[0].as_ref()))
+            .unwrap();
+        recs.iter()
             .enumerate()
-            .map(|(n, l)| match Stderr.parse(l, &ctx) {
+            .map(|(n, r)| match Stderr.parse(r.as_ref(), &ctx) {
                 Parsed::Event(mut e) => {
                     e.line = n as u64 + 1;
                     e
@@ -279,18 +287,6 @@ mod tests {
 
     #[test]
     fn a_statement_line_and_its_audit_record_count_once_each_run() {
-        let ctx = {
-            let mut ctx = FileCtx::default();
-            Stderr
-                .prepare(
-                    &mut ctx,
-                    &head_of(
-                        "2024-03-05 14:22:03.123 UTC [12345] app@loyalty LOG:  statement: SELECT 1",
-                    ),
-                )
-                .unwrap();
-            ctx
-        };
         let stmt = "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2";
         let execute = |t: &str, pid: u32, v: u32| {
             format!("2024-03-05 14:22:{t} UTC [{pid}] app@loyalty LOG:  execute <unnamed>: {stmt}\n2024-03-05 14:22:{t} UTC [{pid}] app@loyalty DETAIL:  parameters: $1 = '{v}', $2 = '1002'")
@@ -307,17 +303,7 @@ mod tests {
             // A session that pgaudit does not log keeps its line.
             execute("03.300", 777, 9),
         ];
-        let mut ev: Vec<Box<Event>> = recs
-            .iter()
-            .enumerate()
-            .map(|(n, r)| match Stderr.parse(r, &ctx) {
-                Parsed::Event(mut e) => {
-                    e.line = n as u64 + 1;
-                    e
-                }
-                o => panic!("{o:?}"),
-            })
-            .collect();
+        let mut ev = records(&recs);
         assert_eq!(
             resolve(&mut ev, &files()),
             Repeats {

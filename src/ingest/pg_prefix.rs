@@ -56,6 +56,10 @@ pub struct Prefix {
     pub(super) re: Regex,
 }
 
+/// What `%u` or `%d` prints: a role or database name, or `[unknown]` before
+/// authentication (`connection received` lines).
+const ROLE_OR_DB: &str = r"(?:\[unknown\]|[^@ \t\n\r\x0B\x0C,:\[\]]*)";
+
 impl Prefix {
     /// Compiles a `log_line_prefix` template into a matcher.
     pub fn compile(template: &str) -> Result<Prefix, String> {
@@ -75,9 +79,8 @@ impl Prefix {
                 'n' => ("epoch", r"[0-9]+\.[0-9]+"),
                 'p' => ("pid", r"[0-9]+"),
                 'P' => ("lpid", r"[0-9]*"),
-                // `[unknown]` before authentication (`connection received` lines).
-                'u' => ("user", r"(?:\[unknown\]|[^@ \t\n\r\x0B\x0C,:\[\]]*)"),
-                'd' => ("db", r"(?:\[unknown\]|[^@ \t\n\r\x0B\x0C,:\[\]]*)"),
+                'u' => ("user", ROLE_OR_DB),
+                'd' => ("db", ROLE_OR_DB),
                 // `[unknown]` before the connection names one.
                 'a' => ("app", r"(?:\[unknown\]|[^,\]]*?)"),
                 'h' => ("host", r"(?:\[local\]|[^ \t\n\r\x0B\x0C,:()\]]*)"),

@@ -37,18 +37,6 @@ pub fn canonical_into(text: &str, params: &[String], out: &mut String) {
         let c = b[i];
         let was_operand = std::mem::replace(&mut operand, true);
         match c {
-            b'-' if !was_operand && b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                let end = i
-                    + 1
-                    + b[i + 1..]
-                        .iter()
-                        .take_while(|d| d.is_ascii_alphanumeric() || **d == b'.')
-                        .count();
-                token(out);
-                out.push(VALUE);
-                out.push_str(&text[i..end]);
-                i = end;
-            }
             _ if c.is_ascii_whitespace() => {
                 operand = was_operand;
                 i += 1;
@@ -122,13 +110,17 @@ pub fn canonical_into(text: &str, params: &[String], out: &mut String) {
                 next_param += 1;
                 i += 1;
             }
+            // A number, with its sign where no operand precedes the `-`.
             _ if c.is_ascii_digit()
-                || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
+                || (c == b'.' || (c == b'-' && !was_operand))
+                    && b.get(i + 1).is_some_and(u8::is_ascii_digit) =>
             {
-                let end = i + b[i..]
-                    .iter()
-                    .take_while(|d| d.is_ascii_alphanumeric() || **d == b'.')
-                    .count();
+                let end = i
+                    + 1
+                    + b[i + 1..]
+                        .iter()
+                        .take_while(|d| d.is_ascii_alphanumeric() || **d == b'.')
+                        .count();
                 token(out);
                 out.push(VALUE);
                 out.push_str(&text[i..end]);
