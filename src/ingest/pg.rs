@@ -123,13 +123,19 @@ fn joined_line(rec: &str) -> Option<(&str, &str)> {
 /// The detail a joined `DETAIL:` line holds, when it is the detail of the message whose
 /// prefix values are `primary`: the same process, session and time where both lines
 /// name them (a line through syslog may name none: its chunk tag ties it).
-fn joined_detail<'a>(primary: &Fields, line: &'a str) -> Option<&'a str> {
+fn joined_detail<'a>(primary: &Fields, line: &'a str, ctx: &FileCtx) -> Option<&'a str> {
     let m = SEVERITY_ANYWHERE.find(line)?;
     let sev = line[m.start()..m.end()].trim_end().trim_end_matches(':');
     if english_severity(sev) != "DETAIL" {
         return None;
     }
-    if let Some((_, f)) = for_line(line) {
+    // The file's prefix first: the detail line is written with the statement's.
+    let own = ctx
+        .pg_prefix
+        .as_deref()
+        .and_then(|p| p.fields(line))
+        .or_else(|| for_line(line).map(|(_, f)| f));
+    if let Some(f) = own {
         let same = |a: Option<&str>, b: Option<&str>| a.zip(b).is_none_or(|(a, b)| a == b);
         if !(same(primary.pid, f.pid) && same(primary.session, f.session) && same(primary.ts, f.ts))
         {
@@ -168,7 +174,7 @@ fn read<'a>(
     } else {
         return Ok((Parsed::Reject("prefix has no timestamp".into()), false));
     }
-    let detail = joined.and_then(|j| joined_detail(&f, j));
+    let detail = joined.and_then(|j| joined_detail(&f, j, ctx));
     e.db_user = g(f.user).filter(|u| *u != "[unknown]").map(text);
     e.db_name = g(f.db).filter(|u| *u != "[unknown]").map(text);
     e.db_host = g(f.host).map(|h| strip_port(h).into());

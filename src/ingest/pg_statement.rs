@@ -8,6 +8,8 @@
 //! server writes it as `execute <unnamed>: UPDATE … SET points = points + $1 WHERE
 //! account_id = $2`, and the values only in the detail.
 
+use std::sync::LazyLock;
+
 /// What a statement-logging message says.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Logged<'a> {
@@ -122,14 +124,20 @@ pub(super) fn parameters(detail: &str) -> Option<Vec<String>> {
 /// Whether a stderr line holds a statement message whose bound values a `DETAIL:
 /// parameters:` line may follow (an execute or a bind step, timed or not).
 pub(super) fn takes_parameters(line: &[u8]) -> bool {
-    memchr::memmem::find(line, b"  execute ").is_some()
-        || memchr::memmem::find(line, b"  bind ").is_some()
+    EXECUTE.find(line).is_some() || BIND.find(line).is_some()
 }
 
 /// Whether a stderr line is the `DETAIL:  parameters:` line of the message before it.
 pub(super) fn is_parameters(line: &[u8]) -> bool {
-    memchr::memmem::find(line, b"DETAIL:  parameters: $").is_some()
+    PARAMETERS.find(line).is_some()
 }
+
+// Searchers built once: a search built per line cost as much as the search.
+static EXECUTE: Finder = LazyLock::new(|| memchr::memmem::Finder::new(b"  execute "));
+static BIND: Finder = LazyLock::new(|| memchr::memmem::Finder::new(b"  bind "));
+static PARAMETERS: Finder =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"DETAIL:  parameters: $"));
+type Finder = LazyLock<memchr::memmem::Finder<'static>>;
 
 #[cfg(test)]
 mod tests {
