@@ -139,8 +139,8 @@ struct Shape {
     /// Several statements in one (an injection marker that literals cannot change).
     stacked: bool,
     /// The class of a transaction or script sent as one query whose statements,
-    /// transaction control aside, are all of one class (read or write): they are read
-    /// one by one (`script_parts`).
+    /// transaction control aside, are all of one class (read or write): `analyze` reads
+    /// them one by one.
     script: Option<StmtClass>,
     /// Whether the tokens' literals are exactly the skeleton's masked literals, in order,
     /// so another statement of the same skeleton may put its own values in their place.
@@ -485,10 +485,11 @@ pub fn analyze(
     // Even one write inside `BEGIN; …; COMMIT` is a script: pgaudit logs the text with
     // each statement's record.
     facts.script = sh.script.is_some() && params.is_empty();
-    let push_table = facts
-        .tables
-        .iter()
-        .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())));
+    let push_table = class == StmtClass::Write
+        && facts
+            .tables
+            .iter()
+            .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())));
     let mut ids: Vec<String> = Vec::new();
     let mut changes = Vec::new();
     for part in parts {
