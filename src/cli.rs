@@ -34,7 +34,8 @@ pub enum Command {
     Timeline(TimelineArgs),
     /// Attack waves: start, end, targets, techniques, attacker addresses and principals.
     Waves(WavesArgs),
-    /// Affected customers, bonus corrections, message verdicts, indicators, evidence (CSV).
+    /// Affected customers, bonus corrections, message verdicts and recipients, indicators,
+    /// evidence (CSV).
     Affected(AffectedArgs),
     /// Incident summary report (Markdown, HTML, JSON) plus the files of `affected`.
     Report(ReportArgs),

@@ -321,6 +321,38 @@ fn push_matches(out: &Path, t: &Value) {
             .collect();
         assert_eq!(got, strs(&t["messages"][v]).into_iter().collect(), "{v}");
     }
+    // The recipients file lists the devices of malicious messages only, as many as the
+    // message counts, and its delivered rows with an account are the pushed accounts.
+    let rec = csv_rows(&out.join("message-recipients.csv"));
+    for m in &msgs {
+        let mine: Vec<_> = rec
+            .iter()
+            .filter(|r| r["message_id"] == m["message_id"])
+            .collect();
+        if m["verdict"] == "legitimate" {
+            assert!(mine.is_empty(), "{m:?}");
+            continue;
+        }
+        if mine.is_empty() {
+            // A provider that logs counts only names no device.
+            continue;
+        }
+        assert_eq!(mine.len().to_string(), m["recipients"], "{m:?}");
+        let delivered = mine.iter().filter(|r| r["outcome"] == "delivered").count();
+        assert_eq!(delivered.to_string(), m["delivered"], "{m:?}");
+        assert!(mine.iter().all(|r| r["wave"] == m["wave"]));
+    }
+    let reached: BTreeSet<String> = rec
+        .iter()
+        .filter(|r| r["outcome"] == "delivered" && !r["account_id"].is_empty())
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert_eq!(reached, pushed);
+    assert!(rec
+        .iter()
+        .all(|r| matches!(&*r["outcome"], "delivered" | "failed")
+            && !r["device_id"].is_empty()
+            && (r["file"].is_empty() || r["line"].parse::<u64>().unwrap() > 0)));
 }
 
 #[test]

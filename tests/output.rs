@@ -95,7 +95,7 @@ fn report_snapshots_and_agreement() {
 }
 
 /// Every file `report` writes.
-const REPORT_FILES: [&str; 8] = [
+const REPORT_FILES: [&str; 9] = [
     "report.md",
     "report.html",
     "report.json",
@@ -104,6 +104,7 @@ const REPORT_FILES: [&str; 8] = [
     "messages.csv",
     "iocs.csv",
     "bonus-adjustments.csv",
+    "message-recipients.csv",
 ];
 
 #[test]
@@ -123,6 +124,23 @@ fn outputs_are_byte_identical_across_runs() {
             std::fs::read(b.path().join(f)).unwrap(),
             "{f}"
         );
+    }
+    // Files holding personal data (names, contacts, account and device ids) are the
+    // owner's alone.
+    #[cfg(unix)]
+    for f in REPORT_FILES {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(a.path().join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        if matches!(
+            f,
+            "affected-customers.csv" | "evidence.csv" | "message-recipients.csv"
+        ) {
+            assert_eq!(mode & 0o077, 0, "{f}: {mode:o}");
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! `breachline affected`: the CSV deliverables — affected customers, bonus corrections,
-//! message verdicts, indicators and the evidence behind every row.
+//! message verdicts, indicators, the evidence behind every row and the devices each
+//! malicious message reached.
 
 use crate::cli::AffectedArgs;
 use crate::config::Settings;

@@ -239,13 +239,10 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     // Malicious pushes.
     for msg in a.messages.iter().filter(|x| x.malicious) {
         let w = msg.origin.map(wave).unwrap_or(0);
+        let first = msg.first_event_per_device(ev);
         for r in msg.recipients.iter().filter(|r| r.ok) {
             let Some(acc) = &r.account else { continue };
-            let ev_i = msg
-                .events
-                .iter()
-                .copied()
-                .find(|&i| ev[i].push().device_id.as_deref() == Some(r.device.as_str()));
+            let ev_i = first.get(r.device.as_str()).copied();
             let ts = ev_i.map(|i| ev[i].ts).unwrap_or(msg.sent);
             let x = entry(&mut m, acc, ts);
             x.impacts.insert(k::PUSH);

@@ -205,6 +205,24 @@ pub struct Message {
     pub origin: Option<usize>,
 }
 
+impl Message {
+    /// The first of the message's events that names each device: where and when each
+    /// recipient shows in the evidence. Receipts that name only their
+    /// ticket carry no device and are not counted here.
+    pub fn first_event_per_device<'a>(
+        &self,
+        ev: &'a [Box<crate::model::Event>],
+    ) -> std::collections::HashMap<&'a str, usize> {
+        let mut first = std::collections::HashMap::new();
+        for &i in &self.events {
+            if let Some(d) = ev[i].push().device_id.as_deref() {
+                first.entry(d).or_insert(i);
+            }
+        }
+        first
+    }
+}
+
 /// Impact kinds.
 pub mod impact_kind {
     /// Bonus balance changed by the attacker.

@@ -25,6 +25,7 @@ pub const FILES: &[&str] = &[
     "messages.csv",
     "iocs.csv",
     "evidence.csv",
+    "message-recipients.csv",
 ];
 
 fn create(dir: &Path, name: &str, private: bool, o: CsvOpts) -> std::io::Result<csv::Writer<File>> {
@@ -83,7 +84,7 @@ pub fn mask_name(s: &str) -> String {
         .join(" ")
 }
 
-/// Writes the five files.
+/// Writes the six files.
 pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let ev = &a.ing.events;
@@ -273,6 +274,37 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
                     path_of(i),
                     ev[i].line.to_string(),
                     why,
+                ],
+            )?;
+        }
+    }
+    w.flush()?;
+    // message-recipients.csv: every device a malicious message reached or failed on,
+    // with its account where known, for the team that tells customers (and for a
+    // follow-up send to the same devices where no account is known).
+    let mut w = create(dir, FILES[5], true, o)?;
+    row(
+        &mut w,
+        &"message_id,wave,device_id,account_id,outcome,time_utc,file,line"
+            .split(',')
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    )?;
+    for m in a.messages.iter().filter(|m| m.malicious) {
+        let first = m.first_event_per_device(ev);
+        for r in &m.recipients {
+            let at = first.get(r.device.as_str()).copied();
+            row(
+                &mut w,
+                &[
+                    m.id.clone(),
+                    m.wave.map(|w| w.to_string()).unwrap_or_default(),
+                    r.device.clone(),
+                    r.account.clone().unwrap_or_default(),
+                    if r.ok { "delivered" } else { "failed" }.to_string(),
+                    at.map(|i| fmt_utc(ev[i].ts)).unwrap_or_default(),
+                    at.map(path_of).unwrap_or_default(),
+                    at.map(|i| ev[i].line.to_string()).unwrap_or_default(),
                 ],
             )?;
         }
