@@ -1430,6 +1430,48 @@ fn without_roster_exposure_is_bounded_and_said() {
         .code(2);
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(md.contains("No roster was given"));
+    let exposed = |out: &Path| -> BTreeSet<String> {
+        csv_rows(&out.join("affected-customers.csv"))
+            .into_iter()
+            .filter(|r| r["impacts"].split(';').any(|x| x == "data_exposed"))
+            .map(|r| r["account_id"].clone())
+            .collect()
+    };
+    let plain = exposed(out.path());
+    let truly: BTreeSet<String> =
+        strs(&truth(&root().join("sample-logs"))["affected"]["data_exposed"])
+            .into_iter()
+            .collect();
+    assert_eq!(
+        plain.difference(&truly).collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
+    // A scanner the day before asks for accounts 0 and 1 and is refused: that shows no
+    // such account, and the dump does not expose one.
+    let extra = crate::util::tmp().unwrap();
+    let scans: String = (0..6)
+        .map(|k| {
+            format!(
+                r#"{{"requestId":"5c0a1e2b-0000-4000-8000-00000000000{k}","ip":"45.188.83.128","caller":"-","user":"-","requestTime":"03/Nov/2025:02:00:0{k} +0000","httpMethod":"GET","resourcePath":"/api/v1/customers/{{customerId}}/profile","path":"/prod/api/v1/customers/{}/profile","status":"401","protocol":"HTTP/1.1","responseLength":"54","userAgent":"Mozilla/5.0 zgrab/0.x","responseLatency":"3"}}"#,
+                k % 2
+            ) + "\n"
+        })
+        .collect();
+    std::fs::write(extra.path().join("scanner-access.log"), scans).unwrap();
+    let out2 = crate::util::tmp().unwrap();
+    bl().args(["report", "-q", "sample-logs"])
+        .arg(extra.path())
+        .arg("--out-dir")
+        .arg(out2.path())
+        .assert()
+        .code(2);
+    let inv = std::fs::read_to_string(out2.path().join("report.md")).unwrap();
+    assert!(inv.contains("scanner-access.log"));
+    let with_scans = exposed(out2.path());
+    assert_eq!(
+        with_scans.symmetric_difference(&plain).collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
 }
 
 #[test]

@@ -25,12 +25,16 @@ fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a m
 }
 
 /// Each account's first sighting: the first event that names it (events are in time
-/// order). Gathered in parallel, hashed, then ordered once per account rather than once
-/// per event.
+/// order) and did not fail. A refused request or a failed statement names an account
+/// without showing that it exists: internet scanners ask for `/customers/0/…` and
+/// `/clients/1/…` on every API, and an enumeration's misses name ids nobody holds.
+/// Gathered in parallel, hashed, then ordered once per account rather than once per
+/// event.
 fn first_sightings(ev: &[Box<Event>]) -> HashMap<&str, usize> {
     let sightings: Vec<(&str, usize)> = ev
         .par_iter()
         .enumerate()
+        .filter(|(_, e)| e.outcome != Outcome::Failure)
         .filter_map(|(i, e)| Some((e.account_id.as_deref()?, i)))
         .collect();
     let mut first: HashMap<&str, usize> = HashMap::new();
