@@ -192,8 +192,8 @@ pub struct SqlFacts {
     /// such a text whole with each statement's record.
     #[serde(default, skip_serializing_if = "is_false")]
     pub script: bool,
-    /// Column → value of the first row an INSERT into a push / campaign table writes
-    /// (campaign id, title, body); never an empty map.
+    /// Column → value of the first row an INSERT into a push / campaign table (campaign
+    /// id, title, body) or a device table (device, account) writes; never an empty map.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

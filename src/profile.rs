@@ -229,6 +229,13 @@ impl Profile {
                 v.account_words.push(w.to_ascii_lowercase());
             }
         }
+        for w in &self.categories.device {
+            // Routes spell words with `-`, tables with `_`.
+            let w = w.to_ascii_lowercase().replace('-', "_");
+            if !v.device_words.contains(&w) {
+                v.device_words.push(w);
+            }
+        }
         v.bulk_limit = self.thresholds.bulk_limit;
     }
 

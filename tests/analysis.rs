@@ -1475,6 +1475,44 @@ fn without_roster_exposure_is_bounded_and_said() {
 }
 
 #[test]
+fn without_roster_devices_map_to_accounts_through_the_database_s_registrations() {
+    // API Gateway's CLF preset logs the route template only
+    // (`/customers/{customerId}/devices/{deviceId}`): the registrations' device ids are in
+    // the application's INSERTs into its device table alone.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "pg-csvlog", "fcm-bigquery-json"],
+        &["--seed", "5"],
+    );
+    let out = crate::util::tmp().unwrap();
+    bl().args(["affected", "-q"])
+        .arg(d.path().join("gateway"))
+        .arg(d.path().join("db"))
+        .arg(d.path().join("push"))
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2);
+    let pushed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
+        .into_iter()
+        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    let truly: BTreeSet<String> = strs(&truth(d.path())["affected"]["malicious_push"])
+        .into_iter()
+        .collect();
+    assert_eq!(
+        pushed.difference(&truly).collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
+    assert!(pushed.len() >= 50, "{}", pushed.len());
+    let rec = csv_rows(&out.path().join("message-recipients.csv"));
+    let named = rec.iter().filter(|r| !r["account_id"].is_empty()).count();
+    assert!(named > 0 && named < rec.len(), "{named} of {}", rec.len());
+}
+
+#[test]
 fn clock_skew_is_estimated_and_corrected() {
     let out = crate::util::tmp().unwrap();
     ran(bl()

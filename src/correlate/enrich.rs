@@ -4,9 +4,9 @@
 
 use super::dbindex::DbIndexes;
 use super::join::RequestJoin;
-use super::paths::{path_account, path_device, query_account};
+use super::paths::{path_account, path_device, query_account, row_device};
 use super::Analysis;
-use crate::model::{text, Event, SourceKind, StmtClass, Text};
+use crate::model::{text, Event, Outcome, SourceKind, StmtClass, Text};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
@@ -84,18 +84,29 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
                 .collect()
         },
         || {
-            // Devices registered through the API: device → account.
+            // Devices registered through the API, or rows the application inserted that
+            // name a device and one account (a device table's registration, a push
+            // log's line): device → account.
             ev.par_iter()
-                .filter(|e| e.kind() == SourceKind::Gateway)
-                .filter_map(|e| {
-                    let path = e.path.as_deref().unwrap_or("");
-                    if !p.is_device_route(path) {
-                        return None;
+                .filter(|e| e.outcome != Outcome::Failure)
+                .filter_map(|e| match e.kind() {
+                    SourceKind::Gateway => {
+                        let path = e.path.as_deref().unwrap_or("");
+                        if !p.is_device_route(path) {
+                            return None;
+                        }
+                        Some((
+                            path_device(path, p)?,
+                            path_account(e.route.as_deref(), path, p, &learned)
+                                .or(e.user.clone())?,
+                        ))
                     }
-                    Some((
-                        path_device(path, p)?,
-                        path_account(e.route.as_deref(), path, p, &learned).or(e.user.clone())?,
-                    ))
+                    SourceKind::Db => {
+                        let f = e.sql.as_deref()?;
+                        let [acc] = &*f.account_ids else { return None };
+                        Some((row_device(f.row.as_deref()?)?.to_string(), acc.clone()))
+                    }
+                    SourceKind::Push => None,
                 })
                 .collect()
         },

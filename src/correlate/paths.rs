@@ -190,9 +190,61 @@ pub fn path_device(path: &str, p: &Profile) -> Option<String> {
         .filter(|d| d.len() >= 8)
 }
 
+/// The device an inserted row names: the value of a column named for a device, an
+/// installation or a push token or subscription (`installation_id`, `fcm_token`,
+/// `player_id`, `endpoint_arn`) that reads as an identifier — long, without spaces
+/// (`device_type = 'android'` names none).
+pub fn row_device(row: &std::collections::BTreeMap<String, String>) -> Option<&str> {
+    const WORDS: [&str; 8] = [
+        "device",
+        "installation",
+        "token",
+        "registration",
+        "endpoint",
+        "player",
+        "subscription",
+        "instance",
+    ];
+    row.iter()
+        .find(|(c, v)| {
+            let c = c.to_ascii_lowercase();
+            WORDS.iter().any(|w| c.contains(w))
+                && v.len() >= 16
+                && !v.chars().any(char::is_whitespace)
+        })
+        .map(|(_, v)| v.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_names_its_device_by_column_and_shape() {
+        let row = |kv: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let r = row(&[
+            ("account_id", "100638"),
+            ("device_type", "android"),
+            ("installation_id", "0NYOwRG37g__U93FxYIpFy"),
+        ]);
+        assert_eq!(row_device(&r), Some("0NYOwRG37g__U93FxYIpFy"));
+        let r = row(&[("Player_ID", "b98c5c2e-8d7a-4c3f-9f61-2f0c1d3e4a5b")]);
+        assert!(row_device(&r).is_some());
+        // Short values, text with spaces and columns named for no device name none.
+        assert_eq!(
+            row_device(&row(&[("device_model", "Pixel 8 Pro Max Ultra")])),
+            None
+        );
+        assert_eq!(row_device(&row(&[("device", "ios")])), None);
+        assert_eq!(
+            row_device(&row(&[("body", "0NYOwRG37g__U93FxYIpFy")])),
+            None
+        );
+    }
 
     #[test]
     fn accounts_from_templates_and_plain_paths() {

@@ -44,6 +44,9 @@ pub struct Vocab {
     pub bulk_limit: u64,
     /// Words that make a table a push / campaign table (its inserted rows are kept).
     pub push_words: Vec<String>,
+    /// Words that make a table hold customers' devices (its inserted rows are kept: a
+    /// registration names the device and its account).
+    pub device_words: Vec<String>,
 }
 
 impl Default for Vocab {
@@ -79,6 +82,7 @@ impl Default for Vocab {
             ]),
             bulk_limit: 1000,
             push_words: v(&["push", "notification", "campaign", "broadcast", "message"]),
+            device_words: v(&["device", "installation", "push_token", "fcm_token"]),
         }
     }
 }
@@ -485,11 +489,15 @@ pub fn analyze(
     // Even one write inside `BEGIN; …; COMMIT` is a script: pgaudit logs the text with
     // each statement's record.
     facts.script = sh.script.is_some() && params.is_empty();
-    let push_table = class == StmtClass::Write
-        && facts
-            .tables
-            .iter()
-            .any(|t| vocab.push_words.iter().any(|w| t.contains(w.as_str())));
+    let row_table = class == StmtClass::Write
+        && facts.tables.iter().any(|t| {
+            let t = model::lower(t);
+            vocab
+                .push_words
+                .iter()
+                .chain(&vocab.device_words)
+                .any(|w| t.contains(w.as_str()))
+        });
     let mut ids: Vec<String> = Vec::new();
     let mut changes = Vec::new();
     for part in parts {
@@ -504,7 +512,7 @@ pub fn analyze(
         }
         if class == StmtClass::Write {
             changes.extend(an.bonus_changes());
-            if push_table && facts.row.is_none() {
+            if row_table && facts.row.is_none() {
                 let row = an.first_row();
                 facts.row = (!row.is_empty()).then(|| Box::new(row));
             }

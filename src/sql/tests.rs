@@ -263,6 +263,38 @@ fn campaign_row_values() {
     assert_eq!(f.row_value("body").unwrap(), "It's =1+1");
 }
 
+#[test]
+fn device_registration_row_values() {
+    // A device table's registration keeps its row (device and account), bound or inline;
+    // an order's does not.
+    let v = Vocab::default();
+    let (_, f) = analyze(
+        "INSERT INTO customer_devices (account_id, installation_id, platform) VALUES ($1, $2, $3)",
+        &[
+            "100638".into(),
+            "0NYOwRG37g__U93FxYIpFy".into(),
+            "android".into(),
+        ],
+        Dialect::Postgres,
+        &v,
+    );
+    assert_eq!(
+        f.row_value("installation_id").unwrap(),
+        "0NYOwRG37g__U93FxYIpFy"
+    );
+    assert_eq!(f.account_ids.len(), 1);
+    assert_eq!(f.account_ids[0], "100638");
+    let (_, f) = analyze(
+        "INSERT INTO `Push_Tokens` (user_id, fcm_token) VALUES (7, 'fXyz:APA91bH')",
+        &[],
+        Dialect::MySql,
+        &v,
+    );
+    assert_eq!(f.row_value("fcm_token").unwrap(), "fXyz:APA91bH");
+    let (_, f) = pg("INSERT INTO orders (account_id, amount) VALUES (100638, 129)");
+    assert!(f.row.is_none());
+}
+
 /// Analyzes in a new thread, whose shape cache is empty: a fresh parse.
 fn fresh(s: &str, d: Dialect) -> (StmtClass, SqlFacts) {
     let s = s.to_string();
