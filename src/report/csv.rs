@@ -53,6 +53,11 @@ fn row<W: Write>(w: &mut csv::Writer<W>, cells: &[String]) -> csv::Result<()> {
     w.write_record(cells.iter().map(|c| csv_cell(c)))
 }
 
+/// Writes a header row given as the public contract spells it: `a,b,c`.
+fn header<W: Write>(w: &mut csv::Writer<W>, names: &str) -> csv::Result<()> {
+    w.write_record(names.split(','))
+}
+
 /// Masks an email: `o***@example.com`.
 pub fn mask_email(s: &str) -> String {
     match s.split_once('@') {
@@ -97,15 +102,15 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     };
     // affected-customers.csv
     let mut w = create(dir, FILES[0], true, o)?;
-    let mut header: Vec<String> = "account_id,impacts,waves,bonus_points_delta,messages_received,first_seen_utc,last_seen_utc,evidence_count".split(',').map(String::from).collect();
+    let base = "account_id,impacts,waves,bonus_points_delta,messages_received,first_seen_utc,last_seen_utc,evidence_count";
     if a.roster.is_some() {
-        header.extend(
-            ["name", "email", "phone", "created_utc", "devices"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
+        header(
+            &mut w,
+            &format!("{base},name,email,phone,created_utc,devices"),
+        )?;
+    } else {
+        header(&mut w, base)?;
     }
-    row(&mut w, &header)?;
     for x in a.affected.values() {
         let mut r = vec![
             x.account.clone(),
@@ -142,12 +147,9 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     w.flush()?;
     // bonus-adjustments.csv
     let mut w = create(dir, FILES[1], false, o)?;
-    row(
+    header(
         &mut w,
-        &"account_id,fraudulent_delta,correction,operations,first_utc,last_utc,waves"
-            .split(',')
-            .map(String::from)
-            .collect::<Vec<_>>(),
+        "account_id,fraudulent_delta,correction,operations,first_utc,last_utc,waves",
     )?;
     for x in a
         .affected
@@ -176,7 +178,10 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     w.flush()?;
     // messages.csv
     let mut w = create(dir, FILES[2], false, o)?;
-    row(&mut w, &"message_id,provider,sent_utc,title,body,sender,source_ip,wave,verdict,reason,recipients,delivered,failed".split(',').map(String::from).collect::<Vec<_>>())?;
+    header(
+        &mut w,
+        "message_id,provider,sent_utc,title,body,sender,source_ip,wave,verdict,reason,recipients,delivered,failed",
+    )?;
     for m in &a.messages {
         row(
             &mut w,
@@ -205,12 +210,9 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     w.flush()?;
     // iocs.csv
     let mut w = create(dir, FILES[3], false, o)?;
-    row(
+    header(
         &mut w,
-        &"type,value,first_seen_utc,last_seen_utc,waves,events"
-            .split(',')
-            .map(String::from)
-            .collect::<Vec<_>>(),
+        "type,value,first_seen_utc,last_seen_utc,waves,events",
     )?;
     for i in &a.iocs {
         row(
@@ -232,13 +234,7 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     w.flush()?;
     // evidence.csv
     let mut w = create(dir, FILES[4], true, o)?;
-    row(
-        &mut w,
-        &"subject,kind,time_utc,source,file,line,reason"
-            .split(',')
-            .map(String::from)
-            .collect::<Vec<_>>(),
-    )?;
+    header(&mut w, "subject,kind,time_utc,source,file,line,reason")?;
     for x in a.affected.values() {
         for (i, kind, why) in &x.evidence {
             row(
@@ -283,12 +279,9 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
     // with its account where known, for the team that tells customers (and for a
     // follow-up send to the same devices where no account is known).
     let mut w = create(dir, FILES[5], true, o)?;
-    row(
+    header(
         &mut w,
-        &"message_id,wave,device_id,account_id,outcome,time_utc,file,line"
-            .split(',')
-            .map(String::from)
-            .collect::<Vec<_>>(),
+        "message_id,wave,device_id,account_id,outcome,time_utc,file,line",
     )?;
     for m in a.messages.iter().filter(|m| m.malicious) {
         let first = m.first_event_per_device(ev);
