@@ -2855,6 +2855,21 @@ fn replayed_session_tokens_are_a_hijack_and_the_app_s_agent_no_indicator() {
         )),
         "{notes:?}"
     );
+    // Envoy names no signed-in account: the accounts customers' own requests name in
+    // their paths show the agent is the app's (seed 77011 listed it).
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy-json", "pg-stderr", "sns-delivery"],
+        &["--wave1", "hijack"],
+    );
+    let j = report_json(d.path(), &[]);
+    let iocs = j["iocs"].as_array().unwrap();
+    assert!(
+        iocs.iter().all(|i| i["value"] != "okhttp/4.12.0"),
+        "{iocs:?}"
+    );
+    assert!(iocs.iter().any(|i| i["type"] == "ip"), "{iocs:?}");
 }
 
 #[test]

@@ -308,8 +308,9 @@ pub fn finish_waves(a: &mut Analysis) {
     }
 }
 
-/// Signed-in accounts, and addresses, outside the attack that must send a user agent
-/// before it is the application's own client rather than an indicator.
+/// Accounts (signed in, or named by the request), and addresses, outside the attack that
+/// must send a user agent before it is the application's own client rather than an
+/// indicator.
 const COMMON_AGENT: usize = 10;
 
 /// Indicators of compromise from attacker events, and a note per attacker user agent
@@ -369,7 +370,10 @@ pub fn iocs(a: &Analysis) -> (Vec<Ioc>, Vec<String>) {
         if a.attr[i].is_some() || e.kind() != SourceKind::Gateway {
             continue;
         }
-        let (Some(ua), Some(u)) = (e.user_agent.as_deref(), e.user.as_deref()) else {
+        // The signed-in account, or where the gateway names none (Envoy, nginx
+        // `combined`), the account its path or query names.
+        let who = e.user.as_deref().or(e.account_id.as_deref());
+        let (Some(ua), Some(u)) = (e.user_agent.as_deref(), who) else {
             continue;
         };
         if let Some((users, ips)) = others.get_mut(ua) {
@@ -385,7 +389,7 @@ pub fn iocs(a: &Analysis) -> (Vec<Ioc>, Vec<String>) {
             m.remove(&("user_agent", ua.clone()));
             notes.push(format!(
                 "The attacker's user agent \"{}\" is not listed among the indicators: {} \
-                 signed-in accounts send it from {} addresses outside the attack (the \
+                 customers' accounts send it from {} addresses outside the attack (the \
                  application's own client), so blocking it would block them.",
                 crate::sanitize::shorten(&ua, 120),
                 users.len(),
