@@ -833,6 +833,34 @@ fn two_gateway_layers_with_clocks_apart_count_each_request_once() {
         &["--seed", "16", "--gateway-skew", "-210s"],
         true,
     );
+    // A push worker's clock eight minutes ahead of one layer and six of the other, every
+    // send at the same offset (a clock's, no latency): it sides with neither, and the
+    // database, an hour off, with neither (accuracy seed 78000 took the push clock's
+    // side for the nearer layer, the one that was off).
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy,envoy-json", "pg-stderr", "fcm-v1-log"],
+        &[
+            "--seed",
+            "17",
+            "--gateway-skew",
+            "133s",
+            "--push-skew",
+            "506s",
+            "--db-skew",
+            "-1h",
+        ],
+    );
+    let notes = strs(&report_json(d.path(), &[])["undetermined"]);
+    let layers = notes
+        .iter()
+        .find(|n| n.contains("gateway evidence logs the same requests as"))
+        .expect("the layers' clocks compared");
+    assert!(
+        layers.contains("the other sources' clocks side with no layer"),
+        "{layers}"
+    );
 }
 
 #[test]

@@ -142,7 +142,8 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
 /// the first by name (`most_records` says which).
 /// A source votes for the layer its clock agrees with: the database within a minute
 /// (NTP keeps clocks within a second; separately run servers drift to minutes), a
-/// push format with its sends from a minute before their requests to 15 minutes after.
+/// push format where a latency explains its sends' offset (from a minute before their
+/// requests to 15 minutes after, and not so steady an offset that it is a clock's).
 /// Where it agrees with several, it votes for the nearest if the others are a minute
 /// further, else not at all (a database an hour off says nothing of two layers five
 /// minutes apart). Of three clocks, the one the others disagree with is the one off.
@@ -171,9 +172,9 @@ fn reference(
     );
     let ev = &a.ing.events;
     let in_first = |e: &Event| Some(e.ts - layer.get(&e.format)?);
-    // Each voting source's offset to the first reference, whether it is a push
-    // format's (a latency) or the database's, and its format.
-    let mut votes: Vec<(i64, bool, &str)> = Vec::new();
+    // Each voting source's offset to the first reference, the spread of a push
+    // format's offsets (a latency's) or none (the database's), and its format.
+    let mut votes: Vec<(i64, Option<i64>, &str)> = Vec::new();
     let mut statement: foldhash::HashMap<&str, (FormatName, i64)> = Default::default();
     for e in ev
         .iter()
@@ -195,7 +196,7 @@ fn reference(
     }
     for (f, mut d) in db.into_iter().filter(|(_, d)| d.len() >= MIN_AGREE) {
         let mid = d.len() / 2;
-        votes.push((*d.select_nth_unstable(mid).1, false, f.as_str()));
+        votes.push((*d.select_nth_unstable(mid).1, None, f.as_str()));
     }
     let mut sends: Vec<i64> = super::pushclock::sends(a, p)
         .into_iter()
@@ -203,19 +204,16 @@ fn reference(
         .collect();
     sends.sort_unstable();
     let (starts, _) = super::pushclock::first_records(ev);
-    votes.extend(
-        starts
-            .iter()
-            .filter_map(|(f, ts)| Some((super::pushclock::fit(ts, &sends)?.corr, true, *f))),
-    );
+    votes.extend(starts.iter().filter_map(|(f, ts)| {
+        let fit = super::pushclock::fit(ts, &sends)?;
+        Some((fit.corr, Some(fit.spread()), *f))
+    }));
     let mut tally: BTreeMap<FormatName, Vec<&str>> = BTreeMap::new();
-    for &(off, push, source) in &votes {
-        let agrees = |o: i64| {
-            if push {
-                (-super::pushclock::EARLY_US..=super::pushclock::LATE_US).contains(&o)
-            } else {
-                o.abs() <= AGREE_US
-            }
+    for &(off, spread, source) in &votes {
+        // A push clock agrees where the push evidence would need no correction.
+        let agrees = |o: i64| match spread {
+            Some(s) => super::pushclock::latency_explains(o, s),
+            None => o.abs() <= AGREE_US,
         };
         let mut ok: Vec<(u64, FormatName)> = layer
             .iter()

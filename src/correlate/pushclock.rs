@@ -23,10 +23,10 @@ const MIN_MESSAGES: usize = 3;
 
 /// A send this long before its request cannot be a latency (requests and statements are
 /// logged at their end, so a second or two either way is normal).
-pub(super) const EARLY_US: i64 = 60_000_000;
+const EARLY_US: i64 = 60_000_000;
 
 /// A send this long after its request is past the window messages look for it in.
-pub(super) const LATE_US: i64 = 15 * 60 * 1_000_000;
+const LATE_US: i64 = 15 * 60 * 1_000_000;
 
 /// Estimates each push format's offset against the gateway's push-route requests and
 /// corrects those no latency explains. The events are left out of order (the caller
@@ -67,7 +67,7 @@ pub fn estimate_and_apply(a: &mut Analysis, p: &Profile) -> Vec<Skew> {
             continue;
         };
         let steady = fit.steady();
-        let applied = fit.corr < -EARLY_US || fit.corr > LATE_US || steady;
+        let applied = !latency_explains(fit.corr, fit.spread());
         if applied {
             super::skew::shift(a, fmt, fit.corr);
             let why = if steady {
@@ -170,8 +170,21 @@ impl Fit {
     /// times as large as its spread: no queue delays every send by the same while, so
     /// the clock is off.
     pub(super) fn steady(&self) -> bool {
-        self.corr > EARLY_US && self.spread() * STEADY <= self.corr
+        steady(self.corr, self.spread())
     }
+}
+
+/// Whether sends at `off` after their requests, `spread` apart, are a clock's offset
+/// rather than a latency (`Fit::steady`).
+fn steady(off: i64, spread: i64) -> bool {
+    off > EARLY_US && spread * STEADY <= off
+}
+
+/// Whether a latency explains sends at `off` after their requests, `spread` apart: not
+/// before them, not past the window, not at a clock's steady offset. A push clock agrees
+/// with a gateway clock at such an offset, and is corrected at any other.
+pub(super) fn latency_explains(off: i64, spread: i64) -> bool {
+    (-EARLY_US..=LATE_US).contains(&off) && !steady(off, spread)
 }
 
 /// How many times its spread a positive offset must be to be a clock's (`Fit::steady`).
