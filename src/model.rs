@@ -193,7 +193,8 @@ pub struct SqlFacts {
     #[serde(default, skip_serializing_if = "is_false")]
     pub script: bool,
     /// Column → value of the first row an INSERT into a push / campaign table (campaign
-    /// id, title, body) or a device table (device, account) writes; never an empty map.
+    /// id, title, body) or a device table (device, account) writes, or of an UPDATE's
+    /// literal assignments where one sets a device column (a push token); never empty.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

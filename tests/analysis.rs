@@ -1538,6 +1538,48 @@ fn without_roster_devices_map_to_accounts_through_the_database_s_registrations()
     let rec = csv_rows(&out.path().join("message-recipients.csv"));
     let named = rec.iter().filter(|r| !r["account_id"].is_empty()).count();
     assert!(named > 0 && named < rec.len(), "{named} of {}", rec.len());
+    // An app that keeps the token on the customer's own row and sets it with an UPDATE
+    // maps the same devices.
+    let re = regex::Regex::new(
+        r"INSERT INTO customer_devices \(account_id, installation_id, platform\) VALUES \((\d+), '([^']+)', '[a-z]+'\)",
+    )
+    .unwrap();
+    let mut updates = 0;
+    for f in std::fs::read_dir(d.path().join("db/pg-csvlog")).unwrap() {
+        let f = f.unwrap().path();
+        let mut text = String::new();
+        let raw = std::fs::read(&f).unwrap();
+        let gz = f.extension().is_some_and(|e| e == "gz");
+        if gz {
+            use std::io::Read;
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_string(&mut text)
+                .unwrap();
+            std::fs::remove_file(&f).unwrap();
+        } else {
+            text = String::from_utf8(raw).unwrap();
+        }
+        updates += re.find_iter(&text).count();
+        let text = re.replace_all(&text, "UPDATE customers SET fcm_token = '$2' WHERE id = $1");
+        let to = if gz { f.with_extension("") } else { f };
+        std::fs::write(to, text.as_bytes()).unwrap();
+    }
+    assert!(updates > 50, "{updates}");
+    let out = crate::util::tmp().unwrap();
+    bl().args(["affected", "-q"])
+        .arg(d.path().join("gateway"))
+        .arg(d.path().join("db"))
+        .arg(d.path().join("push"))
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2);
+    let updated: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
+        .into_iter()
+        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert_eq!(updated, pushed);
 }
 
 #[test]

@@ -614,7 +614,7 @@ fn notes(a: &mut Analysis) {
         }
     }
     if a.roster.is_none() {
-        a.notes.push("No roster was given: whole-table reads expose the accounts seen anywhere in the evidence (a lower bound), and devices map to accounts only through device-registration requests and the device rows the application's database inserted.".into());
+        a.notes.push("No roster was given: whole-table reads expose the accounts seen anywhere in the evidence (a lower bound), and devices map to accounts only through device-registration requests and the device rows the application's database wrote.".into());
     }
     let assumed: u64 = a.ing.files.iter().map(|f| f.tz_assumed).sum();
     if assumed > 0 {

@@ -190,27 +190,14 @@ pub fn path_device(path: &str, p: &Profile) -> Option<String> {
         .filter(|d| d.len() >= 8)
 }
 
-/// The device an inserted row names: the value of a column named for a device, an
+/// The device a written row names (inserted, or set by an UPDATE): the value of a column named for a device, an
 /// installation or a push token or subscription (`installation_id`, `fcm_token`,
 /// `player_id`, `endpoint_arn`) that reads as an identifier — long, without spaces
 /// (`device_type = 'android'` names none).
 pub fn row_device(row: &std::collections::BTreeMap<String, String>) -> Option<&str> {
-    const WORDS: [&str; 8] = [
-        "device",
-        "installation",
-        "token",
-        "registration",
-        "endpoint",
-        "player",
-        "subscription",
-        "instance",
-    ];
     row.iter()
         .find(|(c, v)| {
-            let c = c.to_ascii_lowercase();
-            WORDS.iter().any(|w| c.contains(w))
-                && v.len() >= 16
-                && !v.chars().any(char::is_whitespace)
+            crate::sql::is_device_column(c) && v.len() >= 16 && !v.chars().any(char::is_whitespace)
         })
         .map(|(_, v)| v.as_str())
 }

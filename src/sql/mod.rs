@@ -49,6 +49,25 @@ pub struct Vocab {
     pub device_words: Vec<String>,
 }
 
+/// Words of column names that hold a device: an installation id, a push token, a
+/// provider's registration, endpoint, player or subscription id.
+pub const DEVICE_COLUMN_WORDS: [&str; 8] = [
+    "device",
+    "installation",
+    "token",
+    "registration",
+    "endpoint",
+    "player",
+    "subscription",
+    "instance",
+];
+
+/// Whether a column's name says it holds a device (`fcm_token`, `Player_ID`).
+pub fn is_device_column(c: &str) -> bool {
+    let c = c.to_ascii_lowercase();
+    DEVICE_COLUMN_WORDS.iter().any(|w| c.contains(w))
+}
+
 impl Default for Vocab {
     fn default() -> Self {
         let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
@@ -512,8 +531,20 @@ pub fn analyze(
         }
         if class == StmtClass::Write {
             changes.extend(an.bonus_changes());
-            if row_table && facts.row.is_none() {
-                let row = an.first_row();
+            if facts.row.is_none() {
+                let mut row = if row_table {
+                    an.first_row()
+                } else {
+                    Default::default()
+                };
+                if row.is_empty() {
+                    // A token refresh or an app that keeps the token on the customer's
+                    // own row: `UPDATE users SET fcm_token = $1 WHERE id = $2`.
+                    row = an.set_values();
+                    if !row.keys().any(|c| is_device_column(c)) {
+                        row.clear();
+                    }
+                }
                 facts.row = (!row.is_empty()).then(|| Box::new(row));
             }
         }

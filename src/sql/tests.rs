@@ -295,6 +295,35 @@ fn device_registration_row_values() {
     assert!(f.row.is_none());
 }
 
+#[test]
+fn a_token_set_on_the_customer_s_row_is_kept() {
+    // The app keeps the push token on the customer's own row and refreshes it: the
+    // UPDATE's literal assignments are the row; expressions are not; an UPDATE that sets
+    // no device column keeps none.
+    let v = Vocab::default();
+    let (_, f) = analyze(
+        "UPDATE users SET fcm_token = $1, updated_at = now() WHERE id = $2",
+        &["fXyz:APA91bHk3Jd0000".into(), "100638".into()],
+        Dialect::Postgres,
+        &v,
+    );
+    assert_eq!(f.row_value("fcm_token").unwrap(), "fXyz:APA91bHk3Jd0000");
+    assert!(f.row_value("updated_at").is_none());
+    assert_eq!(f.account_ids.len(), 1);
+    assert_eq!(f.account_ids[0], "100638");
+    let (_, f) = analyze(
+        "UPDATE `customers` c SET c.`push_token` = 'ExponentPushToken[xk2]', c.visits = c.visits + 1 WHERE c.id = 7",
+        &[],
+        Dialect::MySql,
+        &v,
+    );
+    assert_eq!(f.row_value("push_token").unwrap(), "ExponentPushToken[xk2]");
+    assert!(f.row_value("visits").is_none());
+    let (_, f) =
+        pg("UPDATE bonus_accounts SET balance = balance + 500, note = 'gift' WHERE account_id = 7");
+    assert!(f.row.is_none());
+}
+
 /// Analyzes in a new thread, whose shape cache is empty: a fresh parse.
 fn fresh(s: &str, d: Dialect) -> (StmtClass, SqlFacts) {
     let s = s.to_string();

@@ -552,6 +552,46 @@ impl<'a> Analysis<'a> {
         out
     }
 
+    /// Column → value of each assignment of `UPDATE t SET a = v, …` whose value is a
+    /// literal or a bound parameter (`balance = balance + 5` and `now()` give none).
+    pub fn set_values(&self) -> std::collections::BTreeMap<String, String> {
+        let t = self.t;
+        let mut out = std::collections::BTreeMap::new();
+        if !t.first().is_some_and(|x| x.kw("UPDATE")) {
+            return out;
+        }
+        let Some(set) = t.iter().position(|x| x.kw("SET")) else {
+            return out;
+        };
+        let end = |x: &Tok| x.kw("WHERE") || x.kw("FROM") || x.kw("RETURNING") || x.sym(";");
+        let (mut depth, mut col) = (0usize, None::<String>);
+        let mut i = set + 1;
+        while i < t.len() {
+            let x = &t[i];
+            if depth == 0 && end(x) {
+                break;
+            }
+            if x.sym("(") {
+                depth += 1;
+            } else if x.sym(")") {
+                depth = depth.saturating_sub(1);
+            } else if depth == 0 && x.sym("=") {
+                if let (Some(c), Some((v, used))) = (col.take(), self.value(i + 1)) {
+                    let next = t.get(i + 1 + used);
+                    if next.is_none_or(|n| n.sym(",") || end(n)) {
+                        out.insert(c, v.chars().take(4096).collect());
+                        i += used;
+                    }
+                }
+            } else if depth == 0 {
+                // `t.col` leaves its last word.
+                col = x.ident().or(col.filter(|_| x.sym(".")));
+            }
+            i += 1;
+        }
+        out
+    }
+
     /// (account, amount) of each row of `INSERT INTO t (cols) VALUES (…), (…)`.
     fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
         let t = self.t;
