@@ -3449,3 +3449,25 @@ fn postgresql_statement_logging_with_bound_values_equals_truth() {
         }
     }
 }
+
+#[test]
+fn a_gateway_without_identities_leaves_the_sender_the_campaign_row_names() {
+    // API Gateway's CLF preset logs no identity: each message's sender is the author the
+    // application wrote into its campaign row (`created_by`), the attacker's stolen staff
+    // account for the malicious one.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-clf", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "18"],
+    );
+    let j = report_json(d.path(), &[]);
+    let staff = strs(&truth(d.path())["indicators"]["principals"]);
+    let messages = j["messages"].as_array().unwrap();
+    assert!(messages.iter().any(|m| m["verdict"] == "malicious"));
+    for m in messages {
+        let sender = m["sender"].as_str().unwrap_or_else(|| panic!("{m}"));
+        let attacker = staff.iter().any(|p| p.split('@').next() == Some(sender));
+        assert_eq!(attacker, m["verdict"] == "malicious", "{m}");
+    }
+}

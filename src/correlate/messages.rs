@@ -28,6 +28,16 @@ pub fn provider(format: &str) -> &'static str {
 const TITLE_COLS: &[&str] = &["title", "heading", "headings", "subject", "headline"];
 const BODY_COLS: &[&str] = &["body", "text", "message", "content", "contents", "msg"];
 
+/// Who the application recorded as a campaign row's author: a column named `author`,
+/// `creator`, `sender` or `…_by` (`created_by`, `sent_by`, `requested_by`).
+fn row_author(f: &crate::model::SqlFacts) -> Option<String> {
+    f.row.as_ref()?.iter().find_map(|(c, v)| {
+        let c = c.to_ascii_lowercase();
+        let named = matches!(c.as_str(), "author" | "creator" | "sender") || c.ends_with("_by");
+        (named && !v.trim().is_empty() && v.len() <= 256).then(|| v.clone())
+    })
+}
+
 /// Builds messages and their verdicts.
 pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     let ev = &a.ing.events;
@@ -142,6 +152,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         }
         // Related evidence: requests naming the campaign, DB rows carrying it.
         let mut related: Vec<usize> = Vec::new();
+        let mut author = None;
         for key in [m.campaign.as_deref(), Some(id.as_str())]
             .into_iter()
             .flatten()
@@ -156,6 +167,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                         related.push(g);
                     }
                     if let Some(f) = &ev[d].sql {
+                        author = author.or_else(|| row_author(f));
                         if m.title.is_none() {
                             m.title = TITLE_COLS.iter().find_map(|c| f.row_value(c).cloned());
                         }
@@ -190,9 +202,14 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             .collect();
         m.origin = gw.last().copied().or(related.last().copied());
         if let Some(o) = m.origin {
+            // A request that names no identity (a gateway that logs none) leaves the
+            // author the application wrote into the campaign's row; a statement's own
+            // database user comes first (a row written straight into the database
+            // names whoever its writer chose).
             m.sender = owned(&ev[o].principal)
                 .or(owned(&ev[o].user))
-                .or(owned(&ev[o].db_user));
+                .or(owned(&ev[o].db_user))
+                .or(author);
             m.source_ip = owned(&ev[o].client_ip).or(owned(&ev[o].db_host));
         }
         let bad: Option<&Attribution> = related.iter().find_map(|&i| a.attr[i].as_ref());
