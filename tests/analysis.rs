@@ -3470,4 +3470,17 @@ fn a_gateway_without_identities_leaves_the_sender_the_campaign_row_names() {
         let attacker = staff.iter().any(|p| p.split('@').next() == Some(sender));
         assert_eq!(attacker, m["verdict"] == "malicious", "{m}");
     }
+    // The wave's note names the author instead of saying no account can be named.
+    let notes = strs(&j["undetermined"]);
+    let wave = notes
+        .iter()
+        .find(|n| n.contains("used staff routes from"))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    let author = staff[0].split('@').next().unwrap();
+    assert!(
+        wave.contains(&format!(
+            "the application's own row for the malicious campaign names its author (\"{author}\")"
+        )),
+        "{wave}"
+    );
 }

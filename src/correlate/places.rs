@@ -143,10 +143,36 @@ pub fn notes(a: &Analysis, l: &Links, p: &Profile) -> Vec<String> {
             let places: Vec<String> = (ips.iter())
                 .map(|(ip, ts)| format!("{ip} (first at {})", fmt_utc_s(*ts)))
                 .collect();
+            // The author the application wrote into a malicious campaign's row, where
+            // a request without identity sent it (`messages::build`'s sender).
+            let authors: BTreeSet<String> = (a.messages.iter())
+                .filter(|m| m.malicious && m.wave == Some(w.id))
+                .filter(|m| {
+                    m.origin.is_some_and(|o| {
+                        let e = &ev[o];
+                        e.kind() == SourceKind::Gateway && e.principal.is_none() && e.user.is_none()
+                    })
+                })
+                .filter_map(|m| m.sender.clone())
+                .collect();
+            let named = if authors.is_empty() {
+                "the staff account cannot be named from this evidence. The application's \
+                 own sign-in or audit log for that time would name it."
+                    .to_string()
+            } else {
+                format!(
+                    "the application's own row for the malicious campaign names its author \
+                     ({}), most likely the staff account used; the application's sign-in or \
+                     audit log for that time would confirm it.",
+                    authors
+                        .iter()
+                        .map(|x| format!("\"{}\"", crate::sanitize::shorten(x, 80)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             out.push(format!(
-                "Wave {} used staff routes from {}, but the gateway logs no identity: the \
-                 staff account cannot be named from this evidence. The application's own \
-                 sign-in or audit log for that time would name it.",
+                "Wave {} used staff routes from {}, but the gateway logs no identity: {named}",
                 w.id,
                 places.join(", "),
             ));
