@@ -1458,6 +1458,24 @@ fn without_roster_exposure_is_bounded_and_said() {
         .code(2);
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(md.contains("No roster was given"));
+    // The devices the malicious message reached that no account is known for are
+    // counted, as many as message-recipients.csv lists without an account.
+    let rec = csv_rows(&out.path().join("message-recipients.csv"));
+    let delivered: BTreeSet<&str> = (rec.iter())
+        .filter(|r| r["outcome"] == "delivered")
+        .map(|r| r["device_id"].as_str())
+        .collect();
+    let unnamed: BTreeSet<&str> = (rec.iter())
+        .filter(|r| r["outcome"] == "delivered" && r["account_id"].is_empty())
+        .map(|r| r["device_id"].as_str())
+        .collect();
+    assert!(!unnamed.is_empty());
+    let said = format!(
+        "{} of the {} devices malicious messages were delivered to map to no account (no roster was given",
+        unnamed.len(),
+        delivered.len()
+    );
+    assert!(md.contains(&said), "{said}");
     let exposed = |out: &Path| -> BTreeSet<String> {
         csv_rows(&out.join("affected-customers.csv"))
             .into_iter()

@@ -639,6 +639,32 @@ fn notes(a: &mut Analysis) {
     {
         a.notes.push("Some messages have only provider summaries, no per-device records: their recipients cannot be listed by account.".into());
     }
+    // Devices a malicious message reached whose account nothing names: the customers
+    // behind them are affected but missing from the account lists.
+    let reached: BTreeSet<&str> = (a.messages.iter().filter(|m| m.malicious))
+        .flat_map(|m| m.recipients.iter().filter(|r| r.ok))
+        .map(|r| r.device.as_str())
+        .collect();
+    let unnamed: BTreeSet<&str> = (a.messages.iter().filter(|m| m.malicious))
+        .flat_map(|m| m.recipients.iter().filter(|r| r.ok && r.account.is_none()))
+        .map(|r| r.device.as_str())
+        .collect();
+    if !unnamed.is_empty() {
+        let how = if a.roster.is_some() {
+            "the roster lists none of them"
+        } else {
+            "no roster was given"
+        };
+        a.notes.push(format!(
+            "{} of the {} devices malicious messages were delivered to map to no account \
+             ({how}, and no device registration in the evidence names one): their \
+             customers are not in the affected-customer counts. message-recipients.csv \
+             lists each by device id, for a follow-up through the provider or the \
+             application's device table.",
+            unnamed.len(),
+            reached.len()
+        ));
+    }
 }
 
 /// A PostgreSQL statement as an application's DB event, analysed (for unit tests).
