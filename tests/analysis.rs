@@ -1531,20 +1531,25 @@ fn without_roster_devices_map_to_accounts_through_the_database_s_registrations()
         ["apigw-clf", "pg-csvlog", "fcm-bigquery-json"],
         &["--seed", "5"],
     );
-    let out = crate::util::tmp().unwrap();
-    bl().args(["affected", "-q"])
-        .arg(d.path().join("gateway"))
-        .arg(d.path().join("db"))
-        .arg(d.path().join("push"))
-        .arg("--out-dir")
-        .arg(out.path())
-        .assert()
-        .code(2);
-    let pushed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
-        .into_iter()
-        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
-        .map(|r| r["account_id"].clone())
-        .collect();
+    // The accounts `affected` without a roster finds pushed, and its output directory.
+    let pushed_without_roster = |d: &Path| {
+        let out = crate::util::tmp().unwrap();
+        bl().args(["affected", "-q"])
+            .arg(d.join("gateway"))
+            .arg(d.join("db"))
+            .arg(d.join("push"))
+            .arg("--out-dir")
+            .arg(out.path())
+            .assert()
+            .code(2);
+        let pushed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
+            .into_iter()
+            .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+            .map(|r| r["account_id"].clone())
+            .collect();
+        (pushed, out)
+    };
+    let (pushed, out) = pushed_without_roster(d.path());
     let truly: BTreeSet<String> = strs(&truth(d.path())["affected"]["malicious_push"])
         .into_iter()
         .collect();
@@ -1583,20 +1588,7 @@ fn without_roster_devices_map_to_accounts_through_the_database_s_registrations()
         std::fs::write(to, text.as_bytes()).unwrap();
     }
     assert!(updates > 50, "{updates}");
-    let out = crate::util::tmp().unwrap();
-    bl().args(["affected", "-q"])
-        .arg(d.path().join("gateway"))
-        .arg(d.path().join("db"))
-        .arg(d.path().join("push"))
-        .arg("--out-dir")
-        .arg(out.path())
-        .assert()
-        .code(2);
-    let updated: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
-        .into_iter()
-        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
-        .map(|r| r["account_id"].clone())
-        .collect();
+    let (updated, _) = pushed_without_roster(d.path());
     assert_eq!(updated, pushed);
 }
 
