@@ -1531,24 +1531,6 @@ fn without_roster_devices_map_to_accounts_through_the_database_s_registrations()
         ["apigw-clf", "pg-csvlog", "fcm-bigquery-json"],
         &["--seed", "5"],
     );
-    // The accounts `affected` without a roster finds pushed, and its output directory.
-    let pushed_without_roster = |d: &Path| {
-        let out = crate::util::tmp().unwrap();
-        bl().args(["affected", "-q"])
-            .arg(d.join("gateway"))
-            .arg(d.join("db"))
-            .arg(d.join("push"))
-            .arg("--out-dir")
-            .arg(out.path())
-            .assert()
-            .code(2);
-        let pushed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
-            .into_iter()
-            .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
-            .map(|r| r["account_id"].clone())
-            .collect();
-        (pushed, out)
-    };
     let (pushed, out) = pushed_without_roster(d.path());
     let truly: BTreeSet<String> = strs(&truth(d.path())["affected"]["malicious_push"])
         .into_iter()
@@ -1567,27 +1549,15 @@ fn without_roster_devices_map_to_accounts_through_the_database_s_registrations()
         r"INSERT INTO customer_devices \(account_id, installation_id, platform\) VALUES \((\d+), '([^']+)', '[a-z]+'\)",
     )
     .unwrap();
-    let mut updates = 0;
-    for f in std::fs::read_dir(d.path().join("db/pg-csvlog")).unwrap() {
-        let f = f.unwrap().path();
-        let mut text = String::new();
-        let raw = std::fs::read(&f).unwrap();
-        let gz = f.extension().is_some_and(|e| e == "gz");
-        if gz {
-            use std::io::Read;
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .read_to_string(&mut text)
-                .unwrap();
-            std::fs::remove_file(&f).unwrap();
-        } else {
-            text = String::from_utf8(raw).unwrap();
-        }
-        updates += re.find_iter(&text).count();
-        let text = re.replace_all(&text, "UPDATE customers SET fcm_token = '$2' WHERE id = $1");
-        let to = if gz { f.with_extension("") } else { f };
-        std::fs::write(to, text.as_bytes()).unwrap();
-    }
-    assert!(updates > 50, "{updates}");
+    let updates = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db/pg-csvlog", |line| {
+        updates.set(updates.get() + re.find_iter(line).count());
+        Some(
+            re.replace_all(line, "UPDATE customers SET fcm_token = '$2' WHERE id = $1")
+                .into_owned(),
+        )
+    });
+    assert!(updates.get() > 50, "{}", updates.get());
     let (updated, _) = pushed_without_roster(d.path());
     assert_eq!(updated, pushed);
 }
@@ -3493,4 +3463,72 @@ fn a_gateway_without_identities_leaves_the_sender_the_campaign_row_names() {
         )),
         "{wave}"
     );
+}
+
+#[test]
+fn without_roster_sns_endpoints_the_app_stored_map_to_accounts() {
+    // SNS logs each delivery's endpoint ARN. An app that stores the ARN in its device
+    // table (`endpoint_arn`) maps the message's recipients to their accounts without a
+    // roster; the simulated app stores an installation id, so its registrations are
+    // rewritten here to the ARN the roster gives each account.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "sns-delivery"],
+        &["--seed", "7"],
+    );
+    let arn: BTreeMap<String, String> = csv_rows(&d.path().join("roster.csv"))
+        .into_iter()
+        .filter_map(|r| {
+            let a = r["device_ids"].split(';').find(|x| x.starts_with("arn:"))?;
+            Some((r["account_id"].clone(), a.to_string()))
+        })
+        .collect();
+    let re = regex::Regex::new(
+        r"INSERT INTO customer_devices \(account_id, installation_id, platform\) VALUES \((\d+), '([^']+)'",
+    )
+    .unwrap();
+    let stored = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db/pg-stderr", |line| {
+        let line = re.replace_all(line, |c: &regex::Captures| match arn.get(&c[1]) {
+            Some(a) => {
+                stored.set(stored.get() + 1);
+                format!(
+                    "INSERT INTO customer_devices (account_id, endpoint_arn, platform) VALUES ({}, '{a}'",
+                    &c[1]
+                )
+            }
+            None => c[0].to_string(),
+        });
+        Some(line.into_owned())
+    });
+    assert!(stored.get() > 50, "{}", stored.get());
+    let (pushed, _) = pushed_without_roster(d.path());
+    let truly: BTreeSet<String> = strs(&truth(d.path())["affected"]["malicious_push"])
+        .into_iter()
+        .collect();
+    assert!(pushed.len() >= 50, "{}", pushed.len());
+    assert_eq!(
+        pushed.difference(&truly).collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
+}
+
+/// The accounts `affected` without a roster finds pushed, and its output directory.
+fn pushed_without_roster(d: &Path) -> (BTreeSet<String>, tempfile::TempDir) {
+    let out = crate::util::tmp().unwrap();
+    bl().args(["affected", "-q"])
+        .arg(d.join("gateway"))
+        .arg(d.join("db"))
+        .arg(d.join("push"))
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2);
+    let pushed = csv_rows(&out.path().join("affected-customers.csv"))
+        .into_iter()
+        .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    (pushed, out)
 }
