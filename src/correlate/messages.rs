@@ -208,8 +208,11 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             // names whoever its writer chose).
             m.sender = owned(&ev[o].principal)
                 .or(owned(&ev[o].user))
-                .or(owned(&ev[o].db_user))
-                .or(author);
+                .or(owned(&ev[o].db_user));
+            if m.sender.is_none() {
+                m.sender_from_row = author.is_some();
+                m.sender = author;
+            }
             m.source_ip = owned(&ev[o].client_ip).or(owned(&ev[o].db_host));
         }
         let bad: Option<&Attribution> = related.iter().find_map(|&i| a.attr[i].as_ref());

@@ -183,6 +183,9 @@ pub struct Message {
     pub target: Option<String>,
     /// Sender principal.
     pub sender: Option<String>,
+    /// Whether `sender` is the author the campaign's row names, the originating request
+    /// naming no identity.
+    pub sender_from_row: bool,
     /// Address that triggered the send.
     pub source_ip: Option<String>,
     /// Per-device recipients.
@@ -641,15 +644,13 @@ fn notes(a: &mut Analysis) {
     }
     // Devices a malicious message reached whose account nothing names: the customers
     // behind them are affected but missing from the account lists.
-    let reached: BTreeSet<&str> = (a.messages.iter().filter(|m| m.malicious))
+    // Each delivered device, and whether an account is known for it.
+    let reached: BTreeMap<&str, bool> = (a.messages.iter().filter(|m| m.malicious))
         .flat_map(|m| m.recipients.iter().filter(|r| r.ok))
-        .map(|r| r.device.as_str())
+        .map(|r| (r.device.as_str(), r.account.is_some()))
         .collect();
-    let unnamed: BTreeSet<&str> = (a.messages.iter().filter(|m| m.malicious))
-        .flat_map(|m| m.recipients.iter().filter(|r| r.ok && r.account.is_none()))
-        .map(|r| r.device.as_str())
-        .collect();
-    if !unnamed.is_empty() {
+    let unnamed = reached.values().filter(|named| !**named).count();
+    if unnamed > 0 {
         let how = if a.roster.is_some() {
             "the roster lists none of them"
         } else {
@@ -661,7 +662,7 @@ fn notes(a: &mut Analysis) {
              customers are not in the affected-customer counts. message-recipients.csv \
              lists each by device id, for a follow-up through the provider or the \
              application's device table.",
-            unnamed.len(),
+            unnamed,
             reached.len()
         ));
     }

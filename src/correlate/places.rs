@@ -145,15 +145,9 @@ pub fn notes(a: &Analysis, l: &Links, p: &Profile) -> Vec<String> {
                 .collect();
             // The author the application wrote into a malicious campaign's row, where
             // a request without identity sent it (`messages::build`'s sender).
-            let authors: BTreeSet<String> = (a.messages.iter())
-                .filter(|m| m.malicious && m.wave == Some(w.id))
-                .filter(|m| {
-                    m.origin.is_some_and(|o| {
-                        let e = &ev[o];
-                        e.kind() == SourceKind::Gateway && e.principal.is_none() && e.user.is_none()
-                    })
-                })
-                .filter_map(|m| m.sender.clone())
+            let authors: BTreeSet<&str> = (a.messages.iter())
+                .filter(|m| m.malicious && m.wave == Some(w.id) && m.sender_from_row)
+                .filter_map(|m| m.sender.as_deref())
                 .collect();
             let named = if authors.is_empty() {
                 "the staff account cannot be named from this evidence. The application's \

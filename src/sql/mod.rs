@@ -510,7 +510,7 @@ pub fn analyze(
     facts.script = sh.script.is_some() && params.is_empty();
     let row_table = class == StmtClass::Write
         && facts.tables.iter().any(|t| {
-            let t = model::lower(t);
+            // Table names are lower-cased already, as the vocabulary's words are.
             vocab
                 .push_words
                 .iter()
