@@ -186,15 +186,17 @@ fn richness(e: &Event) -> usize {
 /// copies, the one of the richer series is kept. Decided per series, not per record: a
 /// record-by-record choice kept a transfer's balance update from one format and its
 /// ledger row from the other, and the operation's two halves then sat in two sessions
-/// that no longer read as one operation (its points counted twice).
-fn ranks(ev: &[Box<Event>], order: &[Entry], n: usize) -> Vec<u64> {
+/// that no longer read as one operation (its points counted twice). Each entry carries
+/// its record's richness, found while the event was at hand: visiting the events again
+/// in fingerprint order missed the cache on every one.
+fn ranks(order: &[Entry], n: usize) -> Vec<u64> {
     let per: Vec<(u64, u64)> = order
         .par_iter()
         .fold(
             || vec![(0u64, 0u64); n],
-            |mut acc, &(_, _, i, id)| {
+            |mut acc, &(.., id, rich)| {
                 let x = &mut acc[id as usize];
-                x.0 += richness(&ev[i as usize]) as u64;
+                x.0 += rich as u64;
                 x.1 += 1;
                 acc
             },
@@ -221,11 +223,12 @@ struct Slot {
     series: u32,
 }
 
-/// One fingerprint, time, event index and the record's series: the sort key of the
-/// sweep (the series rides along, found once while the event is at hand).
-type Entry = ((u64, u64), i64, u32, u32);
+/// One fingerprint, time, event index, the record's series and its `richness`: the sort
+/// key of the sweep (series and richness ride along, found once while the event is at
+/// hand; the index is unique, so they never decide the order).
+type Entry = ((u64, u64), i64, u32, u32, u8);
 
-/// What a sweep gives: the dropped indices or, when counting, for each record found more
+/// What sweeps give: the dropped indices or, when counting, for each record found more
 /// than once every pair of the series that hold it.
 #[derive(Default)]
 struct Swept {
@@ -235,40 +238,81 @@ struct Swept {
     pairs: Vec<(usize, usize)>,
 }
 
+impl Swept {
+    fn merge(mut self, other: Swept) -> Swept {
+        self.dropped.extend(other.dropped);
+        self.joined.extend(other.joined);
+        self.pairs.extend(other.pairs);
+        self
+    }
+}
+
+/// One sweep's working space, reused from group to group by a worker: most groups are
+/// two records, and allocating a sweep's lists for each was a third of its time.
+#[derive(Default)]
+struct Scratch {
+    slots: Vec<Slot>,
+    /// Per slot: the series of the record it was first kept from.
+    owner: Vec<u32>,
+    /// Per series of the group, the kept records it has not matched yet.
+    open: Vec<(u32, VecDeque<usize>)>,
+    /// Emptied queues, for the next group's series.
+    spare: Vec<VecDeque<usize>>,
+    /// (slot, series) of each record that joined a kept one.
+    joins: Vec<(usize, u32)>,
+    /// (slot, dropped record).
+    copies: Vec<(usize, usize)>,
+}
+
+impl Scratch {
+    fn reset(&mut self) {
+        self.slots.clear();
+        self.owner.clear();
+        for (_, mut q) in self.open.drain(..) {
+            q.clear();
+            self.spare.push(q);
+        }
+        self.joins.clear();
+        self.copies.clear();
+    }
+}
+
 /// The records of one key in time order: each joins the earliest kept record of another
 /// series it can be a copy of (`Series::can_copy`; when `counting`, any other series),
 /// or is kept. Each series has a queue of the kept records it has not matched yet, so a
-/// record looks at candidates only.
+/// record looks at candidates only. What it finds is added to `out`.
 fn sweep(
     ev: &[Box<Event>],
     group: &[Entry],
     series: &Series,
     rank: &[u64],
     counting: bool,
-) -> Swept {
-    let mut slots: Vec<Slot> = Vec::new();
-    // Per slot: the series of the record it was first kept from.
-    let mut owner: Vec<u32> = Vec::new();
-    let mut open: Vec<(u32, VecDeque<usize>)> = Vec::new();
-    for &(.., id) in group {
-        if !open.iter().any(|(f, _)| *f == id) {
-            open.push((id, VecDeque::new()));
-        }
+    (s, out): &mut (Scratch, Swept),
+) {
+    // Most keys are held by one record, or by records of one series: nothing to join.
+    if !group.iter().any(|x| x.3 != group[0].3) {
+        return;
     }
-    let mut out = Swept::default();
-    // (slot, series) of each record that joined a kept one.
-    let mut joins: Vec<(usize, u32)> = Vec::new();
-    // (slot, dropped record).
-    let mut copies: Vec<(usize, usize)> = Vec::new();
-    if open.len() < 2 {
-        return out;
+    s.reset();
+    let Scratch {
+        slots,
+        owner,
+        open,
+        spare,
+        joins,
+        copies,
+    } = s;
+    for &(.., id, _) in group {
+        if !open.iter().any(|(f, _)| *f == id) {
+            open.push((id, spare.pop().unwrap_or_default()));
+        }
     }
     // The farthest a kept record can be from a later copy.
     let reach = match ev[group[0].2 as usize].kind() {
         SourceKind::Gateway => TOLERANCE_US + LATENCY_CAP_US,
         _ => TOLERANCE_US,
     };
-    for &(_, ts, i, id) in group {
+    for &(_, ts, i, id, _) in group {
         let i = i as usize;
         let e = &ev[i];
         let Some(queue) = open.iter_mut().find(|(f, _)| *f == id).map(|(_, q)| q) else {
@@ -319,10 +363,8 @@ fn sweep(
             }
         }
     }
-    out.pairs = copies
-        .into_iter()
-        .map(|(n, d)| (slots[n].kept, d))
-        .collect();
+    out.pairs
+        .extend(copies.iter().map(|&(n, d)| (slots[n].kept, d)));
     joins.sort_unstable();
     for one in joins.chunk_by(|a, b| a.0 == b.0) {
         let held = std::iter::once(owner[one[0].0]).chain(one.iter().map(|j| j.1));
@@ -332,7 +374,27 @@ fn sweep(
             }
         }
     }
-    out
+}
+
+/// Sweeps every group, each worker in its own space; the results' order is the
+/// workers', and is sorted by the caller.
+fn sweep_all<'g>(
+    ev: &[Box<Event>],
+    groups: impl ParallelIterator<Item = &'g [Entry]>,
+    series: &Series,
+    rank: &[u64],
+    counting: bool,
+) -> Swept {
+    groups
+        .fold(
+            || (Scratch::default(), Swept::default()),
+            |mut acc, g| {
+                sweep(ev, g, series, rank, counting, &mut acc);
+                acc
+            },
+        )
+        .map(|(_, out)| out)
+        .reduce(Swept::default, Swept::merge)
 }
 
 /// Finds the copies among database records, and among gateway records, of two or more
@@ -356,45 +418,37 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
         .into_par_iter()
         .filter(|&i| kinds.contains(&ev[i].kind()))
         .map_init(String::new, |buf, i| {
-            fingerprint(&ev[i], buf).map(|f| (f, ev[i].ts, i as u32, series.id(&ev[i])))
+            let e = &ev[i];
+            let rich = richness(e) as u8;
+            fingerprint(e, buf).map(|f| (f, e.ts, i as u32, series.id(e), rich))
         })
         .flatten_iter()
         .collect();
     order.par_sort_unstable();
-    let rank = ranks(ev, &order, series.of.len());
+    let rank = ranks(&order, series.of.len());
     let groups = || order.par_chunk_by(|a, b| a.0 == b.0);
     if series.side_by_side() {
         // Series of one format are copies of each other only if they share most
         // records: counted first with every pair of series allowed.
         // Only a group holding two series of one format can add to their count.
-        let mut shared: Vec<(u32, u32)> = groups()
-            .filter(|g| series.one_format_twice(g.iter().map(|x| x.3)))
-            .flat_map_iter(|g| sweep(ev, g, &series, &rank, true).joined)
-            .collect();
+        let twice = groups().filter(|g| series.one_format_twice(g.iter().map(|x| x.3)));
+        let mut shared = sweep_all(ev, twice, &series, &rank, true).joined;
         shared.par_sort_unstable();
         let shared: Vec<((u32, u32), usize)> = shared
             .chunk_by(|a, b| a == b)
             .map(|c| (c[0], c.len()))
             .collect();
         let mut records = vec![0usize; series.of.len()];
-        for &(.., id) in &order {
+        for &(.., id, _) in &order {
             records[id as usize] += 1;
         }
         series.set_mirrors(&shared, &records);
     }
-    let (mut events, mut pairs): (Vec<usize>, Vec<(usize, usize)>) = groups()
-        .map(|g| {
-            let s = sweep(ev, g, &series, &rank, false);
-            (s.dropped, s.pairs)
-        })
-        .reduce(
-            || (Vec::new(), Vec::new()),
-            |mut a, b| {
-                a.0.extend(b.0);
-                a.1.extend(b.1);
-                a
-            },
-        );
+    let Swept {
+        dropped: mut events,
+        mut pairs,
+        ..
+    } = sweep_all(ev, groups(), &series, &rank, false);
     events.par_sort_unstable();
     pairs.par_sort_unstable();
     let mut by_format = BTreeMap::new();

@@ -536,6 +536,26 @@ fn resort(a: &mut Analysis) -> Option<Vec<usize>> {
 /// Puts the events and their per-event data in `order` (`order[new] = old`): a
 /// permutation, or the events kept when some are dropped.
 fn reindex(a: &mut Analysis, order: &[usize]) {
+    if order.windows(2).all(|w| w[0] < w[1]) {
+        // Events only dropped (copies): the kept ones move over in order; the others
+        // are freed on every core (one by one on one, 0.15 s at 700 000 copies).
+        let mut keep = vec![false; a.ing.events.len()];
+        for &i in order {
+            keep[i] = true;
+        }
+        let all = std::mem::replace(&mut a.ing.events, Vec::with_capacity(order.len()));
+        let mut gone = Vec::with_capacity(all.len() - order.len());
+        for (e, k) in all.into_iter().zip(&keep) {
+            match k {
+                true => a.ing.events.push(e),
+                false => gone.push(e),
+            }
+        }
+        gone.into_par_iter().for_each(drop);
+        let mut k = keep.iter();
+        a.targets.retain(|_| *k.next().expect("a target per event"));
+        return;
+    }
     let ev = std::mem::take(&mut a.ing.events);
     let tg = std::mem::take(&mut a.targets);
     let mut ev: Vec<Option<_>> = ev.into_iter().map(Some).collect();
