@@ -160,25 +160,35 @@ pub(super) fn hijack(
     // Per address: its unopened visits' first requests; and every (address, account)'s days.
     let mut strangers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut days: HashMap<(&str, &str), BTreeSet<i64>> = HashMap::new();
+    // Per address, each (account, day)'s first request (`None` for an account that is no
+    // customer's), looked up by hash: an ordered map compared account text per request.
+    let mut seen: HashMap<(&str, i64), Option<usize>> = HashMap::new();
     for (&ip, idx) in &acting {
-        let mut first: BTreeMap<(&str, i64), usize> = BTreeMap::new();
+        seen.clear();
         for &i in idx {
             let (u, day) = (user(&ev[i]).unwrap_or(""), ev[i].ts.div_euclid(DAY));
-            if !customers.contains(u) {
-                continue;
+            if let std::collections::hash_map::Entry::Vacant(v) = seen.entry((u, day)) {
+                let customer = customers.contains(u);
+                v.insert(customer.then_some(i));
+                if customer {
+                    days.entry((ip, u)).or_default().insert(day);
+                }
             }
-            first.entry((u, day)).or_insert(i);
-            days.entry((ip, u)).or_default().insert(day);
         }
+        // In (account, day) order, as the visits were always taken.
+        let mut first: Vec<((&str, i64), usize)> =
+            (seen.iter()).filter_map(|(&k, &i)| Some((k, i?))).collect();
+        first.sort_unstable_by_key(|&(k, _)| k);
         let opens: Vec<bool> = if by_account {
             (first.iter())
-                .map(|(&(u, _), &i)| opened(ip, u, ev[i].ts))
+                .map(|&((u, _), i)| opened(ip, u, ev[i].ts))
                 .collect()
         } else {
             let signins = signins.get(ip).map_or(&[][..], Vec::as_slice);
+            let first: Vec<usize> = first.iter().map(|&(_, i)| i).collect();
             one_each(ev, &first, signins, |s, i| blind || s.2 == agent(i))
         };
-        for (i, is_open) in first.into_values().zip(opens) {
+        for ((_, i), is_open) in first.into_iter().zip(opens) {
             visits += 1;
             if is_open || new_account(i) {
                 open += 1;
@@ -262,13 +272,13 @@ pub(super) fn hijack(
 /// first request (sent by the same agent, where agents are logged). A customer's phone
 /// signing in behind an address customers share opens that customer's session, not the
 /// five accounts a script sending the app's agent replays there in the next hour.
-fn one_each<'a, K>(
+fn one_each<'a>(
     ev: &[Box<Event>],
-    first: &BTreeMap<K, usize>,
+    first: &[usize],
     signins: &[SignIn<'a>],
     fits: impl Fn(&SignIn<'a>, usize) -> bool,
 ) -> Vec<bool> {
-    let mut order: Vec<(i64, usize, usize)> = (first.values().enumerate())
+    let mut order: Vec<(i64, usize, usize)> = (first.iter().enumerate())
         .map(|(k, &i)| (ev[i].ts, k, i))
         .collect();
     order.sort_unstable();
@@ -604,7 +614,8 @@ mod tests {
             e.user_agent = Some(agent.into());
             ev.push(Box::new(e));
         }
-        let first: BTreeMap<&str, usize> = [("100001", 0), ("100002", 1), ("100003", 2)].into();
+        // The visits' first requests, in (account, day) order.
+        let first = [0, 1, 2];
         let signins = [(50_000_000, None, Some("LoyaltyApp/5.2"))];
         let agent = |i: usize| ev[i].user_agent.as_deref();
         let opens = one_each(&ev, &first, &signins, |s, i| s.2 == agent(i));
@@ -614,7 +625,7 @@ mod tests {
             one_each(&ev, &first, &signins, |_, _| true),
             [true, false, false]
         );
-        let first: BTreeMap<&str, usize> = [("100002", 1), ("100003", 2)].into();
+        let first = [1, 2];
         assert_eq!(one_each(&ev, &first, &signins, |_, _| true), [true, false]);
         assert_eq!(
             one_each(&ev, &first, &signins, |s, i| s.2 == agent(i)),
