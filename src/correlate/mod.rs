@@ -520,15 +520,7 @@ fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin
 /// Sorts the events (and their per-event data) again after a clock correction; the
 /// permutation (`order[new] = old`), or `None` when they were in order.
 fn resort(a: &mut Analysis) -> Option<Vec<usize>> {
-    let ev = &a.ing.events;
-    let sorted = (1..ev.len())
-        .into_par_iter()
-        .all(|i| ev[i - 1].sort_key() <= ev[i].sort_key());
-    if sorted {
-        return None;
-    }
-    let mut order: Vec<usize> = (0..ev.len()).collect();
-    order.par_sort_by_key(|&i| ev[i].sort_key());
+    let order = crate::ingest::sort_order(&a.ing.events)?;
     reindex(a, &order);
     Some(order)
 }

@@ -12,7 +12,7 @@ pub mod input;
 pub mod json;
 mod merge;
 mod zip_local;
-pub use merge::sort_events;
+pub use merge::{sort_events, sort_order};
 pub mod pipeline;
 mod redetect;
 pub mod walk;
