@@ -22,8 +22,10 @@ use std::sync::LazyLock;
 pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     // The customer accounts two detectors ask about, and the gateway files that name
     // who is signed in, gathered once.
-    let customers = super::idor::Customers::new(a);
-    let names = super::idor::identity_files(a);
+    let (customers, names) = rayon::join(
+        || super::idor::Customers::new(a),
+        || super::idor::identity_files(a),
+    );
     let names = names.as_deref();
     let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 9] = [
         &|| super::stuffing::stuffing(a, l, p),

@@ -14,6 +14,7 @@ use super::{Analysis, Finding};
 use crate::model::{Event, Outcome, SourceKind};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a request is a signed-in customer's answered request about another account on
@@ -246,18 +247,20 @@ pub(super) struct Customers<'a> {
 
 impl<'a> Customers<'a> {
     pub(super) fn new(a: &'a Analysis) -> Self {
-        let mut named: HashSet<&str> = HashSet::new();
-        for e in &a.ing.events {
-            match (e.kind(), e.account_id.as_deref()) {
-                (SourceKind::Db, Some(acc)) => {
-                    named.insert(acc);
+        let named = (a.ing.events.par_iter())
+            .fold(HashSet::new, |mut named, e| {
+                match (e.kind(), e.account_id.as_deref()) {
+                    (SourceKind::Db, Some(acc)) => {
+                        named.insert(acc);
+                    }
+                    (SourceKind::Gateway, Some(acc)) if e.account_id != e.user => {
+                        named.insert(acc);
+                    }
+                    _ => {}
                 }
-                (SourceKind::Gateway, Some(acc)) if e.account_id != e.user => {
-                    named.insert(acc);
-                }
-                _ => {}
-            }
-        }
+                named
+            })
+            .reduce(HashSet::new, super::paths::union);
         Customers { named, a }
     }
 
