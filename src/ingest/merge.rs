@@ -186,15 +186,14 @@ pub fn sort_order(events: &[Box<Event>]) -> Option<Vec<usize>> {
     Some(keyed.into_iter().map(|(_, i)| i).collect())
 }
 
-/// Sorts events by (time, source, file, line), ties in input order.
-pub fn sort_events(events: &mut Vec<Box<Event>>) {
-    let Some(order) = sort_order(events) else {
-        return;
-    };
-    let mut old: Vec<Option<Box<Event>>> = std::mem::take(events).into_iter().map(Some).collect();
-    *events = (order.iter())
-        .map(|&i| old[i].take().expect("each index once"))
-        .collect();
+/// Sorts events by (time, source, file, line), ties in input order: keys read once and
+/// the boxes swapped into place (rayon's cached-key sort, stable by the index it pairs
+/// with each key), with no second list of the events.
+pub fn sort_events(events: &mut [Box<Event>]) {
+    let sorted = (events.par_windows(2)).all(|w| w[0].sort_key() <= w[1].sort_key());
+    if !sorted {
+        events.par_sort_by_cached_key(|e| e.sort_key());
+    }
 }
 
 #[cfg(test)]
