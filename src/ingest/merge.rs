@@ -175,8 +175,7 @@ pub(super) fn duplicates(outs: &[FileOut], total: usize) -> Vec<bool> {
 /// stable sort): sorting the boxes by a key read through each missed the cache twice
 /// per comparison.
 pub fn sort_order(events: &[Box<Event>]) -> Option<Vec<usize>> {
-    let sorted = (events.par_windows(2)).all(|w| w[0].sort_key() <= w[1].sort_key());
-    if sorted {
+    if in_order(events) {
         return None;
     }
     let mut keyed: Vec<_> = (events.par_iter().enumerate())
@@ -190,10 +189,15 @@ pub fn sort_order(events: &[Box<Event>]) -> Option<Vec<usize>> {
 /// the boxes swapped into place (rayon's cached-key sort, stable by the index it pairs
 /// with each key), with no second list of the events.
 pub fn sort_events(events: &mut [Box<Event>]) {
-    let sorted = (events.par_windows(2)).all(|w| w[0].sort_key() <= w[1].sort_key());
-    if !sorted {
+    if !in_order(events) {
         events.par_sort_by_cached_key(|e| e.sort_key());
     }
+}
+
+/// Whether events are in (time, source, file, line) order already (checked on every
+/// core: after a parse or a correction they mostly are).
+fn in_order(events: &[Box<Event>]) -> bool {
+    (events.par_windows(2)).all(|w| w[0].sort_key() <= w[1].sort_key())
 }
 
 #[cfg(test)]
