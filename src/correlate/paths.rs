@@ -202,10 +202,10 @@ pub fn path_device(path: &str, p: &Profile) -> Option<String> {
         .filter(|d| d.len() >= 8)
 }
 
-/// The device a written row names (inserted, or set by an UPDATE): the value of a column named for a device, an
-/// installation or a push token or subscription (`installation_id`, `fcm_token`,
-/// `player_id`, `endpoint_arn`) that reads as an identifier — long, without spaces
-/// (`device_type = 'android'` names none).
+/// The device a written row names (inserted, or set by an UPDATE): the value of a
+/// column named for a device, an installation or a push token or subscription
+/// (`installation_id`, `fcm_token`, `player_id`, `endpoint_arn`) that reads as an
+/// identifier — long, without spaces (`device_type = 'android'` names none).
 pub fn row_device(row: &std::collections::BTreeMap<String, String>) -> Option<&str> {
     row.iter()
         .find(|(c, v)| {

@@ -532,20 +532,15 @@ pub fn analyze(
         if class == StmtClass::Write {
             changes.extend(an.bonus_changes());
             if facts.row.is_none() {
-                let mut row = if row_table {
-                    an.first_row()
-                } else {
-                    Default::default()
-                };
-                if row.is_empty() {
-                    // A token refresh or an app that keeps the token on the customer's
-                    // own row: `UPDATE users SET fcm_token = $1 WHERE id = $2`.
-                    row = an.set_values();
-                    if !row.keys().any(|c| is_device_column(c)) {
-                        row.clear();
-                    }
-                }
-                facts.row = (!row.is_empty()).then(|| Box::new(row));
+                // The first row written to a push or device table; else the assignments
+                // of a token refresh, where an app keeps the token on the customer's own
+                // row (`UPDATE users SET fcm_token = $1 WHERE id = $2`).
+                let row = (row_table.then(|| an.first_row()))
+                    .filter(|r| !r.is_empty())
+                    .or_else(|| {
+                        Some(an.set_values()).filter(|r| r.keys().any(|c| is_device_column(c)))
+                    });
+                facts.row = row.map(Box::new);
             }
         }
     }
