@@ -14,8 +14,12 @@ With --no-roster the report runs without the customer roster, as a responder wit
 customer export would: exposed and pushed accounts are then a lower bound, so an account
 reported that the truth does not hold is a difference and a missing one is only counted.
 
-Usage: bench/accuracy.py FIRST_SEED LAST_SEED [--layers] [--wild] [--no-roster] [--bin PATH]
-       [--work DIR]
+With --scale N the incidents are drawn N times busier (`simulate --scale`): the same
+customers, N times the everyday traffic around the attack, so that rules whose
+coincidences grow with traffic are tried where they fire by chance.
+
+Usage: bench/accuracy.py FIRST_SEED LAST_SEED [--layers] [--wild] [--no-roster] [--scale N]
+       [--bin PATH] [--work DIR]
 """
 import argparse, csv, json, os, random, shutil, subprocess
 from datetime import datetime, timedelta
@@ -149,12 +153,16 @@ def main():
                     help="clock skews drawn from ranges (minutes to hours either way)")
     ap.add_argument("--no-roster", action="store_true",
                     help="report without the roster; affected accounts are a lower bound")
+    ap.add_argument("--scale", type=float, default=None,
+                    help="traffic scale passed to simulate (its default when absent)")
     ap.add_argument("--bin", default="target/release/breachline")
     ap.add_argument("--work", default="/tmp/breachline-accuracy")
     o = ap.parse_args()
     exact = 0
     for seed in range(o.first, o.last + 1):
         a = draw(seed, o.layers, o.wild)
+        if o.scale is not None:
+            a += ["--scale", str(o.scale)]
         d = os.path.join(o.work, f"s{seed}")
         shutil.rmtree(d, ignore_errors=True)
         ev, out = os.path.join(d, "ev"), os.path.join(d, "out")

@@ -155,6 +155,10 @@ pub struct Thresholds {
     pub mass_push_recipients: u64,
     /// A bonus change larger than this many times the population's typical change is huge.
     pub bonus_outlier_factor: f64,
+    /// Transfers fanning into one account count when chance, at the rate the other
+    /// accounts received transfers then, would give so dense a burst fewer than this
+    /// many times in the whole evidence.
+    pub fan_in_chance: f64,
 }
 
 impl Default for Thresholds {
@@ -169,6 +173,7 @@ impl Default for Thresholds {
             baseline_hours: 24,
             mass_push_recipients: 100,
             bonus_outlier_factor: 20.0,
+            fan_in_chance: 0.001,
         }
     }
 }

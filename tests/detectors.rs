@@ -437,6 +437,92 @@ fn bonus_outliers_and_fan_in_vs_accruals() {
     assert_eq!(acc.bonus_delta, Some(50000));
 }
 
+/// A transfer of `points` from one account to another, through one request from `ip`.
+fn transfer(v: &mut Vec<Event>, ts: i64, ip: &str, from: u32, to: u32, points: u32) {
+    let mut g = gw(
+        ts,
+        ip,
+        "POST",
+        "/api/bonus/transfer",
+        200,
+        Some(&from.to_string()),
+    );
+    let rid = format!("t-{ts}-{from}-{to}");
+    g.request_id = Some(rid.as_str().into());
+    v.push(g);
+    for (acc, sign, dt) in [(from, '-', 3000), (to, '+', 4000)] {
+        v.push(db(
+            ts + dt,
+            "app",
+            "10.0.0.5",
+            &format!("UPDATE bonus_accounts SET balance = balance {sign} {points} WHERE account_id = {acc}"),
+            Some(&rid),
+        ));
+    }
+}
+
+#[test]
+fn fan_in_is_weighed_against_the_app_s_own_transfers() {
+    // A busy app: 200 customers send each other small amounts every ten minutes for
+    // three days. Somewhere in that an ordinary customer receives from three others
+    // within 50 minutes, which a fixed "three senders an hour" rule called fraud; a
+    // collector receiving from five compromised accounts within five minutes is not
+    // explained by that traffic.
+    let mut v = background();
+    let mut x: u64 = 12345;
+    let mut next = |n: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((x >> 33) % n) as u32
+    };
+    for k in 0..(3 * 24 * 6) {
+        let from = 6000 + next(200);
+        let to = 6000 + (from - 6000 + 1 + next(199)) % 200;
+        let ip = format!("100.65.{}.{}", next(4), next(250));
+        transfer(
+            &mut v,
+            T0 + k * 10 * MIN + 7000,
+            &ip,
+            from,
+            to,
+            10 + next(40),
+        );
+    }
+    let busy = T0 + DAY + 14 * 60 * MIN;
+    for (k, from) in [6001, 6002, 6003].into_iter().enumerate() {
+        let ip = format!("100.66.0.{k}");
+        transfer(&mut v, busy + k as i64 * 25 * MIN, &ip, from, 6150, 20);
+    }
+    for (k, from) in [6011, 6012, 6013, 6014, 6015].into_iter().enumerate() {
+        transfer(
+            &mut v,
+            busy + 2 * MIN + k as i64 * MIN,
+            "192.0.2.50",
+            from,
+            6199,
+            30,
+        );
+    }
+    let a = run(v);
+    assert!(
+        has(&a, t::BONUS_FRAUD, "192.0.2.50"),
+        "the collector's burst"
+    );
+    let f = a.findings.iter().find(|f| f.subject.contains("192.0.2.50"));
+    assert!(f.is_some_and(|f| f.explanation.contains("into account 6199")));
+    let flagged: Vec<&str> = (a.findings.iter())
+        .filter(|f| f.technique == t::BONUS_FRAUD && !f.subject.contains("192.0.2.50"))
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert!(
+        flagged.is_empty(),
+        "everyday transfers flagged: {flagged:?}"
+    );
+    assert!(!a.affected.contains_key("6150"), "the ordinary receiver");
+    assert_eq!(a.affected["6199"].bonus_delta, Some(150));
+}
+
 #[test]
 fn whole_table_reads_vs_the_nightly_job() {
     let mut v = background();

@@ -504,9 +504,6 @@ fn halves(a: &[crate::model::BonusChange], b: &[crate::model::BonusChange]) -> b
     })
 }
 
-/// A credit: (time, event, debited account of the same request).
-type Credit = (i64, usize, Option<String>);
-
 /// Bonus anomalies: changes far above the population's typical size, and transfers fanning
 /// into one account from several others within an hour.
 pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
@@ -532,8 +529,8 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             );
         }
     }
-    // Fan-in: credits into one account from ≥ 3 distinct other accounts within an hour.
-    // Debits by operation: the other side of a transfer is the debit of the same request
+    // Fan-in: credits into one account from several others in a burst the population's
+    // transfers do not explain (`fanin`). Debits by operation: the other side of a transfer is the debit of the same request
     // (by its id, or, where statements carry none, the request both were linked to).
     let burst = bursts(ev, l);
     let op = |i: usize| op_of(ev, l, &burst, i);
@@ -543,7 +540,7 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             debits.entry(op(*i)).or_default().push((*i, acc));
         }
     }
-    let mut credits: BTreeMap<&str, Vec<Credit>> = BTreeMap::new();
+    let mut credits: BTreeMap<&str, Vec<super::fanin::Credit>> = BTreeMap::new();
     for (i, acc, d, _) in ops {
         if *d > 0 {
             let src = debits
@@ -557,23 +554,23 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 .push((ev[*i].ts, *i, src));
         }
     }
-    for (acc, list) in credits {
-        for (k, (ts, _, _)) in list.iter().enumerate() {
-            let window: Vec<&Credit> = list[k..].iter().take_while(|x| x.0 - ts <= HOUR).collect();
-            let srcs: BTreeSet<&String> = window.iter().filter_map(|x| x.2.as_ref()).collect();
-            if srcs.len() >= 3 {
-                for x in &window {
-                    flagged.entry(x.1).or_insert_with(|| format!("transfer fan-in: account {acc} received points from {} accounts within an hour", srcs.len()));
-                    // The debit side of the same operation.
-                    if let Some(v) = debits.get(&op(x.1)) {
-                        for (o, _) in v {
-                            flagged.entry(*o).or_insert_with(|| {
-                                format!("debit feeding the fan-in into account {acc}")
-                            });
-                        }
-                    }
+    let accounts = ops
+        .iter()
+        .map(|o| o.1.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let chance = p.thresholds.fan_in_chance;
+    for (acc, found) in super::fanin::bursts(&credits, accounts, chance) {
+        for b in &found {
+            let why = b.describe(acc);
+            for &x in &b.events {
+                flagged.entry(x).or_insert_with(|| why.clone());
+                // The debit side of the same operation.
+                for (o, _) in debits.get(&op(x)).into_iter().flatten() {
+                    flagged
+                        .entry(*o)
+                        .or_insert_with(|| format!("debit feeding the fan-in into account {acc}"));
                 }
-                break;
             }
         }
     }

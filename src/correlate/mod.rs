@@ -12,6 +12,7 @@ pub mod detect;
 pub mod drift;
 pub mod echoes;
 pub mod enrich;
+pub mod fanin;
 pub mod gaps;
 pub mod gwclock;
 pub mod hijack;
