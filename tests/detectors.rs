@@ -150,6 +150,46 @@ fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
 }
 
 #[test]
+fn a_proxy_pool_on_a_busy_app_doubles_an_hour_rather_than_multiplying_it() {
+    // Sixty customers an hour, every hour for four days, fail twice before getting in,
+    // each at its own hour from its own address. On the third day thirty new addresses
+    // fail four logins each within forty minutes: their hour holds twice its usual
+    // failures, not the five times a quiet app's burst reaches, and most of the window's
+    // failures are still the customers'.
+    let mut v = background();
+    for d in 0..4i64 {
+        for k in 0..1440i64 {
+            let ip = format!("100.70.{}.{}", k / 250, k % 250);
+            mistypes_twice(&mut v, &ip, T0 + d * DAY + k * MIN);
+        }
+    }
+    let start = T0 + 2 * DAY + 10 * 60 * MIN + 5 * MIN;
+    for k in 0..30i64 {
+        let ip = format!("198.18.9.{k}");
+        for n in 0..4i64 {
+            v.push(gw(
+                start + n * 10 * MIN + k * 11_000_000,
+                &ip,
+                "POST",
+                "/api/auth/login",
+                401,
+                None,
+            ));
+        }
+    }
+    let a = run(v);
+    let pool = pool_of(&a);
+    assert_eq!(pool.seed_ips.len(), 30, "{:?}", pool.seed_ips);
+    assert!(pool.seed_ips.iter().all(|ip| ip.starts_with("198.18.9.")));
+    assert!(
+        pool.explanation
+            .contains("usually 120 failed logins an hour then"),
+        "{}",
+        pool.explanation
+    );
+}
+
+#[test]
 fn stuffing_from_an_address_customers_share_is_its_burst_alone() {
     // A carrier's CGNAT exit: customers log in from it, one every twenty minutes, for
     // three days; on the second the attacker's script fails forty logins through it in

@@ -12,9 +12,81 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many times the usual hourly failure count (plus one) a burst hour must reach.
 const BURST_FACTOR: u64 = 5;
 
+/// Or how far above the usual count for its hour of the day, in spreads of the hourly
+/// counts about theirs, it must stand: on a busy app customers' mistypes fill every
+/// hour, and a pool's burst doubles one rather than multiplying it by five.
+const BURST_SPREADS: f64 = 6.0;
+
 /// How far outside the central span of the pool's failed logins an address's failures
 /// may fall (besides a tenth of the span): a pool's stragglers, not a customer an hour on.
 const SPAN_PAD_US: i64 = 10 * 60 * 1_000_000;
+
+/// The usual failed logins of an hour: the median of the same hour of the day on the
+/// evidence's other days, where it has two or more, else the median hour of the span
+/// (quiet hours count as zero, so the burst itself cannot raise it much); and how far
+/// hours stray from theirs (the median absolute deviation, as a standard deviation).
+struct Usual<'a> {
+    fails: &'a BTreeMap<i64, u64>,
+    first: i64,
+    last: i64,
+    median: u64,
+    spread: f64,
+}
+
+impl<'a> Usual<'a> {
+    fn new(fails: &'a BTreeMap<i64, u64>, first: i64, last: i64) -> Usual<'a> {
+        let mut per_hour: Vec<u64> = (first..=last).map(|h| count(fails, h)).collect();
+        per_hour.sort_unstable();
+        let mut u = Usual {
+            fails,
+            first,
+            last,
+            median: per_hour[per_hour.len() / 2],
+            spread: 0.0,
+        };
+        let strays: Vec<f64> = (first..=last)
+            .map(|h| count(fails, h) as f64 - u.at(h) as f64)
+            .collect();
+        let mid = median_f(strays.clone());
+        u.spread = 1.4826 * median_f(strays.iter().map(|r| (r - mid).abs()).collect());
+        u
+    }
+
+    /// The usual count of hour `h`.
+    fn at(&self, h: i64) -> u64 {
+        let mut same: Vec<u64> = (1..)
+            .map(|d| h - 24 * d)
+            .take_while(|&x| x >= self.first)
+            .chain((1..).map(|d| h + 24 * d).take_while(|&x| x <= self.last))
+            .map(|x| count(self.fails, x))
+            .collect();
+        if same.len() < 2 {
+            return self.median;
+        }
+        same.sort_unstable();
+        same[same.len() / 2]
+    }
+
+    /// Whether `n` failures in hour `h` are a burst: five times the span's usual hour,
+    /// or `BURST_SPREADS` spreads (and `least` failures) above the usual for that hour.
+    fn burst(&self, h: i64, n: u64, least: u64) -> bool {
+        if n >= BURST_FACTOR * (self.median + 1) {
+            return true;
+        }
+        let base = self.at(h) as f64;
+        let spread = self.spread.max(base.sqrt()).max(1.0);
+        n as f64 >= base + (least as f64).max(BURST_SPREADS * spread)
+    }
+}
+
+fn count(fails: &BTreeMap<i64, u64>, h: i64) -> u64 {
+    fails.get(&h).copied().unwrap_or(0)
+}
+
+fn median_f(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
 
 /// One login attempt as this rule needs it.
 struct Attempt<'a> {
@@ -84,13 +156,7 @@ pub fn distributed(
             .or_default()
             .extend(x.names.iter().map(String::as_str));
     }
-    // The usual rate: the median failures per hour over the whole span (quiet hours
-    // count as zero), so the burst itself cannot raise it much.
-    let span = (last - first + 1) as usize;
-    let mut per_hour: Vec<u64> = fails.values().copied().collect();
-    per_hour.resize(span.max(per_hour.len()), 0);
-    per_hour.sort_unstable();
-    let usual = per_hour[per_hour.len() / 2];
+    let usual = Usual::new(&fails, first, last);
     let th = &p.thresholds;
     let bursts: Vec<i64> = fails
         .iter()
@@ -99,7 +165,7 @@ pub fn distributed(
             // user's retries are not stuffing.
             let known = names.get(h).map_or(0, BTreeSet::len) as u64;
             n >= th.stuffing_failures
-                && n >= BURST_FACTOR * (usual + 1)
+                && usual.burst(**h, n, th.stuffing_failures)
                 && (known == 0 || known >= th.stuffing_failures)
         })
         .map(|(&h, _)| h)
@@ -115,6 +181,7 @@ pub fn distributed(
     }
     let mut out = Vec::new();
     for (from, to) in windows {
+        let usually = usual.at(from + 1);
         let inside: Vec<&Attempt> = tries
             .iter()
             .filter(|x| x.hour >= from && x.hour <= to)
@@ -262,9 +329,13 @@ pub fn distributed(
             .collect();
         let carried = counted.iter().filter(|x| x.failed).count() as u64;
         // The pool carries the burst: enough failures, and most of those no flagged
-        // address made. Otherwise the burst is a flagged address's, and a few users
-        // who mistyped in the same hour are left alone.
-        if pool.len() < 2 || carried < th.stuffing_failures || carried * 2 < open {
+        // address made, or, where customers' mistypes fill every hour, most of those
+        // above the window's usual count. Otherwise the burst is a flagged address's,
+        // and a few users who mistyped in the same hour are left alone.
+        let excess = open.saturating_sub((from..=to).map(|h| usual.at(h)).sum());
+        let carries =
+            carried * 2 >= open || (excess >= th.stuffing_failures && carried * 2 >= excess);
+        if pool.len() < 2 || carried < th.stuffing_failures || !carries {
             continue;
         }
         let evs: Vec<usize> = counted.iter().map(|x| x.i).collect();
@@ -278,8 +349,8 @@ pub fn distributed(
             subject: format!("{} addresses", pool.len()),
             explanation: format!(
                 "distributed credential stuffing: {carried} of {} logins from {} addresses{} \
-                 failed between {} and {} ({} distinct login names; usually {usual} failed \
-                 logins an hour); {} succeeded{}",
+                 failed between {} and {} ({} distinct login names; usually {usually} failed \
+                 logins an hour then); {} succeeded{}",
                 evs.len(),
                 pool.len(),
                 match (once_n, returned) {
