@@ -48,13 +48,22 @@ impl Burst {
     pub fn describe(&self, account: &str) -> String {
         format!(
             "transfer fan-in: account {account} received points from {} accounts within {} \
-             (other accounts then received {:.3} transfers an hour each; chance would give \
+             (other accounts then received {} transfers an hour each; chance would give \
              such a burst {:.2e} times in this evidence)",
             self.senders,
             minutes(self.span),
-            self.rate,
+            per_hour(self.rate),
             self.expected
         )
+    }
+}
+
+/// A rate with three decimals, or in scientific notation below what they show.
+fn per_hour(rate: f64) -> String {
+    if rate >= 0.001 {
+        format!("{rate:.3}")
+    } else {
+        format!("{rate:.1e}")
     }
 }
 
@@ -331,6 +340,8 @@ mod tests {
         assert_eq!(b[0].events.len(), 6);
         assert!(b[0].expected < 0.001);
         assert!(b[0].describe(acc).contains("from 5 accounts within 6 min"));
+        assert_eq!(per_hour(0.0123), "0.012");
+        assert_eq!(per_hour(0.00004), "4.0e-5");
     }
 
     #[test]
