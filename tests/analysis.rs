@@ -122,6 +122,24 @@ pub(crate) fn equals_truth(formats: [&str; 3], args: &[&str], identity_known: bo
 }
 
 #[test]
+fn statement_lines_in_one_file_and_audit_records_in_another_count_once_with_their_facts() {
+    // One server logging to two destinations, one holding its `statement:` lines, the
+    // other its pgaudit records. Each line was paired with the AUDIT record of its
+    // statement as one server's double logging and lost its facts to it; the two were
+    // also copies, and the copy kept was the line: the injected dump of the customers
+    // table had no facts left, and no customer's data was exposed.
+    equals_truth(
+        [
+            "apigw-json",
+            "pg-stderr-execute,pg-stderr",
+            "fcm-bigquery-json",
+        ],
+        &["--seed", "1", "--wave2", "injection"],
+        true,
+    );
+}
+
+#[test]
 fn sample_logs_equal_truth() {
     check(&root().join("sample-logs"), &[], true);
 }

@@ -121,14 +121,19 @@ fn logged_twice(events: &[Box<Event>], done: &HashSet<usize>) -> Vec<(usize, usi
         return Vec::new();
     }
     let both: HashSet<&str> = sessions(&audit).intersection(&lines).copied().collect();
-    let mut runs: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    // One file's lines: a server writes both to each destination it logs to. An AUDIT
+    // record in one file and a line in another are one statement logged to two
+    // destinations, each writing one kind (`dedupe` keeps one of the two copies, and
+    // dropping the facts of one here could leave the copy it keeps with none).
+    let mut runs: HashMap<(u32, &str, &str, &str), Vec<usize>> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
         if !pg(e) || done.contains(&i) || !(audit(e) || line(e)) {
             continue;
         }
         if let (Some(s), Some(st)) = (e.session_id.as_deref(), e.statement.as_deref()) {
             if both.contains(s) {
-                runs.entry((e.format.as_str(), s, st)).or_default().push(i);
+                let k = (e.file, e.format.as_str(), s, st);
+                runs.entry(k).or_default().push(i);
             }
         }
     }
