@@ -140,6 +140,24 @@ fn statement_lines_in_one_file_and_audit_records_in_another_count_once_with_thei
 }
 
 #[test]
+fn a_kept_copy_takes_the_client_host_its_dropped_copy_names() {
+    // The same server's pgaudit records in one series and its statement lines in the
+    // other, whose prefix logs no host. Each series learns a session's host from its
+    // connection line, and the line's copy kept was pgaudit's: the statements kept,
+    // the other series', named no host, and the attacker's direct dump as the
+    // analytics user read as that user's routine export (no bulk export in wave 2).
+    equals_truth(
+        [
+            "apigw-json",
+            "pg-stderr,pg-stderr-execute",
+            "fcm-bigquery-json",
+        ],
+        &["--seed", "1", "--wave2", "direct"],
+        true,
+    );
+}
+
+#[test]
 fn sample_logs_equal_truth() {
     check(&root().join("sample-logs"), &[], true);
 }

@@ -468,9 +468,31 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
 
 /// Fills what a kept gateway record does not say from its dropped copies: the layer that
 /// logs the signed-in principal may be the poorer one otherwise (API Gateway's preset in
-/// front of a JSON-logging proxy), and the identity is not to be lost with it.
+/// front of a JSON-logging proxy), and the identity is not to be lost with it. A kept
+/// database record likewise takes the client host, user and database its copy names: a
+/// series whose prefix logs no host learns it from its session's connection line, and
+/// that line's copy may be the one the other series kept.
 fn merge_identities(ev: &mut [Box<Event>], pairs: &[(usize, usize)]) {
     for &(k, d) in pairs {
+        if ev[k].kind() == SourceKind::Db {
+            let from = &ev[d];
+            let (host, user, name) = (
+                from.db_host.clone(),
+                from.db_user.clone(),
+                from.db_name.clone(),
+            );
+            let to = &mut ev[k];
+            for (mine, theirs) in [
+                (&mut to.db_host, host),
+                (&mut to.db_user, user),
+                (&mut to.db_name, name),
+            ] {
+                if mine.is_none() {
+                    *mine = theirs;
+                }
+            }
+            continue;
+        }
         if ev[k].kind() != SourceKind::Gateway {
             continue;
         }
