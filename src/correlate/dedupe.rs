@@ -12,7 +12,7 @@
 
 use super::series::Series;
 use super::Analysis;
-use crate::model::{Event, FormatName, Outcome, SourceKind};
+use crate::model::{Event, FormatName, Outcome, SourceKind, Text};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
@@ -473,50 +473,39 @@ pub fn find(ev: &[Box<Event>]) -> Dropped {
 /// series whose prefix logs no host learns it from its session's connection line, and
 /// that line's copy may be the one the other series kept.
 fn merge_identities(ev: &mut [Box<Event>], pairs: &[(usize, usize)]) {
+    fn fill(mine: &mut Option<Text>, theirs: &Option<Text>) {
+        if mine.is_none() {
+            mine.clone_from(theirs);
+        }
+    }
     for &(k, d) in pairs {
-        if ev[k].kind() == SourceKind::Db {
-            let from = &ev[d];
-            let (host, user, name) = (
-                from.db_host.clone(),
-                from.db_user.clone(),
-                from.db_name.clone(),
-            );
-            let to = &mut ev[k];
-            for (mine, theirs) in [
-                (&mut to.db_host, host),
-                (&mut to.db_user, user),
-                (&mut to.db_name, name),
-            ] {
-                if mine.is_none() {
-                    *mine = theirs;
-                }
+        // The kept record mutably, its copy shared (two indices of one slice).
+        let (to, from) = match k.cmp(&d) {
+            std::cmp::Ordering::Less => {
+                let (a, b) = ev.split_at_mut(d);
+                (&mut a[k], &b[0])
             }
-            continue;
-        }
-        if ev[k].kind() != SourceKind::Gateway {
-            continue;
-        }
-        let from = &ev[d];
-        let (principal, user, account, route, token, session) = (
-            from.principal.clone(),
-            from.user.clone(),
-            from.account_id.clone(),
-            from.route.clone(),
-            from.token_id.clone(),
-            from.session_id.clone(),
-        );
-        let to = &mut ev[k];
-        for (mine, theirs) in [
-            (&mut to.principal, principal),
-            (&mut to.user, user),
-            (&mut to.account_id, account),
-            (&mut to.route, route),
-            (&mut to.token_id, token),
-            (&mut to.session_id, session),
-        ] {
-            if mine.is_none() {
-                *mine = theirs;
+            std::cmp::Ordering::Greater => {
+                let (a, b) = ev.split_at_mut(k);
+                (&mut b[0], &a[d])
             }
+            std::cmp::Ordering::Equal => continue,
+        };
+        match to.kind() {
+            SourceKind::Db => {
+                fill(&mut to.db_host, &from.db_host);
+                fill(&mut to.db_user, &from.db_user);
+                fill(&mut to.db_name, &from.db_name);
+            }
+            SourceKind::Gateway => {
+                fill(&mut to.principal, &from.principal);
+                fill(&mut to.user, &from.user);
+                fill(&mut to.account_id, &from.account_id);
+                fill(&mut to.route, &from.route);
+                fill(&mut to.token_id, &from.token_id);
+                fill(&mut to.session_id, &from.session_id);
+            }
+            SourceKind::Push => {}
         }
     }
 }
