@@ -129,6 +129,8 @@ impl Gen<'_> {
             vec![],
             2,
         );
+        // The staff search builds its text from the request, as the menu search does.
+        self.concatenated();
         let mut ids: Vec<usize> = (0..self.w.customers.len())
             .filter(|&i| self.w.customers[i].created < t0 && !self.w.attacker_owned.contains(&i))
             .collect();
