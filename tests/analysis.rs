@@ -1854,6 +1854,36 @@ fn db_audit_through_syslog_equal_truth() {
     }
 }
 
+#[test]
+fn syslog_times_without_a_year_read_on_across_a_month_and_a_year_end() {
+    // rsyslog's traditional lines carry no year. Evidence from 28 March to 1 April mostly
+    // dates March: the April lines are that year's, not the year before's (as a file's
+    // last change in March would have them). Evidence from 30 December to 3 January: the
+    // January lines are the next year's. Both dated the April or January lines a year
+    // off, which put accounts' first sightings, and so what a whole-table export exposed
+    // without a roster, a year away.
+    for (db, seed, start, first, last) in [
+        ("mariadb-audit", "4", "2025-03-28", "2025-03-28", "2025-04-01"),
+        ("pg-stderr", "6", "2025-12-30", "2025-12-30", "2026-01-03"),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        let tz = "America/Los_Angeles";
+        simulate_with(
+            d.path(),
+            ["nginx-json", db, "fcm-bigquery-json"],
+            &["--db-via-syslog", "--seed", seed, "--start", start, "--server-tz", tz],
+        );
+        let r = report_json(d.path(), &["--assume-tz", tz]);
+        let day = |k: &str| r[k].as_str().unwrap()[..10].to_string();
+        assert_eq!(
+            (day("evidence_first_utc"), day("evidence_last_utc")),
+            (first.to_string(), last.to_string()),
+            "{db}"
+        );
+        check(d.path(), &["--assume-tz", tz], true);
+    }
+}
+
 /// pgaudit with session and object auditing both on logs each audited write twice, as
 /// SESSION and as OBJECT (as `log_relation` logs a statement once per table): the bundled
 /// incident so logged gives the same bonus corrections and affected accounts, not twice

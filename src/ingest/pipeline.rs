@@ -145,9 +145,9 @@ struct Setup<'a> {
     popts: Arc<ParseOpts>,
     clock_skew: &'a [(String, i64)],
     pb: &'a ProgressBar,
-    /// The year (and latest month in it) the evidence's first lines mostly carry, found
-    /// when a syslog file first needs a year.
-    year_hint: std::sync::OnceLock<Option<(i32, u32)>>,
+    /// The month the evidence's first lines mostly date, found when a syslog file first
+    /// needs a year.
+    year_hint: std::sync::OnceLock<Option<super::syslog::YearFrom>>,
 }
 
 fn setup<'a>(

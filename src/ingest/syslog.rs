@@ -83,8 +83,22 @@ pub fn header(line: &str) -> Option<Header<'_>> {
 pub struct Ctx {
     /// Tags whose messages the file's format reads; other programs' lines are skipped.
     pub tags: Vec<String>,
-    /// (year, month) of the file's modification time; none for standard input.
-    pub changed: Option<(i32, u32)>,
+    /// Where the year of traditional times comes from; none for standard input without
+    /// dated evidence beside it.
+    pub changed: Option<YearFrom>,
+}
+
+/// Where the year of syslog's traditional times (which carry none) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YearFrom {
+    /// The (year, month) the rest of the evidence mostly dates: a line takes the year
+    /// that puts it nearest that month, so that evidence across a month's or a year's
+    /// end reads on (March and April lines of March evidence are one year's; January
+    /// lines of December evidence the next year's).
+    Evidence(i32, u32),
+    /// The (year, month) of the file's last change: no line is later, so a month later
+    /// than the change's is the year before.
+    Changed(i32, u32),
 }
 
 /// The inner record of one syslog record and the header's time (µs, RFC 3339 headers
@@ -106,14 +120,14 @@ pub fn unwrap(rec: &str, ctx: &Ctx) -> Result<Option<(String, Option<i64>)>, Str
 /// header's in front, as their program writes it to a file: MariaDB's syslog records
 /// (which start at the server host), and PostgreSQL messages whose `log_line_prefix`
 /// has no time (with the header's process id as `[%p]`).
-fn inner(h: &Header, msg: String, changed: Option<(i32, u32)>) -> Result<String, String> {
+fn inner(h: &Header, msg: String, changed: Option<YearFrom>) -> Result<String, String> {
     let mariadb = super::mariadb::timeless(&msg);
     if !mariadb && !super::pg_prefix::timeless(&msg) {
         return Ok(msg);
     }
     let time = if h.bsd {
-        let (y, m) = changed.ok_or("syslog time without a year, and no date to take it from")?;
-        dated(h.time, y, m).ok_or("bad syslog time")?
+        let from = changed.ok_or("syslog time without a year, and no date to take it from")?;
+        dated(h.time, from).ok_or("bad syslog time")?
     } else {
         h.time.to_string()
     };
@@ -145,7 +159,12 @@ pub fn head_messages(head: &str) -> Vec<(&str, String)> {
             let h = header(l)?;
             let m = chunk(h.msg).map_or(h.msg, |(_, r)| r);
             // Any year serves to recognize the format.
-            let m = inner(&h, unescape(m).into_owned(), Some((2000, 12))).ok()?;
+            let m = inner(
+                &h,
+                unescape(m).into_owned(),
+                Some(YearFrom::Changed(2000, 12)),
+            )
+            .ok()?;
             Some((h.tag, m))
         })
         .collect()
@@ -229,19 +248,26 @@ pub fn message(rec: &str) -> Result<(Header<'_>, String), String> {
     Ok((h, msg))
 }
 
-/// A traditional time with the year it most likely has (the year of the file's last
-/// change, or the one before for a month later than that change), as `YYYYMMDD HH:MM:SS`.
-pub fn dated(time: &str, year: i32, month_of_change: u32) -> Option<String> {
+/// A traditional time with the year it most likely has (see [`YearFrom`]), as
+/// `YYYYMMDD HH:MM:SS`.
+pub fn dated(time: &str, from: YearFrom) -> Option<String> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let mon = MONTHS.iter().position(|m| time.starts_with(m))? as u32 + 1;
     let day: u32 = time.get(4..6)?.trim().parse().ok()?;
     let hms = time.get(7..15)?;
-    let y = if mon > month_of_change {
-        year - 1
-    } else {
-        year
+    let y = match from {
+        YearFrom::Changed(year, month) if mon > month => year - 1,
+        YearFrom::Changed(year, _) => year,
+        // The nearest of the three years; at six months either way, the evidence's own.
+        YearFrom::Evidence(year, month) => [year, year - 1, year + 1]
+            .into_iter()
+            .min_by_key(|y| {
+                (i64::from(*y) * 12 + i64::from(mon) - i64::from(year) * 12 - i64::from(month))
+                    .abs()
+            })
+            .unwrap_or(year),
     };
     Some(format!("{y:04}{mon:02}{day:02} {hms}"))
 }
@@ -292,11 +318,11 @@ pub fn programs(
     )
 }
 
-/// The year most dates in the first 64 KB of the evidence files carry (RFC 3339 / SQL
-/// and CLF dates), with the latest month seen in it: the year that
-/// syslog's traditional times lack is the incident's, which the other evidence dates. The
-/// most common year, so that a stray date in log text does not decide it.
-pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
+/// The month most dates in the first 64 KB of the evidence files fall in (RFC 3339 / SQL
+/// and CLF dates): the year that syslog's traditional times lack is the incident's,
+/// which the other evidence dates. The most common month, so that a stray date in log
+/// text does not decide it.
+pub fn evidence_month(inputs: &[Input], head: usize) -> Option<YearFrom> {
     static DATES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
             r"\b(20\d\d)-(0[1-9]|1[0-2])-[0-3]\d[T ]\d\d:\d\d|\b[0-3]\d/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/(20\d\d):",
@@ -307,7 +333,7 @@ pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let hidden = ProgressBar::hidden();
-    let mut seen: std::collections::BTreeMap<i32, (usize, u32)> = Default::default();
+    let mut seen: std::collections::BTreeMap<(i32, u32), usize> = Default::default();
     // Not a pipe: a pipe is read once, by the ingest.
     for inp in inputs.iter().filter(|i| match i {
         Input::File(p) => p.is_file(),
@@ -335,29 +361,28 @@ pub fn evidence_month(inputs: &[Input], head: usize) -> Option<(i32, u32)> {
                 _ => (None, None),
             };
             if let (Some(y), Some(m)) = ym {
-                let e = seen.entry(y).or_insert((0, m));
-                e.0 += 1;
-                e.1 = e.1.max(m);
+                *seen.entry((y, m)).or_default() += 1;
             }
         }
     }
+    // Of months seen as often, the latest.
     seen.into_iter()
-        .max_by_key(|(y, (n, _))| (*n, *y))
-        .map(|(y, (_, m))| (y, m))
+        .max_by_key(|(ym, n)| (*n, *ym))
+        .map(|((y, m), _)| YearFrom::Evidence(y, m))
 }
 
 /// Year and month (UTC) of an evidence file's last change: the year of syslog's
 /// traditional times, which carry none.
-pub fn file_changed(inp: &Input) -> Option<(i32, u32)> {
+pub fn file_changed(inp: &Input) -> Option<YearFrom> {
     use chrono::Datelike;
     let p = match inp {
         Input::File(p) => p,
-        Input::Member(m) => return m.modified,
+        Input::Member(m) => return m.modified.map(|(y, m)| YearFrom::Changed(y, m)),
         _ => return None,
     };
     let t = std::fs::metadata(p).ok()?.modified().ok()?;
     let d: chrono::DateTime<chrono::Utc> = t.into();
-    Some((d.year(), d.month()))
+    Some(YearFrom::Changed(d.year(), d.month()))
 }
 
 #[cfg(test)]
@@ -432,7 +457,7 @@ mod tests {
     fn postgres_messages_without_a_time_take_the_headers() {
         let ctx = Ctx {
             tags: vec![],
-            changed: Some((2025, 11)),
+            changed: Some(YearFrom::Evidence(2025, 11)),
         };
         let un = |l: &str| unwrap(l, &ctx).unwrap().unwrap().0;
         // `%q%u@%d ` and an empty prefix, as PostgreSQL's documentation advises for syslog.
@@ -465,14 +490,23 @@ mod tests {
 
     #[test]
     fn a_traditional_time_gets_a_year() {
+        use YearFrom::{Changed, Evidence};
+        let d = |t, from| dated(t, from).unwrap();
+        assert_eq!(d("Nov  4 09:41:03", Changed(2025, 11)), "20251104 09:41:03");
+        // A December line in a file last changed in January is from the year before,
+        // a July line in a file changed in June too (no line is later than the change).
+        assert_eq!(d("Dec 31 23:59:59", Changed(2026, 1)), "20251231 23:59:59");
+        assert_eq!(d("Jul  1 00:00:00", Changed(2026, 6)), "20250701 00:00:00");
+        // Dated by the other evidence, a line takes the nearest year: April lines of
+        // evidence that mostly dates March are that year's (not the year before, as a
+        // file's last change would have it), January lines of December evidence the
+        // next year's, December lines of January evidence the year before's.
+        assert_eq!(d("Apr  1 01:38:48", Evidence(2025, 3)), "20250401 01:38:48");
         assert_eq!(
-            dated("Nov  4 09:41:03", 2025, 11).as_deref(),
-            Some("20251104 09:41:03")
+            d("Jan  2 00:00:01", Evidence(2025, 12)),
+            "20260102 00:00:01"
         );
-        // A December line in a file last changed in January is from the year before.
-        assert_eq!(
-            dated("Dec 31 23:59:59", 2026, 1).as_deref(),
-            Some("20251231 23:59:59")
-        );
+        assert_eq!(d("Dec 31 23:59:59", Evidence(2026, 1)), "20251231 23:59:59");
+        assert_eq!(d("Mar  1 12:00:00", Evidence(2025, 3)), "20250301 12:00:00");
     }
 }
