@@ -126,7 +126,21 @@ impl<'a> Tok<'a> {
             self.quoted()?;
             return Some(&self.s[st..self.i]);
         }
-        self.word()
+        // `name="value with spaces"`, as nginx's documented `uct="$upstream_connect_time"`
+        // writes a field: one token up to the closing quote.
+        let st = self.i;
+        let word = self.word()?;
+        if let Some(k) = word.find("=\"") {
+            let mut q = Tok {
+                s: self.s,
+                i: st + k + 1,
+            };
+            if q.quoted().is_some() {
+                self.i = q.i;
+                return Some(&self.s[st..self.i]);
+            }
+        }
+        Some(word)
     }
 }
 
@@ -159,15 +173,49 @@ pub fn unescape_nginx(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A trailing field written as `name=value` or `name="value"` (nginx's documented
+/// `rt=$request_time uct="$upstream_connect_time"`): its name and unquoted value.
+fn named(raw: &str) -> Option<(&str, String)> {
+    let (k, v) = raw.split_once('=')?;
+    let ident = k
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !ident || k.len() > 64 {
+        return None;
+    }
+    let v = match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(q) => unescape_nginx(q),
+        None => v.to_string(),
+    };
+    Some((k, v))
+}
+
+/// Names a trailing field gives a request id.
+fn is_request_id_name(k: &str) -> bool {
+    let k = k.to_ascii_lowercase().replace('-', "_");
+    matches!(
+        k.as_str(),
+        "request_id" | "req_id" | "reqid" | "rid" | "x_request_id" | "requestid" | "trace_id"
+    )
+}
+
 /// `$request_time` appended to `combined` (the commonest addition, alone or as nginx's
 /// documented `rt=$request_time`): seconds with millisecond resolution, unquoted, in
 /// milliseconds. Other decimals (a second one is `$upstream_response_time`) stay extra
 /// fields.
 fn request_time_ms(raw: &str) -> Option<f64> {
-    let v = raw
+    // Named, the value may be quoted (`rt="0.012"`); bare, a quoted decimal is another
+    // field's.
+    let v = match raw
         .strip_prefix("rt=")
         .or_else(|| raw.strip_prefix("request_time="))
-        .unwrap_or(raw);
+    {
+        Some(v) => v.trim_matches('"'),
+        None => raw,
+    };
     let (whole, frac) = v.split_once('.')?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !(digits(whole) && frac.len() == 3 && digits(frac)) {
@@ -231,6 +279,19 @@ impl Parser for Combined {
                         .insert("request_time_from", format!("field{}", i + 1));
                     continue;
                 }
+            }
+            // Named fields keep their names: `uct="0.000"` is `uct`, not `field6`.
+            if let Some((k, v)) = named(raw) {
+                if is_request_id_name(k) && e.request_id.is_none() {
+                    if let Some(v) = present(&v) {
+                        e.request_id = Some(v);
+                        continue;
+                    }
+                }
+                if let Some(v) = present(&v) {
+                    e.extra.insert(k, v);
+                }
+                continue;
             }
             let hex32 = f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit());
             let uuid = f.len() == 36 && f.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
@@ -324,9 +385,26 @@ mod tests {
             e.request_id.as_deref(),
             Some("7f3c1a2b9d8e4f6a0b1c2d3e4f5a6b7c")
         );
-        // nginx's documented `rt=$request_time uct="$upstream_connect_time" …`.
-        let e = ev(&Combined, &line(r#"rt=1.250 uct="0.000""#));
+        // nginx's documented `rt=$request_time uct="$upstream_connect_time" …`: the other
+        // fields by their names, a quoted value with spaces whole, a named request id.
+        let e = ev(
+            &Combined,
+            &line(
+                r#"rt=1.250 uct="0.000" uht="0.010, 0.004" rid=req-7f3a upstream=10.0.3.17:8080 up="-""#,
+            ),
+        );
         assert_eq!(e.latency_ms, Some(1250.0));
+        assert_eq!(e.extra["uct"], "0.000");
+        assert_eq!(e.extra["uht"], "0.010, 0.004");
+        assert_eq!(e.extra["upstream"], "10.0.3.17:8080");
+        assert_eq!(e.request_id.as_deref(), Some("req-7f3a"));
+        assert!(e.extra.get("up").is_none());
+        assert!(
+            e.extra.iter().all(|(k, _)| !k.starts_with("field")),
+            "{:?}",
+            e.extra
+        );
+        assert_eq!(ev(&Combined, &line(r#"rt="0.012""#)).latency_ms, Some(12.0));
         // A quoted decimal, a count or a status is not a request time.
         for tail in [r#""0.012""#, "12", "0.5", "1.2345"] {
             assert_eq!(ev(&Combined, &line(tail)).latency_ms, None, "{tail}");
