@@ -153,7 +153,9 @@ pub struct Thresholds {
     pub baseline_hours: u64,
     /// Recipients that make a push a mass send.
     pub mass_push_recipients: u64,
-    /// A bonus change larger than this many times the population's typical change is huge.
+    /// A bonus change larger than this many times the population's typical change is huge;
+    /// so is a balance set, of unknown change, to this many times the typical balance set
+    /// (where the application sets balances outright).
     pub bonus_outlier_factor: f64,
     /// Transfers fanning into one account count when chance, at the rate the other
     /// accounts received transfers then, would give so dense a burst fewer than this

@@ -477,6 +477,137 @@ fn bonus_outliers_and_fan_in_vs_accruals() {
     assert_eq!(acc.bonus_delta, Some(50000));
 }
 
+#[test]
+fn a_database_prompt_s_ledger_row_counts_once_and_its_sets_are_unknown_not_zero() {
+    // Stolen application credentials at a database prompt: two balances raised, the
+    // ledger row of one written by hand a minute and a half later (it changes nothing:
+    // the UPDATE did), two balances set outright with no earlier balance in the evidence
+    // (what they changed is unknown, not zero).
+    let mut v = background();
+    for k in 0..100 {
+        let rid = format!("acc{k}");
+        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
+        g.request_id = Some(rid.as_str().into());
+        v.push(g);
+        v.push(db(
+            T0 + k * MIN + 5000,
+            "app",
+            "10.0.0.5",
+            &format!(
+                "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
+                10 + k % 30,
+                5000 + k
+            ),
+            Some(&rid),
+        ));
+    }
+    let prompt =
+        |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
+    v.push(prompt(
+        0,
+        "UPDATE bonus_accounts SET balance = balance + 25000 WHERE account_id IN (5001, 5002)",
+    ));
+    v.push(prompt(
+        45,
+        "UPDATE bonus_accounts SET balance = 99999 WHERE account_id = 5003",
+    ));
+    v.push(prompt(
+        50,
+        "UPDATE bonus_accounts SET balance = 88888 WHERE account_id = 5004",
+    ));
+    v.push(prompt(
+        90,
+        "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES (5001, 25000, 'manual')",
+    ));
+    let a = run(v);
+    let points = |acc: &str| a.affected[acc].bonus_points();
+    assert_eq!(
+        points("5001"),
+        Some(25000),
+        "the ledger row repeats the UPDATE"
+    );
+    assert_eq!(points("5002"), Some(25000));
+    for acc in ["5003", "5004"] {
+        assert_eq!(points(acc), None, "{acc}: no earlier balance, not zero");
+        assert_eq!(a.affected[acc].bonus_unknown, 1);
+    }
+    assert!(
+        a.notes.iter().any(|n| n.contains("restore these balances")
+            && n.contains("5003 (first change")
+            && n.contains("5004 (first change")),
+        "{:?}",
+        a.notes
+    );
+}
+
+#[test]
+fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_changed() {
+    // An ORM saves the whole row: every operation sets the balance. Each account's first
+    // save in the evidence changes an unknown amount, its later saves the difference.
+    // The attacker's save of a new account's balance at 60000 (accounts hold a few
+    // hundred) and a save adding 30000 to another are the outliers; the application's
+    // saves are not.
+    let mut v = background();
+    let mut balance = [0i64; 40];
+    for k in 0..400i64 {
+        let acc = (k % 40) as usize;
+        balance[acc] = 300 + (k % 40) * 7 + k / 40 * 12;
+        let rid = format!("save{k}");
+        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
+        g.request_id = Some(rid.as_str().into());
+        v.push(g);
+        v.push(db(
+            T0 + k * MIN + 5000,
+            "app",
+            "10.0.0.5",
+            &format!(
+                "UPDATE bonus_accounts SET balance = {}, updated_at = now() WHERE account_id = {}",
+                balance[acc],
+                5000 + acc
+            ),
+            Some(&rid),
+        ));
+    }
+    for (n, (acc, value)) in [(41, 60000), (3, balance[3] + 30000)]
+        .into_iter()
+        .enumerate()
+    {
+        let rid = format!("evil{n}");
+        let ts = T0 + DAY + n as i64 * MIN;
+        let mut g = gw(ts, "192.0.2.99", "POST", "/api/bonus/promo", 200, None);
+        g.request_id = Some(rid.as_str().into());
+        v.push(g);
+        v.push(db(
+            ts + 5000,
+            "app",
+            "10.0.0.5",
+            &format!(
+                "UPDATE bonus_accounts SET balance = {value}, updated_at = now() WHERE account_id = {}",
+                5000 + acc
+            ),
+            Some(&rid),
+        ));
+    }
+    let a = run(v);
+    assert!(has(&a, t::BONUS_FRAUD, "192.0.2.99"));
+    assert!(
+        !has(&a, t::BONUS_FRAUD, "100.64.1.1"),
+        "the application's saves are not fraud: {:?}",
+        a.findings
+    );
+    assert_eq!(a.affected["5003"].bonus_points(), Some(30000));
+    assert_eq!(
+        a.affected["5041"].bonus_points(),
+        None,
+        "no earlier balance"
+    );
+    let bonus: Vec<&String> = (a.affected.iter())
+        .filter(|(_, x)| x.bonus_delta.is_some())
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(bonus, ["5003", "5041"]);
+}
+
 /// A transfer of `points` from one account to another, through one request from `ip`.
 fn transfer(v: &mut Vec<Event>, ts: i64, ip: &str, from: u32, to: u32, points: u32) {
     let mut g = gw(

@@ -41,7 +41,7 @@ pub fn summary(an: &crate::correlate::Analysis, out: &mut dyn Write) -> std::io:
     let moved: i64 = an
         .affected
         .values()
-        .filter_map(|x| x.bonus_delta)
+        .filter_map(|x| x.bonus_points())
         .map(i64::abs)
         .sum();
     let mal = an.messages.iter().filter(|m| m.malicious).count();

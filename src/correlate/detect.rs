@@ -419,6 +419,7 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
         })
         .collect();
     out.par_sort_by_key(|x| x.0);
+    super::balances::settle(ev, &mut out);
     out
 }
 
@@ -450,7 +451,7 @@ fn op_of<'a>(ev: &'a [Box<Event>], l: &Links, burst: &HashMap<usize, Tie>, i: us
 
 /// How a bonus statement no request explains joins others: the operation of the
 /// statement its session ran just before it, or a run of its own.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Tie {
     /// The request the statement before it came from.
     Origin(usize),
@@ -466,6 +467,10 @@ enum Tie {
 /// change a second after an operation on the same pooled connection is not its.
 fn bursts(ev: &[Box<Event>], l: &Links) -> HashMap<usize, Tie> {
     let mut last: HashMap<&str, (i64, Tie, usize)> = HashMap::new();
+    // Balance changes no request explains, by (session, account, amount), not yet
+    // written to the ledger: a person at a database prompt writes the ledger row a
+    // minute after the UPDATE, not within two seconds.
+    let mut unledgered: HashMap<(&str, &str, i64), (i64, Tie)> = HashMap::new();
     let mut out = HashMap::new();
     let changes = |i: usize| ev[i].sql.as_ref().map_or(&[][..], |f| &f.bonus_changes[..]);
     for (i, e) in ev.iter().enumerate() {
@@ -485,12 +490,46 @@ fn bursts(ev: &[Box<Event>], l: &Links) -> HashMap<usize, Tie> {
             {
                 tie
             }
-            (None, _) => Tie::First(i),
+            (None, _) => ledger_of(&unledgered, s, e.ts, changes(i)).unwrap_or(Tie::First(i)),
         };
+        for c in changes(i) {
+            let key = (s, c.account_id.as_str(), c.delta);
+            if !c.ledger && !c.absolute {
+                unledgered.insert(key, (e.ts, tie));
+            } else if c.ledger && unledgered.get(&key).is_some_and(|x| x.1 == tie) {
+                // Written: a second row of the same amount is an operation of its own.
+                unledgered.remove(&key);
+            }
+        }
         last.insert(s, (e.ts, tie, i));
         out.insert(i, tie);
     }
     out
+}
+
+/// The operation a statement of ledger rows only belongs to when each row repeats a
+/// balance change its session made in the ten minutes before (the same account and
+/// amount) that no row has written yet, and all those changes are of one operation.
+fn ledger_of<'a>(
+    unledgered: &HashMap<(&'a str, &'a str, i64), (i64, Tie)>,
+    session: &'a str,
+    ts: i64,
+    rows: &'a [crate::model::BonusChange],
+) -> Option<Tie> {
+    const WINDOW_US: i64 = 10 * 60 * 1_000_000;
+    if rows.is_empty() || rows.iter().any(|c| !c.ledger || c.absolute) {
+        return None;
+    }
+    let key = |c: &'a crate::model::BonusChange| (session, c.account_id.as_str(), c.delta);
+    let mut tie: Option<Tie> = None;
+    for c in rows {
+        let &(t, x) = unledgered.get(&key(c))?;
+        if ts - t > WINDOW_US || tie.is_some_and(|y| y != x) {
+            return None;
+        }
+        tie = Some(x);
+    }
+    tie
 }
 
 /// Whether two statements' bonus changes are halves of one operation: one account's, or
@@ -513,21 +552,46 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         return Vec::new();
     }
     let (median, limit) = super::refunds::outlier_limit(ops, p);
+    // Sets whose earlier balance is unknown: odd where the application changes balances
+    // by amounts; where it saves them outright (an ORM), odd when far above the balances
+    // it sets.
+    let set_limit = super::balances::app_sets(ev, ops).then(|| {
+        let mut v: Vec<i64> = (ops.iter())
+            .filter_map(|(i, acc, ..)| super::balances::set_value(&ev[*i], acc))
+            .map(i64::abs)
+            .collect();
+        v.sort_unstable();
+        let typical = v.get(v.len() / 2).copied().unwrap_or(0).max(1);
+        (
+            typical,
+            (typical as f64 * p.thresholds.bonus_outlier_factor) as i64,
+        )
+    });
     let mut flagged: BTreeMap<usize, String> = BTreeMap::new();
     for (i, acc, d, abs) in ops {
         // A refund of an earlier outlying debit is not fraud by size (`refunds`).
         if a.restored.contains_key(i) {
             continue;
         }
-        if d.abs() > limit || *abs {
-            flagged.insert(
-                *i,
-                format!(
-                    "{} {d:+} points on account {acc} (typical change {median}, limit {limit})",
-                    if *abs { "balance set to" } else { "change" }
-                ),
-            );
-        }
+        let why = match (abs, set_limit) {
+            (false, _) if d.abs() > limit => format!(
+                "{} {d:+} points on account {acc} (typical change {median}, limit {limit})",
+                if super::balances::set_value(&ev[*i], acc).is_some() {
+                    "balance set, a change of"
+                } else {
+                    "change"
+                }
+            ),
+            (true, None) => format!(
+                "balance set to {d} on account {acc}, where the application changes \
+                 balances by amounts (typical change {median})"
+            ),
+            (true, Some((typical, lim))) if d.abs() > lim => format!(
+                "balance set to {d} on account {acc} (typical balance set {typical}, limit {lim})"
+            ),
+            _ => continue,
+        };
+        flagged.insert(*i, why);
     }
     // Fan-in: credits into one account from several others in a burst the population's
     // transfers do not explain (`fanin`). Debits by operation: the other side of a transfer is the debit of the same request
@@ -535,14 +599,15 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let burst = bursts(ev, l);
     let op = |i: usize| op_of(ev, l, &burst, i);
     let mut debits: HashMap<Op, Vec<(usize, &String)>> = HashMap::new();
-    for (i, acc, d, _) in ops {
-        if *d < 0 {
+    // A set of unknown effect is neither.
+    for (i, acc, d, abs) in ops {
+        if *d < 0 && !abs {
             debits.entry(op(*i)).or_default().push((*i, acc));
         }
     }
     let mut credits: BTreeMap<&str, Vec<super::fanin::Credit>> = BTreeMap::new();
-    for (i, acc, d, _) in ops {
-        if *d > 0 {
+    for (i, acc, d, abs) in ops {
+        if *d > 0 && !abs {
             let src = debits
                 .get(&op(*i))
                 .and_then(|v| v.first())

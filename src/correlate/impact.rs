@@ -96,15 +96,18 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         x.waves.insert(wave(i));
         x.bonus_ops += 1;
         x.bonus_waves.insert(wave(i));
-        let why = if abs {
-            format!("balance set to {d}")
-        } else {
-            format!("balance changed by {d:+}")
+        // Sets are settled into changes where the evidence gave the balance before
+        // (`balances`); those left are of unknown effect.
+        let why = match (abs, super::balances::set_value(&ev[i], acc)) {
+            (true, _) => format!("balance set to {d} (the balance before is not in the evidence)"),
+            (false, Some(v)) => {
+                format!("balance set to {v} ({d:+} on the balance the evidence last gave it)")
+            }
+            (false, None) => format!("balance changed by {d:+}"),
         };
-        if !abs {
-            *x.bonus_delta.get_or_insert(0) += d;
-        } else {
-            x.bonus_delta.get_or_insert(0);
+        *x.bonus_delta.get_or_insert(0) += if abs { 0 } else { d };
+        if abs {
+            x.bonus_unknown += 1;
         }
         let span = x.bonus_span.get_or_insert((ev[i].ts, ev[i].ts));
         span.0 = span.0.min(ev[i].ts);
@@ -267,6 +270,28 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     for x in m.values_mut() {
         x.waves.remove(&0);
         x.evidence.sort_by_key(|e| (ev[e.0].ts, e.0));
+    }
+    let unknown: Vec<String> = m
+        .values()
+        .filter(|x| x.bonus_unknown > 0)
+        .map(|x| match x.bonus_span {
+            Some((first, _)) => format!(
+                "{} (first change {})",
+                x.account,
+                crate::timeparse::fmt_utc(first)
+            ),
+            None => x.account.clone(),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        a.notes.push(format!(
+            "{} account(s) had their balance set to a value by the attacker with no earlier \
+             balance in the evidence, so the points it changed are unknown (left empty in \
+             bonus-adjustments.csv and out of the points totals): restore these balances from \
+             a backup taken before their first change: {}",
+            unknown.len(),
+            unknown.join(", ")
+        ));
     }
     a.affected = m;
 }

@@ -5,6 +5,7 @@
 
 pub mod actors;
 pub mod attribute;
+pub mod balances;
 pub mod coverage;
 pub mod dbindex;
 pub mod dedupe;
@@ -246,8 +247,12 @@ pub struct Affected {
     pub impacts: BTreeSet<&'static str>,
     /// Waves.
     pub waves: BTreeSet<u32>,
-    /// Signed bonus delta (None without bonus impact).
+    /// Signed bonus delta (None without bonus impact); of the changes whose effect is
+    /// known, see `bonus_unknown` and [`Affected::bonus_points`].
     pub bonus_delta: Option<i64>,
+    /// Balances the attacker set to a value the evidence gives no earlier balance for:
+    /// what they changed is unknown.
+    pub bonus_unknown: u64,
     /// Bonus operations counted.
     pub bonus_ops: u64,
     /// Waves of the bonus operations.
@@ -262,6 +267,15 @@ pub struct Affected {
     pub last: i64,
     /// Evidence: (event index, kind, reason).
     pub evidence: Vec<(usize, &'static str, String)>,
+}
+
+impl Affected {
+    /// The points the attacker moved on the account, where known: none without a bonus
+    /// impact, or when a balance was set to a value the evidence gives no earlier
+    /// balance for (its correction is a restore, not a sum).
+    pub fn bonus_points(&self) -> Option<i64> {
+        self.bonus_delta.filter(|_| self.bonus_unknown == 0)
+    }
 }
 
 /// An indicator of compromise.

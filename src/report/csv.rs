@@ -121,7 +121,7 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
                 .collect::<Vec<_>>()
                 .join(";"),
             if x.impacts.contains(impact_kind::BONUS) {
-                x.bonus_delta.map(|d| d.to_string()).unwrap_or_default()
+                x.bonus_points().map(|d| d.to_string()).unwrap_or_default()
             } else {
                 String::new()
             },
@@ -156,14 +156,16 @@ pub fn write_all(a: &Analysis, dir: &Path, o: CsvOpts) -> anyhow::Result<Vec<Pat
         .values()
         .filter(|x| x.impacts.contains(impact_kind::BONUS))
     {
-        let d = x.bonus_delta.unwrap_or(0);
+        // A balance set with no earlier one in the evidence: delta and correction are
+        // unknown, left empty (the report names the accounts to restore).
+        let d = x.bonus_points();
         let (f, l) = x.bonus_span.unwrap_or((x.first, x.last));
         row(
             &mut w,
             &[
                 x.account.clone(),
-                d.to_string(),
-                (-d).to_string(),
+                d.map(|d| d.to_string()).unwrap_or_default(),
+                d.map(|d| (-d).to_string()).unwrap_or_default(),
                 x.bonus_ops.to_string(),
                 fmt_utc(f),
                 fmt_utc(l),

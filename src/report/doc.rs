@@ -377,7 +377,7 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
         ..Default::default()
     };
     for x in a.affected.values() {
-        if let Some(d) = x.bonus_delta {
+        if let Some(d) = x.bonus_points() {
             impact.points_moved_total += d.abs();
             if d > 0 {
                 impact.points_credited += d;
@@ -386,9 +386,10 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
             }
         }
     }
-    for &(i, ref acc, d, _) in &a.bonus_ops {
-        if let Some(at) = &a.attr[i] {
-            let _ = acc;
+    // By operation, of those whose effect is known (a balance set from an unknown one
+    // moved an unknown number of points).
+    for &(i, _, d, set) in &a.bonus_ops {
+        if let (Some(at), false) = (&a.attr[i], set) {
             *impact.points_moved_by_wave.entry(at.wave).or_default() += d.abs();
         }
     }
@@ -587,7 +588,7 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
     let bonus: i64 = affected
         .iter()
         .filter(|x| x.bonus_waves.contains(&w.id))
-        .filter_map(|x| x.bonus_delta)
+        .filter_map(|x| x.bonus_points())
         .map(i64::abs)
         .sum();
     if bonus > 0 {
