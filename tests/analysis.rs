@@ -1863,7 +1863,13 @@ fn syslog_times_without_a_year_read_on_across_a_month_and_a_year_end() {
     // off, which put accounts' first sightings, and so what a whole-table export exposed
     // without a roster, a year away.
     for (db, seed, start, first, last) in [
-        ("mariadb-audit", "4", "2025-03-28", "2025-03-28", "2025-04-01"),
+        (
+            "mariadb-audit",
+            "4",
+            "2025-03-28",
+            "2025-03-28",
+            "2025-04-01",
+        ),
         ("pg-stderr", "6", "2025-12-30", "2025-12-30", "2026-01-03"),
     ] {
         let d = crate::util::tmp().unwrap();
@@ -1871,7 +1877,15 @@ fn syslog_times_without_a_year_read_on_across_a_month_and_a_year_end() {
         simulate_with(
             d.path(),
             ["nginx-json", db, "fcm-bigquery-json"],
-            &["--db-via-syslog", "--seed", seed, "--start", start, "--server-tz", tz],
+            &[
+                "--db-via-syslog",
+                "--seed",
+                seed,
+                "--start",
+                start,
+                "--server-tz",
+                tz,
+            ],
         );
         let r = report_json(d.path(), &["--assume-tz", tz]);
         let day = |k: &str| r[k].as_str().unwrap()[..10].to_string();
