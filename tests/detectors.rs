@@ -588,6 +588,36 @@ fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_chang
             Some(&rid),
         ));
     }
+    // A third save writes its ledger row beside it, as the application's own would:
+    // the row gives what it changed.
+    let mut g = gw(
+        T0 + DAY + 5 * MIN,
+        "192.0.2.99",
+        "POST",
+        "/api/bonus/promo",
+        200,
+        None,
+    );
+    g.request_id = Some("evil2".into());
+    v.push(g);
+    for (ms, sql) in [
+        (
+            5,
+            "UPDATE bonus_accounts SET balance = 45120 WHERE account_id = 5042",
+        ),
+        (
+            6,
+            "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES (5042, 45000, 'promo')",
+        ),
+    ] {
+        v.push(db(
+            T0 + DAY + 5 * MIN + ms * 1000,
+            "app",
+            "10.0.0.5",
+            sql,
+            Some("evil2"),
+        ));
+    }
     let a = run(v);
     assert!(has(&a, t::BONUS_FRAUD, "192.0.2.99"));
     assert!(
@@ -605,7 +635,12 @@ fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_chang
         .filter(|(_, x)| x.bonus_delta.is_some())
         .map(|(k, _)| k)
         .collect();
-    assert_eq!(bonus, ["5003", "5041"]);
+    assert_eq!(
+        a.affected["5042"].bonus_points(),
+        Some(45000),
+        "its ledger row"
+    );
+    assert_eq!(bonus, ["5003", "5041", "5042"]);
 }
 
 /// A transfer of `points` from one account to another, through one request from `ip`.

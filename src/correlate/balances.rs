@@ -1,5 +1,6 @@
 //! Balances set outright (`SET balance = 1200`, as an ORM saves a row): what each set
-//! changed, from the balance the evidence last gave the account.
+//! changed, from the balance the evidence last gave the account (a set whose operation
+//! wrote a ledger row takes the row's amount in `detect::bonus_ops`).
 
 use crate::model::Event;
 use foldhash::{HashMap, HashMapExt};
@@ -18,13 +19,16 @@ pub fn settle(ev: &[Box<Event>], ops: &mut [Op]) {
     let mut order: Vec<usize> = (0..ops.len()).collect();
     order.sort_by_key(|&k| (ev[ops[k].0].ts, ops[k].0, k));
     for k in order {
-        let (_, acc, d, abs) = &mut ops[k];
+        let (i, acc, d, abs) = &mut ops[k];
         if *abs {
             let value = *d;
             if let Some(b) = known.get(acc.as_str()) {
                 *d = value - b;
                 *abs = false;
             }
+            known.insert(acc.clone(), value);
+        } else if let Some(value) = set_value(&ev[*i], acc) {
+            // A set its ledger row gave the change of: the balance is the value set.
             known.insert(acc.clone(), value);
         } else if let Some(b) = known.get_mut(acc.as_str()) {
             *b += *d;

@@ -404,6 +404,20 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
                 .filter(|(_, c)| !c.ledger)
                 .map(|(_, c)| c.account_id.as_str())
                 .collect();
+            // A balance set outright whose operation also wrote the account's ledger row
+            // changed it by the row's amount (an ORM saving the row beside its ledger);
+            // with two sets of the account in one operation it stays unknown.
+            // Per account: the ledger rows' amount, their number, the number of sets.
+            let mut ledgered: BTreeMap<&str, (i64, usize, usize)> = BTreeMap::new();
+            for (_, c) in group.iter().flat_map(changes) {
+                let x = ledgered.entry(c.account_id.as_str()).or_default();
+                if c.ledger {
+                    x.0 += c.delta;
+                    x.1 += 1;
+                } else if c.absolute {
+                    x.2 += 1;
+                }
+            }
             group
                 .iter()
                 .flat_map(changes)
@@ -415,7 +429,15 @@ pub fn bonus_ops(a: &Analysis, l: &Links) -> Vec<(usize, String, i64, bool)> {
                             !any_balance
                         }
                 })
-                .map(|(i, c)| (i, c.account_id.to_string(), c.delta, c.absolute))
+                .map(move |(i, c)| {
+                    let acc = c.account_id.as_str();
+                    match ledgered.get(acc) {
+                        Some(&(amount, rows, 1)) if c.absolute && !c.ledger && rows > 0 => {
+                            (i, acc.to_string(), amount, false)
+                        }
+                        _ => (i, acc.to_string(), c.delta, c.absolute),
+                    }
+                })
         })
         .collect();
     out.par_sort_by_key(|x| x.0);
