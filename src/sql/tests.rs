@@ -109,6 +109,42 @@ fn bonus_updates_and_ledger_inserts() {
     );
     assert_eq!(f.bonus_changes[0].delta, 250);
     assert_eq!(f.bonus_changes[0].account_id, "100001");
+    // Amounts as people type them at a prompt: a negative in parentheses, minus a
+    // negative, a qualified column.
+    for (sql, delta) in [
+        (
+            "UPDATE bonus_accounts SET balance = balance + (-300) WHERE account_id = 7",
+            -300,
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = balance - -5000 WHERE account_id = 7",
+            5000,
+        ),
+        (
+            "UPDATE bonus_accounts b SET balance = b.balance + 900 WHERE b.account_id = 7",
+            900,
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = (1200) WHERE account_id = 7",
+            1200,
+        ),
+    ] {
+        let (_, f) = pg(sql);
+        assert_eq!(f.bonus_changes.len(), 1, "{sql}");
+        assert_eq!(f.bonus_changes[0].delta, delta, "{sql}");
+        assert_eq!(f.bonus_changes[0].account_id, "7", "{sql}");
+    }
+}
+
+#[test]
+fn a_subquery_s_values_are_not_accounts() {
+    let (_, f) = pg("UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id IN (SELECT id FROM customers WHERE city = 'Kyiv')");
+    assert!(f.account_ids.is_empty(), "{:?}", f.account_ids);
+    assert!(f.bonus_changes.is_empty());
+    let (_, f) = pg("SELECT * FROM customers WHERE id IN (5, 6, -7)");
+    assert_eq!(*f.account_ids, ["-7", "5", "6"]);
+    let (_, f) = pg("SELECT * FROM customers WHERE id IN ('5'::bigint, '6'::bigint)");
+    assert_eq!(*f.account_ids, ["5", "6"]);
 }
 
 #[test]

@@ -264,6 +264,19 @@ impl<'a> Analysis<'a> {
                 Tok::Param(p) => self.param(p).map(|v| (neg(&v), 2)),
                 _ => None,
             },
+            // A value in one pair of parentheses, as a negative amount is written:
+            // `+ (-300)` (one level: log text may nest thousands).
+            Tok::Sym(s) if &**s == "(" => {
+                let (v, used) = match (self.t.get(i + 1)?, self.t.get(i + 2)) {
+                    (Tok::Num(n), _) => (n.to_string(), 1),
+                    (Tok::Sym(m), Some(Tok::Num(n))) if &**m == "-" => (format!("-{n}"), 2),
+                    _ => return None,
+                };
+                self.t
+                    .get(i + 1 + used)
+                    .is_some_and(|x| x.sym(")"))
+                    .then_some((v, used + 2))
+            }
             _ => None,
         }
     }
@@ -314,15 +327,23 @@ impl<'a> Analysis<'a> {
                     }
                 }
             } else {
+                // A list of values; `IN (SELECT …)` names its rows by another filter, and
+                // the subquery's values (`city = 'Kyiv'`) are not accounts.
                 let mut j = i + 3;
+                let mut values = Vec::new();
                 while j < t.len() && !t[j].sym(")") {
+                    if t[j].kw("SELECT") || t[j].kw("WITH") || t[j].kw("VALUES") {
+                        values.clear();
+                        break;
+                    }
                     if let Some((v, used)) = self.value(j) {
-                        out.push(v);
+                        values.push(v);
                         j += used;
                     } else {
                         j += 1;
                     }
                 }
+                out.append(&mut values);
             }
         }
         for c in self.inserted_rows() {
@@ -432,10 +453,19 @@ impl<'a> Analysis<'a> {
                 if amount_col
                     && (self.bonus_table || col.contains("point") || col.contains("bonus"))
                 {
-                    // col = col ± v | col = v ± col | col = v
+                    // col = col ± v | col = v ± col | col = v; the column on the right
+                    // may be qualified (`b.balance`).
                     let rhs = &t[i + 2..wh];
+                    let q = if rhs.get(1).is_some_and(|x| x.sym("."))
+                        && rhs.get(2).and_then(|x| x.ident()).as_deref() == Some(&col)
+                    {
+                        2
+                    } else {
+                        0
+                    };
+                    let rhs = &rhs[q..];
                     let parsed = if rhs.first().and_then(|x| x.ident()).as_deref() == Some(&col) {
-                        match (rhs.get(1), self.value(i + 4)) {
+                        match (rhs.get(1), self.value(i + 4 + q)) {
                             (Some(Tok::Sym(op)), Some((v, _))) if &**op == "+" => Some((v, false)),
                             (Some(Tok::Sym(op)), Some((v, _))) if &**op == "-" => {
                                 Some((neg(&v), false))
