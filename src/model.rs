@@ -166,6 +166,11 @@ pub struct SqlFacts {
     /// Bonus balance changes the statement makes.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub bonus_changes: Box<[BonusChange]>,
+    /// An UPDATE changed bonus balances of rows it does not name (no key in its filter)
+    /// or by an expression of no amount (`balance * 10`): the log cannot say which
+    /// accounts, or by how much.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub bonus_unnamed: bool,
     /// Request id from a sqlcommenter-style comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Text>,
@@ -621,6 +626,7 @@ mod tests {
                 ledger: true,
             }]
             .into(),
+            bonus_unnamed: true,
             request_id: Some(text("7f3e")),
             application: Some(text("loyalty-api")),
             injection: Some(text("OR 1=1")),
@@ -634,6 +640,7 @@ mod tests {
             "whole_table_read",
             "account_ids",
             "bonus_changes",
+            "bonus_unnamed",
             "request_id",
             "application",
             "injection",

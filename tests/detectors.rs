@@ -643,6 +643,46 @@ fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_chang
     assert_eq!(bonus, ["5003", "5041", "5042"]);
 }
 
+#[test]
+fn balance_updates_of_unnamed_rows_vs_the_nightly_expiry_job() {
+    // A nightly job expires points by a filter (no key), seen on three nights: routine.
+    // Stolen credentials at a prompt give every account 500 points: no account named, no
+    // change the other detectors can see, and the one thing found.
+    let mut v = background();
+    for d in 0..3 {
+        v.push(db(
+            T0 + d * DAY + 60 * MIN,
+            "cron",
+            "10.0.0.9",
+            "UPDATE bonus_accounts SET balance = 0 WHERE expires_at < now()",
+            None,
+        ));
+    }
+    v.push(db(
+        T0 + 2 * DAY + 300 * MIN,
+        "loyalty_app",
+        "198.51.100.66",
+        "UPDATE bonus_accounts SET balance = balance + 500",
+        None,
+    ));
+    let a = run(v);
+    let found: Vec<&Finding> = (a.findings.iter())
+        .filter(|f| f.technique == t::BONUS_FRAUD)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].subject.contains("198.51.100.66"), "{found:?}");
+    assert!(found[0]
+        .explanation
+        .contains("compare the balance table with a backup"));
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("changed rows their text does not name")),
+        "{:?}",
+        a.notes
+    );
+}
+
 /// A transfer of `points` from one account to another, through one request from `ip`.
 fn transfer(v: &mut Vec<Event>, ts: i64, ip: &str, from: u32, to: u32, points: u32) {
     let mut g = gw(

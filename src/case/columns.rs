@@ -129,6 +129,10 @@ fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
         key(buf, "bonus_changes");
         serde_json::to_writer(&mut *buf, &f.bonus_changes)?;
     }
+    if f.bonus_unnamed {
+        key(buf, "bonus_unnamed");
+        buf.extend_from_slice(b"true");
+    }
     for (k, v) in [
         ("request_id", &f.request_id),
         ("application", &f.application),
@@ -308,7 +312,7 @@ mod tests {
             ids in proptest::collection::vec(TEXT, 0..3),
             bonus in proptest::collection::vec((TEXT, proptest::num::i64::ANY, proptest::bool::ANY), 0..2),
             opts in proptest::collection::vec(proptest::option::of(TEXT), 3),
-            (whole, fallback, script) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
+            (whole, fallback, script, unnamed) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
             row in proptest::option::of(proptest::collection::btree_map(TEXT, TEXT, 1..3)),
             params in proptest::collection::vec(TEXT, 0..3),
         ) {
@@ -331,6 +335,7 @@ mod tests {
                         ledger: !abs,
                     })
                     .collect(),
+                bonus_unnamed: unnamed,
                 request_id: opt(0),
                 application: opt(1),
                 injection: opt(2),

@@ -27,7 +27,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         || super::idor::identity_files(a),
     );
     let names = names.as_deref();
-    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 9] = [
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 10] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, l, p),
         &|| super::idor::idor(a, p, &customers),
@@ -36,6 +36,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         &|| injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),
+        &|| super::masswrite::unnamed_balance_writes(a, l, p),
         &|| super::places::new_place(a, l, p),
     ];
     let found: Vec<Vec<Finding>> = detectors.par_iter().map(|d| d()).collect();
@@ -760,31 +761,8 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         if !whole {
             continue;
         }
-        let origin = if e.kind() == SourceKind::Gateway {
-            Some(i)
-        } else {
-            l.origin(i)
-        };
-        let (actor, is_ip) = match origin {
-            Some(g) => {
-                let g = &ev[g];
-                if l.staff_at_work(g, p) {
-                    continue;
-                }
-                match &g.client_ip {
-                    Some(ip) => (ip.to_string(), true),
-                    None => continue,
-                }
-            }
-            None => {
-                if !injected(e) && l.routine_db(e.db_user.as_deref(), e.db_host.as_deref(), p) {
-                    continue;
-                }
-                match db_actor(e, l) {
-                    Some(a) => a,
-                    None => continue,
-                }
-            }
+        let Some((actor, is_ip)) = unroutine_actor(ev, l, p, i) else {
+            continue;
         };
         let x = by.entry(actor).or_insert((Vec::new(), is_ip, 0));
         x.0.push(i);
@@ -830,6 +808,39 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             actor_finding(t::BULK_EXPORT, actor, is_ip, explanation, evs, ev)
         })
         .collect()
+}
+
+/// Who made a request, or ran a statement, that routine work might make: the address of
+/// the request (itself, or the statement's), unless it is staff at work from their usual
+/// place; else the statement's DB identity, unless a routine one (a statement carrying
+/// an injection payload is never routine). `None` for routine work or no actor.
+pub(super) fn unroutine_actor(
+    ev: &[Box<Event>],
+    l: &Links,
+    p: &Profile,
+    i: usize,
+) -> Option<(String, bool)> {
+    let e = &ev[i];
+    let origin = if e.kind() == SourceKind::Gateway {
+        Some(i)
+    } else {
+        l.origin(i)
+    };
+    match origin {
+        Some(g) => {
+            let g = &ev[g];
+            if l.staff_at_work(g, p) {
+                return None;
+            }
+            g.client_ip.as_ref().map(|ip| (ip.to_string(), true))
+        }
+        None => {
+            if !injected(e) && l.routine_db(e.db_user.as_deref(), e.db_host.as_deref(), p) {
+                return None;
+            }
+            db_actor(e, l)
+        }
+    }
 }
 
 /// Whether a statement carries an injection payload.

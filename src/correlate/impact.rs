@@ -293,6 +293,21 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
             unknown.join(", ")
         ));
     }
+    // Attacker statements that changed balances of rows their text does not name.
+    let unnamed: Vec<usize> = (0..ev.len())
+        .filter(|&i| a.attr[i].is_some())
+        .filter(|&i| ev[i].sql.as_ref().is_some_and(|f| f.bonus_unnamed))
+        .collect();
+    if let Some(&first) = unnamed.first() {
+        a.notes.push(format!(
+            "{} balance update(s) attributed to the attack changed rows their text does not \
+             name, or by no stated amount (the first at {}): the accounts they changed are not \
+             among the affected accounts, and their points are not in the totals. Compare the \
+             balance table with a backup taken before then.",
+            unnamed.len(),
+            crate::timeparse::fmt_utc(ev[first].ts)
+        ));
+    }
     a.affected = m;
 }
 

@@ -20,6 +20,7 @@ pub mod hijack;
 pub mod idor;
 pub mod impact;
 pub mod join;
+pub mod masswrite;
 pub mod messages;
 pub mod paths;
 pub mod places;

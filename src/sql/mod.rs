@@ -530,7 +530,9 @@ pub fn analyze(
             facts.whole_table_read |= an.whole_table_read();
         }
         if class == StmtClass::Write {
-            changes.extend(an.bonus_changes());
+            let (named, unnamed) = an.bonus_writes();
+            changes.extend(named);
+            facts.bonus_unnamed |= unnamed;
             if facts.row.is_none() {
                 // The first row written to a push or device table; else the assignments
                 // of a token refresh, where an app keeps the token on the customer's own

@@ -137,6 +137,27 @@ fn bonus_updates_and_ledger_inserts() {
 }
 
 #[test]
+fn balance_writes_whose_rows_or_amounts_the_text_does_not_say() {
+    for sql in [
+        "UPDATE bonus_accounts SET balance = balance + 500",
+        "UPDATE bonus_accounts SET balance = balance + 500 WHERE tier = 'gold'",
+        "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id IN (SELECT id FROM customers WHERE city = 'Kyiv')",
+        "UPDATE bonus_accounts SET balance = balance * 10 WHERE account_id = 7",
+    ] {
+        assert!(pg(sql).1.bonus_unnamed, "{sql}");
+    }
+    for sql in [
+        "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id = 7",
+        "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2",
+        "UPDATE bonus_accounts SET balance = 0 WHERE account_id IN (7, 8)",
+        "UPDATE customers SET name = 'x'",
+        "INSERT INTO bonus_ledger (account_id, delta) VALUES (7, 5)",
+    ] {
+        assert!(!pg(sql).1.bonus_unnamed, "{sql}");
+    }
+}
+
+#[test]
 fn a_subquery_s_values_are_not_accounts() {
     let (_, f) = pg("UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id IN (SELECT id FROM customers WHERE city = 'Kyiv')");
     assert!(f.account_ids.is_empty(), "{:?}", f.account_ids);

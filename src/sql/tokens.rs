@@ -419,14 +419,19 @@ impl<'a> Analysis<'a> {
         })
     }
 
-    /// Balance changes of an UPDATE … SET or a ledger INSERT.
-    pub fn bonus_changes(&self) -> Vec<BonusChange> {
+    /// Balance changes of an UPDATE … SET or a ledger INSERT, and whether an UPDATE
+    /// changed balances of rows it does not name (no key in its filter, or keys a
+    /// subquery picks) or by an expression of no amount (`balance * 10`): which
+    /// accounts, or by how much, its text cannot say. A value bound but not logged is
+    /// neither (the row or amount is named, only not shown).
+    pub fn bonus_writes(&self) -> (Vec<BonusChange>, bool) {
         let t = self.t;
         let table = self.table.clone().unwrap_or_default();
         let mut out = Vec::new();
+        let mut unnamed = false;
         if t.first().is_some_and(|x| x.kw("UPDATE")) {
             let Some(set) = t.iter().position(|x| x.kw("SET")) else {
-                return out;
+                return (out, false);
             };
             let wh = t.iter().position(|x| x.kw("WHERE")).unwrap_or(t.len());
             let accounts = if wh < t.len() {
@@ -486,6 +491,19 @@ impl<'a> Analysis<'a> {
                     } else {
                         None
                     };
+                    let bound = rhs.iter().any(|x| matches!(x, Tok::Param(_)));
+                    let keyed = wh < t.len() && {
+                        let cond = &t[wh + 1..];
+                        self.has_key_predicate(cond)
+                            && !cond.windows(4).any(|w| {
+                                w[0].word().is_some_and(|c| self.is_key_col(c))
+                                    && w[1].kw("IN")
+                                    && w[2].sym("(")
+                                    && (w[3].kw("SELECT") || w[3].kw("WITH"))
+                            })
+                    };
+                    let amount = parsed.as_ref().is_some_and(|(v, _)| int_of(v).is_some());
+                    unnamed |= !keyed || (!amount && !bound);
                     if let Some((v, absolute)) = parsed {
                         if let Some(d) = int_of(&v) {
                             for a in &accounts {
@@ -517,7 +535,7 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        out
+        (out, unnamed)
     }
 
     fn account_ids_where(&self) -> Vec<String> {
