@@ -358,6 +358,18 @@ fn a_proxy_pool_of_one_try_addresses_alone_is_found() {
     assert_eq!(pool_of(&run(v)).seed_ips.len(), 120);
 }
 
+#[test]
+fn an_ipv6_pool_rotating_within_one_prefix_is_found() {
+    // IPv6 proxies hand out a fresh address of one /64 per request.
+    let mut v = background();
+    for k in 0..120i64 {
+        let ip = format!("2001:db8:7:42:{:x}:{:x}::1", k * 7919 % 65536, k);
+        let ts = T0 + DAY + k * 20_000_000;
+        v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
+    }
+    assert_eq!(pool_of(&run(v)).seed_ips.len(), 120);
+}
+
 /// Eighty customers' profiles read from `ip`, one every ten seconds from `t`.
 fn enumerate_from(v: &mut Vec<Event>, t: i64, ip: &str) {
     for k in 0..80 {
