@@ -415,6 +415,31 @@ fn enumeration_vs_office_staff_lookups() {
 }
 
 #[test]
+fn enumeration_of_accounts_named_by_uuid() {
+    // Many apps name accounts by UUID, not by number: eighty profiles read one after
+    // another are an enumeration all the same, and are the accounts it exposed.
+    let mut v = background();
+    let uuid = |k: i64| format!("{:08x}-4b1e-4c2a-9f3d-{:012x}", 0x5eed_0000 + k, k * 7919);
+    for k in 0..80 {
+        v.push(gw(
+            T0 + DAY + k * 10_000_000,
+            "192.0.2.66",
+            "GET",
+            &format!("/api/customers/{}/profile", uuid(k)),
+            200,
+            None,
+        ));
+    }
+    let a = run(v);
+    assert!(has(&a, t::ENUMERATION, "192.0.2.66"), "{:?}", a.findings);
+    let exposed = (a.affected.values())
+        .filter(|x| x.impacts.contains("data_exposed"))
+        .count();
+    assert_eq!(exposed, 80);
+    assert!(a.affected.contains_key(&uuid(7)));
+}
+
+#[test]
 fn injection_vs_apostrophes() {
     let mut v = background();
     let mut e = gw(T0 + DAY, "192.0.2.8", "GET", "/api/search", 500, None);
