@@ -585,20 +585,23 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
         .values()
         .filter(|x| x.waves.contains(&w.id))
         .collect();
-    let bonus: i64 = affected
-        .iter()
+    let tampered: Vec<_> = (affected.iter())
         .filter(|x| x.bonus_waves.contains(&w.id))
-        .filter_map(|x| x.bonus_points())
-        .map(i64::abs)
-        .sum();
+        .collect();
+    let known: Vec<i64> = tampered.iter().filter_map(|x| x.bonus_points()).collect();
+    let bonus: i64 = known.iter().map(|d| d.abs()).sum();
     if bonus > 0 {
         out.push(format!(
             "{} points were moved on {} accounts.",
             bonus,
-            affected
-                .iter()
-                .filter(|x| x.bonus_waves.contains(&w.id))
-                .count()
+            known.len()
+        ));
+    }
+    let unknown = tampered.len() - known.len();
+    if unknown > 0 {
+        out.push(format!(
+            "{unknown} account(s) had their balance set to a value the evidence gives no \
+             earlier balance for: the points moved there are unknown (restore from a backup)."
         ));
     }
     for m in a
