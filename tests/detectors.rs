@@ -720,6 +720,55 @@ fn balance_updates_of_unnamed_rows_vs_the_nightly_expiry_job() {
     );
 }
 
+#[test]
+fn a_promo_replayed_hundreds_of_times_is_bonus_fraud_though_each_credit_is_small() {
+    // Each credit is an ordinary size; two hundred into one account in half an hour are
+    // not.
+    let mut v = background();
+    for k in 0..300i64 {
+        let rid = format!("acc{k}");
+        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
+        g.request_id = Some(rid.as_str().into());
+        v.push(g);
+        v.push(db(
+            T0 + k * MIN + 5000,
+            "app",
+            "10.0.0.5",
+            &format!(
+                "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
+                10 + k % 50,
+                5000 + k % 120
+            ),
+            Some(&rid),
+        ));
+    }
+    for k in 0..200i64 {
+        let rid = format!("promo{k}");
+        let ts = T0 + DAY + k * 9_000_000;
+        let mut g = gw(
+            ts,
+            "192.0.2.99",
+            "POST",
+            "/api/bonus/promo",
+            200,
+            Some("9001"),
+        );
+        g.request_id = Some(rid.as_str().into());
+        v.push(g);
+        v.push(db(
+            ts + 5000,
+            "app",
+            "10.0.0.5",
+            "UPDATE bonus_accounts SET balance = balance + 50 WHERE account_id = 9001",
+            Some(&rid),
+        ));
+    }
+    let a = run(v);
+    assert!(has(&a, t::BONUS_FRAUD, "192.0.2.99"), "{:?}", a.findings);
+    assert!(!has(&a, t::BONUS_FRAUD, "100.64.1.1"));
+    assert_eq!(a.affected["9001"].bonus_points(), Some(10000));
+}
+
 /// A transfer of `points` from one account to another, through one request from `ip`.
 fn transfer(v: &mut Vec<Event>, ts: i64, ip: &str, from: u32, to: u32, points: u32) {
     let mut g = gw(

@@ -662,6 +662,18 @@ pub fn bonus(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             }
         }
     }
+    // Credits piling into one account within an hour (`velocity`), each perhaps of an
+    // ordinary size; after the fan-in, whose reason is the more telling.
+    let small: Vec<(usize, &str, i64)> = (ops.iter())
+        .filter(|(i, _, d, abs)| *d > 0 && !abs && !a.restored.contains_key(i))
+        .map(|(i, acc, d, _)| (*i, acc.as_str(), *d))
+        .collect();
+    for (acc, pile) in super::velocity::piles(ev, &small, limit) {
+        let why = pile.describe(&acc);
+        for x in pile.events {
+            flagged.entry(x).or_insert_with(|| why.clone());
+        }
+    }
     let routine = scheduled(ev, ops, &flagged, l);
     // Group by the actor behind each change (gateway address, or direct DB identity).
     let mut by: BTreeMap<String, (Vec<usize>, Vec<String>, bool)> = BTreeMap::new();

@@ -38,6 +38,7 @@ pub mod stuffing;
 pub mod subjects;
 pub mod tie;
 pub mod timing;
+pub mod velocity;
 
 use crate::ingest::pipeline::Ingested;
 use crate::profile::{Profile, Target};
