@@ -71,6 +71,10 @@ const SYNONYMS: &[(Col, &[&str])] = &[
             "userid",
             "clientid",
             "memberid",
+            "accountnumber",
+            "customernumber",
+            "membernumber",
+            "loyaltyid",
             "id",
             "customer",
         ],
@@ -84,15 +88,36 @@ const SYNONYMS: &[(Col, &[&str])] = &[
             "registrationdate",
             "signupdate",
             "createdutc",
+            "createdon",
+            "createdtime",
+            "creationdate",
+            "datejoined",
+            "joinedat",
+            "signupat",
+            "signedupat",
+            "registered",
+            "registeredon",
         ],
     ),
-    (Col::Name, &["name", "fullname", "customername"]),
+    (
+        Col::Name,
+        &["name", "fullname", "customername", "displayname"],
+    ),
     (Col::First, &["firstname", "givenname"]),
     (Col::Last, &["lastname", "surname", "familyname"]),
     (Col::Email, &["email", "emailaddress", "mail"]),
     (
         Col::Phone,
-        &["phone", "phonenumber", "mobile", "msisdn", "tel"],
+        &[
+            "phone",
+            "phonenumber",
+            "phoneno",
+            "mobile",
+            "mobilephone",
+            "mobilenumber",
+            "msisdn",
+            "tel",
+        ],
     ),
     (Col::External, &["externalid", "externaluserid"]),
     (
@@ -112,6 +137,23 @@ const SYNONYMS: &[(Col, &[&str])] = &[
         ],
     ),
 ];
+
+/// A header no synonym names that still holds push devices: `push_tokens`,
+/// `fcm_registration_tokens`, `apns_device_token`, `onesignal_subscription_ids` — but
+/// not `device_type` or `device_count`.
+fn device_like(h: &str) -> bool {
+    const TOKENS: [&str; 5] = [
+        "pushtoken",
+        "fcmtoken",
+        "apnstoken",
+        "registrationtoken",
+        "endpointarn",
+    ];
+    const THINGS: [&str; 3] = ["device", "installation", "subscription"];
+    const ENDS: [&str; 4] = ["id", "ids", "token", "tokens"];
+    TOKENS.iter().any(|p| h.contains(p))
+        || (THINGS.iter().any(|p| h.contains(p)) && ENDS.iter().any(|e| h.ends_with(e)))
+}
 
 fn norm(h: &str) -> String {
     h.trim()
@@ -160,6 +202,7 @@ impl Roster {
                     .iter()
                     .find(|(_, ws)| ws.contains(&h.as_str()))
                     .map(|(c, _)| *c)
+                    .or_else(|| device_like(h).then_some(Col::Device))
             })
             .collect();
         // `id` only means the account when nothing better names it.
@@ -351,6 +394,18 @@ mod tests {
         assert_eq!(r.account_of("dev2"), Some("7"));
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rows, 3);
+    }
+
+    #[test]
+    fn device_columns_named_otherwise_and_device_facts_that_are_not_ids() {
+        let r = Roster::parse(
+            "customer_id,push_tokens,device_type,apns_device_token,device_count\n\
+             1,tok-a;tok-b,ios,apns-1,3\n",
+            "r",
+        );
+        assert_eq!(r.customers["1"].devices, vec!["tok-a", "tok-b", "apns-1"]);
+        assert_eq!(r.account_of("ios"), None);
+        assert_eq!(r.account_of("3"), None);
     }
 
     #[test]
