@@ -460,33 +460,40 @@ fn injection_vs_apostrophes() {
     assert!(!has(&a, t::INJECTION, "100.64.9.9"));
 }
 
-#[test]
-fn bonus_outliers_and_fan_in_vs_accruals() {
-    let mut v = background();
-    for k in 0..100 {
+/// The application's own writes: `n` orders from one address a minute apart, the k-th
+/// running `sql(k)` under its request id.
+fn app_orders(v: &mut Vec<Event>, n: i64, mut sql: impl FnMut(i64) -> String) {
+    for k in 0..n {
         let rid = format!("acc{k}");
-        let mut g = gw(
-            T0 + k * MIN,
-            "100.64.1.1",
-            "POST",
-            "/api/orders",
-            201,
-            Some(&format!("{}", 5000 + k)),
-        );
+        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
         g.request_id = Some(rid.as_str().into());
         v.push(g);
         v.push(db(
             T0 + k * MIN + 5000,
             "app",
             "10.0.0.5",
-            &format!(
-                "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
-                10 + k % 30,
-                5000 + k
-            ),
+            &sql(k),
             Some(&rid),
         ));
     }
+}
+
+/// Accruals: the k-th order credits account 5000 + k % `accounts` with 10 + k % `spread`
+/// points.
+fn accruals(v: &mut Vec<Event>, n: i64, accounts: i64, spread: i64) {
+    app_orders(v, n, |k| {
+        format!(
+            "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
+            10 + k % spread,
+            5000 + k % accounts
+        )
+    });
+}
+
+#[test]
+fn bonus_outliers_and_fan_in_vs_accruals() {
+    let mut v = background();
+    accruals(&mut v, 100, 100, 30);
     let mut g = gw(
         T0 + DAY,
         "192.0.2.99",
@@ -521,23 +528,7 @@ fn a_database_prompt_s_ledger_row_counts_once_and_its_sets_are_unknown_not_zero(
     // the UPDATE did), two balances set outright with no earlier balance in the evidence
     // (what they changed is unknown, not zero).
     let mut v = background();
-    for k in 0..100 {
-        let rid = format!("acc{k}");
-        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
-        g.request_id = Some(rid.as_str().into());
-        v.push(g);
-        v.push(db(
-            T0 + k * MIN + 5000,
-            "app",
-            "10.0.0.5",
-            &format!(
-                "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
-                10 + k % 30,
-                5000 + k
-            ),
-            Some(&rid),
-        ));
-    }
+    accruals(&mut v, 100, 100, 30);
     let prompt =
         |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
     v.push(prompt(
@@ -586,75 +577,43 @@ fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_chang
     // saves are not.
     let mut v = background();
     let mut balance = [0i64; 40];
-    for k in 0..400i64 {
+    app_orders(&mut v, 400, |k| {
         let acc = (k % 40) as usize;
         balance[acc] = 300 + (k % 40) * 7 + k / 40 * 12;
-        let rid = format!("save{k}");
-        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
-        g.request_id = Some(rid.as_str().into());
-        v.push(g);
-        v.push(db(
-            T0 + k * MIN + 5000,
-            "app",
-            "10.0.0.5",
-            &format!(
-                "UPDATE bonus_accounts SET balance = {}, updated_at = now() WHERE account_id = {}",
-                balance[acc],
-                5000 + acc
-            ),
-            Some(&rid),
-        ));
-    }
+        format!(
+            "UPDATE bonus_accounts SET balance = {}, updated_at = now() WHERE account_id = {}",
+            balance[acc],
+            5000 + acc
+        )
+    });
     for (n, (acc, value)) in [(41, 60000), (3, balance[3] + 30000)]
         .into_iter()
         .enumerate()
     {
-        let rid = format!("evil{n}");
-        let ts = T0 + DAY + n as i64 * MIN;
-        let mut g = gw(ts, "192.0.2.99", "POST", "/api/bonus/promo", 200, None);
-        g.request_id = Some(rid.as_str().into());
-        v.push(g);
-        v.push(db(
-            ts + 5000,
-            "app",
-            "10.0.0.5",
-            &format!(
-                "UPDATE bonus_accounts SET balance = {value}, updated_at = now() WHERE account_id = {}",
-                5000 + acc
-            ),
-            Some(&rid),
-        ));
+        let sql = format!(
+            "UPDATE bonus_accounts SET balance = {value}, updated_at = now() WHERE account_id = {}",
+            5000 + acc
+        );
+        promo(
+            &mut v,
+            T0 + DAY + n as i64 * MIN,
+            &format!("evil{n}"),
+            None,
+            &[&sql],
+        );
     }
     // A third save writes its ledger row beside it, as the application's own would:
     // the row gives what it changed.
-    let mut g = gw(
+    promo(
+        &mut v,
         T0 + DAY + 5 * MIN,
-        "192.0.2.99",
-        "POST",
-        "/api/bonus/promo",
-        200,
+        "evil2",
         None,
-    );
-    g.request_id = Some("evil2".into());
-    v.push(g);
-    for (ms, sql) in [
-        (
-            5,
+        &[
             "UPDATE bonus_accounts SET balance = 45120 WHERE account_id = 5042",
-        ),
-        (
-            6,
             "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES (5042, 45000, 'promo')",
-        ),
-    ] {
-        v.push(db(
-            T0 + DAY + 5 * MIN + ms * 1000,
-            "app",
-            "10.0.0.5",
-            sql,
-            Some("evil2"),
-        ));
-    }
+        ],
+    );
     let a = run(v);
     assert!(has(&a, t::BONUS_FRAUD, "192.0.2.99"));
     assert!(
@@ -725,48 +684,31 @@ fn a_promo_replayed_hundreds_of_times_is_bonus_fraud_though_each_credit_is_small
     // Each credit is an ordinary size; two hundred into one account in half an hour are
     // not.
     let mut v = background();
-    for k in 0..300i64 {
-        let rid = format!("acc{k}");
-        let mut g = gw(T0 + k * MIN, "100.64.1.1", "POST", "/api/orders", 201, None);
-        g.request_id = Some(rid.as_str().into());
-        v.push(g);
-        v.push(db(
-            T0 + k * MIN + 5000,
-            "app",
-            "10.0.0.5",
-            &format!(
-                "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
-                10 + k % 50,
-                5000 + k % 120
-            ),
-            Some(&rid),
-        ));
-    }
+    accruals(&mut v, 300, 120, 50);
     for k in 0..200i64 {
-        let rid = format!("promo{k}");
-        let ts = T0 + DAY + k * 9_000_000;
-        let mut g = gw(
-            ts,
-            "192.0.2.99",
-            "POST",
-            "/api/bonus/promo",
-            200,
+        promo(
+            &mut v,
+            T0 + DAY + k * 9_000_000,
+            &format!("promo{k}"),
             Some("9001"),
+            &["UPDATE bonus_accounts SET balance = balance + 50 WHERE account_id = 9001"],
         );
-        g.request_id = Some(rid.as_str().into());
-        v.push(g);
-        v.push(db(
-            ts + 5000,
-            "app",
-            "10.0.0.5",
-            "UPDATE bonus_accounts SET balance = balance + 50 WHERE account_id = 9001",
-            Some(&rid),
-        ));
     }
     let a = run(v);
     assert!(has(&a, t::BONUS_FRAUD, "192.0.2.99"), "{:?}", a.findings);
     assert!(!has(&a, t::BONUS_FRAUD, "100.64.1.1"));
     assert_eq!(a.affected["9001"].bonus_points(), Some(10000));
+}
+
+/// A request from the attacker's address to the promo route, whose statements run a
+/// millisecond apart from 5 ms after it.
+fn promo(v: &mut Vec<Event>, ts: i64, rid: &str, user: Option<&str>, sqls: &[&str]) {
+    let mut g = gw(ts, "192.0.2.99", "POST", "/api/bonus/promo", 200, user);
+    g.request_id = Some(rid.into());
+    v.push(g);
+    for (k, sql) in (0i64..).zip(sqls) {
+        v.push(db(ts + 5000 + k * 1000, "app", "10.0.0.5", sql, Some(rid)));
+    }
 }
 
 /// A transfer of `points` from one account to another, through one request from `ip`.
