@@ -1110,6 +1110,46 @@ fn mass_push_by_attacker_vs_staff_broadcast() {
         .any(|w| w.techniques.contains(t::MALICIOUS_PUSH)));
 }
 
+#[test]
+fn a_malicious_send_scheduled_for_the_next_day_is_a_wave_of_that_message() {
+    // The attacker schedules the campaign: its sends come twenty hours after the request
+    // that made it, a wave of their own, which is the message's as much as the first.
+    let mut v = background();
+    for k in 0..60 {
+        v.push(gw(
+            T0 + 3 * DAY + k * 5_000_000,
+            "192.0.2.66",
+            "GET",
+            &format!("/admin/customers/{}", 8000 + k),
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    v.push(gw(
+        T0 + 3 * DAY + 10 * MIN,
+        "192.0.2.66",
+        "POST",
+        "/admin/push/campaigns/cmp-evil001/send",
+        202,
+        Some("olga@staff"),
+    ));
+    v.extend(push_rows(
+        T0 + 3 * DAY + 20 * 60 * MIN,
+        "m-evil",
+        "cmp-evil001",
+        300,
+    ));
+    let a = run(v);
+    assert!(a.messages.iter().any(|m| m.id == "m-evil" && m.malicious));
+    assert_eq!(a.waves.len(), 2, "{:?}", a.waves);
+    for w in &a.waves {
+        assert!(!w.techniques.is_empty(), "wave {} names no technique", w.id);
+    }
+    let last = &a.waves[1];
+    assert!(last.techniques.contains(t::MALICIOUS_PUSH));
+    assert_eq!(last.messages, ["m-evil"]);
+}
+
 fn onesignal_summary(ts: i64, id: &str) -> Event {
     let mut e = Event::new(SourceKind::Push, "onesignal-json");
     e.ts = ts;

@@ -290,6 +290,16 @@ pub fn finish_waves(a: &mut Analysis) {
             .and_then(|i| a.attr[i].as_ref())
             .map(|x| x.wave);
     }
+    // A message belongs to the wave that made it and to every wave its sends fall in (a
+    // send scheduled a day later is a wave of its own, of that message).
+    let mut sent_in: BTreeSet<(u32, &str)> = BTreeSet::new();
+    for m in a.messages.iter().filter(|m| m.malicious) {
+        for &i in &m.events {
+            if let Some(x) = &a.attr[i] {
+                sent_in.insert((x.wave, m.id.as_str()));
+            }
+        }
+    }
     for w in a.waves.iter_mut() {
         w.accounts_affected = a
             .affected
@@ -299,7 +309,9 @@ pub fn finish_waves(a: &mut Analysis) {
         w.messages = a
             .messages
             .iter()
-            .filter(|m| m.malicious && m.wave == Some(w.id))
+            .filter(|m| {
+                m.malicious && (m.wave == Some(w.id) || sent_in.contains(&(w.id, m.id.as_str())))
+            })
             .map(|m| m.id.clone())
             .collect();
         if !w.messages.is_empty() {
