@@ -1052,6 +1052,29 @@ fn push_rows(ts: i64, msg: &str, label: &str, n: usize) -> Vec<Event> {
         .collect()
 }
 
+/// A stolen staff login reads sixty customers from a new address on day 3, then sends
+/// campaign `cmp-evil001` ten minutes in.
+fn evil_campaign(v: &mut Vec<Event>) {
+    for k in 0..60 {
+        v.push(gw(
+            T0 + 3 * DAY + k * 5_000_000,
+            "192.0.2.66",
+            "GET",
+            &format!("/admin/customers/{}", 8000 + k),
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    v.push(gw(
+        T0 + 3 * DAY + 10 * MIN,
+        "192.0.2.66",
+        "POST",
+        "/admin/push/campaigns/cmp-evil001/send",
+        202,
+        Some("olga@staff"),
+    ));
+}
+
 #[test]
 fn mass_push_by_attacker_vs_staff_broadcast() {
     let mut v = background();
@@ -1075,24 +1098,7 @@ fn mass_push_by_attacker_vs_staff_broadcast() {
         Some("olga@staff"),
     ));
     v.extend(push_rows(T0 + DAY + 2 * MIN, "m-legit", "cmp-legit01", 300));
-    for k in 0..60 {
-        v.push(gw(
-            T0 + 3 * DAY + k * 5_000_000,
-            "192.0.2.66",
-            "GET",
-            &format!("/admin/customers/{}", 8000 + k),
-            200,
-            Some("olga@staff"),
-        ));
-    }
-    v.push(gw(
-        T0 + 3 * DAY + 10 * MIN,
-        "192.0.2.66",
-        "POST",
-        "/admin/push/campaigns/cmp-evil001/send",
-        202,
-        Some("olga@staff"),
-    ));
+    evil_campaign(&mut v);
     v.extend(push_rows(
         T0 + 3 * DAY + 11 * MIN,
         "m-evil",
@@ -1115,24 +1121,7 @@ fn a_malicious_send_scheduled_for_the_next_day_is_a_wave_of_that_message() {
     // The attacker schedules the campaign: its sends come twenty hours after the request
     // that made it, a wave of their own, which is the message's as much as the first.
     let mut v = background();
-    for k in 0..60 {
-        v.push(gw(
-            T0 + 3 * DAY + k * 5_000_000,
-            "192.0.2.66",
-            "GET",
-            &format!("/admin/customers/{}", 8000 + k),
-            200,
-            Some("olga@staff"),
-        ));
-    }
-    v.push(gw(
-        T0 + 3 * DAY + 10 * MIN,
-        "192.0.2.66",
-        "POST",
-        "/admin/push/campaigns/cmp-evil001/send",
-        202,
-        Some("olga@staff"),
-    ));
+    evil_campaign(&mut v);
     v.extend(push_rows(
         T0 + 3 * DAY + 20 * 60 * MIN,
         "m-evil",

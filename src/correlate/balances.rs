@@ -1,11 +1,11 @@
 //! Balances set outright (`SET balance = 1200`, as an ORM saves a row): what each set
 //! changed, from the balance the evidence last gave the account (a set whose operation
-//! wrote a ledger row takes the row's amount in `detect::bonus_ops`).
+//! wrote a ledger row takes the row's amount in `operations::bonus_ops`).
 
 use crate::model::Event;
 use foldhash::{HashMap, HashMapExt};
 
-/// Bonus operations as `detect::bonus_ops` makes them: (event, account, points, whether
+/// Bonus operations as `operations::bonus_ops` makes them: (event, account, points, whether
 /// the points are a balance set outright).
 pub type Op = (usize, String, i64, bool);
 

@@ -22,6 +22,7 @@ pub mod impact;
 pub mod join;
 pub mod masswrite;
 pub mod messages;
+pub mod operations;
 pub mod paths;
 pub mod places;
 pub mod probing;
@@ -393,7 +394,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         None => (join, Vec::new()),
     };
     let mut ctx = enrich::Links::build(&a, p, join);
-    a.bonus_ops = detect::bonus_ops(&a, &ctx);
+    a.bonus_ops = operations::bonus_ops(&a, &ctx);
     // Refunds of the morning after are outlying changes no request of the attack made:
     // left out of the changes timing fits.
     a.restored = refunds::find(&a, p);
@@ -459,7 +460,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                      {x}, and its statements tied as {x}'s were."
                 ));
             }
-            a.bonus_ops = detect::bonus_ops(&a, &ctx);
+            a.bonus_ops = operations::bonus_ops(&a, &ctx);
             a.restored = refunds::find(&a, p);
             // Injected probes and dumps follow their requests at the same offset: the
             // findings over the corrected times, tied to the one address they follow.

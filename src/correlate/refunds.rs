@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 /// The population's typical change (the median size of relative changes) and the size
 /// above which a change is outlying.
 pub fn outlier_limit(ops: &[(usize, String, i64, bool)], p: &Profile) -> (i64, i64) {
-    let mut mags: Vec<i64> = ops.iter().filter(|o| !o.3).map(|o| o.2.abs()).collect();
-    if mags.is_empty() {
-        return (1, p.thresholds.bonus_outlier_factor as i64);
-    }
+    median_limit(ops.iter().filter(|o| !o.3).map(|o| o.2), p)
+}
+
+/// The median of some amounts' sizes (at least 1) and `bonus_outlier_factor` times it.
+pub fn median_limit(amounts: impl Iterator<Item = i64>, p: &Profile) -> (i64, i64) {
+    let mut mags: Vec<i64> = amounts.map(i64::abs).collect();
     mags.sort_unstable();
-    let median = mags[mags.len() / 2].max(1);
+    let median = mags.get(mags.len() / 2).copied().unwrap_or(1).max(1);
     (
         median,
         (median as f64 * p.thresholds.bonus_outlier_factor) as i64,

@@ -12,6 +12,11 @@ const MIN_CREDITS: usize = 10;
 /// How many times the population's busy hour a window must hold.
 const FACTOR: usize = 5;
 
+/// One account's credits: (time, event, points), in time order.
+type Credits = Vec<(i64, usize, i64)>;
+/// The window of an hour ending at each credit: (first, last) credit.
+type Windows = Vec<(usize, usize)>;
+
 /// A run of credits into one account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pile {
@@ -44,22 +49,28 @@ impl Pile {
 /// outlier limit of one change). `credits` are (event, account, points), points positive,
 /// in event order. Every credit in such an hour belongs to the pile.
 pub fn piles(ev: &[Box<Event>], credits: &[(usize, &str, i64)], limit: i64) -> Vec<(String, Pile)> {
-    let mut by: BTreeMap<&str, Vec<(i64, usize, i64)>> = BTreeMap::new();
+    let mut by: BTreeMap<&str, Credits> = BTreeMap::new();
     for &(i, acc, d) in credits {
         by.entry(acc).or_default().push((ev[i].ts, i, d));
     }
-    // Each account's busiest hour.
-    let busiest = |v: &[(i64, usize, i64)]| {
-        let (mut lo, mut best) = (0, 0);
-        for hi in 0..v.len() {
-            while v[hi].0 - v[lo].0 >= WINDOW_US {
-                lo += 1;
-            }
-            best = best.max(hi + 1 - lo);
-        }
-        best
-    };
-    let mut peaks: Vec<usize> = by.values().map(|v| busiest(v)).collect();
+    // Each account's hours: the window ending at each credit, as (first, last) credit.
+    let hours: Vec<(&str, Credits, Windows)> = by
+        .into_iter()
+        .map(|(acc, v)| {
+            let mut lo = 0;
+            let w = (0..v.len())
+                .map(|hi| {
+                    while v[hi].0 - v[lo].0 >= WINDOW_US {
+                        lo += 1;
+                    }
+                    (lo, hi)
+                })
+                .collect();
+            (acc, v, w)
+        })
+        .collect();
+    let busiest = |w: &[(usize, usize)]| w.iter().map(|(lo, hi)| hi + 1 - lo).max().unwrap_or(0);
+    let mut peaks: Vec<usize> = hours.iter().map(|(_, _, w)| busiest(w)).collect();
     if peaks.is_empty() {
         return Vec::new();
     }
@@ -67,20 +78,14 @@ pub fn piles(ev: &[Box<Event>], credits: &[(usize, &str, i64)], limit: i64) -> V
     let usual = peaks[(peaks.len() * 9 / 10).min(peaks.len() - 1)].max(1);
     let need = MIN_CREDITS.max(FACTOR * usual);
     let mut out = Vec::new();
-    for (acc, v) in by {
+    for (acc, v, w) in hours {
         // The credits of every window that holds `need` or more.
-        let mut kept: BTreeSet<usize> = BTreeSet::new();
-        let (mut lo, mut peak) = (0, 0);
-        for hi in 0..v.len() {
-            while v[hi].0 - v[lo].0 >= WINDOW_US {
-                lo += 1;
-            }
-            let n = hi + 1 - lo;
-            if n >= need {
-                peak = peak.max(n);
-                kept.extend(lo..=hi);
-            }
-        }
+        let full: Vec<(usize, usize)> = w
+            .into_iter()
+            .filter(|(lo, hi)| hi + 1 - lo >= need)
+            .collect();
+        let peak = busiest(&full);
+        let kept: BTreeSet<usize> = full.iter().flat_map(|&(lo, hi)| lo..=hi).collect();
         let points: i64 = kept.iter().map(|&k| v[k].2).sum();
         if kept.is_empty() || points <= limit {
             continue;

@@ -193,13 +193,16 @@ fn named(raw: &str) -> Option<(&str, String)> {
     Some((k, v))
 }
 
-/// Names a trailing field gives a request id.
+/// Names a trailing field gives a request id (compared without case, `_` or `-`, and
+/// without a copy: this runs for every named field of every line).
 fn is_request_id_name(k: &str) -> bool {
-    let k = k.to_ascii_lowercase().replace('-', "_");
-    matches!(
-        k.as_str(),
-        "request_id" | "req_id" | "reqid" | "rid" | "x_request_id" | "requestid" | "trace_id"
-    )
+    const NAMES: [&str; 5] = ["requestid", "reqid", "rid", "xrequestid", "traceid"];
+    let folded = || {
+        k.bytes()
+            .filter(|b| !matches!(b, b'_' | b'-'))
+            .map(|b| b.to_ascii_lowercase())
+    };
+    NAMES.iter().any(|n| folded().eq(n.bytes()))
 }
 
 /// `$request_time` appended to `combined` (the commonest addition, alone or as nginx's

@@ -444,6 +444,17 @@ impl<'a> Analysis<'a> {
             } else {
                 Vec::new()
             };
+            // Whether the filter names rows by key (not keys a subquery picks).
+            let keyed = wh < t.len() && {
+                let cond = &t[wh + 1..];
+                self.has_key_predicate(cond)
+                    && !cond.windows(4).any(|w| {
+                        w[0].word().is_some_and(|c| self.is_key_col(c))
+                            && w[1].kw("IN")
+                            && w[2].sym("(")
+                            && (w[3].kw("SELECT") || w[3].kw("WITH"))
+                    })
+            };
             let mut i = set + 1;
             while i < wh {
                 let Some(col) = t[i].ident() else {
@@ -492,16 +503,6 @@ impl<'a> Analysis<'a> {
                         None
                     };
                     let bound = rhs.iter().any(|x| matches!(x, Tok::Param(_)));
-                    let keyed = wh < t.len() && {
-                        let cond = &t[wh + 1..];
-                        self.has_key_predicate(cond)
-                            && !cond.windows(4).any(|w| {
-                                w[0].word().is_some_and(|c| self.is_key_col(c))
-                                    && w[1].kw("IN")
-                                    && w[2].sym("(")
-                                    && (w[3].kw("SELECT") || w[3].kw("WITH"))
-                            })
-                    };
                     let amount = parsed.as_ref().is_some_and(|(v, _)| int_of(v).is_some());
                     unnamed |= !keyed || (!amount && !bound);
                     if let Some((v, absolute)) = parsed {
