@@ -1137,6 +1137,14 @@ fn a_malicious_send_scheduled_for_the_next_day_is_a_wave_of_that_message() {
     let last = &a.waves[1];
     assert!(last.techniques.contains(t::MALICIOUS_PUSH));
     assert_eq!(last.messages, ["m-evil"]);
+    // The report's summary leaves out the address clause a wave of sends has nothing for.
+    let doc = breachline::report::doc::build(&a, "t", None);
+    let line = doc
+        .summary
+        .iter()
+        .find(|s| s.starts_with("Wave 2 "))
+        .unwrap();
+    assert!(line.ends_with("hit push using malicious push."), "{line}");
 }
 
 fn onesignal_summary(ts: i64, id: &str) -> Event {

@@ -405,8 +405,17 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
                 fmt_utc_s(l.end)
             ));
             for w in &a.waves {
+                // A wave of sends alone (a campaign scheduled later) has no address, and
+                // may name no technique: the clauses are left out rather than left empty.
+                let clause = |lead: &str, items: Vec<String>| {
+                    if items.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{lead}{}", items.join(", "))
+                    }
+                };
                 summary.push(format!(
-                    "Wave {} ({} – {}) hit {} using {}, from {}{}.",
+                    "Wave {} ({} – {}) hit {}{}{}{}.",
                     w.id,
                     fmt_utc_s(w.start),
                     fmt_utc_s(w.end),
@@ -419,24 +428,12 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
                             .collect::<Vec<_>>()
                             .join(" and ")
                     },
-                    w.techniques
-                        .iter()
-                        .map(|t| t.replace('_', " "))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    w.attacker_ips
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if w.principals.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            " as {}",
-                            w.principals.iter().cloned().collect::<Vec<_>>().join(", ")
-                        )
-                    }
+                    clause(
+                        " using ",
+                        w.techniques.iter().map(|t| t.replace('_', " ")).collect()
+                    ),
+                    clause(", from ", w.attacker_ips.iter().cloned().collect()),
+                    clause(" as ", w.principals.iter().cloned().collect()),
                 ));
             }
             summary.push(format!(
