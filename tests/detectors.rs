@@ -1147,6 +1147,85 @@ fn a_malicious_send_scheduled_for_the_next_day_is_a_wave_of_that_message() {
     assert!(line.ends_with("hit push using malicious push."), "{line}");
 }
 
+/// `n` per-device deliveries of a message whose provider keeps its title and body.
+fn titled(ts: i64, msg: &str, title: &str, n: usize) -> Vec<Event> {
+    let mut v = push_rows(ts, msg, msg, n);
+    for e in &mut v {
+        e.push_mut().title = Some(title.into());
+        e.push_mut().body = Some(format!("{title}!").into());
+    }
+    v
+}
+
+#[test]
+fn a_mass_send_around_the_application_amid_the_attack_is_malicious_and_a_routine_one_is_not() {
+    // The gateway logs steadily for four days; staff broadcast through the application;
+    // a daily lunch message goes out from the provider's own scheduler (no request).
+    let mut v = background();
+    for k in 0..4 * 24 * 12 {
+        let ip = format!("100.65.0.{}", k % 200);
+        v.push(gw(T0 + k * 5 * MIN, &ip, "GET", "/api/menu", 200, None));
+    }
+    for d in 0..3 {
+        v.push(gw(
+            T0 + d * DAY,
+            "198.51.100.10",
+            "GET",
+            "/admin/dashboard",
+            200,
+            Some("olga@staff"),
+        ));
+        v.extend(titled(
+            T0 + d * DAY + 2 * 60 * MIN,
+            &format!("lunch{d}"),
+            "Lunch",
+            200,
+        ));
+    }
+    v.push(gw(
+        T0 + DAY + MIN,
+        "198.51.100.10",
+        "POST",
+        "/admin/push/campaigns/cmp-legit01/send",
+        202,
+        Some("olga@staff"),
+    ));
+    v.extend(push_rows(T0 + DAY + 2 * MIN, "m-legit", "cmp-legit01", 300));
+    // A one-off send from the provider's console on a quiet day.
+    v.extend(titled(
+        T0 + 2 * DAY + 5 * 60 * MIN,
+        "m-oneoff",
+        "Closed today",
+        200,
+    ));
+    // Day 3: a stolen staff login reads sixty customers from a new address; the
+    // lunch message goes out on schedule; then a mass send straight through the
+    // provider's API, which no request of the application made.
+    let mut attack = Vec::new();
+    evil_campaign(&mut attack);
+    attack.retain(|e| e.method.as_deref() == Some("GET"));
+    v.extend(attack);
+    v.extend(titled(T0 + 3 * DAY + 5 * MIN, "lunch3", "Lunch", 200));
+    v.extend(titled(
+        T0 + 3 * DAY + 12 * MIN,
+        "m-evil",
+        "You were hacked",
+        300,
+    ));
+    let a = run(v);
+    let m = |id: &str| a.messages.iter().find(|m| m.id == id).unwrap();
+    assert!(m("m-evil").malicious, "{}", m("m-evil").reason);
+    assert!(m("m-evil").reason.contains("outside the application"));
+    assert!(m("m-evil")
+        .reason
+        .contains("other mass sends each came through a request"));
+    for id in ["m-legit", "lunch0", "lunch3", "m-oneoff"] {
+        assert!(!m(id).malicious, "{id}: {}", m(id).reason);
+    }
+    let w = a.waves.iter().find(|w| w.messages == ["m-evil"]).unwrap();
+    assert!(w.techniques.contains(t::MALICIOUS_PUSH));
+}
+
 fn onesignal_summary(ts: i64, id: &str) -> Event {
     let mut e = Event::new(SourceKind::Push, "onesignal-json");
     e.ts = ts;

@@ -6,6 +6,7 @@
 pub mod actors;
 pub mod attribute;
 pub mod balances;
+pub mod bypass;
 pub mod coverage;
 pub mod dbindex;
 pub mod dedupe;
@@ -507,7 +508,9 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         }
     }
     attribute::spread(&mut a, &ctx, p, opts.wave_gap);
-    a.messages = messages::build(&a, &ctx, p);
+    let mut messages = messages::build(&a, &ctx, p);
+    bypass::judge(&mut messages, &a, p, opts.wave_gap);
+    a.messages = messages;
     messages::attribute_push(&mut a, &ctx);
     attribute::waves(&mut a, &ctx, opts.wave_gap);
     impact::compute(&mut a, &ctx, p);

@@ -1,0 +1,78 @@
+//! Mass sends that went around the application: no request and no row in the evidence
+//! made them, the gateway evidence covers their time, and the attacker was at work
+//! around them — the provider's key or console used from outside, which the provider's
+//! own audit trail, not the application's logs, can name.
+
+use super::{Analysis, Message};
+use crate::model::SourceKind;
+use crate::profile::Profile;
+use crate::timeparse::fmt_utc_s;
+use std::collections::BTreeSet;
+
+/// Judges the messages `build` found no origin for. A mass send qualifies when the
+/// gateway logged steadily over its send time (inside its span, in none of its
+/// silences), attacker-attributed events lie within `gap` of it (the distance that
+/// keeps events in one wave), and no message with the same title and body was sent away
+/// from attacker activity (a recurring send is the application's routine, whoever
+/// scheduled it).
+pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
+    let ev = &a.ing.events;
+    let mut attacked: Vec<(i64, usize)> = (a.attr.iter().enumerate())
+        .filter(|(_, x)| x.is_some())
+        .map(|(i, _)| (ev[i].ts, i))
+        .collect();
+    attacked.sort_unstable();
+    let near = |t: i64| -> Option<(usize, usize)> {
+        let lo = attacked.partition_point(|&(ts, _)| ts < t - gap);
+        let hi = attacked.partition_point(|&(ts, _)| ts <= t + gap);
+        // The attributed event nearest before the send names the activity, else the
+        // first after it.
+        let before = attacked[lo..hi].iter().rposition(|&(ts, _)| ts <= t);
+        (hi > lo).then(|| (hi - lo, attacked[lo + before.unwrap_or(0)].1))
+    };
+    let gateway = super::coverage::span(a, SourceKind::Gateway);
+    let silent =
+        |t: i64| (a.gaps.iter()).any(|g| g.kind == SourceKind::Gateway && g.from <= t && t <= g.to);
+    let content = |m: &Message| {
+        (m.title.is_some() || m.body.is_some()).then(|| (m.title.clone(), m.body.clone()))
+    };
+    // Titles and bodies sent away from attacker activity.
+    let routine: BTreeSet<_> = (out.iter())
+        .filter(|m| !m.malicious && near(m.sent).is_none())
+        .filter_map(content)
+        .collect();
+    let routed = out.iter().any(|m| {
+        m.recipient_count >= p.thresholds.mass_push_recipients
+            && m.origin
+                .is_some_and(|o| ev[o].kind() == SourceKind::Gateway)
+    });
+    for m in out.iter_mut() {
+        if m.malicious
+            || m.origin.is_some()
+            || m.recipient_count < p.thresholds.mass_push_recipients
+            || !gateway.is_some_and(|(lo, hi)| lo <= m.sent && m.sent <= hi)
+            || silent(m.sent)
+            || content(m).is_some_and(|c| routine.contains(&c))
+        {
+            continue;
+        }
+        let Some((n, i)) = near(m.sent) else {
+            continue;
+        };
+        let why = a.attr[i].as_ref().map_or("", |x| x.reason.as_str());
+        m.malicious = true;
+        m.reason = format!(
+            "mass send that no request or database row in the evidence made, while the \
+             gateway logged steadily, amid attacker activity ({n} attributed events within \
+             {} min; at {}: {why}): the provider's key or console was used outside the \
+             application, and the provider's audit trail names who used it{}",
+            gap / 60_000_000,
+            fmt_utc_s(ev[i].ts),
+            if routed {
+                "; the application's other mass sends each came through a request"
+            } else {
+                ""
+            }
+        );
+    }
+}
