@@ -347,6 +347,46 @@ fn a_customer_who_mistypes_after_a_pool_s_burst_is_not_in_it() {
 }
 
 #[test]
+fn a_customer_behind_a_pool_s_exit_an_hour_after_its_burst_is_not_the_pool_s() {
+    // Forty addresses fail three logins each over half an hour; one of them is a
+    // carrier's exit whose customer signs in on the days around. Eighty-five minutes
+    // after the burst began, still in its window's last hour, that customer mistypes
+    // twice there and gets in.
+    let mut v = background();
+    let start = T0 + DAY;
+    for k in 0..40i64 {
+        for n in 0..3i64 {
+            let ts = start + n * 10 * MIN + k * 15_000_000;
+            let ip = format!("198.18.9.{k}");
+            v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
+        }
+    }
+    let exit = "198.18.9.5";
+    for d in [0, 2] {
+        let ts = T0 + d * DAY + 3 * 60 * MIN;
+        v.push(gw(ts, exit, "POST", "/api/auth/login", 200, Some("5100")));
+    }
+    mistypes_twice(&mut v, exit, start + 85 * MIN);
+    let a = run(v);
+    let pool = pool_of(&a);
+    assert!(
+        pool.seed_ips.contains(&exit.to_string()),
+        "{:?}",
+        pool.seed_ips
+    );
+    let ev = &a.ing.events;
+    assert!(
+        pool.events.iter().all(|&i| ev[i].ts < start + 60 * MIN),
+        "the finding holds the customer's logins"
+    );
+    for (i, e) in ev.iter().enumerate() {
+        if e.client_ip.as_deref() == Some(exit) && e.ts >= start + 60 * MIN {
+            assert!(a.attr[i].is_none(), "{} {:?}", e.ts, a.attr[i]);
+        }
+    }
+}
+
+#[test]
 fn a_proxy_pool_of_one_try_addresses_alone_is_found() {
     // A pool of hundreds, each address trying one login: none tries twice.
     let mut v = background();

@@ -316,12 +316,15 @@ pub fn distributed(
             }
         }
         let returned = pool.iter().filter(|ip| seen_before.contains(*ip)).count();
-        // The attempts the pool made: a shared address's under the pool's agents only.
+        // The attempts the pool made: those inside the burst's span (the hours either
+        // side of a burst hour also hold a customer behind a pool's exit who signs in an
+        // hour after it), and a shared address's under the pool's agents only.
         let counted: Vec<&Attempt> = inside
             .iter()
             .copied()
             .filter(|x| {
                 pool.contains(x.ip)
+                    && (spans.is_empty() || within(ev[x.i].ts))
                     && through
                         .get(x.ip)
                         .is_none_or(|a| a.contains(&ev[x.i].user_agent.as_deref()))
