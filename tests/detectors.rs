@@ -425,6 +425,56 @@ fn enumerate_from(v: &mut Vec<Event>, t: i64, ip: &str) {
 }
 
 #[test]
+fn an_exit_whose_customers_use_other_routes_on_other_days_is_shared_though_no_one_is_named() {
+    // A gateway that logs no identity, SQL without request ids: the customers behind a
+    // carrier's exit name no one. They sign in, read the menu and order on four days,
+    // under the app's agent; on the third the attacker enumerates profiles through it
+    // under the same agent. Their visits are not the attack's.
+    const APP: &str = "okhttp/4.12.0";
+    let exit = "100.72.0.9";
+    let mut v = background();
+    for d in 0..4i64 {
+        for (k, (method, path, status)) in [
+            ("POST", "/api/auth/login", 200),
+            ("GET", "/api/menu", 200),
+            ("POST", "/api/orders", 201),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut e = gw(
+                T0 + d * DAY + 8 * 60 * MIN + k as i64 * MIN,
+                exit,
+                method,
+                path,
+                status,
+                None,
+            );
+            e.user_agent = Some(APP.into());
+            v.push(e);
+        }
+    }
+    let mut attack = Vec::new();
+    enumerate_from(&mut attack, T0 + 2 * DAY + 14 * 60 * MIN, exit);
+    for e in &mut attack {
+        e.user_agent = Some(APP.into());
+    }
+    v.extend(attack);
+    let a = run(v);
+    assert!(has(&a, t::ENUMERATION, exit));
+    for (i, e) in a.ing.events.iter().enumerate() {
+        if e.client_ip.as_deref() == Some(exit) {
+            let profile = e.path.as_deref().is_some_and(|p| p.ends_with("/profile"));
+            assert_eq!(a.attr[i].is_some(), profile, "{} {:?}", e.ts, e.path);
+        }
+    }
+    assert!(a
+        .notes
+        .iter()
+        .any(|n| n.contains("also served others") && n.contains(exit)));
+}
+
+#[test]
 fn enumeration_vs_office_staff_lookups() {
     let mut v = background();
     // Office staff look up 20 customers a day for five days.

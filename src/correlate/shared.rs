@@ -3,7 +3,8 @@
 //! behind it an attacker, on every day: their orders become bonus fraud and their
 //! profile reads exposures. An address is shared when, away from what its findings
 //! flagged, it carried requests that succeeded, from agents other than those that carried
-//! the flagged requests or signed in as accounts those did not name, on two or more days
+//! the flagged requests, or signed in as accounts those did not name, or to routes those
+//! never took (customers using the app where no one is named), on two or more days
 //! or naming (in the request or its statements) a customer the flagged activity did
 //! not, or signing in under a login name no flagged request looked up; or when the
 //! finding that flagged it saw others use it under other agents (`Finding::shared_ips`,
@@ -13,6 +14,7 @@
 //! signed in, is signed in as an account the flagged activity named (or as nobody).
 
 use super::enrich::Links;
+use super::timing::{route, Route};
 use super::Analysis;
 use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::profile::Profile;
@@ -137,6 +139,8 @@ pub fn find(
     let mut carried: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     // Each address's flagged request times, for the pace of its attacker.
     let mut paced: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    // Each address's flagged routes (method and route).
+    let mut routes: BTreeMap<&str, BTreeSet<Route>> = BTreeMap::new();
     for f in &a.findings {
         known.extend(f.shared_ips.iter().map(String::as_str));
         // What the finding holds against each address: for stuffing its failed logins
@@ -192,6 +196,7 @@ pub fn find(
             for u in mine.iter().filter_map(|&g| ev[g].user_agent.as_deref()) {
                 *c.entry(u).or_default() += 1;
             }
+            (routes.entry(ip.as_str()).or_default()).extend(mine.iter().map(|&g| route(&ev[g])));
         }
     }
     // Each address's request times: the flagged hours reach out from the flagged
@@ -328,10 +333,15 @@ pub fn find(
             p.is_login(super::detect::path_of(e)) && looked_up(g).any(|x| !tried.contains(&x));
         let stranger = !strangers.is_empty() || signed_in;
         regulars.entry(ip).or_default().extend(strangers);
+        // A route the flagged requests never took: the customers behind the address
+        // using the app (where the gateway names no one and the statements no request,
+        // their visits name nobody either).
+        let elsewhere = || !routes.get(ip).is_some_and(|r| r.contains(&route(e)));
         if !stranger
             && e.user_agent
                 .as_deref()
                 .is_some_and(|u| s.agents.contains(u))
+            && !elsewhere()
         {
             continue;
         }
