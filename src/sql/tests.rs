@@ -143,6 +143,8 @@ fn balance_writes_whose_rows_or_amounts_the_text_does_not_say() {
         "UPDATE bonus_accounts SET balance = balance + 500 WHERE tier = 'gold'",
         "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id IN (SELECT id FROM customers WHERE city = 'Kyiv')",
         "UPDATE bonus_accounts SET balance = balance * 10 WHERE account_id = 7",
+        "INSERT INTO bonus_transactions (account_id, amount, reason) SELECT id, 1000, 'promo' FROM customers",
+        "INSERT INTO bonus_transactions SELECT id, 1000 FROM customers WHERE city = 'Kyiv'",
     ] {
         assert!(pg(sql).1.bonus_unnamed, "{sql}");
     }
@@ -152,6 +154,8 @@ fn balance_writes_whose_rows_or_amounts_the_text_does_not_say() {
         "UPDATE bonus_accounts SET balance = 0 WHERE account_id IN (7, 8)",
         "UPDATE customers SET name = 'x'",
         "INSERT INTO bonus_ledger (account_id, delta) VALUES (7, 5)",
+        "INSERT INTO bonus_ledger (account_id, delta) VALUES (7, (SELECT 5))",
+        "INSERT INTO bonus_ledger_archive (account_id, note) SELECT account_id, note FROM old_notes",
     ] {
         assert!(!pg(sql).1.bonus_unnamed, "{sql}");
     }

@@ -522,6 +522,25 @@ impl<'a> Analysis<'a> {
                 i += 2;
             }
         } else if self.bonus_table {
+            // `INSERT INTO ledger (account_id, amount, …) SELECT id, 1000, … FROM
+            // customers`: rows another query picks, none named here.
+            let values = t.iter().position(|x| x.kw("VALUES"));
+            let select = t.iter().position(|x| x.kw("SELECT"));
+            if t.first().is_some_and(|x| x.kw("INSERT"))
+                && select.is_some_and(|s| values.is_none_or(|v| s < v))
+            {
+                let head = &t[..select.unwrap_or(0)];
+                let cols = match head.iter().position(|x| x.sym("(")) {
+                    Some(open) => &head[open + 1..],
+                    None => &[][..],
+                };
+                unnamed |= cols.is_empty()
+                    || cols.iter().filter_map(|x| x.ident()).any(|c| {
+                        self.vocab.amount_columns.contains(&c)
+                            || c.contains("point")
+                            || c.contains("bonus")
+                    });
+            }
             for (acct, amt) in self.inserted_rows() {
                 if let (Some(a), Some(v)) = (acct, amt) {
                     if let Some(d) = int_of(&v) {
