@@ -964,6 +964,92 @@ fn new_place_vs_usual_place() {
 }
 
 #[test]
+fn staff_at_home_doing_their_usual_work_is_a_note_and_a_stranger_s_browser_is_a_finding() {
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0";
+    let staff =
+        |v: &mut Vec<Event>, ts: i64, ip: &str, method: &str, path: &str, who: &str, ua: &str| {
+            let mut e = gw(ts, ip, method, path, 200, Some(who));
+            e.user_agent = Some(ua.into());
+            v.push(e);
+        };
+    let mut v = background();
+    for who in ["olga@staff", "ivan@staff"] {
+        for d in 0..4 {
+            for k in 0..5 {
+                let ts = T0 + d * DAY + k * MIN;
+                staff(
+                    &mut v,
+                    ts,
+                    "198.51.100.10",
+                    "GET",
+                    "/admin/reports",
+                    who,
+                    CHROME,
+                );
+            }
+        }
+    }
+    let send = "/admin/push/campaigns/cmp-lunch01/send";
+    staff(
+        &mut v,
+        T0 + DAY + 9 * MIN,
+        "198.51.100.10",
+        "POST",
+        send,
+        "olga@staff",
+        CHROME,
+    );
+    // Day 5: olga sends a campaign from home in her own browser; ivan's login is used
+    // from another new address in a browser he never used.
+    let home = "203.0.113.200";
+    staff(
+        &mut v,
+        T0 + 5 * DAY,
+        home,
+        "GET",
+        "/admin/reports",
+        "olga@staff",
+        CHROME,
+    );
+    let send2 = "/admin/push/campaigns/cmp-note02/send";
+    staff(
+        &mut v,
+        T0 + 5 * DAY + MIN,
+        home,
+        "POST",
+        send2,
+        "olga@staff",
+        CHROME,
+    );
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0";
+    staff(
+        &mut v,
+        T0 + 5 * DAY + 2 * MIN,
+        "192.0.2.77",
+        "GET",
+        "/admin/reports",
+        "ivan@staff",
+        firefox,
+    );
+    let a = run(v);
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, home), "{:?}", a.findings);
+    assert!(a
+        .attr
+        .iter()
+        .all(|x| x.as_ref().is_none_or(|x| !x.reason.contains(home))));
+    let note = a
+        .notes
+        .iter()
+        .find(|n| n.contains("places they had not used before"));
+    assert!(
+        note.is_some_and(|n| n.contains("olga@staff from 203.0.113.200")),
+        "{:?}",
+        a.notes
+    );
+    assert!(has(&a, t::NEW_PLACE_ACCESS, "ivan@staff@192.0.2.77"));
+}
+
+#[test]
 fn a_stolen_login_used_across_midnight_is_not_a_usual_place() {
     // The office on four days; then the principal's login from a new address, a
     // request a minute from 23:40 to 00:05: one sitting, though on two dates.

@@ -1,22 +1,43 @@
-//! Staff routes used from a new place. A principal's privileged requests from an address
-//! it had not used are a finding of their own. Where the gateway logs no identity (nginx
-//! `combined`, Envoy), successful staff-route requests from an address that sent such
-//! requests on fewer than two other days are one only when another finding flags that
-//! address: alone they may be a staff member away from the office, and a note lists them.
+//! Staff routes used from a new place. A principal's privileged requests from an
+//! address it had not used are a finding of their own, unless they look like its own
+//! work done elsewhere (its usual agent, routes staff take): those count only beside
+//! another finding on that address, and are otherwise a note. Where the gateway logs no
+//! identity (nginx `combined`, Envoy), successful staff-route requests from an address
+//! that sent such requests on fewer than two other days are one only when another
+//! finding flags that address: alone they may be a staff member away from the office,
+//! and a note lists them.
 
 use super::detect::path_of;
 use super::enrich::Links;
 use super::technique as t;
+use super::timing::{route, Route};
 use super::{Analysis, Finding};
 use crate::model::SourceKind;
 use crate::profile::Profile;
 use crate::timeparse::fmt_utc_s;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Privileged (staff-route) actions by a principal from a place it never used before.
+/// Privileged (staff-route) actions by a principal from a place it never used before,
+/// each a finding of its own, except those that look like the principal's own work done
+/// elsewhere (`named`), which count only beside what the others found.
 pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
+    named(a, l, p)
+        .into_iter()
+        .filter(|(_, quiet)| !quiet)
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// Every principal's new places as findings, each with whether it looks like the
+/// principal's own work done elsewhere (a staff member at home): every request under an
+/// agent the principal sent from its usual places, to a route staff take from theirs.
+/// A stolen login used from a new place shows its own browser, or routes staff do not
+/// take; one that shows neither is told from staff at home only by what else it did.
+fn named(a: &Analysis, l: &Links, p: &Profile) -> Vec<(Finding, bool)> {
     let ev = &a.ing.events;
     let mut by: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    let mut agents: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut routes: BTreeSet<Route> = BTreeSet::new();
     for (i, e) in ev.iter().enumerate() {
         if e.kind() != SourceKind::Gateway || !p.is_staff_route(path_of(e)) {
             continue;
@@ -24,6 +45,11 @@ pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         if let (Some(pr), Some(ip)) = (&e.principal, &e.client_ip) {
             if !l.usual_place(pr, ip, p) {
                 by.entry((pr, ip)).or_default().push(i);
+            } else if e.status.is_some_and(|s| (200..400).contains(&s)) {
+                if let Some(u) = e.user_agent.as_deref() {
+                    agents.insert((pr, u));
+                }
+                routes.insert(route(e));
             }
         }
     }
@@ -37,8 +63,13 @@ pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                         .collect()
                 })
                 .unwrap_or_default();
+            let quiet = evs.iter().all(|&i| {
+                let e = &ev[i];
+                e.user_agent.as_deref().is_some_and(|u| agents.contains(&(pr, u)))
+                    && routes.contains(&route(e))
+            });
             let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
-            Finding {
+            let f = Finding {
                 technique: t::NEW_PLACE_ACCESS,
                 subject: format!("{pr}@{ip}"),
                 explanation: format!(
@@ -52,7 +83,8 @@ pub fn new_place(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 seed_sessions: vec![],
                 shared_ips: vec![],
                 events: evs,
-            }
+            };
+            (f, quiet)
         })
         .collect()
 }
@@ -86,10 +118,15 @@ fn flagged(found: &[Finding]) -> BTreeSet<&str> {
         .collect()
 }
 
-/// Findings for the unnamed staff places (`unnamed`) of addresses that `found` flags.
+/// Findings for the unnamed staff places (`unnamed`), and the principals' new places
+/// that look like their own work done elsewhere (`named`), of addresses that `found`
+/// flags.
 pub fn corroborated(a: &Analysis, l: &Links, p: &Profile, found: &[Finding]) -> Vec<Finding> {
     let flagged = flagged(found);
     let ev = &a.ing.events;
+    let quiet = (named(a, l, p).into_iter())
+        .filter(|(f, quiet)| *quiet && f.seed_ips.iter().any(|ip| flagged.contains(ip.as_str())))
+        .map(|(f, _)| f);
     unnamed(a, l, p)
         .into_iter()
         .filter(|(ip, _)| flagged.contains(ip))
@@ -112,6 +149,7 @@ pub fn corroborated(a: &Analysis, l: &Links, p: &Profile, found: &[Finding]) -> 
                 events: evs,
             }
         })
+        .chain(quiet)
         .collect()
 }
 
@@ -121,12 +159,34 @@ const LIST: usize = 10;
 /// Notes on unnamed staff places: the waves whose staff account the evidence cannot
 /// name, and the places no finding flags, which are left out of the attack.
 pub fn notes(a: &Analysis, l: &Links, p: &Profile) -> Vec<String> {
-    let unnamed = unnamed(a, l, p);
-    if unnamed.is_empty() {
-        return Vec::new();
-    }
     let ev = &a.ing.events;
     let mut out = Vec::new();
+    let flagged = flagged(&a.findings);
+    let quiet: Vec<String> = (named(a, l, p).into_iter())
+        .filter(|(f, quiet)| *quiet && !f.seed_ips.iter().any(|ip| flagged.contains(ip.as_str())))
+        .map(|(f, _)| {
+            let (pr, ip) = &f.seed_contexts[0];
+            format!(
+                "{pr} from {ip} ({} requests, first at {})",
+                f.events.len(),
+                fmt_utc_s(ev[f.events[0]].ts)
+            )
+        })
+        .collect();
+    if !quiet.is_empty() {
+        out.push(format!(
+            "Staff accounts used staff routes from places they had not used before, under \
+             the agents they send from their usual places and on routes staff take from \
+             theirs, and no detector flagged those addresses: {}. They are not counted as \
+             the attacker's. Review them: a staff member working from elsewhere, or a stolen \
+             staff login used quietly (the application's sign-in log would tell).",
+            quiet.join(", ")
+        ));
+    }
+    let unnamed = unnamed(a, l, p);
+    if unnamed.is_empty() {
+        return out;
+    }
     // A wave's principals of direct DB sessions (`db:user`) are not the staff account.
     let unnamed_wave = |w: &&super::Wave| w.principals.iter().all(|p| p.starts_with("db:"));
     for w in a.waves.iter().filter(unnamed_wave) {
@@ -172,7 +232,6 @@ pub fn notes(a: &Analysis, l: &Links, p: &Profile) -> Vec<String> {
             ));
         }
     }
-    let flagged = flagged(&a.findings);
     let alone: Vec<(&&str, &Vec<usize>)> = (unnamed.iter())
         .filter(|(ip, _)| !flagged.contains(**ip))
         .collect();
