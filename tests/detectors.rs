@@ -906,8 +906,20 @@ fn whole_table_reads_vs_the_nightly_job() {
         "SELECT * FROM customers",
         None,
     ));
+    // Another intruder stages the table in a copy of its own and reads the copy.
+    for (k, sql) in [
+        "CREATE TABLE tmp_x AS SELECT id, email, phone FROM customers",
+        "SELECT * FROM tmp_x",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ts = T0 + 2 * DAY + k as i64 * MIN;
+        v.push(db(ts, "postgres", "192.0.2.46", sql, None));
+    }
     let a = run(v);
     assert!(has(&a, t::BULK_EXPORT, "192.0.2.45"));
+    assert!(has(&a, t::BULK_EXPORT, "192.0.2.46"));
     assert!(
         !has(&a, t::BULK_EXPORT, "10.0.5.20"),
         "the nightly job is routine"

@@ -541,13 +541,17 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     for (i, e) in ev.iter().enumerate() {
         let whole = match e.kind() {
             SourceKind::Db => {
-                e.stmt_class == Some(StmtClass::Read)
-                    && e.sql.as_ref().is_some_and(|f| {
-                        f.whole_table_read
-                            && f.tables
-                                .iter()
-                                .any(|t| p.table_target(t) == Some(Target::CustomerData))
-                    })
+                // A write or DDL statement is a whole-table read only when it copies a
+                // table into another (`CREATE TABLE … AS SELECT`).
+                matches!(
+                    e.stmt_class,
+                    Some(StmtClass::Read | StmtClass::Write | StmtClass::Ddl)
+                ) && e.sql.as_ref().is_some_and(|f| {
+                    f.whole_table_read
+                        && f.tables
+                            .iter()
+                            .any(|t| p.table_target(t) == Some(Target::CustomerData))
+                })
             }
             SourceKind::Gateway => {
                 a.targets[i] == Some(Target::CustomerData)

@@ -189,7 +189,10 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                 }
             }
             SourceKind::Db => {
-                if e.stmt_class != Some(StmtClass::Read) || e.outcome == Outcome::Failure {
+                // Reads, and writes that copy a whole table into another (staged).
+                let copy = e.sql.as_ref().is_some_and(|f| f.whole_table_read);
+                if !(e.stmt_class == Some(StmtClass::Read) || copy) || e.outcome == Outcome::Failure
+                {
                     continue;
                 }
                 // A statement whose request failed returned nothing to the attacker.

@@ -528,6 +528,8 @@ pub fn analyze(
         }
         if class == StmtClass::Read {
             facts.whole_table_read |= an.whole_table_read();
+        } else if matches!(class, StmtClass::Write | StmtClass::Ddl) {
+            facts.whole_table_read |= an.copies_whole_table();
         }
         if class == StmtClass::Write {
             let (named, unnamed) = an.bonus_writes();

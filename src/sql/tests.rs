@@ -85,6 +85,33 @@ fn filters_that_pin_no_value_read_the_table_by_the_full() {
 }
 
 #[test]
+fn copies_of_a_whole_table_into_another_are_whole_table_reads() {
+    for copy in [
+        "CREATE TABLE dump AS SELECT * FROM customers",
+        "CREATE TABLE IF NOT EXISTS public.tmp_x AS SELECT id, email, phone FROM public.customers",
+        "INSERT INTO stage_export SELECT * FROM customers",
+    ] {
+        assert!(pg(copy).1.whole_table_read, "{copy}");
+    }
+    let (_, f) = analyze(
+        "CREATE TEMPORARY TABLE t1 SELECT * FROM customers",
+        &[],
+        Dialect::MySql,
+        &Vocab::default(),
+    );
+    assert!(f.whole_table_read);
+    for not in [
+        "INSERT INTO customers SELECT * FROM import_batch",
+        "INSERT INTO stage_export SELECT * FROM customers WHERE id = 5",
+        "CREATE VIEW v AS SELECT * FROM customers",
+        "INSERT INTO audit_log (who, what) SELECT 'x', 'y'",
+        "CREATE TABLE t2 (id int)",
+    ] {
+        assert!(!pg(not).1.whole_table_read, "{not}");
+    }
+}
+
+#[test]
 fn bonus_updates_and_ledger_inserts() {
     let (c, f) = pg("UPDATE bonus_accounts SET balance = balance + 5000, updated_at = now() WHERE account_id = 100123");
     assert_eq!(c, StmtClass::Write);

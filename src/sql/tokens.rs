@@ -413,6 +413,54 @@ impl<'a> Analysis<'a> {
         false
     }
 
+    /// Whether a write copies a whole table into another one (`CREATE TABLE dump AS
+    /// SELECT * FROM customers`, `INSERT INTO stage SELECT … FROM customers`): the rows
+    /// staged where whoever wrote them reads them at leisure. A copy into an account
+    /// table is an import, not this.
+    pub fn copies_whole_table(&self) -> bool {
+        let t = self.t;
+        if !t
+            .first()
+            .is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE") || x.kw("CREATE"))
+        {
+            return false;
+        }
+        let Some(sel) = t.iter().position(|x| x.kw("SELECT")) else {
+            return false;
+        };
+        let Some(intro) = t[..sel].iter().position(|x| x.kw("INTO") || x.kw("TABLE")) else {
+            return false;
+        };
+        // The destination: the last part of the name after `INTO` / `TABLE` (past `IF
+        // NOT EXISTS`).
+        let mut dest = None;
+        let mut j = intro + 1;
+        while let Some(Tok::Word(w, u, q)) = t.get(j) {
+            if !*q && matches!(&**u, "IF" | "NOT" | "EXISTS") {
+                j += 1;
+                continue;
+            }
+            if !*q && is_reserved(u) {
+                break;
+            }
+            dest = Some(w.to_ascii_lowercase());
+            if t.get(j + 1).is_some_and(|x| x.sym(".")) {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        if dest.is_none_or(|d| self.vocab.is_account_table(&d)) {
+            return false;
+        }
+        Analysis {
+            t: &t[sel..],
+            table: self.table.clone(),
+            ..*self
+        }
+        .whole_table_read()
+    }
+
     fn has_key_predicate(&self, cond: &[Tok]) -> bool {
         cond.windows(2).any(|w| {
             w[0].word().is_some_and(|c| self.is_key_col(c)) && (w[1].sym("=") || w[1].kw("IN"))
