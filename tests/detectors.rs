@@ -1394,6 +1394,18 @@ fn a_mass_send_around_the_application_amid_the_attack_is_malicious_and_a_routine
     attack.retain(|e| e.method.as_deref() == Some("GET"));
     v.extend(attack);
     v.extend(titled(T0 + 3 * DAY + 5 * MIN, "lunch3", "Lunch", 200));
+    // A reminder FCM's export keeps no title for, only its label, every day, and amid
+    // the attack on day 3.
+    for d in 0..3 {
+        let at = T0 + d * DAY + 4 * 60 * MIN;
+        v.extend(push_rows(at, &format!("rem{d}"), "daily-reminder", 150));
+    }
+    v.extend(push_rows(
+        T0 + 3 * DAY + 8 * MIN,
+        "rem3",
+        "daily-reminder",
+        150,
+    ));
     v.extend(titled(
         T0 + 3 * DAY + 12 * MIN,
         "m-evil",
@@ -1407,7 +1419,7 @@ fn a_mass_send_around_the_application_amid_the_attack_is_malicious_and_a_routine
     assert!(m("m-evil")
         .reason
         .contains("other mass sends each came through a request"));
-    for id in ["m-legit", "lunch0", "lunch3", "m-oneoff"] {
+    for id in ["m-legit", "lunch0", "lunch3", "m-oneoff", "rem3"] {
         assert!(!m(id).malicious, "{id}: {}", m(id).reason);
     }
     let w = a.waves.iter().find(|w| w.messages == ["m-evil"]).unwrap();

@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 /// Judges the messages `build` found no origin for. A mass send qualifies when the
 /// gateway logged steadily over its send time (inside its span, in none of its
 /// silences), attacker-attributed events lie within `gap` of it (the distance that
-/// keeps events in one wave), and no message with the same title and body was sent away
-/// from attacker activity (a recurring send is the application's routine, whoever
-/// scheduled it).
+/// keeps events in one wave), and no message with the same title and body (or, where
+/// the provider keeps neither, campaign label) was sent away from attacker activity (a
+/// recurring send is the application's routine, whoever scheduled it).
 pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
     let ev = &a.ing.events;
     let mut attacked: Vec<(i64, usize)> = (a.attr.iter().enumerate())
@@ -33,8 +33,14 @@ pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
     let gateway = super::coverage::span(a, SourceKind::Gateway);
     let silent =
         |t: i64| (a.gaps.iter()).any(|g| g.kind == SourceKind::Gateway && g.from <= t && t <= g.to);
+    // What a recurring send repeats: its title and body, or, where the provider keeps
+    // neither (FCM's export), its campaign label.
     let content = |m: &Message| {
-        (m.title.is_some() || m.body.is_some()).then(|| (m.title.clone(), m.body.clone()))
+        if m.title.is_some() || m.body.is_some() {
+            Some((m.title.clone(), m.body.clone()))
+        } else {
+            m.campaign.clone().map(|c| (None, Some(c)))
+        }
     };
     // Titles and bodies sent away from attacker activity.
     let routine: BTreeSet<_> = (out.iter())
