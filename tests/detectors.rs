@@ -319,26 +319,27 @@ fn a_proxy_pool_s_one_try_addresses_join_it_and_customers_do_not() {
         .contains("60 of them seen in one failed login only"));
 }
 
-#[test]
-fn a_customer_who_mistypes_after_a_pool_s_burst_is_not_in_it() {
-    // Forty addresses fail three logins each over half an hour. Fifty-five minutes after
-    // the burst, still in its window's last hour, a customer on a new address fails
-    // twice and gets in.
+/// The background, and forty addresses (`198.18.9.k`) that each fail three logins over
+/// half an hour from the start it returns (day 1).
+fn forty_fail_thrice() -> (Vec<Event>, i64) {
     let mut v = background();
     let start = T0 + DAY;
     for k in 0..40i64 {
         for n in 0..3i64 {
             let ts = start + n * 10 * MIN + k * 15_000_000;
-            v.push(gw(
-                ts,
-                &format!("198.18.9.{k}"),
-                "POST",
-                "/api/auth/login",
-                401,
-                None,
-            ));
+            let ip = format!("198.18.9.{k}");
+            v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
         }
     }
+    (v, start)
+}
+
+#[test]
+fn a_customer_who_mistypes_after_a_pool_s_burst_is_not_in_it() {
+    // Forty addresses fail three logins each over half an hour. Fifty-five minutes after
+    // the burst, still in its window's last hour, a customer on a new address fails
+    // twice and gets in.
+    let (mut v, start) = forty_fail_thrice();
     mistypes_twice(&mut v, "100.100.0.9", start + 85 * MIN);
     let a = run(v);
     let pool = pool_of(&a);
@@ -352,15 +353,7 @@ fn a_customer_behind_a_pool_s_exit_an_hour_after_its_burst_is_not_the_pool_s() {
     // carrier's exit whose customer signs in on the days around. Eighty-five minutes
     // after the burst began, still in its window's last hour, that customer mistypes
     // twice there and gets in.
-    let mut v = background();
-    let start = T0 + DAY;
-    for k in 0..40i64 {
-        for n in 0..3i64 {
-            let ts = start + n * 10 * MIN + k * 15_000_000;
-            let ip = format!("198.18.9.{k}");
-            v.push(gw(ts, &ip, "POST", "/api/auth/login", 401, None));
-        }
-    }
+    let (mut v, start) = forty_fail_thrice();
     let exit = "198.18.9.5";
     for d in [0, 2] {
         let ts = T0 + d * DAY + 3 * 60 * MIN;

@@ -189,20 +189,7 @@ pub fn tables(t: &[Tok]) -> Vec<String> {
         if !is_intro {
             continue;
         }
-        let mut j = i + 1;
-        let mut last = None;
-        while let Some(Tok::Word(w, u, q)) = t.get(j) {
-            if !*q && is_reserved(u) {
-                break;
-            }
-            last = Some(w.to_ascii_lowercase());
-            if t.get(j + 1).is_some_and(|x| x.sym(".")) {
-                j += 2;
-            } else {
-                break;
-            }
-        }
-        if let Some(l) = last {
+        if let Some(l) = name_at(t, i + 1) {
             out.push(l);
         }
     }
@@ -431,25 +418,11 @@ impl<'a> Analysis<'a> {
         let Some(intro) = t[..sel].iter().position(|x| x.kw("INTO") || x.kw("TABLE")) else {
             return false;
         };
-        // The destination: the last part of the name after `INTO` / `TABLE` (past `IF
-        // NOT EXISTS`).
-        let mut dest = None;
-        let mut j = intro + 1;
-        while let Some(Tok::Word(w, u, q)) = t.get(j) {
-            if !*q && matches!(&**u, "IF" | "NOT" | "EXISTS") {
-                j += 1;
-                continue;
-            }
-            if !*q && is_reserved(u) {
-                break;
-            }
-            dest = Some(w.to_ascii_lowercase());
-            if t.get(j + 1).is_some_and(|x| x.sym(".")) {
-                j += 2;
-            } else {
-                break;
-            }
-        }
+        // The destination: the name after `INTO` / `TABLE` (past `IF NOT EXISTS`).
+        let at = (intro + 1..t.len())
+            .find(|&j| !(t[j].kw("IF") || t[j].kw("NOT") || t[j].kw("EXISTS")))
+            .unwrap_or(t.len());
+        let dest = name_at(t, at);
         if dest.is_none_or(|d| self.vocab.is_account_table(&d)) {
             return false;
         }
@@ -789,7 +762,12 @@ fn target_table(t: &[Tok]) -> Option<String> {
     let intro = t
         .iter()
         .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM"))?;
-    let mut j = intro + 1;
+    name_at(t, intro + 1)
+}
+
+/// The table a (possibly qualified) name from `t[j]` names: its last part, lower-cased;
+/// none where a reserved word stands there.
+fn name_at(t: &[Tok], mut j: usize) -> Option<String> {
     let mut last = None;
     while let Some(Tok::Word(w, u, q)) = t.get(j) {
         if !*q && is_reserved(u) {
