@@ -112,6 +112,55 @@ fn copies_of_a_whole_table_into_another_are_whole_table_reads() {
 }
 
 #[test]
+fn upserts_of_a_balance_add_to_it_or_set_it() {
+    let one = |sql: &str, d: Dialect| {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        assert_eq!(f.bonus_changes.len(), 1, "{sql}");
+        let c = &f.bonus_changes[0];
+        assert_eq!(c.account_id, "100123", "{sql}");
+        (c.delta, c.absolute, c.ledger)
+    };
+    let pg = Dialect::Postgres;
+    let my = Dialect::MySql;
+    let row = "INSERT INTO bonus_accounts (account_id, balance) VALUES (100123, 500)";
+    assert_eq!(
+        one(&format!("{row} ON CONFLICT (account_id) DO UPDATE SET balance = bonus_accounts.balance + EXCLUDED.balance"), pg),
+        (500, false, false)
+    );
+    assert_eq!(
+        one(&format!("{row} ON CONFLICT (account_id) DO UPDATE SET updated_at = now(), balance = EXCLUDED.balance"), pg),
+        (500, true, false)
+    );
+    assert_eq!(
+        one(
+            &format!("{row} ON DUPLICATE KEY UPDATE balance = balance + VALUES(balance)"),
+            my
+        ),
+        (500, false, false)
+    );
+    assert_eq!(
+        one(
+            &format!("{row} ON DUPLICATE KEY UPDATE balance = VALUES(balance)"),
+            my
+        ),
+        (500, true, false)
+    );
+    assert_eq!(
+        one(
+            "REPLACE INTO bonus_accounts (account_id, balance) VALUES (100123, 500)",
+            my
+        ),
+        (500, true, false)
+    );
+    // A new account's row, and a ledger's movement, are changes by their value.
+    assert_eq!(one(row, pg), (500, false, true));
+    assert_eq!(
+        one("INSERT INTO bonus_ledger (account_id, amount) VALUES (100123, 500) ON CONFLICT DO NOTHING", pg),
+        (500, false, true)
+    );
+}
+
+#[test]
 fn bonus_updates_and_ledger_inserts() {
     let (c, f) = pg("UPDATE bonus_accounts SET balance = balance + 5000, updated_at = now() WHERE account_id = 100123");
     assert_eq!(c, StmtClass::Write);

@@ -562,15 +562,18 @@ impl<'a> Analysis<'a> {
                             || c.contains("bonus")
                     });
             }
+            // A balance an upsert adds to or sets is the balance's change, not a ledger
+            // row's.
+            let upsert = self.upsert_sets();
             for (acct, amt) in self.inserted_rows() {
                 if let (Some(a), Some(v)) = (acct, amt) {
                     if let Some(d) = int_of(&v) {
                         out.push(BonusChange {
                             account_id: text(&a),
                             delta: d,
-                            absolute: false,
+                            absolute: upsert == Some(true),
                             table: text(&table),
-                            ledger: true,
+                            ledger: upsert.is_none(),
                         });
                     }
                 }
@@ -682,25 +685,67 @@ impl<'a> Analysis<'a> {
     }
 
     /// (account, amount) of each row of `INSERT INTO t (cols) VALUES (…), (…)`.
-    fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
+    /// The column list of `INSERT|REPLACE INTO t (cols) VALUES …`, and where `VALUES`
+    /// stands.
+    fn insert_columns(&self) -> Option<(Vec<String>, usize)> {
         let t = self.t;
-        let mut out = Vec::new();
         if !t.first().is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE")) {
-            return out;
+            return None;
         }
-        let Some(open) = t.iter().position(|x| x.sym("(")) else {
-            return out;
-        };
-        let Some(values) = t.iter().position(|x| x.kw("VALUES")) else {
-            return out;
-        };
+        let open = t.iter().position(|x| x.sym("("))?;
+        let values = t.iter().position(|x| x.kw("VALUES"))?;
         if open > values {
-            return out;
+            return None;
         }
-        let cols: Vec<String> = t[open + 1..values]
+        let cols = t[open + 1..values]
             .iter()
             .filter_map(|x| x.ident())
             .collect();
+        Some((cols, values))
+    }
+
+    /// How an INSERT into a bonus table changes the amount column it fills, where that
+    /// column holds a balance (not a ledger's movement): `Some(false)` where an upsert
+    /// adds the row's amount to the balance (`ON CONFLICT … DO UPDATE SET balance =
+    /// t.balance + EXCLUDED.balance`, `ON DUPLICATE KEY UPDATE balance = balance +
+    /// VALUES(balance)`), `Some(true)` where it sets the balance outright (`REPLACE`, an
+    /// upsert that assigns the value). None for a plain INSERT (a new row: the change is
+    /// its value) and for ledgers.
+    fn upsert_sets(&self) -> Option<bool> {
+        let t = self.t;
+        let (cols, values) = self.insert_columns()?;
+        let col = cols
+            .into_iter()
+            .find(|c| self.vocab.amount_columns.iter().any(|a| a == c))?;
+        if !col.contains("balance") {
+            return None;
+        }
+        if t[0].kw("REPLACE") {
+            return Some(true);
+        }
+        let upsert = (values..t.len()).find(|&i| t[i].kw("CONFLICT") || t[i].kw("DUPLICATE"))?;
+        let assign = (upsert..t.len()).find(|&i| {
+            t[i].ident().as_deref() == Some(col.as_str())
+                && t.get(i + 1).is_some_and(|x| x.sym("="))
+        });
+        let Some(at) = assign else {
+            // `DO NOTHING`: an existing balance is left as it was.
+            return None;
+        };
+        let rhs = &t[at + 2..];
+        let end = rhs
+            .iter()
+            .position(|x| x.sym(",") || x.kw("WHERE"))
+            .unwrap_or(rhs.len());
+        Some(!rhs[..end].iter().any(|x| x.sym("+") || x.sym("-")))
+    }
+
+    fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
+        let t = self.t;
+        let mut out = Vec::new();
+        let Some((cols, values)) = self.insert_columns() else {
+            return out;
+        };
         let acct_i = cols.iter().position(|c| self.is_key_col(c));
         let amt_i = cols
             .iter()
