@@ -4,6 +4,7 @@
 //! token-level analysis over its tokenizer reads predicates and values, and is the
 //! tolerant fallback for truncated or dialect-specific statements.
 
+mod bonus;
 mod canon;
 mod markers;
 mod skeleton;

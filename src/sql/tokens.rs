@@ -2,7 +2,7 @@
 //! for statements cut mid-literal): class, tables, predicates, SET lists, VALUES rows.
 
 use super::Vocab;
-use crate::model::{text, BonusChange, StmtClass, Text};
+use crate::model::{StmtClass, Text};
 use sqlparser::tokenizer::Token;
 use std::rc::Rc;
 
@@ -28,11 +28,11 @@ impl Tok {
     pub(super) fn sym(&self, s: &str) -> bool {
         matches!(self, Tok::Sym(x) if **x == *s)
     }
-    fn ident(&self) -> Option<String> {
+    pub(super) fn ident(&self) -> Option<String> {
         self.word().map(str::to_ascii_lowercase)
     }
     /// A keyword or identifier as written.
-    fn word(&self) -> Option<&str> {
+    pub(super) fn word(&self) -> Option<&str> {
         match self {
             Tok::Word(w, _, _) => Some(w),
             _ => None,
@@ -205,12 +205,12 @@ fn is_reserved(u: &str) -> bool {
 
 /// Predicate / assignment analysis over a token list.
 pub struct Analysis<'a> {
-    t: &'a [Tok],
-    params: &'a [String],
-    vocab: &'a Vocab,
-    id_is_account: bool,
-    bonus_table: bool,
-    table: Option<String>,
+    pub(super) t: &'a [Tok],
+    pub(super) params: &'a [String],
+    pub(super) vocab: &'a Vocab,
+    pub(super) id_is_account: bool,
+    pub(super) bonus_table: bool,
+    pub(super) table: Option<String>,
 }
 
 impl<'a> Analysis<'a> {
@@ -232,7 +232,7 @@ impl<'a> Analysis<'a> {
 
     /// Whether a column (in any case; the vocabulary's names are lower case) names an
     /// account.
-    fn is_key_col(&self, col: &str) -> bool {
+    pub(super) fn is_key_col(&self, col: &str) -> bool {
         self.vocab
             .account_columns
             .iter()
@@ -240,7 +240,7 @@ impl<'a> Analysis<'a> {
             || (col.eq_ignore_ascii_case("id") && self.id_is_account)
     }
 
-    fn value(&self, i: usize) -> Option<(String, usize)> {
+    pub(super) fn value(&self, i: usize) -> Option<(String, usize)> {
         // Optional sign, optional cast parentheses are not followed; returns (value, tokens used).
         match self.t.get(i)? {
             Tok::Num(n) => Some((n.to_string(), 1)),
@@ -434,178 +434,22 @@ impl<'a> Analysis<'a> {
         .whole_table_read()
     }
 
-    fn has_key_predicate(&self, cond: &[Tok]) -> bool {
+    pub(super) fn has_key_predicate(&self, cond: &[Tok]) -> bool {
         cond.windows(2).any(|w| {
             w[0].word().is_some_and(|c| self.is_key_col(c)) && (w[1].sym("=") || w[1].kw("IN"))
         })
-    }
-
-    /// Balance changes of an UPDATE … SET or a ledger INSERT, and whether an UPDATE
-    /// changed balances of rows it does not name (no key in its filter, or keys a
-    /// subquery picks) or by an expression of no amount (`balance * 10`): which
-    /// accounts, or by how much, its text cannot say. A value bound but not logged is
-    /// neither (the row or amount is named, only not shown).
-    pub fn bonus_writes(&self) -> (Vec<BonusChange>, bool) {
-        let t = self.t;
-        let table = self.table.clone().unwrap_or_default();
-        let mut out = Vec::new();
-        let mut unnamed = false;
-        if t.first().is_some_and(|x| x.kw("UPDATE")) {
-            let Some(set) = t.iter().position(|x| x.kw("SET")) else {
-                return (out, false);
-            };
-            let wh = t.iter().position(|x| x.kw("WHERE")).unwrap_or(t.len());
-            let accounts = if wh < t.len() {
-                Analysis {
-                    t: &t[wh..],
-                    table: self.table.clone(),
-                    ..*self
-                }
-                .account_ids_where()
-            } else {
-                Vec::new()
-            };
-            // Whether the filter names rows by key (not keys a subquery picks).
-            let keyed = wh < t.len() && {
-                let cond = &t[wh + 1..];
-                self.has_key_predicate(cond)
-                    && !cond.windows(4).any(|w| {
-                        w[0].word().is_some_and(|c| self.is_key_col(c))
-                            && w[1].kw("IN")
-                            && w[2].sym("(")
-                            && (w[3].kw("SELECT") || w[3].kw("WITH"))
-                    })
-            };
-            let mut i = set + 1;
-            while i < wh {
-                let Some(col) = t[i].ident() else {
-                    i += 1;
-                    continue;
-                };
-                if !t.get(i + 1).is_some_and(|x| x.sym("=")) {
-                    i += 1;
-                    continue;
-                }
-                let amount_col = self.vocab.amount_columns.contains(&col);
-                if amount_col
-                    && (self.bonus_table || col.contains("point") || col.contains("bonus"))
-                {
-                    // col = col ± v | col = v ± col | col = v; the column on the right
-                    // may be qualified (`b.balance`).
-                    let rhs = &t[i + 2..wh];
-                    let q = if rhs.get(1).is_some_and(|x| x.sym("."))
-                        && rhs.get(2).and_then(|x| x.ident()).as_deref() == Some(&col)
-                    {
-                        2
-                    } else {
-                        0
-                    };
-                    let rhs = &rhs[q..];
-                    let parsed = if rhs.first().and_then(|x| x.ident()).as_deref() == Some(&col) {
-                        match (rhs.get(1), self.value(i + 4 + q)) {
-                            (Some(Tok::Sym(op)), Some((v, _))) if &**op == "+" => Some((v, false)),
-                            (Some(Tok::Sym(op)), Some((v, _))) if &**op == "-" => {
-                                Some((neg(&v), false))
-                            }
-                            _ => None,
-                        }
-                    } else if let Some((v, used)) = self.value(i + 2) {
-                        let next = rhs.get(used);
-                        if next.is_some_and(|x| x.sym("+"))
-                            && rhs.get(used + 1).and_then(|x| x.ident()).as_deref() == Some(&col)
-                        {
-                            Some((v, false))
-                        } else if next.is_none() || next.is_some_and(|x| x.sym(",")) {
-                            Some((v, true))
-                        } else {
-                            None
-                        }
-                    } else {
-                        None
-                    };
-                    let bound = rhs.iter().any(|x| matches!(x, Tok::Param(_)));
-                    let amount = parsed.as_ref().is_some_and(|(v, _)| int_of(v).is_some());
-                    unnamed |= !keyed || (!amount && !bound);
-                    if let Some((v, absolute)) = parsed {
-                        if let Some(d) = int_of(&v) {
-                            for a in &accounts {
-                                out.push(BonusChange {
-                                    account_id: text(a),
-                                    delta: d,
-                                    absolute,
-                                    table: text(&table),
-                                    ledger: false,
-                                });
-                            }
-                        }
-                    }
-                }
-                i += 2;
-            }
-        } else if self.bonus_table {
-            // `INSERT INTO ledger (account_id, amount, …) SELECT id, 1000, … FROM
-            // customers`: rows another query picks, none named here.
-            let values = t.iter().position(|x| x.kw("VALUES"));
-            let select = t.iter().position(|x| x.kw("SELECT"));
-            if t.first().is_some_and(|x| x.kw("INSERT"))
-                && select.is_some_and(|s| values.is_none_or(|v| s < v))
-            {
-                let head = &t[..select.unwrap_or(0)];
-                let cols = match head.iter().position(|x| x.sym("(")) {
-                    Some(open) => &head[open + 1..],
-                    None => &[][..],
-                };
-                unnamed |= cols.is_empty()
-                    || cols.iter().filter_map(|x| x.ident()).any(|c| {
-                        self.vocab.amount_columns.contains(&c)
-                            || c.contains("point")
-                            || c.contains("bonus")
-                    });
-            }
-            // A balance an upsert adds to or sets is the balance's change, not a ledger
-            // row's.
-            let upsert = self.upsert_sets();
-            for (acct, amt) in self.inserted_rows() {
-                if let (Some(a), Some(v)) = (acct, amt) {
-                    if let Some(d) = int_of(&v) {
-                        out.push(BonusChange {
-                            account_id: text(&a),
-                            delta: d,
-                            absolute: upsert == Some(true),
-                            table: text(&table),
-                            ledger: upsert.is_none(),
-                        });
-                    }
-                }
-            }
-        }
-        (out, unnamed)
-    }
-
-    fn account_ids_where(&self) -> Vec<String> {
-        let mut v = self.account_ids();
-        v.sort();
-        v.dedup();
-        v
     }
 
     /// Column → value of the first row of `INSERT INTO t (cols) VALUES (…)`.
     pub fn first_row(&self) -> std::collections::BTreeMap<String, String> {
         let t = self.t;
         let mut out = std::collections::BTreeMap::new();
-        let (Some(open), Some(values)) = (
-            t.iter().position(|x| x.sym("(")),
-            t.iter().position(|x| x.kw("VALUES")),
-        ) else {
-            return out;
-        };
-        if open > values || !t.first().is_some_and(|x| x.kw("INSERT")) {
+        if !t.first().is_some_and(|x| x.kw("INSERT")) {
             return out;
         }
-        let cols: Vec<String> = t[open + 1..values]
-            .iter()
-            .filter_map(|x| x.ident())
-            .collect();
+        let Some((cols, values)) = self.insert_columns() else {
+            return out;
+        };
         let Some(row_open) = (values..t.len()).find(|&i| t[i].sym("(")) else {
             return out;
         };
@@ -687,7 +531,7 @@ impl<'a> Analysis<'a> {
     /// (account, amount) of each row of `INSERT INTO t (cols) VALUES (…), (…)`.
     /// The column list of `INSERT|REPLACE INTO t (cols) VALUES …`, and where `VALUES`
     /// stands.
-    fn insert_columns(&self) -> Option<(Vec<String>, usize)> {
+    pub(super) fn insert_columns(&self) -> Option<(Vec<String>, usize)> {
         let t = self.t;
         if !t.first().is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE")) {
             return None;
@@ -704,43 +548,7 @@ impl<'a> Analysis<'a> {
         Some((cols, values))
     }
 
-    /// How an INSERT into a bonus table changes the amount column it fills, where that
-    /// column holds a balance (not a ledger's movement): `Some(false)` where an upsert
-    /// adds the row's amount to the balance (`ON CONFLICT … DO UPDATE SET balance =
-    /// t.balance + EXCLUDED.balance`, `ON DUPLICATE KEY UPDATE balance = balance +
-    /// VALUES(balance)`), `Some(true)` where it sets the balance outright (`REPLACE`, an
-    /// upsert that assigns the value). None for a plain INSERT (a new row: the change is
-    /// its value) and for ledgers.
-    fn upsert_sets(&self) -> Option<bool> {
-        let t = self.t;
-        let (cols, values) = self.insert_columns()?;
-        let col = cols
-            .into_iter()
-            .find(|c| self.vocab.amount_columns.iter().any(|a| a == c))?;
-        if !col.contains("balance") {
-            return None;
-        }
-        if t[0].kw("REPLACE") {
-            return Some(true);
-        }
-        let upsert = (values..t.len()).find(|&i| t[i].kw("CONFLICT") || t[i].kw("DUPLICATE"))?;
-        let assign = (upsert..t.len()).find(|&i| {
-            t[i].ident().as_deref() == Some(col.as_str())
-                && t.get(i + 1).is_some_and(|x| x.sym("="))
-        });
-        let Some(at) = assign else {
-            // `DO NOTHING`: an existing balance is left as it was.
-            return None;
-        };
-        let rhs = &t[at + 2..];
-        let end = rhs
-            .iter()
-            .position(|x| x.sym(",") || x.kw("WHERE"))
-            .unwrap_or(rhs.len());
-        Some(!rhs[..end].iter().any(|x| x.sym("+") || x.sym("-")))
-    }
-
-    fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
+    pub(super) fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
         let t = self.t;
         let mut out = Vec::new();
         let Some((cols, values)) = self.insert_columns() else {
@@ -861,16 +669,9 @@ fn tautology(cond: &[Tok]) -> bool {
     }) || cond.windows(2).any(|w| w[0].kw("OR") && w[1].kw("TRUE"))
 }
 
-fn neg(v: &str) -> String {
+pub(super) fn neg(v: &str) -> String {
     match v.strip_prefix('-') {
         Some(r) => r.to_string(),
         None => format!("-{v}"),
     }
-}
-
-fn int_of(v: &str) -> Option<i64> {
-    let v = v.trim();
-    v.parse::<i64>()
-        .ok()
-        .or_else(|| v.parse::<f64>().ok().map(|f| f.round() as i64))
 }
