@@ -31,17 +31,10 @@ impl Analysis<'_> {
             } else {
                 Vec::new()
             };
-            // Whether the filter names rows by key (not keys a subquery picks).
-            let keyed = wh < t.len() && {
-                let cond = &t[wh + 1..];
-                self.has_key_predicate(cond)
-                    && !cond.windows(4).any(|w| {
-                        w[0].word().is_some_and(|c| self.is_key_col(c))
-                            && w[1].kw("IN")
-                            && w[2].sym("(")
-                            && (w[3].kw("SELECT") || w[3].kw("WITH"))
-                    })
-            };
+            // Whether the filter names rows by key: pins a key to values (not to keys a
+            // subquery picks, nor to another table's column, as `UPDATE … FROM` and a
+            // MERGE join them).
+            let keyed = wh < t.len() && self.pins_key(&t[wh + 1..]);
             let mut i = set + 1;
             while i < wh {
                 let Some(col) = t[i].ident() else {
@@ -146,6 +139,27 @@ impl Analysis<'_> {
             }
         }
         (out, unnamed)
+    }
+
+    /// Whether a condition pins a key column to values: `key = 5`, `key = $1`, `key =
+    /// ANY($1)`, `key IN (1, 2)`, `5 = key`; not `key = c.id` or `key IN (SELECT …)`.
+    fn pins_key(&self, cond: &[Tok]) -> bool {
+        let key = |x: &Tok| x.word().is_some_and(|c| self.is_key_col(c));
+        let value = |x: Option<&Tok>| {
+            x.is_some_and(|x| matches!(x, Tok::Num(_) | Tok::Str(_) | Tok::Param(_)))
+        };
+        let at = |i: usize| cond.get(i);
+        (0..cond.len()).any(|i| {
+            let eq = at(i + 1).is_some_and(|x| x.sym("="));
+            let signed = |j: usize| value(at(j)) || at(j).is_some_and(|x| x.sym("-"));
+            (key(&cond[i])
+                && ((eq && (signed(i + 2) || at(i + 2).is_some_and(|x| x.kw("ANY"))))
+                    || (eq && at(i + 2).is_some_and(|x| x.sym("(")) && signed(i + 3))
+                    || (at(i + 1).is_some_and(|x| x.kw("IN"))
+                        && at(i + 2).is_some_and(|x| x.sym("("))
+                        && !at(i + 3).is_some_and(|x| x.kw("SELECT") || x.kw("WITH")))))
+                || (value(Some(&cond[i])) && eq && at(i + 2).is_some_and(key))
+        })
     }
 
     fn account_ids_where(&self) -> Vec<String> {

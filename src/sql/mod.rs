@@ -7,6 +7,7 @@
 mod bonus;
 mod canon;
 mod markers;
+mod parts;
 mod skeleton;
 mod tokens;
 
@@ -324,7 +325,8 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
                     tables.extend(name_of(table_name));
                 }
             }
-            if let Some(c) = ast_class(&stmts[0]) {
+            // The parser calls `WITH … UPDATE` and a data-modifying CTE a query.
+            if let Some(c) = ast_class(&stmts[0]).filter(|_| class != StmtClass::Write) {
                 class = c;
             }
             stacked = stmts.len() > 1;
@@ -340,6 +342,9 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
             true
         }
     };
+    // A CTE's name is the statement's own relation, not a table of the database.
+    let ctes = parts::cte_names(&toks);
+    tables.retain(|t| !ctes.contains(t));
     tables.sort();
     tables.dedup();
     let injection = injection(text, &toks, stacked);
@@ -518,10 +523,35 @@ pub fn analyze(
                 .chain(&vocab.device_words)
                 .any(|w| t.contains(w.as_str()))
         });
+    // A write's statements inside it: a WITH's CTE bodies and main statement, a
+    // MERGE's actions.
+    let parts: Vec<parts::Part> = if class == StmtClass::Write {
+        parts.into_iter().flat_map(parts::parts).collect()
+    } else {
+        parts
+            .into_iter()
+            .map(|p| parts::Part {
+                toks: std::borrow::Cow::Borrowed(p),
+                qmarks_before: Some(0),
+            })
+            .collect()
+    };
     let mut ids: Vec<String> = Vec::new();
     let mut changes = Vec::new();
-    for part in parts {
-        let an = tokens::Analysis::new(part, params, vocab, &facts.tables);
+    for part in &parts {
+        // Positional values bind in order: a part sees those after the ones before it.
+        let params = match part.qmarks_before {
+            Some(n) => params.get(n..).unwrap_or_default(),
+            None if part
+                .toks
+                .iter()
+                .any(|x| matches!(x, Tok::Param(q) if &**q == "?")) =>
+            {
+                &[]
+            }
+            None => params,
+        };
+        let an = tokens::Analysis::new(&part.toks, params, vocab, &facts.tables);
         for a in an.account_ids() {
             if !ids.contains(&a) {
                 ids.push(a);

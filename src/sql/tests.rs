@@ -221,6 +221,9 @@ fn balance_writes_whose_rows_or_amounts_the_text_does_not_say() {
         "UPDATE bonus_accounts SET balance = balance * 10 WHERE account_id = 7",
         "INSERT INTO bonus_transactions (account_id, amount, reason) SELECT id, 1000, 'promo' FROM customers",
         "INSERT INTO bonus_transactions SELECT id, 1000 FROM customers WHERE city = 'Kyiv'",
+        // Keys joined to another table's rows name none of them.
+        "UPDATE bonus_accounts b SET balance = b.balance + 500 FROM customers c WHERE b.account_id = c.id AND c.city = 'Kyiv'",
+        "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id = customers.id",
     ] {
         assert!(pg(sql).1.bonus_unnamed, "{sql}");
     }
@@ -228,6 +231,8 @@ fn balance_writes_whose_rows_or_amounts_the_text_does_not_say() {
         "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id = 7",
         "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2",
         "UPDATE bonus_accounts SET balance = 0 WHERE account_id IN (7, 8)",
+        "UPDATE bonus_accounts SET balance = balance + 5 WHERE account_id = ANY($1)",
+        "UPDATE bonus_accounts SET balance = balance - 5 WHERE 7 = account_id",
         "UPDATE customers SET name = 'x'",
         "INSERT INTO bonus_ledger (account_id, delta) VALUES (7, 5)",
         "INSERT INTO bonus_ledger (account_id, delta) VALUES (7, (SELECT 5))",
@@ -665,4 +670,67 @@ fn a_script_of_one_class_is_read_statement_by_statement() {
     assert_eq!(class, StmtClass::Write);
     assert!(f.script);
     assert_eq!(f.bonus_changes.len(), 1);
+}
+
+#[test]
+fn writes_inside_a_with_or_a_merge_are_read_as_the_writes_they_are() {
+    let (c, f) = pg("WITH t AS (UPDATE bonus_accounts SET balance = balance + 5000 WHERE account_id = 42 RETURNING *) SELECT * FROM t");
+    assert_eq!(c, StmtClass::Write);
+    assert_eq!(*f.tables, ["bonus_accounts"], "a CTE's name is no table");
+    assert!(!f.whole_table_read, "the rows the update returns");
+    assert_eq!(f.bonus_changes.len(), 1);
+    assert_eq!(
+        (&*f.bonus_changes[0].account_id, f.bonus_changes[0].delta),
+        ("42", 5000)
+    );
+    let (c, f) = pg("WITH picked AS (SELECT id FROM customers WHERE city = 'Kyiv') UPDATE bonus_accounts SET balance = balance + 100 WHERE account_id IN (SELECT id FROM picked)");
+    assert_eq!(c, StmtClass::Write);
+    assert!(f.bonus_unnamed && f.bonus_changes.is_empty());
+    assert_eq!(*f.tables, ["bonus_accounts", "customers"]);
+    // Bound values numbered across the text reach the statement inside.
+    let (_, f) = analyze(
+        "WITH moved AS (UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id = $2 RETURNING account_id) INSERT INTO bonus_log (account_id, note) SELECT account_id, $3 FROM moved",
+        &["250".into(), "77".into(), "x".into()],
+        Dialect::Postgres,
+        &Vocab::default(),
+    );
+    assert_eq!(f.bonus_changes.len(), 1);
+    assert_eq!(
+        (&*f.bonus_changes[0].account_id, f.bonus_changes[0].delta),
+        ("77", 250)
+    );
+    // A MERGE's UPDATE pinned by its join condition, and its INSERT of literal values.
+    let (c, f) = pg("MERGE INTO bonus_accounts b USING (SELECT 1) s ON b.account_id = 42 WHEN MATCHED THEN UPDATE SET balance = b.balance + 500 WHEN NOT MATCHED THEN INSERT (account_id, balance) VALUES (42, 500)");
+    assert_eq!(c, StmtClass::Write);
+    assert!(!f.bonus_unnamed);
+    let eff = effective_changes(&f.bonus_changes);
+    assert_eq!(eff.len(), 1);
+    assert_eq!(
+        (&*eff[0].account_id, eff[0].delta, eff[0].ledger),
+        ("42", 500, false)
+    );
+    // Rows or amounts the source picks: which accounts, or how much, the text cannot say.
+    for sql in [
+        "MERGE INTO bonus_accounts b USING customers c ON b.account_id = c.id WHEN MATCHED THEN UPDATE SET balance = b.balance + 1000",
+        "MERGE INTO bonus_accounts b USING (VALUES (42, 500)) v(cid, pts) ON b.account_id = v.cid WHEN MATCHED THEN UPDATE SET balance = b.balance + v.pts",
+        "MERGE INTO bonus_accounts b USING new_members m ON b.account_id = m.id WHEN NOT MATCHED THEN INSERT (account_id, balance) VALUES (m.id, 1000)",
+        "MERGE INTO bonus_accounts b USING (SELECT 1) s ON b.account_id = 42 WHEN NOT MATCHED BY SOURCE THEN UPDATE SET balance = 0",
+    ] {
+        let (c, f) = pg(sql);
+        assert_eq!(c, StmtClass::Write, "{sql}");
+        assert!(f.bonus_unnamed, "{sql}");
+    }
+    // Reads stay reads; a MERGE of other tables moves no balance.
+    assert_eq!(
+        pg("WITH x AS (SELECT id FROM customers WHERE id = 5) SELECT * FROM x").0,
+        StmtClass::Read
+    );
+    let (_, f) = pg("MERGE INTO customers c USING staging s ON c.id = s.id WHEN MATCHED THEN UPDATE SET email = s.email");
+    assert!(!f.bonus_unnamed && f.bonus_changes.is_empty());
+    assert_eq!(
+        tokens::class_of(&tokens::fallback_lex(
+            "COPY customers TO STDOUT WITH CSV HEADER"
+        )),
+        StmtClass::Read
+    );
 }

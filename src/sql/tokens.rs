@@ -152,6 +152,8 @@ pub fn class_of(t: &[Tok]) -> StmtClass {
         i += 1;
     }
     match w(i) {
+        // `WITH t AS (UPDATE … RETURNING *) SELECT …` and `WITH x AS (…) UPDATE …` write.
+        "WITH" if super::parts::writes(&t[i..]) => StmtClass::Write,
         "SELECT" | "WITH" | "SHOW" | "TABLE" | "VALUES" | "EXPLAIN" | "DESCRIBE" | "DESC" => {
             StmtClass::Read
         }
