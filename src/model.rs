@@ -197,6 +197,11 @@ pub struct SqlFacts {
     /// such a text whole with each statement's record.
     #[serde(default, skip_serializing_if = "is_false")]
     pub script: bool,
+    /// A read that pages through a table (`LIMIT 100 OFFSET 4200`, `WHERE id > 4200
+    /// ORDER BY id LIMIT 100`; a whole-table read but for its LIMIT under the bulk
+    /// size): the rows of its page; 0 for other statements.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub page_rows: u32,
     /// Column → value of the first row an INSERT into a push / campaign table (campaign
     /// id, title, body) or a device table (device, account) writes, or of an UPDATE's
     /// literal assignments where one sets a device column (a push token); never empty.
@@ -362,6 +367,10 @@ fn de_push<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<Push>>, 
 /// Whether a flag is unset (left out of a serialized `SqlFacts`).
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Whether a list is empty (left out of a serialized `SqlFacts`).
@@ -632,6 +641,7 @@ mod tests {
             injection: Some(text("OR 1=1")),
             fallback: true,
             script: true,
+            page_rows: 100,
             row: Some(Box::new(row)),
         };
         let json = serde_json::to_string(&full).unwrap();
@@ -646,6 +656,7 @@ mod tests {
             "injection",
             "fallback",
             "script",
+            "page_rows",
             "row",
         ] {
             assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");

@@ -149,6 +149,10 @@ fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
             buf.extend_from_slice(b"true");
         }
     }
+    if f.page_rows > 0 {
+        key(buf, "page_rows");
+        buf.extend_from_slice(f.page_rows.to_string().as_bytes());
+    }
     if let Some(row) = &f.row {
         key(buf, "row");
         serde_json::to_writer(&mut *buf, row)?;
@@ -313,6 +317,7 @@ mod tests {
             bonus in proptest::collection::vec((TEXT, proptest::num::i64::ANY, proptest::bool::ANY), 0..2),
             opts in proptest::collection::vec(proptest::option::of(TEXT), 3),
             (whole, fallback, script, unnamed) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
+            page_rows in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::num::u32::ANY],
             row in proptest::option::of(proptest::collection::btree_map(TEXT, TEXT, 1..3)),
             params in proptest::collection::vec(TEXT, 0..3),
         ) {
@@ -341,6 +346,7 @@ mod tests {
                 injection: opt(2),
                 fallback,
                 script,
+                page_rows,
                 row: row.map(Box::new),
             };
             let mut buf = vec![b'x'];

@@ -559,6 +559,7 @@ pub fn analyze(
         }
         if class == StmtClass::Read {
             facts.whole_table_read |= an.whole_table_read();
+            facts.page_rows = facts.page_rows.max(an.page_rows());
         } else if matches!(class, StmtClass::Write | StmtClass::Ddl) {
             facts.whole_table_read |= an.copies_whole_table();
         }

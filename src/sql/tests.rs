@@ -734,3 +734,47 @@ fn writes_inside_a_with_or_a_merge_are_read_as_the_writes_they_are() {
         StmtClass::Read
     );
 }
+
+#[test]
+fn pages_of_a_listing_are_neither_selective_nor_the_whole_table() {
+    let page = |sql: &str, d: Dialect| {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        (f.whole_table_read, f.page_rows)
+    };
+    let pg = Dialect::Postgres;
+    let my = Dialect::MySql;
+    for (sql, d, rows) in [
+        (
+            "SELECT id, email, phone FROM customers ORDER BY id LIMIT 100 OFFSET 4200",
+            pg,
+            100,
+        ),
+        (
+            "SELECT * FROM customers WHERE id > 4200 ORDER BY id LIMIT 100",
+            pg,
+            100,
+        ),
+        ("SELECT * FROM customers WHERE 1=1 LIMIT 50", pg, 50),
+        (
+            "SELECT * FROM customers ORDER BY id OFFSET 200 ROWS FETCH NEXT 200 ROWS ONLY",
+            pg,
+            200,
+        ),
+        // MySQL's `LIMIT offset, count`: a page of 50, not a bulk of 4200.
+        ("SELECT * FROM customers ORDER BY id LIMIT 4200, 50", my, 50),
+    ] {
+        assert_eq!(page(sql, d), (false, rows), "{sql}");
+    }
+    for (sql, d, whole) in [
+        ("SELECT * FROM customers LIMIT 50, 5000", my, true),
+        ("SELECT * FROM customers WHERE id = 7 LIMIT 1", pg, false),
+        (
+            "SELECT * FROM customers WHERE email = $1 LIMIT 1",
+            pg,
+            false,
+        ),
+        ("SELECT * FROM customers", pg, true),
+    ] {
+        assert_eq!(page(sql, d), (whole, 0), "{sql}");
+    }
+}

@@ -348,11 +348,27 @@ impl<'a> Analysis<'a> {
 
     /// Whether a read returns a whole table.
     pub fn whole_table_read(&self) -> bool {
+        self.extent() == Extent::Whole
+    }
+
+    /// The rows a read returns of a listing it pages through (`LIMIT 100 OFFSET 4200`,
+    /// `WHERE id > 4200 ORDER BY id LIMIT 100`): the size of its page, where it would
+    /// return the table but for a LIMIT under the bulk size; 0 for any other statement.
+    pub fn page_rows(&self) -> u32 {
+        match self.extent() {
+            Extent::Page(n) => n,
+            _ => 0,
+        }
+    }
+
+    /// How much of its table a read returns.
+    fn extent(&self) -> Extent {
         let t = self.t;
         let Some(from) = t.iter().position(|x| x.kw("FROM")) else {
             // `COPY customers TO …`
-            return t.first().is_some_and(|x| x.kw("COPY"))
-                && matches!(t.get(1), Some(Tok::Word(..)));
+            let copy =
+                t.first().is_some_and(|x| x.kw("COPY")) && matches!(t.get(1), Some(Tok::Word(..)));
+            return if copy { Extent::Whole } else { Extent::Rows };
         };
         // Parenthesis depth before each token, counted once: counting from the start
         // for every token made a statement of many thousand tokens (a query string
@@ -371,21 +387,23 @@ impl<'a> Analysis<'a> {
         let base = depth_at(from);
         let where_at = (from..t.len()).find(|&i| t[i].kw("WHERE") && depth_at(i) == base);
         let limit = (from..t.len())
-            .find(|&i| t[i].kw("LIMIT") && depth_at(i) == base)
-            .and_then(|i| match t.get(i + 1) {
-                Some(Tok::Num(n)) => n.parse::<u64>().ok(),
-                _ => None,
-            });
-        if limit.is_some_and(|l| l < self.vocab.bulk_limit) {
-            return false;
-        }
-        let Some(w) = where_at else { return true };
+            .find(|&i| (t[i].kw("LIMIT") || t[i].kw("FETCH")) && depth_at(i) == base)
+            .and_then(|i| row_limit(&t[i..]));
+        let paged = || match limit {
+            Some(l) if l < self.vocab.bulk_limit => Extent::Page(l as u32),
+            _ => Extent::Whole,
+        };
+        let Some(w) = where_at else {
+            return paged();
+        };
         let end = (w + 1..t.len())
             .find(|&i| {
                 depth_at(i) == base
                     && (t[i].kw("GROUP")
                         || t[i].kw("ORDER")
                         || t[i].kw("LIMIT")
+                        || t[i].kw("FETCH")
+                        || t[i].kw("OFFSET")
                         || t[i].sym(")")
                         || t[i].sym(";"))
             })
@@ -394,12 +412,12 @@ impl<'a> Analysis<'a> {
         // A filter that pins no column to a value (a range, a pattern, `IS NULL`, a
         // join condition) returns rows by the table-full, not the few a key names.
         if tautology(cond) || !pins_values(cond) {
-            return true;
+            return paged();
         }
-        if limit.is_some() && !self.has_key_predicate(cond) {
-            return true;
+        match limit {
+            Some(l) if l >= self.vocab.bulk_limit && !self.has_key_predicate(cond) => Extent::Whole,
+            _ => Extent::Rows,
         }
-        false
     }
 
     /// Whether a write copies a whole table into another one (`CREATE TABLE dump AS
@@ -618,6 +636,33 @@ fn target_table(t: &[Tok]) -> Option<String> {
         .iter()
         .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM"))?;
     name_at(t, intro + 1)
+}
+
+/// How much of its table a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extent {
+    /// The rows a filter names.
+    Rows,
+    /// The table, or a bulk of it.
+    Whole,
+    /// A page of the table of this many rows.
+    Page(u32),
+}
+
+/// The rows a `LIMIT n`, MySQL's `LIMIT offset, n`, `LIMIT n OFFSET k` or `FETCH
+/// FIRST|NEXT n ROWS ONLY` at the start of `t` lets through.
+fn row_limit(t: &[Tok]) -> Option<u64> {
+    let num = |x: Option<&Tok>| match x {
+        Some(Tok::Num(n)) => n.parse::<u64>().ok(),
+        _ => None,
+    };
+    if t.first()?.kw("FETCH") {
+        return num(t.get(2));
+    }
+    if t.get(2).is_some_and(|x| x.sym(",")) {
+        return num(t.get(3));
+    }
+    num(t.get(1))
 }
 
 /// The table a (possibly qualified) name from `t[j]` names: its last part, lower-cased;
