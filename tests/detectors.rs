@@ -919,6 +919,170 @@ fn whole_table_reads_vs_the_nightly_job() {
     );
 }
 
+#[test]
+fn pages_of_the_customer_list_add_up_to_a_bulk_export() {
+    let mut v = background();
+    let page = |n: i64, size: i64| {
+        format!(
+            "SELECT id, email, phone FROM customers ORDER BY id LIMIT {size} OFFSET {}",
+            n * size
+        )
+    };
+    // A CRM sync pages through the list every night: routine.
+    for d in 0..4 {
+        for n in 0..15 {
+            let ts = T0 + d * DAY + n * MIN;
+            v.push(db(ts, "crm_sync", "10.0.5.21", &page(n, 100), None));
+        }
+    }
+    // An intruder's session walks the whole list in pages of a hundred.
+    for n in 0..20 {
+        let ts = T0 + 2 * DAY + 5 * 3_600_000_000 + n * 20_000_000;
+        v.push(db(ts, "postgres", "192.0.2.47", &page(n, 100), None));
+    }
+    // Someone reopens the list's first page thirty times; another reads four big pages.
+    for n in 0..30 {
+        let ts = T0 + DAY + n * MIN;
+        v.push(db(ts, "support", "192.0.2.48", &page(0, 100), None));
+    }
+    for n in 0..4 {
+        let ts = T0 + DAY + n * MIN;
+        v.push(db(ts, "support", "192.0.2.50", &page(n, 500), None));
+    }
+    // A credential stuffer who got in reads three pages of fifty through the app's
+    // customer list (which should not have answered a customer).
+    let ip = "203.0.113.9";
+    for k in 0..40 {
+        let ok = k == 39;
+        let ts = T0 + 3 * DAY + k * 2_000_000;
+        v.push(gw(
+            ts,
+            ip,
+            "POST",
+            "/api/auth/login",
+            if ok { 200 } else { 401 },
+            ok.then_some("5001"),
+        ));
+    }
+    for n in 0..3 {
+        let ts = T0 + 3 * DAY + 2 * MIN + n * MIN;
+        let req = gw(
+            ts,
+            ip,
+            "GET",
+            &format!("/api/v1/customers?page={n}"),
+            200,
+            Some("5001"),
+        );
+        let id = req.request_id.as_deref().unwrap().to_string();
+        v.push(req);
+        v.push(db(ts + 5_000, "app", "10.0.1.5", &page(n, 50), Some(&id)));
+    }
+    let a = run(v);
+    let found: Vec<&Finding> = a
+        .findings
+        .iter()
+        .filter(|f| f.technique == t::BULK_EXPORT)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].subject.contains("192.0.2.47"),
+        "{}",
+        found[0].subject
+    );
+    assert!(
+        found[0].explanation.contains("20 pages"),
+        "{}",
+        found[0].explanation
+    );
+    // The pages returned more rows than there were accounts: every account was exposed.
+    assert_eq!(
+        a.affected
+            .values()
+            .filter(|x| x.impacts.contains("data_exposed"))
+            .count(),
+        200
+    );
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("3 pages in wave") && n.contains("(150 rows)")),
+        "{:#?}",
+        a.notes
+    );
+}
+
+#[test]
+fn pages_of_a_customer_listing_requested_through_the_api_add_up_to_a_bulk_export() {
+    let mut v = background();
+    let t = T0 + 2 * DAY + 5 * 3_600_000_000;
+    // Twelve pages of a hundred, and twenty-five pages of the API's default size.
+    for n in 0..12 {
+        let path = format!("/api/v1/customers?page={n}&per_page=100");
+        v.push(gw(
+            t + n * 20_000_000,
+            "192.0.2.60",
+            "GET",
+            &path,
+            200,
+            None,
+        ));
+    }
+    for n in 0..25 {
+        let path = format!("/api/v1/customers?cursor=c{n}x");
+        v.push(gw(
+            t + DAY + n * 20_000_000,
+            "192.0.2.61",
+            "GET",
+            &path,
+            200,
+            None,
+        ));
+    }
+    // Four pages of a hundred; the first page forty times; twelve refused pages.
+    for n in 0..4 {
+        let path = format!("/api/v1/customers?page={n}&per_page=100");
+        v.push(gw(t + n * MIN, "192.0.2.62", "GET", &path, 200, None));
+    }
+    for n in 0..40 {
+        let path = "/api/v1/customers?page=1&limit=100";
+        v.push(gw(t + n * MIN, "192.0.2.63", "GET", path, 200, None));
+    }
+    for n in 0..12 {
+        let path = format!("/api/v1/customers?page={n}&per_page=100");
+        v.push(gw(t + n * MIN, "192.0.2.64", "GET", &path, 403, None));
+    }
+    let a = run(v);
+    let found: Vec<&Finding> = a
+        .findings
+        .iter()
+        .filter(|f| f.technique == t::BULK_EXPORT)
+        .collect();
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["192.0.2.60", "192.0.2.61"], "{found:#?}");
+    assert!(found[0]
+        .explanation
+        .contains("12 pages within an hour (1200 rows"));
+    assert!(found[1]
+        .explanation
+        .contains("25 pages within an hour (pages of a size"));
+    // Twelve pages of a hundred read the table whole: every account existed by then.
+    // Pages of unknown size name no account; a note counts them.
+    let wave_of = |ip: &str| {
+        let ev = &a.ing.events;
+        let i = (0..ev.len())
+            .find(|&i| ev[i].client_ip.as_deref() == Some(ip))
+            .unwrap();
+        a.attr[i].as_ref().expect("attributed").wave
+    };
+    let exposed = |w: u32| a.affected.values().filter(|x| x.waves.contains(&w)).count();
+    assert_eq!(exposed(wave_of("192.0.2.60")), 200);
+    let w = wave_of("192.0.2.61");
+    assert_eq!(exposed(w), 0);
+    let note = format!("25 pages in wave {w} (pages of a size the requests do not give)");
+    assert!(a.notes.iter().any(|n| n.contains(&note)), "{:#?}", a.notes);
+}
+
 /// Staff at the office, 198.51.100.10, on four days: five report requests a day.
 fn office(v: &mut Vec<Event>, user: Option<&str>) {
     for d in 0..4 {

@@ -538,7 +538,22 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let ev = &a.ing.events;
     // actor → (events, whether an address, how many injected)
     let mut by: BTreeMap<String, (Vec<usize>, bool, usize)> = BTreeMap::new();
+    // actor → (page reads, whether an address)
+    let mut paged: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
+    let customer_table = |e: &Event| {
+        e.sql.as_ref().is_some_and(|f| {
+            f.tables
+                .iter()
+                .any(|t| p.table_target(t) == Some(Target::CustomerData))
+        })
+    };
     for (i, e) in ev.iter().enumerate() {
+        if super::pages::is_page(a, p, i) {
+            if let Some((actor, is_ip)) = unroutine_actor(ev, l, p, i) {
+                paged.entry(actor).or_insert((Vec::new(), is_ip)).0.push(i);
+            }
+            continue;
+        }
         let whole = match e.kind() {
             SourceKind::Db => {
                 // A write or DDL statement is a whole-table read only when it copies a
@@ -546,12 +561,8 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                 matches!(
                     e.stmt_class,
                     Some(StmtClass::Read | StmtClass::Write | StmtClass::Ddl)
-                ) && e.sql.as_ref().is_some_and(|f| {
-                    f.whole_table_read
-                        && f.tables
-                            .iter()
-                            .any(|t| p.table_target(t) == Some(Target::CustomerData))
-                })
+                ) && e.sql.as_ref().is_some_and(|f| f.whole_table_read)
+                    && customer_table(e)
             }
             SourceKind::Gateway => {
                 a.targets[i] == Some(Target::CustomerData)
@@ -573,6 +584,28 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         x.0.push(i);
         x.2 += injected(e) as usize;
     }
+    // Pages that one actor made, within an hour, into a bulk of the table.
+    let mut harvests: BTreeMap<String, (u64, usize, usize)> = BTreeMap::new();
+    for (actor, (mut idx, is_ip)) in paged {
+        idx.sort_by_key(|&i| (ev[i].ts, i));
+        // Requests and statements apart: a request and the statement it issued are one
+        // page seen twice.
+        let pages: Vec<usize> = [SourceKind::Db, SourceKind::Gateway]
+            .into_iter()
+            .filter_map(|k| {
+                let of: Vec<usize> = idx.iter().copied().filter(|&i| ev[i].kind() == k).collect();
+                super::pages::harvest(ev, &of, p.thresholds.bulk_limit)
+            })
+            .flatten()
+            .collect();
+        if pages.is_empty() {
+            continue;
+        }
+        harvests.insert(actor.clone(), super::pages::pages_read(ev, &pages));
+        let x = by.entry(actor).or_insert((Vec::new(), is_ip, 0));
+        x.0.extend(pages);
+        x.0.sort_by_key(|&i| (ev[i].ts, i));
+    }
     // A DB identity is routine when seen on two days: where the database evidence
     // reaches neither a day before nor a day after a read, a daily job could not have
     // been seen twice, and the finding says so.
@@ -580,9 +613,30 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     const DAY: i64 = 86_400_000_000;
     by.into_iter()
         .map(|(actor, (evs, is_ip, injected))| {
-            let what = match evs.len() {
+            let whole = evs
+                .iter()
+                .filter(|&&i| !super::pages::is_page(a, p, i))
+                .count();
+            let what = match whole {
+                0 => String::new(),
                 1 => "1 whole-table read or export".to_string(),
                 n => format!("{n} whole-table reads or exports"),
+            };
+            let what = match harvests.get(&actor) {
+                Some(&(rows, pages, blind)) => {
+                    format!(
+                        "{}{pages} pages within an hour ({}: the table read page by page; \
+                     threshold {} rows)",
+                        if what.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{what} and ")
+                        },
+                        super::pages::told(rows, blind),
+                        p.thresholds.bulk_limit
+                    )
+                }
+                None => what,
             };
             const INJECTED: &str = "through SQL injected into the application's statements";
             let how = match injected {

@@ -148,6 +148,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     };
     // Exposure.
     let mut whole: Vec<(usize, String)> = Vec::new();
+    // The attacker's page reads of customer tables, by wave.
+    let mut paged: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         if a.attr[i].is_none() {
             continue;
@@ -169,6 +171,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                             e.path.as_deref().unwrap_or("")
                         ),
                     ));
+                } else if super::pages::is_page(a, p, i) {
+                    paged.entry(wave(i)).or_default().push(i);
                 } else if let Some(acc) = &e.account_id {
                     let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
                     if p.is_device_route(&path) {
@@ -217,6 +221,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                             f.tables.join(", ")
                         ),
                     ));
+                } else if super::pages::is_page(a, p, i) {
+                    paged.entry(wave(i)).or_default().push(i);
                 } else {
                     for acc in &f.account_ids {
                         let x = entry(&mut m, acc, e.ts);
@@ -232,6 +238,41 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
             }
             SourceKind::Push => {}
         }
+    }
+    // Pages that return as many rows as there were accounts read the table whole;
+    // fewer name no account the logs can give.
+    let mut partial = Vec::new();
+    for (w, idx) in paged {
+        let (rows, pages, blind) = super::pages::pages_read(ev, &idx);
+        let last = *idx.iter().max_by_key(|&&i| (ev[i].ts, i)).expect("a page");
+        let known = existing(ev[last].ts).len() as u64;
+        if rows >= known {
+            whole.push((
+                last,
+                format!(
+                    "{pages} pages of customer data read by the attacker ({rows} rows: the \
+                     table page by page)"
+                ),
+            ));
+        } else {
+            partial.push(format!(
+                "{pages} pages{} ({})",
+                if w == 0 {
+                    String::new()
+                } else {
+                    format!(" in wave {w}")
+                },
+                super::pages::told(rows, blind)
+            ));
+        }
+    }
+    if !partial.is_empty() {
+        a.notes.push(format!(
+            "The attacker read customer tables page by page: {}, fewer rows than the accounts \
+             that existed, so which accounts the pages returned the logs cannot say; their \
+             ORDER BY and OFFSET (or key ranges), read against the table, do.",
+            partial.join("; ")
+        ));
     }
     for (i, why) in whole {
         let ts = ev[i].ts;

@@ -24,6 +24,7 @@ pub mod join;
 pub mod masswrite;
 pub mod messages;
 pub mod operations;
+pub mod pages;
 pub mod paths;
 pub mod places;
 pub mod probing;

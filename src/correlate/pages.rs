@@ -1,0 +1,238 @@
+//! Pages of a listing: reads of customer data each under the bulk size — statements
+//! (`LIMIT 100 OFFSET 4200`, `WHERE id > 4200 ORDER BY id LIMIT 100`) or requests
+//! (`/admin/customers?page=43&per_page=100`) — that one actor, page after page, makes
+//! into a bulk of the table: the harvest of a script walking an admin panel's customer
+//! list, which no single record shows.
+
+use super::Analysis;
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
+use crate::profile::{Profile, Target};
+use std::collections::{BTreeMap, BTreeSet};
+
+const HOUR: i64 = 3_600_000_000;
+const DAY: i64 = 86_400_000_000;
+
+/// Fewest distinct pages that make a harvest (a person looking at a few pages of a list
+/// is not one, however large the pages).
+pub const MIN_PAGES: usize = 5;
+
+/// Query keys (lower case, without `_`, `-`, `[` and `]`: `page[number]`, `pageToken`)
+/// that say which page of a listing a request asks for.
+const PAGE_KEYS: &[&str] = &[
+    "page",
+    "pagenumber",
+    "pageno",
+    "pagenum",
+    "pageindex",
+    "offset",
+    "skip",
+    "cursor",
+    "after",
+    "startafter",
+    "startindex",
+    "pagetoken",
+    "nextpagetoken",
+    "continuationtoken",
+    "pagecursor",
+];
+
+/// Query keys that give a page's size.
+const SIZE_KEYS: &[&str] = &[
+    "limit",
+    "perpage",
+    "pagesize",
+    "size",
+    "count",
+    "take",
+    "first",
+    "maxresults",
+    "top",
+    "pagelimit",
+];
+
+/// Pages of a size the requests do not give that make a harvest by their number alone
+/// (an API's default page is commonly 20 to 50 rows).
+pub const UNSIZED_PAGES: usize = 20;
+
+/// A request for a page of a listing: `Some(rows)` where its query names the page and
+/// says its size, `Some(None)` where it names the page only.
+pub fn request_page(e: &Event) -> Option<Option<u64>> {
+    let path = e.path.as_deref().unwrap_or("");
+    let inline = path.split_once('?').map_or("", |(_, q)| q);
+    let pairs = [inline, e.query.as_deref().unwrap_or("")]
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let k: String = (k.chars())
+                .filter(|c| !matches!(c, '_' | '-' | '[' | ']' | '%'))
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            (k, v)
+        });
+    let (mut page, mut size) = (false, None);
+    for (k, v) in pairs {
+        if PAGE_KEYS.contains(&k.as_str()) && !v.is_empty() {
+            page = true;
+        } else if SIZE_KEYS.contains(&k.as_str()) {
+            size = v.parse::<u64>().ok().or(size);
+        }
+    }
+    page.then_some(size)
+}
+
+/// Whether event `i` is a page of customer data that did not fail: a read statement of a
+/// customer table under the bulk size, or a request for a page of a customer listing
+/// that names no account (an export route's request is the whole list already).
+pub fn is_page(a: &Analysis, p: &Profile, i: usize) -> bool {
+    let e = &a.ing.events[i];
+    if e.outcome == Outcome::Failure {
+        return false;
+    }
+    match e.kind() {
+        SourceKind::Db => {
+            e.stmt_class == Some(StmtClass::Read)
+                && e.sql.as_ref().is_some_and(|f| {
+                    f.page_rows > 0
+                        && f.tables
+                            .iter()
+                            .any(|t| p.table_target(t) == Some(Target::CustomerData))
+                })
+        }
+        SourceKind::Gateway => {
+            a.targets[i] == Some(Target::CustomerData)
+                && e.account_id.is_none()
+                && e.method.as_deref().is_none_or(super::enrich::is_safe)
+                && ![&e.route, &e.path]
+                    .into_iter()
+                    .flatten()
+                    .any(|x| p.is_export_route(x))
+                && request_page(e).is_some()
+        }
+        SourceKind::Push => false,
+    }
+}
+
+/// The rows of pages, as a finding or note tells them.
+pub fn told(rows: u64, blind: usize) -> String {
+    match (rows, blind) {
+        (r, 0) => format!("{r} rows"),
+        (0, _) => "pages of a size the requests do not give".to_string(),
+        (r, b) => format!("{r} rows, and {b} pages of a size the requests do not give"),
+    }
+}
+
+/// Which page a record returned: a statement's text and bound values, a request's path
+/// and query (a page repeated — the list's first page at each visit — returns the same
+/// rows again).
+fn page_key(e: &Event) -> String {
+    let mut k = match e.kind() {
+        SourceKind::Gateway => format!(
+            "{}?{}",
+            e.path.as_deref().unwrap_or(""),
+            e.query.as_deref().unwrap_or("")
+        ),
+        _ => e.statement.as_deref().unwrap_or("").to_string(),
+    };
+    for p in e.params.iter().flatten() {
+        k.push('\u{1f}');
+        k.push_str(p);
+    }
+    k
+}
+
+/// The rows of a page, where its record says.
+fn rows(e: &Event) -> Option<u64> {
+    match e.kind() {
+        SourceKind::Gateway => request_page(e).flatten(),
+        _ => e.sql.as_ref().map(|f| u64::from(f.page_rows)),
+    }
+}
+
+/// What the distinct pages among `idx` returned: (rows of the pages that say their
+/// size, pages, pages that do not).
+pub fn distinct_rows(ev: &[Box<Event>], idx: &[usize]) -> (u64, usize, usize) {
+    let mut seen = BTreeSet::new();
+    let (mut sum, mut blind) = (0, 0);
+    for &i in idx {
+        if seen.insert(page_key(&ev[i])) {
+            match rows(&ev[i]) {
+                Some(r) => sum += r,
+                None => blind += 1,
+            }
+        }
+    }
+    (sum, seen.len(), blind)
+}
+
+/// What the pages of one source kind returned, of the kind whose pages say more (a
+/// request and its statement are one page, seen twice).
+pub fn pages_read(ev: &[Box<Event>], idx: &[usize]) -> (u64, usize, usize) {
+    let of = |k: SourceKind| {
+        let part: Vec<usize> = idx.iter().copied().filter(|&i| ev[i].kind() == k).collect();
+        distinct_rows(ev, &part)
+    };
+    let (db, gw) = (of(SourceKind::Db), of(SourceKind::Gateway));
+    if (db.0, db.1) >= (gw.0, gw.1) {
+        db
+    } else {
+        gw
+    }
+}
+
+/// The hour of an actor's page reads (`idx`, in time order) whose distinct pages weigh
+/// the most, a page of unknown size weighing `need / UNSIZED_PAGES` rows: (weight,
+/// pages, first, last position in `idx`).
+fn densest_hour(ev: &[Box<Event>], idx: &[usize], need: u64) -> (u64, usize, usize, usize) {
+    let weight = |e: &Event| rows(e).unwrap_or(need / UNSIZED_PAGES as u64);
+    let mut best = (0, 0, 0, 0);
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut sum, mut lo) = (0u64, 0usize);
+    for hi in 0..idx.len() {
+        let e = &ev[idx[hi]];
+        let c = counts.entry(page_key(e)).or_insert(0);
+        *c += 1;
+        if *c == 1 {
+            sum += weight(e);
+        }
+        while ev[idx[lo]].ts <= e.ts - HOUR {
+            let old = &ev[idx[lo]];
+            let k = page_key(old);
+            let c = counts.get_mut(&k).expect("counted");
+            *c -= 1;
+            if *c == 0 {
+                counts.remove(&k);
+                sum -= weight(old);
+            }
+            lo += 1;
+        }
+        if sum > best.0 {
+            best = (sum, counts.len(), lo, hi);
+        }
+    }
+    best
+}
+
+/// The page reads of one actor (`idx`, in time order, of one source kind) that make a
+/// harvest: those of the hour whose distinct pages, `MIN_PAGES` or more, return `need`
+/// rows or more (or are `UNSIZED_PAGES` of unknown size), unless the actor does that on
+/// two other UTC days as well (a partner's nightly sync of the list).
+pub fn harvest(ev: &[Box<Event>], idx: &[usize], need: u64) -> Option<Vec<usize>> {
+    let bulk = |(sum, pages, _, _): (u64, usize, usize, usize)| sum >= need && pages >= MIN_PAGES;
+    let best = densest_hour(ev, idx, need);
+    if !bulk(best) {
+        return None;
+    }
+    let (_, _, lo, hi) = best;
+    let peak = ev[idx[hi]].ts.div_euclid(DAY);
+    let mut by_day: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for &i in idx {
+        by_day.entry(ev[i].ts.div_euclid(DAY)).or_default().push(i);
+    }
+    let routine = by_day
+        .iter()
+        .filter(|(d, day)| **d != peak && bulk(densest_hour(ev, day, need)))
+        .count()
+        >= 2;
+    (!routine).then(|| idx[lo..=hi].to_vec())
+}
