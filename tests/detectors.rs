@@ -63,6 +63,11 @@ fn run(mut events: Vec<Event>) -> Analysis {
     )
 }
 
+/// The findings of one technique, in the analysis's order.
+fn of_technique<'a>(a: &'a Analysis, tech: &str) -> Vec<&'a Finding> {
+    a.findings.iter().filter(|f| f.technique == tech).collect()
+}
+
 fn has(a: &Analysis, tech: &str, subject: &str) -> bool {
     a.findings
         .iter()
@@ -745,9 +750,7 @@ fn balance_updates_of_unnamed_rows_vs_the_nightly_expiry_job() {
         None,
     ));
     let a = run(v);
-    let found: Vec<&Finding> = (a.findings.iter())
-        .filter(|f| f.technique == t::BONUS_FRAUD)
-        .collect();
+    let found = of_technique(&a, t::BONUS_FRAUD);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].subject.contains("198.51.100.66"), "{found:?}");
     assert!(found[0]
@@ -979,11 +982,7 @@ fn pages_of_the_customer_list_add_up_to_a_bulk_export() {
         v.push(db(ts + 5_000, "app", "10.0.1.5", &page(n, 50), Some(&id)));
     }
     let a = run(v);
-    let found: Vec<&Finding> = a
-        .findings
-        .iter()
-        .filter(|f| f.technique == t::BULK_EXPORT)
-        .collect();
+    let found = of_technique(&a, t::BULK_EXPORT);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
         found[0].subject.contains("192.0.2.47"),
@@ -1053,11 +1052,7 @@ fn pages_of_a_customer_listing_requested_through_the_api_add_up_to_a_bulk_export
         v.push(gw(t + n * MIN, "192.0.2.64", "GET", &path, 403, None));
     }
     let a = run(v);
-    let found: Vec<&Finding> = a
-        .findings
-        .iter()
-        .filter(|f| f.technique == t::BULK_EXPORT)
-        .collect();
+    let found = of_technique(&a, t::BULK_EXPORT);
     let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
     assert_eq!(subjects, ["192.0.2.60", "192.0.2.61"], "{found:#?}");
     assert!(found[0]

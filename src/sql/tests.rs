@@ -778,3 +778,27 @@ fn pages_of_a_listing_are_neither_selective_nor_the_whole_table() {
         assert_eq!(page(sql, d), (whole, 0), "{sql}");
     }
 }
+
+#[test]
+fn summaries_of_a_table_return_none_of_its_rows() {
+    for sql in [
+        "SELECT count(*) FROM customers",
+        "SELECT COUNT(id) AS n, max(created_at) last_signup FROM customers",
+        "SELECT count(*) FROM customers WHERE created_at > now() - interval '1 day'",
+        "SELECT 1 FROM customers LIMIT 1",
+        "COPY (SELECT count(*) FROM customers) TO STDOUT",
+    ] {
+        let (c, f) = pg(sql);
+        assert_eq!(c, StmtClass::Read, "{sql}");
+        assert!(!f.whole_table_read && f.page_rows == 0, "{sql}");
+    }
+    // Aggregates of the values return them all; grouped columns return theirs.
+    for sql in [
+        "SELECT json_agg(c) FROM customers c",
+        "SELECT string_agg(email, ',') FROM customers",
+        "SELECT email, count(*) FROM customers GROUP BY email",
+        "SELECT count(*) + 0, email FROM customers",
+    ] {
+        assert!(pg(sql).1.whole_table_read, "{sql}");
+    }
+}

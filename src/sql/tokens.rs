@@ -385,6 +385,13 @@ impl<'a> Analysis<'a> {
             .collect();
         let depth_at = |end: usize| depth[end];
         let base = depth_at(from);
+        // `SELECT count(*) FROM customers` returns a number, not the table's rows.
+        let select = (0..from)
+            .rev()
+            .find(|&i| t[i].kw("SELECT") && depth_at(i) == base);
+        if select.is_some_and(|s| summary_only(&t[s + 1..from])) {
+            return Extent::Rows;
+        }
         let where_at = (from..t.len()).find(|&i| t[i].kw("WHERE") && depth_at(i) == base);
         let limit = (from..t.len())
             .find(|&i| (t[i].kw("LIMIT") || t[i].kw("FETCH")) && depth_at(i) == base)
@@ -647,6 +654,58 @@ enum Extent {
     Whole,
     /// A page of the table of this many rows.
     Page(u32),
+}
+
+/// Aggregates that return a summary of the rows, not their values (`json_agg`,
+/// `string_agg`, `group_concat` return them all in one cell).
+const SUMMARIES: &[&str] = &[
+    "COUNT", "MAX", "MIN", "SUM", "AVG", "STDDEV", "VARIANCE", "BOOL_AND", "BOOL_OR", "EVERY",
+    "BIT_AND", "BIT_OR",
+];
+
+/// Whether a select list returns only summaries: each item a summary aggregate
+/// (`count(*)`, `max(id) AS last`) or a literal (`SELECT 1 … LIMIT 1`).
+fn summary_only(list: &[Tok]) -> bool {
+    let list = match list.first() {
+        Some(x) if x.kw("DISTINCT") || x.kw("ALL") => &list[1..],
+        _ => list,
+    };
+    !list.is_empty()
+        && split_top(list).all(|item| {
+            // The item without its alias (`AS n`, or a bare name after the call).
+            let end = match item.iter().rposition(|x| x.sym(")")) {
+                Some(c) => c + 1,
+                None => 1,
+            };
+            let (expr, alias) = item.split_at(end.min(item.len()));
+            let alias_ok = match alias {
+                [] => true,
+                [Tok::Word(..)] => true,
+                [a, Tok::Word(..)] => a.kw("AS"),
+                _ => false,
+            };
+            let summary = match expr {
+                [Tok::Num(_) | Tok::Str(_)] => true,
+                [Tok::Word(_, u, false), open, .., close] => {
+                    SUMMARIES.contains(&&**u) && open.sym("(") && close.sym(")")
+                }
+                _ => false,
+            };
+            alias_ok && summary
+        })
+}
+
+/// The items of a list, split at commas outside parentheses.
+fn split_top(list: &[Tok]) -> impl Iterator<Item = &[Tok]> {
+    let mut depth = 0i32;
+    list.split(move |x| {
+        if x.sym("(") {
+            depth += 1;
+        } else if x.sym(")") {
+            depth -= 1;
+        }
+        depth == 0 && x.sym(",")
+    })
 }
 
 /// The rows a `LIMIT n`, MySQL's `LIMIT offset, n`, `LIMIT n OFFSET k` or `FETCH
