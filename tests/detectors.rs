@@ -1078,6 +1078,62 @@ fn pages_of_a_customer_listing_requested_through_the_api_add_up_to_a_bulk_export
     assert!(a.notes.iter().any(|n| n.contains(&note)), "{:#?}", a.notes);
 }
 
+#[test]
+fn statements_that_blind_the_evidence_are_log_tampering_and_retention_is_not() {
+    let mut v = background();
+    // The application's statements every minute for three days, but for two hours after
+    // the intruder switched the audit off.
+    let off = T0 + DAY + 5 * 3_600_000_000;
+    for k in 0..(3 * 24 * 60) {
+        let ts = T0 + k * MIN + 7_000_000;
+        if ts > off && ts < off + 2 * 3_600_000_000 {
+            continue;
+        }
+        let sql = format!(
+            "SELECT points FROM bonus_accounts WHERE account_id = {}",
+            5000 + k % 200
+        );
+        v.push(db(ts, "app", "10.0.1.5", &sql, None));
+    }
+    // The nightly retention job trims the audit table.
+    for d in 0..3 {
+        let sql = "DELETE FROM audit_log WHERE created_at < now() - interval '90 days'";
+        v.push(db(
+            T0 + d * DAY + 3_600_000_000,
+            "maint",
+            "10.0.5.22",
+            sql,
+            None,
+        ));
+    }
+    v.push(db(
+        off,
+        "postgres",
+        "192.0.2.70",
+        "SET pgaudit.log = 'none'",
+        None,
+    ));
+    v.push(db(
+        off + MIN,
+        "postgres",
+        "192.0.2.70",
+        "DELETE FROM audit_log WHERE actor = 'postgres'",
+        None,
+    ));
+    let a = run(v);
+    let found = of_technique(&a, t::LOG_TAMPERING);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = found[0];
+    assert!(f.subject.contains("192.0.2.70"), "{}", f.subject);
+    assert!(
+        f.explanation.contains("set pgaudit.log to \"none\"")
+            && f.explanation.contains("deleted rows of audit_log")
+            && f.explanation.contains("log is silent from"),
+        "{}",
+        f.explanation
+    );
+}
+
 /// Staff at the office, 198.51.100.10, on four days: five report requests a day.
 fn office(v: &mut Vec<Event>, user: Option<&str>) {
     for d in 0..4 {

@@ -27,7 +27,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         || super::idor::identity_files(a),
     );
     let names = names.as_deref();
-    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 10] = [
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 11] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, l, p),
         &|| super::idor::idor(a, p, &customers),
@@ -38,6 +38,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         &|| bulk_export(a, l, p),
         &|| super::masswrite::unnamed_balance_writes(a, l, p),
         &|| super::places::new_place(a, l, p),
+        &|| super::tamper::log_tampering(a, l, p),
     ];
     let found: Vec<Vec<Finding>> = detectors.par_iter().map(|d| d()).collect();
     let mut found = found.concat();

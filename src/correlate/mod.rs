@@ -39,6 +39,7 @@ pub mod skew;
 pub mod spray;
 pub mod stuffing;
 pub mod subjects;
+pub mod tamper;
 pub mod tie;
 pub mod timing;
 pub mod velocity;
@@ -69,6 +70,8 @@ pub mod technique {
     pub const NEW_PLACE_ACCESS: &str = "new_place_access";
     /// A mass push traced to attacker activity.
     pub const MALICIOUS_PUSH: &str = "malicious_push";
+    /// Audit or statement logging switched off, logs deleted (a cleared event log).
+    pub const LOG_TAMPERING: &str = "log_tampering";
 }
 
 /// Settings of a correlation run.

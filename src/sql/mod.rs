@@ -6,6 +6,7 @@
 
 mod bonus;
 mod canon;
+mod evasion;
 mod markers;
 mod parts;
 mod skeleton;
@@ -13,6 +14,7 @@ mod tokens;
 
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
 pub use canon::{canonical, canonical_into};
+pub use evasion::blinds;
 pub use markers::url_decode;
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
@@ -129,6 +131,15 @@ const STAFF_TABLE_WORDS: &[&str] = &["admin", "staff", "backoffice", "employee",
 /// Whether a table's own name says it holds staff (`admin_users`, `staff_accounts`,
 /// `employees`, `BackofficeUser`), not customers.
 pub fn is_staff_table(t: &str) -> bool {
+    name_words(t)
+        .iter()
+        .any(|w| STAFF_TABLE_WORDS.iter().any(|s| w.starts_with(s)))
+}
+
+/// The words of a table's own name, lower-cased (schema and quotes left out): split at
+/// what is not a letter or digit, and where a lower-case letter meets an upper-case one
+/// (`admin_users` → admin, users; `BackofficeUser` → backoffice, user).
+pub fn name_words(t: &str) -> Vec<String> {
     let name = t.rsplit('.').next().unwrap_or(t);
     let name = name.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
     let mut words: Vec<String> = Vec::new();
@@ -147,9 +158,8 @@ pub fn is_staff_table(t: &str) -> bool {
         cur.push(c.to_ascii_lowercase());
     }
     words.push(cur);
+    words.retain(|w| !w.is_empty());
     words
-        .iter()
-        .any(|w| STAFF_TABLE_WORDS.iter().any(|s| w.starts_with(s)))
 }
 
 /// What the parser learned about a statement text, independent of bound parameters;
