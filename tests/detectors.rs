@@ -1134,6 +1134,52 @@ fn statements_that_blind_the_evidence_are_log_tampering_and_retention_is_not() {
     );
 }
 
+#[test]
+fn a_principal_reading_accounts_from_rotating_addresses_is_enumeration() {
+    let mut v = background();
+    let staff = |ts: i64, ip: &str, acct: i64| {
+        let mut e = gw(
+            ts,
+            ip,
+            "GET",
+            &format!("/admin/customers/{acct}"),
+            200,
+            None,
+        );
+        e.principal = Some("ops@corp.example".into());
+        e
+    };
+    // At the office, a dozen customers a day.
+    for d in 0..4 {
+        for k in 0..12 {
+            v.push(staff(T0 + d * DAY + k * 5 * MIN, "198.51.100.10", 7000 + k));
+        }
+    }
+    // The stolen login behind a rotating proxy: 80 customers, two from each of 40 exits,
+    // while the staff member works at the office.
+    let t = T0 + 2 * DAY + 10 * 60 * MIN;
+    for k in 0..30 {
+        v.push(staff(t + k * MIN, "198.51.100.10", 7500 + k));
+    }
+    for k in 0..80 {
+        let ip = format!("45.155.205.{}", k / 2 + 1);
+        v.push(staff(t + k * 10_000_000, &ip, 7100 + k));
+    }
+    let a = run(v);
+    let found = of_technique(&a, t::ENUMERATION);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].subject, "ops@corp.example from 40 addresses");
+    assert_eq!(
+        found[0].seed_contexts.len(),
+        40,
+        "the office is the staff member's"
+    );
+    assert!(
+        found[0].seed_ips.is_empty(),
+        "the exits are not the attacker's whole"
+    );
+}
+
 /// Staff at the office, 198.51.100.10, on four days: five report requests a day.
 fn office(v: &mut Vec<Event>, user: Option<&str>) {
     for d in 0..4 {

@@ -131,6 +131,8 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             && e.method.as_deref().is_none_or(super::enrich::is_safe)
     };
     let mut by_actor: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // The same reads by the principal that made them, whatever address it came from.
+    let mut by_principal: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         let req = match e.kind() {
             SourceKind::Gateway if read(i) => i,
@@ -148,9 +150,17 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             continue;
         };
         by_actor.entry(ip).or_default().push(i);
+        // Its usual places are its own work, whoever else used the login.
+        if let Some(pr) = ev[req]
+            .principal
+            .as_deref()
+            .filter(|pr| !l.usual_place(pr, ip, p))
+        {
+            by_principal.entry(pr).or_default().push(i);
+        }
     }
     // Statements follow their requests by a clock's correction: in time order again.
-    for idx in by_actor.values_mut() {
+    for idx in by_actor.values_mut().chain(by_principal.values_mut()) {
         idx.sort_by_key(|&i| (ev[i].ts, i));
     }
     let need = p.thresholds.enumeration_accounts as usize;
@@ -183,6 +193,62 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             events: evs,
             seed_ips: vec![ip.to_string()],
             seed_contexts: vec![],
+            seed_sessions: vec![],
+            shared_ips: vec![],
+        });
+    }
+    out.extend(rotated(ev, l, &by_principal, need));
+    out
+}
+
+/// Enumeration by one principal spread over addresses (a stolen staff login behind a
+/// rotating proxy, each address reading a few accounts): the principal's standout hour
+/// away from its usual places, where two or more addresses made its reads. Its (principal, address) pairs are the
+/// attacker's, not the addresses whole: a residential proxy's exits carry others too.
+fn rotated(
+    ev: &[Box<Event>],
+    l: &Links,
+    by_principal: &BTreeMap<&str, Vec<usize>>,
+    need: usize,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (&pr, idx) in by_principal {
+        let Some((count, lo, hi)) = standout_hour(ev, idx, need, account) else {
+            continue;
+        };
+        let evs: Vec<usize> = idx[lo..=hi].to_vec();
+        let req = |i: usize| match ev[i].kind() {
+            SourceKind::Db => l.origin(i).unwrap_or(i),
+            _ => i,
+        };
+        let places: BTreeSet<&str> = (evs.iter())
+            .filter_map(|&i| ev[req(i)].client_ip.as_deref())
+            .collect();
+        if places.len() < 2 {
+            continue;
+        }
+        out.push(Finding {
+            technique: t::ENUMERATION,
+            subject: format!("{pr} from {} addresses", places.len()),
+            explanation: format!(
+                "enumeration: {count} distinct accounts read by {pr} within one hour from {} \
+                 addresses ({}{}){} (threshold {need})",
+                places.len(),
+                places
+                    .iter()
+                    .take(5)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if places.len() > 5 { ", …" } else { "" },
+                named_by(ev, l, &evs)
+            ),
+            seed_contexts: places
+                .iter()
+                .map(|ip| (pr.to_string(), ip.to_string()))
+                .collect(),
+            events: evs,
+            seed_ips: vec![],
             seed_sessions: vec![],
             shared_ips: vec![],
         });
