@@ -327,7 +327,14 @@ fn read_file(
     } else {
         0
     };
-    let head_text = String::from_utf8_lossy(&buf[..buf.len().min(HEAD)]).into_owned();
+    let whole_head = String::from_utf8_lossy(&buf[..buf.len().min(HEAD)]).into_owned();
+    // A broken first line (binary garbage, a record cut by a crash) hides the format of
+    // the lines after it: detected past it, it is read — and rejected — with the rest.
+    let head_text = match run.forced {
+        Some(_) => whole_head.clone(),
+        None => past_broken_lines(&whole_head, &run.popts),
+    };
+    let trimmed = head_text.len() != whole_head.len();
     let mut env = envelope::detect(&head_text);
     let mut inner_head = match env {
         Some(e) => envelope::head_messages(e, &head_text),
@@ -386,7 +393,7 @@ fn read_file(
                 info.error = Some("empty file".into());
             } else {
                 // The file's own first line, not a message an envelope guess took out.
-                let first = head_text.lines().next().unwrap_or("");
+                let first = whole_head.lines().next().unwrap_or("");
                 info.error = Some(if let Some((kind, tool)) = input::other_compression(&buf) {
                     Error::Compressed { kind, tool }.to_string()
                 } else {
@@ -404,6 +411,14 @@ fn read_file(
             return Ok(info);
         }
     };
+    let broken_lead = trimmed.then(|| {
+        let n = count_lines(&whole_head) - count_lines(&head_text);
+        format!(
+            "format detected past {n} broken line{} at the start of the file (rejected with \
+             the file's other broken lines)",
+            if n == 1 { "" } else { "s" }
+        )
+    });
     info.source = Some(parser.source());
     info.format = match env {
         Some(e) => format!("{}+{}", e.name(), parser.name()),
@@ -452,6 +467,12 @@ fn read_file(
                 p.template
             ));
         }
+    }
+    if let Some(b) = broken_lead {
+        info.detail = Some(match info.detail.take() {
+            Some(d) => format!("{b}; {d}"),
+            None => b,
+        });
     }
     // Messages inside a CloudWatch envelope are re-detected too: a stage's format edit
     // shows there first. A syslog file's programs were picked by their formats already.
@@ -757,4 +778,39 @@ fn parse_span(
             }
         }
     }
+}
+
+/// Most broken lines looked past at the start of a file to detect its format.
+const BROKEN_LEAD: usize = 3;
+
+/// The head past its first lines (one to `BROKEN_LEAD`) when no format is detected in
+/// it whole and one is, without a header row, once they are left out; else the head as
+/// it is.
+fn past_broken_lines(head: &str, popts: &ParseOpts) -> String {
+    let known = |text: &str| {
+        let h = Head {
+            opts: Some(popts),
+            ..head_of(text)
+        };
+        envelope::detect(text).is_some() || detect(&h).is_some_and(|p| !p.has_header())
+    };
+    if known(head) {
+        return head.to_string();
+    }
+    let mut rest = head;
+    for _ in 0..BROKEN_LEAD {
+        let Some((_, after)) = rest.split_once('\n') else {
+            break;
+        };
+        rest = after;
+        if !rest.trim().is_empty() && known(rest) {
+            return rest.to_string();
+        }
+    }
+    head.to_string()
+}
+
+/// The lines of a text (a last one without its newline counts).
+fn count_lines(text: &str) -> usize {
+    text.lines().count()
 }
