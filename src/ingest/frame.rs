@@ -243,7 +243,15 @@ impl Framer {
         while let Some(off) = memchr::memchr2(b'"', b'\n', &buf[i..]) {
             let j = i + off;
             if buf[j] == b'"' {
-                in_q = !in_q;
+                // A quote opens a quoted field only where a field starts (after a comma,
+                // at the record's start, or right after the quote that closed the field
+                // before: an escaped `""`); elsewhere it is a literal, as a broken line's
+                // stray quote is, and does not swallow the records after it.
+                if in_q {
+                    in_q = false;
+                } else if j == start || matches!(buf[j - 1], b',' | b'"' | b'\n') {
+                    in_q = true;
+                }
             } else {
                 line += 1;
                 if !in_q {
@@ -700,6 +708,19 @@ mod tests {
                 ],
                 "block size {bs}"
             );
+        }
+    }
+
+    #[test]
+    fn a_stray_quote_inside_a_field_opens_nothing() {
+        for bs in [1, 3, 64] {
+            let r = all(
+                Framing::Csv,
+                "\x01 garbage {\"cut\": \"mid\na,\"b\nc\",\"x\"\"y\"\nd,e\n",
+                bs,
+            );
+            assert_eq!(r.len(), 3, "{r:?}");
+            assert_eq!(r[1], ("a,\"b\nc\",\"x\"\"y\"".to_string(), 2));
         }
     }
 
