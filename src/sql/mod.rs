@@ -352,9 +352,14 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
             true
         }
     };
-    // A CTE's name is the statement's own relation, not a table of the database.
+    // A CTE's name is the statement's own relation, not a table of the database; MySQL's
+    // `INTO OUTFILE '…'` names a file the parser takes for a table.
     let ctes = parts::cte_names(&toks);
-    tables.retain(|t| !ctes.contains(t));
+    let file = toks
+        .windows(2)
+        .any(|w| w[0].kw("INTO") && (w[1].kw("OUTFILE") || w[1].kw("DUMPFILE")));
+    let named_file = |t: &str| file && matches!(t, "outfile" | "dumpfile");
+    tables.retain(|t| !ctes.contains(t) && !named_file(t));
     tables.sort();
     tables.dedup();
     let injection = injection(text, &toks, stacked);

@@ -22,6 +22,14 @@ fn whole_table_reads() {
             .1
             .whole_table_read
     );
+    for my in [
+        "SELECT * INTO OUTFILE '/tmp/c.csv' FROM customers",
+        "SELECT id, email FROM customers INTO OUTFILE '/var/lib/mysql-files/c.csv'",
+    ] {
+        let (_, f) = analyze(my, &[], Dialect::MySql, &Vocab::default());
+        assert!(f.whole_table_read, "{my}");
+        assert_eq!(*f.tables, ["customers"], "{my}: the file is no table");
+    }
     let (_, f) = pg("COPY public.customers TO STDOUT WITH CSV");
     assert!(f.whole_table_read);
     assert_eq!(*f.tables, ["customers"]);
