@@ -64,6 +64,9 @@ pub(super) struct Reading {
     pub(super) last_byte_nl: bool,
     /// A header row is still to come (CSV formats read without an envelope).
     pub(super) header: bool,
+    /// Broken lines before the header row (the format was detected past them): records
+    /// of their own, rejected as the parser finds them.
+    pub(super) lead: usize,
 }
 
 impl Reading {
@@ -88,7 +91,7 @@ impl Reading {
         if used > 0 {
             self.last_byte_nl = buf[used - 1] == b'\n';
         }
-        let header_span = match spans.first() {
+        let header_span = match spans.get(self.lead) {
             Some(sp) if self.header => {
                 self.header = false;
                 Some(sp.start)

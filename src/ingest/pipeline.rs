@@ -492,6 +492,7 @@ fn read_file(
         lines: 0,
         last_byte_nl: true,
         header: parser.has_header() && env.is_none(),
+        lead: count_lines(&whole_head) - count_lines(&head_text),
     };
     // Three stages overlap: while the records of one block are parsed in parallel, the
     // previous block's results go to the sink and the next block is read and framed
@@ -784,15 +785,15 @@ fn parse_span(
 const BROKEN_LEAD: usize = 3;
 
 /// The head past its first lines (one to `BROKEN_LEAD`) when no format is detected in
-/// it whole and one is, without a header row, once they are left out; else the head as
-/// it is.
+/// it whole and one is once they are left out (a header row may follow them); else the
+/// head as it is.
 fn past_broken_lines(head: &str, popts: &ParseOpts) -> String {
     let known = |text: &str| {
         let h = Head {
             opts: Some(popts),
             ..head_of(text)
         };
-        envelope::detect(text).is_some() || detect(&h).is_some_and(|p| !p.has_header())
+        envelope::detect(text).is_some() || detect(&h).is_some()
     };
     if known(head) {
         return head.to_string();
