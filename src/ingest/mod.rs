@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod frame;
 pub mod input;
 pub mod json;
+mod lead;
 mod merge;
 mod zip_local;
 pub use merge::{sort_events, sort_order};

@@ -330,11 +330,11 @@ fn read_file(
     let whole_head = String::from_utf8_lossy(&buf[..buf.len().min(HEAD)]).into_owned();
     // A broken first line (binary garbage, a record cut by a crash) hides the format of
     // the lines after it: detected past it, it is read — and rejected — with the rest.
-    let head_text = match run.forced {
-        Some(_) => whole_head.clone(),
-        None => past_broken_lines(&whole_head, &run.popts),
+    let lead = match run.forced {
+        Some(_) => 0,
+        None => super::lead::broken_lead(&whole_head, &run.popts),
     };
-    let trimmed = head_text.len() != whole_head.len();
+    let head_text = super::lead::past(&whole_head, lead).to_string();
     let mut env = envelope::detect(&head_text);
     let mut inner_head = match env {
         Some(e) => envelope::head_messages(e, &head_text),
@@ -411,14 +411,6 @@ fn read_file(
             return Ok(info);
         }
     };
-    let broken_lead = trimmed.then(|| {
-        let n = count_lines(&whole_head) - count_lines(&head_text);
-        format!(
-            "format detected past {n} broken line{} at the start of the file (rejected with \
-             the file's other broken lines)",
-            if n == 1 { "" } else { "s" }
-        )
-    });
     info.source = Some(parser.source());
     info.format = match env {
         Some(e) => format!("{}+{}", e.name(), parser.name()),
@@ -468,7 +460,7 @@ fn read_file(
             ));
         }
     }
-    if let Some(b) = broken_lead {
+    if let Some(b) = super::lead::told(lead) {
         info.detail = Some(match info.detail.take() {
             Some(d) => format!("{b}; {d}"),
             None => b,
@@ -492,7 +484,7 @@ fn read_file(
         lines: 0,
         last_byte_nl: true,
         header: parser.has_header() && env.is_none(),
-        lead: count_lines(&whole_head) - count_lines(&head_text),
+        lead,
     };
     // Three stages overlap: while the records of one block are parsed in parallel, the
     // previous block's results go to the sink and the next block is read and framed
@@ -779,39 +771,4 @@ fn parse_span(
             }
         }
     }
-}
-
-/// Most broken lines looked past at the start of a file to detect its format.
-const BROKEN_LEAD: usize = 3;
-
-/// The head past its first lines (one to `BROKEN_LEAD`) when no format is detected in
-/// it whole and one is once they are left out (a header row may follow them); else the
-/// head as it is.
-fn past_broken_lines(head: &str, popts: &ParseOpts) -> String {
-    let known = |text: &str| {
-        let h = Head {
-            opts: Some(popts),
-            ..head_of(text)
-        };
-        envelope::detect(text).is_some() || detect(&h).is_some()
-    };
-    if known(head) {
-        return head.to_string();
-    }
-    let mut rest = head;
-    for _ in 0..BROKEN_LEAD {
-        let Some((_, after)) = rest.split_once('\n') else {
-            break;
-        };
-        rest = after;
-        if !rest.trim().is_empty() && known(rest) {
-            return rest.to_string();
-        }
-    }
-    head.to_string()
-}
-
-/// The lines of a text (a last one without its newline counts).
-fn count_lines(text: &str) -> usize {
-    text.lines().count()
 }
