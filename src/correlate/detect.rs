@@ -60,6 +60,31 @@ pub(super) fn path_of(e: &Event) -> &str {
     e.route.as_deref().or(e.path.as_deref()).unwrap_or("")
 }
 
+/// Whether a statement touches a customer-data table.
+pub(super) fn customer_table(e: &Event, p: &Profile) -> bool {
+    e.sql.as_ref().is_some_and(|f| {
+        f.tables
+            .iter()
+            .any(|t| p.table_target(t) == Some(Target::CustomerData))
+    })
+}
+
+/// Whether a request went to an export route (its template or its path).
+pub(super) fn export_request(e: &Event, p: &Profile) -> bool {
+    [&e.route, &e.path]
+        .into_iter()
+        .flatten()
+        .any(|x| p.is_export_route(x))
+}
+
+/// The request behind an event: itself, or the one that issued the statement.
+pub(super) fn request_behind(ev: &[Box<Event>], l: &Links, i: usize) -> usize {
+    match ev[i].kind() {
+        SourceKind::Db => l.origin(i).unwrap_or(i),
+        _ => i,
+    }
+}
+
 /// An hour and a day, µs.
 pub(super) const HOUR: i64 = 3_600_000_000;
 pub(super) const DAY: i64 = 86_400_000_000;
@@ -174,13 +199,14 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         };
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
         // The request behind each read: itself, or the one that issued the statement.
-        let req = |i: usize| match ev[i].kind() {
-            SourceKind::Db => l.origin(i).unwrap_or(i),
-            _ => i,
-        };
         let who: BTreeSet<String> = evs
             .iter()
-            .filter_map(|&i| ev[req(i)].principal.as_deref().map(str::to_string))
+            .filter_map(|&i| {
+                ev[request_behind(ev, l, i)]
+                    .principal
+                    .as_deref()
+                    .map(str::to_string)
+            })
             .collect();
         out.push(Finding {
             technique: t::ENUMERATION,
@@ -217,12 +243,8 @@ fn rotated(
             continue;
         };
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
-        let req = |i: usize| match ev[i].kind() {
-            SourceKind::Db => l.origin(i).unwrap_or(i),
-            _ => i,
-        };
         let places: BTreeSet<&str> = (evs.iter())
-            .filter_map(|&i| ev[req(i)].client_ip.as_deref())
+            .filter_map(|&i| ev[request_behind(ev, l, i)].client_ip.as_deref())
             .collect();
         if places.len() < 2 {
             continue;
@@ -607,13 +629,6 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let mut by: BTreeMap<String, (Vec<usize>, bool, usize)> = BTreeMap::new();
     // actor → (page reads, whether an address)
     let mut paged: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
-    let customer_table = |e: &Event| {
-        e.sql.as_ref().is_some_and(|f| {
-            f.tables
-                .iter()
-                .any(|t| p.table_target(t) == Some(Target::CustomerData))
-        })
-    };
     for (i, e) in ev.iter().enumerate() {
         if super::pages::is_page(a, p, i) {
             if let Some((actor, is_ip)) = unroutine_actor(ev, l, p, i) {
@@ -629,15 +644,12 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                     e.stmt_class,
                     Some(StmtClass::Read | StmtClass::Write | StmtClass::Ddl)
                 ) && e.sql.as_ref().is_some_and(|f| f.whole_table_read)
-                    && customer_table(e)
+                    && customer_table(e, p)
             }
             SourceKind::Gateway => {
                 a.targets[i] == Some(Target::CustomerData)
                     && e.outcome == Outcome::Success
-                    && [&e.route, &e.path]
-                        .into_iter()
-                        .flatten()
-                        .any(|x| p.is_export_route(x))
+                    && export_request(e, p)
             }
             SourceKind::Push => false,
         };
@@ -652,7 +664,8 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         x.2 += injected(e) as usize;
     }
     // Pages that one actor made, within an hour, into a bulk of the table.
-    let mut harvests: BTreeMap<String, (u64, usize, usize)> = BTreeMap::new();
+    // actor → (rows, distinct pages, pages of unknown size, page events)
+    let mut harvests: BTreeMap<String, (u64, usize, usize, usize)> = BTreeMap::new();
     for (actor, (mut idx, is_ip)) in paged {
         idx.sort_by_key(|&i| (ev[i].ts, i));
         // Requests and statements apart: a request and the statement it issued are one
@@ -668,7 +681,8 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         if pages.is_empty() {
             continue;
         }
-        harvests.insert(actor.clone(), super::pages::pages_read(ev, &pages));
+        let (rows, distinct, blind) = super::pages::pages_read(ev, &pages);
+        harvests.insert(actor.clone(), (rows, distinct, blind, pages.len()));
         let x = by.entry(actor).or_insert((Vec::new(), is_ip, 0));
         x.0.extend(pages);
         x.0.sort_by_key(|&i| (ev[i].ts, i));
@@ -680,17 +694,14 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     const DAY: i64 = 86_400_000_000;
     by.into_iter()
         .map(|(actor, (evs, is_ip, injected))| {
-            let whole = evs
-                .iter()
-                .filter(|&&i| !super::pages::is_page(a, p, i))
-                .count();
-            let what = match whole {
+            let harvest = harvests.get(&actor);
+            let what = match evs.len() - harvest.map_or(0, |h| h.3) {
                 0 => String::new(),
                 1 => "1 whole-table read or export".to_string(),
                 n => format!("{n} whole-table reads or exports"),
             };
-            let what = match harvests.get(&actor) {
-                Some(&(rows, pages, blind)) => {
+            let what = match harvest {
+                Some(&(rows, pages, blind, _)) => {
                     format!(
                         "{}{pages} pages within an hour ({}: the table read page by page; \
                      threshold {} rows)",

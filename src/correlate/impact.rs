@@ -55,11 +55,7 @@ pub(super) fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str,
                     .get(..6)
                     .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
             })
-            && e.sql.as_ref().is_some_and(|f| {
-                f.tables
-                    .iter()
-                    .any(|t| p.table_target(t) == Some(Target::CustomerData))
-            })
+            && super::detect::customer_table(e, p)
     };
     first_sightings(ev)
         .into_iter()
@@ -159,11 +155,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                 if a.targets[i] != Some(Target::CustomerData) || e.outcome != Outcome::Success {
                     continue;
                 }
-                if [&e.route, &e.path]
-                    .into_iter()
-                    .flatten()
-                    .any(|x| p.is_export_route(x))
-                {
+                if super::detect::export_request(e, p) {
                     whole.push((
                         i,
                         format!(
@@ -206,11 +198,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                     continue;
                 }
                 let Some(f) = &e.sql else { continue };
-                if !f
-                    .tables
-                    .iter()
-                    .any(|t| p.table_target(t) == Some(Target::CustomerData))
-                {
+                if !super::detect::customer_table(e, p) {
                     continue;
                 }
                 if f.whole_table_read {

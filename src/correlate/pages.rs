@@ -7,7 +7,8 @@
 use super::Analysis;
 use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
-use std::collections::{BTreeMap, BTreeSet};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 
 const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 86_400_000_000;
@@ -92,21 +93,14 @@ pub fn is_page(a: &Analysis, p: &Profile, i: usize) -> bool {
     match e.kind() {
         SourceKind::Db => {
             e.stmt_class == Some(StmtClass::Read)
-                && e.sql.as_ref().is_some_and(|f| {
-                    f.page_rows > 0
-                        && f.tables
-                            .iter()
-                            .any(|t| p.table_target(t) == Some(Target::CustomerData))
-                })
+                && e.sql.as_ref().is_some_and(|f| f.page_rows > 0)
+                && super::detect::customer_table(e, p)
         }
         SourceKind::Gateway => {
             a.targets[i] == Some(Target::CustomerData)
                 && e.account_id.is_none()
                 && e.method.as_deref().is_none_or(super::enrich::is_safe)
-                && ![&e.route, &e.path]
-                    .into_iter()
-                    .flatten()
-                    .any(|x| p.is_export_route(x))
+                && !super::detect::export_request(e, p)
                 && request_page(e).is_some()
         }
         SourceKind::Push => false,
@@ -180,29 +174,43 @@ pub fn pages_read(ev: &[Box<Event>], idx: &[usize]) -> (u64, usize, usize) {
     }
 }
 
-/// The hour of an actor's page reads (`idx`, in time order) whose distinct pages weigh
-/// the most, a page of unknown size weighing `need / UNSIZED_PAGES` rows: (weight,
-/// pages, first, last position in `idx`).
-fn densest_hour(ev: &[Box<Event>], idx: &[usize], need: u64) -> (u64, usize, usize, usize) {
-    let weight = |e: &Event| rows(e).unwrap_or(need / UNSIZED_PAGES as u64);
+/// One page read: its time, which page (an index among the actor's distinct pages) and
+/// its weight.
+type Read = (i64, usize, u64);
+
+/// The page reads of `idx` (in time order), each page's key and rows worked out once: a
+/// page of unknown size weighs `need / UNSIZED_PAGES` rows.
+fn reads(ev: &[Box<Event>], idx: &[usize], need: u64) -> Vec<Read> {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    idx.iter()
+        .map(|&i| {
+            let e = &ev[i];
+            let n = ids.len();
+            let id = *ids.entry(page_key(e)).or_insert(n);
+            (e.ts, id, rows(e).unwrap_or(need / UNSIZED_PAGES as u64))
+        })
+        .collect()
+}
+
+/// The hour of an actor's page reads whose distinct pages weigh the most: (weight,
+/// pages, first, last position in `reads`).
+fn densest_hour(reads: &[Read]) -> (u64, usize, usize, usize) {
     let mut best = (0, 0, 0, 0);
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut counts: HashMap<usize, usize> = HashMap::new();
     let (mut sum, mut lo) = (0u64, 0usize);
-    for hi in 0..idx.len() {
-        let e = &ev[idx[hi]];
-        let c = counts.entry(page_key(e)).or_insert(0);
+    for (hi, &(ts, id, w)) in reads.iter().enumerate() {
+        let c = counts.entry(id).or_insert(0);
         *c += 1;
         if *c == 1 {
-            sum += weight(e);
+            sum += w;
         }
-        while ev[idx[lo]].ts <= e.ts - HOUR {
-            let old = &ev[idx[lo]];
-            let k = page_key(old);
-            let c = counts.get_mut(&k).expect("counted");
+        while reads[lo].0 <= ts - HOUR {
+            let (_, old, w) = reads[lo];
+            let c = counts.get_mut(&old).expect("counted");
             *c -= 1;
             if *c == 0 {
-                counts.remove(&k);
-                sum -= weight(old);
+                counts.remove(&old);
+                sum -= w;
             }
             lo += 1;
         }
@@ -219,19 +227,18 @@ fn densest_hour(ev: &[Box<Event>], idx: &[usize], need: u64) -> (u64, usize, usi
 /// two other UTC days as well (a partner's nightly sync of the list).
 pub fn harvest(ev: &[Box<Event>], idx: &[usize], need: u64) -> Option<Vec<usize>> {
     let bulk = |(sum, pages, _, _): (u64, usize, usize, usize)| sum >= need && pages >= MIN_PAGES;
-    let best = densest_hour(ev, idx, need);
+    let reads = reads(ev, idx, need);
+    let best = densest_hour(&reads);
     if !bulk(best) {
         return None;
     }
     let (_, _, lo, hi) = best;
-    let peak = ev[idx[hi]].ts.div_euclid(DAY);
-    let mut by_day: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for &i in idx {
-        by_day.entry(ev[i].ts.div_euclid(DAY)).or_default().push(i);
-    }
-    let routine = by_day
-        .iter()
-        .filter(|(d, day)| **d != peak && bulk(densest_hour(ev, day, need)))
+    let day = |r: &Read| r.0.div_euclid(DAY);
+    let peak = day(&reads[hi]);
+    // In time order, a day's reads are one run.
+    let routine = reads
+        .chunk_by(|x, y| day(x) == day(y))
+        .filter(|run| day(&run[0]) != peak && bulk(densest_hour(run)))
         .count()
         >= 2;
     (!routine).then(|| idx[lo..=hi].to_vec())
