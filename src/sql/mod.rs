@@ -628,4 +628,6 @@ pub fn effective_changes(changes: &[BonusChange]) -> Vec<BonusChange> {
 }
 
 #[cfg(test)]
+mod extent_tests;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,189 @@
+//! Unit tests of how much of a table a read returns: the whole table, the rows a key
+//! names, a page of it, or a summary of it.
+
+use super::*;
+
+fn pg(s: &str) -> (StmtClass, SqlFacts) {
+    analyze(s, &[], Dialect::Postgres, &Vocab::default())
+}
+
+#[test]
+fn whole_table_reads() {
+    let (c, f) = pg("SELECT id, name, email, phone FROM customers");
+    assert_eq!(c, StmtClass::Read);
+    assert!(f.whole_table_read);
+    assert_eq!(*f.tables, ["customers"]);
+    assert!(
+        pg("SELECT * FROM public.customers WHERE 1=1")
+            .1
+            .whole_table_read
+    );
+    assert!(
+        pg("SELECT * FROM customers LIMIT 100000")
+            .1
+            .whole_table_read
+    );
+    for my in [
+        "SELECT * INTO OUTFILE '/tmp/c.csv' FROM customers",
+        "SELECT id, email FROM customers INTO OUTFILE '/var/lib/mysql-files/c.csv'",
+    ] {
+        let (_, f) = analyze(my, &[], Dialect::MySql, &Vocab::default());
+        assert!(f.whole_table_read, "{my}");
+        assert_eq!(*f.tables, ["customers"], "{my}: the file is no table");
+    }
+    let (_, f) = pg("COPY public.customers TO STDOUT WITH CSV");
+    assert!(f.whole_table_read);
+    assert_eq!(*f.tables, ["customers"]);
+    assert!(
+        pg("COPY (SELECT id, email FROM customers) TO STDOUT WITH CSV")
+            .1
+            .whole_table_read
+    );
+}
+
+#[test]
+fn selective_reads_are_not_whole_table() {
+    let (_, f) = pg("SELECT id, email FROM customers WHERE id = 100234");
+    assert!(!f.whole_table_read);
+    assert_eq!(*f.account_ids, ["100234"]);
+    let (_, f) = analyze(
+        "SELECT * FROM customers WHERE id = $1",
+        &["100777".into()],
+        Dialect::Postgres,
+        &Vocab::default(),
+    );
+    assert!(!f.whole_table_read);
+    assert_eq!(*f.account_ids, ["100777"]);
+    assert!(
+        !pg("SELECT * FROM customers WHERE id IN (1,2) LIMIT 5000")
+            .1
+            .whole_table_read
+    );
+    assert!(!pg("SELECT * FROM customers LIMIT 20").1.whole_table_read);
+    for selective in [
+        "SELECT * FROM customers WHERE email = $1 AND deleted_at IS NULL",
+        "SELECT * FROM customers c WHERE lower(c.email) = 'a@b.c'",
+        "SELECT * FROM customers WHERE id = ANY($1)",
+        "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE id = 5)",
+        "SELECT * FROM customers WHERE created_at > now() - interval '1 day' LIMIT 50",
+        "SELECT * FROM customers WHERE 100234 = id",
+        "COPY (SELECT * FROM customers WHERE id = 7) TO STDOUT",
+    ] {
+        assert!(!pg(selective).1.whole_table_read, "{selective}");
+    }
+}
+
+#[test]
+fn filters_that_pin_no_value_read_the_table_by_the_full() {
+    // The doc's MariaDB example, a date range, soft-delete filters, a join condition.
+    for bulk in [
+        "SELECT email, phone FROM customers WHERE note LIKE '%vip%'",
+        "SELECT id, email FROM customers WHERE created_at > now() - interval '90 days'",
+        "SELECT id, email FROM customers WHERE created_at >= '2024-01-01'",
+        "SELECT * FROM customers WHERE id > 0",
+        "SELECT * FROM customers WHERE id <> 0",
+        "SELECT * FROM customers WHERE id != 0",
+        "SELECT * FROM customers WHERE deleted_at IS NULL",
+        "SELECT c.email, o.total FROM customers c, orders o WHERE c.id = o.customer_id",
+        "COPY (SELECT id, email, phone FROM customers WHERE created_at > now() - interval '90 days') TO STDOUT WITH CSV",
+    ] {
+        let (c, f) = pg(bulk);
+        assert_eq!(c, StmtClass::Read, "{bulk}");
+        assert!(f.whole_table_read, "{bulk}");
+    }
+}
+
+#[test]
+fn copies_of_a_whole_table_into_another_are_whole_table_reads() {
+    for copy in [
+        "CREATE TABLE dump AS SELECT * FROM customers",
+        "CREATE TABLE IF NOT EXISTS public.tmp_x AS SELECT id, email, phone FROM public.customers",
+        "INSERT INTO stage_export SELECT * FROM customers",
+    ] {
+        assert!(pg(copy).1.whole_table_read, "{copy}");
+    }
+    let (_, f) = analyze(
+        "CREATE TEMPORARY TABLE t1 SELECT * FROM customers",
+        &[],
+        Dialect::MySql,
+        &Vocab::default(),
+    );
+    assert!(f.whole_table_read);
+    for not in [
+        "INSERT INTO customers SELECT * FROM import_batch",
+        "INSERT INTO stage_export SELECT * FROM customers WHERE id = 5",
+        "CREATE VIEW v AS SELECT * FROM customers",
+        "INSERT INTO audit_log (who, what) SELECT 'x', 'y'",
+        "CREATE TABLE t2 (id int)",
+    ] {
+        assert!(!pg(not).1.whole_table_read, "{not}");
+    }
+}
+
+#[test]
+fn pages_of_a_listing_are_neither_selective_nor_the_whole_table() {
+    let page = |sql: &str, d: Dialect| {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        (f.whole_table_read, f.page_rows)
+    };
+    let pg = Dialect::Postgres;
+    let my = Dialect::MySql;
+    for (sql, d, rows) in [
+        (
+            "SELECT id, email, phone FROM customers ORDER BY id LIMIT 100 OFFSET 4200",
+            pg,
+            100,
+        ),
+        (
+            "SELECT * FROM customers WHERE id > 4200 ORDER BY id LIMIT 100",
+            pg,
+            100,
+        ),
+        ("SELECT * FROM customers WHERE 1=1 LIMIT 50", pg, 50),
+        (
+            "SELECT * FROM customers ORDER BY id OFFSET 200 ROWS FETCH NEXT 200 ROWS ONLY",
+            pg,
+            200,
+        ),
+        // MySQL's `LIMIT offset, count`: a page of 50, not a bulk of 4200.
+        ("SELECT * FROM customers ORDER BY id LIMIT 4200, 50", my, 50),
+    ] {
+        assert_eq!(page(sql, d), (false, rows), "{sql}");
+    }
+    for (sql, d, whole) in [
+        ("SELECT * FROM customers LIMIT 50, 5000", my, true),
+        ("SELECT * FROM customers WHERE id = 7 LIMIT 1", pg, false),
+        (
+            "SELECT * FROM customers WHERE email = $1 LIMIT 1",
+            pg,
+            false,
+        ),
+        ("SELECT * FROM customers", pg, true),
+    ] {
+        assert_eq!(page(sql, d), (whole, 0), "{sql}");
+    }
+}
+
+#[test]
+fn summaries_of_a_table_return_none_of_its_rows() {
+    for sql in [
+        "SELECT count(*) FROM customers",
+        "SELECT COUNT(id) AS n, max(created_at) last_signup FROM customers",
+        "SELECT count(*) FROM customers WHERE created_at > now() - interval '1 day'",
+        "SELECT 1 FROM customers LIMIT 1",
+        "COPY (SELECT count(*) FROM customers) TO STDOUT",
+    ] {
+        let (c, f) = pg(sql);
+        assert_eq!(c, StmtClass::Read, "{sql}");
+        assert!(!f.whole_table_read && f.page_rows == 0, "{sql}");
+    }
+    // Aggregates of the values return them all; grouped columns return theirs.
+    for sql in [
+        "SELECT json_agg(c) FROM customers c",
+        "SELECT string_agg(email, ',') FROM customers",
+        "SELECT email, count(*) FROM customers GROUP BY email",
+        "SELECT count(*) + 0, email FROM customers",
+    ] {
+        assert!(pg(sql).1.whole_table_read, "{sql}");
+    }
+}
