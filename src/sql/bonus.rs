@@ -49,6 +49,34 @@ impl Analysis<'_> {
                 if amount_col
                     && (self.bonus_table || col.contains("point") || col.contains("bonus"))
                 {
+                    // Each account its own amount, in a CASE.
+                    if let Some(c) = self.case_amounts(&col, i + 2, wh) {
+                        // Rows the filter names, where it names them.
+                        let named = keyed && !accounts.is_empty();
+                        let covered =
+                            named && accounts.iter().all(|a| c.arms.iter().any(|(x, _)| x == a));
+                        unnamed |= c.others && !covered;
+                        for (a, amount) in c.arms {
+                            if named && !accounts.contains(&a) {
+                                continue;
+                            }
+                            let Some((v, absolute)) = amount else {
+                                continue;
+                            };
+                            match int_of(&v) {
+                                Some(delta) => out.push(BonusChange {
+                                    account_id: text(&a),
+                                    delta,
+                                    absolute,
+                                    table: text(&table),
+                                    ledger: false,
+                                }),
+                                None => unnamed = true,
+                            }
+                        }
+                        i += 2;
+                        continue;
+                    }
                     // col = col ± v | col = v ± col | col = v; the column on the right
                     // may be qualified (`b.balance`).
                     let rhs = &t[i + 2..wh];

@@ -6,6 +6,7 @@
 
 mod bonus;
 mod canon;
+mod cases;
 mod evasion;
 mod markers;
 mod parts;
@@ -627,6 +628,8 @@ pub fn effective_changes(changes: &[BonusChange]) -> Vec<BonusChange> {
         .collect()
 }
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod extent_tests;
 #[cfg(test)]

@@ -310,6 +310,8 @@ impl<'a> Analysis<'a> {
             if eq {
                 if let Some((v, _)) = self.value(i + 2) {
                     out.push(v);
+                } else if t.get(i + 2).is_some_and(|x| x.kw("ANY")) {
+                    out.extend(self.any_values(i + 3));
                 } else if matches!(t.get(i + 2), Some(Tok::Param(q)) if &**q == "?") {
                     if let Some(v) = self.params.get(qmark) {
                         out.push(v.clone());
@@ -344,6 +346,38 @@ impl<'a> Analysis<'a> {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// The values of PostgreSQL's `= ANY(…)` from the `(` at `i`: an array bound as a
+    /// parameter or written as a literal, both in the array's text form (`$1` bound to
+    /// `{100119,100120}`, `'{100119,100120}'::bigint[]`), or an `ARRAY[…]` constructor.
+    /// A subquery or an expression names no values here.
+    fn any_values(&self, i: usize) -> Vec<String> {
+        let t = self.t;
+        if !t.get(i).is_some_and(|x| x.sym("(")) {
+            return Vec::new();
+        }
+        match t.get(i + 1) {
+            Some(Tok::Param(p)) => self.param(p).map(|v| array_text(&v)).unwrap_or_default(),
+            Some(Tok::Str(s)) => array_text(s),
+            Some(x) if x.kw("ARRAY") && t.get(i + 2).is_some_and(|x| x.sym("[")) => {
+                let mut out = Vec::new();
+                let mut j = i + 3;
+                while j < t.len() && !t[j].sym("]") {
+                    match self.value(j) {
+                        Some((v, used)) => {
+                            out.push(v);
+                            j += used;
+                        }
+                        None if t[j].sym(",") => j += 1,
+                        // An element that is an expression: not a list of values.
+                        None => return Vec::new(),
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Whether a read returns a whole table.
@@ -780,4 +814,43 @@ pub(super) fn neg(v: &str) -> String {
         Some(r) => r.to_string(),
         None => format!("-{v}"),
     }
+}
+
+/// The elements of a PostgreSQL array in its text form (`{1,2}`, `{"a,b",NULL}`,
+/// nested `{{1,2},{3}}` flattened); NULL elements left out. Text that is not an array
+/// gives none.
+pub(super) fn array_text(s: &str) -> Vec<String> {
+    let s = s.trim();
+    if !s.starts_with('{') || !s.ends_with('}') {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let (mut cur, mut quoted, mut was_quoted) = (String::new(), false, false);
+    let mut chars = s.chars();
+    let mut end = |cur: &mut String, was_quoted: &mut bool| {
+        let v = std::mem::take(cur);
+        let v = if *was_quoted { v } else { v.trim().to_string() };
+        if *was_quoted || !(v.is_empty() || v.eq_ignore_ascii_case("NULL")) {
+            out.push(v);
+        }
+        *was_quoted = false;
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => cur.extend(chars.next()),
+            '"' => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            '{' if !quoted => {}
+            ',' | '}' if !quoted => {
+                if was_quoted || !cur.trim().is_empty() {
+                    end(&mut cur, &mut was_quoted);
+                }
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    out
 }
