@@ -657,6 +657,54 @@ fn a_database_prompt_s_ledger_row_counts_once_and_its_sets_are_unknown_not_zero(
 }
 
 #[test]
+fn a_database_prompt_s_batches_name_each_account_and_its_unstated_changes_are_unknown() {
+    // The same prompt batches its changes as scripts do: a CASE that gives each account
+    // its own amount, an array of accounts, and a multiplication whose points the text
+    // does not state (the account is tampered with, by points only a backup tells).
+    let mut v = background();
+    accruals(&mut v, 100, 100, 30);
+    let prompt =
+        |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
+    v.push(prompt(
+        0,
+        "UPDATE bonus_accounts SET balance = balance + CASE account_id WHEN 5001 THEN 7000 \
+         WHEN 5002 THEN 8000 END WHERE account_id IN (5001, 5002)",
+    ));
+    v.push(prompt(
+        30,
+        "UPDATE bonus_accounts SET balance = balance + 900 \
+         WHERE account_id = ANY('{5003,5004}'::bigint[])",
+    ));
+    v.push(prompt(
+        60,
+        "UPDATE bonus_accounts SET balance = balance * 10 WHERE account_id = 5005",
+    ));
+    let a = run(v);
+    let points = |acc: &str| a.affected[acc].bonus_points();
+    assert_eq!(points("5001"), Some(7000));
+    assert_eq!(points("5002"), Some(8000));
+    assert_eq!(points("5003"), Some(900));
+    assert_eq!(points("5004"), Some(900));
+    let x = &a.affected["5005"];
+    assert!(x.impacts.contains("bonus_tampered"), "{x:?}");
+    assert_eq!((x.bonus_points(), x.bonus_unknown), (None, 1));
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("5005 (first change") && n.contains("does not state")),
+        "{:?}",
+        a.notes
+    );
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("the accounts they name are among the affected accounts")),
+        "{:?}",
+        a.notes
+    );
+}
+
+#[test]
 fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_changed() {
     // An ORM saves the whole row: every operation sets the balance. Each account's first
     // save in the evidence changes an unknown amount, its later saves the difference.

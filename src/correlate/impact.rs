@@ -110,6 +110,34 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         span.1 = span.1.max(ev[i].ts);
         x.evidence.push((i, k::BONUS, why));
     }
+    // Attacker statements that changed the balances of accounts they name by an amount
+    // they do not state (`balance * 10`, `GREATEST(balance - 300, 0)`, a DELETE of the
+    // accounts' rows): tampered, by points a backup must tell.
+    for i in (0..ev.len()).filter(|&i| a.attr[i].is_some()) {
+        let Some(f) = ev[i].sql.as_ref().filter(|f| f.bonus_unnamed) else {
+            continue;
+        };
+        if ev[i].outcome == Outcome::Failure {
+            continue;
+        }
+        for acc in f.account_ids.iter() {
+            if f.bonus_changes.iter().any(|c| c.account_id == *acc) {
+                continue;
+            }
+            let x = entry(&mut m, acc, ev[i].ts);
+            x.impacts.insert(k::BONUS);
+            x.waves.insert(wave(i));
+            x.bonus_ops += 1;
+            x.bonus_waves.insert(wave(i));
+            x.bonus_unknown += 1;
+            x.bonus_delta.get_or_insert(0);
+            let span = x.bonus_span.get_or_insert((ev[i].ts, ev[i].ts));
+            span.0 = span.0.min(ev[i].ts);
+            span.1 = span.1.max(ev[i].ts);
+            let why = "balance changed by an amount the statement does not state".to_string();
+            x.evidence.push((i, k::BONUS, why));
+        }
+    }
     // Accounts that existed at a time: the roster's (refined by the sign-ups the
     // evidence shows), or those seen in the evidence by then.
     let mut seen_first: BTreeMap<&str, i64> = BTreeMap::new();
@@ -318,7 +346,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     if !unknown.is_empty() {
         a.notes.push(format!(
             "{} account(s) had their balance set to a value by the attacker with no earlier \
-             balance in the evidence, so the points it changed are unknown (left empty in \
+             balance in the evidence, or changed by an amount the statement does not state, so \
+             the points it changed are unknown (left empty in \
              bonus-adjustments.csv and out of the points totals): restore these balances from \
              a backup taken before their first change: {}",
             unknown.len(),
@@ -331,13 +360,24 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         .filter(|&i| ev[i].sql.as_ref().is_some_and(|f| f.bonus_unnamed))
         .collect();
     if let Some(&first) = unnamed.first() {
+        let named = unnamed.iter().any(|&i| {
+            ev[i]
+                .sql
+                .as_ref()
+                .is_some_and(|f| !f.account_ids.is_empty())
+        });
         a.notes.push(format!(
             "{} balance update(s) attributed to the attack changed rows their text does not \
-             name, or by no stated amount (the first at {}): the accounts they changed are not \
-             among the affected accounts, and their points are not in the totals. Compare the \
-             balance table with a backup taken before then.",
+             name, or by no stated amount (the first at {}): {}, and their points are not in \
+             the totals. Compare the balance table with a backup taken before then.",
             unnamed.len(),
-            crate::timeparse::fmt_utc(ev[first].ts)
+            crate::timeparse::fmt_utc(ev[first].ts),
+            if named {
+                "the accounts they name are among the affected accounts with their points \
+                 unknown, the rows they do not name are not"
+            } else {
+                "the accounts they changed are not among the affected accounts"
+            }
         ));
     }
     a.affected = m;
