@@ -39,6 +39,68 @@ fn whole_table_reads() {
             .1
             .whole_table_read
     );
+    // PostgreSQL's `TABLE t`, and a cursor over the table (psql's FETCH_COUNT, a
+    // driver's server-side cursor) whose rows `FETCH` then returns.
+    for sql in [
+        "TABLE customers",
+        "DECLARE c CURSOR FOR SELECT id, email, phone FROM customers",
+        "DECLARE \"_psql_cursor\" NO SCROLL CURSOR FOR TABLE customers",
+    ] {
+        let (c, f) = pg(sql);
+        assert_eq!((c, f.whole_table_read), (StmtClass::Read, true), "{sql}");
+    }
+    assert_eq!(pg("TABLE customers LIMIT 50").1.page_rows, 50);
+    let (c, f) = pg("DECLARE c CURSOR FOR SELECT * FROM customers WHERE id = 5");
+    assert_eq!((c, f.whole_table_read), (StmtClass::Read, false));
+    assert_eq!(pg("DECLARE x TEXT").0, StmtClass::Other);
+}
+
+#[test]
+fn comparisons_of_literals_that_always_hold_let_every_row_through() {
+    for (sql, d) in [
+        (
+            "SELECT * FROM customers WHERE id = 1 OR 2 > 1",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE id = -1 OR 1 LIKE 1",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE id = 1 || 1=1",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE id = '1' OR NOT 1=2",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE name = '' OR 'b' <> 'a' LIMIT 5000",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE id = 5 OR '1' = 1",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE id = 5 OR 3 >= 3",
+            Dialect::Postgres,
+        ),
+    ] {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        assert!(f.whole_table_read, "{sql}");
+        assert_eq!(f.injection.as_deref(), Some("tautology after OR"), "{sql}");
+    }
+    for sql in [
+        "SELECT * FROM customers WHERE id = 1 OR 2 > 3",
+        "SELECT * FROM customers WHERE id = 1 OR 1 = 1 + id",
+        "SELECT * FROM customers WHERE id = 1 OR NOT 1 = 1",
+        "SELECT * FROM customers WHERE id = 1 AND 2 > 1",
+    ] {
+        let (_, f) = pg(sql);
+        assert!(!f.whole_table_read, "{sql}");
+        assert_eq!(f.injection, None, "{sql}");
+    }
 }
 
 #[test]

@@ -77,17 +77,10 @@ fn hex(c: u8) -> Option<u8> {
 
 /// Injection markers in a statement.
 pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
-    // A tautology compared inside OR: `OR 1=1`, `OR 'a'='a'`.
-    for w in t.windows(4) {
-        if w[0].kw("OR") && w[2].sym("=") {
-            let same = match (&w[1], &w[3]) {
-                (Tok::Num(a), Tok::Num(b)) | (Tok::Str(a), Tok::Str(b)) => a == b,
-                _ => false,
-            };
-            if same {
-                return Some("tautology after OR".into());
-            }
-        }
+    // A tautology compared inside OR: `OR 1=1`, `OR 'a'='a'`, `OR 2>1`, `|| 1 LIKE 1`.
+    if (1..t.len()).any(|k| super::tokens::is_or(&t[k - 1]) && super::tokens::always_true(&t[k..]))
+    {
+        return Some("tautology after OR".into());
     }
     // Markers are searched in an upper-case copy with finders built once (a searcher
     // built per call cost as much as the search); the first marker of the list wins.

@@ -167,6 +167,18 @@ pub fn class_of(t: &[Tok]) -> StmtClass {
                 StmtClass::Write
             }
         }
+        // `DECLARE c CURSOR FOR SELECT …` (psql's FETCH_COUNT, drivers' server-side
+        // cursors): the rows are fetched later, a page at a time, by `FETCH`.
+        "DECLARE" => {
+            let query = t.windows(2).any(|w| {
+                w[0].kw("FOR") && (w[1].kw("SELECT") || w[1].kw("WITH") || w[1].kw("TABLE"))
+            });
+            if query && t.iter().any(|x| x.kw("CURSOR")) {
+                StmtClass::Read
+            } else {
+                StmtClass::Other
+            }
+        }
         "GRANT" | "REVOKE" => StmtClass::Role,
         "CREATE" | "ALTER" | "DROP" => {
             if matches!(w(i + 1), "ROLE" | "USER" | "GROUP") {
@@ -400,9 +412,22 @@ impl<'a> Analysis<'a> {
         let t = self.t;
         let Some(from) = t.iter().position(|x| x.kw("FROM")) else {
             // `COPY customers TO …`
-            let copy =
-                t.first().is_some_and(|x| x.kw("COPY")) && matches!(t.get(1), Some(Tok::Word(..)));
-            return if copy { Extent::Whole } else { Extent::Rows };
+            if t.first().is_some_and(|x| x.kw("COPY")) && matches!(t.get(1), Some(Tok::Word(..))) {
+                return Extent::Whole;
+            }
+            // PostgreSQL's `TABLE customers` (`SELECT * FROM customers`), alone or as a
+            // cursor's query.
+            let table = (t.iter().position(|x| x.kw("TABLE")))
+                .filter(|&i| i == 0 || t[i - 1].kw("FOR"))
+                .filter(|&i| matches!(t.get(i + 1), Some(Tok::Word(..))));
+            return match table {
+                Some(i) => self.page_or_whole(
+                    (i..t.len())
+                        .find(|&k| t[k].kw("LIMIT") || t[k].kw("FETCH"))
+                        .and_then(|k| row_limit(&t[k..])),
+                ),
+                None => Extent::Rows,
+            };
         };
         // Parenthesis depth before each token, counted once: counting from the start
         // for every token made a statement of many thousand tokens (a query string
@@ -430,10 +455,7 @@ impl<'a> Analysis<'a> {
         let limit = (from..t.len())
             .find(|&i| (t[i].kw("LIMIT") || t[i].kw("FETCH")) && depth_at(i) == base)
             .and_then(|i| row_limit(&t[i..]));
-        let paged = || match limit {
-            Some(l) if l < self.vocab.bulk_limit => Extent::Page(l as u32),
-            _ => Extent::Whole,
-        };
+        let paged = || self.page_or_whole(limit);
         let Some(w) = where_at else {
             return paged();
         };
@@ -458,6 +480,15 @@ impl<'a> Analysis<'a> {
         match limit {
             Some(l) if l >= self.vocab.bulk_limit && !self.has_key_predicate(cond) => Extent::Whole,
             _ => Extent::Rows,
+        }
+    }
+
+    /// The extent of a read of a whole table but for its row limit: a page under the
+    /// bulk size.
+    fn page_or_whole(&self, limit: Option<u64>) -> Extent {
+        match limit {
+            Some(l) if l < self.vocab.bulk_limit => Extent::Page(l as u32),
+            _ => Extent::Whole,
         }
     }
 
@@ -798,15 +829,54 @@ fn tautology(cond: &[Tok]) -> bool {
     if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if &**n != "0")) {
         return true;
     }
-    cond.windows(3).enumerate().any(|(k, w)| {
-        let eq = w[1].sym("=");
-        let same = match (&w[0], &w[2]) {
-            (Tok::Num(a), Tok::Num(b)) | (Tok::Str(a), Tok::Str(b)) => a == b,
-            _ => false,
-        };
-        let at_start_or_or = k == 0 || cond[k - 1].kw("OR");
-        eq && same && at_start_or_or
-    }) || cond.windows(2).any(|w| w[0].kw("OR") && w[1].kw("TRUE"))
+    (0..cond.len()).any(|k| (k == 0 || is_or(&cond[k - 1])) && always_true(&cond[k..]))
+        || cond.windows(2).any(|w| is_or(&w[0]) && w[1].kw("TRUE"))
+}
+
+/// `OR`, or MySQL's `||` in its place.
+pub(super) fn is_or(t: &Tok) -> bool {
+    t.kw("OR") || t.sym("||")
+}
+
+/// Whether the tokens start with a comparison of two literals that holds whatever the
+/// row: `1=1`, `'a'='a'`, `2>1`, `1 LIKE 1`, `NOT 1=2` — as injected after an `OR` to
+/// make a filter let every row through. The comparison must end there (`1 = 1 + x` is
+/// not one).
+pub(super) fn always_true(t: &[Tok]) -> bool {
+    let (negated, t) = match t.first() {
+        Some(x) if x.kw("NOT") => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let lit = |x: &Tok| match x {
+        Tok::Num(v) | Tok::Str(v) => Some(v.clone()),
+        _ => None,
+    };
+    let (Some(a), Some(b)) = (t.first().and_then(lit), t.get(2).and_then(lit)) else {
+        return false;
+    };
+    let ends = t.get(3).is_none_or(|x| {
+        is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
+    });
+    let op = match &t[1] {
+        Tok::Sym(s) => s.to_string(),
+        Tok::Word(_, u, false) if &**u == "LIKE" => "=".to_string(),
+        _ => return false,
+    };
+    let ord = match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y),
+        _ => Some(a.cmp(&b)),
+    };
+    use std::cmp::Ordering::*;
+    let holds = match (op.as_str(), ord) {
+        ("=" | "==" | "<=>", Some(o)) => o == Equal,
+        ("<>" | "!=", Some(o)) => o != Equal,
+        (">", Some(o)) => o == Greater,
+        ("<", Some(o)) => o == Less,
+        (">=", Some(o)) => o != Less,
+        ("<=", Some(o)) => o != Greater,
+        _ => return false,
+    };
+    ends && holds != negated
 }
 
 pub(super) fn neg(v: &str) -> String {
