@@ -22,8 +22,13 @@ impl Analysis<'_> {
             };
             let wh = t.iter().position(|x| x.kw("WHERE")).unwrap_or(t.len());
             let accounts = if wh < t.len() {
+                // `?` placeholders bind by place: the filter's are those after the SET's.
+                let before = (t[..wh].iter())
+                    .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
+                    .count();
                 Analysis {
                     t: &t[wh..],
+                    params: self.params.get(before..).unwrap_or_default(),
                     table: self.table.clone(),
                     ..*self
                 }

@@ -132,8 +132,14 @@ fn expand<'a>(t: &'a [Tok], offset: usize, out: &mut Vec<Part<'a>>) {
             return;
         }
     }
+    // MySQL's `INSERT … SET` and PostgreSQL's tuple assignments in the standard form
+    // (placeholders keep their order).
+    let toks = match super::forms::standard(&t[start..]) {
+        Some(v) => Cow::Owned(v),
+        None => Cow::Borrowed(&t[start..]),
+    };
     out.push(Part {
-        toks: Cow::Borrowed(&t[start..]),
+        toks,
         qmarks_before: Some(qmarks(start)),
     });
 }

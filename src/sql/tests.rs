@@ -108,6 +108,66 @@ fn bonus_updates_and_ledger_inserts() {
 }
 
 #[test]
+fn writes_in_a_dialect_s_other_forms_change_what_the_standard_form_does() {
+    let changes = |sql: &str, params: &[&str], d: Dialect| {
+        let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+        let (_, f) = analyze(sql, &params, d, &Vocab::default());
+        let c = f.bonus_changes.iter();
+        let c = c.map(|c| (c.account_id.to_string(), c.delta, c.ledger));
+        (c.collect::<Vec<_>>(), f.bonus_unnamed)
+    };
+    let my = Dialect::MySql;
+    let pg = Dialect::Postgres;
+    let ledger = vec![("7".to_string(), 500, true)];
+    let balance = vec![("7".to_string(), 500, false)];
+    // MySQL's INSERT … SET.
+    for sql in [
+        "INSERT INTO bonus_ledger SET account_id = 7, delta = 500, reason = 'manual'",
+        "INSERT IGNORE INTO bonus_ledger SET bonus_ledger.account_id = 7, delta = 500",
+    ] {
+        assert_eq!(changes(sql, &[], my), (ledger.clone(), false), "{sql}");
+    }
+    assert_eq!(
+        changes(
+            "INSERT INTO bonus_ledger SET account_id = ?, delta = ?",
+            &["7", "500"],
+            my
+        ),
+        (ledger.clone(), false)
+    );
+    // PostgreSQL's tuple assignment, and a tuple from a subquery (no amount said).
+    for sql in [
+        "UPDATE bonus_accounts SET (balance, updated_at) = (balance + 500, now()) WHERE account_id = 7",
+        "UPDATE bonus_accounts SET note = 'x', (updated_at, balance) = ROW(now(), balance + 500) WHERE account_id = 7",
+    ] {
+        assert_eq!(changes(sql, &[], pg), (balance.clone(), false), "{sql}");
+    }
+    let sub = "UPDATE bonus_accounts SET (balance, tier) = (SELECT balance * 2, tier FROM promo WHERE id = 1) WHERE account_id = 7";
+    assert_eq!(changes(sub, &[], pg), (vec![], true));
+    // Cut short where a log truncates them.
+    for sql in [
+        "UPDATE t SET",
+        "UPDATE t SET (",
+        "UPDATE t SET (a",
+        "UPDATE t SET (a) =",
+        "INSERT INTO t SET",
+        "INSERT INTO t SET a =",
+    ] {
+        let _ = changes(sql, &[], my);
+        let _ = changes(sql, &[], pg);
+    }
+    // `?` placeholders bind by place: the amount is the first, the account the second.
+    assert_eq!(
+        changes(
+            "UPDATE bonus_accounts SET balance = balance + ? WHERE account_id = ?",
+            &["500", "7"],
+            my
+        ),
+        (balance.clone(), false)
+    );
+}
+
+#[test]
 fn balance_writes_whose_rows_or_amounts_the_text_does_not_say() {
     for sql in [
         "UPDATE bonus_accounts SET balance = balance + 500",

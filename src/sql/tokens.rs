@@ -259,10 +259,10 @@ impl<'a> Analysis<'a> {
         match self.t.get(i)? {
             Tok::Num(n) => Some((n.to_string(), 1)),
             Tok::Str(s) => Some((s.to_string(), 1)),
-            Tok::Param(p) => self.param(p).map(|v| (v, 1)),
+            Tok::Param(p) => self.param(p, i).map(|v| (v, 1)),
             Tok::Sym(s) if &**s == "-" => match self.t.get(i + 1)? {
                 Tok::Num(n) => Some((format!("-{n}"), 2)),
-                Tok::Param(p) => self.param(p).map(|v| (neg(&v), 2)),
+                Tok::Param(p) => self.param(p, i + 1).map(|v| (neg(&v), 2)),
                 _ => None,
             },
             // A value in one pair of parentheses, as a negative amount is written:
@@ -282,20 +282,19 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn param(&self, p: &str) -> Option<String> {
+    /// The value bound to the placeholder `p` at index `at`: `$n` by number, `?` by its
+    /// place among the statement's `?`s.
+    fn param(&self, p: &str, at: usize) -> Option<String> {
         if let Some(n) = p.strip_prefix('$') {
             let idx: usize = n.parse().ok()?;
             return self.params.get(idx.checked_sub(1)?).cloned();
         }
         if p == "?" {
-            // `?` placeholders bind in order of appearance.
-            let pos = self
-                .t
+            let before = self.t[..at.min(self.t.len())]
                 .iter()
                 .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
                 .count();
-            let _ = pos;
-            return None;
+            return self.params.get(before).cloned();
         }
         None
     }
@@ -370,7 +369,9 @@ impl<'a> Analysis<'a> {
             return Vec::new();
         }
         match t.get(i + 1) {
-            Some(Tok::Param(p)) => self.param(p).map(|v| array_text(&v)).unwrap_or_default(),
+            Some(Tok::Param(p)) => {
+                (self.param(p, i + 1).map(|v| array_text(&v))).unwrap_or_default()
+            }
             Some(Tok::Str(s)) => array_text(s),
             Some(x) if x.kw("ARRAY") && t.get(i + 2).is_some_and(|x| x.sym("[")) => {
                 let mut out = Vec::new();
