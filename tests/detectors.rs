@@ -1714,6 +1714,96 @@ fn a_mass_send_around_the_application_amid_the_attack_is_malicious_and_a_routine
     assert!(w.techniques.contains(t::MALICIOUS_PUSH));
 }
 
+#[test]
+fn without_gateway_evidence_a_campaign_row_written_amid_the_attack_is_the_attacker_s_send() {
+    // Database and push evidence only. Each message is a provider summary carrying the
+    // application's campaign id and per-device rows carrying the message's own id (as
+    // OneSignal's exports do); the application writes each campaign's row a minute
+    // before its send. A statement sent through injection dumps the customers on day
+    // 3; ten minutes later a campaign row is written and sent to everyone. The daily
+    // lunch message goes out amid it too, as every day.
+    let mut v = Vec::new();
+    for k in 0..4 * 24 * 6 {
+        let sql = format!("SELECT * FROM customers WHERE id = {}", 5000 + k % 200);
+        v.push(db(T0 + k * 10 * MIN, "app", "10.0.0.5", &sql, None));
+    }
+    let send = |v: &mut Vec<Event>, at: i64, msg: &str, cmp: &str, title: &str| {
+        let row = format!(
+            "INSERT INTO push_campaigns (id, title, body, created_by) \
+             VALUES ('{cmp}', '{title}', '{title}!', 'olga')"
+        );
+        v.push(db(at - MIN, "app", "10.0.0.5", &row, None));
+        let mut summary = Event::new(SourceKind::Push, "onesignal-json");
+        summary.ts = at;
+        summary.push_mut().message_id = Some(msg.into());
+        summary.push_mut().campaign_id = Some(cmp.into());
+        summary.push_mut().title = Some(title.into());
+        summary.push_mut().delivery = Some("summary".into());
+        v.extend(push_rows(at, msg, msg, 300).into_iter().map(|r| {
+            let mut e = Event::new(SourceKind::Push, "onesignal-audience-csv");
+            e.ts = r.ts;
+            e.outcome = r.outcome;
+            *e.push_mut() = r.push().clone();
+            e
+        }));
+        // The export of deliveries is read first (its file name sorts first).
+        v.push(summary);
+    };
+    send(
+        &mut v,
+        T0 + DAY + 60 * MIN,
+        "m-legit",
+        "cmp-legit01",
+        "Our statement",
+    );
+    for d in 0..4 {
+        let at = T0 + d * DAY + 3 * 60 * MIN + 12 * MIN;
+        send(
+            &mut v,
+            at,
+            &format!("lunch{d}"),
+            &format!("cmp-lunch0{d}"),
+            "Lunch",
+        );
+    }
+    v.push(db(
+        T0 + 3 * DAY + 3 * 60 * MIN,
+        "app",
+        "10.0.0.5",
+        "SELECT * FROM customers WHERE name = '' OR '1'='1'",
+        None,
+    ));
+    send(
+        &mut v,
+        T0 + 3 * DAY + 3 * 60 * MIN + 10 * MIN,
+        "m-evil",
+        "cmp-evil001",
+        "Hacked",
+    );
+    let a = run(v);
+    let m = |id: &str| a.messages.iter().find(|m| m.id == id).unwrap();
+    let evil = m("m-evil");
+    assert!(evil.malicious, "{}", evil.reason);
+    assert_eq!(evil.campaign.as_deref(), Some("cmp-evil001"));
+    assert!(
+        evil.reason.contains("no gateway evidence covers its time"),
+        "{}",
+        evil.reason
+    );
+    for id in ["m-legit", "lunch3"] {
+        assert!(!m(id).malicious, "{id}: {}", m(id).reason);
+        assert!(
+            m(id)
+                .reason
+                .contains("originating from app at 10.0.0.5; no link"),
+            "{}",
+            m(id).reason
+        );
+    }
+    let w = a.waves.iter().find(|w| w.messages == ["m-evil"]).unwrap();
+    assert!(w.techniques.contains(t::MALICIOUS_PUSH));
+}
+
 fn onesignal_summary(ts: i64, id: &str) -> Event {
     let mut e = Event::new(SourceKind::Push, "onesignal-json");
     e.ts = ts;

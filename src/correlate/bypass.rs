@@ -1,7 +1,9 @@
 //! Mass sends that went around the application: no request and no row in the evidence
 //! made them, the gateway evidence covers their time, and the attacker was at work
 //! around them — the provider's key or console used from outside, which the provider's
-//! own audit trail, not the application's logs, can name.
+//! own audit trail, not the application's logs, can name. And mass sends whose campaign
+//! row the application wrote amid the attack where no gateway evidence can show the
+//! request behind it.
 
 use super::{Analysis, Message};
 use crate::model::SourceKind;
@@ -52,12 +54,12 @@ pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
             && m.origin
                 .is_some_and(|o| ev[o].kind() == SourceKind::Gateway)
     });
+    let covered = |t: i64| gateway.is_some_and(|(lo, hi)| lo <= t && t <= hi) && !silent(t);
     for m in out.iter_mut() {
         if m.malicious
             || m.origin.is_some()
             || m.recipient_count < p.thresholds.mass_push_recipients
-            || !gateway.is_some_and(|(lo, hi)| lo <= m.sent && m.sent <= hi)
-            || silent(m.sent)
+            || !covered(m.sent)
             || content(m).is_some_and(|c| routine.contains(&c))
         {
             continue;
@@ -79,6 +81,39 @@ pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
             } else {
                 ""
             }
+        );
+    }
+    // Mass sends whose campaign row the application wrote at a time no gateway evidence
+    // covers: the request behind the row cannot be examined, and the attack under way
+    // around it is the one lead the evidence gives.
+    for m in out.iter_mut() {
+        let Some(o) = m.origin.filter(|&o| ev[o].kind() == SourceKind::Db) else {
+            continue;
+        };
+        if m.malicious
+            || m.recipient_count < p.thresholds.mass_push_recipients
+            || covered(m.sent)
+            || content(m).is_some_and(|c| routine.contains(&c))
+        {
+            continue;
+        }
+        let Some((n, i)) = near(m.sent) else {
+            continue;
+        };
+        let why = a.attr[i].as_ref().map_or("", |x| x.reason.as_str());
+        m.malicious = true;
+        m.reason = format!(
+            "mass send whose campaign row the application wrote at {}{}, amid attacker \
+             activity ({n} attributed events within {} min; at {}: {why}), where no gateway \
+             evidence covers its time: the request that asked for it cannot be examined, and \
+             its content was sent at no other time",
+            fmt_utc_s(ev[o].ts),
+            m.sender
+                .as_deref()
+                .map(|s| format!(" as {s}"))
+                .unwrap_or_default(),
+            gap / 60_000_000,
+            fmt_utc_s(ev[i].ts),
         );
     }
 }

@@ -79,6 +79,9 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         // (delivered, account, a receipt's final word) per device.
         let mut devices: BTreeMap<String, (bool, Option<String>, Option<bool>)> = BTreeMap::new();
         let mut summary: Option<(u64, u64, u64)> = None;
+        // Campaign ids the records carry: a per-device export names the message by its
+        // own id where the provider's summary carries the application's campaign.
+        let mut campaigns: std::collections::BTreeSet<&str> = Default::default();
         // A receipt names only its ticket: the device is the ticket's.
         let mut device_of: HashMap<&str, &str> = HashMap::new();
         for &i in &idx {
@@ -89,8 +92,8 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         for &i in &idx {
             let e = &ev[i];
             m.sent = m.sent.min(e.ts);
-            if m.campaign.is_none() {
-                m.campaign = owned(&e.push().campaign_id);
+            if let Some(c) = &e.push().campaign_id {
+                campaigns.insert(c.as_str());
             }
             if m.title.is_none() {
                 m.title = owned(&e.push().title);
@@ -131,6 +134,9 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                 }
             }
         }
+        m.campaign = (campaigns.iter().find(|&&c| c != id.as_str()))
+            .or(campaigns.first())
+            .map(|c| c.to_string());
         m.recipients = devices
             .into_iter()
             .map(|(d, (ok, acc, receipt))| Recipient {
@@ -153,10 +159,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         // Related evidence: requests naming the campaign, DB rows carrying it.
         let mut related: Vec<usize> = Vec::new();
         let mut author = None;
-        for key in [m.campaign.as_deref(), Some(id.as_str())]
-            .into_iter()
-            .flatten()
-        {
+        for key in campaigns.iter().copied().chain([id.as_str()]) {
             if let Some(v) = by_seg.get(key) {
                 related.extend(v.iter().copied());
             }
@@ -238,9 +241,12 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                     format!("{scope} through the normal staff path by {} from its usual place {}; no link to attacker activity", m.sender.as_deref().unwrap_or("?"), m.source_ip.as_deref().unwrap_or("?"))
                 } else {
                     format!(
-                        "{scope} originating from {} at {}; no link to attacker activity",
+                        "{scope} originating from {}{}; no link to attacker activity",
                         m.sender.as_deref().unwrap_or("?"),
-                        m.source_ip.as_deref().unwrap_or("?")
+                        m.source_ip
+                            .as_deref()
+                            .map(|ip| format!(" at {ip}"))
+                            .unwrap_or_default()
                     )
                 };
             }
