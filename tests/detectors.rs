@@ -127,6 +127,67 @@ fn credential_stuffing_vs_typos() {
 }
 
 #[test]
+fn bonus_changes_of_attacker_requests_are_tampering_of_unknown_points_where_no_database_logs() {
+    // Gateway evidence alone: a stuffing address gets into account 5001 and moves its
+    // points away; a customer moves their own. Where database evidence covers the time,
+    // its statements say what changed, and the request alone adds nothing.
+    let make = |with_db: bool| {
+        let mut v = background();
+        for k in 0..40 {
+            v.push(gw(
+                T0 + DAY + k * 2_000_000,
+                "203.0.113.9",
+                "POST",
+                "/api/auth/login",
+                if k == 39 { 200 } else { 401 },
+                if k == 39 { Some("5001") } else { None },
+            ));
+        }
+        for (ip, acc) in [("203.0.113.9", "5001"), ("100.64.0.2", "5002")] {
+            let mut g = gw(
+                T0 + DAY + 2 * MIN,
+                ip,
+                "POST",
+                "/api/v1/bonus/transfer",
+                200,
+                Some(acc),
+            );
+            g.account_id = Some(acc.into());
+            v.push(g);
+        }
+        if with_db {
+            for d in 0..3 {
+                let sql = "SELECT name FROM menu_items WHERE id = 7";
+                v.push(db(T0 + d * DAY, "app", "10.0.0.5", sql, None));
+            }
+        }
+        run(v)
+    };
+    let a = make(false);
+    let x = &a.affected["5001"];
+    assert!(x.impacts.contains("bonus_tampered"), "{x:?}");
+    assert_eq!((x.bonus_points(), x.bonus_unknown), (None, 1));
+    assert!(x
+        .evidence
+        .iter()
+        .any(|e| e.2.contains("no database evidence covers")));
+    assert!(!a.affected.contains_key("5002"));
+    let doc = breachline::report::doc::build(&a, "t", None);
+    assert!(
+        doc.summary
+            .iter()
+            .any(|s| s.contains("1 by points it does not")),
+        "{:?}",
+        doc.summary
+    );
+    let a = make(true);
+    assert!(a
+        .affected
+        .get("5001")
+        .is_none_or(|x| !x.impacts.contains("bonus_tampered")));
+}
+
+#[test]
 fn a_proxy_pool_vs_customers_who_mistype_during_its_burst() {
     // Thirty new addresses each fail eight logins over forty minutes, one of them then
     // getting in; two customers on addresses the evidence never saw (a mobile network's

@@ -170,6 +170,51 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
                 .collect(),
         }
     };
+    // Balances changed through attacker requests where no database evidence covers
+    // their time: changed, by points only the database could give.
+    // A request's statements run around its logged time (it is logged at its end):
+    // evidence within a minute of it covers it.
+    const SLACK: i64 = 60_000_000;
+    let db = super::coverage::span(a, SourceKind::Db);
+    let db_covers = |t: i64| {
+        db.is_some_and(|(lo, hi)| lo - SLACK <= t && t <= hi + SLACK)
+            && !(a.gaps.iter()).any(|g| {
+                g.kind == SourceKind::Db && g.from + SLACK < t && t < g.to - SLACK
+            })
+    };
+    for (i, e) in ev.iter().enumerate() {
+        let changing = e
+            .method
+            .as_deref()
+            .is_some_and(|m| !matches!(m, "GET" | "HEAD" | "OPTIONS"));
+        if a.attr[i].is_none()
+            || e.kind() != SourceKind::Gateway
+            || a.targets[i] != Some(Target::Bonus)
+            || e.outcome != Outcome::Success
+            || !changing
+            || db_covers(e.ts)
+        {
+            continue;
+        }
+        let Some(acc) = &e.account_id else { continue };
+        let x = entry(&mut m, acc, e.ts);
+        x.impacts.insert(k::BONUS);
+        x.waves.insert(wave(i));
+        x.bonus_ops += 1;
+        x.bonus_waves.insert(wave(i));
+        x.bonus_unknown += 1;
+        x.bonus_delta.get_or_insert(0);
+        let span = x.bonus_span.get_or_insert((e.ts, e.ts));
+        span.0 = span.0.min(e.ts);
+        span.1 = span.1.max(e.ts);
+        let why = format!(
+            "attacker request {} {} changed the account's bonus; no database evidence covers \
+             its time to give the points",
+            e.method.as_deref().unwrap_or(""),
+            e.path.as_deref().unwrap_or("")
+        );
+        x.evidence.push((i, k::BONUS, why));
+    }
     // Exposure.
     let mut whole: Vec<(usize, String)> = Vec::new();
     // The attacker's page reads of customer tables, by wave.
@@ -346,8 +391,9 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     if !unknown.is_empty() {
         a.notes.push(format!(
             "{} account(s) had their balance set to a value by the attacker with no earlier \
-             balance in the evidence, or changed by an amount the statement does not state, so \
-             the points it changed are unknown (left empty in \
+             balance in the evidence, changed by an amount the statement does not state, or \
+             changed through a request no database evidence covers, so the points it changed \
+             are unknown (left empty in \
              bonus-adjustments.csv and out of the points totals): restore these balances from \
              a backup taken before their first change: {}",
             unknown.len(),

@@ -258,8 +258,9 @@ pub struct Affected {
     /// Signed bonus delta (None without bonus impact); of the changes whose effect is
     /// known, see `bonus_unknown` and [`Affected::bonus_points`].
     pub bonus_delta: Option<i64>,
-    /// Balances the attacker set to a value the evidence gives no earlier balance for:
-    /// what they changed is unknown.
+    /// Changes of the attacker's whose points the evidence does not give: a balance set
+    /// with no earlier balance in the evidence, an amount a statement does not state, a
+    /// request no database evidence covers.
     pub bonus_unknown: u64,
     /// Bonus operations counted.
     pub bonus_ops: u64,

@@ -436,11 +436,19 @@ pub fn build(a: &Analysis, title: &str, generated_at: Option<String>) -> ReportD
                     clause(" as ", w.principals.iter().cloned().collect()),
                 ));
             }
+            let unknown = (a.affected.values())
+                .filter(|x| x.impacts.contains(k::BONUS) && x.bonus_points().is_none())
+                .count();
             summary.push(format!(
-                "{} affected: {} with bonus balances changed ({} points moved in total), {} whose personal data was exposed, {} who received a malicious push.",
+                "{} affected: {} with bonus balances changed ({} points moved in total{}), {} whose personal data was exposed, {} who received a malicious push.",
                 plural(impact.customers_total, "customer account was", "customer accounts were"),
                 impact.bonus_tampered,
                 impact.points_moved_total,
+                if unknown > 0 {
+                    format!(" on those whose changes the evidence gives; {unknown} by points it does not")
+                } else {
+                    String::new()
+                },
                 impact.data_exposed,
                 impact.malicious_push
             ));
@@ -597,8 +605,10 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
     let unknown = tampered.len() - known.len();
     if unknown > 0 {
         out.push(format!(
-            "{unknown} account(s) had their balance set to a value the evidence gives no \
-             earlier balance for: the points moved there are unknown (restore from a backup)."
+            "{unknown} account(s) had their balance changed by points the evidence does not \
+             give (set to a value with no earlier balance, by an amount a statement does not \
+             state, or through a request no database evidence covers): restore them from a \
+             backup."
         ));
     }
     for m in a
