@@ -172,6 +172,16 @@ fn bonus_changes_of_attacker_requests_are_tampering_of_unknown_points_where_no_d
         .iter()
         .any(|e| e.2.contains("no database evidence covers")));
     assert!(!a.affected.contains_key("5002"));
+    let found = of_technique(&a, t::BONUS_FRAUD);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].explanation.contains("on 1 account (5001)"),
+        "{found:?}"
+    );
+    assert!(a
+        .waves
+        .iter()
+        .any(|w| w.techniques.contains(t::BONUS_FRAUD)));
     let doc = breachline::report::doc::build(&a, "t", None);
     assert!(
         doc.summary
@@ -185,6 +195,7 @@ fn bonus_changes_of_attacker_requests_are_tampering_of_unknown_points_where_no_d
         .affected
         .get("5001")
         .is_none_or(|x| !x.impacts.contains("bonus_tampered")));
+    assert!(of_technique(&a, t::BONUS_FRAUD).is_empty());
 }
 
 #[test]

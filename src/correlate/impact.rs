@@ -24,6 +24,28 @@ fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a m
     x
 }
 
+/// Records bonus change `i` (at `ts`, in wave `w`) of account `acc`: by `delta` points,
+/// or by points the evidence does not give (None).
+fn tamper(
+    m: &mut BTreeMap<String, Affected>,
+    acc: &str,
+    (i, ts, w): (usize, i64, u32),
+    delta: Option<i64>,
+    why: String,
+) {
+    let x = entry(m, acc, ts);
+    x.impacts.insert(k::BONUS);
+    x.waves.insert(w);
+    x.bonus_ops += 1;
+    x.bonus_waves.insert(w);
+    *x.bonus_delta.get_or_insert(0) += delta.unwrap_or(0);
+    x.bonus_unknown += u64::from(delta.is_none());
+    let span = x.bonus_span.get_or_insert((ts, ts));
+    span.0 = span.0.min(ts);
+    span.1 = span.1.max(ts);
+    x.evidence.push((i, k::BONUS, why));
+}
+
 /// Each account's first sighting: the first event that names it (events are in time
 /// order) and did not fail. A refused request or a failed statement names an account
 /// without showing that it exists: internet scanners ask for `/customers/0/…` and
@@ -87,11 +109,6 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
         if a.attr[i].is_none() {
             continue;
         }
-        let x = entry(&mut m, acc, ev[i].ts);
-        x.impacts.insert(k::BONUS);
-        x.waves.insert(wave(i));
-        x.bonus_ops += 1;
-        x.bonus_waves.insert(wave(i));
         // Sets are settled into changes where the evidence gave the balance before
         // (`balances`); those left are of unknown effect.
         let why = match (abs, super::balances::set_value(&ev[i], acc)) {
@@ -101,18 +118,12 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
             }
             (false, None) => format!("balance changed by {d:+}"),
         };
-        *x.bonus_delta.get_or_insert(0) += if abs { 0 } else { d };
-        if abs {
-            x.bonus_unknown += 1;
-        }
-        let span = x.bonus_span.get_or_insert((ev[i].ts, ev[i].ts));
-        span.0 = span.0.min(ev[i].ts);
-        span.1 = span.1.max(ev[i].ts);
-        x.evidence.push((i, k::BONUS, why));
+        let delta = (!abs).then_some(d);
+        tamper(&mut m, acc, (i, ev[i].ts, wave(i)), delta, why);
     }
     // Attacker statements that changed the balances of accounts they name by an amount
-    // they do not state (`balance * 10`, `GREATEST(balance - 300, 0)`, a DELETE of the
-    // accounts' rows): tampered, by points a backup must tell.
+    // they do not state (`balance * 10`, `GREATEST(balance - 300, 0)`): tampered, by
+    // points a backup must tell.
     for i in (0..ev.len()).filter(|&i| a.attr[i].is_some()) {
         let Some(f) = ev[i].sql.as_ref().filter(|f| f.bonus_unnamed) else {
             continue;
@@ -124,18 +135,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
             if f.bonus_changes.iter().any(|c| c.account_id == *acc) {
                 continue;
             }
-            let x = entry(&mut m, acc, ev[i].ts);
-            x.impacts.insert(k::BONUS);
-            x.waves.insert(wave(i));
-            x.bonus_ops += 1;
-            x.bonus_waves.insert(wave(i));
-            x.bonus_unknown += 1;
-            x.bonus_delta.get_or_insert(0);
-            let span = x.bonus_span.get_or_insert((ev[i].ts, ev[i].ts));
-            span.0 = span.0.min(ev[i].ts);
-            span.1 = span.1.max(ev[i].ts);
             let why = "balance changed by an amount the statement does not state".to_string();
-            x.evidence.push((i, k::BONUS, why));
+            tamper(&mut m, acc, (i, ev[i].ts, wave(i)), None, why);
         }
     }
     // Accounts that existed at a time: the roster's (refined by the sign-ups the
@@ -172,48 +173,16 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     };
     // Balances changed through attacker requests where no database evidence covers
     // their time: changed, by points only the database could give.
-    // A request's statements run around its logged time (it is logged at its end):
-    // evidence within a minute of it covers it.
-    const SLACK: i64 = 60_000_000;
-    let db = super::coverage::span(a, SourceKind::Db);
-    let db_covers = |t: i64| {
-        db.is_some_and(|(lo, hi)| lo - SLACK <= t && t <= hi + SLACK)
-            && !(a.gaps.iter()).any(|g| {
-                g.kind == SourceKind::Db && g.from + SLACK < t && t < g.to - SLACK
-            })
-    };
-    for (i, e) in ev.iter().enumerate() {
-        let changing = e
-            .method
-            .as_deref()
-            .is_some_and(|m| !matches!(m, "GET" | "HEAD" | "OPTIONS"));
-        if a.attr[i].is_none()
-            || e.kind() != SourceKind::Gateway
-            || a.targets[i] != Some(Target::Bonus)
-            || e.outcome != Outcome::Success
-            || !changing
-            || db_covers(e.ts)
-        {
-            continue;
-        }
+    for i in super::unlogged::bonus_requests(a) {
+        let e = &ev[i];
         let Some(acc) = &e.account_id else { continue };
-        let x = entry(&mut m, acc, e.ts);
-        x.impacts.insert(k::BONUS);
-        x.waves.insert(wave(i));
-        x.bonus_ops += 1;
-        x.bonus_waves.insert(wave(i));
-        x.bonus_unknown += 1;
-        x.bonus_delta.get_or_insert(0);
-        let span = x.bonus_span.get_or_insert((e.ts, e.ts));
-        span.0 = span.0.min(e.ts);
-        span.1 = span.1.max(e.ts);
         let why = format!(
             "attacker request {} {} changed the account's bonus; no database evidence covers \
              its time to give the points",
             e.method.as_deref().unwrap_or(""),
             e.path.as_deref().unwrap_or("")
         );
-        x.evidence.push((i, k::BONUS, why));
+        tamper(&mut m, acc, (i, e.ts, wave(i)), None, why);
     }
     // Exposure.
     let mut whole: Vec<(usize, String)> = Vec::new();

@@ -42,6 +42,7 @@ pub mod subjects;
 pub mod tamper;
 pub mod tie;
 pub mod timing;
+pub mod unlogged;
 pub mod velocity;
 
 use crate::ingest::pipeline::Ingested;
@@ -517,6 +518,9 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     bypass::judge(&mut messages, &a, p, opts.wave_gap);
     a.messages = messages;
     messages::attribute_push(&mut a, &ctx);
+    let unlogged = unlogged::bonus_requests(&a);
+    let found = unlogged::findings(&a, &unlogged);
+    a.findings.extend(found);
     attribute::waves(&mut a, &ctx, opts.wave_gap);
     impact::compute(&mut a, &ctx, p);
     attribute::finish_waves(&mut a);
