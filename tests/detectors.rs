@@ -1852,6 +1852,15 @@ fn without_gateway_evidence_a_campaign_row_written_amid_the_attack_is_the_attack
         "cmp-evil001",
         "Hacked",
     );
+    // A provider that carries no campaign id (SNS): the row written a minute before.
+    let at = T0 + 3 * DAY + 3 * 60 * MIN + 20 * MIN;
+    let row = "INSERT INTO push_campaigns (id, title, body, created_by) \
+               VALUES ('cmp-evil002', 'Hacked again', 'x', 'olga')";
+    v.push(db(at - MIN, "app", "10.0.0.5", row, None));
+    v.extend(push_rows(at, "m-evil2", "", 300).into_iter().map(|mut e| {
+        e.push_mut().campaign_id = None;
+        e
+    }));
     let a = run(v);
     let m = |id: &str| a.messages.iter().find(|m| m.id == id).unwrap();
     let evil = m("m-evil");
@@ -1862,6 +1871,7 @@ fn without_gateway_evidence_a_campaign_row_written_amid_the_attack_is_the_attack
         "{}",
         evil.reason
     );
+    assert!(m("m-evil2").malicious, "{}", m("m-evil2").reason);
     for id in ["m-legit", "lunch3"] {
         assert!(!m(id).malicious, "{id}: {}", m(id).reason);
         assert!(
@@ -1872,8 +1882,8 @@ fn without_gateway_evidence_a_campaign_row_written_amid_the_attack_is_the_attack
             m(id).reason
         );
     }
-    let w = a.waves.iter().find(|w| w.messages == ["m-evil"]).unwrap();
-    assert!(w.techniques.contains(t::MALICIOUS_PUSH));
+    let w = a.waves.iter().find(|w| w.messages == ["m-evil", "m-evil2"]);
+    assert!(w.unwrap().techniques.contains(t::MALICIOUS_PUSH));
 }
 
 fn onesignal_summary(ts: i64, id: &str) -> Event {

@@ -66,6 +66,18 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
         }
     }
     let sends = super::pushclock::sends(a, p);
+    // Rows written to a campaign table (not a device table), in time order.
+    let mut vocab = crate::sql::Vocab::default();
+    p.extend_vocab(&mut vocab);
+    let campaign_rows: Vec<usize> = (0..ev.len())
+        .filter(|&i| {
+            let Some(f) = ev[i].sql.as_ref().filter(|f| f.row.is_some()) else {
+                return false;
+            };
+            let has = |words: &[String], t: &str| words.iter().any(|w| t.contains(w.as_str()));
+            (f.tables.iter()).any(|t| has(&vocab.push_words, t) && !has(&vocab.device_words, t))
+        })
+        .collect();
     let gateway = super::coverage::span(a, SourceKind::Gateway);
     let mut out = Vec::new();
     for ((prov, id), idx) in groups {
@@ -194,6 +206,15 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                 .find(|&&g| ev[g].ts <= m.sent && m.sent - ev[g].ts <= 900_000_000)
             {
                 related.push(g);
+            }
+        }
+        // Nor a request: the last campaign row written in the 15 minutes before it (a
+        // provider that carries no campaign id, and no gateway evidence to time).
+        if related.is_empty() {
+            if let Some(&d) = (campaign_rows.iter().rev())
+                .find(|&&d| ev[d].ts <= m.sent && m.sent - ev[d].ts <= 900_000_000)
+            {
+                related.push(d);
             }
         }
         related.sort_unstable();
