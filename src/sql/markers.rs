@@ -84,7 +84,7 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
     }
     // Markers are searched in an upper-case copy with finders built once (a searcher
     // built per call cost as much as the search); the first marker of the list wins.
-    static MARKERS: [(&str, &str); 8] = [
+    static MARKERS: [(&str, &str); 9] = [
         ("UNION SELECT", "UNION SELECT"),
         ("UNION ALL SELECT", "UNION SELECT"),
         ("PG_SLEEP(", "time-based probe"),
@@ -92,6 +92,7 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
         ("BENCHMARK(", "time-based probe"),
         ("INFORMATION_SCHEMA.", "catalog probing"),
         ("INTO OUTFILE", "file write"),
+        ("INTO DUMPFILE", "file write"),
         ("LOAD_FILE(", "file read"),
     ];
     static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =

@@ -314,6 +314,10 @@ fn injection_markers_in_any_case() {
         Some("catalog probing")
     );
     assert_eq!(marker("SELECT sleeper FROM unions WHERE id = 1"), None);
+    assert_eq!(
+        marker("SELECT 0x3c3f706870 INTO DumpFile '/var/www/x.php'").as_deref(),
+        Some("file write")
+    );
     // The list's order decides between markers, not where they stand in the text.
     assert_eq!(
         marker("SELECT load_file('/etc/passwd'), sleep(1) UNION SELECT 1").as_deref(),
