@@ -78,7 +78,7 @@ fn hex(c: u8) -> Option<u8> {
 /// Injection markers in a statement.
 pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
     // A tautology compared inside OR: `OR 1=1`, `OR 'a'='a'`, `OR 2>1`, `|| 1 LIKE 1`.
-    if (1..t.len()).any(|k| super::tokens::is_or(&t[k - 1]) && super::tokens::always_true(&t[k..]))
+    if (1..t.len()).any(|k| super::extent::is_or(&t[k - 1]) && super::extent::always_true(&t[k..]))
     {
         return Some("tautology after OR".into());
     }

@@ -8,6 +8,7 @@ mod bonus;
 mod canon;
 mod cases;
 mod evasion;
+mod extent;
 mod forms;
 mod markers;
 mod parts;

@@ -1,0 +1,298 @@
+//! How much of its table a read returns: the rows a key names, a page, the whole table
+//! (no filter, a filter that lets every row through, `COPY … TO`, a bulk `LIMIT`), or a
+//! summary of it; and whether a write copies a whole table into another.
+
+use super::tokens::{name_at, Analysis, Tok};
+
+impl Analysis<'_> {
+    /// Whether a read returns a whole table.
+    pub fn whole_table_read(&self) -> bool {
+        self.extent() == Extent::Whole
+    }
+
+    /// The rows a read returns of a listing it pages through (`LIMIT 100 OFFSET 4200`,
+    /// `WHERE id > 4200 ORDER BY id LIMIT 100`): the size of its page, where it would
+    /// return the table but for a LIMIT under the bulk size; 0 for any other statement.
+    pub fn page_rows(&self) -> u32 {
+        match self.extent() {
+            Extent::Page(n) => n,
+            _ => 0,
+        }
+    }
+
+    /// How much of its table a read returns.
+    fn extent(&self) -> Extent {
+        let t = self.t;
+        let Some(from) = t.iter().position(|x| x.kw("FROM")) else {
+            // `COPY customers TO …`
+            if t.first().is_some_and(|x| x.kw("COPY")) && matches!(t.get(1), Some(Tok::Word(..))) {
+                return Extent::Whole;
+            }
+            // PostgreSQL's `TABLE customers` (`SELECT * FROM customers`), alone or as a
+            // cursor's query.
+            let table = (t.iter().position(|x| x.kw("TABLE")))
+                .filter(|&i| i == 0 || t[i - 1].kw("FOR"))
+                .filter(|&i| matches!(t.get(i + 1), Some(Tok::Word(..))));
+            return match table {
+                Some(i) => self.page_or_whole(
+                    (i..t.len())
+                        .find(|&k| t[k].kw("LIMIT") || t[k].kw("FETCH"))
+                        .and_then(|k| row_limit(&t[k..])),
+                ),
+                None => Extent::Rows,
+            };
+        };
+        // Parenthesis depth before each token, counted once: counting from the start
+        // for every token made a statement of many thousand tokens (a query string
+        // pasted a thousand times) take minutes.
+        let depth: Vec<i32> = std::iter::once(0)
+            .chain(t.iter().scan(0i32, |d, x| {
+                if x.sym("(") {
+                    *d += 1;
+                } else if x.sym(")") {
+                    *d -= 1;
+                }
+                Some(*d)
+            }))
+            .collect();
+        let depth_at = |end: usize| depth[end];
+        let base = depth_at(from);
+        // `SELECT count(*) FROM customers` returns a number, not the table's rows.
+        let select = (0..from)
+            .rev()
+            .find(|&i| t[i].kw("SELECT") && depth_at(i) == base);
+        if select.is_some_and(|s| summary_only(&t[s + 1..from])) {
+            return Extent::Rows;
+        }
+        let where_at = (from..t.len()).find(|&i| t[i].kw("WHERE") && depth_at(i) == base);
+        let limit = (from..t.len())
+            .find(|&i| (t[i].kw("LIMIT") || t[i].kw("FETCH")) && depth_at(i) == base)
+            .and_then(|i| row_limit(&t[i..]));
+        let paged = || self.page_or_whole(limit);
+        let Some(w) = where_at else {
+            return paged();
+        };
+        let end = (w + 1..t.len())
+            .find(|&i| {
+                depth_at(i) == base
+                    && (t[i].kw("GROUP")
+                        || t[i].kw("ORDER")
+                        || t[i].kw("LIMIT")
+                        || t[i].kw("FETCH")
+                        || t[i].kw("OFFSET")
+                        || t[i].sym(")")
+                        || t[i].sym(";"))
+            })
+            .unwrap_or(t.len());
+        let cond = &t[w + 1..end];
+        // A filter that pins no column to a value (a range, a pattern, `IS NULL`, a
+        // join condition) returns rows by the table-full, not the few a key names.
+        if tautology(cond) || !pins_values(cond) {
+            return paged();
+        }
+        match limit {
+            Some(l) if l >= self.vocab.bulk_limit && !self.has_key_predicate(cond) => Extent::Whole,
+            _ => Extent::Rows,
+        }
+    }
+
+    /// The extent of a read of a whole table but for its row limit: a page under the
+    /// bulk size.
+    fn page_or_whole(&self, limit: Option<u64>) -> Extent {
+        match limit {
+            Some(l) if l < self.vocab.bulk_limit => Extent::Page(l as u32),
+            _ => Extent::Whole,
+        }
+    }
+
+    /// Whether a write copies a whole table into another one (`CREATE TABLE dump AS
+    /// SELECT * FROM customers`, `INSERT INTO stage SELECT … FROM customers`): the rows
+    /// staged where whoever wrote them reads them at leisure. A copy into an account
+    /// table is an import, not this.
+    pub fn copies_whole_table(&self) -> bool {
+        let t = self.t;
+        if !t
+            .first()
+            .is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE") || x.kw("CREATE"))
+        {
+            return false;
+        }
+        let Some(sel) = t.iter().position(|x| x.kw("SELECT")) else {
+            return false;
+        };
+        let Some(intro) = t[..sel].iter().position(|x| x.kw("INTO") || x.kw("TABLE")) else {
+            return false;
+        };
+        // The destination: the name after `INTO` / `TABLE` (past `IF NOT EXISTS`).
+        let at = (intro + 1..t.len())
+            .find(|&j| !(t[j].kw("IF") || t[j].kw("NOT") || t[j].kw("EXISTS")))
+            .unwrap_or(t.len());
+        let dest = name_at(t, at);
+        if dest.is_none_or(|d| self.vocab.is_account_table(&d)) {
+            return false;
+        }
+        Analysis {
+            t: &t[sel..],
+            table: self.table.clone(),
+            ..*self
+        }
+        .whole_table_read()
+    }
+
+    pub(super) fn has_key_predicate(&self, cond: &[Tok]) -> bool {
+        cond.windows(2).any(|w| {
+            w[0].word().is_some_and(|c| self.is_key_col(c)) && (w[1].sym("=") || w[1].kw("IN"))
+        })
+    }
+}
+
+/// How much of its table a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extent {
+    /// The rows a filter names.
+    Rows,
+    /// The table, or a bulk of it.
+    Whole,
+    /// A page of the table of this many rows.
+    Page(u32),
+}
+
+/// Aggregates that return a summary of the rows, not their values (`json_agg`,
+/// `string_agg`, `group_concat` return them all in one cell).
+const SUMMARIES: &[&str] = &[
+    "COUNT", "MAX", "MIN", "SUM", "AVG", "STDDEV", "VARIANCE", "BOOL_AND", "BOOL_OR", "EVERY",
+    "BIT_AND", "BIT_OR",
+];
+
+/// Whether a select list returns only summaries: each item a summary aggregate
+/// (`count(*)`, `max(id) AS last`) or a literal (`SELECT 1 … LIMIT 1`).
+fn summary_only(list: &[Tok]) -> bool {
+    let list = match list.first() {
+        Some(x) if x.kw("DISTINCT") || x.kw("ALL") => &list[1..],
+        _ => list,
+    };
+    !list.is_empty()
+        && split_top(list).all(|item| {
+            // The item without its alias (`AS n`, or a bare name after the call).
+            let end = match item.iter().rposition(|x| x.sym(")")) {
+                Some(c) => c + 1,
+                None => 1,
+            };
+            let (expr, alias) = item.split_at(end.min(item.len()));
+            let alias_ok = match alias {
+                [] => true,
+                [Tok::Word(..)] => true,
+                [a, Tok::Word(..)] => a.kw("AS"),
+                _ => false,
+            };
+            let summary = match expr {
+                [Tok::Num(_) | Tok::Str(_)] => true,
+                [Tok::Word(_, u, false), open, .., close] => {
+                    SUMMARIES.contains(&&**u) && open.sym("(") && close.sym(")")
+                }
+                _ => false,
+            };
+            alias_ok && summary
+        })
+}
+
+/// The items of a list, split at commas outside parentheses.
+fn split_top(list: &[Tok]) -> impl Iterator<Item = &[Tok]> {
+    let mut depth = 0i32;
+    list.split(move |x| {
+        if x.sym("(") {
+            depth += 1;
+        } else if x.sym(")") {
+            depth -= 1;
+        }
+        depth == 0 && x.sym(",")
+    })
+}
+
+/// The rows a `LIMIT n`, MySQL's `LIMIT offset, n`, `LIMIT n OFFSET k` or `FETCH
+/// FIRST|NEXT n ROWS ONLY` at the start of `t` lets through.
+fn row_limit(t: &[Tok]) -> Option<u64> {
+    let num = |x: Option<&Tok>| match x {
+        Some(Tok::Num(n)) => n.parse::<u64>().ok(),
+        _ => None,
+    };
+    if t.first()?.kw("FETCH") {
+        return num(t.get(2));
+    }
+    if t.get(2).is_some_and(|x| x.sym(",")) {
+        return num(t.get(3));
+    }
+    num(t.get(1))
+}
+
+/// Whether a condition pins a column to given values: `col = value` (a literal, a
+/// parameter, an expression in parentheses, `ANY(…)`) or `col IN (…)`.
+fn pins_values(cond: &[Tok]) -> bool {
+    cond.windows(3).any(|w| {
+        let column = matches!(w[0], Tok::Word(..)) || w[0].sym(")");
+        let value = matches!(w[2], Tok::Num(_) | Tok::Str(_) | Tok::Param(_))
+            || w[2].sym("-")
+            || w[2].sym("(")
+            || w[2].kw("ANY");
+        column && ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("(")))
+    }) || cond.windows(3).any(|w| {
+        // `5 = id`
+        matches!(w[0], Tok::Num(_) | Tok::Str(_) | Tok::Param(_))
+            && w[1].sym("=")
+            && matches!(w[2], Tok::Word(..))
+    })
+}
+
+fn tautology(cond: &[Tok]) -> bool {
+    if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if &**n != "0")) {
+        return true;
+    }
+    (0..cond.len()).any(|k| (k == 0 || is_or(&cond[k - 1])) && always_true(&cond[k..]))
+        || cond.windows(2).any(|w| is_or(&w[0]) && w[1].kw("TRUE"))
+}
+
+/// `OR`, or MySQL's `||` in its place.
+pub(super) fn is_or(t: &Tok) -> bool {
+    t.kw("OR") || t.sym("||")
+}
+
+/// Whether the tokens start with a comparison of two literals that holds whatever the
+/// row: `1=1`, `'a'='a'`, `2>1`, `1 LIKE 1`, `NOT 1=2` — as injected after an `OR` to
+/// make a filter let every row through. The comparison must end there (`1 = 1 + x` is
+/// not one).
+pub(super) fn always_true(t: &[Tok]) -> bool {
+    let (negated, t) = match t.first() {
+        Some(x) if x.kw("NOT") => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let lit = |x: &Tok| match x {
+        Tok::Num(v) | Tok::Str(v) => Some(v.clone()),
+        _ => None,
+    };
+    let (Some(a), Some(b)) = (t.first().and_then(lit), t.get(2).and_then(lit)) else {
+        return false;
+    };
+    let ends = t.get(3).is_none_or(|x| {
+        is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
+    });
+    let op = match &t[1] {
+        Tok::Sym(s) => s.to_string(),
+        Tok::Word(_, u, false) if &**u == "LIKE" => "=".to_string(),
+        _ => return false,
+    };
+    let ord = match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y),
+        _ => Some(a.cmp(&b)),
+    };
+    use std::cmp::Ordering::*;
+    let holds = match (op.as_str(), ord) {
+        ("=" | "==" | "<=>", Some(o)) => o == Equal,
+        ("<>" | "!=", Some(o)) => o != Equal,
+        (">", Some(o)) => o == Greater,
+        ("<", Some(o)) => o == Less,
+        (">=", Some(o)) => o != Less,
+        ("<=", Some(o)) => o != Greater,
+        _ => return false,
+    };
+    ends && holds != negated
+}
