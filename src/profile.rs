@@ -314,6 +314,14 @@ impl Profile {
         Self::segs(path).any(|s| Self::any(&self.categories.device, &s))
     }
 
+    /// A table of customers' devices (`push_tokens`, `device_installations`): device
+    /// words spelled as tables spell them, with `_`.
+    pub fn is_device_table(&self, table: &str) -> bool {
+        let t = lower(table);
+        (self.categories.device.iter())
+            .any(|w| t.contains(w.to_ascii_lowercase().replace('-', "_").as_str()))
+    }
+
     /// The target of a table.
     pub fn table_target(&self, table: &str) -> Option<Target> {
         let t = lower(table);

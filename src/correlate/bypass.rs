@@ -11,12 +11,14 @@ use crate::profile::Profile;
 use crate::timeparse::fmt_utc_s;
 use std::collections::BTreeSet;
 
-/// Judges the messages `build` found no origin for. A mass send qualifies when the
-/// gateway logged steadily over its send time (inside its span, in none of its
-/// silences), attacker-attributed events lie within `gap` of it (the distance that
-/// keeps events in one wave), and no message with the same title and body (or, where
-/// the provider keeps neither, campaign label) was sent away from attacker activity (a
-/// recurring send is the application's routine, whoever scheduled it).
+/// Judges the messages `build` found no origin for, and those whose origin is a
+/// campaign row. A mass send with no origin qualifies when the gateway logged steadily
+/// over its send time (inside its span, in none of its silences); one whose origin is a
+/// row, when the gateway evidence does not cover its time. Both need attacker-attributed
+/// events within `gap` of it (the distance that keeps events in one wave), and no
+/// message with the same title and body (or, where the provider keeps neither, campaign
+/// label) sent away from attacker activity (a recurring send is the application's
+/// routine, whoever scheduled it).
 pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
     let ev = &a.ing.events;
     let mut attacked: Vec<(i64, usize)> = (a.attr.iter().enumerate())
@@ -32,9 +34,6 @@ pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
         let before = attacked[lo..hi].iter().rposition(|&(ts, _)| ts <= t);
         (hi > lo).then(|| (hi - lo, attacked[lo + before.unwrap_or(0)].1))
     };
-    let gateway = super::coverage::span(a, SourceKind::Gateway);
-    let silent =
-        |t: i64| (a.gaps.iter()).any(|g| g.kind == SourceKind::Gateway && g.from <= t && t <= g.to);
     // What a recurring send repeats: its title and body, or, where the provider keeps
     // neither (FCM's export), its campaign label.
     let content = |m: &Message| {
@@ -54,66 +53,55 @@ pub fn judge(out: &mut [Message], a: &Analysis, p: &Profile, gap: i64) {
             && m.origin
                 .is_some_and(|o| ev[o].kind() == SourceKind::Gateway)
     });
-    let covered = |t: i64| gateway.is_some_and(|(lo, hi)| lo <= t && t <= hi) && !silent(t);
+    let covered = super::coverage::covers(a, SourceKind::Gateway, 0);
+    // Mass sends that no request or row made while the gateway logged (the provider
+    // used from outside), and those whose campaign row the application wrote at a time no
+    // gateway evidence covers (the request behind the row cannot be examined, and the
+    // attack under way around it is the one lead the evidence gives).
     for m in out.iter_mut() {
         if m.malicious
-            || m.origin.is_some()
             || m.recipient_count < p.thresholds.mass_push_recipients
-            || !covered(m.sent)
             || content(m).is_some_and(|c| routine.contains(&c))
         {
             continue;
         }
+        let row = match m.origin {
+            None if covered(m.sent) => None,
+            Some(o) if ev[o].kind() == SourceKind::Db && !covered(m.sent) => Some(o),
+            _ => continue,
+        };
         let Some((n, i)) = near(m.sent) else {
             continue;
         };
         let why = a.attr[i].as_ref().map_or("", |x| x.reason.as_str());
         m.malicious = true;
-        m.reason = format!(
-            "mass send that no request or database row in the evidence made, while the \
-             gateway logged steadily, amid attacker activity ({n} attributed events within \
-             {} min; at {}: {why}): the provider's key or console was used outside the \
-             application, and the provider's audit trail names who used it{}",
-            gap / 60_000_000,
-            fmt_utc_s(ev[i].ts),
-            if routed {
-                "; the application's other mass sends each came through a request"
-            } else {
-                ""
-            }
-        );
-    }
-    // Mass sends whose campaign row the application wrote at a time no gateway evidence
-    // covers: the request behind the row cannot be examined, and the attack under way
-    // around it is the one lead the evidence gives.
-    for m in out.iter_mut() {
-        let Some(o) = m.origin.filter(|&o| ev[o].kind() == SourceKind::Db) else {
-            continue;
+        m.reason = match row {
+            None => format!(
+                "mass send that no request or database row in the evidence made, while the \
+                 gateway logged steadily, amid attacker activity ({n} attributed events \
+                 within {} min; at {}: {why}): the provider's key or console was used outside \
+                 the application, and the provider's audit trail names who used it{}",
+                gap / 60_000_000,
+                fmt_utc_s(ev[i].ts),
+                if routed {
+                    "; the application's other mass sends each came through a request"
+                } else {
+                    ""
+                }
+            ),
+            Some(o) => format!(
+                "mass send whose campaign row the application wrote at {}{}, amid attacker \
+                 activity ({n} attributed events within {} min; at {}: {why}), where no \
+                 gateway evidence covers its time: the request that asked for it cannot be \
+                 examined, and its content was sent at no other time",
+                fmt_utc_s(ev[o].ts),
+                m.sender
+                    .as_deref()
+                    .map(|s| format!(" as {s}"))
+                    .unwrap_or_default(),
+                gap / 60_000_000,
+                fmt_utc_s(ev[i].ts),
+            ),
         };
-        if m.malicious
-            || m.recipient_count < p.thresholds.mass_push_recipients
-            || covered(m.sent)
-            || content(m).is_some_and(|c| routine.contains(&c))
-        {
-            continue;
-        }
-        let Some((n, i)) = near(m.sent) else {
-            continue;
-        };
-        let why = a.attr[i].as_ref().map_or("", |x| x.reason.as_str());
-        m.malicious = true;
-        m.reason = format!(
-            "mass send whose campaign row the application wrote at {}{}, amid attacker \
-             activity ({n} attributed events within {} min; at {}: {why}), where no gateway \
-             evidence covers its time: the request that asked for it cannot be examined, and \
-             its content was sent at no other time",
-            fmt_utc_s(ev[o].ts),
-            m.sender
-                .as_deref()
-                .map(|s| format!(" as {s}"))
-                .unwrap_or_default(),
-            gap / 60_000_000,
-            fmt_utc_s(ev[i].ts),
-        );
     }
 }

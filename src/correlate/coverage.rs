@@ -26,6 +26,17 @@ pub fn span(a: &Analysis, kind: SourceKind) -> Option<(i64, i64)> {
         })
 }
 
+/// Whether evidence of `kind` covers a time: within its span and in none of its
+/// silences, `slack` µs either way counting as covered (a request's statements run
+/// around its logged time).
+pub fn covers(a: &Analysis, kind: SourceKind, slack: i64) -> impl Fn(i64) -> bool + '_ {
+    let span = span(a, kind);
+    move |t| {
+        span.is_some_and(|(lo, hi)| lo - slack <= t && t <= hi + slack)
+            && !(a.gaps.iter()).any(|g| g.kind == kind && g.from + slack <= t && t <= g.to - slack)
+    }
+}
+
 /// What a message sent outside the gateway evidence's times lacks, for its reason: the
 /// request that sent it cannot be in the evidence, so "no link to attacker activity"
 /// says nothing of who sent it.

@@ -99,8 +99,9 @@ fn signed_up_later(signup: Option<&i64>, created: i64, t: i64) -> bool {
     signup.is_some_and(|&s| s > t && s < created + unit)
 }
 
-/// Computes affected accounts.
-pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
+/// Computes affected accounts; `unlogged` are the attacker's bonus-changing requests no
+/// database evidence covers (`unlogged::bonus_requests`).
+pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let ev = &a.ing.events;
     let wave = |i: usize| a.attr[i].as_ref().map(|x| x.wave).unwrap_or(0);
     let mut m: BTreeMap<String, Affected> = BTreeMap::new();
@@ -173,7 +174,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile) {
     };
     // Balances changed through attacker requests where no database evidence covers
     // their time: changed, by points only the database could give.
-    for i in super::unlogged::bonus_requests(a) {
+    for &i in unlogged {
         let e = &ev[i];
         let Some(acc) = &e.account_id else { continue };
         let why = format!(

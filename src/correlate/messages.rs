@@ -67,15 +67,13 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     }
     let sends = super::pushclock::sends(a, p);
     // Rows written to a campaign table (not a device table), in time order.
-    let mut vocab = crate::sql::Vocab::default();
-    p.extend_vocab(&mut vocab);
     let campaign_rows: Vec<usize> = (0..ev.len())
         .filter(|&i| {
-            let Some(f) = ev[i].sql.as_ref().filter(|f| f.row.is_some()) else {
-                return false;
-            };
-            let has = |words: &[String], t: &str| words.iter().any(|w| t.contains(w.as_str()));
-            (f.tables.iter()).any(|t| has(&vocab.push_words, t) && !has(&vocab.device_words, t))
+            ev[i].sql.as_ref().is_some_and(|f| {
+                f.row.is_some()
+                    && (f.tables.iter())
+                        .any(|t| p.table_target(t) == Some(Target::Push) && !p.is_device_table(t))
+            })
         })
         .collect();
     let gateway = super::coverage::span(a, SourceKind::Gateway);

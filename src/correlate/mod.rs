@@ -522,7 +522,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let found = unlogged::findings(&a, &unlogged);
     a.findings.extend(found);
     attribute::waves(&mut a, &ctx, opts.wave_gap);
-    impact::compute(&mut a, &ctx, p);
+    impact::compute(&mut a, &ctx, p, &unlogged);
     attribute::finish_waves(&mut a);
     let (iocs, common) = attribute::iocs(&a);
     a.iocs = iocs;

@@ -17,12 +17,7 @@ const SLACK: i64 = 60_000_000;
 /// times no database evidence covers, in event order.
 pub fn bonus_requests(a: &Analysis) -> Vec<usize> {
     let ev = &a.ing.events;
-    let db = super::coverage::span(a, SourceKind::Db);
-    let covered = |t: i64| {
-        db.is_some_and(|(lo, hi)| lo - SLACK <= t && t <= hi + SLACK)
-            && !(a.gaps.iter())
-                .any(|g| g.kind == SourceKind::Db && g.from + SLACK < t && t < g.to - SLACK)
-    };
+    let covered = super::coverage::covers(a, SourceKind::Db, SLACK);
     (0..ev.len())
         .filter(|&i| {
             let e = &ev[i];
