@@ -777,6 +777,44 @@ fn a_database_prompt_s_batches_name_each_account_and_its_unstated_changes_are_un
 }
 
 #[test]
+fn batches_of_values_name_each_account_and_removed_bonus_rows_are_tampering() {
+    // A prompt's batches as drivers send them: an UPDATE joined to value rows, a ledger
+    // INSERT of unnested arrays; then a DELETE of an account's ledger rows (its balance
+    // changes by what they held: unknown points).
+    let mut v = background();
+    accruals(&mut v, 100, 100, 30);
+    let prompt =
+        |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
+    v.push(prompt(
+        0,
+        "UPDATE bonus_accounts b SET balance = b.balance + v.amt FROM (VALUES (5001, 7000), \
+         (5002, 8000)) AS v(id, amt) WHERE b.account_id = v.id",
+    ));
+    v.push(prompt(
+        30,
+        "INSERT INTO bonus_ledger (account_id, delta, reason) SELECT a, d, 'promo' \
+         FROM unnest(ARRAY[5003, 5004], ARRAY[900, 950]) AS t(a, d)",
+    ));
+    v.push(prompt(
+        60,
+        "DELETE FROM bonus_ledger WHERE account_id = 5005",
+    ));
+    let a = run(v);
+    let points = |acc: &str| a.affected[acc].bonus_points();
+    assert_eq!(points("5001"), Some(7000));
+    assert_eq!(points("5002"), Some(8000));
+    assert_eq!(points("5003"), Some(900));
+    assert_eq!(points("5004"), Some(950));
+    let x = &a.affected["5005"];
+    assert!(x.impacts.contains("bonus_tampered"), "{x:?}");
+    assert_eq!((x.bonus_points(), x.bonus_unknown), (None, 1));
+    assert!(
+        x.evidence.iter().any(|(_, _, why)| why.contains("removed")),
+        "{x:?}"
+    );
+}
+
+#[test]
 fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_changed() {
     // An ORM saves the whole row: every operation sets the balance. Each account's first
     // save in the evidence changes an unknown amount, its later saves the difference.

@@ -136,8 +136,15 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
             if f.bonus_changes.iter().any(|c| c.account_id == *acc) {
                 continue;
             }
-            let why = "balance changed by an amount the statement does not state".to_string();
-            tamper(&mut m, acc, (i, ev[i].ts, wave(i)), None, why);
+            let removed = (ev[i].statement.as_deref())
+                .and_then(crate::sql::command_word)
+                .is_some_and(|c| c == "DELETE" || c == "TRUNCATE");
+            let why = if removed {
+                "bonus rows of the account removed: its balance changed by what they held"
+            } else {
+                "balance changed by an amount the statement does not state"
+            };
+            tamper(&mut m, acc, (i, ev[i].ts, wave(i)), None, why.to_string());
         }
     }
     // Accounts that existed at a time: the roster's (refined by the sign-ups the

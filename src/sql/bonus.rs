@@ -2,6 +2,7 @@
 //! set outright), ledger INSERTs (multi-row, bound values), upserts of a balance, and
 //! writes whose rows or amounts the text does not say.
 
+use super::rowsets::ValueRows;
 use super::tokens::{neg, Analysis, Tok};
 use crate::model::{text, BonusChange};
 
@@ -36,10 +37,22 @@ impl Analysis<'_> {
             } else {
                 Vec::new()
             };
+            // Rows named through value rows a key is joined to (`UPDATE … FROM (VALUES
+            // (7, 500)) v(id, amt) WHERE b.account_id = v.id`, a MERGE's USING).
+            let sources = self.value_rows();
+            let listed = self.keyed_rows(&sources);
+            let mut accounts = accounts;
+            for (s, c) in &listed {
+                accounts.extend(s.cols[*c].iter().flatten().cloned());
+            }
             // Whether the filter names rows by key: pins a key to values (not to keys a
             // subquery picks, nor to another table's column, as `UPDATE … FROM` and a
-            // MERGE join them).
-            let keyed = wh < t.len() && self.pins_key(&t[wh + 1..]);
+            // MERGE join them), or joins it to value rows.
+            let keyed = (wh < t.len() && self.pins_key(&t[wh + 1..])) || !listed.is_empty();
+            // The assignments end where `UPDATE … FROM` names its sources.
+            let wh = (set..wh)
+                .find(|&k| t[k].kw("FROM") && depth0(t, set, k))
+                .unwrap_or(wh);
             let mut i = set + 1;
             while i < wh {
                 let Some(col) = t[i].ident() else {
@@ -79,6 +92,19 @@ impl Analysis<'_> {
                                 None => unnamed = true,
                             }
                         }
+                        i += 2;
+                        continue;
+                    }
+                    // Each row's amount from a column of the value rows.
+                    if let Some((rows, known)) = listed_amounts(&col, &t[i + 2..wh], &listed) {
+                        unnamed |= !known;
+                        out.extend(rows.into_iter().map(|(a, delta, absolute)| BonusChange {
+                            account_id: text(&a),
+                            delta,
+                            absolute,
+                            table: text(&table),
+                            ledger: false,
+                        }));
                         i += 2;
                         continue;
                     }
@@ -135,24 +161,68 @@ impl Analysis<'_> {
                 i += 2;
             }
         } else if self.bonus_table {
-            // `INSERT INTO ledger (account_id, amount, …) SELECT id, 1000, … FROM
-            // customers`: rows another query picks, none named here.
+            // A bonus routine's call: the change its named arguments state, else one
+            // the text does not.
+            if self.called().is_some() {
+                match self.called_change() {
+                    Some((a, v, absolute)) => match int_of(&v) {
+                        Some(delta) => out.push(BonusChange {
+                            account_id: text(&a),
+                            delta,
+                            absolute,
+                            table: text(&table),
+                            ledger: false,
+                        }),
+                        None => unnamed = true,
+                    },
+                    None => unnamed = !self.names_change(),
+                }
+                return (out, unnamed);
+            }
+            // A DELETE takes rows of a balance or a ledger away: the balances of the
+            // accounts it names (or of rows it does not) change by what the rows held.
+            if t.first().is_some_and(|x| x.kw("DELETE")) {
+                return (out, true);
+            }
             let values = t.iter().position(|x| x.kw("VALUES"));
             let select = t.iter().position(|x| x.kw("SELECT"));
-            if t.first().is_some_and(|x| x.kw("INSERT"))
-                && select.is_some_and(|s| values.is_none_or(|v| s < v))
+            let insert = t.first().is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE"));
+            // `INSERT INTO bonus_ledger VALUES (…)`: which value is the account and which
+            // the amount, only the table's definition says.
+            if insert
+                && values.is_some_and(|v| select.is_none_or(|s| v < s))
+                && !t[..values.unwrap_or(0)].iter().any(|x| x.sym("("))
             {
-                let head = &t[..select.unwrap_or(0)];
+                unnamed = true;
+            }
+            // `INSERT INTO ledger (account_id, amount, …) SELECT id, 1000, … FROM
+            // customers`: rows another query picks, none named here — unless it selects
+            // them from arrays or values the statement carries.
+            if insert && select.is_some_and(|s| values.is_none_or(|v| s < v)) {
+                let sel = select.unwrap_or(0);
+                let head = &t[..sel];
                 let cols = match head.iter().position(|x| x.sym("(")) {
                     Some(open) => &head[open + 1..],
                     None => &[][..],
                 };
-                unnamed |= cols.is_empty()
-                    || cols.iter().filter_map(|x| x.ident()).any(|c| {
-                        self.vocab.amount_columns.contains(&c)
-                            || c.contains("point")
-                            || c.contains("bonus")
-                    });
+                let names: Vec<String> = cols.iter().filter_map(|x| x.ident()).collect();
+                match self.selected_rows(&names, sel) {
+                    Some(rows) => out.extend(rows.into_iter().map(|(a, d)| BonusChange {
+                        account_id: text(&a),
+                        delta: d,
+                        absolute: false,
+                        table: text(&table),
+                        ledger: true,
+                    })),
+                    None => {
+                        unnamed |= cols.is_empty()
+                            || names.iter().any(|c| {
+                                self.vocab.amount_columns.contains(c)
+                                    || c.contains("point")
+                                    || c.contains("bonus")
+                            })
+                    }
+                }
             }
             // A balance an upsert adds to or sets is the balance's change, not a ledger
             // row's.
@@ -172,6 +242,64 @@ impl Analysis<'_> {
             }
         }
         (out, unnamed)
+    }
+
+    /// (account, amount) of each row `INSERT INTO t (cols) SELECT …` takes from the
+    /// value rows after its SELECT (`SELECT * FROM unnest($1::bigint[], $2::int[])`,
+    /// `SELECT a, d, 'promo' FROM unnest(…) AS t(a, d)`, `FROM (VALUES …) v(a, d)`);
+    /// `None` where the rows come from elsewhere or a value is not in the text.
+    fn selected_rows(&self, cols: &[String], sel: usize) -> Option<Vec<(String, i64)>> {
+        let t = self.t;
+        let acct = cols.iter().position(|c| self.is_key_col(c))?;
+        let amt = cols
+            .iter()
+            .position(|c| self.vocab.amount_columns.contains(c))?;
+        let from = (sel..t.len()).find(|&k| t[k].kw("FROM"))?;
+        let sources = self.value_rows();
+        let [src] = sources.as_slice() else {
+            return None;
+        };
+        // The FROM item is the value rows, alone.
+        if src.span.start != from + 1
+            || t.get(src.span.end)
+                .is_some_and(|x| !(x.sym(";") || x.kw("RETURNING")))
+        {
+            return None;
+        }
+        let list = &t[sel + 1..from];
+        // The source column (or literal) each inserted column gets.
+        let pick = |k: usize| -> Option<Result<usize, String>> {
+            if list.len() == 1 && list[0].sym("*") {
+                return (k < src.names.len()).then_some(Ok(k));
+            }
+            let item = list.split(|x| x.sym(",")).nth(k)?;
+            match item {
+                [Tok::Num(n)] => Some(Err(n.to_string())),
+                [w] => w.ident().and_then(|c| src.col(&c)).map(Ok),
+                [_, d, w] if d.sym(".") => w.ident().and_then(|c| src.col(&c)).map(Ok),
+                _ => None,
+            }
+        };
+        let (a, d) = (pick(acct)?, pick(amt)?);
+        // Every column read must be in the text: an array bound but not logged names
+        // its rows without showing them (no change to tell, nor an unnamed one).
+        let read = [&a, &d]
+            .into_iter()
+            .filter_map(|p| p.as_ref().ok().copied());
+        let read: Vec<usize> = read.collect();
+        if read.iter().any(|&c| src.unshown(c)) {
+            return Some(Vec::new());
+        }
+        if read.iter().any(|&c| src.cols[c].is_none()) {
+            return None;
+        }
+        let cell = |p: &Result<usize, String>, r: usize| match p {
+            Ok(c) => src.cell(*c, r).map(str::to_string),
+            Err(v) => Some(v.clone()),
+        };
+        (0..src.rows())
+            .map(|r| Some((cell(&a, r)?, int_of(&cell(&d, r)?)?)))
+            .collect()
     }
 
     /// Whether a condition pins a key column to values: `key = 5`, `key = $1`, `key =
@@ -239,9 +367,108 @@ impl Analysis<'_> {
     }
 }
 
-fn int_of(v: &str) -> Option<i64> {
+pub(super) fn int_of(v: &str) -> Option<i64> {
     let v = v.trim();
     v.parse::<i64>()
         .ok()
         .or_else(|| v.parse::<f64>().ok().map(|f| f.round() as i64))
+}
+
+/// Whether `t[k]` stands at the parenthesis depth of `t[from]`.
+fn depth0(t: &[Tok], from: usize, k: usize) -> bool {
+    let d: i32 = t[from..k]
+        .iter()
+        .map(|x| i32::from(x.sym("(")) - i32::from(x.sym(")")))
+        .sum();
+    d == 0
+}
+
+/// A column reference at the start of `t` (`q.col` or `col`) and the tokens it takes.
+fn col_ref(t: &[Tok]) -> Option<((Option<String>, String), usize)> {
+    let first = t.first()?.ident()?;
+    if t.get(1).is_some_and(|x| x.sym(".")) {
+        return Some(((Some(first), t.get(2)?.ident()?), 3));
+    }
+    Some(((None, first), 1))
+}
+
+/// One account's change from value rows: (account, amount, absolute).
+type Listed = (String, i64, bool);
+
+/// The changes an assignment to balance column `col` makes per row of value rows a key
+/// is joined to: `col = [q.]col + v.amt`, `col = v.amt + col`, `col = col - v.amt` or
+/// `col = v.amt` (set outright), as (account, amount, absolute); with whether every
+/// row's amount is known. `None` where the assignment reads no column of those rows.
+fn listed_amounts(
+    col: &str,
+    rhs: &[Tok],
+    listed: &[(&ValueRows, usize)],
+) -> Option<(Vec<Listed>, bool)> {
+    let rhs = match rhs.iter().position(|x| x.sym(",")) {
+        Some(e) => &rhs[..e],
+        None => rhs,
+    };
+    // (source, key column, amount column) of a reference to a joined source.
+    let joined = |r: &(Option<String>, String)| {
+        listed.iter().find_map(|(s, k)| {
+            let named = match &r.0 {
+                Some(q) => s.alias.as_deref() == Some(q.as_str()),
+                None => true,
+            };
+            named.then(|| s.col(&r.1)).flatten().map(|c| (*s, *k, c))
+        })
+    };
+    let is_col = |r: &(Option<String>, String)| r.1 == col && joined(r).is_none();
+    let first = col_ref(rhs);
+    let read = rhs.iter().enumerate().find_map(|(k, _)| {
+        col_ref(&rhs[k..])
+            .filter(|_| k == 0 || !rhs[k - 1].sym("."))
+            .and_then(|(r, _)| joined(&r))
+    });
+    let (src, key, amt) = read?;
+    let form = match first {
+        // v.amt alone: set outright.
+        Some((r, n)) if joined(&r).is_some() && n == rhs.len() => Some((1, true)),
+        // v.amt + col
+        Some((r, n))
+            if joined(&r).is_some()
+                && rhs.get(n).is_some_and(|x| x.sym("+"))
+                && col_ref(&rhs[n + 1..])
+                    .is_some_and(|(c, m)| is_col(&c) && n + 1 + m == rhs.len()) =>
+        {
+            Some((1, false))
+        }
+        // col ± v.amt
+        Some((r, n)) if is_col(&r) => {
+            match (rhs.get(n), col_ref(rhs.get(n + 1..).unwrap_or_default())) {
+                (Some(op), Some((v, m))) if joined(&v).is_some() && n + 1 + m == rhs.len() => {
+                    if op.sym("+") {
+                        Some((1, false))
+                    } else if op.sym("-") {
+                        Some((-1, false))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let mut out = Vec::new();
+    // Arrays bound but not logged name their rows and amounts without showing them.
+    if src.unshown(key) || src.unshown(amt) {
+        return Some((Vec::new(), form.is_some()));
+    }
+    let mut known = form.is_some() && src.cols[key].is_some() && src.cols[amt].is_some();
+    for r in 0..src.rows() {
+        let Some(acc) = src.cell(key, r) else {
+            continue;
+        };
+        match (form, src.cell(amt, r).and_then(int_of)) {
+            (Some((sign, absolute)), Some(v)) => out.push((acc.to_string(), sign * v, absolute)),
+            _ => known = false,
+        }
+    }
+    Some((out, known))
 }

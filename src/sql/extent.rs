@@ -64,11 +64,21 @@ impl Analysis<'_> {
         if select.is_some_and(|s| summary_only(&t[s + 1..from])) {
             return Extent::Rows;
         }
+        // `SELECT * FROM get_customer($1)`: a function returns the rows it returns, its
+        // arguments are its filter; no table is read whole here.
+        if self.reads_a_function(from) {
+            return Extent::Rows;
+        }
         let where_at = (from..t.len()).find(|&i| t[i].kw("WHERE") && depth_at(i) == base);
         let limit = (from..t.len())
             .find(|&i| (t[i].kw("LIMIT") || t[i].kw("FETCH")) && depth_at(i) == base)
             .and_then(|i| row_limit(&t[i..]));
-        let paged = || self.page_or_whole(limit);
+        // Rows named through a list of values (a join on `unnest($1)` or `(VALUES …)`,
+        // `FIND_IN_SET`) are those rows, whatever else the filter says.
+        let paged = || match self.keyed_by_list(from) {
+            true => Extent::Rows,
+            false => self.page_or_whole(limit),
+        };
         let Some(w) = where_at else {
             return paged();
         };
@@ -137,6 +147,34 @@ impl Analysis<'_> {
             ..*self
         }
         .whole_table_read()
+    }
+
+    /// Whether the FROM item at `from + 1` is a function call and the only item.
+    fn reads_a_function(&self, from: usize) -> bool {
+        let t = self.t;
+        let mut j = from + 1;
+        while matches!(t.get(j), Some(Tok::Word(..))) && t.get(j + 1).is_some_and(|x| x.sym(".")) {
+            j += 2;
+        }
+        let called = matches!(t.get(j), Some(Tok::Word(_, u, q)) if *q || !is_keyword(u))
+            && t.get(j + 1).is_some_and(|x| x.sym("("));
+        let Some(end) = called.then(|| super::rowsets::close(t, j + 1)).flatten() else {
+            return false;
+        };
+        // Past its alias, nothing joins another item to it.
+        let mut k = end + 1;
+        if t.get(k).is_some_and(|x| x.kw("AS")) {
+            k += 1;
+        }
+        if matches!(t.get(k), Some(Tok::Word(_, u, q)) if *q || !is_keyword(u)) {
+            k += 1;
+        }
+        !t.get(k).is_some_and(|x| {
+            x.sym(",")
+                || ["JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL"]
+                    .iter()
+                    .any(|w| x.kw(w))
+        })
     }
 
     pub(super) fn has_key_predicate(&self, cond: &[Tok]) -> bool {
@@ -295,4 +333,34 @@ pub(super) fn always_true(t: &[Tok]) -> bool {
         _ => return false,
     };
     ends && holds != negated
+}
+
+/// Words that may follow a FROM item and are no name: a clause or a join.
+fn is_keyword(u: &str) -> bool {
+    matches!(
+        u,
+        "SELECT"
+            | "WHERE"
+            | "GROUP"
+            | "ORDER"
+            | "LIMIT"
+            | "OFFSET"
+            | "FETCH"
+            | "UNION"
+            | "JOIN"
+            | "INNER"
+            | "LEFT"
+            | "RIGHT"
+            | "FULL"
+            | "CROSS"
+            | "NATURAL"
+            | "ON"
+            | "LATERAL"
+            | "ONLY"
+            | "HAVING"
+            | "WINDOW"
+            | "FOR"
+            | "INTO"
+            | "VALUES"
+    )
 }

@@ -12,6 +12,8 @@ mod extent;
 mod forms;
 mod markers;
 mod parts;
+mod routines;
+mod rowsets;
 mod skeleton;
 mod tokens;
 
@@ -529,6 +531,16 @@ pub fn analyze(
         ),
         _ => (sh.class, vec![toks]),
     };
+    // A call of a bonus routine writes balances (`CALL loyalty.credit_points(…)`).
+    let class = match class {
+        StmtClass::Other
+            if routines::is_call(toks)
+                && tokens::name_at(toks, 1).is_some_and(|r| vocab.is_bonus_table(&r)) =>
+        {
+            StmtClass::Write
+        }
+        c => c,
+    };
     // Even one write inside `BEGIN; …; COMMIT` is a script: pgaudit logs the text with
     // each statement's record.
     facts.script = sh.script.is_some() && params.is_empty();
@@ -581,8 +593,19 @@ pub fn analyze(
         } else if matches!(class, StmtClass::Write | StmtClass::Ddl) {
             facts.whole_table_read |= an.copies_whole_table();
         }
+        // Emptying a bonus table changes every balance it held.
+        if class == StmtClass::Ddl && part.toks.first().is_some_and(|x| x.kw("TRUNCATE")) {
+            facts.bonus_unnamed |= an.bonus_table;
+        }
         if class == StmtClass::Write {
             let (named, unnamed) = an.bonus_writes();
+            // The accounts whose balance it changes are named, however (rows of arrays
+            // an INSERT … SELECT unnests).
+            for c in &named {
+                if !ids.iter().any(|a| **a == *c.account_id) {
+                    ids.push(c.account_id.to_string());
+                }
+            }
             changes.extend(named);
             facts.bonus_unnamed |= unnamed;
             if facts.row.is_none() {
@@ -634,5 +657,7 @@ pub fn effective_changes(changes: &[BonusChange]) -> Vec<BonusChange> {
 mod batch_tests;
 #[cfg(test)]
 mod extent_tests;
+#[cfg(test)]
+mod rowset_tests;
 #[cfg(test)]
 mod tests;

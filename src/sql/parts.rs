@@ -211,6 +211,12 @@ fn merge_actions(t: &[Tok]) -> Option<Vec<Vec<Tok>>> {
             let mut s = vec![word("UPDATE")];
             s.extend_from_slice(target);
             s.extend_from_slice(&action[1..]);
+            // The source, as `UPDATE … FROM` names it: its rows may be the values the
+            // assignment reads (`USING (VALUES (7, 500)) v(id, amt)`).
+            if !by_source {
+                s.push(word("FROM"));
+                s.extend_from_slice(&t[using + 1..on]);
+            }
             out.push(with_filter(s));
         } else if verb.kw("DELETE") && (!not || by_source) {
             let mut s = vec![word("DELETE"), word("FROM")];

@@ -284,7 +284,7 @@ impl<'a> Analysis<'a> {
 
     /// The value bound to the placeholder `p` at index `at`: `$n` by number, `?` by its
     /// place among the statement's `?`s.
-    fn param(&self, p: &str, at: usize) -> Option<String> {
+    pub(super) fn param(&self, p: &str, at: usize) -> Option<String> {
         if let Some(n) = p.strip_prefix('$') {
             let idx: usize = n.parse().ok()?;
             return self.params.get(idx.checked_sub(1)?).cloned();
@@ -336,6 +336,10 @@ impl<'a> Analysis<'a> {
                 while j < t.len() && !t[j].sym(")") {
                     if t[j].kw("SELECT") || t[j].kw("WITH") || t[j].kw("VALUES") {
                         values.clear();
+                        // Except the values of an array it unnests.
+                        if t[j].kw("SELECT") && j == i + 3 {
+                            values = self.subquery_list(i + 2);
+                        }
                         break;
                     }
                     if let Some((v, used)) = self.value(j) {
@@ -353,6 +357,8 @@ impl<'a> Analysis<'a> {
                 out.push(a);
             }
         }
+        out.extend(self.listed_ids());
+        out.extend(self.called_accounts());
         out.retain(|v| !v.is_empty());
         out.sort();
         out.dedup();
@@ -361,36 +367,18 @@ impl<'a> Analysis<'a> {
 
     /// The values of PostgreSQL's `= ANY(…)` from the `(` at `i`: an array bound as a
     /// parameter or written as a literal, both in the array's text form (`$1` bound to
-    /// `{100119,100120}`, `'{100119,100120}'::bigint[]`), or an `ARRAY[…]` constructor.
-    /// A subquery or an expression names no values here.
+    /// `{100119,100120}`, `'{100119,100120}'::bigint[]`), an `ARRAY[…]` constructor, a
+    /// cast of one, or `string_to_array($1, ',')`. A subquery or an expression names no
+    /// values here.
     fn any_values(&self, i: usize) -> Vec<String> {
         let t = self.t;
         if !t.get(i).is_some_and(|x| x.sym("(")) {
             return Vec::new();
         }
-        match t.get(i + 1) {
-            Some(Tok::Param(p)) => {
-                (self.param(p, i + 1).map(|v| array_text(&v))).unwrap_or_default()
-            }
-            Some(Tok::Str(s)) => array_text(s),
-            Some(x) if x.kw("ARRAY") && t.get(i + 2).is_some_and(|x| x.sym("[")) => {
-                let mut out = Vec::new();
-                let mut j = i + 3;
-                while j < t.len() && !t[j].sym("]") {
-                    match self.value(j) {
-                        Some((v, used)) => {
-                            out.push(v);
-                            j += used;
-                        }
-                        None if t[j].sym(",") => j += 1,
-                        // An element that is an expression: not a list of values.
-                        None => return Vec::new(),
-                    }
-                }
-                out
-            }
-            _ => Vec::new(),
-        }
+        let Some(end) = super::rowsets::close(t, i) else {
+            return Vec::new();
+        };
+        self.array_values(&t[i + 1..end]).unwrap_or_default()
     }
 
     /// Column → value of the first row of `INSERT INTO t (cols) VALUES (…)`.
@@ -567,7 +555,7 @@ impl<'a> Analysis<'a> {
 fn target_table(t: &[Tok]) -> Option<String> {
     let intro = t
         .iter()
-        .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM"))?;
+        .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM") || x.kw("CALL"))?;
     name_at(t, intro + 1)
 }
 

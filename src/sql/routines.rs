@@ -1,0 +1,96 @@
+//! Stored procedures of the bonus system (`CALL loyalty.credit_points(…)`): a call
+//! changes balances inside the database, where no statement of its own is logged. Named
+//! arguments (`p_account_id => 5, p_points => 500`) say which account and how much;
+//! positional ones say neither.
+
+use super::rowsets::close;
+use super::tokens::{Analysis, Tok};
+
+/// Prefixes and suffixes that mark a routine's parameter rather than name it.
+const ARG_PREFIXES: &[&str] = &["p_", "in_", "i_", "v_", "arg_", "_"];
+const ARG_SUFFIXES: &[&str] = &["_in", "_param", "_arg"];
+
+/// A parameter's name without the marks of a parameter (`p_account_id` → `account_id`).
+fn bare(name: &str) -> &str {
+    let n = ARG_PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    ARG_SUFFIXES
+        .iter()
+        .find_map(|s| n.strip_suffix(s))
+        .unwrap_or(n)
+}
+
+impl Analysis<'_> {
+    /// The routine a `CALL` runs, lower case, schema left out.
+    pub(super) fn called(&self) -> Option<String> {
+        let t = self.t;
+        t.first()
+            .is_some_and(|x| x.kw("CALL"))
+            .then(|| super::tokens::name_at(t, 1))
+            .flatten()
+    }
+
+    /// The named arguments of a `CALL` (`name => v`, `name := v`), name without its
+    /// parameter marks → value (`None` where not a value the text gives).
+    fn named_args(&self) -> Vec<(String, Option<String>)> {
+        let t = self.t;
+        let Some(open) = (1..t.len()).find(|&k| t[k].sym("(")) else {
+            return Vec::new();
+        };
+        let end = close(t, open).unwrap_or(t.len());
+        let mut out = Vec::new();
+        for k in open + 1..end {
+            let arrow = t.get(k + 1).is_some_and(|x| x.sym("=>") || x.sym(":="));
+            let first = t[k - 1].sym("(") || t[k - 1].sym(",");
+            if let (true, true, Some(name)) = (arrow, first, t[k].ident()) {
+                let v = self.value(k + 2).and_then(|(v, used)| {
+                    let next = t.get(k + 2 + used);
+                    next.is_none_or(|x| x.sym(",") || x.sym(")") || x.sym("::"))
+                        .then_some(v)
+                });
+                out.push((bare(&name).to_string(), v));
+            }
+        }
+        out
+    }
+
+    /// The accounts a bonus routine's named arguments name.
+    pub(super) fn called_accounts(&self) -> Vec<String> {
+        if self.called().is_none() || !self.bonus_table {
+            return Vec::new();
+        }
+        (self.named_args().into_iter())
+            .filter(|(n, _)| self.vocab.account_columns.iter().any(|c| c == n))
+            .filter_map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The change a call of a bonus routine makes: (account, amount, absolute) where its
+    /// named arguments give both (a `balance` argument sets the balance, any other
+    /// amount is added); `None` where they do not — a change the text does not state.
+    pub(super) fn called_change(&self) -> Option<(String, String, bool)> {
+        let args = self.named_args();
+        let acct = args
+            .iter()
+            .find(|(n, _)| self.vocab.account_columns.iter().any(|c| c == n))?;
+        let amt = args
+            .iter()
+            .find(|(n, _)| self.vocab.amount_columns.iter().any(|c| c == n))?;
+        Some((acct.1.clone()?, amt.1.clone()?, amt.0.contains("balance")))
+    }
+
+    /// Whether a call's named arguments name an account and an amount, whether or not
+    /// their values were logged.
+    pub(super) fn names_change(&self) -> bool {
+        let args = self.named_args();
+        let has = |cols: &[String]| args.iter().any(|(n, _)| cols.iter().any(|c| c == n));
+        has(&self.vocab.account_columns) && has(&self.vocab.amount_columns)
+    }
+}
+
+/// Whether a statement's tokens call a routine (`CALL …`).
+pub(super) fn is_call(t: &[Tok]) -> bool {
+    t.first().is_some_and(|x| x.kw("CALL"))
+}
