@@ -815,6 +815,30 @@ fn batches_of_values_name_each_account_and_removed_bonus_rows_are_tampering() {
 }
 
 #[test]
+fn a_union_that_dumps_the_customers_exposes_every_account() {
+    // An injected UNION behind an ordinary product lookup returns the customers table;
+    // the same lookup with the union reading another table exposes nobody.
+    let exposed = |sql: &str| {
+        let mut v = background();
+        v.push(db(T0 + DAY, "app", "198.51.100.66", sql, None));
+        let a = run(v);
+        let n = (a.affected.values())
+            .filter(|x| x.impacts.contains("data_exposed"))
+            .count();
+        (n, a)
+    };
+    let (n, a) = exposed(
+        "SELECT name, price FROM products WHERE id = 5 UNION ALL SELECT email, phone FROM customers",
+    );
+    assert!(has(&a, t::INJECTION, "198.51.100.66"), "{:?}", a.findings);
+    assert_eq!(n, 200);
+    let (n, _) = exposed(
+        "SELECT name, price FROM products WHERE id = 5 UNION ALL SELECT table_name, 1 FROM information_schema.tables",
+    );
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn an_application_that_saves_balances_outright_is_judged_by_what_each_save_changed() {
     // An ORM saves the whole row: every operation sets the balance. Each account's first
     // save in the evidence changes an unknown amount, its later saves the difference.

@@ -2,6 +2,7 @@
 //! (no filter, a filter that lets every row through, `COPY … TO`, a bulk `LIMIT`), or a
 //! summary of it; and whether a write copies a whole table into another.
 
+use super::filters::{pins_rows, tautology};
 use super::tokens::{name_at, Analysis, Tok};
 
 impl Analysis<'_> {
@@ -20,8 +21,78 @@ impl Analysis<'_> {
         }
     }
 
-    /// How much of its table a read returns.
+    /// How much of its table a read returns; of a UNION (INTERSECT, EXCEPT), what its
+    /// reads of account tables return, the most of them (`SELECT name FROM products
+    /// WHERE id = 5 UNION SELECT email, phone FROM customers` returns the customers).
     fn extent(&self) -> Extent {
+        let parts = set_parts(self.t);
+        if parts.len() == 1 {
+            return self.extent_one();
+        }
+        let of: Vec<(Extent, bool)> = parts
+            .into_iter()
+            .map(|p| {
+                let a = Analysis::new(p, self.params, self.vocab, &[]);
+                let account = a
+                    .table
+                    .as_deref()
+                    .is_some_and(|t| self.vocab.is_account_table(t));
+                (a.extent_one(), account)
+            })
+            .collect();
+        let accounts = of.iter().any(|(_, acc)| *acc);
+        let counted = of
+            .iter()
+            .filter(|(_, acc)| *acc || !accounts)
+            .map(|(e, _)| *e);
+        counted.fold(Extent::Rows, |m, e| match (m, e) {
+            (Extent::Whole, _) | (_, Extent::Whole) => Extent::Whole,
+            (Extent::Page(a), Extent::Page(b)) => Extent::Page(a.max(b)),
+            (Extent::Page(a), _) | (_, Extent::Page(a)) => Extent::Page(a),
+            _ => Extent::Rows,
+        })
+    }
+
+    /// Whether an UPDATE or DELETE of an account table returns the rows it changes
+    /// (`RETURNING *`) of the whole table: no filter, or one that pins no rows.
+    pub fn returns_whole_table(&self) -> bool {
+        let t = self.t;
+        if !t.first().is_some_and(|x| x.kw("UPDATE") || x.kw("DELETE"))
+            || !self
+                .table
+                .as_deref()
+                .is_some_and(|x| self.vocab.is_account_table(x))
+        {
+            return false;
+        }
+        let mut depth = 0i32;
+        let (mut wh, mut ret) = (None, None);
+        for (i, x) in t.iter().enumerate() {
+            if x.sym("(") {
+                depth += 1;
+            } else if x.sym(")") {
+                depth -= 1;
+            } else if depth == 0 && x.kw("WHERE") && wh.is_none() {
+                wh = Some(i);
+            } else if depth == 0 && x.kw("RETURNING") {
+                ret = Some(i);
+            }
+        }
+        let Some(ret) = ret else { return false };
+        if !self.keyed_rows(&self.value_rows()).is_empty() {
+            return false;
+        }
+        match wh.filter(|&w| w < ret) {
+            None => true,
+            Some(w) => {
+                let cond = &t[w + 1..ret];
+                tautology(cond) || !pins_rows(cond)
+            }
+        }
+    }
+
+    /// How much of its table one read (no UNION) returns.
+    fn extent_one(&self) -> Extent {
         let t = self.t;
         let Some(from) = t.iter().position(|x| x.kw("FROM")) else {
             // `COPY customers TO …`
@@ -64,6 +135,19 @@ impl Analysis<'_> {
         if select.is_some_and(|s| summary_only(&t[s + 1..from])) {
             return Extent::Rows;
         }
+        // `SELECT * FROM (SELECT * FROM customers WHERE id = 5) t`: the outer query
+        // returns no more than the inner one.
+        if t.get(from + 1).is_some_and(|x| x.sym("("))
+            && t.get(from + 2)
+                .is_some_and(|x| x.kw("SELECT") || x.kw("WITH"))
+        {
+            if let Some(end) = super::rowsets::close(t, from + 1) {
+                let inner = Analysis::new(&t[from + 2..end], self.params, self.vocab, &[]);
+                if inner.extent() == Extent::Rows {
+                    return Extent::Rows;
+                }
+            }
+        }
         // `SELECT * FROM get_customer($1)`: a function returns the rows it returns, its
         // arguments are its filter; no table is read whole here.
         if self.reads_a_function(from) {
@@ -97,7 +181,7 @@ impl Analysis<'_> {
         let cond = &t[w + 1..end];
         // A filter that pins no column to a value (a range, a pattern, `IS NULL`, a
         // join condition) returns rows by the table-full, not the few a key names.
-        if tautology(cond) || !pins_values(cond) {
+        if tautology(cond) || !pins_rows(cond) {
             return paged();
         }
         match limit {
@@ -263,78 +347,6 @@ fn row_limit(t: &[Tok]) -> Option<u64> {
     num(t.get(1))
 }
 
-/// Whether a condition pins a column to given values: `col = value` (a literal, a
-/// parameter, an expression in parentheses, `ANY(…)`) or `col IN (…)`.
-fn pins_values(cond: &[Tok]) -> bool {
-    cond.windows(3).any(|w| {
-        let column = matches!(w[0], Tok::Word(..)) || w[0].sym(")");
-        let value = matches!(w[2], Tok::Num(_) | Tok::Str(_) | Tok::Param(_))
-            || w[2].sym("-")
-            || w[2].sym("(")
-            || w[2].kw("ANY");
-        column && ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("(")))
-    }) || cond.windows(3).any(|w| {
-        // `5 = id`
-        matches!(w[0], Tok::Num(_) | Tok::Str(_) | Tok::Param(_))
-            && w[1].sym("=")
-            && matches!(w[2], Tok::Word(..))
-    })
-}
-
-fn tautology(cond: &[Tok]) -> bool {
-    if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if &**n != "0")) {
-        return true;
-    }
-    (0..cond.len()).any(|k| (k == 0 || is_or(&cond[k - 1])) && always_true(&cond[k..]))
-        || cond.windows(2).any(|w| is_or(&w[0]) && w[1].kw("TRUE"))
-}
-
-/// `OR`, or MySQL's `||` in its place.
-pub(super) fn is_or(t: &Tok) -> bool {
-    t.kw("OR") || t.sym("||")
-}
-
-/// Whether the tokens start with a comparison of two literals that holds whatever the
-/// row: `1=1`, `'a'='a'`, `2>1`, `1 LIKE 1`, `NOT 1=2` — as injected after an `OR` to
-/// make a filter let every row through. The comparison must end there (`1 = 1 + x` is
-/// not one).
-pub(super) fn always_true(t: &[Tok]) -> bool {
-    let (negated, t) = match t.first() {
-        Some(x) if x.kw("NOT") => (true, &t[1..]),
-        _ => (false, t),
-    };
-    let lit = |x: &Tok| match x {
-        Tok::Num(v) | Tok::Str(v) => Some(v.clone()),
-        _ => None,
-    };
-    let (Some(a), Some(b)) = (t.first().and_then(lit), t.get(2).and_then(lit)) else {
-        return false;
-    };
-    let ends = t.get(3).is_none_or(|x| {
-        is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
-    });
-    let op = match &t[1] {
-        Tok::Sym(s) => s.to_string(),
-        Tok::Word(_, u, false) if &**u == "LIKE" => "=".to_string(),
-        _ => return false,
-    };
-    let ord = match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.partial_cmp(&y),
-        _ => Some(a.cmp(&b)),
-    };
-    use std::cmp::Ordering::*;
-    let holds = match (op.as_str(), ord) {
-        ("=" | "==" | "<=>", Some(o)) => o == Equal,
-        ("<>" | "!=", Some(o)) => o != Equal,
-        (">", Some(o)) => o == Greater,
-        ("<", Some(o)) => o == Less,
-        (">=", Some(o)) => o != Less,
-        ("<=", Some(o)) => o != Greater,
-        _ => return false,
-    };
-    ends && holds != negated
-}
-
 /// Words that may follow a FROM item and are no name: a clause or a join.
 fn is_keyword(u: &str) -> bool {
     matches!(
@@ -363,4 +375,36 @@ fn is_keyword(u: &str) -> bool {
             | "INTO"
             | "VALUES"
     )
+}
+
+/// The reads a set operation joins (`… UNION [ALL] …`, INTERSECT, EXCEPT), split
+/// outside parentheses; one part for any other statement. A part in parentheses is
+/// read inside them.
+fn set_parts(t: &[Tok]) -> Vec<&[Tok]> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, x) in t.iter().enumerate() {
+        if x.sym("(") {
+            depth += 1;
+        } else if x.sym(")") {
+            depth -= 1;
+        } else if depth == 0 && (x.kw("UNION") || x.kw("INTERSECT") || x.kw("EXCEPT")) {
+            out.push(&t[start..i]);
+            start = i + 1;
+            if t.get(start)
+                .is_some_and(|n| n.kw("ALL") || n.kw("DISTINCT"))
+            {
+                start += 1;
+            }
+        }
+    }
+    out.push(&t[start..]);
+    if out.len() > 1 {
+        for p in out.iter_mut() {
+            while p.len() >= 2 && p[0].sym("(") && super::rowsets::close(p, 0) == Some(p.len() - 1)
+            {
+                *p = &p[1..p.len() - 1];
+            }
+        }
+    }
+    out
 }

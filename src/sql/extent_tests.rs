@@ -249,3 +249,105 @@ fn summaries_of_a_table_return_none_of_its_rows() {
         assert!(pg(sql).1.whole_table_read, "{sql}");
     }
 }
+
+#[test]
+fn a_filter_keeps_the_rows_it_pins_only_if_every_or_branch_pins_them() {
+    for sql in [
+        "SELECT * FROM customers WHERE id = 5 OR id > 0",
+        "SELECT * FROM customers WHERE id = 5 OR id IS NOT NULL",
+        "SELECT * FROM customers WHERE id = 5 OR email LIKE '%'",
+        "SELECT * FROM customers WHERE NOT id = 5",
+        "SELECT * FROM customers WHERE id NOT IN (5, 6)",
+        "SELECT * FROM customers WHERE (id = 5 OR id > 0) AND deleted_at IS NULL",
+    ] {
+        assert!(pg(sql).1.whole_table_read, "{sql}");
+    }
+    for sql in [
+        "SELECT * FROM customers WHERE email = $1 OR phone = $1",
+        "SELECT * FROM customers WHERE ($1::bigint IS NULL OR id = $1) AND deleted_at IS NULL",
+        "SELECT * FROM customers WHERE customer_id = 5 AND (status = 'a' OR status IS NULL)",
+        "SELECT * FROM customers WHERE lower(email) = lower('a@b.example')",
+        "SELECT * FROM customers WHERE id + 1 = 6",
+    ] {
+        assert!(!pg(sql).1.whole_table_read, "{sql}");
+    }
+}
+
+#[test]
+fn tautologies_in_parentheses_or_as_a_bare_truth_are_injections() {
+    for (sql, d) in [
+        (
+            "SELECT * FROM customers WHERE (id = 5) OR (1=1)",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE id = 5 OR TRUE",
+            Dialect::Postgres,
+        ),
+        ("SELECT * FROM customers WHERE id = 5 OR 1", Dialect::MySql),
+        (
+            "SELECT * FROM customers WHERE id IN (5) OR true",
+            Dialect::Postgres,
+        ),
+    ] {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        assert!(f.whole_table_read, "{sql}");
+        assert_eq!(f.injection.as_deref(), Some("tautology after OR"), "{sql}");
+    }
+    let (_, f) = pg("SELECT * FROM customers WHERE id = 5 OR 0");
+    assert!(!f.whole_table_read && f.injection.is_none());
+}
+
+#[test]
+fn a_union_returns_what_its_reads_of_account_tables_return() {
+    // The union's second read dumps the customers.
+    for sql in [
+        "SELECT * FROM customers WHERE id = 5 UNION SELECT * FROM customers",
+        "SELECT name, price FROM products WHERE id = 5 UNION ALL SELECT email, phone FROM customers",
+        "(SELECT name FROM products WHERE id = 5) UNION (SELECT email FROM customers)",
+    ] {
+        assert!(pg(sql).1.whole_table_read, "{sql}");
+    }
+    // A whole read of another table beside a selective read of the customers is no
+    // dump of the customers.
+    for sql in [
+        "SELECT name FROM products UNION SELECT email FROM customers WHERE id = 5",
+        "SELECT email FROM customers WHERE id = 5 UNION SELECT table_name FROM information_schema.tables",
+    ] {
+        assert!(!pg(sql).1.whole_table_read, "{sql}");
+    }
+}
+
+#[test]
+fn a_subquery_in_from_returns_no_more_than_it_selects() {
+    assert!(
+        !pg("SELECT * FROM (SELECT * FROM customers WHERE id = 5) t")
+            .1
+            .whole_table_read
+    );
+    assert!(
+        pg("SELECT * FROM (SELECT * FROM customers) t")
+            .1
+            .whole_table_read
+    );
+}
+
+#[test]
+fn writes_that_return_every_row_of_an_account_table_read_it_whole() {
+    for sql in [
+        "UPDATE customers SET updated_at = updated_at RETURNING *",
+        "UPDATE customers SET last_seen = now() WHERE id > 0 RETURNING email, phone",
+        "DELETE FROM customers WHERE 1=1 RETURNING *",
+    ] {
+        let (c, f) = pg(sql);
+        assert_eq!(c, StmtClass::Write, "{sql}");
+        assert!(f.whole_table_read, "{sql}");
+    }
+    for sql in [
+        "UPDATE customers SET last_seen = now() WHERE id = 5 RETURNING email",
+        "UPDATE customers SET last_seen = now()",
+        "UPDATE orders SET status = 'x' RETURNING *",
+    ] {
+        assert!(!pg(sql).1.whole_table_read, "{sql}");
+    }
+}

@@ -78,7 +78,8 @@ fn hex(c: u8) -> Option<u8> {
 /// Injection markers in a statement.
 pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
     // A tautology compared inside OR: `OR 1=1`, `OR 'a'='a'`, `OR 2>1`, `|| 1 LIKE 1`.
-    if (1..t.len()).any(|k| super::extent::is_or(&t[k - 1]) && super::extent::always_true(&t[k..]))
+    if (1..t.len())
+        .any(|k| super::filters::is_or(&t[k - 1]) && super::filters::always_true(&t[k..]))
     {
         return Some("tautology after OR".into());
     }

@@ -9,6 +9,7 @@ mod canon;
 mod cases;
 mod evasion;
 mod extent;
+mod filters;
 mod forms;
 mod markers;
 mod parts;
@@ -591,7 +592,7 @@ pub fn analyze(
             facts.whole_table_read |= an.whole_table_read();
             facts.page_rows = facts.page_rows.max(an.page_rows());
         } else if matches!(class, StmtClass::Write | StmtClass::Ddl) {
-            facts.whole_table_read |= an.copies_whole_table();
+            facts.whole_table_read |= an.copies_whole_table() || an.returns_whole_table();
         }
         // Emptying a bonus table changes every balance it held.
         if class == StmtClass::Ddl && part.toks.first().is_some_and(|x| x.kw("TRUNCATE")) {

@@ -1,0 +1,191 @@
+//! What a filter lets through: whether it pins rows to values (and every OR branch
+//! does), and the tautologies injected to make it let every row through (`OR 1=1`,
+//! `OR (2>1)`, `OR TRUE`, MySQL's `OR 1`).
+
+use super::tokens::Tok;
+
+/// Whether a condition pins a column to given values: `col = value` (a literal, a
+/// parameter, an expression in parentheses, `ANY(…)`, a function of a literal or
+/// parameter such as `lower($1)`) or `col IN (…)` (not `NOT IN`).
+fn pins_values(cond: &[Tok]) -> bool {
+    let literal = |x: Option<&Tok>| matches!(x, Some(Tok::Num(_) | Tok::Str(_) | Tok::Param(_)));
+    (0..cond.len().saturating_sub(2)).any(|i| {
+        let w = &cond[i..];
+        let column = (matches!(w[0], Tok::Word(..)) && !w[0].kw("NOT")) || w[0].sym(")");
+        let value = literal(w.get(2))
+            || w[2].sym("-")
+            || w[2].sym("(")
+            || w[2].kw("ANY")
+            || (matches!(w[2], Tok::Word(..))
+                && w.get(3).is_some_and(|x| x.sym("("))
+                && literal(w.get(4)));
+        column && ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("(")))
+    }) || cond.windows(3).any(|w| {
+        // `5 = id`
+        literal(Some(&w[0])) && w[1].sym("=") && matches!(w[2], Tok::Word(..))
+    })
+}
+
+/// Whether a filter keeps only the rows whose values it pins. Conditions joined by AND
+/// keep them if any one does; by OR, only if every branch that reads a column does
+/// (`id = 5 OR id > 0` lets every row through its second branch, `id = 5 OR email LIKE
+/// '%'` too), while a branch of parameters alone (`$1 IS NULL OR id = $1`, an ORM's
+/// optional filter) widens nothing the log can tell. `NOT id = 5` keeps every other row.
+pub(super) fn pins_rows(cond: &[Tok]) -> bool {
+    pins_rows_at(cond, 0)
+}
+
+fn pins_rows_at(cond: &[Tok], depth: usize) -> bool {
+    let cond = unwrap(cond);
+    if depth > 16 {
+        return pins_values(cond);
+    }
+    let ors = split_at_top(cond, is_or);
+    if ors.len() > 1 {
+        let mut pinned = false;
+        for b in ors {
+            if !reads_column(b) {
+                continue;
+            }
+            if !pins_rows_at(b, depth + 1) {
+                return false;
+            }
+            pinned = true;
+        }
+        return pinned;
+    }
+    let ands = split_at_top(cond, |x| x.kw("AND"));
+    if ands.len() > 1 {
+        return ands.into_iter().any(|a| pins_rows_at(a, depth + 1));
+    }
+    if cond.first().is_some_and(|x| x.kw("NOT")) {
+        return false;
+    }
+    // A comparison of an expression of columns with one of values (`1 = 1 + id`,
+    // `lower(email) = lower($1)`) pins them as `col = value` does.
+    let sides = split_at_top(cond, |x| x.sym("="));
+    if let [a, b] = sides.as_slice() {
+        if reads_column(a) != reads_column(b) && !a.is_empty() && !b.is_empty() {
+            return true;
+        }
+    }
+    pins_values(cond)
+}
+
+/// The tokens inside parentheses that enclose all of them.
+fn unwrap(mut t: &[Tok]) -> &[Tok] {
+    while t.len() >= 2
+        && t[0].sym("(")
+        && t[t.len() - 1].sym(")")
+        && super::rowsets::close(t, 0) == Some(t.len() - 1)
+    {
+        t = &t[1..t.len() - 1];
+    }
+    t
+}
+
+/// Splits `t` at the tokens `sep` accepts outside parentheses.
+fn split_at_top(t: &[Tok], sep: impl Fn(&Tok) -> bool) -> Vec<&[Tok]> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, x) in t.iter().enumerate() {
+        if x.sym("(") {
+            depth += 1;
+        } else if x.sym(")") {
+            depth -= 1;
+        } else if depth == 0 && sep(x) {
+            out.push(&t[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push(&t[start..]);
+    out
+}
+
+/// Words of a condition that are no column.
+const NOT_COLUMNS: &[&str] = &[
+    "IS", "NULL", "NOT", "AND", "OR", "TRUE", "FALSE", "LIKE", "ILIKE", "IN", "BETWEEN", "ANY",
+    "ALL", "SOME", "UNKNOWN", "DISTINCT", "FROM", "ESCAPE", "COLLATE", "AS",
+];
+
+/// Whether a condition reads a column: a word that is no keyword, function name or
+/// type after a cast.
+fn reads_column(t: &[Tok]) -> bool {
+    t.iter().enumerate().any(|(i, x)| match x {
+        Tok::Word(_, u, q) => {
+            let cast = i > 0 && t[i - 1].sym("::");
+            let call = t.get(i + 1).is_some_and(|n| n.sym("("));
+            !cast && !call && (*q || !NOT_COLUMNS.contains(&&**u))
+        }
+        _ => false,
+    })
+}
+
+pub(super) fn tautology(cond: &[Tok]) -> bool {
+    if cond.len() == 1 && (cond[0].kw("TRUE") || matches!(&cond[0], Tok::Num(n) if &**n != "0")) {
+        return true;
+    }
+    (0..cond.len()).any(|k| (k == 0 || is_or(&cond[k - 1])) && always_true(&cond[k..]))
+        || cond.windows(2).any(|w| is_or(&w[0]) && w[1].kw("TRUE"))
+}
+
+/// `OR`, or MySQL's `||` in its place.
+pub(super) fn is_or(t: &Tok) -> bool {
+    t.kw("OR") || t.sym("||")
+}
+
+/// Whether the tokens start with a comparison of two literals that holds whatever the
+/// row: `1=1`, `'a'='a'`, `2>1`, `1 LIKE 1`, `NOT 1=2` — as injected after an `OR` to
+/// make a filter let every row through. The comparison must end there (`1 = 1 + x` is
+/// not one).
+pub(super) fn always_true(t: &[Tok]) -> bool {
+    always_true_at(t, 0)
+}
+
+fn always_true_at(t: &[Tok], depth: usize) -> bool {
+    let ends =
+        |x: Option<&Tok>| x.is_none_or(|x| is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";"));
+    match t.first() {
+        // `OR (1=1)`
+        Some(x) if x.sym("(") && depth < 8 => return always_true_at(&t[1..], depth + 1),
+        // `OR TRUE`; MySQL's `OR 1`, a number standing for true.
+        Some(x) if x.kw("TRUE") => return ends(t.get(1)),
+        Some(Tok::Num(n)) if n.parse::<f64>().is_ok_and(|v| v != 0.0) && ends(t.get(1)) => {
+            return true
+        }
+        _ => {}
+    }
+    let (negated, t) = match t.first() {
+        Some(x) if x.kw("NOT") => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let lit = |x: &Tok| match x {
+        Tok::Num(v) | Tok::Str(v) => Some(v.clone()),
+        _ => None,
+    };
+    let (Some(a), Some(b)) = (t.first().and_then(lit), t.get(2).and_then(lit)) else {
+        return false;
+    };
+    let ends = t.get(3).is_none_or(|x| {
+        is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
+    });
+    let op = match &t[1] {
+        Tok::Sym(s) => s.to_string(),
+        Tok::Word(_, u, false) if &**u == "LIKE" => "=".to_string(),
+        _ => return false,
+    };
+    let ord = match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y),
+        _ => Some(a.cmp(&b)),
+    };
+    use std::cmp::Ordering::*;
+    let holds = match (op.as_str(), ord) {
+        ("=" | "==" | "<=>", Some(o)) => o == Equal,
+        ("<>" | "!=", Some(o)) => o != Equal,
+        (">", Some(o)) => o == Greater,
+        ("<", Some(o)) => o == Less,
+        (">=", Some(o)) => o != Less,
+        ("<=", Some(o)) => o != Greater,
+        _ => return false,
+    };
+    ends && holds != negated
+}
