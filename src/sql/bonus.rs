@@ -48,11 +48,23 @@ impl Analysis<'_> {
             // Whether the filter names rows by key: pins a key to values (not to keys a
             // subquery picks, nor to another table's column, as `UPDATE … FROM` and a
             // MERGE join them), or joins it to value rows.
-            let keyed = (wh < t.len() && self.pins_key(&t[wh + 1..])) || !listed.is_empty();
+            // A filter with an OR branch that lets other rows through (`account_id = 5 OR
+            // account_id > 0`, `OR 1=1`) names only some of the rows it changes.
+            let keyed = (wh < t.len() && self.pins_key(&t[wh + 1..]) && {
+                let cond = &t[wh + 1..];
+                super::filters::pins_rows(cond) && !super::filters::tautology(cond)
+            }) || !listed.is_empty();
             // The assignments end where `UPDATE … FROM` names its sources.
-            let wh = (set..wh)
-                .find(|&k| t[k].kw("FROM") && depth0(t, set, k))
-                .unwrap_or(wh);
+            let wh = {
+                let mut depth = 0i32;
+                (set..wh)
+                    .find(|&k| {
+                        depth += i32::from(t[k].sym("(")) - i32::from(t[k].sym(")"));
+                        depth == 0 && t[k].kw("FROM")
+                    })
+                    .unwrap_or(wh)
+            };
+            let balances = self.balance_columns(set, wh);
             let mut i = set + 1;
             while i < wh {
                 let Some(col) = t[i].ident() else {
@@ -63,10 +75,7 @@ impl Analysis<'_> {
                     i += 1;
                     continue;
                 }
-                let amount_col = self.vocab.amount_columns.contains(&col);
-                if amount_col
-                    && (self.bonus_table || col.contains("point") || col.contains("bonus"))
-                {
+                if balances.contains(&col) {
                     // Each account its own amount, in a CASE.
                     if let Some(c) = self.case_amounts(&col, i + 2, wh) {
                         // Rows the filter names, where it names them.
@@ -141,6 +150,7 @@ impl Analysis<'_> {
                     } else {
                         None
                     };
+                    let parsed = parsed.or_else(|| self.wrapped_change(&col, i + 2, wh));
                     let bound = rhs.iter().any(|x| matches!(x, Tok::Param(_)));
                     let amount = parsed.as_ref().is_some_and(|(v, _)| int_of(v).is_some());
                     unnamed |= !keyed || (!amount && !bound);
@@ -242,6 +252,108 @@ impl Analysis<'_> {
             }
         }
         (out, unnamed)
+    }
+
+    /// The change of an assignment to `col` from `t[b]` (to the next top-level comma,
+    /// before `end`) in the forms a plain reading misses: in parentheses, `(balance +
+    /// 100)`, and with the column defaulted, `COALESCE(balance, 0) + 100` (IFNULL, NVL,
+    /// ISNULL), either side of the `+`. (amount, absolute); absolute is never set here.
+    fn wrapped_change(&self, col: &str, b: usize, end: usize) -> Option<(String, bool)> {
+        let t = self.t;
+        let mut depth = 0i32;
+        let mut e = end;
+        for (k, x) in t.iter().enumerate().take(end).skip(b) {
+            depth += i32::from(x.sym("(")) - i32::from(x.sym(")"));
+            if depth == 0 && x.sym(",") {
+                e = k;
+                break;
+            }
+        }
+        let mut b = b;
+        while b + 1 < e && t[b].sym("(") && super::rowsets::close(t, b) == Some(e - 1) {
+            (b, e) = (b + 1, e - 1);
+        }
+        // The column at `k` (qualified, or defaulted to 0): the index past it.
+        let column = |k: usize| -> Option<usize> {
+            let plain = |k: usize| -> Option<usize> {
+                if t.get(k + 1).is_some_and(|x| x.sym(".")) {
+                    (t.get(k + 2)?.ident()? == col).then_some(k + 3)
+                } else {
+                    (t.get(k)?.ident()? == col).then_some(k + 1)
+                }
+            };
+            let defaulted = ["COALESCE", "IFNULL", "NVL", "ISNULL"]
+                .iter()
+                .any(|f| t.get(k).is_some_and(|x| x.kw(f)))
+                && t.get(k + 1).is_some_and(|x| x.sym("("));
+            if !defaulted {
+                return plain(k);
+            }
+            let after = plain(k + 2)?;
+            let zero = matches!(t.get(after + 1), Some(Tok::Num(n)) if int_of(n) == Some(0));
+            (t.get(after)?.sym(",") && zero && t.get(after + 2)?.sym(")")).then_some(after + 3)
+        };
+        if let Some(k) = column(b) {
+            let op = t.get(k)?;
+            let (v, used) = self.value(k + 1)?;
+            if k + 1 + used != e {
+                return None;
+            }
+            return match () {
+                _ if op.sym("+") => Some((v, false)),
+                _ if op.sym("-") => Some((neg(&v), false)),
+                _ => None,
+            };
+        }
+        let (v, used) = self.value(b)?;
+        let k = b + used;
+        (t.get(k)?.sym("+") && column(k + 1) == Some(e)).then_some((v, false))
+    }
+
+    /// The columns an UPDATE's assignments (`t[set..end]`) change balances in: those
+    /// the vocabulary lists (on a bonus table, or named for points or bonus on any
+    /// table); where it assigns none, the first whose own words say it holds points
+    /// (`customers.loyalty_points`) — one, so that a running total kept beside the
+    /// balance is not counted twice.
+    fn balance_columns(&self, set: usize, end: usize) -> Vec<String> {
+        let t = self.t;
+        let mut depth = 0i32;
+        // (as written, lower case): the words of `rewardBalance` are in its case.
+        let mut assigned: Vec<(&str, String, usize)> = Vec::new();
+        for k in set + 1..end {
+            depth += i32::from(t[k].sym("(")) - i32::from(t[k].sym(")"));
+            if depth == 0 && t.get(k + 1).is_some_and(|x| x.sym("=")) {
+                if let (Some(w), Some(c)) = (t[k].word(), t[k].ident()) {
+                    assigned.push((w, c, k));
+                }
+            }
+        }
+        // An assignment that reads like an amount: a number, a bound value, or the
+        // column's own value changed (`pickup_point = 'Main St'` is none).
+        let numeric = |c: &str, k: usize| match t.get(k + 2) {
+            Some(Tok::Num(_) | Tok::Param(_)) => true,
+            Some(Tok::Str(v)) => int_of(v).is_some(),
+            _ => (k + 2..end)
+                .take_while(|&j| !t[j].sym(","))
+                .any(|j| t[j].ident().as_deref() == Some(c)),
+        };
+        let listed: Vec<String> = (assigned.iter())
+            .map(|(_, c, _)| c)
+            .filter(|c| {
+                self.vocab.amount_columns.contains(c)
+                    && (self.bonus_table || c.contains("point") || c.contains("bonus"))
+            })
+            .cloned()
+            .collect();
+        if !listed.is_empty() {
+            return listed;
+        }
+        assigned
+            .into_iter()
+            .find(|(w, c, k)| self.vocab.names_amount(w) && numeric(c, *k))
+            .map(|(_, c, _)| c)
+            .into_iter()
+            .collect()
     }
 
     /// (account, amount) of each row `INSERT INTO t (cols) SELECT …` takes from the
@@ -372,15 +484,6 @@ pub(super) fn int_of(v: &str) -> Option<i64> {
     v.parse::<i64>()
         .ok()
         .or_else(|| v.parse::<f64>().ok().map(|f| f.round() as i64))
-}
-
-/// Whether `t[k]` stands at the parenthesis depth of `t[from]`.
-fn depth0(t: &[Tok], from: usize, k: usize) -> bool {
-    let d: i32 = t[from..k]
-        .iter()
-        .map(|x| i32::from(x.sym("(")) - i32::from(x.sym(")")))
-        .sum();
-    d == 0
 }
 
 /// A column reference at the start of `t` (`q.col` or `col`) and the tokens it takes.

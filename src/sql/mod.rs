@@ -116,7 +116,59 @@ impl Default for Vocab {
     }
 }
 
+/// Words of a column name that say it holds points or a balance.
+const AMOUNT_WORDS: &[&str] = &["points", "point", "balance", "bonus", "cashback", "credits"];
+/// Words of a column name that say it holds something about them instead (a tier, an
+/// expiry, a balance before or after a movement, an id).
+const NOT_AMOUNT_WORDS: &[&str] = &[
+    "id",
+    "at",
+    "date",
+    "time",
+    "tier",
+    "level",
+    "expire",
+    "expires",
+    "expiry",
+    "expiration",
+    "rate",
+    "type",
+    "status",
+    "code",
+    "name",
+    "multiplier",
+    "factor",
+    "percent",
+    "pct",
+    "version",
+    "before",
+    "after",
+    "old",
+    "new",
+    "prev",
+    "previous",
+    "initial",
+    "final",
+    "max",
+    "min",
+    "limit",
+    "lifetime",
+    "total",
+    "earned",
+    "spent",
+    "redeemed",
+];
+
 impl Vocab {
+    /// Whether a column's own words say it holds a customer's points or balance
+    /// (`loyalty_points`, `rewardBalance`, `cashback`), not a fact about them
+    /// (`points_expire_at`, `bonus_tier`, `balance_after`, `lifetime_points`): the
+    /// balance of a schema whose column the vocabulary does not list.
+    pub fn names_amount(&self, col: &str) -> bool {
+        let words = name_words(col);
+        words.iter().any(|w| AMOUNT_WORDS.contains(&w.as_str()))
+            && !words.iter().any(|w| NOT_AMOUNT_WORDS.contains(&w.as_str()))
+    }
     /// Whether a table is part of the bonus system.
     pub fn is_bonus_table(&self, t: &str) -> bool {
         let t = model::lower(t);
@@ -365,7 +417,18 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
         .windows(2)
         .any(|w| w[0].kw("INTO") && (w[1].kw("OUTFILE") || w[1].kw("DUMPFILE")));
     let named_file = |t: &str| file && matches!(t, "outfile" | "dumpfile");
-    tables.retain(|t| !ctes.contains(t) && !named_file(t));
+    // MySQL's `UPDATE LOW_PRIORITY IGNORE t`: the parser takes the modifier for the
+    // table (and the table for its alias); the tokens name the table.
+    let modifier = |t: &str| {
+        matches!(
+            t,
+            "low_priority" | "high_priority" | "delayed" | "ignore" | "quick"
+        )
+    };
+    if tables.iter().any(|t| modifier(t)) {
+        tables.extend(tokens::tables(&toks));
+    }
+    tables.retain(|t| !ctes.contains(t) && !named_file(t) && !modifier(t));
     tables.sort();
     tables.dedup();
     let injection = injection(text, &toks, stacked);
@@ -662,3 +725,5 @@ mod extent_tests;
 mod rowset_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod update_tests;

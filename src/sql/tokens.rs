@@ -562,6 +562,22 @@ fn target_table(t: &[Tok]) -> Option<String> {
 /// The table a (possibly qualified) name from `t[j]` names: its last part, lower-cased;
 /// none where a reserved word stands there.
 pub(super) fn name_at(t: &[Tok], mut j: usize) -> Option<String> {
+    // Modifiers before the name: MySQL's `UPDATE LOW_PRIORITY IGNORE t`, `DELETE QUICK
+    // FROM t`, `INSERT DELAYED INTO t`; PostgreSQL's `UPDATE ONLY t`.
+    while t.get(j).is_some_and(|x| {
+        [
+            "LOW_PRIORITY",
+            "HIGH_PRIORITY",
+            "DELAYED",
+            "IGNORE",
+            "QUICK",
+            "ONLY",
+        ]
+        .iter()
+        .any(|m| x.kw(m))
+    }) {
+        j += 1;
+    }
     let mut last = None;
     while let Some(Tok::Word(w, u, q)) = t.get(j) {
         if !*q && is_reserved(u) {

@@ -1,0 +1,106 @@
+//! Unit tests of balance UPDATEs in the forms dialects and ORMs write them: modifiers
+//! before the table, the column in parentheses or defaulted, a balance column the
+//! vocabulary does not list, and filters whose OR lets other rows through.
+
+use super::*;
+
+fn facts(sql: &str) -> SqlFacts {
+    analyze(sql, &[], Dialect::MySql, &Vocab::default()).1
+}
+
+fn changes(f: &SqlFacts) -> Vec<(&str, i64, bool)> {
+    let c = f.bonus_changes.iter();
+    c.map(|c| (c.account_id.as_str(), c.delta, c.absolute))
+        .collect()
+}
+
+#[test]
+fn modifiers_before_the_table_are_no_table() {
+    for sql in [
+        "UPDATE LOW_PRIORITY bonus_accounts SET balance = balance + 100 WHERE account_id = 5",
+        "UPDATE IGNORE bonus_accounts SET balance = balance + 100 WHERE account_id = 5",
+        "UPDATE LOW_PRIORITY IGNORE bonus_accounts SET balance = balance + 100 WHERE account_id = 5",
+    ] {
+        let f = facts(sql);
+        assert_eq!(changes(&f), [("5", 100, false)], "{sql}");
+        assert_eq!(*f.tables, ["bonus_accounts"], "{sql}");
+    }
+    let f = analyze(
+        "UPDATE ONLY bonus_accounts SET balance = balance - 40 WHERE account_id = 5",
+        &[],
+        Dialect::Postgres,
+        &Vocab::default(),
+    )
+    .1;
+    assert_eq!(changes(&f), [("5", -40, false)]);
+}
+
+#[test]
+fn a_column_in_parentheses_or_defaulted_changes_by_the_amount() {
+    for (sql, d) in [
+        (
+            "UPDATE bonus_accounts SET balance = (balance + 100) WHERE account_id = 5",
+            100,
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = COALESCE(balance, 0) + 100 WHERE account_id = 5",
+            100,
+        ),
+        (
+            "UPDATE bonus_accounts b SET balance = IFNULL(b.balance, 0) - 30 WHERE account_id = 5",
+            -30,
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = 100 + COALESCE(balance, 0) WHERE account_id = 5",
+            100,
+        ),
+    ] {
+        let f = facts(sql);
+        assert_eq!(changes(&f), [("5", d, false)], "{sql}");
+        assert!(!f.bonus_unnamed, "{sql}");
+    }
+    // A default other than 0 is no plain change.
+    let f = facts(
+        "UPDATE bonus_accounts SET balance = COALESCE(balance, 50) + 100 WHERE account_id = 5",
+    );
+    assert!(changes(&f).is_empty() && f.bonus_unnamed);
+}
+
+#[test]
+fn a_balance_column_the_vocabulary_does_not_list_is_read_by_its_words() {
+    let f = facts("UPDATE customers SET loyalty_points = loyalty_points + 100 WHERE id = 5");
+    assert_eq!(changes(&f), [("5", 100, false)]);
+    let f = facts("UPDATE users SET rewardBalance = rewardBalance - 20 WHERE id = 7");
+    assert_eq!(changes(&f), [("7", -20, false)]);
+    // A running total beside the listed balance is not counted twice; facts about the
+    // points are no balance.
+    let f = facts(
+        "UPDATE bonus_accounts SET balance = balance + 100, lifetime_points = lifetime_points + 100 WHERE account_id = 5",
+    );
+    assert_eq!(changes(&f), [("5", 100, false)]);
+    for sql in [
+        "UPDATE customers SET points_expire_at = now() WHERE id = 5",
+        "UPDATE customers SET bonus_tier = bonus_tier + 1 WHERE id = 5",
+        "UPDATE customers SET login_count = login_count + 1 WHERE id = 5",
+        "UPDATE customers SET pickup_point = 'Main St 5' WHERE id = 5",
+    ] {
+        let f = facts(sql);
+        assert!(changes(&f).is_empty() && !f.bonus_unnamed, "{sql}");
+    }
+}
+
+#[test]
+fn an_or_that_lets_other_rows_through_changes_rows_the_text_does_not_name() {
+    for sql in [
+        "UPDATE bonus_accounts SET balance = balance + 100 WHERE account_id = 5 OR account_id > 0",
+        "UPDATE bonus_accounts SET balance = balance + 100 WHERE account_id IN (5, 6) OR 1=1",
+    ] {
+        let f = facts(sql);
+        assert!(f.bonus_unnamed, "{sql}");
+    }
+    let f = facts(
+        "UPDATE bonus_accounts SET balance = balance + 100 WHERE account_id = 5 OR account_id = 6",
+    );
+    assert!(!f.bonus_unnamed);
+    assert_eq!(changes(&f), [("5", 100, false), ("6", 100, false)]);
+}
