@@ -90,14 +90,8 @@ impl Analysis<'_> {
                             let Some((v, absolute)) = amount else {
                                 continue;
                             };
-                            match int_of(&v) {
-                                Some(delta) => out.push(BonusChange {
-                                    account_id: text(&a),
-                                    delta,
-                                    absolute,
-                                    table: text(&table),
-                                    ledger: false,
-                                }),
+                            match change_of(&a, &v, absolute, &table) {
+                                Some(c) => out.push(c),
                                 None => unnamed = true,
                             }
                         }
@@ -175,14 +169,8 @@ impl Analysis<'_> {
             // the text does not.
             if self.called().is_some() {
                 match self.called_change() {
-                    Some((a, v, absolute)) => match int_of(&v) {
-                        Some(delta) => out.push(BonusChange {
-                            account_id: text(&a),
-                            delta,
-                            absolute,
-                            table: text(&table),
-                            ledger: false,
-                        }),
+                    Some((a, v, absolute)) => match change_of(&a, &v, absolute, &table) {
+                        Some(c) => out.push(c),
                         None => unnamed = true,
                     },
                     None => unnamed = !self.names_change(),
@@ -477,6 +465,18 @@ impl Analysis<'_> {
             .unwrap_or(rhs.len());
         Some(!rhs[..end].iter().any(|x| x.sym("+") || x.sym("-")))
     }
+}
+
+/// A balance change of `account` by the amount `v` reads as (set outright where
+/// `absolute`), if it reads as one.
+fn change_of(account: &str, v: &str, absolute: bool, table: &str) -> Option<BonusChange> {
+    Some(BonusChange {
+        account_id: text(account),
+        delta: int_of(v)?,
+        absolute,
+        table: text(table),
+        ledger: false,
+    })
 }
 
 pub(super) fn int_of(v: &str) -> Option<i64> {

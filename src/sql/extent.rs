@@ -2,7 +2,7 @@
 //! (no filter, a filter that lets every row through, `COPY … TO`, a bulk `LIMIT`), or a
 //! summary of it; and whether a write copies a whole table into another.
 
-use super::filters::{pins_rows, tautology};
+use super::filters::{pins_rows, split_at_top, tautology, unwrap};
 use super::tokens::{name_at, Analysis, Tok};
 
 impl Analysis<'_> {
@@ -381,29 +381,16 @@ fn is_keyword(u: &str) -> bool {
 /// outside parentheses; one part for any other statement. A part in parentheses is
 /// read inside them.
 fn set_parts(t: &[Tok]) -> Vec<&[Tok]> {
-    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
-    for (i, x) in t.iter().enumerate() {
-        if x.sym("(") {
-            depth += 1;
-        } else if x.sym(")") {
-            depth -= 1;
-        } else if depth == 0 && (x.kw("UNION") || x.kw("INTERSECT") || x.kw("EXCEPT")) {
-            out.push(&t[start..i]);
-            start = i + 1;
-            if t.get(start)
-                .is_some_and(|n| n.kw("ALL") || n.kw("DISTINCT"))
-            {
-                start += 1;
+    let set_op = |x: &Tok| x.kw("UNION") || x.kw("INTERSECT") || x.kw("EXCEPT");
+    let mut out = split_at_top(t, set_op);
+    if out.len() > 1 {
+        for p in out.iter_mut().skip(1) {
+            if p.first().is_some_and(|n| n.kw("ALL") || n.kw("DISTINCT")) {
+                *p = &p[1..];
             }
         }
-    }
-    out.push(&t[start..]);
-    if out.len() > 1 {
         for p in out.iter_mut() {
-            while p.len() >= 2 && p[0].sym("(") && super::rowsets::close(p, 0) == Some(p.len() - 1)
-            {
-                *p = &p[1..p.len() - 1];
-            }
+            *p = unwrap(p);
         }
     }
     out

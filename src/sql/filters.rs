@@ -73,7 +73,7 @@ fn pins_rows_at(cond: &[Tok], depth: usize) -> bool {
 }
 
 /// The tokens inside parentheses that enclose all of them.
-fn unwrap(mut t: &[Tok]) -> &[Tok] {
+pub(super) fn unwrap(mut t: &[Tok]) -> &[Tok] {
     while t.len() >= 2
         && t[0].sym("(")
         && t[t.len() - 1].sym(")")
@@ -85,7 +85,7 @@ fn unwrap(mut t: &[Tok]) -> &[Tok] {
 }
 
 /// Splits `t` at the tokens `sep` accepts outside parentheses.
-fn split_at_top(t: &[Tok], sep: impl Fn(&Tok) -> bool) -> Vec<&[Tok]> {
+pub(super) fn split_at_top(t: &[Tok], sep: impl Fn(&Tok) -> bool) -> Vec<&[Tok]> {
     let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
     for (i, x) in t.iter().enumerate() {
         if x.sym("(") {
