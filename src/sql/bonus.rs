@@ -351,9 +351,7 @@ impl Analysis<'_> {
     fn selected_rows(&self, cols: &[String], sel: usize) -> Option<Vec<(String, i64)>> {
         let t = self.t;
         let acct = cols.iter().position(|c| self.is_key_col(c))?;
-        let amt = cols
-            .iter()
-            .position(|c| self.vocab.amount_columns.contains(c))?;
+        let amt = self.amount_index(cols)?;
         let from = (sel..t.len()).find(|&k| t[k].kw("FROM"))?;
         let sources = self.value_rows();
         let [src] = sources.as_slice() else {

@@ -117,46 +117,16 @@ impl Default for Vocab {
 }
 
 /// Words of a column name that say it holds points or a balance.
-const AMOUNT_WORDS: &[&str] = &["points", "point", "balance", "bonus", "cashback", "credits"];
+const AMOUNT_WORDS: &[&str] = &["points", "balance", "bonus", "cashback", "credits"];
 /// Words of a column name that say it holds something about them instead (a tier, an
 /// expiry, a balance before or after a movement, an id).
+#[rustfmt::skip]
 const NOT_AMOUNT_WORDS: &[&str] = &[
-    "id",
-    "at",
-    "date",
-    "time",
-    "tier",
-    "level",
-    "expire",
-    "expires",
-    "expiry",
-    "expiration",
-    "rate",
-    "type",
-    "status",
-    "code",
-    "name",
-    "multiplier",
-    "factor",
-    "percent",
-    "pct",
-    "version",
-    "before",
-    "after",
-    "old",
-    "new",
-    "prev",
-    "previous",
-    "initial",
-    "final",
-    "max",
-    "min",
-    "limit",
-    "lifetime",
-    "total",
-    "earned",
-    "spent",
-    "redeemed",
+    "id", "at", "date", "time", "tier", "level", "expire", "expires", "expiry", "expiration",
+    "rate", "type", "status", "code", "name", "multiplier", "factor", "percent", "pct",
+    "version", "before", "after", "old", "new", "prev", "previous", "initial", "final", "max",
+    "min", "limit", "lifetime", "total", "earned", "spent", "redeemed", "cost", "price",
+    "required", "threshold", "needed",
 ];
 
 impl Vocab {

@@ -489,6 +489,16 @@ impl<'a> Analysis<'a> {
         Some((cols, values))
     }
 
+    /// The column of an inserted row that holds its amount: one the vocabulary lists,
+    /// else the first whose own words say it holds points (`points_change`,
+    /// `bonus_amount`).
+    pub(super) fn amount_index(&self, cols: &[String]) -> Option<usize> {
+        (cols
+            .iter()
+            .position(|c| self.vocab.amount_columns.contains(c)))
+        .or_else(|| cols.iter().position(|c| self.vocab.names_amount(c)))
+    }
+
     pub(super) fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {
         let t = self.t;
         let mut out = Vec::new();
@@ -496,9 +506,7 @@ impl<'a> Analysis<'a> {
             return out;
         };
         let acct_i = cols.iter().position(|c| self.is_key_col(c));
-        let amt_i = cols
-            .iter()
-            .position(|c| self.vocab.amount_columns.iter().any(|a| a == c));
+        let amt_i = self.amount_index(&cols);
         let mut i = values + 1;
         let mut qmark = t[..values]
             .iter()

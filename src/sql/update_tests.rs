@@ -104,3 +104,18 @@ fn an_or_that_lets_other_rows_through_changes_rows_the_text_does_not_name() {
     assert!(!f.bonus_unnamed);
     assert_eq!(changes(&f), [("5", 100, false), ("6", 100, false)]);
 }
+
+#[test]
+fn a_ledger_s_amount_column_the_vocabulary_does_not_list_is_read_by_its_words() {
+    for sql in [
+        "INSERT INTO bonus_ledger (customer_id, points_change, reason) VALUES (5, 100, 'promo')",
+        "INSERT IGNORE INTO loyalty_transactions (account_id, bonus_amount) VALUES (5, 100)",
+    ] {
+        let f = facts(sql);
+        assert_eq!(changes(&f), [("5", 100, false)], "{sql}");
+    }
+    // The listed column wins over one read by its words.
+    let f =
+        facts("INSERT INTO bonus_ledger (account_id, balance_after, delta) VALUES (5, 1100, 100)");
+    assert_eq!(changes(&f), [("5", 100, false)]);
+}
