@@ -215,7 +215,7 @@ impl Analysis<'_> {
                     None => {
                         unnamed |= cols.is_empty()
                             || names.iter().any(|c| {
-                                self.vocab.amount_columns.contains(c)
+                                self.vocab.is_amount_column(c)
                                     || c.contains("point")
                                     || c.contains("bonus")
                             })
@@ -328,7 +328,7 @@ impl Analysis<'_> {
         let listed: Vec<String> = (assigned.iter())
             .map(|(_, c, _)| c)
             .filter(|c| {
-                self.vocab.amount_columns.contains(c)
+                self.vocab.is_amount_column(c)
                     && (self.bonus_table || c.contains("point") || c.contains("bonus"))
             })
             .cloned()
@@ -438,9 +438,7 @@ impl Analysis<'_> {
     fn upsert_sets(&self) -> Option<bool> {
         let t = self.t;
         let (cols, values) = self.insert_columns()?;
-        let col = cols
-            .into_iter()
-            .find(|c| self.vocab.amount_columns.iter().any(|a| a == c))?;
+        let col = cols.into_iter().find(|c| self.vocab.is_amount_column(c))?;
         if !col.contains("balance") {
             return None;
         }

@@ -129,7 +129,31 @@ const NOT_AMOUNT_WORDS: &[&str] = &[
     "required", "threshold", "needed",
 ];
 
+/// Whether two column names are one name as schemas spell it: in any case, with or
+/// without underscores (`customer_id`, `customerId` as Prisma and TypeORM write it,
+/// `CustomerID`).
+pub fn same_column(a: &str, b: &str) -> bool {
+    let mut x = a.bytes().filter(|&c| c != b'_');
+    let mut y = b.bytes().filter(|&c| c != b'_');
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+            _ => return false,
+        }
+    }
+}
+
 impl Vocab {
+    /// Whether a column holds an account id in any table (`account_id`, `customerId`).
+    pub fn is_account_column(&self, col: &str) -> bool {
+        self.account_columns.iter().any(|c| same_column(c, col))
+    }
+    /// Whether the vocabulary lists a column as a bonus balance or amount (`balance`,
+    /// `points_delta`, `pointsDelta`).
+    pub fn is_amount_column(&self, col: &str) -> bool {
+        self.amount_columns.iter().any(|c| same_column(c, col))
+    }
     /// Whether a column's own words say it holds a customer's points or balance
     /// (`loyalty_points`, `rewardBalance`, `cashback`), not a fact about them
     /// (`points_expire_at`, `bonus_tier`, `balance_after`, `lifetime_points`): the

@@ -62,7 +62,7 @@ impl Analysis<'_> {
             return Vec::new();
         }
         (self.named_args().into_iter())
-            .filter(|(n, _)| self.vocab.account_columns.iter().any(|c| c == n))
+            .filter(|(n, _)| self.vocab.is_account_column(n))
             .filter_map(|(_, v)| v)
             .collect()
     }
@@ -72,12 +72,8 @@ impl Analysis<'_> {
     /// amount is added); `None` where they do not — a change the text does not state.
     pub(super) fn called_change(&self) -> Option<(String, String, bool)> {
         let args = self.named_args();
-        let acct = args
-            .iter()
-            .find(|(n, _)| self.vocab.account_columns.iter().any(|c| c == n))?;
-        let amt = args
-            .iter()
-            .find(|(n, _)| self.vocab.amount_columns.iter().any(|c| c == n))?;
+        let acct = args.iter().find(|(n, _)| self.vocab.is_account_column(n))?;
+        let amt = args.iter().find(|(n, _)| self.vocab.is_amount_column(n))?;
         Some((acct.1.clone()?, amt.1.clone()?, amt.0.contains("balance")))
     }
 
@@ -85,8 +81,8 @@ impl Analysis<'_> {
     /// their values were logged.
     pub(super) fn names_change(&self) -> bool {
         let args = self.named_args();
-        let has = |cols: &[String]| args.iter().any(|(n, _)| cols.iter().any(|c| c == n));
-        has(&self.vocab.account_columns) && has(&self.vocab.amount_columns)
+        args.iter().any(|(n, _)| self.vocab.is_account_column(n))
+            && args.iter().any(|(n, _)| self.vocab.is_amount_column(n))
     }
 }
 

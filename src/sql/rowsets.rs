@@ -303,7 +303,7 @@ impl Analysis<'_> {
         let Some(table) = q.and_then(|q| self.table_of(q)) else {
             return self.is_key_col(col);
         };
-        self.vocab.account_columns.iter().any(|c| c == col)
+        self.vocab.is_account_column(col)
             || (col == "id"
                 && (self.vocab.is_account_table(&table) || self.vocab.is_bonus_table(&table)))
     }

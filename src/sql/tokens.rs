@@ -247,11 +247,7 @@ impl<'a> Analysis<'a> {
     /// Whether a column (in any case; the vocabulary's names are lower case) names an
     /// account.
     pub(super) fn is_key_col(&self, col: &str) -> bool {
-        self.vocab
-            .account_columns
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(col))
-            || (col.eq_ignore_ascii_case("id") && self.id_is_account)
+        self.vocab.is_account_column(col) || (col.eq_ignore_ascii_case("id") && self.id_is_account)
     }
 
     pub(super) fn value(&self, i: usize) -> Option<(String, usize)> {
@@ -493,10 +489,8 @@ impl<'a> Analysis<'a> {
     /// else the first whose own words say it holds points (`points_change`,
     /// `bonus_amount`).
     pub(super) fn amount_index(&self, cols: &[String]) -> Option<usize> {
-        (cols
-            .iter()
-            .position(|c| self.vocab.amount_columns.contains(c)))
-        .or_else(|| cols.iter().position(|c| self.vocab.names_amount(c)))
+        (cols.iter().position(|c| self.vocab.is_amount_column(c)))
+            .or_else(|| cols.iter().position(|c| self.vocab.names_amount(c)))
     }
 
     pub(super) fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {

@@ -119,3 +119,34 @@ fn a_ledger_s_amount_column_the_vocabulary_does_not_list_is_read_by_its_words() 
         facts("INSERT INTO bonus_ledger (account_id, balance_after, delta) VALUES (5, 1100, 100)");
     assert_eq!(changes(&f), [("5", 100, false)]);
 }
+
+#[test]
+fn columns_named_in_camel_case_are_the_vocabulary_s_columns() {
+    // Prisma, TypeORM and Sequelize name columns `customerId`, `pointsDelta`.
+    let pg = |sql: &str| {
+        analyze(
+            sql,
+            &["5".to_string()],
+            Dialect::Postgres,
+            &Vocab::default(),
+        )
+        .1
+    };
+    let f =
+        pg("UPDATE \"BonusAccount\" SET \"balance\" = \"balance\" + 100 WHERE \"customerId\" = $1");
+    assert_eq!(changes(&f), [("5", 100, false)]);
+    let f = pg("UPDATE \"LoyaltyWallet\" SET \"pointsBalance\" = \"pointsBalance\" - 40 WHERE \"userId\" = $1");
+    assert_eq!(changes(&f), [("5", -40, false)]);
+    let f = pg("INSERT INTO \"PointsLedger\" (\"accountId\", \"pointsDelta\") VALUES ($1, 100)");
+    assert_eq!(changes(&f), [("5", 100, false)]);
+    let f = pg("SELECT * FROM \"Order\" WHERE \"customerId\" = $1");
+    assert_eq!(
+        f.account_ids.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        ["5"]
+    );
+    // A column that only shares letters is not one of them.
+    let f = pg("SELECT * FROM \"Order\" WHERE \"customerIdx\" = $1");
+    assert!(f.account_ids.is_empty());
+    assert!(same_column("customer_id", "CustomerID"));
+    assert!(!same_column("customer_id", "customer_ids"));
+}
