@@ -25,6 +25,9 @@ impl Analysis<'_> {
     /// reads of account tables return, the most of them (`SELECT name FROM products
     /// WHERE id = 5 UNION SELECT email, phone FROM customers` returns the customers).
     fn extent(&self) -> Extent {
+        if !self.t.iter().any(is_set_op) {
+            return self.extent_one();
+        }
         let parts = set_parts(self.t);
         if parts.len() == 1 {
             return self.extent_one();
@@ -381,8 +384,7 @@ fn is_keyword(u: &str) -> bool {
 /// outside parentheses; one part for any other statement. A part in parentheses is
 /// read inside them.
 fn set_parts(t: &[Tok]) -> Vec<&[Tok]> {
-    let set_op = |x: &Tok| x.kw("UNION") || x.kw("INTERSECT") || x.kw("EXCEPT");
-    let mut out = split_at_top(t, set_op);
+    let mut out = split_at_top(t, is_set_op);
     if out.len() > 1 {
         for p in out.iter_mut().skip(1) {
             if p.first().is_some_and(|n| n.kw("ALL") || n.kw("DISTINCT")) {
@@ -394,4 +396,9 @@ fn set_parts(t: &[Tok]) -> Vec<&[Tok]> {
         }
     }
     out
+}
+
+/// Whether a token joins reads into a set operation.
+fn is_set_op(x: &Tok) -> bool {
+    x.kw("UNION") || x.kw("INTERSECT") || x.kw("EXCEPT")
 }

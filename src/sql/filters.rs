@@ -36,6 +36,12 @@ pub(super) fn pins_rows(cond: &[Tok]) -> bool {
 }
 
 fn pins_rows_at(cond: &[Tok], depth: usize) -> bool {
+    // Most filters are plain conjunctions of comparisons that pin a value (`id = $1 AND
+    // tenant = $2`): no OR, NOT or parenthesis to weigh.
+    let plain = !cond.iter().any(|x| is_or(x) || x.kw("NOT") || x.sym("("));
+    if plain && pins_values(cond) {
+        return true;
+    }
     let cond = unwrap(cond);
     if depth > 16 {
         return pins_values(cond);

@@ -360,11 +360,7 @@ impl Analysis<'_> {
         let t = self.t;
         let mut out = Vec::new();
         for i in 0..t.len() {
-            if !(t[i]
-                .word()
-                .is_some_and(|w| w.eq_ignore_ascii_case("FIND_IN_SET"))
-                && t.get(i + 1).is_some_and(|x| x.sym("(")))
-            {
+            if !(t[i].kw("FIND_IN_SET") && t.get(i + 1).is_some_and(|x| x.sym("("))) {
                 continue;
             }
             let Some(end) = close(t, i + 1) else { continue };

@@ -500,7 +500,8 @@ impl<'a> Analysis<'a> {
             return out;
         };
         let acct_i = cols.iter().position(|c| self.is_key_col(c));
-        let amt_i = self.amount_index(&cols);
+        // The amount matters in a bonus table only (the accounts in any).
+        let amt_i = self.bonus_table.then(|| self.amount_index(&cols)).flatten();
         let mut i = values + 1;
         let mut qmark = t[..values]
             .iter()
