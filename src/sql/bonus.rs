@@ -258,7 +258,7 @@ impl Analysis<'_> {
             }
         }
         let mut b = b;
-        while b + 1 < e && t[b].sym("(") && super::rowsets::close(t, b) == Some(e - 1) {
+        while b + 1 < e && t[b].sym("(") && super::tokens::close(t, b) == Some(e - 1) {
             (b, e) = (b + 1, e - 1);
         }
         // The column at `k` (qualified, or defaulted to 0): the index past it.

@@ -144,7 +144,7 @@ impl Analysis<'_> {
             && t.get(from + 2)
                 .is_some_and(|x| x.kw("SELECT") || x.kw("WITH"))
         {
-            if let Some(end) = super::rowsets::close(t, from + 1) {
+            if let Some(end) = super::tokens::close(t, from + 1) {
                 let inner = Analysis::new(&t[from + 2..end], self.params, self.vocab, &[]);
                 if inner.extent() == Extent::Rows {
                     return Extent::Rows;
@@ -245,7 +245,7 @@ impl Analysis<'_> {
         }
         let called = matches!(t.get(j), Some(Tok::Word(_, u, q)) if *q || !is_keyword(u))
             && t.get(j + 1).is_some_and(|x| x.sym("("));
-        let Some(end) = called.then(|| super::rowsets::close(t, j + 1)).flatten() else {
+        let Some(end) = called.then(|| super::tokens::close(t, j + 1)).flatten() else {
             return false;
         };
         // Past its alias, nothing joins another item to it.

@@ -83,20 +83,20 @@ pub(super) fn unwrap(mut t: &[Tok]) -> &[Tok] {
     while t.len() >= 2
         && t[0].sym("(")
         && t[t.len() - 1].sym(")")
-        && super::rowsets::close(t, 0) == Some(t.len() - 1)
+        && super::tokens::close(t, 0) == Some(t.len() - 1)
     {
         t = &t[1..t.len() - 1];
     }
     t
 }
 
-/// Splits `t` at the tokens `sep` accepts outside parentheses.
+/// Splits `t` at the tokens `sep` accepts outside parentheses and brackets.
 pub(super) fn split_at_top(t: &[Tok], sep: impl Fn(&Tok) -> bool) -> Vec<&[Tok]> {
     let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
     for (i, x) in t.iter().enumerate() {
-        if x.sym("(") {
+        if x.sym("(") || x.sym("[") {
             depth += 1;
-        } else if x.sym(")") {
+        } else if x.sym(")") || x.sym("]") {
             depth -= 1;
         } else if depth == 0 && sep(x) {
             out.push(&t[start..i]);

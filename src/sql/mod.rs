@@ -592,8 +592,7 @@ pub fn analyze(
     // A call of a bonus routine writes balances (`CALL loyalty.credit_points(…)`).
     let class = match class {
         StmtClass::Other
-            if routines::is_call(toks)
-                && tokens::name_at(toks, 1).is_some_and(|r| vocab.is_bonus_table(&r)) =>
+            if routines::called_routine(toks).is_some_and(|r| vocab.is_bonus_table(&r)) =>
         {
             StmtClass::Write
         }

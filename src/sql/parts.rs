@@ -4,7 +4,7 @@
 //! (`WITH t AS (UPDATE bonus … RETURNING *) SELECT * FROM t`, `MERGE INTO bonus … WHEN
 //! MATCHED THEN UPDATE SET balance = …`).
 
-use super::tokens::Tok;
+use super::tokens::{close, Tok};
 use std::borrow::Cow;
 
 /// One statement to analyze.
@@ -14,22 +14,6 @@ pub struct Part<'a> {
     /// How many `?` placeholders stand before it in the text (positional values bind
     /// in order of appearance); `None` where its tokens were rebuilt out of order.
     pub qmarks_before: Option<usize>,
-}
-
-/// The index of the `)` that closes the `(` at `open`.
-fn close(t: &[Tok], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, x) in t.iter().enumerate().skip(open) {
-        if x.sym("(") {
-            depth += 1;
-        } else if x.sym(")") {
-            depth -= 1;
-            if depth == 0 {
-                return Some(i);
-            }
-        }
-    }
-    None
 }
 
 /// A `WITH` clause at the start of `t`: its CTE names, the ranges of their bodies, and

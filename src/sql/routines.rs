@@ -3,8 +3,7 @@
 //! arguments (`p_account_id => 5, p_points => 500`) say which account and how much;
 //! positional ones say neither.
 
-use super::rowsets::close;
-use super::tokens::{Analysis, Tok};
+use super::tokens::{close, Analysis, Tok};
 
 /// Prefixes and suffixes that mark a routine's parameter rather than name it.
 const ARG_PREFIXES: &[&str] = &["p_", "in_", "i_", "v_", "arg_", "_"];
@@ -25,11 +24,7 @@ fn bare(name: &str) -> &str {
 impl Analysis<'_> {
     /// The routine a `CALL` runs, lower case, schema left out.
     pub(super) fn called(&self) -> Option<String> {
-        let t = self.t;
-        t.first()
-            .is_some_and(|x| x.kw("CALL"))
-            .then(|| super::tokens::name_at(t, 1))
-            .flatten()
+        called_routine(self.t)
     }
 
     /// The named arguments of a `CALL` (`name => v`, `name := v`), name without its
@@ -86,7 +81,11 @@ impl Analysis<'_> {
     }
 }
 
-/// Whether a statement's tokens call a routine (`CALL …`).
-pub(super) fn is_call(t: &[Tok]) -> bool {
-    t.first().is_some_and(|x| x.kw("CALL"))
+/// The routine a statement's tokens call (`CALL loyalty.credit_points(…)`): its name,
+/// lower case, schema left out.
+pub(super) fn called_routine(t: &[Tok]) -> Option<String> {
+    t.first()
+        .is_some_and(|x| x.kw("CALL"))
+        .then(|| super::tokens::name_at(t, 1))
+        .flatten()
 }

@@ -5,7 +5,8 @@
 //! columns a join or filter ties to their columns, which is how such a statement names
 //! its accounts.
 
-use super::tokens::{array_text, Analysis, Tok};
+use super::filters::split_at_top;
+use super::tokens::{array_text, close, Analysis, Tok};
 use std::ops::Range;
 
 /// A row source made of values.
@@ -43,37 +44,9 @@ impl ValueRows {
     }
 }
 
-/// The index of the `)` that closes the `(` at `open`.
-pub(super) fn close(t: &[Tok], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, x) in t.iter().enumerate().skip(open) {
-        if x.sym("(") {
-            depth += 1;
-        } else if x.sym(")") {
-            depth = depth.checked_sub(1)?;
-            if depth == 0 {
-                return Some(i);
-            }
-        }
-    }
-    None
-}
-
 /// Splits `t` at its top-level commas.
 fn items(t: &[Tok]) -> Vec<&[Tok]> {
-    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
-    for (i, x) in t.iter().enumerate() {
-        if x.sym("(") || x.sym("[") {
-            depth += 1;
-        } else if x.sym(")") || x.sym("]") {
-            depth -= 1;
-        } else if x.sym(",") && depth == 0 {
-            out.push(&t[start..i]);
-            start = i + 1;
-        }
-    }
-    out.push(&t[start..]);
-    out
+    split_at_top(t, |x| x.sym(","))
 }
 
 /// Words that join another FROM item.
@@ -202,10 +175,13 @@ impl Analysis<'_> {
     }
 
     /// Where a sub-slice of the statement's tokens starts.
+    /// (The sub-slices `items` and the callers cut are all of `self.t`; any other slice
+    /// has no offset.)
     fn offset_of(&self, part: &[Tok]) -> Option<usize> {
-        let base = self.t.as_ptr() as usize;
-        let p = part.as_ptr() as usize;
-        (p >= base).then(|| (p - base) / std::mem::size_of::<Tok>())
+        let whole = self.t.as_ptr_range();
+        let (start, end) = (part.as_ptr_range().start, part.as_ptr_range().end);
+        let inside = whole.start <= start && end <= whole.end;
+        inside.then(|| (start as usize - whole.start as usize) / std::mem::size_of::<Tok>())
     }
 
     /// The elements of an array argument: a bound or literal array in its text form, an

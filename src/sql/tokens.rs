@@ -371,7 +371,7 @@ impl<'a> Analysis<'a> {
         if !t.get(i).is_some_and(|x| x.sym("(")) {
             return Vec::new();
         }
-        let Some(end) = super::rowsets::close(t, i) else {
+        let Some(end) = close(t, i) else {
             return Vec::new();
         };
         self.array_values(&t[i + 1..end]).unwrap_or_default()
@@ -560,6 +560,23 @@ fn target_table(t: &[Tok]) -> Option<String> {
         .iter()
         .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM") || x.kw("CALL"))?;
     name_at(t, intro + 1)
+}
+
+/// The index of the `)` that closes the `(` at `open` (none where the text ends first,
+/// or `open` is no `(`).
+pub(super) fn close(t: &[Tok], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, x) in t.iter().enumerate().skip(open) {
+        if x.sym("(") {
+            depth += 1;
+        } else if x.sym(")") {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
 }
 
 /// The table a (possibly qualified) name from `t[j]` names: its last part, lower-cased;
