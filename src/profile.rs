@@ -100,9 +100,18 @@ impl Default for Categories {
     fn default() -> Self {
         Categories {
             bonus: words(&["bonus", "loyalty", "point", "reward", "cashback", "wallet"]),
-            customer_data: words(&["customer", "client", "user", "account", "profile", "member"]),
+            // The statement vocabulary's words but `person`, which inside a path segment
+            // is as often `/personalization`.
+            customer_data: (crate::sql::ACCOUNT_WORDS.iter())
+                .filter(|w| **w != "person")
+                .map(|w| w.to_string())
+                .collect(),
             push: words(&["push", "notification", "broadcast", "campaign", "message"]),
-            login: words(&["login", "signin", "sign-in", "auth", "token", "session"]),
+            // Rails' Devise signs in at `/users/sign_in`.
+            login: words(&[
+                "login", "signin", "sign-in", "sign_in", "log-in", "log_in", "logon", "auth",
+                "token", "session",
+            ]),
             staff: words(&[
                 "admin",
                 "staff",
@@ -110,9 +119,11 @@ impl Default for Categories {
                 "back-office",
                 "internal",
                 "manage",
+                "console",
+                "crm",
             ]),
             device: words(&["device", "installation", "push-token", "fcm-token"]),
-            export: words(&["export", "download", "dump", "backup"]),
+            export: words(&["export", "download", "dump", "backup", "extract"]),
         }
     }
 }
@@ -458,6 +469,26 @@ mod tests {
         assert!(p.is_login("/api/v1/auth/login"));
         assert!(p.is_staff_route("/admin/customers/1"));
         assert!(!p.is_staff_route("/api/v1/customers/1"));
+    }
+
+    #[test]
+    fn guests_and_patrons_are_customer_data() {
+        let p = Profile::default();
+        for route in [
+            "/api/v1/guests/{guestId}/profile",
+            "/app/patrons/{id}",
+            "/api/diners/100233",
+        ] {
+            assert_eq!(p.route_target(route), Some(Target::CustomerData), "{route}");
+        }
+        assert_eq!(p.table_target("guests"), Some(Target::CustomerData));
+        assert_eq!(p.table_target("people"), Some(Target::CustomerData));
+        assert!(p.is_login("/users/sign_in") && p.is_login("/api/log-in"));
+        assert_eq!(p.route_target("/users/sign_in"), None);
+        assert!(p.is_staff_route("/console/guests/100233") && p.is_staff_route("/crm/patrons"));
+        assert!(p.is_export_route("/console/guests/extract"));
+        // `person` counts in tables, not inside a path's words.
+        assert_eq!(p.route_target("/api/v1/personalization/feed"), None);
     }
 
     #[test]

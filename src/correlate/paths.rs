@@ -148,9 +148,8 @@ pub fn path_account(
             for (i, seg) in rs.iter().enumerate() {
                 if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
                     let n = name.to_ascii_lowercase();
-                    let by_name = ["account", "customer", "user", "client", "member"]
-                        .iter()
-                        .any(|w| n.contains(w));
+                    let by_name =
+                        (p.categories.customer_data.iter()).any(|w| n.contains(w.as_str()));
                     let by_prev = i > 0
                         && ((n == "id" && is_account_word(p, rs[i - 1]))
                             || learned.0.contains(lower(rs[i - 1]).as_ref()));
@@ -243,6 +242,26 @@ mod tests {
             row_device(&row(&[("body", "0NYOwRG37g__U93FxYIpFy")])),
             None
         );
+    }
+
+    #[test]
+    fn placeholders_named_for_guests_name_accounts() {
+        let p = Profile::default();
+        let none = AccountSegs::default();
+        for (route, path) in [
+            ("/api/guests/{guestId}/stars", "/api/guests/100042/stars"),
+            ("/v2/patrons/{patronId}", "/v2/patrons/100042"),
+            ("/v2/guests/{id}/visits", "/v2/guests/100042/visits"),
+        ] {
+            let got = path_account(Some(route), path, &p, &none);
+            assert_eq!(got.as_deref(), Some("100042"), "{route}");
+        }
+        assert_eq!(
+            query_account(Some("guestId=100042"), &p).as_deref(),
+            Some("100042")
+        );
+        let menu = path_account(Some("/api/menu/{itemId}"), "/api/menu/100042", &p, &none);
+        assert_eq!(menu, None);
     }
 
     #[test]

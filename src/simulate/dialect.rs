@@ -122,6 +122,7 @@ const SEG_CHOICES: &[(&[&str], &[&str])] = &[
             "wallets",
             "profiles",
             "customers",
+            "guests",
         ],
     ),
     (
@@ -132,6 +133,7 @@ const SEG_CHOICES: &[(&[&str], &[&str])] = &[
             "{memberId}",
             "{userId}",
             "{account_id}",
+            "{guestId}",
         ],
     ),
     (
@@ -149,7 +151,15 @@ const SEG_CHOICES: &[(&[&str], &[&str])] = &[
     ),
     (
         &["customers"],
-        &["customers", "clients", "users", "members", "profiles"],
+        &[
+            "customers",
+            "clients",
+            "users",
+            "members",
+            "profiles",
+            "guests",
+            "patrons",
+        ],
     ),
     (
         &["{customerId}"],
@@ -159,6 +169,8 @@ const SEG_CHOICES: &[(&[&str], &[&str])] = &[
             "{clientId}",
             "{userId}",
             "{memberId}",
+            "{guestId}",
+            "{patronId}",
         ],
     ),
     (&["profile"], &["profile", "me", "details", "settings"]),
@@ -210,7 +222,16 @@ const WORD_CHOICES: &[(&str, &[&str])] = &[
     ),
     (
         "customers",
-        &["customers", "members", "clients", "users", "profiles"],
+        &[
+            "customers",
+            "members",
+            "clients",
+            "users",
+            "profiles",
+            "guests",
+            "patrons",
+            "people",
+        ],
     ),
     (
         "customer_devices",
@@ -220,6 +241,7 @@ const WORD_CHOICES: &[(&str, &[&str])] = &[
             "user_devices",
             "push_tokens",
             "client_devices",
+            "guest_devices",
         ],
     ),
     (
@@ -241,11 +263,22 @@ const WORD_CHOICES: &[(&str, &[&str])] = &[
             "customer_id",
             "user_id",
             "client_id",
+            "guest_id",
+            "loyalty_account_id",
+            "cust_id",
+            "patron_no",
         ],
     ),
     (
         "balance",
-        &["balance", "points_balance", "points", "bonus_balance"],
+        &[
+            "balance",
+            "points_balance",
+            "points",
+            "bonus_balance",
+            "stars",
+            "reward_balance",
+        ],
     ),
 ];
 

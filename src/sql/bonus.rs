@@ -226,6 +226,11 @@ impl Analysis<'_> {
             // row's.
             let upsert = self.upsert_sets();
             for (acct, amt) in self.inserted_rows() {
+                // Points for an account the row names in a column of no customer word
+                // (`wallet_ref`, `card_no`): a change the text cannot place.
+                if acct.is_none() && amt.as_deref().and_then(int_of).is_some_and(|d| d != 0) {
+                    unnamed = true;
+                }
                 if let (Some(a), Some(v)) = (acct, amt) {
                     if let Some(d) = int_of(&v) {
                         out.push(BonusChange {
@@ -338,7 +343,7 @@ impl Analysis<'_> {
         }
         assigned
             .into_iter()
-            .find(|(w, c, k)| self.vocab.names_amount(w) && numeric(c, *k))
+            .find(|(w, c, k)| self.vocab.names_amount(w, self.bonus_table) && numeric(c, *k))
             .map(|(_, c, _)| c)
             .into_iter()
             .collect()

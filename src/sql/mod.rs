@@ -83,9 +83,7 @@ impl Default for Vocab {
         let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
         Vocab {
             bonus_words: v(&["bonus", "loyalty", "point", "reward", "cashback", "wallet"]),
-            account_words: v(&[
-                "customer", "client", "user", "account", "profile", "member", "person",
-            ]),
+            account_words: v(ACCOUNT_WORDS),
             account_columns: v(&[
                 "account_id",
                 "customer_id",
@@ -116,8 +114,43 @@ impl Default for Vocab {
     }
 }
 
+/// Words that make a table (`guests`, `loyalty_members`, `people`) or a column
+/// (`guest_id`, `patronNumber`) about the customers. Restaurants and shops call them by
+/// many names; a site with another lists it in its profile.
+pub const ACCOUNT_WORDS: &[&str] = &[
+    "customer",
+    "client",
+    "user",
+    "account",
+    "profile",
+    "member",
+    "person",
+    "people",
+    "guest",
+    "patron",
+    "diner",
+    "subscriber",
+    "shopper",
+];
+
+/// Last words of a column that holds a row's key (`guest_id`, `customer_uuid`,
+/// `account_no`, `member_number`).
+const KEY_WORDS: &[&str] = &["id", "uuid", "guid", "no", "nr", "num", "number"];
+
+/// Words of a column that names who acted on a row rather than whom it is about
+/// (`created_by_user_id`, `admin_user_id`, `staff_member_id`), each the start of a word.
+#[rustfmt::skip]
+const ACTOR_WORDS: &[&str] = &[
+    "by", "created", "updated", "modified", "approved", "author", "creator", "sender",
+    "admin", "staff", "employee", "operator", "agent", "manager", "cashier", "backoffice",
+];
+
 /// Words of a column name that say it holds points or a balance.
 const AMOUNT_WORDS: &[&str] = &["points", "balance", "bonus", "cashback", "credits"];
+/// Words that say so only in a bonus table: a loyalty programme's own unit (Starbucks'
+/// stars, a coffee card's stamps), which elsewhere is a review's rating or a trip's
+/// length.
+const UNIT_WORDS: &[&str] = &["stars", "stamps", "coins", "miles", "crowns"];
 /// Words of a column name that say it holds something about them instead (a tier, an
 /// expiry, a balance before or after a movement, an id).
 #[rustfmt::skip]
@@ -146,8 +179,33 @@ pub fn same_column(a: &str, b: &str) -> bool {
 
 impl Vocab {
     /// Whether a column holds an account id in any table (`account_id`, `customerId`).
+    /// Besides the listed columns, one whose last word is a key (`id`, `uuid`, `no`,
+    /// `number`) after a customer word or its short form (`guest_id`, `loyalty_account_id`,
+    /// `customerUUID`, `member_number`, `cust_id`) and that names no actor (`created_by_user_id`, `admin_user_id`);
+    /// `customer_phone_number` is a phone number.
     pub fn is_account_column(&self, col: &str) -> bool {
-        self.account_columns.iter().any(|c| same_column(c, col))
+        if self.account_columns.iter().any(|c| same_column(c, col)) {
+            return true;
+        }
+        // Two words at least: an underscore or a lower-case letter before an upper-case one.
+        let b = col.as_bytes();
+        let two = b.contains(&b'_')
+            || b.windows(2)
+                .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+        if !two || col.len() > 64 {
+            return false;
+        }
+        let words = name_words(col);
+        let [.., owner, key] = words.as_slice() else {
+            return false;
+        };
+        KEY_WORDS.contains(&key.as_str())
+            && (self
+                .account_words
+                .iter()
+                .any(|w| owner.starts_with(w.as_str()))
+                || ["cust", "acct", "usr"].contains(&owner.as_str()))
+            && !(words.iter()).any(|w| ACTOR_WORDS.iter().any(|a| w.starts_with(a)))
     }
     /// Whether the vocabulary lists a column as a bonus balance or amount (`balance`,
     /// `points_delta`, `pointsDelta`).
@@ -158,9 +216,13 @@ impl Vocab {
     /// (`loyalty_points`, `rewardBalance`, `cashback`), not a fact about them
     /// (`points_expire_at`, `bonus_tier`, `balance_after`, `lifetime_points`): the
     /// balance of a schema whose column the vocabulary does not list.
-    pub fn names_amount(&self, col: &str) -> bool {
+    /// In a bonus table, the programme's own units count too (`stars`, `stamps`).
+    pub fn names_amount(&self, col: &str, bonus_table: bool) -> bool {
         let words = name_words(col);
-        words.iter().any(|w| AMOUNT_WORDS.contains(&w.as_str()))
+        let unit = |w: &String| bonus_table && UNIT_WORDS.contains(&w.as_str());
+        words
+            .iter()
+            .any(|w| AMOUNT_WORDS.contains(&w.as_str()) || unit(w))
             && !words.iter().any(|w| NOT_AMOUNT_WORDS.contains(&w.as_str()))
     }
     /// Whether a table is part of the bonus system.
@@ -720,3 +782,5 @@ mod rowset_tests;
 mod tests;
 #[cfg(test)]
 mod update_tests;
+#[cfg(test)]
+mod vocab_tests;

@@ -489,8 +489,10 @@ impl<'a> Analysis<'a> {
     /// else the first whose own words say it holds points (`points_change`,
     /// `bonus_amount`).
     pub(super) fn amount_index(&self, cols: &[String]) -> Option<usize> {
-        (cols.iter().position(|c| self.vocab.is_amount_column(c)))
-            .or_else(|| cols.iter().position(|c| self.vocab.names_amount(c)))
+        (cols.iter().position(|c| self.vocab.is_amount_column(c))).or_else(|| {
+            cols.iter()
+                .position(|c| self.vocab.names_amount(c, self.bonus_table))
+        })
     }
 
     pub(super) fn inserted_rows(&self) -> Vec<(Option<String>, Option<String>)> {

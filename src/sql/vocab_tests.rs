@@ -1,0 +1,130 @@
+//! Unit tests of a schema in other words than the sample's: guests and patrons for
+//! customers, `guest_id` and `loyalty_account_id` for their keys, stars for points.
+
+use super::*;
+
+fn pg(s: &str) -> SqlFacts {
+    analyze(s, &[], Dialect::Postgres, &Vocab::default()).1
+}
+
+fn changes(f: &SqlFacts) -> Vec<(&str, i64)> {
+    (f.bonus_changes.iter())
+        .map(|c| (c.account_id.as_str(), c.delta))
+        .collect()
+}
+
+#[test]
+fn account_columns_by_their_words() {
+    let v = Vocab::default();
+    for yes in [
+        "guest_id",
+        "guestId",
+        "loyalty_account_id",
+        "customer_uuid",
+        "customerUUID",
+        "member_number",
+        "account_no",
+        "patron_no",
+        "referrer_user_id",
+        "cust_id",
+        "acctNo",
+        "profile_id",
+    ] {
+        assert!(v.is_account_column(yes), "{yes}");
+    }
+    for no in [
+        "id",
+        "order_id",
+        "created_by_user_id",
+        "admin_user_id",
+        "staff_member_id",
+        "updatedByAccountId",
+        "customer_phone_number",
+        "user_agent",
+        "guest_count",
+        "customer_name",
+        "guestid",
+    ] {
+        assert!(!v.is_account_column(no), "{no}");
+    }
+}
+
+#[test]
+fn guests_and_patrons_are_customers() {
+    let f = pg("SELECT * FROM guests");
+    assert!(f.whole_table_read);
+    assert!(Vocab::default().is_account_table("guests"));
+    for t in [
+        "patrons",
+        "loyalty.diners",
+        "people",
+        "newsletter_subscribers",
+    ] {
+        assert!(Vocab::default().is_account_table(t), "{t}");
+    }
+    let f = pg("SELECT email, phone FROM guests WHERE guest_id = 123");
+    assert!(!f.whole_table_read);
+    assert_eq!(*f.account_ids, ["123"]);
+    // `id` of a guests table is a guest's.
+    assert_eq!(
+        *pg("SELECT * FROM guest_profiles WHERE id = 5").account_ids,
+        ["5"]
+    );
+}
+
+#[test]
+fn balances_keyed_by_other_names() {
+    for (sql, acct) in [
+        (
+            "UPDATE guest_loyalty SET points = points + 500 WHERE guest_id = 123",
+            "123",
+        ),
+        (
+            "UPDATE loyalty_accounts SET points = points + 500 WHERE loyalty_account_id = 123",
+            "123",
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = balance + 500 WHERE customer_uuid = 'c-9'",
+            "c-9",
+        ),
+        (
+            "INSERT INTO points_ledger (guest_id, points) VALUES (123, 500)",
+            "123",
+        ),
+    ] {
+        let f = pg(sql);
+        assert_eq!(changes(&f), [(acct, 500)], "{sql}");
+        assert!(!f.bonus_unnamed, "{sql}");
+    }
+}
+
+#[test]
+fn a_programmes_own_unit_counts_in_its_tables_only() {
+    let f = pg("UPDATE rewards SET stars = stars + 500 WHERE guest_id = 123");
+    assert_eq!(changes(&f), [("123", 500)]);
+    let f = pg("INSERT INTO reward_transactions (guest_id, stars, kind) VALUES (12, 300, 'earn')");
+    assert_eq!(changes(&f), [("12", 300)]);
+    // A review's stars are its rating.
+    for sql in [
+        "UPDATE reviews SET stars = 4 WHERE customer_id = 12",
+        "INSERT INTO reviews (customer_id, stars) VALUES (12, 5)",
+    ] {
+        let f = pg(sql);
+        assert!(changes(&f).is_empty() && !f.bonus_unnamed, "{sql}");
+    }
+}
+
+#[test]
+fn a_ledger_row_of_points_for_an_unnamed_key_is_a_change_it_cannot_place() {
+    for sql in [
+        "INSERT INTO points_ledger (wallet_ref, points) VALUES ('w1', 500)",
+        "INSERT INTO points_ledger (card_no, points_delta, reason) VALUES ('C-1', 500, 'x')",
+    ] {
+        let f = pg(sql);
+        assert!(changes(&f).is_empty(), "{sql}");
+        assert!(f.bonus_unnamed, "{sql}");
+    }
+    // A row of no points changes nothing.
+    let f = pg("INSERT INTO points_ledger (wallet_ref, points, note) VALUES ('w1', 0, 'x')");
+    assert!(!f.bonus_unnamed);
+}
