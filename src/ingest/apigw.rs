@@ -68,9 +68,17 @@ pub const SUBJECT: &[&str] = &[
     "userId",
     "user_id",
     "customerId",
-    "accountId",
+    "authorizer.userId",
+    "authorizer.customerId",
+    "authorizer.accountId",
     "cognitoIdentityId",
     "identity.cognitoIdentityId",
+    "authorizer.claims.email",
+    "claims.email",
+    "authorizer.claims.username",
+    "authorizer.claims.cognito:username",
+    "username",
+    "email",
     "remote_user",
     "user",
     "caller",
@@ -142,7 +150,16 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
         .iter()
         .find_map(|k| super::json::f(v, k))
         .or_else(|| super::json::f(v, "request_time").map(|s| s * 1000.0));
-    e.user = first(v, SUBJECT);
+    e.user = first(v, SUBJECT)
+        .or_else(|| {
+            // API Gateway's `$context.accountId` is the AWS account that owns the API (the
+            // same twelve digits on every record of a multi-API log group), never a customer.
+            let aws = ["requestId", "extendedRequestId", "apiId"]
+                .iter()
+                .any(|k| super::json::at(v, k).is_some());
+            (!aws).then(|| first(v, &["accountId"])).flatten()
+        })
+        .or_else(|| subject_by_name(v));
     e.token_id = first(v, TOKEN);
     e.session_id = first(v, SESSION);
     if let Some(s) = e.status {
@@ -151,6 +168,41 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
     if let Some(xff) = first(v, &["xff", "http_x_forwarded_for", "x_forwarded_for"]) {
         e.extra.insert("x_forwarded_for", xff);
     }
+}
+
+/// The subject of a key the template's author named for the app's own customers
+/// (`guestId`, `member_id`, `loyaltyAccountId`: a customer word before a key word); not a
+/// client (an OAuth application) nor an `accountId` (API Gateway's AWS account).
+fn subject_by_name(v: &Value) -> Option<Text> {
+    use std::cell::RefCell;
+    thread_local! {
+        /// Keys already judged: a file's records repeat a handful of keys.
+        static JUDGED: RefCell<Vec<(Box<str>, bool)>> = const { RefCell::new(Vec::new()) };
+    }
+    let Value::Object(m) = v else { return None };
+    m.members().iter().find_map(|(k, val)| {
+        let b = k.as_bytes();
+        if !(b.ends_with(b"Id") || b.ends_with(b"_id") || b.ends_with(b"ID")) {
+            return None;
+        }
+        let named = JUDGED.with_borrow_mut(|judged| {
+            if let Some((_, yes)) = judged.iter().find(|(j, _)| **j == **k) {
+                return *yes;
+            }
+            let words = crate::sql::name_words(k);
+            let yes = crate::sql::Vocab::default().is_account_column(k)
+                && !words.iter().any(|w| w == "client")
+                && words.as_slice() != ["account", "id"];
+            if judged.len() < 256 {
+                judged.push((Box::from(k.as_ref()), yes));
+            }
+            yes
+        });
+        named.then(|| super::json::scalar(val))?.and_then(|x| {
+            let x = crate::ingest::present_str(&x)?;
+            Some(text(x))
+        })
+    })
 }
 
 /// A CLF-like line, or one led by an id (the REST guide's CloudFormation example puts
@@ -421,6 +473,37 @@ mod tests {
         assert_eq!(e.user.as_deref(), Some("user-4411"));
         assert_eq!(e.latency_ms, Some(95.0));
         assert_eq!(e.extra["extendedRequestId"], "Tn7xKGHoIAMEb3Q=");
+    }
+
+    #[test]
+    fn the_subject_is_the_customer_not_the_aws_account_nor_the_client_app() {
+        let line = |extra: &str| {
+            format!(
+                r#"{{"requestId":"r1","accountId":"123456789012","apiId":"a1b2c3d4e5","ip":"198.51.100.7","requestTimeEpoch":"1709648523","httpMethod":"GET","path":"/v2/guests/1007","status":"200"{extra}}}"#
+            )
+        };
+        // `$context.accountId` is the API owner's AWS account.
+        assert_eq!(ev(&ApigwJson, &line("")).user, None);
+        assert_eq!(
+            ev(&ApigwJson, &line(r#","clientId":"7f3k2app""#)).user,
+            None
+        );
+        for (extra, want) in [
+            (r#","guestId":"1007""#, "1007"),
+            (r#","loyalty_member_id":"1007""#, "1007"),
+            (r#","authorizer":{"customerId":"1007"}"#, "1007"),
+            (
+                r#","authorizer.claims.email":"ann@example.com""#,
+                "ann@example.com",
+            ),
+            (r#","clientId":"7f3k2app","guestId":"1007""#, "1007"),
+        ] {
+            let e = ev(&ApigwJson, &line(extra));
+            assert_eq!(e.user.as_deref(), Some(want), "{extra}");
+        }
+        // Where no API Gateway field says whose `accountId` it is, it is the app's.
+        let nginx = r#"{"time":"2024-03-05T15:22:01+01:00","remote_addr":"198.51.100.7","accountId":"1007","request":"GET /v2/x HTTP/1.1","status":200}"#;
+        assert_eq!(ev(&ApigwJson, nginx).user.as_deref(), Some("1007"));
     }
 
     #[test]
