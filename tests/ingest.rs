@@ -1827,3 +1827,60 @@ fn a_broken_first_line_hides_no_file_s_format() {
     assert!(checked >= 20, "{checked} formats checked");
     assert!(looked_past > 0);
 }
+
+#[test]
+fn thousands_of_small_files_read_together_keep_file_order_and_duplicates() {
+    // A CloudWatch export: hundreds of small files, each overlapping the one before by
+    // a few records (the export's chunks), some gzipped, one garbage file among them.
+    // They are read on every core at once and must account as one at a time would.
+    let dir = crate::util::tmp().unwrap();
+    let d = dir.path();
+    let text =
+        std::fs::read_to_string(root().join("sample-logs/gateway/apigw-json/api-access.log"))
+            .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (step, overlap) = (8, 3);
+    let mut want = Vec::new();
+    let mut k = 0;
+    while k * step < lines.len() {
+        let from = (k * step).saturating_sub(overlap);
+        let to = ((k + 1) * step).min(lines.len());
+        let body = lines[from..to].join("\n") + "\n";
+        let name = d.join(format!("part-{k:05}.log"));
+        if k % 7 == 3 {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(body.as_bytes()).unwrap();
+            std::fs::write(name.with_extension("log.gz"), e.finish().unwrap()).unwrap();
+        } else {
+            std::fs::write(&name, body).unwrap();
+        }
+        want.push((to - from, if k == 0 { 0 } else { overlap }));
+        if k == 100 {
+            std::fs::write(d.join(format!("part-{k:05}.zz")), b"\x00\x01garbage\xff\n").unwrap();
+        }
+        k += 1;
+    }
+    let files = inventory(&[d.to_str().unwrap()]);
+    let parts: Vec<_> = files.iter().filter(|f| f.format == "apigw-json").collect();
+    assert_eq!(parts.len(), want.len());
+    for (i, (f, (n, dup))) in parts.iter().zip(&want).enumerate() {
+        assert!(
+            f.path.contains(&format!("part-{i:05}")),
+            "{} at {i}",
+            f.path
+        );
+        assert_eq!(
+            (f.events + f.duplicates + f.rejected, f.duplicates),
+            (*n as u64, *dup as u64),
+            "{}",
+            f.path
+        );
+    }
+    assert!(files
+        .iter()
+        .any(|f| f.path.ends_with(".zz") && f.events == 0));
+    let events: u64 = files.iter().map(|f| f.events).sum();
+    let rejected: u64 = parts.iter().map(|f| f.rejected).sum();
+    assert_eq!(events + rejected, lines.len() as u64);
+}

@@ -246,14 +246,19 @@ struct ReadAhead {
     done: bool,
 }
 
-/// Fills `chunk` (resized to [`AHEAD`]) from `r`, up to its end or the stream's, and
-/// cuts it to what was read. What was read before an error is kept in `chunk`.
-fn fill_chunk(r: &mut dyn Read, chunk: &mut Vec<u8>) -> io::Result<()> {
+/// Size of a stream's first chunk; each full one makes the next four times larger, up to
+/// [`AHEAD`]: a file of a few kilobytes (a CloudWatch export holds thousands) is not
+/// read into 4 MB zeroed for it.
+const FIRST: usize = 64 << 10;
+
+/// Fills `chunk` (resized to `want`) from `r`, up to its end or the stream's, and cuts
+/// it to what was read. What was read before an error is kept in `chunk`.
+fn fill_chunk(r: &mut dyn Read, chunk: &mut Vec<u8>, want: usize) -> io::Result<()> {
     // Zeroes only what a shorter last fill left out; a recycled full chunk as it is.
-    chunk.resize(AHEAD, 0);
+    chunk.resize(want, 0);
     let mut n = 0;
     let mut res = Ok(());
-    while n < AHEAD {
+    while n < want {
         match r.read(&mut chunk[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
@@ -272,11 +277,15 @@ impl ReadAhead {
     fn new(mut inner: Box<dyn Read + Send>) -> ReadAhead {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let (back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
+        let mut want = FIRST;
         std::thread::spawn(move || loop {
             let mut chunk = returned.try_recv().unwrap_or_default();
-            match fill_chunk(&mut inner, &mut chunk) {
+            match fill_chunk(&mut inner, &mut chunk, want) {
                 Ok(()) if chunk.is_empty() => break,
                 Ok(()) => {
+                    if chunk.len() == want {
+                        want = (want * 4).min(AHEAD);
+                    }
                     if tx.send(Ok(chunk)).is_err() {
                         break;
                     }

@@ -237,33 +237,93 @@ pub fn stream(
     let mut seen = rustc_hash::FxHashSet::<u64>::default();
     let mut files = Vec::with_capacity(run.inputs.len());
     let mut rejections = Vec::new();
-    for (idx, inp) in run.inputs.iter().enumerate() {
-        let later = idx + 1 < run.inputs.len();
-        let mut tally = Tally::new(inp.display(), opts.strict);
-        let mut mine = Vec::new();
-        let each = &mut |block: Vec<Out>| {
-            let mut kept = Vec::with_capacity(block.len());
-            for it in block.into_iter().flatten() {
-                let d = matches!(it.parsed, Rec::Event(_)) && {
-                    if later {
-                        mine.push(it.hash);
-                    }
-                    seen.contains(&it.hash)
-                };
-                kept.extend(tally.take(it, d, &mut rejections)?);
-            }
-            sink(kept)
+    let n = run.inputs.len();
+    let mut idx = 0;
+    while idx < n {
+        // A run of small files (a CloudWatch export holds thousands) is read on every
+        // core at once, then handed on in order; one at a time, each would wait for the
+        // last one's hand-offs.
+        let batch = small_run(&run.inputs[idx..]);
+        let read: Vec<Result<FileOut, Error>> = if batch > 1 {
+            (idx..idx + batch)
+                .into_par_iter()
+                .map(|i| {
+                    let mut blocks = Vec::new();
+                    let keep = &mut |b| {
+                        blocks.push(b);
+                        Ok(())
+                    };
+                    let info = read_file(&run, i as u32, &run.inputs[i], keep)?;
+                    Ok(FileOut { info, blocks })
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
-        let mut info = read_file(&run, idx as u32, inp, each)?;
-        seen.extend(mine);
-        tally.close(&mut info)?;
-        files.push(info);
+        let mut read = read.into_iter();
+        for i in idx..idx + batch.max(1) {
+            let inp = &run.inputs[i];
+            let later = i + 1 < n;
+            let mut tally = Tally::new(inp.display(), opts.strict);
+            let mut mine = Vec::new();
+            let each = &mut |block: Vec<Out>| {
+                let mut kept = Vec::with_capacity(block.len());
+                for it in block.into_iter().flatten() {
+                    let d = matches!(it.parsed, Rec::Event(_)) && {
+                        if later {
+                            mine.push(it.hash);
+                        }
+                        seen.contains(&it.hash)
+                    };
+                    kept.extend(tally.take(it, d, &mut rejections)?);
+                }
+                sink(kept)
+            };
+            let mut info = match read.next() {
+                Some(out) => {
+                    let out = out?;
+                    for block in out.blocks {
+                        each(block)?;
+                    }
+                    out.info
+                }
+                None => read_file(&run, i as u32, inp, each)?,
+            };
+            seen.extend(mine);
+            tally.close(&mut info)?;
+            files.push(info);
+        }
+        idx += batch.max(1);
     }
     Ok(Ingested {
         events: Vec::new(),
         files,
         rejections,
     })
+}
+
+/// Files up to this size (as stored) are read together by [`stream`]...
+const SMALL_FILE: u64 = 1 << 20;
+/// ... this many bytes of them at most, so that memory holds a few blocks' worth.
+const SMALL_BATCH: u64 = 8 << 20;
+
+/// How many of the inputs, from the first, make one batch of small files (0 or 1: read
+/// the first alone). Standard input has no size and is read alone.
+fn small_run(inputs: &[Input]) -> usize {
+    let mut total = 0;
+    let mut k = 0;
+    for inp in inputs {
+        let size = match inp {
+            Input::File(_) | Input::Member(_) => inp.size(),
+            _ => break,
+        };
+        if size > SMALL_FILE || total + size > SMALL_BATCH || k == 512 {
+            break;
+        }
+        total += size;
+        k += 1;
+    }
+    k
 }
 
 /// Known skew of a file (`--clock-skew`): by format, path, file name or the format
