@@ -25,6 +25,30 @@ impl Analysis<'_> {
     /// reads of account tables return, the most of them (`SELECT name FROM products
     /// WHERE id = 5 UNION SELECT email, phone FROM customers` returns the customers).
     fn extent(&self) -> Extent {
+        let own = self.extent_of_parts();
+        if own == Extent::Whole || !super::markers::error_payload(self.t) {
+            return own;
+        }
+        // An error-based payload returns, in the error, what its subqueries read.
+        let mut most = own;
+        for i in 1..self.t.len() {
+            if !(self.t[i - 1].sym("(") && self.t[i].kw("SELECT")) {
+                continue;
+            }
+            let Some(end) = super::tokens::close(self.t, i - 1) else {
+                continue;
+            };
+            let inner = Analysis::new(&self.t[i..end], self.params, self.vocab, &[]);
+            let account = (inner.table.as_deref()).is_some_and(|t| self.vocab.is_account_table(t));
+            if account {
+                most = wider(most, inner.extent_of_parts());
+            }
+        }
+        most
+    }
+
+    /// [`Self::extent`] but for error-based payloads.
+    fn extent_of_parts(&self) -> Extent {
         if !self.t.iter().any(is_set_op) {
             return self.extent_one();
         }
@@ -48,12 +72,7 @@ impl Analysis<'_> {
             .iter()
             .filter(|(_, acc)| *acc || !accounts)
             .map(|(e, _)| *e);
-        counted.fold(Extent::Rows, |m, e| match (m, e) {
-            (Extent::Whole, _) | (_, Extent::Whole) => Extent::Whole,
-            (Extent::Page(a), Extent::Page(b)) => Extent::Page(a.max(b)),
-            (Extent::Page(a), _) | (_, Extent::Page(a)) => Extent::Page(a),
-            _ => Extent::Rows,
-        })
+        counted.fold(Extent::Rows, wider)
     }
 
     /// Whether an UPDATE or DELETE of an account table returns the rows it changes
@@ -319,6 +338,16 @@ fn summary_only(list: &[Tok]) -> bool {
             };
             alias_ok && summary
         })
+}
+
+/// The more of a table of two extents.
+fn wider(m: Extent, e: Extent) -> Extent {
+    match (m, e) {
+        (Extent::Whole, _) | (_, Extent::Whole) => Extent::Whole,
+        (Extent::Page(a), Extent::Page(b)) => Extent::Page(a.max(b)),
+        (Extent::Page(a), _) | (_, Extent::Page(a)) => Extent::Page(a),
+        _ => Extent::Rows,
+    }
 }
 
 /// The items of a list, split at commas outside parentheses.

@@ -351,3 +351,104 @@ fn writes_that_return_every_row_of_an_account_table_read_it_whole() {
         assert!(!pg(sql).1.whole_table_read, "{sql}");
     }
 }
+
+#[test]
+fn tests_of_literals_that_always_hold_let_every_row_through() {
+    for (sql, d) in [
+        (
+            "SELECT * FROM customers WHERE email = '' OR 'x' IS NOT NULL",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR NULL IS NULL",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 1 IN (3, 1)",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 2 NOT IN (1)",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 1 BETWEEN 0 AND 2",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 'abc' LIKE '%'",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 'abc' ILIKE 'A_C'",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 0x1=0x1",
+            Dialect::MySql,
+        ),
+        (
+            "SELECT * FROM customers WHERE email = '' OR 0x41 = 65 -- '",
+            Dialect::MySql,
+        ),
+    ] {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        assert!(f.whole_table_read, "{sql}");
+        assert_eq!(f.injection.as_deref(), Some("tautology after OR"), "{sql}");
+    }
+    // Tests that fail, or read a column or a bound value, are no payload.
+    for sql in [
+        "SELECT * FROM customers WHERE email = '' OR 'x' IS NULL",
+        "SELECT * FROM customers WHERE email = '' OR 1 IN (2, 3)",
+        "SELECT * FROM customers WHERE email = '' OR 5 BETWEEN 0 AND 2",
+        "SELECT * FROM customers WHERE email = '' OR 'abc' LIKE 'b%'",
+        "SELECT * FROM customers WHERE email = '' OR NULL IN (1)",
+        "SELECT * FROM customers WHERE email = $1 OR $1 IS NULL",
+        "SELECT * FROM customers WHERE id = 5 OR 'a' LIKE name",
+    ] {
+        let (_, f) = pg(sql);
+        assert_eq!(f.injection, None, "{sql}");
+    }
+}
+
+#[test]
+fn error_based_payloads_return_what_their_subqueries_read() {
+    for (sql, d) in [
+        (
+            "SELECT name FROM products WHERE id = 5 AND 1=CAST((SELECT string_agg(email, ',') FROM customers) AS int)",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT name FROM products WHERE id = 5 AND 7=CAST((CHR(113)||(SELECT string_agg(phone, ',') FROM public.customers)||CHR(113)) AS NUMERIC)",
+            Dialect::Postgres,
+        ),
+        (
+            "SELECT name FROM products WHERE id = 5 AND extractvalue(1, concat(0x7e, (SELECT group_concat(email) FROM customers)))",
+            Dialect::MySql,
+        ),
+    ] {
+        let (_, f) = analyze(sql, &[], d, &Vocab::default());
+        assert_eq!(f.injection.as_deref(), Some("error-based extraction"), "{sql}");
+        assert!(f.whole_table_read, "{sql}");
+    }
+    // One row a request: marked, a row of no named account.
+    let (_, f) = analyze(
+        "SELECT name FROM products WHERE id = 5 AND updatexml(1, concat(0x7e, (SELECT email FROM customers LIMIT 0,1)), 1)",
+        &[],
+        Dialect::MySql,
+        &Vocab::default(),
+    );
+    assert_eq!(f.injection.as_deref(), Some("error-based extraction"));
+    assert!(!f.whole_table_read);
+    // A character at a time.
+    let (_, f) = pg("SELECT name FROM products WHERE id = 5 AND ascii(substr((SELECT email FROM customers LIMIT 1 OFFSET 3),1,1))>64");
+    assert_eq!(f.injection.as_deref(), Some("blind extraction"));
+    // What applications write: a cast of a subquery's number, XML read from a column.
+    for sql in [
+        "SELECT CAST((SELECT count(*) FROM customers) AS int)",
+        "SELECT id FROM orders WHERE total > CAST((SELECT avg(total) FROM orders) AS int)",
+        "SELECT ascii(substr(name, 1, 1)) FROM products WHERE id = 5",
+    ] {
+        assert_eq!(pg(sql).1.injection, None, "{sql}");
+    }
+}

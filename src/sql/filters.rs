@@ -168,6 +168,9 @@ fn always_true_at(t: &[Tok], depth: usize) -> bool {
         Tok::Num(v) | Tok::Str(v) => Some(v.clone()),
         _ => None,
     };
+    if let Some(holds) = literal_test(t) {
+        return holds != negated;
+    }
     let (Some(a), Some(b)) = (t.first().and_then(lit), t.get(2).and_then(lit)) else {
         return false;
     };
@@ -176,7 +179,6 @@ fn always_true_at(t: &[Tok], depth: usize) -> bool {
     });
     let op = match &t[1] {
         Tok::Sym(s) => s.to_string(),
-        Tok::Word(_, u, false) if &**u == "LIKE" => "=".to_string(),
         _ => return false,
     };
     let ord = match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
@@ -194,4 +196,97 @@ fn always_true_at(t: &[Tok], depth: usize) -> bool {
         _ => return false,
     };
     ends && holds != negated
+}
+
+/// Whether a test of a literal holds, where it is one and ends there: `'x' IS NOT NULL`,
+/// `1 IN (1, 2)`, `5 BETWEEN 1 AND 9`, `'abc' LIKE '%'`, each maybe with NOT — the
+/// forms injected payloads take besides `1=1`. `None` for anything else.
+fn literal_test(t: &[Tok]) -> Option<bool> {
+    let lit = |x: &Tok| match x {
+        Tok::Num(v) | Tok::Str(v) => Some(v.to_string()),
+        _ => None,
+    };
+    let a = lit(t.first()?).or_else(|| t[0].kw("NULL").then(String::new));
+    let null = a.is_some() && t[0].kw("NULL");
+    let a = a?;
+    // `1 NOT IN (…)`, `'a' NOT LIKE …`; `IS NOT NULL` is read below.
+    let not = t.get(1).is_some_and(|x| x.kw("NOT"));
+    let i = 1 + usize::from(not);
+    let ends = |j: usize| {
+        t.get(j).is_none_or(|x| {
+            is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
+        })
+    };
+    let cmp = |x: &str, y: &str| match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
+        (Ok(p), Ok(q)) => p.partial_cmp(&q),
+        _ => Some(x.cmp(y)),
+    };
+    use std::cmp::Ordering::*;
+    let held = match t.get(i)? {
+        x if x.kw("IS") => {
+            let is_not = t.get(i + 1)?.kw("NOT");
+            let j = i + 1 + usize::from(is_not);
+            (t.get(j)?.kw("NULL") && ends(j + 1)).then_some(null != is_not)?
+        }
+        // NULL compared with anything is unknown, never true: no payload.
+        _ if null => return None,
+        x if x.kw("IN") && t.get(i + 1)?.sym("(") => {
+            let mut j = i + 2;
+            let mut found = false;
+            loop {
+                let v = lit(t.get(j)?)?;
+                found |= cmp(&a, &v) == Some(Equal);
+                match t.get(j + 1)? {
+                    x if x.sym(",") => j += 2,
+                    x if x.sym(")") => break,
+                    _ => return None,
+                }
+            }
+            ends(j + 2).then_some(found)?
+        }
+        x if x.kw("BETWEEN") => {
+            let (lo, hi) = (lit(t.get(i + 1)?)?, lit(t.get(i + 3)?)?);
+            if !t.get(i + 2)?.kw("AND") || !ends(i + 4) {
+                return None;
+            }
+            cmp(&a, &lo)? != Less && cmp(&a, &hi)? != Greater
+        }
+        x if x.kw("LIKE") || x.kw("ILIKE") => {
+            let pat = lit(t.get(i + 1)?)?;
+            if !ends(i + 2) {
+                return None;
+            }
+            let fold = x.kw("ILIKE");
+            let (a, pat) = match fold {
+                true => (a.to_lowercase(), pat.to_lowercase()),
+                false => (a, pat),
+            };
+            like(a.as_bytes(), pat.as_bytes())
+        }
+        _ => return None,
+    };
+    Some(held != not)
+}
+
+/// SQL `LIKE`: `%` any run, `_` any one byte; no escapes (a payload needs none).
+fn like(s: &[u8], p: &[u8]) -> bool {
+    // Iterative with one backtrack point, linear for the patterns payloads use.
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if j < p.len() && (p[j] == b'_' || p[j] == s[i]) {
+            i += 1;
+            j += 1;
+        } else if j < p.len() && p[j] == b'%' {
+            star = Some((j, i));
+            j += 1;
+        } else if let Some((sj, si)) = star {
+            j = sj + 1;
+            i = si + 1;
+            star = Some((sj, si + 1));
+        } else {
+            return false;
+        }
+    }
+    p[j..].iter().all(|&c| c == b'%')
 }

@@ -110,6 +110,61 @@ pub fn injection(text: &str, t: &[Tok]) -> Option<String> {
         .find(|(f, _)| f.find(up.as_bytes()).is_some())
         .map(|(_, m)| m.1.to_string())
         .or_else(|| token_marker(t).map(str::to_string))
+        .or_else(|| error_payload(t).then(|| "error-based extraction".to_string()))
+        .or_else(|| blind_payload(t).then(|| "blind extraction".to_string()))
+}
+
+/// Whether a statement tests a subquery's result a character at a time, as boolean-
+/// blind payloads do: `ASCII(SUBSTRING((SELECT …), 1, 1)) > 64`, MySQL's
+/// `ORD(MID((SELECT …), 1, 1))`.
+fn blind_payload(t: &[Tok]) -> bool {
+    let call = |i: usize, names: &[&str]| {
+        matches!(t.get(i), Some(Tok::Word(_, u, false)) if names.contains(&&**u))
+            && t.get(i + 1).is_some_and(|x| x.sym("("))
+    };
+    (0..t.len()).any(|i| {
+        call(i, &["ASCII", "ORD", "UNICODE"])
+            && call(i + 2, &["SUBSTR", "SUBSTRING", "MID"])
+            && super::tokens::close(t, i + 3)
+                .is_some_and(|end| t[i + 4..end].iter().any(|x| x.kw("SELECT")))
+    })
+}
+
+/// Functions payloads call to make the server's error message carry what a subquery
+/// read (MySQL's XPath functions, `GTID_SUBSET`): no application calls them on its
+/// customers' rows.
+const ERROR_FUNCTIONS: &[&str] = &["EXTRACTVALUE", "UPDATEXML", "GTID_SUBSET"];
+
+/// Whether a statement asks the server to put a subquery's result in an error message:
+/// one of [`ERROR_FUNCTIONS`] around a subquery, or a cast to a number of a string built
+/// from a subquery (`CAST((CHR(113)||(SELECT …)) AS NUMERIC)`,
+/// `CAST((SELECT string_agg(email, ',') FROM customers) AS int)`), which can only fail.
+pub fn error_payload(t: &[Tok]) -> bool {
+    let word = |i: usize| match t.get(i) {
+        Some(Tok::Word(_, u, false)) => Some(&**u),
+        _ => None,
+    };
+    (0..t.len()).any(|i| {
+        let Some(w) = word(i) else { return false };
+        let cast = matches!(w, "CAST" | "CONVERT");
+        if !(cast || ERROR_FUNCTIONS.contains(&w)) || !t.get(i + 1).is_some_and(|x| x.sym("(")) {
+            return false;
+        }
+        let Some(end) = super::tokens::close(t, i + 1) else {
+            return false;
+        };
+        let arg = &t[i + 2..end];
+        let select = arg.iter().any(|x| x.kw("SELECT"));
+        if ERROR_FUNCTIONS.contains(&w) {
+            return select;
+        }
+        let joins_strings = arg.iter().any(|x| {
+            x.sym("||")
+                || matches!(x, Tok::Word(_, u, false) if matches!(&**u,
+                    "CHR" | "CONCAT" | "STRING_AGG" | "GROUP_CONCAT" | "ARRAY_TO_STRING"))
+        });
+        cast && select && joins_strings
+    })
 }
 
 /// Whether a marker is of the server's own tools (COPY to and from files and

@@ -561,7 +561,7 @@ proptest::proptest! {
     /// placeholders in any arrangement never panic the analysis.
     #[test]
     fn any_statement_text_is_analyzed_without_panic(
-        s in "(SELECT|UPDATE|INSERT INTO|FROM|WHERE|SET|VALUES|id|=|\\*|/|'|\"|\\$1|\\?|,|\\(|\\)|;|-|%2D|%|é|€|request_id|CASE|WHEN|THEN|ELSE|END|ANY|ARRAY|\\[|\\]|ROW|OR|NOT|LIKE|>|\\|\\||\\+|TABLE|DECLARE|CURSOR|FOR|bonus_accounts|balance|account_id|'\\{1,2\\}'|unnest|\\(VALUES|AS|v\\.id|JOIN|ON|DELETE|TRUNCATE|CALL|=>|:=|p_points|FIND_IN_SET|string_to_array|CAST|::|MERGE|USING|[ a-z0-9]){0,40}",
+        s in "(SELECT|UPDATE|INSERT INTO|FROM|WHERE|SET|VALUES|id|=|\\*|/|'|\"|\\$1|\\?|,|\\(|\\)|;|-|%2D|%|é|€|request_id|CASE|WHEN|THEN|ELSE|END|ANY|ARRAY|\\[|\\]|ROW|OR|NOT|LIKE|>|\\|\\||\\+|TABLE|DECLARE|CURSOR|FOR|bonus_accounts|balance|account_id|'\\{1,2\\}'|unnest|\\(VALUES|AS|v\\.id|JOIN|ON|DELETE|TRUNCATE|CALL|=>|:=|p_points|FIND_IN_SET|string_to_array|CAST|::|MERGE|USING|IS|NULL|IN|BETWEEN|AND|0x7e|EXTRACTVALUE|ASCII|SUBSTR|CHR|guest_id|stars|[ a-z0-9]){0,40}",
     ) {
         let params = ["7".to_string()];
         for d in [Dialect::MySql, Dialect::Postgres] {

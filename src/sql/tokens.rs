@@ -40,6 +40,15 @@ impl Tok {
     }
 }
 
+/// A hex literal (`0x1`, `X'7e'`) as the number it is, as payloads compare it
+/// (`OR 0x1=0x1`); too long for one, as written.
+fn hex_number(digits: &str) -> Tok {
+    match u64::from_str_radix(digits, 16) {
+        Ok(v) => Tok::Num(v.to_string().into()),
+        Err(_) => Tok::Num(format!("0x{digits}").into()),
+    }
+}
+
 /// Converts a sqlparser token (whitespace and comments dropped).
 pub fn convert(t: Token) -> Option<Tok> {
     Some(match t {
@@ -54,6 +63,7 @@ pub fn convert(t: Token) -> Option<Tok> {
         | Token::EscapedStringLiteral(s) => Tok::Str(s.into()),
         Token::DollarQuotedString(d) => Tok::Str(d.value.into()),
         Token::Placeholder(p) => Tok::Param(p.into()),
+        Token::HexStringLiteral(h) => hex_number(&h),
         Token::Whitespace(_) | Token::EOF => return None,
         other => Tok::Sym(other.to_string().into()),
     })
@@ -101,6 +111,18 @@ pub fn fallback_lex(text: &str) -> Vec<Tok> {
             }
             i += 1;
             out.push(Tok::Str(s.into()));
+        } else if c == '0'
+            && matches!(b.get(i + 1), Some('x' | 'X'))
+            && b.get(i + 2).is_some_and(char::is_ascii_hexdigit)
+        {
+            // MySQL's hex literal (`0x1`, `0x7e`): its value, as payloads compare it.
+            let st = i + 2;
+            i = st;
+            while i < b.len() && b[i].is_ascii_hexdigit() {
+                i += 1;
+            }
+            let digits: String = b[st..i].iter().collect();
+            out.push(hex_number(&digits));
         } else if c.is_ascii_digit() {
             let st = i;
             while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.') {
