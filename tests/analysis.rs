@@ -267,6 +267,45 @@ fn enumeration_behind_template_only_gateway_logs_is_read_from_the_statements() {
     }
 }
 
+#[test]
+fn idor_through_one_graphql_endpoint_is_read_from_the_statements() {
+    // The app's data goes through `POST /graphql`: no route names an account or a
+    // system. The attacker's signed-in account reaching thirty others shows in the
+    // statements its requests issued, which carry their request ids.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--seed", "41", "--wave1", "idor", "--wave2", "injection"],
+    );
+    rewrite_lines(d.path(), "gateway", |l| {
+        let Ok(mut v) = serde_json::from_str::<Value>(l.trim_end()) else {
+            return Some(l.to_string());
+        };
+        let r = v["resourcePath"].as_str().unwrap_or("").to_string();
+        if r.starts_with("/api/v1/") && !r.starts_with("/api/v1/auth/") {
+            v["resourcePath"] = "/graphql".into();
+            v["path"] = "/prod/graphql".into();
+            v["httpMethod"] = "POST".into();
+        }
+        Some(format!("{v}\n"))
+    });
+    let r = report_json(d.path(), &[]);
+    let t = truth(d.path());
+    let idor: Vec<&Value> = (r["findings"].as_array().unwrap().iter())
+        .filter(|f| f["technique"] == "idor")
+        .collect();
+    assert_eq!(idor.len(), 1, "{idor:?}");
+    let why = idor[0]["explanation"].as_str().unwrap();
+    assert!(why.contains("statements its requests issued"), "{why}");
+    let ips = strs(&t["waves"][0]["attacker_ips"]);
+    assert!(
+        ips.iter().any(|ip| why.contains(ip.as_str())),
+        "{why} {ips:?}"
+    );
+    assert!(strs(&r["waves"][0]["techniques"]).contains(&"idor".to_string()));
+}
+
 /// The `undetermined` notes of a report on a directory.
 fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
     strs(&report_json(dir, extra)["undetermined"])

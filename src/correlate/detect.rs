@@ -30,7 +30,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 11] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, l, p),
-        &|| super::idor::idor(a, p, &customers),
+        &|| super::idor::idor(a, l, p, &customers),
         &|| super::idor::idor_by_sign_in(a, l, p, names),
         &|| super::hijack::hijack(a, l, p, &customers, names),
         &|| injection(a, l),

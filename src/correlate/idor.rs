@@ -30,12 +30,39 @@ fn foreign(e: &Event, target: Option<Target>, p: &Profile) -> bool {
         && !p.is_staff_route(super::detect::path_of(e))
 }
 
+/// The signed-in customer whose request, through a route that names neither an account
+/// nor a system of its own (`POST /graphql`, `/rpc`, `/batch`), issued statement `i`
+/// about another customer's account or bonus: the request reached that account. Only a
+/// statement carrying its request's id counts: one tied by timing may be a neighbour's.
+fn foreign_through<'e>(a: &'e Analysis, l: &Links, p: &Profile, i: usize) -> Option<&'e str> {
+    let ev = &a.ing.events;
+    let e = &ev[i];
+    if e.kind() != SourceKind::Db || e.request_id.is_none() || l.timed.contains(&i) {
+        return None;
+    }
+    let acc = e.account_id.as_deref()?;
+    if !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus)) {
+        return None;
+    }
+    let g = l.origin(i)?;
+    let r = &ev[g];
+    let user = r.user.as_deref()?;
+    let own = r.account_id.as_deref().is_none_or(|x| x == user);
+    let through = a.targets[g].is_none() && r.principal.is_none() && own;
+    (through
+        && acc != user
+        && r.outcome == Outcome::Success
+        && !p.is_login(path_of(r))
+        && !p.is_staff_route(path_of(r)))
+    .then_some(user)
+}
+
 /// One finding per signed-in account that reached `idor_accounts` other accounts within an
 /// hour. The subject must itself be a customer account (a path or a statement names it,
 /// or the roster lists it): a gateway that logs its API client as the subject (one consumer for all the
 /// app's traffic) names no customer. An account that reaches as many on two other days
 /// does so as a matter of course (a family or business account), and is left out.
-pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Finding> {
+pub(super) fn idor(a: &Analysis, l: &Links, p: &Profile, customers: &Customers) -> Vec<Finding> {
     let ev = &a.ing.events;
     let need = p.thresholds.idor_accounts as usize;
     let mut by_user: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -45,8 +72,15 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
                 .entry(e.user.as_deref().unwrap_or(""))
                 .or_default()
                 .push(i);
+        } else if let Some(user) = foreign_through(a, l, p, i) {
+            by_user.entry(user).or_default().push(i);
         }
     }
+    // A statement stands for its request: the address is the request's.
+    let ip_of = |i: usize| match ev[i].kind() {
+        SourceKind::Db => l.origin(i).and_then(|g| ev[g].client_ip.as_deref()),
+        _ => ev[i].client_ip.as_deref(),
+    };
     let mut out = Vec::new();
     for (user, idx) in by_user {
         if idx.len() < need || !customers.contains(user) {
@@ -58,7 +92,7 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
         let ips: BTreeSet<String> = evs
             .iter()
-            .filter_map(|&i| ev[i].client_ip.as_deref().map(str::to_string))
+            .filter_map(|&i| ip_of(i).map(str::to_string))
             .collect();
         let changed = evs.iter().filter(|&&i| changes(&ev[i])).count();
         out.push(Finding {
@@ -66,7 +100,8 @@ pub(super) fn idor(a: &Analysis, p: &Profile, customers: &Customers) -> Vec<Find
             subject: user.to_string(),
             explanation: format!(
                 "IDOR: signed in as account {user}, {best} other customers' accounts reached \
-                 within one hour{} from {} (threshold {need})",
+                 within one hour{}{} from {} (threshold {need})",
+                named_by(ev, l, &evs),
                 if changed > 0 {
                     format!(", {changed} requests changing them")
                 } else {
