@@ -278,18 +278,7 @@ fn idor_through_one_graphql_endpoint_is_read_from_the_statements() {
         ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
         &["--seed", "41", "--wave1", "idor", "--wave2", "injection"],
     );
-    rewrite_lines(d.path(), "gateway", |l| {
-        let Ok(mut v) = serde_json::from_str::<Value>(l.trim_end()) else {
-            return Some(l.to_string());
-        };
-        let r = v["resourcePath"].as_str().unwrap_or("").to_string();
-        if r.starts_with("/api/v1/") && !r.starts_with("/api/v1/auth/") {
-            v["resourcePath"] = "/graphql".into();
-            v["path"] = "/prod/graphql".into();
-            v["httpMethod"] = "POST".into();
-        }
-        Some(format!("{v}\n"))
-    });
+    to_graphql(d.path());
     let r = report_json(d.path(), &[]);
     let t = truth(d.path());
     let idor: Vec<&Value> = (r["findings"].as_array().unwrap().iter())
@@ -304,6 +293,48 @@ fn idor_through_one_graphql_endpoint_is_read_from_the_statements() {
         "{why} {ips:?}"
     );
     assert!(strs(&r["waves"][0]["techniques"]).contains(&"idor".to_string()));
+}
+
+#[test]
+fn enumeration_through_a_staff_graphql_endpoint_is_read_from_the_statements() {
+    // The back office's GraphQL queries are POSTs whose statements only read: the
+    // stolen staff login's walk through the customers is enumeration there too.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--seed", "43", "--wave1", "stuffing", "--wave2", "staff"],
+    );
+    to_graphql(d.path());
+    let r = report_json(d.path(), &[]);
+    let t = truth(d.path());
+    assert!(strs(&t["waves"][1]["techniques"]).contains(&"enumeration".to_string()));
+    assert_eq!(
+        strs(&r["waves"][1]["techniques"]),
+        strs(&t["waves"][1]["techniques"])
+    );
+}
+
+/// Rewrites a simulated API Gateway log as an app whose data goes through GraphQL would
+/// write it: every route but sign-in and push, customers' and staff's, becomes `POST
+/// /graphql` (`/admin/graphql` for staff).
+fn to_graphql(dir: &Path) {
+    rewrite_lines(dir, "gateway", |l| {
+        let Ok(mut v) = serde_json::from_str::<Value>(l.trim_end()) else {
+            return Some(l.to_string());
+        };
+        let r = v["resourcePath"].as_str().unwrap_or("").to_string();
+        let data = |pre: &str| r.starts_with(pre) && !r.contains("/auth/") && !r.contains("push");
+        let at = match () {
+            _ if data("/api/v1/") => "/graphql",
+            _ if data("/admin/") => "/admin/graphql",
+            _ => return Some(l.to_string()),
+        };
+        v["resourcePath"] = at.into();
+        v["path"] = format!("/prod{at}").into();
+        v["httpMethod"] = "POST".into();
+        Some(format!("{v}\n"))
+    });
 }
 
 /// The `undetermined` notes of a report on a directory.

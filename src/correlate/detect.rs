@@ -155,17 +155,26 @@ pub fn enumeration(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             && matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus))
             && e.method.as_deref().is_none_or(super::enrich::is_safe)
     };
+    // A request that only reads: a safe method, or one whose statements (by its request
+    // id) are all reads — a GraphQL query is a POST.
+    let reads_only = |g: usize| {
+        let r = &ev[g];
+        r.method.as_deref().is_none_or(super::enrich::is_safe)
+            || (r.request_id.as_ref())
+                .and_then(|id| l.db_by_req.get(id))
+                .is_some_and(|s| s.iter().all(|&k| ev[k].stmt_class == Some(StmtClass::Read)))
+    };
     let mut by_actor: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     // The same reads by the principal that made them, whatever address it came from.
     let mut by_principal: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in ev.iter().enumerate() {
         let req = match e.kind() {
             SourceKind::Gateway if read(i) => i,
-            // A read statement of a safe request that named no account itself.
+            // A read statement of a request that only read and named no account itself.
             SourceKind::Db if e.stmt_class == Some(StmtClass::Read) && read(i) => {
                 match stands_for(ev, l, i).filter(|&g| ev[g].user.as_ref() != e.account_id.as_ref())
                 {
-                    Some(g) if ev[g].method.as_deref().is_none_or(super::enrich::is_safe) => g,
+                    Some(g) if reads_only(g) => g,
                     _ => continue,
                 }
             }
