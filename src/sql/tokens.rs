@@ -267,9 +267,14 @@ impl<'a> Analysis<'a> {
     }
 
     /// Whether a column (in any case; the vocabulary's names are lower case) names an
-    /// account.
+    /// account: an account column, `id` of an account or bonus table, the owner of a
+    /// bonus table's row.
     pub(super) fn is_key_col(&self, col: &str) -> bool {
-        self.vocab.is_account_column(col) || (col.eq_ignore_ascii_case("id") && self.id_is_account)
+        self.vocab.is_account_column(col)
+            || (col.eq_ignore_ascii_case("id") && self.id_is_account)
+            // A wallet's or a points card's owner is the customer.
+            || (self.bonus_table
+                && ["owner_id", "holder_id"].iter().any(|c| super::same_column(c, col)))
     }
 
     pub(super) fn value(&self, i: usize) -> Option<(String, usize)> {

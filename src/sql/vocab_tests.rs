@@ -91,6 +91,14 @@ fn balances_keyed_by_other_names() {
             "INSERT INTO points_ledger (guest_id, points) VALUES (123, 500)",
             "123",
         ),
+        (
+            "UPDATE wallets SET balance = balance + 500 WHERE owner_id = 123",
+            "123",
+        ),
+        (
+            "INSERT INTO loyalty_cards (holder_id, points) VALUES (123, 500)",
+            "123",
+        ),
     ] {
         let f = pg(sql);
         assert_eq!(changes(&f), [(acct, 500)], "{sql}");
@@ -127,4 +135,12 @@ fn a_ledger_row_of_points_for_an_unnamed_key_is_a_change_it_cannot_place() {
     // A row of no points changes nothing.
     let f = pg("INSERT INTO points_ledger (wallet_ref, points, note) VALUES ('w1', 0, 'x')");
     assert!(!f.bonus_unnamed);
+}
+
+#[test]
+fn an_owner_is_a_customer_in_a_bonus_table_only() {
+    let f = pg("SELECT * FROM stores WHERE owner_id = 7");
+    assert!(f.account_ids.is_empty());
+    let f = pg("SELECT * FROM wallets WHERE owner_id = 7");
+    assert_eq!(*f.account_ids, ["7"]);
 }
