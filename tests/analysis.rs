@@ -296,6 +296,55 @@ fn idor_through_one_graphql_endpoint_is_read_from_the_statements() {
 }
 
 #[test]
+fn idor_through_grpc_methods_is_read_from_the_statements() {
+    // gRPC behind Envoy or API Gateway: `/loyalty.v1.BonusService/GetBalance` names the
+    // system, the account travels in the message. The statements name it.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-csvlog", "fcm-bigquery-json"],
+        &["--seed", "41", "--wave1", "idor", "--wave2", "injection"],
+    );
+    let methods = [
+        (
+            "/api/v1/customers/{customerId}/profile",
+            "CustomerService/GetProfile",
+        ),
+        (
+            "/api/v1/accounts/{accountId}/bonus",
+            "BonusService/GetBalance",
+        ),
+        (
+            "/api/v1/accounts/{accountId}/bonus/redeem",
+            "BonusService/Redeem",
+        ),
+        ("/api/v1/bonus/transfer", "BonusService/Transfer"),
+    ];
+    rewrite_lines(d.path(), "gateway", |l| {
+        let Ok(mut v) = serde_json::from_str::<Value>(l.trim_end()) else {
+            return Some(l.to_string());
+        };
+        let r = v["resourcePath"].as_str().unwrap_or("");
+        let Some((_, m)) = methods.iter().find(|(from, _)| *from == r) else {
+            return Some(l.to_string());
+        };
+        let m = format!("/loyalty.v1.{m}");
+        v["resourcePath"] = m.clone().into();
+        v["path"] = format!("/prod{m}").into();
+        v["httpMethod"] = "POST".into();
+        Some(format!("{v}\n"))
+    });
+    let r = report_json(d.path(), &[]);
+    let t = truth(d.path());
+    assert_eq!(
+        strs(&r["waves"][0]["techniques"]),
+        strs(&t["waves"][0]["techniques"])
+    );
+    let idor = (r["findings"].as_array().unwrap().iter()).filter(|f| f["technique"] == "idor");
+    assert_eq!(idor.count(), 1);
+}
+
+#[test]
 fn enumeration_through_a_staff_graphql_endpoint_is_read_from_the_statements() {
     // The back office's GraphQL queries are POSTs whose statements only read: the
     // stolen staff login's walk through the customers is enumeration there too.

@@ -30,9 +30,10 @@ fn foreign(e: &Event, target: Option<Target>, p: &Profile) -> bool {
         && !p.is_staff_route(super::detect::path_of(e))
 }
 
-/// The signed-in customer whose request, through a route that names neither an account
-/// nor a system of its own (`POST /graphql`, `/rpc`, `/batch`), issued statement `i`
-/// about another customer's account or bonus: the request reached that account. Only a
+/// The signed-in customer whose request, through a route that names no other account
+/// (`POST /graphql`, `/rpc`, gRPC's `/loyalty.v1.CustomerService/GetProfile`), issued
+/// statement `i` about another customer's account or bonus: the request reached that
+/// account. Only a
 /// statement carrying its request's id counts: one tied by timing may be a neighbour's.
 fn foreign_through<'e>(a: &'e Analysis, l: &Links, p: &Profile, i: usize) -> Option<&'e str> {
     let ev = &a.ing.events;
@@ -48,7 +49,10 @@ fn foreign_through<'e>(a: &'e Analysis, l: &Links, p: &Profile, i: usize) -> Opt
     let r = &ev[g];
     let user = r.user.as_deref()?;
     let own = r.account_id.as_deref().is_none_or(|x| x == user);
-    let through = a.targets[g].is_none() && r.principal.is_none() && own;
+    // A route of no system (`/graphql`), or of customer data or bonus that names no
+    // other account (gRPC's `/loyalty.v1.BonusService/GetBalance`): the statement says
+    // which account the request reached.
+    let through = a.targets[g] != Some(Target::Push) && r.principal.is_none() && own;
     (through
         && acc != user
         && r.outcome == Outcome::Success
