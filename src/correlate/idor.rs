@@ -11,7 +11,7 @@ use super::detect::{
 use super::enrich::Links;
 use super::technique as t;
 use super::{Analysis, Finding};
-use crate::model::{Event, Outcome, SourceKind};
+use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
@@ -43,6 +43,16 @@ fn foreign_through<'e>(a: &'e Analysis, l: &Links, p: &Profile, i: usize) -> Opt
     }
     let acc = e.account_id.as_deref()?;
     if !matches!(a.targets[i], Some(Target::CustomerData | Target::Bonus)) {
+        return None;
+    }
+    // A write reaches another account where it takes from it: crediting a friend's
+    // account with a gift of points is the app's own business.
+    let takes = || {
+        (e.sql.as_ref()).is_some_and(|f| {
+            (f.bonus_changes.iter()).any(|c| c.account_id.as_str() == acc && c.delta < 0)
+        })
+    };
+    if e.stmt_class != Some(StmtClass::Read) && !takes() {
         return None;
     }
     let g = l.origin(i)?;
