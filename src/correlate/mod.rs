@@ -20,6 +20,7 @@ pub mod gwclock;
 pub mod hijack;
 pub mod idor;
 pub mod impact;
+pub mod injection;
 pub mod join;
 pub mod masswrite;
 pub mod messages;

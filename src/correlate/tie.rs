@@ -125,7 +125,7 @@ fn echoes(
             let echoed: Vec<usize> = (around(reqs, lo, hi).iter())
                 .map(|r| r.1)
                 .filter(|&g| {
-                    (super::detect::url_payloads(&ev[g]).iter())
+                    (super::injection::url_payloads(&ev[g]).iter())
                         .map(|p| squash(p))
                         .any(|p| p.len() >= MIN_ECHO && text.contains(&p))
                 })

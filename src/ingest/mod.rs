@@ -16,6 +16,7 @@ mod zip_local;
 pub use merge::{sort_events, sort_order};
 pub mod pipeline;
 mod redetect;
+mod stream;
 pub mod walk;
 
 pub mod apigw;

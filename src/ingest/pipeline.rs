@@ -1,9 +1,9 @@
 //! The ingestion pipeline: detect each input's envelope and format, stream blocks
 //! through the framer, parse records in parallel within a block, and account for every
 //! record. Two ways through it: [`ingest`] keeps every event (files in parallel, then
-//! one sort) for the analyses; [`stream`] hands each block's events to a sink as they
-//! are parsed (files in order) so that a case file is written without holding the
-//! evidence in memory. Output order never depends on thread timing.
+//! one sort) for the analyses; [`stream`] (in `stream.rs`) hands each block's events to
+//! a sink as they are parsed (files in order) so that a case file is written without
+//! holding the evidence in memory. Output order never depends on thread timing.
 
 use super::blocks::{fill, Framed, Reading};
 use super::envelope::{self, Envelope};
@@ -11,6 +11,7 @@ use super::frame::{Framer, Span};
 use super::input::{self, Input};
 use super::merge::{duplicates, sort_events, Tally};
 use super::redetect::Alternates;
+pub use super::stream::stream;
 use super::{by_name, detect, head_of, FileCtx, Head, ParseOpts, Parsed, Parser};
 use crate::error::Error;
 use crate::model::{Event, FileInfo, Rejection};
@@ -139,8 +140,8 @@ pub(super) struct FileOut {
 
 /// What every file of a run is read with: the inputs (the progress bar's length set to
 /// their size), the forced parser, the parser options and the known clock skews.
-struct Setup<'a> {
-    inputs: Vec<Input>,
+pub(super) struct Setup<'a> {
+    pub(super) inputs: Vec<Input>,
     forced: Option<&'static dyn Parser>,
     popts: Arc<ParseOpts>,
     clock_skew: &'a [(String, i64)],
@@ -150,7 +151,7 @@ struct Setup<'a> {
     year_hint: std::sync::OnceLock<Option<super::syslog::YearFrom>>,
 }
 
-fn setup<'a>(
+pub(super) fn setup<'a>(
     paths: &[String],
     opts: &'a IngestOpts,
     pb: &'a ProgressBar,
@@ -178,15 +179,7 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
         .inputs
         .par_iter()
         .enumerate()
-        .map(|(idx, inp)| {
-            let mut blocks = Vec::new();
-            let keep = &mut |b| {
-                blocks.push(b);
-                Ok(())
-            };
-            let info = read_file(&run, idx as u32, inp, keep)?;
-            Ok(FileOut { info, blocks })
-        })
+        .map(|(idx, inp)| read_whole(&run, idx as u32, inp))
         .collect::<Result<_, Error>>()?;
     // One allocation for all events: growing by doubling would copy them repeatedly.
     let total = outs
@@ -221,109 +214,15 @@ pub fn ingest(paths: &[String], opts: &IngestOpts, pb: &ProgressBar) -> Result<I
     })
 }
 
-/// Ingests evidence paths block by block: each block's kept events go to `sink` (in
-/// file, then record order) and are not kept here, so memory holds a block or two of
-/// events, never the evidence. Files are read in order, records of a block in parallel;
-/// a record is a duplicate when an earlier file holds the same record (the rule of
-/// [`ingest`], checked against a set of the earlier files' record hashes). The returned
-/// `Ingested` has the inventory and rejections and no events.
-pub fn stream(
-    paths: &[String],
-    opts: &IngestOpts,
-    pb: &ProgressBar,
-    sink: &mut (dyn FnMut(Vec<Box<Event>>) -> Result<(), Error> + Send),
-) -> Result<Ingested, Error> {
-    let run = setup(paths, opts, pb)?;
-    let mut seen = rustc_hash::FxHashSet::<u64>::default();
-    let mut files = Vec::with_capacity(run.inputs.len());
-    let mut rejections = Vec::new();
-    let n = run.inputs.len();
-    let mut idx = 0;
-    while idx < n {
-        // A run of small files (a CloudWatch export holds thousands) is read on every
-        // core at once, then handed on in order; one at a time, each would wait for the
-        // last one's hand-offs.
-        let batch = small_run(&run.inputs[idx..]);
-        let read: Vec<Result<FileOut, Error>> = if batch > 1 {
-            (idx..idx + batch)
-                .into_par_iter()
-                .map(|i| {
-                    let mut blocks = Vec::new();
-                    let keep = &mut |b| {
-                        blocks.push(b);
-                        Ok(())
-                    };
-                    let info = read_file(&run, i as u32, &run.inputs[i], keep)?;
-                    Ok(FileOut { info, blocks })
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut read = read.into_iter();
-        for i in idx..idx + batch.max(1) {
-            let inp = &run.inputs[i];
-            let later = i + 1 < n;
-            let mut tally = Tally::new(inp.display(), opts.strict);
-            let mut mine = Vec::new();
-            let each = &mut |block: Vec<Out>| {
-                let mut kept = Vec::with_capacity(block.len());
-                for it in block.into_iter().flatten() {
-                    let d = matches!(it.parsed, Rec::Event(_)) && {
-                        if later {
-                            mine.push(it.hash);
-                        }
-                        seen.contains(&it.hash)
-                    };
-                    kept.extend(tally.take(it, d, &mut rejections)?);
-                }
-                sink(kept)
-            };
-            let mut info = match read.next() {
-                Some(out) => {
-                    let out = out?;
-                    for block in out.blocks {
-                        each(block)?;
-                    }
-                    out.info
-                }
-                None => read_file(&run, i as u32, inp, each)?,
-            };
-            seen.extend(mine);
-            tally.close(&mut info)?;
-            files.push(info);
-        }
-        idx += batch.max(1);
-    }
-    Ok(Ingested {
-        events: Vec::new(),
-        files,
-        rejections,
-    })
-}
-
-/// Files up to this size (as stored) are read together by [`stream`]...
-const SMALL_FILE: u64 = 1 << 20;
-/// ... this many bytes of them at most, so that memory holds a few blocks' worth.
-const SMALL_BATCH: u64 = 8 << 20;
-
-/// How many of the inputs, from the first, make one batch of small files (0 or 1: read
-/// the first alone). Standard input has no size and is read alone.
-fn small_run(inputs: &[Input]) -> usize {
-    let mut total = 0;
-    let mut k = 0;
-    for inp in inputs {
-        let size = match inp {
-            Input::File(_) | Input::Member(_) => inp.size(),
-            _ => break,
-        };
-        if size > SMALL_FILE || total + size > SMALL_BATCH || k == 512 {
-            break;
-        }
-        total += size;
-        k += 1;
-    }
-    k
+/// Reads one input whole: its inventory entry and every block of its records.
+pub(super) fn read_whole(run: &Setup, file: u32, inp: &Input) -> Result<FileOut, Error> {
+    let mut blocks = Vec::new();
+    let keep = &mut |b| {
+        blocks.push(b);
+        Ok(())
+    };
+    let info = read_file(run, file, inp, keep)?;
+    Ok(FileOut { info, blocks })
 }
 
 /// Known skew of a file (`--clock-skew`): by format, path, file name or the format
@@ -341,7 +240,7 @@ fn skew_of(info: &FileInfo, clock_skew: &[(String, i64)]) -> i64 {
         .sum()
 }
 
-fn read_file(
+pub(super) fn read_file(
     run: &Setup,
     file: u32,
     inp: &Input,
