@@ -6,7 +6,7 @@
 //! in (`idor_by_sign_in`).
 
 use super::detect::{
-    account, actor_finding, named_by, path_of, standout_hour, stands_for, DAY, HOUR,
+    account, actor_finding, named_by, path_of, request_behind, standout_hour, stands_for, DAY, HOUR,
 };
 use super::enrich::Links;
 use super::technique as t;
@@ -33,8 +33,8 @@ fn foreign(e: &Event, target: Option<Target>, p: &Profile) -> bool {
 /// The signed-in customer whose request, through a route that names no other account
 /// (`POST /graphql`, `/rpc`, gRPC's `/loyalty.v1.CustomerService/GetProfile`), issued
 /// statement `i` about another customer's account or bonus: the request reached that
-/// account. Only a
-/// statement carrying its request's id counts: one tied by timing may be a neighbour's.
+/// account. Only a statement carrying its request's id counts: one tied by timing may
+/// be a neighbour's.
 fn foreign_through<'e>(a: &'e Analysis, l: &Links, p: &Profile, i: usize) -> Option<&'e str> {
     let ev = &a.ing.events;
     let e = &ev[i];
@@ -90,11 +90,6 @@ pub(super) fn idor(a: &Analysis, l: &Links, p: &Profile, customers: &Customers) 
             by_user.entry(user).or_default().push(i);
         }
     }
-    // A statement stands for its request: the address is the request's.
-    let ip_of = |i: usize| match ev[i].kind() {
-        SourceKind::Db => l.origin(i).and_then(|g| ev[g].client_ip.as_deref()),
-        _ => ev[i].client_ip.as_deref(),
-    };
     let mut out = Vec::new();
     for (user, idx) in by_user {
         if idx.len() < need || !customers.contains(user) {
@@ -106,7 +101,9 @@ pub(super) fn idor(a: &Analysis, l: &Links, p: &Profile, customers: &Customers) 
         let evs: Vec<usize> = idx[lo..=hi].to_vec();
         let ips: BTreeSet<String> = evs
             .iter()
-            .filter_map(|&i| ip_of(i).map(str::to_string))
+            // A statement stands for its request: the address is the request's.
+            .filter_map(|&i| ev[request_behind(ev, l, i)].client_ip.as_deref())
+            .map(str::to_string)
             .collect();
         let changed = evs.iter().filter(|&&i| changes(&ev[i])).count();
         out.push(Finding {

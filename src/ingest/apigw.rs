@@ -198,10 +198,11 @@ fn subject_by_name(v: &Value) -> Option<Text> {
             }
             yes
         });
-        named.then(|| super::json::scalar(val))?.and_then(|x| {
-            let x = crate::ingest::present_str(&x)?;
-            Some(text(x))
-        })
+        if !named {
+            return None;
+        }
+        let x = super::json::scalar(val)?;
+        crate::ingest::present_str(&x).map(text)
     })
 }
 

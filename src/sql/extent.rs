@@ -8,28 +8,29 @@ use super::tokens::{name_at, Analysis, Tok};
 impl Analysis<'_> {
     /// Whether a read returns a whole table.
     pub fn whole_table_read(&self) -> bool {
-        self.extent() == Extent::Whole
+        self.reach() == Extent::Whole
     }
 
-    /// The rows a read returns of a listing it pages through (`LIMIT 100 OFFSET 4200`,
-    /// `WHERE id > 4200 ORDER BY id LIMIT 100`): the size of its page, where it would
-    /// return the table but for a LIMIT under the bulk size; 0 for any other statement.
-    pub fn page_rows(&self) -> u32 {
-        match self.extent() {
-            Extent::Page(n) => n,
-            _ => 0,
+    /// Whether a read returns a whole table, and the rows it returns of a listing it
+    /// pages through (`LIMIT 100 OFFSET 4200`, `WHERE id > 4200 ORDER BY id LIMIT 100`):
+    /// the size of its page, where it would return the table but for a LIMIT under the
+    /// bulk size; 0 for any other statement. One judgement for both.
+    pub fn read_extent(&self) -> (bool, u32) {
+        match self.reach() {
+            Extent::Whole => (true, 0),
+            Extent::Page(n) => (false, n),
+            Extent::Rows => (false, 0),
         }
     }
 
-    /// How much of its table a read returns; of a UNION (INTERSECT, EXCEPT), what its
-    /// reads of account tables return, the most of them (`SELECT name FROM products
-    /// WHERE id = 5 UNION SELECT email, phone FROM customers` returns the customers).
-    fn extent(&self) -> Extent {
-        let own = self.extent_of_parts();
+    /// What a read returns to whoever sent it: its [`Self::extent`], and, where it is an
+    /// error-based payload, what its subqueries of account tables read (the error
+    /// carries it). Judged once, for the whole statement: its subqueries are inside it.
+    fn reach(&self) -> Extent {
+        let own = self.extent();
         if own == Extent::Whole || !super::markers::error_payload(self.t) {
             return own;
         }
-        // An error-based payload returns, in the error, what its subqueries read.
         let mut most = own;
         for i in 1..self.t.len() {
             if !(self.t[i - 1].sym("(") && self.t[i].kw("SELECT")) {
@@ -41,14 +42,16 @@ impl Analysis<'_> {
             let inner = Analysis::new(&self.t[i..end], self.params, self.vocab, &[]);
             let account = (inner.table.as_deref()).is_some_and(|t| self.vocab.is_account_table(t));
             if account {
-                most = wider(most, inner.extent_of_parts());
+                most = wider(most, inner.extent());
             }
         }
         most
     }
 
-    /// [`Self::extent`] but for error-based payloads.
-    fn extent_of_parts(&self) -> Extent {
+    /// How much of its table a read returns; of a UNION (INTERSECT, EXCEPT), what its
+    /// reads of account tables return, the most of them (`SELECT name FROM products
+    /// WHERE id = 5 UNION SELECT email, phone FROM customers` returns the customers).
+    fn extent(&self) -> Extent {
         if !self.t.iter().any(is_set_op) {
             return self.extent_one();
         }

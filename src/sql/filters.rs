@@ -164,27 +164,18 @@ fn always_true_at(t: &[Tok], depth: usize) -> bool {
         Some(x) if x.kw("NOT") => (true, &t[1..]),
         _ => (false, t),
     };
-    let lit = |x: &Tok| match x {
-        Tok::Num(v) | Tok::Str(v) => Some(v.clone()),
-        _ => None,
-    };
     if let Some(holds) = literal_test(t) {
         return holds != negated;
     }
-    let (Some(a), Some(b)) = (t.first().and_then(lit), t.get(2).and_then(lit)) else {
+    let (Some(a), Some(b)) = (t.first().and_then(literal), t.get(2).and_then(literal)) else {
         return false;
     };
-    let ends = t.get(3).is_none_or(|x| {
-        is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
-    });
+    let ends = test_ends(t.get(3));
     let op = match &t[1] {
         Tok::Sym(s) => s.to_string(),
         _ => return false,
     };
-    let ord = match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
-        (Ok(x), Ok(y)) => x.partial_cmp(&y),
-        _ => Some(a.cmp(&b)),
-    };
+    let ord = compare(a, b);
     use std::cmp::Ordering::*;
     let holds = match (op.as_str(), ord) {
         ("=" | "==" | "<=>", Some(o)) => o == Equal,
@@ -202,25 +193,12 @@ fn always_true_at(t: &[Tok], depth: usize) -> bool {
 /// `1 IN (1, 2)`, `5 BETWEEN 1 AND 9`, `'abc' LIKE '%'`, each maybe with NOT — the
 /// forms injected payloads take besides `1=1`. `None` for anything else.
 fn literal_test(t: &[Tok]) -> Option<bool> {
-    let lit = |x: &Tok| match x {
-        Tok::Num(v) | Tok::Str(v) => Some(v.to_string()),
-        _ => None,
-    };
-    let a = lit(t.first()?).or_else(|| t[0].kw("NULL").then(String::new));
-    let null = a.is_some() && t[0].kw("NULL");
-    let a = a?;
+    let null = t.first()?.kw("NULL");
+    let a = if null { "" } else { literal(&t[0])? };
     // `1 NOT IN (…)`, `'a' NOT LIKE …`; `IS NOT NULL` is read below.
     let not = t.get(1).is_some_and(|x| x.kw("NOT"));
     let i = 1 + usize::from(not);
-    let ends = |j: usize| {
-        t.get(j).is_none_or(|x| {
-            is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
-        })
-    };
-    let cmp = |x: &str, y: &str| match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
-        (Ok(p), Ok(q)) => p.partial_cmp(&q),
-        _ => Some(x.cmp(y)),
-    };
+    let ends = |j: usize| test_ends(t.get(j));
     use std::cmp::Ordering::*;
     let held = match t.get(i)? {
         x if x.kw("IS") => {
@@ -234,8 +212,8 @@ fn literal_test(t: &[Tok]) -> Option<bool> {
             let mut j = i + 2;
             let mut found = false;
             loop {
-                let v = lit(t.get(j)?)?;
-                found |= cmp(&a, &v) == Some(Equal);
+                let v = literal(t.get(j)?)?;
+                found |= compare(a, v) == Some(Equal);
                 match t.get(j + 1)? {
                     x if x.sym(",") => j += 2,
                     x if x.sym(")") => break,
@@ -245,27 +223,49 @@ fn literal_test(t: &[Tok]) -> Option<bool> {
             ends(j + 2).then_some(found)?
         }
         x if x.kw("BETWEEN") => {
-            let (lo, hi) = (lit(t.get(i + 1)?)?, lit(t.get(i + 3)?)?);
+            let (lo, hi) = (literal(t.get(i + 1)?)?, literal(t.get(i + 3)?)?);
             if !t.get(i + 2)?.kw("AND") || !ends(i + 4) {
                 return None;
             }
-            cmp(&a, &lo)? != Less && cmp(&a, &hi)? != Greater
+            compare(a, lo)? != Less && compare(a, hi)? != Greater
         }
         x if x.kw("LIKE") || x.kw("ILIKE") => {
-            let pat = lit(t.get(i + 1)?)?;
+            let pat = literal(t.get(i + 1)?)?;
             if !ends(i + 2) {
                 return None;
             }
-            let fold = x.kw("ILIKE");
-            let (a, pat) = match fold {
-                true => (a.to_lowercase(), pat.to_lowercase()),
-                false => (a, pat),
-            };
-            like(a.as_bytes(), pat.as_bytes())
+            match x.kw("ILIKE") {
+                true => like(a.to_lowercase().as_bytes(), pat.to_lowercase().as_bytes()),
+                false => like(a.as_bytes(), pat.as_bytes()),
+            }
         }
         _ => return None,
     };
     Some(held != not)
+}
+
+/// A number's or a string's text.
+fn literal(x: &Tok) -> Option<&str> {
+    match x {
+        Tok::Num(v) | Tok::Str(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// Whether a test of literals ends before `x`: at the end, a conjunction, a closing
+/// parenthesis or semicolon, or a word (a comment's `--` is gone, `LIMIT` follows).
+fn test_ends(x: Option<&Tok>) -> bool {
+    x.is_none_or(|x| {
+        is_or(x) || x.kw("AND") || x.sym(")") || x.sym(";") || matches!(x, Tok::Word(..))
+    })
+}
+
+/// Two literals compared as numbers where both read as one, else as text.
+fn compare(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.partial_cmp(&y),
+        _ => Some(a.cmp(b)),
+    }
 }
 
 /// SQL `LIKE`: `%` any run, `_` any one byte; no escapes (a payload needs none).

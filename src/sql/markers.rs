@@ -147,7 +147,8 @@ pub fn error_payload(t: &[Tok]) -> bool {
     (0..t.len()).any(|i| {
         let Some(w) = word(i) else { return false };
         let cast = matches!(w, "CAST" | "CONVERT");
-        if !(cast || ERROR_FUNCTIONS.contains(&w)) || !t.get(i + 1).is_some_and(|x| x.sym("(")) {
+        let error_fn = ERROR_FUNCTIONS.contains(&w);
+        if !(cast || error_fn) || !t.get(i + 1).is_some_and(|x| x.sym("(")) {
             return false;
         }
         let Some(end) = super::tokens::close(t, i + 1) else {
@@ -155,7 +156,7 @@ pub fn error_payload(t: &[Tok]) -> bool {
         };
         let arg = &t[i + 2..end];
         let select = arg.iter().any(|x| x.kw("SELECT"));
-        if ERROR_FUNCTIONS.contains(&w) {
+        if error_fn {
             return select;
         }
         let joins_strings = arg.iter().any(|x| {

@@ -180,9 +180,10 @@ pub fn same_column(a: &str, b: &str) -> bool {
 impl Vocab {
     /// Whether a column holds an account id in any table (`account_id`, `customerId`).
     /// Besides the listed columns, one whose last word is a key (`id`, `uuid`, `no`,
-    /// `number`) after a customer word or its short form (`guest_id`, `loyalty_account_id`,
-    /// `customerUUID`, `member_number`, `cust_id`) and that names no actor (`created_by_user_id`, `admin_user_id`);
-    /// `customer_phone_number` is a phone number.
+    /// `number`) after a customer word or its short form (`guest_id`,
+    /// `loyalty_account_id`, `customerUUID`, `member_number`, `cust_id`) and that names
+    /// no actor (`created_by_user_id`, `admin_user_id`); `customer_phone_number` is a
+    /// phone number.
     pub fn is_account_column(&self, col: &str) -> bool {
         if self.account_columns.iter().any(|c| same_column(c, col)) {
             return true;
@@ -707,8 +708,9 @@ pub fn analyze(
             }
         }
         if class == StmtClass::Read {
-            facts.whole_table_read |= an.whole_table_read();
-            facts.page_rows = facts.page_rows.max(an.page_rows());
+            let (whole, page) = an.read_extent();
+            facts.whole_table_read |= whole;
+            facts.page_rows = facts.page_rows.max(page);
         } else if matches!(class, StmtClass::Write | StmtClass::Ddl) {
             facts.whole_table_read |= an.copies_whole_table() || an.returns_whole_table();
         }
