@@ -1774,6 +1774,59 @@ fn postgresql_messages_through_syslog_keep_their_lines_apart() {
     assert_eq!(rows[3]["outcome"], "failure");
 }
 
+/// pgaudit through syslog with a `key=value` prefix has MariaDB's run of commas,
+/// numbers and a word (`client=10.0.0.5 LOG:  AUDIT: SESSION,1,1,WRITE,`); and a prefix of
+/// a time alone (`< %m >`) is PostgreSQL's where its messages are. Both were misread: the
+/// first as MariaDB records of garbage fields, the second as no format at all.
+#[test]
+fn pgaudit_with_a_key_value_prefix_through_syslog_and_a_time_alone_prefix() {
+    let dir = crate::util::tmp().unwrap();
+    let log = "Mar  5 14:22:01 db01 postgres[12345]: [7-1] user=app,db=loyalty,client=10.0.0.5 LOG:  AUDIT: SESSION,1,1,WRITE,UPDATE,,,\"UPDATE bonus_accounts SET points = points + 500\n\
+               Mar  5 14:22:01 db01 postgres[12345]: [7-2] #011WHERE customer_id = 42\",<not logged>\n\
+               Mar  5 14:22:03 db01 postgres[12345]: [8-1] user=app,db=loyalty,client=10.0.0.5 LOG:  AUDIT: SESSION,2,1,READ,SELECT,,,SELECT 1,<not logged>\n\
+               Mar  5 14:22:04 db01 postgres[12345]: [9-1] user=app,db=loyalty,client=10.0.0.5 LOG:  AUDIT: SESSION,3,1,READ,SELECT,,,\"SELECT * FROM customers WHERE 1=1 OR\n";
+    let path = dir.path().join("postgresql.log");
+    std::fs::write(&path, log).unwrap();
+    let rows = ingested(&path, &["--assume-tz", "UTC"]);
+    let f = &rows[0]["files"][0];
+    assert_eq!(f["format"], "syslog+pg-stderr", "{f}");
+    assert_eq!(rows[1]["db_host"], "10.0.0.5");
+    assert_eq!(rows[1]["db_user"], "app");
+    assert_eq!(
+        rows[1]["statement"],
+        "UPDATE bonus_accounts SET points = points + 500\nWHERE customer_id = 42"
+    );
+    assert_eq!(rows[1]["sql"]["bonus_changes"][0]["delta"], 500);
+    assert_eq!(rows[2]["statement"], "SELECT 1");
+
+    let log = "< 2024-03-05 14:22:01.123 UTC >LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"SELECT * FROM customers\n\
+               \tWHERE id = 5\",<not logged>\n\
+               < 2024-03-05 14:22:02.123 UTC >LOG:  connection authorized: user=app database=loyalty\n\
+               < 2024-03-05 14:22:03.123 UTC >LOG:  checkpoint starting: time\n\
+               < 2024-03-05 14:22:0\n";
+    let path = dir.path().join("postgresql-time.log");
+    std::fs::write(&path, log).unwrap();
+    let rows = ingested(&path, &[]);
+    let f = &rows[0]["files"][0];
+    assert_eq!(f["format"], "pg-stderr", "{f}");
+    // The checkpoint is the server's housekeeping (skipped), the cut line rejected.
+    assert_eq!(
+        (&f["events"], &f["skipped"], &f["rejected"]),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{f}"
+    );
+    assert_eq!(
+        rows[1]["statement"],
+        "SELECT * FROM customers\nWHERE id = 5"
+    );
+    assert_eq!(rows[2]["command"], "connection authorized");
+    assert_eq!(rows[2]["db_user"], "app");
+}
+
 #[test]
 fn a_broken_first_line_hides_no_file_s_format() {
     // A crash's garbage (or a record cut mid-write) at the head of a file: the format is

@@ -11,13 +11,16 @@ use crate::timeparse::{epoch_magnitude, parse_iso};
 use regex::Regex;
 use std::sync::LazyLock;
 
+// The server's and the client's host hold no space: a PostgreSQL message through
+// syslog (`user=app,db=x,client=10.0.0.5 LOG:  AUDIT: SESSION,1,1,WRITE,…`) has the
+// same run of commas, numbers and a word.
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?),[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
+    Regex::new(r"^(\d{8} \d\d:\d\d:\d\d|\d{16}|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?),[^,\s]*,[^,]*,[^,\s]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
         .expect("static regex")
 });
 
 static TIMELESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*[^,]*,[^,]*,[^,]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
+    Regex::new(r"^\s*[^,\s]*,[^,]*,[^,\s]*,\d+,\d+,(CONNECT|DISCONNECT|FAILED_CONNECT|QUERY|READ|WRITE|CREATE|ALTER|DROP|RENAME|CHANGEUSER|PROXY_CONNECT),")
         .expect("static regex")
 });
 
@@ -203,6 +206,20 @@ mod tests {
     use crate::ingest::ParseOpts;
     use crate::timeparse::{fmt_utc_s, AssumeTz};
     use std::sync::Arc;
+
+    #[test]
+    fn a_postgresql_message_with_its_commas_is_no_server_audit_record() {
+        let pg = "user=app,db=loyalty,client=10.0.0.5 LOG:  AUDIT: SESSION,1,1,WRITE,UPDATE,,,x,<not logged>";
+        assert!(!timeless(pg));
+        assert!(!LINE.is_match(&format!("20240305 14:22:01,{pg}")));
+        let maria = "db-prod-1,svc,203.0.113.45,88,4711,QUERY,orders,'SELECT 1',0";
+        assert!(timeless(maria));
+        assert!(LINE.is_match(&format!("20240305 14:22:01,{maria}")));
+        // A user name may hold a space; the hosts do not.
+        assert!(timeless(
+            "db-prod-1,john smith,10.0.0.9,88,4711,CONNECT,orders,,0"
+        ));
+    }
 
     fn kyiv() -> FileCtx {
         let o = ParseOpts {

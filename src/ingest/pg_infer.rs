@@ -73,6 +73,13 @@ pub fn template(prefix: &str) -> Option<String> {
 
 /// The template whose output `prefix` is, with the values its escapes printed.
 pub fn infer(prefix: &str) -> Option<(String, Fields<'_>)> {
+    infer_for(prefix, false)
+}
+
+/// [`infer`], where `postgres` says the message after the prefix is one only
+/// PostgreSQL writes (`AUDIT: SESSION,…`, `connection authorized: …`): then a time alone
+/// (`< %m >`, `%t `) is a prefix too.
+pub fn infer_for(prefix: &str, postgres: bool) -> Option<(String, Fields<'_>)> {
     let mut t = String::new();
     let mut f = Fields {
         end: prefix.len(),
@@ -162,11 +169,12 @@ pub fn infer(prefix: &str) -> Option<(String, Fields<'_>)> {
         let end = c.get(0).map_or(0, |m| m.end());
         rest = &rest[if end == 0 { ch.len_utf8() } else { end }..];
     }
-    // A time alone and words (`2024-… [main] INFO:  …`) is any application's log line.
+    // A time alone and words (`2024-… [main] INFO:  …`) is any application's log line,
+    // unless the message is PostgreSQL's own.
     let session = ["%p", "%l", "%u", "%d", "%c", "%h", "%r", "%x", "%v"]
         .iter()
         .any(|e| t.contains(e));
-    (time && session).then_some((t, f))
+    (time && (session || postgres)).then_some((t, f))
 }
 
 #[cfg(test)]
@@ -204,6 +212,21 @@ mod tests {
         assert_eq!(template("[812] app@loyalty "), None);
         assert_eq!(template("2024-03-05 14:23:10 UTC tenant=acme "), None);
         assert_eq!(template("2024-03-05 14:23:10.123 [main] "), None);
+    }
+
+    #[test]
+    fn a_time_alone_is_a_prefix_only_before_postgresql_s_own_messages() {
+        use super::infer_for;
+        for (prefix, want) in [
+            ("< 2024-03-05 14:23:10.123 UTC >", "< %m >"),
+            ("2024-03-05 14:23:10 EET ", "%t "),
+            ("1709641390.123 ", "%n "),
+        ] {
+            assert_eq!(template(prefix), None, "{prefix}");
+            let got = infer_for(prefix, true).map(|(t, _)| t);
+            assert_eq!(got.as_deref(), Some(want), "{prefix}");
+        }
+        assert!(infer_for("[812] ", true).is_none());
     }
 
     #[test]

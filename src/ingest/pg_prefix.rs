@@ -227,8 +227,20 @@ fn known() -> &'static [Prefix] {
 /// its escapes printed (`end` is where the severity starts).
 fn own(line: &str) -> Option<(String, Fields<'_>)> {
     let m = SEVERITY_ANYWHERE.find(line)?;
-    crate::ingest::pg_infer::infer(&line[..m.start()])
+    let postgres = POSTGRES_MESSAGE.is_match(&line[m.end()..]);
+    crate::ingest::pg_infer::infer_for(&line[..m.start()], postgres)
 }
+
+/// Messages only PostgreSQL (and pgaudit) write, after the severity's two spaces and an
+/// optional SQLSTATE: with one of them, a prefix of a time alone is PostgreSQL's.
+static POSTGRES_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:[0-9A-Z]{5}: )?(?:AUDIT: (?:SESSION|OBJECT),|connection (?:received|authorized): ",
+        r"|disconnection: session time: |password authentication failed for user ",
+        r"|(?:statement|duration): |execute [^:]{1,64}: |database system (?:is|was) )"
+    ))
+    .expect("static regex")
+});
 
 /// The prefix a record was written with, for a record the file's prefix does not fit: a
 /// common template that fits its first line, else the template its own prefix is the
