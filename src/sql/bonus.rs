@@ -341,9 +341,11 @@ impl Analysis<'_> {
         if !listed.is_empty() {
             return listed;
         }
+        // A balance kept on the customer's own row (`members.stars`) is in the
+        // programme's unit as in a bonus table; a review's `stars` is not on that row.
         assigned
             .into_iter()
-            .find(|(w, c, k)| self.vocab.names_amount(w, self.bonus_table) && numeric(c, *k))
+            .find(|(w, c, k)| self.vocab.names_amount(w, self.id_is_account) && numeric(c, *k))
             .map(|(_, c, _)| c)
             .into_iter()
             .collect()

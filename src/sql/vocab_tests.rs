@@ -107,11 +107,16 @@ fn balances_keyed_by_other_names() {
 }
 
 #[test]
-fn a_programmes_own_unit_counts_in_its_tables_only() {
+fn a_programmes_own_unit_counts_in_its_tables_and_on_the_customer_s_row_only() {
     let f = pg("UPDATE rewards SET stars = stars + 500 WHERE guest_id = 123");
     assert_eq!(changes(&f), [("123", 500)]);
     let f = pg("INSERT INTO reward_transactions (guest_id, stars, kind) VALUES (12, 300, 'earn')");
     assert_eq!(changes(&f), [("12", 300)]);
+    // A balance on the member's own row.
+    let f = pg("UPDATE members SET stars = stars + 500 WHERE member_id = 42");
+    assert_eq!(changes(&f), [("42", 500)]);
+    let f = pg("UPDATE guests SET stamps = 9 WHERE id = 7");
+    assert_eq!(changes(&f), [("7", 9)]);
     // A review's stars are its rating.
     for sql in [
         "UPDATE reviews SET stars = 4 WHERE customer_id = 12",
