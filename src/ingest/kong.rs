@@ -47,7 +47,21 @@ impl Parser for Kong {
         };
         let mut e = Event::new(SourceKind::Gateway, self.name());
         e.ts = ts;
-        e.request_id = s(&v, "request.id");
+        // Kong's own id (3.x; empty when unavailable), else the Correlation ID plugin's,
+        // logged or as the header it set on the request the service received (its
+        // default `Kong-Request-ID`, or the client's `X-Request-ID` passed on): what the
+        // service tags its statements with.
+        e.request_id = first(
+            &v,
+            &[
+                "request.id",
+                "correlation_id",
+                "request.headers.kong-request-id",
+                "request.headers.x-kong-request-id",
+                "request.headers.x-request-id",
+                "request.headers.x-correlation-id",
+            ],
+        );
         e.client_ip = s(&v, "client_ip");
         e.method = s(&v, "request.method");
         if let Some(uri) = s(&v, "request.uri") {
@@ -128,6 +142,26 @@ mod tests {
         assert_eq!(e.status, Some(401));
         assert_eq!(e.user_agent.as_deref(), Some("python-requests/2.31.0"));
         assert_eq!(e.extra["route_name"], "admin-export");
+        assert_eq!(
+            e.request_id.as_deref(),
+            Some("2b9f6a4c8e1d4f7a9c3b5e7d1f2a4c6e")
+        );
+        // Kong 2.x logs no id of its own: the Correlation ID plugin's header is it.
+        for (l, want) in [
+            (
+                r#"{"request":{"uri":"/a","method":"GET","headers":{"kong-request-id":"9f0c6a1e-6f3b-4c43-9c1e-1a2b3c4d5e6f#12","x-request-id":"client"}},"response":{"status":200},"latencies":{"request":1},"client_ip":"10.0.0.1","started_at":1709648523481}"#,
+                "9f0c6a1e-6f3b-4c43-9c1e-1a2b3c4d5e6f#12",
+            ),
+            (
+                r#"{"request":{"id":"","uri":"/a","method":"GET","headers":{"x-request-id":"0b7c8d4e"}},"response":{"status":200},"latencies":{"request":1},"client_ip":"10.0.0.1","started_at":1709648523481}"#,
+                "0b7c8d4e",
+            ),
+        ] {
+            let Parsed::Event(e) = Kong.parse(l, &FileCtx::default()) else {
+                panic!()
+            };
+            assert_eq!(e.request_id.as_deref(), Some(want));
+        }
         assert!(matches!(
             Kong.parse("{\"request\":", &FileCtx::default()),
             Parsed::Reject(_)
