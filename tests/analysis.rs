@@ -178,6 +178,64 @@ fn kong_pgcsv_onesignal_equal_truth() {
     );
 }
 
+/// OneSignal's notification pages alone (no audience exports): the attacker's broadcast
+/// to "Subscribed Users" names no device. Its recipients are every roster account with a
+/// device that existed then, a bound that holds the truth's; before, none.
+#[test]
+fn a_broadcast_with_only_its_provider_summary_reaches_every_account_with_a_device() {
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "onesignal"],
+        &["--seed", "3"],
+    );
+    for f in std::fs::read_dir(d.path().join("push/onesignal")).unwrap() {
+        let f = f.unwrap().path();
+        if !f.to_string_lossy().ends_with("notifications.json") {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    let t = truth(d.path());
+    let want: BTreeSet<String> = strs(&t["affected"]["malicious_push"]).into_iter().collect();
+    let out = crate::util::tmp().unwrap();
+    ran(bl()
+        .args(["report", "-q", "--roster"])
+        .arg(d.path().join("roster.csv"))
+        .arg(d.path())
+        .arg("--out-dir")
+        .arg(out.path()));
+    let rows = csv_rows(&out.path().join("affected-customers.csv"));
+    let got: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["impacts"].contains("malicious_push"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert!(
+        got.is_superset(&want),
+        "{:?}",
+        want.difference(&got).take(5).collect::<Vec<_>>()
+    );
+    let with_device: BTreeSet<String> = csv_rows(&d.path().join("roster.csv"))
+        .into_iter()
+        .filter(|r| !r["device_ids"].is_empty())
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert!(got.is_subset(&with_device));
+    assert!(
+        got.len() < want.len() * 12 / 10,
+        "{} against {}",
+        got.len(),
+        want.len()
+    );
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n
+            .starts_with("Malicious messages whose provider logged no per-device records")
+            && n.contains("segment:Subscribed Users")),
+        "{notes:?}"
+    );
+}
+
 #[test]
 fn kong_rds_activity_stream_onesignal_equal_truth() {
     let d = crate::util::tmp().unwrap();

@@ -326,8 +326,31 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         }
     }
     // Malicious pushes.
-    for msg in a.messages.iter().filter(|x| x.malicious) {
+    let mut audiences: Vec<(usize, String)> = Vec::new();
+    for (n, msg) in a.messages.iter().enumerate().filter(|(_, x)| x.malicious) {
         let w = msg.origin.map(wave).unwrap_or(0);
+        // No per-device records: the accounts the message's own record addresses, or
+        // everyone it went to.
+        if msg.recipients.is_empty() {
+            if let Some(au) = super::audience::of(msg, ev, a.roster.as_ref(), &existing) {
+                for acc in &au.accounts {
+                    let x = entry(&mut m, acc, msg.sent);
+                    x.impacts.insert(k::PUSH);
+                    x.waves.insert(w);
+                    x.messages.insert(msg.id.clone());
+                    x.evidence.push((
+                        au.event,
+                        k::PUSH,
+                        format!("received malicious message {}: {}", msg.id, au.basis),
+                    ));
+                }
+                audiences.push((
+                    n,
+                    format!("{} ({} accounts; {})", msg.id, au.accounts.len(), au.basis),
+                ));
+            }
+            continue;
+        }
         let first = msg.first_event_per_device(ev);
         for r in msg.recipients.iter().filter(|r| r.ok) {
             let Some(acc) = &r.account else { continue };
@@ -347,6 +370,23 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                     ),
                 ));
             }
+        }
+    }
+    if !audiences.is_empty() {
+        a.notes.push(format!(
+            "Malicious messages whose provider logged no per-device records count as received \
+             by the accounts their own record addresses, or, sent to everyone, by every roster \
+             account with a device that existed then (an upper bound: a device that was \
+             unsubscribed or failed is among them; the provider's delivery export or \
+             message history says which): {}",
+            audiences
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+        for (n, _) in audiences {
+            a.messages[n].audience = true;
         }
     }
     for x in m.values_mut() {

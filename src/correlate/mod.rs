@@ -5,6 +5,7 @@
 
 pub mod actors;
 pub mod attribute;
+pub mod audience;
 pub mod balances;
 pub mod bypass;
 pub mod coverage;
@@ -218,6 +219,9 @@ pub struct Message {
     pub events: Vec<usize>,
     /// The event that originated the send.
     pub origin: Option<usize>,
+    /// Whether its recipients are the accounts it addressed or went to as a whole
+    /// (`audience`), there being no per-device records.
+    pub audience: bool,
 }
 
 impl Message {
@@ -681,7 +685,7 @@ fn notes(a: &mut Analysis) {
     }
     if a.messages
         .iter()
-        .any(|m| m.recipients.is_empty() && m.recipient_count > 0)
+        .any(|m| m.recipients.is_empty() && m.recipient_count > 0 && !m.audience)
     {
         a.notes.push("Some messages have only provider summaries, no per-device records: their recipients cannot be listed by account.".into());
     }
