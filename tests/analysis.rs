@@ -178,6 +178,54 @@ fn kong_pgcsv_onesignal_equal_truth() {
     );
 }
 
+/// A topic send that the application logged as a request line (topic, title, body) and
+/// a response line (FCM's id alone) is one message: the id's, with the request's content
+/// and time. The request was no message at all, and the id one without content; a
+/// request whose answer is missing is a message of its own.
+#[test]
+fn a_send_logged_as_request_and_response_lines_is_one_message() {
+    let d = crate::util::tmp().unwrap();
+    let log = "2024-03-05T14:25:00.412Z INFO  [push-worker] FCM request: {\"message\":{\"topic\":\"all\",\"notification\":{\"title\":\"Hacked\",\"body\":\"Your data is ours\"}}}\n\
+               2024-03-05T14:25:00.612Z INFO  [push-worker] FCM response: {\"name\":\"projects/shop-prod/messages/5123456789012345678\"}\n\
+               2024-03-05T14:26:00.412Z INFO  [push-worker] FCM request: {\"message\":{\"token\":\"eJ9kQ2vXR0mZb1a8C4dQyT:APA91bF\",\"notification\":{\"title\":\"Hi\",\"body\":\"Order ready\"}}}\n\
+               2024-03-05T14:26:00.512Z INFO  [push-worker] FCM response: {\"name\":\"projects/shop-prod/messages/0:1709648760%c0ffee\"}\n\
+               2024-03-05T14:40:00.000Z INFO  [push-worker] FCM request: {\"message\":{\"topic\":\"news\",\"notification\":{\"title\":\"Menu\",\"body\":\"New dishes\"}}}\n";
+    std::fs::write(d.path().join("push-worker.log"), log).unwrap();
+    let out = crate::util::tmp().unwrap();
+    ran(bl()
+        .args(["report", "-q"])
+        .arg(d.path())
+        .arg("--out-dir")
+        .arg(out.path()));
+    let rows = csv_rows(&out.path().join("messages.csv"));
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["message_id"].as_str(),
+                r["sent_utc"].as_str(),
+                r["title"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "5123456789012345678",
+                "2024-03-05T14:25:00.412000Z",
+                "Hacked"
+            ),
+            ("0:1709648760%c0ffee", "2024-03-05T14:26:00.412000Z", "Hi"),
+            (
+                "fcm-send-2024-03-05T14:40:00Z",
+                "2024-03-05T14:40:00.000000Z",
+                "Menu"
+            ),
+        ]
+    );
+}
+
 /// OneSignal's notification pages alone (no audience exports): the attacker's broadcast
 /// to "Subscribed Users" names no device. Its recipients are every roster account with a
 /// device that existed then, a bound that holds the truth's; before, none.

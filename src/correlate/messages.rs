@@ -425,6 +425,24 @@ pub(super) fn group(
         };
         groups.entry(k).or_default().extend(lone);
     }
+    // A topic or condition send whose request no answer followed (`replies::pair`): a
+    // message of its own, named by its time.
+    for (i, e) in ev.iter().enumerate() {
+        let p = e.push();
+        if e.kind() == SourceKind::Push
+            && p.message_id.is_none()
+            && p.device_id.is_none()
+            && p.push_target.is_some()
+            && p.delivery.as_deref() == Some("requested")
+        {
+            let prov = provider(e.format.as_str());
+            let k = (
+                prov,
+                format!("{prov}-send-{}", crate::timeparse::fmt_utc_s(e.ts)),
+            );
+            groups.entry(k).or_default().push(i);
+        }
+    }
     for v in groups.values_mut() {
         v.sort_unstable();
     }

@@ -34,6 +34,7 @@ pub mod pushclock;
 pub mod reads;
 pub mod refunds;
 pub mod relations;
+pub mod replies;
 pub mod series;
 pub mod sessions;
 pub mod shared;
@@ -384,6 +385,14 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ));
     }
     sessions::fill(&mut a.ing.events, &a.ing.files);
+    let replied = replies::pair(&mut a.ing.events);
+    if replied > 0 {
+        a.notes.push(format!(
+            "{replied} push send requests were logged apart from the provider's answer (the \
+             message id, or the failure, on a later line of the same log): each took the \
+             first answer after it within a minute, in order (answer_line)"
+        ));
+    }
     enrich::enrich(&mut a, p);
     // Gateway layers' clocks first: the DB's and the push worker's are compared with them.
     let layers = gwclock::estimate_and_apply(&mut a, p);
