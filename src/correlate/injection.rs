@@ -34,8 +34,22 @@ static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// A URL value decoded; decoded again where the first pass leaves an escape (`%2527`,
+/// sqlmap's double encoding, which slips past a filter that decodes once).
 fn decode(s: &str) -> String {
-    crate::sql::url_decode(&s.replace('+', " ")).into_owned()
+    let once = crate::sql::url_decode(&s.replace('+', " ")).into_owned();
+    if escaped(&once) {
+        crate::sql::url_decode(&once).into_owned()
+    } else {
+        once
+    }
+}
+
+/// Whether a value holds a `%XX` escape.
+fn escaped(s: &str) -> bool {
+    s.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
 /// The values of a request's URL (path segments, query values) that carry an injection
@@ -158,5 +172,17 @@ mod tests {
         ] {
             assert!(!URL_INJECTION.is_match(benign), "{benign}");
         }
+    }
+
+    #[test]
+    fn a_payload_encoded_twice_is_decoded_twice() {
+        let mut e = Event::new(SourceKind::Gateway, "nginx-combined");
+        e.path = Some("/api/v1/customers".into());
+        e.query = Some("id=1%2527%2520OR%25201%253D1--&page=2".into());
+        assert_eq!(url_payloads(&e), ["1' OR 1=1--"]);
+        // A literal percent sign decoded once stays one.
+        e.query = Some("promo=50%25%20off&q=100%25".into());
+        assert!(url_payloads(&e).is_empty());
+        assert_eq!(decode("50%25%20off"), "50% off");
     }
 }
