@@ -191,12 +191,7 @@ fn a_send_logged_as_request_and_response_lines_is_one_message() {
                2024-03-05T14:26:00.512Z INFO  [push-worker] FCM response: {\"name\":\"projects/shop-prod/messages/0:1709648760%c0ffee\"}\n\
                2024-03-05T14:40:00.000Z INFO  [push-worker] FCM request: {\"message\":{\"topic\":\"news\",\"notification\":{\"title\":\"Menu\",\"body\":\"New dishes\"}}}\n";
     std::fs::write(d.path().join("push-worker.log"), log).unwrap();
-    let out = crate::util::tmp().unwrap();
-    ran(bl()
-        .args(["report", "-q"])
-        .arg(d.path())
-        .arg("--out-dir")
-        .arg(out.path()));
+    let out = report_without_roster(d.path());
     let rows = csv_rows(&out.path().join("messages.csv"));
     let got: Vec<(&str, &str, &str)> = rows
         .iter()
@@ -245,13 +240,7 @@ fn a_broadcast_with_only_its_provider_summary_reaches_every_account_with_a_devic
     }
     let t = truth(d.path());
     let want: BTreeSet<String> = strs(&t["affected"]["malicious_push"]).into_iter().collect();
-    let out = crate::util::tmp().unwrap();
-    ran(bl()
-        .args(["report", "-q", "--roster"])
-        .arg(d.path().join("roster.csv"))
-        .arg(d.path())
-        .arg("--out-dir")
-        .arg(out.path()));
+    let out = report_of(d.path(), &[]);
     let rows = csv_rows(&out.path().join("affected-customers.csv"));
     let got: BTreeSet<String> = rows
         .iter()
@@ -499,6 +488,23 @@ fn notes_of(dir: &Path, extra: &[&str]) -> Vec<String> {
 
 /// `report.json` of a report on a directory.
 fn report_json(dir: &Path, extra: &[&str]) -> Value {
+    let out = report_of(dir, extra);
+    serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap()
+}
+
+/// The output directory of `report` on a directory, given no roster.
+fn report_without_roster(dir: &Path) -> tempfile::TempDir {
+    let out = crate::util::tmp().unwrap();
+    ran(bl()
+        .args(["report", "-q"])
+        .arg(dir)
+        .arg("--out-dir")
+        .arg(out.path()));
+    out
+}
+
+/// The output directory of `report` (with the directory's roster) on a directory.
+fn report_of(dir: &Path, extra: &[&str]) -> tempfile::TempDir {
     let out = crate::util::tmp().unwrap();
     ran(bl()
         .args(["report", "-q", "--roster"])
@@ -507,7 +513,7 @@ fn report_json(dir: &Path, extra: &[&str]) -> Value {
         .args(extra)
         .arg("--out-dir")
         .arg(out.path()));
-    serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap()
+    out
 }
 
 #[test]
@@ -1162,12 +1168,7 @@ fn untagged_mariadb_across_a_dst_change_is_corrected_record_by_record() {
         ],
     );
     check(d.path(), &[], true);
-    let out = crate::util::tmp().unwrap();
-    ran(bl()
-        .args(["report", "-q"])
-        .arg(d.path())
-        .arg("--out-dir")
-        .arg(out.path()));
+    let out = report_without_roster(d.path());
     let j: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
     assert!(
