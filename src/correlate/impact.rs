@@ -326,7 +326,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         }
     }
     // Malicious pushes.
-    let mut audiences: Vec<(usize, String)> = Vec::new();
+    let mut audiences: Vec<(usize, usize, String)> = Vec::new();
     for (n, msg) in a.messages.iter().enumerate().filter(|(_, x)| x.malicious) {
         let w = msg.origin.map(wave).unwrap_or(0);
         // No per-device records: the accounts the message's own record addresses, or
@@ -346,6 +346,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                 }
                 audiences.push((
                     n,
+                    au.accounts.len(),
                     format!("{} ({} accounts; {})", msg.id, au.accounts.len(), au.basis),
                 ));
             }
@@ -381,12 +382,12 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
              message history says which): {}",
             audiences
                 .iter()
-                .map(|(_, t)| t.as_str())
+                .map(|(_, _, t)| t.as_str())
                 .collect::<Vec<_>>()
                 .join("; ")
         ));
-        for (n, _) in audiences {
-            a.messages[n].audience = true;
+        for (n, k, _) in audiences {
+            a.messages[n].audience = k;
         }
     }
     for x in m.values_mut() {

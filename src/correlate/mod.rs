@@ -220,9 +220,9 @@ pub struct Message {
     pub events: Vec<usize>,
     /// The event that originated the send.
     pub origin: Option<usize>,
-    /// Whether its recipients are the accounts it addressed or went to as a whole
-    /// (`audience`), there being no per-device records.
-    pub audience: bool,
+    /// The accounts counted as its recipients by what it addressed or went to as a whole
+    /// (`audience`), there being no per-device records; 0 for none.
+    pub audience: usize,
 }
 
 impl Message {
@@ -694,7 +694,7 @@ fn notes(a: &mut Analysis) {
     }
     if a.messages
         .iter()
-        .any(|m| m.recipients.is_empty() && m.recipient_count > 0 && !m.audience)
+        .any(|m| m.recipients.is_empty() && m.recipient_count > 0 && m.audience == 0)
     {
         a.notes.push("Some messages have only provider summaries, no per-device records: their recipients cannot be listed by account.".into());
     }

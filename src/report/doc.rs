@@ -616,7 +616,26 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
         .iter()
         .filter(|m| m.malicious && m.wave == Some(w.id))
     {
-        out.push(format!("Malicious message {} went to {} devices ({} delivered, {} failed) ({} evidence events).", m.id, m.recipient_count, m.delivered, m.failed, m.events.len()));
+        let to = match (m.recipient_count, m.target.as_deref()) {
+            (0, Some(t)) => format!("went to {t}, with no recipient count"),
+            (0, None) => "names no recipients".to_string(),
+            (n, _) => format!(
+                "went to {n} devices ({} delivered, {} failed)",
+                m.delivered, m.failed
+            ),
+        };
+        let counted = match m.audience {
+            0 => String::new(),
+            k => format!(
+                "; {k} accounts counted as its recipients, with no per-device records (see \
+                 the notes)"
+            ),
+        };
+        out.push(format!(
+            "Malicious message {} {to}{counted} ({} evidence events).",
+            m.id,
+            m.events.len()
+        ));
     }
     out.push(format!(
         "{} attacker events in all: {}.",
