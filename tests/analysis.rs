@@ -122,6 +122,40 @@ pub(crate) fn equals_truth(formats: [&str; 3], args: &[&str], identity_known: bo
 }
 
 #[test]
+fn a_customer_behind_a_proxy_pool_s_exit_before_the_burst_is_not_its_start() {
+    // A customer signed in and browsed from one of the pool's exits three and a half
+    // minutes before the pool's first failed login; the gateway (API Gateway's CLF
+    // preset) logs no agent or subject to tell the two apart. The look-back through the
+    // shared address's activity took the customer's sign-in for wave 1's start.
+    equals_truth(
+        ["apigw-clf", "mariadb-audit", "onesignal"],
+        &[
+            "--seed",
+            "88825",
+            "--server-tz",
+            "Australia/Sydney",
+            "--db-skew",
+            "446s",
+            "--wave1",
+            "stuffing",
+            "--wave2",
+            "direct",
+            "--attack-at",
+            "06:32:40,08:02:40",
+            "--proxy-pool",
+            "30",
+            "--shared-address",
+            "20",
+            "--other-names",
+            "--push-skew",
+            "855s",
+        ],
+        // The staff principal of wave 2's direct dump is not named by this evidence.
+        false,
+    );
+}
+
+#[test]
 fn statement_lines_in_one_file_and_audit_records_in_another_count_once_with_their_facts() {
     // One server logging to two destinations, one holding its `statement:` lines, the
     // other its pgaudit records. Each line was paired with the AUDIT record of its

@@ -78,6 +78,10 @@ const DAY: i64 = 86_400_000_000;
 /// requests.
 const PAUSE_US: i64 = 5 * 60 * 1_000_000;
 
+/// How long before a credential-stuffing campaign's first failed login its addresses'
+/// activity may be its own (a login page loaded, a token fetched).
+const LEAD_US: i64 = 60 * 1_000_000;
+
 /// Shortest such pause: a minute, whatever the flagged requests' pace.
 const MIN_PAUSE_US: i64 = 60 * 1_000_000;
 
@@ -141,6 +145,10 @@ pub fn find(
     let mut paced: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     // Each address's flagged routes (method and route).
     let mut routes: BTreeMap<&str, BTreeSet<Route>> = BTreeMap::new();
+    // Addresses only credential stuffing flagged, and the time before which none of
+    // their activity is its: a minute before the campaign's first failed login.
+    let mut not_before: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut flagged_else: BTreeSet<&str> = BTreeSet::new();
     for f in &a.findings {
         known.extend(f.shared_ips.iter().map(String::as_str));
         // What the finding holds against each address: for stuffing its failed logins
@@ -176,7 +184,17 @@ pub fn find(
             .filter(|&(_, n)| n * 20 >= all)
             .map(|(u, _)| u.to_string())
             .collect();
+        let first_failure = by_ip.values().flatten().map(|&g| ev[g].ts).min();
         for ip in f.seed_ips.iter().filter(|ip| flagged.contains(ip.as_str())) {
+            match first_failure.filter(|_| stuffing) {
+                Some(t) => {
+                    let x = not_before.entry(ip.as_str()).or_insert(i64::MAX);
+                    *x = (*x).min(t.saturating_sub(LEAD_US));
+                }
+                None => {
+                    flagged_else.insert(ip.as_str());
+                }
+            }
             touched.entry(ip.as_str()).or_default().extend(&named);
             let mine: &[usize] = by_ip.get(ip.as_str()).map_or(&[], Vec::as_slice);
             let s = seen.entry(ip.as_str()).or_default();
@@ -223,6 +241,13 @@ pub fn find(
             }
         }
         let t = times.get(ip).map_or(&[][..], Vec::as_slice);
+        // A credential-stuffing campaign's address does nothing for it before the
+        // campaign begins: a customer behind a proxy pool's exit who signed in and
+        // browsed minutes before the pool's first failed login is not its start.
+        let t = match not_before.get(ip) {
+            Some(&floor) if !flagged_else.contains(ip) => &t[t.partition_point(|&x| x < floor)..],
+            _ => t,
+        };
         let most = match paced.get_mut(*ip) {
             Some(f) => {
                 f.sort_unstable();
