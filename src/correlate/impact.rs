@@ -326,7 +326,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         }
     }
     // Malicious pushes.
-    let mut audiences: Vec<(usize, usize, String)> = Vec::new();
+    let mut audiences: Vec<(usize, super::audience::Audience)> = Vec::new();
     for (n, msg) in a.messages.iter().enumerate().filter(|(_, x)| x.malicious) {
         let w = msg.origin.map(wave).unwrap_or(0);
         // No per-device records: the accounts the message's own record addresses, or
@@ -344,11 +344,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                         format!("received malicious message {}: {}", msg.id, au.basis),
                     ));
                 }
-                audiences.push((
-                    n,
-                    au.accounts.len(),
-                    format!("{} ({} accounts; {})", msg.id, au.accounts.len(), au.basis),
-                ));
+                audiences.push((n, au));
             }
             continue;
         }
@@ -382,12 +378,17 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
              message history says which): {}",
             audiences
                 .iter()
-                .map(|(_, _, t)| t.as_str())
+                .map(|(n, au)| format!(
+                    "{} ({} accounts; {})",
+                    a.messages[*n].id,
+                    au.accounts.len(),
+                    au.basis
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         ));
-        for (n, k, _) in audiences {
-            a.messages[n].audience = k;
+        for (n, au) in audiences {
+            a.messages[n].audience = au.accounts.len();
         }
     }
     for x in m.values_mut() {

@@ -38,18 +38,10 @@ static URL_INJECTION: LazyLock<Regex> = LazyLock::new(|| {
 /// sqlmap's double encoding, which slips past a filter that decodes once).
 fn decode(s: &str) -> String {
     let once = crate::sql::url_decode(&s.replace('+', " ")).into_owned();
-    if escaped(&once) {
-        crate::sql::url_decode(&once).into_owned()
-    } else {
-        once
+    match crate::sql::url_decode(&once) {
+        std::borrow::Cow::Owned(twice) if twice != once => twice,
+        _ => once,
     }
-}
-
-/// Whether a value holds a `%XX` escape.
-fn escaped(s: &str) -> bool {
-    s.as_bytes()
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
 /// The values of a request's URL (path segments, query values) that carry an injection

@@ -402,51 +402,40 @@ pub(super) fn group(
         (k.0, k.1.to_string())
     };
     for (i, e) in ev.iter().enumerate() {
-        if e.kind() == SourceKind::Push {
-            if let Some(m) = e.push().message_id.as_deref() {
-                let k = key_of(keys[&(provider(e.format.as_str()), m)], &mut parent);
-                groups.entry(k).or_default().push(i);
-            }
+        if e.kind() != SourceKind::Push {
+            continue;
+        }
+        let p = e.push();
+        if let Some(m) = p.message_id.as_deref() {
+            let k = key_of(keys[&(provider(e.format.as_str()), m)], &mut parent);
+            groups.entry(k).or_default().push(i);
+        } else if p.device_id.is_none() && p.push_target.is_some() && super::replies::request(e) {
+            // A topic or condition send whose request no answer followed
+            // (`replies::pair`): a message of its own.
+            groups.entry(unnamed_send(e)).or_default().push(i);
         }
     }
     for (anchor, lone) in orphans {
         let k = match anchor {
             Some(n) => key_of(n, &mut parent),
-            None => {
-                let prov = provider(ev[lone[0]].format.as_str());
-                (
-                    prov,
-                    format!(
-                        "{prov}-send-{}",
-                        crate::timeparse::fmt_utc_s(ev[lone[0]].ts)
-                    ),
-                )
-            }
+            None => unnamed_send(&ev[lone[0]]),
         };
         groups.entry(k).or_default().extend(lone);
-    }
-    // A topic or condition send whose request no answer followed (`replies::pair`): a
-    // message of its own, named by its time.
-    for (i, e) in ev.iter().enumerate() {
-        let p = e.push();
-        if e.kind() == SourceKind::Push
-            && p.message_id.is_none()
-            && p.device_id.is_none()
-            && p.push_target.is_some()
-            && p.delivery.as_deref() == Some("requested")
-        {
-            let prov = provider(e.format.as_str());
-            let k = (
-                prov,
-                format!("{prov}-send-{}", crate::timeparse::fmt_utc_s(e.ts)),
-            );
-            groups.entry(k).or_default().push(i);
-        }
     }
     for v in groups.values_mut() {
         v.sort_unstable();
     }
     groups
+}
+
+/// The name of a message no provider id names, by its first record: the provider and
+/// the time (`fcm-send-2024-03-05T14:40:00Z`).
+fn unnamed_send(e: &crate::model::Event) -> (&'static str, String) {
+    let prov = provider(e.format.as_str());
+    (
+        prov,
+        format!("{prov}-send-{}", crate::timeparse::fmt_utc_s(e.ts)),
+    )
 }
 
 /// Marks every record of a malicious message as attacker activity.

@@ -15,7 +15,7 @@ fn content(e: &Event) -> bool {
 }
 
 /// A request the parser found no answer for on its own line.
-fn request(e: &Event) -> bool {
+pub(super) fn request(e: &Event) -> bool {
     e.kind() == SourceKind::Push
         && e.push().message_id.is_none()
         && e.push().delivery.as_deref() == Some("requested")
