@@ -153,7 +153,9 @@ pub struct SqlFacts {
         deserialize_with = "de_texts"
     )]
     pub tables: Box<[Text]>,
-    /// A read that returns a whole table (no filter, a tautology, `COPY … TO`, huge `LIMIT`).
+    /// A read that returns a whole table (no filter, a tautology, `COPY … TO`, huge `LIMIT`),
+    /// or a class of its rows (a filter only on columns many rows share: `status`, a tier,
+    /// a flag, a tenant).
     #[serde(default, skip_serializing_if = "is_false")]
     pub whole_table_read: bool,
     /// Account ids named by key predicates or inserted rows (literals or bound parameters).

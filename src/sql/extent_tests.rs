@@ -156,6 +156,40 @@ fn filters_that_pin_no_value_read_the_table_by_the_full() {
 }
 
 #[test]
+fn filters_on_columns_many_rows_share_read_a_class_of_rows() {
+    // A state, a tier, a flag, a place, a tenant: a dump of the active customers.
+    for bulk in [
+        "SELECT email, phone FROM customers WHERE status = 'active'",
+        "SELECT c.email, c.phone FROM customers c WHERE c.status = 'active'",
+        "SELECT * FROM customers WHERE tier IN ('gold', 'platinum')",
+        "SELECT * FROM customers WHERE is_active = true",
+        "SELECT id, email FROM customers WHERE deleted = 0",
+        "SELECT * FROM customers WHERE tenant_id = 3",
+        "SELECT * FROM \"Customer\" WHERE \"isActive\" = true AND \"loyaltyTier\" = 'gold'",
+        "SELECT * FROM customers WHERE lower(status) = 'active'",
+        "SELECT * FROM customers WHERE 'DE' = country",
+        "SELECT * FROM customers WHERE country = 'DE' AND email_opt_in = true",
+        "SELECT * FROM customers WHERE account_status = 'active' AND created_at > '2024-01-01'",
+    ] {
+        let (c, f) = pg(bulk);
+        assert_eq!(c, StmtClass::Read, "{bulk}");
+        assert!(f.whole_table_read, "{bulk}");
+    }
+    let (_, f) = pg("SELECT * FROM customers WHERE status = 'active' LIMIT 100 OFFSET 200");
+    assert_eq!((f.whole_table_read, f.page_rows), (false, 100));
+    // A key, an address or a name beside them still picks the rows.
+    for selective in [
+        "SELECT * FROM customers WHERE status = 'active' AND id = 5",
+        "SELECT * FROM customers WHERE customer_id = $1 AND tenant_id = $2",
+        "SELECT * FROM customers WHERE email = 'a@b.c' AND is_active",
+        "SELECT * FROM customers WHERE last_name = 'Smith'",
+        "SELECT * FROM customers c WHERE c.phone = $1 AND c.status <> 'deleted'",
+    ] {
+        assert!(!pg(selective).1.whole_table_read, "{selective}");
+    }
+}
+
+#[test]
 fn copies_of_a_whole_table_into_another_are_whole_table_reads() {
     for copy in [
         "CREATE TABLE dump AS SELECT * FROM customers",

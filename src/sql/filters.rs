@@ -11,7 +11,11 @@ fn pins_values(cond: &[Tok]) -> bool {
     let literal = |x: Option<&Tok>| matches!(x, Some(Tok::Num(_) | Tok::Str(_) | Tok::Param(_)));
     (0..cond.len().saturating_sub(2)).any(|i| {
         let w = &cond[i..];
-        let column = (matches!(w[0], Tok::Word(..)) && !w[0].kw("NOT")) || w[0].sym(")");
+        // Judged last: a column's name is split into words to be judged.
+        let column = || {
+            (matches!(w[0], Tok::Word(..)) && !w[0].kw("NOT") && !groups_rows(&w[0]))
+                || (w[0].sym(")") && !only_group_columns(&cond[open_of(cond, i)..=i]))
+        };
         let value = literal(w.get(2))
             || w[2].sym("-")
             || w[2].sym("(")
@@ -19,11 +23,55 @@ fn pins_values(cond: &[Tok]) -> bool {
             || (matches!(w[2], Tok::Word(..))
                 && w.get(3).is_some_and(|x| x.sym("("))
                 && literal(w.get(4)));
-        column && ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("(")))
+        ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("("))) && column()
     }) || cond.windows(3).any(|w| {
         // `5 = id`
-        literal(Some(&w[0])) && w[1].sym("=") && matches!(w[2], Tok::Word(..))
+        literal(Some(&w[0]))
+            && w[1].sym("=")
+            && matches!(w[2], Tok::Word(..))
+            && !groups_rows(&w[2])
     })
+}
+
+/// Columns whose value many rows share: a state, a kind, a flag, a place, a language, a
+/// tenant or store. A filter that pins only these (`WHERE status = 'active'`, `WHERE
+/// tier IN ('gold', 'platinum')`, `WHERE is_active = true`, `WHERE tenant_id = 3`)
+/// returns a whole class of rows, as a range does — what a dump of the active customers
+/// looks like — not the few rows a key, an address or a name picks.
+#[rustfmt::skip]
+const GROUP_COLUMNS: &[&str] = &[
+    "status", "state", "type", "kind", "category", "tier", "level", "grade", "class", "country",
+    "country_code", "region", "province", "county", "city", "locale", "lang", "language",
+    "currency", "timezone", "gender", "sex", "plan", "role", "segment", "cohort", "channel",
+    "platform", "brand", "active", "enabled", "disabled", "deleted", "verified", "confirmed",
+    "blocked", "banned", "locked", "suspended", "subscribed", "unsubscribed", "archived",
+    "hidden", "visible", "consent", "newsletter", "opt_in", "optin", "marketing", "tenant",
+    "tenant_id", "org_id", "organization_id", "organisation_id", "company_id", "store_id",
+    "branch_id", "restaurant_id", "location_id", "region_id", "country_id", "brand_id",
+    "program_id", "programme_id", "group_id",
+];
+/// Name endings of such columns (`account_status`, `loyalty_tier`, `email_opt_in`).
+#[rustfmt::skip]
+const GROUP_SUFFIXES: &[&str] = &[
+    "_status", "_state", "_type", "_kind", "_category", "_tier", "_level", "_flag", "_enabled",
+    "_active", "_deleted", "_verified", "_opt_in", "_optin", "_consent", "_country", "_region",
+    "_city", "_lang", "_language", "_locale", "_plan", "_role", "_segment", "_group",
+    "_group_id", "_tenant_id", "_store_id",
+];
+/// Name beginnings of boolean columns (`is_active`, `has_app`).
+const GROUP_PREFIXES: &[&str] = &["is_", "has_", "can_", "allow_", "accepts_", "opted_"];
+
+/// Whether a column token names a column whose value many rows share (see
+/// [`GROUP_COLUMNS`]).
+pub(super) fn groups_rows(t: &Tok) -> bool {
+    let Some(word) = t.word() else { return false };
+    // `accountStatus`, `isActive` as ORMs name them: their words, joined as in snake case.
+    let name = super::name_words(word).join("_");
+    GROUP_COLUMNS.contains(&name.as_str())
+        || GROUP_SUFFIXES.iter().any(|s| name.ends_with(s))
+        || GROUP_PREFIXES
+            .iter()
+            .any(|p| name.starts_with(p) && name.len() > p.len())
 }
 
 /// Whether a filter keeps only the rows whose values it pins. Conditions joined by AND
@@ -71,7 +119,12 @@ fn pins_rows_at(cond: &[Tok], depth: usize) -> bool {
     // `lower(email) = lower($1)`) pins them as `col = value` does.
     let sides = split_at_top(cond, |x| x.sym("="));
     if let [a, b] = sides.as_slice() {
-        if reads_column(a) != reads_column(b) && !a.is_empty() && !b.is_empty() {
+        let column = if reads_column(a) { a } else { b };
+        if reads_column(a) != reads_column(b)
+            && !a.is_empty()
+            && !b.is_empty()
+            && !only_group_columns(column)
+        {
             return true;
         }
     }
@@ -113,17 +166,41 @@ const NOT_COLUMNS: &[&str] = &[
     "ALL", "SOME", "UNKNOWN", "DISTINCT", "FROM", "ESCAPE", "COLLATE", "AS",
 ];
 
+/// Where the parenthesis that `t[close]` closes opens (0 when none does).
+fn open_of(t: &[Tok], close: usize) -> usize {
+    let mut depth = 0i32;
+    for i in (0..=close).rev() {
+        depth += i32::from(t[i].sym(")")) - i32::from(t[i].sym("("));
+        if depth == 0 {
+            return i;
+        }
+    }
+    0
+}
+
+/// Whether every column an expression reads is one many rows share (`lower(status)`).
+fn only_group_columns(t: &[Tok]) -> bool {
+    let mut columns = t.iter().enumerate().filter(|&(i, x)| is_column(t, i, x));
+    columns.clone().next().is_some() && columns.all(|(_, x)| groups_rows(x))
+}
+
 /// Whether a condition reads a column: a word that is no keyword, function name or
 /// type after a cast.
 fn reads_column(t: &[Tok]) -> bool {
-    t.iter().enumerate().any(|(i, x)| match x {
+    t.iter().enumerate().any(|(i, x)| is_column(t, i, x))
+}
+
+/// Whether the word at `i` is a column: no keyword, function name or type after a cast.
+fn is_column(t: &[Tok], i: usize, x: &Tok) -> bool {
+    match x {
         Tok::Word(_, u, q) => {
             let cast = i > 0 && t[i - 1].sym("::");
-            let call = t.get(i + 1).is_some_and(|n| n.sym("("));
+            // A function's name, or a table's that qualifies the column (`c.status`).
+            let call = t.get(i + 1).is_some_and(|n| n.sym("(") || n.sym("."));
             !cast && !call && (*q || !NOT_COLUMNS.contains(&&**u))
         }
         _ => false,
-    })
+    }
 }
 
 pub(super) fn tautology(cond: &[Tok]) -> bool {
