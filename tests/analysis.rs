@@ -3872,3 +3872,31 @@ fn pushed_without_roster(d: &Path) -> (BTreeSet<String>, tempfile::TempDir) {
         .collect();
     (pushed, out)
 }
+
+#[test]
+fn a_dump_of_the_active_customers_exposes_the_table() {
+    // The leaked analytics password copies `… FROM customers WHERE status = 'active'`:
+    // a class of rows, not rows a key picks. Every account counts as exposed, as for the
+    // unfiltered copy the truth was drawn with, and the evidence says what it was.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "onesignal"],
+        &["--wave2", "direct"],
+    );
+    let edits = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db", |l| {
+        let from = "COPY (SELECT * FROM customers) TO";
+        edits.set(edits.get() + usize::from(l.contains(from)));
+        Some(l.replace(
+            from,
+            "COPY (SELECT * FROM customers WHERE status = 'active') TO",
+        ))
+    });
+    assert_eq!(edits.get(), 1);
+    check(d.path(), &[], true);
+    let out = report_of(d.path(), &[]);
+    let ev = csv_rows(&out.path().join("evidence.csv"));
+    assert!(ev.iter().any(|r| r["kind"] == "data_exposed"
+        && r["reason"].starts_with("read of customers filtered only by status (a class of rows")));
+}

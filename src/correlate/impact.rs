@@ -252,13 +252,21 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                     continue;
                 }
                 if f.whole_table_read {
-                    whole.push((
-                        i,
+                    let class = crate::sql::class_filter(e.statement.as_deref().unwrap_or(""));
+                    let what = if class.is_empty() {
                         format!(
                             "whole-table read of {} by the attacker",
                             f.tables.join(", ")
-                        ),
-                    ));
+                        )
+                    } else {
+                        format!(
+                            "read of {} filtered only by {} (a class of rows, counted as the \
+                             whole table: an upper bound) by the attacker",
+                            f.tables.join(", "),
+                            class.join(", ")
+                        )
+                    };
+                    whole.push((i, what));
                 } else if super::pages::is_page(a, p, i) {
                     paged.entry(wave(i)).or_default().push(i);
                 } else {

@@ -175,6 +175,26 @@ fn filters_on_columns_many_rows_share_read_a_class_of_rows() {
         assert_eq!(c, StmtClass::Read, "{bulk}");
         assert!(f.whole_table_read, "{bulk}");
     }
+    assert_eq!(
+        crate::sql::class_filter(
+            "SELECT * FROM customers c WHERE c.status = 'active' AND c.tier IN ('gold') ORDER BY id"
+        ),
+        ["status", "tier"]
+    );
+    assert_eq!(
+        crate::sql::class_filter(
+            "COPY (SELECT * FROM customers WHERE status = 'active') TO STDOUT WITH CSV HEADER"
+        ),
+        ["status"]
+    );
+    for not in [
+        "SELECT * FROM customers WHERE status = 'active' AND id = 5",
+        "SELECT * FROM customers WHERE created_at > '2024-01-01'",
+        "SELECT * FROM customers",
+        "SELECT * FROM customers WHERE status = 'x' OR 1=1",
+    ] {
+        assert!(crate::sql::class_filter(not).is_empty(), "{not}");
+    }
     let (_, f) = pg("SELECT * FROM customers WHERE status = 'active' LIMIT 100 OFFSET 200");
     assert_eq!((f.whole_table_read, f.page_rows), (false, 100));
     // A key, an address or a name beside them still picks the rows.

@@ -74,6 +74,55 @@ pub(super) fn groups_rows(t: &Tok) -> bool {
             .any(|p| name.starts_with(p) && name.len() > p.len())
 }
 
+/// The columns a read's filter pins where it pins only columns many rows share
+/// (`WHERE status = 'active'` → `status`): what a read counted as the table's was
+/// filtered by. Empty for any other statement.
+pub(super) fn class_columns(t: &[Tok]) -> Vec<String> {
+    // The first filter, at whatever depth (`COPY (SELECT … WHERE …) TO`), to where its
+    // parenthesis closes or a clause after it begins.
+    const ENDS: &[&str] = &[
+        "GROUP",
+        "ORDER",
+        "LIMIT",
+        "OFFSET",
+        "FETCH",
+        "UNION",
+        "RETURNING",
+    ];
+    let (mut depth, mut at) = (0i32, 0i32);
+    let mut cond: Option<(usize, usize)> = None;
+    for (i, x) in t.iter().enumerate() {
+        depth += i32::from(x.sym("(")) - i32::from(x.sym(")"));
+        match cond {
+            None if x.kw("WHERE") => {
+                cond = Some((i + 1, t.len()));
+                at = depth;
+            }
+            Some((a, _))
+                if depth < at || (depth == at && (x.sym(";") || ENDS.iter().any(|k| x.kw(k)))) =>
+            {
+                cond = Some((a, i));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some((a, b)) = cond else {
+        return Vec::new();
+    };
+    let cond = &t[a..b];
+    if cond.is_empty() || tautology(cond) || pins_rows(cond) {
+        return Vec::new();
+    }
+    let mut cols: Vec<String> = (0..cond.len().saturating_sub(1))
+        .filter(|&i| (cond[i + 1].sym("=") || cond[i + 1].kw("IN")) && is_column(cond, i, &cond[i]))
+        .filter(|&i| groups_rows(&cond[i]))
+        .filter_map(|i| cond[i].word().map(str::to_string))
+        .collect();
+    cols.dedup();
+    cols
+}
+
 /// Whether a filter keeps only the rows whose values it pins. Conditions joined by AND
 /// keep them if any one does; by OR, only if every branch that reads a column does
 /// (`id = 5 OR id > 0` lets every row through its second branch, `id = 5 OR email LIKE

@@ -374,6 +374,13 @@ pub fn command_word(text: &str) -> Option<String> {
     (end > 0).then(|| s[..end].to_ascii_uppercase())
 }
 
+/// The columns a read's filter pins where it pins only columns many rows share
+/// (`SELECT … FROM customers WHERE status = 'active'` → `status`): the class of rows a
+/// read counted as the table's returned. Empty for any other statement.
+pub fn class_filter(text: &str) -> Vec<String> {
+    filters::class_columns(&tokens::fallback_lex(&without_tag_comments(text)))
+}
+
 /// The single-quoted string literals of a statement, as written inline: a MySQL-family
 /// audit log's `WHERE phone = '+38067…'`, where PostgreSQL logs the value as a bound
 /// parameter. Comments (sqlcommenter tags) are not read.
