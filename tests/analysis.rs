@@ -3900,3 +3900,30 @@ fn a_dump_of_the_active_customers_exposes_the_table() {
     assert!(ev.iter().any(|r| r["kind"] == "data_exposed"
         && r["reason"].starts_with("read of customers filtered only by status (a class of rows")));
 }
+
+#[test]
+fn points_kept_only_in_a_transactions_table_are_the_bonus_changes() {
+    // An application that keeps no balance row, only `transactions (account_id, points,
+    // reason)`: a table of no bonus word whose rows carry points is the ledger.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "onesignal"],
+        &[],
+    );
+    let (renamed, dropped) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    rewrite_lines(d.path(), "db", |l| {
+        if l.contains("UPDATE bonus_accounts") {
+            dropped.set(dropped.get() + 1);
+            return None;
+        }
+        let from = "INSERT INTO bonus_ledger (account_id, delta, reason)";
+        renamed.set(renamed.get() + usize::from(l.contains(from)));
+        Some(l.replace(
+            from,
+            "INSERT INTO transactions (account_id, points, reason)",
+        ))
+    });
+    assert!(renamed.get() > 1000 && renamed.get() == dropped.get());
+    check(d.path(), &[], true);
+}

@@ -357,7 +357,7 @@ impl Analysis<'_> {
     /// `None` where the rows come from elsewhere or a value is not in the text.
     fn selected_rows(&self, cols: &[String], sel: usize) -> Option<Vec<(String, i64)>> {
         let t = self.t;
-        let acct = cols.iter().position(|c| self.is_key_col(c))?;
+        let acct = self.account_index(cols)?;
         let amt = self.amount_index(cols)?;
         let from = (sel..t.len()).find(|&k| t[k].kw("FROM"))?;
         let sources = self.value_rows();

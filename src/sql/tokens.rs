@@ -239,6 +239,33 @@ fn is_reserved(u: &str) -> bool {
     )
 }
 
+/// Whether an INSERT's column list names a column that holds points or a bonus by its
+/// own words (`points`, `bonus_points`, `points_delta`; not `points_earned` or
+/// `lifetime_points`, nor a money `amount` or `balance`).
+fn inserts_points(t: &[Tok], vocab: &Vocab) -> bool {
+    if !t.first().is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE")) {
+        return false;
+    }
+    let Some(open) = t.iter().position(|x| x.sym("(")) else {
+        return false;
+    };
+    let body = t.iter().position(|x| x.kw("VALUES") || x.kw("SELECT"));
+    if body.is_none_or(|b| b < open) {
+        return false;
+    }
+    let close = super::tokens::close(t, open).unwrap_or(open);
+    (t[open + 1..close].iter().filter_map(Tok::word)).any(|c| names_points(c, vocab))
+}
+
+/// Whether a column's own words say it holds points or a bonus (see [`inserts_points`]).
+fn names_points(c: &str, vocab: &Vocab) -> bool {
+    let words = super::name_words(c);
+    words
+        .iter()
+        .any(|w| matches!(w.as_str(), "point" | "points" | "bonus"))
+        && vocab.names_amount(c, false)
+}
+
 /// Predicate / assignment analysis over a token list.
 pub struct Analysis<'a> {
     pub(super) t: &'a [Tok],
@@ -256,6 +283,9 @@ impl<'a> Analysis<'a> {
         let bonus_table = target.as_deref().is_some_and(|x| vocab.is_bonus_table(x));
         let id_is_account =
             bonus_table || target.as_deref().is_some_and(|x| vocab.is_account_table(x));
+        // A table of no bonus word whose inserted rows carry points (`INSERT INTO
+        // transactions (customer_id, points, reason)`) keeps them as a ledger does.
+        let bonus_table = bonus_table || inserts_points(t, vocab);
         Analysis {
             t,
             params,
@@ -512,10 +542,34 @@ impl<'a> Analysis<'a> {
         Some((cols, values))
     }
 
+    /// The column of an inserted row that names its account. Outside the customer
+    /// tables an account column (`account_id`) comes before the row's own `id`, which
+    /// in a ledger numbers the entry (`INSERT INTO bonus_ledger (id, account_id, delta)`,
+    /// an id the application drew) and in a points account its own number; a customer's
+    /// own row is named by its `id`.
+    pub(super) fn account_index(&self, cols: &[String]) -> Option<usize> {
+        let own = |c: &String| self.is_key_col(c);
+        let customers = !self.bonus_table
+            && (self.table.as_deref()).is_some_and(|t| self.vocab.is_account_table(t));
+        if customers {
+            return cols.iter().position(own);
+        }
+        (cols.iter().position(|c| self.vocab.is_account_column(c)))
+            .or_else(|| cols.iter().position(own))
+    }
+
     /// The column of an inserted row that holds its amount: one the vocabulary lists,
     /// else the first whose own words say it holds points (`points_change`,
     /// `bonus_amount`).
     pub(super) fn amount_index(&self, cols: &[String]) -> Option<usize> {
+        // A table of no bonus word holds points in the column named for them, beside a
+        // payment's `amount`.
+        let named = (self.table.as_deref()).is_some_and(|t| self.vocab.is_bonus_table(t));
+        if !named {
+            if let Some(i) = cols.iter().position(|c| names_points(c, self.vocab)) {
+                return Some(i);
+            }
+        }
         (cols.iter().position(|c| self.vocab.is_amount_column(c))).or_else(|| {
             cols.iter()
                 .position(|c| self.vocab.names_amount(c, self.bonus_table))
@@ -528,7 +582,7 @@ impl<'a> Analysis<'a> {
         let Some((cols, values)) = self.insert_columns() else {
             return out;
         };
-        let acct_i = cols.iter().position(|c| self.is_key_col(c));
+        let acct_i = self.account_index(&cols);
         // The amount matters in a bonus table only (the accounts in any).
         let amt_i = self.bonus_table.then(|| self.amount_index(&cols)).flatten();
         let mut i = values + 1;

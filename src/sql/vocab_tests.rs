@@ -149,3 +149,61 @@ fn an_owner_is_a_customer_in_a_bonus_table_only() {
     let f = pg("SELECT * FROM wallets WHERE owner_id = 7");
     assert_eq!(*f.account_ids, ["7"]);
 }
+
+#[test]
+fn a_ledger_row_s_own_id_is_not_its_account() {
+    // Ids the application draws for the entry (a UUID, a sequence value it fetched).
+    for (sql, want) in [
+        (
+            "INSERT INTO bonus_ledger (id, account_id, delta, reason) VALUES (9001, 42, 5000, 'adj')",
+            vec![("42", 5000)],
+        ),
+        (
+            "INSERT INTO bonus_ledger (id, account_id, delta) VALUES ('a1b2', 42, 5), ('c3d4', 43, 6)",
+            vec![("42", 5), ("43", 6)],
+        ),
+        (
+            "INSERT INTO loyalty_accounts (id, customer_id, points) VALUES (5, 42, 100)",
+            vec![("42", 100)],
+        ),
+    ] {
+        let f = pg(sql);
+        assert_eq!(changes(&f), want, "{sql}");
+        assert!(!f.account_ids.iter().any(|a| ["9001", "a1b2", "5"].contains(&a.as_str())));
+    }
+    // A customer's own row is named by its id, whoever referred them.
+    let f = pg("INSERT INTO customers (id, referred_by_customer_id, name) VALUES (77, 42, 'x')");
+    assert_eq!(*f.account_ids, ["77"]);
+}
+
+#[test]
+fn points_inserted_into_a_table_of_no_bonus_word_are_a_ledger_s() {
+    for (sql, want) in [
+        (
+            "INSERT INTO transactions (customer_id, points, reason) VALUES (42, 5000, 'adj')",
+            vec![("42", 5000)],
+        ),
+        (
+            "INSERT INTO transactions (id, customer_id, bonus_points) VALUES ('x1', 42, 5000)",
+            vec![("42", 5000)],
+        ),
+        // The points, not the payment beside them.
+        (
+            "INSERT INTO transactions (customer_id, amount, points) VALUES (42, 500, 50)",
+            vec![("42", 50)],
+        ),
+    ] {
+        let f = pg(sql);
+        assert_eq!(changes(&f), want, "{sql}");
+        assert!(f.bonus_changes.iter().all(|c| c.ledger), "{sql}");
+    }
+    // Money, points earned by an order (a running figure), an order's own columns.
+    for none in [
+        "INSERT INTO payments (customer_id, amount, balance) VALUES (42, 500, 50)",
+        "INSERT INTO orders (account_id, amount, points_earned) VALUES (42, 500, 50)",
+        "INSERT INTO orders (account_id, amount, restaurant_id) VALUES (42, 427, 8)",
+    ] {
+        let f = pg(none);
+        assert!(f.bonus_changes.is_empty() && !f.bonus_unnamed, "{none}");
+    }
+}
