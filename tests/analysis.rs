@@ -3927,3 +3927,33 @@ fn points_kept_only_in_a_transactions_table_are_the_bonus_changes() {
     assert!(renamed.get() > 1000 && renamed.get() == dropped.get());
     check(d.path(), &[], true);
 }
+
+#[test]
+fn balance_rows_saved_by_their_own_id_change_their_owners_balances() {
+    // An ORM that saves the whole row: `SET account_id = 100004, balance = balance - 2606
+    // WHERE id = 600004`. The wallet's id is no customer; the owner's column names one.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "onesignal"],
+        &[],
+    );
+    let re = regex::Regex::new(
+        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
+    )
+    .unwrap();
+    let edits = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db", |l| {
+        edits.set(edits.get() + re.find_iter(l).count());
+        let out = re.replace_all(l, |c: &regex::Captures| {
+            let wallet = c[3].parse::<u64>().unwrap() + 500_000;
+            format!(
+                "UPDATE bonus_accounts SET account_id = {}, balance = balance {} {} WHERE id = {wallet}",
+                &c[3], &c[1], &c[2]
+            )
+        });
+        Some(out.into_owned())
+    });
+    assert!(edits.get() > 1000, "{}", edits.get());
+    check(d.path(), &[], true);
+}

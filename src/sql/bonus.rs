@@ -37,6 +37,10 @@ impl Analysis<'_> {
             } else {
                 Vec::new()
             };
+            let accounts = match self.set_owner() {
+                Some(owner) => vec![owner],
+                None => accounts,
+            };
             // Rows named through value rows a key is joined to (`UPDATE … FROM (VALUES
             // (7, 500)) v(id, amt) WHERE b.account_id = v.id`, a MERGE's USING).
             let sources = self.value_rows();

@@ -352,11 +352,57 @@ impl<'a> Analysis<'a> {
         None
     }
 
+    /// The account an UPDATE of a points row gives the row it picks by its own `id`:
+    /// an ORM that saves every field writes the owner's column back (`UPDATE wallet SET
+    /// customer_id = 42, points = 550 WHERE id = 17`, as Django and Hibernate do), and
+    /// the row's id (17) numbers the wallet, not a customer. None where the filter pins
+    /// an account column, the table holds the customers themselves, or the SET assigns
+    /// no account column one value.
+    pub(super) fn set_owner(&self) -> Option<String> {
+        let t = self.t;
+        if !t.first().is_some_and(|x| x.kw("UPDATE")) {
+            return None;
+        }
+        let customers = !self.bonus_table
+            && (self.table.as_deref()).is_some_and(|x| self.vocab.is_account_table(x));
+        if customers {
+            return None;
+        }
+        let set = t.iter().position(|x| x.kw("SET"))?;
+        let wh = t.iter().position(|x| x.kw("WHERE"))?;
+        let pins = |k: usize| t.get(k + 1).is_some_and(|x| x.sym("=") || x.kw("IN"));
+        let filter = wh + 1..t.len();
+        let own = filter
+            .clone()
+            .any(|k| t[k].word().is_some_and(|c| c.eq_ignore_ascii_case("id")) && pins(k));
+        let account = filter
+            .into_iter()
+            .any(|k| t[k].word().is_some_and(|c| self.vocab.is_account_column(c)) && pins(k));
+        if !own || account {
+            return None;
+        }
+        let mut depth = 0i32;
+        let mut owners = Vec::new();
+        for k in set + 1..wh {
+            depth += i32::from(t[k].sym("(")) - i32::from(t[k].sym(")"));
+            let assigned = depth == 0 && t.get(k + 1).is_some_and(|x| x.sym("="));
+            if assigned && t[k].word().is_some_and(|c| self.vocab.is_account_column(c)) {
+                owners.push(self.value(k + 2).map(|(v, _)| v));
+            }
+        }
+        match owners.as_slice() {
+            [Some(v)] => Some(v.clone()),
+            _ => None,
+        }
+    }
+
     /// Account ids named by `col = v` and `col IN (…)` predicates and inserted rows.
     pub fn account_ids(&self) -> Vec<String> {
         let mut out = Vec::new();
         let t = self.t;
         let mut qmark = 0usize;
+        // A points row picked by its own id names its owner in the SET, not by the id.
+        let owned = self.set_owner().is_some();
         for i in 0..t.len() {
             if matches!(&t[i], Tok::Param(q) if &**q == "?") {
                 qmark += 1;
@@ -369,6 +415,9 @@ impl<'a> Analysis<'a> {
                 && t.get(i + 1).is_some_and(|x| x.kw("IN"))
                 && t.get(i + 2).is_some_and(|x| x.sym("("));
             if !(eq || list) || !self.is_key_col(col) {
+                continue;
+            }
+            if owned && !self.vocab.is_account_column(col) {
                 continue;
             }
             if eq {

@@ -207,3 +207,37 @@ fn points_inserted_into_a_table_of_no_bonus_word_are_a_ledger_s() {
         assert!(f.bonus_changes.is_empty() && !f.bonus_unnamed, "{none}");
     }
 }
+
+#[test]
+fn a_points_row_saved_whole_is_its_owner_s_not_its_id_s() {
+    // Django's save() and Hibernate write every field back, the owner's column too; the
+    // row's own id numbers the wallet.
+    let f = pg(
+        r#"UPDATE "loyalty_wallet" SET "customer_id" = 42, "points" = 550 WHERE "loyalty_wallet"."id" = 17"#,
+    );
+    assert_eq!(changes(&f), [("42", 550)]);
+    assert_eq!(*f.account_ids, ["42"]);
+    let (_, f) = analyze(
+        "update wallet set customer_id=?, points=?, version=? where id=? and version=?",
+        &[
+            "42".into(),
+            "550".into(),
+            "8".into(),
+            "17".into(),
+            "7".into(),
+        ],
+        Dialect::MySql,
+        &Vocab::default(),
+    );
+    assert_eq!(changes(&f), [("42", 550)]);
+    // Without the owner's column, or on the customer's own row, the id is all there is.
+    assert_eq!(
+        changes(&pg("UPDATE wallets SET points = 550 WHERE id = 17")),
+        [("17", 550)]
+    );
+    let f = pg("UPDATE customers SET referrer_customer_id = 9, points = 550 WHERE id = 17");
+    assert_eq!(changes(&f), [("17", 550)]);
+    // A filter on the owner's column already names the account.
+    let f = pg("UPDATE wallets SET customer_id = 9, points = points + 5 WHERE customer_id = 42");
+    assert_eq!(changes(&f), [("42", 5)]);
+}
