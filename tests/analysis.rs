@@ -3957,3 +3957,31 @@ fn balance_rows_saved_by_their_own_id_change_their_owners_balances() {
     assert!(edits.get() > 1000, "{}", edits.get());
     check(d.path(), &[], true);
 }
+
+#[test]
+fn an_endpoint_that_reads_a_class_of_customers_for_every_user_is_no_dump() {
+    // The app's profile lookup rewritten as a read of a store's members, as a
+    // leaderboard would make it: hundreds of customers' requests run it, a whole class
+    // of rows each time. It is the endpoint's query, not a dump by each of them.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "onesignal"],
+        &[],
+    );
+    let re =
+        regex::Regex::new(r"SELECT id, name, email, phone FROM customers WHERE id = \d+").unwrap();
+    let edits = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db", |l| {
+        edits.set(edits.get() + re.find_iter(l).count());
+        Some(
+            re.replace_all(
+                l,
+                "SELECT id, name, email, phone FROM customers WHERE store_id = 7",
+            )
+            .into_owned(),
+        )
+    });
+    assert!(edits.get() > 100, "{}", edits.get());
+    check(d.path(), &[], true);
+}

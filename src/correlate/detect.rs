@@ -548,6 +548,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
     let mut by: BTreeMap<String, (Vec<usize>, bool, usize)> = BTreeMap::new();
     // actor → (page reads, whether an address)
     let mut paged: BTreeMap<String, (Vec<usize>, bool)> = BTreeMap::new();
+    let routine = routine_shapes(ev, l, p);
     for (i, e) in ev.iter().enumerate() {
         if super::pages::is_page(a, p, i) {
             if let Some((actor, is_ip)) = unroutine_actor(ev, l, p, i) {
@@ -564,6 +565,7 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
                     Some(StmtClass::Read | StmtClass::Write | StmtClass::Ddl)
                 ) && e.sql.as_ref().is_some_and(|f| f.whole_table_read)
                     && customer_table(e, p)
+                    && !(l.origin(i).is_some() && !injected(e) && routine.contains(&shape(e)))
             }
             SourceKind::Gateway => {
                 a.targets[i] == Some(Target::CustomerData)
@@ -663,6 +665,39 @@ pub fn bulk_export(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             }
             actor_finding(t::BULK_EXPORT, actor, is_ip, explanation, evs, ev)
         })
+        .collect()
+}
+
+/// Fewest client addresses whose requests ran one whole-table read's shape for it to be
+/// an endpoint's query.
+const ROUTINE_CLIENTS: usize = 5;
+
+/// A statement's shape (literals masked), or its text where it has none.
+fn shape(e: &Event) -> String {
+    let text = e.statement.as_deref().unwrap_or("");
+    crate::sql::masked(text).unwrap_or_else(|| text.to_string())
+}
+
+/// The shapes of whole-table reads of customer data that requests of many client
+/// addresses ran, none carrying a payload: what an endpoint of the application asks for
+/// every user (a store's members, a city's leaderboard), not one client's dump.
+fn routine_shapes(ev: &[Box<Event>], l: &Links, p: &Profile) -> BTreeSet<String> {
+    let mut clients: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (i, e) in ev.iter().enumerate() {
+        let whole = e.kind() == SourceKind::Db
+            && e.stmt_class == Some(StmtClass::Read)
+            && e.sql.as_ref().is_some_and(|f| f.whole_table_read);
+        if !whole || injected(e) || !customer_table(e, p) {
+            continue;
+        }
+        let Some(ip) = l.origin(i).and_then(|g| ev[g].client_ip.as_deref()) else {
+            continue;
+        };
+        clients.entry(shape(e)).or_default().insert(ip);
+    }
+    (clients.into_iter())
+        .filter(|(_, c)| c.len() >= ROUTINE_CLIENTS)
+        .map(|(s, _)| s)
         .collect()
 }
 

@@ -374,6 +374,13 @@ pub fn command_word(text: &str) -> Option<String> {
     (end > 0).then(|| s[..end].to_ascii_uppercase())
 }
 
+/// A statement's text with its literals masked and its tag comments dropped: one shape
+/// for every run of a query whatever its values (`WHERE store_id = 5`, `= 7`). None where
+/// the text has what the scanner does not read with certainty (other comments, escapes).
+pub fn masked(text: &str) -> Option<String> {
+    skeleton::skeleton(&without_tag_comments(text)).map(|(s, _)| s)
+}
+
 /// The columns a read's filter pins where it pins only columns many rows share
 /// (`SELECT … FROM customers WHERE status = 'active'` → `status`): the class of rows a
 /// read counted as the table's returned. Empty for any other statement.

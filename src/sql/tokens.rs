@@ -241,7 +241,7 @@ fn is_reserved(u: &str) -> bool {
 
 /// Whether an INSERT's column list names a column that holds points or a bonus by its
 /// own words (`points`, `bonus_points`, `points_delta`; not `points_earned` or
-/// `lifetime_points`, nor a money `amount` or `balance`).
+/// `lifetime_points`, nor a money `amount` or `balance`) beside an account's column.
 fn inserts_points(t: &[Tok], vocab: &Vocab) -> bool {
     if !t.first().is_some_and(|x| x.kw("INSERT") || x.kw("REPLACE")) {
         return false;
@@ -254,7 +254,10 @@ fn inserts_points(t: &[Tok], vocab: &Vocab) -> bool {
         return false;
     }
     let close = super::tokens::close(t, open).unwrap_or(open);
-    (t[open + 1..close].iter().filter_map(Tok::word)).any(|c| names_points(c, vocab))
+    // And an account's column: `order_items (order_id, product_id, points)` holds what
+    // a product earns, not a customer's movement.
+    let mut cols = t[open + 1..close].iter().filter_map(Tok::word);
+    cols.clone().any(|c| names_points(c, vocab)) && cols.any(|c| vocab.is_account_column(c))
 }
 
 /// Whether a column's own words say it holds points or a bonus (see [`inserts_points`]).

@@ -202,6 +202,7 @@ fn points_inserted_into_a_table_of_no_bonus_word_are_a_ledger_s() {
         "INSERT INTO payments (customer_id, amount, balance) VALUES (42, 500, 50)",
         "INSERT INTO orders (account_id, amount, points_earned) VALUES (42, 500, 50)",
         "INSERT INTO orders (account_id, amount, restaurant_id) VALUES (42, 427, 8)",
+        "INSERT INTO order_items (order_id, product_id, points) VALUES (9, 3, 20)",
     ] {
         let f = pg(none);
         assert!(f.bonus_changes.is_empty() && !f.bonus_unnamed, "{none}");
