@@ -159,7 +159,8 @@ pub fn map_access_json(v: &Value, e: &mut Event) {
                 .any(|k| super::json::at(v, k).is_some());
             (!aws).then(|| first(v, &["accountId"])).flatten()
         })
-        .or_else(|| subject_by_name(v));
+        .or_else(|| subject_by_name(v))
+        .or_else(|| nested_subject(v, 0));
     e.token_id = first(v, TOKEN);
     e.session_id = first(v, SESSION);
     if let Some(s) = e.status {
@@ -181,8 +182,11 @@ fn subject_by_name(v: &Value) -> Option<Text> {
     }
     let Value::Object(m) = v else { return None };
     m.members().iter().find_map(|(k, val)| {
-        let b = k.as_bytes();
-        if !(b.ends_with(b"Id") || b.ends_with(b"_id") || b.ends_with(b"ID")) {
+        let ends = |s: &str| {
+            k.len() >= s.len()
+                && k.as_bytes()[k.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+        };
+        if !(ends("id") || ends("sub") || ends("subject") || ends("principal")) {
             return None;
         }
         let named = JUDGED.with_borrow_mut(|judged| {
@@ -190,9 +194,14 @@ fn subject_by_name(v: &Value) -> Option<Text> {
                 return *yes;
             }
             let words = crate::sql::name_words(k);
-            let yes = crate::sql::Vocab::default().is_account_column(k)
-                && !words.iter().any(|w| w == "client")
-                && words.as_slice() != ["account", "id"];
+            // A token's subject or the authorizer's principal (`jwtSubject`,
+            // `authorizerSub`, `principal`), whatever the template calls it.
+            let last = words.last().map(String::as_str);
+            let subject = matches!(last, Some("sub" | "subject")) || words == ["principal"];
+            let yes = subject
+                || crate::sql::Vocab::default().is_account_column(k)
+                    && !words.iter().any(|w| w == "client")
+                    && words.as_slice() != ["account", "id"];
             if judged.len() < 256 {
                 judged.push((Box::from(k.as_ref()), yes));
             }
@@ -203,6 +212,37 @@ fn subject_by_name(v: &Value) -> Option<Text> {
         }
         let x = super::json::scalar(val)?;
         crate::ingest::present_str(&x).map(text)
+    })
+}
+
+/// The subject an authorizer's object carries, however deep the template nests it
+/// (`"authorizer": {"jwt": {"claims": {"sub": …}}}`, `{"lambda": {"userId": …}}`): the
+/// first of its subject keys, in document order.
+fn nested_subject(v: &Value, depth: usize) -> Option<Text> {
+    const HOLDERS: &[&str] = &[
+        "authorizer",
+        "claims",
+        "jwt",
+        "lambda",
+        "context",
+        "identity",
+    ];
+    const KEYS: &[&str] = &["sub", "principalId", "userId", "customerId", "username"];
+    let Value::Object(m) = v else { return None };
+    if depth > 4 || !m.nested() {
+        return None;
+    }
+    m.members().iter().find_map(|(k, val)| {
+        if !HOLDERS.iter().any(|h| h.eq_ignore_ascii_case(k)) {
+            return None;
+        }
+        let Value::Object(inner) = val else {
+            return None;
+        };
+        (KEYS.iter())
+            .find_map(|key| inner.get(key).and_then(super::json::scalar))
+            .and_then(|x| crate::ingest::present_str(&x).map(text))
+            .or_else(|| nested_subject(val, depth + 1))
     })
 }
 
@@ -498,6 +538,16 @@ mod tests {
                 "ann@example.com",
             ),
             (r#","clientId":"7f3k2app","guestId":"1007""#, "1007"),
+            // Subjects and principals under the template's own names, and nested.
+            (r#","jwtSubject":"1007""#, "1007"),
+            (r#","authorizerSub":"1007""#, "1007"),
+            (r#","principal":"1007""#, "1007"),
+            (r#","authorizer":{"jwt":{"claims":{"sub":"1007"}}}"#, "1007"),
+            (r#","authorizer":{"lambda":{"userId":"1007"}}"#, "1007"),
+            (
+                r#","authorizer":{"jwt":{"claims":{"sub":"-"}}},"guestId":"1007""#,
+                "1007",
+            ),
         ] {
             let e = ev(&ApigwJson, &line(extra));
             assert_eq!(e.user.as_deref(), Some(want), "{extra}");
