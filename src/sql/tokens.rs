@@ -253,7 +253,10 @@ fn inserts_points(t: &[Tok], vocab: &Vocab) -> bool {
     if body.is_none_or(|b| b < open) {
         return false;
     }
-    let close = super::tokens::close(t, open).unwrap_or(open);
+    // The list ends at its parenthesis, or at the body where a cut text never closes it.
+    let close = super::tokens::close(t, open)
+        .unwrap_or(t.len())
+        .min(body.unwrap_or(t.len()));
     // And an account's column: `order_items (order_id, product_id, points)` holds what
     // a product earns, not a customer's movement.
     let mut cols = t[open + 1..close].iter().filter_map(Tok::word);
