@@ -3873,27 +3873,41 @@ fn pushed_without_roster(d: &Path) -> (BTreeSet<String>, tempfile::TempDir) {
     (pushed, out)
 }
 
+/// A simulated incident (API Gateway JSON, MySQL audit JSON, OneSignal; `extra`
+/// `simulate` options) whose database lines `edit` rewrites (`None` drops one), and how
+/// many lines it changed: the schema or statements of another application, written
+/// by the same events.
+fn with_db_rewritten(
+    extra: &[&str],
+    edit: impl Fn(&str) -> Option<String>,
+) -> (tempfile::TempDir, usize) {
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "mysql-audit-json", "onesignal"],
+        extra,
+    );
+    let changed = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db", |l| {
+        let out = edit(l);
+        changed.set(changed.get() + usize::from(out.as_deref() != Some(l)));
+        out
+    });
+    (d, changed.get())
+}
+
 #[test]
 fn a_dump_of_the_active_customers_exposes_the_table() {
     // The leaked analytics password copies `… FROM customers WHERE status = 'active'`:
     // a class of rows, not rows a key picks. Every account counts as exposed, as for the
     // unfiltered copy the truth was drawn with, and the evidence says what it was.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
-        ["apigw-json", "mysql-audit-json", "onesignal"],
-        &["--wave2", "direct"],
-    );
-    let edits = std::cell::Cell::new(0);
-    rewrite_lines(d.path(), "db", |l| {
-        let from = "COPY (SELECT * FROM customers) TO";
-        edits.set(edits.get() + usize::from(l.contains(from)));
+    let (d, changed) = with_db_rewritten(&["--wave2", "direct"], |l| {
         Some(l.replace(
-            from,
+            "COPY (SELECT * FROM customers) TO",
             "COPY (SELECT * FROM customers WHERE status = 'active') TO",
         ))
     });
-    assert_eq!(edits.get(), 1);
+    assert_eq!(changed, 1);
     check(d.path(), &[], true);
     let out = report_of(d.path(), &[]);
     let ev = csv_rows(&out.path().join("evidence.csv"));
@@ -3905,26 +3919,16 @@ fn a_dump_of_the_active_customers_exposes_the_table() {
 fn points_kept_only_in_a_transactions_table_are_the_bonus_changes() {
     // An application that keeps no balance row, only `transactions (account_id, points,
     // reason)`: a table of no bonus word whose rows carry points is the ledger.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
-        ["apigw-json", "mysql-audit-json", "onesignal"],
-        &[],
-    );
-    let (renamed, dropped) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
-    rewrite_lines(d.path(), "db", |l| {
-        if l.contains("UPDATE bonus_accounts") {
-            dropped.set(dropped.get() + 1);
-            return None;
-        }
-        let from = "INSERT INTO bonus_ledger (account_id, delta, reason)";
-        renamed.set(renamed.get() + usize::from(l.contains(from)));
-        Some(l.replace(
-            from,
-            "INSERT INTO transactions (account_id, points, reason)",
-        ))
+    let (d, changed) = with_db_rewritten(&[], |l| {
+        (!l.contains("UPDATE bonus_accounts")).then(|| {
+            l.replace(
+                "INSERT INTO bonus_ledger (account_id, delta, reason)",
+                "INSERT INTO transactions (account_id, points, reason)",
+            )
+        })
     });
-    assert!(renamed.get() > 1000 && renamed.get() == dropped.get());
+    // Each balance update dropped, each ledger row renamed.
+    assert!(changed > 2000 && changed % 2 == 0, "{changed}");
     check(d.path(), &[], true);
 }
 
@@ -3932,19 +3936,11 @@ fn points_kept_only_in_a_transactions_table_are_the_bonus_changes() {
 fn balance_rows_saved_by_their_own_id_change_their_owners_balances() {
     // An ORM that saves the whole row: `SET account_id = 100004, balance = balance - 2606
     // WHERE id = 600004`. The wallet's id is no customer; the owner's column names one.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
-        ["apigw-json", "mysql-audit-json", "onesignal"],
-        &[],
-    );
     let re = regex::Regex::new(
         r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
     )
     .unwrap();
-    let edits = std::cell::Cell::new(0);
-    rewrite_lines(d.path(), "db", |l| {
-        edits.set(edits.get() + re.find_iter(l).count());
+    let (d, changed) = with_db_rewritten(&[], |l| {
         let out = re.replace_all(l, |c: &regex::Captures| {
             let wallet = c[3].parse::<u64>().unwrap() + 500_000;
             format!(
@@ -3954,7 +3950,7 @@ fn balance_rows_saved_by_their_own_id_change_their_owners_balances() {
         });
         Some(out.into_owned())
     });
-    assert!(edits.get() > 1000, "{}", edits.get());
+    assert!(changed > 1000, "{changed}");
     check(d.path(), &[], true);
 }
 
@@ -3963,25 +3959,12 @@ fn an_endpoint_that_reads_a_class_of_customers_for_every_user_is_no_dump() {
     // The app's profile lookup rewritten as a read of a store's members, as a
     // leaderboard would make it: hundreds of customers' requests run it, a whole class
     // of rows each time. It is the endpoint's query, not a dump by each of them.
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
-        ["apigw-json", "mysql-audit-json", "onesignal"],
-        &[],
-    );
     let re =
         regex::Regex::new(r"SELECT id, name, email, phone FROM customers WHERE id = \d+").unwrap();
-    let edits = std::cell::Cell::new(0);
-    rewrite_lines(d.path(), "db", |l| {
-        edits.set(edits.get() + re.find_iter(l).count());
-        Some(
-            re.replace_all(
-                l,
-                "SELECT id, name, email, phone FROM customers WHERE store_id = 7",
-            )
-            .into_owned(),
-        )
+    let (d, changed) = with_db_rewritten(&[], |l| {
+        let store = "SELECT id, name, email, phone FROM customers WHERE store_id = 7";
+        Some(re.replace_all(l, store).into_owned())
     });
-    assert!(edits.get() > 100, "{}", edits.get());
+    assert!(changed > 100, "{changed}");
     check(d.path(), &[], true);
 }
