@@ -254,7 +254,7 @@ fn inserts_points(t: &[Tok], vocab: &Vocab) -> bool {
         return false;
     }
     // The list ends at its parenthesis, or at the body where a cut text never closes it.
-    let close = super::tokens::close(t, open)
+    let close = close(t, open)
         .unwrap_or(t.len())
         .min(body.unwrap_or(t.len()));
     // And an account's column: `order_items (order_id, product_id, points)` holds what
@@ -369,12 +369,9 @@ impl<'a> Analysis<'a> {
         if !t.first().is_some_and(|x| x.kw("UPDATE")) {
             return None;
         }
-        let customers = !self.bonus_table
-            && (self.table.as_deref()).is_some_and(|x| self.vocab.is_account_table(x));
-        if customers {
+        if self.holds_customers() {
             return None;
         }
-        let set = t.iter().position(|x| x.kw("SET"))?;
         let wh = t.iter().position(|x| x.kw("WHERE"))?;
         let pins = |k: usize| t.get(k + 1).is_some_and(|x| x.sym("=") || x.kw("IN"));
         let filter = wh + 1..t.len();
@@ -387,19 +384,19 @@ impl<'a> Analysis<'a> {
         if !own || account {
             return None;
         }
-        let mut depth = 0i32;
-        let mut owners = Vec::new();
-        for k in set + 1..wh {
-            depth += i32::from(t[k].sym("(")) - i32::from(t[k].sym(")"));
-            let assigned = depth == 0 && t.get(k + 1).is_some_and(|x| x.sym("="));
-            if assigned && t[k].word().is_some_and(|c| self.vocab.is_account_column(c)) {
-                owners.push(self.value(k + 2).map(|(v, _)| v));
-            }
-        }
-        match owners.as_slice() {
-            [Some(v)] => Some(v.clone()),
+        let mut owners = (self.set_values().into_iter())
+            .filter(|(c, _)| self.vocab.is_account_column(c))
+            .map(|(_, v)| v);
+        match (owners.next(), owners.next()) {
+            (Some(v), None) => Some(v),
             _ => None,
         }
+    }
+
+    /// Whether the statement's table holds the customers themselves (`customers`, not a
+    /// points account such as `bonus_accounts`): a row's own `id` there is the account.
+    fn holds_customers(&self) -> bool {
+        !self.bonus_table && (self.table.as_deref()).is_some_and(|t| self.vocab.is_account_table(t))
     }
 
     /// Account ids named by `col = v` and `col IN (…)` predicates and inserted rows.
@@ -604,9 +601,7 @@ impl<'a> Analysis<'a> {
     /// own row is named by its `id`.
     pub(super) fn account_index(&self, cols: &[String]) -> Option<usize> {
         let own = |c: &String| self.is_key_col(c);
-        let customers = !self.bonus_table
-            && (self.table.as_deref()).is_some_and(|t| self.vocab.is_account_table(t));
-        if customers {
+        if self.holds_customers() {
             return cols.iter().position(own);
         }
         (cols.iter().position(|c| self.vocab.is_account_column(c)))
