@@ -204,6 +204,12 @@ pub struct SqlFacts {
     /// size): the rows of its page; 0 for other statements.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub page_rows: u32,
+    /// The statement names its rows by the row's own `id` in a table that does not hold
+    /// the customers (`UPDATE wallets SET points = 550 WHERE id = 17`): its account ids
+    /// and bonus changes hold those row numbers, until the correlation learns the rows'
+    /// owners from the evidence (`correlate::owners`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub row_ids: bool,
     /// Column → value of the first row an INSERT into a push / campaign table (campaign
     /// id, title, body) or a device table (device, account) writes, or of an UPDATE's
     /// literal assignments where one sets a device column (a push token); never empty.
@@ -644,6 +650,7 @@ mod tests {
             fallback: true,
             script: true,
             page_rows: 100,
+            row_ids: true,
             row: Some(Box::new(row)),
         };
         let json = serde_json::to_string(&full).unwrap();
@@ -659,6 +666,7 @@ mod tests {
             "fallback",
             "script",
             "page_rows",
+            "row_ids",
             "row",
         ] {
             assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");

@@ -3955,6 +3955,74 @@ fn balance_rows_saved_by_their_own_id_change_their_owners_balances() {
 }
 
 #[test]
+fn balance_rows_written_by_their_own_id_are_their_owners_once_a_read_pairs_them() {
+    // Rails: `find_by(account_id:)` reads the wallet by its owner, `save` writes it by
+    // its id (account + 500000). Paired by the request id the statements are tagged
+    // with, and, with every tag gone, by the database session.
+    let re = regex::Regex::new(
+        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
+    )
+    .unwrap();
+    let tag = regex::Regex::new(r" /\*request_id='[^']*',application='[^']*'\*/").unwrap();
+    for untagged in [false, true] {
+        let (d, changed) = with_db_rewritten(&[], |l| {
+            let l = &*match untagged {
+                true => tag.replace_all(l, ""),
+                false => l.into(),
+            };
+            let Some(c) = re.captures(l) else {
+                return Some(l.to_string());
+            };
+            let wallet = c[3].parse::<u64>().unwrap() + 500_000;
+            let update = format!(
+                "UPDATE bonus_accounts SET balance = balance {} {}, updated_at = now() WHERE bonus_accounts.id = {wallet}",
+                &c[1], &c[2]
+            );
+            let select = format!(
+                "SELECT bonus_accounts.* FROM bonus_accounts WHERE bonus_accounts.account_id = {} LIMIT 1",
+                &c[3]
+            );
+            let read = (l.trim_end())
+                .replace(&c[0], &select)
+                .replace(r#""sql_command":"update""#, r#""sql_command":"select""#);
+            let read = read
+                .strip_suffix(']')
+                .map_or(read.clone(), |r| format!("{r},"));
+            Some(format!("{read}\n{}", l.replace(&c[0], &update)))
+        });
+        assert!(changed > 1000, "{changed}");
+        check(d.path(), &[], true);
+        let out = report_of(d.path(), &[]);
+        let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+        assert!(
+            md.contains("by the rows' own id, not by their owners"),
+            "{md}"
+        );
+        // Each change's evidence says whose row it was, and why.
+        let ev = csv_rows(&out.path().join("evidence.csv"));
+        let tampered: Vec<_> = ev
+            .iter()
+            .filter(|r| r["kind"] == "bonus_tampered")
+            .collect();
+        assert!(!tampered.is_empty());
+        for r in tampered {
+            let row = format!(
+                "bonus_accounts row {}",
+                r["subject"].parse::<u64>().unwrap() + 500_000
+            );
+            let owner = format!(
+                "is account {}'s (read by it before its write at ",
+                r["subject"]
+            );
+            assert!(
+                r["reason"].contains(&row) && r["reason"].contains(&owner),
+                "{r:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_endpoint_that_reads_a_class_of_customers_for_every_user_is_no_dump() {
     // The app's profile lookup rewritten as a read of a store's members, as a
     // leaderboard would make it: hundreds of customers' requests run it, a whole class

@@ -153,6 +153,10 @@ fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
         key(buf, "page_rows");
         buf.extend_from_slice(f.page_rows.to_string().as_bytes());
     }
+    if f.row_ids {
+        key(buf, "row_ids");
+        buf.extend_from_slice(b"true");
+    }
     if let Some(row) = &f.row {
         key(buf, "row");
         serde_json::to_writer(&mut *buf, row)?;
@@ -316,7 +320,7 @@ mod tests {
             ids in proptest::collection::vec(TEXT, 0..3),
             bonus in proptest::collection::vec((TEXT, proptest::num::i64::ANY, proptest::bool::ANY), 0..2),
             opts in proptest::collection::vec(proptest::option::of(TEXT), 3),
-            (whole, fallback, script, unnamed) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
+            (whole, fallback, script, unnamed, row_ids) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
             page_rows in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::num::u32::ANY],
             row in proptest::option::of(proptest::collection::btree_map(TEXT, TEXT, 1..3)),
             params in proptest::collection::vec(TEXT, 0..3),
@@ -347,6 +351,7 @@ mod tests {
                 fallback,
                 script,
                 page_rows,
+                row_ids,
                 row: row.map(Box::new),
             };
             let mut buf = vec![b'x'];

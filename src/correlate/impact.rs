@@ -119,6 +119,11 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
             }
             (false, None) => format!("balance changed by {d:+}"),
         };
+        // A row the statement names by its own number: whose it is, and why.
+        let why = match super::owners::said_of(&ev[i], acc) {
+            Some(row) => format!("{why}; {row}"),
+            None => why,
+        };
         let delta = (!abs).then_some(d);
         tamper(&mut m, acc, (i, ev[i].ts, wave(i)), delta, why);
     }

@@ -26,6 +26,7 @@ pub mod join;
 pub mod masswrite;
 pub mod messages;
 pub mod operations;
+pub mod owners;
 pub mod pages;
 pub mod paths;
 pub mod places;
@@ -385,6 +386,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ));
     }
     sessions::fill(&mut a.ing.events, &a.ing.files);
+    let owned = owners::resolve(&mut a.ing.events, &a.ing.files);
+    a.notes.extend(owned.notes());
     let replied = replies::pair(&mut a.ing.events);
     if replied > 0 {
         a.notes.push(format!(

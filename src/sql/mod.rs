@@ -609,6 +609,8 @@ pub fn analyze(
     };
     let mut ids: Vec<String> = Vec::new();
     let mut changes = Vec::new();
+    // Whether every part that names rows names them by their own id.
+    let (mut by_id, mut by_key) = (false, false);
     for part in &parts {
         // Positional values bind in order: a part sees those after the ones before it.
         let params = match part.qmarks_before {
@@ -623,7 +625,10 @@ pub fn analyze(
             None => params,
         };
         let an = tokens::Analysis::new(&part.toks, params, vocab, &facts.tables);
-        for a in an.account_ids() {
+        let (keys, row_ids) = an.keys();
+        by_id |= row_ids;
+        by_key |= !row_ids && !keys.is_empty();
+        for a in keys {
             if !ids.contains(&a) {
                 ids.push(a);
             }
@@ -646,6 +651,7 @@ pub fn analyze(
             for c in &named {
                 if !ids.iter().any(|a| **a == *c.account_id) {
                     ids.push(c.account_id.to_string());
+                    by_key = true;
                 }
             }
             changes.extend(named);
@@ -663,6 +669,7 @@ pub fn analyze(
             }
         }
     }
+    facts.row_ids = by_id && !by_key && facts.tables.len() == 1;
     facts.account_ids = ids.iter().map(|a| model::text(a)).collect();
     facts.bonus_changes = changes.into();
     (class, facts)

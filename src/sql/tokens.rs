@@ -401,7 +401,19 @@ impl<'a> Analysis<'a> {
 
     /// Account ids named by `col = v` and `col IN (…)` predicates and inserted rows.
     pub fn account_ids(&self) -> Vec<String> {
+        self.keys().0
+    }
+
+    /// Account ids named by `col = v` and `col IN (…)` predicates and inserted rows, and
+    /// whether the predicates named them by the row's own `id` in a table that does not
+    /// hold the customers (`UPDATE wallets SET points = 550 WHERE id = 17`, as Rails
+    /// saves a row): those are the rows' numbers, which are their owners' only where the
+    /// table shares the customers' key. The correlation learns the owners where the
+    /// evidence names them (`correlate::owners`). A filter that also pins an account
+    /// column (`WHERE id = 17 AND customer_id = 42`) names the owner by it alone.
+    pub fn keys(&self) -> (Vec<String>, bool) {
         let mut out = Vec::new();
+        let mut by_id = Vec::new();
         let t = self.t;
         let mut qmark = 0usize;
         // A points row picked by its own id names its owner in the SET, not by the id.
@@ -423,6 +435,10 @@ impl<'a> Analysis<'a> {
             if owned && !self.vocab.is_account_column(col) {
                 continue;
             }
+            let own_id = col.eq_ignore_ascii_case("id")
+                && !self.vocab.is_account_column(col)
+                && !self.holds_customers();
+            let out = if own_id { &mut by_id } else { &mut out };
             if eq {
                 if let Some((v, _)) = self.value(i + 2) {
                     out.push(v);
@@ -465,9 +481,14 @@ impl<'a> Analysis<'a> {
         out.extend(self.listed_ids());
         out.extend(self.called_accounts());
         out.retain(|v| !v.is_empty());
+        by_id.retain(|v| !v.is_empty());
+        let row_ids = out.is_empty() && !by_id.is_empty();
+        if row_ids {
+            out = by_id;
+        }
         out.sort();
         out.dedup();
-        out
+        (out, row_ids)
     }
 
     /// The values of PostgreSQL's `= ANY(…)` from the `(` at `i`: an array bound as a

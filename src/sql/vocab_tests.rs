@@ -231,13 +231,29 @@ fn a_points_row_saved_whole_is_its_owner_s_not_its_id_s() {
         &Vocab::default(),
     );
     assert_eq!(changes(&f), [("42", 550)]);
-    // Without the owner's column, or on the customer's own row, the id is all there is.
-    assert_eq!(
-        changes(&pg("UPDATE wallets SET points = 550 WHERE id = 17")),
-        [("17", 550)]
-    );
+    assert!(!f.row_ids);
+    // Without the owner's column the id is all there is: the row's number, marked so for
+    // the correlation to learn its owner. On the customer's own row it is the account.
+    let f = pg("UPDATE wallets SET points = 550 WHERE id = 17");
+    assert_eq!(changes(&f), [("17", 550)]);
+    assert!(f.row_ids);
+    let f = pg(r#"SELECT "wallets".* FROM "wallets" WHERE "wallets"."id" IN (17, 18)"#);
+    assert_eq!(*f.account_ids, ["17", "18"]);
+    assert!(f.row_ids);
     let f = pg("UPDATE customers SET referrer_customer_id = 9, points = 550 WHERE id = 17");
     assert_eq!(changes(&f), [("17", 550)]);
+    assert!(!f.row_ids);
+    // Pinned beside the owner's column, the row's number is no account.
+    let f = pg("UPDATE wallets SET points = points + 5 WHERE id = 17 AND customer_id = 42");
+    assert_eq!(changes(&f), [("42", 5)]);
+    assert_eq!(*f.account_ids, ["42"]);
+    assert!(!f.row_ids);
+    // A read by the owner names the account; one that joins another table is left alone.
+    let f = pg("SELECT * FROM wallets WHERE customer_id = 42 LIMIT 1");
+    assert_eq!((&*f.account_ids, f.row_ids), (&["42".into()][..], false));
+    let f = pg("SELECT w.* FROM wallets w JOIN stores s ON s.id = w.store_id WHERE w.id = 17");
+    assert_eq!(*f.account_ids, ["17"]);
+    assert!(!f.row_ids);
     // A filter on the owner's column already names the account.
     let f = pg("UPDATE wallets SET customer_id = 9, points = points + 5 WHERE customer_id = 42");
     assert_eq!(changes(&f), [("42", 5)]);
