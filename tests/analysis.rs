@@ -4023,6 +4023,31 @@ fn balance_rows_written_by_their_own_id_are_their_owners_once_a_read_pairs_them(
 }
 
 #[test]
+fn balance_updates_qualified_by_schema_and_table_are_the_bonus_changes() {
+    // Prisma's `increment`: the column qualified by schema and table, in parentheses,
+    // and `AND 1=1` after the key; no ledger rows beside it.
+    let re = regex::Regex::new(
+        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
+    )
+    .unwrap();
+    let (d, changed) = with_db_rewritten(&[], |l| {
+        if l.contains("INSERT INTO bonus_ledger") {
+            return None;
+        }
+        let t = "`loyalty`.`bonus_accounts`";
+        let out = re.replace_all(l, |c: &regex::Captures| {
+            format!(
+                "UPDATE {t} SET `balance` = ({t}.`balance` {} {}), `updated_at` = now() WHERE ({t}.`account_id` = {} AND 1=1)",
+                &c[1], &c[2], &c[3]
+            )
+        });
+        Some(out.into_owned())
+    });
+    assert!(changed > 2000 && changed % 2 == 0, "{changed}");
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn an_endpoint_that_reads_a_class_of_customers_for_every_user_is_no_dump() {
     // The app's profile lookup rewritten as a read of a store's members, as a
     // leaderboard would make it: hundreds of customers' requests run it, a whole class

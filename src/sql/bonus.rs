@@ -118,12 +118,9 @@ impl Analysis<'_> {
                     // col = col ± v | col = v ± col | col = v; the column on the right
                     // may be qualified (`b.balance`).
                     let rhs = &t[i + 2..wh];
-                    let q = if rhs.get(1).is_some_and(|x| x.sym("."))
-                        && rhs.get(2).and_then(|x| x.ident()).as_deref() == Some(&col)
-                    {
-                        2
-                    } else {
-                        0
+                    let q = match last_part(rhs, 0) {
+                        q if q > 0 && rhs[q].ident().as_deref() == Some(&col) => q,
+                        _ => 0,
                     };
                     let rhs = &rhs[q..];
                     let parsed = if rhs.first().and_then(|x| x.ident()).as_deref() == Some(&col) {
@@ -273,11 +270,8 @@ impl Analysis<'_> {
         // The column at `k` (qualified, or defaulted to 0): the index past it.
         let column = |k: usize| -> Option<usize> {
             let plain = |k: usize| -> Option<usize> {
-                if t.get(k + 1).is_some_and(|x| x.sym(".")) {
-                    (t.get(k + 2)?.ident()? == col).then_some(k + 3)
-                } else {
-                    (t.get(k)?.ident()? == col).then_some(k + 1)
-                }
+                let k = last_part(t, k);
+                (t.get(k)?.ident()? == col).then_some(k + 1)
             };
             let defaulted = ["COALESCE", "IFNULL", "NVL", "ISNULL"]
                 .iter()
@@ -581,4 +575,18 @@ fn listed_amounts(
         }
     }
     Some((out, known))
+}
+
+/// The index of the last part of a name that may be qualified from `k` on (`points`,
+/// `w.points`, `"public"."Wallet"."points"` as Prisma writes it): `k` where no `.`
+/// follows.
+fn last_part(t: &[Tok], k: usize) -> usize {
+    let mut k = k;
+    while t.get(k).is_some_and(|x| x.ident().is_some())
+        && t.get(k + 1).is_some_and(|x| x.sym("."))
+        && t.get(k + 2).is_some_and(|x| x.ident().is_some())
+    {
+        k += 2;
+    }
+    k
 }

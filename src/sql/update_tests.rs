@@ -150,3 +150,22 @@ fn columns_named_in_camel_case_are_the_vocabulary_s_columns() {
     assert!(same_column("customer_id", "CustomerID"));
     assert!(!same_column("customer_id", "customer_ids"));
 }
+
+#[test]
+fn a_column_qualified_by_schema_and_table_is_the_column() {
+    // Prisma's `increment` qualifies the column by schema and table, in parentheses.
+    let f = analyze(
+        r#"UPDATE "public"."Wallet" SET "points" = ("public"."Wallet"."points" + $1), "updatedAt" = $2 WHERE ("public"."Wallet"."customerId" = $3 AND 1=1) RETURNING "public"."Wallet"."id""#,
+        &["500".into(), "2025-11-04 03:21:36".into(), "42".into()],
+        Dialect::Postgres,
+        &Vocab::default(),
+    )
+    .1;
+    assert_eq!(changes(&f), [("42", 500, false)]);
+    let f = facts("UPDATE `loyalty`.`Wallet` SET `points` = (`loyalty`.`Wallet`.`points` - 40) WHERE (`loyalty`.`Wallet`.`customerId` = 42 AND 1=1)");
+    assert_eq!(changes(&f), [("42", -40, false)]);
+    let f = facts(
+        "UPDATE loyalty.wallet SET points = loyalty.wallet.points + 7 WHERE customer_id = 42",
+    );
+    assert_eq!(changes(&f), [("42", 7, false)]);
+}
