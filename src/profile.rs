@@ -342,7 +342,15 @@ impl Profile {
         };
         if hit(&c.push, &self.tables.push) {
             Some(Target::Push)
-        } else if hit(&c.bonus, &self.tables.bonus) {
+        } else if hit(&[], &self.tables.bonus) {
+            Some(Target::Bonus)
+        } else if hit(&self.tables.customer, &[])
+            || crate::sql::names_people(table, &c.customer_data)
+        {
+            // A table named for people (`loyalty_customer`) holds them, whatever the
+            // application's name before it says.
+            Some(Target::CustomerData)
+        } else if hit(&c.bonus, &[]) {
             Some(Target::Bonus)
         } else if hit(&self.tables.customer, &[])
             || (hit(&c.customer_data, &[]) && !crate::sql::is_staff_table(table))
@@ -520,6 +528,47 @@ mod tests {
         // A site that names its customers' table so says so in its profile.
         let p: Profile = toml::from_str("[tables]\ncustomer = [\"staff_club\"]\n").unwrap();
         assert_eq!(p.table_target("staff_club"), Some(Target::CustomerData));
+    }
+
+    #[test]
+    fn a_table_named_for_people_holds_them_whatever_its_application_is_called() {
+        // Django names a model's table `<app>_<model>`: an application called `loyalty`
+        // keeps its customers in `loyalty_customer`.
+        let p = Profile::default();
+        for people in [
+            "loyalty_customer",
+            "public.loyalty_customers",
+            "RewardsMember",
+            "`bonus_app`.`cashback_users`",
+            "loyalty_profile",
+        ] {
+            assert_eq!(
+                p.table_target(people),
+                Some(Target::CustomerData),
+                "{people}"
+            );
+        }
+        // Points accounts, memberships and a customer's points are the bonus system's;
+        // the push tables stay push tables.
+        for bonus in [
+            "bonus_accounts",
+            "loyalty_membership",
+            "customer_points",
+            "loyalty_bonusaccount",
+        ] {
+            assert_eq!(p.table_target(bonus), Some(Target::Bonus), "{bonus}");
+        }
+        assert_eq!(p.table_target("loyalty_pushcampaign"), Some(Target::Push));
+        assert_eq!(p.table_target("loyalty_admin_users"), Some(Target::Bonus));
+        // A site profile's own lists win over the words.
+        let p: Profile = toml::from_str("[tables]\nbonus = [\"loyalty_members\"]\n").unwrap();
+        assert_eq!(p.table_target("loyalty_members"), Some(Target::Bonus));
+        let p: Profile = toml::from_str("[tables]\ncustomer = [\"loyalty_cards\"]\n").unwrap();
+        assert_eq!(p.table_target("loyalty_cards"), Some(Target::CustomerData));
+        // The statement analysis reads the same tables the same way.
+        let v = crate::sql::Vocab::default();
+        assert!(!v.is_bonus_table("loyalty_customer") && v.is_account_table("loyalty_customer"));
+        assert!(v.is_bonus_table("loyalty_bonusaccount") && v.is_bonus_table("bonus_accounts"));
     }
 
     #[test]

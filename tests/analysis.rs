@@ -4048,6 +4048,29 @@ fn balance_updates_qualified_by_schema_and_table_are_the_bonus_changes() {
 }
 
 #[test]
+fn a_django_application_called_loyalty_keeps_its_customers_in_loyalty_customer() {
+    // Django names each model's table `<app>_<model>`. The customers' table carries the
+    // application's bonus word; its dump by the leaked password is still the customers'.
+    let re = regex::Regex::new(
+        r"\b(customers|bonus_accounts|bonus_ledger|push_campaigns|customer_devices|orders)\b",
+    )
+    .unwrap();
+    let (d, changed) = with_db_rewritten(&["--wave2", "direct"], |l| {
+        let out = re.replace_all(l, |c: &regex::Captures| match &c[1] {
+            "customers" => "loyalty_customer",
+            "bonus_accounts" => "loyalty_bonusaccount",
+            "bonus_ledger" => "loyalty_bonusledger",
+            "push_campaigns" => "loyalty_pushcampaign",
+            "customer_devices" => "loyalty_customerdevice",
+            _ => "loyalty_order",
+        });
+        Some(out.into_owned())
+    });
+    assert!(changed > 5000, "{changed}");
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn an_endpoint_that_reads_a_class_of_customers_for_every_user_is_no_dump() {
     // The app's profile lookup rewritten as a read of a store's members, as a
     // leaderboard would make it: hundreds of customers' requests run it, a whole class

@@ -230,10 +230,12 @@ impl Vocab {
             .any(|w| AMOUNT_WORDS.contains(&w.as_str()) || unit(w))
             && !words.iter().any(|w| NOT_AMOUNT_WORDS.contains(&w.as_str()))
     }
-    /// Whether a table is part of the bonus system.
+    /// Whether a table is part of the bonus system: a bonus word in its name, unless the
+    /// name ends in a customer word (`loyalty_customer`, a Django app's model table).
     pub fn is_bonus_table(&self, t: &str) -> bool {
-        let t = model::lower(t);
-        self.bonus_words.iter().any(|w| t.contains(w.as_str()))
+        let l = model::lower(t);
+        self.bonus_words.iter().any(|w| l.contains(w.as_str()))
+            && !names_people(t, &self.account_words)
     }
     /// Whether a table holds customer accounts (personal data). A staff table
     /// (`admin_users`, `staff_accounts`) holds the company's people, not its customers.
@@ -241,6 +243,23 @@ impl Vocab {
         let t = model::lower(table);
         self.account_words.iter().any(|w| t.contains(w.as_str())) && !is_staff_table(table)
     }
+}
+
+/// Whether a table's name ends in a word for people (`loyalty_customer`,
+/// `RewardsMember`, `loyalty.app_users`; any of `words` but `account`, or its plural in
+/// `s`; not `membership`): its rows are
+/// those people, whatever words come before — Django names a model's table after its
+/// application (`<app>_<model>`), and an application called `loyalty` has its
+/// customers in `loyalty_customer`. A points account (`bonus_accounts`) is no person,
+/// and a staff table holds the company's people.
+pub fn names_people(table: &str, words: &[String]) -> bool {
+    let name = name_words(table);
+    name.last().is_some_and(|last| {
+        (words.iter()).filter(|w| w.as_str() != "account").any(|w| {
+            last.strip_prefix(w.as_str())
+                .is_some_and(|s| s.is_empty() || s == "s")
+        })
+    }) && !is_staff_table(table)
 }
 
 /// Words that make a table the staff's: the first letters of a word of its own name
