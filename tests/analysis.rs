@@ -4048,6 +4048,30 @@ fn balance_updates_qualified_by_schema_and_table_are_the_bonus_changes() {
 }
 
 #[test]
+fn balance_amounts_cast_to_a_type_are_the_bonus_changes() {
+    // Hibernate's arithmetic on a bound amount casts it (`points+cast(? as integer)`);
+    // here written into the statement, as MySQL's audit log shows it. No ledger rows.
+    let re = regex::Regex::new(
+        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
+    )
+    .unwrap();
+    let (d, changed) = with_db_rewritten(&[], |l| {
+        if l.contains("INSERT INTO bonus_ledger") {
+            return None;
+        }
+        let out = re.replace_all(l, |c: &regex::Captures| {
+            format!(
+                "update bonus_accounts set balance=(balance{}cast({} as signed)), updated_at=now() where account_id={}",
+                &c[1], &c[2], &c[3]
+            )
+        });
+        Some(out.into_owned())
+    });
+    assert!(changed > 2000 && changed % 2 == 0, "{changed}");
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn a_django_application_called_loyalty_keeps_its_customers_in_loyalty_customer() {
     // Django names each model's table `<app>_<model>`. The customers' table carries the
     // application's bonus word; its dump by the leaked password is still the customers'.

@@ -146,9 +146,11 @@ impl Analysis<'_> {
                         None
                     };
                     let parsed = parsed.or_else(|| self.wrapped_change(&col, i + 2, wh));
+                    // A bound value not logged is an amount named but not shown; one
+                    // logged in an expression of no amount the text states is unnamed.
                     let bound = rhs.iter().any(|x| matches!(x, Tok::Param(_)));
                     let amount = parsed.as_ref().is_some_and(|(v, _)| int_of(v).is_some());
-                    unnamed |= !keyed || (!amount && !bound);
+                    unnamed |= !keyed || (!amount && (!bound || !self.params.is_empty()));
                     if let Some((v, absolute)) = parsed {
                         if let Some(d) = int_of(&v) {
                             for a in &accounts {

@@ -314,6 +314,22 @@ impl<'a> Analysis<'a> {
     }
 
     pub(super) fn value(&self, i: usize) -> Option<(String, usize)> {
+        // A value cast to a type (`CAST($1 AS integer)`, `cast(? as signed)`, MySQL's
+        // `CONVERT(?, SIGNED)`), as ORMs bind an amount in arithmetic: the value inside.
+        // One level: a cast of a cast is no amount the statement states plainly.
+        let t = self.t;
+        if (t.get(i)?.kw("CAST") || t.get(i)?.kw("CONVERT")) && t.get(i + 1)?.sym("(") {
+            let end = close(t, i + 1)?;
+            let (v, used) = self.scalar(i + 2)?;
+            let after = t.get(i + 2 + used)?;
+            return (after.kw("AS") || after.sym(",")).then_some((v, end + 1 - i));
+        }
+        self.scalar(i)
+    }
+
+    /// A literal or bound value at `i`, maybe signed or in one pair of parentheses, and
+    /// the tokens it takes.
+    fn scalar(&self, i: usize) -> Option<(String, usize)> {
         // Optional sign, optional cast parentheses are not followed; returns (value, tokens used).
         match self.t.get(i)? {
             Tok::Num(n) => Some((n.to_string(), 1)),

@@ -169,3 +169,46 @@ fn a_column_qualified_by_schema_and_table_is_the_column() {
     );
     assert_eq!(changes(&f), [("42", 7, false)]);
 }
+
+#[test]
+fn an_amount_bound_in_a_cast_is_the_amount() {
+    // Hibernate binds an amount in arithmetic inside a cast; MySQL's CONVERT too.
+    let bound = |sql: &str, d| analyze(sql, &["500".into(), "42".into()], d, &Vocab::default()).1;
+    for (sql, d) in [
+        (
+            "UPDATE wallets SET points = points + CAST($1 AS integer) WHERE customer_id = $2",
+            Dialect::Postgres,
+        ),
+        (
+            "update wallets set points=(points+cast(? as integer)) where customer_id=?",
+            Dialect::MySql,
+        ),
+        (
+            "UPDATE wallets SET points = points - CONVERT(?, SIGNED) WHERE customer_id = ?",
+            Dialect::MySql,
+        ),
+    ] {
+        let f = bound(sql, d);
+        let want = if sql.contains(" - ") { -500 } else { 500 };
+        assert_eq!(changes(&f), [("42", want, false)], "{sql}");
+        assert!(!f.bonus_unnamed, "{sql}");
+    }
+    // A cast of a cast, or arithmetic on the bound value, states no amount: with the
+    // values logged, the change is one of an amount the log cannot give, not none.
+    for sql in [
+        "UPDATE wallets SET points = points + CAST(CAST($1 AS int) AS int) WHERE customer_id = $2",
+        "UPDATE wallets SET points = points + FLOOR($1 * 1.5) WHERE customer_id = $2",
+    ] {
+        let f = bound(sql, Dialect::Postgres);
+        assert!(changes(&f).is_empty() && f.bonus_unnamed, "{sql}");
+    }
+    // Without the values, a bound amount is named, only not shown.
+    let f = analyze(
+        "UPDATE wallets SET points = points + $1 WHERE customer_id = $2",
+        &[],
+        Dialect::Postgres,
+        &Vocab::default(),
+    )
+    .1;
+    assert!(changes(&f).is_empty() && !f.bonus_unnamed);
+}
