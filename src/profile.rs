@@ -128,6 +128,12 @@ impl Default for Categories {
     }
 }
 
+/// Path segments after a resource that view, edit or remove it (Django admin's
+/// `/admin/loyalty/customer/42/change/`, Rails' `/customers/42/edit`).
+const VIEWS: &[&str] = &[
+    "change", "edit", "view", "show", "detail", "details", "history", "delete",
+];
+
 /// Known-good sources.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -269,6 +275,11 @@ impl Profile {
 
     /// The target a route or path belongs to; push before bonus before customer data.
     /// Placeholders and segments that carry values (ids, tokens) name no resource.
+    /// Where a path names both the bonus system and people, it is the people's data
+    /// only when it ends on them after a bonus word: `/loyalty/v1/customers/{id}` (an
+    /// API namespaced by the application's name) returns a customer,
+    /// `/customers/{id}/points` their points. An `accounts` segment names no people
+    /// (`/bonus/accounts/{id}` is a points account).
     pub fn route_target(&self, path: &str) -> Option<Target> {
         let c = &self.categories;
         let segs: Vec<Cow<str>> = Self::segs(path)
@@ -278,7 +289,26 @@ impl Profile {
             return Some(Target::Push);
         }
         if segs.iter().any(|s| Self::any(&c.bonus, s)) {
-            return Some(Target::Bonus);
+            // An API namespaced by the application's name (`/loyalty/v1/customers/{id}`,
+            // Django's `/admin/loyalty/customer/42/change/`): the people it ends on,
+            // viewed, edited or exported, not an action on their points after them
+            // (`/loyalty/users/{id}/transfer`).
+            let people = |s: &str| {
+                (c.customer_data.iter()).any(|w| w.as_str() != "account" && s.contains(w.as_str()))
+            };
+            let at = segs.iter().rposition(|s| people(s));
+            let namespaced = at.is_some_and(|p| {
+                !Self::any(&c.bonus, &segs[p])
+                    && segs[..p].iter().any(|s| Self::any(&c.bonus, s))
+                    && segs[p + 1..]
+                        .iter()
+                        .all(|s| VIEWS.contains(&&**s) || self.is_export_route(s))
+            });
+            return Some(if namespaced {
+                Target::CustomerData
+            } else {
+                Target::Bonus
+            });
         }
         if segs.iter().any(|s| Self::any(&c.login, s)) {
             return None;
@@ -528,6 +558,39 @@ mod tests {
         // A site that names its customers' table so says so in its profile.
         let p: Profile = toml::from_str("[tables]\ncustomer = [\"staff_club\"]\n").unwrap();
         assert_eq!(p.table_target("staff_club"), Some(Target::CustomerData));
+    }
+
+    #[test]
+    fn an_api_namespaced_by_a_bonus_word_returns_the_people_it_ends_on() {
+        let p = Profile::default();
+        for people in [
+            "/loyalty/v1/customers/{id}",
+            "/prod/loyalty/admin/customers/100001",
+            "/admin/loyalty/customer/42/change/",
+            "/loyalty-api/users",
+            "/rewards/members/{memberId}/edit",
+            "/loyalty/customers/export.csv",
+        ] {
+            assert_eq!(
+                p.route_target(people),
+                Some(Target::CustomerData),
+                "{people}"
+            );
+        }
+        for bonus in [
+            "/api/v1/customers/{id}/bonus",
+            "/loyalty/users/{id}/transfer",
+            "/bonus/accounts/{id}",
+            "/accounts/{id}/points",
+            "/loyalty/customer-points/{id}",
+            "/loyalty/users/sign_in",
+        ] {
+            assert_eq!(p.route_target(bonus), Some(Target::Bonus), "{bonus}");
+        }
+        assert_eq!(
+            p.route_target("/loyalty/customers/{id}/notifications"),
+            Some(Target::Push)
+        );
     }
 
     #[test]

@@ -4072,6 +4072,24 @@ fn balance_amounts_cast_to_a_type_are_the_bonus_changes() {
 }
 
 #[test]
+fn an_api_namespaced_by_the_application_s_bonus_word_still_returns_customers() {
+    // The customer routes live under `/loyalty/…` and the database logs writes only
+    // (`pgaudit.log = 'write'`): the staff panel's reads of customers, request by
+    // request, are all the evidence of the exposure.
+    let (d, changed) = with_db_rewritten(&[], |l| {
+        (!l.contains(r#""sql_command":"select""#)).then(|| l.to_string())
+    });
+    assert!(changed > 1000, "{changed}");
+    let moved = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "gateway", |l| {
+        moved.set(moved.get() + usize::from(l.contains("/customers")));
+        Some(l.replace("/customers", "/loyalty/customers"))
+    });
+    assert!(moved.get() > 1000, "{}", moved.get());
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn a_django_application_called_loyalty_keeps_its_customers_in_loyalty_customer() {
     // Django names each model's table `<app>_<model>`. The customers' table carries the
     // application's bonus word; its dump by the leaked password is still the customers'.
