@@ -4090,6 +4090,36 @@ fn an_api_namespaced_by_the_application_s_bonus_word_still_returns_customers() {
 }
 
 #[test]
+fn a_bonus_function_called_by_a_select_changes_the_balances_it_names() {
+    // The application credits points through a PostgreSQL function with named
+    // arguments, `SELECT loyalty.credit_points(p_account_id => $2, p_points => $1)`,
+    // which pgaudit logs as a READ; no ledger rows.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(d.path(), ["apigw-json", "pg-csvlog", "onesignal"], &[]);
+    let re = regex::Regex::new(
+        r#""UPDATE",(.*?)WRITE,UPDATE,TABLE,public\.bonus_accounts,""UPDATE bonus_accounts SET balance = balance ([+-]) \$1, updated_at = now\(\) WHERE account_id = \$2"#,
+    )
+    .unwrap();
+    let changed = std::cell::Cell::new(0);
+    rewrite_lines(d.path(), "db", |l| {
+        if l.contains("INSERT INTO bonus_ledger") {
+            return None;
+        }
+        let out = re.replace_all(l, |c: &regex::Captures| {
+            let sign = if &c[2] == "-" { "-" } else { "" };
+            format!(
+                r#""SELECT",{}READ,SELECT,,,""SELECT loyalty.credit_points(p_account_id => $2, p_points => {sign}$1)"#,
+                &c[1]
+            )
+        });
+        changed.set(changed.get() + usize::from(out != l));
+        Some(out.into_owned())
+    });
+    assert!(changed.get() > 1000, "{}", changed.get());
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn a_django_application_called_loyalty_keeps_its_customers_in_loyalty_customer() {
     // Django names each model's table `<app>_<model>`. The customers' table carries the
     // application's bonus word; its dump by the leaked password is still the customers'.

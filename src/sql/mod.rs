@@ -594,7 +594,7 @@ pub fn analyze(
     };
     // A call of a bonus routine writes balances (`CALL loyalty.credit_points(…)`).
     let class = match class {
-        StmtClass::Other
+        StmtClass::Other | StmtClass::Read
             if routines::called_routine(toks).is_some_and(|r| vocab.is_bonus_table(&r)) =>
         {
             StmtClass::Write

@@ -82,10 +82,88 @@ impl Analysis<'_> {
 }
 
 /// The routine a statement's tokens call (`CALL loyalty.credit_points(…)`): its name,
-/// lower case, schema left out.
+/// lower case, schema left out. A PostgreSQL function is called by a SELECT of it
+/// alone (`SELECT loyalty.credit_points(42, 500)`, `SELECT * FROM add_points(…)`);
+/// those count where the function's name starts with a verb that changes something
+/// (`credit_`, `add_`, `award_`), not a reader's (`get_points`) or a sequence's.
 pub(super) fn called_routine(t: &[Tok]) -> Option<String> {
-    t.first()
-        .is_some_and(|x| x.kw("CALL"))
-        .then(|| super::tokens::name_at(t, 1))
-        .flatten()
+    let first = t.first()?;
+    if first.kw("CALL") {
+        return super::tokens::name_at(t, 1);
+    }
+    if !first.kw("SELECT") {
+        return None;
+    }
+    let at = if t.get(1)?.sym("*") && t.get(2)?.kw("FROM") {
+        3
+    } else {
+        1
+    };
+    // The name, maybe qualified, then its arguments, then nothing but an alias and `;`.
+    let mut k = at;
+    while t.get(k)?.ident().is_some() && t.get(k + 1)?.sym(".") {
+        k += 2;
+    }
+    t.get(k)?.ident()?;
+    let open = k + 1;
+    if !t.get(open)?.sym("(") {
+        return None;
+    }
+    let end = close(t, open)?;
+    // An alias of its result may follow (`AS r`).
+    let mut rest = &t[end + 1..];
+    if rest.first().is_some_and(|x| x.kw("AS")) {
+        rest = &rest[1..];
+    }
+    if rest
+        .first()
+        .is_some_and(|x| x.ident().is_some() && !x.sym(";"))
+    {
+        rest = &rest[1..];
+    }
+    let rest_empty = rest.iter().all(|x| x.sym(";"));
+    if !rest_empty {
+        return None;
+    }
+    let name = super::tokens::name_at(t, at)?;
+    let verb = super::name_words(&name).into_iter().next()?;
+    WRITE_VERBS.contains(&verb.as_str()).then_some(name)
 }
+
+/// First words of a function that changes balances when a SELECT calls it.
+const WRITE_VERBS: &[&str] = &[
+    "add",
+    "credit",
+    "debit",
+    "award",
+    "grant",
+    "give",
+    "adjust",
+    "transfer",
+    "redeem",
+    "deduct",
+    "set",
+    "update",
+    "earn",
+    "accrue",
+    "refund",
+    "spend",
+    "apply",
+    "change",
+    "increase",
+    "decrease",
+    "increment",
+    "decrement",
+    "charge",
+    "topup",
+    "reward",
+    "bonus",
+    "move",
+    "withdraw",
+    "deposit",
+    "issue",
+    "revoke",
+    "expire",
+    "burn",
+    "use",
+];

@@ -266,6 +266,41 @@ fn a_bonus_routine_s_call_writes_what_its_named_arguments_state() {
 }
 
 #[test]
+fn a_bonus_function_a_select_calls_writes_as_a_call_does() {
+    // PostgreSQL runs functions by a SELECT of them alone.
+    let pg = Dialect::Postgres;
+    for sql in [
+        "SELECT loyalty.credit_points(p_account_id => 100119, p_points => 500)",
+        "SELECT * FROM credit_points(p_customer_id := 100119, p_points := 500);",
+        "SELECT add_points(p_account_id => 100119, p_points => 500) AS r",
+    ] {
+        let (c, f) = analyze(sql, &[], pg, &Vocab::default());
+        assert_eq!(c, StmtClass::Write, "{sql}");
+        assert_eq!(changes(&f), [("100119", 500, false)], "{sql}");
+    }
+    let (c, f) = analyze(
+        "SELECT award_bonus($1, $2)",
+        &["100119".into(), "500".into()],
+        pg,
+        &Vocab::default(),
+    );
+    assert_eq!(c, StmtClass::Write);
+    assert!(f.bonus_unnamed && changes(&f).is_empty());
+    // A reader, a sequence, a count, or a function called once per row of a table.
+    for sql in [
+        "SELECT loyalty.get_points(100119)",
+        "SELECT nextval('loyalty_points_seq')",
+        "SELECT count(*) FROM bonus_accounts",
+        "SELECT points_balance(id) FROM customers WHERE id = 5",
+        "SELECT add_points(100119, 5) FROM customers",
+    ] {
+        let (c, f) = analyze(sql, &[], pg, &Vocab::default());
+        assert_eq!(c, StmtClass::Read, "{sql}");
+        assert!(changes(&f).is_empty() && !f.bonus_unnamed, "{sql}");
+    }
+}
+
+#[test]
 fn a_read_from_a_function_is_no_whole_table_read() {
     let pg = Dialect::Postgres;
     for sql in [
