@@ -4120,6 +4120,29 @@ fn a_bonus_function_called_by_a_select_changes_the_balances_it_names() {
 }
 
 #[test]
+fn a_login_looked_up_by_like_without_a_wildcard_reads_one_row() {
+    // Django's `iexact` on MySQL: `WHERE phone LIKE '+380…'`. Each of the stuffing
+    // wave's thousands of login lookups picks one row; none is a read of the table.
+    let (d, changed) = with_db_rewritten(&["--wave1", "stuffing"], |l| {
+        Some(l.replace(
+            "FROM customers WHERE phone = '",
+            "FROM customers WHERE phone LIKE '",
+        ))
+    });
+    assert!(changed > 1000, "{changed}");
+    check(d.path(), &[], true);
+    // The data the truth exposes, wave 2's dump, is all: wave 1 exposed nobody.
+    let out = affected(d.path(), &[]);
+    for r in csv_rows(&out.path().join("affected-customers.csv")) {
+        let tampered = r["impacts"].contains("bonus_tampered");
+        assert!(
+            tampered || !r["waves"].split(';').any(|w| w == "1"),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
 fn a_django_application_called_loyalty_keeps_its_customers_in_loyalty_customer() {
     // Django names each model's table `<app>_<model>`. The customers' table carries the
     // application's bonus word; its dump by the leaked password is still the customers'.

@@ -506,3 +506,26 @@ fn error_based_payloads_return_what_their_subqueries_read() {
         assert_eq!(pg(sql).1.injection, None, "{sql}");
     }
 }
+
+#[test]
+fn like_a_pattern_without_a_wildcard_picks_rows_as_equality_does() {
+    // Django's `iexact` on MySQL, a login looked up by `LIKE`.
+    let my = |sql: &str| analyze(sql, &[], Dialect::MySql, &Vocab::default()).1;
+    for sql in [
+        "SELECT id, password_hash FROM customers WHERE phone LIKE '+380671234567' LIMIT 21",
+        "SELECT * FROM customers WHERE email LIKE 'olena_s@mail.example'",
+        "SELECT * FROM customers WHERE UPPER(email) LIKE UPPER('olena@mail.example')",
+    ] {
+        assert!(!my(sql).whole_table_read, "{sql}");
+    }
+    // A pattern, a negation, an OR that lets every row through, or a class of rows.
+    for sql in [
+        "SELECT email, phone FROM customers WHERE email LIKE '%@%'",
+        "SELECT email, phone FROM customers WHERE phone LIKE '+380%'",
+        "SELECT * FROM customers WHERE email NOT LIKE 'a@b.c'",
+        "SELECT * FROM customers WHERE email LIKE 'a@b.c' OR 1=1",
+        "SELECT * FROM customers WHERE status LIKE 'active'",
+    ] {
+        assert!(my(sql).whole_table_read, "{sql}");
+    }
+}

@@ -6,7 +6,8 @@ use super::tokens::Tok;
 
 /// Whether a condition pins a column to given values: `col = value` (a literal, a
 /// parameter, an expression in parentheses, `ANY(…)`, a function of a literal or
-/// parameter such as `lower($1)`) or `col IN (…)` (not `NOT IN`).
+/// parameter such as `lower($1)`), `col LIKE` a pattern without `%`, or `col IN (…)`
+/// (not `NOT IN`).
 fn pins_values(cond: &[Tok]) -> bool {
     let literal = |x: Option<&Tok>| matches!(x, Some(Tok::Num(_) | Tok::Str(_) | Tok::Param(_)));
     (0..cond.len().saturating_sub(2)).any(|i| {
@@ -23,7 +24,15 @@ fn pins_values(cond: &[Tok]) -> bool {
             || (matches!(w[2], Tok::Word(..))
                 && w.get(3).is_some_and(|x| x.sym("("))
                 && literal(w.get(4)));
-        ((w[1].sym("=") && value) || (w[1].kw("IN") && w[2].sym("("))) && column()
+        // `LIKE` a pattern with no `%` matches as `=` does (Django's `iexact` on MySQL,
+        // `email LIKE 'olena@mail.example'`); `_` matches one character of it.
+        let exact = |x: Option<&Tok>| matches!(x, Some(Tok::Str(s)) if !s.contains('%'));
+        let like = (w[1].kw("LIKE") || w[1].kw("ILIKE"))
+            && (exact(w.get(2))
+                || (matches!(w[2], Tok::Word(..))
+                    && w.get(3).is_some_and(|x| x.sym("("))
+                    && exact(w.get(4))));
+        ((w[1].sym("=") && value) || like || (w[1].kw("IN") && w[2].sym("("))) && column()
     }) || cond.windows(3).any(|w| {
         // `5 = id`
         literal(Some(&w[0]))
