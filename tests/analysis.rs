@@ -3896,6 +3896,27 @@ fn with_db_rewritten(
     (d, changed.get())
 }
 
+/// The simulated incident's balance updates: sign, amount and account.
+const BONUS_UPDATE: &str = r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)";
+
+/// A simulated incident (as `with_db_rewritten`) whose balance updates `write` rewrites
+/// from their sign, amount and account (`balance + 21 … WHERE account_id = 100099` →
+/// `("+", "21", "100099")`), without its ledger rows unless `ledger`; and how many lines
+/// it changed.
+fn with_bonus_updates_rewritten(
+    ledger: bool,
+    write: impl Fn(&str, &str, &str) -> String,
+) -> (tempfile::TempDir, usize) {
+    let re = regex::Regex::new(BONUS_UPDATE).unwrap();
+    with_db_rewritten(&[], |l| {
+        if !ledger && l.contains("INSERT INTO bonus_ledger") {
+            return None;
+        }
+        let out = re.replace_all(l, |c: &regex::Captures| write(&c[1], &c[2], &c[3]));
+        Some(out.into_owned())
+    })
+}
+
 #[test]
 fn a_dump_of_the_active_customers_exposes_the_table() {
     // The leaked analytics password copies `… FROM customers WHERE status = 'active'`:
@@ -3936,19 +3957,11 @@ fn points_kept_only_in_a_transactions_table_are_the_bonus_changes() {
 fn balance_rows_saved_by_their_own_id_change_their_owners_balances() {
     // An ORM that saves the whole row: `SET account_id = 100004, balance = balance - 2606
     // WHERE id = 600004`. The wallet's id is no customer; the owner's column names one.
-    let re = regex::Regex::new(
-        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
-    )
-    .unwrap();
-    let (d, changed) = with_db_rewritten(&[], |l| {
-        let out = re.replace_all(l, |c: &regex::Captures| {
-            let wallet = c[3].parse::<u64>().unwrap() + 500_000;
-            format!(
-                "UPDATE bonus_accounts SET account_id = {}, balance = balance {} {} WHERE id = {wallet}",
-                &c[3], &c[1], &c[2]
-            )
-        });
-        Some(out.into_owned())
+    let (d, changed) = with_bonus_updates_rewritten(true, |sign, amount, account| {
+        let wallet = account.parse::<u64>().unwrap() + 500_000;
+        format!(
+            "UPDATE bonus_accounts SET account_id = {account}, balance = balance {sign} {amount} WHERE id = {wallet}"
+        )
     });
     assert!(changed > 1000, "{changed}");
     check(d.path(), &[], true);
@@ -3959,10 +3972,7 @@ fn balance_rows_written_by_their_own_id_are_their_owners_once_a_read_pairs_them(
     // Rails: `find_by(account_id:)` reads the wallet by its owner, `save` writes it by
     // its id (account + 500000). Paired by the request id the statements are tagged
     // with, and, with every tag gone, by the database session.
-    let re = regex::Regex::new(
-        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
-    )
-    .unwrap();
+    let re = regex::Regex::new(BONUS_UPDATE).unwrap();
     let tag = regex::Regex::new(r" /\*request_id='[^']*',application='[^']*'\*/").unwrap();
     for untagged in [false, true] {
         let (d, changed) = with_db_rewritten(&[], |l| {
@@ -4026,22 +4036,11 @@ fn balance_rows_written_by_their_own_id_are_their_owners_once_a_read_pairs_them(
 fn balance_updates_qualified_by_schema_and_table_are_the_bonus_changes() {
     // Prisma's `increment`: the column qualified by schema and table, in parentheses,
     // and `AND 1=1` after the key; no ledger rows beside it.
-    let re = regex::Regex::new(
-        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
-    )
-    .unwrap();
-    let (d, changed) = with_db_rewritten(&[], |l| {
-        if l.contains("INSERT INTO bonus_ledger") {
-            return None;
-        }
-        let t = "`loyalty`.`bonus_accounts`";
-        let out = re.replace_all(l, |c: &regex::Captures| {
-            format!(
-                "UPDATE {t} SET `balance` = ({t}.`balance` {} {}), `updated_at` = now() WHERE ({t}.`account_id` = {} AND 1=1)",
-                &c[1], &c[2], &c[3]
-            )
-        });
-        Some(out.into_owned())
+    let t = "`loyalty`.`bonus_accounts`";
+    let (d, changed) = with_bonus_updates_rewritten(false, |sign, amount, account| {
+        format!(
+            "UPDATE {t} SET `balance` = ({t}.`balance` {sign} {amount}), `updated_at` = now() WHERE ({t}.`account_id` = {account} AND 1=1)"
+        )
     });
     assert!(changed > 2000 && changed % 2 == 0, "{changed}");
     check(d.path(), &[], true);
@@ -4051,21 +4050,10 @@ fn balance_updates_qualified_by_schema_and_table_are_the_bonus_changes() {
 fn balance_amounts_cast_to_a_type_are_the_bonus_changes() {
     // Hibernate's arithmetic on a bound amount casts it (`points+cast(? as integer)`);
     // here written into the statement, as MySQL's audit log shows it. No ledger rows.
-    let re = regex::Regex::new(
-        r"UPDATE bonus_accounts SET balance = balance ([+-]) (\d+), updated_at = now\(\) WHERE account_id = (\d+)",
-    )
-    .unwrap();
-    let (d, changed) = with_db_rewritten(&[], |l| {
-        if l.contains("INSERT INTO bonus_ledger") {
-            return None;
-        }
-        let out = re.replace_all(l, |c: &regex::Captures| {
-            format!(
-                "update bonus_accounts set balance=(balance{}cast({} as signed)), updated_at=now() where account_id={}",
-                &c[1], &c[2], &c[3]
-            )
-        });
-        Some(out.into_owned())
+    let (d, changed) = with_bonus_updates_rewritten(false, |sign, amount, account| {
+        format!(
+            "update bonus_accounts set balance=(balance{sign}cast({amount} as signed)), updated_at=now() where account_id={account}"
+        )
     });
     assert!(changed > 2000 && changed % 2 == 0, "{changed}");
     check(d.path(), &[], true);
