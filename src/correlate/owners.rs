@@ -46,6 +46,9 @@ pub struct TableOwners {
     pub has_owner_column: bool,
 }
 
+/// A row's owner and the write it was first paired at (file index, line).
+type Owner = (Text, (u32, u64));
+
 /// Where a statement runs: the request it is tagged with, else its database session.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Stream {
@@ -99,13 +102,13 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> Owners {
         if !by_id.contains(table) || f.account_ids.is_empty() {
             continue;
         }
+        if !f.row_ids {
+            out.tables
+                .entry(table.clone())
+                .or_default()
+                .has_owner_column = true;
+        }
         let Some(s) = stream(e) else {
-            if !f.row_ids {
-                out.tables
-                    .entry(table.clone())
-                    .or_default()
-                    .has_owner_column = true;
-            }
             continue;
         };
         let key = (s, table.clone());
@@ -122,10 +125,6 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> Owners {
                 }
             }
         } else {
-            out.tables
-                .entry(table.clone())
-                .or_default()
-                .has_owner_column = true;
             let r = reads.entry(key).or_insert_with(|| Reads {
                 accounts: BTreeSet::new(),
                 last: e.ts,
@@ -138,7 +137,7 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> Owners {
         }
     }
     drop(reads);
-    let mut owner: HashMap<(Text, Text), (Text, (u32, u64))> = HashMap::new();
+    let mut owner: HashMap<(Text, Text), Owner> = HashMap::new();
     for ((table, row), v) in votes {
         let t = out.tables.entry(table.clone()).or_default();
         if v.len() == 1 {
@@ -159,30 +158,26 @@ pub fn resolve(events: &mut [Box<Event>], files: &[FileInfo]) -> Owners {
         let table = f.tables[0].clone();
         let t = out.tables.entry(table.clone()).or_default();
         let of = |row: &Text| owner.get(&(table.clone(), row.clone()));
-        let missing: Vec<Text> = (f.account_ids.iter())
-            .filter(|r| of(r).is_none())
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
+        let paired: Vec<(&Text, Option<&Owner>)> =
+            f.account_ids.iter().map(|r| (r, of(r))).collect();
+        if paired.iter().any(|(_, o)| o.is_none()) {
             t.unresolved += 1;
-            t.unpaired
-                .extend(missing.into_iter().filter(|r| !t.conflicting.contains(r)));
+            let unpaired = (paired.iter())
+                .filter(|(r, o)| o.is_none() && !t.conflicting.contains(*r))
+                .map(|(r, _)| (*r).clone());
+            t.unpaired.extend(unpaired);
             continue;
         }
         t.resolved += 1;
         let mut said = Vec::new();
-        for row in f.account_ids.iter() {
-            let (o, (file, line)) = of(row).expect("every row paired");
+        let mut ids = Vec::new();
+        for (row, (o, (file, line))) in paired.into_iter().filter_map(|(r, o)| Some((r, o?))) {
             let path = files.get(*file as usize).map_or("?", |f| f.path.as_str());
             said.push(format!(
                 "{table} row {row} is account {o}'s (read by it before its write at {path}:{line})"
             ));
+            ids.push(o.clone());
         }
-        let mut ids: Vec<Text> = f
-            .account_ids
-            .iter()
-            .map(|r| of(r).expect("paired").0.clone())
-            .collect();
         ids.sort();
         ids.dedup();
         f.account_ids = ids.into();
@@ -234,7 +229,7 @@ impl Owners {
                     list(&t.conflicting)
                 ));
             }
-            if t.unresolved > 0 && t.has_owner_column && !t.unpaired.is_empty() {
+            if t.has_owner_column && !t.unpaired.is_empty() {
                 out.push(format!(
                     "{} statements named rows of {table} by the rows' own id, and no read by \
                      an account pairs {} of those rows with an owner ({}): {table} names \

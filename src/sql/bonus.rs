@@ -584,9 +584,9 @@ fn listed_amounts(
 /// follows.
 fn last_part(t: &[Tok], k: usize) -> usize {
     let mut k = k;
-    while t.get(k).is_some_and(|x| x.ident().is_some())
+    while t.get(k).is_some_and(|x| x.word().is_some())
         && t.get(k + 1).is_some_and(|x| x.sym("."))
-        && t.get(k + 2).is_some_and(|x| x.ident().is_some())
+        && t.get(k + 2).is_some_and(|x| x.word().is_some())
     {
         k += 2;
     }

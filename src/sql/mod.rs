@@ -11,6 +11,7 @@ mod evasion;
 mod extent;
 mod filters;
 mod forms;
+mod keys;
 mod markers;
 mod parts;
 mod routines;

@@ -101,10 +101,10 @@ pub(super) fn called_routine(t: &[Tok]) -> Option<String> {
     };
     // The name, maybe qualified, then its arguments, then nothing but an alias and `;`.
     let mut k = at;
-    while t.get(k)?.ident().is_some() && t.get(k + 1)?.sym(".") {
+    while t.get(k)?.word().is_some() && t.get(k + 1)?.sym(".") {
         k += 2;
     }
-    t.get(k)?.ident()?;
+    t.get(k)?.word()?;
     let open = k + 1;
     if !t.get(open)?.sym("(") {
         return None;
@@ -115,10 +115,7 @@ pub(super) fn called_routine(t: &[Tok]) -> Option<String> {
     if rest.first().is_some_and(|x| x.kw("AS")) {
         rest = &rest[1..];
     }
-    if rest
-        .first()
-        .is_some_and(|x| x.ident().is_some() && !x.sym(";"))
-    {
+    if rest.first().is_some_and(|x| x.word().is_some()) {
         rest = &rest[1..];
     }
     let rest_empty = rest.iter().all(|x| x.sym(";"));
