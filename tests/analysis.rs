@@ -1338,6 +1338,28 @@ fn postgres_default_prefix_names_users_only_on_connection_lines() {
 }
 
 #[test]
+fn logins_refused_with_400_or_422_are_failed_logins() {
+    // OAuth 2 token endpoints (Cognito, Django REST framework) answer a wrong password
+    // with 400 `invalid_grant`; Laravel and Rails with 422. Before, only 401, 403 and
+    // 429 were failed logins: the stuffing, from three addresses or from a proxy pool,
+    // was not seen, and wave 1 was the bonus fraud alone.
+    for (formats, status, pool) in [
+        (["apigw-json", "pg-stderr", "fcm-bigquery-json"], "400", "0"),
+        (["kong", "mysql-audit-json", "sns-delivery"], "422", "60"),
+    ] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(d.path(), formats, &["--seed", "11", "--proxy-pool", pool]);
+        rewrite_lines(d.path(), "gateway", |l| {
+            Some(
+                l.replace("\"status\":\"401\"", &format!("\"status\":\"{status}\""))
+                    .replace("\"status\":401", &format!("\"status\":{status}")),
+            )
+        });
+        check(d.path(), &[], true);
+    }
+}
+
+#[test]
 fn credential_stuffing_from_a_proxy_pool_is_found() {
     // Wave 1's logins spread over a pool of addresses, each trying a few: no address
     // reaches the per-address threshold. Before, wave 1 was the bonus fraud alone, from

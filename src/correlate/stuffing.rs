@@ -11,9 +11,13 @@ use crate::model::{Event, Outcome, SourceKind};
 use crate::profile::Profile;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Whether a login request failed: refused (401, 403, 429), or a failure without status.
+/// Whether a login request failed: refused as each kind of application refuses a
+/// credential — 401 and 403; 400, OAuth 2's `invalid_grant` (RFC 6749 §5.2), which
+/// token endpoints, Cognito and Django REST framework answer a wrong password with;
+/// 422, Laravel's and Rails' failed validation; 423, a locked account; 429, a rate
+/// limit — or a failure without status.
 pub(super) fn failed_login(e: &Event) -> bool {
-    matches!(e.status, Some(401 | 403 | 429))
+    matches!(e.status, Some(400 | 401 | 403 | 422 | 423 | 429))
         || (e.status.is_none() && e.outcome == Outcome::Failure)
 }
 
@@ -238,6 +242,30 @@ mod tests {
         let mut few = vec![vec!["a".to_string()]; 5];
         drop_constants(few.iter_mut());
         assert_eq!(few[0], ["a"]);
+    }
+
+    #[test]
+    fn a_login_refused_as_any_kind_of_application_refuses_it_failed() {
+        let login = |status: Option<u16>, outcome| {
+            let mut e = Event::new(SourceKind::Gateway, "apigw-json");
+            e.status = status;
+            e.outcome = outcome;
+            e
+        };
+        for s in [400, 401, 403, 422, 423, 429] {
+            assert!(failed_login(&login(Some(s), Outcome::Failure)), "{s}");
+        }
+        // Signed in, redirected after a form's sign-in, no such route, the server's fault.
+        for s in [200, 302, 404, 500, 503] {
+            let o = if s < 400 {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            };
+            assert!(!failed_login(&login(Some(s), o)), "{s}");
+        }
+        assert!(failed_login(&login(None, Outcome::Failure)));
+        assert!(!failed_login(&login(None, Outcome::Unknown)));
     }
 
     #[test]
