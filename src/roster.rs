@@ -15,6 +15,9 @@ pub struct Customer {
     pub account_id: String,
     /// Creation time, µs UTC.
     pub created: Option<i64>,
+    /// The creation time carried no zone and was read as UTC (`correlate::rosterzone`
+    /// may learn its zone from the evidence).
+    pub created_zoneless: bool,
     /// Name.
     pub name: Option<String>,
     /// Email.
@@ -237,7 +240,9 @@ impl Roster {
                 match cols.get(k).copied().flatten() {
                     Some(Col::Account) => c.account_id = f.to_string(),
                     Some(Col::Created) => {
-                        c.created = parse_any(f, &AssumeTz::Fixed(0)).map(|p| p.us)
+                        let t = parse_any(f, &AssumeTz::Fixed(0));
+                        c.created = t.map(|p| p.us);
+                        c.created_zoneless = t.is_some_and(|p| p.assumed);
                     }
                     Some(Col::Name) => c.name = Some(f.to_string()),
                     Some(Col::First) => first = Some(f.to_string()),
@@ -280,7 +285,10 @@ impl Roster {
                     account_id: c.account_id.clone(),
                     ..Default::default()
                 });
-            entry.created = entry.created.or(c.created);
+            if entry.created.is_none() {
+                entry.created = c.created;
+                entry.created_zoneless = c.created_zoneless;
+            }
             entry.name = entry.name.take().or(c.name);
             entry.email = entry.email.take().or(c.email);
             entry.phone = entry.phone.take().or(c.phone);

@@ -36,6 +36,7 @@ pub mod reads;
 pub mod refunds;
 pub mod relations;
 pub mod replies;
+pub mod rosterzone;
 pub mod series;
 pub mod sessions;
 pub mod shared;
@@ -539,6 +540,9 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let found = unlogged::findings(&a, &unlogged);
     a.findings.extend(found);
     attribute::waves(&mut a, &ctx, opts.wave_gap);
+    if let Some(n) = rosterzone::learn(&mut a, p) {
+        a.notes.push(n);
+    }
     impact::compute(&mut a, &ctx, p, &unlogged);
     attribute::finish_waves(&mut a);
     let (iocs, common) = attribute::iocs(&a);
