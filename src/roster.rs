@@ -3,6 +3,8 @@
 //! `;`-separated column or one row per device. Maps push recipients to accounts and
 //! supplies contact details; malformed rows are counted like evidence lines.
 
+mod dates;
+
 use crate::model::Rejection;
 use crate::timeparse::{parse_any, AssumeTz};
 use std::collections::BTreeMap;
@@ -46,6 +48,9 @@ pub struct Roster {
     pub rows: u64,
     /// Malformed rows.
     pub rejected: Vec<Rejection>,
+    /// Creation times no form was read from: (line, value). Their accounts count as
+    /// existing at every time.
+    pub unread_created: Vec<(u64, String)>,
     /// The file.
     pub path: String,
 }
@@ -216,6 +221,8 @@ impl Roster {
                 }
             }
         }
+        // Creation times in a spreadsheet's or CRM's form: (line, account, value).
+        let mut spreadsheet: Vec<(u64, String, String)> = Vec::new();
         for (i, rec) in rdr.records().enumerate() {
             let line = i as u64 + 2;
             r.rows += 1;
@@ -232,6 +239,7 @@ impl Roster {
             }
             let mut c = Customer::default();
             let (mut first, mut last) = (None, None);
+            let mut raw_created = None;
             for (k, f) in rec.iter().enumerate() {
                 let f = f.trim();
                 if f.is_empty() {
@@ -243,6 +251,7 @@ impl Roster {
                         let t = parse_any(f, &AssumeTz::Fixed(0));
                         c.created = t.map(|p| p.us);
                         c.created_zoneless = t.is_some_and(|p| p.assumed);
+                        raw_created = t.is_none().then(|| f.to_string());
                     }
                     Some(Col::Name) => c.name = Some(f.to_string()),
                     Some(Col::First) => first = Some(f.to_string()),
@@ -289,12 +298,16 @@ impl Roster {
                 entry.created = c.created;
                 entry.created_zoneless = c.created_zoneless;
             }
+            if let Some(raw) = raw_created {
+                spreadsheet.push((line, c.account_id.clone(), raw));
+            }
             entry.name = entry.name.take().or(c.name);
             entry.email = entry.email.take().or(c.email);
             entry.phone = entry.phone.take().or(c.phone);
             entry.external_id = entry.external_id.take().or(c.external_id);
             entry.devices.extend(c.devices);
         }
+        r.read_spreadsheet_times(spreadsheet);
         for c in r.customers.values() {
             for d in &c.devices {
                 r.by_device.insert(d.clone(), c.account_id.clone());
@@ -318,6 +331,23 @@ impl Roster {
             }
         }
         r
+    }
+
+    /// Reads the creation times no timestamp form read as a spreadsheet or CRM writes
+    /// them, in the day/month order the column's values allow (`dates`); those still
+    /// unread are kept to be said.
+    fn read_spreadsheet_times(&mut self, raw: Vec<(u64, String, String)>) {
+        let order = dates::order(raw.iter().map(|(_, _, v)| v.as_str()));
+        for (line, acc, v) in raw {
+            let Some(t) = dates::parse(&v, order) else {
+                self.unread_created.push((line, v));
+                continue;
+            };
+            if let Some(c) = self.customers.get_mut(&acc).filter(|c| c.created.is_none()) {
+                c.created = Some(t);
+                c.created_zoneless = true;
+            }
+        }
     }
 
     fn reject(&mut self, line: u64, reason: String) {
@@ -402,6 +432,35 @@ mod tests {
         assert_eq!(r.account_of("dev2"), Some("7"));
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rows, 3);
+    }
+
+    #[test]
+    fn creation_times_a_spreadsheet_wrote_and_those_no_form_reads() {
+        // Excel's US form: month first, as the 18th of November says; an ISO time beside
+        // them keeps its zone; a value that is no time is kept to be said.
+        let t = "account_id,created_at\n\
+                 1,11/18/2024 2:33 PM\n\
+                 2,03/04/2025 09:00\n\
+                 3,2025-01-01T00:00:00Z\n\
+                 4,n/a\n";
+        let r = Roster::parse(t, "r.csv");
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_micros()
+        };
+        assert_eq!(r.customers["1"].created, Some(at("2024-11-18T14:33:00Z")));
+        assert_eq!(r.customers["2"].created, Some(at("2025-03-04T09:00:00Z")));
+        assert!(r.customers["1"].created_zoneless && !r.customers["3"].created_zoneless);
+        assert_eq!(r.customers["4"].created, None);
+        assert_eq!(r.unread_created, vec![(5, "n/a".to_string())]);
+        // Day or month first, nothing says: unread, not guessed.
+        let r = Roster::parse(
+            "account_id,created_at\n1,03/04/2025\n2,11/12/2024\n",
+            "r.csv",
+        );
+        assert_eq!(r.customers["1"].created, None);
+        assert_eq!(r.unread_created.len(), 2);
     }
 
     #[test]

@@ -4192,43 +4192,47 @@ fn an_endpoint_that_reads_a_class_of_customers_for_every_user_is_no_dump() {
 
 #[test]
 fn a_roster_in_local_time_without_a_zone_is_read_in_the_zone_its_sign_ups_show() {
-    // A roster exported from a local `timestamp` column: Kyiv time, no zone. Read as UTC,
-    // the customers who signed up in the two hours before the staff export were placed
-    // after it, and left out of those it exposed. The evidence's sign-ups tell the zone.
+    // A roster exported from a local `timestamp` column, or saved by Excel: Kyiv time,
+    // no zone. Read as UTC, the customers who signed up in the two hours before the
+    // staff export were placed after it, and left out of those it exposed; Excel's
+    // `11/18/2024 2:33:28 PM` was no time at all, and every customer counted as existing
+    // at every time. The evidence's sign-ups tell the zone.
     use chrono::TimeZone;
-    let d = crate::util::tmp().unwrap();
-    simulate_with(
-        d.path(),
-        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
-        &["--seed", "11"],
-    );
-    let path = d.path().join("roster.csv");
-    let rows = csv_rows(&path);
-    let mut w = csv::Writer::from_path(&path).unwrap();
-    let header: Vec<&str> = [
-        "account_id",
-        "created_at",
-        "name",
-        "email",
-        "phone",
-        "external_id",
-        "device_ids",
-    ]
-    .into();
-    w.write_record(&header).unwrap();
-    for r in &rows {
-        let utc = chrono::DateTime::parse_from_rfc3339(&r["created_at"]).unwrap();
-        let local = chrono_tz::Europe::Kyiv.from_utc_datetime(&utc.naive_utc());
-        let mut rec: Vec<String> = header.iter().map(|h| r[*h].clone()).collect();
-        rec[1] = local.format("%Y-%m-%d %H:%M:%S").to_string();
-        w.write_record(&rec).unwrap();
+    for form in ["%Y-%m-%d %H:%M:%S", "%m/%d/%Y %-I:%M:%S %p"] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(
+            d.path(),
+            ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+            &["--seed", "11"],
+        );
+        let path = d.path().join("roster.csv");
+        let rows = csv_rows(&path);
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        let header: Vec<&str> = [
+            "account_id",
+            "created_at",
+            "name",
+            "email",
+            "phone",
+            "external_id",
+            "device_ids",
+        ]
+        .into();
+        w.write_record(&header).unwrap();
+        for r in &rows {
+            let utc = chrono::DateTime::parse_from_rfc3339(&r["created_at"]).unwrap();
+            let local = chrono_tz::Europe::Kyiv.from_utc_datetime(&utc.naive_utc());
+            let mut rec: Vec<String> = header.iter().map(|h| r[*h].clone()).collect();
+            rec[1] = local.format(form).to_string();
+            w.write_record(&rec).unwrap();
+        }
+        w.flush().unwrap();
+        check(d.path(), &[], true);
+        let j = report_json(d.path(), &[]);
+        let note = strs(&j["undetermined"])
+            .into_iter()
+            .find(|n| n.contains("roster's creation times carry no zone"))
+            .expect("the roster's zone is said");
+        assert!(note.contains("UTC+02:00"), "{form}: {note}");
     }
-    w.flush().unwrap();
-    check(d.path(), &[], true);
-    let j = report_json(d.path(), &[]);
-    let note = strs(&j["undetermined"])
-        .into_iter()
-        .find(|n| n.contains("roster's creation times carry no zone"))
-        .expect("the roster's zone is said");
-    assert!(note.contains("UTC+02:00"), "{note}");
 }

@@ -540,6 +540,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     let found = unlogged::findings(&a, &unlogged);
     a.findings.extend(found);
     attribute::waves(&mut a, &ctx, opts.wave_gap);
+    a.notes.extend(rosterzone::unread(&a));
     if let Some(n) = rosterzone::learn(&mut a, p) {
         a.notes.push(n);
     }

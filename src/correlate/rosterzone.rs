@@ -68,6 +68,20 @@ fn offset_text(us: i64) -> String {
     format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
+/// What the roster's creation times could not give: the values no form was read from,
+/// whose accounts count as existing at every time.
+pub fn unread(a: &Analysis) -> Option<String> {
+    let r = a.roster.as_ref()?;
+    let (line, v) = r.unread_created.first()?;
+    Some(format!(
+        "{} of the roster's creation times could not be read as times (first: line {line}, \
+         \"{}\"): their accounts count as existing at every time, so an export may be \
+         said to expose customers created after it",
+        r.unread_created.len(),
+        crate::sanitize::shorten(v, 40)
+    ))
+}
+
 /// Reads the roster's zone-less creation times in the zone its accounts' sign-ups in the
 /// evidence agree on; returns the note that says what was done, if any time has no zone.
 pub fn learn(a: &mut Analysis, p: &Profile) -> Option<String> {
