@@ -163,6 +163,49 @@ fn device_like(h: &str) -> bool {
         || (THINGS.iter().any(|p| h.contains(p)) && ENDS.iter().any(|e| h.ends_with(e)))
 }
 
+/// A header that names the account in a form the synonyms do not list: a person's or
+/// account's id, uid, uuid or number (`UID` of a Firebase Auth export, `customer_uuid`,
+/// `member_no`).
+fn account_like(h: &str) -> bool {
+    const WHOSE: [&str; 7] = [
+        "", "user", "customer", "client", "member", "account", "firebase",
+    ];
+    const IDS: [&str; 5] = ["uid", "uuid", "guid", "no", "ref"];
+    WHOSE.iter().any(|w| {
+        h.strip_prefix(w)
+            .is_some_and(|rest| IDS.contains(&rest) || (!w.is_empty() && rest == "number"))
+    })
+}
+
+/// A header that names when the account was made in a form the synonyms do not list
+/// (`Creation Time` of a Firebase Auth export, Phoenix's `inserted_at`, `date_created`,
+/// `member_since`).
+fn created_like(h: &str) -> bool {
+    const WHEN: [&str; 9] = [
+        "created",
+        "creation",
+        "create",
+        "registered",
+        "registration",
+        "signup",
+        "signedup",
+        "joined",
+        "inserted",
+    ];
+    const AS: [&str; 6] = ["", "at", "on", "date", "time", "timestamp"];
+    WHEN.iter().any(|w| {
+        h.strip_prefix(w)
+            .is_some_and(|rest| AS.contains(&rest) || rest == "ts")
+    }) || [
+        "datecreated",
+        "dateregistered",
+        "datejoined",
+        "membersince",
+        "customersince",
+    ]
+    .contains(&h)
+}
+
 fn norm(h: &str) -> String {
     h.trim()
         .trim_start_matches('\u{feff}')
@@ -211,6 +254,8 @@ impl Roster {
                     .find(|(_, ws)| ws.contains(&h.as_str()))
                     .map(|(c, _)| *c)
                     .or_else(|| device_like(h).then_some(Col::Device))
+                    .or_else(|| account_like(h).then_some(Col::Account))
+                    .or_else(|| created_like(h).then_some(Col::Created))
             })
             .collect();
         // `id` only means the account when nothing better names it.
@@ -432,6 +477,46 @@ mod tests {
         assert_eq!(r.account_of("dev2"), Some("7"));
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rows, 3);
+    }
+
+    #[test]
+    fn a_firebase_auth_export_names_its_columns_its_own_way() {
+        let t = "UID,Email,Email Verified,Display Name,Phone Number,Creation Time,Last Sign-In Time\n\
+                 kX9bQ2mZpRfT7wY3nC5vL8jH1dA2,a@x.example,true,Olena K,+380671234512,1731940408000,\n";
+        let r = Roster::parse(t, "users.csv");
+        let c = &r.customers["kX9bQ2mZpRfT7wY3nC5vL8jH1dA2"];
+        assert_eq!(c.created, Some(1_731_940_408_000_000));
+        assert_eq!(c.name.as_deref(), Some("Olena K"));
+        assert!(r.rejected.is_empty());
+        for h in [
+            "uid",
+            "customeruuid",
+            "memberno",
+            "usernumber",
+            "accountref",
+        ] {
+            assert!(account_like(h), "{h}");
+        }
+        for h in ["deviceuid", "number", "orderno", "referrer", "uidtoken"] {
+            assert!(!account_like(h), "{h}");
+        }
+        for h in [
+            "creationtime",
+            "insertedat",
+            "signupts",
+            "datecreated",
+            "membersince",
+        ] {
+            assert!(created_like(h), "{h}");
+        }
+        for h in [
+            "createdby",
+            "lastsignintime",
+            "registrationtoken",
+            "joinedvia",
+        ] {
+            assert!(!created_like(h), "{h}");
+        }
     }
 
     #[test]
