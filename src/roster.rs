@@ -254,10 +254,22 @@ impl Roster {
                     .find(|(_, ws)| ws.contains(&h.as_str()))
                     .map(|(c, _)| *c)
                     .or_else(|| device_like(h).then_some(Col::Device))
-                    .or_else(|| account_like(h).then_some(Col::Account))
-                    .or_else(|| created_like(h).then_some(Col::Created))
             })
             .collect();
+        // Other names for the account and its creation, where no synonym names them: a
+        // CRM's `customer_id` beside its `uuid` stays the account.
+        for (col, like) in [
+            (Col::Account, account_like as fn(&str) -> bool),
+            (Col::Created, created_like),
+        ] {
+            if !cols.contains(&Some(col)) {
+                for (c, h) in cols.iter_mut().zip(&headers) {
+                    if c.is_none() && like(h) {
+                        *c = Some(col);
+                    }
+                }
+            }
+        }
         // `id` only means the account when nothing better names it.
         if cols.iter().filter(|c| **c == Some(Col::Account)).count() > 1 {
             for (i, h) in headers.iter().enumerate() {
@@ -484,6 +496,13 @@ mod tests {
         let t = "UID,Email,Email Verified,Display Name,Phone Number,Creation Time,Last Sign-In Time\n\
                  kX9bQ2mZpRfT7wY3nC5vL8jH1dA2,a@x.example,true,Olena K,+380671234512,1731940408000,\n";
         let r = Roster::parse(t, "users.csv");
+        // A synonym first: the CRM's own number stays the account beside a uuid.
+        let both = Roster::parse(
+            "customer_id,uuid,signup_ts,created_at\n7,u-1,0,2025-01-01\n",
+            "c.csv",
+        );
+        assert!(both.customers.contains_key("7"));
+        assert_eq!(both.customers["7"].created, Some(1_735_689_600_000_000));
         let c = &r.customers["kX9bQ2mZpRfT7wY3nC5vL8jH1dA2"];
         assert_eq!(c.created, Some(1_731_940_408_000_000));
         assert_eq!(c.name.as_deref(), Some("Olena K"));
