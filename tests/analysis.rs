@@ -4236,3 +4236,32 @@ fn a_roster_in_local_time_without_a_zone_is_read_in_the_zone_its_sign_ups_show()
         assert!(note.contains("UTC+02:00"), "{form}: {note}");
     }
 }
+
+#[test]
+fn a_dual_stack_server_s_mapped_addresses_are_the_ipv4_clients_they_are() {
+    // Node.js and Java servers log an IPv4 client as `::ffff:203.0.113.14`. Before, the
+    // report named every address so, and the attacker's host, plain in the database's
+    // log, was another address than its requests' at the gateway.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "11", "--wave2", "direct"],
+    );
+    let re = regex::Regex::new(r#""ip":"(\d+\.\d+\.\d+\.\d+)""#).unwrap();
+    rewrite_lines(d.path(), "gateway", |l| {
+        Some(re.replace_all(l, r#""ip":"::ffff:$1""#).into_owned())
+    });
+    check(d.path(), &[], true);
+    let out = affected(d.path(), &[]);
+    let iocs = csv_rows(&out.path().join("iocs.csv"));
+    assert!(iocs.iter().all(|r| !r["value"].starts_with("::ffff:")));
+    let tl = out.path().join("tl.csv");
+    ran(bl()
+        .args(["timeline", "-q", "--wave", "1", "-o"])
+        .arg(&tl)
+        .arg(d.path()));
+    let tl = csv_rows(&tl);
+    assert!(tl.iter().any(|r| r["client_ip"] == "203.0.113.14"
+        && r["extra"].contains(r#""client_ip_logged":"::ffff:203.0.113.14""#)));
+}

@@ -54,6 +54,38 @@ impl Cidr {
     }
 }
 
+/// An address in the one form it is compared in, where it is written otherwise: an IPv4
+/// address a dual-stack server logs mapped into IPv6 (`::ffff:203.0.113.14`, as Node.js
+/// and Java servers do) as IPv4, an IPv6 address in its RFC 5952 form (lower case, zeros
+/// compressed: `2001:DB8:0:0::1` is `2001:db8::1`).
+fn canonical(a: &str) -> Option<String> {
+    if !a.contains(':') {
+        return None;
+    }
+    let ip: std::net::Ipv6Addr = a.parse().ok()?;
+    let c = match ip.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => ip.to_string(),
+    };
+    (c != a).then_some(c)
+}
+
+/// Writes a record's client address and database host in their one form
+/// (`canonical`), so that one client is one address whichever source logged it; the
+/// form logged is kept in `extra` (`client_ip_logged`, `db_host_logged`).
+pub fn canonical_addresses(e: &mut Event) {
+    for (field, key) in [
+        (&mut e.client_ip, "client_ip_logged"),
+        (&mut e.db_host, "db_host_logged"),
+    ] {
+        if let Some(c) = field.as_deref().and_then(canonical) {
+            if let Some(old) = field.replace(text(&c)) {
+                e.extra.insert(key, &*old);
+            }
+        }
+    }
+}
+
 /// An address without its port (`10.0.9.9:51234`, `[2001:db8::1]:443`).
 pub fn without_port(a: &str) -> &str {
     let a = a.trim();
@@ -144,6 +176,30 @@ mod tests {
         resolve(&mut e, &[]);
         assert_eq!(e.client_ip.as_deref(), Some("198.51.100.23"));
         assert!(e.extra.get("peer_address").is_none());
+    }
+
+    #[test]
+    fn addresses_are_written_in_one_form() {
+        let mut e = Event::new(crate::model::SourceKind::Gateway, "nginx-json");
+        e.client_ip = Some(text("::ffff:203.0.113.14"));
+        e.db_host = Some(text("2001:DB8:0:0:0:0:0:7"));
+        canonical_addresses(&mut e);
+        assert_eq!(e.client_ip.as_deref(), Some("203.0.113.14"));
+        assert_eq!(e.db_host.as_deref(), Some("2001:db8::7"));
+        assert_eq!(
+            e.extra.get("client_ip_logged").map(|v| v.as_str()),
+            Some("::ffff:203.0.113.14")
+        );
+        // Already in that form, or no address: as logged, nothing kept.
+        let mut e = Event::new(crate::model::SourceKind::Db, "pg-csvlog");
+        e.client_ip = Some(text("203.0.113.14"));
+        e.db_host = Some(text("db-replica-2"));
+        canonical_addresses(&mut e);
+        assert_eq!(e.client_ip.as_deref(), Some("203.0.113.14"));
+        assert_eq!(e.db_host.as_deref(), Some("db-replica-2"));
+        assert!(e.extra.get("client_ip_logged").is_none());
+        assert_eq!(canonical("2001:db8::7"), None);
+        assert_eq!(canonical("::1"), None);
     }
 
     #[test]

@@ -620,6 +620,7 @@ fn parse_span(
             parsed: parsed.into(),
         };
         if let Rec::Event(e) = &mut it.parsed {
+            super::client::canonical_addresses(e);
             e.file = prov.file;
             e.line = sp.line;
             e.offset = offset;
