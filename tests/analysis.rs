@@ -4265,3 +4265,58 @@ fn a_dual_stack_server_s_mapped_addresses_are_the_ipv4_clients_they_are() {
     assert!(tl.iter().any(|r| r["client_ip"] == "203.0.113.14"
         && r["extra"].contains(r#""client_ip_logged":"::ffff:203.0.113.14""#)));
 }
+
+#[test]
+fn statements_tagged_with_a_trace_join_the_request_that_logged_it() {
+    // sqlcommenter's own libraries tag OpenTelemetry's `traceparent`, not a request id;
+    // API Gateway logs the trace as `xrayTraceId`, whose parts are the W3C trace id.
+    // Before, such statements were untagged: tied to requests by account and timing.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "11"],
+    );
+    let tag = regex::Regex::new(r"request_id='([0-9a-f-]{36})'").unwrap();
+    rewrite_lines(d.path(), "db", |l| {
+        Some(
+            tag.replace_all(l, |c: &regex::Captures| {
+                let h = c[1].replace('-', "");
+                format!("traceparent='00-{h}-{}-01'", &h[..16])
+            })
+            .into_owned(),
+        )
+    });
+    let req = regex::Regex::new(r#""requestId":"([0-9a-f-]{36})""#).unwrap();
+    rewrite_lines(d.path(), "gateway", |l| {
+        Some(
+            req.replace_all(l, |c: &regex::Captures| {
+                let h = c[1].replace('-', "");
+                format!(
+                    r#""requestId":"{}","xrayTraceId":"1-{}-{}""#,
+                    &c[1],
+                    &h[..8],
+                    &h[8..]
+                )
+            })
+            .into_owned(),
+        )
+    });
+    check(d.path(), &[], true);
+    let out = affected(d.path(), &[]);
+    let tl = out.path().join("tl.csv");
+    ran(bl()
+        .args(["timeline", "-q", "--wave", "1", "-o"])
+        .arg(&tl)
+        .arg(d.path()));
+    let db: Vec<_> = csv_rows(&tl)
+        .into_iter()
+        .filter(|r| r["source"] == "db")
+        .collect();
+    assert!(!db.is_empty());
+    assert!(
+        db.iter().all(|r| r["reason"].contains("(request id ")),
+        "{:?}",
+        db.iter().map(|r| &r["reason"]).collect::<Vec<_>>()
+    );
+}

@@ -47,6 +47,7 @@ pub mod subjects;
 pub mod tamper;
 pub mod tie;
 pub mod timing;
+pub mod traces;
 pub mod unlogged;
 pub mod velocity;
 
@@ -367,6 +368,14 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ..Default::default()
     };
     let p = &opts.profile;
+    let traced = traces::resolve(&mut a.ing.events);
+    if traced > 0 {
+        a.notes.push(format!(
+            "{traced} statements were tagged with a trace (sqlcommenter's traceparent) \
+             rather than a request id: each was joined to the gateway request that logged \
+             the same trace (X-Ray's or W3C's trace id), and carries its trace as trace_id"
+        ));
+    }
     echoes::resolve(&mut a.ing.events, &a.ing.files);
     let repeats = relations::resolve(&mut a.ing.events, &a.ing.files);
     if repeats.audit > 0 {

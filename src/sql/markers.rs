@@ -5,9 +5,13 @@ use super::tokens::Tok;
 use std::borrow::Cow;
 
 /// Values of a comment's `key='value'` pairs (sqlcommenter): (request id, application).
+/// Where no request id is tagged, the trace id of OpenTelemetry's `traceparent` (the
+/// tag sqlcommenter's own libraries write) stands for it: `correlate::traces` joins it
+/// to the request that logged the same trace.
 pub fn sqlcommenter(text: &str) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
     let mut req = None;
     let mut app = None;
+    let mut trace = None;
     let mut rest = text;
     while let Some(st) = find_pair(rest, b'/', b'*') {
         let after = &rest[st + 2..];
@@ -33,6 +37,10 @@ pub fn sqlcommenter(text: &str) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) 
                 &mut req
             } else if is(&["application", "app", "service", "application_name"]) {
                 &mut app
+            } else if is(&["traceparent"]) {
+                let v = url_decode(v.trim().trim_matches('\''));
+                trace = trace_id(&v).map(Cow::Owned).or(trace);
+                continue;
             } else {
                 continue;
             };
@@ -43,7 +51,29 @@ pub fn sqlcommenter(text: &str) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) 
         }
         rest = &after[en + 2..];
     }
-    (req, app)
+    (req.or(trace), app)
+}
+
+/// The trace id (32 lower-case hex digits) a trace header's value carries: W3C's
+/// `traceparent` (`00-<trace id>-<span id>-01`), AWS X-Ray's id (`1-5759e988-bd86…`,
+/// alone or as `Root=1-…;Parent=…;Sampled=1`: its time and random parts are the W3C trace
+/// id), or the bare id.
+pub fn trace_id(v: &str) -> Option<String> {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let v = v.trim();
+    let v = (v.split(';'))
+        .find_map(|p| p.trim().strip_prefix("Root="))
+        .unwrap_or(v);
+    let parts: Vec<&str> = v.split('-').collect();
+    let id = match parts[..] {
+        [ver, id, span, flags] if hex(ver, 2) && hex(id, 32) && hex(span, 16) && hex(flags, 2) => {
+            id.to_string()
+        }
+        ["1", time, rest] if hex(time, 8) && hex(rest, 24) => format!("{time}{rest}"),
+        [id] if hex(id, 32) => id.to_string(),
+        _ => return None,
+    };
+    (!id.bytes().all(|b| b == b'0')).then(|| id.to_ascii_lowercase())
 }
 
 /// Percent-decoding (`%2D` → `-`), as sqlcommenter and URLs use it; borrowed when

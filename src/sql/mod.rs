@@ -26,7 +26,7 @@ pub use text::{class_filter, command_word, masked, string_literals};
 use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
 pub use canon::{canonical, canonical_into};
 pub use evasion::blinds;
-pub use markers::{server_tool, url_decode};
+pub use markers::{server_tool, trace_id, url_decode};
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;

@@ -220,6 +220,19 @@ fn sqlcommenter_and_injection() {
     let (_, f) = pg("SELECT * FROM customers /*request_id='abc%2D1',application='loyalty-api'*/");
     assert_eq!(f.request_id.as_deref(), Some("abc-1"));
     assert_eq!(f.application.as_deref(), Some("loyalty-api"));
+    // sqlcommenter's own tags: the trace stands for the request, a request id before it.
+    let tp = "traceparent='00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01'";
+    let (_, f) = pg(&format!("SELECT 1 /*controller='index',{tp}*/"));
+    assert_eq!(
+        f.request_id.as_deref(),
+        Some("5759e988bd862e3fe1be46a994272793")
+    );
+    let (_, f) = pg(&format!("SELECT 1 /*{tp},request_id='r-9'*/"));
+    assert_eq!(f.request_id.as_deref(), Some("r-9"));
+    assert!(pg("SELECT 1 /*traceparent='00-zz-1-01'*/")
+        .1
+        .request_id
+        .is_none());
     assert!(pg("SELECT * FROM customers WHERE email = '' OR 1=1 --'")
         .1
         .injection
