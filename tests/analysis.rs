@@ -4320,3 +4320,34 @@ fn statements_tagged_with_a_trace_join_the_request_that_logged_it() {
         db.iter().map(|r| &r["reason"]).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_cdn_s_edges_the_run_was_not_told_of_are_read_as_proxies() {
+    // Envoy behind a CDN logs the edge as its peer and the client in X-Forwarded-For.
+    // Without --trusted-proxy, four edge addresses stood for every customer and the
+    // attacker alike: the malicious message was judged legitimate and 1308 exposed
+    // customers were missed.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["envoy-json", "pg-stderr", "fcm-bigquery-json"],
+        &["--seed", "13"],
+    );
+    let peer = regex::Regex::new(r#""downstream_remote_address":"10\.0\.0\.\d+:(\d+)""#).unwrap();
+    rewrite_lines(d.path(), "gateway", |l| {
+        Some(
+            peer.replace_all(l, |c: &regex::Captures| {
+                let port: usize = c[1].parse().unwrap();
+                let edge = ["13.32.10.5", "13.32.10.9", "13.32.11.5", "13.32.11.9"][port % 4];
+                format!(r#""downstream_remote_address":"{edge}:{}""#, &c[1])
+            })
+            .into_owned(),
+        )
+    });
+    // Envoy logs no signed-in identity: waves are checked without principals.
+    check(d.path(), &[], false);
+    let j = report_json(d.path(), &[]);
+    assert!(strs(&j["undetermined"])
+        .iter()
+        .any(|n| n.starts_with("4 public addresses forwarded requests for many clients")));
+}

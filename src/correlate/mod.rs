@@ -31,6 +31,7 @@ pub mod pages;
 pub mod paths;
 pub mod places;
 pub mod probing;
+pub mod proxies;
 pub mod pushclock;
 pub mod reads;
 pub mod refunds;
@@ -368,6 +369,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ..Default::default()
     };
     let p = &opts.profile;
+    let proxied = proxies::resolve(&mut a.ing.events);
+    a.notes.extend(proxied.note());
     let traced = traces::resolve(&mut a.ing.events);
     if traced > 0 {
         a.notes.push(format!(

@@ -99,7 +99,7 @@ pub fn without_port(a: &str) -> &str {
 }
 
 /// An address as written in a log (port and brackets allowed), if it is one.
-fn ip(s: &str) -> Option<IpAddr> {
+pub fn ip(s: &str) -> Option<IpAddr> {
     without_port(s).parse().ok()
 }
 
@@ -116,6 +116,20 @@ pub fn is_trusted(ip: IpAddr, extra: &[Cidr]) -> bool {
     own || extra.iter().any(|c| c.contains(ip))
 }
 
+/// The client an `X-Forwarded-For` value names: its rightmost hop that is not a trusted
+/// proxy, or its leftmost when all are.
+pub fn forwarded_client<'a>(xff: &'a str, trusted: &[Cidr]) -> Option<&'a str> {
+    let hops: Vec<(&str, IpAddr)> = xff
+        .split(',')
+        .filter_map(|h| Some((without_port(h), ip(h)?)))
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|(_, a)| !is_trusted(*a, trusted))
+        .or(hops.first())
+        .map(|(h, _)| *h)
+}
+
 /// Moves a record's client to the forwarded address when its peer is a trusted proxy
 /// (or it logs no peer), keeping the peer as `peer_address`.
 pub fn resolve(e: &mut Event, trusted: &[Cidr]) {
@@ -129,16 +143,7 @@ pub fn resolve(e: &mut Event, trusted: &[Cidr]) {
     {
         return;
     }
-    let hops: Vec<(&str, IpAddr)> = xff
-        .split(',')
-        .filter_map(|h| Some((without_port(h), ip(h)?)))
-        .collect();
-    let Some((client, _)) = hops
-        .iter()
-        .rev()
-        .find(|(_, a)| !is_trusted(*a, trusted))
-        .or(hops.first())
-    else {
+    let Some(client) = forwarded_client(xff, trusted) else {
         return;
     };
     let client = text(client);
