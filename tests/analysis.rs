@@ -697,6 +697,17 @@ fn drop_gateway_lines(dir: &Path, ips: &[String]) {
     });
 }
 
+/// The timeline of one wave, as CSV rows.
+fn wave_timeline(dir: &Path, wave: &str) -> Vec<BTreeMap<String, String>> {
+    let out = crate::util::tmp().unwrap();
+    let tl = out.path().join("tl.csv");
+    ran(bl()
+        .args(["timeline", "-q", "--wave", wave, "-o"])
+        .arg(&tl)
+        .arg(dir));
+    csv_rows(&tl)
+}
+
 /// Drops the lines `drop` picks from the files under `sub`, rewriting gzip files as gzip.
 fn drop_lines_where(dir: &Path, sub: &str, drop: impl Fn(&str) -> bool) {
     rewrite_lines(dir, sub, |l| (!drop(l)).then(|| l.to_string()));
@@ -4256,12 +4267,7 @@ fn a_dual_stack_server_s_mapped_addresses_are_the_ipv4_clients_they_are() {
     let out = affected(d.path(), &[]);
     let iocs = csv_rows(&out.path().join("iocs.csv"));
     assert!(iocs.iter().all(|r| !r["value"].starts_with("::ffff:")));
-    let tl = out.path().join("tl.csv");
-    ran(bl()
-        .args(["timeline", "-q", "--wave", "1", "-o"])
-        .arg(&tl)
-        .arg(d.path()));
-    let tl = csv_rows(&tl);
+    let tl = wave_timeline(d.path(), "1");
     assert!(tl.iter().any(|r| r["client_ip"] == "203.0.113.14"
         && r["extra"].contains(r#""client_ip_logged":"::ffff:203.0.113.14""#)));
 }
@@ -4303,13 +4309,7 @@ fn statements_tagged_with_a_trace_join_the_request_that_logged_it() {
         )
     });
     check(d.path(), &[], true);
-    let out = affected(d.path(), &[]);
-    let tl = out.path().join("tl.csv");
-    ran(bl()
-        .args(["timeline", "-q", "--wave", "1", "-o"])
-        .arg(&tl)
-        .arg(d.path()));
-    let db: Vec<_> = csv_rows(&tl)
+    let db: Vec<_> = wave_timeline(d.path(), "1")
         .into_iter()
         .filter(|r| r["source"] == "db")
         .collect();

@@ -1,7 +1,8 @@
 //! The zone of a roster's creation times that carry none (`2025-11-04 11:50:12`: a
 //! database's local `timestamp` column exported as it is), learned from the sign-ups
-//! the evidence shows. Read as UTC, a customer who signed up in the hours before an
-//! export would be placed after it, and left out of those it exposed.
+//! the evidence shows, and the note on the times no form read. Read as UTC, a customer
+//! who signed up in the hours before an export would be placed after it, and left out
+//! of those it exposed.
 
 use super::Analysis;
 use crate::profile::Profile;
