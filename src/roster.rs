@@ -48,6 +48,9 @@ pub struct Roster {
     pub rows: u64,
     /// Malformed rows.
     pub rejected: Vec<Rejection>,
+    /// Bytes of the file were neither UTF-8 nor UTF-16 (an ANSI code page's export) and
+    /// were replaced: names and contacts with letters outside ASCII are damaged.
+    pub not_utf8: bool,
     /// Creation times no form was read from: (line, value). Their accounts count as
     /// existing at every time.
     pub unread_created: Vec<(u64, String)>,
@@ -225,9 +228,22 @@ fn sniff_delimiter(first_line: &str) -> u8 {
 impl Roster {
     /// Loads a roster file.
     pub fn load(path: &Path) -> std::io::Result<Roster> {
-        let text = std::fs::read(path)?;
-        let text = String::from_utf8_lossy(&text);
-        Ok(Roster::parse(&text, &path.display().to_string()))
+        let raw = std::fs::read(path)?;
+        // Excel's "Unicode Text" export is UTF-16 (tab-separated: the delimiter is
+        // sniffed); other bytes that are not UTF-8 are replaced and said.
+        let (text, lossy) = match crate::ingest::decode::utf16(&raw) {
+            Some(enc) => {
+                let (t, _, bad) = enc.decode(&raw);
+                (t.into_owned(), bad)
+            }
+            None => match String::from_utf8_lossy(&raw) {
+                std::borrow::Cow::Borrowed(t) => (t.to_string(), false),
+                std::borrow::Cow::Owned(t) => (t, true),
+            },
+        };
+        let mut r = Roster::parse(&text, &path.display().to_string());
+        r.not_utf8 = lossy;
+        Ok(r)
     }
 
     /// Parses roster text.
@@ -536,6 +552,27 @@ mod tests {
         ] {
             assert!(!created_like(h), "{h}");
         }
+    }
+
+    #[test]
+    fn excel_s_unicode_text_and_a_code_page_s_bytes() {
+        let dir = std::env::temp_dir().join(format!("bl-roster-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // "Unicode Text": UTF-16LE with its mark, tab-separated.
+        let text = "account_id\tname\n7\tОлена Коваль\n";
+        let mut raw = vec![0xFF, 0xFE];
+        raw.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let p = dir.join("u.txt");
+        std::fs::write(&p, raw).unwrap();
+        let r = Roster::load(&p).unwrap();
+        assert_eq!(r.customers["7"].name.as_deref(), Some("Олена Коваль"));
+        assert!(!r.not_utf8);
+        // Windows-1251 bytes: replaced, and said.
+        let p = dir.join("a.csv");
+        std::fs::write(&p, b"account_id,name\n7,\xce\xeb\xe5\xed\xe0\n").unwrap();
+        let r = Roster::load(&p).unwrap();
+        assert!(r.customers.contains_key("7") && r.not_utf8);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

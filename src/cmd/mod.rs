@@ -211,6 +211,13 @@ pub fn analyze(s: &Settings) -> anyhow::Result<crate::correlate::Analysis> {
                         sanitize::terminal(&rj.reason)
                     );
                 }
+                if r.not_utf8 {
+                    eprintln!(
+                        "breachline: roster {} is not UTF-8 (a Windows code page?): its names \
+                         and contacts outside ASCII are damaged; save it as CSV UTF-8",
+                        sanitize::terminal(&p.display().to_string())
+                    );
+                }
             }
             Some(r)
         }

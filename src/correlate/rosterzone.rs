@@ -69,18 +69,32 @@ fn offset_text(us: i64) -> String {
     format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
-/// What the roster's creation times could not give: the values no form was read from,
-/// whose accounts count as existing at every time.
-pub fn unread(a: &Analysis) -> Option<String> {
-    let r = a.roster.as_ref()?;
-    let (line, v) = r.unread_created.first()?;
-    Some(format!(
-        "{} of the roster's creation times could not be read as times (first: line {line}, \
-         \"{}\"): their accounts count as existing at every time, so an export may be \
-         said to expose customers created after it",
-        r.unread_created.len(),
-        crate::sanitize::shorten(v, 40)
-    ))
+/// What the roster could not give: creation values no form was read from, whose
+/// accounts count as existing at every time, and text that was not UTF-8.
+pub fn unread(a: &Analysis) -> Vec<String> {
+    let Some(r) = a.roster.as_ref() else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    if r.not_utf8 {
+        notes.push(
+            "The roster holds bytes that are neither UTF-8 nor UTF-16 (a spreadsheet saved in \
+             a Windows code page): they were replaced, and names or contacts with letters \
+             outside ASCII are damaged in the affected-customers file. Save the roster as \
+             \"CSV UTF-8\" and run again before notifying anyone"
+                .to_string(),
+        );
+    }
+    if let Some((line, v)) = r.unread_created.first() {
+        notes.push(format!(
+            "{} of the roster's creation times could not be read as times (first: line \
+             {line}, \"{}\"): their accounts count as existing at every time, so an export \
+             may be said to expose customers created after it",
+            r.unread_created.len(),
+            crate::sanitize::shorten(v, 40)
+        ));
+    }
+    notes
 }
 
 /// Reads the roster's zone-less creation times in the zone its accounts' sign-ups in the
