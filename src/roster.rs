@@ -236,9 +236,9 @@ impl Roster {
                 let (t, _, bad) = enc.decode(&raw);
                 (t.into_owned(), bad)
             }
-            None => match String::from_utf8_lossy(&raw) {
-                std::borrow::Cow::Borrowed(t) => (t.to_string(), false),
-                std::borrow::Cow::Owned(t) => (t, true),
+            None => match String::from_utf8(raw) {
+                Ok(t) => (t, false),
+                Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
             },
         };
         let mut r = Roster::parse(&text, &path.display().to_string());

@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Fewest distinct forwarded clients that make a peer a proxy.
 const MIN_CLIENTS: usize = 20;
 
+/// Most distinct clients kept per peer: enough to judge it by.
+const CLIENTS_KEPT: usize = MIN_CLIENTS * 50;
+
 /// Least share of the forwarded requests a proxy carries.
 const MIN_SHARE: f64 = 0.02;
 
@@ -51,21 +54,22 @@ pub struct Found {
 pub fn resolve(ev: &mut [Box<Event>]) -> Found {
     // Per peer: requests and the distinct clients it forwarded for (enough of them to
     // judge); per client: the peers it came through, two at most.
+    // Each forwarded request (index, peer, client), read once.
+    let seen: Vec<(usize, &str, &str)> = (ev.iter().enumerate())
+        .filter_map(|(i, e)| forwarded(e).map(|(p, c)| (i, p, c)))
+        .collect();
+    let total = seen.len();
     let mut by: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
     let mut via: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut total = 0usize;
-    for e in ev.iter() {
-        if let Some((peer, c)) = forwarded(e) {
-            total += 1;
-            let x = by.entry(peer).or_default();
-            x.0 += 1;
-            if x.1.len() < MIN_CLIENTS * 50 {
-                x.1.insert(c);
-            }
-            let v = via.entry(c).or_default();
-            if v.len() < 2 && !v.contains(&peer) {
-                v.push(peer);
-            }
+    for &(_, peer, c) in &seen {
+        let x = by.entry(peer).or_default();
+        x.0 += 1;
+        if x.1.len() < CLIENTS_KEPT {
+            x.1.insert(c);
+        }
+        let v = via.entry(c).or_default();
+        if v.len() < 2 && !v.contains(&peer) {
+            v.push(peer);
         }
     }
     let proxies: Vec<(String, usize, usize)> = by
@@ -86,15 +90,17 @@ pub fn resolve(ev: &mut [Box<Event>]) -> Found {
         .filter_map(|(p, ..)| Cidr::parse(p).ok())
         .collect();
     let names: BTreeSet<&str> = proxies.iter().map(|(p, ..)| p.as_str()).collect();
-    let mut moved = 0;
-    for e in ev.iter_mut() {
-        let is_proxy = forwarded(e).is_some_and(|(p, _)| names.contains(p));
-        if is_proxy {
-            client::resolve(e, &cidrs);
-            moved += 1;
-        }
+    let through: Vec<usize> = (seen.iter())
+        .filter(|(_, p, _)| names.contains(p))
+        .map(|&(i, ..)| i)
+        .collect();
+    for &i in &through {
+        client::resolve(&mut ev[i], &cidrs);
     }
-    Found { proxies, moved }
+    Found {
+        moved: through.len(),
+        proxies,
+    }
 }
 
 impl Found {
@@ -108,7 +114,7 @@ impl Found {
             .map(|(p, n, c)| {
                 format!(
                     "{p} ({n} requests for {c}{} clients)",
-                    if *c >= MIN_CLIENTS * 50 { "+" } else { "" }
+                    if *c >= CLIENTS_KEPT { "+" } else { "" }
                 )
             })
             .collect();

@@ -10,7 +10,7 @@ use foldhash::{HashMap, HashMapExt};
 /// Whether an `extra` key names a trace (`xrayTraceId`, `traceparent`, `trace_id`,
 /// `x_amzn_trace_id`, `otel_trace_id`).
 fn names_trace(key: &str) -> bool {
-    key.to_ascii_lowercase().contains("trace")
+    (key.as_bytes().windows(5)).any(|w| w.eq_ignore_ascii_case(b"trace"))
 }
 
 /// Gives each database statement whose request id is a trace id (`sql::trace_id`) the
@@ -38,13 +38,16 @@ pub fn resolve(ev: &mut [Box<Event>]) -> usize {
     }
     let mut n = 0;
     for e in ev.iter_mut().filter(|e| traced(e)) {
-        let r = e.request_id.as_deref().and_then(|t| request.get(t));
-        if let Some(r) = r.filter(|r| Some(*r) != e.request_id.as_ref()) {
-            e.extra
-                .insert("trace_id", &**e.request_id.as_ref().expect("traced"));
-            e.request_id = Some(r.clone());
-            n += 1;
+        let Some(r) = e.request_id.as_deref().and_then(|t| request.get(t)) else {
+            continue;
+        };
+        if e.request_id.as_ref() == Some(r) {
+            continue;
         }
+        if let Some(trace) = e.request_id.replace(r.clone()) {
+            e.extra.insert("trace_id", &*trace);
+        }
+        n += 1;
     }
     n
 }
