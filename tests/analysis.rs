@@ -885,6 +885,62 @@ fn a_whole_table_read_the_evidence_cannot_show_twice_says_so() {
 }
 
 #[test]
+fn evidence_that_begins_on_the_attack_day_still_tells_a_stolen_staff_login() {
+    // The logs were kept from the attack day's midnight on: no day before it teaches
+    // where staff work, and the staff login the attacker used falls in its owner's
+    // first hours of activity. Used while its owner was at work in the office (the
+    // default wave 2 at 09:41), or before its owner came to work from the host that had
+    // just injected SQL (wave 2 at 03:41), it is still a new place: the export and the
+    // push are the attacker's.
+    for args in [
+        &[][..],
+        &["--wave2", "injection", "--attack-at", "01:05:17,03:41:03"],
+    ] {
+        let d = crate::util::tmp().unwrap();
+        simulate_with(
+            d.path(),
+            ["apigw-json", "pg-jsonlog", "fcm-bigquery-json"],
+            args,
+        );
+        let t = truth(d.path());
+        let first = t["waves"][0]["start_utc"].as_str().unwrap();
+        let cut = secs(&format!("{}T00:00:00Z", &first[..10]));
+        let field = |l: &str, k: &str| -> Option<String> {
+            let v: Value = serde_json::from_str(l).ok()?;
+            v[k].as_str().map(str::to_string)
+        };
+        drop_lines_where(d.path(), "gateway", |l| {
+            field(l, "requestTimeEpoch").is_some_and(|ms| ms.parse::<i64>().unwrap() / 1000 < cut)
+        });
+        drop_lines_where(d.path(), "db", |l| {
+            field(l, "timestamp").is_some_and(|ts| secs(&ts) < cut)
+        });
+        drop_lines_where(d.path(), "push", |l| {
+            field(l, "event_timestamp").is_some_and(|ts| secs(&ts) < cut)
+        });
+        let r = report_json(d.path(), &[]);
+        let techniques = strs(&r["waves"][1]["techniques"]);
+        for want in ["bulk_export", "new_place_access", "malicious_push"] {
+            assert!(
+                techniques.iter().any(|x| x == want),
+                "{args:?}: {techniques:?}"
+            );
+        }
+        let out = affected(d.path(), &[]);
+        let pushed: BTreeSet<String> = csv_rows(&out.path().join("affected-customers.csv"))
+            .into_iter()
+            .filter(|r| r["impacts"].split(';').any(|x| x == "malicious_push"))
+            .map(|r| r["account_id"].clone())
+            .collect();
+        assert_eq!(
+            pushed,
+            strs(&t["affected"]["malicious_push"]).into_iter().collect(),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn bonus_changes_no_link_explains_are_tied_by_timing() {
     // A CLF gateway (route templates, no accounts) and untagged SQL: no request id or
     // account ties a statement to a request. The outlying bonus changes follow the

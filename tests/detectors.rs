@@ -1541,6 +1541,87 @@ fn a_stolen_login_used_across_midnight_is_not_a_usual_place() {
     assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
 }
 
+#[test]
+fn a_login_used_elsewhere_while_its_owner_works_in_the_office_is_new_on_the_first_day() {
+    // The evidence holds one day: olga at the office every ten minutes for eight hours;
+    // her login from 192.0.2.77 for twenty minutes two hours in, while she goes on
+    // working; from home three hours after she left. All three fall in her first hours.
+    let mut v = background();
+    let staff = |v: &mut Vec<Event>, ts: i64, ip: &str| {
+        v.push(gw(ts, ip, "GET", "/admin/reports", 200, Some("olga@staff")));
+    };
+    for k in 0..48 {
+        staff(&mut v, T0 + k * 10 * MIN, "198.51.100.10");
+    }
+    for k in 0..20 {
+        staff(&mut v, T0 + 120 * MIN + k * MIN, "192.0.2.77");
+    }
+    for k in 0..5 {
+        staff(&mut v, T0 + 660 * MIN + k * MIN, "203.0.113.200");
+    }
+    let a = run(v);
+    assert!(
+        has(&a, t::NEW_PLACE_ACCESS, "olga@staff@192.0.2.77"),
+        "{:?}",
+        a.findings
+    );
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "203.0.113.200"));
+}
+
+#[test]
+fn a_first_hours_place_that_other_findings_flag_is_not_a_usual_place() {
+    // One day of evidence: an injection probe from 192.0.2.77, then olga's login used
+    // from that host, before olga comes to the office. Her first hours would make the
+    // host a usual place; the probe says whose it is.
+    let mut v = background();
+    let mut probe = gw(T0 + 60 * MIN, "192.0.2.77", "GET", "/api/search", 500, None);
+    probe.query = Some("q=%27%20OR%201%3D1--".into());
+    v.push(probe);
+    for k in 0..3 {
+        let ts = T0 + 65 * MIN + k * MIN;
+        v.push(gw(
+            ts,
+            "192.0.2.77",
+            "GET",
+            "/admin/reports",
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    for k in 0..30 {
+        let ts = T0 + 180 * MIN + k * 10 * MIN;
+        v.push(gw(
+            ts,
+            "198.51.100.10",
+            "GET",
+            "/admin/reports",
+            200,
+            Some("olga@staff"),
+        ));
+    }
+    let a = run(v);
+    assert!(
+        has(&a, t::NEW_PLACE_ACCESS, "olga@staff@192.0.2.77"),
+        "{:?}",
+        a.findings
+    );
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("olga@staff from 192.0.2.77")
+                && n.contains("not counted as usual places")),
+        "{:?}",
+        a.notes
+    );
+    let staff_there = (a.ing.events.iter().enumerate())
+        .filter(|(_, e)| e.client_ip.as_deref() == Some("192.0.2.77") && e.principal.is_some());
+    for (i, _) in staff_there {
+        assert!(a.attr[i].is_some());
+    }
+}
+
 /// Staff at the office on four days through a gateway that logs no identity, then
 /// staff-route requests from 192.0.2.77; with `enumerate`, that address also reads 80
 /// customers' records.

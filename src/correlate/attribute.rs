@@ -426,7 +426,10 @@ pub fn principal_places(a: &Analysis, l: &Links, p: &Profile) -> Vec<PrincipalPl
             principal: pr.to_string(),
             places: m
                 .iter()
-                .map(|(ip, (f, la, n, _))| (ip.to_string(), *f, *la, *n, l.usual_place(pr, ip, p)))
+                .map(|(ip, x)| {
+                    let usual = l.usual_place(pr, ip, p);
+                    (ip.to_string(), x.first, x.last, x.events, usual)
+                })
                 .collect(),
             attacker_events: att.get(pr.as_str()).copied().unwrap_or(0),
         })

@@ -208,14 +208,54 @@ pub fn enrich(a: &mut Analysis, p: &Profile) {
         .collect();
 }
 
-/// (first, last, events, days its sittings began on) of a principal at an address. A
-/// sitting is a run of requests no more than `SITTING_GAP` apart: a session that runs
-/// past midnight is one sitting, begun on one day, where counting the days it touched
-/// made a stolen login used from 23:37 to 00:03 a place used on two days, so usual.
-pub type PlaceStats = (i64, i64, usize, HashSet<i64>);
+/// A principal's use of one address: first and last request, how many, and its
+/// sittings. A sitting is a run of requests no more than `SITTING_GAP` apart: a session
+/// that runs past midnight is one sitting, begun on one day, where counting the days it
+/// touched made a stolen login used from 23:37 to 00:03 a place used on two days, so
+/// usual.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceStats {
+    /// First request, µs.
+    pub first: i64,
+    /// Last request, µs.
+    pub last: i64,
+    /// Requests.
+    pub events: usize,
+    /// (start, end) of each sitting, in time order.
+    pub sittings: Vec<(i64, i64)>,
+}
+
+impl PlaceStats {
+    /// The UTC days its sittings began on.
+    pub fn days(&self) -> usize {
+        let mut d: Vec<i64> = (self.sittings.iter())
+            .map(|s| s.0.div_euclid(86_400_000_000))
+            .collect();
+        d.dedup();
+        d.len()
+    }
+
+    /// Whether its first request came inside a sitting at `other`: the principal, at
+    /// work there, went on working from there after this address appeared.
+    fn began_during(&self, other: &PlaceStats) -> bool {
+        (other.sittings.iter()).any(|&(s, e)| s < self.first && e > self.first)
+    }
+}
 
 /// The longest pause inside one sitting at a place.
 const SITTING_GAP: i64 = 3 * 3_600_000_000;
+
+/// Why an address is a principal's usual place (`Links::place_use`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Used in sittings begun on two or more days.
+    Days,
+    /// Its only place, or one used in its first hours of activity.
+    FirstHours,
+    /// Learned in the first hours, but other findings flag the address
+    /// (`places::unlearn`): not a usual place.
+    Unlearned,
+}
 
 /// Join indexes over the (sorted, skew-corrected) events.
 #[derive(Debug, Default)]
@@ -242,10 +282,13 @@ pub struct Links {
     pub db_origin: Vec<Option<usize>>,
     /// DB statements whose origin rests on timing alone (`timing::link`).
     pub timed: BTreeSet<usize>,
-    /// Principal → address → (first, last, count, distinct days).
+    /// Principal → address → its use of the address.
     pub places: BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
     /// Principal → first activity.
     pub principal_first: HashMap<Text, i64>,
+    /// (principal, address) pairs the first hours made usual at an address other
+    /// findings flag (`places::unlearn`): not usual places.
+    pub unlearned: BTreeSet<(Text, Text)>,
     /// Address → UTC days on which it sent staff-route requests that succeeded, with no
     /// signed-in identity logged (gateways that log none: Envoy, nginx `combined`).
     pub staff_addresses: HashMap<Text, HashSet<i64>>,
@@ -277,6 +320,7 @@ impl Links {
             app_users: db.app_users,
             places,
             principal_first,
+            unlearned: BTreeSet::new(),
             staff_addresses,
             db_identities: db.identities,
             db_origin: Vec::new(),
@@ -391,28 +435,46 @@ impl Links {
         e.request_id.is_none() && e.db_host.is_none() && e.db_user.is_none()
     }
 
-    /// Whether `ip` is a usual place of `principal`: an office address, used in the
-    /// principal's first `baseline_hours` of activity, or used in sittings begun on two
-    /// or more days.
+    /// Whether `ip` is a usual place of `principal`: an office address, used in sittings
+    /// begun on two or more days, or used in the principal's first `baseline_hours` of
+    /// activity — unless its use began while the principal was at work at another
+    /// address and went on there. The first hours learn where a principal works when the
+    /// evidence shows no history; a second address that appears while the principal goes
+    /// on working from the first is not where it works but one login used from two places
+    /// at once (a stolen one, when the evidence begins on the day of the attack).
     pub fn usual_place(&self, principal: &str, ip: &str, p: &Profile) -> bool {
-        if p.is_office(ip) {
-            return true;
+        p.is_office(ip)
+            || self
+                .place_use(principal, ip, p)
+                .is_some_and(|u| u != Use::Unlearned)
+    }
+
+    /// Why `ip` is a usual place of `principal` (`usual_place`), offices aside: `None`
+    /// when it is not one.
+    pub fn place_use(&self, principal: &str, ip: &str, p: &Profile) -> Option<Use> {
+        let m = self.places.get(principal)?;
+        let x = m.get(ip)?;
+        if x.days() >= 2 {
+            return Some(Use::Days);
         }
-        let Some(m) = self.places.get(principal) else {
-            return false;
-        };
-        let Some((first, _, _, days)) = m.get(ip) else {
-            return false;
-        };
         let start = self
             .principal_first
             .get(principal)
             .copied()
-            .unwrap_or(*first);
+            .unwrap_or(x.first);
         // With a single place there is nothing to compare against.
-        m.len() == 1
-            || *first <= start + p.thresholds.baseline_hours as i64 * 3_600_000_000
-            || days.len() >= 2
+        let learned = m.len() == 1
+            || (x.first <= start + p.thresholds.baseline_hours as i64 * 3_600_000_000
+                && !(m.iter()).any(|(other, o)| other.as_str() != ip && x.began_during(o)));
+        if !learned {
+            return None;
+        }
+        let unlearned =
+            (self.unlearned.iter()).any(|(x, y)| x.as_str() == principal && y.as_str() == ip);
+        match unlearned {
+            true => Some(Use::Unlearned),
+            false => Some(Use::FirstHours),
+        }
     }
 
     /// Whether a request is staff at work from where they work: a principal at one of its
@@ -695,12 +757,17 @@ fn places(
                 .entry(pr.clone())
                 .or_default()
                 .entry(ip.clone())
-                .or_insert((e.ts, e.ts, 0, HashSet::new()));
-            if x.3.is_empty() || e.ts - x.1 > SITTING_GAP {
-                x.3.insert(e.ts.div_euclid(86_400_000_000));
+                .or_insert(PlaceStats {
+                    first: e.ts,
+                    last: e.ts,
+                    ..Default::default()
+                });
+            match x.sittings.last_mut() {
+                Some(s) if e.ts - s.1 <= SITTING_GAP => s.1 = e.ts,
+                _ => x.sittings.push((e.ts, e.ts)),
             }
-            x.1 = e.ts;
-            x.2 += 1;
+            x.last = e.ts;
+            x.events += 1;
             first.entry(pr.clone()).or_insert(e.ts);
         }
     }

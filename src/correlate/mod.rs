@@ -527,7 +527,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         }
     }
     a.restored = refunds::find(&a, p);
-    a.findings = detect::run(&a, &ctx, p);
+    a.findings = findings(&mut a, &mut ctx, p);
     if !timed {
         // Statements without request ids whose clock accounts compared: injected
         // probes and dumps tied to the address whose requests they follow.
@@ -540,7 +540,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
                  tied to those requests. These links rest on timing alone; review them.",
                 ips.into_iter().collect::<Vec<_>>().join(", ")
             ));
-            a.findings = detect::run(&a, &ctx, p);
+            a.findings = findings(&mut a, &mut ctx, p);
         }
     }
     attribute::spread(&mut a, &ctx, p, opts.wave_gap);
@@ -574,6 +574,19 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
 /// Restores the (time, source, file, line) order after a skew correction, keeping
 /// per-event data and the request join aligned. Only a correction can disorder the
 /// events; a stable parallel sort keeps ties in order.
+/// The detectors' findings; run again when they flag addresses that the principals'
+/// first hours made usual places (`places::unlearn`), which then are not.
+fn findings(a: &mut Analysis, ctx: &mut enrich::Links, p: &Profile) -> Vec<Finding> {
+    let found = detect::run(a, ctx, p);
+    match places::unlearn(ctx, p, &found) {
+        Some(note) => {
+            a.notes.push(note);
+            detect::run(a, ctx, p)
+        }
+        None => found,
+    }
+}
+
 fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin {
     match resort(a) {
         Some(order) => join.reordered(&order),

@@ -153,6 +153,39 @@ pub fn corroborated(a: &Analysis, l: &Links, p: &Profile, found: &[Finding]) -> 
         .collect()
 }
 
+/// Places the first hours made usual (`Links::place_use`) at addresses other findings
+/// flag: unlearned in `l`, so that the principal's requests there count as the
+/// detectors count a new place's. Where the evidence begins on the day of the attack, a
+/// stolen staff login used before its owner came to work (or from the attacker's own
+/// host) falls in the principal's first hours. Returns a note naming them, if any.
+pub fn unlearn(l: &mut Links, p: &Profile, found: &[Finding]) -> Option<String> {
+    let flagged = flagged(found);
+    let mut named = Vec::new();
+    for (pr, m) in &l.places {
+        for ip in m.keys() {
+            if flagged.contains(ip.as_str())
+                && !p.is_office(ip)
+                && l.place_use(pr, ip, p) == Some(super::enrich::Use::FirstHours)
+            {
+                named.push((pr.clone(), ip.clone()));
+            }
+        }
+    }
+    if named.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = named
+        .iter()
+        .map(|(pr, ip)| format!("{pr} from {ip}"))
+        .collect();
+    l.unlearned.extend(named);
+    Some(format!(
+        "Staff accounts used addresses in their first {} hours of activity in the evidence,          which would make them their usual places, and other findings flag those addresses:          {}. They are not counted as usual places: the evidence shows no earlier history          that would make them so.",
+        p.thresholds.baseline_hours,
+        list.join(", ")
+    ))
+}
+
 /// Most addresses a note names.
 const LIST: usize = 10;
 
