@@ -941,6 +941,37 @@ fn evidence_that_begins_on_the_attack_day_still_tells_a_stolen_staff_login() {
 }
 
 #[test]
+fn a_roster_on_a_clock_minutes_ahead_is_dated_by_the_sign_ups_the_evidence_shows() {
+    // The roster's creation times come from a clock twelve minutes ahead of the
+    // evidence's: a customer who signed up in the minutes before the export has a
+    // roster time after it. The sign-up the evidence shows is on the export's clock.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-jsonlog", "fcm-bigquery-json"],
+        &["--seed", "2"],
+    );
+    let path = d.path().join("roster.csv");
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    let head = r.headers().unwrap().clone();
+    let at = head.iter().position(|h| h == "created_at").unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&head).unwrap();
+    for row in r.records() {
+        let row = row.unwrap();
+        let t =
+            chrono::DateTime::parse_from_rfc3339(&row[at]).unwrap() + chrono::Duration::minutes(12);
+        let t = t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let row: Vec<&str> = (row.iter().enumerate())
+            .map(|(i, v)| if i == at { t.as_str() } else { v })
+            .collect();
+        w.write_record(&row).unwrap();
+    }
+    std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+    check(d.path(), &[], true);
+}
+
+#[test]
 fn bonus_changes_no_link_explains_are_tied_by_timing() {
     // A CLF gateway (route templates, no accounts) and untagged SQL: no request id or
     // account ties a statement to a request. The outlying bonus changes follow the

@@ -86,17 +86,31 @@ pub(super) fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str,
         .collect()
 }
 
-/// Whether an account the roster says was created at `created` (`<= t`) was signed up
-/// after `t` by the evidence: rosters exported from a CRM give a day, an hour or a
-/// minute, and a sign-up the evidence shows within that unit, after `t`, is the finer
-/// time (a whole-table read a minute before the sign-up could not return the row).
-fn signed_up_later(signup: Option<&i64>, created: i64, t: i64) -> bool {
+/// How far the clock of a roster's source may be from the evidence's corrected clock
+/// for a sign-up in the evidence to be the account's creation the roster dates: two
+/// gateway layers' clocks minutes apart leave the evidence on the one chosen, and the
+/// roster on the application's. A row inserted further off is another event (an import,
+/// a restore), and the roster's time holds.
+const ROSTER_CLOCK_US: i64 = 15 * 60 * 1_000_000;
+
+/// Whether an account the roster says was created at `created` existed at `t`. The
+/// roster gives a day, an hour, a minute or a second, by another clock than the
+/// evidence's: where the evidence shows the account's sign-up within that unit (and
+/// the clocks' reach) of it, the sign-up is the finer time, on the clock of the reads it
+/// is compared with — a whole-table read a minute before the sign-up could not return
+/// the row, and one a minute after it did, whatever the roster's clock said.
+fn existed_at(signup: Option<&i64>, created: i64, t: i64) -> bool {
     const MINUTE: i64 = 60_000_000;
     let unit = [24 * 60 * MINUTE, 60 * MINUTE, MINUTE, 1_000_000]
         .into_iter()
         .find(|u| created.rem_euclid(*u) == 0)
         .unwrap_or(1);
-    signup.is_some_and(|&s| s > t && s < created + unit)
+    match signup {
+        Some(&s) if s >= created - ROSTER_CLOCK_US && s < created + unit + ROSTER_CLOCK_US => {
+            s <= t
+        }
+        _ => created <= t,
+    }
 }
 
 /// Computes affected accounts; `unlogged` are the attacker's bonus-changing requests no
@@ -171,9 +185,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                 .customers
                 .values()
                 .filter(|c| {
-                    c.created.is_none_or(|c0| {
-                        c0 <= t && !signed_up_later(signups.get(c.account_id.as_str()), c0, t)
-                    })
+                    c.created
+                        .is_none_or(|c0| existed_at(signups.get(c.account_id.as_str()), c0, t))
                 })
                 .map(|c| c.account_id.clone())
                 .collect(),
@@ -469,22 +482,36 @@ mod tests {
     const MIN: i64 = 60_000_000;
 
     #[test]
-    fn a_sign_up_within_the_roster_s_unit_after_a_read_is_later() {
+    fn a_sign_up_in_the_evidence_dates_the_account_on_the_evidence_s_clock() {
         // The roster says 01:00 (a minute, or an hour); the evidence signs up at 01:01:29;
         // a dump at 01:00:26 could not return the row.
         let created = 60 * MIN;
         let signup = 60 * MIN + 89_000_000;
         let dump = 60 * MIN + 26_000_000;
-        assert!(signed_up_later(Some(&signup), created, dump));
+        assert!(!existed_at(Some(&signup), created, dump));
         // A dump after the sign-up, or no sign-up in the evidence: the roster holds.
-        assert!(!signed_up_later(Some(&signup), created, signup + 1));
-        assert!(!signed_up_later(None, created, dump));
-        // A roster that gives seconds: a statement a minute later is not its sign-up.
-        let exact = 60 * MIN + 7_000_000;
-        assert!(!signed_up_later(Some(&signup), exact, exact + 1_000_000));
+        assert!(existed_at(Some(&signup), created, signup + 1));
+        assert!(existed_at(None, created, dump));
+        assert!(!existed_at(None, created, created - 1));
         // A date: any time that day.
         let day = 24 * 60 * MIN;
-        assert!(signed_up_later(Some(&(day + 600 * MIN)), day, day + 10));
+        assert!(!existed_at(Some(&(day + 600 * MIN)), day, day + 10));
+        // A roster on a clock three minutes ahead of the evidence's corrected one: its
+        // 19:15:00 is the evidence's 19:11:52, and an export at 19:12:30 read the row.
+        let created = 19 * 60 * MIN + 15 * MIN + 7_000_000;
+        let signup = created - 188_000_000;
+        let export = signup + 38_000_000;
+        assert!(existed_at(Some(&signup), created, export));
+        assert!(!existed_at(None, created, export));
+        // A row inserted hours from the roster's time is not the account's creation (a
+        // restore, an import): the roster's time holds.
+        let restored = created + 300 * MIN;
+        assert!(existed_at(Some(&restored), created, created + MIN));
+        assert!(!existed_at(
+            Some(&(created - 300 * MIN)),
+            created,
+            created - 200 * MIN
+        ));
     }
 
     #[test]
