@@ -180,7 +180,10 @@ pub fn unlearn(l: &mut Links, p: &Profile, found: &[Finding]) -> Option<String> 
         .collect();
     l.unlearned.extend(named);
     Some(format!(
-        "Staff accounts used addresses in their first {} hours of activity in the evidence,          which would make them their usual places, and other findings flag those addresses:          {}. They are not counted as usual places: the evidence shows no earlier history          that would make them so.",
+        "Staff accounts used addresses in their first {} hours of activity in the evidence, \
+         which would make them their usual places, and other findings flag those addresses: \
+         {}. They are not counted as usual places: the evidence shows no earlier history \
+         that would make them so.",
         p.thresholds.baseline_hours,
         list.join(", ")
     ))
