@@ -1608,10 +1608,9 @@ fn a_first_hours_place_that_other_findings_flag_is_not_a_usual_place() {
     );
     assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
     assert!(
-        a.notes
-            .iter()
-            .any(|n| n.contains("olga@staff from 192.0.2.77")
-                && n.contains("not counted as usual places")),
+        a.notes.iter().any(|n| n.contains(
+            "flag those addresses: olga@staff from 192.0.2.77. They are not counted as usual"
+        )),
         "{:?}",
         a.notes
     );
@@ -1620,6 +1619,44 @@ fn a_first_hours_place_that_other_findings_flag_is_not_a_usual_place() {
     for (i, _) in staff_there {
         assert!(a.attr[i].is_some());
     }
+}
+
+#[test]
+fn an_office_named_on_later_days_is_staff_at_work_on_a_day_only_an_unnamed_layer_logged() {
+    // Two gateway layers; only the one that logs no identity reaches back to day 0. On
+    // day 0 the office reads the customer list page by page (a report); on days 1 and 2
+    // the other layer names the staff member there. Unnamed pages from an address no
+    // staff member worked from are still an export.
+    let pages = |v: &mut Vec<Event>, ip: &str, t: i64| {
+        for n in 1..=40 {
+            let path = format!("/admin/customers?page={n}&per_page=50");
+            v.push(gw(t + n * 20_000_000, ip, "GET", &path, 200, None));
+        }
+    };
+    let mut v = background();
+    pages(&mut v, "198.51.100.10", T0 + 180 * MIN);
+    pages(&mut v, "192.0.2.77", T0 + 120 * MIN);
+    for d in 1..3 {
+        for k in 0..5 {
+            let ts = T0 + d * DAY + k * MIN;
+            v.push(gw(
+                ts,
+                "198.51.100.10",
+                "GET",
+                "/admin/reports",
+                200,
+                Some("olga@staff"),
+            ));
+        }
+    }
+    let a = run(v);
+    assert!(
+        !has(&a, t::BULK_EXPORT, "198.51.100.10"),
+        "{:?}",
+        a.findings
+    );
+    assert!(!has(&a, t::NEW_PLACE_ACCESS, "198.51.100.10"));
+    assert!(has(&a, t::BULK_EXPORT, "192.0.2.77"), "{:?}", a.findings);
 }
 
 /// Staff at the office on four days through a gateway that logs no identity, then

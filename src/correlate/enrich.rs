@@ -290,7 +290,8 @@ pub struct Links {
     /// findings flag (`places::unlearn`): not usual places.
     pub unlearned: BTreeSet<(Text, Text)>,
     /// Address → UTC days on which it sent staff-route requests that succeeded, with no
-    /// signed-in identity logged (gateways that log none: Envoy, nginx `combined`).
+    /// signed-in identity logged (gateways that log none: Envoy, nginx `combined`), or
+    /// as a principal at a place it used on two or more days.
     pub staff_addresses: HashMap<Text, HashSet<i64>>,
     /// (db user, host) → days seen.
     pub db_identities: HashMap<(Text, Text), HashSet<i64>>,
@@ -308,7 +309,7 @@ impl Links {
             || rayon::join(|| gateway_index(ev), || db_by_request(ev)),
             || rayon::join(|| DbIndexes::build(ev), || places(ev)),
         );
-        let staff_addresses = staff_addresses(ev, p);
+        let staff_addresses = staff_addresses(ev, p, &places);
         let mut l = Links {
             t0: ev.first().map(|e| e.ts).unwrap_or(0),
             by_request,
@@ -774,13 +775,26 @@ fn places(
     (places, first)
 }
 
-/// Address → days of successful staff-route requests that carry no identity.
-fn staff_addresses(ev: &[Box<Event>], p: &Profile) -> HashMap<Text, HashSet<i64>> {
+/// Address → days of successful staff-route requests that carry no identity, or carry
+/// a principal that used the address on two or more days (`places`): where one gateway
+/// layer logs who is signed in and another, whose log reaches further back, does not,
+/// the office's days in the first count as the office's.
+fn staff_addresses(
+    ev: &[Box<Event>],
+    p: &Profile,
+    places: &BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
+) -> HashMap<Text, HashSet<i64>> {
     let hits: Vec<(Text, i64)> = ev
         .par_iter()
-        .filter(|e| e.kind() == SourceKind::Gateway && e.user.is_none())
+        .filter(|e| e.kind() == SourceKind::Gateway)
         .filter(|e| e.status.is_some_and(|s| (200..400).contains(&s)))
         .filter(|e| p.is_staff_route(e.route.as_deref().or(e.path.as_deref()).unwrap_or("")))
+        .filter(|e| match (&e.principal, &e.client_ip) {
+            (Some(pr), Some(ip)) => {
+                (places.get(pr).and_then(|m| m.get(ip))).is_some_and(|x| x.days() >= 2)
+            }
+            _ => e.user.is_none(),
+        })
         .filter_map(|e| Some((e.client_ip.clone()?, e.ts.div_euclid(86_400_000_000))))
         .collect();
     let mut m: HashMap<Text, HashSet<i64>> = HashMap::new();
