@@ -972,6 +972,42 @@ fn a_roster_on_a_clock_minutes_ahead_is_dated_by_the_sign_ups_the_evidence_shows
 }
 
 #[test]
+fn accounts_the_roster_lacks_that_an_export_read_are_exposed_all_the_same() {
+    // The roster was exported after the incident: one customer in seventy closed their
+    // account since. The evidence shows them before the export; they were in the table
+    // it read.
+    let d = crate::util::tmp().unwrap();
+    simulate_with(
+        d.path(),
+        ["apigw-json", "pg-jsonlog", "fcm-bigquery-json"],
+        &[],
+    );
+    let path = d.path().join("roster.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: String = (text.split_inclusive('\n').enumerate())
+        .filter(|(i, _)| *i == 0 || i % 70 != 6)
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(&path, kept).unwrap();
+    let out = affected(d.path(), &[]);
+    let rows = csv_rows(&out.path().join("affected-customers.csv"));
+    let exposed: BTreeSet<String> = (rows.iter())
+        .filter(|r| r["impacts"].split(';').any(|x| x == "data_exposed"))
+        .map(|r| r["account_id"].clone())
+        .collect();
+    let t = truth(d.path());
+    assert_eq!(
+        exposed,
+        strs(&t["affected"]["data_exposed"]).into_iter().collect()
+    );
+    let notes = notes_of(d.path(), &[]);
+    assert!(
+        notes.iter().any(|n| n.contains("are not in the roster")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
 fn bonus_changes_no_link_explains_are_tied_by_timing() {
     // A CLF gateway (route templates, no accounts) and untagged SQL: no request id or
     // account ties a statement to a request. The outlying bonus changes follow the

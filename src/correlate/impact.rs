@@ -10,7 +10,7 @@ use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a mut Affected {
     let x = m.entry(acc.to_string()).or_insert_with(|| Affected {
@@ -167,34 +167,35 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         }
     }
     // Accounts that existed at a time: the roster's (refined by the sign-ups the
-    // evidence shows), or those seen in the evidence by then.
-    let mut seen_first: BTreeMap<&str, i64> = BTreeMap::new();
-    let signups = if a.roster.is_some() {
-        signups(ev, p)
-    } else {
-        seen_first.extend(
-            first_sightings(ev)
-                .into_iter()
-                .map(|(acc, i)| (acc, ev[i].ts)),
-        );
-        HashMap::new()
+    // evidence shows), and those seen in the evidence by then that the roster does not
+    // list (closed since, or left out of its export); without a roster, the latter.
+    let seen_first: BTreeMap<&str, i64> = first_sightings(ev)
+        .into_iter()
+        .map(|(acc, i)| (acc, ev[i].ts))
+        .filter(|(acc, _)| {
+            a.roster
+                .as_ref()
+                .is_none_or(|r| r.account_of(acc).is_none())
+        })
+        .collect();
+    let signups = match a.roster {
+        Some(_) => signups(ev, p),
+        None => HashMap::new(),
     };
     let existing = |t: i64| -> Vec<String> {
+        let seen = (seen_first.iter())
+            .filter(|(_, f)| **f <= t)
+            .map(|(acc, _)| acc.to_string());
         match &a.roster {
-            Some(r) => r
-                .customers
-                .values()
+            Some(r) => (r.customers.values())
                 .filter(|c| {
                     c.created
                         .is_none_or(|c0| existed_at(signups.get(c.account_id.as_str()), c0, t))
                 })
                 .map(|c| c.account_id.clone())
+                .chain(seen)
                 .collect(),
-            None => seen_first
-                .iter()
-                .filter(|(_, f)| **f <= t)
-                .map(|(acc, _)| acc.to_string())
-                .collect(),
+            None => seen.collect(),
         }
     };
     // Balances changed through attacker requests where no database evidence covers
@@ -338,9 +339,13 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
             partial.join("; ")
         ));
     }
+    let mut unlisted: BTreeSet<String> = BTreeSet::new();
     for (i, why) in whole {
         let ts = ev[i].ts;
         for acc in existing(ts) {
+            if a.roster.is_some() && seen_first.contains_key(acc.as_str()) {
+                unlisted.insert(acc.clone());
+            }
             let x = entry(&mut m, &acc, ts);
             x.impacts.insert(k::DATA);
             x.waves.insert(wave(i));
@@ -350,6 +355,22 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                 format!("{why}; the account existed at that time"),
             ));
         }
+    }
+    if !unlisted.is_empty() {
+        a.notes.push(format!(
+            "{} accounts that whole-table reads exposed are not in the roster: the evidence \
+             shows them before the reads (accounts closed since, or left out of the roster's \
+             export; first: {}). They are counted as exposed; affected-customers.csv has no \
+             name or contact for them, which the application's records of closed accounts or \
+             its backups hold.",
+            unlisted.len(),
+            unlisted
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     // Malicious pushes.
     let mut audiences: Vec<(usize, super::audience::Audience)> = Vec::new();
