@@ -86,6 +86,46 @@ pub(super) fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str,
         .collect()
 }
 
+/// The kind of an account id, to tell a closed account's id from an id of another
+/// namespace: digits (of roughly a length), a UUID, a prefixed id (`cus_…`), or other
+/// text of a length (Firebase's 28 characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum IdShape {
+    /// Digits, by length in threes (100234 and 99999 in one class, 1000000 in the next).
+    Digits(usize),
+    /// A UUID in any case.
+    Uuid,
+    /// Letters before `_` or `-`.
+    Prefixed(String),
+    /// Other text, by length.
+    Other(usize),
+}
+
+fn id_shape(id: &str) -> IdShape {
+    let b = id.as_bytes();
+    if !b.is_empty() && b.iter().all(u8::is_ascii_digit) {
+        return IdShape::Digits(b.len().div_ceil(3));
+    }
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if uuid {
+        return IdShape::Uuid;
+    }
+    match id.split_once(['_', '-']) {
+        Some((pre, rest))
+            if (1..=8).contains(&pre.len())
+                && pre.bytes().all(|c| c.is_ascii_alphabetic())
+                && !rest.is_empty() =>
+        {
+            IdShape::Prefixed(pre.to_ascii_lowercase())
+        }
+        _ => IdShape::Other(b.len()),
+    }
+}
+
 /// How far the clock of a roster's source may be from the evidence's corrected clock
 /// for a sign-up in the evidence to be the account's creation the roster dates: two
 /// gateway layers' clocks minutes apart leave the evidence on the one chosen, and the
@@ -168,14 +208,18 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     }
     // Accounts that existed at a time: the roster's (refined by the sign-ups the
     // evidence shows), and those seen in the evidence by then that the roster does not
-    // list (closed since, or left out of its export); without a roster, the latter.
+    // list (closed since, or left out of its export) and whose ids are of the roster's
+    // kind — not an identity provider's subject the roster does not map; without a
+    // roster, the latter.
+    let shapes: BTreeSet<IdShape> = (a.roster.iter())
+        .flat_map(|r| r.customers.keys().map(|k| id_shape(k)))
+        .collect();
     let seen_first: BTreeMap<&str, i64> = first_sightings(ev)
         .into_iter()
         .map(|(acc, i)| (acc, ev[i].ts))
-        .filter(|(acc, _)| {
-            a.roster
-                .as_ref()
-                .is_none_or(|r| r.account_of(acc).is_none())
+        .filter(|(acc, _)| match &a.roster {
+            Some(r) => r.account_of(acc).is_none() && shapes.contains(&id_shape(acc)),
+            None => true,
         })
         .collect();
     let signups = match a.roster {
@@ -533,6 +577,27 @@ mod tests {
             created,
             created - 200 * MIN
         ));
+    }
+
+    #[test]
+    fn ids_of_the_roster_s_kind_are_told_from_another_namespace_s() {
+        assert_eq!(id_shape("100234"), id_shape("100999"));
+        assert_eq!(id_shape("100234"), id_shape("99999"));
+        assert_ne!(id_shape("100234"), id_shape("1000000"));
+        let uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert_eq!(id_shape(uuid), IdShape::Uuid);
+        assert_eq!(id_shape(&uuid.to_uppercase()), IdShape::Uuid);
+        assert_ne!(id_shape(uuid), id_shape("100234"));
+        assert_eq!(
+            id_shape("cus_NffrFeUfNV2Hib"),
+            id_shape("cus_9s6XKzkNRiz8i3")
+        );
+        assert_ne!(
+            id_shape("cus_NffrFeUfNV2Hib"),
+            id_shape("usr_9s6XKzkNRiz8i3")
+        );
+        assert_eq!(id_shape("kU8ZxRvYw1Tq0bCdEfGhIjKlMnO2"), IdShape::Other(28));
+        assert_ne!(id_shape("o.kovalenko@example.com"), id_shape("100234"));
     }
 
     #[test]
