@@ -8,7 +8,7 @@ use super::impact_kind as k;
 use super::{Affected, Analysis};
 use crate::model::{Event, Outcome, SourceKind, StmtClass};
 use crate::profile::{Profile, Target};
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,6 +64,26 @@ fn first_sightings(ev: &[Box<Event>]) -> HashMap<&str, usize> {
         first.entry(acc).or_insert(i);
     }
     first
+}
+
+/// Accounts the evidence shows as customers: signed in to a request that did not fail,
+/// or named by a statement on a customer-data table that did not fail. An id a
+/// statement on another table names (a wallet's own row number) is not one.
+fn customers_shown<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashSet<&'a str> {
+    ev.par_iter()
+        .filter(|e| e.outcome != Outcome::Failure)
+        .filter_map(|e| {
+            let acc = e.account_id.as_deref()?;
+            let shown = match e.kind() {
+                SourceKind::Gateway => e.user.as_deref() == Some(acc),
+                SourceKind::Db => super::detect::customer_table(e, p),
+                SourceKind::Push => false,
+            };
+            shown.then_some(acc)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// Sign-ups the evidence shows: accounts whose first sighting is a row inserted into a
@@ -214,11 +234,19 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let shapes: BTreeSet<IdShape> = (a.roster.iter())
         .flat_map(|r| r.customers.keys().map(|k| id_shape(k)))
         .collect();
+    let customers = match a.roster {
+        Some(_) => customers_shown(ev, p),
+        None => HashSet::new(),
+    };
     let seen_first: BTreeMap<&str, i64> = first_sightings(ev)
         .into_iter()
         .map(|(acc, i)| (acc, ev[i].ts))
         .filter(|(acc, _)| match &a.roster {
-            Some(r) => r.account_of(acc).is_none() && shapes.contains(&id_shape(acc)),
+            Some(r) => {
+                r.account_of(acc).is_none()
+                    && shapes.contains(&id_shape(acc))
+                    && customers.contains(acc)
+            }
             None => true,
         })
         .collect();
