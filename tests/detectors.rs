@@ -1400,6 +1400,11 @@ fn office(v: &mut Vec<Event>, user: Option<&str>) {
     }
 }
 
+/// olga's staff request at `ts` from `ip`.
+fn olga_at(v: &mut Vec<Event>, ts: i64, ip: &str) {
+    v.push(gw(ts, ip, "GET", "/admin/reports", 200, Some("olga@staff")));
+}
+
 #[test]
 fn new_place_vs_usual_place() {
     let mut v = background();
@@ -1547,17 +1552,14 @@ fn a_login_used_elsewhere_while_its_owner_works_in_the_office_is_new_on_the_firs
     // her login from 192.0.2.77 for twenty minutes two hours in, while she goes on
     // working; from home three hours after she left. All three fall in her first hours.
     let mut v = background();
-    let staff = |v: &mut Vec<Event>, ts: i64, ip: &str| {
-        v.push(gw(ts, ip, "GET", "/admin/reports", 200, Some("olga@staff")));
-    };
     for k in 0..48 {
-        staff(&mut v, T0 + k * 10 * MIN, "198.51.100.10");
+        olga_at(&mut v, T0 + k * 10 * MIN, "198.51.100.10");
     }
     for k in 0..20 {
-        staff(&mut v, T0 + 120 * MIN + k * MIN, "192.0.2.77");
+        olga_at(&mut v, T0 + 120 * MIN + k * MIN, "192.0.2.77");
     }
     for k in 0..5 {
-        staff(&mut v, T0 + 660 * MIN + k * MIN, "203.0.113.200");
+        olga_at(&mut v, T0 + 660 * MIN + k * MIN, "203.0.113.200");
     }
     let a = run(v);
     assert!(
@@ -1580,25 +1582,11 @@ fn a_first_hours_place_that_other_findings_flag_is_not_a_usual_place() {
     v.push(probe);
     for k in 0..3 {
         let ts = T0 + 65 * MIN + k * MIN;
-        v.push(gw(
-            ts,
-            "192.0.2.77",
-            "GET",
-            "/admin/reports",
-            200,
-            Some("olga@staff"),
-        ));
+        olga_at(&mut v, ts, "192.0.2.77");
     }
     for k in 0..30 {
         let ts = T0 + 180 * MIN + k * 10 * MIN;
-        v.push(gw(
-            ts,
-            "198.51.100.10",
-            "GET",
-            "/admin/reports",
-            200,
-            Some("olga@staff"),
-        ));
+        olga_at(&mut v, ts, "198.51.100.10");
     }
     let a = run(v);
     assert!(
@@ -1639,14 +1627,7 @@ fn an_office_named_on_later_days_is_staff_at_work_on_a_day_only_an_unnamed_layer
     for d in 1..3 {
         for k in 0..5 {
             let ts = T0 + d * DAY + k * MIN;
-            v.push(gw(
-                ts,
-                "198.51.100.10",
-                "GET",
-                "/admin/reports",
-                200,
-                Some("olga@staff"),
-            ));
+            olga_at(&mut v, ts, "198.51.100.10");
         }
     }
     let a = run(v);
