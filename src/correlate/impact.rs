@@ -89,6 +89,15 @@ fn customers_shown<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashSet<&'a str> {
 /// Sign-ups the evidence shows: accounts whose first sighting is a row inserted into a
 /// customer-data table (the sign-up's own statement), with its time.
 pub(super) fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str, i64> {
+    signups_of(ev, p, first_sightings(ev))
+}
+
+/// `signups`, from the accounts' first sightings.
+fn signups_of<'a>(
+    ev: &'a [Box<Event>],
+    p: &Profile,
+    first: HashMap<&'a str, usize>,
+) -> HashMap<&'a str, i64> {
     let inserted = |e: &Event| {
         e.kind() == SourceKind::Db
             && e.stmt_class == Some(StmtClass::Write)
@@ -99,7 +108,7 @@ pub(super) fn signups<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashMap<&'a str,
             })
             && super::detect::customer_table(e, p)
     };
-    first_sightings(ev)
+    first
         .into_iter()
         .filter(|&(_, i)| inserted(&ev[i]))
         .map(|(acc, i)| (acc, ev[i].ts))
@@ -228,9 +237,9 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     }
     // Accounts that existed at a time: the roster's (refined by the sign-ups the
     // evidence shows), and those seen in the evidence by then that the roster does not
-    // list (closed since, or left out of its export) and whose ids are of the roster's
-    // kind — not an identity provider's subject the roster does not map; without a
-    // roster, the latter.
+    // list (closed since, or left out of its export), where the evidence shows them as
+    // customers and their ids are of the roster's kind — not an identity provider's
+    // subject the roster does not map; without a roster, the accounts seen.
     let shapes: BTreeSet<IdShape> = (a.roster.iter())
         .flat_map(|r| r.customers.keys().map(|k| id_shape(k)))
         .collect();
@@ -238,9 +247,9 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         Some(_) => customers_shown(ev, p),
         None => HashSet::new(),
     };
-    let seen_first: BTreeMap<&str, i64> = first_sightings(ev)
-        .into_iter()
-        .map(|(acc, i)| (acc, ev[i].ts))
+    let first = first_sightings(ev);
+    let seen_first: BTreeMap<&str, i64> = (first.iter())
+        .map(|(&acc, &i)| (acc, ev[i].ts))
         .filter(|(acc, _)| match &a.roster {
             Some(r) => {
                 r.account_of(acc).is_none()
@@ -251,7 +260,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         })
         .collect();
     let signups = match a.roster {
-        Some(_) => signups(ev, p),
+        Some(_) => signups_of(ev, p, first),
         None => HashMap::new(),
     };
     let existing = |t: i64| -> Vec<String> {

@@ -571,9 +571,6 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     a
 }
 
-/// Restores the (time, source, file, line) order after a skew correction, keeping
-/// per-event data and the request join aligned. Only a correction can disorder the
-/// events; a stable parallel sort keeps ties in order.
 /// The detectors' findings; run again when they flag addresses that the principals'
 /// first hours made usual places (`places::unlearn`), which then are not.
 fn findings(a: &mut Analysis, ctx: &mut enrich::Links, p: &Profile) -> Vec<Finding> {
@@ -587,6 +584,9 @@ fn findings(a: &mut Analysis, ctx: &mut enrich::Links, p: &Profile) -> Vec<Findi
     }
 }
 
+/// Restores the (time, source, file, line) order after a skew correction, keeping
+/// per-event data and the request join aligned. Only a correction can disorder the
+/// events; a stable parallel sort keeps ties in order.
 fn restore_order(a: &mut Analysis, join: join::RequestJoin) -> join::RequestJoin {
     match resort(a) {
         Some(order) => join.reordered(&order),
