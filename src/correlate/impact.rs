@@ -66,14 +66,21 @@ fn first_sightings(ev: &[Box<Event>]) -> HashMap<&str, usize> {
     first
 }
 
-/// Accounts the evidence shows as customers: signed in to a request that did not fail,
-/// or named by a statement on a customer-data table that did not fail. An id a
-/// statement on another table names (a wallet's own row number) is not one.
-fn customers_shown<'a>(ev: &'a [Box<Event>], p: &Profile) -> HashSet<&'a str> {
+/// Which of `candidates` the evidence shows as customers: signed in to a request that
+/// did not fail, or named by a statement on a customer-data table that did not fail. An
+/// id a statement on another table names (a wallet's own row number) is not one.
+fn customers_shown<'a>(
+    ev: &'a [Box<Event>],
+    p: &Profile,
+    candidates: &HashSet<&str>,
+) -> HashSet<&'a str> {
+    if candidates.is_empty() {
+        return HashSet::new();
+    }
     ev.par_iter()
         .filter(|e| e.outcome != Outcome::Failure)
         .filter_map(|e| {
-            let acc = e.account_id.as_deref()?;
+            let acc = e.account_id.as_deref().filter(|a| candidates.contains(a))?;
             let shown = match e.kind() {
                 SourceKind::Gateway => e.user.as_deref() == Some(acc),
                 SourceKind::Db => super::detect::customer_table(e, p),
@@ -243,21 +250,17 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let shapes: BTreeSet<IdShape> = (a.roster.iter())
         .flat_map(|r| r.customers.keys().map(|k| id_shape(k)))
         .collect();
-    let customers = match a.roster {
-        Some(_) => customers_shown(ev, p),
+    let first = first_sightings(ev);
+    let outside: HashSet<&str> = match &a.roster {
+        Some(r) => (first.keys().copied())
+            .filter(|acc| r.account_of(acc).is_none() && shapes.contains(&id_shape(acc)))
+            .collect(),
         None => HashSet::new(),
     };
-    let first = first_sightings(ev);
+    let customers = customers_shown(ev, p, &outside);
     let seen_first: BTreeMap<&str, i64> = (first.iter())
+        .filter(|(acc, _)| a.roster.is_none() || customers.contains(*acc))
         .map(|(&acc, &i)| (acc, ev[i].ts))
-        .filter(|(acc, _)| match &a.roster {
-            Some(r) => {
-                r.account_of(acc).is_none()
-                    && shapes.contains(&id_shape(acc))
-                    && customers.contains(acc)
-            }
-            None => true,
-        })
         .collect();
     let signups = match a.roster {
         Some(_) => signups_of(ev, p, first),
