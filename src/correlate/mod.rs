@@ -50,6 +50,7 @@ pub mod tie;
 pub mod timing;
 pub mod traces;
 pub mod unlogged;
+pub mod usual;
 pub mod velocity;
 
 use crate::ingest::pipeline::Ingested;

@@ -165,7 +165,7 @@ pub fn unlearn(l: &mut Links, p: &Profile, found: &[Finding]) -> Option<String> 
         for ip in m.keys() {
             if flagged.contains(ip.as_str())
                 && !p.is_office(ip)
-                && l.place_use(pr, ip, p) == Some(super::enrich::Use::FirstHours)
+                && l.place_use(pr, ip, p) == Some(super::usual::Use::FirstHours)
             {
                 named.push((pr.clone(), ip.clone()));
             }
