@@ -708,6 +708,47 @@ fn wave_timeline(dir: &Path, wave: &str) -> Vec<BTreeMap<String, String>> {
     csv_rows(&tl)
 }
 
+/// Drops the records before `cut` (Unix seconds) from the files under each of `subs`,
+/// as a retention cut would: API Gateway JSON by `requestTimeEpoch`, pg-jsonlog by
+/// `timestamp`, FCM's BigQuery export by `event_timestamp`.
+fn drop_before(dir: &Path, cut: i64, subs: &[&str]) {
+    let field = |l: &str, k: &str| -> Option<String> {
+        let v: Value = serde_json::from_str(l).ok()?;
+        v[k].as_str().map(str::to_string)
+    };
+    for &sub in subs {
+        drop_lines_where(dir, sub, |l| match sub {
+            "gateway" => field(l, "requestTimeEpoch")
+                .is_some_and(|ms| ms.parse::<i64>().unwrap() / 1000 < cut),
+            "db" => field(l, "timestamp").is_some_and(|ts| secs(&ts) < cut),
+            _ => field(l, "event_timestamp").is_some_and(|ts| secs(&ts) < cut),
+        });
+    }
+}
+
+/// Rewrites the `created_at` column of a simulated roster (RFC 3339 UTC) with `edit`,
+/// keeping the other columns and their order.
+fn rewrite_roster_created(
+    dir: &Path,
+    edit: impl Fn(chrono::DateTime<chrono::FixedOffset>) -> String,
+) {
+    let path = dir.join("roster.csv");
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    let head = r.headers().unwrap().clone();
+    let at = head.iter().position(|h| h == "created_at").unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&head).unwrap();
+    for row in r.records() {
+        let row = row.unwrap();
+        let t = edit(chrono::DateTime::parse_from_rfc3339(&row[at]).unwrap());
+        let row: Vec<&str> = (row.iter().enumerate())
+            .map(|(i, v)| if i == at { t.as_str() } else { v })
+            .collect();
+        w.write_record(&row).unwrap();
+    }
+    std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+}
+
 /// Drops the lines `drop` picks from the files under `sub`, rewriting gzip files as gzip.
 fn drop_lines_where(dir: &Path, sub: &str, drop: impl Fn(&str) -> bool) {
     rewrite_lines(dir, sub, |l| (!drop(l)).then(|| l.to_string()));
@@ -852,16 +893,7 @@ fn a_whole_table_read_the_evidence_cannot_show_twice_says_so() {
     );
     let t = truth(d.path());
     let cut = secs(t["waves"][0]["start_utc"].as_str().unwrap()) + 600;
-    let field = |l: &str, k: &str| -> Option<String> {
-        let v: Value = serde_json::from_str(l).ok()?;
-        v[k].as_str().map(str::to_string)
-    };
-    drop_lines_where(d.path(), "gateway", |l| {
-        field(l, "requestTimeEpoch").is_some_and(|ms| ms.parse::<i64>().unwrap() / 1000 < cut)
-    });
-    drop_lines_where(d.path(), "db", |l| {
-        field(l, "timestamp").is_some_and(|ts| secs(&ts) < cut)
-    });
+    drop_before(d.path(), cut, &["gateway", "db"]);
     let r = report_json(d.path(), &[]);
     let attackers: BTreeSet<String> = (t["waves"].as_array().unwrap().iter())
         .flat_map(|w| strs(&w["attacker_ips"]))
@@ -905,19 +937,7 @@ fn evidence_that_begins_on_the_attack_day_still_tells_a_stolen_staff_login() {
         let t = truth(d.path());
         let first = t["waves"][0]["start_utc"].as_str().unwrap();
         let cut = secs(&format!("{}T00:00:00Z", &first[..10]));
-        let field = |l: &str, k: &str| -> Option<String> {
-            let v: Value = serde_json::from_str(l).ok()?;
-            v[k].as_str().map(str::to_string)
-        };
-        drop_lines_where(d.path(), "gateway", |l| {
-            field(l, "requestTimeEpoch").is_some_and(|ms| ms.parse::<i64>().unwrap() / 1000 < cut)
-        });
-        drop_lines_where(d.path(), "db", |l| {
-            field(l, "timestamp").is_some_and(|ts| secs(&ts) < cut)
-        });
-        drop_lines_where(d.path(), "push", |l| {
-            field(l, "event_timestamp").is_some_and(|ts| secs(&ts) < cut)
-        });
+        drop_before(d.path(), cut, &["gateway", "db", "push"]);
         let r = report_json(d.path(), &[]);
         let techniques = strs(&r["waves"][1]["techniques"]);
         for want in ["bulk_export", "new_place_access", "malicious_push"] {
@@ -951,23 +971,11 @@ fn a_roster_on_a_clock_minutes_ahead_is_dated_by_the_sign_ups_the_evidence_shows
         ["apigw-json", "pg-jsonlog", "fcm-bigquery-json"],
         &["--seed", "2"],
     );
-    let path = d.path().join("roster.csv");
-    let mut r = csv::Reader::from_path(&path).unwrap();
-    let head = r.headers().unwrap().clone();
-    let at = head.iter().position(|h| h == "created_at").unwrap();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&head).unwrap();
-    for row in r.records() {
-        let row = row.unwrap();
-        let t =
-            chrono::DateTime::parse_from_rfc3339(&row[at]).unwrap() + chrono::Duration::minutes(12);
-        let t = t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let row: Vec<&str> = (row.iter().enumerate())
-            .map(|(i, v)| if i == at { t.as_str() } else { v })
-            .collect();
-        w.write_record(&row).unwrap();
-    }
-    std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+    rewrite_roster_created(d.path(), |utc| {
+        (utc + chrono::Duration::minutes(12))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    });
     check(d.path(), &[], true);
 }
 
@@ -4339,28 +4347,10 @@ fn a_roster_in_local_time_without_a_zone_is_read_in_the_zone_its_sign_ups_show()
             ["apigw-json", "pg-stderr", "fcm-bigquery-json"],
             &["--seed", "11"],
         );
-        let path = d.path().join("roster.csv");
-        let rows = csv_rows(&path);
-        let mut w = csv::Writer::from_path(&path).unwrap();
-        let header: Vec<&str> = [
-            "account_id",
-            "created_at",
-            "name",
-            "email",
-            "phone",
-            "external_id",
-            "device_ids",
-        ]
-        .into();
-        w.write_record(&header).unwrap();
-        for r in &rows {
-            let utc = chrono::DateTime::parse_from_rfc3339(&r["created_at"]).unwrap();
+        rewrite_roster_created(d.path(), |utc| {
             let local = chrono_tz::Europe::Kyiv.from_utc_datetime(&utc.naive_utc());
-            let mut rec: Vec<String> = header.iter().map(|h| r[*h].clone()).collect();
-            rec[1] = local.format(form).to_string();
-            w.write_record(&rec).unwrap();
-        }
-        w.flush().unwrap();
+            local.format(form).to_string()
+        });
         check(d.path(), &[], true);
         let j = report_json(d.path(), &[]);
         let note = strs(&j["undetermined"])
