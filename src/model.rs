@@ -136,6 +136,42 @@ pub struct BonusChange {
     pub ledger: bool,
 }
 
+/// The account keys a read's filter bounds, and the slice of them its ORDER BY, LIMIT
+/// and OFFSET take. Keys are integers: a range of other keys is left to the extent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KeyRange {
+    /// The lowest key the filter lets through (inclusive); none: no lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    /// The highest key the filter lets through (inclusive); none: no upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
+    /// The rows come in the key's order, lowest first (`asc`) or highest (`desc`);
+    /// none: in no order of the key, so a LIMIT takes rows the log cannot name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<KeyOrder>,
+    /// The rows a LIMIT (or FETCH FIRST) lets through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// The rows an OFFSET skips.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub offset: u64,
+    /// The filter also tests other columns (`AND status = 'active'`): the range's rows are
+    /// an upper bound of those returned.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub narrowed: bool,
+}
+
+/// The order of a key range's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyOrder {
+    /// Lowest key first.
+    Asc,
+    /// Highest key first.
+    Desc,
+}
+
 /// What statement analysis learned about a database statement.
 ///
 /// Lists are boxed slices and the rarely set row is boxed: a database event holds one
@@ -201,9 +237,17 @@ pub struct SqlFacts {
     pub script: bool,
     /// A read that pages through a table (`LIMIT 100 OFFSET 4200`, `WHERE id > 4200
     /// ORDER BY id LIMIT 100`; a whole-table read but for its LIMIT under the bulk
-    /// size): the rows of its page; 0 for other statements.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub page_rows: u32,
+    /// size): the rows of its page; 0 for other statements. Pages are under the bulk
+    /// size: a page of more than 65535 rows counts as that many (the field's width keeps
+    /// these facts in their allocation).
+    #[serde(default, skip_serializing_if = "is_zero", deserialize_with = "de_rows")]
+    pub page_rows: u16,
+    /// The account keys a read's filter bounds (`WHERE id BETWEEN 1000 AND 1999`, `id >
+    /// 4200 ORDER BY id LIMIT 100`, `ORDER BY id LIMIT 50 OFFSET 200`): which accounts it
+    /// returned, read against the accounts that existed, where its extent alone says a
+    /// whole table or a page of one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_range: Option<Box<KeyRange>>,
     /// The statement names its rows by the row's own `id` in a table that does not hold
     /// the customers (`UPDATE wallets SET points = 550 WHERE id = 17`): its account ids
     /// and bonus changes hold those row numbers, until the correlation learns the rows'
@@ -377,7 +421,17 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-fn is_zero(n: &u32) -> bool {
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
+/// A page's rows, saturated at the field's width.
+fn de_rows<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let n = u64::deserialize(d)?;
+    Ok(u16::try_from(n).unwrap_or(u16::MAX))
+}
+
+fn is_zero_u64(n: &u64) -> bool {
     *n == 0
 }
 
@@ -650,6 +704,14 @@ mod tests {
             fallback: true,
             script: true,
             page_rows: 100,
+            key_range: Some(Box::new(KeyRange {
+                from: Some(4201),
+                to: None,
+                order: Some(KeyOrder::Asc),
+                limit: Some(100),
+                offset: 0,
+                narrowed: false,
+            })),
             row_ids: true,
             row: Some(Box::new(row)),
         };
@@ -666,12 +728,21 @@ mod tests {
             "fallback",
             "script",
             "page_rows",
+            "key_range",
             "row_ids",
             "row",
         ] {
             assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");
         }
         assert_eq!(serde_json::from_str::<SqlFacts>(&json).unwrap(), full);
+    }
+
+    #[test]
+    fn a_page_wider_than_the_field_reads_back_as_its_widest() {
+        let f: SqlFacts = serde_json::from_str(r#"{"page_rows":100000}"#).unwrap();
+        assert_eq!(f.page_rows, u16::MAX);
+        let f: SqlFacts = serde_json::from_str(r#"{"page_rows":100}"#).unwrap();
+        assert_eq!(f.page_rows, 100);
     }
 
     #[test]

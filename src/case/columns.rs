@@ -153,6 +153,10 @@ fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
         key(buf, "page_rows");
         buf.extend_from_slice(f.page_rows.to_string().as_bytes());
     }
+    if let Some(r) = &f.key_range {
+        key(buf, "key_range");
+        serde_json::to_writer(&mut *buf, r)?;
+    }
     if f.row_ids {
         key(buf, "row_ids");
         buf.extend_from_slice(b"true");
@@ -321,8 +325,16 @@ mod tests {
             bonus in proptest::collection::vec((TEXT, proptest::num::i64::ANY, proptest::bool::ANY), 0..2),
             opts in proptest::collection::vec(proptest::option::of(TEXT), 3),
             (whole, fallback, script, unnamed, row_ids) in (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY),
-            page_rows in proptest::prop_oneof![proptest::strategy::Just(0u32), proptest::num::u32::ANY],
+            page_rows in proptest::prop_oneof![proptest::strategy::Just(0u16), proptest::num::u16::ANY],
             row in proptest::option::of(proptest::collection::btree_map(TEXT, TEXT, 1..3)),
+            range in proptest::option::of((
+                proptest::option::of(proptest::num::i64::ANY),
+                proptest::option::of(proptest::num::i64::ANY),
+                proptest::option::of(proptest::bool::ANY),
+                proptest::option::of(proptest::num::u64::ANY),
+                proptest::prop_oneof![proptest::strategy::Just(0u64), proptest::num::u64::ANY],
+                proptest::bool::ANY,
+            )),
             params in proptest::collection::vec(TEXT, 0..3),
         ) {
             let mut buf = Vec::new();
@@ -351,6 +363,19 @@ mod tests {
                 fallback,
                 script,
                 page_rows,
+                key_range: range.map(|(from, to, desc, limit, offset, narrowed)| {
+                    Box::new(crate::model::KeyRange {
+                        from,
+                        to,
+                        order: desc.map(|d| match d {
+                            true => crate::model::KeyOrder::Desc,
+                            false => crate::model::KeyOrder::Asc,
+                        }),
+                        limit,
+                        offset,
+                        narrowed,
+                    })
+                }),
                 row_ids,
                 row: row.map(Box::new),
             };

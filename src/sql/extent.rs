@@ -207,7 +207,13 @@ impl Analysis<'_> {
         // A filter that pins no column to a value (a range, a pattern, `IS NULL`, a
         // join condition) returns rows by the table-full, not the few a key names.
         if tautology(cond) || !pins_rows(cond) {
-            return paged();
+            // A range of keys under the bulk size is a page of the table.
+            return match (paged(), self.range_rows()) {
+                (Extent::Whole, Some(0)) | (Extent::Rows, _) => Extent::Rows,
+                (Extent::Whole, Some(n)) => Extent::Page(n as u32),
+                (Extent::Page(l), Some(n)) => Extent::Page(l.min(n as u32)),
+                (e, None) => e,
+            };
         }
         match limit {
             Some(l) if l >= self.vocab.bulk_limit && !self.has_key_predicate(cond) => Extent::Whole,

@@ -14,6 +14,7 @@ mod forms;
 mod keys;
 mod markers;
 mod parts;
+mod ranges;
 mod routines;
 mod rowsets;
 mod skeleton;
@@ -656,7 +657,11 @@ pub fn analyze(
         if class == StmtClass::Read {
             let (whole, page) = an.read_extent();
             facts.whole_table_read |= whole;
-            facts.page_rows = facts.page_rows.max(page);
+            facts.page_rows = facts.page_rows.max(u16::try_from(page).unwrap_or(u16::MAX));
+            // The accounts of a read of a table or a page of one, by key.
+            if (whole || page > 0) && facts.key_range.is_none() {
+                facts.key_range = an.key_range().map(Box::new);
+            }
         } else if matches!(class, StmtClass::Write | StmtClass::Ddl) {
             facts.whole_table_read |= an.copies_whole_table() || an.returns_whole_table();
         }
@@ -726,6 +731,8 @@ pub fn effective_changes(changes: &[BonusChange]) -> Vec<BonusChange> {
 mod batch_tests;
 #[cfg(test)]
 mod extent_tests;
+#[cfg(test)]
+mod range_tests;
 #[cfg(test)]
 mod rowset_tests;
 #[cfg(test)]

@@ -1,0 +1,185 @@
+//! Unit tests of the account keys a read bounds: ranges, key order, LIMIT and OFFSET,
+//! and the reads that bound none.
+
+use super::*;
+use crate::model::{KeyOrder, KeyRange};
+
+fn facts(sql: &str, params: &[&str], d: Dialect) -> SqlFacts {
+    let params: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+    analyze(sql, &params, d, &Vocab::default()).1
+}
+
+fn range(sql: &str, params: &[&str], d: Dialect) -> Option<KeyRange> {
+    facts(sql, params, d).key_range.map(|r| *r)
+}
+
+fn keys(from: Option<i64>, to: Option<i64>) -> KeyRange {
+    KeyRange {
+        from,
+        to,
+        ..KeyRange::default()
+    }
+}
+
+#[test]
+fn a_range_of_customer_ids_is_read_as_those_keys() {
+    let pg = Dialect::Postgres;
+    let f = facts(
+        "SELECT id, name, email FROM customers WHERE id >= $1 AND id < $2",
+        &["100000", "105000"],
+        pg,
+    );
+    assert!(f.whole_table_read, "5000 keys are a bulk of the table");
+    assert_eq!(
+        f.key_range.as_deref(),
+        Some(&keys(Some(100000), Some(104999)))
+    );
+    for (sql, params, d) in [
+        (
+            "SELECT * FROM customers WHERE id BETWEEN 100000 AND 104999",
+            &[][..],
+            pg,
+        ),
+        (
+            "SELECT * FROM public.customers c WHERE 100000 <= c.id AND c.id <= 104999",
+            &[],
+            pg,
+        ),
+        (
+            "SELECT * FROM customers WHERE id BETWEEN ? AND ?",
+            &["100000", "104999"],
+            Dialect::MySql,
+        ),
+        (
+            "COPY (SELECT id, email, phone FROM customers WHERE id BETWEEN 100000 AND 104999) TO STDOUT WITH CSV",
+            &[],
+            pg,
+        ),
+        (
+            "SELECT * FROM customers WHERE id > 99999 AND id < 105000 AND deleted_at IS NULL",
+            &[],
+            pg,
+        ),
+    ] {
+        let f = facts(sql, params, d);
+        assert!(f.whole_table_read, "{sql}");
+        let r = f.key_range.unwrap_or_else(|| panic!("{sql}"));
+        assert_eq!((r.from, r.to), (Some(100000), Some(104999)), "{sql}");
+    }
+}
+
+#[test]
+fn a_narrow_range_of_keys_is_a_page_not_the_table() {
+    let pg = Dialect::Postgres;
+    let f = facts(
+        "SELECT * FROM customers WHERE id BETWEEN 100001 AND 100500",
+        &[],
+        pg,
+    );
+    assert!(!f.whole_table_read);
+    assert_eq!(f.page_rows, 500);
+    assert_eq!(
+        f.key_range.as_deref(),
+        Some(&keys(Some(100001), Some(100500)))
+    );
+    let f = facts(
+        "SELECT * FROM orders WHERE account_id BETWEEN 100001 AND 100200 LIMIT 50",
+        &[],
+        pg,
+    );
+    assert_eq!(f.page_rows, 50, "the LIMIT is the smaller");
+    let r = f.key_range.expect("a range of an account column");
+    assert_eq!(
+        (r.from, r.to, r.limit, r.order),
+        (Some(100001), Some(100200), Some(50), None)
+    );
+}
+
+#[test]
+fn pages_in_key_order_are_slices_of_the_keys() {
+    let pg = Dialect::Postgres;
+    let f = facts(
+        "SELECT * FROM customers WHERE id > 4200 ORDER BY id LIMIT 100",
+        &[],
+        pg,
+    );
+    assert_eq!(f.page_rows, 100);
+    let want = KeyRange {
+        from: Some(4201),
+        order: Some(KeyOrder::Asc),
+        limit: Some(100),
+        ..KeyRange::default()
+    };
+    assert_eq!(f.key_range.as_deref(), Some(&want));
+    let want = KeyRange {
+        order: Some(KeyOrder::Desc),
+        limit: Some(50),
+        offset: 200,
+        ..KeyRange::default()
+    };
+    for (sql, d) in [
+        (
+            "SELECT id, name, email FROM customers ORDER BY id DESC LIMIT 50 OFFSET 200",
+            pg,
+        ),
+        (
+            "SELECT id, name, email FROM customers ORDER BY id DESC OFFSET 200 ROWS FETCH NEXT 50 ROWS ONLY",
+            pg,
+        ),
+        (
+            "SELECT * FROM `customers` ORDER BY `id` DESC LIMIT 200, 50",
+            Dialect::MySql,
+        ),
+    ] {
+        assert_eq!(range(sql, &[], d).as_ref(), Some(&want), "{sql}");
+    }
+}
+
+#[test]
+fn a_range_the_filter_also_narrows_is_an_upper_bound() {
+    let r = range(
+        "SELECT * FROM customers WHERE id > 5000 AND status = 'active'",
+        &[],
+        Dialect::Postgres,
+    )
+    .expect("a range");
+    assert_eq!((r.from, r.to, r.narrowed), (Some(5001), None, true));
+    // A bound that is no integer narrows too: leaving it out keeps an upper bound.
+    let r = range(
+        "SELECT * FROM customers WHERE id >= 5000 AND id < $1 + 100",
+        &["5000"],
+        Dialect::Postgres,
+    )
+    .expect("a range");
+    assert_eq!((r.from, r.to, r.narrowed), (Some(5000), None, true));
+}
+
+#[test]
+fn reads_that_bound_no_account_keys_have_no_range() {
+    let pg = Dialect::Postgres;
+    for sql in [
+        "SELECT * FROM customers",
+        "SELECT * FROM customers WHERE id > 0 OR 1=1",
+        "SELECT * FROM customers WHERE NOT id BETWEEN 1 AND 10",
+        "SELECT * FROM customers WHERE id NOT BETWEEN 1 AND 10",
+        "SELECT * FROM customers WHERE id = 5",
+        "SELECT * FROM customers WHERE id IN (5, 6) AND id > 2",
+        "SELECT * FROM customers c JOIN orders o ON o.account_id = c.id WHERE c.id > 100",
+        "SELECT * FROM customers c, orders o WHERE c.id > 100",
+        "SELECT * FROM orders WHERE id > 100",
+        "SELECT * FROM customers ORDER BY created_at LIMIT 50 OFFSET 100",
+        "SELECT * FROM customers WHERE created_at > '2025-01-01'",
+        "SELECT * FROM customers WHERE status = 'x' ORDER BY id LIMIT 50",
+        "SELECT * FROM customers WHERE id > 5 UNION SELECT * FROM staff",
+        "SELECT city, count(*) FROM customers WHERE id > 5 GROUP BY city",
+    ] {
+        assert_eq!(range(sql, &[], pg), None, "{sql}");
+    }
+    // The injected tautology reads the table whole, whatever range it widens.
+    let f = facts(
+        "SELECT * FROM customers WHERE id BETWEEN 1 AND 5 OR 1=1",
+        &[],
+        pg,
+    );
+    assert!(f.whole_table_read && f.key_range.is_none());
+}
