@@ -42,7 +42,12 @@ fn db(ts: i64, user: &str, host: &str, text: &str, req: Option<&str>) -> Event {
     e
 }
 
-fn run(mut events: Vec<Event>) -> Analysis {
+fn run(events: Vec<Event>) -> Analysis {
+    run_with(events, None)
+}
+
+/// `run`, with a roster.
+fn run_with(mut events: Vec<Event>, roster: Option<breachline::roster::Roster>) -> Analysis {
     events.sort_by_key(|e| e.sort_key());
     let files = vec![FileInfo {
         path: "t".into(),
@@ -55,7 +60,7 @@ fn run(mut events: Vec<Event>) -> Analysis {
             files,
             rejections: vec![],
         },
-        None,
+        roster,
         &Options {
             profile: Profile::default(),
             wave_gap: 30 * MIN,
@@ -1213,6 +1218,75 @@ fn pages_of_the_customer_list_add_up_to_a_bulk_export() {
         "{:#?}",
         a.notes
     );
+}
+
+#[test]
+fn reads_by_key_range_expose_the_accounts_in_their_ranges() {
+    let mut v = background();
+    let t = T0 + 2 * DAY + 5 * 3_600_000_000;
+    // One intruder dumps twelve chunks of a hundred keys, another everything above a
+    // key, a third walks the list from its newest key down, twelve pages of a hundred.
+    for n in 0..12 {
+        let (lo, hi) = (5100 + n * 100, 5199 + n * 100);
+        let sql = match n % 2 {
+            0 => format!("SELECT id, email, phone FROM customers WHERE id BETWEEN {lo} AND {hi}"),
+            _ => format!(
+                "SELECT id, email, phone FROM customers WHERE id >= {lo} AND id < {}",
+                hi + 1
+            ),
+        };
+        v.push(db(t + n * 20_000_000, "postgres", "192.0.2.47", &sql, None));
+    }
+    let sql = "SELECT * FROM customers WHERE id > 7499";
+    v.push(db(t + DAY, "postgres", "192.0.2.46", sql, None));
+    let mut walk = Vec::new();
+    for n in 0..12 {
+        let sql = format!(
+            "SELECT id, email FROM customers ORDER BY id DESC LIMIT 100 OFFSET {}",
+            n * 100
+        );
+        let ts = t + DAY / 2 + n * 20_000_000;
+        walk.push(db(ts, "postgres", "192.0.2.48", &sql, None));
+    }
+    let exposed = |a: &Analysis| -> Vec<i64> {
+        (a.affected.values())
+            .filter(|x| x.impacts.contains("data_exposed"))
+            .map(|x| x.account.parse().unwrap())
+            .collect()
+    };
+    // The roster lists every account: each read's rows are named, the pages' too.
+    let roster: String = std::iter::once("account_id,created_at\n".to_string())
+        .chain((5000..8000).map(|k| format!("{k},2025-01-01T00:00:00Z\n")))
+        .collect();
+    let all: Vec<Event> = v.iter().chain(&walk).cloned().collect();
+    let a = run_with(
+        all,
+        Some(breachline::roster::Roster::parse(&roster, "roster.csv")),
+    );
+    let want: Vec<i64> = (5100..6300).chain(6800..8000).collect();
+    assert_eq!(exposed(&a), want);
+    assert!(
+        !a.notes.iter().any(|n| n.contains("page by page")),
+        "{:#?}",
+        a.notes
+    );
+    let told = |acc: &str, what: &str| {
+        let x = &a.affected[acc];
+        assert!(
+            x.evidence.iter().any(|(_, _, why)| why.contains(what)),
+            "{acc}: {:#?}",
+            x.evidence
+        );
+    };
+    told("5103", "by key range (keys 5100–5199)");
+    told(
+        "7150",
+        "(keys, 100 in descending key order after the first 800)",
+    );
+    told("7600", "by key range (keys from 7500)");
+    // The evidence alone shows the accounts that logged in: a range names those in it.
+    let a = run(v);
+    assert_eq!(exposed(&a), (5100..5200).collect::<Vec<_>>());
 }
 
 #[test]

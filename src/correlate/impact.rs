@@ -299,6 +299,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let mut whole: Vec<(usize, String)> = Vec::new();
     // The attacker's page reads of customer tables, by wave.
     let mut paged: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    // The attacker's reads whose accounts their key ranges name.
+    let mut ranged_reads: HashSet<usize> = HashSet::new();
     for (i, e) in ev.iter().enumerate() {
         if a.attr[i].is_none() {
             continue;
@@ -354,6 +356,36 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                 if !super::detect::customer_table(e, p) {
                     continue;
                 }
+                // A read by key range returned the accounts whose keys it holds.
+                let ranged = (f.key_range.as_deref())
+                    .filter(|_| f.whole_table_read || super::pages::is_page(a, p, i))
+                    .and_then(|r| {
+                        Some((
+                            r,
+                            super::keyranges::returned(r, &existing(e.ts), a.roster.is_some())?,
+                        ))
+                    });
+                if let Some((r, got)) = ranged {
+                    let why = format!(
+                        "attacker read of {} by key range ({}){}; the account existed at that \
+                         time and its key is in the range",
+                        f.tables.join(", "),
+                        super::keyranges::told(r),
+                        if got.exact {
+                            ""
+                        } else {
+                            " (its rows an upper bound of those returned)"
+                        }
+                    );
+                    for acc in &got.accounts {
+                        let x = entry(&mut m, acc, e.ts);
+                        x.impacts.insert(k::DATA);
+                        x.waves.insert(wave(i));
+                        x.evidence.push((i, k::DATA, why.clone()));
+                    }
+                    ranged_reads.insert(i);
+                    continue;
+                }
                 if f.whole_table_read {
                     let class = crate::sql::class_filter(e.statement.as_deref().unwrap_or(""));
                     let what = if class.is_empty() {
@@ -391,7 +423,14 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     // Pages that return as many rows as there were accounts read the table whole;
     // fewer name no account the logs can give.
     let mut partial = Vec::new();
-    for (w, idx) in paged {
+    // A request whose statement's key range named its rows is that page, named.
+    let ranged_requests: HashSet<usize> =
+        ranged_reads.iter().filter_map(|&s| l.origin(s)).collect();
+    for (w, mut idx) in paged {
+        idx.retain(|i| !ranged_requests.contains(i));
+        if idx.is_empty() {
+            continue;
+        }
         let (rows, pages, blind) = super::pages::pages_read(ev, &idx);
         let last = *idx.iter().max_by_key(|&&i| (ev[i].ts, i)).expect("a page");
         let known = existing(ev[last].ts).len() as u64;

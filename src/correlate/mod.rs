@@ -23,6 +23,7 @@ pub mod idor;
 pub mod impact;
 pub mod injection;
 pub mod join;
+pub mod keyranges;
 pub mod masswrite;
 pub mod messages;
 pub mod operations;
