@@ -136,8 +136,9 @@ pub struct BonusChange {
     pub ledger: bool,
 }
 
-/// The account keys a read's filter bounds, and the slice of them its ORDER BY, LIMIT
-/// and OFFSET take. Keys are integers: a range of other keys is left to the extent.
+/// The account keys a read's (or a balance update's) filter bounds, and the slice of
+/// them its ORDER BY, LIMIT and OFFSET take. Keys are integers: a range of other keys is
+/// left to the extent.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct KeyRange {
     /// The lowest key the filter lets through (inclusive); none: no lower bound.
@@ -160,6 +161,13 @@ pub struct KeyRange {
     /// an upper bound of those returned.
     #[serde(default, skip_serializing_if = "is_false")]
     pub narrowed: bool,
+    /// Of a balance UPDATE the range's rows are those of (`SET balance = balance + 500
+    /// WHERE account_id BETWEEN …`): the points it adds to each row, or sets each to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
+    /// The UPDATE sets each balance to `points` rather than adding them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sets: bool,
 }
 
 /// The order of a key range's rows.
@@ -711,6 +719,8 @@ mod tests {
                 limit: Some(100),
                 offset: 0,
                 narrowed: false,
+                points: None,
+                sets: false,
             })),
             row_ids: true,
             row: Some(Box::new(row)),

@@ -334,6 +334,7 @@ mod tests {
                 proptest::option::of(proptest::num::u64::ANY),
                 proptest::prop_oneof![proptest::strategy::Just(0u64), proptest::num::u64::ANY],
                 proptest::bool::ANY,
+                proptest::option::of((proptest::num::i64::ANY, proptest::bool::ANY)),
             )),
             params in proptest::collection::vec(TEXT, 0..3),
         ) {
@@ -363,7 +364,7 @@ mod tests {
                 fallback,
                 script,
                 page_rows,
-                key_range: range.map(|(from, to, desc, limit, offset, narrowed)| {
+                key_range: range.map(|(from, to, desc, limit, offset, narrowed, step)| {
                     Box::new(crate::model::KeyRange {
                         from,
                         to,
@@ -374,6 +375,8 @@ mod tests {
                         limit,
                         offset,
                         narrowed,
+                        points: step.map(|(p, _)| p),
+                        sets: step.is_some_and(|(_, s)| s),
                     })
                 }),
                 row_ids,

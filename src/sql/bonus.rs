@@ -11,15 +11,19 @@ impl Analysis<'_> {
     /// changed balances of rows it does not name (no key in its filter, or keys a
     /// subquery picks) or by an expression of no amount (`balance * 10`): which
     /// accounts, or by how much, its text cannot say. A value bound but not logged is
-    /// neither (the row or amount is named, only not shown).
-    pub fn bonus_writes(&self) -> (Vec<BonusChange>, bool) {
+    /// neither (the row or amount is named, only not shown). Third, for an UPDATE whose
+    /// filter names no rows, the amount it states for each row it changes, and whether
+    /// it sets the balance to it (`balance = balance + 500 WHERE account_id BETWEEN …`:
+    /// a range of keys names its rows where the accounts that existed are known).
+    pub fn bonus_writes(&self) -> (Vec<BonusChange>, bool, Option<(i64, bool)>) {
         let t = self.t;
         let table = self.table.clone().unwrap_or_default();
         let mut out = Vec::new();
         let mut unnamed = false;
+        let mut step = None;
         if t.first().is_some_and(|x| x.kw("UPDATE")) {
             let Some(set) = t.iter().position(|x| x.kw("SET")) else {
-                return (out, false);
+                return (out, false, None);
             };
             let wh = t.iter().position(|x| x.kw("WHERE")).unwrap_or(t.len());
             let accounts = if wh < t.len() {
@@ -153,6 +157,9 @@ impl Analysis<'_> {
                     unnamed |= !keyed || (!amount && (!bound || !self.params.is_empty()));
                     if let Some((v, absolute)) = parsed {
                         if let Some(d) = int_of(&v) {
+                            if !keyed {
+                                step = Some((d, absolute));
+                            }
                             for a in &accounts {
                                 out.push(BonusChange {
                                     account_id: text(a),
@@ -178,12 +185,12 @@ impl Analysis<'_> {
                     },
                     None => unnamed = !self.names_change(),
                 }
-                return (out, unnamed);
+                return (out, unnamed, None);
             }
             // A DELETE takes rows of a balance or a ledger away: the balances of the
             // accounts it names (or of rows it does not) change by what the rows held.
             if t.first().is_some_and(|x| x.kw("DELETE")) {
-                return (out, true);
+                return (out, true, None);
             }
             let values = t.iter().position(|x| x.kw("VALUES"));
             let select = t.iter().position(|x| x.kw("SELECT"));
@@ -247,7 +254,7 @@ impl Analysis<'_> {
                 }
             }
         }
-        (out, unnamed)
+        (out, unnamed, step)
     }
 
     /// The change of an assignment to `col` from `t[b]` (to the next top-level comma,

@@ -670,7 +670,18 @@ pub fn analyze(
             facts.bonus_unnamed |= an.bonus_table;
         }
         if class == StmtClass::Write {
-            let (named, unnamed) = an.bonus_writes();
+            let (named, unnamed, step) = an.bonus_writes();
+            // Rows of a balance update the filter names by a range of keys only, each
+            // changed by the amount it states.
+            if let (true, Some((points, sets)), None) = (unnamed, step, &facts.key_range) {
+                facts.key_range = an.update_range().map(|r| {
+                    Box::new(model::KeyRange {
+                        points: Some(points),
+                        sets,
+                        ..r
+                    })
+                });
+            }
             // The accounts whose balance it changes are named, however (rows of arrays
             // an INSERT … SELECT unnests).
             for c in &named {

@@ -184,6 +184,69 @@ fn reads_that_bound_no_account_keys_have_no_range() {
     assert!(f.whole_table_read && f.key_range.is_none());
 }
 
+#[test]
+fn a_balance_update_of_a_range_of_keys_states_its_rows_and_points() {
+    let pg = Dialect::Postgres;
+    let f = facts(
+        "UPDATE bonus_accounts SET balance = balance + $1 WHERE account_id BETWEEN $2 AND $3",
+        &["500", "100001", "100050"],
+        pg,
+    );
+    assert!(f.bonus_unnamed && f.bonus_changes.is_empty());
+    let want = KeyRange {
+        from: Some(100001),
+        to: Some(100050),
+        points: Some(500),
+        ..KeyRange::default()
+    };
+    assert_eq!(f.key_range.as_deref(), Some(&want));
+    let f = facts(
+        "UPDATE `bonus_accounts` SET `balance` = 0 WHERE `account_id` >= ? AND `account_id` < ?",
+        &["100001", "100051"],
+        Dialect::MySql,
+    );
+    let r = f.key_range.expect("a range");
+    assert_eq!(
+        (r.from, r.to, r.points, r.sets),
+        (Some(100001), Some(100050), Some(0), true)
+    );
+    let f = facts(
+        "UPDATE bonus_accounts SET balance = balance + 100 WHERE account_id > 5000 ORDER BY account_id LIMIT 10",
+        &[],
+        Dialect::MySql,
+    );
+    let r = f.key_range.expect("a range");
+    let got = (r.from, r.order, r.limit, r.points);
+    assert_eq!(got, (Some(5001), Some(KeyOrder::Asc), Some(10), Some(100)));
+    // No range: keys named, no amount stated, a wallet's own row numbers, other tables.
+    for (sql, params) in [
+        (
+            "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id = 5",
+            &[][..],
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = balance * 2 WHERE account_id > 100000",
+            &[],
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = balance + 500 WHERE id BETWEEN 1 AND 50",
+            &[],
+        ),
+        (
+            "UPDATE bonus_accounts b SET balance = b.balance + 500 FROM customers c WHERE c.id = b.account_id AND c.id > 5",
+            &[],
+        ),
+        (
+            "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id > 5 OR 1=1",
+            &[],
+        ),
+        ("UPDATE bonus_accounts SET balance = balance + 500", &[]),
+    ] {
+        let f = facts(sql, params, pg);
+        assert!(f.key_range.is_none(), "{sql}: {:?}", f.key_range);
+    }
+}
+
 proptest::proptest! {
     /// Range filters in any arrangement never panic the analysis; a key range is only
     /// ever a read's that counts as a table or a page, and a page of a range with both

@@ -40,13 +40,48 @@ impl Analysis<'_> {
         if matches!(t.get(j), Some(Tok::Word(_, u, q)) if *q || !CLAUSES.contains(&&**u)) {
             j += 1;
         }
+        self.filtered(j, base, &depth)
+    }
+
+    /// The account keys a balance UPDATE's filter bounds (`UPDATE bonus_accounts SET
+    /// balance = balance + 500 WHERE account_id BETWEEN 100001 AND 100050`, MySQL's
+    /// `… ORDER BY account_id LIMIT 50` too); None where it joins other tables (`UPDATE …
+    /// FROM`) or its filter bounds no key.
+    pub fn update_range(&self) -> Option<KeyRange> {
+        let t = self.t;
+        if !t.first().is_some_and(|x| x.kw("UPDATE")) {
+            return None;
+        }
+        let depth = depths(t);
+        let top = |k: &str| (0..t.len()).find(|&i| depth[i] == 0 && t[i].kw(k));
+        let (set, wh) = (top("SET")?, top("WHERE")?);
+        if top("FROM").is_some_and(|f| f > set && f < wh)
+            || t[..set].iter().any(|x| x.sym(",") || x.kw("JOIN"))
+        {
+            return None;
+        }
+        let r = self.filtered(wh, 0, &depth)?;
+        (r.from.is_some() || r.to.is_some()).then_some(r)
+    }
+
+    /// The range the clauses from `j` (a WHERE, an ORDER BY, LIMIT, OFFSET, FETCH, at
+    /// parenthesis depth `base`) put on an account key.
+    fn filtered(&self, j: usize, base: i32, depth: &[i32]) -> Option<KeyRange> {
+        let t = self.t;
         let ends = |i: usize| {
             i >= t.len()
                 || depth[i] < base
                 || t[i].sym(")")
                 || t[i].sym(";")
                 || [
-                    "GROUP", "ORDER", "LIMIT", "OFFSET", "FETCH", "HAVING", "FOR",
+                    "GROUP",
+                    "ORDER",
+                    "LIMIT",
+                    "OFFSET",
+                    "FETCH",
+                    "HAVING",
+                    "FOR",
+                    "RETURNING",
                 ]
                 .iter()
                 .any(|k| t[i].kw(k))
