@@ -953,6 +953,61 @@ fn balance_updates_of_unnamed_rows_vs_the_nightly_expiry_job() {
 }
 
 #[test]
+fn balance_updates_of_a_range_of_keys_change_the_roster_s_accounts_in_it() {
+    // Stolen credentials at a prompt credit ten accounts by a range of keys, and empty
+    // the ten newest.
+    let mut v = background();
+    let ip = "198.51.100.66";
+    for (k, sql) in [
+        "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id BETWEEN 5010 AND 5019",
+        "UPDATE bonus_accounts SET balance = 0 WHERE account_id >= 5190",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ts = T0 + 2 * DAY + 300 * MIN + k as i64 * MIN;
+        v.push(db(ts, "loyalty_app", ip, sql, None));
+    }
+    let unnamed_note = |a: &Analysis| {
+        (a.notes.iter()).any(|n| n.contains("changed rows their text does not name"))
+    };
+    let roster: String = std::iter::once("account_id,created_at\n".to_string())
+        .chain((5000..5200).map(|k| format!("{k},2025-01-01T00:00:00Z\n")))
+        .collect();
+    let a = run_with(
+        v.clone(),
+        Some(breachline::roster::Roster::parse(&roster, "roster.csv")),
+    );
+    let found = of_technique(&a, t::BONUS_FRAUD);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .explanation
+            .contains("changed every account in a range of keys by the points stated"),
+        "{}",
+        found[0].explanation
+    );
+    let tampered: Vec<(&str, Option<i64>)> = (a.affected.values())
+        .filter(|x| x.impacts.contains("bonus_tampered"))
+        .map(|x| (x.account.as_str(), x.bonus_points()))
+        .collect();
+    let want: Vec<(String, Option<i64>)> = (5010..5020)
+        .map(|k| (k.to_string(), Some(500)))
+        .chain((5190..5200).map(|k| (k.to_string(), None)))
+        .collect();
+    let want: Vec<(&str, Option<i64>)> = want.iter().map(|(a, p)| (a.as_str(), *p)).collect();
+    assert_eq!(tampered, want);
+    assert!(!unnamed_note(&a), "{:#?}", a.notes);
+    // Without a roster the evidence does not list every account in the ranges.
+    let a = run(v);
+    assert!(!a
+        .affected
+        .values()
+        .any(|x| x.impacts.contains("bonus_tampered")));
+    assert!(unnamed_note(&a), "{:#?}", a.notes);
+}
+
+#[test]
 fn a_promo_replayed_hundreds_of_times_is_bonus_fraud_though_each_credit_is_small() {
     // Each credit is an ordinary size; two hundred into one account in half an hour are
     // not.

@@ -295,6 +295,40 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         );
         tamper(&mut m, acc, (i, e.ts, wave(i)), None, why);
     }
+    // Balance updates of a range of keys (`SET balance = balance + 500 WHERE account_id
+    // BETWEEN …`): against a roster, which lists every account, each account in the
+    // range that existed then, by the points the update states.
+    let mut ranged_writes: HashSet<usize> = HashSet::new();
+    for i in (0..ev.len()).filter(|&i| a.attr[i].is_some() && a.roster.is_some()) {
+        let e = &ev[i];
+        let Some(r) = (e.sql.as_ref())
+            .filter(|f| f.bonus_unnamed && e.outcome != Outcome::Failure)
+            .and_then(|f| f.key_range.as_deref())
+            .filter(|r| !r.narrowed)
+        else {
+            continue;
+        };
+        let Some(points) = r.points else { continue };
+        let Some(got) = super::keyranges::returned(r, &existing(e.ts), true).filter(|g| g.exact)
+        else {
+            continue;
+        };
+        let what = super::keyranges::told(r);
+        let why = match r.sets {
+            true => format!(
+                "balance set to {points} by an update of every account with {what} (the \
+                 balance before is not in the evidence)"
+            ),
+            false => {
+                format!("balance changed by {points:+} by an update of every account with {what}")
+            }
+        };
+        for acc in &got.accounts {
+            let delta = (!r.sets).then_some(points);
+            tamper(&mut m, acc, (i, e.ts, wave(i)), delta, why.clone());
+        }
+        ranged_writes.insert(i);
+    }
     // Exposure.
     let mut whole: Vec<(usize, String)> = Vec::new();
     // The attacker's page reads of customer tables, by wave.
@@ -593,6 +627,7 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let unnamed: Vec<usize> = (0..ev.len())
         .filter(|&i| a.attr[i].is_some())
         .filter(|&i| ev[i].sql.as_ref().is_some_and(|f| f.bonus_unnamed))
+        .filter(|i| !ranged_writes.contains(i))
         .collect();
     if let Some(&first) = unnamed.first() {
         let named = unnamed.iter().any(|&i| {

@@ -1,7 +1,7 @@
 //! Balance updates whose text does not say which accounts they changed, or by how much
 //! (`UPDATE bonus_accounts SET balance = balance + 500` with no key in its filter,
 //! `balance * 10`): outside routine work, bonus fraud whose accounts only the database
-//! itself can tell.
+//! itself can tell — or, for a range of keys (`WHERE account_id BETWEEN …`), the roster.
 
 use super::detect::{actor_finding, unroutine_actor};
 use super::enrich::Links;
@@ -31,6 +31,23 @@ pub fn unnamed_balance_writes(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
     by.into_iter()
         .map(|(actor, (evs, is_ip))| {
             let first = ev[evs[0]].statement.as_deref().unwrap_or("");
+            // Updates of ranges of keys by a stated amount: the roster names their rows.
+            let ranged = a.roster.is_some()
+                && evs.iter().all(|&i| {
+                    (ev[i].sql.as_ref())
+                        .and_then(|f| f.key_range.as_deref())
+                        .is_some_and(|r| r.points.is_some() && !r.narrowed)
+                });
+            if ranged {
+                let explanation = format!(
+                    "{} balance update{} by {actor} outside the routine jobs changed every \
+                     account in a range of keys by the points stated (first: {:?})",
+                    evs.len(),
+                    if evs.len() == 1 { "" } else { "s" },
+                    crate::sanitize::shorten(first, 120),
+                );
+                return actor_finding(t::BONUS_FRAUD, actor, is_ip, explanation, evs, ev);
+            }
             let explanation = format!(
                 "{} balance update{} by {actor} outside the routine jobs changed rows {} \
                  not name, or by no stated amount (first: {:?}): which accounts changed, and by \
