@@ -175,17 +175,22 @@ const ROSTER_CLOCK_US: i64 = 15 * 60 * 1_000_000;
 /// the clocks' reach) of it, the sign-up is the finer time, on the clock of the reads it
 /// is compared with — a whole-table read a minute before the sign-up could not return
 /// the row, and one a minute after it did, whatever the roster's clock said.
+#[cfg(test)]
 fn existed_at(signup: Option<&i64>, created: i64, t: i64) -> bool {
+    exists_from(signup, created) <= t
+}
+
+/// The time from which an account the roster dates at `created` existed: its sign-up's
+/// where the evidence shows it within the roster's unit and clock reach (`existed_at`).
+fn exists_from(signup: Option<&i64>, created: i64) -> i64 {
     const MINUTE: i64 = 60_000_000;
     let unit = [24 * 60 * MINUTE, 60 * MINUTE, MINUTE, 1_000_000]
         .into_iter()
         .find(|u| created.rem_euclid(*u) == 0)
         .unwrap_or(1);
     match signup {
-        Some(&s) if s >= created - ROSTER_CLOCK_US && s < created + unit + ROSTER_CLOCK_US => {
-            s <= t
-        }
-        _ => created <= t,
+        Some(&s) if s >= created - ROSTER_CLOCK_US && s < created + unit + ROSTER_CLOCK_US => s,
+        _ => created,
     }
 }
 
@@ -266,22 +271,25 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         Some(_) => signups_of(ev, p, first),
         None => HashMap::new(),
     };
+    // Each account, and the time from which it existed.
+    let since: Vec<(&str, i64)> = (a.roster.iter())
+        .flat_map(|r| r.customers.values())
+        .map(|c| {
+            let from = (c.created).map_or(i64::MIN, |c0| {
+                exists_from(signups.get(c.account_id.as_str()), c0)
+            });
+            (c.account_id.as_str(), from)
+        })
+        .chain(seen_first.iter().map(|(&acc, &f)| (acc, f)))
+        .collect();
     let existing = |t: i64| -> Vec<String> {
-        let seen = (seen_first.iter())
-            .filter(|(_, f)| **f <= t)
-            .map(|(acc, _)| acc.to_string());
-        match &a.roster {
-            Some(r) => (r.customers.values())
-                .filter(|c| {
-                    c.created
-                        .is_none_or(|c0| existed_at(signups.get(c.account_id.as_str()), c0, t))
-                })
-                .map(|c| c.account_id.clone())
-                .chain(seen)
-                .collect(),
-            None => seen.collect(),
-        }
+        (since.iter())
+            .filter(|(_, f)| *f <= t)
+            .map(|(acc, _)| acc.to_string())
+            .collect()
     };
+    // The same in key order, for the ranges of reads and updates: built where one needs it.
+    let mut keys: Option<super::keyranges::KeyIndex> = None;
     // Balances changed through attacker requests where no database evidence covers
     // their time: changed, by points only the database could give.
     for &i in unlogged {
@@ -309,8 +317,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
             continue;
         };
         let Some(points) = r.points else { continue };
-        let Some(got) = super::keyranges::returned(r, &existing(e.ts), true).filter(|g| g.exact)
-        else {
+        let keys = keys.get_or_insert_with(|| super::keyranges::KeyIndex::new(&since));
+        let Some(got) = keys.returned(r, e.ts, true).filter(|g| g.exact) else {
             continue;
         };
         let what = super::keyranges::told(r);
@@ -394,10 +402,9 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                 let ranged = (f.key_range.as_deref())
                     .filter(|_| f.whole_table_read || super::pages::is_page(a, p, i))
                     .and_then(|r| {
-                        Some((
-                            r,
-                            super::keyranges::returned(r, &existing(e.ts), a.roster.is_some())?,
-                        ))
+                        let keys =
+                            keys.get_or_insert_with(|| super::keyranges::KeyIndex::new(&since));
+                        Some((r, keys.returned(r, e.ts, a.roster.is_some())?))
                     });
                 if let Some((r, got)) = ranged {
                     let why = format!(
