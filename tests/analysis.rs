@@ -1910,6 +1910,58 @@ fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
 }
 
 #[test]
+fn an_intruder_s_dump_by_key_ranges_is_told_range_by_range() {
+    // Beside the sample incident, a database login of its own dumps the customers in
+    // chunks of a hundred keys, as `BETWEEN` and as `>= … <`.
+    let extra = crate::util::tmp().unwrap();
+    let log: String = (0..12)
+        .map(|n| {
+            let (lo, hi) = (100_001 + n * 100, 100_100 + n * 100);
+            let filter = match n % 2 {
+                0 => format!("id BETWEEN {lo} AND {hi}"),
+                _ => format!("id >= {lo} AND id < {}", hi + 1),
+            };
+            format!(
+                "2025-11-04 13:{:02}:{:02}.000 EET [40001] intruder@loyalty LOG:  AUDIT: \
+                 SESSION,{},1,READ,SELECT,TABLE,public.customers,\"SELECT id, email, phone \
+                 FROM customers WHERE {filter}\",<not logged>\n",
+                20 + n / 3,
+                (n % 3) * 20,
+                n + 1
+            )
+        })
+        .collect();
+    std::fs::write(extra.path().join("postgresql-intruder.log"), log).unwrap();
+    let out = crate::util::tmp().unwrap();
+    bl().args([
+        "report",
+        "-q",
+        "--roster",
+        "sample-logs/roster.csv",
+        "sample-logs",
+    ])
+    .arg(extra.path())
+    .arg("--out-dir")
+    .arg(out.path())
+    .assert()
+    .code(2);
+    let rows = csv_rows(&out.path().join("evidence.csv"));
+    let told = |acc: &str, keys: &str| {
+        rows.iter().any(|r| {
+            r["subject"] == acc
+                && r["kind"] == "data_exposed"
+                && r["reason"].contains(&format!("by key range (keys {keys})"))
+        })
+    };
+    assert!(told("100050", "100001–100100"));
+    assert!(told("100150", "100101–100200"));
+    assert!(told("101200", "101101–101200"));
+    assert!(!rows
+        .iter()
+        .any(|r| r["subject"] == "101250" && r["reason"].contains("key range")));
+}
+
+#[test]
 fn without_roster_exposure_is_bounded_and_said() {
     let out = crate::util::tmp().unwrap();
     bl().args(["report", "-q", "sample-logs", "--out-dir"])
