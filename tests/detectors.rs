@@ -954,13 +954,14 @@ fn balance_updates_of_unnamed_rows_vs_the_nightly_expiry_job() {
 
 #[test]
 fn balance_updates_of_a_range_of_keys_change_the_roster_s_accounts_in_it() {
-    // Stolen credentials at a prompt credit ten accounts by a range of keys, and empty
-    // the ten newest.
+    // Stolen credentials at a prompt credit ten accounts by a range of keys, empty the
+    // ten newest, and delete five accounts' bonus rows.
     let mut v = background();
     let ip = "198.51.100.66";
     for (k, sql) in [
         "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id BETWEEN 5010 AND 5019",
         "UPDATE bonus_accounts SET balance = 0 WHERE account_id >= 5190",
+        "DELETE FROM bonus_accounts WHERE account_id BETWEEN 5100 AND 5104",
     ]
     .into_iter()
     .enumerate()
@@ -983,7 +984,7 @@ fn balance_updates_of_a_range_of_keys_change_the_roster_s_accounts_in_it() {
     assert!(
         found[0]
             .explanation
-            .contains("changed every account in a range of keys by the points stated"),
+            .contains("changed the bonus of every account in a range of keys"),
         "{}",
         found[0].explanation
     );
@@ -993,7 +994,11 @@ fn balance_updates_of_a_range_of_keys_change_the_roster_s_accounts_in_it() {
         .collect();
     let want: Vec<(String, Option<i64>)> = (5010..5020)
         .map(|k| (k.to_string(), Some(500)))
-        .chain((5190..5200).map(|k| (k.to_string(), None)))
+        .chain(
+            (5100..5105)
+                .chain(5190..5200)
+                .map(|k| (k.to_string(), None)),
+        )
         .collect();
     let want: Vec<(&str, Option<i64>)> = want.iter().map(|(a, p)| (a.as_str(), *p)).collect();
     assert_eq!(tampered, want);

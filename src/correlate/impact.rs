@@ -303,9 +303,9 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         );
         tamper(&mut m, acc, (i, e.ts, wave(i)), None, why);
     }
-    // Balance updates of a range of keys (`SET balance = balance + 500 WHERE account_id
-    // BETWEEN …`): against a roster, which lists every account, each account in the
-    // range that existed then, by the points the update states.
+    // Balance updates and deletes of a range of keys (`SET balance = balance + 500
+    // WHERE account_id BETWEEN …`): against a roster, which lists every account, each
+    // account in the range that existed then, by the points the update states.
     let mut ranged_writes: HashSet<usize> = HashSet::new();
     for i in (0..ev.len()).filter(|&i| a.attr[i].is_some() && a.roster.is_some()) {
         let e = &ev[i];
@@ -316,23 +316,36 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
         else {
             continue;
         };
-        let Some(points) = r.points else { continue };
+        let removed = (e.statement.as_deref())
+            .and_then(crate::sql::command_word)
+            .is_some_and(|c| c == "DELETE");
+        let what = super::keyranges::told(r);
+        let (why, delta) = match (removed, r.points, r.sets) {
+            (true, _, _) => (
+                format!(
+                    "bonus rows of every account with {what} removed: its balance changed by \
+                     what they held"
+                ),
+                None,
+            ),
+            (false, Some(points), true) => (
+                format!(
+                    "balance set to {points} by an update of every account with {what} (the \
+                     balance before is not in the evidence)"
+                ),
+                None,
+            ),
+            (false, Some(points), false) => (
+                format!("balance changed by {points:+} by an update of every account with {what}"),
+                Some(points),
+            ),
+            (false, None, _) => continue,
+        };
         let keys = keys.get_or_insert_with(|| super::keyranges::KeyIndex::new(&since));
         let Some(got) = keys.returned(r, e.ts, true).filter(|g| g.exact) else {
             continue;
         };
-        let what = super::keyranges::told(r);
-        let why = match r.sets {
-            true => format!(
-                "balance set to {points} by an update of every account with {what} (the \
-                 balance before is not in the evidence)"
-            ),
-            false => {
-                format!("balance changed by {points:+} by an update of every account with {what}")
-            }
-        };
         for acc in &got.accounts {
-            let delta = (!r.sets).then_some(points);
             tamper(&mut m, acc, (i, e.ts, wave(i)), delta, why.clone());
         }
         ranged_writes.insert(i);

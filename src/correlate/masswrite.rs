@@ -31,17 +31,21 @@ pub fn unnamed_balance_writes(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
     by.into_iter()
         .map(|(actor, (evs, is_ip))| {
             let first = ev[evs[0]].statement.as_deref().unwrap_or("");
-            // Updates of ranges of keys by a stated amount: the roster names their rows.
+            // Updates of ranges of keys by a stated amount, and deletes of such ranges:
+            // the roster names their rows.
             let ranged = a.roster.is_some()
                 && evs.iter().all(|&i| {
+                    let delete = (ev[i].statement.as_deref())
+                        .and_then(crate::sql::command_word)
+                        .is_some_and(|c| c == "DELETE");
                     (ev[i].sql.as_ref())
                         .and_then(|f| f.key_range.as_deref())
-                        .is_some_and(|r| r.points.is_some() && !r.narrowed)
+                        .is_some_and(|r| (r.points.is_some() || delete) && !r.narrowed)
                 });
             if ranged {
                 let explanation = format!(
-                    "{} balance update{} by {actor} outside the routine jobs changed every \
-                     account in a range of keys by the points stated (first: {:?})",
+                    "{} balance write{} by {actor} outside the routine jobs changed the bonus \
+                     of every account in a range of keys (first: {:?})",
                     evs.len(),
                     if evs.len() == 1 { "" } else { "s" },
                     crate::sanitize::shorten(first, 120),

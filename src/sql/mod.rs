@@ -672,12 +672,13 @@ pub fn analyze(
         if class == StmtClass::Write {
             let (named, unnamed, step) = an.bonus_writes();
             // Rows of a balance update the filter names by a range of keys only, each
-            // changed by the amount it states.
-            if let (true, Some((points, sets)), None) = (unnamed, step, &facts.key_range) {
-                facts.key_range = an.update_range().map(|r| {
+            // changed by the amount it states; bonus rows a DELETE of such a range removes.
+            let delete = part.toks.first().is_some_and(|x| x.kw("DELETE")) && an.bonus_table;
+            if unnamed && facts.key_range.is_none() && (step.is_some() || delete) {
+                facts.key_range = an.write_range().map(|r| {
                     Box::new(model::KeyRange {
-                        points: Some(points),
-                        sets,
+                        points: step.map(|(p, _)| p),
+                        sets: step.is_some_and(|(_, s)| s),
                         ..r
                     })
                 });

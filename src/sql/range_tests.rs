@@ -218,6 +218,21 @@ fn a_balance_update_of_a_range_of_keys_states_its_rows_and_points() {
     let r = f.key_range.expect("a range");
     let got = (r.from, r.order, r.limit, r.points);
     assert_eq!(got, (Some(5001), Some(KeyOrder::Asc), Some(10), Some(100)));
+    // A DELETE of a bonus table's range removes those accounts' rows; one that joins
+    // another table, or of a table of no bonus, has no range.
+    let f = facts(
+        "DELETE FROM bonus_accounts WHERE account_id >= 100900",
+        &[],
+        pg,
+    );
+    let r = f.key_range.expect("a range");
+    assert_eq!((r.from, r.to, r.points), (Some(100900), None, None));
+    for sql in [
+        "DELETE FROM bonus_accounts b USING customers c WHERE c.id = b.account_id AND c.id > 5",
+        "DELETE FROM sessions WHERE account_id > 5",
+    ] {
+        assert!(facts(sql, &[], pg).key_range.is_none(), "{sql}");
+    }
     // No range: keys named, no amount stated, a wallet's own row numbers, other tables.
     for (sql, params) in [
         (

@@ -43,21 +43,33 @@ impl Analysis<'_> {
         self.filtered(j, base, &depth)
     }
 
-    /// The account keys a balance UPDATE's filter bounds (`UPDATE bonus_accounts SET
-    /// balance = balance + 500 WHERE account_id BETWEEN 100001 AND 100050`, MySQL's
-    /// `… ORDER BY account_id LIMIT 50` too); None where it joins other tables (`UPDATE …
-    /// FROM`) or its filter bounds no key.
-    pub fn update_range(&self) -> Option<KeyRange> {
+    /// The account keys a balance UPDATE's or a DELETE's filter bounds (`UPDATE
+    /// bonus_accounts SET balance = balance + 500 WHERE account_id BETWEEN 100001 AND
+    /// 100050`, `DELETE FROM bonus_accounts WHERE account_id >= 100900`, MySQL's `…
+    /// ORDER BY account_id LIMIT 50` too); None where it joins other tables (`UPDATE …
+    /// FROM`, `DELETE … USING`, a list of tables) or its filter bounds no key.
+    pub fn write_range(&self) -> Option<KeyRange> {
         let t = self.t;
-        if !t.first().is_some_and(|x| x.kw("UPDATE")) {
-            return None;
-        }
         let depth = depths(t);
         let top = |k: &str| (0..t.len()).find(|&i| depth[i] == 0 && t[i].kw(k));
-        let (set, wh) = (top("SET")?, top("WHERE")?);
-        if top("FROM").is_some_and(|f| f > set && f < wh)
-            || t[..set].iter().any(|x| x.sym(",") || x.kw("JOIN"))
-        {
+        let wh = top("WHERE")?;
+        let head = match t.first() {
+            Some(x) if x.kw("UPDATE") => {
+                let set = top("SET")?;
+                if top("FROM").is_some_and(|f| f > set && f < wh) {
+                    return None;
+                }
+                set
+            }
+            Some(x) if x.kw("DELETE") => {
+                if top("USING").is_some() {
+                    return None;
+                }
+                wh
+            }
+            _ => return None,
+        };
+        if t[..head].iter().any(|x| x.sym(",") || x.kw("JOIN")) {
             return None;
         }
         let r = self.filtered(wh, 0, &depth)?;
