@@ -151,7 +151,7 @@ impl<'a> KeyIndex<'a> {
 }
 
 /// A key range as a report tells it: `keys 1000–1999`, `keys from 4201, the first 100
-/// in key order`, `keys in descending order, 50 after the first 200`.
+/// in key order`, `keys, 50 in descending key order after the first 200`.
 pub fn told(r: &KeyRange) -> String {
     let mut out = match (r.from, r.to) {
         (Some(a), Some(b)) => format!("keys {a}–{b}"),
