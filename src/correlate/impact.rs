@@ -309,16 +309,12 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let mut ranged_writes: HashSet<usize> = HashSet::new();
     for i in (0..ev.len()).filter(|&i| a.attr[i].is_some() && a.roster.is_some()) {
         let e = &ev[i];
-        let Some(r) = (e.sql.as_ref())
-            .filter(|f| f.bonus_unnamed && e.outcome != Outcome::Failure)
-            .and_then(|f| f.key_range.as_deref())
-            .filter(|r| !r.narrowed)
-        else {
+        let Some((r, removed)) = super::keyranges::written(e) else {
             continue;
         };
-        let removed = (e.statement.as_deref())
-            .and_then(crate::sql::command_word)
-            .is_some_and(|c| c == "DELETE");
+        if e.outcome == Outcome::Failure {
+            continue;
+        }
         let what = super::keyranges::told(r);
         let (why, delta) = match (removed, r.points, r.sets) {
             (true, _, _) => (

@@ -3,7 +3,7 @@
 //! time whose keys the range holds, sliced by its key order, LIMIT and OFFSET — where
 //! the read's extent alone would count the whole table, or a page of rows no log names.
 
-use crate::model::{KeyOrder, KeyRange};
+use crate::model::{Event, KeyOrder, KeyRange};
 
 /// What a read by key range returned of the accounts that existed.
 #[derive(Debug, PartialEq, Eq)]
@@ -148,6 +148,18 @@ impl<'a> KeyIndex<'a> {
         }
         pos
     }
+}
+
+/// The key range every row of which a balance write changed, and whether it removed
+/// the rows: an UPDATE stating its points, or a DELETE of bonus rows, whose filter
+/// bounds the account key alone. None for any other statement.
+pub fn written(e: &Event) -> Option<(&KeyRange, bool)> {
+    let f = e.sql.as_ref().filter(|f| f.bonus_unnamed)?;
+    let r = f.key_range.as_deref().filter(|r| !r.narrowed)?;
+    let removed = (e.statement.as_deref())
+        .and_then(crate::sql::command_word)
+        .is_some_and(|c| c == "DELETE");
+    (r.points.is_some() || removed).then_some((r, removed))
 }
 
 /// A key range as a report tells it: `keys 1000–1999`, `keys from 4201, the first 100

@@ -34,14 +34,7 @@ pub fn unnamed_balance_writes(a: &Analysis, l: &Links, p: &Profile) -> Vec<Findi
             // Updates of ranges of keys by a stated amount, and deletes of such ranges:
             // the roster names their rows.
             let ranged = a.roster.is_some()
-                && evs.iter().all(|&i| {
-                    let delete = (ev[i].statement.as_deref())
-                        .and_then(crate::sql::command_word)
-                        .is_some_and(|c| c == "DELETE");
-                    (ev[i].sql.as_ref())
-                        .and_then(|f| f.key_range.as_deref())
-                        .is_some_and(|r| (r.points.is_some() || delete) && !r.narrowed)
-                });
+                && (evs.iter()).all(|&i| super::keyranges::written(&ev[i]).is_some());
             if ranged {
                 let explanation = format!(
                     "{} balance write{} by {actor} outside the routine jobs changed the bonus \
