@@ -68,6 +68,14 @@ fn run_with(mut events: Vec<Event>, roster: Option<breachline::roster::Roster>) 
     )
 }
 
+/// A roster of the accounts `keys`, each created long before the evidence.
+fn roster_of(keys: std::ops::Range<i64>) -> breachline::roster::Roster {
+    let csv: String = std::iter::once("account_id,created_at\n".to_string())
+        .chain(keys.map(|k| format!("{k},2025-01-01T00:00:00Z\n")))
+        .collect();
+    breachline::roster::Roster::parse(&csv, "roster.csv")
+}
+
 /// The findings of one technique, in the analysis's order.
 fn of_technique<'a>(a: &'a Analysis, tech: &str) -> Vec<&'a Finding> {
     a.findings.iter().filter(|f| f.technique == tech).collect()
@@ -972,13 +980,7 @@ fn balance_updates_of_a_range_of_keys_change_the_roster_s_accounts_in_it() {
     let unnamed_note = |a: &Analysis| {
         (a.notes.iter()).any(|n| n.contains("changed rows their text does not name"))
     };
-    let roster: String = std::iter::once("account_id,created_at\n".to_string())
-        .chain((5000..5200).map(|k| format!("{k},2025-01-01T00:00:00Z\n")))
-        .collect();
-    let a = run_with(
-        v.clone(),
-        Some(breachline::roster::Roster::parse(&roster, "roster.csv")),
-    );
+    let a = run_with(v.clone(), Some(roster_of(5000..5200)));
     let found = of_technique(&a, t::BONUS_FRAUD);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
@@ -1315,14 +1317,8 @@ fn reads_by_key_range_expose_the_accounts_in_their_ranges() {
             .collect()
     };
     // The roster lists every account: each read's rows are named, the pages' too.
-    let roster: String = std::iter::once("account_id,created_at\n".to_string())
-        .chain((5000..8000).map(|k| format!("{k},2025-01-01T00:00:00Z\n")))
-        .collect();
     let all: Vec<Event> = v.iter().chain(&walk).cloned().collect();
-    let a = run_with(
-        all,
-        Some(breachline::roster::Roster::parse(&roster, "roster.csv")),
-    );
+    let a = run_with(all, Some(roster_of(5000..8000)));
     let want: Vec<i64> = (5100..6300).chain(6800..8000).collect();
     assert_eq!(exposed(&a), want);
     assert!(
