@@ -221,6 +221,10 @@ pub struct Profile {
     pub known_good: KnownGood,
     /// Thresholds.
     pub thresholds: Thresholds,
+    /// Routines of the bonus system called by position (`CALL credit_points(42, 500)`):
+    /// name → its parameters' names in order (`credit_points = ["account_id",
+    /// "points"]`), as the database's definition gives them.
+    pub routines: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Profile {
@@ -261,6 +265,12 @@ impl Profile {
             }
         }
         v.bulk_limit = self.thresholds.bulk_limit;
+        for (name, params) in &self.routines {
+            v.routines.push(crate::sql::definitions::Routine {
+                writes_bonus: true,
+                ..crate::sql::definitions::Routine::declared(name, params)
+            });
+        }
     }
 
     /// A path's non-empty segments, lower-cased (borrowed when already lower case: these
@@ -436,6 +446,20 @@ pub fn ip_in(ip: &str, net: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_s_example_profile_is_one() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("## Site profile").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + 8;
+        let end = start + section[start..].find("```").unwrap();
+        let p: Profile = toml::from_str(&section[start..end]).unwrap();
+        let mut v = crate::sql::Vocab::default();
+        p.extend_vocab(&mut v);
+        let r = v.routine("credit_points", 2, true).unwrap();
+        assert_eq!(r.params[0].name, "account_id");
+        assert!(v.is_bonus_routine("credit_points"));
+    }
 
     #[test]
     fn a_service_user_from_an_unlisted_client_is_not_the_service() {

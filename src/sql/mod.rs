@@ -7,6 +7,7 @@
 mod bonus;
 mod canon;
 mod cases;
+pub mod definitions;
 mod evasion;
 mod extent;
 mod filters;
@@ -63,6 +64,12 @@ pub struct Vocab {
     /// Words that make a table hold customers' devices (its inserted rows are kept: a
     /// registration names the device and its account).
     pub device_words: Vec<String>,
+    /// Routines whose parameters are known (the site profile's, the evidence's
+    /// definitions): a call by position is read by their names.
+    pub routines: Vec<definitions::Routine>,
+    /// Tables whose columns are known in order (the schema's, the evidence's
+    /// definitions): an insert without a column list is read by their names.
+    pub tables: Vec<definitions::Table>,
 }
 
 /// Words of column names that hold a device: an installation id, a push token, a
@@ -116,6 +123,8 @@ impl Default for Vocab {
             bulk_limit: 1000,
             push_words: v(&["push", "notification", "campaign", "broadcast", "message"]),
             device_words: v(&["device", "installation", "push_token", "fcm_token"]),
+            routines: Vec::new(),
+            tables: Vec::new(),
         }
     }
 }
@@ -184,6 +193,20 @@ pub fn same_column(a: &str, b: &str) -> bool {
 }
 
 impl Vocab {
+    /// The known routine a call of `name` with `args` values runs: one of that name
+    /// whose parameters take them all, the one that takes exactly that many first; the
+    /// profile's before the evidence's.
+    pub fn routine(&self, name: &str, args: usize, by_call: bool) -> Option<&definitions::Routine> {
+        let fits = self.routines.iter().filter(|r| r.name == name);
+        let n = |r: &&definitions::Routine| r.passed(by_call).count();
+        (fits.clone().find(|r| n(r) == args)).or_else(|| fits.into_iter().find(|r| n(r) >= args))
+    }
+    /// Whether a routine changes bonus balances: its name says so, or its definition's
+    /// body writes a bonus table.
+    pub fn is_bonus_routine(&self, name: &str) -> bool {
+        self.is_bonus_table(name)
+            || (self.routines.iter()).any(|r| r.name == name && r.writes_bonus)
+    }
     /// Whether a column holds an account id in any table (`account_id`, `customerId`).
     /// Besides the listed columns, one whose last word is a key (`id`, `uuid`, `no`,
     /// `number`) after a customer word or its short form (`guest_id`,
@@ -506,6 +529,19 @@ fn literals_match(toks: &[Tok], lits: &[skeleton::Lit]) -> bool {
         })
 }
 
+/// A statement's tokens, by the dialect's tokenizer or, where it refuses the text, the
+/// forgiving lexer.
+pub(crate) fn lex(text: &str, dialect: Dialect) -> Vec<Tok> {
+    let raw = match dialect {
+        Dialect::Postgres => Tokenizer::new(&PostgreSqlDialect {}, text).tokenize(),
+        Dialect::MySql => Tokenizer::new(&MySqlDialect {}, text).tokenize(),
+    };
+    match raw {
+        Ok(raw) => raw.into_iter().filter_map(tokens::convert).collect(),
+        Err(_) => tokens::fallback_lex(text),
+    }
+}
+
 /// A cached shape's tokens with this statement's literals in place of the first one's.
 fn with_literals(toks: &[Tok], lits: &[skeleton::Lit]) -> Vec<Tok> {
     let mut next = lits.iter();
@@ -580,6 +616,9 @@ pub fn analyze(
         }
     };
     let toks = own.as_deref().unwrap_or(&sh.toks);
+    // An insert without a column list into a table whose columns are known.
+    let filled = definitions::with_columns(toks, vocab);
+    let toks = filled.as_deref().unwrap_or(toks);
     facts.tables = sh.tables.as_slice().into();
     facts.fallback = sh.fallback;
     facts.injection = injection;
@@ -597,7 +636,8 @@ pub fn analyze(
     // A call of a bonus routine writes balances (`CALL loyalty.credit_points(…)`).
     let class = match class {
         StmtClass::Other | StmtClass::Read
-            if routines::called_routine(toks).is_some_and(|r| vocab.is_bonus_table(&r)) =>
+            if routines::called_routine(toks, vocab)
+                .is_some_and(|r| vocab.is_bonus_routine(&r)) =>
         {
             StmtClass::Write
         }
@@ -741,6 +781,8 @@ pub fn effective_changes(changes: &[BonusChange]) -> Vec<BonusChange> {
 
 #[cfg(test)]
 mod batch_tests;
+#[cfg(test)]
+mod definition_tests;
 #[cfg(test)]
 mod extent_tests;
 #[cfg(test)]

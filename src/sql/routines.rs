@@ -1,16 +1,18 @@
 //! Stored procedures of the bonus system (`CALL loyalty.credit_points(…)`): a call
 //! changes balances inside the database, where no statement of its own is logged. Named
 //! arguments (`p_account_id => 5, p_points => 500`) say which account and how much;
-//! positional ones say neither.
+//! positional ones say so only by the routine's definition (`definitions`), where the
+//! evidence or the site profile gives it.
 
-use super::tokens::{close, Analysis, Tok};
+use super::filters::split_at_top;
+use super::tokens::{close, neg, Analysis, Tok};
 
 /// Prefixes and suffixes that mark a routine's parameter rather than name it.
 const ARG_PREFIXES: &[&str] = &["p_", "in_", "i_", "v_", "arg_", "_"];
 const ARG_SUFFIXES: &[&str] = &["_in", "_param", "_arg"];
 
 /// A parameter's name without the marks of a parameter (`p_account_id` → `account_id`).
-fn bare(name: &str) -> &str {
+pub(super) fn bare_name(name: &str) -> &str {
     let n = ARG_PREFIXES
         .iter()
         .find_map(|p| name.strip_prefix(p))
@@ -24,28 +26,65 @@ fn bare(name: &str) -> &str {
 impl Analysis<'_> {
     /// The routine a `CALL` runs, lower case, schema left out.
     pub(super) fn called(&self) -> Option<String> {
-        called_routine(self.t)
+        called_routine(self.t, self.vocab)
     }
 
-    /// The named arguments of a `CALL` (`name => v`, `name := v`), name without its
-    /// parameter marks → value (`None` where not a value the text gives).
-    fn named_args(&self) -> Vec<(String, Option<String>)> {
+    /// The arguments of a call, name without its parameter marks → value (`None` where
+    /// not a value the text gives), and whether it sets a balance outright: named ones
+    /// (`name => v`, `name := v`) by their names, those before them by position, named
+    /// by the routine's known definition (its parameter's value negated where the body
+    /// subtracts it).
+    fn named_args(&self) -> Vec<(String, Option<String>, bool)> {
         let t = self.t;
         let Some(open) = (1..t.len()).find(|&k| t[k].sym("(")) else {
             return Vec::new();
         };
         let end = close(t, open).unwrap_or(t.len());
+        let items = if end > open + 1 {
+            split_at_top(&t[open + 1..end], |x| x.sym(","))
+        } else {
+            Vec::new()
+        };
+        // Where each item starts in `t`.
+        let mut at = open + 1;
+        let starts: Vec<usize> = (items.iter())
+            .map(|it| {
+                let s = at;
+                at += it.len() + 1;
+                s
+            })
+            .collect();
+        // The value of an item that is one value alone, maybe cast (`500::int`).
+        let value = |k: usize, len: usize| {
+            let cast = |used: usize| t.get(k + used).is_some_and(|x| x.sym("::"));
+            (self.value(k))
+                .filter(|(_, used)| *used == len || cast(*used))
+                .map(|(v, _)| v)
+        };
+        let is_named = |it: &[Tok]| it.get(1).is_some_and(|x| x.sym("=>") || x.sym(":="));
         let mut out = Vec::new();
-        for k in open + 1..end {
-            let arrow = t.get(k + 1).is_some_and(|x| x.sym("=>") || x.sym(":="));
-            let first = t[k - 1].sym("(") || t[k - 1].sym(",");
-            if let (true, true, Some(name)) = (arrow, first, t[k].ident()) {
-                let v = self.value(k + 2).and_then(|(v, used)| {
-                    let next = t.get(k + 2 + used);
-                    next.is_none_or(|x| x.sym(",") || x.sym(")") || x.sym("::"))
-                        .then_some(v)
-                });
-                out.push((bare(&name).to_string(), v));
+        for (it, &k) in items.iter().zip(&starts) {
+            if let (true, Some(name)) = (is_named(it), it.first().and_then(Tok::ident)) {
+                let name = bare_name(&name).to_string();
+                let sets = name.contains("balance");
+                out.push((name, value(k + 2, it.len() - 2), sets));
+            }
+        }
+        let positional = items.iter().take_while(|it| !is_named(it)).count();
+        let by_call = t.first().is_some_and(|x| x.kw("CALL"));
+        let def = (positional > 0)
+            .then(|| self.called())
+            .flatten()
+            .and_then(|name| self.vocab.routine(&name, items.len(), by_call));
+        if let Some(def) = def {
+            for ((it, &k), p) in items
+                .iter()
+                .zip(&starts)
+                .take(positional)
+                .zip(def.passed(by_call))
+            {
+                let v = value(k, it.len()).map(|v| if p.negated { neg(&v) } else { v });
+                out.push((p.name.clone(), v, p.sets));
             }
         }
         out
@@ -57,27 +96,35 @@ impl Analysis<'_> {
             return Vec::new();
         }
         (self.named_args().into_iter())
-            .filter(|(n, _)| self.vocab.is_account_column(n))
-            .filter_map(|(_, v)| v)
+            .filter(|(n, _, _)| self.vocab.is_account_column(n))
+            .filter_map(|(_, v, _)| v)
             .collect()
     }
 
     /// The change a call of a bonus routine makes: (account, amount, absolute) where its
-    /// named arguments give both (a `balance` argument sets the balance, any other
-    /// amount is added); `None` where they do not — a change the text does not state.
+    /// arguments give both (a `balance` argument sets the balance, any other amount is
+    /// added); `None` where they do not — a change the text does not state.
     pub(super) fn called_change(&self) -> Option<(String, String, bool)> {
         let args = self.named_args();
-        let acct = args.iter().find(|(n, _)| self.vocab.is_account_column(n))?;
-        let amt = args.iter().find(|(n, _)| self.vocab.is_amount_column(n))?;
-        Some((acct.1.clone()?, amt.1.clone()?, amt.0.contains("balance")))
+        let acct = args
+            .iter()
+            .find(|(n, _, _)| self.vocab.is_account_column(n))?;
+        let amt = args.iter().find(|(n, _, _)| self.is_amount(n))?;
+        Some((acct.1.clone()?, amt.1.clone()?, amt.2))
     }
 
-    /// Whether a call's named arguments name an account and an amount, whether or not
-    /// their values were logged.
+    /// Whether a call's arguments name an account and an amount, whether or not their
+    /// values were logged.
     pub(super) fn names_change(&self) -> bool {
         let args = self.named_args();
-        args.iter().any(|(n, _)| self.vocab.is_account_column(n))
-            && args.iter().any(|(n, _)| self.vocab.is_amount_column(n))
+        args.iter().any(|(n, _, _)| self.vocab.is_account_column(n))
+            && args.iter().any(|(n, _, _)| self.is_amount(n))
+    }
+
+    /// Whether an argument's name is an amount's: a listed amount column, or a
+    /// programme's unit (`stars`) a bonus routine's definition passes it to.
+    fn is_amount(&self, n: &str) -> bool {
+        self.vocab.is_amount_column(n) || (self.bonus_table && self.vocab.names_amount(n, true))
     }
 }
 
@@ -86,7 +133,7 @@ impl Analysis<'_> {
 /// alone (`SELECT loyalty.credit_points(42, 500)`, `SELECT * FROM add_points(…)`);
 /// those count where the function's name starts with a verb that changes something
 /// (`credit_`, `add_`, `award_`), not a reader's (`get_points`) or a sequence's.
-pub(super) fn called_routine(t: &[Tok]) -> Option<String> {
+pub(super) fn called_routine(t: &[Tok], vocab: &super::Vocab) -> Option<String> {
     let first = t.first()?;
     if first.kw("CALL") {
         return super::tokens::name_at(t, 1);
@@ -123,6 +170,10 @@ pub(super) fn called_routine(t: &[Tok]) -> Option<String> {
         return None;
     }
     let name = super::tokens::name_at(t, at)?;
+    // A routine whose definition is known counts whatever its name.
+    if vocab.routines.iter().any(|r| r.name == name) {
+        return Some(name);
+    }
     let verb = super::name_words(&name).into_iter().next()?;
     WRITE_VERBS.contains(&verb.as_str()).then_some(name)
 }

@@ -286,9 +286,9 @@ impl<'a> Analysis<'a> {
     /// Prepares the analysis; `tables` come from the parser or the fallback.
     pub fn new(t: &'a [Tok], params: &'a [String], vocab: &'a Vocab, tables: &[Text]) -> Self {
         let target = target_table(t)
-            .or_else(|| super::routines::called_routine(t))
+            .or_else(|| super::routines::called_routine(t, vocab))
             .or_else(|| tables.first().map(|t| t.to_string()));
-        let bonus_table = target.as_deref().is_some_and(|x| vocab.is_bonus_table(x));
+        let bonus_table = target.as_deref().is_some_and(|x| vocab.is_bonus_routine(x));
         let id_is_account =
             bonus_table || target.as_deref().is_some_and(|x| vocab.is_account_table(x));
         // A table of no bonus word whose inserted rows carry points (`INSERT INTO
