@@ -109,6 +109,11 @@ pub struct EvidenceArgs {
     /// Customer roster CSV (account ids, creation times, devices, contacts).
     #[arg(long, value_name = "FILE")]
     pub roster: Option<PathBuf>,
+    /// Schema dump of the database (`pg_dump --schema-only`, `mysqldump --no-data
+    /// --routines`): routines' parameters and tables' columns, for calls by position and
+    /// inserts without a column list. Repeatable
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
     /// Largest quiet gap inside one attack wave.
     #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub wave_gap: String,

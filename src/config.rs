@@ -21,6 +21,8 @@ pub struct Settings {
     pub profile: Profile,
     /// Roster CSV.
     pub roster: Option<PathBuf>,
+    /// Definitions of the `--schema` dumps.
+    pub schema: Vec<crate::schema::Given>,
     /// Reject log path.
     pub reject_log: Option<PathBuf>,
     /// Show a progress bar.
@@ -61,6 +63,10 @@ impl Settings {
         };
         let mut vocab = crate::sql::Vocab::default();
         profile.extend_vocab(&mut vocab);
+        let mut schema = Vec::new();
+        for p in &a.schema {
+            schema.extend(crate::schema::load(p, &vocab)?);
+        }
         if let Some(f) = &a.input_format {
             if crate::ingest::by_name(f).is_none() {
                 return Err(Error::NoSuchFormat(f.clone()));
@@ -96,6 +102,7 @@ impl Settings {
             },
             profile,
             roster: a.roster.clone(),
+            schema,
             reject_log: a.reject_log.clone(),
             progress: !a.quiet && !a.no_progress && std::io::stderr().is_terminal(),
             quiet: a.quiet,

@@ -14,6 +14,7 @@ pub mod profile;
 pub mod report;
 pub mod roster;
 pub mod sanitize;
+pub mod schema;
 pub mod simulate;
 pub mod sql;
 pub mod timeparse;

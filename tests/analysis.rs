@@ -1962,6 +1962,144 @@ fn an_intruder_s_dump_by_key_ranges_is_told_range_by_range() {
 }
 
 #[test]
+fn calls_by_position_of_a_routine_the_intruder_defined_are_read_by_its_definition() {
+    // Beside the sample incident, a database login of its own defines two routines of
+    // names no vocabulary knows — the function over several lines, as PostgreSQL's
+    // stderr log continues a message — and calls them by position.
+    let extra = crate::util::tmp().unwrap();
+    let line = |t: &str, n: u32, class: &str, cmd: &str, sql: &str| {
+        format!(
+            "2025-11-04 13:{t}.000 EET [40002] intruder@loyalty LOG:  AUDIT: \
+             SESSION,{n},1,{class},{cmd},,,\"{sql}\",<not logged>\n"
+        )
+    };
+    let mut log = line(
+        "20:00",
+        1,
+        "DDL",
+        "CREATE FUNCTION",
+        "CREATE FUNCTION public.fx(a bigint, b integer) RETURNS void LANGUAGE sql AS $$\n\t  \
+         UPDATE bonus_accounts SET balance = balance - b WHERE account_id = a;\n\t$$",
+    );
+    log += &line(
+        "20:30",
+        2,
+        "DDL",
+        "CREATE PROCEDURE",
+        "CREATE PROCEDURE public.gx(bigint, integer) LANGUAGE sql AS 'UPDATE \
+         bonus_accounts SET balance = balance + $2 WHERE account_id = $1'",
+    );
+    log += &line("21:00", 3, "READ", "SELECT", "SELECT fx(100120, 900)");
+    log += &line("21:30", 4, "FUNCTION", "CALL", "CALL gx(100121, 5000)");
+    std::fs::write(extra.path().join("postgresql-intruder.log"), log).unwrap();
+    let out = crate::util::tmp().unwrap();
+    bl().args([
+        "report",
+        "-q",
+        "--roster",
+        "sample-logs/roster.csv",
+        "sample-logs",
+    ])
+    .arg(extra.path())
+    .arg("--out-dir")
+    .arg(out.path())
+    .assert()
+    .code(2);
+    let adj = adjustments(out.path());
+    assert_eq!(adj.get("100120"), Some(&-900), "{adj:?}");
+    assert_eq!(adj.get("100121"), Some(&5000), "{adj:?}");
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let notes = strs(&json["undetermined"]);
+    assert!(
+        notes.iter().any(|n| {
+            n.starts_with("2 statements name by position the parameters of a routine")
+                && n.contains("fx(account_id, balance), defined at")
+                && n.contains("postgresql-intruder.log:1;")
+        }),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_schema_dump_names_positions_in_evidence_and_in_a_case_file() {
+    // The intruder calls a function by position and adds a ledger row without a column
+    // list; the definitions are in the responder's `pg_dump --schema-only`, not in the
+    // logs.
+    let extra = crate::util::tmp().unwrap();
+    let line = |t: &str, n: u32, class: &str, cmd: &str, sql: &str| {
+        format!(
+            "2025-11-04 13:{t}.000 EET [40003] intruder@loyalty LOG:  AUDIT: \
+             SESSION,{n},1,{class},{cmd},,,\"{sql}\",<not logged>\n"
+        )
+    };
+    let log = line("21:00", 1, "READ", "SELECT", "SELECT award(100122, 700)")
+        + &line(
+            "21:30",
+            2,
+            "WRITE",
+            "INSERT",
+            "INSERT INTO bonus_ledger VALUES (DEFAULT, 100123, 1200, 'x')",
+        );
+    std::fs::write(extra.path().join("postgresql-intruder.log"), log).unwrap();
+    let schema = extra.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "--\n-- PostgreSQL database dump\n--\n\nSET client_encoding = 'UTF8';\n\n\
+         CREATE FUNCTION public.award(bigint, integer) RETURNS void\n    LANGUAGE sql\n    \
+         AS $_$UPDATE public.bonus_accounts SET balance = balance + $2 WHERE account_id = $1$_$;\n\n\
+         CREATE TABLE public.bonus_ledger (\n    id bigint NOT NULL,\n    account_id bigint NOT \
+         NULL,\n    points integer NOT NULL,\n    note text\n);\n",
+    )
+    .unwrap();
+    let log_dir = crate::util::tmp().unwrap();
+    std::fs::rename(
+        extra.path().join("postgresql-intruder.log"),
+        log_dir.path().join("postgresql-intruder.log"),
+    )
+    .unwrap();
+    let report = |inputs: &[&Path], schema: Option<&Path>| {
+        let out = crate::util::tmp().unwrap();
+        let mut cmd = bl();
+        cmd.args(["report", "-q", "--roster", "sample-logs/roster.csv"]);
+        cmd.args(inputs).arg("--out-dir").arg(out.path());
+        if let Some(s) = schema {
+            cmd.arg("--schema").arg(s);
+        }
+        cmd.assert().code(2);
+        out
+    };
+    let evidence = [Path::new("sample-logs"), log_dir.path()];
+    let without = adjustments(report(&evidence, None).path());
+    assert!(!without.contains_key("100122") && !without.contains_key("100123"));
+    let with = report(&evidence, Some(&schema));
+    let adj = adjustments(with.path());
+    assert_eq!(adj.get("100122"), Some(&700), "{adj:?}");
+    assert_eq!(adj.get("100123"), Some(&1200), "{adj:?}");
+    // The same from a case file the evidence was parsed into without the schema.
+    let case = extra.path().join("case.parquet");
+    bl().args(["ingest", "-q"])
+        .args(evidence)
+        .arg("-o")
+        .arg(&case)
+        .assert()
+        .code(2);
+    let from_case = report(&[case.as_path()], Some(&schema));
+    assert_eq!(adjustments(from_case.path()), adj);
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(with.path().join("report.json")).unwrap()).unwrap();
+    let notes = strs(&json["undetermined"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("award(account_id, balance), defined at")
+                && n.contains("schema.sql:7")
+                && n.contains("table bonus_ledger(id, account_id, points, note)")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn without_roster_exposure_is_bounded_and_said() {
     let out = crate::util::tmp().unwrap();
     bl().args(["report", "-q", "sample-logs", "--out-dir"])

@@ -64,6 +64,7 @@ fn run_with(mut events: Vec<Event>, roster: Option<breachline::roster::Roster>) 
         &Options {
             profile: Profile::default(),
             wave_gap: 30 * MIN,
+            schema: Vec::new(),
         },
     )
 }

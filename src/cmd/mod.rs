@@ -226,6 +226,7 @@ pub fn analyze(s: &Settings) -> anyhow::Result<crate::correlate::Analysis> {
     let opts = crate::correlate::Options {
         profile: s.profile.clone(),
         wave_gap: s.wave_gap,
+        schema: s.schema.clone(),
     };
     Ok(crate::correlate::analyze(ing, roster, &opts))
 }

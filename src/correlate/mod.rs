@@ -11,6 +11,7 @@ pub mod bypass;
 pub mod coverage;
 pub mod dbindex;
 pub mod dedupe;
+pub mod definitions;
 pub mod detect;
 pub mod drift;
 pub mod echoes;
@@ -91,6 +92,8 @@ pub struct Options {
     pub profile: Profile,
     /// Wave gap, µs.
     pub wave_gap: i64,
+    /// Definitions of routines and tables from `--schema`.
+    pub schema: Vec<crate::schema::Given>,
 }
 
 /// What one detector found.
@@ -371,6 +374,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         ..Default::default()
     };
     let p = &opts.profile;
+    let defined = definitions::resolve(&mut a.ing.events, &a.ing.files, p, &opts.schema);
+    a.notes.extend(defined);
     let proxied = proxies::resolve(&mut a.ing.events);
     a.notes.extend(proxied.note());
     let traced = traces::resolve(&mut a.ing.events);
