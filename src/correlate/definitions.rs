@@ -272,6 +272,25 @@ mod tests {
         assert_eq!(changes(&ev[0]), 1);
         assert_eq!(ev[0].stmt_class, Some(StmtClass::Write));
         assert_eq!(changes(&ev[2]), 0);
+        // MySQL's audit log: its procedure, backquoted, and a call with bound values.
+        let mut call = Event::new(SourceKind::Db, "mysql-audit-json");
+        call.statement = Some("CALL `loyalty`.`adj`(?, ?)".into());
+        call.params = Some(
+            ["100123".to_string(), "25".to_string()]
+                .into_iter()
+                .collect(),
+        );
+        call.sql = Some(Box::default());
+        let mut def = Event::new(SourceKind::Db, "mysql-audit-json");
+        def.statement = Some(
+            "CREATE DEFINER=`app`@`%` PROCEDURE `adj`(IN a INT, IN b INT)\nBEGIN\n  UPDATE \
+             `reward_wallets` SET `points` = `points` - b WHERE `member_id` = a;\nEND"
+                .into(),
+        );
+        let mut ev = vec![Box::new(def), Box::new(call)];
+        assert!(resolve(&mut ev, &[], &Profile::default(), &[]).is_some());
+        let c = &ev[1].sql.as_ref().unwrap().bonus_changes;
+        assert_eq!((&*c[0].account_id, c[0].delta), ("100123", -25));
         // Nothing defined, nothing read again.
         let mut ev = vec![db("CALL gx(100121, 5000)", 1)];
         assert_eq!(resolve(&mut ev, &[], &Profile::default(), &[]), None);
