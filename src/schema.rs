@@ -31,7 +31,7 @@ pub fn load(path: &Path, vocab: &Vocab) -> Result<Vec<Given>, Error> {
 /// The definitions of a dump's text.
 pub fn read(text: &str, name: &str, vocab: &Vocab) -> Vec<Given> {
     let dialect = dialect_of(text);
-    statements(text)
+    statements(text, dialect == Dialect::MySql)
         .into_iter()
         .filter_map(|(line, stmt)| {
             let def = definitions::definition(stmt, dialect, vocab)?;
@@ -62,8 +62,9 @@ fn is_delimiter(line: &str) -> bool {
 
 /// The statements of a dump with the line each starts on: ended by `;` outside quotes,
 /// dollar quotes and comments, or by the delimiter a `DELIMITER` line sets (mysqldump
-/// writes routines between `DELIMITER ;;` and `DELIMITER ;`).
-fn statements(text: &str) -> Vec<(usize, &str)> {
+/// writes routines between `DELIMITER ;;` and `DELIMITER ;`). A backslash escapes in
+/// MySQL's strings only (PostgreSQL's standard strings keep it).
+fn statements(text: &str, escapes: bool) -> Vec<(usize, &str)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut delim: &str = ";";
@@ -94,7 +95,7 @@ fn statements(text: &str) -> Vec<(usize, &str)> {
             }
             b'-' if b.get(i + 1) == Some(&b'-') => skip_to(i, "\n"),
             b'/' if b.get(i + 1) == Some(&b'*') => skip_to(i + 2, "*/") + 2,
-            b'\'' | b'"' | b'`' => quoted(b, i),
+            b'\'' | b'"' | b'`' => quoted(b, i, escapes),
             b'$' => match dollar_tag(&text[i..]) {
                 Some(tag) => skip_to(i + tag.len(), tag) + tag.len(),
                 None => i + 1,
@@ -124,12 +125,13 @@ fn push<'a>(out: &mut Vec<(usize, &'a str)>, text: &'a str, from: usize, to: usi
     }
 }
 
-/// The end of a quoted run starting at `i` (a doubled quote or a backslash escapes).
-fn quoted(b: &[u8], i: usize) -> usize {
+/// The end of a quoted run starting at `i` (a doubled quote escapes, and a backslash
+/// where `escapes`).
+fn quoted(b: &[u8], i: usize, escapes: bool) -> usize {
     let q = b[i];
     let mut k = i + 1;
     while k < b.len() {
-        if b[k] == b'\\' {
+        if escapes && b[k] == b'\\' {
             k += 2;
         } else if b[k] == q {
             if b.get(k + 1) == Some(&q) {
@@ -181,6 +183,13 @@ mod tests {
             ["id", "account_id", "points", "reason"]
         );
         assert_eq!(got[1].at, "schema.sql:18");
+        // PostgreSQL's standard strings keep a backslash: the quote after it ends them.
+        let got = read(
+            "CREATE TABLE a (p text DEFAULT 'C:\\');\nCREATE TABLE b (q int);",
+            "s",
+            &Vocab::default(),
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
     }
 
     #[test]
