@@ -1909,6 +1909,29 @@ fn database_evidence_alone_gives_the_waves_and_says_what_it_cannot_see() {
     }
 }
 
+/// `report` with the sample roster on `inputs` (evidence or a case file) and `args`,
+/// which finishes with rejected lines (sample-logs holds some): its output directory.
+fn report_on(inputs: &[&Path], args: &[&str]) -> tempfile::TempDir {
+    let out = crate::util::tmp().unwrap();
+    (bl().args(["report", "-q", "--roster", "sample-logs/roster.csv"]))
+        .args(inputs)
+        .args(args)
+        .arg("--out-dir")
+        .arg(out.path())
+        .assert()
+        .code(2);
+    out
+}
+
+/// A pgaudit record of an intruder's own session in PostgreSQL's stderr log, at 13:`t`
+/// (minutes and seconds) EET on the sample's attack day.
+fn intruder_audit(t: &str, n: u32, class: &str, cmd: &str, sql: &str) -> String {
+    format!(
+        "2025-11-04 13:{t}.000 EET [40002] intruder@loyalty LOG:  AUDIT: \
+         SESSION,{n},1,{class},{cmd},,,\"{sql}\",<not logged>\n"
+    )
+}
+
 #[test]
 fn an_intruder_s_dump_by_key_ranges_is_told_range_by_range() {
     // Beside the sample incident, a database login of its own dumps the customers in
@@ -1932,19 +1955,7 @@ fn an_intruder_s_dump_by_key_ranges_is_told_range_by_range() {
         })
         .collect();
     std::fs::write(extra.path().join("postgresql-intruder.log"), log).unwrap();
-    let out = crate::util::tmp().unwrap();
-    bl().args([
-        "report",
-        "-q",
-        "--roster",
-        "sample-logs/roster.csv",
-        "sample-logs",
-    ])
-    .arg(extra.path())
-    .arg("--out-dir")
-    .arg(out.path())
-    .assert()
-    .code(2);
+    let out = report_on(&[Path::new("sample-logs"), extra.path()], &[]);
     let rows = csv_rows(&out.path().join("evidence.csv"));
     let told = |acc: &str, keys: &str| {
         rows.iter().any(|r| {
@@ -1967,12 +1978,7 @@ fn calls_by_position_of_a_routine_the_intruder_defined_are_read_by_its_definitio
     // names no vocabulary knows — the function over several lines, as PostgreSQL's
     // stderr log continues a message — and calls them by position.
     let extra = crate::util::tmp().unwrap();
-    let line = |t: &str, n: u32, class: &str, cmd: &str, sql: &str| {
-        format!(
-            "2025-11-04 13:{t}.000 EET [40002] intruder@loyalty LOG:  AUDIT: \
-             SESSION,{n},1,{class},{cmd},,,\"{sql}\",<not logged>\n"
-        )
-    };
+    let line = intruder_audit;
     let mut log = line(
         "20:00",
         1,
@@ -1992,19 +1998,7 @@ fn calls_by_position_of_a_routine_the_intruder_defined_are_read_by_its_definitio
     log += &line("21:00", 3, "READ", "SELECT", "SELECT fx(100120, 900)");
     log += &line("21:30", 4, "FUNCTION", "CALL", "CALL gx(100121, 5000)");
     std::fs::write(extra.path().join("postgresql-intruder.log"), log).unwrap();
-    let out = crate::util::tmp().unwrap();
-    bl().args([
-        "report",
-        "-q",
-        "--roster",
-        "sample-logs/roster.csv",
-        "sample-logs",
-    ])
-    .arg(extra.path())
-    .arg("--out-dir")
-    .arg(out.path())
-    .assert()
-    .code(2);
+    let out = report_on(&[Path::new("sample-logs"), extra.path()], &[]);
     let adj = adjustments(out.path());
     assert_eq!(adj.get("100120"), Some(&-900), "{adj:?}");
     assert_eq!(adj.get("100121"), Some(&5000), "{adj:?}");
@@ -2027,12 +2021,7 @@ fn a_schema_dump_names_positions_in_evidence_and_in_a_case_file() {
     // list; the definitions are in the responder's `pg_dump --schema-only`, not in the
     // logs.
     let extra = crate::util::tmp().unwrap();
-    let line = |t: &str, n: u32, class: &str, cmd: &str, sql: &str| {
-        format!(
-            "2025-11-04 13:{t}.000 EET [40003] intruder@loyalty LOG:  AUDIT: \
-             SESSION,{n},1,{class},{cmd},,,\"{sql}\",<not logged>\n"
-        )
-    };
+    let line = intruder_audit;
     let log = line("21:00", 1, "READ", "SELECT", "SELECT award(100122, 700)")
         + &line(
             "21:30",
@@ -2058,21 +2047,14 @@ fn a_schema_dump_names_positions_in_evidence_and_in_a_case_file() {
         log_dir.path().join("postgresql-intruder.log"),
     )
     .unwrap();
-    let report = |inputs: &[&Path], schema: Option<&Path>| {
-        let out = crate::util::tmp().unwrap();
-        let mut cmd = bl();
-        cmd.args(["report", "-q", "--roster", "sample-logs/roster.csv"]);
-        cmd.args(inputs).arg("--out-dir").arg(out.path());
-        if let Some(s) = schema {
-            cmd.arg("--schema").arg(s);
-        }
-        cmd.assert().code(2);
-        out
+    let with_schema = ["--schema", schema.to_str().unwrap()];
+    let report = |inputs: &[&Path], schema: bool| {
+        report_on(inputs, if schema { &with_schema[..] } else { &[] })
     };
     let evidence = [Path::new("sample-logs"), log_dir.path()];
-    let without = adjustments(report(&evidence, None).path());
+    let without = adjustments(report(&evidence, false).path());
     assert!(!without.contains_key("100122") && !without.contains_key("100123"));
-    let with = report(&evidence, Some(&schema));
+    let with = report(&evidence, true);
     let adj = adjustments(with.path());
     assert_eq!(adj.get("100122"), Some(&700), "{adj:?}");
     assert_eq!(adj.get("100123"), Some(&1200), "{adj:?}");
@@ -2084,7 +2066,7 @@ fn a_schema_dump_names_positions_in_evidence_and_in_a_case_file() {
         .arg(&case)
         .assert()
         .code(2);
-    let from_case = report(&[case.as_path()], Some(&schema));
+    let from_case = report(&[case.as_path()], true);
     assert_eq!(adjustments(from_case.path()), adj);
     let json: Value =
         serde_json::from_slice(&std::fs::read(with.path().join("report.json")).unwrap()).unwrap();
