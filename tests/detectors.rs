@@ -1414,6 +1414,60 @@ fn pages_of_a_customer_listing_requested_through_the_api_add_up_to_a_bulk_export
 }
 
 #[test]
+fn requests_for_ranges_of_keys_expose_the_accounts_in_their_ranges() {
+    let mut v = background();
+    let t = T0 + 2 * DAY + 5 * 3_600_000_000;
+    // One intruder dumps twelve chunks of a hundred keys through a PostgREST API (as
+    // Supabase serves it behind Kong); another walks the list from a key upwards, twelve
+    // pages of a hundred after each last key seen.
+    for n in 0..12 {
+        let (lo, hi) = (5100 + n * 100, 5199 + n * 100);
+        let path = format!("/rest/v1/customers?select=*&id=gte.{lo}&id=lte.{hi}&order=id.asc");
+        v.push(gw(
+            t + n * 20_000_000,
+            "192.0.2.70",
+            "GET",
+            &path,
+            200,
+            None,
+        ));
+    }
+    let mut walk = Vec::new();
+    for n in 0..12 {
+        let path = format!(
+            "/api/v1/customers.json?since_id={}&limit=100",
+            6799 + n * 100
+        );
+        let ts = t + DAY / 2 + n * 20_000_000;
+        walk.push(gw(ts, "192.0.2.71", "GET", &path, 200, None));
+    }
+    let exposed = |a: &Analysis| -> Vec<i64> {
+        (a.affected.values())
+            .filter(|x| x.impacts.contains("data_exposed"))
+            .map(|x| x.account.parse().unwrap())
+            .collect()
+    };
+    let all: Vec<Event> = v.iter().chain(&walk).cloned().collect();
+    let a = run_with(all, Some(roster_of(5000..8000)));
+    let found = of_technique(&a, t::BULK_EXPORT);
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["192.0.2.70", "192.0.2.71"], "{found:#?}");
+    let want: Vec<i64> = (5100..6300).chain(6800..8000).collect();
+    assert_eq!(exposed(&a), want);
+    let x = &a.affected["7650"];
+    assert!(
+        x.evidence.iter().any(|(_, _, why)| why
+            .contains("since_id=7599&limit=100 asked for customers by key range (keys from 7600, the first 100 in key order)")),
+        "{:#?}",
+        x.evidence
+    );
+    // The evidence alone: a range names the accounts in it the evidence shows; pages in
+    // key order name none, and are counted as pages.
+    let a = run(v);
+    assert_eq!(exposed(&a), (5100..5200).collect::<Vec<_>>());
+}
+
+#[test]
 fn statements_that_blind_the_evidence_are_log_tampering_and_retention_is_not() {
     let mut v = background();
     // The application's statements every minute for three days, but for two hours after

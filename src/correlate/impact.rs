@@ -370,7 +370,35 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                         ),
                     ));
                 } else if super::pages::is_page(a, p, i) {
-                    paged.entry(wave(i)).or_default().push(i);
+                    // A page by key range returned the accounts whose keys it holds.
+                    let ranged = super::apiranges::ranged(e).and_then(|r| {
+                        let keys =
+                            keys.get_or_insert_with(|| super::keyranges::KeyIndex::new(&since));
+                        let got = keys.returned(&r, e.ts, a.roster.is_some())?;
+                        Some((r, got))
+                    });
+                    let Some((r, got)) = ranged else {
+                        paged.entry(wave(i)).or_default().push(i);
+                        continue;
+                    };
+                    let why = format!(
+                        "attacker request {} {} asked for customers by key range ({}){}; the \
+                         account existed at that time and its key is in the range",
+                        e.method.as_deref().unwrap_or(""),
+                        e.path.as_deref().unwrap_or(""),
+                        super::keyranges::told(&r),
+                        if got.exact {
+                            ""
+                        } else {
+                            " (its rows an upper bound of those returned)"
+                        }
+                    );
+                    for acc in &got.accounts {
+                        let x = entry(&mut m, acc, e.ts);
+                        x.impacts.insert(k::DATA);
+                        x.waves.insert(wave(i));
+                        x.evidence.push((i, k::DATA, why.clone()));
+                    }
                 } else if let Some(acc) = &e.account_id {
                     let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
                     if p.is_device_route(&path) {

@@ -4,6 +4,7 @@
 //! decides carries its reason and the evidence events.
 
 pub mod actors;
+pub mod apiranges;
 pub mod attribute;
 pub mod audience;
 pub mod balances;

@@ -19,7 +19,7 @@ pub const MIN_PAGES: usize = 5;
 
 /// Query keys (lower case, without `_`, `-`, `[` and `]`: `page[number]`, `pageToken`)
 /// that say which page of a listing a request asks for.
-const PAGE_KEYS: &[&str] = &[
+pub(super) const PAGE_KEYS: &[&str] = &[
     "page",
     "pagenumber",
     "pageno",
@@ -38,7 +38,7 @@ const PAGE_KEYS: &[&str] = &[
 ];
 
 /// Query keys that give a page's size.
-const SIZE_KEYS: &[&str] = &[
+pub(super) const SIZE_KEYS: &[&str] = &[
     "limit",
     "perpage",
     "pagesize",
@@ -56,8 +56,22 @@ const SIZE_KEYS: &[&str] = &[
 pub const UNSIZED_PAGES: usize = 20;
 
 /// A request for a page of a listing: `Some(rows)` where its query names the page and
-/// says its size, `Some(None)` where it names the page only.
+/// says its size, `Some(None)` where it names the page only. A range of keys the query
+/// asks for (`?id=gte.1001&id=lte.1100`, `?since_id=4200&limit=250`) is a page too, of
+/// its size or, where it gives none, of the range's width.
 pub fn request_page(e: &Event) -> Option<Option<u64>> {
+    numbered_page(e).or_else(|| {
+        let r = super::apiranges::ranged(e)?;
+        let width = match (r.from, r.to) {
+            (Some(a), Some(b)) => u64::try_from(b.checked_sub(a)?.checked_add(1)?).ok(),
+            _ => None,
+        };
+        Some(r.limit.or(width))
+    })
+}
+
+/// A request for a numbered page (or an offset, a cursor) of a listing.
+fn numbered_page(e: &Event) -> Option<Option<u64>> {
     let path = e.path.as_deref().unwrap_or("");
     let inline = path.split_once('?').map_or("", |(_, q)| q);
     let pairs = [inline, e.query.as_deref().unwrap_or("")]
