@@ -30,8 +30,10 @@ fn in_evidence(events: &[Box<Event>], files: &[FileInfo], base: &Vocab) -> Vec<G
         let Some(text) = e.statement.as_deref() else {
             continue;
         };
-        let ddl = e.stmt_class == Some(StmtClass::Ddl)
-            || crate::sql::command_word(text).is_some_and(|w| w.eq_ignore_ascii_case("create"));
+        // The command the source or the analysis named (`CREATE FUNCTION`,
+        // `create_procedure`), read without a copy: this runs for every statement.
+        let create = |c: &str| c.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("create"));
+        let ddl = e.stmt_class == Some(StmtClass::Ddl) || e.command.as_deref().is_some_and(create);
         let Some(def) = ddl
             .then(|| definitions::definition(text, dialect_of(e), base))
             .flatten()
@@ -169,14 +171,21 @@ struct Finder {
 
 impl Finder {
     fn new(known: &[Given]) -> Finder {
+        // A routine's name anywhere; a table's where the rows follow it with no column
+        // list between (`INSERT INTO "ledger" VALUES`, `… ledger SELECT`).
         let re = |table: bool| {
             let names: Vec<String> = (known.iter())
                 .filter(|g| matches!(g.def, Definition::Table(_)) == table)
                 .map(|g| regex::escape(g.def.name()))
                 .collect();
             let alt = names.join("|");
+            let rows = if table {
+                r#"["`\]]?\s*(?:values?|select)\b"#
+            } else {
+                ""
+            };
             (!names.is_empty())
-                .then(|| regex::Regex::new(&format!(r"(?i)\b(?:{alt})\b")).ok())
+                .then(|| regex::Regex::new(&format!(r"(?i)\b({alt})\b{rows}")).ok())
                 .flatten()
         };
         Finder {
@@ -187,20 +196,14 @@ impl Finder {
 
     /// The first known definition a statement's text names.
     fn first(&self, text: &str, known: &[Given]) -> Option<usize> {
-        let insert = || {
-            crate::sql::command_word(text).is_some_and(|w| {
-                w.eq_ignore_ascii_case("insert") || w.eq_ignore_ascii_case("replace")
-            })
+        let named = |re: &Option<regex::Regex>| {
+            let c = re.as_ref()?.captures(text)?;
+            Some(c.get(1)?.as_str().to_ascii_lowercase())
         };
-        let (m, table) = match (
-            self.routines.as_ref().and_then(|r| r.find(text)),
-            &self.tables,
-        ) {
-            (Some(m), _) => (m, false),
-            (None, Some(t)) if insert() => (t.find(text)?, true),
-            _ => return None,
+        let (name, table) = match named(&self.routines) {
+            Some(n) => (n, false),
+            None => (named(&self.tables)?, true),
         };
-        let name = m.as_str().to_ascii_lowercase();
         known
             .iter()
             .position(|g| matches!(g.def, Definition::Table(_)) == table && g.def.name() == name)
@@ -239,6 +242,14 @@ mod tests {
             Some(2)
         );
         assert_eq!(f.first("SELECT * FROM ledger", &schema), None);
+        assert_eq!(
+            f.first("INSERT INTO \"ledger\" VALUES (1, 2)", &schema),
+            Some(2)
+        );
+        assert_eq!(
+            f.first("INSERT INTO ledger (id, account_id) VALUES (1, 2)", &schema),
+            None
+        );
     }
 
     #[test]
@@ -287,6 +298,10 @@ mod tests {
              `reward_wallets` SET `points` = `points` - b WHERE `member_id` = a;\nEND"
                 .into(),
         );
+        // As ingest leaves it: the analysis's class, the command's first word.
+        let text = def.statement.as_deref().unwrap_or_default();
+        def.stmt_class = Some(crate::sql::analyze(text, &[], Dialect::MySql, &Vocab::default()).0);
+        def.command = crate::sql::command_word(text).map(|w| w.as_str().into());
         let mut ev = vec![Box::new(def), Box::new(call)];
         assert!(resolve(&mut ev, &[], &Profile::default(), &[]).is_some());
         let c = &ev[1].sql.as_ref().unwrap().bonus_changes;

@@ -64,8 +64,8 @@ pub struct Vocab {
     /// Words that make a table hold customers' devices (its inserted rows are kept: a
     /// registration names the device and its account).
     pub device_words: Vec<String>,
-    /// Routines whose parameters are known (the site profile's, the evidence's
-    /// definitions): a call by position is read by their names.
+    /// Routines whose parameters are known (the site profile's; the schema dump's and
+    /// the evidence's definitions): a call by position is read by their names.
     pub routines: Vec<definitions::Routine>,
     /// Tables whose columns are known in order (the schema's, the evidence's
     /// definitions): an insert without a column list is read by their names.
@@ -194,8 +194,8 @@ pub fn same_column(a: &str, b: &str) -> bool {
 
 impl Vocab {
     /// The known routine a call of `name` with `args` values runs: one of that name
-    /// whose parameters take them all, the one that takes exactly that many first; the
-    /// profile's before the evidence's.
+    /// whose parameters take them all, the one that takes exactly that many first; in
+    /// the order they were added (the profile's, the schema's, the evidence's).
     pub fn routine(&self, name: &str, args: usize, by_call: bool) -> Option<&definitions::Routine> {
         let fits = self.routines.iter().filter(|r| r.name == name);
         let n = |r: &&definitions::Routine| r.passed(by_call).count();

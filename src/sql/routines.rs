@@ -11,6 +11,16 @@ use super::tokens::{close, neg, Analysis, Tok};
 const ARG_PREFIXES: &[&str] = &["p_", "in_", "i_", "v_", "arg_", "_"];
 const ARG_SUFFIXES: &[&str] = &["_in", "_param", "_arg"];
 
+/// An argument of a call.
+struct Arg {
+    /// Its parameter's name, without the marks of a parameter.
+    name: String,
+    /// Its value, where one the text gives.
+    value: Option<String>,
+    /// It sets a balance outright rather than adding to it.
+    sets: bool,
+}
+
 /// A parameter's name without the marks of a parameter (`p_account_id` → `account_id`).
 pub(super) fn bare_name(name: &str) -> &str {
     let n = ARG_PREFIXES
@@ -29,12 +39,10 @@ impl Analysis<'_> {
         called_routine(self.t, self.vocab)
     }
 
-    /// The arguments of a call, name without its parameter marks → value (`None` where
-    /// not a value the text gives), and whether it sets a balance outright: named ones
-    /// (`name => v`, `name := v`) by their names, those before them by position, named
-    /// by the routine's known definition (its parameter's value negated where the body
-    /// subtracts it).
-    fn named_args(&self) -> Vec<(String, Option<String>, bool)> {
+    /// The arguments of a call: named ones (`name => v`, `name := v`) by their names,
+    /// those before them by position, named by the routine's known definition (its
+    /// parameter's value negated where the body subtracts it).
+    fn named_args(&self) -> Vec<Arg> {
         let t = self.t;
         let Some(open) = (1..t.len()).find(|&k| t[k].sym("(")) else {
             return Vec::new();
@@ -66,8 +74,11 @@ impl Analysis<'_> {
         for (it, &k) in items.iter().zip(&starts) {
             if let (true, Some(name)) = (is_named(it), it.first().and_then(Tok::ident)) {
                 let name = bare_name(&name).to_string();
-                let sets = name.contains("balance");
-                out.push((name, value(k + 2, it.len() - 2), sets));
+                out.push(Arg {
+                    sets: name.contains("balance"),
+                    value: value(k + 2, it.len() - 2),
+                    name,
+                });
             }
         }
         let positional = items.iter().take_while(|it| !is_named(it)).count();
@@ -84,7 +95,11 @@ impl Analysis<'_> {
                 .zip(def.passed(by_call))
             {
                 let v = value(k, it.len()).map(|v| if p.negated { neg(&v) } else { v });
-                out.push((p.name.clone(), v, p.sets));
+                out.push(Arg {
+                    name: p.name.clone(),
+                    value: v,
+                    sets: p.sets,
+                });
             }
         }
         out
@@ -96,8 +111,8 @@ impl Analysis<'_> {
             return Vec::new();
         }
         (self.named_args().into_iter())
-            .filter(|(n, _, _)| self.vocab.is_account_column(n))
-            .filter_map(|(_, v, _)| v)
+            .filter(|a| self.vocab.is_account_column(&a.name))
+            .filter_map(|a| a.value)
             .collect()
     }
 
@@ -108,17 +123,17 @@ impl Analysis<'_> {
         let args = self.named_args();
         let acct = args
             .iter()
-            .find(|(n, _, _)| self.vocab.is_account_column(n))?;
-        let amt = args.iter().find(|(n, _, _)| self.is_amount(n))?;
-        Some((acct.1.clone()?, amt.1.clone()?, amt.2))
+            .find(|a| self.vocab.is_account_column(&a.name))?;
+        let amt = args.iter().find(|a| self.is_amount(&a.name))?;
+        Some((acct.value.clone()?, amt.value.clone()?, amt.sets))
     }
 
     /// Whether a call's arguments name an account and an amount, whether or not their
     /// values were logged.
     pub(super) fn names_change(&self) -> bool {
         let args = self.named_args();
-        args.iter().any(|(n, _, _)| self.vocab.is_account_column(n))
-            && args.iter().any(|(n, _, _)| self.is_amount(n))
+        args.iter().any(|a| self.vocab.is_account_column(&a.name))
+            && args.iter().any(|a| self.is_amount(&a.name))
     }
 
     /// Whether an argument's name is an amount's: a listed amount column, or a
