@@ -10,6 +10,9 @@ use crate::schema::Given;
 use crate::sql::definitions::{self, Definition};
 use crate::sql::{Dialect, Vocab};
 
+/// Where the profile's routines are said to come from.
+const PROFILE: &str = "the site profile";
+
 /// The dialect an event's statement was read in.
 fn dialect_of(e: &Event) -> Dialect {
     let f = e.format.as_str();
@@ -59,7 +62,8 @@ fn same(a: &Definition, b: &Definition) -> bool {
 
 /// Reads the statements that call a defined routine or insert into a defined table
 /// without a column list again, with the definitions: the profile's routines first,
-/// then the schema's, then the evidence's. Returns a note naming the definitions used
+/// then the schema's, then the evidence's (a statement the ingest already read with
+/// the profile's is left as it was). Returns a note naming the definitions used
 /// and how many statements changed, or `None` where none did.
 pub fn resolve(
     events: &mut [Box<Event>],
@@ -73,7 +77,15 @@ pub fn resolve(
         Definition::Routine(r) => base.routines.iter().any(|p| p.name == r.name),
         Definition::Table(_) => false,
     };
-    let mut known: Vec<Given> = Vec::new();
+    // The profile's are in the vocabulary already; they are read again for a case file
+    // parsed without the profile.
+    let mut known: Vec<Given> = (base.routines.iter())
+        .map(|r| Given {
+            def: Definition::Routine(r.clone()),
+            at: PROFILE.into(),
+        })
+        .collect();
+    let profiled = known.len();
     for g in schema
         .iter()
         .cloned()
@@ -87,7 +99,7 @@ pub fn resolve(
         return None;
     }
     let mut vocab = base.clone();
-    for g in &known {
+    for g in &known[profiled..] {
         match &g.def {
             Definition::Routine(r) => vocab.routines.push(r.clone()),
             Definition::Table(t) => vocab.tables.push(t.clone()),
@@ -140,9 +152,12 @@ pub fn resolve(
                 Definition::Routine(_) => "",
                 Definition::Table(_) => "table ",
             };
-            let at = &g.at;
+            let at = match g.at.as_str() {
+                PROFILE => "declared in the site profile".to_string(),
+                at => format!("defined at {at}"),
+            };
             format!(
-                "{what}{}({}), defined at {at}",
+                "{what}{}({}), {at}",
                 g.def.name(),
                 g.def.fields().join(", ")
             )
@@ -306,6 +321,18 @@ mod tests {
         assert!(resolve(&mut ev, &[], &Profile::default(), &[]).is_some());
         let c = &ev[1].sql.as_ref().unwrap().bonus_changes;
         assert_eq!((&*c[0].account_id, c[0].delta), ("100123", -25));
+        // A case file parsed without the profile: its routines read the call again;
+        // parsed with it, the call stays as the ingest read it.
+        let profile: Profile =
+            toml::from_str("[routines]\nhx = [\"account_id\", \"points\"]\n").unwrap();
+        let mut ev = vec![db("CALL hx(100122, 5)", 1)];
+        let note = resolve(&mut ev, &[], &profile, &[]).unwrap();
+        assert!(
+            note.contains("hx(account_id, points), declared in the site profile"),
+            "{note}"
+        );
+        assert_eq!(changes(&ev[0]), 1);
+        assert_eq!(resolve(&mut ev, &[], &profile, &[]), None);
         // Nothing defined, nothing read again.
         let mut ev = vec![db("CALL gx(100121, 5000)", 1)];
         assert_eq!(resolve(&mut ev, &[], &Profile::default(), &[]), None);
