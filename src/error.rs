@@ -20,7 +20,8 @@ pub struct ParseError {
 #[derive(Debug, Error)]
 pub enum Error {
     /// A path could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    // The reason follows as the error's source (`{:#}` at the edge prints the chain).
+    #[error("cannot read {path}")]
     Io {
         /// The path.
         path: PathBuf,

@@ -36,6 +36,17 @@ fn usage_errors_exit_1_without_panic() {
         .assert()
         .code(1)
         .stderr(contains("unknown format"));
+    // A profile or a schema dump that is not there: named once, with the reason once.
+    for flag in ["--profile", "--schema"] {
+        let out = bl()
+            .args(["waves", "sample-logs", flag, "no/such/file"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot read no/such/file: "), "{err}");
+        assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    }
 }
 
 #[test]
