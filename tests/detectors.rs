@@ -69,6 +69,14 @@ fn run_with(mut events: Vec<Event>, roster: Option<breachline::roster::Roster>) 
     )
 }
 
+/// The integer keys of the accounts whose data an analysis found exposed, in order.
+fn exposed_keys(a: &Analysis) -> Vec<i64> {
+    (a.affected.values())
+        .filter(|x| x.impacts.contains("data_exposed"))
+        .map(|x| x.account.parse().unwrap())
+        .collect()
+}
+
 /// A roster of the accounts `keys`, each created long before the evidence.
 fn roster_of(keys: std::ops::Range<i64>) -> breachline::roster::Roster {
     let csv: String = std::iter::once("account_id,created_at\n".to_string())
@@ -1311,17 +1319,11 @@ fn reads_by_key_range_expose_the_accounts_in_their_ranges() {
         let ts = t + DAY / 2 + n * 20_000_000;
         walk.push(db(ts, "postgres", "192.0.2.48", &sql, None));
     }
-    let exposed = |a: &Analysis| -> Vec<i64> {
-        (a.affected.values())
-            .filter(|x| x.impacts.contains("data_exposed"))
-            .map(|x| x.account.parse().unwrap())
-            .collect()
-    };
     // The roster lists every account: each read's rows are named, the pages' too.
     let all: Vec<Event> = v.iter().chain(&walk).cloned().collect();
     let a = run_with(all, Some(roster_of(5000..8000)));
     let want: Vec<i64> = (5100..6300).chain(6800..8000).collect();
-    assert_eq!(exposed(&a), want);
+    assert_eq!(exposed_keys(&a), want);
     assert!(
         !a.notes.iter().any(|n| n.contains("page by page")),
         "{:#?}",
@@ -1343,7 +1345,7 @@ fn reads_by_key_range_expose_the_accounts_in_their_ranges() {
     told("7600", "by key range (keys from 7500)");
     // The evidence alone shows the accounts that logged in: a range names those in it.
     let a = run(v);
-    assert_eq!(exposed(&a), (5100..5200).collect::<Vec<_>>());
+    assert_eq!(exposed_keys(&a), (5100..5200).collect::<Vec<_>>());
 }
 
 #[test]
@@ -1441,19 +1443,13 @@ fn requests_for_ranges_of_keys_expose_the_accounts_in_their_ranges() {
         let ts = t + DAY / 2 + n * 20_000_000;
         walk.push(gw(ts, "192.0.2.71", "GET", &path, 200, None));
     }
-    let exposed = |a: &Analysis| -> Vec<i64> {
-        (a.affected.values())
-            .filter(|x| x.impacts.contains("data_exposed"))
-            .map(|x| x.account.parse().unwrap())
-            .collect()
-    };
     let all: Vec<Event> = v.iter().chain(&walk).cloned().collect();
     let a = run_with(all, Some(roster_of(5000..8000)));
     let found = of_technique(&a, t::BULK_EXPORT);
     let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
     assert_eq!(subjects, ["192.0.2.70", "192.0.2.71"], "{found:#?}");
     let want: Vec<i64> = (5100..6300).chain(6800..8000).collect();
-    assert_eq!(exposed(&a), want);
+    assert_eq!(exposed_keys(&a), want);
     let x = &a.affected["7650"];
     assert!(
         x.evidence.iter().any(|(_, _, why)| why
@@ -1464,7 +1460,7 @@ fn requests_for_ranges_of_keys_expose_the_accounts_in_their_ranges() {
     // The evidence alone: a range names the accounts in it the evidence shows; pages in
     // key order name none, and are counted as pages.
     let a = run(v);
-    assert_eq!(exposed(&a), (5100..5200).collect::<Vec<_>>());
+    assert_eq!(exposed_keys(&a), (5100..5200).collect::<Vec<_>>());
 }
 
 #[test]

@@ -46,6 +46,19 @@ fn tamper(
     x.evidence.push((i, k::BONUS, why));
 }
 
+/// Records that event `i` (at `ts`, in wave `w`) exposed account `acc`'s data.
+fn expose(
+    m: &mut BTreeMap<String, Affected>,
+    acc: &str,
+    (i, ts, w): (usize, i64, u32),
+    why: String,
+) {
+    let x = entry(m, acc, ts);
+    x.impacts.insert(k::DATA);
+    x.waves.insert(w);
+    x.evidence.push((i, k::DATA, why));
+}
+
 /// Each account's first sighting: the first event that names it (events are in time
 /// order) and did not fail. A refused request or a failed statement names an account
 /// without showing that it exists: internet scanners ask for `/customers/0/…` and
@@ -381,41 +394,26 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                         paged.entry(wave(i)).or_default().push(i);
                         continue;
                     };
-                    let why = format!(
-                        "attacker request {} {} asked for customers by key range ({}){}; the \
-                         account existed at that time and its key is in the range",
+                    let what = format!(
+                        "attacker request {} {} asked for customers",
                         e.method.as_deref().unwrap_or(""),
-                        e.path.as_deref().unwrap_or(""),
-                        super::keyranges::told(&r),
-                        if got.exact {
-                            ""
-                        } else {
-                            " (its rows an upper bound of those returned)"
-                        }
+                        e.path.as_deref().unwrap_or("")
                     );
+                    let why = super::keyranges::exposed_why(&what, &r, got.exact);
                     for acc in &got.accounts {
-                        let x = entry(&mut m, acc, e.ts);
-                        x.impacts.insert(k::DATA);
-                        x.waves.insert(wave(i));
-                        x.evidence.push((i, k::DATA, why.clone()));
+                        expose(&mut m, acc, (i, e.ts, wave(i)), why.clone());
                     }
                 } else if let Some(acc) = &e.account_id {
                     let path = e.path.as_deref().unwrap_or("").to_ascii_lowercase();
                     if p.is_device_route(&path) {
                         continue;
                     }
-                    let x = entry(&mut m, acc, e.ts);
-                    x.impacts.insert(k::DATA);
-                    x.waves.insert(wave(i));
-                    x.evidence.push((
-                        i,
-                        k::DATA,
-                        format!(
-                            "attacker request {} {} returned the account's data",
-                            e.method.as_deref().unwrap_or(""),
-                            e.path.as_deref().unwrap_or("")
-                        ),
-                    ));
+                    let why = format!(
+                        "attacker request {} {} returned the account's data",
+                        e.method.as_deref().unwrap_or(""),
+                        e.path.as_deref().unwrap_or("")
+                    );
+                    expose(&mut m, acc, (i, e.ts, wave(i)), why);
                 }
             }
             SourceKind::Db => {
@@ -444,22 +442,10 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                         Some((r, keys.returned(r, e.ts, a.roster.is_some())?))
                     });
                 if let Some((r, got)) = ranged {
-                    let why = format!(
-                        "attacker read of {} by key range ({}){}; the account existed at that \
-                         time and its key is in the range",
-                        f.tables.join(", "),
-                        super::keyranges::told(r),
-                        if got.exact {
-                            ""
-                        } else {
-                            " (its rows an upper bound of those returned)"
-                        }
-                    );
+                    let what = format!("attacker read of {}", f.tables.join(", "));
+                    let why = super::keyranges::exposed_why(&what, r, got.exact);
                     for acc in &got.accounts {
-                        let x = entry(&mut m, acc, e.ts);
-                        x.impacts.insert(k::DATA);
-                        x.waves.insert(wave(i));
-                        x.evidence.push((i, k::DATA, why.clone()));
+                        expose(&mut m, acc, (i, e.ts, wave(i)), why.clone());
                     }
                     ranged_reads.insert(i);
                     continue;
@@ -484,14 +470,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                     paged.entry(wave(i)).or_default().push(i);
                 } else {
                     for acc in &f.account_ids {
-                        let x = entry(&mut m, acc, e.ts);
-                        x.impacts.insert(k::DATA);
-                        x.waves.insert(wave(i));
-                        x.evidence.push((
-                            i,
-                            k::DATA,
-                            "attacker statement selected the account's row".into(),
-                        ));
+                        let why = "attacker statement selected the account's row".into();
+                        expose(&mut m, acc, (i, e.ts, wave(i)), why);
                     }
                 }
             }
@@ -547,14 +527,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
             if a.roster.is_some() && seen_first.contains_key(acc.as_str()) {
                 unlisted.insert(acc.clone());
             }
-            let x = entry(&mut m, &acc, ts);
-            x.impacts.insert(k::DATA);
-            x.waves.insert(wave(i));
-            x.evidence.push((
-                i,
-                k::DATA,
-                format!("{why}; the account existed at that time"),
-            ));
+            let why = format!("{why}; the account existed at that time");
+            expose(&mut m, &acc, (i, ts, wave(i)), why);
         }
     }
     if !unlisted.is_empty() {

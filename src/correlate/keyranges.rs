@@ -188,6 +188,21 @@ pub fn told(r: &KeyRange) -> String {
     out
 }
 
+/// Why a read by key range exposed an account, `what` naming the read (`attacker read
+/// of customers`); `exact` false where its rows are an upper bound of those returned.
+pub fn exposed_why(what: &str, r: &KeyRange, exact: bool) -> String {
+    let bound = if exact {
+        ""
+    } else {
+        " (its rows an upper bound of those returned)"
+    };
+    format!(
+        "{what} by key range ({}){bound}; the account existed at that time and its key is in \
+         the range",
+        told(r)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
