@@ -1464,6 +1464,73 @@ fn requests_for_ranges_of_keys_expose_the_accounts_in_their_ranges() {
 }
 
 #[test]
+fn page_reads_without_request_ids_are_the_listing_requests_that_asked_for_them() {
+    // The application tags no statement with a request id: each customer's sign-in
+    // reads their row, on its pooled connection, 40 ms after the request.
+    let mut v = background();
+    let logins: Vec<(i64, String)> = v
+        .iter()
+        .filter(|e| e.status == Some(200))
+        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
+        .collect();
+    for (ts, acc) in logins {
+        let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
+        v.push(db(ts + 40_000, "app", "10.0.1.5", &sql, None));
+    }
+    for e in v.iter_mut().filter(|e| e.kind() == SourceKind::Gateway) {
+        e.request_id = None;
+    }
+    // An intruder walks the admin panel's customer list, twelve numbered pages whose
+    // size the requests do not say; the application reads each page 30 ms later.
+    let t = T0 + DAY + 4 * 3_600_000_000;
+    for n in 0..12 {
+        let ts = t + n * 15_000_000;
+        let path = format!("/admin/customers?page={}", n + 1);
+        let mut g = gw(ts, "192.0.2.80", "GET", &path, 200, None);
+        g.request_id = None;
+        v.push(g);
+        let sql = format!(
+            "SELECT id, full_name, email, phone FROM customers ORDER BY id LIMIT 100 OFFSET {}",
+            n * 100
+        );
+        v.push(db(ts + 30_000, "app", "10.0.1.5", &sql, None));
+    }
+    let a = run_with(v, Some(roster_of(5000..6500)));
+    let found = of_technique(&a, t::BULK_EXPORT);
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["192.0.2.80"], "{found:#?}");
+    assert!(found[0]
+        .explanation
+        .contains("12 pages within an hour (1200 rows"));
+    assert_eq!(exposed_keys(&a), (5000..6200).collect::<Vec<_>>());
+    let pages: Vec<&str> = (a.ing.events.iter().zip(&a.attr))
+        .filter(|(e, _)| {
+            e.kind() == SourceKind::Db
+                && e.statement.as_deref().is_some_and(|s| s.contains("OFFSET"))
+        })
+        .map(|(_, x)| x.as_ref().map_or("", |x| x.reason.as_str()))
+        .collect();
+    assert_eq!(pages.len(), 12);
+    assert!(
+        pages
+            .iter()
+            .all(|r| r.contains("the page it asked for, 30 ms after") && r.contains("192.0.2.80")),
+        "{pages:#?}"
+    );
+    assert!(a
+        .notes
+        .iter()
+        .any(|n| n.starts_with("12 attacker statements that read a page")));
+    // The customers' own reads stay theirs.
+    assert!(a
+        .ing
+        .events
+        .iter()
+        .zip(&a.attr)
+        .all(|(e, x)| x.is_none() || e.client_ip.as_deref() != Some("100.64.0.3")));
+}
+
+#[test]
 fn statements_that_blind_the_evidence_are_log_tampering_and_retention_is_not() {
     let mut v = background();
     // The application's statements every minute for three days, but for two hours after

@@ -105,6 +105,7 @@ pub fn spread(a: &mut Analysis, l: &Links, p: &Profile, gap: i64) {
                 let how = match &e.request_id {
                     Some(r) => format!("request id {r}"),
                     None if l.timed.contains(&i) => format!("timing alone, {ms} ms after"),
+                    None if l.paged.contains(&i) => format!("the page it asked for, {ms} ms after"),
                     None => format!("same account, {ms} ms after"),
                 };
                 attr[i] = Some(Attribution {

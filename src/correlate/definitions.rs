@@ -14,7 +14,7 @@ use crate::sql::{Dialect, Vocab};
 const PROFILE: &str = "the site profile";
 
 /// The dialect an event's statement was read in.
-fn dialect_of(e: &Event) -> Dialect {
+pub(super) fn dialect_of(e: &Event) -> Dialect {
     let f = e.format.as_str();
     let mysql_stream = f == "rds-activity-stream"
         && (e.extra.get("server_type")).is_some_and(|t| t.to_ascii_lowercase().contains("mysql"));

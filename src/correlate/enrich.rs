@@ -234,6 +234,9 @@ pub struct Links {
     pub db_origin: Vec<Option<usize>>,
     /// DB statements whose origin rests on timing alone (`timing::link`).
     pub timed: BTreeSet<usize>,
+    /// DB statements tied to the listing request that asked for the page they read
+    /// (`pagetie`).
+    pub paged: BTreeSet<usize>,
     /// Principal → address → its use of the address.
     pub places: BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
     /// Principal → first activity.
@@ -278,6 +281,7 @@ impl Links {
             db_identities: db.identities,
             db_origin: Vec::new(),
             timed: BTreeSet::new(),
+            paged: BTreeSet::new(),
         };
         // Origins: request id; else the later of two requests: the one of the same
         // account and time, and the one the previous statement of the same application
@@ -356,6 +360,10 @@ impl Links {
                 None => next.remove(s),
             };
         }
+        // Page reads that name no account: the request that asked for that page.
+        l.paged = super::pagetie::tie(ev, &mut origin, |e| {
+            e.request_id.is_none() && l.is_app_db(e)
+        });
         l.db_origin = origin;
         let _ = p;
         l

@@ -31,6 +31,7 @@ pub mod messages;
 pub mod operations;
 pub mod owners;
 pub mod pages;
+pub mod pagetie;
 pub mod paths;
 pub mod places;
 pub mod probing;
@@ -678,6 +679,18 @@ fn link_notes(a: &mut Analysis, l: &enrich::Links) {
              `timeline --source db --since START --until END` over each wave's times.",
             open.len(),
             accounts.len()
+        ));
+    }
+    let paged = (l.paged.iter())
+        .filter(|&&i| a.attr.get(i).is_some_and(Option::is_some))
+        .count();
+    if paged > 0 {
+        a.notes.push(format!(
+            "{paged} attacker statements that read a page of a table carry no request id \
+             and name no account: each was tied to the listing request that asked for that \
+             page (its number or offset and size, or its range of keys) just before it, \
+             from the only client that asked for it then. These links rest on the page \
+             and its timing; review them."
         ));
     }
     let formats: BTreeSet<&str> = ev

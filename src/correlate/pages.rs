@@ -72,6 +72,29 @@ pub fn request_page(e: &Event) -> Option<Option<u64>> {
 
 /// A request for a numbered page (or an offset, a cursor) of a listing.
 fn numbered_page(e: &Event) -> Option<Option<u64>> {
+    asked(e).map(|a| a.size)
+}
+
+/// Which page of a listing a request asks for, as its query says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Asked {
+    /// The page's number (`page=3`, `pageIndex=2`): counted from 0 or from 1.
+    pub number: Option<u64>,
+    /// The rows skipped before it (`offset=200`, `skip=200`).
+    pub offset: Option<u64>,
+    /// Its size (`per_page=100`, `limit=100`).
+    pub size: Option<u64>,
+}
+
+/// Query keys of `PAGE_KEYS` that number the page.
+const NUMBER_KEYS: &[&str] = &["page", "pagenumber", "pageno", "pagenum", "pageindex"];
+
+/// Query keys of `PAGE_KEYS` that give the rows skipped.
+const OFFSET_KEYS: &[&str] = &["offset", "skip", "startindex"];
+
+/// The page a request names (by number, offset or cursor), and what its query says of
+/// its number, offset and size; None where it names no page.
+pub fn asked(e: &Event) -> Option<Asked> {
     let path = e.path.as_deref().unwrap_or("");
     let inline = path.split_once('?').map_or("", |(_, q)| q);
     let pairs = [inline, e.query.as_deref().unwrap_or("")]
@@ -85,15 +108,21 @@ fn numbered_page(e: &Event) -> Option<Option<u64>> {
                 .collect();
             (k, v)
         });
-    let (mut page, mut size) = (false, None);
+    let (mut page, mut a) = (false, Asked::default());
     for (k, v) in pairs {
         if PAGE_KEYS.contains(&k.as_str()) && !v.is_empty() {
             page = true;
+            let n = v.parse::<u64>().ok();
+            if NUMBER_KEYS.contains(&k.as_str()) {
+                a.number = n.or(a.number);
+            } else if OFFSET_KEYS.contains(&k.as_str()) {
+                a.offset = n.or(a.offset);
+            }
         } else if SIZE_KEYS.contains(&k.as_str()) {
-            size = v.parse::<u64>().ok().or(size);
+            a.size = v.parse::<u64>().ok().or(a.size);
         }
     }
-    page.then_some(size)
+    page.then_some(a)
 }
 
 /// Whether event `i` is a page of customer data that did not fail: a read statement of a

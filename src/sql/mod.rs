@@ -19,6 +19,7 @@ mod ranges;
 mod routines;
 mod rowsets;
 mod skeleton;
+mod slice;
 mod text;
 mod tokens;
 
@@ -29,6 +30,7 @@ use crate::model::{self, BonusChange, SqlFacts, StmtClass, Text};
 pub use canon::{canonical, canonical_into};
 pub use evasion::blinds;
 pub use markers::{server_tool, trace_id, url_decode};
+pub use slice::{slice, Slice};
 use sqlparser::ast::{visit_relations, Statement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser as SqlParser;
