@@ -262,6 +262,12 @@ pub struct SqlFacts {
     /// owners from the evidence (`correlate::owners`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub row_ids: bool,
+    /// The statement names its rows by a customer's contact or card (`UPDATE
+    /// loyalty_cards SET balance = balance + 500 WHERE phone = '+380671234567'`), and by
+    /// no account key: its account ids and bonus changes hold those values, until the
+    /// correlation finds their accounts in the roster (`correlate::contacts`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub contact_ids: bool,
     /// Column → value of the first row an INSERT into a push / campaign table (campaign
     /// id, title, body) or a device table (device, account) writes, or of an UPDATE's
     /// literal assignments where one sets a device column (a push token); never empty.
@@ -723,6 +729,7 @@ mod tests {
                 sets: false,
             })),
             row_ids: true,
+            contact_ids: true,
             row: Some(Box::new(row)),
         };
         let json = serde_json::to_string(&full).unwrap();
@@ -740,6 +747,7 @@ mod tests {
             "page_rows",
             "key_range",
             "row_ids",
+            "contact_ids",
             "row",
         ] {
             assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");

@@ -450,6 +450,29 @@ impl Roster {
     }
 }
 
+impl Roster {
+    /// The account whose contact or card a statement named its rows by (`WHERE phone =
+    /// '+380671234567'`, `card_number = 'C-0042'`): the roster's external id (a loyalty
+    /// card's number), phone number (its digits, with or without the `+`) or e-mail
+    /// address that one account holds; and which of those it was.
+    pub fn account_by_contact(&self, v: &str) -> Option<(&str, &'static str)> {
+        if let Some(a) = self.by_external.get(v.trim()) {
+            return Some((a, "external id"));
+        }
+        let t = v.trim();
+        let plus = if t.starts_with('+') {
+            t.to_string()
+        } else {
+            format!("+{t}")
+        };
+        if let Some(k) = phone_key(&plus) {
+            return Some((self.by_contact.get(&k)?.as_deref()?, "phone number"));
+        }
+        let k = email_key(v)?;
+        Some((self.by_contact.get(&k)?.as_deref()?, "e-mail address"))
+    }
+}
+
 /// A phone number as its digits, when it is written as one (`+380 67 123-45-67`).
 fn phone_key(s: &str) -> Option<String> {
     let s = s.trim();

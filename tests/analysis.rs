@@ -2016,6 +2016,57 @@ fn calls_by_position_of_a_routine_the_intruder_defined_are_read_by_its_definitio
 }
 
 #[test]
+fn balance_updates_by_phone_or_e_mail_name_the_roster_s_accounts() {
+    // Beside the sample incident, a database login of its own changes cards' balances by
+    // the phone numbers they were issued to (with and without the `+`) and by an
+    // e-mail address; one number is no customer's.
+    let extra = crate::util::tmp().unwrap();
+    let line = intruder_audit;
+    let log = line(
+        "21:00",
+        1,
+        "WRITE",
+        "UPDATE",
+        "UPDATE bonus_accounts SET balance = balance + 7000 WHERE phone = '+380675664324'",
+    ) + &line(
+        "21:30",
+        2,
+        "WRITE",
+        "UPDATE",
+        "UPDATE bonus_accounts SET balance = balance - 300 WHERE phone_number = '380674916708'",
+    ) + &line(
+        "22:00",
+        3,
+        "WRITE",
+        "UPDATE",
+        "UPDATE bonus_accounts SET balance = balance + 900 WHERE email = 'Natalia.Bondarenko29@mail.example'",
+    ) + &line(
+        "22:30",
+        4,
+        "WRITE",
+        "UPDATE",
+        "UPDATE bonus_accounts SET balance = balance + 5 WHERE phone = '+380990000000'",
+    );
+    std::fs::write(extra.path().join("postgresql-intruder.log"), log).unwrap();
+    let out = report_on(&[Path::new("sample-logs"), extra.path()], &[]);
+    let adj = adjustments(out.path());
+    assert_eq!(adj.get("100124"), Some(&7000), "{adj:?}");
+    assert_eq!(adj.get("100125"), Some(&-300), "{adj:?}");
+    assert_eq!(adj.get("100126"), Some(&900), "{adj:?}");
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let notes = strs(&json["undetermined"]);
+    assert!(
+        notes.iter().any(|n| {
+            n.starts_with("4 statements name their rows by a customer's phone number")
+                && n.contains("; 3 were named through the roster's")
+                && n.contains("1 name 1 values the roster does not hold (e.g. +380990000000)")
+        }),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn a_schema_dump_names_positions_in_evidence_and_in_a_case_file() {
     // The intruder calls a function by position and adds a ledger row without a column
     // list; the definitions are in the responder's `pg_dump --schema-only`, not in the

@@ -161,6 +161,10 @@ fn sql_object(f: &SqlFacts, buf: &mut Vec<u8>) -> serde_json::Result<()> {
         key(buf, "row_ids");
         buf.extend_from_slice(b"true");
     }
+    if f.contact_ids {
+        key(buf, "contact_ids");
+        buf.extend_from_slice(b"true");
+    }
     if let Some(row) = &f.row {
         key(buf, "row");
         serde_json::to_writer(&mut *buf, row)?;
@@ -337,6 +341,7 @@ mod tests {
                 proptest::option::of((proptest::num::i64::ANY, proptest::bool::ANY)),
             )),
             params in proptest::collection::vec(TEXT, 0..3),
+            contact_ids in proptest::bool::ANY,
         ) {
             let mut buf = Vec::new();
             json_list(&params, &mut buf).unwrap();
@@ -380,6 +385,7 @@ mod tests {
                     })
                 }),
                 row_ids,
+                contact_ids,
                 row: row.map(Box::new),
             };
             let mut buf = vec![b'x'];

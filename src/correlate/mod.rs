@@ -9,6 +9,7 @@ pub mod attribute;
 pub mod audience;
 pub mod balances;
 pub mod bypass;
+pub mod contacts;
 pub mod coverage;
 pub mod dbindex;
 pub mod dedupe;
@@ -410,6 +411,8 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
     sessions::fill(&mut a.ing.events, &a.ing.files);
     let owned = owners::resolve(&mut a.ing.events, &a.ing.files);
     a.notes.extend(owned.notes());
+    let contacted = contacts::resolve(&mut a.ing.events, a.roster.as_ref());
+    a.notes.extend(contacted.note());
     let replied = replies::pair(&mut a.ing.events);
     if replied > 0 {
         a.notes.push(format!(

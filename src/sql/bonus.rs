@@ -35,6 +35,7 @@ impl Analysis<'_> {
                     t: &t[wh..],
                     params: self.params.get(before..).unwrap_or_default(),
                     table: self.table.clone(),
+                    contact: self.contact_keyed().into(),
                     ..*self
                 }
                 .account_ids_where()

@@ -259,6 +259,7 @@ impl Analysis<'_> {
         Analysis {
             t: &t[sel..],
             table: self.table.clone(),
+            contact: Default::default(),
             ..*self
         }
         .whole_table_read()

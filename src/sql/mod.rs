@@ -87,6 +87,39 @@ pub const DEVICE_COLUMN_WORDS: [&str; 8] = [
     "instance",
 ];
 
+/// Whether a column's name says it holds a customer's contact or the number of their
+/// loyalty card, by which an application may name the customer's rows instead of by the
+/// account's key (`phone`, `msisdn`, `email_address`, `card_number`, `barcode`,
+/// `external_id`). A card's own `card_id` numbers the card row and is not one.
+pub fn is_contact_column(c: &str) -> bool {
+    const WHAT: [&str; 7] = [
+        "phone",
+        "msisdn",
+        "mobile",
+        "email",
+        "barcode",
+        "card",
+        "cardholder",
+    ];
+    const LAST: [&str; 11] = [
+        "phone", "msisdn", "mobile", "email", "barcode", "card", "number", "no", "num", "address",
+        "code",
+    ];
+    let near =
+        |w: &str| (c.as_bytes().windows(w.len())).any(|x| x.eq_ignore_ascii_case(w.as_bytes()));
+    if !WHAT.iter().chain(&["external"]).any(|w| near(w)) {
+        return false;
+    }
+    let words = name_words(c);
+    match words.as_slice() {
+        [x, y] if x == "external" && y == "id" => true,
+        [first, .., last] if first == "is" || first == "has" || !LAST.contains(&last.as_str()) => {
+            false
+        }
+        _ => words.iter().any(|w| WHAT.contains(&w.as_str())),
+    }
+}
+
 /// Whether a column's name says it holds a device (`fcm_token`, `Player_ID`).
 pub fn is_device_column(c: &str) -> bool {
     let c = c.to_ascii_lowercase();
@@ -673,7 +706,7 @@ pub fn analyze(
     let mut ids: Vec<String> = Vec::new();
     let mut changes = Vec::new();
     // Whether every part that names rows names them by their own id.
-    let (mut by_id, mut by_key) = (false, false);
+    let (mut by_id, mut by_key, mut by_contact) = (false, false, false);
     for part in &parts {
         // Positional values bind in order: a part sees those after the ones before it.
         let params = match part.qmarks_before {
@@ -689,8 +722,10 @@ pub fn analyze(
         };
         let an = tokens::Analysis::new(&part.toks, params, vocab, &facts.tables);
         let (keys, row_ids) = an.keys();
+        let contact = !row_ids && !keys.is_empty() && an.contact_keyed();
         by_id |= row_ids;
-        by_key |= !row_ids && !keys.is_empty();
+        by_contact |= contact;
+        by_key |= !row_ids && !contact && !keys.is_empty();
         for a in keys {
             if !ids.contains(&a) {
                 ids.push(a);
@@ -749,6 +784,7 @@ pub fn analyze(
         }
     }
     facts.row_ids = by_id && !by_key && facts.tables.len() == 1;
+    facts.contact_ids = by_contact && !by_key && !by_id;
     facts.account_ids = ids.iter().map(|a| model::text(a)).collect();
     facts.bonus_changes = changes.into();
     (class, facts)

@@ -280,6 +280,9 @@ pub struct Analysis<'a> {
     pub(super) id_is_account: bool,
     pub(super) bonus_table: bool,
     pub(super) table: Option<String>,
+    /// Whether the statement names its rows by a contact column and by no account key
+    /// (`contact_keyed`), worked out at the first question.
+    pub(super) contact: std::cell::OnceCell<bool>,
 }
 
 impl<'a> Analysis<'a> {
@@ -301,6 +304,7 @@ impl<'a> Analysis<'a> {
             id_is_account,
             bonus_table,
             table: target,
+            contact: std::cell::OnceCell::new(),
         }
     }
 
@@ -308,6 +312,22 @@ impl<'a> Analysis<'a> {
     /// account: an account column, `id` of an account or bonus table, the owner of a
     /// bonus table's row.
     pub(super) fn is_key_col(&self, col: &str) -> bool {
+        self.is_account_key(col) || (super::is_contact_column(col) && self.contact_keyed())
+    }
+
+    /// Whether the statement names its rows by a customer's contact or card number
+    /// (`WHERE phone = '+380671234567'`, `INSERT INTO points_log (card_number, delta)`)
+    /// and names no account key anywhere: those values stand for the accounts, which
+    /// the roster names (`SqlFacts::contact_ids`).
+    pub fn contact_keyed(&self) -> bool {
+        *self.contact.get_or_init(|| {
+            let words = || self.t.iter().filter_map(Tok::word);
+            words().any(super::is_contact_column) && !words().any(|w| self.is_account_key(w))
+        })
+    }
+
+    /// `is_key_col` but for contact columns.
+    fn is_account_key(&self, col: &str) -> bool {
         self.vocab.is_account_column(col)
             || (col.eq_ignore_ascii_case("id") && self.id_is_account)
             // A wallet's or a points card's owner is the customer.
