@@ -39,7 +39,7 @@ impl Analysis<'_> {
             let Some(end) = super::tokens::close(self.t, i - 1) else {
                 continue;
             };
-            let inner = Analysis::new(&self.t[i..end], self.params, self.vocab, &[]);
+            let inner = self.sub(&self.t[i..end]);
             let account = (inner.table.as_deref()).is_some_and(|t| self.vocab.is_account_table(t));
             if account {
                 most = wider(most, inner.extent());
@@ -62,7 +62,7 @@ impl Analysis<'_> {
         let of: Vec<(Extent, bool)> = parts
             .into_iter()
             .map(|p| {
-                let a = Analysis::new(p, self.params, self.vocab, &[]);
+                let a = self.sub(p);
                 let account = a
                     .table
                     .as_deref()
@@ -167,7 +167,7 @@ impl Analysis<'_> {
                 .is_some_and(|x| x.kw("SELECT") || x.kw("WITH"))
         {
             if let Some(end) = super::tokens::close(t, from + 1) {
-                let inner = Analysis::new(&t[from + 2..end], self.params, self.vocab, &[]);
+                let inner = self.sub(&t[from + 2..end]);
                 if inner.extent() == Extent::Rows {
                     return Extent::Rows;
                 }

@@ -378,6 +378,9 @@ struct Shape {
     /// Whether the tokens' literals are exactly the skeleton's masked literals, in order,
     /// so another statement of the same skeleton may put its own values in their place.
     literals_match: bool,
+    /// Whether a word of it names a contact column (`is_contact_column`): only then may
+    /// it name rows by contacts (`Analysis::contact_keyed`).
+    contact_words: bool,
 }
 
 thread_local! {
@@ -490,7 +493,9 @@ fn shape(text: &str, dialect: Dialect) -> Shape {
     tables.dedup();
     let injection = injection(text, &toks, stacked);
     let script = if stacked { script_class(&toks) } else { None };
+    let contact_words = toks.iter().filter_map(Tok::word).any(is_contact_column);
     Shape {
+        contact_words,
         class,
         tables: tables.iter().map(|t| model::text(t)).collect(),
         toks,
@@ -721,6 +726,9 @@ pub fn analyze(
             None => params,
         };
         let an = tokens::Analysis::new(&part.toks, params, vocab, &facts.tables);
+        if !sh.contact_words && filled.is_none() {
+            let _ = an.contact.set(false);
+        }
         let (keys, row_ids) = an.keys();
         let contact = !row_ids && !keys.is_empty() && an.contact_keyed();
         by_id |= row_ids;

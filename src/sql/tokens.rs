@@ -326,6 +326,14 @@ impl<'a> Analysis<'a> {
         })
     }
 
+    /// The analysis of a part of the statement (a subquery, one of a UNION's selects),
+    /// whose rows are named by contacts where the whole statement's are.
+    pub(super) fn sub(&self, t: &'a [Tok]) -> Analysis<'a> {
+        let a = Analysis::new(t, self.params, self.vocab, &[]);
+        let _ = a.contact.set(self.contact_keyed());
+        a
+    }
+
     /// `is_key_col` but for contact columns.
     fn is_account_key(&self, col: &str) -> bool {
         self.vocab.is_account_column(col)
