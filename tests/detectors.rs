@@ -1531,6 +1531,68 @@ fn page_reads_without_request_ids_are_the_listing_requests_that_asked_for_them()
 }
 
 #[test]
+fn the_application_s_database_login_used_from_a_public_address_is_a_new_place() {
+    // Three days of the application's statements from its server, and a developer who
+    // works from home on two of them.
+    let mut v = background();
+    for k in 0..(3 * 24 * 12) {
+        let ts = T0 + k * 5 * MIN + 7_000_000;
+        let sql = format!(
+            "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {}",
+            20 + k % 30,
+            5000 + k % 200
+        );
+        v.push(db(ts, "app", "10.0.1.5", &sql, None));
+    }
+    for d in [0, 2] {
+        let ts = T0 + d * DAY + 10 * 3_600_000_000;
+        v.push(db(
+            ts,
+            "dev",
+            "198.51.100.44",
+            "SELECT count(*) FROM orders",
+            None,
+        ));
+    }
+    // The application's password, from the internet: credits of an ordinary size, so
+    // that no change is an outlier. A new server of the application and an operator's
+    // host inside the network do the like.
+    let t = T0 + 2 * DAY + 9 * 3_600_000_000;
+    for (host, user) in [
+        ("203.0.113.50", "app"),
+        ("10.0.1.7", "app"),
+        ("10.0.5.9", "ops"),
+    ] {
+        for n in 0..30 {
+            let sql = format!(
+                "UPDATE bonus_accounts SET balance = balance + 500 WHERE account_id = {}",
+                5100 + n
+            );
+            v.push(db(t + n * 10_000_000, user, host, &sql, None));
+        }
+    }
+    let a = run(v);
+    let found = of_technique(&a, t::NEW_PLACE_ACCESS);
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["db:app@203.0.113.50"], "{found:#?}");
+    assert!(found[0]
+        .explanation
+        .contains("from 203.0.113.50, a public address it had not used (first on"));
+    assert!(found[0]
+        .explanation
+        .ends_with("private networks: 10.0.1.5 — its password used from outside"));
+    // The credits are the attacker's, once each, although the same accounts were
+    // credited from the other hosts.
+    assert_eq!(a.affected["5100"].bonus_delta, Some(500));
+    assert_eq!(
+        (a.affected.values())
+            .filter(|x| x.bonus_delta.is_some())
+            .count(),
+        30
+    );
+}
+
+#[test]
 fn statements_that_blind_the_evidence_are_log_tampering_and_retention_is_not() {
     let mut v = background();
     // The application's statements every minute for three days, but for two hours after

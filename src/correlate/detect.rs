@@ -25,7 +25,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         || super::idor::identity_files(a),
     );
     let names = names.as_deref();
-    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 11] = [
+    let detectors: [&(dyn Fn() -> Vec<Finding> + Sync); 12] = [
         &|| super::stuffing::stuffing(a, l, p),
         &|| enumeration(a, l, p),
         &|| super::idor::idor(a, l, p, &customers),
@@ -36,6 +36,7 @@ pub fn run(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         &|| bulk_export(a, l, p),
         &|| super::masswrite::unnamed_balance_writes(a, l, p),
         &|| super::places::new_place(a, l, p),
+        &|| super::dbplaces::new_db_host(a, l, p),
         &|| super::tamper::log_tampering(a, l, p),
     ];
     let found: Vec<Vec<Finding>> = detectors.par_iter().map(|d| d()).collect();

@@ -12,6 +12,7 @@ pub mod bypass;
 pub mod contacts;
 pub mod coverage;
 pub mod dbindex;
+pub mod dbplaces;
 pub mod dedupe;
 pub mod definitions;
 pub mod detect;
