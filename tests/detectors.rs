@@ -1531,6 +1531,38 @@ fn page_reads_without_request_ids_are_the_listing_requests_that_asked_for_them()
 }
 
 #[test]
+fn customers_looked_up_by_phone_are_the_roster_s_accounts_reached() {
+    // A signed-in customer's script looks up thirty other customers by phone number: the
+    // requests name no account, and the statements they issue name phones only.
+    let mut v = background();
+    let t = T0 + DAY + 6 * 3_600_000_000;
+    for n in 0..30 {
+        let ts = t + n * 20_000_000;
+        let phone = format!("+38067{:07}", 5100 + n);
+        let path = format!("/api/v1/friends/lookup?phone={}", phone.replace('+', "%2B"));
+        let g = gw(ts, "192.0.2.90", "GET", &path, 200, Some("5001"));
+        let sql =
+            format!("SELECT full_name, email, birth_date FROM customers WHERE phone = '{phone}'");
+        let rid = g.request_id.as_deref().unwrap().to_string();
+        v.push(g);
+        v.push(db(ts + 20_000, "app", "10.0.1.5", &sql, Some(&rid)));
+    }
+    let csv: String = std::iter::once("account_id,created_at,phone\n".to_string())
+        .chain((5000..5200).map(|k| format!("{k},2025-01-01T00:00:00Z,+38067{k:07}\n")))
+        .collect();
+    let roster = breachline::roster::Roster::parse(&csv, "roster.csv");
+    let a = run_with(v.clone(), Some(roster));
+    let idor = of_technique(&a, t::IDOR);
+    assert_eq!(idor.len(), 1, "{:#?}", a.findings);
+    assert_eq!(idor[0].subject, "5001");
+    assert!(idor[0].explanation.contains("30 other customers' accounts reached"));
+    assert_eq!(exposed_keys(&a), (5100..5130).collect::<Vec<_>>());
+    // Without the roster the phones name nobody.
+    let a = run(v);
+    assert_eq!(exposed_keys(&a), Vec::<i64>::new());
+}
+
+#[test]
 fn the_application_s_database_login_used_from_a_public_address_is_a_new_place() {
     // Three days of the application's statements from its server, and a developer who
     // works from home on two of them.
