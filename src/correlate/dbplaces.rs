@@ -21,6 +21,37 @@ fn public(host: &str) -> bool {
     ip(host).is_some_and(|a| !is_trusted(a, &[]))
 }
 
+/// Whether a host is on a private network: a private address, the local machine
+/// (`localhost`, PostgreSQL's `[local]` socket), or a name only internal DNS resolves
+/// (no dot, or an internal suffix: `app-1`, `app-1.internal`, `db.corp`).
+fn private(host: &str) -> bool {
+    if let Some(a) = ip(host) {
+        return is_trusted(a, &[]);
+    }
+    let h = host.trim().to_ascii_lowercase();
+    let h = h.rsplit_once(':').map_or(h.as_str(), |(n, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            n
+        } else {
+            h.as_str()
+        }
+    });
+    h == "localhost"
+        || h == "[local]"
+        || (!h.is_empty() && !h.contains('.'))
+        || [
+            ".internal",
+            ".local",
+            ".lan",
+            ".corp",
+            ".intranet",
+            ".home.arpa",
+            ".localdomain",
+        ]
+        .iter()
+        .any(|s| h.ends_with(s))
+}
+
 /// Findings for each (user, public host) of the kind above that ran statements that
 /// read or changed something (not a bare connection test).
 pub fn new_db_host(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
@@ -43,10 +74,10 @@ pub fn new_db_host(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         // Usual: seen on two days, or, for a private host, on the user's first day (a
         // public one must come back on another day: the attacker's may be first).
         let usual: Vec<&str> = (hosts.iter())
-            .filter(|(h, d)| d.len() >= 2 || (d.contains(&first) && !public(h)))
+            .filter(|(h, d)| d.len() >= 2 || (d.contains(&first) && private(h)))
             .map(|(h, _)| *h)
             .collect();
-        if usual.is_empty() || usual.iter().any(|h| ip(h).is_none() || public(h)) {
+        if usual.is_empty() || usual.iter().any(|h| !private(h)) {
             continue;
         }
         for h in hosts.keys().filter(|h| !usual.contains(h) && public(h)) {
@@ -114,5 +145,21 @@ mod tests {
         assert!(!public("10.0.1.5"));
         assert!(!public("[::1]:5432"));
         assert!(!public("app-1.internal"));
+        for h in [
+            "10.0.1.5",
+            "localhost",
+            "[local]",
+            "app-1",
+            "app-1.internal",
+            "db.corp:3306",
+        ] {
+            assert!(private(h), "{h}");
+        }
+        for h in [
+            "185.220.101.7",
+            "ec2-3-120-1-1.eu-central-1.compute.amazonaws.com",
+        ] {
+            assert!(!private(h), "{h}");
+        }
     }
 }
