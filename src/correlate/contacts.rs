@@ -131,14 +131,9 @@ impl Contacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::{analyze, Dialect, Vocab};
 
     fn stmt(sql: &str) -> Box<Event> {
-        let mut e = Event::new(SourceKind::Db, "mariadb-audit");
-        let (class, facts) = analyze(sql, &[], Dialect::MySql, &Vocab::default());
-        e.stmt_class = Some(class);
-        e.sql = Some(Box::new(facts));
-        Box::new(e)
+        Box::new(crate::correlate::test_statement(sql))
     }
 
     fn roster() -> Roster {

@@ -180,7 +180,6 @@ fn fits(a: &Ask, cut: Option<Slice>, stmt: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::{analyze, Dialect, Vocab};
 
     fn request(ts: i64, ip: &str, target: &str) -> Box<Event> {
         let mut e = Event::new(SourceKind::Gateway, "kong");
@@ -195,11 +194,8 @@ mod tests {
     }
 
     fn statement(ts: i64, sql: &str) -> Box<Event> {
-        let mut e = Event::new(SourceKind::Db, "mariadb-audit");
+        let mut e = crate::correlate::test_statement(sql);
         e.ts = ts;
-        let (class, facts) = analyze(sql, &[], Dialect::MySql, &Vocab::default());
-        e.stmt_class = Some(class);
-        e.sql = Some(Box::new(facts));
         e.statement = Some(sql.into());
         Box::new(e)
     }
