@@ -1555,7 +1555,9 @@ fn customers_looked_up_by_phone_are_the_roster_s_accounts_reached() {
     let idor = of_technique(&a, t::IDOR);
     assert_eq!(idor.len(), 1, "{:#?}", a.findings);
     assert_eq!(idor[0].subject, "5001");
-    assert!(idor[0].explanation.contains("30 other customers' accounts reached"));
+    assert!(idor[0]
+        .explanation
+        .contains("30 other customers' accounts reached"));
     assert_eq!(exposed_keys(&a), (5100..5130).collect::<Vec<_>>());
     // Without the roster the phones name nobody.
     let a = run(v);
