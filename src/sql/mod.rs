@@ -712,6 +712,8 @@ pub fn analyze(
     let mut changes = Vec::new();
     // Whether every part that names rows names them by their own id.
     let (mut by_id, mut by_key, mut by_contact) = (false, false, false);
+    // The values parts name their rows by contacts with (`SqlFacts::contact_ids`).
+    let mut contacts: Vec<String> = Vec::new();
     for part in &parts {
         // Positional values bind in order: a part sees those after the ones before it.
         let params = match part.qmarks_before {
@@ -734,6 +736,9 @@ pub fn analyze(
         by_id |= row_ids;
         by_contact |= contact;
         by_key |= !row_ids && !contact && !keys.is_empty();
+        if contact {
+            contacts.extend(keys.iter().cloned());
+        }
         for a in keys {
             if !ids.contains(&a) {
                 ids.push(a);
@@ -773,7 +778,10 @@ pub fn analyze(
             for c in &named {
                 if !ids.iter().any(|a| **a == *c.account_id) {
                     ids.push(c.account_id.to_string());
-                    by_key = true;
+                    by_key |= !contact;
+                    if contact {
+                        contacts.push(c.account_id.to_string());
+                    }
                 }
             }
             changes.extend(named);
@@ -793,6 +801,15 @@ pub fn analyze(
     }
     facts.row_ids = by_id && !by_key && facts.tables.len() == 1;
     facts.contact_ids = by_contact && !by_key && !by_id;
+    if by_contact && !facts.contact_ids {
+        // A text that names rows by contacts in one statement and by account keys or row
+        // ids in another (`BEGIN; UPDATE … WHERE phone = …; INSERT … (account_id, …)`):
+        // its contacts are no account ids, and their changes are of rows it does not name.
+        ids.retain(|v| !contacts.contains(v));
+        let before = changes.len();
+        changes.retain(|c: &BonusChange| !contacts.iter().any(|v| **v == *c.account_id));
+        facts.bonus_unnamed |= changes.len() < before;
+    }
     facts.account_ids = ids.iter().map(|a| model::text(a)).collect();
     facts.bonus_changes = changes.into();
     (class, facts)

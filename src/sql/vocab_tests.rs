@@ -138,6 +138,11 @@ fn a_ledger_row_of_points_for_an_unnamed_key_is_a_change_it_cannot_place() {
         pg("INSERT INTO points_ledger (card_no, points_delta, reason) VALUES ('C-1', 500, 'x')");
     assert_eq!(changes(&f), [("C-1", 500)]);
     assert!(f.contact_ids && !f.bonus_unnamed);
+    // Beside an account key in the same text, a contact names no account.
+    let f = pg("BEGIN; UPDATE loyalty_cards SET bonus_balance = bonus_balance + 5 WHERE phone = '+380670007232'; INSERT INTO points_history (member_id, delta) VALUES (7012, 5); COMMIT");
+    assert_eq!(changes(&f), [("7012", 5)]);
+    assert_eq!(&*f.account_ids, &[model::text("7012")]);
+    assert!(!f.contact_ids && f.bonus_unnamed);
     // A row of no points changes nothing.
     let f = pg("INSERT INTO points_ledger (wallet_ref, points, note) VALUES ('w1', 0, 'x')");
     assert!(!f.bonus_unnamed);
