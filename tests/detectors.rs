@@ -1588,14 +1588,35 @@ fn the_application_s_database_login_used_from_a_public_address_is_a_new_place() 
             None,
         ));
     }
+    // Staff at work from the office on every day, and an administrator's job inside the
+    // network.
+    for d in 0..3 {
+        let ts = T0 + d * DAY + 9 * 3_600_000_000;
+        let path = format!("/admin/customers/{}", 5010 + d);
+        v.push(gw(
+            ts,
+            "198.51.100.10",
+            "GET",
+            &path,
+            200,
+            Some("anna@staff"),
+        ));
+        v.push(db(
+            ts + MIN,
+            "ops",
+            "10.0.5.9",
+            "SELECT count(*) FROM orders",
+            None,
+        ));
+    }
     // The application's password, from the internet: credits of an ordinary size, so
-    // that no change is an outlier. A new server of the application and an operator's
-    // host inside the network do the like.
+    // that no change is an outlier. A new server of the application, and the
+    // administrator at the office, do the like.
     let t = T0 + 2 * DAY + 9 * 3_600_000_000;
     for (host, user) in [
         ("203.0.113.50", "app"),
         ("10.0.1.7", "app"),
-        ("10.0.5.9", "ops"),
+        ("198.51.100.10", "ops"),
     ] {
         for n in 0..30 {
             let sql = format!(

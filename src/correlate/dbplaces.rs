@@ -4,7 +4,8 @@
 //! repository or a server's environment, used from outside. Its statements need not be
 //! outliers: a hundred credits of a few hundred points each, or reads of single
 //! customers, done with the application's own login, look like the application's work
-//! but for where they come from.
+//! but for where they come from. An address staff work from on the gateway is the
+//! office, whoever connects from it.
 
 use super::enrich::Links;
 use super::technique as t;
@@ -81,7 +82,10 @@ pub fn new_db_host(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             continue;
         }
         for h in hosts.keys().filter(|h| !usual.contains(h) && public(h)) {
-            if !p.is_service_db(Some(user), Some(h)) {
+            // The office: an address staff work from on the gateway (an administrator
+            // connecting from it is at work).
+            let office = l.staff_addresses.contains_key(*h);
+            if !office && !p.is_service_db(Some(user), Some(h)) {
                 new.insert((user, h));
             }
         }
