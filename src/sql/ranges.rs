@@ -373,7 +373,7 @@ fn conjuncts(cond: &[Tok]) -> Option<Vec<&[Tok]>> {
 }
 
 /// The parenthesis depth before each token.
-fn depths(t: &[Tok]) -> Vec<i32> {
+pub(super) fn depths(t: &[Tok]) -> Vec<i32> {
     let mut d = 0i32;
     t.iter()
         .map(|x| {

@@ -3,6 +3,7 @@
 //! literals or bound values: which page of a listing the statement read, whatever its
 //! ORDER BY, to be matched with the request that asked for that page.
 
+use super::tokens::bound;
 use super::{lex, Dialect, Tok};
 
 /// The rows a read skips and takes.
@@ -33,17 +34,11 @@ pub fn slice(text: &str, params: &[String], dialect: Dialect) -> Option<Slice> {
         v.trim().parse().ok()
     };
     let (mut limit, mut offset, mut seen) = (None, 0u64, false);
-    let mut depth = 0i32;
+    let depth = super::ranges::depths(&t);
     let mut i = 0;
-    while i < t.len() {
+    while i < t.len() && !t[i].sym(";") {
         let x = &t[i];
-        if x.sym("(") {
-            depth += 1;
-        } else if x.sym(")") {
-            depth -= 1;
-        } else if x.sym(";") {
-            break;
-        } else if depth == 0 && x.kw("LIMIT") {
+        if depth[i] == 0 && x.kw("LIMIT") {
             let n = count(i + 1)?;
             seen = true;
             if t.get(i + 2).is_some_and(|c| c.sym(",")) {
@@ -54,11 +49,11 @@ pub fn slice(text: &str, params: &[String], dialect: Dialect) -> Option<Slice> {
                 limit = Some(n);
                 i += 1;
             }
-        } else if depth == 0 && x.kw("OFFSET") {
+        } else if depth[i] == 0 && x.kw("OFFSET") {
             offset = count(i + 1)?;
             seen = true;
             i += 1;
-        } else if depth == 0 && x.kw("FETCH") {
+        } else if depth[i] == 0 && x.kw("FETCH") {
             // `FETCH FIRST|NEXT n ROW|ROWS ONLY`
             limit = Some(count(i + 2)?);
             seen = true;
@@ -67,23 +62,6 @@ pub fn slice(text: &str, params: &[String], dialect: Dialect) -> Option<Slice> {
         i += 1;
     }
     seen.then_some(Slice { limit, offset })
-}
-
-/// The value bound to a placeholder at token `at`: `$n`, or the `?` of its position.
-fn bound(t: &[Tok], params: &[String], p: &str, at: usize) -> Option<String> {
-    if let Some(n) = p.strip_prefix('$') {
-        return params
-            .get(n.parse::<usize>().ok()?.checked_sub(1)?)
-            .cloned();
-    }
-    if p == "?" {
-        let before = t[..at]
-            .iter()
-            .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
-            .count();
-        return params.get(before).cloned();
-    }
-    None
 }
 
 #[cfg(test)]

@@ -390,18 +390,7 @@ impl<'a> Analysis<'a> {
     /// The value bound to the placeholder `p` at index `at`: `$n` by number, `?` by its
     /// place among the statement's `?`s.
     pub(super) fn param(&self, p: &str, at: usize) -> Option<String> {
-        if let Some(n) = p.strip_prefix('$') {
-            let idx: usize = n.parse().ok()?;
-            return self.params.get(idx.checked_sub(1)?).cloned();
-        }
-        if p == "?" {
-            let before = self.t[..at.min(self.t.len())]
-                .iter()
-                .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
-                .count();
-            return self.params.get(before).cloned();
-        }
-        None
+        bound(self.t, self.params, p, at)
     }
 
     /// Column → value of the first row of `INSERT INTO t (cols) VALUES (…)`.
@@ -611,6 +600,23 @@ fn target_table(t: &[Tok]) -> Option<String> {
         .iter()
         .position(|x| x.kw("INTO") || x.kw("UPDATE") || x.kw("FROM") || x.kw("CALL"))?;
     name_at(t, intro + 1)
+}
+
+/// The value bound to placeholder `p` at token `at` of `t`: `$n`, or the `?` of its
+/// position.
+pub(super) fn bound(t: &[Tok], params: &[String], p: &str, at: usize) -> Option<String> {
+    if let Some(n) = p.strip_prefix('$') {
+        let idx: usize = n.parse().ok()?;
+        return params.get(idx.checked_sub(1)?).cloned();
+    }
+    if p == "?" {
+        let before = t[..at.min(t.len())]
+            .iter()
+            .filter(|x| matches!(x, Tok::Param(q) if &**q == "?"))
+            .count();
+        return params.get(before).cloned();
+    }
+    None
 }
 
 /// The index of the `)` that closes the `(` at `open` (none where the text ends first,
