@@ -1531,6 +1531,76 @@ fn page_reads_without_request_ids_are_the_listing_requests_that_asked_for_them()
 }
 
 #[test]
+fn transfers_whose_requests_name_no_account_follow_the_attacker_s_requests() {
+    // Untagged statements; the customers' requests name their accounts, so the DB clock
+    // is compared with the gateway's by account and time. Orders credit a few points.
+    let mut v = background();
+    let logins: Vec<(i64, String)> = v
+        .iter()
+        .filter(|e| e.status == Some(200))
+        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
+        .collect();
+    for (k, (ts, acc)) in logins.into_iter().enumerate() {
+        let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
+        v.push(db(ts + 40_000, "app", "10.0.1.5", &sql, None));
+        let at = ts + 20_000_000;
+        let path = format!("/api/customers/{acc}/orders");
+        v.push(gw(at, "100.64.1.1", "POST", &path, 201, Some(&acc)));
+        let sql = format!(
+            "UPDATE bonus_accounts SET balance = balance + {} WHERE account_id = {acc}",
+            10 + k % 40
+        );
+        v.push(db(at + 30_000, "app", "10.0.1.5", &sql, None));
+    }
+    for e in v.iter_mut().filter(|e| e.kind() == SourceKind::Gateway) {
+        e.request_id = None;
+    }
+    // A signed-in intruder drains thirty accounts into one through a transfer route
+    // that names neither account; the gateway logs no identity.
+    let t = T0 + DAY + 5 * 3_600_000_000;
+    for n in 0..30 {
+        let ts = t + n * 17_000_000;
+        let mut g = gw(
+            ts,
+            "192.0.2.66",
+            "POST",
+            "/api/v1/points/transfer",
+            200,
+            None,
+        );
+        g.request_id = None;
+        v.push(g);
+        for (acc, sign) in [(5100 + n, "-"), (5199, "+")] {
+            let sql = format!(
+                "UPDATE bonus_accounts SET balance = balance {sign} 2500 WHERE account_id = {acc}"
+            );
+            v.push(db(ts + 30_000, "app", "10.0.1.5", &sql, None));
+        }
+    }
+    let a = run_with(v, Some(roster_of(5000..5200)));
+    assert!(has(&a, t::BONUS_FRAUD, "192.0.2.66"), "{:#?}", a.findings);
+    let changes: Vec<&str> = (a.ing.events.iter().zip(&a.attr))
+        .filter(|(e, _)| {
+            e.statement
+                .as_deref()
+                .is_some_and(|s| s.contains("2500 WHERE"))
+        })
+        .map(|(_, x)| x.as_ref().map_or("", |x| x.reason.as_str()))
+        .collect();
+    assert_eq!(changes.len(), 60);
+    assert!(
+        changes.iter().all(|r| r.contains("192.0.2.66")),
+        "{changes:#?}"
+    );
+    assert_eq!(a.waves.len(), 1);
+    assert!(a.waves[0].attacker_ips.contains("192.0.2.66"));
+    assert!(a
+        .notes
+        .iter()
+        .any(|n| n.starts_with("60 flagged statements (bonus changes, injected probes")));
+}
+
+#[test]
 fn customers_looked_up_by_phone_are_the_roster_s_accounts_reached() {
     // A signed-in customer's script looks up thirty other customers by phone number: the
     // requests name no account, and the statements they issue name phones only.

@@ -515,7 +515,7 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
             // Injected probes and dumps follow their requests at the same offset: the
             // findings over the corrected times, tied to the one address they follow.
             let found = detect::run(&a, &ctx, p);
-            let (n, ips) = tie::flagged(&a, &mut ctx, &t, &found);
+            let (n, ips) = tie::flagged(&a, &mut ctx, &t, &found, false);
             if n > 0 {
                 a.notes.push(format!(
                     "{n} flagged statements other than bonus changes (injected probes, \
@@ -547,10 +547,10 @@ pub fn analyze(ing: Ingested, roster: Option<Roster>, opts: &Options) -> Analysi
         let (n, ips) = tie::compared(&a, &mut ctx, &a.findings);
         if n > 0 {
             a.notes.push(format!(
-                "{n} flagged statements other than bonus changes (injected probes, dumps) \
-                 carry no request id, and each follows a request of {} within a second of \
-                 its corrected time, where few moments chosen at random do: they were \
-                 tied to those requests. These links rest on timing alone; review them.",
+                "{n} flagged statements (bonus changes, injected probes, dumps) carry no \
+                 request id, and each follows a request of {} within a second of its \
+                 corrected time, where few moments chosen at random do: they were tied to \
+                 those requests. These links rest on timing alone; review them.",
                 ips.into_iter().collect::<Vec<_>>().join(", ")
             ));
             a.findings = findings(&mut a, &mut ctx, p);

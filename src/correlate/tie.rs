@@ -24,22 +24,24 @@ const MIN_STMTS: usize = 2;
 pub(super) const SHIFTS_US: [i64; 4] = [37_000_000, -43_000_000, 61_000_000, -89_000_000];
 
 /// Ties the findings' statements (application's pooled connections, no request id, of a
-/// format timing fitted, not yet tied, no bonus change) that follow one address's
-/// requests, most of them, to that address's last request in each one's window; then
-/// the rest likewise. Returns (statements tied, addresses).
+/// format timing fitted, not yet tied; bonus changes only when `bonus`) that follow one
+/// address's requests, most of them, to that address's last request in each one's
+/// window; then the rest likewise. Returns (statements tied, addresses). Where timing
+/// fitted the clock, `timing::link` ties the bonus changes by their routes first.
 pub fn flagged(
     a: &Analysis,
     l: &mut Links,
     timing: &Timing,
     findings: &[Finding],
+    bonus: bool,
 ) -> (usize, BTreeSet<String>) {
     let ev = &a.ing.events;
     // One pool over the findings: a detector groups the statements by the pooled
     // session that ran them, which tells nothing of who sent them.
     let mut stmts: BTreeSet<usize> = (findings.iter())
-        .filter(|f| f.technique != t::BONUS_FRAUD)
+        .filter(|f| bonus || f.technique != t::BONUS_FRAUD)
         .flat_map(|f| f.events.iter().copied())
-        .filter(|&i| untied(&ev[i], i, l, timing))
+        .filter(|&i| untied(&ev[i], i, l, timing, bonus))
         .collect();
     if stmts.is_empty() {
         return (0, BTreeSet::new());
@@ -190,7 +192,8 @@ const COMPARED_SPREAD_US: i64 = 1_000_000;
 /// accounts and time, `skew`): each DB format so compared is taken to follow its
 /// requests within `COMPARED_SPREAD_US` of its corrected time. Injected dumps on the
 /// pool's connections then have the address whose requests they follow, as statements
-/// with request ids have theirs.
+/// with request ids have theirs; and so have bonus changes no account ties to a request
+/// (a transfer's request names neither account, and the gateway logs no identity).
 pub fn compared(a: &Analysis, l: &mut Links, findings: &[Finding]) -> (usize, BTreeSet<String>) {
     let mut timing = Timing::default();
     for s in &a.skews {
@@ -215,17 +218,18 @@ pub fn compared(a: &Analysis, l: &mut Links, findings: &[Finding]) -> (usize, BT
     if timing.formats.is_empty() {
         return (0, BTreeSet::new());
     }
-    flagged(a, l, &timing, findings)
+    flagged(a, l, &timing, findings, true)
 }
 
-/// Whether a flagged event is a statement timing may tie.
-fn untied(e: &Event, i: usize, l: &Links, timing: &Timing) -> bool {
+/// Whether a flagged event is a statement timing may tie (a bonus change only when
+/// `bonus`).
+fn untied(e: &Event, i: usize, l: &Links, timing: &Timing, bonus: bool) -> bool {
     e.kind() == SourceKind::Db
         && e.request_id.is_none()
         && l.is_app_db(e)
         && l.origin(i).is_none()
         && timing.formats.contains_key(e.format.as_str())
-        && e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty())
+        && (bonus || e.sql.as_ref().is_none_or(|f| f.bonus_changes.is_empty()))
 }
 
 /// The requests (time, index; in time order) from `lo` to `hi`.
