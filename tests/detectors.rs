@@ -1531,6 +1531,71 @@ fn page_reads_without_request_ids_are_the_listing_requests_that_asked_for_them()
 }
 
 #[test]
+fn a_quiet_back_office_login_whose_statements_follow_requests_is_the_application() {
+    // The customer app's pool tags no statement and reads each signed-in customer's row
+    // 40 ms after the sign-in. The back office has its own database login, a few
+    // statements a day, none tagged either: staff open a customer's card now and then.
+    let mut v = background();
+    let logins: Vec<(i64, String)> = v
+        .iter()
+        .filter(|e| e.status == Some(200))
+        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
+        .collect();
+    for (ts, acc) in logins {
+        let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
+        v.push(db(ts + 40_000, "app", "10.0.1.5", &sql, None));
+    }
+    for d in 0..2 {
+        for n in 0..3 {
+            let ts = T0 + d * DAY + (9 + n) * 3_600_000_000;
+            let acc = 5010 + d * 10 + n;
+            let path = format!("/ops/customers/{acc}");
+            v.push(gw(ts, "198.51.100.10", "GET", &path, 200, None));
+            let sql = format!("SELECT id, full_name, email, phone FROM customers WHERE id = {acc}");
+            v.push(db(ts + 30_000, "ops_api", "10.0.2.16", &sql, None));
+        }
+    }
+    for e in v.iter_mut().filter(|e| e.kind() == SourceKind::Gateway) {
+        e.request_id = None;
+    }
+    // An intruder walks the back office's customer list by offset; the back office
+    // reads each page 25 ms later, logged in whole seconds.
+    let t = T0 + DAY + 14 * 3_600_000_000 + 700_000;
+    for n in 0..12 {
+        let ts = t + n * 6_000_000;
+        let path = format!("/ops/customers?offset={}&limit=100", n * 100);
+        let mut g = gw(ts, "192.0.2.80", "GET", &path, 200, None);
+        g.request_id = None;
+        v.push(g);
+        let sql = format!(
+            "SELECT id, full_name, email, phone FROM customers ORDER BY id LIMIT 100 OFFSET {}",
+            n * 100
+        );
+        v.push(db(
+            (ts + 25_000) / 1_000_000 * 1_000_000,
+            "ops_api",
+            "10.0.2.16",
+            &sql,
+            None,
+        ));
+    }
+    let a = run_with(v, Some(roster_of(5000..6500)));
+    let found = of_technique(&a, t::BULK_EXPORT);
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["192.0.2.80"], "{:#?}", a.findings);
+    assert_eq!(exposed_keys(&a), (5000..6200).collect::<Vec<_>>());
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.starts_with("The database login ops_api@10.0.2.16 tags no statement")),
+        "{:#?}",
+        a.notes
+    );
+    // The staff's own looks at customers are nobody's attack.
+    assert!(!a.findings.iter().any(|f| f.subject == "198.51.100.10"));
+}
+
+#[test]
 fn transfers_whose_requests_name_no_account_follow_the_attacker_s_requests() {
     // Untagged statements; the customers' requests name their accounts, so the DB clock
     // is compared with the gateway's by account and time. Orders credit a few points.

@@ -237,6 +237,9 @@ pub struct Links {
     /// DB statements tied to the listing request that asked for the page they read
     /// (`pagetie`).
     pub paged: BTreeSet<usize>,
+    /// DB identities (user, host) counted as the application's because their statements
+    /// follow gateway requests (`served`).
+    pub served: Vec<(Text, Text)>,
     /// Principal → address → its use of the address.
     pub places: BTreeMap<Text, BTreeMap<Text, PlaceStats>>,
     /// Principal → first activity.
@@ -282,7 +285,17 @@ impl Links {
             db_origin: Vec::new(),
             timed: BTreeSet::new(),
             paged: BTreeSet::new(),
+            served: Vec::new(),
         };
+        // Quiet services of the application (a back office with its own login): their
+        // statements follow requests.
+        l.served = super::served::learn(ev, |e| l.is_app_db(e));
+        for (u, h) in &l.served {
+            match h.is_empty() {
+                true => l.app_users.insert(u.clone()),
+                false => l.app_hosts.insert(h.clone()),
+            };
+        }
         // Origins: request id; else the later of two requests: the one of the same
         // account and time, and the one the previous statement of the same application
         // session (within 2 s) belonged to, if it could have made this statement (a

@@ -45,6 +45,7 @@ pub mod relations;
 pub mod replies;
 pub mod rosterzone;
 pub mod series;
+pub mod served;
 pub mod sessions;
 pub mod shared;
 pub mod skew;
@@ -695,6 +696,28 @@ fn link_notes(a: &mut Analysis, l: &enrich::Links) {
              page (its number or offset and size, or its range of keys) just before it, \
              from the only client that asked for it then. These links rest on the page \
              and its timing; review them."
+        ));
+    }
+    if !l.served.is_empty() {
+        let who: Vec<String> = (l.served.iter())
+            .map(|(u, h)| match h.is_empty() {
+                true => u.to_string(),
+                false => format!("{u}@{h}"),
+            })
+            .collect();
+        let (s, verb, they) = match who.len() {
+            1 => ("", "tags", "it"),
+            _ => ("s", "tag", "they"),
+        };
+        a.notes.push(format!(
+            "The database login{s} {} {verb} no statement with a request id and {} too \
+             quiet to be the application's pool by volume, but nearly every statement \
+             {they} ran came within two seconds after a gateway request, where few moments \
+             chosen at random do: counted as the application's (a back office's own \
+             login), {their} statements were tied to requests as the pool's are.",
+            who.join(", "),
+            if who.len() == 1 { "is" } else { "are" },
+            their = if who.len() == 1 { "its" } else { "their" },
         ));
     }
     let formats: BTreeSet<&str> = ev
