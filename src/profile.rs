@@ -121,6 +121,7 @@ impl Default for Categories {
                 "manage",
                 "console",
                 "crm",
+                "ops",
             ]),
             device: words(&["device", "installation", "push-token", "fcm-token"]),
             export: words(&["export", "download", "dump", "backup", "extract"]),
@@ -156,6 +157,9 @@ pub struct Thresholds {
     pub stuffing_failures: u64,
     /// Share of failed logins from that address.
     pub stuffing_failure_ratio: f64,
+    /// Failed logins to staff routes from one address, then a success there, before it
+    /// counts as brute force of a staff login.
+    pub staff_login_failures: u64,
     /// Distinct accounts one actor touches before it counts as enumeration.
     pub enumeration_accounts: u64,
     /// Other customers' accounts one signed-in customer reaches within an hour before it
@@ -185,6 +189,7 @@ impl Default for Thresholds {
         Thresholds {
             stuffing_failures: 20,
             stuffing_failure_ratio: 0.6,
+            staff_login_failures: 10,
             enumeration_accounts: 50,
             idor_accounts: 10,
             hijack_accounts: 4,

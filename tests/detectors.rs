@@ -1666,6 +1666,80 @@ fn transfers_whose_requests_name_no_account_follow_the_attacker_s_requests() {
 }
 
 #[test]
+fn a_staff_login_guessed_in_a_dozen_tries_from_a_new_address_is_brute_force() {
+    // A gateway that logs no identity (Envoy); staff work from the office on two days.
+    let mut v = background();
+    for d in 0..2 {
+        let ts = T0 + d * DAY + 8 * 3_600_000_000;
+        v.push(gw(
+            ts,
+            "198.51.100.10",
+            "POST",
+            "/ops/auth/login",
+            200,
+            None,
+        ));
+        v.push(gw(
+            ts + MIN,
+            "198.51.100.10",
+            "GET",
+            "/ops/customers/5010",
+            200,
+            None,
+        ));
+    }
+    // On the third day: an intruder guesses a staff password in a dozen tries and sends
+    // a broadcast; a staff member at the office mistypes as often; another address fails
+    // as often and never gets in; a fourth gets in at its tenth try. Hours apart.
+    for (k, (ip, fails, ok)) in [
+        ("192.0.2.99", 12, true),
+        ("198.51.100.10", 12, true),
+        ("192.0.2.98", 12, false),
+        ("192.0.2.97", 9, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let t = T0 + 2 * DAY + (8 + 3 * k as i64) * 3_600_000_000;
+        for n in 0..fails {
+            v.push(gw(
+                t + n * 4_000_000,
+                ip,
+                "POST",
+                "/ops/auth/login",
+                401,
+                None,
+            ));
+        }
+        if ok {
+            let at = t + fails * 4_000_000 + 3_000_000;
+            v.push(gw(at, ip, "POST", "/ops/auth/login", 200, None));
+            v.push(gw(at + MIN, ip, "POST", "/ops/push/broadcasts", 202, None));
+        }
+    }
+    for e in v.iter_mut() {
+        e.request_id = None;
+    }
+    let a = run(v);
+    let found = of_technique(&a, t::CREDENTIAL_STUFFING);
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["192.0.2.99"], "{found:#?}");
+    assert!(found[0]
+        .explanation
+        .starts_with("brute force of a staff login: 12 of 13 staff logins from 192.0.2.99 failed, then one succeeded at"));
+    // Its staff requests after are the attacker's; the office's are not.
+    assert!(
+        has(&a, t::NEW_PLACE_ACCESS, "192.0.2.99"),
+        "{:#?}",
+        a.findings
+    );
+    assert!(!a
+        .findings
+        .iter()
+        .any(|f| f.subject.contains("198.51.100.10")));
+}
+
+#[test]
 fn customers_looked_up_by_phone_are_the_roster_s_accounts_reached() {
     // A signed-in customer's script looks up thirty other customers by phone number: the
     // requests name no account, and the statements they issue name phones only.

@@ -218,7 +218,93 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
         });
     }
     let flagged: BTreeSet<String> = out.iter().flat_map(|f| f.seed_ips.clone()).collect();
+    out.extend(staff_guessed(a, l, p, &logins, &of_ip, &flagged));
     out.extend(super::spray::distributed(a, p, &logins, &tried, &flagged));
+    out
+}
+
+/// Brute force of a staff login that got in: a burst of `staff_login_failures` failed
+/// logins or more to staff routes from one address (of them, the share stuffing takes),
+/// then a successful one there within a quarter of an hour, from an address that is
+/// not staff at work (an office, an address staff used on two other days). Staff
+/// logins are few and guessed from short lists: a burst far below a customer stuffing
+/// run's is an attack when it ends in a success, and a staff member who mistyped at
+/// the office is at work.
+fn staff_guessed(
+    a: &Analysis,
+    l: &Links,
+    p: &Profile,
+    logins: &[usize],
+    of_ip: &BTreeMap<&str, Vec<usize>>,
+    flagged: &BTreeSet<String>,
+) -> Vec<Finding> {
+    let ev = &a.ing.events;
+    let th = &p.thresholds;
+    let mut out = Vec::new();
+    for (&ip, all) in of_ip {
+        if flagged.contains(ip) {
+            continue;
+        }
+        let staff: Vec<usize> = (all.iter())
+            .map(|&k| logins[k])
+            .filter(|&i| p.is_staff_route(path_of(&ev[i])))
+            .collect();
+        let fails_at: Vec<i64> = (staff.iter())
+            .filter(|&&i| failed_login(&ev[i]))
+            .map(|&i| ev[i].ts)
+            .collect();
+        if (fails_at.len() as u64) < th.staff_login_failures {
+            continue;
+        }
+        let split = burst_split(&fails_at);
+        let mut from = 0;
+        for j in 1..=fails_at.len() {
+            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= split {
+                continue;
+            }
+            let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
+            from = j;
+            let burst: Vec<usize> = (staff.iter())
+                .copied()
+                .filter(|&i| (t0..=t1).contains(&ev[i].ts))
+                .collect();
+            let f = burst.iter().filter(|&&i| failed_login(&ev[i])).count();
+            let Some(&ok) = (burst.iter()).find(|&&i| {
+                ev[i].outcome == Outcome::Success
+                    && !failed_login(&ev[i])
+                    && ev[i].ts >= t0
+                    && !l.staff_at_work(&ev[i], p)
+            }) else {
+                continue;
+            };
+            if (f as u64) < th.staff_login_failures
+                || (f as f64) < th.stuffing_failure_ratio * burst.len() as f64
+            {
+                continue;
+            }
+            let who = accounts_of(ev, std::iter::once(ok));
+            out.push(Finding {
+                technique: t::CREDENTIAL_STUFFING,
+                subject: ip.to_string(),
+                explanation: format!(
+                    "brute force of a staff login: {f} of {} staff logins from {ip} failed, \
+                     then one succeeded at {}{}",
+                    burst.len(),
+                    crate::timeparse::fmt_utc_s(ev[ok].ts),
+                    match who.first() {
+                        Some(w) => format!(" (as {w})"),
+                        None => String::new(),
+                    }
+                ),
+                events: burst,
+                seed_ips: vec![ip.to_string()],
+                seed_contexts: vec![],
+                seed_sessions: vec![],
+                shared_ips: vec![],
+            });
+            break;
+        }
+    }
     out
 }
 
