@@ -90,9 +90,8 @@ mod tests {
         Box::new(e)
     }
 
-    fn sorted(mut ev: Vec<Box<Event>>) -> Vec<Box<Event>> {
+    fn sort(ev: &mut [Box<Event>]) {
         ev.sort_by_key(|e| e.ts);
-        ev
     }
 
     #[test]
@@ -103,7 +102,7 @@ mod tests {
         let mut ev: Vec<Box<Event>> = (0..100).map(|k| req(k * 300 * S + 123_000)).collect();
         ev.extend((0..8).map(|k| stmt((k * 10 * 300 * S + 423_000) / S * S, "ops_api")));
         ev.extend((0..8).map(|k| stmt(k * 1_000 * S + 150 * S, "anna")));
-        let ev = sorted(ev);
+        sort(&mut ev);
         let learnt = learn(&ev, |_| false);
         assert_eq!(
             learnt,
@@ -115,7 +114,7 @@ mod tests {
     fn where_requests_come_every_second_nothing_is_learnt() {
         let mut ev: Vec<Box<Event>> = (0..20_000).map(|k| req(k * S + 500_000)).collect();
         ev.extend((0..8).map(|k| stmt(k * 1_000 * S + 150 * S, "anna")));
-        let ev = sorted(ev);
+        sort(&mut ev);
         assert!(learn(&ev, |_| false).is_empty());
     }
 
@@ -124,7 +123,7 @@ mod tests {
         let mut ev: Vec<Box<Event>> = (0..100).map(|k| req(k * 300 * S)).collect();
         ev.extend((0..5).map(|k| stmt(k * 300 * S + 100_000, "ops_api")));
         ev.extend((0..8).map(|k| stmt(k * 300 * S + 200_000, "loyalty_api")));
-        let ev = sorted(ev);
+        sort(&mut ev);
         let pooled = |e: &Event| e.db_user.as_deref() == Some("loyalty_api");
         assert!(learn(&ev, pooled).is_empty());
     }
