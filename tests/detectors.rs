@@ -2419,6 +2419,98 @@ fn staff_broadcast(v: &mut Vec<Event>) {
 }
 
 #[test]
+fn a_send_to_everyone_asked_by_a_script_at_a_new_place_is_the_attacker_s() {
+    // A gateway that logs no identity. Staff work from the office in a browser on days
+    // 0–2 and send a broadcast on day 1; on day 2 a staff member at home sends a small
+    // test send in the same browser.
+    let browser = "Mozilla/5.0 (Macintosh) Safari/17.2";
+    let script = "python-requests/2.31.0";
+    let at = |ts: i64, ip: &str, method: &str, path: &str, status: u16, ua: &str| {
+        let mut e = gw(ts, ip, method, path, status, None);
+        e.user_agent = Some(ua.into());
+        e.request_id = None;
+        e
+    };
+    let mut v = background();
+    for d in 0..3 {
+        let ts = T0 + d * DAY + 8 * 3_600_000_000;
+        v.push(at(
+            ts,
+            "198.51.100.10",
+            "POST",
+            "/ops/auth/login",
+            200,
+            browser,
+        ));
+        v.push(at(
+            ts + MIN,
+            "198.51.100.10",
+            "GET",
+            "/ops/customers/5010",
+            200,
+            browser,
+        ));
+    }
+    let t = T0 + DAY + 9 * 3_600_000_000;
+    v.push(at(
+        t,
+        "198.51.100.10",
+        "POST",
+        "/ops/push/campaigns",
+        202,
+        browser,
+    ));
+    v.extend(push_rows(t + 5_000_000, "m-legit", "c-legit", 300));
+    let t = T0 + 2 * DAY + 20 * 3_600_000_000;
+    v.push(at(
+        t,
+        "203.0.113.40",
+        "POST",
+        "/ops/auth/login",
+        200,
+        browser,
+    ));
+    v.push(at(
+        t + MIN,
+        "203.0.113.40",
+        "POST",
+        "/ops/push/campaigns",
+        202,
+        browser,
+    ));
+    v.extend(push_rows(t + MIN + 5_000_000, "m-test", "c-test", 3));
+    // On day 3 a script signs in at its first try from a new address and asks for a
+    // send to everyone.
+    let t = T0 + 3 * DAY + 14 * 3_600_000_000;
+    v.push(at(t, "192.0.2.99", "POST", "/ops/auth/login", 200, script));
+    v.push(at(
+        t + MIN,
+        "192.0.2.99",
+        "POST",
+        "/ops/push/campaigns",
+        202,
+        script,
+    ));
+    v.extend(push_rows(t + MIN + 5_000_000, "m-evil", "c-evil", 300));
+    let a = run(v);
+    let m = |id: &str| a.messages.iter().find(|m| m.id == id).unwrap();
+    assert!(m("m-evil").malicious, "{}", m("m-evil").reason);
+    assert!(!m("m-legit").malicious, "{}", m("m-legit").reason);
+    assert!(!m("m-test").malicious, "{}", m("m-test").reason);
+    let found = of_technique(&a, t::NEW_PLACE_ACCESS);
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(subjects, ["192.0.2.99 (staff routes, no identity logged)"]);
+    assert!(
+        found[0].explanation.contains("asked at")
+            && found[0]
+                .explanation
+                .contains("for a send to 100 devices or more")
+    );
+    assert_eq!(a.waves.len(), 1);
+    assert!(a.waves[0].attacker_ips.contains("192.0.2.99"));
+}
+
+#[test]
 fn mass_push_by_attacker_vs_staff_broadcast() {
     let mut v = background();
     // Staff broadcast from the office (legitimate), attacker broadcast after enumeration.

@@ -39,6 +39,7 @@ pub mod places;
 pub mod probing;
 pub mod proxies;
 pub mod pushclock;
+pub mod pushplace;
 pub mod reads;
 pub mod refunds;
 pub mod relations;

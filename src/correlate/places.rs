@@ -4,8 +4,9 @@
 //! another finding on that address, and are otherwise a note. Where the gateway logs no
 //! identity (nginx `combined`, Envoy), successful staff-route requests from an address
 //! that sent such requests on fewer than two other days are one only when another
-//! finding flags that address: alone they may be a staff member away from the office,
-//! and a note lists them.
+//! finding flags that address, or when they asked for a mass send under an agent staff
+//! do not use at work (`pushplace`): alone they may be a staff member away from the
+//! office, and a note lists them.
 
 use super::detect::path_of;
 use super::enrich::Links;
@@ -120,25 +121,43 @@ fn flagged(found: &[Finding]) -> BTreeSet<&str> {
 
 /// Findings for the unnamed staff places (`unnamed`), and the principals' new places
 /// that look like their own work done elsewhere (`named`), of addresses that `found`
-/// flags.
+/// flags; and unnamed places that asked for a mass send under an agent staff do not use
+/// at work (`pushplace`), flagged or not.
 pub fn corroborated(a: &Analysis, l: &Links, p: &Profile, found: &[Finding]) -> Vec<Finding> {
     let flagged = flagged(found);
     let ev = &a.ing.events;
     let quiet = (named(a, l, p).into_iter())
         .filter(|(f, quiet)| *quiet && f.seed_ips.iter().any(|ip| flagged.contains(ip.as_str())))
         .map(|(f, _)| f);
+    // Made only when an unnamed place has no other finding: a pass over every request.
+    let agents = std::cell::OnceCell::new();
     unnamed(a, l, p)
         .into_iter()
-        .filter(|(ip, _)| flagged.contains(ip))
-        .map(|(ip, evs)| {
+        .filter_map(|(ip, evs)| {
+            let why = match flagged.contains(ip) {
+                true => "that other findings flag".to_string(),
+                false => {
+                    let agents = agents.get_or_init(|| super::pushplace::staff_agents(ev, l, p));
+                    let i = super::pushplace::mass_send(ev, &evs, agents, p)?;
+                    format!(
+                        "that asked at {} for a send to {} devices or more under an agent no \
+                         staff member used at work",
+                        fmt_utc_s(ev[i].ts),
+                        p.thresholds.mass_push_recipients
+                    )
+                }
+            };
+            Some((ip, evs, why))
+        })
+        .map(|(ip, evs, why)| {
             let ua = ev[evs[0]].user_agent.clone().unwrap_or_default();
             Finding {
                 technique: t::NEW_PLACE_ACCESS,
                 subject: format!("{ip} (staff routes, no identity logged)"),
                 explanation: format!(
                     "{} successful staff-route requests from {ip} ({}), an address that sent \
-                     none on two other days and that other findings flag; the gateway logs no \
-                     identity, so the staff account used cannot be named from it",
+                     none on two other days and {why}; the gateway logs no identity, so the \
+                     staff account used cannot be named from it",
                     evs.len(),
                     crate::sanitize::shorten(&ua, 60),
                 ),
