@@ -85,6 +85,21 @@ fn roster_of(keys: std::ops::Range<i64>) -> breachline::roster::Roster {
     breachline::roster::Roster::parse(&csv, "roster.csv")
 }
 
+/// The successful sign-ins among `v`: (time, account).
+fn signed_in(v: &[Event]) -> Vec<(i64, String)> {
+    v.iter()
+        .filter(|e| e.status == Some(200))
+        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
+        .collect()
+}
+
+/// The application's read of a signed-in customer's own row, untagged, on its pooled
+/// connection 40 ms after the sign-in at `ts`.
+fn own_row_read(ts: i64, acc: &str) -> Event {
+    let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
+    db(ts + 40_000, "app", "10.0.1.5", &sql, None)
+}
+
 /// The findings of one technique, in the analysis's order.
 fn of_technique<'a>(a: &'a Analysis, tech: &str) -> Vec<&'a Finding> {
     a.findings.iter().filter(|f| f.technique == tech).collect()
@@ -1468,14 +1483,8 @@ fn page_reads_without_request_ids_are_the_listing_requests_that_asked_for_them()
     // The application tags no statement with a request id: each customer's sign-in
     // reads their row, on its pooled connection, 40 ms after the request.
     let mut v = background();
-    let logins: Vec<(i64, String)> = v
-        .iter()
-        .filter(|e| e.status == Some(200))
-        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
-        .collect();
-    for (ts, acc) in logins {
-        let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
-        v.push(db(ts + 40_000, "app", "10.0.1.5", &sql, None));
+    for (ts, acc) in signed_in(&v) {
+        v.push(own_row_read(ts, &acc));
     }
     for e in v.iter_mut().filter(|e| e.kind() == SourceKind::Gateway) {
         e.request_id = None;
@@ -1536,14 +1545,8 @@ fn a_quiet_back_office_login_whose_statements_follow_requests_is_the_application
     // 40 ms after the sign-in. The back office has its own database login, a few
     // statements a day, none tagged either: staff open a customer's card now and then.
     let mut v = background();
-    let logins: Vec<(i64, String)> = v
-        .iter()
-        .filter(|e| e.status == Some(200))
-        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
-        .collect();
-    for (ts, acc) in logins {
-        let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
-        v.push(db(ts + 40_000, "app", "10.0.1.5", &sql, None));
+    for (ts, acc) in signed_in(&v) {
+        v.push(own_row_read(ts, &acc));
     }
     for d in 0..2 {
         for n in 0..3 {
@@ -1600,14 +1603,8 @@ fn transfers_whose_requests_name_no_account_follow_the_attacker_s_requests() {
     // Untagged statements; the customers' requests name their accounts, so the DB clock
     // is compared with the gateway's by account and time. Orders credit a few points.
     let mut v = background();
-    let logins: Vec<(i64, String)> = v
-        .iter()
-        .filter(|e| e.status == Some(200))
-        .map(|e| (e.ts, e.user.as_deref().unwrap().to_string()))
-        .collect();
-    for (k, (ts, acc)) in logins.into_iter().enumerate() {
-        let sql = format!("SELECT id, full_name, tier FROM customers WHERE id = {acc}");
-        v.push(db(ts + 40_000, "app", "10.0.1.5", &sql, None));
+    for (k, (ts, acc)) in signed_in(&v).into_iter().enumerate() {
+        v.push(own_row_read(ts, &acc));
         let at = ts + 20_000_000;
         let path = format!("/api/customers/{acc}/orders");
         v.push(gw(at, "100.64.1.1", "POST", &path, 201, Some(&acc)));

@@ -102,6 +102,23 @@ fn burst_split(fails_at: &[i64]) -> i64 {
     median_gap(fails_at).map_or(HOUR, |m| m.saturating_mul(30).clamp(MIN_SPLIT_US, HOUR))
 }
 
+/// The bursts of failures at `fails_at` (sorted; no more than `burst_split` apart), each
+/// as the span from its first failure to a quarter of an hour after its last: the
+/// logins in it are the burst's, the successes that followed among them.
+fn spans(fails_at: &[i64]) -> Vec<(i64, i64)> {
+    let split = burst_split(fails_at);
+    let mut out = Vec::new();
+    let mut from = 0;
+    for j in 1..=fails_at.len() {
+        if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= split {
+            continue;
+        }
+        out.push((fails_at[from], fails_at[j - 1] + HOUR / 4));
+        from = j;
+    }
+    out
+}
+
 /// Credential stuffing / brute force: bursts of failed logins per address (failures no
 /// more than `burst_split` apart; distinct login names tried, when DB lookups reveal
 /// them), then the successes among them and in the quarter of an hour after.
@@ -152,15 +169,8 @@ pub fn stuffing(a: &Analysis, l: &Links, p: &Profile) -> Vec<Finding> {
             .filter(|&&k| failed[k] == 1)
             .map(|&k| ts(k))
             .collect();
-        let split = burst_split(&fails_at);
         let mut bursts: Vec<Vec<usize>> = Vec::new();
-        let mut from = 0;
-        for j in 1..=fails_at.len() {
-            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= split {
-                continue;
-            }
-            let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
-            from = j;
+        for (t0, t1) in spans(&fails_at) {
             // Events are in time order: the burst is a slice of the address's logins.
             let lo = all.partition_point(|&k| ts(k) < t0);
             let hi = all.partition_point(|&k| ts(k) <= t1);
@@ -256,14 +266,7 @@ fn staff_guessed(
         if (fails_at.len() as u64) < th.staff_login_failures {
             continue;
         }
-        let split = burst_split(&fails_at);
-        let mut from = 0;
-        for j in 1..=fails_at.len() {
-            if j < fails_at.len() && fails_at[j] - fails_at[j - 1] <= split {
-                continue;
-            }
-            let (t0, t1) = (fails_at[from], fails_at[j - 1] + HOUR / 4);
-            from = j;
+        for (t0, t1) in spans(&fails_at) {
             let burst: Vec<usize> = (staff.iter())
                 .copied()
                 .filter(|&i| (t0..=t1).contains(&ev[i].ts))
