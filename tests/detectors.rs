@@ -1662,29 +1662,30 @@ fn transfers_whose_requests_name_no_account_follow_the_attacker_s_requests() {
         .any(|n| n.starts_with("60 flagged statements (bonus changes, injected probes")));
 }
 
+/// Staff at the office (198.51.100.10) behind a gateway that logs no identity, on the
+/// mornings of `days` days from T0: a back-office sign-in, then a customer's card.
+fn office_mornings(days: i64, agent: Option<&str>) -> Vec<Event> {
+    let mut v = Vec::new();
+    for d in 0..days {
+        let ts = T0 + d * DAY + 8 * 3_600_000_000;
+        for (at, method, path) in [
+            (ts, "POST", "/ops/auth/login"),
+            (ts + MIN, "GET", "/ops/customers/5010"),
+        ] {
+            let mut e = gw(at, "198.51.100.10", method, path, 200, None);
+            e.user_agent = agent.map(Into::into);
+            e.request_id = None;
+            v.push(e);
+        }
+    }
+    v
+}
+
 #[test]
 fn a_staff_login_guessed_in_a_dozen_tries_from_a_new_address_is_brute_force() {
     // A gateway that logs no identity (Envoy); staff work from the office on two days.
     let mut v = background();
-    for d in 0..2 {
-        let ts = T0 + d * DAY + 8 * 3_600_000_000;
-        v.push(gw(
-            ts,
-            "198.51.100.10",
-            "POST",
-            "/ops/auth/login",
-            200,
-            None,
-        ));
-        v.push(gw(
-            ts + MIN,
-            "198.51.100.10",
-            "GET",
-            "/ops/customers/5010",
-            200,
-            None,
-        ));
-    }
+    v.extend(office_mornings(2, None));
     // On the third day: an intruder guesses a staff password in a dozen tries and sends
     // a broadcast; a staff member at the office mistypes as often; another address fails
     // as often and never gets in; a fourth gets in at its tenth try. Hours apart.
@@ -2429,25 +2430,7 @@ fn a_send_to_everyone_asked_by_a_script_at_a_new_place_is_the_attacker_s() {
         e
     };
     let mut v = background();
-    for d in 0..3 {
-        let ts = T0 + d * DAY + 8 * 3_600_000_000;
-        v.push(at(
-            ts,
-            "198.51.100.10",
-            "POST",
-            "/ops/auth/login",
-            200,
-            browser,
-        ));
-        v.push(at(
-            ts + MIN,
-            "198.51.100.10",
-            "GET",
-            "/ops/customers/5010",
-            200,
-            browser,
-        ));
-    }
+    v.extend(office_mornings(3, Some(browser)));
     let t = T0 + DAY + 9 * 3_600_000_000;
     v.push(at(
         t,

@@ -129,16 +129,16 @@ pub fn corroborated(a: &Analysis, l: &Links, p: &Profile, found: &[Finding]) -> 
     let quiet = (named(a, l, p).into_iter())
         .filter(|(f, quiet)| *quiet && f.seed_ips.iter().any(|ip| flagged.contains(ip.as_str())))
         .map(|(f, _)| f);
-    // Made only when an unnamed place has no other finding: a pass over every request.
-    let agents = std::cell::OnceCell::new();
+    // Made only when an unnamed place has no other finding: a pass over every event.
+    let at_work = std::cell::OnceCell::new();
     unnamed(a, l, p)
         .into_iter()
         .filter_map(|(ip, evs)| {
             let why = match flagged.contains(ip) {
                 true => "that other findings flag".to_string(),
                 false => {
-                    let agents = agents.get_or_init(|| super::pushplace::staff_agents(ev, l, p));
-                    let i = super::pushplace::mass_send(ev, &evs, agents, p)?;
+                    let at_work = at_work.get_or_init(|| super::pushplace::AtWork::new(ev, l, p));
+                    let i = at_work.mass_send(ev, &evs, p)?;
                     format!(
                         "that asked at {} for a send to {} devices or more under an agent no \
                          staff member used at work",

@@ -275,7 +275,6 @@ fn staff_guessed(
             let Some(&ok) = (burst.iter()).find(|&&i| {
                 ev[i].outcome == Outcome::Success
                     && !failed_login(&ev[i])
-                    && ev[i].ts >= t0
                     && !l.staff_at_work(&ev[i], p)
             }) else {
                 continue;
