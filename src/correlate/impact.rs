@@ -215,7 +215,9 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     let mut m: BTreeMap<String, Affected> = BTreeMap::new();
     // Bonus.
     for &(i, ref acc, d, abs) in &a.bonus_ops {
-        if a.attr[i].is_none() {
+        // A change by nothing (the opening row of an account the attacker signed up,
+        // a balance set to what it was) moved no points and needs no correction.
+        if a.attr[i].is_none() || (!abs && d == 0) {
             continue;
         }
         // Sets are settled into changes where the evidence gave the balance before
