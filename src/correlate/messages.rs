@@ -38,6 +38,16 @@ fn row_author(f: &crate::model::SqlFacts) -> Option<String> {
     })
 }
 
+/// The title and body a message lacks, from a campaign row's columns.
+fn fill_text(m: &mut Message, f: &crate::model::SqlFacts) {
+    if m.title.is_none() {
+        m.title = TITLE_COLS.iter().find_map(|c| f.row_value(c).cloned());
+    }
+    if m.body.is_none() {
+        m.body = BODY_COLS.iter().find_map(|c| f.row_value(c).cloned());
+    }
+}
+
 /// Builds messages and their verdicts.
 pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
     let ev = &a.ing.events;
@@ -181,12 +191,7 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
                     }
                     if let Some(f) = &ev[d].sql {
                         author = author.or_else(|| row_author(f));
-                        if m.title.is_none() {
-                            m.title = TITLE_COLS.iter().find_map(|c| f.row_value(c).cloned());
-                        }
-                        if m.body.is_none() {
-                            m.body = BODY_COLS.iter().find_map(|c| f.row_value(c).cloned());
-                        }
+                        fill_text(&mut m, f);
                     }
                 }
             }
@@ -223,6 +228,29 @@ pub fn build(a: &Analysis, l: &Links, p: &Profile) -> Vec<Message> {
             .filter(|&i| ev[i].kind() == SourceKind::Gateway)
             .collect();
         m.origin = gw.last().copied().or(related.last().copied());
+        // A provider that logs neither the text nor the application's campaign id (SNS
+        // delivery status logs): the campaign row the originating request wrote says
+        // what was sent, and by whom — the row tied to it, else the one row no request
+        // claims that the application wrote in the seconds after it.
+        if let Some(o) = m.origin {
+            let row = (campaign_rows.iter().rev())
+                .filter(|&&d| ev[d].ts <= m.sent + 60_000_000 && m.sent - ev[d].ts <= 900_000_000)
+                .find(|&&d| d == o || l.origin(d) == Some(o))
+                .or_else(|| {
+                    let t = ev[o].ts;
+                    let mut near = (campaign_rows.iter()).filter(|&&d| {
+                        ev[o].kind() == SourceKind::Gateway
+                            && l.origin(d).is_none()
+                            && (t - 1_000_000..=t + 10_000_000).contains(&ev[d].ts)
+                    });
+                    near.next().filter(|_| near.next().is_none())
+                })
+                .and_then(|&d| ev[d].sql.as_ref());
+            if let Some(f) = row {
+                author = author.or_else(|| row_author(f));
+                fill_text(&mut m, f);
+            }
+        }
         if let Some(o) = m.origin {
             // A request that names no identity (a gateway that logs none) leaves the
             // author the application wrote into the campaign's row; a statement's own
