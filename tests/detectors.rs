@@ -766,6 +766,39 @@ fn a_database_prompt_s_ledger_row_counts_once_and_its_sets_are_unknown_not_zero(
 }
 
 #[test]
+fn a_change_by_nothing_tampers_with_no_balance() {
+    // The same prompt opens a balance row of 0 for an account it made and adds 0 to
+    // another: neither moved a point, so neither needs a correction.
+    let mut v = background();
+    accruals(&mut v, 100, 100, 30);
+    let prompt =
+        |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
+    v.push(prompt(
+        0,
+        "UPDATE bonus_accounts SET balance = balance + 25000 WHERE account_id = 5001",
+    ));
+    v.push(prompt(
+        20,
+        "INSERT INTO bonus_accounts (account_id, balance) VALUES (9999, 0)",
+    ));
+    v.push(prompt(
+        40,
+        "UPDATE bonus_accounts SET balance = balance + 0 WHERE account_id = 5005",
+    ));
+    let a = run(v);
+    assert_eq!(a.affected["5001"].bonus_points(), Some(25000));
+    for acc in ["9999", "5005"] {
+        assert!(
+            a.affected
+                .get(acc)
+                .is_none_or(|x| !x.impacts.contains("bonus_tampered")),
+            "{acc}: {:?}",
+            a.affected.get(acc)
+        );
+    }
+}
+
+#[test]
 fn a_database_prompt_s_batches_name_each_account_and_its_unstated_changes_are_unknown() {
     // The same prompt batches its changes as scripts do: a CASE that gives each account
     // its own amount, an array of accounts, and a multiplication whose points the text
@@ -2488,6 +2521,71 @@ fn a_send_to_everyone_asked_by_a_script_at_a_new_place_is_the_attacker_s() {
     );
     assert_eq!(a.waves.len(), 1);
     assert!(a.waves[0].attacker_ips.contains("192.0.2.99"));
+}
+
+/// Delivery records of a provider that logs neither the text nor the application's
+/// campaign (SNS delivery status logs): `n` devices of message `msg`.
+fn sns_rows(ts: i64, msg: &str, n: usize) -> Vec<Event> {
+    (0..n)
+        .map(|k| {
+            let mut e = Event::new(SourceKind::Push, "sns-delivery");
+            e.ts = ts + k as i64 * 1000;
+            e.push_mut().message_id = Some(msg.into());
+            e.push_mut().device_id = Some(format!("arn:dev{k}").into());
+            e.push_mut().delivery = Some("SUCCESS".into());
+            e.outcome = Outcome::Success;
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn a_provider_that_logs_no_text_takes_it_from_the_campaign_row_the_request_wrote() {
+    // A gateway that logs no identity; the console's request writes the campaign's row
+    // (title, body, author), then the provider logs deliveries only. Tagged with the
+    // request's id, or untagged seconds after it: the row says what was sent and by
+    // whom. A row written minutes later is another request's, and says nothing.
+    let row = "INSERT INTO campaigns (title, body, audience, created_by) \
+               VALUES ('Double points', 'Earn double this weekend', 'all', 'ops.maria')";
+    for (tagged, after, told) in [
+        (true, 40_000, true),
+        (false, 40_000, true),
+        (false, 5 * MIN, false),
+    ] {
+        let mut v = background();
+        v.extend(office_mornings(3, None));
+        let t = T0 + DAY + 9 * 3_600_000_000;
+        let mut g = gw(t, "198.51.100.10", "POST", "/ops/push/campaigns", 202, None);
+        g.request_id = tagged.then(|| "r-camp".into());
+        v.push(g);
+        v.push(db(
+            t + after,
+            "app",
+            "10.0.0.5",
+            row,
+            tagged.then_some("r-camp"),
+        ));
+        v.extend(sns_rows(t + 6 * MIN, "m-1", 300));
+        let a = run(v);
+        let m = &a.messages[0];
+        let case = format!("tagged {tagged}, row {after} µs after");
+        if told {
+            assert_eq!(m.title.as_deref(), Some("Double points"), "{case}");
+            assert_eq!(
+                m.body.as_deref(),
+                Some("Earn double this weekend"),
+                "{case}"
+            );
+            assert_eq!(m.sender.as_deref(), Some("ops.maria"), "{case}");
+        } else {
+            assert_eq!(
+                (&m.title, &m.body, &m.sender),
+                (&None, &None, &None),
+                "{case}"
+            );
+        }
+        assert_eq!(m.source_ip.as_deref(), Some("198.51.100.10"), "{case}");
+    }
 }
 
 #[test]
