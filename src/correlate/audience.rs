@@ -23,7 +23,7 @@ pub struct Audience {
 
 /// Segments and topics whose name says they reach every subscriber: OneSignal's default
 /// segments, and topic names for everyone.
-fn everyone(target: &str) -> bool {
+pub(super) fn everyone(target: &str) -> bool {
     let (kind, names) = target.split_once(':').unwrap_or(("", target));
     let words = |n: &str| -> Vec<String> {
         n.split(|c: char| !c.is_ascii_alphanumeric())

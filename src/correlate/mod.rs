@@ -46,6 +46,7 @@ pub mod refunds;
 pub mod relations;
 pub mod replies;
 pub mod rosterzone;
+pub mod sampled;
 pub mod series;
 pub mod served;
 pub mod sessions;

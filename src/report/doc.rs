@@ -626,6 +626,10 @@ fn narrative(a: &Analysis, w: &crate::correlate::Wave) -> Vec<String> {
         };
         let counted = match m.audience {
             0 => String::new(),
+            k if !m.recipients.is_empty() => format!(
+                "; its delivery records are a sample: {k} accounts counted as its recipients \
+                 (see the notes)"
+            ),
             k => format!(
                 "; {k} accounts counted as its recipients, with no per-device records (see \
                  the notes)"
