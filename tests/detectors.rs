@@ -2589,6 +2589,55 @@ fn a_provider_that_logs_no_text_takes_it_from_the_campaign_row_the_request_wrote
 }
 
 #[test]
+fn a_sampled_log_of_a_send_to_a_topic_counts_every_device_it_reached() {
+    // SNS logs one successful delivery in ten. The staff's broadcast on day 1 and the
+    // attacker's on day 3 go to the topic every one of the roster's 300 devices is on;
+    // their records share few devices, so they are samples, and the attacker's reached
+    // about every device: every roster account counts as its recipient. Logged in full,
+    // the records are the recipients.
+    let topic = "topic:arn:aws:sns:eu-west-1:111122223333:shop-all";
+    let sends = |ts: i64, msg: &str, keep: &dyn Fn(usize) -> bool| -> Vec<Event> {
+        let mut v = sns_rows(ts, msg, 300);
+        v.retain(|e| keep(e.push().device_id.as_deref().unwrap()[7..].parse().unwrap()));
+        for e in &mut v {
+            e.push_mut().push_target = Some(topic.into());
+        }
+        v
+    };
+    let roster: String = std::iter::once("account_id,created_at,device_ids\n".to_string())
+        .chain((0..300).map(|k| format!("{},2025-01-01T00:00:00Z,arn:dev{k}\n", 8000 + k)))
+        .collect();
+    for sampled in [true, false] {
+        let mut v = background();
+        staff_broadcast(&mut v);
+        v.retain(|e| e.kind() != SourceKind::Push);
+        evil_campaign(&mut v);
+        let (legit, evil): (&dyn Fn(usize) -> bool, &dyn Fn(usize) -> bool) = if sampled {
+            // Thirty and thirty-three devices, three of them the same.
+            (&|d| d % 10 == 0, &|d| d % 10 == 3 || d % 100 == 0)
+        } else {
+            (&|_| true, &|d| d != 7)
+        };
+        v.extend(sends(T0 + DAY + 2 * MIN, "m-legit", legit));
+        v.extend(sends(T0 + 3 * DAY + 11 * MIN, "m-evil", evil));
+        let a = run_with(v, Some(breachline::roster::Roster::parse(&roster, "r.csv")));
+        let evil = a.messages.iter().find(|m| m.id == "m-evil").unwrap();
+        assert!(evil.malicious, "{}", evil.reason);
+        let pushed = (a.affected.values())
+            .filter(|x| x.impacts.contains("malicious_push"))
+            .count();
+        let noted = a.notes.iter().any(|n| n.contains("capture–recapture"));
+        if sampled {
+            assert_eq!((pushed, evil.audience), (300, 300));
+            assert!(noted, "{:?}", a.notes);
+        } else {
+            assert_eq!((pushed, evil.audience), (299, 0));
+            assert!(!noted, "{:?}", a.notes);
+        }
+    }
+}
+
+#[test]
 fn mass_push_by_attacker_vs_staff_broadcast() {
     let mut v = background();
     // Staff broadcast from the office (legitimate), attacker broadcast after enumeration.
