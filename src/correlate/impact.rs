@@ -551,85 +551,32 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
     }
     // Malicious pushes.
     let mut audiences: Vec<(usize, super::audience::Audience)> = Vec::new();
-    let samples = super::sampled::find(&a.messages);
-    let mut sampled_notes: Vec<String> = Vec::new();
-    // Malicious messages whose audience the sample widened, and its accounts.
-    let mut sized: Vec<(usize, usize)> = Vec::new();
-    for (n, s) in &samples {
-        let msg = &a.messages[*n];
-        let topic = msg.target.as_deref().unwrap_or("");
-        let to = crate::sanitize::shorten(topic.strip_prefix("topic:").unwrap_or(topic), 80);
-        let (own, other, shared) = s.counts;
-        let mut note = format!(
-            "{} {}: its {own} devices with a successful delivery share {shared} with the \
-             {other} of {} to the same topic {to}, where two full logs of one topic share most; \
-             the topic reached about {} devices (capture–recapture), the records name {}",
-            if msg.malicious {
-                "malicious message"
-            } else {
-                "message"
-            },
-            msg.id,
-            a.messages[s.with].id,
-            s.reach,
-            msg.recipients.len()
-        );
-        // A malicious send whose estimated reach is every roster device: every roster
-        // account with a device that existed then, as a send to everyone.
-        let everyone = (a.roster.as_ref()).filter(|_| msg.malicious).and_then(|r| {
-            let accounts: Vec<String> = existing(msg.sent)
-                .into_iter()
-                .filter(|acc| r.customers.get(acc).is_some_and(|c| !c.devices.is_empty()))
-                .collect();
-            let devices: u64 = (accounts.iter())
-                .map(|acc| r.customers[acc].devices.len() as u64)
-                .sum();
-            // As a provider's count does (`audience::of`): an estimate of eight in ten
-            // of the roster's devices or more, or a topic named for everyone.
-            let all = s.reach * 10 >= devices * 8 || super::audience::everyone(topic);
-            (devices > 0 && all).then_some((accounts, devices))
-        });
-        if let Some((accounts, devices)) = everyone {
-            note.push_str(&format!(
-                ", and the roster holds {devices}: all {} roster accounts with a device that \
-                 existed then count as recipients (an upper bound)",
-                accounts.len()
-            ));
-            let basis = format!(
-                "the provider's delivery records are a sample of a send to topic {to}, which \
-                 reached about {} devices, as many as every roster account with a device has",
-                s.reach
-            );
-            let event = (msg.events.iter().copied()).find(|&i| ev[i].kind() == SourceKind::Push);
-            let named: BTreeSet<&str> = (msg.recipients.iter())
-                .filter(|r| r.ok)
-                .filter_map(|r| r.account.as_deref())
-                .collect();
-            let w = msg.origin.map(wave).unwrap_or(0);
-            for acc in accounts.iter().filter(|acc| !named.contains(acc.as_str())) {
-                let x = entry(&mut m, acc, msg.sent);
-                x.impacts.insert(k::PUSH);
-                x.waves.insert(w);
-                x.messages.insert(msg.id.clone());
-                if let Some(i) = event {
-                    let why = format!("received malicious message {}: {basis}", msg.id);
-                    x.evidence.push((i, k::PUSH, why));
-                }
+    // Sends whose delivery records are a sample (`sampled`): those that reached every
+    // roster device count every roster account with a device.
+    let (sampled_note, widened) = super::sampled::widen(a, &existing);
+    for wd in &widened {
+        let msg = &a.messages[wd.message];
+        let named: BTreeSet<&str> = (msg.recipients.iter())
+            .filter(|r| r.ok)
+            .filter_map(|r| r.account.as_deref())
+            .collect();
+        let w = msg.origin.map(wave).unwrap_or(0);
+        for acc in wd
+            .accounts
+            .iter()
+            .filter(|acc| !named.contains(acc.as_str()))
+        {
+            let x = entry(&mut m, acc, msg.sent);
+            x.impacts.insert(k::PUSH);
+            x.waves.insert(w);
+            x.messages.insert(msg.id.clone());
+            if let Some(i) = wd.event {
+                let why = format!("received malicious message {}: {}", msg.id, wd.basis);
+                x.evidence.push((i, k::PUSH, why));
             }
-            sized.push((*n, accounts.len()));
-        } else if msg.malicious {
-            note.push_str(": recipients the records do not name cannot be listed");
         }
-        sampled_notes.push(note);
     }
-    if !sampled_notes.is_empty() {
-        a.notes.push(format!(
-            "Delivery records that are a sample of the deliveries (SNS logs every failed \
-             delivery, successful ones at the platform application's \
-             SuccessFeedbackSampleRate): {}.",
-            sampled_notes.join("; ")
-        ));
-    }
+    a.notes.extend(sampled_note);
     for (n, msg) in a.messages.iter().enumerate().filter(|(_, x)| x.malicious) {
         let w = msg.origin.map(wave).unwrap_or(0);
         // No per-device records: the accounts the message's own record addresses, or
@@ -694,8 +641,8 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
             a.messages[n].audience = au.accounts.len();
         }
     }
-    for (n, accounts) in sized {
-        a.messages[n].audience = accounts;
+    for wd in widened {
+        a.messages[wd.message].audience = wd.accounts.len();
     }
     for x in m.values_mut() {
         x.waves.remove(&0);

@@ -4,7 +4,8 @@
 //! records share few, the records are a sample, and the devices the topic reached are
 //! estimated by capture–recapture (Chapman's form of the Lincoln–Petersen estimator).
 
-use super::Message;
+use super::{Analysis, Message};
+use crate::model::SourceKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Fewest successful records each of the two messages needs for their overlap to say
@@ -77,6 +78,93 @@ pub fn find(msgs: &[Message]) -> BTreeMap<usize, Sample> {
         }
     }
     out
+}
+
+/// A malicious send whose sampled records estimate a reach of every roster device.
+#[derive(Debug)]
+pub struct Widened {
+    /// The message (index in the analysis's list).
+    pub message: usize,
+    /// Every roster account with a device that existed when it was sent.
+    pub accounts: Vec<String>,
+    /// Why they count as its recipients, for the evidence.
+    pub basis: String,
+    /// The record the evidence points to (its first push record).
+    pub event: Option<usize>,
+}
+
+/// The note on the messages whose records are a sample, and the malicious sends among
+/// them that count every roster account with a device, as a provider's count does in
+/// `audience::of`: an estimated reach of eight in ten of the roster's devices or more,
+/// or a topic named for everyone. `existing` gives the accounts that existed at a time.
+pub fn widen(
+    a: &Analysis,
+    existing: &dyn Fn(i64) -> Vec<String>,
+) -> (Option<String>, Vec<Widened>) {
+    let ev = &a.ing.events;
+    let mut notes = Vec::new();
+    let mut widened = Vec::new();
+    for (n, s) in find(&a.messages) {
+        let msg = &a.messages[n];
+        let topic = msg.target.as_deref().unwrap_or("");
+        let to = crate::sanitize::shorten(topic.strip_prefix("topic:").unwrap_or(topic), 80);
+        let (own, other, shared) = s.counts;
+        let mut note = format!(
+            "{} {}: its {own} devices with a successful delivery share {shared} with the \
+             {other} of {} to the same topic {to}, where two full logs of one topic share most; \
+             the topic reached about {} devices (capture–recapture), the records name {}",
+            if msg.malicious {
+                "malicious message"
+            } else {
+                "message"
+            },
+            msg.id,
+            a.messages[s.with].id,
+            s.reach,
+            msg.recipients.len()
+        );
+        let everyone = (a.roster.as_ref()).filter(|_| msg.malicious).and_then(|r| {
+            let accounts: Vec<String> = existing(msg.sent)
+                .into_iter()
+                .filter(|acc| r.customers.get(acc).is_some_and(|c| !c.devices.is_empty()))
+                .collect();
+            let devices: u64 = (accounts.iter())
+                .map(|acc| r.customers[acc].devices.len() as u64)
+                .sum();
+            let all = s.reach * 10 >= devices * 8 || super::audience::everyone(topic);
+            (devices > 0 && all).then_some((accounts, devices))
+        });
+        if let Some((accounts, devices)) = everyone {
+            note.push_str(&format!(
+                ", and the roster holds {devices}: all {} roster accounts with a device that \
+                 existed then count as recipients (an upper bound)",
+                accounts.len()
+            ));
+            widened.push(Widened {
+                message: n,
+                accounts,
+                basis: format!(
+                    "the provider's delivery records are a sample of a send to topic {to}, \
+                     which reached about {} devices, as many as every roster account with a \
+                     device has",
+                    s.reach
+                ),
+                event: (msg.events.iter().copied()).find(|&i| ev[i].kind() == SourceKind::Push),
+            });
+        } else if msg.malicious {
+            note.push_str(": recipients the records do not name cannot be listed");
+        }
+        notes.push(note);
+    }
+    let note = (!notes.is_empty()).then(|| {
+        format!(
+            "Delivery records that are a sample of the deliveries (SNS logs every failed \
+             delivery, successful ones at the platform application's \
+             SuccessFeedbackSampleRate): {}.",
+            notes.join("; ")
+        )
+    });
+    (note, widened)
 }
 
 #[cfg(test)]
