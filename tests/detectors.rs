@@ -718,33 +718,47 @@ fn bonus_outliers_and_fan_in_vs_accruals() {
     assert_eq!(acc.bonus_delta, Some(50000));
 }
 
+/// Everyday traffic and accruals, and statements typed at a database prompt with the
+/// application's credentials from 198.51.100.66: (seconds into day 1, text).
+fn at_a_prompt(statements: &[(i64, &str)]) -> Vec<Event> {
+    let mut v = background();
+    accruals(&mut v, 100, 100, 30);
+    for &(s, sql) in statements {
+        v.push(db(
+            T0 + DAY + s * 1_000_000,
+            "app",
+            "198.51.100.66",
+            sql,
+            None,
+        ));
+    }
+    v
+}
+
 #[test]
 fn a_database_prompt_s_ledger_row_counts_once_and_its_sets_are_unknown_not_zero() {
     // Stolen application credentials at a database prompt: two balances raised, the
     // ledger row of one written by hand a minute and a half later (it changes nothing:
     // the UPDATE did), two balances set outright with no earlier balance in the evidence
     // (what they changed is unknown, not zero).
-    let mut v = background();
-    accruals(&mut v, 100, 100, 30);
-    let prompt =
-        |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
-    v.push(prompt(
-        0,
-        "UPDATE bonus_accounts SET balance = balance + 25000 WHERE account_id IN (5001, 5002)",
-    ));
-    v.push(prompt(
-        45,
-        "UPDATE bonus_accounts SET balance = 99999 WHERE account_id = 5003",
-    ));
-    v.push(prompt(
-        50,
-        "UPDATE bonus_accounts SET balance = 88888 WHERE account_id = 5004",
-    ));
-    v.push(prompt(
-        90,
-        "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES (5001, 25000, 'manual')",
-    ));
-    let a = run(v);
+    let a = run(at_a_prompt(&[
+        (
+            0,
+            "UPDATE bonus_accounts SET balance = balance + 25000 WHERE account_id IN (5001, 5002)",
+        ),
+        (
+            45,
+            "UPDATE bonus_accounts SET balance = 99999 WHERE account_id = 5003",
+        ),
+        (
+            50,
+            "UPDATE bonus_accounts SET balance = 88888 WHERE account_id = 5004",
+        ),
+        (
+            90,
+            "INSERT INTO bonus_ledger (account_id, delta, reason) VALUES (5001, 25000, 'manual')",
+        ),
+    ]));
     let points = |acc: &str| a.affected[acc].bonus_points();
     assert_eq!(
         points("5001"),
@@ -769,23 +783,20 @@ fn a_database_prompt_s_ledger_row_counts_once_and_its_sets_are_unknown_not_zero(
 fn a_change_by_nothing_tampers_with_no_balance() {
     // The same prompt opens a balance row of 0 for an account it made and adds 0 to
     // another: neither moved a point, so neither needs a correction.
-    let mut v = background();
-    accruals(&mut v, 100, 100, 30);
-    let prompt =
-        |s: i64, sql: &str| db(T0 + DAY + s * 1_000_000, "app", "198.51.100.66", sql, None);
-    v.push(prompt(
-        0,
-        "UPDATE bonus_accounts SET balance = balance + 25000 WHERE account_id = 5001",
-    ));
-    v.push(prompt(
-        20,
-        "INSERT INTO bonus_accounts (account_id, balance) VALUES (9999, 0)",
-    ));
-    v.push(prompt(
-        40,
-        "UPDATE bonus_accounts SET balance = balance + 0 WHERE account_id = 5005",
-    ));
-    let a = run(v);
+    let a = run(at_a_prompt(&[
+        (
+            0,
+            "UPDATE bonus_accounts SET balance = balance + 25000 WHERE account_id = 5001",
+        ),
+        (
+            20,
+            "INSERT INTO bonus_accounts (account_id, balance) VALUES (9999, 0)",
+        ),
+        (
+            40,
+            "UPDATE bonus_accounts SET balance = balance + 0 WHERE account_id = 5005",
+        ),
+    ]));
     assert_eq!(a.affected["5001"].bonus_points(), Some(25000));
     for acc in ["9999", "5005"] {
         assert!(

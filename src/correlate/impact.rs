@@ -12,7 +12,11 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
-fn entry<'a>(m: &'a mut BTreeMap<String, Affected>, acc: &str, ts: i64) -> &'a mut Affected {
+pub(super) fn entry<'a>(
+    m: &'a mut BTreeMap<String, Affected>,
+    acc: &str,
+    ts: i64,
+) -> &'a mut Affected {
     let x = m.entry(acc.to_string()).or_insert_with(|| Affected {
         account: acc.to_string(),
         first: ts,
@@ -549,101 +553,12 @@ pub fn compute(a: &mut Analysis, l: &Links, p: &Profile, unlogged: &[usize]) {
                 .join(", ")
         ));
     }
-    // Malicious pushes.
-    let mut audiences: Vec<(usize, super::audience::Audience)> = Vec::new();
-    // Sends whose delivery records are a sample (`sampled`): those that reached every
-    // roster device count every roster account with a device.
-    let (sampled_note, widened) = super::sampled::widen(a, &existing);
-    for wd in &widened {
-        let msg = &a.messages[wd.message];
-        let named: BTreeSet<&str> = (msg.recipients.iter())
-            .filter(|r| r.ok)
-            .filter_map(|r| r.account.as_deref())
-            .collect();
-        let w = msg.origin.map(wave).unwrap_or(0);
-        for acc in wd
-            .accounts
-            .iter()
-            .filter(|acc| !named.contains(acc.as_str()))
-        {
-            let x = entry(&mut m, acc, msg.sent);
-            x.impacts.insert(k::PUSH);
-            x.waves.insert(w);
-            x.messages.insert(msg.id.clone());
-            if let Some(i) = wd.event {
-                let why = format!("received malicious message {}: {}", msg.id, wd.basis);
-                x.evidence.push((i, k::PUSH, why));
-            }
-        }
+    let (notes, audiences) = super::received::record(a, &mut m, &existing);
+    a.notes.extend(notes);
+    for (n, accounts) in audiences {
+        a.messages[n].audience = accounts;
     }
-    a.notes.extend(sampled_note);
-    for (n, msg) in a.messages.iter().enumerate().filter(|(_, x)| x.malicious) {
-        let w = msg.origin.map(wave).unwrap_or(0);
-        // No per-device records: the accounts the message's own record addresses, or
-        // everyone it went to.
-        if msg.recipients.is_empty() {
-            if let Some(au) = super::audience::of(msg, ev, a.roster.as_ref(), &existing) {
-                for acc in &au.accounts {
-                    let x = entry(&mut m, acc, msg.sent);
-                    x.impacts.insert(k::PUSH);
-                    x.waves.insert(w);
-                    x.messages.insert(msg.id.clone());
-                    x.evidence.push((
-                        au.event,
-                        k::PUSH,
-                        format!("received malicious message {}: {}", msg.id, au.basis),
-                    ));
-                }
-                audiences.push((n, au));
-            }
-            continue;
-        }
-        let first = msg.first_event_per_device(ev);
-        for r in msg.recipients.iter().filter(|r| r.ok) {
-            let Some(acc) = &r.account else { continue };
-            let ev_i = first.get(r.device.as_str()).copied();
-            let ts = ev_i.map(|i| ev[i].ts).unwrap_or(msg.sent);
-            let x = entry(&mut m, acc, ts);
-            x.impacts.insert(k::PUSH);
-            x.waves.insert(w);
-            x.messages.insert(msg.id.clone());
-            if let Some(i) = ev_i {
-                x.evidence.push((
-                    i,
-                    k::PUSH,
-                    format!(
-                        "received malicious message {} on device {}",
-                        msg.id, r.device
-                    ),
-                ));
-            }
-        }
-    }
-    if !audiences.is_empty() {
-        a.notes.push(format!(
-            "Malicious messages whose provider logged no per-device records count as received \
-             by the accounts their own record addresses, or, sent to everyone, by every roster \
-             account with a device that existed then (an upper bound: a device that was \
-             unsubscribed or failed is among them; the provider's delivery export or \
-             message history says which): {}",
-            audiences
-                .iter()
-                .map(|(n, au)| format!(
-                    "{} ({} accounts; {})",
-                    a.messages[*n].id,
-                    au.accounts.len(),
-                    au.basis
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
-        for (n, au) in audiences {
-            a.messages[n].audience = au.accounts.len();
-        }
-    }
-    for wd in widened {
-        a.messages[wd.message].audience = wd.accounts.len();
-    }
+    let ev = &a.ing.events;
     for x in m.values_mut() {
         x.waves.remove(&0);
         x.evidence.sort_by_key(|e| (ev[e.0].ts, e.0));

@@ -42,6 +42,7 @@ pub mod proxies;
 pub mod pushclock;
 pub mod pushplace;
 pub mod reads;
+pub mod received;
 pub mod refunds;
 pub mod relations;
 pub mod replies;
